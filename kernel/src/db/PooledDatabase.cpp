@@ -1,0 +1,186 @@
+#include "db/PooledDatabase.hpp"
+
+#include "db/SessionExec.hpp"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Exception.h>
+
+#include <sqlite3.h>
+
+namespace vtp::kernel {
+
+namespace {
+
+constexpr int kSqliteBusyTimeoutMs = 5000;
+constexpr int kPoolIdleSeconds = 60;
+
+// Per-connection settings that SQLite does not persist in the file, applied to each new
+// session before the pool hands it out.
+class SqliteSessionPool final : public Poco::Data::SessionPool {
+public:
+    SqliteSessionPool(const std::string& path, int maxSessions)
+        : Poco::Data::SessionPool(Poco::Data::SQLite::Connector::KEY, path, 1, maxSessions, kPoolIdleSeconds) {}
+
+protected:
+    void customizeSession(Poco::Data::Session& session) override {
+        sqlite3* db = sqliteHandle(session);
+        sqlite3_busy_timeout(db, kSqliteBusyTimeoutMs);
+        execSqliteCommand(db, "PRAGMA foreign_keys = ON");
+    }
+};
+
+std::string poolError(const Poco::Exception& e, const std::string& secret) {
+    return "cannot open a database session: " + scrubSecret(e.displayText(), secret);
+}
+
+} // namespace
+
+PooledDatabase::PooledDatabase(DatabaseUrl url, size_t poolSize, std::chrono::milliseconds acquireTimeout)
+    : url_(std::move(url)), poolSize_(poolSize == 0 ? 1 : poolSize), acquireTimeout_(acquireTimeout) {
+    const int maxSessions = static_cast<int>(poolSize_);
+    if (url_.dialect == Dialect::SQLite) {
+        pool_ = std::make_unique<SqliteSessionPool>(url_.connectionString, maxSessions);
+    } else {
+        pool_ = std::make_unique<Poco::Data::SessionPool>(Poco::Data::PostgreSQL::Connector::KEY,
+                                                          url_.connectionString, 1, maxSessions, kPoolIdleSeconds);
+    }
+}
+
+PooledDatabase::~PooledDatabase() {
+    try {
+        pool_->shutdown();
+    } catch (...) {
+        // Closing sessions at shutdown can fail if the server is gone; nothing is left to do.
+    }
+}
+
+ResultSet PooledDatabase::exec(std::string_view sql, const std::vector<SqlValue>& params) {
+    return acquire()->exec(sql, params);
+}
+
+std::unique_ptr<Connection> PooledDatabase::acquire() {
+    {
+        std::unique_lock lock(mutex_);
+        if (!released_.wait_for(lock, acquireTimeout_, [this] { return inUse_ < poolSize_; })) {
+            throw DbError("database pool exhausted");
+        }
+        ++inUse_;
+    }
+    try {
+        return std::make_unique<PooledConnection>(*this, pool_->get());
+    } catch (const Poco::Exception& e) {
+        releaseSlot();
+        throw DbError(poolError(e, url_.password));
+    } catch (...) {
+        releaseSlot();
+        throw;
+    }
+}
+
+void PooledDatabase::releaseSlot() {
+    {
+        std::lock_guard lock(mutex_);
+        --inUse_;
+    }
+    released_.notify_one();
+}
+
+bool PooledDatabase::ping() {
+    try {
+        ResultSet result = exec("SELECT 1");
+        return result.rows.size() == 1;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+PooledConnection::PooledConnection(PooledDatabase& db, Poco::Data::Session session)
+    : db_(db), session_(std::move(session)) {}
+
+PooledConnection::~PooledConnection() {
+    if (inTransaction_) {
+        try {
+            rollback();
+        } catch (...) {
+            // The session is returned anyway; a broken one is dropped by the pool.
+        }
+    }
+    try {
+        session_.close();
+    } catch (...) {
+        // Same as above: closing only hands the session back.
+    }
+    db_.releaseSlot();
+}
+
+ResultSet PooledConnection::exec(std::string_view sql, const std::vector<SqlValue>& params) {
+    try {
+        if (db_.dialect() == Dialect::SQLite) return execSqlite(session_, sql, params);
+        return execPostgres(session_, sql, params, db_.secret());
+    } catch (const DbError&) {
+        if (inTransaction_) transactionFailed_ = true;
+        throw;
+    }
+}
+
+void PooledConnection::begin() {
+    if (inTransaction_) throw DbError("a transaction is already open on this connection");
+    try {
+        if (db_.dialect() == Dialect::SQLite) {
+            // IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
+            // waits (busy timeout) instead of failing with SQLITE_BUSY on the lock upgrade.
+            execSqliteCommand(sqliteHandle(session_), "BEGIN IMMEDIATE");
+        } else {
+            session_.begin();
+        }
+    } catch (const Poco::Exception& e) {
+        throw DbError("cannot begin a transaction: " + scrubSecret(e.displayText(), db_.secret()));
+    }
+    inTransaction_ = true;
+    transactionFailed_ = false;
+}
+
+void PooledConnection::commit() {
+    if (!inTransaction_) throw DbError("commit without an open transaction");
+    if (transactionFailed_) {
+        rollback();
+        throw DbError("commit refused: a statement in the transaction failed; the transaction was rolled back");
+    }
+    // A failed COMMIT ends the transaction on both backends (SQLite keeps it open only on
+    // SQLITE_BUSY, where the rollback in the destructor then ends it).
+    try {
+        if (db_.dialect() == Dialect::SQLite) {
+            sqlite3* handle = sqliteHandle(session_);
+            execSqliteCommand(handle, "COMMIT");
+            inTransaction_ = sqlite3_get_autocommit(handle) == 0;
+        } else {
+            inTransaction_ = false;
+            session_.commit();
+        }
+    } catch (const DbError&) {
+        if (db_.dialect() == Dialect::SQLite) inTransaction_ = sqlite3_get_autocommit(sqliteHandle(session_)) == 0;
+        throw;
+    } catch (const Poco::Exception& e) {
+        std::string message = scrubSecret(e.displayText(), db_.secret());
+        throw DbError("commit failed: " + message, message.find("State: 23") != std::string::npos);
+    }
+}
+
+void PooledConnection::rollback() {
+    if (!inTransaction_) return;
+    inTransaction_ = false;
+    try {
+        if (db_.dialect() == Dialect::SQLite) {
+            sqlite3* handle = sqliteHandle(session_);
+            // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
+            if (sqlite3_get_autocommit(handle) == 0) execSqliteCommand(handle, "ROLLBACK");
+        } else {
+            session_.rollback();
+        }
+    } catch (const Poco::Exception& e) {
+        throw DbError("rollback failed: " + scrubSecret(e.displayText(), db_.secret()));
+    }
+}
+
+} // namespace vtp::kernel
