@@ -1,0 +1,426 @@
+#include "host/HostApi.hpp"
+
+#include "host/Kernel.hpp"
+#include "log/Logger.hpp"
+
+#include <cstring>
+#include <new>
+#include <sstream>
+
+namespace vtp::kernel {
+
+namespace {
+
+void copyError(vtp_errbuf err, std::string_view text)
+{
+    if (!err.data || err.cap == 0) return;
+    const size_t n = std::min(text.size(), err.cap - 1);
+    std::memcpy(err.data, text.data(), n);
+    err.data[n] = '\0';
+}
+
+std::string str(const char* s) { return s ? std::string(s) : std::string(); }
+
+// Every entry point is noexcept: a kernel exception must not unwind into plugin code.
+template <typename F>
+int guarded(vtp_errbuf err, F&& f) noexcept
+{
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        copyError(err, "out of memory");
+        return VTP_NO_MEMORY;
+    } catch (const DbError& e) {
+        copyError(err, e.what());
+        return e.constraintViolation() ? VTP_CONFLICT : VTP_ERROR;
+    } catch (const std::exception& e) {
+        copyError(err, e.what());
+        return VTP_ERROR;
+    } catch (...) {
+        copyError(err, "unknown error");
+        return VTP_ERROR;
+    }
+}
+
+// ------------------------------------------------------------------ logging, config
+
+void hostLog(vtp_host* h, vtp_log_level level, const char* message, size_t len, const vtp_kv* fields, size_t n) noexcept
+{
+    try {
+        std::vector<LogField> f;
+        f.reserve(n);
+        for (size_t i = 0; i < n; ++i)
+            if (fields[i].key && fields[i].value) f.emplace_back(fields[i].key, fields[i].value);
+        const auto lvl = static_cast<LogLevel>(std::clamp<int>(level, VTP_LOG_TRACE, VTP_LOG_ERROR));
+        h->kernel->log().logFields(lvl, h->name, std::string_view(message, len), f.data(), f.size());
+    } catch (...) {
+    }
+}
+
+int hostLogEnabled(vtp_host* h, vtp_log_level level) noexcept
+{
+    return h->kernel->log().enabled(static_cast<LogLevel>(std::clamp<int>(level, VTP_LOG_TRACE, VTP_LOG_ERROR)), h->name) ? 1 : 0;
+}
+
+const char* hostConfigJson(vtp_host* h) noexcept { return h->configJson.c_str(); }
+const char* hostDataDir(vtp_host* h) noexcept { return h->dataDir.c_str(); }
+
+// ------------------------------------------------------------------ HTTP
+
+int hostRouteAdd(vtp_host* h, const vtp_route* r, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!r || !VTP_HAS_FIELD(vtp_route, user_data, r->struct_size) || !r->handler || !r->method || !r->path) {
+            copyError(err, "route is missing method, path or handler");
+            return static_cast<int>(VTP_INVALID);
+        }
+        if (h->kernel->mode() == Kernel::Mode::Cli) return static_cast<int>(VTP_OK); // vtpctl serves nothing
+        RouteSpec spec;
+        spec.method = r->method;
+        spec.pattern = r->path;
+        spec.role = str(r->role);
+        spec.summary = str(r->summary);
+        spec.body = r->body == VTP_ROUTE_BODY_JSON ? BodyKind::Json : r->body == VTP_ROUTE_BODY_RAW ? BodyKind::Raw : BodyKind::None;
+        spec.maxBodyBytes = r->max_body_bytes;
+        spec.requestSchema = str(r->request_schema);
+        spec.responseSchema = str(r->response_schema);
+        spec.owner = h->name;
+        vtp_route& stored = h->routes.emplace_back(*r);
+        stored.method = stored.path = stored.role = stored.summary = stored.request_schema = stored.response_schema = nullptr;
+        spec.target = &stored;
+        try {
+            h->kernel->router().add(std::move(spec));
+        } catch (const RouteError& e) {
+            h->routes.pop_back();
+            copyError(err, e.what());
+            return static_cast<int>(VTP_CONFLICT);
+        }
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+void hostResponseStatus(vtp_response* r, int status) noexcept { r->data.status = status; }
+
+void hostResponseHeader(vtp_response* r, const char* name, const char* value) noexcept
+{
+    try {
+        if (!name || !value) return;
+        // Refuse header injection: a CR or LF would split the response.
+        if (std::strpbrk(name, "\r\n:") || std::strpbrk(value, "\r\n")) return;
+        r->data.headers.emplace_back(name, value);
+    } catch (...) {
+    }
+}
+
+void hostResponseBody(vtp_response* r, const char* contentType, const char* body, size_t len) noexcept
+{
+    try {
+        r->data.contentType = str(contentType);
+        r->data.body.assign(body ? body : "", body ? len : 0);
+    } catch (...) {
+    }
+}
+
+void hostResponseProblem(vtp_response* r, int status, const char* type, const char* title, const char* detail) noexcept
+{
+    try {
+        if (status < 400 || status > 599) status = 500;
+        auto keepHeaders = std::move(r->data.headers);
+        r->data = makeProblem(status, type && *type ? type : "error", str(title), str(detail));
+        r->data.headers = std::move(keepHeaders);
+    } catch (...) {
+    }
+}
+
+// ------------------------------------------------------------------ WebSocket
+
+int hostWsEndpointAdd(vtp_host* h, const vtp_ws_endpoint* e, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!e || !VTP_HAS_FIELD(vtp_ws_endpoint, user_data, e->struct_size) || !e->path || e->path[0] != '/') {
+            copyError(err, "endpoint needs a path starting with '/'");
+            return static_cast<int>(VTP_INVALID);
+        }
+        const vtp_ws_endpoint c = *e;
+        const size_t maxBytes = VTP_HAS_FIELD(vtp_ws_endpoint, max_message_bytes, e->struct_size) ? e->max_message_bytes : 0;
+        WsEndpoint ep;
+        ep.path = e->path;
+        ep.maxMessageBytes = maxBytes;
+        if (c.on_open)
+            ep.onOpen = [c](const WsConnectionInfo& info) {
+                std::vector<vtp_kv> headers;
+                for (const auto& [k, v] : info.headers) headers.push_back({k.c_str(), v.c_str()});
+                vtp_ws_open_info oi{};
+                oi.struct_size = sizeof oi;
+                oi.connection = info.id;
+                oi.path = info.path.c_str();
+                oi.query = info.query.c_str();
+                oi.remote_address = info.remoteAddress.c_str();
+                oi.headers = headers.data();
+                oi.header_count = headers.size();
+                c.on_open(c.user_data, &oi);
+            };
+        if (c.on_message)
+            ep.onMessage = [c](uint64_t id, std::string_view data, bool binary) { c.on_message(c.user_data, id, data.data(), data.size(), binary ? 1 : 0); };
+        if (c.on_close)
+            ep.onClose = [c](uint64_t id, int code) { c.on_close(c.user_data, id, code); };
+        h->kernel->addPendingEndpoint(h->name, std::move(ep));
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+int hostWsSend(vtp_host* h, uint64_t connection, const char* data, size_t len, int binary) noexcept
+{
+    try {
+        auto* ws = h->kernel->ws();
+        if (!ws) return VTP_NOT_FOUND;
+        return ws->send(connection, std::string_view(data ? data : "", data ? len : 0), binary != 0) ? VTP_OK : VTP_NOT_FOUND;
+    } catch (...) {
+        return VTP_ERROR;
+    }
+}
+
+int hostWsClose(vtp_host* h, uint64_t connection, int code, const char* reason) noexcept
+{
+    try {
+        auto* ws = h->kernel->ws();
+        if (!ws) return VTP_NOT_FOUND;
+        ws->close(connection, code, str(reason));
+        return VTP_OK;
+    } catch (...) {
+        return VTP_ERROR;
+    }
+}
+
+// ------------------------------------------------------------------ services
+
+int hostServiceOffer(vtp_host* h, const char* name, uint32_t version, const void* table, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!name || !*name || !table || version == 0) {
+            copyError(err, "a service needs a name, a version >= 1 and a table");
+            return static_cast<int>(VTP_INVALID);
+        }
+        if (h->kernel->serviceOffered(name, version)) {
+            copyError(err, "service " + std::string(name) + " v" + std::to_string(version) + " is already offered");
+            return static_cast<int>(VTP_CONFLICT);
+        }
+        h->kernel->offerService(h->name, name, version, table);
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+const void* hostServiceFind(vtp_host* h, const char* name, uint32_t minVersion, uint32_t* version) noexcept
+{
+    try {
+        return name ? h->kernel->findService(name, minVersion, version) : nullptr;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+// ------------------------------------------------------------------ SQL
+
+} // namespace
+} // namespace vtp::kernel
+
+struct vtp_db_result {
+    vtp::kernel::ResultSet rs;
+};
+struct vtp_db_tx {
+    std::unique_ptr<vtp::kernel::Connection> conn;
+};
+
+namespace vtp::kernel {
+namespace {
+
+vtp_sql_dialect hostDbDialect(vtp_host* h) noexcept
+{
+    auto* db = h->kernel->database();
+    return db && db->dialect() == Dialect::PostgreSQL ? VTP_SQL_POSTGRESQL : VTP_SQL_SQLITE;
+}
+
+int hostDbExec(vtp_host* h, vtp_db_tx* tx, const char* sql, const vtp_sql_value* params, size_t n,
+               vtp_db_result** result, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!sql || !result) {
+            copyError(err, "db_exec needs sql and a result pointer");
+            return static_cast<int>(VTP_INVALID);
+        }
+        *result = nullptr;
+        auto* db = h->kernel->database();
+        if (!db) {
+            copyError(err, "no database is open");
+            return static_cast<int>(VTP_ERROR);
+        }
+        std::vector<SqlValue> values;
+        values.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            const auto& p = params[i];
+            switch (p.type) {
+            case VTP_SQL_NULL: values.emplace_back(std::monostate{}); break;
+            case VTP_SQL_INT: values.emplace_back(p.i); break;
+            case VTP_SQL_REAL: values.emplace_back(p.r); break;
+            case VTP_SQL_TEXT: values.emplace_back(std::string(p.bytes ? p.bytes : "", p.bytes ? p.len : 0)); break;
+            case VTP_SQL_BLOB: {
+                Blob b;
+                if (p.bytes) b.bytes.assign(reinterpret_cast<const unsigned char*>(p.bytes), reinterpret_cast<const unsigned char*>(p.bytes) + p.len);
+                values.emplace_back(std::move(b));
+                break;
+            }
+            default:
+                copyError(err, "parameter " + std::to_string(i + 1) + " has an unknown type");
+                return static_cast<int>(VTP_INVALID);
+            }
+        }
+        auto out = std::make_unique<vtp_db_result>();
+        out->rs = tx ? tx->conn->exec(sql, values) : db->exec(sql, values);
+        *result = out.release();
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+int hostDbBegin(vtp_host* h, vtp_db_tx** tx, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        auto* db = h->kernel->database();
+        if (!db || !tx) {
+            copyError(err, "no database is open");
+            return static_cast<int>(VTP_ERROR);
+        }
+        auto t = std::make_unique<vtp_db_tx>();
+        t->conn = db->acquire();
+        t->conn->begin();
+        *tx = t.release();
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+int hostDbCommit(vtp_host*, vtp_db_tx* tx, vtp_errbuf err) noexcept
+{
+    std::unique_ptr<vtp_db_tx> owned(tx);
+    return guarded(err, [&] {
+        if (!owned) return static_cast<int>(VTP_INVALID);
+        owned->conn->commit();
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+void hostDbRollback(vtp_host*, vtp_db_tx* tx) noexcept
+{
+    std::unique_ptr<vtp_db_tx> owned(tx);
+    try {
+        if (owned && owned->conn->inTransaction()) owned->conn->rollback();
+    } catch (...) {
+    }
+}
+
+size_t hostResultColumns(const vtp_db_result* r) noexcept { return r ? r->rs.columns.size() : 0; }
+const char* hostResultColumnName(const vtp_db_result* r, size_t c) noexcept
+{
+    return r && c < r->rs.columns.size() ? r->rs.columns[c].c_str() : nullptr;
+}
+size_t hostResultRows(const vtp_db_result* r) noexcept { return r ? r->rs.rows.size() : 0; }
+int hostResultValue(const vtp_db_result* r, size_t row, size_t col, vtp_sql_value* out) noexcept
+{
+    if (!r || !out || row >= r->rs.rows.size() || col >= r->rs.rows[row].size()) return VTP_INVALID;
+    *out = vtp_sql_value{};
+    const auto& v = r->rs.rows[row][col];
+    if (std::holds_alternative<int64_t>(v)) {
+        out->type = VTP_SQL_INT;
+        out->i = std::get<int64_t>(v);
+    } else if (std::holds_alternative<double>(v)) {
+        out->type = VTP_SQL_REAL;
+        out->r = std::get<double>(v);
+    } else if (std::holds_alternative<std::string>(v)) {
+        const auto& s = std::get<std::string>(v);
+        out->type = VTP_SQL_TEXT;
+        out->bytes = s.data();
+        out->len = s.size();
+    } else if (std::holds_alternative<Blob>(v)) {
+        const auto& b = std::get<Blob>(v).bytes;
+        out->type = VTP_SQL_BLOB;
+        out->bytes = reinterpret_cast<const char*>(b.data());
+        out->len = b.size();
+    } else {
+        out->type = VTP_SQL_NULL;
+    }
+    return VTP_OK;
+}
+int64_t hostResultAffected(const vtp_db_result* r) noexcept { return r ? r->rs.affectedRows : 0; }
+void hostResultFree(vtp_db_result* r) noexcept { delete r; }
+
+// ------------------------------------------------------------------ vtpctl
+
+int hostCliCommandAdd(vtp_host* h, const vtp_cli_command* c, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!c || !VTP_HAS_FIELD(vtp_cli_command, user_data, c->struct_size) || !c->name || !c->run) {
+            copyError(err, "command needs a name and run()");
+            return static_cast<int>(VTP_INVALID);
+        }
+        CliCommand cmd;
+        cmd.owner = h->name;
+        std::istringstream words(c->name);
+        for (std::string w; words >> w;) cmd.words.push_back(w);
+        if (cmd.words.empty()) {
+            copyError(err, "command name is empty");
+            return static_cast<int>(VTP_INVALID);
+        }
+        for (const auto& existing : h->kernel->cliCommands())
+            if (existing.words == cmd.words) {
+                copyError(err, "command '" + std::string(c->name) + "' is already added by " + existing.owner);
+                return static_cast<int>(VTP_CONFLICT);
+            }
+        cmd.summary = str(c->summary);
+        cmd.usage = str(c->usage);
+        cmd.run = c->run;
+        cmd.userData = c->user_data;
+        h->kernel->addCliCommand(std::move(cmd));
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+const vtp_host_api kApi = [] {
+    vtp_host_api a{};
+    a.struct_size = sizeof a;
+    a.abi_major = VTP_ABI_MAJOR;
+    a.abi_minor = VTP_ABI_MINOR;
+    a.log = hostLog;
+    a.log_enabled = hostLogEnabled;
+    a.config_json = hostConfigJson;
+    a.data_dir = hostDataDir;
+    a.route_add = hostRouteAdd;
+    a.response_status = hostResponseStatus;
+    a.response_header = hostResponseHeader;
+    a.response_body = hostResponseBody;
+    a.response_problem = hostResponseProblem;
+    a.ws_endpoint_add = hostWsEndpointAdd;
+    a.ws_send = hostWsSend;
+    a.ws_close = hostWsClose;
+    a.service_offer = hostServiceOffer;
+    a.service_find = hostServiceFind;
+    a.db_dialect = hostDbDialect;
+    a.db_exec = hostDbExec;
+    a.db_begin = hostDbBegin;
+    a.db_commit = hostDbCommit;
+    a.db_rollback = hostDbRollback;
+    a.db_result_columns = hostResultColumns;
+    a.db_result_column_name = hostResultColumnName;
+    a.db_result_rows = hostResultRows;
+    a.db_result_value = hostResultValue;
+    a.db_result_affected = hostResultAffected;
+    a.db_result_free = hostResultFree;
+    a.cli_command_add = hostCliCommandAdd;
+    return a;
+}();
+
+} // namespace
+
+const vtp_host_api* hostApi()
+{
+    return &kApi;
+}
+
+} // namespace vtp::kernel

@@ -1,0 +1,500 @@
+#include "host/Kernel.hpp"
+
+#include "db/Migrator.hpp"
+#include "host/HostApi.hpp"
+#include "host/PluginSchema.hpp"
+#include "host/ServiceAuthenticator.hpp"
+#include "loader/DependencyOrder.hpp"
+#include "log/Logger.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#ifndef VTP_DEFAULT_PLUGIN_DIR
+#define VTP_DEFAULT_PLUGIN_DIR "/usr/lib/vtp/plugins"
+#endif
+
+namespace vtp::kernel {
+
+namespace fs = std::filesystem;
+
+std::string_view pluginStateName(PluginState state)
+{
+    switch (state) {
+    case PluginState::Refused: return "refused";
+    case PluginState::Loaded: return "loaded";
+    case PluginState::Initialised: return "initialised";
+    case PluginState::Running: return "running";
+    case PluginState::Stopped: return "stopped";
+    }
+    return "unknown";
+}
+
+namespace {
+
+// "host:port" or "[v6]:port".
+std::pair<std::string, uint16_t> splitListen(const std::string& key, const std::string& value)
+{
+    const auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+        throw ConfigError({ConfigIssue{"", 0, 0, key, "host:port", "\"" + value + "\""}});
+    std::string host = value.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = -1;
+    try {
+        size_t used = 0;
+        port = std::stoi(value.substr(colon + 1), &used);
+        if (used != value.size() - colon - 1) port = -1;
+    } catch (...) {
+    }
+    if (port < 0 || port > 65535)
+        throw ConfigError({ConfigIssue{"", 0, 0, key, "a port from 0 to 65535 after the colon", "\"" + value + "\""}});
+    return {host, static_cast<uint16_t>(port)};
+}
+
+KeySpec key(std::string k, ValueType t, ConfigValue def, std::string desc)
+{
+    KeySpec s;
+    s.key = std::move(k);
+    s.type = t;
+    s.defaultValue = std::move(def);
+    s.description = std::move(desc);
+    return s;
+}
+
+KeySpec ranged(KeySpec s, int64_t lo, int64_t hi)
+{
+    s.min = lo;
+    s.max = hi;
+    return s;
+}
+
+std::string toJson(const Poco::JSON::Object& o)
+{
+    std::ostringstream out;
+    o.stringify(out);
+    return out.str();
+}
+
+int healthHandler(void*, const vtp_request*, vtp_response* response)
+{
+    response->data.status = 200;
+    response->data.contentType = "application/json";
+    response->data.body = R"({"status":"ok"})";
+    return VTP_OK;
+}
+
+int readyHandler(void* userData, const vtp_request*, vtp_response* response)
+{
+    auto* kernel = static_cast<Kernel*>(userData);
+    const bool dbOk = kernel->database() && kernel->database()->ping();
+    Poco::JSON::Object body;
+    body.set("status", dbOk ? "ready" : "not-ready");
+    Poco::JSON::Object db;
+    db.set("reachable", dbOk);
+    db.set("backend", kernel->database() && kernel->database()->dialect() == Dialect::PostgreSQL ? "postgresql" : "sqlite");
+    body.set("database", db);
+    Poco::JSON::Array plugins;
+    bool refused = false;
+    for (const auto& s : kernel->pluginStatus()) {
+        Poco::JSON::Object p;
+        p.set("name", s.name);
+        p.set("state", s.state);
+        if (!s.version.empty()) p.set("version", s.version);
+        if (!s.reason.empty()) {
+            p.set("refusal", s.refusal);
+            p.set("reason", s.reason);
+        }
+        refused = refused || s.state != "running";
+        plugins.add(p);
+    }
+    body.set("plugins", plugins);
+    body.set("degraded", refused);
+    response->data.status = dbOk ? 200 : 503;
+    response->data.contentType = "application/json";
+    response->data.body = toJson(body);
+    return VTP_OK;
+}
+
+} // namespace
+
+ConfigSchema Kernel::kernelSchema()
+{
+    using T = ValueType;
+    ConfigSchema s;
+    s.add(key("http.listen", T::String, std::string("127.0.0.1:8080"), "Address of the HTTP API, host:port (port 0: any free port)"));
+    s.add(ranged(key("http.threads", T::Integer, int64_t{32}, "Requests served at once (one thread each)"), 1, 1024));
+    s.add(ranged(key("http.max_queued", T::Integer, int64_t{256}, "Accepted connections waiting for a thread; more are refused"), 1, 65536));
+    s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
+    s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers (431 beyond)"), 1024, int64_t{1} << 20));
+    s.add(ranged(key("http.request_timeout_seconds", T::Integer, int64_t{30}, "Socket read and write timeout within a request"), 1, 3600));
+    s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1, 3600));
+    s.add(ranged(key("http.max_keepalive_requests", T::Integer, int64_t{1000}, "Requests served on one connection before it is closed"), 1, 1000000));
+    s.add(key("websocket.listen", T::String, std::string("127.0.0.1:8081"), "Address of the WebSocket endpoint, host:port (port 0: any free port)"));
+    s.add(ranged(key("websocket.max_message_bytes", T::Integer, int64_t{1} << 20, "Largest incoming message; larger closes the connection (1009)"), 128, int64_t{1} << 30));
+    s.add(ranged(key("websocket.max_send_queue_bytes", T::Integer, int64_t{4} << 20, "Bytes queued for a slow client before it is disconnected (1008)"), 1024, int64_t{1} << 32));
+    s.add(ranged(key("websocket.idle_timeout_seconds", T::Integer, int64_t{120}, "A connection with no traffic for this long is closed"), 1, 86400));
+    s.add(ranged(key("websocket.max_connections", T::Integer, int64_t{10000}, "Open connections at most; more are refused (503)"), 1, 1000000));
+    s.add(key("storage.data_dir", T::String, std::string("/var/lib/vtp"), "Directory for the SQLite database, keys and plugin files (relative: to this file's directory)"));
+    s.add(key("database.url", T::String, std::string("sqlite:vtp.db"), "sqlite:PATH (relative to storage.data_dir) or postgresql://user:password@host:port/db"));
+    s.add(ranged(key("database.pool_size", T::Integer, int64_t{8}, "Database sessions kept open"), 1, 256));
+    s.add(key("database.migrate_on_start", T::Boolean, true, "Apply pending migrations when vtpd starts (otherwise run `vtpctl migrate`)"));
+    s.add(key("redis.url", T::String, std::string(""), "redis://host:port for several nodes; empty for a single node"));
+    s.add(key("plugins.dir", T::String, std::string(VTP_DEFAULT_PLUGIN_DIR), "Directory holding NAME.so plugin files (relative: to this file's directory)"));
+    s.add(key("plugins.enabled", T::StringArray, std::vector<std::string>{}, "Plugins to load, by name; each may have a [plugins.NAME] table"));
+    KeySpec level = key("log.level", T::String, std::string("info"), "Least severe level logged: trace, debug, info, warn, error");
+    level.choices = {"trace", "debug", "info", "warn", "error"};
+    s.add(std::move(level));
+    s.add(ranged(key("shutdown.drain_timeout_seconds", T::Integer, int64_t{20}, "On SIGTERM, how long in-flight requests may finish"), 0, 3600));
+    return s;
+}
+
+Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
+    : config_(std::move(config)), configDir_(std::move(configDir)), log_(log), mode_(mode)
+{
+    dataDir_ = resolvePath(config_.getString("storage.data_dir"));
+    authenticator_ = std::make_unique<ServiceAuthenticator>();
+    HttpLimits limits;
+    limits.maxBodyBytes = static_cast<size_t>(config_.getInt("http.max_body_bytes"));
+    limits.maxHeaderBytes = static_cast<size_t>(config_.getInt("http.max_header_bytes"));
+    pipeline_ = std::make_unique<HttpPipeline>(router_, limits, log_);
+    pipeline_->setAuthenticator(authenticator_.get());
+    registerKernelRoutes();
+}
+
+Kernel::~Kernel()
+{
+    // Plugins must be gone before the libraries holding their code are unloaded.
+    for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
+        PluginRuntime& p = **it;
+        if (p.inited && p.pluginState) {
+            p.lib.descriptor.destroy(p.pluginState);
+            p.pluginState = nullptr;
+            p.inited = false;
+        }
+    }
+}
+
+std::string Kernel::resolvePath(const std::string& path) const
+{
+    fs::path p(path);
+    if (p.is_relative()) p = fs::path(configDir_) / p;
+    return p.lexically_normal().string();
+}
+
+void Kernel::registerKernelRoutes()
+{
+    auto add = [&](const char* path, const char* summary, vtp_route_handler handler) {
+        auto r = std::make_unique<vtp_route>();
+        r->struct_size = sizeof(vtp_route);
+        r->handler = handler;
+        r->user_data = this;
+        RouteSpec spec;
+        spec.method = "GET";
+        spec.pattern = path;
+        spec.role = VTP_ROLE_PUBLIC;
+        spec.summary = summary;
+        spec.owner = "kernel";
+        spec.target = r.get();
+        router_.add(std::move(spec));
+        kernelRoutes_.push_back(std::move(r));
+    };
+    add("/health", "Liveness: the process answers", healthHandler);
+    add("/ready", "Readiness: database reachable, plugins started; lists refused plugins", readyHandler);
+}
+
+void Kernel::loadPlugins()
+{
+    const std::string dir = resolvePath(config_.getString("plugins.dir"));
+    const auto enabled = config_.getStringArray("plugins.enabled");
+    std::vector<ConfigIssue> issues;
+    std::vector<std::string> seen;
+    for (const auto& name : enabled) {
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+            issues.push_back({config_.sourceName(), 0, 0, "plugins.enabled", "each plugin listed once", "'" + name + "' twice"});
+            continue;
+        }
+        seen.push_back(name);
+        PluginRuntime& p = plugins_.emplace_back();
+        p.lib = openPluginLibrary(dir, name);
+        if (!p.lib.ok()) {
+            refuse(p, p.lib.refusal, p.lib.reason);
+            continue;
+        }
+        try {
+            config_.validatePlugin(name, pluginSchema(p.lib.descriptor));
+        } catch (const ConfigError& e) {
+            issues.insert(issues.end(), e.issues().begin(), e.issues().end());
+        } catch (const std::invalid_argument& e) {
+            refuse(p, RefusalKind::BadDescriptor, e.what());
+        }
+    }
+    for (const auto& table : config_.pluginTables())
+        if (std::find(enabled.begin(), enabled.end(), table) == enabled.end())
+            log_.warn("config", "table for a plugin that is not enabled is ignored", {{"table", "plugins." + table}});
+    if (!issues.empty()) throw ConfigError(std::move(issues));
+
+    std::vector<DependencyNode> nodes;
+    for (auto& p : plugins_) {
+        DependencyNode n{p.lib.name, {}, p.state == PluginState::Refused};
+        if (p.lib.ok())
+            for (auto d = p.lib.descriptor.dependencies; d && *d; ++d) n.dependencies.emplace_back(*d);
+        nodes.push_back(std::move(n));
+    }
+    DependencyResult order = orderByDependencies(nodes);
+    for (auto& p : plugins_)
+        if (p.state != PluginState::Refused)
+            if (auto it = order.refused.find(p.lib.name); it != order.refused.end())
+                refuse(p, RefusalKind::Dependency, it->second);
+    for (const auto& name : order.order)
+        for (auto& p : plugins_)
+            if (p.lib.name == name && p.state != PluginState::Refused) startOrder_.push_back(&p);
+    for (auto* p : startOrder_)
+        log_.info("loader", "plugin loaded", {{"plugin", p->lib.name}, {"version", p->lib.descriptor.version},
+                  {"abi", std::to_string(p->lib.descriptor.abi_major) + "." + std::to_string(p->lib.descriptor.abi_minor)}});
+}
+
+void Kernel::openDatabase()
+{
+    fs::create_directories(dataDir_);
+    db_ = Database::open(config_.getString("database.url"), dataDir_, static_cast<size_t>(config_.getInt("database.pool_size")), log_);
+    log_.info("db", "database open", {{"url", db_->displayUrl()}});
+}
+
+std::vector<MigrationRecord> Kernel::migrate(bool apply)
+{
+    Migrator migrator(*db_);
+    std::vector<MigrationRecord> out;
+    for (auto* p : startOrder_) {
+        if (p->state == PluginState::Refused) continue;
+        const auto& d = p->lib.descriptor;
+        std::vector<Migration> ms;
+        for (size_t i = 0; i < d.migration_count; ++i) {
+            const auto& m = d.migrations[i];
+            const char* sql = db_->dialect() == Dialect::PostgreSQL ? m.sql_postgresql : m.sql_sqlite;
+            if (!sql) sql = m.sql;
+            ms.push_back({m.version, m.name, sql ? sql : ""});
+        }
+        if (ms.empty()) continue;
+        // A changed checksum throws MigrationError out of here: the start stops, as it must.
+        auto status = migrator.status(d.name, ms);
+        if (!apply) {
+            out.insert(out.end(), status.begin(), status.end());
+            continue;
+        }
+        try {
+            auto applied = migrator.apply(d.name, ms);
+            for (const auto& r : applied)
+                log_.info("db", "migration applied", {{"plugin", r.owner}, {"version", std::to_string(r.version)}, {"name", r.name}});
+            out.insert(out.end(), applied.begin(), applied.end());
+        } catch (const MigrationError& e) {
+            refuse(*p, RefusalKind::MigrationFailed, e.what());
+        }
+    }
+    return out;
+}
+
+void Kernel::initPlugins()
+{
+    for (auto* p : startOrder_) {
+        if (p->state == PluginState::Refused) continue;
+        // A dependency that failed takes its dependents with it.
+        for (auto d = p->lib.descriptor.dependencies; d && *d; ++d)
+            for (auto& q : plugins_)
+                if (q.lib.name == *d && q.state == PluginState::Refused && p->state != PluginState::Refused)
+                    refuse(*p, RefusalKind::Dependency, "depends on '" + q.lib.name + "', which was refused");
+        if (p->state == PluginState::Refused) continue;
+
+        auto host = std::make_unique<vtp_host>();
+        host->kernel = this;
+        host->plugin = p;
+        host->name = p->lib.name;
+        host->configJson = config_.pluginJson(p->lib.name);
+        host->dataDir = dataDir_;
+        p->host = std::move(host);
+        char err[1024] = {0};
+        void* state = nullptr;
+        int rc = VTP_ERROR;
+        try {
+            rc = p->lib.descriptor.init(hostApi(), p->host.get(), &state, vtp_errbuf{err, sizeof err});
+        } catch (...) {
+            std::snprintf(err, sizeof err, "init threw an exception across the ABI");
+        }
+        if (rc != VTP_OK) {
+            refuse(*p, RefusalKind::InitFailed, std::string("init failed: ") + (err[0] ? err : "no reason given"));
+            continue;
+        }
+        p->pluginState = state;
+        p->inited = true;
+        p->state = PluginState::Initialised;
+    }
+    // The kernel authenticates through whichever plugin offers the verifier.
+    uint32_t version = 0;
+    authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version)));
+}
+
+void Kernel::startPlugins()
+{
+    for (auto* p : startOrder_) {
+        if (p->state != PluginState::Initialised) continue;
+        for (auto d = p->lib.descriptor.dependencies; d && *d; ++d)
+            for (auto& q : plugins_)
+                if (q.lib.name == *d && q.state != PluginState::Running && p->state != PluginState::Refused)
+                    refuse(*p, RefusalKind::Dependency, "depends on '" + q.lib.name + "', which did not start");
+        if (p->state == PluginState::Refused) continue;
+        char err[1024] = {0};
+        int rc = VTP_OK;
+        if (p->lib.descriptor.start) {
+            try {
+                rc = p->lib.descriptor.start(p->pluginState, vtp_errbuf{err, sizeof err});
+            } catch (...) {
+                rc = VTP_ERROR;
+            }
+        }
+        if (rc != VTP_OK) {
+            refuse(*p, RefusalKind::StartFailed, std::string("start failed: ") + (err[0] ? err : "no reason given"));
+            continue;
+        }
+        p->state = PluginState::Running;
+        log_.info("loader", "plugin started", {{"plugin", p->lib.name}});
+    }
+    uint32_t version = 0;
+    authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version)));
+}
+
+void Kernel::refuse(PluginRuntime& p, RefusalKind kind, std::string reason)
+{
+    p.refusal = kind;
+    p.reason = std::move(reason);
+    forget(p);
+    if (p.inited && p.pluginState) {
+        // Never started or failed to start: it is still owed its destroy().
+        if (p.state == PluginState::Running && p.lib.descriptor.stop) p.lib.descriptor.stop(p.pluginState);
+        p.lib.descriptor.destroy(p.pluginState);
+        p.pluginState = nullptr;
+        p.inited = false;
+    }
+    p.state = PluginState::Refused;
+    log_.error("loader", "plugin refused", {{"plugin", p.lib.name}, {"refusal", std::string(refusalKindName(kind))}, {"reason", p.reason}});
+}
+
+void Kernel::forget(PluginRuntime& p)
+{
+    router_.removeOwner(p.lib.name);
+    std::erase_if(pendingEndpoints_, [&](const auto& e) { return e.first == p.lib.name; });
+    std::erase_if(cliCommands_, [&](const auto& c) { return c.owner == p.lib.name; });
+    std::lock_guard lock(servicesMutex_);
+    std::erase_if(services_, [&](const auto& s) { return s.owner == p.lib.name; });
+}
+
+void Kernel::startServers()
+{
+    const auto [httpHost, httpPort] = splitListen("http.listen", config_.getString("http.listen"));
+    HttpServerSettings hs;
+    hs.host = httpHost;
+    hs.port = httpPort;
+    hs.threads = static_cast<int>(config_.getInt("http.threads"));
+    hs.maxQueued = static_cast<int>(config_.getInt("http.max_queued"));
+    hs.requestTimeout = std::chrono::seconds(config_.getInt("http.request_timeout_seconds"));
+    hs.keepAliveTimeout = std::chrono::seconds(config_.getInt("http.keepalive_timeout_seconds"));
+    hs.maxKeepAliveRequests = static_cast<int>(config_.getInt("http.max_keepalive_requests"));
+
+    const auto [wsHost, wsPortNumber] = splitListen("websocket.listen", config_.getString("websocket.listen"));
+    WsLimits wl;
+    wl.maxMessageBytes = static_cast<size_t>(config_.getInt("websocket.max_message_bytes"));
+    wl.maxSendQueueBytes = static_cast<size_t>(config_.getInt("websocket.max_send_queue_bytes"));
+    wl.idleTimeout = std::chrono::seconds(config_.getInt("websocket.idle_timeout_seconds"));
+    wl.maxConnections = static_cast<size_t>(config_.getInt("websocket.max_connections"));
+    ws_ = std::make_unique<WsServer>(wsHost, wsPortNumber, wl, log_);
+    for (auto& [owner, ep] : pendingEndpoints_) ws_->addEndpoint(std::move(ep));
+    pendingEndpoints_.clear();
+    ws_->start();
+
+    http_ = std::make_unique<HttpServer>(hs, *pipeline_, log_);
+    http_->start();
+    log_.info("kernel", "serving", {{"http", httpHost + ":" + std::to_string(http_->port())},
+                                    {"websocket", wsHost + ":" + std::to_string(ws_->port())}});
+}
+
+bool Kernel::shutdown()
+{
+    const auto deadline = std::chrono::seconds(config_.getInt("shutdown.drain_timeout_seconds"));
+    bool drained = true;
+    if (http_) {
+        drained = http_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(deadline));
+        if (!drained) log_.warn("kernel", "requests still running at the drain deadline", {{"in_flight", std::to_string(http_->inFlight())}});
+    }
+    if (ws_) ws_->stop();
+    for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
+        PluginRuntime& p = **it;
+        if (p.state != PluginState::Running) continue;
+        if (p.lib.descriptor.stop) p.lib.descriptor.stop(p.pluginState);
+        p.state = PluginState::Stopped;
+        log_.info("loader", "plugin stopped", {{"plugin", p.lib.name}});
+    }
+    return drained;
+}
+
+std::vector<PluginStatus> Kernel::pluginStatus() const
+{
+    std::vector<PluginStatus> out;
+    for (const auto& p : plugins_) {
+        PluginStatus s;
+        s.name = p.lib.name;
+        s.path = p.lib.path;
+        if (p.lib.ok()) {
+            s.version = p.lib.descriptor.version ? p.lib.descriptor.version : "";
+            s.abi = std::to_string(p.lib.descriptor.abi_major) + "." + std::to_string(p.lib.descriptor.abi_minor);
+        }
+        s.state = std::string(pluginStateName(p.state));
+        if (p.state == PluginState::Refused) {
+            s.refusal = std::string(refusalKindName(p.refusal));
+            s.reason = p.reason;
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+uint16_t Kernel::httpPort() const { return http_ ? http_->port() : 0; }
+uint16_t Kernel::wsPort() const { return ws_ ? ws_->port() : 0; }
+
+void Kernel::addPendingEndpoint(const std::string& owner, WsEndpoint endpoint)
+{
+    for (const auto& [o, e] : pendingEndpoints_)
+        if (e.path == endpoint.path) throw std::runtime_error("socket path " + endpoint.path + " is already taken by " + o);
+    pendingEndpoints_.emplace_back(owner, std::move(endpoint));
+}
+
+void Kernel::addCliCommand(CliCommand command) { cliCommands_.push_back(std::move(command)); }
+
+void Kernel::offerService(const std::string& owner, const std::string& name, uint32_t version, const void* table)
+{
+    std::lock_guard lock(servicesMutex_);
+    services_.push_back({owner, name, version, table});
+}
+
+bool Kernel::serviceOffered(const std::string& name, uint32_t version) const
+{
+    std::lock_guard lock(servicesMutex_);
+    return std::any_of(services_.begin(), services_.end(), [&](const Service& s) { return s.name == name && s.version == version; });
+}
+
+const void* Kernel::findService(const std::string& name, uint32_t minVersion, uint32_t* version) const
+{
+    std::lock_guard lock(servicesMutex_);
+    const Service* best = nullptr;
+    for (const auto& s : services_)
+        if (s.name == name && s.version >= minVersion && (!best || s.version > best->version)) best = &s;
+    if (version) *version = best ? best->version : 0;
+    return best ? best->table : nullptr;
+}
+
+size_t Kernel::wsMaxMessageBytes() const { return static_cast<size_t>(config_.getInt("websocket.max_message_bytes")); }
+
+} // namespace vtp::kernel

@@ -1,0 +1,137 @@
+#pragma once
+
+#include "config/Config.hpp"
+#include "db/Database.hpp"
+#include "db/Migrator.hpp"
+#include "http/HttpPipeline.hpp"
+#include "http/HttpServer.hpp"
+#include "http/Router.hpp"
+#include "loader/PluginLibrary.hpp"
+#include "ws/WsServer.hpp"
+
+#include <chrono>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+struct vtp_host;
+
+namespace vtp::kernel {
+
+class Logger;
+class ServiceAuthenticator;
+
+enum class PluginState { Refused, Loaded, Initialised, Running, Stopped };
+std::string_view pluginStateName(PluginState state);
+
+struct PluginRuntime {
+    PluginLibrary lib;
+    PluginState state = PluginState::Loaded;
+    RefusalKind refusal = RefusalKind::None;
+    std::string reason;
+    std::unique_ptr<vtp_host> host;
+    void* pluginState = nullptr;
+    bool inited = false;
+};
+
+struct PluginStatus {
+    std::string name;
+    std::string version;
+    std::string abi;      // "1.0"
+    std::string state;    // "running", "refused", ...
+    std::string refusal;  // kind, when refused
+    std::string reason;
+    std::string path;
+};
+
+// A vtpctl subcommand a plugin added.
+struct CliCommand {
+    std::string owner;
+    std::vector<std::string> words; // "user create" -> {"user", "create"}
+    std::string summary, usage;
+    int (*run)(void*, int, const char* const*) = nullptr;
+    void* userData = nullptr;
+};
+
+// The kernel's context: the one object that owns all mutable state (config, database,
+// router, servers, plugins). Lifecycle, in order: loadPlugins, openDatabase, migrate,
+// initPlugins, startPlugins, startServers; then shutdown.
+class Kernel {
+public:
+    enum class Mode { Server, Cli };
+
+    Kernel(Config config, std::string configDir, Logger& log, Mode mode);
+    ~Kernel();
+    Kernel(const Kernel&) = delete;
+    Kernel& operator=(const Kernel&) = delete;
+
+    // The kernel's own config keys; plugins add theirs under [plugins.NAME].
+    static ConfigSchema kernelSchema();
+
+    // Opens each enabled plugin's library and validates its config table.
+    // Throws ConfigError for an invalid plugin table (the start stops, as for any config error).
+    void loadPlugins();
+    void openDatabase();
+    // Applies pending migrations. Throws MigrationError if an applied one was changed.
+    // `apply=false` only reports (vtpctl migrate --dry-run).
+    std::vector<MigrationRecord> migrate(bool apply = true);
+    void initPlugins();
+    void startPlugins();
+    void startServers();
+    // Stops accepting, drains up to the configured deadline, stops plugins in reverse order.
+    // Returns false if requests were still running at the deadline.
+    bool shutdown();
+
+    std::vector<PluginStatus> pluginStatus() const;
+    const std::vector<CliCommand>& cliCommands() const { return cliCommands_; }
+    uint16_t httpPort() const;
+    uint16_t wsPort() const;
+
+    // Used by the host table (HostApi.cpp).
+    Logger& log() { return log_; }
+    const Config& config() const { return config_; }
+    Database* database() { return db_.get(); }
+    Router& router() { return router_; }
+    WsServer* ws() { return ws_.get(); }
+    const std::string& dataDir() const { return dataDir_; }
+    Mode mode() const { return mode_; }
+    void addPendingEndpoint(const std::string& owner, WsEndpoint endpoint);
+    void addCliCommand(CliCommand command);
+    void offerService(const std::string& owner, const std::string& name, uint32_t version, const void* table);
+    const void* findService(const std::string& name, uint32_t minVersion, uint32_t* version) const;
+    bool serviceOffered(const std::string& name, uint32_t version) const;
+    size_t wsMaxMessageBytes() const;
+
+private:
+    void refuse(PluginRuntime& p, RefusalKind kind, std::string reason);
+    void forget(PluginRuntime& p); // drop everything a plugin registered
+    void registerKernelRoutes();
+    std::string resolvePath(const std::string& path) const;
+
+    Config config_;
+    std::string configDir_;
+    Logger& log_;
+    Mode mode_;
+    std::string dataDir_;
+
+    Router router_;
+    std::unique_ptr<HttpPipeline> pipeline_;
+    std::unique_ptr<HttpServer> http_;
+    std::unique_ptr<WsServer> ws_;
+    std::unique_ptr<Database> db_;
+    std::unique_ptr<ServiceAuthenticator> authenticator_;
+
+    std::list<PluginRuntime> plugins_;      // std::list: vtp_host points into entries
+    std::vector<PluginRuntime*> startOrder_;
+    std::vector<CliCommand> cliCommands_;
+    std::vector<std::pair<std::string, WsEndpoint>> pendingEndpoints_;
+    struct Service { std::string owner; std::string name; uint32_t version; const void* table; };
+    mutable std::mutex servicesMutex_;
+    std::vector<Service> services_;
+    std::vector<std::unique_ptr<vtp_route>> kernelRoutes_;
+};
+
+} // namespace vtp::kernel

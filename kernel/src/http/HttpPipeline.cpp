@@ -1,0 +1,279 @@
+#include "http/HttpPipeline.hpp"
+
+#include "http/JsonCheck.hpp"
+
+#include "log/Logger.hpp"
+#include "vtp/abi.h"
+
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace vtp::kernel {
+
+namespace {
+
+bool validRequestId(std::string_view id)
+{
+    if (id.empty() || id.size() > 128) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+std::string lower(std::string_view s)
+{
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool hasRole(const Principal& p, std::string_view role)
+{
+    // admin holds every named role: an operator never locks themselves out of a plugin's admin route.
+    return std::any_of(p.roles.begin(), p.roles.end(), [&](const std::string& r) { return r == role || r == "admin"; });
+}
+
+HttpResponseData unauthorized(std::string_view detail, std::string_view instance)
+{
+    auto r = makeProblem(401, "unauthorized", "Unauthorized", detail, instance);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
+} // namespace
+
+std::string mediaType(std::string_view contentType)
+{
+    const auto semi = contentType.find(';');
+    std::string_view t = contentType.substr(0, semi);
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+    return lower(t);
+}
+
+bool isJsonMediaType(std::string_view m)
+{
+    return m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"));
+}
+
+bool parseQuery(std::string_view query, size_t maxParams, std::vector<std::pair<std::string, std::string>>& out)
+{
+    out.clear();
+    size_t pos = 0;
+    while (pos <= query.size() && !query.empty()) {
+        const size_t amp = query.find('&', pos);
+        const auto part = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+        if (!part.empty()) {
+            if (out.size() >= maxParams) return false;
+            const auto eq = part.find('=');
+            std::string k(part.substr(0, eq)), v(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+            std::replace(k.begin(), k.end(), '+', ' ');
+            std::replace(v.begin(), v.end(), '+', ' ');
+            std::string dk, dv;
+            if (!percentDecode(k, dk) || !percentDecode(v, dv)) return false;
+            out.emplace_back(std::move(dk), std::move(dv));
+        }
+        if (amp == std::string_view::npos) break;
+        pos = amp + 1;
+    }
+    return true;
+}
+
+bool validateJson(std::string_view text, std::string& where)
+{
+    const auto r = checkJson(text);
+    if (!r.ok) where = r.message;
+    return r.ok;
+}
+
+HttpPipeline::HttpPipeline(Router& router, HttpLimits limits, Logger& log)
+    : router_(router), limits_(limits), log_(log) {}
+
+PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
+{
+    PreparedRequest p;
+    if (const auto* id = req.header("x-request-id"); id && validRequestId(*id))
+        req.requestId = *id;
+    else
+        req.requestId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    const std::string& rid = req.requestId;
+
+    size_t headerBytes = req.method.size() + req.target.size();
+    for (const auto& [k, v] : req.headers) headerBytes += k.size() + v.size() + 4;
+    if (headerBytes > limits_.maxHeaderBytes) {
+        p.early = makeProblem(431, "headers-too-large", "Request header fields too large",
+                              "the request head is " + std::to_string(headerBytes) + " bytes; the limit is " +
+                              std::to_string(limits_.maxHeaderBytes), rid);
+        p.early->closeConnection = true;
+        return p;
+    }
+
+    const auto q = req.target.find('?');
+    const std::string_view rawPath = std::string_view(req.target).substr(0, q);
+    if (rawPath.empty() || rawPath[0] != '/') {
+        p.early = makeProblem(400, "bad-request-target", "Bad request target", "the request target must be an absolute path", rid);
+        return p;
+    }
+    if (!percentDecode(rawPath, p.path)) {
+        p.early = makeProblem(400, "bad-request-target", "Bad request target", "the path has a malformed percent-escape", rid);
+        return p;
+    }
+    if (q != std::string::npos && !parseQuery(std::string_view(req.target).substr(q + 1), limits_.maxQueryParams, p.query)) {
+        p.early = makeProblem(400, "bad-query", "Bad query string",
+                              "the query is malformed or has more than " + std::to_string(limits_.maxQueryParams) + " parameters", rid);
+        return p;
+    }
+
+    auto m = router_.match(req.method, rawPath);
+    if (m.kind == RouteMatch::Kind::NotFound) {
+        p.early = makeProblem(404, "not-found", "Not found", "no route matches " + p.path, rid);
+        return p;
+    }
+    if (m.kind == RouteMatch::Kind::MethodNotAllowed) {
+        std::string allow;
+        for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+        p.early = makeProblem(405, "method-not-allowed", "Method not allowed", req.method + " is not allowed on " + p.path, rid);
+        p.early->headers.emplace_back("Allow", allow);
+        return p;
+    }
+    p.route = m.route;
+    p.params = std::move(m.params);
+    const RouteSpec& route = *p.route;
+
+    // Authenticate: a public route still learns who called it when a valid token comes along.
+    Authenticator* auth = auth_.load();
+    const std::string* authz = req.header("authorization");
+    std::string token;
+    if (authz && authz->size() > 7 && lower(std::string_view(*authz).substr(0, 7)) == "bearer ")
+        token = authz->substr(7);
+    if (route.role != VTP_ROLE_PUBLIC) {
+        if (!auth || !auth->available()) {
+            p.early = unauthorized("no authentication provider is enabled on this server", rid);
+            return p;
+        }
+        if (token.empty()) {
+            p.early = unauthorized("this route needs a bearer token", rid);
+            return p;
+        }
+        Principal principal;
+        std::string reason;
+        if (!auth->verify(token, principal, reason)) {
+            p.early = unauthorized(reason.empty() ? "invalid token" : reason, rid);
+            return p;
+        }
+        if (route.role != VTP_ROLE_AUTHENTICATED && !hasRole(principal, route.role)) {
+            p.early = makeProblem(403, "forbidden", "Forbidden", "this route needs the role '" + route.role + "'", rid);
+            return p;
+        }
+        p.principal = std::move(principal);
+    } else if (!token.empty() && auth && auth->available()) {
+        Principal principal;
+        std::string reason;
+        if (auth->verify(token, principal, reason)) p.principal = std::move(principal);
+    }
+
+    // Body rules, checked before a byte of the body is read.
+    p.bodyLimit = route.body == BodyKind::None ? 0 : (route.maxBodyBytes ? route.maxBodyBytes : limits_.maxBodyBytes);
+    const bool hasBody = req.chunked || (req.contentLength && *req.contentLength > 0);
+    if (const auto* ct = req.header("content-type")) p.contentType = mediaType(*ct);
+    if (route.body == BodyKind::None) {
+        if (hasBody) {
+            p.early = makeProblem(413, "body-not-allowed", "Content too large", "this route takes no request body", rid);
+            p.early->closeConnection = true;
+        }
+        return p;
+    }
+    if (!req.chunked && !req.contentLength) {
+        p.early = makeProblem(411, "length-required", "Length required", "send Content-Length or a chunked body", rid);
+        p.early->closeConnection = true;
+        return p;
+    }
+    if (req.contentLength && *req.contentLength > p.bodyLimit) {
+        p.early = makeProblem(413, "body-too-large", "Content too large",
+                              "the body is " + std::to_string(*req.contentLength) + " bytes; this route accepts at most " +
+                              std::to_string(p.bodyLimit), rid);
+        p.early->closeConnection = true;
+        return p;
+    }
+    if (route.body == BodyKind::Json && !isJsonMediaType(p.contentType)) {
+        p.early = makeProblem(415, "unsupported-media-type", "Unsupported media type",
+                              "this route takes application/json, not '" + (p.contentType.empty() ? std::string("(none)") : p.contentType) + "'", rid);
+        p.early->headers.emplace_back("Accept-Post", "application/json");
+        p.early->closeConnection = true;
+        return p;
+    }
+    return p;
+}
+
+HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequest& p, std::string_view body)
+{
+    const std::string& rid = req.requestId;
+    const RouteSpec& route = *p.route;
+    if (route.body == BodyKind::Json) {
+        std::string where;
+        if (body.empty()) return makeProblem(400, "malformed-json", "Malformed JSON", "the body is empty", rid);
+        if (!validateJson(body, where)) return makeProblem(400, "malformed-json", "Malformed JSON", where, rid);
+    }
+
+    // Assemble the C view of the request; every pointer lives until the handler returns.
+    std::vector<vtp_kv> params, query, headers;
+    for (const auto& [k, v] : p.params) params.push_back({k.c_str(), v.c_str()});
+    for (const auto& [k, v] : p.query) query.push_back({k.c_str(), v.c_str()});
+    for (const auto& [k, v] : req.headers) headers.push_back({k.c_str(), v.c_str()});
+    std::vector<const char*> roles;
+    if (p.principal)
+        for (const auto& r : p.principal->roles) roles.push_back(r.c_str());
+    const std::string bodyCopy(body); // NUL-terminated for C readers
+
+    vtp_request c{};
+    c.struct_size = sizeof c;
+    c.method = req.method.c_str();
+    c.path = p.path.c_str();
+    c.request_id = rid.c_str();
+    c.remote_address = req.remoteAddress.c_str();
+    c.subject = p.principal ? p.principal->subject.c_str() : nullptr;
+    c.roles = roles.data();
+    c.role_count = roles.size();
+    c.params = params.data();
+    c.param_count = params.size();
+    c.query = query.data();
+    c.query_count = query.size();
+    c.headers = headers.data();
+    c.header_count = headers.size();
+    c.body = bodyCopy.c_str();
+    c.body_len = bodyCopy.size();
+    c.content_type = p.contentType.c_str();
+
+    const auto* target = static_cast<const vtp_route*>(route.target);
+    vtp_response response;
+    int rc = VTP_ERROR;
+    try {
+        rc = target->handler(target->user_data, &c, &response);
+    } catch (...) {
+        // A C++ plugin that bypassed the SDK let an exception escape: contain it here.
+        rc = VTP_ERROR;
+    }
+    if (rc != VTP_OK) {
+        log_.error("http", "handler failed", {{"request_id", rid}, {"route", route.pattern}, {"owner", route.owner}, {"status", std::to_string(rc)}});
+        return makeProblem(500, "internal-error", "Internal server error",
+                           "the request failed; the server log has details under this request id", rid);
+    }
+    if (response.data.status < 100 || response.data.status > 599) {
+        log_.error("http", "handler set an invalid status", {{"request_id", rid}, {"route", route.pattern}});
+        return makeProblem(500, "internal-error", "Internal server error", "the handler produced an invalid response", rid);
+    }
+    return std::move(response.data);
+}
+
+HttpResponseData HttpPipeline::handle(IncomingRequest& req, std::string_view body)
+{
+    PreparedRequest p = prepare(req);
+    if (p.early) return std::move(*p.early);
+    if (body.size() > p.bodyLimit)
+        return makeProblem(413, "body-too-large", "Content too large", "the body exceeds this route's limit", req.requestId);
+    return complete(req, p, body);
+}
+
+} // namespace vtp::kernel

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vtp::kernel {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpResponseData {
+    int status = 200;
+    std::string contentType;
+    HeaderList headers;
+    std::string body;
+    bool closeConnection = false;
+};
+
+// A request after its head has been read; the body comes separately.
+struct IncomingRequest {
+    std::string method;
+    std::string target;        // raw request target: path and query
+    std::string remoteAddress;
+    HeaderList headers;        // names lower-cased
+    std::optional<size_t> contentLength;
+    bool chunked = false;
+    std::string requestId;     // set by the pipeline
+    const std::string* header(std::string_view lowerName) const
+    {
+        for (const auto& [k, v] : headers)
+            if (k == lowerName) return &v;
+        return nullptr;
+    }
+};
+
+// RFC 9457 problem details. `type` is a stable slug, published as "urn:vtp:problem:<type>".
+HttpResponseData makeProblem(int status, std::string_view type, std::string_view title,
+                             std::string_view detail, std::string_view instance = {});
+std::string_view reasonPhrase(int status);
+
+} // namespace vtp::kernel
+
+// The opaque response handed to plugin handlers through the ABI.
+struct vtp_response {
+    vtp::kernel::HttpResponseData data;
+};

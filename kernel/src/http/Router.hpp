@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vtp::kernel {
+
+enum class BodyKind { None, Json, Raw };
+
+// A registered route. `handler` is opaque to the router (the host layer stores the plugin's
+// C callback there); the router only matches.
+struct RouteSpec {
+    std::string method;
+    std::string pattern;      // "/api/v1/rooms/{id}/chat"
+    std::string role;         // "public", "authenticated", or a role name
+    std::string summary;
+    BodyKind body = BodyKind::None;
+    size_t maxBodyBytes = 0;  // 0: server default
+    std::string requestSchema, responseSchema;
+    std::string owner;        // plugin name, or "kernel"
+    const void* target = nullptr; // opaque to the router: what the host layer calls
+};
+
+struct RouteMatch {
+    enum class Kind { Found, NotFound, MethodNotAllowed } kind = Kind::NotFound;
+    std::shared_ptr<const RouteSpec> route;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::vector<std::string> allowed; // for MethodNotAllowed (and HEAD/OPTIONS)
+};
+
+class RouteError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Method + path-pattern routing. Static segments win over parameters at each level, so
+// /rooms/new beats /rooms/{id}. Thread-safe for concurrent match(); add/remove take a lock.
+class Router {
+public:
+    Router();
+    ~Router();
+
+    // Throws RouteError for a malformed pattern, an unsupported method, or a duplicate
+    // (same method and same shape, e.g. /a/{x} and /a/{y}).
+    void add(RouteSpec spec);
+    // Removes every route of one owner (a plugin that failed after registering).
+    void removeOwner(std::string_view owner);
+
+    // `path` is the raw path (percent-encoded); parameters are decoded. A path that does not
+    // decode (bad %-escape, NUL) is NotFound.
+    RouteMatch match(std::string_view method, std::string_view path) const;
+
+    std::vector<RouteSpec> routes() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Splits "/a/b/" into {"a","b"}; empty segments other than a trailing one make it invalid.
+bool splitPath(std::string_view path, std::vector<std::string_view>& out);
+// Percent-decodes; false on a malformed escape or a decoded NUL.
+bool percentDecode(std::string_view in, std::string& out);
+
+} // namespace vtp::kernel

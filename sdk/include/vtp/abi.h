@@ -1,0 +1,301 @@
+/*
+ * The VTP plugin ABI: the only contract between vtpd and a plugin library.
+ *
+ * Plain C, so that a plugin built with another compiler, standard library or Poco still loads.
+ * No C++ type and no exception ever crosses it.
+ *
+ * Versioning rules (see docs/plugin-authors.md):
+ *  - A plugin exports exactly one symbol, VTP_PLUGIN_ENTRY_SYMBOL, returning a const descriptor.
+ *  - The kernel loads a plugin when the majors are equal and plugin minor <= kernel minor.
+ *  - Every struct begins with its own size. Structs and the host table only ever grow at the
+ *    end, in blocks marked "since 1.N"; a reader checks the size before touching a newer field
+ *    (VTP_HAS_FIELD). Retired entries stay in place as NULL.
+ *  - Strings are UTF-8 and NUL-terminated unless a length is given. A pointer handed to a
+ *    callback is valid only during that call unless said otherwise.
+ *  - Text that one side returns to the other is copied by the receiver; whoever allocates frees.
+ */
+#ifndef VTP_ABI_H
+#define VTP_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VTP_ABI_MAJOR 1
+#define VTP_ABI_MINOR 1
+
+/* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define VTP_BUILD_BIG_ENDIAN 1u
+#else
+#define VTP_BUILD_BIG_ENDIAN 0u
+#endif
+#define VTP_BUILD_SIGNATURE ((uint32_t)(sizeof(void*) * 8u) | (VTP_BUILD_BIG_ENDIAN << 8))
+
+#define VTP_PLUGIN_ENTRY_SYMBOL "vtp_plugin_v1"
+
+/* True if a struct whose leading struct_size is `size` contains `field` of type `type`. */
+#define VTP_HAS_FIELD(type, field, size) \
+    (offsetof(type, field) + sizeof(((type*)0)->field) <= (size_t)(size))
+
+typedef enum vtp_status {
+    VTP_OK = 0,
+    VTP_ERROR = 1,          /* generic failure, text in the error buffer */
+    VTP_INVALID = 2,        /* invalid argument */
+    VTP_NOT_FOUND = 3,      /* no such service, connection, key */
+    VTP_UNSUPPORTED = 4,    /* the other side is too old for this call */
+    VTP_CONFLICT = 5,       /* e.g. a route or service registered twice, constraint violation */
+    VTP_NO_MEMORY = 6
+} vtp_status;
+
+typedef enum vtp_log_level {
+    VTP_LOG_TRACE = 0, VTP_LOG_DEBUG = 1, VTP_LOG_INFO = 2, VTP_LOG_WARN = 3, VTP_LOG_ERROR = 4
+} vtp_log_level;
+
+/* A caller-owned buffer for error text; the callee writes at most cap-1 bytes and a NUL. */
+typedef struct vtp_errbuf {
+    char* data;
+    size_t cap;
+} vtp_errbuf;
+
+typedef struct vtp_kv {
+    const char* key;
+    const char* value;
+} vtp_kv;
+
+/* Opaque per-plugin handle the kernel passes at init; every host call takes it. */
+typedef struct vtp_host vtp_host;
+/* Opaque response under construction, valid during a route handler call. */
+typedef struct vtp_response vtp_response;
+/* Opaque result of a SQL statement; freed with db_result_free. */
+typedef struct vtp_db_result vtp_db_result;
+/* Opaque database transaction (one pooled connection). */
+typedef struct vtp_db_tx vtp_db_tx;
+
+/* ---------------------------------------------------------------- config schema */
+
+typedef enum vtp_config_type {
+    VTP_CONFIG_STRING = 0,
+    VTP_CONFIG_INTEGER = 1,
+    VTP_CONFIG_FLOAT = 2,
+    VTP_CONFIG_BOOLEAN = 3,
+    VTP_CONFIG_STRING_ARRAY = 4
+} vtp_config_type;
+
+#define VTP_CONFIG_REQUIRED 0x1u
+#define VTP_CONFIG_SECRET   0x2u /* masked in printed config, never logged */
+#define VTP_CONFIG_HAS_MIN  0x4u
+#define VTP_CONFIG_HAS_MAX  0x8u
+
+typedef struct vtp_config_key {
+    uint32_t struct_size;
+    const char* key;           /* dotted, relative to [plugins.NAME]: "greeting", "smtp.host" */
+    vtp_config_type type;
+    const char* default_value; /* TOML literal ("\"hi\"", "8", "true", "[\"a\"]"), or NULL */
+    const char* description;   /* one line; the operators' reference is generated from it */
+    uint32_t flags;
+    int64_t min;               /* integer value or string length bounds, with HAS_MIN/HAS_MAX */
+    int64_t max;
+    const char* choices;       /* comma-separated allowed string values, or NULL */
+} vtp_config_key;
+
+/* ---------------------------------------------------------------- migrations */
+
+typedef struct vtp_migration {
+    uint32_t struct_size;
+    int64_t version;           /* strictly increasing within the plugin */
+    const char* name;          /* e.g. "001_create_greetings" */
+    const char* sql;           /* portable script, used when no dialect-specific one is given */
+    const char* sql_sqlite;    /* optional */
+    const char* sql_postgresql;/* optional */
+} vtp_migration;
+
+/* ---------------------------------------------------------------- HTTP routes */
+
+typedef struct vtp_request {
+    uint32_t struct_size;
+    const char* method;
+    const char* path;          /* decoded path, no query */
+    const char* request_id;
+    const char* remote_address;
+    const char* subject;       /* authenticated user id, or NULL on a public route without a token */
+    const char* const* roles;  size_t role_count;
+    const vtp_kv* params;      size_t param_count;   /* path parameters from {name} segments */
+    const vtp_kv* query;       size_t query_count;   /* decoded query parameters, in order */
+    const vtp_kv* headers;     size_t header_count;  /* lower-case names */
+    const char* body;          size_t body_len;      /* complete body, already size-checked */
+    const char* content_type;  /* media type without parameters, lower-case, or "" */
+} vtp_request;
+
+/* Returns VTP_OK having filled `response`; anything else becomes a 500 problem. */
+typedef int (*vtp_route_handler)(void* user_data, const vtp_request* request, vtp_response* response);
+
+#define VTP_ROLE_PUBLIC "public"
+#define VTP_ROLE_AUTHENTICATED "authenticated"
+
+#define VTP_ROUTE_BODY_NONE 0u  /* a body is refused with 413 */
+#define VTP_ROUTE_BODY_JSON 1u  /* requires application/json, parsed by the kernel: 400/411/415 */
+#define VTP_ROUTE_BODY_RAW  2u  /* any content type, passed as bytes */
+
+typedef struct vtp_route {
+    uint32_t struct_size;
+    const char* method;        /* GET, POST, PUT, PATCH, DELETE */
+    const char* path;          /* "/api/v1/hello/{name}"; a parameter matches one segment */
+    const char* role;          /* VTP_ROLE_PUBLIC, VTP_ROLE_AUTHENTICATED, or a role name */
+    const char* summary;       /* one line, for the API description */
+    uint32_t body;             /* VTP_ROUTE_BODY_* */
+    size_t max_body_bytes;     /* 0: the kernel's http.max_body_bytes */
+    const char* request_schema;  /* JSON Schema text or NULL */
+    const char* response_schema; /* JSON Schema text or NULL */
+    vtp_route_handler handler;
+    void* user_data;
+} vtp_route;
+
+/* ---------------------------------------------------------------- WebSocket endpoints */
+
+typedef struct vtp_ws_open_info {
+    uint32_t struct_size;
+    uint64_t connection;
+    const char* path;
+    const char* query;
+    const char* remote_address;
+    const vtp_kv* headers; size_t header_count; /* lower-case names */
+} vtp_ws_open_info;
+
+/* Callbacks run on the kernel's WebSocket thread and must not block. */
+typedef struct vtp_ws_endpoint {
+    uint32_t struct_size;
+    const char* path;
+    void (*on_open)(void* user_data, const vtp_ws_open_info* info);
+    void (*on_message)(void* user_data, uint64_t connection, const char* data, size_t len, int binary);
+    void (*on_close)(void* user_data, uint64_t connection, int close_code);
+    void* user_data;
+    size_t max_message_bytes; /* 0: the kernel's websocket.max_message_bytes */
+} vtp_ws_endpoint;
+
+/* ---------------------------------------------------------------- SQL */
+
+typedef enum vtp_sql_type {
+    VTP_SQL_NULL = 0, VTP_SQL_INT = 1, VTP_SQL_REAL = 2, VTP_SQL_TEXT = 3, VTP_SQL_BLOB = 4
+} vtp_sql_type;
+
+typedef struct vtp_sql_value {
+    vtp_sql_type type;
+    int64_t i;
+    double r;
+    const char* bytes; /* TEXT (not necessarily NUL-terminated) or BLOB */
+    size_t len;
+} vtp_sql_value;
+
+typedef enum vtp_sql_dialect { VTP_SQL_SQLITE = 0, VTP_SQL_POSTGRESQL = 1 } vtp_sql_dialect;
+
+/* ---------------------------------------------------------------- command line (vtpctl) */
+
+typedef struct vtp_cli_command {
+    uint32_t struct_size;
+    const char* name;        /* "user create": words become nested subcommands */
+    const char* summary;
+    const char* usage;       /* e.g. "--email E --role R" */
+    /* Runs in vtpctl with argv = the words after the command; writes to stdout/stderr itself.
+     * Returns the process exit code. */
+    int (*run)(void* user_data, int argc, const char* const* argv);
+    void* user_data;
+} vtp_cli_command;
+
+/* ---------------------------------------------------------------- the host table */
+
+typedef struct vtp_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* since 1.0 */
+    void (*log)(vtp_host* host, vtp_log_level level, const char* message, size_t len,
+                const vtp_kv* fields, size_t field_count);
+    int (*log_enabled)(vtp_host* host, vtp_log_level level);
+
+    /* The plugin's validated [plugins.NAME] table as a JSON object, defaults applied.
+     * Valid until the plugin is destroyed. */
+    const char* (*config_json)(vtp_host* host);
+    /* The kernel's storage.data_dir; a plugin keeps its files under DATA_DIR/NAME. */
+    const char* (*data_dir)(vtp_host* host);
+
+    int (*route_add)(vtp_host* host, const vtp_route* route, vtp_errbuf err);
+    void (*response_status)(vtp_response* response, int status);
+    void (*response_header)(vtp_response* response, const char* name, const char* value);
+    void (*response_body)(vtp_response* response, const char* content_type, const char* body, size_t len);
+    /* An RFC 9457 problem: type is a short slug the kernel turns into a URI. */
+    void (*response_problem)(vtp_response* response, int status, const char* type,
+                             const char* title, const char* detail);
+
+    /* Services: a named, versioned C struct of functions one plugin offers to others.
+     * The table must stay valid until the offering plugin is destroyed. */
+    int (*service_offer)(vtp_host* host, const char* name, uint32_t version, const void* table, vtp_errbuf err);
+    /* The newest offered version >= min_version, or NULL. Only a plugin that declared the
+     * offering plugin as a dependency may rely on it being started. */
+    const void* (*service_find)(vtp_host* host, const char* name, uint32_t min_version, uint32_t* version);
+
+    vtp_sql_dialect (*db_dialect)(vtp_host* host);
+    /* Portable SQL with `?` placeholders. tx may be NULL (autocommit on a pooled connection).
+     * On success *result is set (free it with db_result_free), even for statements without rows.
+     * A constraint violation returns VTP_CONFLICT. */
+    int (*db_exec)(vtp_host* host, vtp_db_tx* tx, const char* sql, const vtp_sql_value* params,
+                   size_t param_count, vtp_db_result** result, vtp_errbuf err);
+    int (*db_begin)(vtp_host* host, vtp_db_tx** tx, vtp_errbuf err);
+    int (*db_commit)(vtp_host* host, vtp_db_tx* tx, vtp_errbuf err); /* frees tx */
+    void (*db_rollback)(vtp_host* host, vtp_db_tx* tx);              /* frees tx */
+    size_t (*db_result_columns)(const vtp_db_result* result);
+    const char* (*db_result_column_name)(const vtp_db_result* result, size_t column);
+    size_t (*db_result_rows)(const vtp_db_result* result);
+    /* Pointers in *value stay valid until db_result_free. */
+    int (*db_result_value)(const vtp_db_result* result, size_t row, size_t column, vtp_sql_value* value);
+    int64_t (*db_result_affected)(const vtp_db_result* result);
+    void (*db_result_free)(vtp_db_result* result);
+
+
+    /* since 1.1: WebSocket endpoints and vtpctl subcommands */
+    int (*ws_endpoint_add)(vtp_host* host, const vtp_ws_endpoint* endpoint, vtp_errbuf err);
+    /* Thread-safe. VTP_NOT_FOUND if the connection is gone; a full send queue closes it. */
+    int (*ws_send)(vtp_host* host, uint64_t connection, const char* data, size_t len, int binary);
+    int (*ws_close)(vtp_host* host, uint64_t connection, int code, const char* reason);
+
+    int (*cli_command_add)(vtp_host* host, const vtp_cli_command* command, vtp_errbuf err);
+} vtp_host_api;
+
+/* ---------------------------------------------------------------- the plugin descriptor */
+
+typedef struct vtp_plugin_descriptor {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    uint32_t build_signature;  /* VTP_BUILD_SIGNATURE */
+
+    /* since 1.0 */
+    const char* name;          /* [a-z][a-z0-9_]*, unique, the config table's name */
+    const char* version;       /* the plugin's own version, e.g. "1.2.0" */
+    const char* description;
+    const char* const* dependencies; /* NULL-terminated names of plugins this one needs started first */
+    const vtp_config_key* config_keys; size_t config_key_count;
+    const vtp_migration* migrations;   size_t migration_count;
+
+    /* Required. Called once; register routes, endpoints, services and commands here.
+     * Sets *state to the plugin's own object. Non-OK: the plugin is refused (destroy is not called). */
+    int (*init)(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbuf err);
+    /* Optional. Called after every plugin's init, in dependency order, before serving. */
+    int (*start)(void* state, vtp_errbuf err);
+    /* Optional. Called in reverse order at shutdown; must return within the drain deadline. */
+    void (*stop)(void* state);
+    /* Required. Frees state; called after stop, or after a failed start. */
+    void (*destroy)(void* state);
+} vtp_plugin_descriptor;
+
+typedef const vtp_plugin_descriptor* (*vtp_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VTP_ABI_H */

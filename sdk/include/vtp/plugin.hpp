@@ -1,0 +1,407 @@
+#pragma once
+
+// The C++ layer plugin authors write against. A plugin is a class derived from vtp::Plugin
+// with a static info(); VTP_PLUGIN(Class) exports the ABI entry point for it.
+
+#include "vtp/abi.h"
+#include "vtp/config.hpp"
+#include "vtp/db.hpp"
+#include "vtp/detail.hpp"
+#include "vtp/errors.hpp"
+#include "vtp/http.hpp"
+#include "vtp/json.hpp"
+#include "vtp/log.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <new>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Filled by vtp_add_plugin(... MIGRATIONS dir) in the SDK's CMake package; weak so that a
+// plugin without migrations links without it.
+extern "C" __attribute__((weak, visibility("hidden"))) const vtp_migration* vtp_sdk_embedded_migrations(size_t* count);
+
+namespace vtp {
+
+struct Migration {
+    int64_t version;
+    std::string name;
+    std::string sql;
+    std::string sqlSqlite;     // optional dialect-specific script
+    std::string sqlPostgresql; // optional
+};
+
+struct PluginInfo {
+    std::string name;
+    std::string version;
+    std::string description;
+    std::vector<std::string> dependencies;
+    std::vector<ConfigKey> config;
+    std::vector<Migration> migrations; // or shipped as files through vtp_add_plugin(MIGRATIONS)
+};
+
+struct SocketEndpoint {
+    std::string path;
+    std::function<void(const vtp_ws_open_info&)> onOpen;
+    std::function<void(uint64_t connection, std::string_view data, bool binary)> onMessage;
+    std::function<void(uint64_t connection, int closeCode)> onClose;
+    size_t maxMessageBytes = 0;
+};
+
+struct Command {
+    std::string name;    // "user create"
+    std::string summary;
+    std::string usage;
+    std::function<int(const std::vector<std::string>& args)> run;
+};
+
+namespace detail {
+
+inline void applyResponse(HostRef ref, vtp_response* out, const Response& r)
+{
+    ref.api->response_status(out, r.status());
+    for (const auto& [k, v] : r.headers())
+        ref.api->response_header(out, k.c_str(), v.c_str());
+    if (!r.body().empty() || !r.contentType().empty())
+        ref.api->response_body(out, r.contentType().c_str(), r.body().data(), r.body().size());
+}
+
+} // namespace detail
+
+// Everything the kernel offers a plugin. Owned by the SDK glue; lives as long as the plugin.
+class Host {
+public:
+    explicit Host(detail::HostRef ref)
+        : ref_(ref), log_(ref), db_(ref), config_(Json::parse(ref.api->config_json(ref.host))) {}
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    const Log& log() const { return log_; }
+    const Db& db() const { return db_; }
+    const Config& config() const { return config_; }
+    std::string dataDir() const { return ref_.api->data_dir(ref_.host); }
+
+    // Registers a route; call from init(). Throws PluginError on a conflict or a bad pattern.
+    void route(const Route& route, Handler handler)
+    {
+        auto& holder = handlers_.emplace_back(Holder{ref_, std::move(handler)});
+        vtp_route r{};
+        r.struct_size = sizeof r;
+        r.method = route.method.c_str();
+        r.path = route.path.c_str();
+        r.role = route.role.c_str();
+        r.summary = route.summary.c_str();
+        r.body = static_cast<uint32_t>(route.body);
+        r.max_body_bytes = route.maxBodyBytes;
+        r.request_schema = route.requestSchema.empty() ? nullptr : route.requestSchema.c_str();
+        r.response_schema = route.responseSchema.empty() ? nullptr : route.responseSchema.c_str();
+        r.handler = &Host::trampoline;
+        r.user_data = &holder;
+        detail::ErrorText err;
+        if (ref_.api->route_add(ref_.host, &r, err.view()) != VTP_OK) {
+            handlers_.pop_back();
+            throw PluginError("route " + route.method + " " + route.path + ": " + err.str());
+        }
+    }
+
+    // True if the kernel's host table has `field` (entries added in a later minor are gated).
+#define VTP_HOST_HAS(field) VTP_HAS_FIELD(vtp_host_api, field, ref_.api->struct_size)
+
+    // Registers a WebSocket endpoint on the kernel's socket port; call from init().
+    void socket(SocketEndpoint endpoint)
+    {
+        if (!VTP_HOST_HAS(ws_endpoint_add)) throw PluginError("this vtpd predates WebSocket endpoints (ABI 1.1)");
+        auto& ep = sockets_.emplace_back(std::move(endpoint));
+        vtp_ws_endpoint e{};
+        e.struct_size = sizeof e;
+        e.path = ep.path.c_str();
+        e.user_data = &ep;
+        e.max_message_bytes = ep.maxMessageBytes;
+        e.on_open = [](void* ud, const vtp_ws_open_info* info) {
+            guard([&] { auto* s = static_cast<SocketEndpoint*>(ud); if (s->onOpen) s->onOpen(*info); });
+        };
+        e.on_message = [](void* ud, uint64_t c, const char* d, size_t n, int bin) {
+            guard([&] { auto* s = static_cast<SocketEndpoint*>(ud); if (s->onMessage) s->onMessage(c, {d, n}, bin != 0); });
+        };
+        e.on_close = [](void* ud, uint64_t c, int code) {
+            guard([&] { auto* s = static_cast<SocketEndpoint*>(ud); if (s->onClose) s->onClose(c, code); });
+        };
+        detail::ErrorText err;
+        if (ref_.api->ws_endpoint_add(ref_.host, &e, err.view()) != VTP_OK) {
+            sockets_.pop_back();
+            throw PluginError("socket endpoint " + ep.path + ": " + err.str());
+        }
+    }
+    // Thread-safe; false if the connection is gone (or was closed for a full send queue).
+    bool send(uint64_t connection, std::string_view data, bool binary = false) const
+    {
+        if (!VTP_HOST_HAS(ws_send)) return false;
+        return ref_.api->ws_send(ref_.host, connection, data.data(), data.size(), binary ? 1 : 0) == VTP_OK;
+    }
+    void close(uint64_t connection, int code = 1000, const std::string& reason = {}) const
+    {
+        if (!VTP_HOST_HAS(ws_close)) return;
+        ref_.api->ws_close(ref_.host, connection, code, reason.c_str());
+    }
+
+    // Offers a service table (a C struct of function pointers, see sdk/include/vtp/services/).
+    // The table must outlive the plugin's stop().
+    template <typename Table>
+    void offer(const std::string& name, uint32_t version, const Table* table)
+    {
+        detail::ErrorText err;
+        if (ref_.api->service_offer(ref_.host, name.c_str(), version, table, err.view()) != VTP_OK)
+            throw PluginError("service " + name + ": " + err.str());
+    }
+    // The newest offered version >= minVersion, or nullptr.
+    template <typename Table>
+    const Table* find(const std::string& name, uint32_t minVersion, uint32_t* version = nullptr) const
+    {
+        return static_cast<const Table*>(ref_.api->service_find(ref_.host, name.c_str(), minVersion, version));
+    }
+
+    // Adds a vtpctl subcommand.
+    void command(Command cmd)
+    {
+        if (!VTP_HOST_HAS(cli_command_add)) throw PluginError("this vtpd predates plugin commands (ABI 1.1)");
+        auto& c = commands_.emplace_back(std::move(cmd));
+        vtp_cli_command raw{};
+        raw.struct_size = sizeof raw;
+        raw.name = c.name.c_str();
+        raw.summary = c.summary.c_str();
+        raw.usage = c.usage.c_str();
+        raw.user_data = &c;
+        raw.run = [](void* ud, int argc, const char* const* argv) -> int {
+            try {
+                return static_cast<Command*>(ud)->run(std::vector<std::string>(argv, argv + argc));
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "error: %s\n", e.what());
+                return 1;
+            } catch (...) {
+                return 1;
+            }
+        };
+        detail::ErrorText err;
+        if (ref_.api->cli_command_add(ref_.host, &raw, err.view()) != VTP_OK) {
+            commands_.pop_back();
+            throw PluginError("command " + c.name + ": " + err.str());
+        }
+    }
+
+#undef VTP_HOST_HAS
+
+    const vtp_host_api* api() const { return ref_.api; }
+    vtp_host* handle() const { return ref_.host; }
+
+private:
+    struct Holder {
+        detail::HostRef ref;
+        Handler handler;
+    };
+
+    template <typename F>
+    static void guard(F&& f) noexcept
+    {
+        try { f(); } catch (...) { /* a socket callback must not throw into C; the plugin logs its own errors */ }
+    }
+
+    static int trampoline(void* userData, const vtp_request* request, vtp_response* response) noexcept
+    {
+        auto* h = static_cast<Holder*>(userData);
+        try {
+            detail::applyResponse(h->ref, response, h->handler(Request(request)));
+            return VTP_OK;
+        } catch (const HttpError& e) {
+            h->ref.api->response_problem(response, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
+            return VTP_OK;
+        } catch (const DbError& e) {
+            if (e.conflict()) {
+                h->ref.api->response_problem(response, 409, "conflict", "Conflict", "the request conflicts with existing data");
+                return VTP_OK;
+            }
+            logFailure(h->ref, request, e.what());
+            return VTP_ERROR;
+        } catch (const std::bad_alloc&) {
+            return VTP_NO_MEMORY;
+        } catch (const std::exception& e) {
+            logFailure(h->ref, request, e.what());
+            return VTP_ERROR;
+        } catch (...) {
+            logFailure(h->ref, request, "unknown exception");
+            return VTP_ERROR;
+        }
+    }
+    static void logFailure(detail::HostRef ref, const vtp_request* request, const char* what) noexcept
+    {
+        const vtp_kv fields[] = {{"request_id", request->request_id}, {"path", request->path}, {"error", what}};
+        const std::string msg = "handler failed";
+        ref.api->log(ref.host, VTP_LOG_ERROR, msg.data(), msg.size(), fields, 3);
+    }
+
+    detail::HostRef ref_;
+    Log log_;
+    Db db_;
+    Config config_;
+    std::list<Holder> handlers_;          // std::list: addresses handed to the kernel stay stable
+    std::list<SocketEndpoint> sockets_;
+    std::list<Command> commands_;
+};
+
+// Base class of a plugin. The object is created before init() and destroyed after stop().
+class Plugin {
+public:
+    virtual ~Plugin() = default;
+    // Register routes, sockets, services and commands; read config. Throw PluginError to refuse.
+    virtual void init(Host& host) = 0;
+    // Every plugin has been initialised; dependencies are started. Start threads here.
+    virtual void start() {}
+    // Stop threads; must return promptly.
+    virtual void stop() {}
+};
+
+namespace detail {
+
+template <typename T>
+struct PluginBox {
+    std::unique_ptr<Host> host;
+    std::unique_ptr<T> plugin;
+};
+
+// Owns every string and array the descriptor points into, for the life of the library.
+template <typename T>
+struct DescriptorStorage {
+    PluginInfo info;
+    std::vector<const char*> deps;
+    std::vector<std::string> choiceStrings;
+    std::vector<vtp_config_key> keys;
+    std::vector<vtp_migration> migrations;
+    vtp_plugin_descriptor descriptor{};
+
+    DescriptorStorage() : info(T::info())
+    {
+        for (const auto& d : info.dependencies) deps.push_back(d.c_str());
+        deps.push_back(nullptr);
+        choiceStrings.reserve(info.config.size());
+        for (const auto& k : info.config) {
+            std::string joined;
+            for (size_t i = 0; i < k.choices.size(); ++i) joined += (i ? "," : "") + k.choices[i];
+            choiceStrings.push_back(std::move(joined));
+        }
+        for (size_t i = 0; i < info.config.size(); ++i) {
+            const auto& k = info.config[i];
+            vtp_config_key c{};
+            c.struct_size = sizeof c;
+            c.key = k.key.c_str();
+            c.type = k.type;
+            c.default_value = k.defaultToml ? k.defaultToml->c_str() : nullptr;
+            c.description = k.description.c_str();
+            c.flags = (k.required ? VTP_CONFIG_REQUIRED : 0u) | (k.secret ? VTP_CONFIG_SECRET : 0u) |
+                      (k.min ? VTP_CONFIG_HAS_MIN : 0u) | (k.max ? VTP_CONFIG_HAS_MAX : 0u);
+            c.min = k.min.value_or(0);
+            c.max = k.max.value_or(0);
+            c.choices = choiceStrings[i].empty() ? nullptr : choiceStrings[i].c_str();
+            keys.push_back(c);
+        }
+        for (const auto& m : info.migrations) {
+            vtp_migration raw{};
+            raw.struct_size = sizeof raw;
+            raw.version = m.version;
+            raw.name = m.name.c_str();
+            raw.sql = m.sql.c_str();
+            raw.sql_sqlite = m.sqlSqlite.empty() ? nullptr : m.sqlSqlite.c_str();
+            raw.sql_postgresql = m.sqlPostgresql.empty() ? nullptr : m.sqlPostgresql.c_str();
+            migrations.push_back(raw);
+        }
+        descriptor.struct_size = sizeof descriptor;
+        descriptor.abi_major = VTP_ABI_MAJOR;
+        descriptor.abi_minor = VTP_ABI_MINOR;
+        descriptor.build_signature = VTP_BUILD_SIGNATURE;
+        descriptor.name = info.name.c_str();
+        descriptor.version = info.version.c_str();
+        descriptor.description = info.description.c_str();
+        descriptor.dependencies = deps.data();
+        descriptor.config_keys = keys.data();
+        descriptor.config_key_count = keys.size();
+        descriptor.migrations = migrations.data();
+        descriptor.migration_count = migrations.size();
+        if (migrations.empty() && vtp_sdk_embedded_migrations != nullptr) {
+            size_t count = 0;
+            descriptor.migrations = vtp_sdk_embedded_migrations(&count);
+            descriptor.migration_count = count;
+        }
+        descriptor.init = &init;
+        descriptor.start = &start;
+        descriptor.stop = &stop;
+        descriptor.destroy = &destroy;
+    }
+
+    static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbuf err) noexcept
+    {
+        try {
+            auto box = std::make_unique<PluginBox<T>>();
+            box->host = std::make_unique<Host>(HostRef{api, host});
+            box->plugin = std::make_unique<T>();
+            box->plugin->init(*box->host);
+            *state = box.release();
+            return VTP_OK;
+        } catch (const std::bad_alloc&) {
+            copyError(err, "out of memory");
+            return VTP_NO_MEMORY;
+        } catch (const std::exception& e) {
+            copyError(err, e.what());
+            return VTP_ERROR;
+        } catch (...) {
+            copyError(err, "unknown exception in init");
+            return VTP_ERROR;
+        }
+    }
+    static int start(void* state, vtp_errbuf err) noexcept
+    {
+        try {
+            static_cast<PluginBox<T>*>(state)->plugin->start();
+            return VTP_OK;
+        } catch (const std::exception& e) {
+            copyError(err, e.what());
+            return VTP_ERROR;
+        } catch (...) {
+            copyError(err, "unknown exception in start");
+            return VTP_ERROR;
+        }
+    }
+    static void stop(void* state) noexcept
+    {
+        try { static_cast<PluginBox<T>*>(state)->plugin->stop(); } catch (...) {}
+    }
+    static void destroy(void* state) noexcept
+    {
+        auto* box = static_cast<PluginBox<T>*>(state);
+        try { box->plugin.reset(); } catch (...) {}
+        delete box;
+    }
+};
+
+template <typename T>
+const vtp_plugin_descriptor* descriptorFor() noexcept
+{
+    try {
+        static const DescriptorStorage<T> storage;
+        return &storage.descriptor;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+} // namespace detail
+} // namespace vtp
+
+// Exports the plugin's one ABI symbol. Use once per plugin library, at namespace scope.
+#define VTP_PLUGIN(PluginClass)                                                              \
+    extern "C" __attribute__((visibility("default"))) const vtp_plugin_descriptor*          \
+    vtp_plugin_v1(void)                                                                      \
+    {                                                                                        \
+        return ::vtp::detail::descriptorFor<PluginClass>();                                  \
+    }

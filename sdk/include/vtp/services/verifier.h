@@ -1,0 +1,32 @@
+/*
+ * Service "vtp.auth.verifier": checks a bearer token for the kernel (and for any plugin).
+ * Offered by the auth plugin; the kernel looks it up after every plugin's init and uses it to
+ * authenticate every non-public route and every socket CONNECT.
+ */
+#ifndef VTP_SERVICES_VERIFIER_H
+#define VTP_SERVICES_VERIFIER_H
+
+#include "vtp/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VTP_VERIFIER_SERVICE "vtp.auth.verifier"
+#define VTP_VERIFIER_VERSION 1u
+
+typedef struct vtp_verifier_v1 {
+    uint32_t struct_size;
+    void* context;
+    /* Thread-safe. Returns VTP_OK and fills subject (user id) and roles (comma-separated), or
+     * another status with a short reason in `reason` (e.g. "token expired"). Never logs the token. */
+    int (*verify)(void* context, const char* token, size_t token_len,
+                  char* subject, size_t subject_cap, char* roles, size_t roles_cap,
+                  char* reason, size_t reason_cap);
+} vtp_verifier_v1;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

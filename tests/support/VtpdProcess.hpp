@@ -1,0 +1,228 @@
+#pragma once
+
+// Starts the real vtpd binary on free ports with a generated config and talks HTTP to it.
+// Waits on the --ready-file (inotify) and on the child's exit (pidfd), never on sleeps.
+
+#include "TestSupport.hpp"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/StreamCopier.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace vtp::test {
+
+struct HttpResult {
+    int status = 0;
+    std::string body;
+    std::string contentType;
+    std::map<std::string, std::string> headers;
+    Poco::JSON::Object::Ptr json() const
+    {
+        return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+    }
+};
+
+struct VtpdOptions {
+    std::string pluginsDir;                 // default: the build tree's plugins
+    std::vector<std::string> enabled{"hello"};
+    std::string databaseUrl;                // default: sqlite in the data dir
+    std::string extraToml;                  // appended verbatim (plugin tables, limits)
+    std::map<std::string, std::string> env; // extra environment (VTP_X__Y overrides)
+    std::vector<std::string> extraArgs;
+};
+
+// Waits until `path` exists, or the process behind `pidfd` exits, or the deadline passes.
+inline bool waitForFile(const std::string& path, int pidfd, std::chrono::milliseconds timeout)
+{
+    namespace fs = std::filesystem;
+    const int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (in < 0) throw std::runtime_error("inotify_init1 failed");
+    inotify_add_watch(in, fs::path(path).parent_path().c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool found = false;
+    while (true) {
+        if (fs::exists(path)) { found = true; break; }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) break;
+        pollfd fds[2] = {{in, POLLIN, 0}, {pidfd, POLLIN, 0}};
+        const int n = ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(left));
+        if (n > 0 && (fds[1].revents & POLLIN) && pidfd >= 0) { found = fs::exists(path); break; }
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            char buf[4096];
+            while (::read(in, buf, sizeof buf) > 0) {}
+        }
+    }
+    ::close(in);
+    return found;
+}
+
+class VtpdProcess {
+public:
+    explicit VtpdProcess(VtpdOptions options = {}) : options_(std::move(options))
+    {
+        if (options_.pluginsDir.empty()) options_.pluginsDir = VTP_TEST_PLUGIN_DIR;
+        configPath_ = dir_.path() + "/vtpd.toml";
+        readyPath_ = dir_.path() + "/ready.json";
+        logPath_ = dir_.path() + "/vtpd.log";
+        writeFile(configPath_, config());
+    }
+
+    ~VtpdProcess()
+    {
+        if (pid_ > 0) stop();
+    }
+
+    std::string config() const
+    {
+        std::ostringstream t;
+        t << "[http]\nlisten = \"127.0.0.1:0\"\n\n[websocket]\nlisten = \"127.0.0.1:0\"\n\n";
+        t << "[storage]\ndata_dir = \"" << dir_.path() << "/data\"\n\n";
+        t << "[database]\nurl = \"" << (options_.databaseUrl.empty() ? "sqlite:vtp.db" : options_.databaseUrl) << "\"\n\n";
+        t << "[log]\nlevel = \"debug\"\n\n";
+        t << "[plugins]\ndir = \"" << options_.pluginsDir << "\"\nenabled = [";
+        for (size_t i = 0; i < options_.enabled.size(); ++i) t << (i ? ", " : "") << '"' << options_.enabled[i] << '"';
+        t << "]\n\n" << options_.extraToml << "\n";
+        return t.str();
+    }
+
+    // Starts vtpd; returns true once it wrote the ready file.
+    bool start(std::chrono::milliseconds timeout = std::chrono::seconds(30))
+    {
+        std::filesystem::remove(readyPath_);
+        std::vector<std::string> args{VTP_TEST_VTPD, "--config", configPath_, "--ready-file", readyPath_};
+        args.insert(args.end(), options_.extraArgs.begin(), options_.extraArgs.end());
+        pid_ = spawn(args, logPath_, options_.env);
+        pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+        const bool ready = waitForFile(readyPath_, pidfd_, timeout);
+        if (!ready) return false;
+        auto j = Poco::JSON::Parser().parse(readFile(readyPath_)).extract<Poco::JSON::Object::Ptr>();
+        httpPort_ = static_cast<uint16_t>(j->getValue<int>("http"));
+        wsPort_ = static_cast<uint16_t>(j->getValue<int>("websocket"));
+        return true;
+    }
+
+    // SIGTERM and wait; returns the exit status (or 128+signal).
+    int stop(int sig = SIGTERM)
+    {
+        if (pid_ <= 0) return exitCode_;
+        ::kill(pid_, sig);
+        return wait();
+    }
+
+    int wait()
+    {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        if (pidfd_ >= 0) ::close(pidfd_);
+        pidfd_ = -1;
+        exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exitCode_;
+    }
+
+    // Runs vtpd (or another binary) to completion with this config; returns exit code and output.
+    static int run(const std::vector<std::string>& args, std::string& output, const std::map<std::string, std::string>& env = {})
+    {
+        TempDir d;
+        const std::string log = d.path() + "/out.log";
+        const pid_t pid = spawn(args, log, env);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        output = readFile(log);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+
+    HttpResult request(const std::string& method, const std::string& path, const std::string& body = {},
+                       const std::string& contentType = "application/json",
+                       const std::map<std::string, std::string>& headers = {}) const
+    {
+        Poco::Net::HTTPClientSession session("127.0.0.1", httpPort_);
+        session.setTimeout(Poco::Timespan(10, 0));
+        Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        for (const auto& [k, v] : headers) req.set(k, v);
+        if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+            req.setContentType(contentType);
+            req.setContentLength(static_cast<std::streamsize>(body.size()));
+        }
+        std::ostream& os = session.sendRequest(req);
+        os << body;
+        Poco::Net::HTTPResponse resp;
+        std::istream& is = session.receiveResponse(resp);
+        HttpResult r;
+        r.status = resp.getStatus();
+        r.contentType = resp.getContentType();
+        for (const auto& [k, v] : resp) r.headers[k] = v;
+        Poco::StreamCopier::copyToString(is, r.body);
+        return r;
+    }
+    HttpResult get(const std::string& path, const std::map<std::string, std::string>& headers = {}) const
+    {
+        return request("GET", path, {}, {}, headers);
+    }
+
+    uint16_t httpPort() const { return httpPort_; }
+    uint16_t wsPort() const { return wsPort_; }
+    pid_t pid() const { return pid_; }
+    std::string logs() const { return readFile(logPath_); }
+    const std::string& configPath() const { return configPath_; }
+    const std::string& dir() const { return dir_.path(); }
+    void rewriteConfig(const std::string& text) { writeFile(configPath_, text); }
+
+private:
+    static pid_t spawn(const std::vector<std::string>& args, const std::string& logPath,
+                       const std::map<std::string, std::string>& env = {})
+    {
+        std::vector<std::string> envStrings;
+        for (char** e = environ; e && *e; ++e) envStrings.emplace_back(*e);
+        for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
+        std::vector<char*> argv, envp;
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        for (auto& e : envStrings) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+        pid_t pid = -1;
+        const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+        return pid;
+    }
+
+    VtpdOptions options_;
+    TempDir dir_;
+    std::string configPath_, readyPath_, logPath_;
+    pid_t pid_ = -1;
+    int pidfd_ = -1;
+    int exitCode_ = -1;
+    uint16_t httpPort_ = 0, wsPort_ = 0;
+};
+
+inline std::string jsonString(const Poco::JSON::Object::Ptr& o, const std::string& key)
+{
+    return o->has(key) ? o->getValue<std::string>(key) : std::string();
+}
+
+} // namespace vtp::test

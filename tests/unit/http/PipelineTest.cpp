@@ -1,0 +1,292 @@
+#include "http/HttpPipeline.hpp"
+#include "log/Logger.hpp"
+#include "vtp/abi.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+using namespace vtp::kernel;
+
+namespace {
+
+// Echoes what the handler saw, as JSON.
+int echoHandler(void*, const vtp_request* r, vtp_response* out)
+{
+    std::string body = "{\"subject\":\"" + std::string(r->subject ? r->subject : "") + "\",\"params\":{";
+    for (size_t i = 0; i < r->param_count; ++i)
+        body += std::string(i ? "," : "") + "\"" + r->params[i].key + "\":\"" + r->params[i].value + "\"";
+    body += "},\"query\":{";
+    for (size_t i = 0; i < r->query_count; ++i)
+        body += std::string(i ? "," : "") + "\"" + r->query[i].key + "\":\"" + r->query[i].value + "\"";
+    body += "},\"body_len\":" + std::to_string(r->body_len) + "}";
+    out->data.status = 200;
+    out->data.contentType = "application/json";
+    out->data.body = body;
+    return VTP_OK;
+}
+
+int failingHandler(void*, const vtp_request*, vtp_response*) { return VTP_ERROR; }
+
+class FakeAuth : public Authenticator {
+public:
+    bool available() const override { return true; }
+    bool verify(std::string_view token, Principal& out, std::string& reason) override
+    {
+        if (token == "student-token") { out = {"u1", {"student"}}; return true; }
+        if (token == "admin-token") { out = {"u2", {"admin"}}; return true; }
+        reason = "token expired";
+        return false;
+    }
+};
+
+class PipelineTest : public ::testing::Test {
+protected:
+    PipelineTest() : log_(devNull()), pipeline_(router_, limits(), log_)
+    {
+        echo_.struct_size = sizeof echo_;
+        echo_.handler = echoHandler;
+        fail_.struct_size = sizeof fail_;
+        fail_.handler = failingHandler;
+        add("GET", "/items/{id}", "public", BodyKind::None, &echo_);
+        add("POST", "/items", "authenticated", BodyKind::Json, &echo_);
+        add("PUT", "/raw", "public", BodyKind::Raw, &echo_, 8);
+        add("GET", "/admin", "instructor", BodyKind::None, &echo_);
+        add("GET", "/fail", "public", BodyKind::None, &fail_);
+        pipeline_.setAuthenticator(&auth_);
+    }
+    ~PipelineTest() override { std::fclose(sink_); }
+
+    static HttpLimits limits()
+    {
+        HttpLimits l;
+        l.maxBodyBytes = 64;
+        l.maxHeaderBytes = 2048;
+        l.maxQueryParams = 4;
+        return l;
+    }
+    std::FILE* devNull() { sink_ = std::fopen("/dev/null", "w"); return sink_; }
+
+    void add(std::string method, std::string pattern, std::string role, BodyKind body, const vtp_route* target, size_t max = 0)
+    {
+        RouteSpec s;
+        s.method = std::move(method);
+        s.pattern = std::move(pattern);
+        s.role = std::move(role);
+        s.body = body;
+        s.maxBodyBytes = max;
+        s.owner = "test";
+        s.target = target;
+        router_.add(std::move(s));
+    }
+
+    HttpResponseData run(std::string method, std::string target, std::string body = {},
+                         HeaderList headers = {}, bool withLength = true)
+    {
+        IncomingRequest r;
+        r.method = std::move(method);
+        r.target = std::move(target);
+        r.remoteAddress = "127.0.0.1";
+        r.headers = std::move(headers);
+        if (withLength) r.contentLength = body.size();
+        last_ = r;
+        auto out = pipeline_.handle(r, body);
+        last_ = r;
+        return out;
+    }
+
+    static Poco::JSON::Object::Ptr json(const HttpResponseData& r)
+    {
+        return Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+    }
+
+    std::FILE* sink_ = nullptr;
+    Logger log_;
+    Router router_;
+    HttpPipeline pipeline_;
+    vtp_route echo_{}, fail_{};
+    IncomingRequest last_;
+    FakeAuth auth_;
+};
+
+} // namespace
+
+TEST_F(PipelineTest, RoutesWithParametersAndQuery)
+{
+    auto r = run("GET", "/items/a%2Fb?x=1&y=two+words");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = json(r);
+    EXPECT_EQ(j->getObject("params")->getValue<std::string>("id"), "a/b");
+    EXPECT_EQ(j->getObject("query")->getValue<std::string>("y"), "two words");
+}
+
+TEST_F(PipelineTest, UnknownRouteIsProblem404)
+{
+    auto r = run("GET", "/nope");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.contentType, "application/problem+json");
+    auto j = json(r);
+    EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:not-found");
+    EXPECT_EQ(j->getValue<int>("status"), 404);
+    EXPECT_EQ(j->getValue<std::string>("instance"), last_.requestId);
+}
+
+TEST_F(PipelineTest, WrongMethodIs405WithAllow)
+{
+    auto r = run("DELETE", "/items/1");
+    EXPECT_EQ(r.status, 405);
+    bool found = false;
+    for (const auto& [k, v] : r.headers)
+        if (k == "Allow") { found = true; EXPECT_EQ(v, "GET, HEAD"); }
+    EXPECT_TRUE(found);
+}
+
+TEST_F(PipelineTest, MissingLengthIs411)
+{
+    auto r = run("POST", "/items", {}, {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}}, false);
+    EXPECT_EQ(r.status, 411);
+}
+
+TEST_F(PipelineTest, OversizedBodyIs413)
+{
+    auto r = run("POST", "/items", std::string(100, 'x'), {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+    EXPECT_EQ(r.status, 413);
+    EXPECT_NE(json(r)->getValue<std::string>("detail").find("at most 64"), std::string::npos);
+}
+
+TEST_F(PipelineTest, RouteLimitOverridesDefault)
+{
+    EXPECT_EQ(run("PUT", "/raw", "12345678", {{"content-type", "application/octet-stream"}}).status, 200);
+    EXPECT_EQ(run("PUT", "/raw", "123456789", {{"content-type", "application/octet-stream"}}).status, 413);
+}
+
+TEST_F(PipelineTest, BodyOnBodylessRouteIs413)
+{
+    EXPECT_EQ(run("GET", "/items/1", "abc").status, 413);
+}
+
+TEST_F(PipelineTest, WrongContentTypeIs415)
+{
+    auto r = run("POST", "/items", "{}", {{"authorization", "Bearer student-token"}, {"content-type", "text/plain"}});
+    EXPECT_EQ(r.status, 415);
+}
+
+TEST_F(PipelineTest, MalformedJsonIs400SayingWhere)
+{
+    auto r = run("POST", "/items", "{\"a\": [1, 2,, 3]}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json; charset=utf-8"}});
+    EXPECT_EQ(r.status, 400);
+    auto j = json(r);
+    EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:malformed-json");
+    EXPECT_FALSE(j->getValue<std::string>("detail").empty());
+}
+
+TEST_F(PipelineTest, ValidJsonReachesHandlerWithSubject)
+{
+    auto r = run("POST", "/items", "{\"a\":1}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json(r)->getValue<std::string>("subject"), "u1");
+    EXPECT_EQ(json(r)->getValue<int>("body_len"), 7);
+}
+
+TEST_F(PipelineTest, NoProviderMeansNonPublicRoutesAnswer401)
+{
+    pipeline_.setAuthenticator(nullptr);
+    auto r = run("GET", "/admin");
+    EXPECT_EQ(r.status, 401);
+    EXPECT_NE(json(r)->getValue<std::string>("detail").find("no authentication provider"), std::string::npos);
+}
+
+TEST_F(PipelineTest, AuthorisationByRole)
+{
+    EXPECT_EQ(run("GET", "/admin").status, 401);
+    auto expired = run("GET", "/admin", {}, {{"authorization", "Bearer nope"}});
+    EXPECT_EQ(expired.status, 401);
+    EXPECT_NE(expired.body.find("token expired"), std::string::npos);
+    EXPECT_EQ(run("GET", "/admin", {}, {{"authorization", "Bearer student-token"}}).status, 403);
+    EXPECT_EQ(run("GET", "/admin", {}, {{"authorization", "Bearer admin-token"}}).status, 200);
+}
+
+TEST_F(PipelineTest, PublicRouteLearnsSubjectFromValidToken)
+{
+    EXPECT_EQ(json(run("GET", "/items/1", {}, {{"authorization", "Bearer student-token"}}))->getValue<std::string>("subject"), "u1");
+    EXPECT_EQ(json(run("GET", "/items/1", {}, {{"authorization", "Bearer bad"}}))->getValue<std::string>("subject"), "");
+}
+
+TEST_F(PipelineTest, KeepsValidRequestIdAndReplacesInvalidOne)
+{
+    run("GET", "/items/1", {}, {{"x-request-id", "abc-123"}});
+    EXPECT_EQ(last_.requestId, "abc-123");
+    run("GET", "/items/1", {}, {{"x-request-id", "bad id\r\ninjected"}});
+    EXPECT_NE(last_.requestId, "bad id\r\ninjected");
+    EXPECT_EQ(last_.requestId.size(), 36u);
+}
+
+TEST_F(PipelineTest, OversizedHeadIs431)
+{
+    auto r = run("GET", "/items/1", {}, {{"x-big", std::string(4000, 'a')}});
+    EXPECT_EQ(r.status, 431);
+}
+
+TEST_F(PipelineTest, TooManyQueryParametersIs400)
+{
+    EXPECT_EQ(run("GET", "/items/1?a=1&b=2&c=3&d=4&e=5").status, 400);
+    EXPECT_EQ(run("GET", "/items/1?a=%zz").status, 400);
+}
+
+TEST_F(PipelineTest, FailingHandlerIs500WithoutDetailsLeaking)
+{
+    auto r = run("GET", "/fail");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:internal-error");
+}
+
+TEST(Query, ParsesPairsAndDecodes)
+{
+    std::vector<std::pair<std::string, std::string>> q;
+    ASSERT_TRUE(parseQuery("a=1&b=&c&d=x%20y", 10, q));
+    ASSERT_EQ(q.size(), 4u);
+    EXPECT_EQ(q[2], (std::pair<std::string, std::string>{"c", ""}));
+    EXPECT_EQ(q[3].second, "x y");
+}
+
+TEST(MediaType, StripsParametersAndCase)
+{
+    EXPECT_EQ(mediaType("Application/JSON; charset=UTF-8"), "application/json");
+    EXPECT_TRUE(isJsonMediaType("application/merge-patch+json"));
+    EXPECT_FALSE(isJsonMediaType("text/json"));
+}
+
+#include "http/JsonCheck.hpp"
+
+TEST(JsonCheck, AcceptsValidDocuments)
+{
+    for (const char* t : {"{}", "[]", "0", "-1.5e+3", "\"a\\u00e9\\n\"", "{\"a\":[1,{\"b\":null}],\"c\":true}", " \n[false] ", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""})
+        EXPECT_TRUE(checkJson(t).ok) << t;
+}
+
+TEST(JsonCheck, ReportsLineAndColumnOfTheError)
+{
+    auto r = checkJson("{\n  \"a\": [1, 2,, 3]\n}");
+    ASSERT_FALSE(r.ok);
+    EXPECT_EQ(r.line, 2u);
+    EXPECT_EQ(r.column, 14u);
+    EXPECT_NE(r.message.find("line 2, column 14"), std::string::npos) << r.message;
+}
+
+TEST(JsonCheck, RefusesMalformedInput)
+{
+    for (const char* t : {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "tru", "\"\\x\"", "\"a", "{} {}", "\"\xc3\"", "\"\xed\xa0\x80\"", "\"\x01\"", "NaN", "[1 2]"})
+        EXPECT_FALSE(checkJson(t).ok) << t;
+}
+
+TEST(JsonCheck, RefusesNestingBeyondTheLimit)
+{
+    EXPECT_TRUE(checkJson(std::string(64, '[') + std::string(64, ']')).ok);
+    auto r = checkJson(std::string(65, '[') + std::string(65, ']'));
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.message.find("nesting"), std::string::npos);
+    EXPECT_FALSE(checkJson(std::string(100000, '[')).ok);
+}
