@@ -263,7 +263,6 @@ void Kernel::openDatabase()
 {
     fs::create_directories(dataDir_);
     db_ = Database::open(config_.getString("database.url"), dataDir_, static_cast<size_t>(config_.getInt("database.pool_size")), log_);
-    log_.info("db", "database open", {{"url", db_->displayUrl()}});
 }
 
 std::vector<MigrationRecord> Kernel::migrate(bool apply)

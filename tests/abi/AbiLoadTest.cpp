@@ -1,0 +1,151 @@
+// Loads every ABI fixture into one real vtpd: each broken one is refused with its own
+// reason while the good ones serve.
+#include "VtpdProcess.hpp"
+#include "vtp/abi.h"
+
+#include <gtest/gtest.h>
+
+using namespace vtp::test;
+
+namespace {
+
+class AbiLoad : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        VtpdOptions o;
+        o.pluginsDir = VTP_ABI_FIXTURE_DIR;
+        o.enabled = {"hello", "current", "older_minor", "newer_minor", "other_major", "no_entry", "no_init",
+                     "init_fails", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
+                     "not_a_library", "absent"};
+        vtpd_ = new VtpdProcess(o);
+        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
+        auto ready = vtpd_->get("/ready");
+        ASSERT_EQ(ready.status, 200) << ready.body;
+        auto plugins = ready.json()->getArray("plugins");
+        for (size_t i = 0; i < plugins->size(); ++i) {
+            auto p = plugins->getObject(static_cast<unsigned>(i));
+            status_[p->getValue<std::string>("name")] = {p->getValue<std::string>("state"),
+                                                         jsonString(p, "refusal"), jsonString(p, "reason")};
+        }
+    }
+    static void TearDownTestSuite()
+    {
+        delete vtpd_;
+        vtpd_ = nullptr;
+    }
+
+    struct Status { std::string state, refusal, reason; };
+    static Status status(const std::string& name)
+    {
+        auto it = status_.find(name);
+        if (it == status_.end()) ADD_FAILURE() << name << " missing from /ready";
+        return it == status_.end() ? Status{} : it->second;
+    }
+    static void expectRefused(const std::string& name, const std::string& refusal, const std::string& reasonPart)
+    {
+        const auto s = status(name);
+        EXPECT_EQ(s.state, "refused") << name;
+        EXPECT_EQ(s.refusal, refusal) << name << ": " << s.reason;
+        EXPECT_NE(s.reason.find(reasonPart), std::string::npos) << name << ": " << s.reason;
+    }
+
+    static VtpdProcess* vtpd_;
+    static std::map<std::string, Status> status_;
+};
+
+VtpdProcess* AbiLoad::vtpd_ = nullptr;
+std::map<std::string, AbiLoad::Status> AbiLoad::status_;
+
+} // namespace
+
+TEST_F(AbiLoad, CurrentPluginRunsAndServes)
+{
+    EXPECT_EQ(status("current").state, "running");
+    auto r = vtpd_->get("/api/v1/fixture/current");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"plugin\":\"current\""), std::string::npos);
+}
+
+TEST_F(AbiLoad, PluginBuiltAgainstOlderMinorLoads)
+{
+    EXPECT_EQ(status("older_minor").state, "running");
+    auto r = vtpd_->get("/api/v1/fixture/older_minor");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"abi\":\"1.0\""), std::string::npos) << r.body;
+}
+
+TEST_F(AbiLoad, RefusesPluginWithNewerMinor)
+{
+    expectRefused("newer_minor", "abi-mismatch", "newer SDK");
+    EXPECT_EQ(vtpd_->get("/api/v1/fixture/newer_minor").status, 404);
+}
+
+TEST_F(AbiLoad, RefusesOtherMajorNamingBothVersions)
+{
+    expectRefused("other_major", "abi-mismatch", "plugin ABI " + std::to_string(VTP_ABI_MAJOR + 1) + ".");
+    EXPECT_NE(status("other_major").reason.find("kernel ABI " + std::to_string(VTP_ABI_MAJOR) + "." + std::to_string(VTP_ABI_MINOR)), std::string::npos);
+}
+
+TEST_F(AbiLoad, RefusesLibraryWithoutEntrySymbol)
+{
+    expectRefused("no_entry", "missing-symbol", "vtp_plugin_v1");
+}
+
+TEST_F(AbiLoad, RefusesMissingRequiredCallback)
+{
+    expectRefused("no_init", "missing-callback", "init");
+}
+
+TEST_F(AbiLoad, RefusesPluginWhoseInitFailsWithItsMessage)
+{
+    expectRefused("init_fails", "init-failed", "fixture refuses to initialise on purpose");
+}
+
+TEST_F(AbiLoad, RefusesDependencyCycleNamingIt)
+{
+    expectRefused("cycle_a", "dependency", "dependency cycle");
+    expectRefused("cycle_b", "dependency", "dependency cycle");
+}
+
+TEST_F(AbiLoad, RefusesMissingDependency)
+{
+    expectRefused("missing_dep", "dependency", "'not_installed', which is not enabled");
+}
+
+TEST_F(AbiLoad, RefusesDependentOfFailedPlugin)
+{
+    expectRefused("needs_failed", "dependency", "'init_fails'");
+}
+
+TEST_F(AbiLoad, StartsDependentOfWorkingPlugin)
+{
+    EXPECT_EQ(status("needs_current").state, "running");
+}
+
+TEST_F(AbiLoad, RefusesFileThatIsNotALibrary)
+{
+    expectRefused("not_a_library", "cannot-open", "not_a_library.so");
+}
+
+TEST_F(AbiLoad, RefusesAbsentPluginFile)
+{
+    expectRefused("absent", "cannot-open", "no plugin file");
+}
+
+TEST_F(AbiLoad, OthersKeepServing)
+{
+    EXPECT_EQ(status("hello").state, "running");
+    auto r = vtpd_->get("/api/v1/hello/ada");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()->getValue<std::string>("greeting"), "Hello, ada!");
+    auto ready = vtpd_->get("/ready");
+    EXPECT_TRUE(ready.json()->getValue<bool>("degraded"));
+}
+
+TEST_F(AbiLoad, RefusalsAreLoggedWithReasons)
+{
+    const auto logs = vtpd_->logs();
+    EXPECT_NE(logs.find("\"msg\":\"plugin refused\",\"plugin\":\"other_major\""), std::string::npos);
+    EXPECT_NE(logs.find("\"refusal\":\"missing-symbol\""), std::string::npos);
+}
