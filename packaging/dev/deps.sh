@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what building and testing VTP needs on Debian 12, as root. Safe to run again.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ clang make pkg-config git ca-certificates python3
+  libpoco-dev libpq-dev libboost-dev libboost-filesystem-dev libwebsockets-dev libcli11-dev
+  libtomlplusplus-dev libsystemd-dev libargon2-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libclang-rt-14-dev
+  postgresql-15 redis-server
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Debian starts its default clusters on install; tests start their own on free ports.
