@@ -123,6 +123,18 @@ int readyHandler(void* userData, const vtp_request*, vtp_response* response)
 
 } // namespace
 
+void AccessLog::onRequest(const IncomingRequest& req, const std::string& routePattern, int status, double seconds)
+{
+    const LogLevel level = status >= 500 ? LogLevel::Error : LogLevel::Info;
+    if (!log_.enabled(level, "http")) return;
+    const auto path = std::string_view(req.target).substr(0, req.target.find('?'));
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000.0);
+    log_.log(level, "http", "request", {{"method", req.method}, {"path", path}, {"route", routePattern},
+                                        {"status", std::to_string(status)}, {"ms", ms},
+                                        {"request_id", req.requestId}, {"remote", req.remoteAddress}});
+}
+
 ConfigSchema Kernel::kernelSchema()
 {
     using T = ValueType;
@@ -415,6 +427,8 @@ void Kernel::startServers()
     ws_->start();
 
     http_ = std::make_unique<HttpServer>(hs, *pipeline_, log_);
+    accessLog_ = std::make_unique<AccessLog>(log_);
+    http_->setObserver(accessLog_.get());
     http_->start();
     log_.info("kernel", "serving", {{"http", httpHost + ":" + std::to_string(http_->port())},
                                     {"websocket", wsHost + ":" + std::to_string(ws_->port())}});

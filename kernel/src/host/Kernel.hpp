@@ -24,6 +24,17 @@ namespace vtp::kernel {
 class Logger;
 class ServiceAuthenticator;
 
+// One log line per request: method, path without the query (it may carry secrets), status,
+// duration, request id, route pattern.
+class AccessLog : public RequestObserver {
+public:
+    explicit AccessLog(Logger& log) : log_(log) {}
+    void onRequest(const IncomingRequest& req, const std::string& routePattern, int status, double seconds) override;
+
+private:
+    Logger& log_;
+};
+
 enum class PluginState { Refused, Loaded, Initialised, Running, Stopped };
 std::string_view pluginStateName(PluginState state);
 
@@ -123,6 +134,7 @@ private:
     std::unique_ptr<WsServer> ws_;
     std::unique_ptr<Database> db_;
     std::unique_ptr<ServiceAuthenticator> authenticator_;
+    std::unique_ptr<AccessLog> accessLog_;
 
     std::list<PluginRuntime> plugins_;      // std::list: vtp_host points into entries
     std::vector<PluginRuntime*> startOrder_;
