@@ -1,0 +1,887 @@
+// Threading model. Debian's libwebsockets is built with LWS_MAX_SMP=1, so a context has exactly one
+// service thread, and almost nothing in lws may be called from any other thread. WsServer therefore
+// owns one context and one thread that runs lws_service() and every callback (handshake checks,
+// reassembly, writes, timers, onOpen/onMessage/onClose). Other threads never touch a `struct lws`:
+// send() and close() only append to the connection's queue under `mutex`, put the connection's id on
+// the `pending` list and, if that list was empty, call lws_cancel_service() — the one lws call that is
+// safe from any thread. That wakes lws_service() with LWS_CALLBACK_EVENT_WAIT_CANCELLED, where the
+// service thread drains `pending` and asks for writable callbacks; each SERVER_WRITEABLE writes one
+// queued message and asks again while more remain, so a slow peer only ever holds back its own queue,
+// and the queue is bounded by WsLimits::maxSendQueueBytes. The heavy lifting stays out of the service
+// thread: callbacks must not block, and the lock is held only to move queue entries.
+
+#include "ws/WsServer.hpp"
+
+#include "log/Logger.hpp"
+
+#include <libwebsockets.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace vtp::kernel {
+
+namespace {
+
+constexpr std::string_view kComponent = "ws";
+
+// A closing connection that cannot flush its queue and close frame in this time is dropped.
+constexpr int kCloseFlushSeconds = 5;
+// stop() gives peers this long to receive the close frame before the context is torn down.
+constexpr auto kStopGrace = std::chrono::milliseconds(1000);
+
+constexpr int kCloseGoingAway = 1001;
+constexpr int kClosePolicy = 1008;
+constexpr int kCloseTooBig = 1009;
+constexpr int kCloseNoStatus = 1005;
+constexpr int kCloseAbnormal = 1006;
+constexpr size_t kMaxCloseReasonBytes = 123; // a control frame carries 125 bytes, 2 are the code
+
+using Clock = std::chrono::steady_clock;
+
+// lws has a single process-wide log hook without a user pointer, so the route to our Loggers has to be
+// process state. The most recently started server's Logger receives lws's own messages.
+class LwsLogRoute {
+public:
+    static LwsLogRoute& instance() {
+        static LwsLogRoute route;
+        return route;
+    }
+
+    void attach(Logger* logger) {
+        std::lock_guard lock(mutex_);
+        loggers_.push_back(logger);
+        lws_set_log_level(LLL_ERR | LLL_WARN | LLL_NOTICE, &LwsLogRoute::emit);
+    }
+
+    void detach(Logger* logger) {
+        std::lock_guard lock(mutex_);
+        auto it = std::find(loggers_.rbegin(), loggers_.rend(), logger);
+        if (it != loggers_.rend())
+            loggers_.erase(std::next(it).base());
+    }
+
+private:
+    static void emit(int level, const char* line) {
+        std::string_view text(line ? line : "");
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+            text.remove_suffix(1);
+        LogLevel ours = level & LLL_ERR ? LogLevel::Error : level & LLL_WARN ? LogLevel::Warn : LogLevel::Debug;
+        auto& route = instance();
+        std::lock_guard lock(route.mutex_);
+        if (!route.loggers_.empty())
+            route.loggers_.back()->log(ours, "ws.lws", text);
+    }
+
+    std::mutex mutex_;
+    std::vector<Logger*> loggers_;
+};
+
+std::string normalizePath(std::string_view path) {
+    while (path.size() > 1 && path.back() == '/')
+        path.remove_suffix(1);
+    return std::string(path);
+}
+
+bool isUnreserved(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+}
+
+void appendPercentEncoded(std::string& out, std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (unsigned char c : text) {
+        if (isUnreserved(c)) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 0x0f];
+        }
+    }
+}
+
+int sanitizeCloseCode(int code) {
+    bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+    return sendable ? code : 1000;
+}
+
+std::string truncateReason(std::string_view reason) {
+    if (reason.size() <= kMaxCloseReasonBytes)
+        return std::string(reason);
+    size_t cut = kMaxCloseReasonBytes;
+    // Never cut a UTF-8 sequence in half: the peer must reject an invalid close reason.
+    while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80)
+        --cut;
+    return std::string(reason.substr(0, cut));
+}
+
+std::string copyHeader(lws* wsi, lws_token_indexes token) {
+    int total = lws_hdr_total_length(wsi, token);
+    if (total <= 0)
+        return {};
+    // lws_hdr_copy inserts a separator between repeated headers: room for one per byte at worst.
+    std::vector<char> buffer(static_cast<size_t>(total) * 2 + 2);
+    int n = lws_hdr_copy(wsi, buffer.data(), static_cast<int>(buffer.size()), token);
+    return n > 0 ? std::string(buffer.data()) : std::string();
+}
+
+// lws splits the query into arguments and URL-decodes them; re-encode so callers get a query string
+// that decodes to the same name/value pairs.
+std::string copyQuery(lws* wsi) {
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+    if (total <= 0)
+        return {};
+    std::vector<char> buffer(static_cast<size_t>(total) + 1);
+    std::string query;
+    for (int index = 0;; ++index) {
+        int n = lws_hdr_copy_fragment(wsi, buffer.data(), static_cast<int>(buffer.size()), WSI_TOKEN_HTTP_URI_ARGS,
+                                      index);
+        if (n < 0)
+            break;
+        if (n == 0)
+            continue;
+        std::string_view argument(buffer.data(), static_cast<size_t>(n));
+        if (!query.empty())
+            query += '&';
+        auto equals = argument.find('=');
+        appendPercentEncoded(query, argument.substr(0, equals));
+        if (equals != std::string_view::npos) {
+            query += '=';
+            appendPercentEncoded(query, argument.substr(equals + 1));
+        }
+    }
+    return query;
+}
+
+std::map<std::string, std::string> copyHeaders(lws* wsi) {
+    std::map<std::string, std::string> headers;
+    for (int index = 0; index < WSI_TOKEN_COUNT; ++index) {
+        auto token = static_cast<lws_token_indexes>(index);
+        if (token == WSI_TOKEN_HTTP_URI_ARGS || lws_hdr_total_length(wsi, token) <= 0)
+            continue;
+        const auto* raw = reinterpret_cast<const char*>(lws_token_to_string(token));
+        if (!raw)
+            continue;
+        std::string name(raw);
+        // Request-line pseudo tokens ("get ", ":path") are not headers.
+        if (name.size() < 2 || name.front() == ':' || name.back() != ':')
+            continue;
+        name.pop_back();
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+        headers[name] = copyHeader(wsi, token);
+    }
+    return headers;
+}
+
+std::string peerAddress(lws* wsi) {
+    char buffer[128] = {};
+    const char* peer = lws_get_peer_simple(wsi, buffer, sizeof(buffer));
+    std::string_view address(peer ? peer : "");
+    constexpr std::string_view kMappedV4 = "::ffff:";
+    if (address.substr(0, kMappedV4.size()) == kMappedV4 && address.find('.') != std::string_view::npos)
+        address.remove_prefix(kMappedV4.size());
+    return std::string(address);
+}
+
+} // namespace
+
+struct WsServer::Impl {
+    struct OutMessage {
+        std::string frame; // LWS_PRE bytes of headroom for lws, then the payload
+        bool binary = false;
+        size_t size() const { return frame.size() - LWS_PRE; }
+    };
+
+    struct Connection {
+        uint64_t id = 0;
+        lws* wsi = nullptr;
+        const WsEndpoint* endpoint = nullptr;
+        size_t maxMessageBytes = 0;
+
+        // Guarded by Impl::mutex.
+        std::deque<OutMessage> queue;
+        size_t queuedBytes = 0;
+        bool wakeQueued = false;
+        bool closeRequested = false;
+        bool overflowed = false;
+        int closeCode = 0;
+        std::string closeReason;
+
+        // Service thread only.
+        bool closeStarted = false;
+        bool closeNotified = false;
+        int peerCloseCode = 0;
+        std::string rx;
+        bool rxBinary = false;
+        Clock::time_point lastActivity;
+    };
+
+    // What lws keeps per wsi (zeroed by lws): the link back to our connection once it is open.
+    struct Session {
+        Connection* connection;
+    };
+
+    // Standard layout, so lws's timer pointer converts back to its owner.
+    struct SweepTimer {
+        lws_sorted_usec_list_t sul;
+        Impl* owner;
+    };
+
+    Impl(std::string hostIn, uint16_t portIn, WsLimits limitsIn, Logger& logIn)
+        : host(std::move(hostIn)), requestedPort(portIn), limits(limitsIn), log(logIn) {}
+
+    std::string host;
+    uint16_t requestedPort;
+    WsLimits limits;
+    Logger& log;
+
+    std::map<std::string, WsEndpoint> endpoints; // by normalized path
+    std::array<lws_protocols, 2> protocols{};
+    lws_context* context = nullptr;
+    uint16_t boundPort = 0;
+    std::thread thread;
+    std::mutex lifecycleMutex; // serializes start() and stop()
+    bool started = false;
+    std::atomic<std::thread::id> serviceThreadId{};
+
+    mutable std::mutex mutex;
+    std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
+    std::vector<uint64_t> pending;       // ids whose queue or close state changed
+    lws_context* wakeContext = nullptr;  // null once the service thread tears the context down
+    bool stopping = false;
+    Clock::time_point stopDeadline;
+
+    // Service thread only.
+    uint64_t nextId = 1;
+    SweepTimer sweepTimer{};
+    std::chrono::milliseconds sweepInterval{500};
+
+    // ---- any thread ----
+
+    void scheduleLocked(Connection& connection) {
+        if (connection.wakeQueued)
+            return;
+        connection.wakeQueued = true;
+        bool wasEmpty = pending.empty();
+        pending.push_back(connection.id);
+        // A non-empty list already has a wake-up on its way that will drain this entry too.
+        if (wasEmpty && wakeContext)
+            lws_cancel_service(wakeContext);
+    }
+
+    bool send(uint64_t id, std::string_view data, bool binary) {
+        OutMessage message;
+        message.frame.reserve(LWS_PRE + data.size());
+        message.frame.assign(LWS_PRE, '\0');
+        message.frame.append(data);
+        message.binary = binary;
+
+        std::unique_lock lock(mutex);
+        auto it = connections.find(id);
+        if (it == connections.end() || it->second->closeRequested)
+            return false;
+        Connection& connection = *it->second;
+        if (connection.queuedBytes + data.size() > limits.maxSendQueueBytes) {
+            connection.closeRequested = true;
+            connection.overflowed = true;
+            connection.closeCode = kClosePolicy;
+            connection.closeReason = "send queue full";
+            connection.queue.clear();
+            connection.queuedBytes = 0;
+            scheduleLocked(connection);
+            lock.unlock();
+            auto idText = std::to_string(id);
+            log.warn(kComponent, "send queue full, closing connection", {{"id", idText}});
+            return false;
+        }
+        connection.queuedBytes += data.size();
+        connection.queue.push_back(std::move(message));
+        scheduleLocked(connection);
+        return true;
+    }
+
+    void close(uint64_t id, int code, std::string_view reason) {
+        std::lock_guard lock(mutex);
+        auto it = connections.find(id);
+        if (it == connections.end() || it->second->closeRequested)
+            return;
+        Connection& connection = *it->second;
+        connection.closeRequested = true;
+        connection.closeCode = sanitizeCloseCode(code);
+        connection.closeReason = truncateReason(reason);
+        scheduleLocked(connection);
+    }
+
+    // ---- service thread ----
+
+    template <typename Fn>
+    void invokeSafely(std::string_view what, uint64_t id, Fn&& fn) {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            auto idText = std::to_string(id);
+            log.error(kComponent, "endpoint callback threw", {{"callback", what}, {"id", idText}, {"error", e.what()}});
+        } catch (...) {
+            auto idText = std::to_string(id);
+            log.error(kComponent, "endpoint callback threw", {{"callback", what}, {"id", idText}, {"error", "unknown"}});
+        }
+    }
+
+    const WsEndpoint* findEndpoint(std::string_view path) const {
+        auto it = endpoints.find(normalizePath(path));
+        return it == endpoints.end() ? nullptr : &it->second;
+    }
+
+    // Writes an HTTP error instead of the 101 and ends the transaction.
+    static int refuse(lws* wsi, unsigned int status) {
+        return lws_return_http_status(wsi, status, nullptr) ? -1 : 1;
+    }
+
+    int onConfirmUpgrade(lws* wsi, const char* upgrade) {
+        if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
+            return refuse(wsi, HTTP_STATUS_BAD_REQUEST);
+        std::string path = copyHeader(wsi, WSI_TOKEN_GET_URI);
+        if (!findEndpoint(path)) {
+            log.debug(kComponent, "refused handshake for unknown path", {{"path", path}});
+            return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+        }
+        bool full = false;
+        {
+            std::lock_guard lock(mutex);
+            full = stopping || connections.size() >= limits.maxConnections;
+        }
+        if (full) {
+            log.warn(kComponent, "refused handshake: connection limit reached or stopping", {{"path", path}});
+            return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+        }
+        return 0;
+    }
+
+    int onPlainHttp(lws* wsi) {
+        std::string path = copyHeader(wsi, WSI_TOKEN_GET_URI);
+        // A known path without the upgrade is a client mistake worth naming: 426 Upgrade Required.
+        unsigned int status = findEndpoint(path) ? 426u : static_cast<unsigned int>(HTTP_STATUS_NOT_FOUND);
+        if (lws_return_http_status(wsi, status, nullptr))
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+
+    int onEstablished(lws* wsi, Session* session) {
+        if (!session)
+            return -1;
+        WsConnectionInfo info;
+        info.path = copyHeader(wsi, WSI_TOKEN_GET_URI);
+        const WsEndpoint* endpoint = findEndpoint(info.path);
+        if (!endpoint)
+            return -1;
+        info.query = copyQuery(wsi);
+        info.remoteAddress = peerAddress(wsi);
+        info.headers = copyHeaders(wsi);
+        info.id = nextId++;
+
+        auto connection = std::make_unique<Connection>();
+        connection->id = info.id;
+        connection->wsi = wsi;
+        connection->endpoint = endpoint;
+        connection->maxMessageBytes = endpoint->maxMessageBytes ? endpoint->maxMessageBytes : limits.maxMessageBytes;
+        connection->lastActivity = Clock::now();
+        Connection* raw = connection.get();
+        {
+            std::lock_guard lock(mutex);
+            if (stopping || connections.size() >= limits.maxConnections)
+                return -1;
+            connections.emplace(info.id, std::move(connection));
+        }
+        session->connection = raw;
+        if (endpoint->onOpen)
+            invokeSafely("onOpen", info.id, [&] { endpoint->onOpen(info); });
+        return 0;
+    }
+
+    int onReceive(lws* wsi, Session* session, const char* data, size_t len) {
+        Connection* connection = session ? session->connection : nullptr;
+        if (!connection || connection->closeNotified)
+            return 0;
+        connection->lastActivity = Clock::now();
+        if (lws_is_first_fragment(wsi)) {
+            connection->rx.clear();
+            connection->rxBinary = lws_frame_is_binary(wsi) != 0;
+        }
+        bool complete = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+        if (connection->rx.size() + len > connection->maxMessageBytes) {
+            std::string().swap(connection->rx);
+            {
+                std::lock_guard lock(mutex);
+                connection->closeRequested = true;
+                connection->closeCode = kCloseTooBig;
+                connection->closeReason = "message too big";
+            }
+            connection->closeStarted = true;
+            unsigned char reason[] = "message too big";
+            lws_close_reason(wsi, static_cast<lws_close_status>(kCloseTooBig), reason, sizeof(reason) - 1);
+            notifyClose(*connection, kCloseTooBig);
+            return -1;
+        }
+        const WsEndpoint* endpoint = connection->endpoint;
+        if (complete && connection->rx.empty()) {
+            // The whole message arrived in one piece: hand lws's buffer over without copying.
+            if (endpoint->onMessage)
+                invokeSafely("onMessage", connection->id,
+                             [&] { endpoint->onMessage(connection->id, std::string_view(data, len), connection->rxBinary); });
+            return 0;
+        }
+        connection->rx.append(data, len);
+        if (!complete)
+            return 0;
+        if (endpoint->onMessage)
+            invokeSafely("onMessage", connection->id,
+                         [&] { endpoint->onMessage(connection->id, connection->rx, connection->rxBinary); });
+        // onMessage may have closed the connection; the session pointer is still valid until CLOSED.
+        if (connection->rx.capacity() > 64 * 1024)
+            std::string().swap(connection->rx);
+        else
+            connection->rx.clear();
+        return 0;
+    }
+
+    int onWriteable(lws* wsi, Session* session) {
+        Connection* connection = session ? session->connection : nullptr;
+        if (!connection || connection->closeNotified)
+            return 0;
+        OutMessage message;
+        bool haveMessage = false;
+        bool more = false;
+        bool closeNow = false;
+        int code = 0;
+        std::string reason;
+        {
+            std::lock_guard lock(mutex);
+            if (!connection->queue.empty()) {
+                message = std::move(connection->queue.front());
+                connection->queue.pop_front();
+                connection->queuedBytes -= message.size();
+                haveMessage = true;
+                more = !connection->queue.empty() || connection->closeRequested;
+            } else if (connection->closeRequested) {
+                closeNow = true;
+                code = connection->closeCode;
+                reason = connection->closeReason;
+            }
+        }
+        if (haveMessage) {
+            size_t size = message.size();
+            auto* payload = reinterpret_cast<unsigned char*>(message.frame.data()) + LWS_PRE;
+            int written = lws_write(wsi, payload, size, message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+            if (written < static_cast<int>(size)) {
+                auto idText = std::to_string(connection->id);
+                log.debug(kComponent, "write failed, dropping connection", {{"id", idText}});
+                return -1;
+            }
+            connection->lastActivity = Clock::now();
+            if (more)
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (closeNow) {
+            connection->closeStarted = true;
+            lws_close_reason(wsi, static_cast<lws_close_status>(code),
+                             reinterpret_cast<unsigned char*>(reason.data()), reason.size());
+            notifyClose(*connection, code);
+            return -1;
+        }
+        return 0;
+    }
+
+    // Starts a close the service thread has learned about (close(), overflow, idle, stop).
+    void startClose(Connection& connection, bool overflowed) {
+        if (connection.closeStarted || connection.closeNotified)
+            return;
+        connection.closeStarted = true;
+        if (overflowed && lws_send_pipe_choked(connection.wsi)) {
+            // The peer is not reading: a close frame would sit behind the unread data, so drop it now.
+            int code = 0;
+            {
+                std::lock_guard lock(mutex);
+                code = connection.closeCode;
+            }
+            notifyClose(connection, code);
+            lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            return;
+        }
+        lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, kCloseFlushSeconds);
+        lws_callback_on_writable(connection.wsi);
+    }
+
+    void onWakeUp() {
+        struct Work {
+            Connection* connection;
+            bool close;
+            bool overflowed;
+        };
+        std::vector<Work> work;
+        {
+            std::lock_guard lock(mutex);
+            work.reserve(pending.size());
+            for (uint64_t id : pending) {
+                auto it = connections.find(id);
+                if (it == connections.end())
+                    continue;
+                Connection& connection = *it->second;
+                connection.wakeQueued = false;
+                work.push_back({&connection, connection.closeRequested, connection.overflowed});
+            }
+            pending.clear();
+        }
+        for (const Work& item : work) {
+            if (item.connection->closeNotified)
+                continue;
+            if (item.close)
+                startClose(*item.connection, item.overflowed);
+            else
+                lws_callback_on_writable(item.connection->wsi);
+        }
+    }
+
+    void notifyClose(Connection& connection, int code) {
+        if (connection.closeNotified)
+            return;
+        connection.closeNotified = true;
+        {
+            std::lock_guard lock(mutex);
+            connection.closeRequested = true;
+            if (!connection.closeCode)
+                connection.closeCode = code;
+            connection.queue.clear();
+            connection.queuedBytes = 0;
+        }
+        std::string().swap(connection.rx);
+        const WsEndpoint* endpoint = connection.endpoint;
+        if (endpoint->onClose)
+            invokeSafely("onClose", connection.id, [&] { endpoint->onClose(connection.id, code); });
+    }
+
+    // The socket is gone: forget the connection, then report it if nobody has yet (so connectionCount()
+    // already excludes it inside onClose).
+    void onClosed(Session* session) {
+        Connection* connection = session ? session->connection : nullptr;
+        if (!connection)
+            return;
+        session->connection = nullptr;
+        std::unique_ptr<Connection> owned;
+        int code = 0;
+        {
+            std::lock_guard lock(mutex);
+            if (connection->closeRequested)
+                code = connection->closeCode;
+            auto it = connections.find(connection->id);
+            if (it != connections.end()) {
+                owned = std::move(it->second);
+                connections.erase(it);
+            }
+        }
+        if (!code)
+            code = connection->peerCloseCode ? connection->peerCloseCode : kCloseAbnormal;
+        notifyClose(*connection, code);
+    }
+
+    void onPeerClose(Session* session, const unsigned char* payload, size_t len) {
+        Connection* connection = session ? session->connection : nullptr;
+        if (!connection)
+            return;
+        connection->peerCloseCode = len >= 2 ? (payload[0] << 8) | payload[1] : kCloseNoStatus;
+    }
+
+    void sweep() {
+        auto now = Clock::now();
+        std::vector<Connection*> idle;
+        {
+            std::lock_guard lock(mutex);
+            for (auto& [id, connection] : connections) {
+                if (connection->closeRequested || connection->closeStarted)
+                    continue;
+                if (now - connection->lastActivity >= limits.idleTimeout) {
+                    connection->closeRequested = true;
+                    connection->closeCode = kCloseGoingAway;
+                    connection->closeReason = "idle timeout";
+                    idle.push_back(connection.get());
+                }
+            }
+        }
+        for (Connection* connection : idle) {
+            auto idText = std::to_string(connection->id);
+            log.debug(kComponent, "closing idle connection", {{"id", idText}});
+            startClose(*connection, false);
+        }
+        scheduleSweep();
+    }
+
+    void scheduleSweep() {
+        auto interval = sweepInterval;
+        {
+            std::lock_guard lock(mutex);
+            if (stopping)
+                interval = std::chrono::milliseconds(50); // bounds how late the loop sees the stop deadline
+        }
+        lws_sul_schedule(context, 0, &sweepTimer.sul, &Impl::sweepCallback,
+                         std::chrono::duration_cast<std::chrono::microseconds>(interval).count());
+    }
+
+    static void sweepCallback(lws_sorted_usec_list_t* sul) {
+        auto* timer = reinterpret_cast<SweepTimer*>(sul);
+        try {
+            timer->owner->sweep();
+        } catch (const std::exception& e) {
+            timer->owner->log.error(kComponent, "idle sweep failed", {{"error", e.what()}});
+            timer->owner->scheduleSweep();
+        }
+    }
+
+    int dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+        auto* session = static_cast<Session*>(user);
+        switch (reason) {
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+            return onConfirmUpgrade(wsi, static_cast<const char*>(in));
+        case LWS_CALLBACK_HTTP:
+            return onPlainHttp(wsi);
+        case LWS_CALLBACK_ESTABLISHED:
+            return onEstablished(wsi, session);
+        case LWS_CALLBACK_RECEIVE:
+            return onReceive(wsi, session, static_cast<const char*>(in), len);
+        case LWS_CALLBACK_RECEIVE_PONG:
+            if (session && session->connection)
+                session->connection->lastActivity = Clock::now();
+            return 0;
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+            onPeerClose(session, static_cast<const unsigned char*>(in), len);
+            return 0;
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+            return onWriteable(wsi, session);
+        case LWS_CALLBACK_CLOSED:
+        case LWS_CALLBACK_WSI_DESTROY:
+            onClosed(session);
+            return 0;
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+            onWakeUp();
+            return 0;
+        default:
+            return lws_callback_http_dummy(wsi, reason, user, in, len);
+        }
+    }
+
+    static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+        if (!wsi)
+            return 0;
+        auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
+        try {
+            return self->dispatch(wsi, reason, user, in, len);
+        } catch (const std::exception& e) {
+            self->log.error(kComponent, "websocket callback failed", {{"error", e.what()}});
+        } catch (...) {
+            self->log.error(kComponent, "websocket callback failed", {{"error", "unknown"}});
+        }
+        // Our own failure (e.g. out of memory) ends the affected connection, never the loop.
+        bool perConnection = reason == LWS_CALLBACK_ESTABLISHED || reason == LWS_CALLBACK_RECEIVE ||
+                             reason == LWS_CALLBACK_SERVER_WRITEABLE || reason == LWS_CALLBACK_HTTP ||
+                             reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE;
+        return perConnection ? -1 : 0;
+    }
+
+    void start() {
+        std::lock_guard lifecycle(lifecycleMutex);
+        if (started)
+            throw std::logic_error("WsServer::start called twice");
+
+        LwsLogRoute::instance().attach(&log);
+
+        protocols[0] = {};
+        protocols[0].name = "vtp-ws";
+        protocols[0].callback = &Impl::callback;
+        protocols[0].per_session_data_size = sizeof(Session);
+        protocols[1] = {}; // terminator
+
+        lws_context_creation_info info;
+        std::memset(&info, 0, sizeof(info));
+        info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                       LWS_SERVER_OPTION_VALIDATE_UTF8;
+        info.user = this;
+        info.gid = -1; // keep the process's identity
+        info.uid = -1;
+        info.max_http_header_data = 16 * 1024; // large cookies must still fit
+        info.port = CONTEXT_PORT_NO_LISTEN;
+
+        context = lws_create_context(&info);
+        if (!context) {
+            LwsLogRoute::instance().detach(&log);
+            throw std::runtime_error("WsServer: cannot create libwebsockets context");
+        }
+
+        bool anyInterface = host.empty() || host == "0.0.0.0" || host == "::" || host == "*";
+        info.port = requestedPort;
+        info.iface = anyInterface ? nullptr : host.c_str();
+        info.protocols = protocols.data();
+        info.vhost_name = "vtp";
+        lws_vhost* vhost = lws_create_vhost(context, &info);
+        if (!vhost) {
+            lws_context_destroy(context);
+            context = nullptr;
+            LwsLogRoute::instance().detach(&log);
+            throw std::runtime_error("WsServer: cannot listen on " + host + ":" + std::to_string(requestedPort));
+        }
+        int listening = lws_get_vhost_listen_port(vhost);
+        boundPort = static_cast<uint16_t>(listening > 0 ? listening : 0);
+
+        auto quarter = std::chrono::duration_cast<std::chrono::milliseconds>(limits.idleTimeout) / 4;
+        sweepInterval = std::clamp(quarter, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+        sweepTimer.owner = this;
+        {
+            std::lock_guard lock(mutex);
+            wakeContext = context;
+        }
+        started = true;
+        thread = std::thread([this] { run(); });
+        auto portText = std::to_string(boundPort);
+        log.info(kComponent, "websocket server listening", {{"host", host}, {"port", portText}});
+    }
+
+    void run() {
+        serviceThreadId = std::this_thread::get_id();
+        try {
+            scheduleSweep();
+            bool sawStop = false;
+            while (true) {
+                bool stopNow = false;
+                {
+                    std::lock_guard lock(mutex);
+                    stopNow = stopping;
+                    if (stopping && (connections.empty() || Clock::now() >= stopDeadline))
+                        break;
+                }
+                if (stopNow && !sawStop) {
+                    sawStop = true;
+                    scheduleSweep(); // now at the short stopping interval, so the deadline is noticed
+                }
+                if (lws_service(context, 0) < 0)
+                    break;
+            }
+        } catch (const std::exception& e) {
+            log.error(kComponent, "websocket service loop failed", {{"error", e.what()}});
+        } catch (...) {
+            log.error(kComponent, "websocket service loop failed", {{"error", "unknown"}});
+        }
+        teardown();
+    }
+
+    void teardown() {
+        {
+            std::lock_guard lock(mutex);
+            wakeContext = nullptr;
+            stopping = true;
+        }
+        lws_sul_cancel(&sweepTimer.sul);
+        // Destroying the context closes every socket; CLOSED reports the connections still open.
+        lws_context_destroy(context);
+        context = nullptr;
+        std::unordered_map<uint64_t, std::unique_ptr<Connection>> left;
+        {
+            std::lock_guard lock(mutex);
+            left.swap(connections);
+            pending.clear();
+        }
+        for (auto& [id, connection] : left) {
+            int code = connection->closeCode ? connection->closeCode : kCloseGoingAway;
+            notifyClose(*connection, code);
+        }
+    }
+
+    void requestStop() {
+        std::lock_guard lock(mutex);
+        if (stopping)
+            return;
+        stopping = true;
+        stopDeadline = Clock::now() + kStopGrace;
+        for (auto& [id, connection] : connections) {
+            if (connection->closeRequested)
+                continue;
+            connection->closeRequested = true;
+            connection->closeCode = kCloseGoingAway;
+            connection->closeReason = "server shutting down";
+            scheduleLocked(*connection);
+        }
+        if (wakeContext)
+            lws_cancel_service(wakeContext);
+    }
+
+    void stop() {
+        if (serviceThreadId.load() == std::this_thread::get_id()) {
+            // Called from a callback: joining here would deadlock; the loop ends and the destructor joins.
+            requestStop();
+            log.warn(kComponent, "stop() called on the service thread; not joining");
+            return;
+        }
+        std::lock_guard lifecycle(lifecycleMutex);
+        if (!started)
+            return;
+        requestStop();
+        if (!thread.joinable())
+            return;
+        thread.join();
+        LwsLogRoute::instance().detach(&log);
+        log.info(kComponent, "websocket server stopped");
+    }
+};
+
+WsServer::WsServer(std::string host, uint16_t port, WsLimits limits, Logger& log)
+    : impl_(std::make_unique<Impl>(std::move(host), port, limits, log)) {}
+
+WsServer::~WsServer() {
+    try {
+        stop();
+    } catch (...) {
+        // Only a failed join can throw here, and a destructor has no one to report it to.
+    }
+}
+
+void WsServer::addEndpoint(WsEndpoint endpoint) {
+    std::lock_guard lifecycle(impl_->lifecycleMutex);
+    if (impl_->started)
+        throw std::logic_error("WsServer::addEndpoint after start");
+    std::string key = normalizePath(endpoint.path);
+    if (key.empty() || key.front() != '/')
+        throw std::invalid_argument("WebSocket endpoint path must start with '/': " + endpoint.path);
+    if (!impl_->endpoints.emplace(key, std::move(endpoint)).second)
+        throw std::invalid_argument("duplicate WebSocket endpoint path: " + key);
+}
+
+void WsServer::start() { impl_->start(); }
+
+uint16_t WsServer::port() const { return impl_->boundPort; }
+
+bool WsServer::send(uint64_t id, std::string_view data, bool binary) { return impl_->send(id, data, binary); }
+
+void WsServer::close(uint64_t id, int code, std::string_view reason) { impl_->close(id, code, reason); }
+
+void WsServer::stop() { impl_->stop(); }
+
+size_t WsServer::connectionCount() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->connections.size();
+}
+
+size_t WsServer::queuedBytes(uint64_t id) const {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->connections.find(id);
+    return it == impl_->connections.end() ? 0 : it->second->queuedBytes;
+}
+
+} // namespace vtp::kernel
