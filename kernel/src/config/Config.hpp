@@ -52,6 +52,8 @@ public:
     // Same for the table plugins.<name> (absent table = all defaults).
     void validatePlugin(const std::string& name, const ConfigSchema& schema);
 
+    // Getters read the validated value (override, file or default); a key no validation covered is
+    // read raw from the override or file. Unset: std::out_of_range; another type: std::invalid_argument.
     bool has(std::string_view key) const;
     std::string getString(std::string_view key) const;          // throws std::out_of_range if unset
     int64_t getInt(std::string_view key) const;
@@ -61,9 +63,12 @@ public:
 
     // Names of the [plugins.X] tables present in the file (or overrides).
     std::vector<std::string> pluginTables() const;
-    // The effective table plugins.<name> as a JSON object (dotted keys nested), defaults applied.
+    // The effective table plugins.<name> as a JSON object (dotted keys nested), defaults applied,
+    // secrets included (the plugin needs them). Throws std::logic_error before validatePlugin(name).
     std::string pluginJson(const std::string& name) const;
-    // The effective config as TOML, secrets replaced by "********".
+    // The effective config as TOML, secrets replaced by "********": every validated key (incl.
+    // defaults); keys named like credentials (password, secret, token) are masked too, and so is
+    // the password of a URL (scheme://user:****@host).
     std::string effectiveToml() const;
     const std::string& sourceName() const;
 
