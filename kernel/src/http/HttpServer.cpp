@@ -109,9 +109,11 @@ private:
             } catch (const NoMessageException&) {
                 return; // the client closed between requests
             } catch (const MessageException& e) {
-                // Poco refuses over-long names, values, URIs and too many fields here.
-                const bool tooLarge = std::string(e.message()).find("too long") != std::string::npos ||
-                                      std::string(e.message()).find("Too many") != std::string::npos;
+                // Poco refuses over-long or too many header fields here ("Field value too long",
+                // "Too many header fields"): 431. Its request-line errors ("HTTP request URI invalid
+                // or too long") also say "too long" but mostly mean garbage: 400.
+                const std::string& what = e.message();
+                const bool tooLarge = what.find("field") != std::string::npos || what.find("Field") != std::string::npos;
                 auto problem = tooLarge
                     ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message())
                     : makeProblem(400, "malformed-request", "Malformed request", e.message());
@@ -257,7 +259,11 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
 {
     if (!server_) return true;
     shared_->stopping = true;
-    server_->stop(); // no new connections
+    server_->stop();
+    // Poco's stop() only ends the accept loop; the listener stays open and the OS would keep
+    // completing handshakes nobody accepts. Closing it makes new clients fail fast (refused).
+    ServerSocket listener = server_->socket();
+    listener.close();
     bool drained;
     {
         std::unique_lock lock(shared_->mutex);

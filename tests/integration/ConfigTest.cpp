@@ -1,0 +1,120 @@
+// Config errors and config features as an operator meets them: through the vtpd binary.
+#include "IntegrationSupport.hpp"
+#include "vtp/abi.h"
+
+#include <gtest/gtest.h>
+
+using namespace vtp::test;
+
+namespace {
+
+// A complete config for vtpd in `dir`; `http`, `database` and `plugins` add lines to those tables.
+std::string configText(const TempDir& dir, const std::string& http = {}, const std::string& plugins = {},
+                       const std::string& databaseUrl = "sqlite:vtp.db")
+{
+    return "[http]\nlisten = \"127.0.0.1:0\"\n" + http +
+           "\n[websocket]\nlisten = \"127.0.0.1:0\"\n"
+           "\n[storage]\ndata_dir = \"" + dir.path() + "/data\"\n"
+           "\n[database]\nurl = \"" + databaseUrl + "\"\n"
+           "\n[plugins]\ndir = \"" VTP_TEST_PLUGIN_DIR "\"\nenabled = [\"hello\"]\n" + plugins;
+}
+
+int runVtpd(const std::string& configPath, const std::vector<std::string>& extra, std::string& output)
+{
+    std::vector<std::string> args{VTP_TEST_VTPD, "--config", configPath};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return VtpdProcess::run(args, output);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+} // namespace
+
+TEST(Config, UnknownKeyStopsStartNamingFileLineAndKey)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, configText(dir, "bogus_key = 1\n"));
+    std::string output;
+    EXPECT_EQ(runVtpd(path, {}, output), 1) << output;
+    EXPECT_TRUE(contains(output, path + ":3")) << output;
+    EXPECT_TRUE(contains(output, "http.bogus_key")) << output;
+}
+
+TEST(Config, CheckConfigReportsUnknownKeyWithPosition)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, configText(dir, "bogus_key = 1\n"));
+    std::string output;
+    EXPECT_EQ(runVtpd(path, {"--check-config"}, output), 1) << output;
+    EXPECT_TRUE(contains(output, path + ":3:")) << output;
+    EXPECT_TRUE(contains(output, "http.bogus_key")) << output;
+}
+
+TEST(Config, WrongTypeIsRefusedNamingKeyAndExpectedType)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, configText(dir, "threads = \"many\"\n"));
+    std::string output;
+    EXPECT_EQ(runVtpd(path, {"--check-config"}, output), 1) << output;
+    EXPECT_TRUE(contains(output, path + ":3")) << output;
+    EXPECT_TRUE(contains(output, "http.threads")) << output;
+    EXPECT_TRUE(contains(output, "integer")) << output;
+}
+
+TEST(Config, UnknownKeyInPluginTableIsRefused)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, configText(dir, {}, "\n[plugins.hello]\ngreeting = \"Hey\"\nnonsense = 3\n"));
+    std::string output;
+    EXPECT_EQ(runVtpd(path, {}, output), 1) << output;
+    EXPECT_TRUE(contains(output, "plugins.hello.nonsense")) << output;
+    EXPECT_TRUE(contains(output, path + ":")) << output;
+}
+
+TEST(Config, CheckConfigPrintsEffectiveConfigWithPasswordMasked)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, configText(dir, {}, {}, "postgresql://u:secret@127.0.0.1:1/x"));
+    std::string output;
+    EXPECT_EQ(runVtpd(path, {"--check-config"}, output), 0) << output;
+    EXPECT_FALSE(contains(output, ":secret@")) << output;
+    EXPECT_TRUE(contains(output, "postgresql://u:")) << output;
+    EXPECT_TRUE(contains(output, "127.0.0.1:1/x")) << output;
+    EXPECT_TRUE(contains(output, "max_body_bytes")) << "defaults belong in the effective config: " << output;
+    EXPECT_TRUE(contains(output, "greeting")) << "plugin defaults belong in the effective config: " << output;
+}
+
+TEST(Config, EnvironmentOverrideChangesPluginSetting)
+{
+    VtpdOptions o;
+    o.env = {{"VTP_PLUGINS__HELLO__GREETING", "Hi"}};
+    VtpdProcess vtpd(o);
+    ASSERT_TRUE(vtpd.start()) << vtpd.logs();
+    auto r = vtpd.get("/api/v1/hello/ada");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(jsonString(r.json(), "greeting"), "Hi, ada!");
+}
+
+TEST(Config, EnvironmentOverrideOfUnknownKeyIsRefused)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, configText(dir));
+    std::string output;
+    const int rc = VtpdProcess::run({VTP_TEST_VTPD, "--config", path, "--check-config"}, output,
+                                    {{"VTP_HTTP__NO_SUCH_KEY", "1"}});
+    EXPECT_EQ(rc, 1) << output;
+    EXPECT_TRUE(contains(output, "VTP_HTTP__NO_SUCH_KEY")) << output;
+}
+
+TEST(Config, VersionPrintsPluginAbi)
+{
+    std::string output;
+    EXPECT_EQ(VtpdProcess::run({VTP_TEST_VTPD, "--version"}, output), 0);
+    EXPECT_TRUE(contains(output, "plugin ABI " + std::to_string(VTP_ABI_MAJOR) + "." + std::to_string(VTP_ABI_MINOR))) << output;
+}

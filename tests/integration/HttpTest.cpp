@@ -1,0 +1,249 @@
+// The HTTP API of the real vtpd, from the wire: status codes, problem+json bodies, limits,
+// malformed requests and connection handling.
+#include "IntegrationSupport.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace vtp::test;
+
+namespace {
+
+class Http : public ::testing::Test {
+protected:
+    static void SetUpTestSuite()
+    {
+        VtpdOptions o;
+        o.enabled = {"hello", "testkit"};
+        vtpd_ = new VtpdProcess(o);
+        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
+    }
+    static void TearDownTestSuite()
+    {
+        delete vtpd_;
+        vtpd_ = nullptr;
+    }
+
+    static uint16_t port() { return vtpd_->httpPort(); }
+
+    // The server answered `r` and still serves a new client afterwards.
+    static void expectStillServing()
+    {
+        auto h = vtpd_->get("/health");
+        EXPECT_EQ(h.status, 200) << h.body;
+    }
+
+    static void expectProblem(const RawResponse& r, int status, const std::string& type)
+    {
+        EXPECT_EQ(r.status, status) << r.body;
+        EXPECT_EQ(r.header("content-type"), "application/problem+json");
+        ASSERT_FALSE(r.body.empty());
+        auto j = r.json();
+        EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:" + type) << r.body;
+        EXPECT_EQ(j->getValue<int>("status"), status);
+    }
+
+    static VtpdProcess* vtpd_;
+};
+
+VtpdProcess* Http::vtpd_ = nullptr;
+
+const std::string kEchoPath = "/api/v1/hello/echo";
+
+} // namespace
+
+TEST_F(Http, HealthAnswersOkAsJson)
+{
+    auto r = vtpd_->get("/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.contentType, "application/json");
+    EXPECT_EQ(jsonString(r.json(), "status"), "ok");
+}
+
+TEST_F(Http, ReadyListsRunningPluginsWithVersions)
+{
+    auto r = vtpd_->get("/ready");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto body = r.json();
+    EXPECT_EQ(jsonString(body, "status"), "ready");
+    EXPECT_FALSE(body->getValue<bool>("degraded"));
+    std::map<std::string, std::pair<std::string, std::string>> plugins;
+    auto list = body->getArray("plugins");
+    for (size_t i = 0; i < list->size(); ++i) {
+        auto p = list->getObject(static_cast<unsigned>(i));
+        plugins[jsonString(p, "name")] = {jsonString(p, "state"), jsonString(p, "version")};
+    }
+    EXPECT_EQ(plugins["hello"], std::make_pair(std::string("running"), std::string("1.0.0")));
+    EXPECT_EQ(plugins["testkit"], std::make_pair(std::string("running"), std::string("0.1.0")));
+}
+
+TEST_F(Http, UnknownPathIsProblemJsonWithStableType)
+{
+    auto r = vtpd_->get("/api/v1/no/such/thing");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.contentType, "application/problem+json");
+    auto j = r.json();
+    EXPECT_EQ(jsonString(j, "type"), "urn:vtp:problem:not-found");
+    EXPECT_EQ(j->getValue<int>("status"), 404);
+    EXPECT_NE(jsonString(j, "detail").find("/api/v1/no/such/thing"), std::string::npos) << r.body;
+    EXPECT_EQ(jsonString(j, "instance"), r.headers["X-Request-Id"]);
+}
+
+TEST_F(Http, WrongMethodIs405WithAllowHeader)
+{
+    auto r = vtpd_->request("DELETE", "/health");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(jsonString(r.json(), "type"), "urn:vtp:problem:method-not-allowed");
+    ASSERT_TRUE(r.headers.count("Allow")) << r.body;
+    EXPECT_NE(r.headers["Allow"].find("GET"), std::string::npos) << r.headers["Allow"];
+
+    auto echo = vtpd_->request("PUT", kEchoPath, "{}");
+    EXPECT_EQ(echo.status, 405);
+    EXPECT_NE(echo.headers["Allow"].find("POST"), std::string::npos) << echo.headers["Allow"];
+}
+
+TEST_F(Http, JsonRouteEchoesWellFormedBody)
+{
+    auto r = vtpd_->request("POST", kEchoPath, R"({"n": 1})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()->getValue<int>("n"), 1);
+    EXPECT_EQ(jsonString(r.json(), "greeting"), "Hello");
+}
+
+TEST_F(Http, PostWithoutLengthOrChunkingIs411)
+{
+    auto r = rawExchange(port(), "POST " + kEchoPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n");
+    expectProblem(r, 411, "length-required");
+    expectStillServing();
+}
+
+TEST_F(Http, ContentLengthOverRouteLimitIs413BeforeTheBodyIsSent)
+{
+    // The echo route allows 64 KiB; the body itself is never sent, so only the header can have been judged.
+    auto r = rawExchange(port(), "POST " + kEchoPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 70000\r\n\r\n");
+    expectProblem(r, 413, "body-too-large");
+    EXPECT_NE(r.json()->getValue<std::string>("detail").find("65536"), std::string::npos) << r.body;
+    expectStillServing();
+}
+
+TEST_F(Http, ChunkedBodyOverRouteLimitIs413)
+{
+    std::string request = "POST " + kEchoPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n";
+    const std::string chunk(8192, ' ');
+    for (int i = 0; i < 9; ++i) request += "2000\r\n" + chunk + "\r\n"; // 72 KiB of whitespace in total
+    request += "0\r\n\r\n";
+    auto r = rawExchange(port(), request);
+    expectProblem(r, 413, "body-too-large");
+    expectStillServing();
+}
+
+TEST_F(Http, ChunkedBodyWithinLimitIsAccepted)
+{
+    const std::string body = R"({"chunked": true})";
+    std::ostringstream request;
+    request << "POST " << kEchoPath << " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            << "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            << std::hex << body.size() << "\r\n" << body << "\r\n0\r\n\r\n";
+    auto r = rawExchange(port(), request.str());
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.json()->getValue<bool>("chunked"));
+}
+
+TEST_F(Http, WrongContentTypeIs415)
+{
+    auto r = vtpd_->request("POST", kEchoPath, R"({"a": 1})", "text/plain");
+    EXPECT_EQ(r.status, 415);
+    EXPECT_EQ(jsonString(r.json(), "type"), "urn:vtp:problem:unsupported-media-type");
+    EXPECT_NE(jsonString(r.json(), "detail").find("text/plain"), std::string::npos) << r.body;
+}
+
+TEST_F(Http, MalformedJsonIs400NamingLineAndColumn)
+{
+    auto r = vtpd_->request("POST", kEchoPath, "{\n  \"a\": 1,\n  \"b\": }\n");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(jsonString(r.json(), "type"), "urn:vtp:problem:malformed-json");
+    const std::string detail = jsonString(r.json(), "detail");
+    EXPECT_NE(detail.find("line 3"), std::string::npos) << detail;
+    EXPECT_NE(detail.find("column 8"), std::string::npos) << detail;
+}
+
+TEST_F(Http, OneHugeHeaderGetsProblemAndServerKeepsServing)
+{
+    auto r = rawExchange(port(), "GET /health HTTP/1.1\r\nHost: x\r\nX-Huge: " + std::string(20 * 1024, 'a') + "\r\n\r\n");
+    expectProblem(r, 431, "headers-too-large");
+    expectStillServing();
+}
+
+TEST_F(Http, TwoHundredHeadersGetProblemAndServerKeepsServing)
+{
+    std::string request = "GET /health HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 200; ++i) request += "X-Field-" + std::to_string(i) + ": v\r\n";
+    auto r = rawExchange(port(), request + "\r\n");
+    expectProblem(r, 431, "headers-too-large");
+    expectStillServing();
+}
+
+TEST_F(Http, HeadersOverConfiguredByteLimitAre431)
+{
+    // Each field is within Poco's own limits; together they pass http.max_header_bytes (16 KiB).
+    std::string request = "GET /health HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 3; ++i) request += "X-Big-" + std::to_string(i) + ": " + std::string(7000, 'b') + "\r\n";
+    auto r = rawExchange(port(), request + "\r\n");
+    expectProblem(r, 431, "headers-too-large");
+    expectStillServing();
+}
+
+TEST_F(Http, GarbageRequestLineIs400Problem)
+{
+    auto r = rawExchange(port(), "\x01\x02garbage\r\n\r\n");
+    expectProblem(r, 400, "malformed-request");
+    expectStillServing();
+}
+
+TEST_F(Http, ValidRequestIdIsEchoed)
+{
+    auto r = vtpd_->get("/health", {{"X-Request-Id", "abc-123_x.y"}});
+    EXPECT_EQ(r.headers["X-Request-Id"], "abc-123_x.y");
+    auto problem = vtpd_->get("/nope", {{"X-Request-Id", "trace-42"}});
+    EXPECT_EQ(problem.headers["X-Request-Id"], "trace-42");
+    EXPECT_EQ(jsonString(problem.json(), "instance"), "trace-42");
+}
+
+TEST_F(Http, RequestIdIsGeneratedWhenAbsentOrInvalid)
+{
+    auto a = vtpd_->get("/health");
+    auto b = vtpd_->get("/health");
+    ASSERT_FALSE(a.headers["X-Request-Id"].empty());
+    EXPECT_NE(a.headers["X-Request-Id"], b.headers["X-Request-Id"]);
+    auto invalid = vtpd_->get("/health", {{"X-Request-Id", "has spaces and <angle>"}});
+    EXPECT_FALSE(invalid.headers["X-Request-Id"].empty());
+    EXPECT_NE(invalid.headers["X-Request-Id"], "has spaces and <angle>");
+}
+
+TEST_F(Http, HeadGetsHeadersButNoBody)
+{
+    RawHttpConnection c(port());
+    c.send("HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto head = c.readResponse(true);
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.header("content-type"), "application/json");
+    // Had the server written a body after the head, it would precede the next response.
+    c.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto next = c.readResponse();
+    EXPECT_EQ(next.status, 200);
+    EXPECT_EQ(next.body, R"({"status":"ok"})");
+}
+
+TEST_F(Http, KeepAliveServesTwoRequestsOnOneConnection)
+{
+    RawHttpConnection c(port());
+    c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto first = c.readResponse();
+    EXPECT_EQ(first.status, 200);
+    EXPECT_NE(lowerCase(first.header("connection")), "close");
+    c.send("GET /api/v1/hello/keepalive HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto second = c.readResponse();
+    EXPECT_EQ(second.status, 200) << second.body;
+    EXPECT_EQ(jsonString(second.json(), "greeting"), "Hello, keepalive!");
+}

@@ -1,0 +1,48 @@
+// testkit_consumer: uses the service "testkit.counter" that testkit offers, through the SDK's
+// Host::find, to prove that services work between independently built plugins.
+#include "testkit_counter.h"
+
+#include <vtp/sdk.hpp>
+
+namespace {
+
+// A GET route without a body. Built field by field: designated initializers that leave members
+// out trip -Wmissing-field-initializers under -Wextra.
+vtp::Route getRoute(std::string path, std::string role, std::string summary)
+{
+    vtp::Route r;
+    r.method = "GET";
+    r.path = std::move(path);
+    r.role = std::move(role);
+    r.summary = std::move(summary);
+    return r;
+}
+
+class ConsumerPlugin : public vtp::Plugin {
+public:
+    static vtp::PluginInfo info()
+    {
+        vtp::PluginInfo info;
+        info.name = "testkit_consumer";
+        info.version = "0.1.0";
+        info.description = "Integration test helper: serves the next value of testkit's counter service";
+        info.dependencies = {"testkit"};
+        return info;
+    }
+
+    void init(vtp::Host& host) override
+    {
+        counter_ = host.find<testkit_counter_v1>(TESTKIT_COUNTER_SERVICE, TESTKIT_COUNTER_VERSION);
+        if (!counter_ || !VTP_HAS_FIELD(testkit_counter_v1, next, counter_->struct_size) || !counter_->next)
+            throw vtp::PluginError("service " TESTKIT_COUNTER_SERVICE " v1 is not offered");
+        host.route(getRoute("/api/v1/consumer/next", vtp::Role::Public, "The next value of testkit.counter"),
+                   [this](const vtp::Request&) { return vtp::Response::json({{"value", counter_->next(counter_->ctx)}}); });
+    }
+
+private:
+    const testkit_counter_v1* counter_ = nullptr;
+};
+
+} // namespace
+
+VTP_PLUGIN(ConsumerPlugin)

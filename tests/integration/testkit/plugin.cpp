@@ -1,0 +1,126 @@
+// testkit: a plugin that exists only for the integration tests. It gives the kernel a bearer
+// token verifier ("test:SUBJECT:ROLE1,ROLE2") before the real auth plugin exists, routes that
+// misbehave on purpose, and a service for testkit_consumer. Uses the SDK's C++ layer only.
+#include "testkit_counter.h"
+
+#include <vtp/sdk.hpp>
+#include <vtp/services/verifier.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+
+namespace {
+
+// A GET route without a body. Built field by field: designated initializers that leave members
+// out trip -Wmissing-field-initializers under -Wextra.
+vtp::Route getRoute(std::string path, std::string role, std::string summary)
+{
+    vtp::Route r;
+    r.method = "GET";
+    r.path = std::move(path);
+    r.role = std::move(role);
+    r.summary = std::move(summary);
+    return r;
+}
+
+// Copies text into a C buffer of `cap` bytes, truncating; false if it did not fit.
+bool copyOut(std::string_view text, char* out, size_t cap)
+{
+    if (cap == 0) return false;
+    const size_t n = std::min(text.size(), cap - 1);
+    std::memcpy(out, text.data(), n);
+    out[n] = '\0';
+    return n == text.size();
+}
+
+class TestkitPlugin : public vtp::Plugin {
+public:
+    static vtp::PluginInfo info()
+    {
+        vtp::PluginInfo info;
+        info.name = "testkit";
+        info.version = "0.1.0";
+        info.description = "Integration test helpers: a test token verifier, failing routes, a counter service";
+        info.config = {vtp::ConfigKey::boolean("verifier", false, "Offer vtp.auth.verifier for tokens \"test:SUBJECT:ROLES\"")};
+        return info;
+    }
+
+    void init(vtp::Host& host) override
+    {
+        host_ = &host;
+        dataDir_ = host.dataDir();
+
+        counter_.struct_size = sizeof counter_;
+        counter_.ctx = this;
+        counter_.next = [](void* ctx) -> int64_t { return ++static_cast<TestkitPlugin*>(ctx)->count_; };
+        host.offer(TESTKIT_COUNTER_SERVICE, TESTKIT_COUNTER_VERSION, &counter_);
+
+        if (host.config().getBool("verifier")) {
+            verifier_.struct_size = sizeof verifier_;
+            verifier_.context = this;
+            verifier_.verify = &TestkitPlugin::verify;
+            host.offer(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &verifier_);
+        }
+
+        host.route(getRoute("/api/v1/testkit/admin", "admin", "Needs the role admin"),
+                   [](const vtp::Request&) { return vtp::Response::json({{"route", "admin"}}); });
+        host.route(getRoute("/api/v1/testkit/instructor", "instructor", "Needs the role instructor"),
+                   [](const vtp::Request&) { return vtp::Response::json({{"route", "instructor"}}); });
+        host.route(getRoute("/api/v1/testkit/whoami", vtp::Role::Authenticated, "The caller's subject and roles"),
+                   [](const vtp::Request& req) {
+                       return vtp::Response::json({{"subject", std::string(req.subject())}, {"roles", vtp::Json::arrayOf(req.roles())}});
+                   });
+        host.route(getRoute("/api/v1/testkit/slow", vtp::Role::Public, "Marks that it started, then works for 1.5 s (graceful drain tests)"),
+                   [this](const vtp::Request&) { return slow(); });
+        host.route(getRoute("/api/v1/testkit/throw", vtp::Role::Public, "Throws (500 tests)"),
+                   [](const vtp::Request&) -> vtp::Response { throw std::runtime_error("testkit throws on purpose"); });
+        host.route(getRoute("/api/v1/testkit/conflict", vtp::Role::Public, "Inserts a duplicate primary key (409 tests)"),
+                   [this](const vtp::Request&) {
+                       host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", {1, "first"});
+                       host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?)", {1, "duplicate"});
+                       return vtp::Response::json({{"inserted", true}});
+                   });
+    }
+
+private:
+    vtp::Response slow()
+    {
+        // The marker lets a test know the request is in flight without polling or sleeping.
+        std::ofstream(dataDir_ + "/slow-entered") << "1\n";
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // simulated work, not synchronisation
+        return vtp::Response::json({{"slow", "done"}});
+    }
+
+    static int verify(void*, const char* token, size_t tokenLen, char* subject, size_t subjectCap,
+                      char* roles, size_t rolesCap, char* reason, size_t reasonCap)
+    {
+        const std::string_view t(token, tokenLen);
+        constexpr std::string_view prefix = "test:";
+        const size_t colon = t.size() > prefix.size() ? t.find(':', prefix.size()) : std::string_view::npos;
+        if (!t.starts_with(prefix) || colon == std::string_view::npos || colon == prefix.size()) {
+            copyOut("unknown test token", reason, reasonCap);
+            return VTP_INVALID;
+        }
+        if (!copyOut(t.substr(prefix.size(), colon - prefix.size()), subject, subjectCap) ||
+            !copyOut(t.substr(colon + 1), roles, rolesCap)) {
+            copyOut("test token too long", reason, reasonCap);
+            return VTP_INVALID;
+        }
+        return VTP_OK;
+    }
+
+    vtp::Host* host_ = nullptr;
+    std::string dataDir_;
+    std::atomic<int64_t> count_{0};
+    testkit_counter_v1 counter_{};
+    vtp_verifier_v1 verifier_{};
+};
+
+} // namespace
+
+VTP_PLUGIN(TestkitPlugin)
