@@ -4,8 +4,6 @@
 # folder of NNN_description.sql files (optionally NNN_description.sqlite.sql and
 # NNN_description.postgresql.sql for one backend); they are embedded in the library so that the
 # plugin is one self-contained file.
-set(VTP_PLUGIN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
-
 function(vtp_add_plugin)
   cmake_parse_arguments(ARG "" "NAME;MIGRATIONS;OUTPUT_DIRECTORY" "SOURCES;LIBS" ${ARGN})
   if(NOT ARG_NAME)
@@ -19,8 +17,8 @@ function(vtp_add_plugin)
     set(generated ${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.cpp)
     add_custom_command(OUTPUT ${generated}
       COMMAND ${CMAKE_COMMAND} -DSQL_DIR=${mig_dir} -DOUTPUT=${generated}
-              -P ${VTP_PLUGIN_CMAKE_DIR}/VtpEmbedMigrations.cmake
-      DEPENDS ${mig_files} ${VTP_PLUGIN_CMAKE_DIR}/VtpEmbedMigrations.cmake
+              -P ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/VtpEmbedMigrations.cmake
+      DEPENDS ${mig_files} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/VtpEmbedMigrations.cmake
       COMMENT "Embedding migrations of plugin ${ARG_NAME}")
     list(APPEND sources ${generated})
   endif()
@@ -31,6 +29,10 @@ function(vtp_add_plugin)
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
+  endif()
+  if(VTP_WARNINGS)
+    # In-tree plugins are held to the kernel's warning level.
+    target_compile_options(${target} PRIVATE ${VTP_WARNINGS})
   endif()
   # Refuse undefined symbols at link time rather than at load time.
   target_link_options(${target} PRIVATE -Wl,--no-undefined)

@@ -13,36 +13,36 @@ namespace vtp {
 // One key a plugin declares for its [plugins.NAME] table; the kernel validates the operator's
 // file against these and generates the config reference from them.
 struct ConfigKey {
-    std::string key;
+    std::string key{};
     vtp_config_type type = VTP_CONFIG_STRING;
-    std::optional<std::string> defaultToml; // a TOML literal: "\"hello\"", "8", "true", "[\"a\"]"
-    std::string description;
+    std::optional<std::string> defaultToml{}; // a TOML literal: "\"hello\"", "8", "true", "[\"a\"]"
+    std::string description{};
     bool required = false;
     bool secret = false;
-    std::optional<int64_t> min, max;
-    std::vector<std::string> choices;
+    std::optional<int64_t> min{}, max{};
+    std::vector<std::string> choices{};
 
     static ConfigKey string(std::string key, std::optional<std::string> def, std::string description)
     {
-        ConfigKey k{std::move(key), VTP_CONFIG_STRING, {}, std::move(description)};
+        ConfigKey k = make(std::move(key), VTP_CONFIG_STRING, std::move(description));
         if (def) k.defaultToml = quote(*def);
         return k;
     }
     static ConfigKey integer(std::string key, std::optional<int64_t> def, std::string description)
     {
-        ConfigKey k{std::move(key), VTP_CONFIG_INTEGER, {}, std::move(description)};
+        ConfigKey k = make(std::move(key), VTP_CONFIG_INTEGER, std::move(description));
         if (def) k.defaultToml = std::to_string(*def);
         return k;
     }
     static ConfigKey boolean(std::string key, std::optional<bool> def, std::string description)
     {
-        ConfigKey k{std::move(key), VTP_CONFIG_BOOLEAN, {}, std::move(description)};
+        ConfigKey k = make(std::move(key), VTP_CONFIG_BOOLEAN, std::move(description));
         if (def) k.defaultToml = *def ? "true" : "false";
         return k;
     }
     static ConfigKey stringArray(std::string key, std::vector<std::string> def, std::string description)
     {
-        ConfigKey k{std::move(key), VTP_CONFIG_STRING_ARRAY, {}, std::move(description)};
+        ConfigKey k = make(std::move(key), VTP_CONFIG_STRING_ARRAY, std::move(description));
         std::string lit = "[";
         for (size_t i = 0; i < def.size(); ++i)
             lit += (i ? ", " : "") + quote(def[i]);
@@ -55,6 +55,14 @@ struct ConfigKey {
     ConfigKey& markRequired() { required = true; return *this; }
 
 private:
+    static ConfigKey make(std::string key, vtp_config_type type, std::string description)
+    {
+        ConfigKey k;
+        k.key = std::move(key);
+        k.type = type;
+        k.description = std::move(description);
+        return k;
+    }
     static std::string quote(const std::string& s)
     {
         std::string out = "\"";

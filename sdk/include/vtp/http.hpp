@@ -137,14 +137,14 @@ enum class Body : uint32_t { None = VTP_ROUTE_BODY_NONE, Json = VTP_ROUTE_BODY_J
 
 // A route declaration: the kernel enforces `role` before the handler runs.
 struct Route {
-    std::string method;
-    std::string path;
+    std::string method{};
+    std::string path{};
     std::string role = Role::Authenticated;
-    std::string summary;
+    std::string summary{};
     Body body = Body::None;
     size_t maxBodyBytes = 0;
-    std::string requestSchema;
-    std::string responseSchema;
+    std::string requestSchema{};
+    std::string responseSchema{};
 };
 
 } // namespace vtp

@@ -27,36 +27,37 @@ extern "C" __attribute__((weak, visibility("hidden"))) const vtp_migration* vtp_
 
 namespace vtp {
 
+// Every member has a default so that designated initializers may leave any out.
 struct Migration {
-    int64_t version;
-    std::string name;
-    std::string sql;
-    std::string sqlSqlite;     // optional dialect-specific script
-    std::string sqlPostgresql; // optional
+    int64_t version = 0;
+    std::string name{};
+    std::string sql{};
+    std::string sqlSqlite{};     // optional dialect-specific script
+    std::string sqlPostgresql{}; // optional
 };
 
 struct PluginInfo {
-    std::string name;
-    std::string version;
-    std::string description;
-    std::vector<std::string> dependencies;
-    std::vector<ConfigKey> config;
-    std::vector<Migration> migrations; // or shipped as files through vtp_add_plugin(MIGRATIONS)
+    std::string name{};
+    std::string version{};
+    std::string description{};
+    std::vector<std::string> dependencies{};
+    std::vector<ConfigKey> config{};
+    std::vector<Migration> migrations{}; // or shipped as files through vtp_add_plugin(MIGRATIONS)
 };
 
 struct SocketEndpoint {
-    std::string path;
-    std::function<void(const vtp_ws_open_info&)> onOpen;
-    std::function<void(uint64_t connection, std::string_view data, bool binary)> onMessage;
-    std::function<void(uint64_t connection, int closeCode)> onClose;
+    std::string path{};
+    std::function<void(const vtp_ws_open_info&)> onOpen{};
+    std::function<void(uint64_t connection, std::string_view data, bool binary)> onMessage{};
+    std::function<void(uint64_t connection, int closeCode)> onClose{};
     size_t maxMessageBytes = 0;
 };
 
 struct Command {
-    std::string name;    // "user create"
-    std::string summary;
-    std::string usage;
-    std::function<int(const std::vector<std::string>& args)> run;
+    std::string name{};    // "user create"
+    std::string summary{};
+    std::string usage{};
+    std::function<int(const std::vector<std::string>& args)> run{};
 };
 
 namespace detail {
