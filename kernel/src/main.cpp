@@ -93,9 +93,14 @@ int main(int argc, char** argv)
         kernel.loadPlugins();
         if (checkConfig) {
             std::cout << kernel.config().effectiveToml();
+            // A plugin that cannot even load is an error in what the operator asked for.
+            int refused = 0;
             for (const auto& s : kernel.pluginStatus())
-                if (s.state == "refused") std::cerr << "plugin " << s.name << " would be refused: " << s.reason << "\n";
-            return 0;
+                if (s.state == "refused") {
+                    std::cerr << "plugin " << s.name << " would be refused (" << s.refusal << "): " << s.reason << "\n";
+                    ++refused;
+                }
+            return refused ? 1 : 0;
         }
         kernel.openDatabase();
         if (kernel.config().getBool("database.migrate_on_start")) kernel.migrate(true);

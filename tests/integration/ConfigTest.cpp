@@ -89,6 +89,18 @@ TEST(Config, CheckConfigPrintsEffectiveConfigWithPasswordMasked)
     EXPECT_TRUE(contains(output, "greeting")) << "plugin defaults belong in the effective config: " << output;
 }
 
+TEST(Config, CheckConfigFailsWhenAnEnabledPluginCannotLoad)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    std::string text = configText(dir);
+    text.replace(text.find("enabled = [\"hello\"]"), 19, "enabled = [\"hello\", \"missing\"]");
+    writeFile(path, text);
+    std::string output;
+    EXPECT_EQ(runVtpd(path, {"--check-config"}, output), 1) << output;
+    EXPECT_TRUE(contains(output, "plugin missing would be refused (cannot-open)")) << output;
+}
+
 TEST(Config, EnvironmentOverrideChangesPluginSetting)
 {
     VtpdOptions o;

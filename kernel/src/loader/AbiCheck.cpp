@@ -16,7 +16,6 @@ std::string_view refusalKindName(RefusalKind kind)
     case RefusalKind::MissingCallback: return "missing-callback";
     case RefusalKind::BadDescriptor: return "bad-descriptor";
     case RefusalKind::Dependency: return "dependency";
-    case RefusalKind::ConfigInvalid: return "config-invalid";
     case RefusalKind::MigrationFailed: return "migration-failed";
     case RefusalKind::InitFailed: return "init-failed";
     case RefusalKind::StartFailed: return "start-failed";

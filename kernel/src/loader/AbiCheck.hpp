@@ -17,7 +17,6 @@ enum class RefusalKind {
     MissingCallback,
     BadDescriptor,
     Dependency,
-    ConfigInvalid,
     MigrationFailed,
     InitFailed,
     StartFailed,

@@ -116,25 +116,30 @@ public:
     void socket(SocketEndpoint endpoint)
     {
         if (!VTP_HOST_HAS(ws_endpoint_add)) throw PluginError("this vtpd predates WebSocket endpoints (ABI 1.1)");
-        auto& ep = sockets_.emplace_back(std::move(endpoint));
+        auto& holder = sockets_.emplace_back(SocketHolder{ref_, std::move(endpoint)});
+        const SocketEndpoint& ep = holder.endpoint;
         vtp_ws_endpoint e{};
         e.struct_size = sizeof e;
         e.path = ep.path.c_str();
-        e.user_data = &ep;
+        e.user_data = &holder;
         e.max_message_bytes = ep.maxMessageBytes;
         e.on_open = [](void* ud, const vtp_ws_open_info* info) {
-            guard([&] { auto* s = static_cast<SocketEndpoint*>(ud); if (s->onOpen) s->onOpen(*info); });
+            auto* h = static_cast<SocketHolder*>(ud);
+            guard(h->ref, "onOpen", [&] { if (h->endpoint.onOpen) h->endpoint.onOpen(*info); });
         };
         e.on_message = [](void* ud, uint64_t c, const char* d, size_t n, int bin) {
-            guard([&] { auto* s = static_cast<SocketEndpoint*>(ud); if (s->onMessage) s->onMessage(c, {d, n}, bin != 0); });
+            auto* h = static_cast<SocketHolder*>(ud);
+            guard(h->ref, "onMessage", [&] { if (h->endpoint.onMessage) h->endpoint.onMessage(c, {d, n}, bin != 0); });
         };
         e.on_close = [](void* ud, uint64_t c, int code) {
-            guard([&] { auto* s = static_cast<SocketEndpoint*>(ud); if (s->onClose) s->onClose(c, code); });
+            auto* h = static_cast<SocketHolder*>(ud);
+            guard(h->ref, "onClose", [&] { if (h->endpoint.onClose) h->endpoint.onClose(c, code); });
         };
         detail::ErrorText err;
         if (ref_.api->ws_endpoint_add(ref_.host, &e, err.view()) != VTP_OK) {
+            const std::string path = ep.path;
             sockets_.pop_back();
-            throw PluginError("socket endpoint " + ep.path + ": " + err.str());
+            throw PluginError("socket endpoint " + path + ": " + err.str());
         }
     }
     // Thread-safe; false if the connection is gone (or was closed for a full send queue).
@@ -204,10 +209,28 @@ private:
         Handler handler;
     };
 
+    struct SocketHolder {
+        detail::HostRef ref;
+        SocketEndpoint endpoint;
+    };
+
+    // A socket callback must not throw into C: log what escaped and carry on.
     template <typename F>
-    static void guard(F&& f) noexcept
+    static void guard(detail::HostRef ref, const char* where, F&& f) noexcept
     {
-        try { f(); } catch (...) { /* a socket callback must not throw into C; the plugin logs its own errors */ }
+        try {
+            f();
+        } catch (const std::exception& e) {
+            logCallbackFailure(ref, where, e.what());
+        } catch (...) {
+            logCallbackFailure(ref, where, "unknown exception");
+        }
+    }
+    static void logCallbackFailure(detail::HostRef ref, const char* where, const char* what) noexcept
+    {
+        const vtp_kv fields[] = {{"callback", where}, {"error", what}};
+        const char msg[] = "socket callback failed";
+        ref.api->log(ref.host, VTP_LOG_ERROR, msg, sizeof msg - 1, fields, 2);
     }
 
     static int trampoline(void* userData, const vtp_request* request, vtp_response* response) noexcept
@@ -248,7 +271,7 @@ private:
     Db db_;
     Config config_;
     std::list<Holder> handlers_;          // std::list: addresses handed to the kernel stay stable
-    std::list<SocketEndpoint> sockets_;
+    std::list<SocketHolder> sockets_;
     std::list<Command> commands_;
 };
 

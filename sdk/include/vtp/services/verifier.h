@@ -1,7 +1,8 @@
 /*
  * Service "vtp.auth.verifier": checks a bearer token for the kernel (and for any plugin).
- * Offered by the auth plugin; the kernel looks it up after every plugin's init and uses it to
- * authenticate every non-public route and every socket CONNECT.
+ * Offered by the auth plugin. The kernel looks it up after every plugin's init and uses it to
+ * authenticate every non-public HTTP route; plugins with socket endpoints find it with
+ * Host::find to authenticate their connections (the kernel cannot parse their protocols).
  */
 #ifndef VTP_SERVICES_VERIFIER_H
 #define VTP_SERVICES_VERIFIER_H
