@@ -22,22 +22,9 @@
 #define VTP_VERSION "0.0.0"
 #endif
 
-extern char** environ;
-
 namespace {
 
 using namespace vtp::kernel;
-
-std::map<std::string, std::string> environment()
-{
-    std::map<std::string, std::string> env;
-    for (char** e = environ; e && *e; ++e) {
-        std::string kv(*e);
-        const auto eq = kv.find('=');
-        if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    return env;
-}
 
 // Written to a temporary name and renamed, so a reader never sees half a file.
 void writeReadyFile(const std::string& path, uint16_t http, uint16_t ws)
@@ -82,7 +69,7 @@ int main(int argc, char** argv)
 
     Logger log(stderr);
     try {
-        Config config = Config::load(configPath, environment());
+        Config config = Config::load(configPath, Config::processEnvironment());
         config.validateKernel(Kernel::kernelSchema());
         LogLevel level = LogLevel::Info;
         parseLogLevel(config.getString("log.level"), level);

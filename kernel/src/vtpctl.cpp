@@ -12,22 +12,9 @@
 #include <iostream>
 #include <map>
 
-extern char** environ;
-
 namespace {
 
 using namespace vtp::kernel;
-
-std::map<std::string, std::string> environment()
-{
-    std::map<std::string, std::string> env;
-    for (char** e = environ; e && *e; ++e) {
-        std::string kv(*e);
-        const auto eq = kv.find('=');
-        if (eq != std::string::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-    return env;
-}
 
 // The config path must be known before plugins can add their subcommands, so find it first.
 std::string findConfigArg(int argc, char** argv)
@@ -52,7 +39,7 @@ int main(int argc, char** argv)
     std::unique_ptr<Kernel> kernel;
     std::string loadError;
     try {
-        Config config = Config::load(configPath, environment());
+        Config config = Config::load(configPath, Config::processEnvironment());
         config.validateKernel(Kernel::kernelSchema());
         const std::string configDir = std::filesystem::absolute(configPath).parent_path().string();
         kernel = std::make_unique<Kernel>(std::move(config), configDir, log, Kernel::Mode::Cli);

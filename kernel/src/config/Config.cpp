@@ -737,3 +737,20 @@ const std::string& Config::sourceName() const
 }
 
 } // namespace vtp::kernel
+
+extern char** environ;
+
+namespace vtp::kernel {
+
+std::map<std::string, std::string> Config::processEnvironment()
+{
+    std::map<std::string, std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string_view kv(*e);
+        const auto eq = kv.find('=');
+        if (eq != std::string_view::npos) env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    return env;
+}
+
+} // namespace vtp::kernel

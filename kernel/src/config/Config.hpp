@@ -40,6 +40,8 @@ public:
     static Config load(const std::string& path, const std::map<std::string, std::string>& env);
     static Config parse(std::string_view text, const std::string& sourceName,
                         const std::map<std::string, std::string>& env);
+    // This process's environment as a map, for load().
+    static std::map<std::string, std::string> processEnvironment();
 
     Config();
     ~Config();

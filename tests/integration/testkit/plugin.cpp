@@ -16,18 +16,6 @@
 
 namespace {
 
-// A GET route without a body. Built field by field: designated initializers that leave members
-// out trip -Wmissing-field-initializers under -Wextra.
-vtp::Route getRoute(std::string path, std::string role, std::string summary)
-{
-    vtp::Route r;
-    r.method = "GET";
-    r.path = std::move(path);
-    r.role = std::move(role);
-    r.summary = std::move(summary);
-    return r;
-}
-
 // Copies text into a C buffer of `cap` bytes, truncating; false if it did not fit.
 bool copyOut(std::string_view text, char* out, size_t cap)
 {
@@ -67,19 +55,19 @@ public:
             host.offer(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &verifier_);
         }
 
-        host.route(getRoute("/api/v1/testkit/admin", "admin", "Needs the role admin"),
+        host.route({.method = "GET", .path = "/api/v1/testkit/admin", .role = "admin", .summary = "Needs the role admin"},
                    [](const vtp::Request&) { return vtp::Response::json({{"route", "admin"}}); });
-        host.route(getRoute("/api/v1/testkit/instructor", "instructor", "Needs the role instructor"),
+        host.route({.method = "GET", .path = "/api/v1/testkit/instructor", .role = "instructor", .summary = "Needs the role instructor"},
                    [](const vtp::Request&) { return vtp::Response::json({{"route", "instructor"}}); });
-        host.route(getRoute("/api/v1/testkit/whoami", vtp::Role::Authenticated, "The caller's subject and roles"),
+        host.route({.method = "GET", .path = "/api/v1/testkit/whoami", .role = vtp::Role::Authenticated, .summary = "The caller's subject and roles"},
                    [](const vtp::Request& req) {
                        return vtp::Response::json({{"subject", std::string(req.subject())}, {"roles", vtp::Json::arrayOf(req.roles())}});
                    });
-        host.route(getRoute("/api/v1/testkit/slow", vtp::Role::Public, "Marks that it started, then works for 1.5 s (graceful drain tests)"),
+        host.route({.method = "GET", .path = "/api/v1/testkit/slow", .role = vtp::Role::Public, .summary = "Marks that it started, then works for 1.5 s (graceful drain tests)"},
                    [this](const vtp::Request&) { return slow(); });
-        host.route(getRoute("/api/v1/testkit/throw", vtp::Role::Public, "Throws (500 tests)"),
+        host.route({.method = "GET", .path = "/api/v1/testkit/throw", .role = vtp::Role::Public, .summary = "Throws (500 tests)"},
                    [](const vtp::Request&) -> vtp::Response { throw std::runtime_error("testkit throws on purpose"); });
-        host.route(getRoute("/api/v1/testkit/conflict", vtp::Role::Public, "Inserts a duplicate primary key (409 tests)"),
+        host.route({.method = "GET", .path = "/api/v1/testkit/conflict", .role = vtp::Role::Public, .summary = "Inserts a duplicate primary key (409 tests)"},
                    [this](const vtp::Request&) {
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", {1, "first"});
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?)", {1, "duplicate"});
