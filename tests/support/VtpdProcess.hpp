@@ -4,6 +4,7 @@
 // Waits on the --ready-file (inotify) and on the child's exit (pidfd), never on sleeps.
 
 #include "TestSupport.hpp"
+#include "WaitForFile.hpp"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -16,7 +17,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,31 +50,6 @@ struct VtpdOptions {
     std::map<std::string, std::string> env; // extra environment (VTP_X__Y overrides)
     std::vector<std::string> extraArgs;
 };
-
-// Waits until `path` exists, or the process behind `pidfd` exits, or the deadline passes.
-inline bool waitForFile(const std::string& path, int pidfd, std::chrono::milliseconds timeout)
-{
-    namespace fs = std::filesystem;
-    const int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (in < 0) throw std::runtime_error("inotify_init1 failed");
-    inotify_add_watch(in, fs::path(path).parent_path().c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    bool found = false;
-    while (true) {
-        if (fs::exists(path)) { found = true; break; }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) break;
-        pollfd fds[2] = {{in, POLLIN, 0}, {pidfd, POLLIN, 0}};
-        const int n = ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(left));
-        if (n > 0 && (fds[1].revents & POLLIN) && pidfd >= 0) { found = fs::exists(path); break; }
-        if (n > 0 && (fds[0].revents & POLLIN)) {
-            char buf[4096];
-            while (::read(in, buf, sizeof buf) > 0) {}
-        }
-    }
-    ::close(in);
-    return found;
-}
 
 class VtpdProcess {
 public:

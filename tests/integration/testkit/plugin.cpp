@@ -4,6 +4,8 @@
 #include "testkit_counter.h"
 
 #include <vtp/sdk.hpp>
+
+#include "WaitForFile.hpp"
 #include <vtp/services/verifier.h>
 
 #include <atomic>
@@ -12,7 +14,6 @@
 #include <fstream>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 
 namespace {
 
@@ -78,9 +79,11 @@ public:
 private:
     vtp::Response slow()
     {
-        // The marker lets a test know the request is in flight without polling or sleeping.
+        // The marker tells a test the request is in flight; the request then runs until the test
+        // creates the release file, so the test decides when it ends (no timing assumptions).
         std::ofstream(dataDir_ + "/slow-entered") << "1\n";
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // simulated work, not synchronisation
+        if (!vtp::test::waitForFile(dataDir_ + "/slow-release", -1, std::chrono::seconds(20)))
+            throw vtp::HttpError(503, "not-released", "The test never released this request");
         return vtp::Response::json({{"slow", "done"}});
     }
 
