@@ -413,6 +413,9 @@ const vtp_host_api kApi = [] {
     a.db_result_affected = hostResultAffected;
     a.db_result_free = hostResultFree;
     a.cli_command_add = hostCliCommandAdd;
+    fillEventsApi(a);
+    fillJobsApi(a);
+    fillMetricsApi(a);
     return a;
 }();
 

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VTP_ABI_MAJOR 1
-#define VTP_ABI_MINOR 1
+#define VTP_ABI_MINOR 2
 
 /* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -205,6 +205,38 @@ typedef struct vtp_cli_command {
     void* user_data;
 } vtp_cli_command;
 
+/* ---------------------------------------------------------------- events (since 1.2) */
+
+/* Called on the event bus's delivery thread for this subscription, never on the publisher's.
+ * `origin_node` names the vtpd node that published it (this node's id for local events). */
+typedef void (*vtp_event_handler)(void* user_data, const char* name, const char* payload_json,
+                                  size_t payload_len, const char* origin_node);
+
+/* ---------------------------------------------------------------- jobs (since 1.2) */
+
+/* Opaque handle a job runner reports through; valid during the runner call. */
+typedef struct vtp_job vtp_job;
+
+/* Runs one attempt of a job on a kernel worker thread. Returns VTP_OK (the job succeeded;
+ * its result is what job_result set), or an error: the job is retried with backoff while
+ * attempts remain, then failed with the text in `err`. It should check job_cancelled() often
+ * and return promptly when it is set. */
+typedef int (*vtp_job_runner)(void* user_data, vtp_job* job, const char* params_json,
+                              size_t params_len, vtp_errbuf err);
+
+typedef struct vtp_job_kind {
+    uint32_t struct_size;
+    const char* kind;          /* "courses.timetable": unique, prefixed with the plugin's name */
+    const char* summary;
+    uint32_t max_attempts;     /* 0: the kernel's default */
+    vtp_job_runner run;
+    void* user_data;
+} vtp_job_kind;
+
+/* ---------------------------------------------------------------- metrics (since 1.2) */
+
+typedef enum vtp_metric_type { VTP_METRIC_GAUGE = 0, VTP_METRIC_COUNTER = 1 } vtp_metric_type;
+
 /* ---------------------------------------------------------------- the host table */
 
 typedef struct vtp_host_api {
@@ -263,6 +295,30 @@ typedef struct vtp_host_api {
     int (*ws_close)(vtp_host* host, uint64_t connection, int code, const char* reason);
 
     int (*cli_command_add)(vtp_host* host, const vtp_cli_command* command, vtp_errbuf err);
+
+    /* since 1.2: events, jobs, metrics */
+    /* Publishes asynchronously; returns at once. Names are dotted lower-case ("user.registered"),
+     * the payload a JSON object. VTP_CONFLICT if the bus dropped it (queue full). */
+    int (*event_publish)(vtp_host* host, const char* name, const char* payload_json, size_t len, vtp_errbuf err);
+    /* pattern: an exact name, a prefix ending in ".*" ("user.*"), or "*". Each subscription has
+     * its own bounded queue and delivery thread. Subscribe during init. */
+    int (*event_subscribe)(vtp_host* host, const char* pattern, vtp_event_handler handler,
+                           void* user_data, vtp_errbuf err);
+
+    int (*job_kind_add)(vtp_host* host, const vtp_job_kind* kind, vtp_errbuf err);
+    /* Queues a job; `owner` is the user it belongs to (may be NULL). Writes its id (a UUID). */
+    int (*job_submit)(vtp_host* host, const char* kind, const char* params_json, size_t len,
+                      const char* owner, char* id_out, size_t id_cap, vtp_errbuf err);
+    void (*job_progress)(vtp_job* job, double fraction, const char* message);
+    int (*job_cancelled)(vtp_job* job);
+    void (*job_result)(vtp_job* job, const char* result_json, size_t len);
+
+    /* A metric shown on /metrics as vtp_plugin_<plugin>_<name>. Returns an id >= 0, or -1. */
+    int64_t (*metric_add)(vtp_host* host, const char* name, const char* help, vtp_metric_type type,
+                          vtp_errbuf err);
+    /* Sets a gauge or adds to a counter, for one label set (labels may be NULL). Thread-safe. */
+    void (*metric_set)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double value);
+    void (*metric_inc)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double delta);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

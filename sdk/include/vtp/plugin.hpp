@@ -60,6 +60,58 @@ struct Command {
     std::function<int(const std::vector<std::string>& args)> run{};
 };
 
+struct Event {
+    std::string name;
+    Json payload;
+    std::string originNode;
+};
+
+// A running job, as its runner sees it.
+class Job {
+public:
+    Job(const vtp_host_api* api, vtp_job* job) : api_(api), job_(job) {}
+    // fraction in [0, 1]; message is shown to the user polling the job.
+    void progress(double fraction, const std::string& message = {}) const { api_->job_progress(job_, fraction, message.c_str()); }
+    bool cancelled() const { return api_->job_cancelled(job_) != 0; }
+
+private:
+    const vtp_host_api* api_;
+    vtp_job* job_;
+};
+
+struct JobKind {
+    std::string kind{};     // "<plugin>.<what>"
+    std::string summary{};
+    uint32_t maxAttempts = 0;
+    // Returns the result; throw to fail this attempt (retried with backoff while attempts remain).
+    std::function<Json(Job& job, const Json& params)> run{};
+};
+
+// A plugin metric on /metrics (vtp_plugin_<plugin>_<name>). Cheap to copy; thread-safe.
+class Metric {
+public:
+    using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+    Metric() = default;
+    Metric(detail::HostRef ref, int64_t id) : ref_(ref), id_(id) {}
+    void set(double value, Labels labels = {}) const { call(false, value, labels); }
+    void inc(double delta = 1, Labels labels = {}) const { call(true, delta, labels); }
+
+private:
+    void call(bool add, double v, Labels labels) const
+    {
+        if (id_ < 0) return;
+        std::vector<std::string> storage;
+        storage.reserve(labels.size() * 2);
+        for (const auto& [k, val] : labels) { storage.emplace_back(k); storage.emplace_back(val); }
+        std::vector<vtp_kv> kvs;
+        for (size_t i = 0; i < storage.size(); i += 2) kvs.push_back({storage[i].c_str(), storage[i + 1].c_str()});
+        if (add) ref_.api->metric_inc(ref_.host, id_, kvs.data(), kvs.size(), v);
+        else ref_.api->metric_set(ref_.host, id_, kvs.data(), kvs.size(), v);
+    }
+    detail::HostRef ref_{};
+    int64_t id_ = -1;
+};
+
 namespace detail {
 
 inline void applyResponse(HostRef ref, vtp_response* out, const Response& r)
@@ -198,6 +250,82 @@ public:
         }
     }
 
+    // Publishes an event to every subscriber, on every node. Never blocks; false if dropped.
+    bool publish(const std::string& name, const Json& payload) const
+    {
+        if (!VTP_HOST_HAS(event_publish)) return false;
+        const std::string body = payload.isNull() ? std::string("{}") : payload.dump();
+        detail::ErrorText err;
+        return ref_.api->event_publish(ref_.host, name.c_str(), body.data(), body.size(), err.view()) == VTP_OK;
+    }
+    // Subscribes during init; `handler` runs on this subscription's own delivery thread.
+    void subscribe(const std::string& pattern, std::function<void(const Event&)> handler)
+    {
+        if (!VTP_HOST_HAS(event_subscribe)) throw PluginError("this vtpd predates the event bus (ABI 1.2)");
+        auto& sub = subscriptions_.emplace_back(Subscription{ref_, std::move(handler)});
+        detail::ErrorText err;
+        const auto trampoline = [](void* ud, const char* name, const char* json, size_t len, const char* origin) {
+            auto* s = static_cast<Subscription*>(ud);
+            guard(s->ref, "event handler", [&] {
+                Event e{name, Json::parse(std::string_view(json, len)), origin ? origin : ""};
+                s->handler(e);
+            });
+        };
+        if (ref_.api->event_subscribe(ref_.host, pattern.c_str(), trampoline, &sub, err.view()) != VTP_OK) {
+            subscriptions_.pop_back();
+            throw PluginError("subscribe " + pattern + ": " + err.str());
+        }
+    }
+
+    // Declares a kind of long-running job; call from init().
+    void job(JobKind kind)
+    {
+        if (!VTP_HOST_HAS(job_kind_add)) throw PluginError("this vtpd predates jobs (ABI 1.2)");
+        auto& holder = jobKinds_.emplace_back(JobHolder{ref_, std::move(kind)});
+        vtp_job_kind raw{};
+        raw.struct_size = sizeof raw;
+        raw.kind = holder.kind.kind.c_str();
+        raw.summary = holder.kind.summary.c_str();
+        raw.max_attempts = holder.kind.maxAttempts;
+        raw.user_data = &holder;
+        raw.run = [](void* ud, vtp_job* job, const char* params, size_t len, vtp_errbuf err) -> int {
+            auto* h = static_cast<JobHolder*>(ud);
+            try {
+                Job j(h->ref.api, job);
+                const Json result = h->kind.run(j, len ? Json::parse(std::string_view(params, len)) : Json::object());
+                const std::string text = result.isNull() ? std::string("null") : result.dump();
+                h->ref.api->job_result(job, text.data(), text.size());
+                return VTP_OK;
+            } catch (const std::exception& e) {
+                detail::copyError(err, e.what());
+                return VTP_ERROR;
+            } catch (...) {
+                detail::copyError(err, "unknown exception");
+                return VTP_ERROR;
+            }
+        };
+        detail::ErrorText err;
+        if (ref_.api->job_kind_add(ref_.host, &raw, err.view()) != VTP_OK) {
+            jobKinds_.pop_back();
+            throw PluginError("job kind: " + err.str());
+        }
+    }
+    // Queues a job of a declared kind; returns its id. `owner` is the user it belongs to.
+    std::string submitJob(const std::string& kind, const Json& params, const std::string& owner = {}) const
+    {
+        if (!VTP_HOST_HAS(job_submit)) throw PluginError("this vtpd predates jobs (ABI 1.2)");
+        const std::string body = params.isNull() ? std::string("{}") : params.dump();
+        char id[64] = {0};
+        detail::ErrorText err;
+        if (ref_.api->job_submit(ref_.host, kind.c_str(), body.data(), body.size(), owner.empty() ? nullptr : owner.c_str(),
+                                 id, sizeof id, err.view()) != VTP_OK)
+            throw PluginError("submit " + kind + ": " + err.str());
+        return id;
+    }
+
+    Metric gauge(const std::string& name, const std::string& help) { return metric(name, help, VTP_METRIC_GAUGE); }
+    Metric counter(const std::string& name, const std::string& help) { return metric(name, help, VTP_METRIC_COUNTER); }
+
 #undef VTP_HOST_HAS
 
     const vtp_host_api* api() const { return ref_.api; }
@@ -208,6 +336,24 @@ private:
         detail::HostRef ref;
         Handler handler;
     };
+
+    struct Subscription {
+        detail::HostRef ref;
+        std::function<void(const Event&)> handler;
+    };
+    struct JobHolder {
+        detail::HostRef ref;
+        JobKind kind;
+    };
+
+    Metric metric(const std::string& name, const std::string& help, vtp_metric_type type)
+    {
+        if (!VTP_HAS_FIELD(vtp_host_api, metric_add, ref_.api->struct_size)) return Metric();
+        detail::ErrorText err;
+        const int64_t id = ref_.api->metric_add(ref_.host, name.c_str(), help.c_str(), type, err.view());
+        if (id < 0) throw PluginError("metric " + name + ": " + err.str());
+        return Metric(ref_, id);
+    }
 
     struct SocketHolder {
         detail::HostRef ref;
@@ -229,7 +375,7 @@ private:
     static void logCallbackFailure(detail::HostRef ref, const char* where, const char* what) noexcept
     {
         const vtp_kv fields[] = {{"callback", where}, {"error", what}};
-        const char msg[] = "socket callback failed";
+        const char msg[] = "plugin callback failed";
         ref.api->log(ref.host, VTP_LOG_ERROR, msg, sizeof msg - 1, fields, 2);
     }
 
@@ -272,6 +418,8 @@ private:
     Config config_;
     std::list<Holder> handlers_;          // std::list: addresses handed to the kernel stay stable
     std::list<SocketHolder> sockets_;
+    std::list<Subscription> subscriptions_;
+    std::list<JobHolder> jobKinds_;
     std::list<Command> commands_;
 };
 
