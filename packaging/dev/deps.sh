@@ -8,6 +8,8 @@ packages=(
   libtomlplusplus-dev libsystemd-dev libargon2-dev libsqlite3-dev
   libgtest-dev libgmock-dev libclang-rt-14-dev
   postgresql-15 redis-server
+  dpkg-dev file adduser init-system-helpers   # the .deb: cpack, dpkg-shlibdeps, maintainer scripts
+  nginx wrk                                   # bench/http
 )
 
 missing=()
