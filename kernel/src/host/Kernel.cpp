@@ -1,5 +1,6 @@
 #include "host/Kernel.hpp"
 
+#include "db/KernelMigrations.hpp"
 #include "db/Migrator.hpp"
 #include "host/HostApi.hpp"
 #include "host/PluginSchema.hpp"
@@ -281,6 +282,18 @@ std::vector<MigrationRecord> Kernel::migrate(bool apply)
 {
     Migrator migrator(*db_);
     std::vector<MigrationRecord> out;
+    // The kernel's own tables come first: plugins and kernel subsystems rely on them. A failure
+    // here throws MigrationError and stops the start (there is no plugin to refuse instead).
+    const auto kernelMs = kernelMigrations(db_->dialect());
+    if (!apply) {
+        auto status = migrator.status(kKernelMigrationOwner, kernelMs);
+        out.insert(out.end(), status.begin(), status.end());
+    } else {
+        for (const auto& r : migrator.apply(kKernelMigrationOwner, kernelMs)) {
+            log_.info("db", "migration applied", {{"plugin", r.owner}, {"version", std::to_string(r.version)}, {"name", r.name}});
+            out.push_back(r);
+        }
+    }
     for (auto* p : startOrder_) {
         if (p->state == PluginState::Refused) continue;
         const auto& d = p->lib.descriptor;
