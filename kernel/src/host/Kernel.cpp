@@ -8,6 +8,7 @@
 #include "loader/DependencyOrder.hpp"
 #include "log/Logger.hpp"
 
+#include <Poco/Environment.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Stringifier.h>
@@ -158,6 +159,7 @@ ConfigSchema Kernel::kernelSchema()
     s.add(ranged(key("database.pool_size", T::Integer, int64_t{8}, "Database sessions kept open"), 1, 256));
     s.add(key("database.migrate_on_start", T::Boolean, true, "Apply pending migrations when vtpd starts (otherwise run `vtpctl migrate`)"));
     s.add(key("redis.url", T::String, std::string(""), "redis://host:port for several nodes; empty for a single node"));
+    s.add(key("node.id", T::String, std::string(""), "This node's name in a multi-node deployment (jobs claimed, events' origin); empty: the host name. Give each vtpd on one host its own"));
     s.add(key("plugins.dir", T::String, std::string(VTP_DEFAULT_PLUGIN_DIR), "Directory holding NAME.so plugin files (relative: to this file's directory)"));
     s.add(key("plugins.enabled", T::StringArray, std::vector<std::string>{}, "Plugins to load, by name; each may have a [plugins.NAME] table"));
     KeySpec level = key("log.level", T::String, std::string("info"), "Least severe level logged: trace, debug, info, warn, error");
@@ -171,6 +173,8 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     : config_(std::move(config)), configDir_(std::move(configDir)), log_(log), mode_(mode)
 {
     dataDir_ = resolvePath(config_.getString("storage.data_dir"));
+    nodeId_ = config_.getString("node.id");
+    if (nodeId_.empty()) nodeId_ = Poco::Environment::nodeName();
     authenticator_ = std::make_unique<ServiceAuthenticator>();
     HttpLimits limits;
     limits.maxBodyBytes = static_cast<size_t>(config_.getInt("http.max_body_bytes"));

@@ -108,6 +108,8 @@ public:
     Router& router() { return router_; }
     WsServer* ws() { return ws_.get(); }
     const std::string& dataDir() const { return dataDir_; }
+    // Stable across restarts (node.id, or the host name): jobs record which node claimed them.
+    const std::string& nodeId() const { return nodeId_; }
     Mode mode() const { return mode_; }
     void addPendingEndpoint(const std::string& owner, WsEndpoint endpoint);
     void addCliCommand(CliCommand command);
@@ -127,6 +129,7 @@ private:
     Logger& log_;
     Mode mode_;
     std::string dataDir_;
+    std::string nodeId_;
 
     Router router_;
     std::unique_ptr<HttpPipeline> pipeline_;
