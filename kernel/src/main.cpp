@@ -1,6 +1,7 @@
 // vtpd: the VTP kernel. Loads the config, the plugins and the database, serves HTTP and
 // WebSockets, and shuts down gracefully on SIGTERM.
 #include "config/Config.hpp"
+#include "host/ConfigReference.hpp"
 #include "host/Kernel.hpp"
 #include "log/Logger.hpp"
 #include "vtp/abi.h"
@@ -47,9 +48,12 @@ int main(int argc, char** argv)
     std::string configPath = "/etc/vtp/vtpd.toml";
     std::string readyFile;
     bool checkConfig = false;
+    bool printReference = false;
     bool version = false;
     app.add_option("-c,--config", configPath, "Config file (TOML)");
     app.add_flag("--check-config", checkConfig, "Validate the config, print it with secrets masked, and exit");
+    app.add_flag("--print-config-reference", printReference,
+                 "Print every config key of the kernel and of the enabled plugins as Markdown tables, and exit");
     app.add_flag("--version", version, "Print the kernel and SDK ABI versions");
     app.add_option("--ready-file", readyFile, "Once serving, write {\"http\",\"websocket\",\"pid\"} to this file");
     CLI11_PARSE(app, argc, argv);
@@ -75,6 +79,12 @@ int main(int argc, char** argv)
         parseLogLevel(config.getString("log.level"), level);
         log.setLevel(level);
         const std::string configDir = std::filesystem::absolute(configPath).parent_path().string();
+        if (printReference) {
+            std::vector<std::string> skipped;
+            std::cout << configReference(config, configDir, skipped);
+            for (const auto& s : skipped) std::cerr << "plugin " << s << " (left out)\n";
+            return skipped.empty() ? 0 : 1;
+        }
 
         Kernel kernel(std::move(config), configDir, log, Kernel::Mode::Server);
         kernel.loadPlugins();

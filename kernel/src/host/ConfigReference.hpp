@@ -1,0 +1,20 @@
+#pragma once
+
+#include "config/Config.hpp"
+#include "config/ConfigSchema.hpp"
+
+#include <string>
+#include <vector>
+
+namespace vtp::kernel {
+
+// A Markdown table of a schema's keys: key, type, default, meaning. Generated rather than
+// written by hand so that docs/operators.md cannot drift from the code.
+std::string configReferenceTable(const ConfigSchema& schema);
+
+// `vtpd --print-config-reference`: the kernel's keys, then one table per enabled plugin that
+// loads from plugins.dir (relative to `configDir`). A plugin that cannot be opened is left out
+// and named in `skipped` as "NAME: REASON". `config` must have passed validateKernel.
+std::string configReference(const Config& config, const std::string& configDir, std::vector<std::string>& skipped);
+
+} // namespace vtp::kernel
