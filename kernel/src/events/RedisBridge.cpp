@@ -1,0 +1,326 @@
+#include "events/RedisBridge.hpp"
+
+#include "events/Resp.hpp"
+#include "log/Logger.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Redis/Array.h>
+#include <Poco/Redis/Client.h>
+#include <Poco/URI.h>
+
+#include <stdexcept>
+
+namespace vtp::kernel {
+
+namespace {
+
+constexpr auto kInitialBackoff = std::chrono::milliseconds(200);
+constexpr auto kConnectTimeout = std::chrono::seconds(2);
+constexpr auto kReplyTimeout = std::chrono::seconds(5);
+constexpr auto kPingInterval = std::chrono::seconds(5);
+constexpr auto kSilenceLimit = std::chrono::seconds(15); // no reply to our pings: the link is dead
+constexpr auto kPollSlice = std::chrono::milliseconds(200);
+constexpr size_t kSeenIds = 4096;
+constexpr auto kWarnInterval = std::chrono::seconds(10);
+
+Poco::Timespan span(std::chrono::milliseconds d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); }
+
+} // namespace
+
+RedisEndpoint parseRedisUrl(const std::string& url)
+{
+    Poco::URI uri;
+    try {
+        uri = Poco::URI(url);
+    } catch (const Poco::Exception& e) {
+        throw std::invalid_argument("redis.url is not a URL: " + e.message());
+    }
+    if (uri.getScheme() != "redis") throw std::invalid_argument("redis.url must begin with redis:// (TLS is not supported)");
+    if (uri.getHost().empty()) throw std::invalid_argument("redis.url has no host");
+    RedisEndpoint e;
+    e.host = uri.getHost();
+    e.port = uri.getPort() != 0 ? uri.getPort() : 6379;
+    const auto& info = uri.getUserInfo();
+    if (const auto colon = info.find(':'); colon != std::string::npos) e.password = info.substr(colon + 1);
+    return e;
+}
+
+std::string encodeEnvelope(const Event& event)
+{
+    std::string out = "{\"v\":1,\"id\":\"";
+    appendJsonEscaped(out, event.id);
+    out += "\",\"name\":\"";
+    appendJsonEscaped(out, event.name);
+    out += "\",\"origin\":\"";
+    appendJsonEscaped(out, event.origin);
+    out += "\",\"payload\":\"";
+    appendJsonEscaped(out, event.payload);
+    out += "\"}";
+    return out;
+}
+
+Event decodeEnvelope(std::string_view message)
+{
+    try {
+        auto o = Poco::JSON::Parser().parse(std::string(message)).extract<Poco::JSON::Object::Ptr>();
+        Event e;
+        e.id = o->getValue<std::string>("id");
+        e.name = o->getValue<std::string>("name");
+        e.origin = o->getValue<std::string>("origin");
+        e.payload = o->getValue<std::string>("payload");
+        if (e.id.empty() || e.origin.empty()) throw std::invalid_argument("empty id or origin");
+        validateEventName(e.name);
+        return e;
+    } catch (const std::invalid_argument&) {
+        throw;
+    } catch (const Poco::Exception& e) {
+        throw std::invalid_argument("not an event envelope: " + e.displayText());
+    } catch (const std::exception& e) {
+        throw std::invalid_argument(std::string("not an event envelope: ") + e.what());
+    }
+}
+
+RedisBridge::RedisBridge(EventBus& bus, RedisBridgeSettings settings, Logger& log)
+    : bus_(bus), settings_(std::move(settings)), endpoint_(parseRedisUrl(settings_.url)), log_(log)
+{
+    if (settings_.queueCapacity == 0) settings_.queueCapacity = 1;
+    bus_.setForwarder([this](const Event& e) { return forward(e); });
+}
+
+RedisBridge::~RedisBridge() { stop(); }
+
+std::string_view RedisBridge::stateName(State state)
+{
+    switch (state) {
+    case State::Connecting: return "connecting";
+    case State::Connected: return "connected";
+    case State::Disconnected: return "disconnected";
+    }
+    return "unknown";
+}
+
+void RedisBridge::start()
+{
+    std::lock_guard lock(mutex_);
+    if (started_ || stop_) return;
+    started_ = true;
+    publisher_ = std::thread([this] { publishLoop(); });
+    subscriber_ = std::thread([this] { subscribeLoop(); });
+}
+
+void RedisBridge::stop()
+{
+    bus_.setForwarder(nullptr);
+    {
+        std::lock_guard lock(mutex_);
+        if (stop_) return;
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (publisher_.joinable()) publisher_.join();
+    if (subscriber_.joinable()) subscriber_.join();
+    std::lock_guard lock(mutex_);
+    if (!queue_.empty())
+        log_.warn("events", "events not yet sent to Redis at stop were dropped", {{"dropped", std::to_string(queue_.size())}});
+    dropped_ += queue_.size();
+    queue_.clear();
+}
+
+RedisBridgeStats RedisBridge::stats() const
+{
+    RedisBridgeStats s;
+    s.sent = sent_.load();
+    s.received = received_.load();
+    s.dropped = dropped_.load();
+    s.reconnects = reconnects_.load();
+    std::lock_guard lock(mutex_);
+    s.queued = queue_.size();
+    return s;
+}
+
+bool RedisBridge::forward(const Event& event)
+{
+    std::string envelope = encodeEnvelope(event);
+    bool warn = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (stop_) return false;
+        if (queue_.size() >= settings_.queueCapacity) {
+            ++dropped_;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastDropWarn_ >= kWarnInterval) {
+                lastDropWarn_ = now;
+                warn = true;
+            }
+        } else {
+            queue_.push_back(std::move(envelope));
+        }
+    }
+    if (warn) {
+        log_.warn("events", "Redis send queue full: events delivered on this node only",
+                  {{"event", event.name}, {"dropped_total", std::to_string(dropped_.load())},
+                   {"state", std::string(stateName(state_.load()))}});
+        return false;
+    }
+    wake_.notify_all();
+    return true;
+}
+
+bool RedisBridge::pause(std::chrono::milliseconds d)
+{
+    std::unique_lock lock(mutex_);
+    return !wake_.wait_for(lock, d, [&] { return stop_; });
+}
+
+void RedisBridge::setState(State state, const std::string& reason)
+{
+    const State old = state_.exchange(state);
+    if (old == state) return;
+    const std::string where = endpoint_.host + ":" + std::to_string(endpoint_.port);
+    if (state == State::Connected)
+        log_.info("events", "Redis bridge connected", {{"redis", where}, {"channel", settings_.channel}});
+    else
+        log_.warn("events", "Redis bridge disconnected; retrying", {{"redis", where}, {"error", reason}});
+}
+
+void RedisBridge::publishLoop()
+{
+    std::unique_ptr<Poco::Redis::Client> client;
+    auto backoff = kInitialBackoff;
+    while (true) {
+        std::string envelope;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+            if (stop_) return;
+            envelope = queue_.front();
+        }
+        // The subscriber saw the link drop: this connection is most likely dead too.
+        if (resetPublisher_.exchange(false)) client.reset();
+        try {
+            if (!client) {
+                client = std::make_unique<Poco::Redis::Client>();
+                client->connect(endpoint_.host, endpoint_.port, span(kConnectTimeout));
+                client->setReceiveTimeout(span(kReplyTimeout));
+                if (!endpoint_.password.empty())
+                    client->execute<std::string>(Poco::Redis::Array() << "AUTH" << endpoint_.password);
+            }
+            client->execute<Poco::Int64>(Poco::Redis::Array() << "PUBLISH" << settings_.channel << envelope);
+            {
+                std::lock_guard lock(mutex_);
+                if (!queue_.empty()) queue_.pop_front();
+            }
+            ++sent_;
+            backoff = kInitialBackoff;
+        } catch (const std::exception& e) {
+            // Poco::Exception derives from std::exception. The event stays queued and is resent
+            // after reconnecting; receivers drop it if the lost reply hid a delivered copy.
+            const std::string what = dynamic_cast<const Poco::Exception*>(&e)
+                                         ? static_cast<const Poco::Exception&>(e).displayText()
+                                         : std::string(e.what());
+            log_.debug("events", "Redis publish failed; reconnecting", {{"error", what}});
+            client.reset();
+            if (!pause(backoff)) return;
+            backoff = std::min(backoff * 2, settings_.maxBackoff);
+        }
+    }
+}
+
+void RedisBridge::subscribeLoop()
+{
+    auto backoff = kInitialBackoff;
+    bool everConnected = false;
+    bool warnedUnreachable = false;
+    while (true) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stop_) return;
+        }
+        std::string reason;
+        try {
+            Poco::Net::StreamSocket socket;
+            socket.connect(Poco::Net::SocketAddress(endpoint_.host, endpoint_.port), span(kConnectTimeout));
+            socket.setNoDelay(true);
+            auto send = [&](const std::vector<std::string>& words) {
+                const std::string bytes = respCommand(words);
+                size_t done = 0;
+                while (done < bytes.size()) {
+                    const int n = socket.sendBytes(bytes.data() + done, static_cast<int>(bytes.size() - done));
+                    if (n <= 0) throw std::runtime_error("send failed");
+                    done += static_cast<size_t>(n);
+                }
+            };
+            if (!endpoint_.password.empty()) send({"AUTH", endpoint_.password});
+            send({"SUBSCRIBE", settings_.channel});
+
+            RespReader reader;
+            auto lastData = std::chrono::steady_clock::now();
+            auto lastPing = lastData;
+            char buffer[16384];
+            while (true) {
+                {
+                    std::lock_guard lock(mutex_);
+                    if (stop_) return;
+                }
+                const auto now = std::chrono::steady_clock::now();
+                if (now - lastData > kSilenceLimit) throw std::runtime_error("no answer from Redis");
+                if (now - lastPing > kPingInterval) {
+                    send({"PING"});
+                    lastPing = now;
+                }
+                if (!socket.poll(span(kPollSlice), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) continue;
+                const int n = socket.receiveBytes(buffer, sizeof buffer);
+                if (n <= 0) throw std::runtime_error("Redis closed the connection");
+                lastData = std::chrono::steady_clock::now();
+                reader.append(std::string_view(buffer, static_cast<size_t>(n)));
+                while (auto v = reader.next()) {
+                    if (v->type == '-') throw std::runtime_error("Redis: " + v->text);
+                    if (v->type != '*' || v->items.empty()) continue; // +OK of AUTH
+                    const std::string& kind = v->items[0].text;
+                    if (kind == "subscribe") {
+                        if (everConnected) ++reconnects_;
+                        everConnected = true;
+                        backoff = kInitialBackoff;
+                        setState(State::Connected, "");
+                    } else if (kind == "message" && v->items.size() == 3) {
+                        Event e;
+                        try {
+                            e = decodeEnvelope(v->items[2].text);
+                        } catch (const std::invalid_argument& ex) {
+                            log_.warn("events", "ignored a message on the events channel", {{"error", ex.what()}});
+                            continue;
+                        }
+                        if (e.origin == bus_.nodeId()) continue; // delivered locally when published
+                        if (!seen_.insert(e.id).second) continue;
+                        seenOrder_.push_back(e.id);
+                        if (seenOrder_.size() > kSeenIds) {
+                            seen_.erase(seenOrder_.front());
+                            seenOrder_.pop_front();
+                        }
+                        ++received_;
+                        bus_.deliverRemote(std::move(e));
+                    }
+                }
+            }
+        } catch (const Poco::Exception& e) {
+            reason = e.displayText();
+        } catch (const std::exception& e) {
+            reason = e.what();
+        }
+        setState(everConnected ? State::Disconnected : State::Connecting, reason);
+        if (!everConnected && !warnedUnreachable) {
+            log_.warn("events", "Redis not reachable yet; events for other nodes wait in a bounded queue",
+                      {{"redis", endpoint_.host + ":" + std::to_string(endpoint_.port)}, {"error", reason}});
+            warnedUnreachable = true;
+        }
+        resetPublisher_ = true;
+        if (!pause(backoff)) return;
+        backoff = std::min(backoff * 2, settings_.maxBackoff);
+    }
+}
+
+} // namespace vtp::kernel
