@@ -24,31 +24,33 @@ std::string cell(std::string_view text)
 
 std::string typeText(const KeySpec& k)
 {
+    // Appends only: GCC 12 at -O3 warns (-Wrestrict, a false positive) on "literal" + string.
     std::string t(valueTypeName(k.type));
-    if (k.type == ValueType::Integer && (k.min || k.max)) {
-        if (k.min && k.max)
-            t += " " + std::to_string(*k.min) + "–" + std::to_string(*k.max);
-        else if (k.min)
-            t += " ≥ " + std::to_string(*k.min);
-        else
-            t += " ≤ " + std::to_string(*k.max);
+    if (k.type == ValueType::Integer && k.min && k.max) {
+        t.append(" ").append(std::to_string(*k.min)).append("–").append(std::to_string(*k.max));
+    } else if (k.type == ValueType::Integer && k.min) {
+        t.append(" ≥ ").append(std::to_string(*k.min));
+    } else if (k.type == ValueType::Integer && k.max) {
+        t.append(" ≤ ").append(std::to_string(*k.max));
     }
-    if (k.type == ValueType::String && (k.min || k.max))
-        t += " of " + (k.min ? std::to_string(*k.min) : std::string("0")) + "–" +
-             (k.max ? std::to_string(*k.max) : std::string("any")) + " characters";
+    if (k.type == ValueType::String && (k.min || k.max)) {
+        t.append(" of ").append(k.min ? std::to_string(*k.min) : std::string("0")).append("–");
+        t.append(k.max ? std::to_string(*k.max) : std::string("any")).append(" characters");
+    }
     if (!k.choices.empty()) {
-        t += ":";
-        for (size_t i = 0; i < k.choices.size(); ++i) t += (i ? ", `" : " `") + k.choices[i] + "`";
+        t.append(":");
+        for (size_t i = 0; i < k.choices.size(); ++i) t.append(i ? ", `" : " `").append(k.choices[i]).append("`");
     }
-    if (k.required) t += ", required";
-    if (k.secret) t += ", secret";
+    if (k.required) t.append(", required");
+    if (k.secret) t.append(", secret");
     return t;
 }
 
 std::string defaultText(const KeySpec& k)
 {
     if (!k.defaultValue) return k.required ? "(none: required)" : "(unset)";
-    return "`" + configformat::tomlValue(*k.defaultValue) + "`";
+    std::string text("`");
+    return text.append(configformat::tomlValue(*k.defaultValue)).append("`");
 }
 
 } // namespace
@@ -57,8 +59,9 @@ std::string configReferenceTable(const ConfigSchema& schema)
 {
     std::string out = "| key | type | default | meaning |\n| --- | --- | --- | --- |\n";
     for (const auto& k : schema.keys()) {
-        out += "| `" + configformat::joinKey(schema.prefix(), k.key) + "` | " + cell(typeText(k)) + " | " +
-               cell(defaultText(k)) + " | " + cell(k.description) + " |\n";
+        out.append("| `").append(configformat::joinKey(schema.prefix(), k.key)).append("` | ");
+        out.append(cell(typeText(k))).append(" | ").append(cell(defaultText(k))).append(" | ");
+        out.append(cell(k.description)).append(" |\n");
     }
     return out;
 }
@@ -76,7 +79,7 @@ std::string configReference(const Config& config, const std::string& configDir, 
         }
         try {
             const ConfigSchema schema = pluginSchema(lib.descriptor);
-            out += "\n### Plugin `" + name + "`\n\n";
+            out.append("\n### Plugin `").append(name).append("`\n\n");
             out += schema.keys().empty() ? std::string("It declares no keys.\n") : configReferenceTable(schema);
         } catch (const std::invalid_argument& e) {
             skipped.push_back(name + ": " + e.what());
