@@ -1,17 +1,108 @@
 #include "host/HostApi.hpp"
 
-#include <cstdio>
+#include "host/Kernel.hpp"
+#include "jobs/JobPool.hpp"
 
-// PLACEHOLDER while the jobs subsystem is being built: every entry answers VTP_UNSUPPORTED.
+#include <algorithm>
+#include <cstring>
+#include <new>
+
 namespace vtp::kernel {
 
 namespace {
 
-int kindAdd(vtp_host*, const vtp_job_kind*, vtp_errbuf err) { std::snprintf(err.data, err.cap, "not available yet"); return VTP_UNSUPPORTED; }
-int submit(vtp_host*, const char*, const char*, size_t, const char*, char*, size_t, vtp_errbuf err) { std::snprintf(err.data, err.cap, "not available yet"); return VTP_UNSUPPORTED; }
-void progress(vtp_job*, double, const char*) {}
-int cancelled(vtp_job*) { return 0; }
-void result(vtp_job*, const char*, size_t) {}
+void copyError(vtp_errbuf err, std::string_view text)
+{
+    if (!err.data || err.cap == 0) return;
+    const size_t n = std::min(text.size(), err.cap - 1);
+    std::memcpy(err.data, text.data(), n);
+    err.data[n] = '\0';
+}
+
+int statusOf(JobError::Code code)
+{
+    switch (code) {
+    case JobError::Code::Invalid: return VTP_INVALID;
+    case JobError::Code::NotFound: return VTP_NOT_FOUND;
+    case JobError::Code::Conflict: return VTP_CONFLICT;
+    case JobError::Code::Unavailable: return VTP_ERROR;
+    }
+    return VTP_ERROR;
+}
+
+// No kernel exception may unwind into plugin code.
+template <typename F>
+int guarded(vtp_errbuf err, F&& f) noexcept
+{
+    try {
+        return f();
+    } catch (const JobError& e) {
+        copyError(err, e.what());
+        return statusOf(e.code());
+    } catch (const std::bad_alloc&) {
+        copyError(err, "out of memory");
+        return VTP_NO_MEMORY;
+    } catch (const std::exception& e) {
+        copyError(err, e.what());
+        return VTP_ERROR;
+    } catch (...) {
+        copyError(err, "unknown error");
+        return VTP_ERROR;
+    }
+}
+
+int kindAdd(vtp_host* h, const vtp_job_kind* k, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!k || !VTP_HAS_FIELD(vtp_job_kind, user_data, k->struct_size) || !k->kind || !k->run) {
+            copyError(err, "job kind is missing its name or runner");
+            return static_cast<int>(VTP_INVALID);
+        }
+        JobKindSpec spec;
+        spec.kind = k->kind;
+        spec.plugin = h->name;
+        spec.summary = k->summary ? k->summary : "";
+        spec.maxAttempts = k->max_attempts;
+        spec.run = k->run;
+        spec.userData = k->user_data;
+        h->kernel->jobs().addKind(std::move(spec));
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+int submit(vtp_host* h, const char* kind, const char* params, size_t len, const char* owner, char* idOut,
+           size_t idCap, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        constexpr size_t kIdBytes = 37; // a UUID and its NUL
+        if (!kind || !idOut || idCap < kIdBytes) {
+            copyError(err, "kind and an id buffer of at least 37 bytes are required");
+            return static_cast<int>(VTP_INVALID);
+        }
+        const std::string id = h->kernel->jobs().submit(kind, params ? std::string_view(params, len) : std::string_view(),
+                                                        owner ? owner : "");
+        std::memcpy(idOut, id.c_str(), std::min(id.size() + 1, idCap));
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+void progress(vtp_job* job, double fraction, const char* message) noexcept
+{
+    try {
+        if (job && job->pool && job->live) job->pool->reportProgress(*job->live, fraction, message);
+    } catch (...) {
+    }
+}
+
+int cancelled(vtp_job* job) noexcept { return job && job->live && job->live->cancel.load() ? 1 : 0; }
+
+void result(vtp_job* job, const char* json, size_t len) noexcept
+{
+    try {
+        if (job && job->pool && job->live) job->pool->reportResult(*job->live, json, len);
+    } catch (...) {
+    }
+}
 
 } // namespace
 

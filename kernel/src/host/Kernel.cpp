@@ -5,6 +5,8 @@
 #include "host/HostApi.hpp"
 #include "host/PluginSchema.hpp"
 #include "host/ServiceAuthenticator.hpp"
+#include "jobs/JobPool.hpp"
+#include "jobs/JobRoutes.hpp"
 #include "loader/DependencyOrder.hpp"
 #include "log/Logger.hpp"
 
@@ -165,6 +167,13 @@ ConfigSchema Kernel::kernelSchema()
     KeySpec level = key("log.level", T::String, std::string("info"), "Least severe level logged: trace, debug, info, warn, error");
     level.choices = {"trace", "debug", "info", "warn", "error"};
     s.add(std::move(level));
+    // Jobs: the worker pool for long work (jobs/JobPool.hpp).
+    s.add(ranged(key("jobs.workers", T::Integer, int64_t{2}, "Jobs run at once on this node (one thread each)"), 1, 64));
+    s.add(ranged(key("jobs.max_attempts", T::Integer, int64_t{3}, "Attempts of a job before it fails, unless its kind sets its own"), 1, 100));
+    s.add(ranged(key("jobs.backoff_initial_ms", T::Integer, int64_t{5000}, "Wait before retrying a failed attempt; doubles after each failure"), 0, 86400000));
+    s.add(ranged(key("jobs.backoff_max_ms", T::Integer, int64_t{300000}, "Longest wait between attempts"), 0, 86400000));
+    s.add(ranged(key("jobs.poll_interval_ms", T::Integer, int64_t{1000}, "How often to look for jobs submitted on other nodes and for due retries"), 10, 600000));
+    s.add(ranged(key("jobs.stale_after_seconds", T::Integer, int64_t{60}, "A running job whose node sent no heartbeat this long is retried elsewhere"), 2, 86400));
     s.add(ranged(key("shutdown.drain_timeout_seconds", T::Integer, int64_t{20}, "On SIGTERM, how long in-flight requests may finish"), 0, 3600));
     return s;
 }
@@ -181,11 +190,22 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     limits.maxHeaderBytes = static_cast<size_t>(config_.getInt("http.max_header_bytes"));
     pipeline_ = std::make_unique<HttpPipeline>(router_, limits, log_);
     pipeline_->setAuthenticator(authenticator_.get());
+    JobSettings js;
+    js.nodeId = nodeId_;
+    js.workers = static_cast<int>(config_.getInt("jobs.workers"));
+    js.defaultMaxAttempts = config_.getInt("jobs.max_attempts");
+    js.backoffInitial = std::chrono::milliseconds(config_.getInt("jobs.backoff_initial_ms"));
+    js.backoffMax = std::chrono::milliseconds(config_.getInt("jobs.backoff_max_ms"));
+    js.pollInterval = std::chrono::milliseconds(config_.getInt("jobs.poll_interval_ms"));
+    js.staleAfter = std::chrono::seconds(config_.getInt("jobs.stale_after_seconds"));
+    jobs_ = std::make_unique<JobPool>(log_, js);
     registerKernelRoutes();
 }
 
 Kernel::~Kernel()
 {
+    // Job runners are plugin code: they stop before any plugin is destroyed.
+    jobs_.reset();
     // Plugins must be gone before the libraries holding their code are unloaded.
     for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
         PluginRuntime& p = **it;
@@ -223,6 +243,7 @@ void Kernel::registerKernelRoutes()
     };
     add("/health", "Liveness: the process answers", healthHandler);
     add("/ready", "Readiness: database reachable, plugins started; lists refused plugins", readyHandler);
+    addJobRoutes(router_, *jobs_, kernelRoutes_);
 }
 
 void Kernel::loadPlugins()
@@ -280,6 +301,7 @@ void Kernel::openDatabase()
 {
     fs::create_directories(dataDir_);
     db_ = Database::open(config_.getString("database.url"), dataDir_, static_cast<size_t>(config_.getInt("database.pool_size")), log_);
+    jobs_->setDatabase(*db_);
 }
 
 std::vector<MigrationRecord> Kernel::migrate(bool apply)
@@ -391,6 +413,8 @@ void Kernel::startPlugins()
         p->state = PluginState::Running;
         log_.info("loader", "plugin started", {{"plugin", p->lib.name}});
     }
+    // Runners are plugin code: workers start once every plugin that declared a kind has started.
+    if (mode_ == Mode::Server) jobs_->start();
     uint32_t version = 0;
     authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version)));
 }
@@ -416,6 +440,7 @@ void Kernel::forget(PluginRuntime& p)
     router_.removeOwner(p.lib.name);
     std::erase_if(pendingEndpoints_, [&](const auto& e) { return e.first == p.lib.name; });
     std::erase_if(cliCommands_, [&](const auto& c) { return c.owner == p.lib.name; });
+    jobs_->removeKindsOf(p.lib.name);
     std::lock_guard lock(servicesMutex_);
     std::erase_if(services_, [&](const auto& s) { return s.owner == p.lib.name; });
 }
@@ -454,12 +479,18 @@ void Kernel::startServers()
 bool Kernel::shutdown()
 {
     const auto deadline = std::chrono::seconds(config_.getInt("shutdown.drain_timeout_seconds"));
+    const auto drainUntil = std::chrono::steady_clock::now() + deadline;
     bool drained = true;
+    // No new job starts; running ones may finish by the same deadline as requests.
+    jobs_->stopClaiming();
     if (http_) {
         drained = http_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(deadline));
         if (!drained) log_.warn("kernel", "requests still running at the drain deadline", {{"in_flight", std::to_string(http_->inFlight())}});
     }
     if (ws_) ws_->stop();
+    // A job still running at the deadline stays "running" in the database: the next start of
+    // this node makes it retrying (interrupted by restart).
+    if (!jobs_->drain(drainUntil)) drained = false;
     for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
         PluginRuntime& p = **it;
         if (p.state != PluginState::Running) continue;

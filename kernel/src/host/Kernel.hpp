@@ -21,6 +21,7 @@ struct vtp_host;
 
 namespace vtp::kernel {
 
+class JobPool;
 class Logger;
 class ServiceAuthenticator;
 
@@ -110,6 +111,9 @@ public:
     const std::string& dataDir() const { return dataDir_; }
     // Stable across restarts (node.id, or the host name): jobs record which node claimed them.
     const std::string& nodeId() const { return nodeId_; }
+    // The job system (exists from construction; its database is attached by openDatabase).
+    // countsByState() and runningHere() feed /metrics.
+    JobPool& jobs() { return *jobs_; }
     Mode mode() const { return mode_; }
     void addPendingEndpoint(const std::string& owner, WsEndpoint endpoint);
     void addCliCommand(CliCommand command);
@@ -136,6 +140,7 @@ private:
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<WsServer> ws_;
     std::unique_ptr<Database> db_;
+    std::unique_ptr<JobPool> jobs_; // after db_: destroyed (workers joined) before it
     std::unique_ptr<ServiceAuthenticator> authenticator_;
     std::unique_ptr<AccessLog> accessLog_;
 

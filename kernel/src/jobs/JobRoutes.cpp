@@ -1,0 +1,225 @@
+#include "jobs/JobRoutes.hpp"
+
+#include "http/HttpTypes.hpp"
+#include "http/Router.hpp"
+#include "jobs/JobPool.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <charconv>
+#include <cstring>
+#include <sstream>
+
+namespace vtp::kernel {
+
+namespace {
+
+constexpr size_t kDefaultLimit = 50;
+constexpr size_t kMaxLimit = 200;
+
+const char* find(const vtp_kv* kvs, size_t n, const char* key)
+{
+    for (size_t i = 0; i < n; ++i)
+        if (kvs[i].key && std::strcmp(kvs[i].key, key) == 0) return kvs[i].value ? kvs[i].value : "";
+    return nullptr;
+}
+
+bool isAdmin(const vtp_request* r)
+{
+    for (size_t i = 0; i < r->role_count; ++i)
+        if (r->roles[i] && std::strcmp(r->roles[i], "admin") == 0) return true;
+    return false;
+}
+
+std::string subjectOf(const vtp_request* r) { return r->subject ? r->subject : ""; }
+
+// Owners see their jobs, admins all; anyone else is told there is no such job.
+bool maySee(const vtp_request* r, const JobRecord& job)
+{
+    return isAdmin(r) || (!job.owner.empty() && job.owner == subjectOf(r));
+}
+
+Poco::JSON::Object::Ptr toObject(const JobRecord& j)
+{
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("id", j.id);
+    o->set("kind", j.kind);
+    o->set("owner", j.owner.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(j.owner));
+    o->set("state", j.state);
+    Poco::JSON::Object::Ptr progress = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    progress->set("fraction", j.progress);
+    progress->set("message", j.message);
+    o->set("progress", progress);
+    o->set("attempts", j.attempts);
+    o->set("max_attempts", j.maxAttempts);
+    o->set("error", j.error ? Poco::Dynamic::Var(*j.error) : Poco::Dynamic::Var());
+    Poco::Dynamic::Var result;
+    if (j.result) {
+        try {
+            result = Poco::JSON::Parser().parse(*j.result);
+        } catch (const std::exception&) {
+            result = Poco::Dynamic::Var(); // only JSON is ever stored; a damaged row shows null
+        }
+    }
+    o->set("result", result);
+    o->set("cancel_requested", j.cancelRequested);
+    o->set("next_attempt_at", j.state == JobState::Retrying ? Poco::Dynamic::Var(isoMillis(j.nextAttemptAt)) : Poco::Dynamic::Var());
+    o->set("created_at", isoMillis(j.createdAt));
+    o->set("updated_at", isoMillis(j.updatedAt));
+    o->set("node", j.node.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(j.node));
+    return o;
+}
+
+std::string stringify(const Poco::JSON::Object::Ptr& o)
+{
+    std::ostringstream out;
+    o->stringify(out);
+    return out.str();
+}
+
+void json(vtp_response* r, int status, std::string body)
+{
+    r->data.status = status;
+    r->data.contentType = "application/json";
+    r->data.body = std::move(body);
+}
+
+void problem(vtp_response* r, int status, std::string_view type, std::string_view title, std::string_view detail)
+{
+    r->data = makeProblem(status, type, title, detail);
+}
+
+void notFound(vtp_response* r) { problem(r, 404, "job-not-found", "No such job", "There is no job with this id that you may see"); }
+
+// Maps the pool's errors to problems; anything else is the pipeline's 500.
+template <typename F>
+int answer(vtp_response* r, F&& f)
+{
+    try {
+        f();
+    } catch (const JobError& e) {
+        if (e.code() != JobError::Code::Unavailable) throw;
+        problem(r, 503, "jobs-unavailable", "The job system is not available", e.what());
+    }
+    return VTP_OK;
+}
+
+// Cursor: "<created_at ms>_<id>" of the last job on the previous page; opaque to clients.
+std::string cursorOf(const JobRecord& j) { return std::to_string(j.createdAt) + "_" + j.id; }
+
+bool parseCursor(const std::string& text, std::pair<int64_t, std::string>& out)
+{
+    const auto sep = text.find('_');
+    if (sep == std::string::npos || sep == 0 || sep + 1 >= text.size()) return false;
+    int64_t created = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + sep, created);
+    if (ec != std::errc() || end != text.data() + sep) return false;
+    out = {created, text.substr(sep + 1)};
+    return true;
+}
+
+int getJob(void* ud, const vtp_request* req, vtp_response* res)
+{
+    auto& pool = *static_cast<JobPool*>(ud);
+    return answer(res, [&] {
+        const char* id = find(req->params, req->param_count, "id");
+        auto job = id ? pool.get(id) : std::nullopt;
+        if (!job || !maySee(req, *job)) return notFound(res);
+        json(res, 200, jobJson(*job));
+    });
+}
+
+int listJobs(void* ud, const vtp_request* req, vtp_response* res)
+{
+    auto& pool = *static_cast<JobPool*>(ud);
+    return answer(res, [&] {
+        JobFilter f;
+        f.limit = kDefaultLimit;
+        if (const char* s = find(req->query, req->query_count, "state"); s && *s) {
+            if (!isJobState(s))
+                return problem(res, 400, "invalid-parameter", "Invalid state",
+                               "state must be one of queued, running, retrying, succeeded, failed, cancelled");
+            f.state = s;
+        }
+        if (const char* k = find(req->query, req->query_count, "kind"); k && *k) f.kind = k;
+        const char* owner = find(req->query, req->query_count, "owner");
+        if (isAdmin(req)) {
+            if (owner && *owner) {
+                f.owner = owner;
+                f.ownerSet = true;
+            }
+        } else {
+            if (owner && *owner && subjectOf(req) != owner)
+                return problem(res, 403, "forbidden", "Forbidden", "Only an admin may list other users' jobs");
+            f.owner = subjectOf(req);
+            f.ownerSet = true;
+        }
+        if (const char* l = find(req->query, req->query_count, "limit"); l && *l) {
+            size_t limit = 0;
+            const size_t len = std::strlen(l);
+            auto [end, ec] = std::from_chars(l, l + len, limit);
+            if (ec != std::errc() || end != l + len || limit < 1 || limit > kMaxLimit)
+                return problem(res, 400, "invalid-parameter", "Invalid limit",
+                               "limit must be a whole number from 1 to " + std::to_string(kMaxLimit));
+            f.limit = limit;
+        }
+        if (const char* c = find(req->query, req->query_count, "cursor"); c && *c) {
+            std::pair<int64_t, std::string> after;
+            if (!parseCursor(c, after))
+                return problem(res, 400, "invalid-parameter", "Invalid cursor", "Pass the next_cursor of a previous page unchanged");
+            f.after = std::move(after);
+        }
+        const JobPage page = pool.list(f);
+        Poco::JSON::Object::Ptr body = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        Poco::JSON::Array::Ptr jobs = new Poco::JSON::Array;
+        for (const auto& j : page.jobs) jobs->add(toObject(j));
+        body->set("jobs", jobs);
+        body->set("next_cursor", page.more ? Poco::Dynamic::Var(cursorOf(page.jobs.back())) : Poco::Dynamic::Var());
+        json(res, 200, stringify(body));
+    });
+}
+
+int cancelJob(void* ud, const vtp_request* req, vtp_response* res)
+{
+    auto& pool = *static_cast<JobPool*>(ud);
+    return answer(res, [&] {
+        const char* id = find(req->params, req->param_count, "id");
+        auto job = id ? pool.get(id) : std::nullopt;
+        if (!job || !maySee(req, *job)) return notFound(res);
+        job = pool.cancel(id);
+        if (!job) return notFound(res);
+        if (job->state == JobState::Succeeded || job->state == JobState::Failed)
+            return problem(res, 409, "job-finished", "The job has already finished", "A job that " + job->state + " cannot be cancelled");
+        json(res, 202, jobJson(*job));
+    });
+}
+
+} // namespace
+
+std::string jobJson(const JobRecord& job) { return stringify(toObject(job)); }
+
+void addJobRoutes(Router& router, JobPool& pool, std::vector<std::unique_ptr<vtp_route>>& keep)
+{
+    auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler) {
+        auto r = std::make_unique<vtp_route>();
+        r->struct_size = sizeof(vtp_route);
+        r->handler = handler;
+        r->user_data = &pool;
+        RouteSpec spec;
+        spec.method = method;
+        spec.pattern = path;
+        spec.role = VTP_ROLE_AUTHENTICATED;
+        spec.summary = summary;
+        spec.owner = "kernel";
+        spec.target = r.get();
+        router.add(std::move(spec));
+        keep.push_back(std::move(r));
+    };
+    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs);
+    add("GET", "/api/v1/jobs/{id}", "A job: state, progress, attempts, error, result", getJob);
+    add("POST", "/api/v1/jobs/{id}/cancel", "Cancels a job: at once if queued, when its runner returns if running", cancelJob);
+}
+
+} // namespace vtp::kernel
