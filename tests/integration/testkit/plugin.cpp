@@ -8,6 +8,9 @@
 #include "WaitForFile.hpp"
 #include <vtp/services/verifier.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -74,9 +77,53 @@ public:
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?)", {1, "duplicate"});
                        return vtp::Response::json({{"inserted", true}});
                    });
+
+        // Jobs: a job kind whose timing the tests control, and routes to submit and count runs.
+        host.job({.kind = "testkit.count", .summary = "Counts steps; can fail its first attempts or hold for a release file",
+                  .run = [this](vtp::Job& job, const vtp::Json& params) { return countJob(job, params); }});
+        host.route({.method = "POST", .path = "/api/v1/testkit/jobs", .role = vtp::Role::Authenticated,
+                    .summary = "Submits a testkit.count job owned by the caller", .body = vtp::Body::Json},
+                   [this](const vtp::Request& req) {
+                       const std::string id = host_->submitJob("testkit.count", req.json(), std::string(req.subject()));
+                       return vtp::Response::json({{"id", id}}, 202);
+                   });
+        host.route({.method = "GET", .path = "/api/v1/testkit/job-runs", .role = vtp::Role::Public,
+                    .summary = "Attempts of testkit.count jobs per tag, and how many processes ran them"},
+                   [this](const vtp::Request&) {
+                       vtp::Json tags = vtp::Json::object();
+                       for (const auto& row : host_->db().query("SELECT tag, COUNT(*) FROM testkit_job_runs GROUP BY tag"))
+                           tags.set(row[0].asString(), row[1].asInt());
+                       const auto pids = host_->db().query("SELECT COUNT(DISTINCT pid) FROM testkit_job_runs");
+                       return vtp::Response::json({{"tags", tags}, {"processes", pids.at(0)[0].asInt()}});
+                   });
     }
 
 private:
+    // params: steps (default 3), tag (counts runs), fail_first_attempts (fail while the runs of
+    // this tag are that many or fewer), hold (write DATA/job-HOLD-entered, then wait for
+    // DATA/job-HOLD-release or a cancel).
+    vtp::Json countJob(vtp::Job& job, const vtp::Json& params)
+    {
+        const std::string tag = params.stringOr("tag", "");
+        host_->db().exec("INSERT INTO testkit_job_runs (tag, pid) VALUES (?, ?)", {tag, static_cast<int64_t>(::getpid())});
+        const int64_t attempt = host_->db().query("SELECT COUNT(*) FROM testkit_job_runs WHERE tag = ?", {tag}).at(0)[0].asInt();
+        if (attempt <= params.intOr("fail_first_attempts", 0))
+            throw std::runtime_error("testkit fails attempt " + std::to_string(attempt) + " on purpose");
+        const int64_t steps = std::max<int64_t>(1, params.intOr("steps", 3));
+        const std::string hold = params.stringOr("hold", "");
+        if (!hold.empty()) {
+            job.progress(0.5, "held");
+            std::ofstream(dataDir_ + "/job-" + hold + "-entered") << "1\n";
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (!vtp::test::waitForFile(dataDir_ + "/job-" + hold + "-release", -1, std::chrono::milliseconds(50))) {
+                if (job.cancelled()) return vtp::Json{{"tag", tag}, {"stopped", "cancelled while held"}};
+                if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the test never released job " + hold);
+            }
+        }
+        for (int64_t i = 1; i <= steps; ++i) job.progress(static_cast<double>(i) / static_cast<double>(steps), "step " + std::to_string(i));
+        return vtp::Json{{"tag", tag}, {"steps", steps}, {"attempt", attempt}};
+    }
+
     vtp::Response slow()
     {
         // The marker tells a test the request is in flight; the request then runs until the test
