@@ -173,8 +173,10 @@ private:
             } else {
                 out = shared_->pipeline.complete(in, prepared, body);
             }
-            pattern = prepared.route->pattern;
         }
+        // Also for answers given before the handler (401, 403, 413...): metrics and the access
+        // log group by route.
+        if (prepared.route) pattern = prepared.route->pattern;
         send(session, request, response, in, out);
         return out.status;
     }

@@ -254,6 +254,8 @@ struct WsServer::Impl {
     std::mutex lifecycleMutex; // serializes start() and stop()
     bool started = false;
     std::atomic<std::thread::id> serviceThreadId{};
+    // Whole messages delivered to endpoints and written to sockets, for /metrics.
+    std::atomic<uint64_t> messagesIn{0}, messagesOut{0};
 
     mutable std::mutex mutex;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
@@ -434,6 +436,7 @@ struct WsServer::Impl {
             return -1;
         }
         const WsEndpoint* endpoint = connection->endpoint;
+        if (complete) ++messagesIn;
         if (complete && connection->rx.empty()) {
             // The whole message arrived in one piece: hand lws's buffer over without copying.
             if (endpoint->onMessage)
@@ -488,6 +491,7 @@ struct WsServer::Impl {
                 log.debug(kComponent, "write failed, dropping connection", {{"id", idText}});
                 return -1;
             }
+            ++messagesOut;
             connection->lastActivity = Clock::now();
             if (more)
                 lws_callback_on_writable(wsi);
@@ -877,6 +881,10 @@ size_t WsServer::connectionCount() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->connections.size();
 }
+
+uint64_t WsServer::messagesReceived() const { return impl_->messagesIn.load(); }
+
+uint64_t WsServer::messagesSent() const { return impl_->messagesOut.load(); }
 
 size_t WsServer::queuedBytes(uint64_t id) const {
     std::lock_guard lock(impl_->mutex);

@@ -56,6 +56,9 @@ public:
 
     void stop();                             // closes every connection (1001), joins the thread; idempotent
     size_t connectionCount() const;
+    // Thread-safe. Whole messages received from clients and written to them since start().
+    uint64_t messagesReceived() const;
+    uint64_t messagesSent() const;
     // Thread-safe. Bytes queued for the connection and not yet handed to its socket (0 if unknown):
     // lets a producer skip work for a peer that is falling behind, before the queue limit closes it.
     size_t queuedBytes(uint64_t id) const;

@@ -1,0 +1,260 @@
+#include "metrics/Observability.hpp"
+
+#include "config/Config.hpp"
+#include "http/HttpTypes.hpp"
+#include "log/Logger.hpp"
+#include "metrics/ProcessMetrics.hpp"
+#include "ws/WsServer.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+
+#ifndef VTP_VERSION
+#define VTP_VERSION "0"
+#endif
+
+namespace vtp::kernel {
+
+namespace {
+
+constexpr const char* kLogLevelsSchema =
+    R"({"type":"object","properties":{"default":{"type":"string"},"components":{"type":"object","additionalProperties":{"type":"string"}}},"required":["default","components"]})";
+constexpr const char* kLevelChangeSchema =
+    R"({"type":"object","properties":{"level":{"type":"string","enum":["trace","debug","info","warn","error","off"]}},"required":["level"]})";
+constexpr const char* kLevelSchema =
+    R"({"type":"object","properties":{"component":{"type":"string"},"level":{"type":"string"}},"required":["component","level"]})";
+constexpr const char* kRoutesSchema =
+    R"({"type":"object","properties":{"routes":{"type":"array","items":{"type":"object","properties":{"method":{"type":"string"},"path":{"type":"string"},"role":{"type":"string"},"owner":{"type":"string"},"summary":{"type":"string"}}}}},"required":["routes"]})";
+
+std::string toJson(const Poco::JSON::Object& o)
+{
+    std::ostringstream out;
+    o.stringify(out);
+    return out.str();
+}
+
+void json(vtp_response* response, int status, const std::string& body)
+{
+    response->data.status = status;
+    response->data.contentType = "application/json";
+    response->data.body = body;
+}
+
+void problem(vtp_response* response, const vtp_request* request, int status, const char* type, const char* title,
+             const std::string& detail)
+{
+    response->data = makeProblem(status, type, title, detail, request->request_id ? request->request_id : "");
+}
+
+std::string param(const vtp_request* request, std::string_view name)
+{
+    for (size_t i = 0; i < request->param_count; ++i)
+        if (request->params[i].key && name == request->params[i].key) return request->params[i].value;
+    return {};
+}
+
+std::string levelJson(const std::string& component, LogLevel level)
+{
+    Poco::JSON::Object o;
+    o.set("component", component);
+    o.set("level", std::string(logLevelName(level)));
+    return toJson(o);
+}
+
+} // namespace
+
+Observability::Observability(Router& router, Logger& log, ObservabilitySettings settings,
+                             std::function<std::vector<std::string>()> pluginNames)
+    : router_(router), log_(log), settings_(std::move(settings)), httpMetrics_(registry_),
+      logLevels_(log, settings_.defaultLogLevel, std::move(pluginNames)),
+      openApi_(router, OpenApiInfo{"VTP API", settings_.version.empty() ? std::string(VTP_VERSION) : settings_.version,
+                                   "Every route of vtpd and of its running plugins, generated from the route registry."},
+               [&log](const SchemaProblem& p) {
+                   log.warn("openapi", "route declares an invalid schema; the API description shows {} instead",
+                            {{"plugin", p.owner}, {"method", p.method}, {"path", p.pattern}, {"schema", p.which}, {"reason", p.reason}});
+               })
+{
+    observers_.add(&httpMetrics_);
+    registry_.addCollector([](std::vector<CollectedFamily>& out) { collectProcessMetrics(out); });
+    if (settings_.applyComponentLevels) {
+        const auto bad = logLevels_.configure(settings_.componentLevels);
+        if (!bad.empty()) {
+            std::vector<ConfigIssue> issues;
+            for (const auto& b : bad)
+                issues.push_back({"", 0, 0, "log.components", "entries NAME=LEVEL (LEVEL: trace, debug, info, warn, error, off)", "\"" + b + "\""});
+            throw ConfigError(std::move(issues));
+        }
+    }
+}
+
+Observability::~Observability() = default;
+
+void Observability::addRoute(RouteSpec spec, vtp_route_handler handler)
+{
+    auto r = std::make_unique<vtp_route>();
+    r->struct_size = sizeof(vtp_route);
+    r->handler = handler;
+    r->user_data = this;
+    spec.owner = "kernel";
+    spec.target = r.get();
+    router_.add(std::move(spec));
+    routes_.push_back(std::move(r));
+}
+
+void Observability::registerRoutes()
+{
+    auto spec = [](const char* method, const char* path, const char* role, const char* summary,
+                   const char* responseSchema = "") {
+        RouteSpec s;
+        s.method = method;
+        s.pattern = path;
+        s.role = role;
+        s.summary = summary;
+        s.responseSchema = responseSchema;
+        return s;
+    };
+    if (settings_.metricsEnabled)
+        addRoute(spec("GET", "/metrics", settings_.metricsRequireAdmin ? "admin" : VTP_ROLE_PUBLIC,
+                      "Metrics in the Prometheus text format 0.0.4"),
+                 serveMetrics);
+    addRoute(spec("GET", "/api/v1/openapi.json", VTP_ROLE_PUBLIC, "This API description (OpenAPI 3.1)", R"({"type":"object"})"),
+             serveOpenApi);
+    addRoute(spec("GET", "/api/v1/admin/routes", "admin", "Every registered route: method, path, role, owner", kRoutesSchema),
+             serveRoutes);
+    addRoute(spec("GET", "/api/v1/admin/log-levels", "admin", "The default log level and the per-component levels in effect",
+                  kLogLevelsSchema),
+             serveLogLevels);
+    RouteSpec put = spec("PUT", "/api/v1/admin/log-levels/{component}", "admin",
+                         "Sets a component's log level (a plugin's name or a kernel component) until reset or restart", kLevelSchema);
+    put.body = BodyKind::Json;
+    put.maxBodyBytes = 1024;
+    put.requestSchema = kLevelChangeSchema;
+    addRoute(std::move(put), setLogLevel);
+    addRoute(spec("DELETE", "/api/v1/admin/log-levels/{component}", "admin",
+                  "Returns a component to its configured level (log.components) or the default", kLevelSchema),
+             resetLogLevel);
+}
+
+RequestObserver* Observability::requestObserver(RequestObserver* next)
+{
+    if (next) observers_.add(next);
+    return &observers_;
+}
+
+void Observability::attachServers(const HttpServer* http, const WsServer* ws)
+{
+    registry_.addCollector([http, ws](std::vector<CollectedFamily>& out) {
+        if (http)
+            out.push_back({"vtp_http_in_flight_requests", "HTTP requests being served now.", MetricType::Gauge,
+                           {{{}, static_cast<double>(http->inFlight())}}});
+        if (ws) {
+            out.push_back({"vtp_ws_connections", "Open WebSocket connections.", MetricType::Gauge,
+                           {{{}, static_cast<double>(ws->connectionCount())}}});
+            out.push_back({"vtp_ws_messages_total", "Whole WebSocket messages received (in) and sent (out).", MetricType::Counter,
+                           {{{{"direction", "in"}}, static_cast<double>(ws->messagesReceived())},
+                            {{{"direction", "out"}}, static_cast<double>(ws->messagesSent())}}});
+        }
+    });
+}
+
+void Observability::checkRouteSchemas() { openApi_.document(); }
+
+void Observability::forgetPlugin(const std::string& name) { registry_.removePlugin(name); }
+
+int Observability::serveMetrics(void* self, const vtp_request*, vtp_response* response)
+{
+    auto* o = static_cast<Observability*>(self);
+    response->data.status = 200;
+    response->data.contentType = "text/plain; version=0.0.4; charset=utf-8";
+    response->data.body = o->registry_.render();
+    return VTP_OK;
+}
+
+int Observability::serveOpenApi(void* self, const vtp_request*, vtp_response* response)
+{
+    json(response, 200, static_cast<Observability*>(self)->openApi_.document());
+    return VTP_OK;
+}
+
+int Observability::serveRoutes(void* self, const vtp_request*, vtp_response* response)
+{
+    auto routes = static_cast<Observability*>(self)->router_.routes();
+    std::sort(routes.begin(), routes.end(), [](const RouteSpec& a, const RouteSpec& b) {
+        return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method);
+    });
+    Poco::JSON::Array list;
+    for (const auto& r : routes) {
+        Poco::JSON::Object o;
+        o.set("method", r.method);
+        o.set("path", r.pattern);
+        o.set("role", r.role);
+        o.set("owner", r.owner);
+        o.set("summary", r.summary);
+        list.add(o);
+    }
+    Poco::JSON::Object body;
+    body.set("routes", list);
+    json(response, 200, toJson(body));
+    return VTP_OK;
+}
+
+int Observability::serveLogLevels(void* self, const vtp_request*, vtp_response* response)
+{
+    auto* o = static_cast<Observability*>(self);
+    Poco::JSON::Object components;
+    for (const auto& [name, level] : o->logLevels_.overrides()) components.set(name, std::string(logLevelName(level)));
+    Poco::JSON::Object body;
+    body.set("default", std::string(logLevelName(o->logLevels_.defaultLevel())));
+    body.set("components", components);
+    json(response, 200, toJson(body));
+    return VTP_OK;
+}
+
+int Observability::setLogLevel(void* self, const vtp_request* request, vtp_response* response)
+{
+    auto* o = static_cast<Observability*>(self);
+    const std::string component = param(request, "component");
+    if (!o->logLevels_.known(component)) {
+        problem(response, request, 404, "unknown-component", "Unknown log component",
+                "'" + component + "' is neither a loaded plugin nor a kernel component");
+        return VTP_OK;
+    }
+    std::string text;
+    try {
+        auto body = Poco::JSON::Parser().parse(std::string(request->body, request->body_len)).extract<Poco::JSON::Object::Ptr>();
+        if (body && body->has("level") && body->get("level").isString()) text = body->getValue<std::string>("level");
+    } catch (const std::exception&) {
+    }
+    LogLevel level = LogLevel::Info;
+    if (!parseLogLevel(text, level)) {
+        problem(response, request, 422, "invalid-log-level", "Invalid log level",
+                "send {\"level\": L} with L one of trace, debug, info, warn, error, off");
+        return VTP_OK;
+    }
+    o->logLevels_.set(component, level);
+    o->log_.info("kernel", "log level changed", {{"component", component}, {"level", logLevelName(level)},
+                                                 {"by", request->subject ? request->subject : ""}});
+    json(response, 200, levelJson(component, level));
+    return VTP_OK;
+}
+
+int Observability::resetLogLevel(void* self, const vtp_request* request, vtp_response* response)
+{
+    auto* o = static_cast<Observability*>(self);
+    const std::string component = param(request, "component");
+    if (!o->logLevels_.known(component)) {
+        problem(response, request, 404, "unknown-component", "Unknown log component",
+                "'" + component + "' is neither a loaded plugin nor a kernel component");
+        return VTP_OK;
+    }
+    const LogLevel level = o->logLevels_.reset(component);
+    o->log_.info("kernel", "log level reset", {{"component", component}, {"level", logLevelName(level)},
+                                               {"by", request->subject ? request->subject : ""}});
+    json(response, 200, levelJson(component, level));
+    return VTP_OK;
+}
+
+} // namespace vtp::kernel

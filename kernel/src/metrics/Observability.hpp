@@ -1,0 +1,81 @@
+#pragma once
+
+#include "http/HttpServer.hpp"
+#include "http/Router.hpp"
+#include "metrics/HttpMetrics.hpp"
+#include "metrics/LogLevels.hpp"
+#include "metrics/MetricsRegistry.hpp"
+#include "openapi/OpenApiDocument.hpp"
+#include "vtp/abi.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vtp::kernel {
+
+class Logger;
+class WsServer;
+
+struct ObservabilitySettings {
+    bool metricsEnabled = true;          // metrics.enabled: serve GET /metrics
+    bool metricsRequireAdmin = false;    // metrics.require_admin: /metrics needs the role admin
+    LogLevel defaultLogLevel = LogLevel::Info;   // log.level
+    std::vector<std::string> componentLevels;    // log.components, "name=level"
+    bool applyComponentLevels = true;    // false in vtpctl, whose output is for people
+    std::string version;                 // for the API description; empty: this build's version
+};
+
+// What the kernel offers operators to watch it: the metrics registry behind /metrics (with
+// HTTP, WebSocket and process metrics), the API description /api/v1/openapi.json, and the
+// admin routes for the route list and per-component log levels. The kernel owns one.
+class Observability {
+public:
+    // Throws ConfigError if log.components holds a malformed entry. `pluginNames` lists the
+    // loaded plugins (for the log-level routes); it is called on request threads.
+    Observability(Router& router, Logger& log, ObservabilitySettings settings,
+                  std::function<std::vector<std::string>()> pluginNames);
+    ~Observability();
+    Observability(const Observability&) = delete;
+    Observability& operator=(const Observability&) = delete;
+
+    MetricsRegistry& metrics() { return registry_; }
+    LogLevels& logLevels() { return logLevels_; }
+
+    // Adds GET /metrics, GET /api/v1/openapi.json, GET /api/v1/admin/routes and the
+    // /api/v1/admin/log-levels routes (owner "kernel").
+    void registerRoutes();
+    // The observer to give the HTTP server: the request metrics, then `next` (the access log).
+    RequestObserver* requestObserver(RequestObserver* next);
+    // Exports in-flight requests and WebSocket figures; both must outlive this object's scrapes.
+    void attachServers(const HttpServer* http, const WsServer* ws);
+    // Builds the API description once, so that an invalid schema a plugin declared is logged
+    // at startup rather than on the first request.
+    void checkRouteSchemas();
+    // A plugin was refused: its metrics leave /metrics.
+    void forgetPlugin(const std::string& name);
+
+    // Route handlers (C callbacks, user_data = this).
+    static int serveMetrics(void* self, const vtp_request* request, vtp_response* response);
+    static int serveOpenApi(void* self, const vtp_request* request, vtp_response* response);
+    static int serveRoutes(void* self, const vtp_request* request, vtp_response* response);
+    static int serveLogLevels(void* self, const vtp_request* request, vtp_response* response);
+    static int setLogLevel(void* self, const vtp_request* request, vtp_response* response);
+    static int resetLogLevel(void* self, const vtp_request* request, vtp_response* response);
+
+private:
+    void addRoute(RouteSpec spec, vtp_route_handler handler);
+
+    Router& router_;
+    Logger& log_;
+    ObservabilitySettings settings_;
+    MetricsRegistry registry_;
+    HttpMetrics httpMetrics_;
+    RequestObservers observers_;
+    LogLevels logLevels_;
+    OpenApiCache openApi_;
+    std::vector<std::unique_ptr<vtp_route>> routes_;
+};
+
+} // namespace vtp::kernel
