@@ -174,6 +174,12 @@ ConfigSchema Kernel::kernelSchema()
     s.add(ranged(key("jobs.backoff_max_ms", T::Integer, int64_t{300000}, "Longest wait between attempts"), 0, 86400000));
     s.add(ranged(key("jobs.poll_interval_ms", T::Integer, int64_t{1000}, "How often to look for jobs submitted on other nodes and for due retries"), 10, 600000));
     s.add(ranged(key("jobs.stale_after_seconds", T::Integer, int64_t{60}, "A running job whose node sent no heartbeat this long is retried elsewhere"), 2, 86400));
+    // Observability (kernel/src/metrics): per-component log levels, /metrics.
+    s.add(key("log.components", T::StringArray, std::vector<std::string>{},
+              "Per-component levels, each NAME=LEVEL (\"hello=debug\"): NAME is a plugin or a kernel component "
+              "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws); LEVEL as log.level, or off"));
+    s.add(key("metrics.enabled", T::Boolean, true, "Serve GET /metrics (Prometheus text format)"));
+    s.add(key("metrics.require_admin", T::Boolean, false, "GET /metrics needs a token with the role admin (otherwise it is public)"));
     s.add(ranged(key("shutdown.drain_timeout_seconds", T::Integer, int64_t{20}, "On SIGTERM, how long in-flight requests may finish"), 0, 3600));
     return s;
 }
@@ -199,6 +205,17 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     js.pollInterval = std::chrono::milliseconds(config_.getInt("jobs.poll_interval_ms"));
     js.staleAfter = std::chrono::seconds(config_.getInt("jobs.stale_after_seconds"));
     jobs_ = std::make_unique<JobPool>(log_, js);
+    ObservabilitySettings obs;
+    obs.metricsEnabled = config_.getBool("metrics.enabled");
+    obs.metricsRequireAdmin = config_.getBool("metrics.require_admin");
+    parseLogLevel(config_.getString("log.level"), obs.defaultLogLevel);
+    obs.componentLevels = config_.getStringArray("log.components");
+    obs.applyComponentLevels = mode_ == Mode::Server;
+    observability_ = std::make_unique<Observability>(router_, log_, std::move(obs), [this] {
+        std::vector<std::string> names;
+        for (const auto& p : plugins_) names.push_back(p.lib.name);
+        return names;
+    });
     registerKernelRoutes();
 }
 
@@ -243,6 +260,7 @@ void Kernel::registerKernelRoutes()
     };
     add("/health", "Liveness: the process answers", healthHandler);
     add("/ready", "Readiness: database reachable, plugins started; lists refused plugins", readyHandler);
+    observability_->registerRoutes();
     addJobRoutes(router_, *jobs_, kernelRoutes_);
 }
 
@@ -438,6 +456,7 @@ void Kernel::refuse(PluginRuntime& p, RefusalKind kind, std::string reason)
 void Kernel::forget(PluginRuntime& p)
 {
     router_.removeOwner(p.lib.name);
+    observability_->forgetPlugin(p.lib.name);
     std::erase_if(pendingEndpoints_, [&](const auto& e) { return e.first == p.lib.name; });
     std::erase_if(cliCommands_, [&](const auto& c) { return c.owner == p.lib.name; });
     jobs_->removeKindsOf(p.lib.name);
@@ -470,7 +489,10 @@ void Kernel::startServers()
 
     http_ = std::make_unique<HttpServer>(hs, *pipeline_, log_);
     accessLog_ = std::make_unique<AccessLog>(log_);
-    http_->setObserver(accessLog_.get());
+    http_->setObserver(observability_->requestObserver(accessLog_.get()));
+    observability_->attachServers(http_.get(), ws_.get());
+    observability_->attachJobs([this] { return jobs_->countsByState(); }, jobStates());
+    observability_->checkRouteSchemas();
     http_->start();
     log_.info("kernel", "serving", {{"http", httpHost + ":" + std::to_string(http_->port())},
                                     {"websocket", wsHost + ":" + std::to_string(ws_->port())}});

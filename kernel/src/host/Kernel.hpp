@@ -7,6 +7,7 @@
 #include "http/HttpServer.hpp"
 #include "http/Router.hpp"
 #include "loader/PluginLibrary.hpp"
+#include "metrics/Observability.hpp"
 #include "ws/WsServer.hpp"
 
 #include <chrono>
@@ -108,6 +109,8 @@ public:
     Database* database() { return db_.get(); }
     Router& router() { return router_; }
     WsServer* ws() { return ws_.get(); }
+    // Metrics registry, log levels, API description (kernel/src/metrics).
+    Observability& observability() { return *observability_; }
     const std::string& dataDir() const { return dataDir_; }
     // Stable across restarts (node.id, or the host name): jobs record which node claimed them.
     const std::string& nodeId() const { return nodeId_; }
@@ -136,6 +139,8 @@ private:
     std::string nodeId_;
 
     Router router_;
+    // Before the servers: it must outlive the HTTP threads that report to it.
+    std::unique_ptr<Observability> observability_;
     std::unique_ptr<HttpPipeline> pipeline_;
     std::unique_ptr<HttpServer> http_;
     std::unique_ptr<WsServer> ws_;

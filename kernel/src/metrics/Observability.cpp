@@ -160,6 +160,31 @@ void Observability::attachServers(const HttpServer* http, const WsServer* ws)
     });
 }
 
+void Observability::attachJobs(std::function<std::map<std::string, int64_t>()> counts, std::vector<std::string> states)
+{
+    registry_.addCollector([counts = std::move(counts), states = std::move(states)](std::vector<CollectedFamily>& out) {
+        const auto byState = counts();
+        CollectedFamily f{"vtp_jobs", "Jobs in the database by state (all nodes).", MetricType::Gauge, {}};
+        for (const auto& s : states) {
+            const auto it = byState.find(s);
+            f.samples.push_back({{{"state", s}}, it == byState.end() ? 0.0 : static_cast<double>(it->second)});
+        }
+        out.push_back(std::move(f));
+    });
+}
+
+void Observability::attachEvents(std::function<EventFigures()> figures)
+{
+    registry_.addCollector([figures = std::move(figures)](std::vector<CollectedFamily>& out) {
+        const EventFigures e = figures();
+        out.push_back({"vtp_events_queue_depth", "Events waiting in subscription queues.", MetricType::Gauge, {{{}, e.queued}}});
+        out.push_back({"vtp_events_published_total", "Events accepted for publishing on this node.", MetricType::Counter, {{{}, e.published}}});
+        out.push_back({"vtp_events_delivered_total", "Event handler calls that returned.", MetricType::Counter, {{{}, e.delivered}}});
+        out.push_back({"vtp_events_dropped_total", "Events dropped: a subscription's queue was full, or left at shutdown.",
+                       MetricType::Counter, {{{}, e.dropped}}});
+    });
+}
+
 void Observability::checkRouteSchemas() { openApi_.document(); }
 
 void Observability::forgetPlugin(const std::string& name) { registry_.removePlugin(name); }

@@ -9,6 +9,7 @@
 #include "vtp/abi.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,12 @@ namespace vtp::kernel {
 
 class Logger;
 class WsServer;
+
+// The event bus's figures for /metrics (events/EventBus.hpp's EventBusStats, kept apart so
+// that this library does not depend on the bus).
+struct EventFigures {
+    double queued = 0, published = 0, delivered = 0, dropped = 0;
+};
 
 struct ObservabilitySettings {
     bool metricsEnabled = true;          // metrics.enabled: serve GET /metrics
@@ -50,6 +57,11 @@ public:
     RequestObserver* requestObserver(RequestObserver* next);
     // Exports in-flight requests and WebSocket figures; both must outlive this object's scrapes.
     void attachServers(const HttpServer* http, const WsServer* ws);
+    // Exports vtp_jobs{state} (every state in `states`, 0 when absent) from `counts`, called at
+    // scrape time.
+    void attachJobs(std::function<std::map<std::string, int64_t>()> counts, std::vector<std::string> states);
+    // Exports vtp_events_queue_depth and vtp_events_{published,delivered,dropped}_total.
+    void attachEvents(std::function<EventFigures()> figures);
     // Builds the API description once, so that an invalid schema a plugin declared is logged
     // at startup rather than on the first request.
     void checkRouteSchemas();
