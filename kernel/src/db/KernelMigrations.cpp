@@ -43,6 +43,31 @@ const KernelMigration kMigrations[] = {
      "CREATE INDEX kernel_jobs_listing ON kernel_jobs (created_at, id);"
      "CREATE INDEX kernel_jobs_owner ON kernel_jobs (owner, created_at, id);",
      nullptr, nullptr},
+    // Webhooks: subscribed endpoints and the outbox of deliveries (kernel/src/webhooks).
+    // Times are epoch milliseconds; events is a JSON array of patterns.
+    {2001, "2001_create_kernel_webhooks",
+     "CREATE TABLE kernel_webhook_endpoints ("
+     " id TEXT PRIMARY KEY,"
+     " url TEXT NOT NULL,"
+     " events TEXT NOT NULL,"
+     " secret TEXT NOT NULL,"
+     " created_at BIGINT NOT NULL);"
+     "CREATE TABLE kernel_webhook_deliveries ("
+     " id TEXT PRIMARY KEY,"
+     " endpoint_id TEXT NOT NULL REFERENCES kernel_webhook_endpoints (id) ON DELETE CASCADE,"
+     " event TEXT NOT NULL,"
+     " body TEXT NOT NULL,"
+     " status TEXT NOT NULL,"
+     " attempts BIGINT NOT NULL DEFAULT 0,"
+     " last_status BIGINT,"
+     " last_error TEXT,"
+     " next_attempt_at BIGINT NOT NULL,"
+     " locked_until BIGINT NOT NULL DEFAULT 0,"
+     " created_at BIGINT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE INDEX kernel_webhook_deliveries_due ON kernel_webhook_deliveries (status, next_attempt_at);"
+     "CREATE INDEX kernel_webhook_deliveries_endpoint ON kernel_webhook_deliveries (endpoint_id, created_at, id);",
+     nullptr, nullptr},
 };
 
 } // namespace

@@ -1,14 +1,75 @@
 #include "host/HostApi.hpp"
 
-#include <cstdio>
+#include "events/EventBus.hpp"
+#include "host/Kernel.hpp"
 
-// PLACEHOLDER while the event bus subsystem is being built: every entry answers VTP_UNSUPPORTED.
+#include <cstring>
+#include <new>
+
+// The host table's event entries: thin adapters from the C ABI to the kernel's EventBus.
 namespace vtp::kernel {
 
 namespace {
 
-int publish(vtp_host*, const char*, const char*, size_t, vtp_errbuf err) { std::snprintf(err.data, err.cap, "not available yet"); return VTP_UNSUPPORTED; }
-int subscribe(vtp_host*, const char*, vtp_event_handler, void*, vtp_errbuf err) { std::snprintf(err.data, err.cap, "not available yet"); return VTP_UNSUPPORTED; }
+void copyError(vtp_errbuf err, std::string_view text)
+{
+    if (!err.data || err.cap == 0) return;
+    const size_t n = std::min(text.size(), err.cap - 1);
+    std::memcpy(err.data, text.data(), n);
+    err.data[n] = '\0';
+}
+
+template <typename F>
+int guarded(vtp_errbuf err, F&& f) noexcept
+{
+    try {
+        return f();
+    } catch (const EventError& e) {
+        copyError(err, e.what());
+        return VTP_INVALID;
+    } catch (const std::bad_alloc&) {
+        copyError(err, "out of memory");
+        return VTP_NO_MEMORY;
+    } catch (const std::exception& e) {
+        copyError(err, e.what());
+        return VTP_ERROR;
+    } catch (...) {
+        copyError(err, "unknown error");
+        return VTP_ERROR;
+    }
+}
+
+int publish(vtp_host* h, const char* name, const char* payload, size_t len, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!name || (!payload && len > 0)) {
+            copyError(err, "name and payload are required");
+            return static_cast<int>(VTP_INVALID);
+        }
+        const auto r = h->kernel->events().publish(name, std::string_view(payload ? payload : "", len));
+        if (r.dropped > 0) {
+            copyError(err, "the queue of " + std::to_string(r.dropped) + " of " + std::to_string(r.subscribers) +
+                               " subscribers was full: dropped for them");
+            return static_cast<int>(VTP_CONFLICT);
+        }
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+int subscribe(vtp_host* h, const char* pattern, vtp_event_handler handler, void* userData, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!pattern || !handler) {
+            copyError(err, "pattern and handler are required");
+            return static_cast<int>(VTP_INVALID);
+        }
+        // The handler is plugin code: a C function that must not throw, called with C strings.
+        h->kernel->events().subscribe(h->name, pattern, [handler, userData](const Event& e) {
+            handler(userData, e.name.c_str(), e.payload.data(), e.payload.size(), e.origin.c_str());
+        });
+        return static_cast<int>(VTP_OK);
+    });
+}
 
 } // namespace
 

@@ -7,6 +7,10 @@
 #include "host/ServiceAuthenticator.hpp"
 #include "jobs/JobPool.hpp"
 #include "jobs/JobRoutes.hpp"
+#include "events/EventBus.hpp"
+#include "events/RedisBridge.hpp"
+#include "webhooks/WebhookRoutes.hpp"
+#include "webhooks/WebhookService.hpp"
 #include "loader/DependencyOrder.hpp"
 #include "log/Logger.hpp"
 
@@ -118,6 +122,11 @@ int readyHandler(void* userData, const vtp_request*, vtp_response* response)
         plugins.add(p);
     }
     body.set("plugins", plugins);
+    // Events: this node's id and whether the Redis bridge carries events to the other nodes.
+    Poco::JSON::Object events;
+    events.set("node", kernel->nodeId());
+    events.set("redis", kernel->redisState());
+    body.set("events", events);
     body.set("degraded", refused);
     response->data.status = dbOk ? 200 : 503;
     response->data.contentType = "application/json";
@@ -180,6 +189,15 @@ ConfigSchema Kernel::kernelSchema()
               "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws); LEVEL as log.level, or off"));
     s.add(key("metrics.enabled", T::Boolean, true, "Serve GET /metrics (Prometheus text format)"));
     s.add(key("metrics.require_admin", T::Boolean, false, "GET /metrics needs a token with the role admin (otherwise it is public)"));
+    // Events and webhooks (events/EventBus.hpp, webhooks/WebhookService.hpp).
+    s.add(ranged(key("events.queue_capacity", T::Integer, int64_t{10000}, "Events waiting per subscription (and for Redis); beyond, new events are dropped for that subscriber"), 1, 10000000));
+    s.add(ranged(key("events.max_payload_bytes", T::Integer, int64_t{65536}, "Largest event payload (a JSON object) a plugin may publish"), 2, int64_t{16} << 20));
+    s.add(key("events.redis_channel", T::String, std::string("vtp:events"), "Redis pub/sub channel the nodes share events on (with redis.url)"));
+    s.add(ranged(key("webhooks.max_attempts", T::Integer, int64_t{8}, "Attempts of a webhook delivery before it is marked failed"), 1, 100));
+    s.add(ranged(key("webhooks.initial_backoff_seconds", T::Integer, int64_t{10}, "Wait before the first retry of a failed delivery; doubles after each failure"), 1, 86400));
+    s.add(ranged(key("webhooks.max_backoff_seconds", T::Integer, int64_t{3600}, "Longest wait between delivery attempts"), 1, 604800));
+    s.add(ranged(key("webhooks.timeout_seconds", T::Integer, int64_t{10}, "Connect, send and receive timeout of one delivery attempt"), 1, 300));
+    s.add(ranged(key("webhooks.workers", T::Integer, int64_t{2}, "Deliveries sent at once by this node (one thread each)"), 1, 32));
     s.add(ranged(key("shutdown.drain_timeout_seconds", T::Integer, int64_t{20}, "On SIGTERM, how long in-flight requests may finish"), 0, 3600));
     return s;
 }
@@ -205,6 +223,19 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     js.pollInterval = std::chrono::milliseconds(config_.getInt("jobs.poll_interval_ms"));
     js.staleAfter = std::chrono::seconds(config_.getInt("jobs.stale_after_seconds"));
     jobs_ = std::make_unique<JobPool>(log_, js);
+    // Events: the bus exists from the start so that plugins can subscribe during init.
+    if (const auto url = config_.getString("redis.url"); !url.empty()) {
+        try {
+            parseRedisUrl(url);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError({ConfigIssue{"", 0, 0, "redis.url", "redis://[:password@]host[:port]", e.what()}});
+        }
+    }
+    EventBusSettings es;
+    es.nodeId = nodeId_;
+    es.queueCapacity = static_cast<size_t>(config_.getInt("events.queue_capacity"));
+    es.maxPayloadBytes = static_cast<size_t>(config_.getInt("events.max_payload_bytes"));
+    events_ = std::make_unique<EventBus>(es, log_);
     ObservabilitySettings obs;
     obs.metricsEnabled = config_.getBool("metrics.enabled");
     obs.metricsRequireAdmin = config_.getBool("metrics.require_admin");
@@ -223,6 +254,10 @@ Kernel::~Kernel()
 {
     // Job runners are plugin code: they stop before any plugin is destroyed.
     jobs_.reset();
+    // So are event handlers (shutdown() normally stopped these already).
+    webhooks_.reset();
+    redis_.reset();
+    events_->stop(std::chrono::milliseconds(0));
     // Plugins must be gone before the libraries holding their code are unloaded.
     for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
         PluginRuntime& p = **it;
@@ -320,6 +355,17 @@ void Kernel::openDatabase()
     fs::create_directories(dataDir_);
     db_ = Database::open(config_.getString("database.url"), dataDir_, static_cast<size_t>(config_.getInt("database.pool_size")), log_);
     jobs_->setDatabase(*db_);
+    // Webhooks: subscribed now, so events published while plugins start reach the outbox.
+    if (mode_ == Mode::Server) {
+        WebhookSettings ws;
+        ws.maxAttempts = config_.getInt("webhooks.max_attempts");
+        ws.initialBackoff = std::chrono::seconds(config_.getInt("webhooks.initial_backoff_seconds"));
+        ws.maxBackoff = std::chrono::seconds(config_.getInt("webhooks.max_backoff_seconds"));
+        ws.timeout = std::chrono::seconds(config_.getInt("webhooks.timeout_seconds"));
+        ws.workers = static_cast<int>(config_.getInt("webhooks.workers"));
+        webhooks_ = std::make_unique<WebhookService>(*db_, *events_, ws, log_);
+        addWebhookRoutes(router_, *webhooks_, kernelRoutes_);
+    }
 }
 
 std::vector<MigrationRecord> Kernel::migrate(bool apply)
@@ -408,6 +454,15 @@ void Kernel::initPlugins()
 
 void Kernel::startPlugins()
 {
+    // The Redis bridge takes events from here on (those plugins publish in start() included);
+    // its connections open at the end, with the bus.
+    if (const auto url = config_.getString("redis.url"); mode_ == Mode::Server && !url.empty()) {
+        RedisBridgeSettings rs;
+        rs.url = url;
+        rs.channel = config_.getString("events.redis_channel");
+        rs.queueCapacity = static_cast<size_t>(config_.getInt("events.queue_capacity"));
+        redis_ = std::make_unique<RedisBridge>(*events_, rs, log_);
+    }
     for (auto* p : startOrder_) {
         if (p->state != PluginState::Initialised) continue;
         for (auto d = p->lib.descriptor.dependencies; d && *d; ++d)
@@ -433,6 +488,12 @@ void Kernel::startPlugins()
     }
     // Runners are plugin code: workers start once every plugin that declared a kind has started.
     if (mode_ == Mode::Server) jobs_->start();
+    // Event handlers too: events published so far wait in their queues until now.
+    if (mode_ == Mode::Server) {
+        if (redis_) redis_->start();
+        events_->start();
+        if (webhooks_) webhooks_->start();
+    }
     uint32_t version = 0;
     authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version)));
 }
@@ -460,6 +521,7 @@ void Kernel::forget(PluginRuntime& p)
     std::erase_if(pendingEndpoints_, [&](const auto& e) { return e.first == p.lib.name; });
     std::erase_if(cliCommands_, [&](const auto& c) { return c.owner == p.lib.name; });
     jobs_->removeKindsOf(p.lib.name);
+    events_->removeOwner(p.lib.name);
     std::lock_guard lock(servicesMutex_);
     std::erase_if(services_, [&](const auto& s) { return s.owner == p.lib.name; });
 }
@@ -520,6 +582,13 @@ bool Kernel::shutdown()
         p.state = PluginState::Stopped;
         log_.info("loader", "plugin stopped", {{"plugin", p.lib.name}});
     }
+    // Events: plugins' stop() may have published. Handlers get what is queued (the webhooks'
+    // outbox included) until the drain deadline, at least a second; then Redis and webhook
+    // sending stop. Pending deliveries stay in the outbox for the next start.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drainUntil - std::chrono::steady_clock::now());
+    events_->stop(std::max(left, std::chrono::milliseconds(1000)));
+    if (redis_) redis_->stop();
+    if (webhooks_) webhooks_->stop();
     return drained;
 }
 
@@ -542,6 +611,11 @@ std::vector<PluginStatus> Kernel::pluginStatus() const
         out.push_back(std::move(s));
     }
     return out;
+}
+
+std::string Kernel::redisState() const
+{
+    return redis_ ? std::string(RedisBridge::stateName(redis_->state())) : std::string("off");
 }
 
 uint16_t Kernel::httpPort() const { return http_ ? http_->port() : 0; }

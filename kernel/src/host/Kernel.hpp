@@ -23,6 +23,10 @@ struct vtp_host;
 namespace vtp::kernel {
 
 class JobPool;
+// Events and webhooks (kernel/src/events, kernel/src/webhooks).
+class EventBus;
+class RedisBridge;
+class WebhookService;
 class Logger;
 class ServiceAuthenticator;
 
@@ -117,6 +121,13 @@ public:
     // The job system (exists from construction; its database is attached by openDatabase).
     // countsByState() and runningHere() feed /metrics.
     JobPool& jobs() { return *jobs_; }
+    // The event bus (exists from construction; delivers once startPlugins has run). stats()
+    // and subscriptionStats() feed /metrics.
+    EventBus& events() { return *events_; }
+    // The Redis bridge's state, "connected", "connecting", "disconnected", or "off" (no redis.url).
+    std::string redisState() const;
+    // Null without redis.url or in vtpctl.
+    const RedisBridge* redisBridge() const { return redis_.get(); }
     Mode mode() const { return mode_; }
     void addPendingEndpoint(const std::string& owner, WsEndpoint endpoint);
     void addCliCommand(CliCommand command);
@@ -146,6 +157,10 @@ private:
     std::unique_ptr<WsServer> ws_;
     std::unique_ptr<Database> db_;
     std::unique_ptr<JobPool> jobs_; // after db_: destroyed (workers joined) before it
+    // Events and webhooks: declared after db_ so that they are destroyed before it.
+    std::unique_ptr<EventBus> events_;
+    std::unique_ptr<RedisBridge> redis_;
+    std::unique_ptr<WebhookService> webhooks_;
     std::unique_ptr<ServiceAuthenticator> authenticator_;
     std::unique_ptr<AccessLog> accessLog_;
 

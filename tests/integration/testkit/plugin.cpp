@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 
@@ -76,6 +77,25 @@ public:
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", {1, "first"});
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?)", {1, "duplicate"});
                        return vtp::Response::json({{"inserted", true}});
+                   });
+
+        // Events: publish on request, and remember every testkit.* event received, with its origin.
+        host.subscribe("testkit.*", [this](const vtp::Event& e) {
+            std::lock_guard lock(eventsMutex_);
+            received_.push(vtp::Json{{"name", e.name}, {"payload", e.payload}, {"origin", e.originNode}});
+        });
+        host.route({.method = "POST", .path = "/api/v1/testkit/publish", .role = vtp::Role::Public,
+                    .summary = "Publishes {name, payload} on the event bus", .body = vtp::Body::Json},
+                   [this](const vtp::Request& req) {
+                       const vtp::Json body = req.json();
+                       const bool ok = host_->publish(body["name"].asString(), body["payload"]);
+                       return vtp::Response::json({{"published", ok}});
+                   });
+        host.route({.method = "GET", .path = "/api/v1/testkit/events", .role = vtp::Role::Public,
+                    .summary = "The testkit.* events this node received, in order"},
+                   [this](const vtp::Request&) {
+                       std::lock_guard lock(eventsMutex_);
+                       return vtp::Response::json({{"events", received_.isNull() ? vtp::Json::array() : received_}});
                    });
 
         // Jobs: a job kind whose timing the tests control, and routes to submit and count runs.
@@ -153,6 +173,8 @@ private:
     }
 
     vtp::Host* host_ = nullptr;
+    std::mutex eventsMutex_;
+    vtp::Json received_ = vtp::Json::array();
     std::string dataDir_;
     std::atomic<int64_t> count_{0};
     testkit_counter_v1 counter_{};

@@ -1,0 +1,230 @@
+#include "webhooks/WebhookRoutes.hpp"
+
+#include "http/HttpTypes.hpp"
+#include "http/Router.hpp"
+#include "webhooks/WebhookService.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <charconv>
+#include <cstring>
+#include <sstream>
+
+namespace vtp::kernel {
+
+namespace {
+
+constexpr int64_t kDefaultLimit = 50;
+constexpr int64_t kMaxLimit = 200;
+
+const char* find(const vtp_kv* kvs, size_t n, const char* key)
+{
+    for (size_t i = 0; i < n; ++i)
+        if (kvs[i].key && std::strcmp(kvs[i].key, key) == 0) return kvs[i].value ? kvs[i].value : "";
+    return nullptr;
+}
+
+void problem(vtp_response* r, int status, std::string_view type, std::string_view title, std::string_view detail)
+{
+    r->data = makeProblem(status, type, title, detail);
+}
+
+int json(vtp_response* r, int status, const Poco::JSON::Object::Ptr& body)
+{
+    std::ostringstream out;
+    body->stringify(out);
+    r->data.status = status;
+    r->data.contentType = "application/json";
+    r->data.body = out.str();
+    return VTP_OK;
+}
+
+// limit and cursor (an offset) from the query; false after writing a 400.
+bool paging(const vtp_request* req, vtp_response* res, int64_t& limit, int64_t& offset)
+{
+    limit = kDefaultLimit;
+    offset = 0;
+    auto parse = [](const char* s, int64_t& out) {
+        const auto [end, ec] = std::from_chars(s, s + std::strlen(s), out);
+        return ec == std::errc() && *end == '\0';
+    };
+    if (const char* l = find(req->query, req->query_count, "limit"); l && *l)
+        if (!parse(l, limit) || limit < 1 || limit > kMaxLimit) {
+            problem(res, 400, "invalid-parameter", "Invalid limit", "limit is an integer from 1 to 200");
+            return false;
+        }
+    if (const char* c = find(req->query, req->query_count, "cursor"); c && *c)
+        if (!parse(c, offset) || offset < 0) {
+            problem(res, 400, "invalid-parameter", "Invalid cursor", "Pass the next_cursor of a previous page unchanged");
+            return false;
+        }
+    return true;
+}
+
+Poco::Dynamic::Var optional(const std::optional<int64_t>& v) { return v ? Poco::Dynamic::Var(*v) : Poco::Dynamic::Var(); }
+Poco::Dynamic::Var optionalText(const std::string& s) { return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s); }
+
+Poco::JSON::Object::Ptr endpointJson(const WebhookEndpoint& e, bool withSecret)
+{
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("id", e.id);
+    o->set("url", e.url);
+    Poco::JSON::Array::Ptr events = new Poco::JSON::Array;
+    for (const auto& p : e.events) events->add(p);
+    o->set("events", events);
+    if (withSecret) o->set("secret", e.secret);
+    o->set("created_at", e.createdAt / 1000);
+    Poco::JSON::Object::Ptr counts = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    counts->set("pending", e.pending);
+    counts->set("delivered", e.delivered);
+    counts->set("failed", e.failed);
+    o->set("deliveries", counts);
+    o->set("pending", e.pending);
+    o->set("last_status", optional(e.lastStatus));
+    o->set("last_error", optionalText(e.lastError));
+    o->set("attempts", e.lastAttempts);
+    o->set("last_attempt_at", e.lastAttemptAt ? Poco::Dynamic::Var(*e.lastAttemptAt / 1000) : Poco::Dynamic::Var());
+    return o;
+}
+
+Poco::JSON::Object::Ptr deliveryJson(const WebhookDelivery& d)
+{
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("id", d.id);
+    o->set("event", d.event);
+    o->set("status", d.status);
+    o->set("attempts", d.attempts);
+    o->set("last_status", optional(d.lastStatus));
+    o->set("last_error", optionalText(d.lastError));
+    o->set("next_attempt_at", d.status == "pending" ? Poco::Dynamic::Var(d.nextAttemptAt / 1000) : Poco::Dynamic::Var());
+    o->set("created_at", d.createdAt / 1000);
+    o->set("updated_at", d.updatedAt / 1000);
+    return o;
+}
+
+Poco::JSON::Object::Ptr page(const Poco::JSON::Array::Ptr& items, size_t got, int64_t limit, int64_t offset)
+{
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    o->set("items", items);
+    o->set("next_cursor", got > static_cast<size_t>(limit) ? Poco::Dynamic::Var(std::to_string(offset + limit)) : Poco::Dynamic::Var());
+    return o;
+}
+
+WebhookService& service(void* ud) { return *static_cast<WebhookService*>(ud); }
+
+int createEndpoint(void* ud, const vtp_request* req, vtp_response* res)
+{
+    Poco::JSON::Object::Ptr body;
+    try {
+        body = Poco::JSON::Parser().parse(std::string(req->body, req->body_len)).extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception&) {
+        body = nullptr;
+    }
+    if (!body) return problem(res, 400, "invalid-body", "Invalid body", "The body is a JSON object {url, events, secret?}"), VTP_OK;
+    std::string url, secret;
+    std::vector<std::string> events;
+    try {
+        url = body->getValue<std::string>("url");
+        auto a = body->getArray("events");
+        if (!a) throw WebhookError("events is an array of event patterns");
+        for (size_t i = 0; i < a->size(); ++i) {
+            const auto v = a->get(static_cast<unsigned>(i));
+            if (!v.isString()) throw WebhookError("events is an array of event patterns");
+            events.push_back(v.extract<std::string>());
+        }
+        if (body->has("secret") && !body->isNull("secret")) {
+            const auto v = body->get("secret");
+            if (!v.isString()) throw WebhookError("secret is a string");
+            secret = v.extract<std::string>();
+        }
+        const auto created = service(ud).create(url, events, secret);
+        res->data.headers.emplace_back("Location", "/api/v1/admin/webhooks/" + created.id);
+        return json(res, 201, endpointJson(created, true));
+    } catch (const WebhookError& e) {
+        problem(res, 400, "invalid-webhook", "Invalid webhook", e.what());
+    } catch (const Poco::Exception&) {
+        problem(res, 400, "invalid-webhook", "Invalid webhook", "url is a string and events an array of event patterns");
+    }
+    return VTP_OK;
+}
+
+int listEndpoints(void* ud, const vtp_request* req, vtp_response* res)
+{
+    int64_t limit = 0, offset = 0;
+    if (!paging(req, res, limit, offset)) return VTP_OK;
+    const auto rows = service(ud).list(static_cast<size_t>(limit + 1), static_cast<size_t>(offset));
+    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+    for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(limit); ++i) items->add(endpointJson(rows[i], false));
+    return json(res, 200, page(items, rows.size(), limit, offset));
+}
+
+int getEndpoint(void* ud, const vtp_request* req, vtp_response* res)
+{
+    const char* id = find(req->params, req->param_count, "id");
+    const auto e = service(ud).find(id ? id : "");
+    if (!e) return problem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id"), VTP_OK;
+    return json(res, 200, endpointJson(*e, false));
+}
+
+int listDeliveries(void* ud, const vtp_request* req, vtp_response* res)
+{
+    const char* id = find(req->params, req->param_count, "id");
+    if (!service(ud).find(id ? id : ""))
+        return problem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id"), VTP_OK;
+    int64_t limit = 0, offset = 0;
+    if (!paging(req, res, limit, offset)) return VTP_OK;
+    std::string status;
+    if (const char* s = find(req->query, req->query_count, "status"); s && *s) {
+        status = s;
+        if (status != "pending" && status != "delivered" && status != "failed")
+            return problem(res, 400, "invalid-parameter", "Invalid status", "status is pending, delivered or failed"), VTP_OK;
+    }
+    const auto rows = service(ud).deliveries(id, status, static_cast<size_t>(limit + 1), static_cast<size_t>(offset));
+    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+    for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(limit); ++i) items->add(deliveryJson(rows[i]));
+    return json(res, 200, page(items, rows.size(), limit, offset));
+}
+
+int deleteEndpoint(void* ud, const vtp_request* req, vtp_response* res)
+{
+    const char* id = find(req->params, req->param_count, "id");
+    if (!service(ud).remove(id ? id : ""))
+        return problem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id"), VTP_OK;
+    res->data.status = 204;
+    return VTP_OK;
+}
+
+} // namespace
+
+void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::unique_ptr<vtp_route>>& keep)
+{
+    auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler) {
+        auto r = std::make_unique<vtp_route>();
+        r->struct_size = sizeof(vtp_route);
+        r->handler = handler;
+        r->user_data = &service;
+        RouteSpec spec;
+        spec.method = method;
+        spec.pattern = path;
+        spec.role = "admin";
+        spec.summary = summary;
+        spec.body = body;
+        spec.maxBodyBytes = 16384;
+        spec.owner = "kernel";
+        spec.target = r.get();
+        router.add(std::move(spec));
+        keep.push_back(std::move(r));
+    };
+    add("POST", "/api/v1/admin/webhooks", "Subscribes an HTTP endpoint to event patterns; answers the signing secret once",
+        BodyKind::Json, createEndpoint);
+    add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt (?limit, cursor)",
+        BodyKind::None, listEndpoints);
+    add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint);
+    add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first (?status, limit, cursor)",
+        BodyKind::None, listDeliveries);
+    add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint);
+}
+
+} // namespace vtp::kernel
