@@ -116,6 +116,19 @@ public:
                        const auto pids = host_->db().query("SELECT COUNT(DISTINCT pid) FROM testkit_job_runs");
                        return vtp::Response::json({{"tags", tags}, {"processes", pids.at(0)[0].asInt()}});
                    });
+
+        // Observability: a gauge with a known value, a labelled counter and a debug line on request.
+        widgets_ = host.gauge("widgets", "Widgets on hand (a test gauge set to 42 at init)");
+        widgets_.set(42);
+        pokes_ = host.counter("pokes_total", "Pokes received, by colour");
+        host.route({.method = "POST", .path = "/api/v1/testkit/poke", .role = vtp::Role::Public,
+                    .summary = "Counts a poke of ?colour= and logs it at debug level"},
+                   [this](const vtp::Request& req) {
+                       const std::string colour = req.query("colour").value_or("none");
+                       pokes_.inc(1, {{"colour", colour}});
+                       host_->log().debug("testkit poked", {{"colour", colour}});
+                       return vtp::Response::json({{"poked", colour}});
+                   });
     }
 
 private:
@@ -178,6 +191,7 @@ private:
     std::string dataDir_;
     std::atomic<int64_t> count_{0};
     testkit_counter_v1 counter_{};
+    vtp::Metric widgets_, pokes_;
     vtp_verifier_v1 verifier_{};
 };
 
