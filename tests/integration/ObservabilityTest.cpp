@@ -190,6 +190,23 @@ TEST_F(ObservabilityTest, JobsAreCountedByState)
     scrapeUntil([&](const Scrape& now) { return now.value("vtp_jobs", {{"state", "succeeded"}}) == succeeded + 1; });
 }
 
+TEST_F(ObservabilityTest, EventBusFiguresMoveWithEvents)
+{
+    start();
+    const Scrape before = scrape();
+    for (const char* name : {"vtp_events_queue_depth", "vtp_events_published_total", "vtp_events_delivered_total", "vtp_events_dropped_total"})
+        EXPECT_TRUE(before.has(name)) << name;
+    const auto r = vtpd_->request("POST", "/api/v1/testkit/publish", R"({"name":"testkit.metrics","payload":{"n":1}})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    // testkit subscribes to testkit.*: the event is published once and delivered once.
+    const Scrape after = scrapeUntil([&](const Scrape& s) {
+        return s.value("vtp_events_delivered_total") >= before.value("vtp_events_delivered_total") + 1;
+    });
+    EXPECT_EQ(after.value("vtp_events_published_total") - before.value("vtp_events_published_total"), 1);
+    EXPECT_EQ(after.value("vtp_events_dropped_total"), 0);
+    EXPECT_EQ(after.family("vtp_events_dropped_total")->getValue<std::string>("type"), "COUNTER");
+}
+
 TEST_F(ObservabilityTest, WebSocketConnectionsAndMessagesAreCounted)
 {
     start();

@@ -554,6 +554,11 @@ void Kernel::startServers()
     http_->setObserver(observability_->requestObserver(accessLog_.get()));
     observability_->attachServers(http_.get(), ws_.get());
     observability_->attachJobs([this] { return jobs_->countsByState(); }, jobStates());
+    observability_->attachEvents([this] {
+        const EventBusStats e = events_->stats();
+        return EventFigures{static_cast<double>(e.queued), static_cast<double>(e.published),
+                            static_cast<double>(e.delivered), static_cast<double>(e.dropped)};
+    });
     observability_->checkRouteSchemas();
     http_->start();
     log_.info("kernel", "serving", {{"http", httpHost + ":" + std::to_string(http_->port())},
