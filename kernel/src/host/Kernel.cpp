@@ -186,7 +186,7 @@ ConfigSchema Kernel::kernelSchema()
     // Observability (kernel/src/metrics): per-component log levels, /metrics.
     s.add(key("log.components", T::StringArray, std::vector<std::string>{},
               "Per-component levels, each NAME=LEVEL (\"hello=debug\"): NAME is a plugin or a kernel component "
-              "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws); LEVEL as log.level, or off"));
+              "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws, ws.lws); LEVEL as log.level, or off"));
     s.add(key("metrics.enabled", T::Boolean, true, "Serve GET /metrics (Prometheus text format)"));
     s.add(key("metrics.require_admin", T::Boolean, false, "GET /metrics needs a token with the role admin (otherwise it is public)"));
     // Events and webhooks (events/EventBus.hpp, webhooks/WebhookService.hpp).

@@ -7,7 +7,7 @@ namespace vtp::kernel {
 const std::vector<std::string>& LogLevels::kernelComponents()
 {
     static const std::vector<std::string> names{"config", "db", "events", "http", "jobs", "kernel",
-                                                "loader", "metrics", "openapi", "webhooks", "ws"};
+                                                "loader", "metrics", "openapi", "webhooks", "ws", "ws.lws"};
     return names;
 }
 
@@ -17,7 +17,7 @@ std::optional<std::pair<std::string, LogLevel>> LogLevels::parseEntry(std::strin
     if (eq == std::string_view::npos || eq == 0) return std::nullopt;
     const std::string_view name = entry.substr(0, eq);
     if (!(name[0] >= 'a' && name[0] <= 'z') ||
-        !std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }))
+        !std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'; }))
         return std::nullopt;
     LogLevel level = LogLevel::Info;
     if (!parseLogLevel(entry.substr(eq + 1), level)) return std::nullopt;

@@ -19,7 +19,7 @@ class LogLevels {
 public:
     // The kernel's own log components.
     static const std::vector<std::string>& kernelComponents();
-    // "name=level" -> {name, level}; nullopt if malformed (name [a-z][a-z0-9_]*, a known level).
+    // "name=level" -> {name, level}; nullopt if malformed (name [a-z][a-z0-9_.]*, a known level).
     static std::optional<std::pair<std::string, LogLevel>> parseEntry(std::string_view entry);
 
     // `defaultLevel` is log.level (the level of components without an override);

@@ -151,6 +151,8 @@ TEST_F(LogLevelsTest, KnowsKernelComponentsAndLoadedPlugins)
 {
     LogLevels levels(log_, LogLevel::Info, [] { return std::vector<std::string>{"hello"}; });
     EXPECT_TRUE(levels.known("http"));
+    EXPECT_TRUE(levels.known("ws.lws"));
+    EXPECT_TRUE(LogLevels::parseEntry("ws.lws=warn"));
     EXPECT_TRUE(levels.known("hello"));
     EXPECT_FALSE(levels.known("nosuch"));
 }
