@@ -36,7 +36,8 @@ struct ProblemResponse {
     const char* description;
 };
 
-// The problems the kernel itself may answer before or around a handler.
+// The problems the kernel itself may answer before or around a handler. 405 is left out: it
+// belongs to a path whose method does not exist, not to any operation.
 constexpr ProblemResponse kProblems[] = {
     {400, "BadRequest", "Malformed request: bad path, query string or JSON body"},
     {401, "Unauthorized", "A bearer token is missing, invalid or expired"},
