@@ -153,7 +153,7 @@ ConfigSchema Kernel::kernelSchema()
     using T = ValueType;
     ConfigSchema s;
     s.add(key("http.listen", T::String, std::string("127.0.0.1:8080"), "Address of the HTTP API, host:port (port 0: any free port)"));
-    s.add(ranged(key("http.threads", T::Integer, int64_t{32}, "Requests served at once (one thread each)"), 1, 1024));
+    s.add(ranged(key("http.threads", T::Integer, int64_t{128}, "Connections served at once (one thread each, for the life of a keep-alive connection)"), 1, 1024));
     s.add(ranged(key("http.max_queued", T::Integer, int64_t{256}, "Accepted connections waiting for a thread; more are refused"), 1, 65536));
     s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
     s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers (431 beyond)"), 1024, int64_t{1} << 20));

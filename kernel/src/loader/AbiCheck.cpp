@@ -75,6 +75,8 @@ AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& ex
     if (!c.destroy) return refuse(RefusalKind::MissingCallback, "required callback 'destroy' is missing");
     if (!validName(c.name))
         return refuse(RefusalKind::BadDescriptor, "plugin name must match [a-z][a-z0-9_]{0,63}");
+    if (std::strcmp(c.name, "kernel") == 0)
+        return refuse(RefusalKind::BadDescriptor, "the name 'kernel' is reserved (it owns the kernel's own tables and routes)");
     if (expectedName != c.name)
         return refuse(RefusalKind::BadDescriptor, "file for '" + expectedName + "' declares the plugin name '" + c.name + "'");
     if (!c.version || !*c.version) return refuse(RefusalKind::BadDescriptor, "plugin declares no version");

@@ -96,6 +96,15 @@ TEST(AbiCheck, RefusesNameThatDoesNotMatchFile)
     EXPECT_EQ(checkDescriptor(&d, "Bad-Name").kind, RefusalKind::BadDescriptor);
 }
 
+TEST(AbiCheck, RefusesReservedKernelName)
+{
+    auto d = good();
+    d.name = "kernel";
+    auto v = checkDescriptor(&d, "kernel");
+    EXPECT_EQ(v.kind, RefusalKind::BadDescriptor);
+    EXPECT_NE(v.reason.find("reserved"), std::string::npos);
+}
+
 TEST(AbiCheck, RefusesUnorderedMigrations)
 {
     vtp_migration ms[2] = {{sizeof(vtp_migration), 2, "002_b", "", nullptr, nullptr},
