@@ -1,4 +1,5 @@
 #include "host/HostApi.hpp"
+#include "host/HostGuard.hpp"
 
 #include "host/Kernel.hpp"
 #include "log/Logger.hpp"
@@ -11,36 +12,7 @@ namespace vtp::kernel {
 
 namespace {
 
-void copyError(vtp_errbuf err, std::string_view text)
-{
-    if (!err.data || err.cap == 0) return;
-    const size_t n = std::min(text.size(), err.cap - 1);
-    std::memcpy(err.data, text.data(), n);
-    err.data[n] = '\0';
-}
-
 std::string str(const char* s) { return s ? std::string(s) : std::string(); }
-
-// Every entry point is noexcept: a kernel exception must not unwind into plugin code.
-template <typename F>
-int guarded(vtp_errbuf err, F&& f) noexcept
-{
-    try {
-        return f();
-    } catch (const std::bad_alloc&) {
-        copyError(err, "out of memory");
-        return VTP_NO_MEMORY;
-    } catch (const DbError& e) {
-        copyError(err, e.what());
-        return e.constraintViolation() ? VTP_CONFLICT : VTP_ERROR;
-    } catch (const std::exception& e) {
-        copyError(err, e.what());
-        return VTP_ERROR;
-    } catch (...) {
-        copyError(err, "unknown error");
-        return VTP_ERROR;
-    }
-}
 
 // ------------------------------------------------------------------ logging, config
 

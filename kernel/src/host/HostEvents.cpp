@@ -1,4 +1,5 @@
 #include "host/HostApi.hpp"
+#include "host/HostGuard.hpp"
 
 #include "events/EventBus.hpp"
 #include "host/Kernel.hpp"
@@ -10,34 +11,6 @@
 namespace vtp::kernel {
 
 namespace {
-
-void copyError(vtp_errbuf err, std::string_view text)
-{
-    if (!err.data || err.cap == 0) return;
-    const size_t n = std::min(text.size(), err.cap - 1);
-    std::memcpy(err.data, text.data(), n);
-    err.data[n] = '\0';
-}
-
-template <typename F>
-int guarded(vtp_errbuf err, F&& f) noexcept
-{
-    try {
-        return f();
-    } catch (const EventError& e) {
-        copyError(err, e.what());
-        return VTP_INVALID;
-    } catch (const std::bad_alloc&) {
-        copyError(err, "out of memory");
-        return VTP_NO_MEMORY;
-    } catch (const std::exception& e) {
-        copyError(err, e.what());
-        return VTP_ERROR;
-    } catch (...) {
-        copyError(err, "unknown error");
-        return VTP_ERROR;
-    }
-}
 
 int publish(vtp_host* h, const char* name, const char* payload, size_t len, vtp_errbuf err) noexcept
 {

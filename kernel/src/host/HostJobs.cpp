@@ -1,4 +1,5 @@
 #include "host/HostApi.hpp"
+#include "host/HostGuard.hpp"
 
 #include "host/Kernel.hpp"
 #include "jobs/JobPool.hpp"
@@ -10,46 +11,6 @@
 namespace vtp::kernel {
 
 namespace {
-
-void copyError(vtp_errbuf err, std::string_view text)
-{
-    if (!err.data || err.cap == 0) return;
-    const size_t n = std::min(text.size(), err.cap - 1);
-    std::memcpy(err.data, text.data(), n);
-    err.data[n] = '\0';
-}
-
-int statusOf(JobError::Code code)
-{
-    switch (code) {
-    case JobError::Code::Invalid: return VTP_INVALID;
-    case JobError::Code::NotFound: return VTP_NOT_FOUND;
-    case JobError::Code::Conflict: return VTP_CONFLICT;
-    case JobError::Code::Unavailable: return VTP_ERROR;
-    }
-    return VTP_ERROR;
-}
-
-// No kernel exception may unwind into plugin code.
-template <typename F>
-int guarded(vtp_errbuf err, F&& f) noexcept
-{
-    try {
-        return f();
-    } catch (const JobError& e) {
-        copyError(err, e.what());
-        return statusOf(e.code());
-    } catch (const std::bad_alloc&) {
-        copyError(err, "out of memory");
-        return VTP_NO_MEMORY;
-    } catch (const std::exception& e) {
-        copyError(err, e.what());
-        return VTP_ERROR;
-    } catch (...) {
-        copyError(err, "unknown error");
-        return VTP_ERROR;
-    }
-}
 
 int kindAdd(vtp_host* h, const vtp_job_kind* k, vtp_errbuf err) noexcept
 {

@@ -1,4 +1,5 @@
 #include "host/HostApi.hpp"
+#include "host/HostGuard.hpp"
 
 #include "host/Kernel.hpp"
 #include "log/Logger.hpp"
@@ -14,14 +15,6 @@ namespace vtp::kernel {
 
 namespace {
 
-void copyError(vtp_errbuf err, std::string_view text)
-{
-    if (!err.data || err.cap == 0) return;
-    const size_t n = std::min(text.size(), err.cap - 1);
-    std::memcpy(err.data, text.data(), n);
-    err.data[n] = '\0';
-}
-
 int64_t metricAdd(vtp_host* h, const char* name, const char* help, vtp_metric_type type, vtp_errbuf err) noexcept
 {
     try {
@@ -35,14 +28,8 @@ int64_t metricAdd(vtp_host* h, const char* name, const char* help, vtp_metric_ty
         }
         return h->kernel->observability().metrics().addPluginMetric(
             h->name, name, help ? help : "", type == VTP_METRIC_GAUGE ? MetricType::Gauge : MetricType::Counter);
-    } catch (const MetricError& e) {
-        copyError(err, e.what());
-    } catch (const std::bad_alloc&) {
-        copyError(err, "out of memory");
-    } catch (const std::exception& e) {
-        copyError(err, e.what());
     } catch (...) {
-        copyError(err, "unknown error");
+        statusOfCurrentException(err);
     }
     return -1;
 }
