@@ -1,0 +1,241 @@
+#include "timetable/SearchState.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace vtp::courses::timetable {
+
+SearchState::SearchState(const Instance& instance) : instance_(instance) {
+    instance.validate();
+    periods_ = instance.periods();
+    rooms_ = static_cast<int>(instance.rooms.size());
+    days_ = instance.days;
+    periodsPerDay_ = instance.periodsPerDay;
+    lectureCourse_ = instance.lectureCourses();
+    const size_t courseCount = instance.courses.size();
+
+    std::unordered_map<std::string, int> teachers;
+    for (const Course& course : instance.courses) {
+        courseTeacher_.push_back(teachers.emplace(course.teacher, static_cast<int>(teachers.size())).first->second);
+        courseStudents_.push_back(course.students);
+        courseMinDays_.push_back(course.minWorkingDays);
+    }
+    teachers_ = static_cast<int>(teachers.size());
+    curricula_ = static_cast<int>(instance.curricula.size());
+    std::vector<std::vector<int>> byCourse(courseCount);
+    for (size_t q = 0; q < instance.curricula.size(); ++q) {
+        for (int c : instance.curricula[q].courses)
+            byCourse[static_cast<size_t>(c)].push_back(static_cast<int>(q));
+    }
+    courseCurriculaStart_.push_back(0);
+    for (const auto& list : byCourse) {
+        courseCurricula_.insert(courseCurricula_.end(), list.begin(), list.end());
+        courseCurriculaStart_.push_back(static_cast<int>(courseCurricula_.size()));
+    }
+    for (const Room& room : instance.rooms)
+        roomCapacity_.push_back(room.capacity);
+    unavailable_.assign(courseCount * static_cast<size_t>(periods_), 0);
+    for (const Unavailability& u : instance.unavailability)
+        unavailable_[static_cast<size_t>(u.course * periods_ + u.day * periodsPerDay_ + u.period)] = 1;
+
+    period_.assign(lectureCourse_.size(), -1);
+    room_.assign(lectureCourse_.size(), -1);
+    slot_.assign(static_cast<size_t>(periods_) * static_cast<size_t>(rooms_), -1);
+    teacherCount_.assign(static_cast<size_t>(teachers_) * static_cast<size_t>(periods_), 0);
+    curriculumCount_.assign(static_cast<size_t>(curricula_) * static_cast<size_t>(periods_), 0);
+    courseDayCount_.assign(courseCount * static_cast<size_t>(days_), 0);
+    courseDays_.assign(courseCount, 0);
+    courseRoomCount_.assign(courseCount * static_cast<size_t>(rooms_), 0);
+    courseRooms_.assign(courseCount, 0);
+    costs_ = Costs{};
+    costs_.unscheduled = lectures();
+    // As the validator does, a course without lectures still misses its minimum working days.
+    for (size_t c = 0; c < courseCount; ++c)
+        costs_.minWorkingDays += 5 * courseMinDays_[c];
+}
+
+int SearchState::conflictsAt(int course, int period) const {
+    int n = teacherCount_[static_cast<size_t>(courseTeacher_[static_cast<size_t>(course)] * periods_ + period)];
+    const auto c = static_cast<size_t>(course);
+    for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i)
+        n += curriculumLoad(courseCurricula_[static_cast<size_t>(i)], period);
+    return n;
+}
+
+int SearchState::hardOf(int lecture) const {
+    const int p = period_[static_cast<size_t>(lecture)];
+    if (p < 0)
+        return 1;
+    const auto c = static_cast<size_t>(lectureCourse_[static_cast<size_t>(lecture)]);
+    // Counts include the lecture itself once per teacher and curriculum.
+    int n = teacherCount_[static_cast<size_t>(courseTeacher_[c] * periods_ + p)] - 1;
+    for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i)
+        n += curriculumLoad(courseCurricula_[static_cast<size_t>(i)], p) - 1;
+    return n + unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(p)];
+}
+
+int SearchState::compactnessDelta(int q, int p, int direction) const {
+    const int slot = p % periodsPerDay_;
+    const bool hasBefore = slot > 0;
+    const bool hasAfter = slot < periodsPerDay_ - 1;
+    const int before = hasBefore ? curriculumLoad(q, p - 1) : 0;
+    const int after = hasAfter ? curriculumLoad(q, p + 1) : 0;
+    const bool isolated = before == 0 && after == 0;
+    const int load = curriculumLoad(q, p);
+    if (direction > 0) {
+        if (load > 0)
+            return isolated ? 1 : 0;
+        // p becomes busy: its neighbours that were isolated are no longer.
+        int delta = isolated ? 1 : 0;
+        if (before > 0 && (slot < 2 || curriculumLoad(q, p - 2) == 0))
+            delta -= before;
+        if (after > 0 && (slot > periodsPerDay_ - 3 || curriculumLoad(q, p + 2) == 0))
+            delta -= after;
+        return delta;
+    }
+    if (load > 1)
+        return isolated ? -1 : 0;
+    // p becomes free: its busy neighbours may become isolated.
+    int delta = isolated ? -1 : 0;
+    if (before > 0 && (slot < 2 || curriculumLoad(q, p - 2) == 0))
+        delta += before;
+    if (after > 0 && (slot > periodsPerDay_ - 3 || curriculumLoad(q, p + 2) == 0))
+        delta += after;
+    return delta;
+}
+
+void SearchState::insert(int lecture, int period, int room) {
+    const auto l = static_cast<size_t>(lecture);
+    const int c = lectureCourse_[l];
+    const auto cs = static_cast<size_t>(c);
+    period_[l] = period;
+    room_[l] = room;
+    slot_[static_cast<size_t>(period * rooms_ + room)] = lecture;
+    --costs_.unscheduled;
+
+    costs_.conflicts += teacherCount_[static_cast<size_t>(courseTeacher_[cs] * periods_ + period)]++;
+    for (int i = courseCurriculaStart_[cs]; i < courseCurriculaStart_[cs + 1]; ++i) {
+        const int q = courseCurricula_[static_cast<size_t>(i)];
+        costs_.curriculumCompactness += 2 * compactnessDelta(q, period, +1);
+        costs_.conflicts += curriculumCount_[static_cast<size_t>(q * periods_ + period)]++;
+    }
+    costs_.unavailable += unavailable_[static_cast<size_t>(c * periods_ + period)];
+    costs_.roomCapacity += std::max(0, courseStudents_[cs] - roomCapacity_[static_cast<size_t>(room)]);
+    const int day = period / periodsPerDay_;
+    if (courseDayCount_[static_cast<size_t>(c * days_ + day)]++ == 0) {
+        // Each new day covers one missing day while the course is below its minimum.
+        if (courseDays_[cs]++ < courseMinDays_[cs])
+            costs_.minWorkingDays -= 5;
+    }
+    if (courseRoomCount_[static_cast<size_t>(c * rooms_ + room)]++ == 0) {
+        if (courseRooms_[cs]++ > 0)
+            costs_.roomStability += 1;
+    }
+}
+
+void SearchState::remove(int lecture) {
+    const auto l = static_cast<size_t>(lecture);
+    const int c = lectureCourse_[l];
+    const auto cs = static_cast<size_t>(c);
+    const int period = period_[l];
+    const int room = room_[l];
+    period_[l] = -1;
+    room_[l] = -1;
+    slot_[static_cast<size_t>(period * rooms_ + room)] = -1;
+    ++costs_.unscheduled;
+
+    costs_.conflicts -= --teacherCount_[static_cast<size_t>(courseTeacher_[cs] * periods_ + period)];
+    for (int i = courseCurriculaStart_[cs]; i < courseCurriculaStart_[cs + 1]; ++i) {
+        const int q = courseCurricula_[static_cast<size_t>(i)];
+        costs_.curriculumCompactness += 2 * compactnessDelta(q, period, -1);
+        costs_.conflicts -= --curriculumCount_[static_cast<size_t>(q * periods_ + period)];
+    }
+    costs_.unavailable -= unavailable_[static_cast<size_t>(c * periods_ + period)];
+    costs_.roomCapacity -= std::max(0, courseStudents_[cs] - roomCapacity_[static_cast<size_t>(room)]);
+    const int day = period / periodsPerDay_;
+    if (--courseDayCount_[static_cast<size_t>(c * days_ + day)] == 0) {
+        if (--courseDays_[cs] < courseMinDays_[cs])
+            costs_.minWorkingDays += 5;
+    }
+    if (--courseRoomCount_[static_cast<size_t>(c * rooms_ + room)] == 0) {
+        if (--courseRooms_[cs] > 0)
+            costs_.roomStability -= 1;
+    }
+}
+
+void SearchState::load(const Solution& solution) {
+    checkFits(instance_, solution);
+    for (int l = 0; l < lectures(); ++l) {
+        if (period_[static_cast<size_t>(l)] >= 0)
+            remove(l);
+    }
+    for (int l = 0; l < lectures(); ++l) {
+        const Assignment& a = solution.lectures[static_cast<size_t>(l)];
+        if (!a.scheduled())
+            continue;
+        const int p = a.day * periodsPerDay_ + a.period;
+        if (lectureAt(p, a.room) < 0)
+            insert(l, p, a.room);
+    }
+}
+
+Solution SearchState::toSolution() const {
+    Solution solution;
+    solution.lectures.resize(lectureCourse_.size());
+    for (size_t l = 0; l < lectureCourse_.size(); ++l) {
+        if (period_[l] < 0)
+            continue;
+        solution.lectures[l] = Assignment{period_[l] / periodsPerDay_, period_[l] % periodsPerDay_, room_[l]};
+    }
+    return solution;
+}
+
+SearchState::Costs SearchState::recomputeForTest() const {
+    Costs costs;
+    const size_t courseCount = courseTeacher_.size();
+    std::vector<int> teacherAt(static_cast<size_t>(teachers_) * static_cast<size_t>(periods_), 0);
+    std::vector<int> curriculumAt(static_cast<size_t>(curricula_) * static_cast<size_t>(periods_), 0);
+    std::vector<std::vector<char>> days(courseCount, std::vector<char>(static_cast<size_t>(days_), 0));
+    std::vector<std::vector<char>> rooms(courseCount, std::vector<char>(static_cast<size_t>(rooms_), 0));
+    for (size_t l = 0; l < lectureCourse_.size(); ++l) {
+        const int p = period_[l];
+        if (p < 0) {
+            ++costs.unscheduled;
+            continue;
+        }
+        const auto c = static_cast<size_t>(lectureCourse_[l]);
+        ++teacherAt[static_cast<size_t>(courseTeacher_[c] * periods_ + p)];
+        for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i)
+            ++curriculumAt[static_cast<size_t>(courseCurricula_[static_cast<size_t>(i)] * periods_ + p)];
+        costs.unavailable += unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(p)];
+        costs.roomCapacity += std::max(0, courseStudents_[c] - roomCapacity_[static_cast<size_t>(room_[l])]);
+        days[c][static_cast<size_t>(p / periodsPerDay_)] = 1;
+        rooms[c][static_cast<size_t>(room_[l])] = 1;
+    }
+    for (int n : teacherAt)
+        costs.conflicts += n * (n - 1) / 2;
+    for (int n : curriculumAt)
+        costs.conflicts += n * (n - 1) / 2;
+    for (size_t c = 0; c < courseCount; ++c) {
+        const int used = static_cast<int>(std::count(days[c].begin(), days[c].end(), 1));
+        costs.minWorkingDays += 5 * std::max(0, courseMinDays_[c] - used);
+        const int roomsUsed = static_cast<int>(std::count(rooms[c].begin(), rooms[c].end(), 1));
+        costs.roomStability += std::max(0, roomsUsed - 1);
+    }
+    for (int q = 0; q < curricula_; ++q) {
+        for (int p = 0; p < periods_; ++p) {
+            const int n = curriculumAt[static_cast<size_t>(q * periods_ + p)];
+            if (n == 0)
+                continue;
+            const int s = p % periodsPerDay_;
+            const bool before = s > 0 && curriculumAt[static_cast<size_t>(q * periods_ + p - 1)] > 0;
+            const bool after = s < periodsPerDay_ - 1 && curriculumAt[static_cast<size_t>(q * periods_ + p + 1)] > 0;
+            if (!before && !after)
+                costs.curriculumCompactness += 2 * n;
+        }
+    }
+    return costs;
+}
+
+} // namespace vtp::courses::timetable
