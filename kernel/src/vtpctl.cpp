@@ -123,6 +123,15 @@ int main(int argc, char** argv)
     }
     for (const auto& p : pending) {
         if (!p->app->parsed()) continue;
+        // A plugin's command works on its tables, so they must exist even before vtpd first ran
+        // (`vtpctl user create` is how the first admin of a fresh install is made).
+        try {
+            for (const auto& r : kernel->migrate(true))
+                std::fprintf(stderr, "applied migration %s %lld %s\n", r.owner.c_str(), static_cast<long long>(r.version), r.name.c_str());
+        } catch (const std::exception& e) {
+            std::cerr << "vtpctl: " << e.what() << "\n";
+            return 1;
+        }
         std::vector<std::string> args = p->app->remaining();
         std::vector<const char*> cargs;
         for (const auto& a : args) cargs.push_back(a.c_str());

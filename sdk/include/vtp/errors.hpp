@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vtp {
 
@@ -18,10 +20,18 @@ public:
     const std::string& type() const { return type_; }
     const std::string& title() const { return title_; }
     const std::string& detail() const { return detail_; }
+    // Extra response headers for the problem, e.g. Retry-After on a 429 or WWW-Authenticate.
+    HttpError& header(std::string name, std::string value)
+    {
+        headers_.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+    const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
 private:
     int status_;
     std::string type_, title_, detail_;
+    std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 struct BadRequest : HttpError { explicit BadRequest(std::string detail, std::string type = "bad-request") : HttpError(400, std::move(type), "Bad request", std::move(detail)) {} };
@@ -30,7 +40,20 @@ struct Forbidden : HttpError { explicit Forbidden(std::string detail = {}) : Htt
 struct NotFound : HttpError { explicit NotFound(std::string detail = {}) : HttpError(404, "not-found", "Not found", std::move(detail)) {} };
 struct Conflict : HttpError { explicit Conflict(std::string detail = {}, std::string type = "conflict") : HttpError(409, std::move(type), "Conflict", std::move(detail)) {} };
 struct Unprocessable : HttpError { explicit Unprocessable(std::string detail, std::string type = "validation-failed") : HttpError(422, std::move(type), "Validation failed", std::move(detail)) {} };
-struct TooManyRequests : HttpError { explicit TooManyRequests(std::string detail = {}) : HttpError(429, "rate-limited", "Too many requests", std::move(detail)) {} };
+struct TooManyRequests : HttpError {
+    explicit TooManyRequests(std::string detail = {}, long retryAfterSeconds = 0)
+        : HttpError(429, "rate-limited", "Too many requests", std::move(detail))
+    {
+        if (retryAfterSeconds > 0) header("Retry-After", std::to_string(retryAfterSeconds));
+    }
+};
+struct ServiceUnavailable : HttpError {
+    explicit ServiceUnavailable(std::string detail = {}, long retryAfterSeconds = 0)
+        : HttpError(503, "unavailable", "Service unavailable", std::move(detail))
+    {
+        if (retryAfterSeconds > 0) header("Retry-After", std::to_string(retryAfterSeconds));
+    }
+};
 
 // A database failure; `conflict` for constraint violations (answered 409 if not caught).
 class DbError : public std::runtime_error {

@@ -386,6 +386,8 @@ private:
             detail::applyResponse(h->ref, response, h->handler(Request(request)));
             return VTP_OK;
         } catch (const HttpError& e) {
+            for (const auto& [name, value] : e.headers())
+                h->ref.api->response_header(response, name.c_str(), value.c_str());
             h->ref.api->response_problem(response, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
             return VTP_OK;
         } catch (const DbError& e) {

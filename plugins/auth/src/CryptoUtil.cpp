@@ -1,0 +1,91 @@
+#include "CryptoUtil.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <stdexcept>
+
+namespace vtp::auth {
+
+std::vector<unsigned char> randomBytes(size_t n)
+{
+    std::vector<unsigned char> out(n);
+    size_t got = 0;
+    while (got < n) {
+        const ssize_t r = ::getrandom(out.data() + got, n - got, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw std::runtime_error("getrandom failed");
+        }
+        got += static_cast<size_t>(r);
+    }
+    return out;
+}
+
+std::string randomToken(size_t bytes)
+{
+    const auto b = randomBytes(bytes);
+    return base64UrlEncode(b.data(), b.size());
+}
+
+std::string newUuid()
+{
+    auto b = randomBytes(16);
+    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+    char out[37];
+    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                  b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    return out;
+}
+
+std::string sha256Hex(std::string_view data)
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(sizeof digest * 2);
+    for (unsigned char c : digest) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+std::string base64UrlEncode(const unsigned char* data, size_t len)
+{
+    static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    out.reserve((len + 2) / 3 * 4);
+    size_t i = 0;
+    for (; i + 2 < len; i += 3) {
+        const unsigned v = (unsigned(data[i]) << 16) | (unsigned(data[i + 1]) << 8) | data[i + 2];
+        out += table[(v >> 18) & 63];
+        out += table[(v >> 12) & 63];
+        out += table[(v >> 6) & 63];
+        out += table[v & 63];
+    }
+    if (i + 1 == len) {
+        const unsigned v = unsigned(data[i]) << 16;
+        out += table[(v >> 18) & 63];
+        out += table[(v >> 12) & 63];
+    } else if (i + 2 == len) {
+        const unsigned v = (unsigned(data[i]) << 16) | (unsigned(data[i + 1]) << 8);
+        out += table[(v >> 18) & 63];
+        out += table[(v >> 12) & 63];
+        out += table[(v >> 6) & 63];
+    }
+    return out;
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b)
+{
+    if (a.size() != b.size()) return false;
+    return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace vtp::auth

@@ -1,0 +1,24 @@
+#pragma once
+
+// Small cryptographic helpers the auth plugin shares: random tokens, hashes, encodings.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vtp::auth {
+
+// Bytes from the kernel's CSPRNG (getrandom); throws if it cannot deliver.
+std::vector<unsigned char> randomBytes(size_t n);
+// An opaque URL-safe token carrying `bytes` random bytes (base64url, no padding).
+std::string randomToken(size_t bytes = 32);
+// A random RFC 4122 version 4 UUID, lower-case.
+std::string newUuid();
+// Lower-case hex SHA-256: how opaque tokens are stored, so a database leak reveals none.
+std::string sha256Hex(std::string_view data);
+std::string base64UrlEncode(const unsigned char* data, size_t len);
+inline std::string base64UrlEncode(std::string_view s) { return base64UrlEncode(reinterpret_cast<const unsigned char*>(s.data()), s.size()); }
+// Compares in time that depends only on the lengths.
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
+} // namespace vtp::auth

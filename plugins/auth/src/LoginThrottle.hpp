@@ -1,0 +1,42 @@
+#pragma once
+
+// Login throttling shared by every node (table auth_throttle): per account and per client
+// address. After `freeFailures` failures in a window, each further failure locks the key for a
+// delay that doubles up to `maxLockout`. An attempt refused for its address is never counted
+// against the account, so one attacker cannot keep someone else's account locked: the
+// account's lock runs out at most maxLockout after the last failure that was counted.
+
+#include <vtp/db.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace vtp::auth {
+
+struct ThrottleLimits {
+    int64_t accountFreeFailures = 5;
+    int64_t addressFreeFailures = 20;
+    int64_t windowSeconds = 900;
+    int64_t baseDelaySeconds = 1;
+    int64_t maxLockoutSeconds = 900;
+};
+
+class LoginThrottle {
+public:
+    LoginThrottle(const Db& db, ThrottleLimits limits) : db_(db), limits_(limits) {}
+
+    // Seconds until `key` may try again, 0 if it may now.
+    int64_t retryAfter(const std::string& key, int64_t now) const;
+    void recordFailure(const std::string& key, int64_t freeFailures, int64_t now);
+    void clear(const std::string& key);
+    const ThrottleLimits& limits() const { return limits_; }
+
+    static std::string accountKey(const std::string& email) { return "account:" + email; }
+    static std::string addressKey(const std::string& address) { return "address:" + address; }
+
+private:
+    const Db& db_;
+    ThrottleLimits limits_;
+};
+
+} // namespace vtp::auth
