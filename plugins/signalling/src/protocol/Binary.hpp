@@ -9,6 +9,7 @@
 #include <Poco/Dynamic/Var.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,12 +27,13 @@ public:
 
     bool operator==(const Binary& other) const noexcept { return bytes() == other.bytes(); }
 
-    // The Binary a Var holds, or nullptr when it holds something else.
-    static const Binary* from(const Poco::Dynamic::Var& value) noexcept
+    // The Binary a Var holds (a copy: cheap, the bytes are shared), or nullopt when it holds
+    // something else. A copy because Poco hands out members by value (Object::get).
+    static std::optional<Binary> from(const Poco::Dynamic::Var& value)
     {
         if (value.type() != typeid(Binary))
-            return nullptr;
-        return &value.extract<Binary>();
+            return std::nullopt;
+        return value.extract<Binary>();
     }
 
 private:

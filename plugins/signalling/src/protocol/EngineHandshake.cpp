@@ -82,8 +82,10 @@ std::optional<std::string> EngineHandshake::queryParameter(std::string_view quer
         const std::string_view pair = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
         const std::size_t eq = pair.find('=');
         const std::string_view key = pair.substr(0, eq);
-        if (key == name)
-            return percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+        if (key == name) {
+            auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+            return value ? std::move(*value) : std::string(); // present but undecodable: never a valid value
+        }
         if (amp == std::string_view::npos)
             break;
         start = amp + 1;

@@ -63,7 +63,7 @@ public:
     // The open packet text: 0{"sid":...,"upgrades":[...],"pingInterval":...,"pingTimeout":...,"maxPayload":...}
     static std::string openPacket(const EngineOpenOptions& options);
 
-    // A query parameter's percent-decoded value, or nullopt when absent or not decodable.
+    // A query parameter's percent-decoded value; nullopt when absent, "" when not decodable.
     static std::optional<std::string> queryParameter(std::string_view query, std::string_view name);
 };
 
