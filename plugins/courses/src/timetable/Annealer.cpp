@@ -109,30 +109,74 @@ void Annealer::construct() {
 }
 
 bool Annealer::repair() {
-    // Annealing on hard violations alone, at a low fixed temperature, moving lectures in conflict.
-    constexpr double temperature = 0.4;
+    // Tabu search on the lectures in violation: each step moves one of them to the best place
+    // (a free room, or a swap), hard violations first and soft cost second. Returning a lecture to
+    // a period it just left is tabu for a while, which breaks the cycles plain descent falls into.
     const int lectures = state_.lectures();
+    const int periods = state_.periods();
+    const int rooms = state_.rooms();
     if (lectures == 0 || state_.costs().hard() == 0)
         return true;
-    for (uint64_t it = 0; it < tuning_.repairIterations; ++it) {
-        if ((it & 1023) == 0 && shouldStop())
+    std::vector<uint64_t> tabuUntil(static_cast<size_t>(lectures) * static_cast<size_t>(periods), 0);
+    std::vector<int> violating;
+    int bestHard = state_.costs().hard();
+    for (uint64_t step = 1; step <= tuning_.repairSteps; ++step) {
+        if ((step & 63) == 0 && shouldStop())
             return false;
-        int lecture = static_cast<int>(below(static_cast<uint64_t>(lectures)));
-        for (int tries = 0; tries < 8 && state_.hardOf(lecture) == 0; ++tries)
-            lecture = static_cast<int>(below(static_cast<uint64_t>(lectures)));
+        violating.clear();
+        for (int l = 0; l < lectures; ++l) {
+            if (state_.hardOf(l) > 0)
+                violating.push_back(l);
+        }
+        const int lecture = violating[below(violating.size())];
+        const int64_t base = state_.weighted(1000);
+        int64_t bestDelta = INT64_MAX;
+        Move best;
+        int ties = 0;
         Move move;
-        if (!pickMove(lecture, move))
-            continue;
-        const int before = state_.costs().hard();
-        apply(move);
-        const int delta = state_.costs().hard() - before;
-        if (delta <= 0 || uniform() < std::exp(-delta / temperature)) {
-            if (state_.costs().hard() == 0) {
-                keepIfBest();
-                return true;
+        move.lecture = lecture;
+        move.fromPeriod = state_.periodOf(lecture);
+        move.fromRoom = state_.roomOf(lecture);
+        for (int p = 0; p < periods; ++p) {
+            for (int r = 0; r < rooms; ++r) {
+                move.toPeriod = p;
+                move.toRoom = r;
+                move.other = state_.lectureAt(p, r);
+                if (move.other == lecture || (move.other >= 0 && state_.courseOf(move.other) == state_.courseOf(lecture)))
+                    continue;
+                apply(move);
+                const int64_t delta = state_.weighted(1000) - base;
+                const bool aspiration = state_.costs().hard() < bestHard;
+                undo(move);
+                const bool tabu =
+                    tabuUntil[static_cast<size_t>(lecture) * static_cast<size_t>(periods) + static_cast<size_t>(p)] > step ||
+                    (move.other >= 0 &&
+                     tabuUntil[static_cast<size_t>(move.other) * static_cast<size_t>(periods) +
+                               static_cast<size_t>(move.fromPeriod)] > step);
+                if (tabu && !aspiration)
+                    continue;
+                if (delta < bestDelta) {
+                    bestDelta = delta;
+                    best = move;
+                    ties = 1;
+                } else if (delta == bestDelta && below(static_cast<uint64_t>(++ties)) == 0) {
+                    best = move;
+                }
             }
-        } else {
-            undo(move);
+        }
+        if (best.lecture < 0)
+            continue;
+        apply(best);
+        const uint64_t tenure = 5 + below(10);
+        tabuUntil[static_cast<size_t>(lecture) * static_cast<size_t>(periods) + static_cast<size_t>(best.fromPeriod)] =
+            step + tenure;
+        if (best.other >= 0)
+            tabuUntil[static_cast<size_t>(best.other) * static_cast<size_t>(periods) + static_cast<size_t>(best.toPeriod)] =
+                step + tenure;
+        bestHard = std::min(bestHard, state_.costs().hard());
+        if (state_.costs().hard() == 0) {
+            keepIfBest();
+            return true;
         }
     }
     keepIfBest();

@@ -16,10 +16,10 @@ namespace vtp::courses::timetable {
 struct AnnealerTuning {
     double startTemperature = 3.0;
     double endTemperature = 0.08;
-    int hardWeight = 10;           // cost of one hard violation while annealing
+    int hardWeight = 30;           // cost of one hard violation while annealing
     double roomMoveRate = 0.3;     // moves that keep the period and only change the room
     double keepRoomRate = 0.5;     // of the other moves, the share that keeps the room
-    uint64_t repairIterations = 20000000; // cap on the feasibility phase per construction
+    uint64_t repairSteps = 200000; // tabu steps towards feasibility before a fresh construction
 };
 
 // What a search thread shares with solve()'s thread while it runs.

@@ -14,17 +14,20 @@ struct Course {
     int lectures = 0;       // lectures to schedule, each in its own period
     int minWorkingDays = 0; // soft: the lectures should spread over at least this many days
     int students = 0;       // soft: rooms should seat them all
+    bool operator==(const Course&) const = default;
 };
 
 struct Room {
     std::string id;
     int capacity = 0;
+    bool operator==(const Room&) const = default;
 };
 
 // Courses that students take together: no two of them in the same period.
 struct Curriculum {
     std::string id;
     std::vector<int> courses; // indexes into Instance::courses, no duplicates
+    bool operator==(const Curriculum&) const = default;
 };
 
 // A period in which a course must not be taught.
@@ -32,6 +35,7 @@ struct Unavailability {
     int course = 0; // index into Instance::courses
     int day = 0;    // 0-based
     int period = 0; // 0-based period within the day
+    bool operator==(const Unavailability&) const = default;
 };
 
 struct Instance {
@@ -42,6 +46,8 @@ struct Instance {
     std::vector<Room> rooms;
     std::vector<Curriculum> curricula;
     std::vector<Unavailability> unavailability;
+
+    bool operator==(const Instance&) const = default;
 
     int periods() const { return days * periodsPerDay; }
     int lectureCount() const;

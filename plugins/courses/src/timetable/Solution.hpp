@@ -14,12 +14,14 @@ struct Assignment {
     int period = -1; // within the day
     int room = -1;   // index into Instance::rooms
     bool scheduled() const { return day >= 0; }
+    bool operator==(const Assignment&) const = default;
 };
 
 // A timetable: one Assignment per lecture, lectures numbered as Instance::firstLectures() says
 // (course by course).
 struct Solution {
     std::vector<Assignment> lectures;
+    bool operator==(const Solution&) const = default;
 
     static Solution unscheduled(const Instance& instance) {
         return Solution{std::vector<Assignment>(static_cast<size_t>(instance.lectureCount()))};

@@ -13,7 +13,8 @@ public:
 
     // Moves to the next line that has a token; false at the end of the text.
     bool next();
-    int line() const { return line_; } // 1-based number of the current line (of the last one at the end)
+    // 1-based number of the current line (at the end, of the last line; 1 for empty text).
+    int line() const { return line_ > 0 ? line_ : 1; }
     const std::vector<std::string_view>& tokens() const { return tokens_; }
     // The current line for an error message: quoted, shortened, control bytes escaped.
     std::string quoted() const;

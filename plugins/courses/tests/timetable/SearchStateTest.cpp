@@ -1,0 +1,97 @@
+#include "TestInstances.hpp"
+
+#include "timetable/CttFormat.hpp"
+#include "timetable/Evaluator.hpp"
+#include "timetable/SearchState.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace vtp::courses::timetable {
+namespace {
+
+// Random moves, swaps, removals and insertions; after each, the incremental costs must equal a
+// recomputation from scratch, and the soft cost must equal the Evaluator's.
+void checkNoDrift(const Instance& instance, int steps, uint64_t seed) {
+    SearchState state(instance);
+    const Evaluator evaluator(instance);
+    std::mt19937_64 rng(seed);
+    auto below = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+    const int lectures = state.lectures();
+    auto placeAnywhere = [&](int l) {
+        for (;;) {
+            const int p = below(state.periods());
+            const int r = below(state.rooms());
+            if (state.lectureAt(p, r) < 0) {
+                state.insert(l, p, r);
+                return;
+            }
+        }
+    };
+    for (int l = 0; l < lectures; ++l)
+        placeAnywhere(l);
+    ASSERT_EQ(state.costs(), state.recomputeForTest());
+
+    for (int step = 0; step < steps; ++step) {
+        const int l = below(lectures);
+        const int kind = below(10);
+        if (state.periodOf(l) < 0) {
+            placeAnywhere(l);
+        } else if (kind == 0) {
+            state.remove(l); // stays unscheduled until picked again
+        } else {
+            const int p = below(state.periods());
+            const int r = below(state.rooms());
+            const int other = state.lectureAt(p, r);
+            const int fromPeriod = state.periodOf(l);
+            const int fromRoom = state.roomOf(l);
+            state.remove(l);
+            if (other >= 0 && other != l) {
+                state.remove(other);
+                state.insert(other, fromPeriod, fromRoom);
+            }
+            state.insert(l, p, r);
+        }
+        const SearchState::Costs incremental = state.costs();
+        ASSERT_EQ(incremental, state.recomputeForTest()) << "step " << step;
+        if (step % 50 == 0) {
+            const Evaluation full = evaluator.evaluate(state.toSolution());
+            ASSERT_EQ(incremental.roomCapacity, full.soft.roomCapacity) << "step " << step;
+            ASSERT_EQ(incremental.minWorkingDays, full.soft.minWorkingDays) << "step " << step;
+            ASSERT_EQ(incremental.curriculumCompactness, full.soft.curriculumCompactness) << "step " << step;
+            ASSERT_EQ(incremental.roomStability, full.soft.roomStability) << "step " << step;
+            ASSERT_EQ(incremental.unscheduled, full.hard.unscheduled) << "step " << step;
+            ASSERT_EQ(incremental.unavailable, full.hard.unavailability) << "step " << step;
+            ASSERT_EQ(incremental.conflicts == 0, full.hard.teacherConflicts + full.hard.curriculumConflicts == 0)
+                << "step " << step;
+            ASSERT_EQ(full.hard.roomConflicts, 0);
+        }
+    }
+}
+
+TEST(SearchState, IncrementalCostsNeverDriftOnTheToyInstance) {
+    checkNoDrift(parseCtt(test::toyCtt), 20000, 1);
+}
+
+TEST(SearchState, IncrementalCostsNeverDriftOnComp01) {
+    checkNoDrift(parseCtt(test::readItcInstance("comp01.ctt")), 10000, 2);
+}
+
+TEST(SearchState, IncrementalCostsNeverDriftOnComp05) {
+    // Six days of six periods and 139 curricula: compactness on every side of a period.
+    checkNoDrift(parseCtt(test::readItcInstance("comp05.ctt")), 5000, 3);
+}
+
+TEST(SearchState, LoadAndToSolutionRoundTrip) {
+    const Instance instance = parseCtt(test::toyCtt);
+    const Solution solution{{{0, 1, 1}, {1, 1, 1}, {0, 2, 0}, {1, 0, 0}, {0, 0, 1}, {1, 1, 0}}};
+    SearchState state(instance);
+    state.load(solution);
+    EXPECT_EQ(state.toSolution(), solution);
+    EXPECT_EQ(state.costs().hard(), 0);
+    EXPECT_EQ(state.costs().soft(), 12);
+}
+
+} // namespace
+} // namespace vtp::courses::timetable
