@@ -10,6 +10,7 @@ packages=(
   postgresql-15 redis-server
   dpkg-dev file adduser init-system-helpers   # the .deb: cpack, dpkg-shlibdeps, maintainer scripts
   nginx wrk                                   # bench/http
+  python3-aiosmtpd openssl argon2             # auth: the SMTP server its tests start, key files, bench/auth
 )
 
 missing=()

@@ -132,8 +132,8 @@ Response AuthService::login(const Request& req)
         }
     }
     if (!ok) {
-        throttle_->recordFailure(addressKey, throttle_->limits().addressFreeFailures, now);
-        throttle_->recordFailure(accountKey, throttle_->limits().accountFreeFailures, now);
+        throttle_->recordFailure(addressKey, throttle_->limits().addressFreeFailures, throttle_->limits().addressMaxLockoutSeconds, now);
+        throttle_->recordFailure(accountKey, throttle_->limits().accountFreeFailures, throttle_->limits().maxLockoutSeconds, now);
         logins_.inc(1, {{"result", "failure"}});
         throw Unauthorized("the email or the password is wrong");
     }

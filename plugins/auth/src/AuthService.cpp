@@ -118,6 +118,7 @@ AuthService::AuthService(Host& host) : host_(host)
     limits.windowSeconds = c.getInt("throttle.window_seconds");
     limits.baseDelaySeconds = c.getInt("throttle.base_delay_seconds");
     limits.maxLockoutSeconds = c.getInt("throttle.max_lockout_seconds");
+    limits.addressMaxLockoutSeconds = c.getInt("throttle.address_max_lockout_seconds");
     throttle_ = std::make_unique<LoginThrottle>(host.db(), limits);
 
     SmtpOptions smtp;
@@ -210,7 +211,7 @@ void AuthService::maintenanceLoop()
                 host_.db().exec("DELETE FROM auth_revocations WHERE expires_at < ?", {now});
                 host_.db().exec("DELETE FROM auth_password_resets WHERE expires_at < ?", {now - 86400});
                 host_.db().exec("DELETE FROM auth_throttle WHERE locked_until < ? AND window_start < ?",
-                                {now, now - throttle_->limits().windowSeconds});
+                                {now - throttle_->limits().windowSeconds, now - throttle_->limits().windowSeconds});
             }
         } catch (const std::exception& e) {
             host_.log().warn("auth maintenance failed", {{"error", e.what()}});

@@ -1,10 +1,12 @@
 #pragma once
 
 // Login throttling shared by every node (table auth_throttle): per account and per client
-// address. After `freeFailures` failures in a window, each further failure locks the key for a
-// delay that doubles up to `maxLockout`. An attempt refused for its address is never counted
-// against the account, so one attacker cannot keep someone else's account locked: the
-// account's lock runs out at most maxLockout after the last failure that was counted.
+// address. After the free failures in a window, each further failure locks the key for a delay
+// that doubles up to its maximum. A key's count is kept while it is locked, so an address that
+// keeps failing reaches its (longer) maximum and stays there. An attempt refused for a lock is
+// never counted against the account, so one attacker cannot keep someone else's account locked:
+// the account's lock runs out at most maxLockout after the last counted failure, and the
+// attacker's address is locked far longer than that.
 
 #include <vtp/db.hpp>
 
@@ -18,7 +20,8 @@ struct ThrottleLimits {
     int64_t addressFreeFailures = 20;
     int64_t windowSeconds = 900;
     int64_t baseDelaySeconds = 1;
-    int64_t maxLockoutSeconds = 900;
+    int64_t maxLockoutSeconds = 900;         // accounts
+    int64_t addressMaxLockoutSeconds = 3600; // addresses
 };
 
 class LoginThrottle {
@@ -27,7 +30,7 @@ public:
 
     // Seconds until `key` may try again, 0 if it may now.
     int64_t retryAfter(const std::string& key, int64_t now) const;
-    void recordFailure(const std::string& key, int64_t freeFailures, int64_t now);
+    void recordFailure(const std::string& key, int64_t freeFailures, int64_t maxLockout, int64_t now);
     void clear(const std::string& key);
     const ThrottleLimits& limits() const { return limits_; }
 

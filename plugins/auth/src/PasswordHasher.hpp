@@ -38,6 +38,11 @@ public:
     bool needsRehash(std::string_view encoded) const;
 
     const Argon2Params& params() const { return params_; }
+    unsigned runningForTest()
+    {
+        std::lock_guard lock(mutex_);
+        return running_;
+    }
 
 private:
     class Slot;

@@ -4,7 +4,6 @@
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Crypto/ECKey.h>
-#include <Poco/Crypto/EVPPKey.h>
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JWT/Token.h>
@@ -12,6 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -117,22 +117,22 @@ static std::unique_ptr<TokenService::Key> loadPemKey(const std::string& path, co
         Poco::SharedPtr<Poco::Crypto::ECKey> ec = isPrivate ? new Poco::Crypto::ECKey(nullptr, &in2) : new Poco::Crypto::ECKey(&in2);
         std::ostringstream pub;
         ec->save(&pub);
-        Poco::Crypto::EVPPKey evp(ec.get());
-        EVP_PKEY* raw = static_cast<EVP_PKEY*>(evp);
+        // OpenSSL's own parse of the PEM gives a provider key whose point can be read by name.
+        BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+        EVP_PKEY* raw = isPrivate ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
         BIGNUM* x = nullptr;
         BIGNUM* y = nullptr;
-        if (EVP_PKEY_get_bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 || EVP_PKEY_get_bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1) {
-            BN_free(x);
-            BN_free(y);
-            throw std::runtime_error(path + ": cannot read the EC public point");
-        }
         char group[64] = {0};
         size_t groupLen = 0;
-        if (EVP_PKEY_get_utf8_string_param(raw, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &groupLen) != 1 ||
-            std::string(group) != "prime256v1") {
+        const bool ok = raw && EVP_PKEY_get_bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1 &&
+                        EVP_PKEY_get_bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1 &&
+                        EVP_PKEY_get_utf8_string_param(raw, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &groupLen) == 1;
+        EVP_PKEY_free(raw);
+        if (!ok || std::string(group) != "prime256v1") {
             BN_free(x);
             BN_free(y);
-            throw std::runtime_error(path + ": ES256 needs a P-256 (prime256v1) key, found " + std::string(group));
+            throw std::runtime_error(path + ": ES256 needs a P-256 (prime256v1) key" + (group[0] ? std::string(", found ") + group : std::string()));
         }
         Json jwk{{"kty", "EC"}, {"use", "sig"}, {"alg", "ES256"}, {"kid", kidOf(pub.str())}, {"crv", "P-256"},
                  {"x", bnToBase64Url(x, 32)}, {"y", bnToBase64Url(y, 32)}};

@@ -153,7 +153,7 @@ Response AuthService::changePassword(const Request& req)
     if (const int64_t wait = throttle_->retryAfter(accountKey, now); wait > 0)
         throw TooManyRequests("too many wrong passwords for this account", wait);
     if (!checkPassword(u->passwordHash, current)) {
-        throttle_->recordFailure(accountKey, throttle_->limits().accountFreeFailures, now);
+        throttle_->recordFailure(accountKey, throttle_->limits().accountFreeFailures, throttle_->limits().maxLockoutSeconds, now);
         throw Forbidden("the current password is wrong");
     }
     if (auto why = policy_->check(next, u->email)) throw Unprocessable(*why, "weak-password");
