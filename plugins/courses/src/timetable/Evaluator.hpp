@@ -7,7 +7,11 @@
 
 namespace vtp::courses::timetable {
 
-// Hard constraint violations, counted as the official ITC-2007 validator counts them.
+// Hard constraint violations, counted as the official ITC-2007 validator counts them. Its
+// "conflicts" are split here into teacher and curriculum ones (a pair sharing both counts once, as
+// a teacher conflict). Two lectures of one course in one period count as a teacher conflict; the
+// validator, which keeps one room per course and period, counts a missing lecture instead: the
+// total is the same.
 struct HardViolations {
     int unscheduled = 0;          // lectures without a period and room
     int roomConflicts = 0;        // per room and period, lectures beyond the first
@@ -21,7 +25,9 @@ struct HardViolations {
 struct SoftCost {
     int roomCapacity = 0;          // 1 per student over a room's capacity, per lecture
     int minWorkingDays = 0;        // 5 per day a course falls short of its minimum working days
-    int curriculumCompactness = 0; // 2 per lecture with no lecture of the same curriculum adjacent that day
+    // 2 per lecture with no lecture of the same curriculum adjacent that day. With one period a
+    // day every lecture is isolated (the validator reads past its table there).
+    int curriculumCompactness = 0;
     int roomStability = 0;         // 1 per room a course uses beyond its first
     int total() const { return roomCapacity + minWorkingDays + curriculumCompactness + roomStability; }
 };
