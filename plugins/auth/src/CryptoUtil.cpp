@@ -82,6 +82,36 @@ std::string base64UrlEncode(const unsigned char* data, size_t len)
     return out;
 }
 
+std::optional<std::string> base64UrlDecode(std::string_view s)
+{
+    if (s.size() % 4 == 1) return std::nullopt;
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '-') return 62;
+        if (c == '_') return 63;
+        return -1;
+    };
+    std::string out;
+    out.reserve(s.size() * 3 / 4);
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : s) {
+        const int v = value(c);
+        if (v < 0) return std::nullopt;
+        buffer = (buffer << 6) | static_cast<unsigned>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((buffer >> bits) & 0xFF);
+        }
+    }
+    // Leftover bits must be zero, or two encodings would decode to the same bytes.
+    if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+    return out;
+}
+
 bool constantTimeEquals(std::string_view a, std::string_view b)
 {
     if (a.size() != b.size()) return false;

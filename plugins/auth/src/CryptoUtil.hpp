@@ -2,6 +2,7 @@
 
 // Small cryptographic helpers the auth plugin shares: random tokens, hashes, encodings.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@ std::string newUuid();
 std::string sha256Hex(std::string_view data);
 std::string base64UrlEncode(const unsigned char* data, size_t len);
 inline std::string base64UrlEncode(std::string_view s) { return base64UrlEncode(reinterpret_cast<const unsigned char*>(s.data()), s.size()); }
+// Decodes base64url without padding (as in JWTs); nothing if `s` is not exactly that.
+std::optional<std::string> base64UrlDecode(std::string_view s);
 // Compares in time that depends only on the lengths.
 bool constantTimeEquals(std::string_view a, std::string_view b);
 

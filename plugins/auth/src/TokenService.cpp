@@ -2,7 +2,6 @@
 
 #include "CryptoUtil.hpp"
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/Crypto/ECKey.h>
 #include <Poco/Crypto/RSAKey.h>
 #include <Poco/JSON/Parser.h>
@@ -206,18 +205,10 @@ namespace {
 
 Poco::JSON::Object::Ptr decodeSegment(std::string_view segment)
 {
-    std::string b64(segment);
-    for (char& c : b64) {
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
-        else if (c == '+' || c == '/' || c == '=') throw TokenError("malformed token");
-    }
-    while (b64.size() % 4) b64 += '=';
-    std::istringstream in(b64);
-    Poco::Base64Decoder dec(in);
-    std::string json((std::istreambuf_iterator<char>(dec)), std::istreambuf_iterator<char>());
+    const auto json = base64UrlDecode(segment);
+    if (!json || json->empty() || json->front() != '{') throw TokenError("malformed token");
     try {
-        auto v = Poco::JSON::Parser().parse(json);
+        auto v = Poco::JSON::Parser().parse(*json);
         auto o = v.extract<Poco::JSON::Object::Ptr>();
         if (!o) throw TokenError("malformed token");
         return o;

@@ -39,7 +39,8 @@ public:
         info.name = "testkit";
         info.version = "0.1.0";
         info.description = "Integration test helpers: a test token verifier, failing routes, a counter service";
-        info.config = {vtp::ConfigKey::boolean("verifier", false, "Offer vtp.auth.verifier for tokens \"test:SUBJECT:ROLES\"")};
+        info.config = {vtp::ConfigKey::boolean("verifier", false, "Offer vtp.auth.verifier for tokens \"test:SUBJECT:ROLES\""),
+                       vtp::ConfigKey::stringArray("event_patterns", {"testkit.*"}, "Events remembered for GET /api/v1/testkit/events")};
         return info;
     }
 
@@ -79,11 +80,13 @@ public:
                        return vtp::Response::json({{"inserted", true}});
                    });
 
-        // Events: publish on request, and remember every testkit.* event received, with its origin.
-        host.subscribe("testkit.*", [this](const vtp::Event& e) {
-            std::lock_guard lock(eventsMutex_);
-            received_.push(vtp::Json{{"name", e.name}, {"payload", e.payload}, {"origin", e.originNode}});
-        });
+        // Events: publish on request, and remember every event received that matches
+        // event_patterns (testkit.* by default), with its origin.
+        for (const auto& pattern : host.config().getStringArray("event_patterns"))
+            host.subscribe(pattern, [this](const vtp::Event& e) {
+                std::lock_guard lock(eventsMutex_);
+                received_.push(vtp::Json{{"name", e.name}, {"payload", e.payload}, {"origin", e.originNode}});
+            });
         host.route({.method = "POST", .path = "/api/v1/testkit/publish", .role = vtp::Role::Public,
                     .summary = "Publishes {name, payload} on the event bus", .body = vtp::Body::Json},
                    [this](const vtp::Request& req) {
@@ -92,7 +95,7 @@ public:
                        return vtp::Response::json({{"published", ok}});
                    });
         host.route({.method = "GET", .path = "/api/v1/testkit/events", .role = vtp::Role::Public,
-                    .summary = "The testkit.* events this node received, in order"},
+                    .summary = "The events this node received (testkit.* or config event_patterns), in order"},
                    [this](const vtp::Request&) {
                        std::lock_guard lock(eventsMutex_);
                        return vtp::Response::json({{"events", received_.isNull() ? vtp::Json::array() : received_}});

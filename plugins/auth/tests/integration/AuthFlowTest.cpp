@@ -338,6 +338,43 @@ TEST_P(AuthFlow, OutdatedPasswordHashIsUpgradedAtLogin)
     EXPECT_NO_THROW(s->login("ada@uni.example", kPassword));
 }
 
+TEST_P(AuthFlow, PublishesAccountEventsWithoutSecrets)
+{
+    SmtpServer smtp;
+    auto s = server(std::string(kOpen) + "[plugins.testkit]\nevent_patterns = [\"user.*\", \"auth.password_reset_requested\"]\n\n"
+                    "[plugins.auth.smtp]\nhost = \"127.0.0.1\"\nport = " + std::to_string(smtp.port()) + "\n\n");
+    auto reg = registerUser(*s, "ada@uni.example");
+    ASSERT_EQ(reg.status, 201);
+    const std::string id = jsonString(reg.json(), "id");
+    const Tokens t = s->login("ada@uni.example", kPassword);
+    ASSERT_EQ(s->post("/api/v1/auth/password-reset", jsonBody({{"email", "ada@uni.example"}})).status, 202);
+    const std::string mail = smtp.waitForMail(0);
+    const std::string resetToken = mail.substr(mail.find("Reset token: ") + 13, 43);
+
+    // Delivery is asynchronous: wait until all three have arrived.
+    Poco::JSON::Array::Ptr events;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+        events = s->vtpd().get("/api/v1/testkit/events").json()->getArray("events");
+        if (events->size() >= 3) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(events->size(), 3u);
+    std::map<std::string, Poco::JSON::Object::Ptr> byName;
+    for (size_t i = 0; i < events->size(); ++i) {
+        auto e = events->getObject(static_cast<unsigned>(i));
+        byName[e->getValue<std::string>("name")] = e->getObject("payload");
+        std::ostringstream text;
+        e->stringify(text);
+        for (const std::string& secret : {std::string(kPassword), t.access, t.refresh, resetToken})
+            EXPECT_EQ(text.str().find(secret), std::string::npos) << "an event carries a secret: " << text.str();
+    }
+    ASSERT_TRUE(byName.count("user.registered") && byName.count("user.logged_in") && byName.count("auth.password_reset_requested"));
+    EXPECT_EQ(byName["user.registered"]->getValue<std::string>("user_id"), id);
+    EXPECT_EQ(byName["user.logged_in"]->getValue<std::string>("session_id"), t.session);
+    EXPECT_EQ(byName["auth.password_reset_requested"]->getValue<std::string>("user_id"), id);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuthFlow, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
 } // namespace
