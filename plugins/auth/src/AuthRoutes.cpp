@@ -177,7 +177,7 @@ Response AuthService::refresh(const Request& req)
 
 Response AuthService::logout(const Request& req)
 {
-    const AccessClaims claims = callerClaims(req);
+    const AccessClaims claims = *callerClaims(req);
     const int64_t now = unixNow();
     sessions_->revoke(claims.sessionId, "logout", now);
     revokeSessions({claims.sessionId}, now);
@@ -186,7 +186,7 @@ Response AuthService::logout(const Request& req)
 
 Response AuthService::listSessions(const Request& req)
 {
-    const AccessClaims claims = callerClaims(req);
+    const AccessClaims claims = *callerClaims(req);
     return Response::json(Json{{"sessions", sessions_->list(claims.subject, claims.sessionId, unixNow())}});
 }
 

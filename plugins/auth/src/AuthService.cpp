@@ -136,10 +136,8 @@ AuthService::AuthService(Host& host) : host_(host)
     verifier_.verify = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles,
                           size_t rolesCap, char* reason, size_t reasonCap) -> int {
         try {
-            const AccessClaims claims = static_cast<AuthService*>(ctx)->verifyAccess(std::string_view(token, len));
-            std::string joined;
-            for (const auto& r : claims.roles) joined += (joined.empty() ? "" : ",") + r;
-            if (!copyOut(claims.subject, subject, subjectCap) || !copyOut(joined, roles, rolesCap)) {
+            const ClaimsPtr claims = static_cast<AuthService*>(ctx)->verifyAccess(std::string_view(token, len));
+            if (!copyOut(claims->subject, subject, subjectCap) || !copyOut(claims->rolesJoined, roles, rolesCap)) {
                 copyOut("token claims too long", reason, reasonCap);
                 return VTP_INVALID;
             }
@@ -153,6 +151,7 @@ AuthService::AuthService(Host& host) : host_(host)
         }
     };
     host.offer(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &verifier_);
+    directory_ = offerDirectory(host);
 
     logins_ = host.counter("logins_total", "Login attempts by result (success, failure, throttled, disabled)");
     revokedGauge_ = host.gauge("revoked_sessions", "Sessions whose access tokens this node refuses before they expire");
@@ -220,14 +219,14 @@ void AuthService::maintenanceLoop()
     }
 }
 
-AccessClaims AuthService::verifyAccess(std::string_view token) const
+ClaimsPtr AuthService::verifyAccess(std::string_view token) const
 {
-    AccessClaims claims = tokens_->verify(token, unixNow());
-    if (revocations_->isRevoked(claims.sessionId)) throw TokenError("token revoked");
+    ClaimsPtr claims = tokens_->verify(token, unixNow());
+    if (revocations_->isRevoked(claims->sessionId)) throw TokenError("token revoked");
     return claims;
 }
 
-AccessClaims AuthService::callerClaims(const Request& req) const
+ClaimsPtr AuthService::callerClaims(const Request& req) const
 {
     const auto header = req.header("authorization");
     if (!header || header->size() < 8 || asciiLower(header->substr(0, 7)) != "bearer ") throw Unauthorized("a bearer token is required");

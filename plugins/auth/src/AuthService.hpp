@@ -42,7 +42,7 @@ public:
     void stop();
 
     // For the kernel's verifier service and for socket endpoints: a verified, unrevoked token.
-    AccessClaims verifyAccess(std::string_view token) const;
+    ClaimsPtr verifyAccess(std::string_view token) const;
     // Creates an account (vtpctl user create and registration); throws HttpError on bad input.
     UserRecord createUser(const std::string& email, const std::string& displayName, const std::string& password,
                           const std::vector<std::string>& roles, const std::string& inviteCodeHash = {});
@@ -73,7 +73,7 @@ private:
     Response createInvite(const Request& req);
     int createUserCommand(const std::vector<std::string>& args);
 
-    AccessClaims callerClaims(const Request& req) const;
+    ClaimsPtr callerClaims(const Request& req) const;
     std::optional<UserRecord> findUserByEmail(const std::string& email) const;
     std::optional<UserRecord> findUserById(const std::string& id) const;
     Json tokenResponse(const UserRecord& user, const std::string& sessionId, const std::string& refreshToken, int64_t now) const;
@@ -102,6 +102,7 @@ private:
     std::unique_ptr<LoginThrottle> throttle_;
     std::unique_ptr<Mailer> mailer_;
     vtp_verifier_v1 verifier_{};
+    std::shared_ptr<void> directory_; // vtp.auth.directory (Directory.cpp)
 
     Metric logins_, revokedGauge_;
 
@@ -112,5 +113,6 @@ private:
 };
 
 int64_t unixNow();
+std::shared_ptr<void> offerDirectory(Host& host); // Directory.cpp
 
 } // namespace vtp::auth

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
@@ -195,9 +196,13 @@ std::string TokenService::issue(const std::string& subject, const std::vector<st
     token.payload().set("exp", static_cast<Poco::Int64>(now + options_.accessTtlSeconds));
     token.payload().set("sid", sessionId);
     Poco::JSON::Array::Ptr r = new Poco::JSON::Array;
-    for (const auto& role : roles) r->add(role);
+    std::string joined;
+    for (const auto& role : roles) {
+        r->add(role);
+        joined += (joined.empty() ? "" : ",") + role;
+    }
     token.payload().set("roles", r);
-    if (claims) *claims = AccessClaims{subject, roles, sessionId, jti, now, now + options_.accessTtlSeconds};
+    if (claims) *claims = AccessClaims{subject, roles, sessionId, jti, now, now + options_.accessTtlSeconds, joined};
     return key.signer.sign(token, key.algorithm);
 }
 
@@ -226,7 +231,31 @@ int64_t intClaim(const Poco::JSON::Object& o, const char* name)
 
 } // namespace
 
-AccessClaims TokenService::verify(std::string_view token, int64_t now) const
+ClaimsPtr TokenService::verify(std::string_view token, int64_t now) const
+{
+    auto check = [&](const ClaimsPtr& c) {
+        if (now > c->expiresAt + options_.leewaySeconds) throw TokenError("token expired");
+        if (c->issuedAt > now + options_.leewaySeconds) throw TokenError("token issued in the future");
+        return c;
+    };
+    if (options_.cacheEntries == 0) return std::make_shared<const AccessClaims>(verifyUncached(token, now));
+    CacheShard& shard = cache_[TransparentHash{}(token) % kShards];
+    {
+        std::shared_lock lock(shard.mutex);
+        if (auto it = shard.entries.find(token); it != shard.entries.end()) return check(it->second);
+    }
+    auto claims = std::make_shared<const AccessClaims>(verifyUncached(token, now));
+    std::unique_lock lock(shard.mutex);
+    if (shard.entries.size() >= options_.cacheEntries / kShards + 1) {
+        // Full: drop what has expired, and everything if that was not enough (simple, and rare).
+        std::erase_if(shard.entries, [&](const auto& kv) { return now > kv.second->expiresAt + options_.leewaySeconds; });
+        if (shard.entries.size() >= options_.cacheEntries / kShards + 1) shard.entries.clear();
+    }
+    shard.entries.emplace(std::string(token), claims);
+    return claims;
+}
+
+AccessClaims TokenService::verifyUncached(std::string_view token, int64_t now) const
 {
     const size_t dot1 = token.find('.');
     const size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -272,7 +301,10 @@ AccessClaims TokenService::verify(std::string_view token, int64_t now) const
         c.jti = p.optValue<std::string>("jti", "");
         if (c.subject.empty() || c.sessionId.empty() || c.jti.empty()) throw TokenError("token lacks a required claim");
         if (auto roles = p.getArray("roles"))
-            for (size_t i = 0; i < roles->size(); ++i) c.roles.push_back(roles->getElement<std::string>(static_cast<unsigned>(i)));
+            for (size_t i = 0; i < roles->size(); ++i) {
+                c.roles.push_back(roles->getElement<std::string>(static_cast<unsigned>(i)));
+                c.rolesJoined += (i ? "," : "") + c.roles.back();
+            }
     } catch (const TokenError&) {
         throw;
     } catch (const std::exception&) {

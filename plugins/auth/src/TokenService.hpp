@@ -6,10 +6,14 @@
 
 #include <vtp/json.hpp>
 
+#include <Poco/Crypto/OpenSSLInitializer.h>
 #include <Poco/JWT/Signer.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
+#include <unordered_map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,7 +32,10 @@ struct AccessClaims {
     std::string jti;
     int64_t issuedAt = 0;
     int64_t expiresAt = 0;
+    std::string rolesJoined; // "a,b": what the kernel's verifier hands on
 };
+// Shared, immutable: a cached token's claims are handed out without copying their strings.
+using ClaimsPtr = std::shared_ptr<const AccessClaims>;
 
 struct TokenOptions {
     std::string algorithm = "HS256";        // HS256, RS256 or ES256
@@ -39,6 +46,7 @@ struct TokenOptions {
     std::string audience = "vtp";
     int64_t accessTtlSeconds = 900;
     int64_t leewaySeconds = 30;
+    size_t cacheEntries = 65536; // verified tokens remembered (0: none)
 };
 
 class TokenService {
@@ -51,7 +59,7 @@ public:
                       int64_t now, AccessClaims* claims = nullptr) const;
     // Checks signature, algorithm, key, issuer, audience and times; throws TokenError with a
     // short reason that never contains the token.
-    AccessClaims verify(std::string_view token, int64_t now) const;
+    ClaimsPtr verify(std::string_view token, int64_t now) const;
     // The public keys as a JWK Set (empty for HS256: its secret is never published).
     Json jwks() const;
     const std::string& signingKid() const;
@@ -62,6 +70,26 @@ public:
 
 private:
     const Key* findKey(const std::string& kid) const;
+    // Poco 1.11 counts OpenSSL users and tears OpenSSL down when the count drops to zero; each
+    // digest holds a count, so concurrent verifications raced that teardown (a crash under load).
+    // One count held for the service's life keeps it from ever reaching zero.
+    Poco::Crypto::OpenSSLInitializer openSsl_;
+    AccessClaims verifyUncached(std::string_view token, int64_t now) const;
+
+    // A client sends the same token with every request for its lifetime, so a token that verified
+    // once is remembered (with its claims) until it expires: the signature and JSON work is done
+    // once per token, not per request. Expiry is still checked on every call; revocation is the
+    // caller's, also on every call. Sharded so that request threads rarely meet on one lock.
+    struct TransparentHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    struct CacheShard {
+        mutable std::shared_mutex mutex;
+        std::unordered_map<std::string, ClaimsPtr, TransparentHash, std::equal_to<>> entries;
+    };
+    static constexpr size_t kShards = 16;
+    mutable std::array<CacheShard, kShards> cache_;
     TokenOptions options_;
     std::vector<std::unique_ptr<Key>> keys_; // keys_[0] signs
 };

@@ -139,7 +139,7 @@ Response AuthService::updateMe(const Request& req)
 
 Response AuthService::changePassword(const Request& req)
 {
-    const AccessClaims claims = callerClaims(req);
+    const AccessClaims claims = *callerClaims(req);
     const Json body = requireObject(req);
     if (!body["current_password"].isString() || !body["new_password"].isString())
         throw BadRequest("'current_password' and 'new_password' are required strings", "invalid-body");

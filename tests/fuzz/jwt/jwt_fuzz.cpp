@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     const std::string token(reinterpret_cast<const char*>(data), size);
     try {
-        const AccessClaims c = service->verify(token, 1'800'000'100);
-        if (c.subject.empty() || c.sessionId.empty()) std::abort(); // accepted claims are complete
+        const ClaimsPtr c = service->verify(token, 1'800'000'100);
+        if (c->subject.empty() || c->sessionId.empty()) std::abort(); // accepted claims are complete
     } catch (const TokenError&) {
     }
     return 0;

@@ -62,7 +62,7 @@ TEST(TokenService, IssuedTokenVerifiesWithItsClaims)
     TokenService s(hsOptions(dir));
     AccessClaims issued;
     const std::string token = s.issue("user-1", {"student", "instructor"}, "session-1", kNow, &issued);
-    const AccessClaims c = s.verify(token, kNow + 10);
+    const AccessClaims c = *s.verify(token, kNow + 10);
     EXPECT_EQ(c.subject, "user-1");
     EXPECT_EQ(c.sessionId, "session-1");
     EXPECT_EQ(c.roles, (std::vector<std::string>{"student", "instructor"}));
