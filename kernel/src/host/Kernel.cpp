@@ -156,6 +156,8 @@ ConfigSchema Kernel::kernelSchema()
     s.add(ranged(key("http.threads", T::Integer, int64_t{128}, "Connections served at once (one thread each, for the life of a keep-alive connection)"), 1, 1024));
     s.add(ranged(key("http.max_queued", T::Integer, int64_t{256}, "Accepted connections waiting for a thread; more are refused"), 1, 65536));
     s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
+    s.add(key("http.trusted_proxies", T::StringArray, std::vector<std::string>{},
+              "Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: the peer is the client"));
     s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers (431 beyond)"), 1024, int64_t{1} << 20));
     s.add(ranged(key("http.request_timeout_seconds", T::Integer, int64_t{30}, "Socket read and write timeout within a request"), 1, 3600));
     s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1, 3600));
@@ -212,6 +214,11 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     HttpLimits limits;
     limits.maxBodyBytes = static_cast<size_t>(config_.getInt("http.max_body_bytes"));
     limits.maxHeaderBytes = static_cast<size_t>(config_.getInt("http.max_header_bytes"));
+    for (const auto& proxy : config_.getStringArray("http.trusted_proxies")) {
+        const auto range = AddressRange::parse(proxy);
+        if (!range) throw std::runtime_error("http.trusted_proxies: '" + proxy + "' is not an IP address or CIDR block");
+        limits.trustedProxies.push_back(*range);
+    }
     pipeline_ = std::make_unique<HttpPipeline>(router_, limits, log_);
     pipeline_->setAuthenticator(authenticator_.get());
     JobSettings js;

@@ -1,5 +1,10 @@
 #include "http/HttpPipeline.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include "http/JsonCheck.hpp"
 
 #include "log/Logger.hpp"
@@ -111,6 +116,69 @@ bool validateJson(std::string_view text, std::string& where)
     return r.ok;
 }
 
+std::optional<AddressRange> AddressRange::parse(std::string_view text)
+{
+    AddressRange r;
+    std::string address(text);
+    unsigned bits = 0;
+    bool hasPrefix = false;
+    if (const auto slash = address.find('/'); slash != std::string::npos) {
+        const std::string prefix = address.substr(slash + 1);
+        if (prefix.empty() || prefix.size() > 3 || prefix.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+        bits = static_cast<unsigned>(std::stoul(prefix));
+        hasPrefix = true;
+        address.resize(slash);
+    }
+    in_addr v4{};
+    in6_addr v6{};
+    if (::inet_pton(AF_INET, address.c_str(), &v4) == 1) {
+        if (hasPrefix && bits > 32) return std::nullopt;
+        r.bytes[10] = r.bytes[11] = 0xff;
+        std::memcpy(r.bytes.data() + 12, &v4, 4);
+        r.prefixBits = hasPrefix ? 96 + bits : 128;
+    } else if (::inet_pton(AF_INET6, address.c_str(), &v6) == 1) {
+        if (hasPrefix && bits > 128) return std::nullopt;
+        std::memcpy(r.bytes.data(), &v6, 16);
+        r.prefixBits = hasPrefix ? bits : 128;
+    } else {
+        return std::nullopt;
+    }
+    return r;
+}
+
+bool AddressRange::contains(std::string_view address) const
+{
+    const auto other = parse(address);
+    if (!other) return false;
+    for (unsigned i = 0; i < prefixBits; ++i) {
+        const unsigned byte = i / 8, bit = 7 - i % 8;
+        if (((bytes[byte] >> bit) & 1) != ((other->bytes[byte] >> bit) & 1)) return false;
+    }
+    return true;
+}
+
+std::string clientAddress(const std::string& peer, const std::string* forwardedFor, const std::vector<AddressRange>& trusted)
+{
+    auto isTrusted = [&](std::string_view a) {
+        for (const auto& r : trusted)
+            if (r.contains(a)) return true;
+        return false;
+    };
+    if (trusted.empty() || !forwardedFor || !isTrusted(peer)) return peer;
+    // Walk X-Forwarded-For from the right: each trusted hop vouches for the one before it.
+    std::string_view list(*forwardedFor);
+    while (!list.empty()) {
+        const size_t comma = list.rfind(',');
+        std::string_view hop = comma == std::string_view::npos ? list : list.substr(comma + 1);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(0, comma);
+        while (!hop.empty() && (hop.front() == ' ' || hop.front() == '\t')) hop.remove_prefix(1);
+        while (!hop.empty() && (hop.back() == ' ' || hop.back() == '\t')) hop.remove_suffix(1);
+        if (!AddressRange::parse(hop)) return peer; // garbage: believe nothing in it
+        if (!isTrusted(hop)) return std::string(hop);
+    }
+    return peer;
+}
+
 HttpPipeline::HttpPipeline(Router& router, HttpLimits limits, Logger& log)
     : router_(router), limits_(limits), log_(log) {}
 
@@ -122,6 +190,9 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     else
         req.requestId = newRequestId();
     const std::string& rid = req.requestId;
+
+    if (!limits_.trustedProxies.empty())
+        req.remoteAddress = clientAddress(req.remoteAddress, req.header("x-forwarded-for"), limits_.trustedProxies);
 
     size_t headerBytes = req.method.size() + req.target.size();
     for (const auto& [k, v] : req.headers) headerBytes += k.size() + v.size() + 4;

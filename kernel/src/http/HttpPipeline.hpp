@@ -1,5 +1,9 @@
 #pragma once
 
+#include <array>
+#include <optional>
+#include <string_view>
+
 #include "http/HttpTypes.hpp"
 #include "http/Router.hpp"
 
@@ -13,11 +17,26 @@ namespace vtp::kernel {
 
 class Logger;
 
+// A client address range: an exact address, or a CIDR block ("10.0.0.0/8", "::1/128").
+struct AddressRange {
+    std::array<unsigned char, 16> bytes{}; // IPv4 as an IPv4-mapped IPv6 address
+    unsigned prefixBits = 128;
+    static std::optional<AddressRange> parse(std::string_view text);
+    bool contains(std::string_view address) const;
+};
+
 struct HttpLimits {
     size_t maxBodyBytes = 1 << 20;   // default per route; a route may lower or raise it
     size_t maxHeaderBytes = 16 << 10;
     size_t maxQueryParams = 64;
+    // Reverse proxies whose X-Forwarded-For is believed: the client is the rightmost address in
+    // it that is not itself a trusted proxy. Empty: the peer address is the client.
+    std::vector<AddressRange> trustedProxies;
 };
+
+// The client's address for a request from `peer` with `forwardedFor` (X-Forwarded-For, possibly
+// null): `peer` unless it is a trusted proxy.
+std::string clientAddress(const std::string& peer, const std::string* forwardedFor, const std::vector<AddressRange>& trusted);
 
 struct Principal {
     std::string subject;

@@ -290,3 +290,30 @@ TEST(JsonCheck, RefusesNestingBeyondTheLimit)
     EXPECT_NE(r.message.find("nesting"), std::string::npos);
     EXPECT_FALSE(checkJson(std::string(100000, '[')).ok);
 }
+
+TEST(ClientAddress, TrustsXForwardedForOnlyFromTrustedProxies)
+{
+    std::vector<AddressRange> trusted{*AddressRange::parse("127.0.0.1"), *AddressRange::parse("10.0.0.0/8"),
+                                      *AddressRange::parse("::1")};
+    const std::string xff = "198.51.100.7, 10.1.2.3";
+    EXPECT_EQ(clientAddress("127.0.0.1", &xff, trusted), "198.51.100.7") << "proxy chain resolved to the client";
+    EXPECT_EQ(clientAddress("203.0.113.9", &xff, trusted), "203.0.113.9") << "an untrusted peer cannot claim another address";
+    EXPECT_EQ(clientAddress("127.0.0.1", nullptr, trusted), "127.0.0.1");
+    const std::string spoofed = "1.2.3.4, 198.51.100.7";
+    EXPECT_EQ(clientAddress("127.0.0.1", &spoofed, trusted), "198.51.100.7") << "only the rightmost untrusted hop counts";
+    const std::string garbage = "not-an-ip";
+    EXPECT_EQ(clientAddress("127.0.0.1", &garbage, trusted), "127.0.0.1");
+    EXPECT_EQ(clientAddress("127.0.0.1", &xff, {}), "127.0.0.1") << "nothing trusted by default";
+    const std::string v6 = "2001:db8::5";
+    EXPECT_EQ(clientAddress("::1", &v6, trusted), "2001:db8::5");
+}
+
+TEST(ClientAddress, RangesParseAndMatch)
+{
+    EXPECT_TRUE(AddressRange::parse("10.0.0.0/8")->contains("10.255.0.1"));
+    EXPECT_FALSE(AddressRange::parse("10.0.0.0/8")->contains("11.0.0.1"));
+    EXPECT_TRUE(AddressRange::parse("2001:db8::/32")->contains("2001:db8:ffff::1"));
+    EXPECT_FALSE(AddressRange::parse("2001:db8::/32")->contains("10.0.0.1"));
+    for (const char* bad : {"", "10.0.0.0/33", "10.0.0/8", "host.example", "::1/129", "1.2.3.4/"})
+        EXPECT_FALSE(AddressRange::parse(bad)) << bad;
+}
