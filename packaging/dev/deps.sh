@@ -11,6 +11,7 @@ packages=(
   dpkg-dev file adduser init-system-helpers   # the .deb: cpack, dpkg-shlibdeps, maintainer scripts
   nginx wrk                                   # bench/http
   python3-aiosmtpd openssl argon2             # auth: the SMTP server its tests start, key files, bench/auth
+  curl                                        # tests and benchmarks that talk HTTP from a chosen address
 )
 
 missing=()

@@ -69,6 +69,8 @@ public:
                    [](const vtp::Request& req) {
                        return vtp::Response::json({{"subject", std::string(req.subject())}, {"roles", vtp::Json::arrayOf(req.roles())}});
                    });
+        host.route({.method = "GET", .path = "/api/v1/testkit/remote", .role = vtp::Role::Public, .summary = "The client address vtpd saw"},
+                   [](const vtp::Request& req) { return vtp::Response::json({{"remote", std::string(req.remoteAddress())}}); });
         host.route({.method = "GET", .path = "/api/v1/testkit/slow", .role = vtp::Role::Public, .summary = "Marks that it started, then works for 1.5 s (graceful drain tests)"},
                    [this](const vtp::Request&) { return slow(); });
         host.route({.method = "GET", .path = "/api/v1/testkit/throw", .role = vtp::Role::Public, .summary = "Throws (500 tests)"},

@@ -317,3 +317,10 @@ TEST(ClientAddress, RangesParseAndMatch)
     for (const char* bad : {"", "10.0.0.0/33", "10.0.0/8", "host.example", "::1/129", "1.2.3.4/"})
         EXPECT_FALSE(AddressRange::parse(bad)) << bad;
 }
+
+TEST(ClientAddress, ExactAddressesMatchOnlyThemselves)
+{
+    EXPECT_TRUE(AddressRange::parse("127.0.0.1")->contains("127.0.0.1"));
+    EXPECT_FALSE(AddressRange::parse("127.0.0.1")->contains("127.0.0.2"));
+    EXPECT_FALSE(AddressRange::parse("::1")->contains("::2"));
+}
