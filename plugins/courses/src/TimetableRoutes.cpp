@@ -16,6 +16,8 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <set>
+#include <tuple>
 #include <unordered_set>
 
 namespace vtp::courses {
