@@ -362,6 +362,8 @@ Response CoursesService::exportCtt(const Request& req)
 Response CoursesService::importCtt(const Request& req)
 {
     Term term = loadTerm(req.param("id"));
+    if (!host_.db().query("SELECT 1 FROM courses_courses WHERE term_id = ?", {term.id}).empty())
+        throw Conflict("the term already has courses; import into an empty term", "term-not-empty");
     tt::Instance in;
     try {
         in = tt::parseCtt(req.body());
@@ -374,8 +376,6 @@ Response CoursesService::importCtt(const Request& req)
     if (in.days < 1 || in.days > 7) throw Unprocessable("a .ctt week must have 1 to 7 days, this one has " + std::to_string(in.days), "invalid-ctt");
     if (in.periodsPerDay < 1 || in.periodsPerDay > 16)
         throw Unprocessable("VTP imports 1 to 16 periods a day, this file has " + std::to_string(in.periodsPerDay), "invalid-ctt");
-    if (!host_.db().query("SELECT 1 FROM courses_courses WHERE term_id = ?", {term.id}).empty())
-        throw Conflict("the term already has courses; import into an empty term", "term-not-empty");
     // The file's grid replaces the term's when their sizes differ: days from Monday, hourly periods from 08:00.
     std::vector<int> days;
     std::vector<Period> periods;
