@@ -160,7 +160,9 @@ Response CoursesService::startTimetable(const Request& req)
                     "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
                     {id, term.id, tt::writeCtt(b.instance), gridJson(term, b.sectionIds, b.roomIds).dump(), static_cast<long long>(limit),
                      static_cast<long long>(seed), std::string(req.subject()), static_cast<long long>(now), static_cast<long long>(now)});
-    const std::string jobId = host_.submitJob("courses.timetable", Json{{"timetable_id", id}}, std::string(req.subject()));
+    const std::string jobId = host_.submitJob("courses.timetable",
+                                              Json{{"timetable_id", id}, {"time_limit_seconds", limit}, {"seed", seed}},
+                                              std::string(req.subject()));
     host_.db().exec("UPDATE courses_timetables SET job_id = ? WHERE id = ?", {jobId, id});
     Response r = Response::json(Json{{"id", id}, {"term_id", term.id}, {"job_id", jobId}, {"state", "queued"},
                                      {"time_limit_seconds", limit}, {"seed", seed},
@@ -177,7 +179,9 @@ Json CoursesService::runTimetableJob(Job& job, const Json& params)
     if (rows.empty()) return Json{{"timetable_id", id}, {"error", "the timetable was deleted"}};
     const std::string termId = rows[0]["term_id"].asString();
     const tt::Instance instance = tt::parseCtt(rows[0]["instance"].asString());
-    const double limit = static_cast<double>(rows[0]["time_limit_seconds"].asInt());
+    // The job's params say how long and with which seed; the row keeps them for the record.
+    const double limit = static_cast<double>(std::clamp<int64_t>(params.intOr("time_limit_seconds", rows[0]["time_limit_seconds"].asInt()), 1, maxTimeLimit_));
+    const auto seed = static_cast<uint64_t>(params.intOr("seed", rows[0]["seed"].asInt()));
     auto finish = [&](const std::string& state, std::optional<tt::SolverResult> result, const std::string& error) {
         const int64_t now = unixNow();
         Json out{{"timetable_id", id}, {"term_id", termId}, {"state", state}};
@@ -222,7 +226,7 @@ Json CoursesService::runTimetableJob(Job& job, const Json& params)
     std::atomic<bool> cancel{job.cancelled()};
     tt::SolverOptions options;
     options.timeLimitSeconds = limit;
-    options.seed = static_cast<uint64_t>(rows[0]["seed"].asInt());
+    options.seed = seed;
     options.threads = threads_;
     options.cancel = &cancel;
     job.progress(0, "constructing a first timetable");
