@@ -8,9 +8,9 @@
 namespace vtp::courses::timetable {
 
 Annealer::Annealer(const Instance& instance, const SolverOptions& options, uint64_t seed, Clock::time_point start,
-                   AnnealerStatus& status, AnnealerTuning tuning)
-    : instance_(instance), options_(options), tuning_(tuning), start_(start), status_(status), rng_(seed),
-      state_(instance) {}
+                   AnnealerStatus& status, SharedBest* shared, AnnealerTuning tuning)
+    : instance_(instance), options_(options), tuning_(tuning), start_(start), status_(status), shared_(shared),
+      rng_(seed), state_(instance) {}
 
 double Annealer::elapsed() const {
     return std::chrono::duration<double>(Clock::now() - start_).count();
@@ -96,7 +96,7 @@ void Annealer::construct() {
                     bestPeriod = p;
                     bestRoom = r;
                     ties = 1;
-                } else if (cost == bestCost && below(static_cast<uint64_t>(++ties)) == 0) {
+                } else if (cost == bestCost && below(static_cast<size_t>(++ties)) == 0) {
                     bestPeriod = p;
                     bestRoom = r;
                 }
@@ -117,7 +117,11 @@ bool Annealer::repair() {
     const int rooms = state_.rooms();
     if (lectures == 0 || state_.costs().hard() == 0)
         return true;
+    constexpr int weight = 1000;
     std::vector<uint64_t> tabuUntil(static_cast<size_t>(lectures) * static_cast<size_t>(periods), 0);
+    auto tabu = [&](int lecture, int period) -> uint64_t& {
+        return tabuUntil[static_cast<size_t>(lecture) * static_cast<size_t>(periods) + static_cast<size_t>(period)];
+    };
     std::vector<int> violating;
     int bestHard = state_.costs().hard();
     for (uint64_t step = 1; step <= tuning_.repairSteps; ++step) {
@@ -129,50 +133,37 @@ bool Annealer::repair() {
                 violating.push_back(l);
         }
         const int lecture = violating[below(violating.size())];
-        const int64_t base = state_.weighted(1000);
+        const int fromPeriod = state_.periodOf(lecture);
         int64_t bestDelta = INT64_MAX;
         Move best;
         int ties = 0;
-        Move move;
-        move.lecture = lecture;
-        move.fromPeriod = state_.periodOf(lecture);
-        move.fromRoom = state_.roomOf(lecture);
         for (int p = 0; p < periods; ++p) {
             for (int r = 0; r < rooms; ++r) {
-                move.toPeriod = p;
-                move.toRoom = r;
-                move.other = state_.lectureAt(p, r);
-                if (move.other == lecture || (move.other >= 0 && state_.courseOf(move.other) == state_.courseOf(lecture)))
+                if (!isMove(lecture, p, r))
                     continue;
-                apply(move);
-                const int64_t delta = state_.weighted(1000) - base;
-                const bool aspiration = state_.costs().hard() < bestHard;
-                undo(move);
-                const bool tabu =
-                    tabuUntil[static_cast<size_t>(lecture) * static_cast<size_t>(periods) + static_cast<size_t>(p)] > step ||
-                    (move.other >= 0 &&
-                     tabuUntil[static_cast<size_t>(move.other) * static_cast<size_t>(periods) +
-                               static_cast<size_t>(move.fromPeriod)] > step);
-                if (tabu && !aspiration)
+                const int other = state_.lectureAt(p, r);
+                const SearchState::Delta delta = state_.moveDelta(lecture, p, r);
+                const bool aspiration = state_.costs().hard() + delta.hard < bestHard;
+                if (!aspiration && (tabu(lecture, p) > step || (other >= 0 && tabu(other, fromPeriod) > step)))
                     continue;
-                if (delta < bestDelta) {
-                    bestDelta = delta;
-                    best = move;
+                const int64_t weighted = delta.weighted(weight);
+                if (weighted < bestDelta) {
+                    bestDelta = weighted;
+                    best = Move{lecture, p, r};
                     ties = 1;
-                } else if (delta == bestDelta && below(static_cast<uint64_t>(++ties)) == 0) {
-                    best = move;
+                } else if (weighted == bestDelta && below(static_cast<size_t>(++ties)) == 0) {
+                    best = Move{lecture, p, r};
                 }
             }
         }
         if (best.lecture < 0)
             continue;
-        apply(best);
+        const int other = state_.lectureAt(best.period, best.room);
+        state_.move(lecture, best.period, best.room);
         const uint64_t tenure = 5 + below(10);
-        tabuUntil[static_cast<size_t>(lecture) * static_cast<size_t>(periods) + static_cast<size_t>(best.fromPeriod)] =
-            step + tenure;
-        if (best.other >= 0)
-            tabuUntil[static_cast<size_t>(best.other) * static_cast<size_t>(periods) + static_cast<size_t>(best.toPeriod)] =
-                step + tenure;
+        tabu(lecture, fromPeriod) = step + tenure;
+        if (other >= 0)
+            tabu(other, best.period) = step + tenure;
         bestHard = std::min(bestHard, state_.costs().hard());
         if (state_.costs().hard() == 0) {
             keepIfBest();
@@ -192,7 +183,11 @@ void Annealer::anneal() {
     const uint64_t limit = options_.iterationLimit;
     const int weight = tuning_.hardWeight;
     double temperature = t0;
-    int64_t current = state_.weighted(weight);
+    // Moves worse than this are accepted with probability below e^-30: skip the exponential.
+    double cutoff = 30 * temperature;
+    // Sharing is for clock-limited runs (SharedBest says why).
+    const bool sharing = shared_ != nullptr && limit == 0;
+    double nextShare = tuning_.shareEvery;
     for (;;) {
         if (limit > 0 && iterations_ >= limit)
             break;
@@ -203,59 +198,42 @@ void Annealer::anneal() {
             const double progress = limit > 0 ? static_cast<double>(iterations_) / static_cast<double>(limit)
                                               : elapsed() / options_.timeLimitSeconds;
             temperature = t0 * std::exp(logRatio * std::min(1.0, progress));
+            cutoff = 30 * temperature;
+            if (sharing && progress >= nextShare) {
+                share();
+                while (nextShare <= progress)
+                    nextShare += tuning_.shareEvery;
+            }
         }
         ++iterations_;
         Move move;
-        if (!pickMove(static_cast<int>(below(static_cast<uint64_t>(lectures))), move))
+        if (!pickMove(static_cast<int>(below(static_cast<size_t>(lectures))), move))
             continue;
-        apply(move);
-        const int64_t next = state_.weighted(weight);
-        const int64_t delta = next - current;
-        if (delta <= 0 || uniform() < std::exp(-static_cast<double>(delta) / temperature)) {
-            current = next;
+        const auto delta = static_cast<double>(state_.moveDelta(move.lecture, move.period, move.room).weighted(weight));
+        if (delta <= 0 || (delta < cutoff && rng_.uniform() < std::exp(-delta / temperature))) {
+            state_.move(move.lecture, move.period, move.room);
             if (state_.costs().hard() == 0 && state_.costs().soft() < bestCosts_.soft())
                 keepIfBest();
-        } else {
-            undo(move);
         }
     }
+}
+
+bool Annealer::isMove(int lecture, int period, int room) const {
+    const int other = state_.lectureAt(period, room);
+    return other != lecture && (other < 0 || state_.courseOf(other) != state_.courseOf(lecture));
 }
 
 bool Annealer::pickMove(int lecture, Move& move) {
     move.lecture = lecture;
-    move.fromPeriod = state_.periodOf(lecture);
-    move.fromRoom = state_.roomOf(lecture);
-    if (uniform() < tuning_.roomMoveRate) {
-        move.toPeriod = move.fromPeriod;
-        move.toRoom = static_cast<int>(below(static_cast<uint64_t>(state_.rooms())));
+    if (rng_.uniform() < tuning_.roomMoveRate) {
+        move.period = state_.periodOf(lecture);
+        move.room = static_cast<int>(below(static_cast<size_t>(state_.rooms())));
     } else {
-        move.toPeriod = static_cast<int>(below(static_cast<uint64_t>(state_.periods())));
-        move.toRoom = uniform() < tuning_.keepRoomRate ? move.fromRoom
-                                                       : static_cast<int>(below(static_cast<uint64_t>(state_.rooms())));
+        move.period = static_cast<int>(below(static_cast<size_t>(state_.periods())));
+        move.room = rng_.uniform() < tuning_.keepRoomRate ? state_.roomOf(lecture)
+                                                          : static_cast<int>(below(static_cast<size_t>(state_.rooms())));
     }
-    move.other = state_.lectureAt(move.toPeriod, move.toRoom);
-    if (move.other == lecture)
-        return false;
-    // Swapping two lectures of one course changes nothing.
-    return move.other < 0 || state_.courseOf(move.other) != state_.courseOf(lecture);
-}
-
-void Annealer::apply(const Move& move) {
-    state_.remove(move.lecture);
-    if (move.other >= 0) {
-        state_.remove(move.other);
-        state_.insert(move.other, move.fromPeriod, move.fromRoom);
-    }
-    state_.insert(move.lecture, move.toPeriod, move.toRoom);
-}
-
-void Annealer::undo(const Move& move) {
-    state_.remove(move.lecture);
-    if (move.other >= 0) {
-        state_.remove(move.other);
-        state_.insert(move.other, move.toPeriod, move.toRoom);
-    }
-    state_.insert(move.lecture, move.fromPeriod, move.fromRoom);
+    return isMove(lecture, move.period, move.room);
 }
 
 void Annealer::keepIfBest() {
@@ -268,6 +246,16 @@ void Annealer::keepIfBest() {
     bestPeriods_ = state_.periodsOfLectures();
     bestRooms_ = state_.roomsOfLectures();
     status_.best.store(static_cast<int64_t>(costs.hard()) << 32 | costs.soft(), std::memory_order_relaxed);
+}
+
+void Annealer::share() {
+    if (!haveBest_)
+        return;
+    shared_->offer(bestCosts_, bestPeriods_, bestRooms_);
+    if (shared_->takeIfBetter(bestCosts_, bestPeriods_, bestRooms_)) {
+        state_.restore(bestPeriods_, bestRooms_);
+        status_.best.store(static_cast<int64_t>(bestCosts_.hard()) << 32 | bestCosts_.soft(), std::memory_order_relaxed);
+    }
 }
 
 Solution Annealer::bestSolution() const {

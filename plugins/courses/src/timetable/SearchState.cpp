@@ -44,6 +44,15 @@ SearchState::SearchState(const Instance& instance) : instance_(instance) {
     slot_.assign(static_cast<size_t>(periods_) * static_cast<size_t>(rooms_), -1);
     teacherCount_.assign(static_cast<size_t>(teachers_) * static_cast<size_t>(periods_), 0);
     curriculumCount_.assign(static_cast<size_t>(curricula_) * static_cast<size_t>(periods_), 0);
+    for (int p = 0; p < periods_; ++p) {
+        periodDay_.push_back(p / periodsPerDay_);
+        periodSlot_.push_back(p % periodsPerDay_);
+    }
+    dayMasks_ = periodsPerDay_ <= 64;
+    if (dayMasks_) {
+        busy_.assign(static_cast<size_t>(curricula_) * static_cast<size_t>(days_), 0);
+        crowded_.assign(busy_.size(), 0);
+    }
     courseDayCount_.assign(courseCount * static_cast<size_t>(days_), 0);
     courseDays_.assign(courseCount, 0);
     courseRoomCount_.assign(courseCount * static_cast<size_t>(rooms_), 0);
@@ -75,34 +84,165 @@ int SearchState::hardOf(int lecture) const {
     return n + unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(p)];
 }
 
-int SearchState::compactnessDelta(int q, int p, int direction) const {
-    const int slot = p % periodsPerDay_;
+int SearchState::compactnessDelta(int q, int p, int direction, int lowered) const {
+    auto load = [&](int period) { return curriculumLoad(q, period) - (period == lowered ? 1 : 0); };
+    const int slot = slotOf(p);
     const bool hasBefore = slot > 0;
     const bool hasAfter = slot < periodsPerDay_ - 1;
-    const int before = hasBefore ? curriculumLoad(q, p - 1) : 0;
-    const int after = hasAfter ? curriculumLoad(q, p + 1) : 0;
+    const int before = hasBefore ? load(p - 1) : 0;
+    const int after = hasAfter ? load(p + 1) : 0;
     const bool isolated = before == 0 && after == 0;
-    const int load = curriculumLoad(q, p);
+    const int here = load(p);
     if (direction > 0) {
-        if (load > 0)
+        if (here > 0)
             return isolated ? 1 : 0;
         // p becomes busy: its neighbours that were isolated are no longer.
         int delta = isolated ? 1 : 0;
-        if (before > 0 && (slot < 2 || curriculumLoad(q, p - 2) == 0))
+        if (before > 0 && (slot < 2 || load(p - 2) == 0))
             delta -= before;
-        if (after > 0 && (slot > periodsPerDay_ - 3 || curriculumLoad(q, p + 2) == 0))
+        if (after > 0 && (slot > periodsPerDay_ - 3 || load(p + 2) == 0))
             delta -= after;
         return delta;
     }
-    if (load > 1)
+    if (here > 1)
         return isolated ? -1 : 0;
     // p becomes free: its busy neighbours may become isolated.
     int delta = isolated ? -1 : 0;
-    if (before > 0 && (slot < 2 || curriculumLoad(q, p - 2) == 0))
+    if (before > 0 && (slot < 2 || load(p - 2) == 0))
         delta += before;
-    if (after > 0 && (slot > periodsPerDay_ - 3 || curriculumLoad(q, p + 2) == 0))
+    if (after > 0 && (slot > periodsPerDay_ - 3 || load(p + 2) == 0))
         delta += after;
     return delta;
+}
+
+namespace {
+
+// Busy periods of a day mask with no busy neighbour.
+uint64_t isolated(uint64_t mask) {
+    return mask & ~(mask << 1) & ~(mask >> 1);
+}
+
+// std::popcount compiles to a library call on baseline x86-64; this stays inline.
+int bitCount(uint64_t x) {
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
+}
+
+} // namespace
+
+void SearchState::markLoad(int q, int period, int load) {
+    const size_t i = static_cast<size_t>(q) * static_cast<size_t>(days_) + static_cast<size_t>(dayOf(period));
+    const uint64_t bit = uint64_t{1} << (slotOf(period));
+    busy_[i] = load > 0 ? busy_[i] | bit : busy_[i] & ~bit;
+    crowded_[i] = load > 1 ? crowded_[i] | bit : crowded_[i] & ~bit;
+}
+
+int SearchState::compactnessMoveDelta(int q, int from, int to) const {
+    if (dayMasks_) {
+        const size_t row = static_cast<size_t>(q) * static_cast<size_t>(days_);
+        const size_t fromDay = row + static_cast<size_t>(dayOf(from));
+        const size_t toDay = row + static_cast<size_t>(dayOf(to));
+        // While no period of either day has two lectures of the curriculum, isolated lectures are
+        // isolated bits; the lecture leaves `from` empty and may make `to` the one crowded period.
+        if ((crowded_[fromDay] | crowded_[toDay]) == 0) {
+            const uint64_t fromBit = uint64_t{1} << (slotOf(from));
+            const uint64_t toBit = uint64_t{1} << (slotOf(to));
+            const bool joins = curriculumLoad(q, to) > 0;
+            if (fromDay == toDay) {
+                const uint64_t before = busy_[fromDay];
+                const uint64_t after = (before ^ fromBit) | toBit;
+                const uint64_t lonely = isolated(after);
+                return bitCount(lonely) + (joins && (lonely & toBit) != 0 ? 1 : 0) - bitCount(isolated(before));
+            }
+            const uint64_t fromBefore = busy_[fromDay];
+            const uint64_t toBefore = busy_[toDay];
+            const uint64_t lonely = isolated(toBefore | toBit);
+            return bitCount(isolated(fromBefore ^ fromBit)) - bitCount(isolated(fromBefore)) + bitCount(lonely) +
+                   (joins && (lonely & toBit) != 0 ? 1 : 0) - bitCount(isolated(toBefore));
+        }
+    }
+    return compactnessDelta(q, from, -1) + compactnessDelta(q, to, +1, from);
+}
+
+void SearchState::periodChange(int course, int partner, int from, int to, Delta& delta) const {
+    const auto c = static_cast<size_t>(course);
+    const int teacher = courseTeacher_[c];
+    if (partner < 0 || courseTeacher_[static_cast<size_t>(partner)] != teacher) {
+        const size_t row = static_cast<size_t>(teacher) * static_cast<size_t>(periods_);
+        delta.hard += teacherCount_[row + static_cast<size_t>(to)] - teacherCount_[row + static_cast<size_t>(from)] + 1;
+    }
+    // Both curriculum lists are sorted: walk the partner's alongside to skip the shared ones.
+    int j = partner < 0 ? 0 : courseCurriculaStart_[static_cast<size_t>(partner)];
+    const int jEnd = partner < 0 ? 0 : courseCurriculaStart_[static_cast<size_t>(partner) + 1];
+    for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i) {
+        const int q = courseCurricula_[static_cast<size_t>(i)];
+        while (j < jEnd && courseCurricula_[static_cast<size_t>(j)] < q)
+            ++j;
+        if (j < jEnd && courseCurricula_[static_cast<size_t>(j)] == q)
+            continue;
+        delta.hard += curriculumLoad(q, to) - curriculumLoad(q, from) + 1;
+        delta.soft += 2 * compactnessMoveDelta(q, from, to);
+    }
+    delta.hard += unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(to)] -
+                  unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(from)];
+    const int fromDay = dayOf(from);
+    const int toDay = dayOf(to);
+    if (fromDay != toDay) {
+        const size_t row = c * static_cast<size_t>(days_);
+        const int days = courseDays_[c];
+        const int after = days - (courseDayCount_[row + static_cast<size_t>(fromDay)] == 1 ? 1 : 0) +
+                          (courseDayCount_[row + static_cast<size_t>(toDay)] == 0 ? 1 : 0);
+        delta.soft += 5 * (std::max(0, courseMinDays_[c] - after) - std::max(0, courseMinDays_[c] - days));
+    }
+}
+
+void SearchState::roomChange(int course, int from, int to, Delta& delta) const {
+    const auto c = static_cast<size_t>(course);
+    const int students = courseStudents_[c];
+    delta.soft += std::max(0, students - roomCapacity_[static_cast<size_t>(to)]) -
+                  std::max(0, students - roomCapacity_[static_cast<size_t>(from)]);
+    const size_t row = c * static_cast<size_t>(rooms_);
+    const int rooms = courseRooms_[c];
+    const int after = rooms - (courseRoomCount_[row + static_cast<size_t>(from)] == 1 ? 1 : 0) +
+                      (courseRoomCount_[row + static_cast<size_t>(to)] == 0 ? 1 : 0);
+    delta.soft += std::max(0, after - 1) - std::max(0, rooms - 1);
+}
+
+SearchState::Delta SearchState::moveDelta(int lecture, int period, int room) const {
+    const auto l = static_cast<size_t>(lecture);
+    const int fromPeriod = period_[l];
+    const int fromRoom = room_[l];
+    const int other = lectureAt(period, room);
+    const int course = lectureCourse_[l];
+    const int partner = other >= 0 ? lectureCourse_[static_cast<size_t>(other)] : -1;
+    // The two lectures belong to different courses, so their days, rooms and the curricula they do
+    // not share change independently.
+    Delta delta;
+    if (period != fromPeriod) {
+        periodChange(course, partner, fromPeriod, period, delta);
+        if (partner >= 0)
+            periodChange(partner, course, period, fromPeriod, delta);
+    }
+    if (room != fromRoom) {
+        roomChange(course, fromRoom, room, delta);
+        if (partner >= 0)
+            roomChange(partner, room, fromRoom, delta);
+    }
+    return delta;
+}
+
+void SearchState::move(int lecture, int period, int room) {
+    const int other = lectureAt(period, room);
+    const int fromPeriod = periodOf(lecture);
+    const int fromRoom = roomOf(lecture);
+    remove(lecture);
+    if (other >= 0) {
+        remove(other);
+        insert(other, fromPeriod, fromRoom);
+    }
+    insert(lecture, period, room);
 }
 
 void SearchState::insert(int lecture, int period, int room) {
@@ -118,11 +258,14 @@ void SearchState::insert(int lecture, int period, int room) {
     for (int i = courseCurriculaStart_[cs]; i < courseCurriculaStart_[cs + 1]; ++i) {
         const int q = courseCurricula_[static_cast<size_t>(i)];
         costs_.curriculumCompactness += 2 * compactnessDelta(q, period, +1);
-        costs_.conflicts += curriculumCount_[static_cast<size_t>(q * periods_ + period)]++;
+        const int load = curriculumCount_[static_cast<size_t>(q * periods_ + period)]++;
+        costs_.conflicts += load;
+        if (dayMasks_ && load < 2)
+            markLoad(q, period, load + 1);
     }
     costs_.unavailable += unavailable_[static_cast<size_t>(c * periods_ + period)];
     costs_.roomCapacity += std::max(0, courseStudents_[cs] - roomCapacity_[static_cast<size_t>(room)]);
-    const int day = period / periodsPerDay_;
+    const int day = dayOf(period);
     if (courseDayCount_[static_cast<size_t>(c * days_ + day)]++ == 0) {
         // Each new day covers one missing day while the course is below its minimum.
         if (courseDays_[cs]++ < courseMinDays_[cs])
@@ -149,11 +292,14 @@ void SearchState::remove(int lecture) {
     for (int i = courseCurriculaStart_[cs]; i < courseCurriculaStart_[cs + 1]; ++i) {
         const int q = courseCurricula_[static_cast<size_t>(i)];
         costs_.curriculumCompactness += 2 * compactnessDelta(q, period, -1);
-        costs_.conflicts -= --curriculumCount_[static_cast<size_t>(q * periods_ + period)];
+        const int load = --curriculumCount_[static_cast<size_t>(q * periods_ + period)];
+        costs_.conflicts -= load;
+        if (dayMasks_ && load < 2)
+            markLoad(q, period, load);
     }
     costs_.unavailable -= unavailable_[static_cast<size_t>(c * periods_ + period)];
     costs_.roomCapacity -= std::max(0, courseStudents_[cs] - roomCapacity_[static_cast<size_t>(room)]);
-    const int day = period / periodsPerDay_;
+    const int day = dayOf(period);
     if (--courseDayCount_[static_cast<size_t>(c * days_ + day)] == 0) {
         if (--courseDays_[cs] < courseMinDays_[cs])
             costs_.minWorkingDays += 5;
@@ -177,6 +323,17 @@ void SearchState::load(const Solution& solution) {
         const int p = a.day * periodsPerDay_ + a.period;
         if (lectureAt(p, a.room) < 0)
             insert(l, p, a.room);
+    }
+}
+
+void SearchState::restore(const std::vector<int>& periods, const std::vector<int>& rooms) {
+    for (int l = 0; l < lectures(); ++l) {
+        if (period_[static_cast<size_t>(l)] >= 0)
+            remove(l);
+    }
+    for (int l = 0; l < lectures(); ++l) {
+        if (periods[static_cast<size_t>(l)] >= 0)
+            insert(l, periods[static_cast<size_t>(l)], rooms[static_cast<size_t>(l)]);
     }
 }
 

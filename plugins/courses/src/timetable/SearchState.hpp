@@ -9,7 +9,8 @@
 namespace vtp::courses::timetable {
 
 // A timetable under local search, with every cost kept up to date as lectures are inserted and
-// removed, so that a move costs O(curricula of the course) instead of a full evaluation.
+// removed, so that a move costs O(curricula of the course) instead of a full evaluation; what a
+// move would change can be asked for without making it (moveDelta).
 // Periods are flattened (day * periodsPerDay + period). At most one lecture per room and period:
 // the search keeps room occupancy by construction and penalises the other hard constraints.
 // Not thread-safe; each search thread owns one.
@@ -57,6 +58,19 @@ public:
     // Unschedules a scheduled lecture.
     void remove(int lecture);
 
+    // What a move would change: hard violations and soft cost (weighted as in Costs).
+    struct Delta {
+        int hard = 0;
+        int soft = 0;
+        int64_t weighted(int hardWeight) const { return static_cast<int64_t>(hardWeight) * hard + soft; }
+    };
+    // Moves a scheduled lecture to (period, room); the lecture there, if any, takes its old place.
+    // That lecture must belong to another course (swapping two lectures of a course is a no-op
+    // that moveDelta would misjudge), and the target must differ from the lecture's own place.
+    void move(int lecture, int period, int room);
+    // The change move() would make, computed from the counters alone; the state is not touched.
+    Delta moveDelta(int lecture, int period, int room) const;
+
     const Costs& costs() const { return costs_; }
     int64_t weighted(int hardWeight) const {
         return static_cast<int64_t>(hardWeight) * costs_.hard() + costs_.soft();
@@ -69,22 +83,39 @@ public:
     // Raw placement (period, room per lecture) for cheap snapshots by the search.
     const std::vector<int>& periodsOfLectures() const { return period_; }
     const std::vector<int>& roomsOfLectures() const { return room_; }
+    // Replaces the timetable by such a snapshot (of this instance, without clashing rooms).
+    void restore(const std::vector<int>& periods, const std::vector<int>& rooms);
 
     // Costs computed from scratch from the placement alone, to check the incremental ones.
     Costs recomputeForTest() const;
 
 private:
+    // Tables rather than division, which is slow on the hot path.
+    int dayOf(int period) const { return periodDay_[static_cast<size_t>(period)]; }
+    int slotOf(int period) const { return periodSlot_[static_cast<size_t>(period)]; }
     int curriculumLoad(int curriculum, int period) const {
         return curriculumCount_[static_cast<size_t>(curriculum * periods_ + period)];
     }
-    // Change in isolated lectures when a curriculum's load at `period` goes up (+1) or down (-1).
-    int compactnessDelta(int curriculum, int period, int direction) const;
+    // Change in isolated lectures when a curriculum's load at `period` goes up (+1) or down (-1),
+    // its load at `lowered` (if not -1) taken as one less than counted.
+    int compactnessDelta(int curriculum, int period, int direction, int lowered = -1) const;
+    // The parts of moveDelta for one lecture of `course` changing period or room; `partner` is the
+    // course of the lecture it swaps with (-1 if none): the teacher and curricula they share keep
+    // their loads.
+    void periodChange(int course, int partner, int from, int to, Delta& delta) const;
+    // Change in isolated lectures when one lecture of a curriculum moves between periods.
+    int compactnessMoveDelta(int curriculum, int from, int to) const;
+    // Keeps the day masks below in step when a curriculum's load at `period` changes.
+    void markLoad(int curriculum, int period, int load);
+    void roomChange(int course, int from, int to, Delta& delta) const;
 
     const Instance& instance_;
     int periods_ = 0;
     int rooms_ = 0;
     int days_ = 0;
     int periodsPerDay_ = 0;
+    std::vector<int> periodDay_;
+    std::vector<int> periodSlot_;
     std::vector<int> lectureCourse_;
     std::vector<int> courseTeacher_;
     std::vector<int> courseCurriculaStart_; // CSR: curricula of course c are
@@ -101,6 +132,12 @@ private:
     std::vector<int> slot_;             // period * rooms + room -> lecture or -1
     std::vector<int> teacherCount_;     // teacher * periods + period
     std::vector<int> curriculumCount_;  // curriculum * periods + period
+    // With at most 64 periods a day, bit s of curriculum * days + day is set when period s of the
+    // day has a lecture of the curriculum (busy_) or more than one (crowded_): while no period of
+    // the days involved is crowded, a move's compactness change is a matter of bit operations.
+    bool dayMasks_ = false;
+    std::vector<uint64_t> busy_;
+    std::vector<uint64_t> crowded_;
     std::vector<int> courseDayCount_;   // course * days + day
     std::vector<int> courseDays_;       // per course, days with a lecture
     std::vector<int> courseRoomCount_;  // course * rooms + room

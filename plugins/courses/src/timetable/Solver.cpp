@@ -77,10 +77,12 @@ SolverResult Solver::solve(const SolverOptions& options) const {
     const int threads = std::max(1, std::min(options.threads, 64));
 
     std::vector<AnnealerStatus> status(static_cast<size_t>(threads));
+    SharedBest shared;
     std::vector<std::unique_ptr<Annealer>> annealers;
     for (int i = 0; i < threads; ++i)
         annealers.push_back(std::make_unique<Annealer>(instance_, options, mixSeed(options.seed, static_cast<uint64_t>(i)),
-                                                       start, status[static_cast<size_t>(i)]));
+                                                       start, status[static_cast<size_t>(i)],
+                                                       threads > 1 ? &shared : nullptr));
 
     std::mutex mutex;
     std::condition_variable wake;

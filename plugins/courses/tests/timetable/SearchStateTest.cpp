@@ -83,6 +83,54 @@ TEST(SearchState, IncrementalCostsNeverDriftOnComp05) {
     checkNoDrift(parseCtt(test::readItcInstance("comp05.ctt")), 5000, 3);
 }
 
+// Random moves and swaps: moveDelta must predict exactly the change move() then makes.
+void checkMoveDelta(const Instance& instance, int steps, uint64_t seed) {
+    SearchState state(instance);
+    std::mt19937_64 rng(seed);
+    auto below = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+    for (int l = 0; l < state.lectures(); ++l) {
+        for (;;) {
+            const int p = below(state.periods());
+            const int r = below(state.rooms());
+            if (state.lectureAt(p, r) < 0) {
+                state.insert(l, p, r);
+                break;
+            }
+        }
+    }
+    int checked = 0;
+    for (int step = 0; step < steps; ++step) {
+        const int l = below(state.lectures());
+        // Half the moves keep the period or the room, where the parts of the delta interact.
+        const int kind = below(4);
+        const int p = kind == 0 ? state.periodOf(l) : below(state.periods());
+        const int r = kind == 1 ? state.roomOf(l) : below(state.rooms());
+        const int other = state.lectureAt(p, r);
+        if (other == l || (other >= 0 && state.courseOf(other) == state.courseOf(l)))
+            continue;
+        const SearchState::Costs before = state.costs();
+        const SearchState::Delta delta = state.moveDelta(l, p, r);
+        state.move(l, p, r);
+        ASSERT_EQ(delta.hard, state.costs().hard() - before.hard()) << "step " << step;
+        ASSERT_EQ(delta.soft, state.costs().soft() - before.soft()) << "step " << step;
+        ++checked;
+    }
+    EXPECT_EQ(state.costs(), state.recomputeForTest());
+    EXPECT_GT(checked, steps / 2);
+}
+
+TEST(SearchState, MoveDeltaPredictsTheMoveOnTheToyInstance) {
+    checkMoveDelta(parseCtt(test::toyCtt), 20000, 4);
+}
+
+TEST(SearchState, MoveDeltaPredictsTheMoveOnComp01) {
+    checkMoveDelta(parseCtt(test::readItcInstance("comp01.ctt")), 50000, 5);
+}
+
+TEST(SearchState, MoveDeltaPredictsTheMoveOnComp05) {
+    checkMoveDelta(parseCtt(test::readItcInstance("comp05.ctt")), 50000, 6);
+}
+
 TEST(SearchState, LoadAndToSolutionRoundTrip) {
     const Instance instance = parseCtt(test::toyCtt);
     const Solution solution{{{0, 1, 1}, {1, 1, 1}, {0, 2, 0}, {1, 0, 0}, {0, 0, 1}, {1, 1, 0}}};
