@@ -33,6 +33,9 @@ CoursesService::CoursesService(Host& host) : host_(host)
               .maxAttempts = 1,
               .run = [this](Job& job, const Json& params) { return runTimetableJob(job, params); }});
 
+    enrollmentChanges_ = host.counter("enrollment_changes_total", "Enrollment changes by resulting status (enrolled, waitlisted, dropped)");
+    timetables_ = host.counter("timetables_total", "Finished timetable jobs by outcome (proposed, infeasible, cancelled, failed)");
+
     registerCatalogRoutes();
     registerSectionRoutes();
     registerEnrollmentRoutes();

@@ -180,6 +180,7 @@ private:
     int threads_ = 2;
     size_t maxCsvBytes_ = 1 << 20;
     const vtp_directory_v1* directory_ = nullptr;
+    Metric enrollmentChanges_, timetables_;
     std::unique_ptr<RoomAccess> rooms_;
     // Striped locks: in-process serialisation of one section's enrollments, so that SQLite's
     // writers do not queue on its busy timeout; PostgreSQL's row lock is what holds across nodes.

@@ -61,6 +61,7 @@ void CoursesService::publishEnrollment(const std::string& sectionId, const std::
                                        const std::string& actor) const
 {
     host_.publish("enrollment.changed", Json{{"section_id", sectionId}, {"user_id", userId}, {"status", status}, {"by", actor}});
+    enrollmentChanges_.inc(1, {{"status", status}});
 }
 
 std::vector<std::string> CoursesService::promoteWaitlisted(Tx& tx, const std::string& sectionId) const

@@ -213,6 +213,8 @@ Json CoursesService::runTimetableJob(Job& job, const Json& params)
             out.set("error", error);
         }
         host_.publish("timetable.solved", out);
+        timetables_.inc(1, {{"state", state}});
+        host_.log().info("timetable finished", {{"timetable_id", id}, {"term_id", termId}, {"state", state}});
         return out;
     };
     host_.db().exec("UPDATE courses_timetables SET state = 'running', updated_at = ? WHERE id = ?", {static_cast<long long>(unixNow()), id});
@@ -345,6 +347,7 @@ Response CoursesService::acceptTimetable(const Request& req)
                 {static_cast<long long>(unixNow()), static_cast<long long>(unixNow()), id});
     });
     for (const auto& [sid, n] : scheduled) publishScheduled(sid, termId, n);
+    host_.log().info("timetable accepted", {{"timetable_id", id}, {"term_id", termId}, {"admin", std::string(req.subject())}});
     Json out = Json::parse(getTimetable(req).body());
     out.set("sections_updated", scheduled.size());
     return Response::json(out);
