@@ -213,6 +213,8 @@ TEST_P(CoursesFlow, InstructorsManageOnlyTheirOwnSectionsAndEnrollmentFillsThenW
     EXPECT_EQ(s->call("DELETE", "/api/v1/sections/" + section + "/enroll", a).status, 404);
     myB = s->expect(200, "GET", "/api/v1/users/me/enrollments?status=enrolled", b);
     ASSERT_EQ(myB->getArray("enrollments")->size(), 1u) << "promoted from the waitlist";
+    const auto metrics = s->vtpd().get("/metrics");
+    EXPECT_NE(metrics.body.find("vtp_plugin_courses_enrollment_changes_total{status=\"dropped\"} 1"), std::string::npos) << metrics.body;
     EXPECT_TRUE(s->waitForEvent("enrollment.changed", [&](const JsonObject& p) {
         return str(p, "user_id") == b.id && str(p, "status") == "enrolled";
     }));
