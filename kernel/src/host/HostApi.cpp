@@ -4,6 +4,7 @@
 #include "host/Kernel.hpp"
 #include "log/Logger.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <sstream>
@@ -113,11 +114,32 @@ int hostWsEndpointAdd(vtp_host* h, const vtp_ws_endpoint* e, vtp_errbuf err) noe
             copyError(err, "endpoint needs a path starting with '/'");
             return static_cast<int>(VTP_INVALID);
         }
-        const vtp_ws_endpoint c = *e;
-        const size_t maxBytes = VTP_HAS_FIELD(vtp_ws_endpoint, max_message_bytes, e->struct_size) ? e->max_message_bytes : 0;
+        // An older plugin's struct is shorter: copy what it has into a zeroed one, never more.
+        vtp_ws_endpoint c{};
+        std::memcpy(&c, e, std::min<size_t>(e->struct_size, sizeof c));
+        c.struct_size = static_cast<uint32_t>(std::min<size_t>(e->struct_size, sizeof c));
+        const size_t maxBytes = VTP_HAS_FIELD(vtp_ws_endpoint, max_message_bytes, c.struct_size) ? c.max_message_bytes : 0;
         WsEndpoint ep;
         ep.path = e->path;
         ep.maxMessageBytes = maxBytes;
+        if (VTP_HAS_FIELD(vtp_ws_endpoint, on_http, c.struct_size) && c.on_http)
+            ep.onHttp = [c](const WsHttpRequest& r) {
+                std::vector<vtp_kv> headers;
+                headers.reserve(r.headers.size());
+                for (const auto& [k, v] : r.headers) headers.push_back({k.c_str(), v.c_str()});
+                vtp_ws_http_request hr{};
+                hr.struct_size = sizeof hr;
+                hr.request = r.id;
+                hr.method = r.method.c_str();
+                hr.path = r.path.c_str();
+                hr.query = r.query.c_str();
+                hr.remote_address = r.remoteAddress.c_str();
+                hr.headers = headers.data();
+                hr.header_count = headers.size();
+                hr.body = r.body.data();
+                hr.body_len = r.body.size();
+                c.on_http(c.user_data, &hr);
+            };
         if (c.on_open)
             ep.onOpen = [c](const WsConnectionInfo& info) {
                 std::vector<vtp_kv> headers;
@@ -159,6 +181,30 @@ int hostWsClose(vtp_host* h, uint64_t connection, int code, const char* reason) 
         if (!ws) return VTP_NOT_FOUND;
         ws->close(connection, code, str(reason));
         return VTP_OK;
+    } catch (...) {
+        return VTP_ERROR;
+    }
+}
+
+int hostWsHttpRespond(vtp_host* h, uint64_t request, int status, const vtp_kv* headers, size_t headerCount,
+                      const char* body, size_t len) noexcept
+{
+    try {
+        if (headerCount && !headers) return VTP_INVALID;
+        auto* ws = h->kernel->ws();
+        if (!ws) return VTP_NOT_FOUND;
+        std::vector<std::pair<std::string, std::string>> list;
+        list.reserve(headerCount);
+        for (size_t i = 0; i < headerCount; ++i)
+            if (headers[i].key && headers[i].value) list.emplace_back(headers[i].key, headers[i].value);
+        switch (ws->respond(request, status, std::move(list), std::string(body ? body : "", body ? len : 0))) {
+        case WsRespondResult::Ok: return VTP_OK;
+        case WsRespondResult::NotFound: return VTP_NOT_FOUND;
+        case WsRespondResult::Invalid: return VTP_INVALID;
+        }
+        return VTP_ERROR;
+    } catch (const std::bad_alloc&) {
+        return VTP_NO_MEMORY;
     } catch (...) {
         return VTP_ERROR;
     }
@@ -385,6 +431,7 @@ const vtp_host_api kApi = [] {
     a.db_result_affected = hostResultAffected;
     a.db_result_free = hostResultFree;
     a.cli_command_add = hostCliCommandAdd;
+    a.ws_http_respond = hostWsHttpRespond;
     fillEventsApi(a);
     fillJobsApi(a);
     fillMetricsApi(a);

@@ -9,19 +9,33 @@
 // queued message and asks again while more remain, so a slow peer only ever holds back its own queue,
 // and the queue is bounded by WsLimits::maxSendQueueBytes. The heavy lifting stays out of the service
 // thread: callbacks must not block, and the lock is held only to move queue entries.
+//
+// Plain HTTP on an endpoint with onHttp (Socket.IO long-polling) is an HttpExchange: the service thread
+// reads the body (HTTP_BODY chunks, bounded by the endpoint's message limit), calls onHttp, and holds the
+// request open. respond() from any thread stores the response under `mutex`, queues the id on
+// `pendingHttp` and wakes the loop the same way send() does; the service thread then asks for
+// HTTP_WRITEABLE and writes the head and the body in chunks, one write per callback, and completes the
+// transaction so that keep-alive serves the next request. The idle sweep also answers requests the plugin
+// left unanswered past WsLimits::httpResponseTimeout with 504.
 
 #include "ws/WsServer.hpp"
 
+#include "http/HttpTypes.hpp"
 #include "log/Logger.hpp"
 
 #include <libwebsockets.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -194,6 +208,39 @@ std::string peerAddress(lws* wsi) {
     return std::string(address);
 }
 
+// lws keeps the request target under a token named for the method.
+struct MethodToken {
+    const char* method;
+    lws_token_indexes token;
+};
+constexpr MethodToken kMethodTokens[] = {
+    {"GET", WSI_TOKEN_GET_URI},     {"POST", WSI_TOKEN_POST_URI},     {"OPTIONS", WSI_TOKEN_OPTIONS_URI},
+    {"PUT", WSI_TOKEN_PUT_URI},     {"PATCH", WSI_TOKEN_PATCH_URI},   {"DELETE", WSI_TOKEN_DELETE_URI},
+    {"HEAD", WSI_TOKEN_HEAD_URI},
+};
+
+std::optional<MethodToken> requestMethod(lws* wsi) {
+    for (const MethodToken& candidate : kMethodTokens)
+        if (lws_hdr_total_length(wsi, candidate.token) > 0)
+            return candidate;
+    return std::nullopt;
+}
+
+std::string lowerCase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
+    return out;
+}
+
+// Framing headers belong to the server: a plugin's would contradict the ones written for it.
+bool isServerHeader(std::string_view lowerName) {
+    return lowerName == "content-length" || lowerName == "transfer-encoding" || lowerName == "connection";
+}
+
+// The largest piece of an HTTP response body handed to lws in one writable callback.
+constexpr size_t kHttpWriteChunk = 32 * 1024;
+
 } // namespace
 
 struct WsServer::Impl {
@@ -232,6 +279,38 @@ struct WsServer::Impl {
         Connection* connection;
     };
 
+    struct HttpResponse {
+        int status = 0;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string body;
+        bool close = false; // the kernel's refusal at shutdown: no keep-alive after it
+    };
+
+    // One plain HTTP request on an endpoint's path, from its head until its response is written or the
+    // client goes. lws frees a wsi's session data at every keep-alive transaction, so exchanges are
+    // found by wsi in `exchangeByWsi`, not through the Session.
+    struct HttpExchange {
+        uint64_t id = 0;
+        lws* wsi = nullptr;
+        const WsEndpoint* endpoint = nullptr;
+
+        // Guarded by Impl::mutex.
+        bool answered = false; // a response is stored (the plugin's, or the kernel's 504/503)
+        HttpResponse response;
+        bool wakeQueued = false;
+
+        // Service thread only.
+        WsHttpRequest request; // until onHttp has seen it
+        size_t bodyLimit = 0;
+        bool dispatched = false;
+        Clock::time_point deadline;
+        bool writing = false;
+        HttpResponse outgoing; // moved out of `response` when writing starts
+        bool headWritten = false;
+        size_t bodyWritten = 0;
+        bool headOnly = false; // a HEAD request: no body goes out
+    };
+
     // Standard layout, so lws's timer pointer converts back to its owner.
     struct SweepTimer {
         lws_sorted_usec_list_t sul;
@@ -260,11 +339,14 @@ struct WsServer::Impl {
     mutable std::mutex mutex;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
     std::vector<uint64_t> pending;       // ids whose queue or close state changed
+    std::unordered_map<uint64_t, std::unique_ptr<HttpExchange>> exchanges; // removed on the service thread only
+    std::vector<uint64_t> pendingHttp;   // exchange ids with a response to write
     lws_context* wakeContext = nullptr;  // null once the service thread tears the context down
     bool stopping = false;
     Clock::time_point stopDeadline;
 
     // Service thread only.
+    std::unordered_map<lws*, HttpExchange*> exchangeByWsi;
     uint64_t nextId = 1;
     SweepTimer sweepTimer{};
     std::chrono::milliseconds sweepInterval{500};
@@ -275,7 +357,7 @@ struct WsServer::Impl {
         if (connection.wakeQueued)
             return;
         connection.wakeQueued = true;
-        bool wasEmpty = pending.empty();
+        bool wasEmpty = pending.empty() && pendingHttp.empty();
         pending.push_back(connection.id);
         // A non-empty list already has a wake-up on its way that will drain this entry too.
         if (wasEmpty && wakeContext)
@@ -311,6 +393,60 @@ struct WsServer::Impl {
         connection.queue.push_back(std::move(message));
         scheduleLocked(connection);
         return true;
+    }
+
+    void scheduleHttpLocked(HttpExchange& exchange) {
+        if (exchange.wakeQueued)
+            return;
+        exchange.wakeQueued = true;
+        bool wasEmpty = pending.empty() && pendingHttp.empty();
+        pendingHttp.push_back(exchange.id);
+        if (wasEmpty && wakeContext)
+            lws_cancel_service(wakeContext);
+    }
+
+    // Stores the kernel's own answer for an exchange nobody has answered; false if one is stored already.
+    bool answerLocked(HttpExchange& exchange, int status, std::string_view type, std::string_view detail,
+                      bool closeAfter) {
+        if (exchange.answered)
+            return false;
+        HttpResponseData problem = makeProblem(status, type, {}, detail);
+        exchange.answered = true;
+        exchange.response.status = status;
+        exchange.response.headers = {{"Content-Type", problem.contentType}};
+        exchange.response.body = std::move(problem.body);
+        exchange.response.close = closeAfter;
+        scheduleHttpLocked(exchange);
+        return true;
+    }
+
+    WsRespondResult respond(uint64_t id, int status, std::vector<std::pair<std::string, std::string>> headers,
+                            std::string body) {
+        if (status < 200 || status > 599)
+            return WsRespondResult::Invalid;
+        std::vector<std::pair<std::string, std::string>> kept;
+        kept.reserve(headers.size());
+        for (auto& [name, value] : headers) {
+            // Refuse header injection the way the HTTP port does: a CR or LF would split the response.
+            bool unsafe = name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
+                          value.find_first_of("\r\n") != std::string::npos;
+            if (unsafe || isServerHeader(lowerCase(name))) {
+                log.warn(kComponent, "dropped a response header", {{"header", unsafe ? std::string("(unsafe)") : name}});
+                continue;
+            }
+            kept.emplace_back(std::move(name), std::move(value));
+        }
+        std::lock_guard lock(mutex);
+        auto it = exchanges.find(id);
+        if (it == exchanges.end() || it->second->answered)
+            return WsRespondResult::NotFound;
+        HttpExchange& exchange = *it->second;
+        exchange.answered = true;
+        exchange.response.status = status;
+        exchange.response.headers = std::move(kept);
+        exchange.response.body = std::move(body);
+        scheduleHttpLocked(exchange);
+        return WsRespondResult::Ok;
     }
 
     void close(uint64_t id, int code, std::string_view reason) {
@@ -361,7 +497,7 @@ struct WsServer::Impl {
         bool full = false;
         {
             std::lock_guard lock(mutex);
-            full = stopping || connections.size() >= limits.maxConnections;
+            full = stopping || connections.size() + exchanges.size() >= limits.maxConnections;
         }
         if (full) {
             log.warn(kComponent, "refused handshake: connection limit reached or stopping", {{"path", path}});
@@ -370,12 +506,237 @@ struct WsServer::Impl {
         return 0;
     }
 
-    int onPlainHttp(lws* wsi) {
-        std::string path = copyHeader(wsi, WSI_TOKEN_GET_URI);
-        // A known path without the upgrade is a client mistake worth naming: 426 Upgrade Required.
-        unsigned int status = findEndpoint(path) ? 426u : static_cast<unsigned int>(HTTP_STATUS_NOT_FOUND);
-        if (lws_return_http_status(wsi, status, nullptr))
+    // The client's address: the peer, or what X-Forwarded-For says behind a trusted proxy (as on the HTTP port).
+    std::string remoteAddressOf(lws* wsi, const std::map<std::string, std::string>& headers) const {
+        std::string peer = peerAddress(wsi);
+        if (limits.trustedProxies.empty())
+            return peer;
+        auto forwarded = headers.find("x-forwarded-for");
+        return clientAddress(peer, forwarded == headers.end() ? nullptr : &forwarded->second, limits.trustedProxies);
+    }
+
+    // Writes a small problem response from inside a callback and has lws close the connection: for
+    // refusals before the body is read, whose unread body rules out keep-alive.
+    int refuseHttp(lws* wsi, int status, std::string_view type, std::string_view detail) {
+        HttpResponseData problem = makeProblem(status, type, {}, detail);
+        std::vector<unsigned char> head(LWS_PRE + 512);
+        unsigned char* start = head.data() + LWS_PRE;
+        unsigned char* p = start;
+        unsigned char* end = head.data() + head.size();
+        constexpr std::string_view kClose = "close";
+        if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), problem.contentType.c_str(),
+                                        problem.body.size(), &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose.data()),
+                                         static_cast<int>(kClose.size()), &p, end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
+        std::vector<unsigned char> body(LWS_PRE + problem.body.size());
+        std::memcpy(body.data() + LWS_PRE, problem.body.data(), problem.body.size());
+        lws_write(wsi, body.data() + LWS_PRE, problem.body.size(), LWS_WRITE_HTTP_FINAL);
+        return -1;
+    }
+
+    int onPlainHttp(lws* wsi) {
+        std::optional<MethodToken> method = requestMethod(wsi);
+        std::string path = method ? copyHeader(wsi, method->token) : std::string();
+        const WsEndpoint* endpoint = findEndpoint(path);
+        if (!endpoint || !endpoint->onHttp) {
+            // A known path without the upgrade is a client mistake worth naming: 426 Upgrade Required.
+            unsigned int status = endpoint ? 426u : static_cast<unsigned int>(HTTP_STATUS_NOT_FOUND);
+            if (lws_return_http_status(wsi, status, nullptr))
+                return -1;
+            return lws_http_transaction_completed(wsi) ? -1 : 0;
+        }
+        const std::string methodName = method->method;
+        size_t bodyLimit = endpoint->maxMessageBytes ? endpoint->maxMessageBytes : limits.maxMessageBytes;
+        size_t contentLength = 0;
+        bool hasLength = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+        if (hasLength) {
+            std::string text = copyHeader(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+            auto [rest, error] = std::from_chars(text.data(), text.data() + text.size(), contentLength);
+            if (error != std::errc() || rest != text.data() + text.size() || text.empty())
+                return refuseHttp(wsi, 400, "bad-content-length", "Content-Length is not a number");
+        }
+        // lws reads a POST, PUT or PATCH body up to its Content-Length and does not decode chunked request
+        // bodies, so without a length there is no way to know where the body ends.
+        bool bodyMethod = methodName == "POST" || methodName == "PUT" || methodName == "PATCH";
+        if (bodyMethod && !hasLength)
+            return refuseHttp(wsi, 411, "length-required", "a request body needs a Content-Length (chunked bodies are not accepted here)");
+        if (contentLength > bodyLimit)
+            return refuseHttp(wsi, 413, "body-too-large",
+                              "the body is " + std::to_string(contentLength) + " bytes; the limit is " + std::to_string(bodyLimit));
+
+        auto exchange = std::make_unique<HttpExchange>();
+        exchange->wsi = wsi;
+        exchange->endpoint = endpoint;
+        exchange->bodyLimit = bodyLimit;
+        exchange->headOnly = methodName == "HEAD";
+        WsHttpRequest& request = exchange->request;
+        request.method = methodName;
+        request.path = std::move(path);
+        request.query = copyQuery(wsi);
+        request.headers = copyHeaders(wsi);
+        request.remoteAddress = remoteAddressOf(wsi, request.headers);
+        request.body.reserve(contentLength);
+        HttpExchange* raw = exchange.get();
+        {
+            std::lock_guard lock(mutex);
+            if (stopping || connections.size() + exchanges.size() >= limits.maxConnections) {
+                raw = nullptr;
+            } else {
+                uint64_t id = nextId++;
+                exchange->id = request.id = id;
+                exchanges.emplace(id, std::move(exchange));
+            }
+        }
+        if (!raw) {
+            log.warn(kComponent, "refused HTTP request: connection limit reached or stopping", {{"path", request.path}});
+            return refuseHttp(wsi, 503, "unavailable", "the socket server is at its connection limit or shutting down");
+        }
+        exchangeByWsi[wsi] = raw;
+        // A body that stalls times out in lws (its content timeout stays set until the body is complete). A POST (even with Content-Length: 0) ends in BODY_COMPLETION; another method with no body has none.
+        if (contentLength == 0 && methodName != "POST")
+            dispatchHttp(*raw);
+        return 0;
+    }
+
+    HttpExchange* exchangeOf(lws* wsi) {
+        auto it = exchangeByWsi.find(wsi);
+        return it == exchangeByWsi.end() ? nullptr : it->second;
+    }
+
+    int onHttpBody(lws* wsi, const char* data, size_t len) {
+        HttpExchange* exchange = exchangeOf(wsi);
+        if (!exchange || exchange->dispatched)
+            return 0;
+        if (exchange->request.body.size() + len > exchange->bodyLimit) // lws stops at Content-Length; defensive
+            return refuseHttp(wsi, 413, "body-too-large", "the body exceeds the limit");
+        exchange->request.body.append(data, len);
+        return 0;
+    }
+
+    int onHttpBodyComplete(lws* wsi) {
+        HttpExchange* exchange = exchangeOf(wsi);
+        if (exchange && !exchange->dispatched)
+            dispatchHttp(*exchange);
+        return 0;
+    }
+
+    // Hands a complete request to the endpoint; its response arrives through respond(), or the sweep answers 504.
+    void dispatchHttp(HttpExchange& exchange) {
+        {
+            std::lock_guard lock(mutex);
+            if (exchange.answered) // answered by stop() while the body was still arriving
+                return;
+        }
+        exchange.dispatched = true;
+        exchange.deadline = Clock::now() + limits.httpResponseTimeout;
+        // lws would drop a request held for its answer after its content timeout; ours is
+        // WsLimits::httpResponseTimeout, enforced by the sweep.
+        lws_set_timeout(exchange.wsi, NO_PENDING_TIMEOUT, 0);
+        // lws reads nothing while a transaction is in progress, yet keeps polling for input: a client that
+        // hangs up (or pipelines) would make lws_service spin. Reading is paused until the answer is
+        // written; the sweep notices a hang-up by peeking at the socket (clientGone).
+        lws_rx_flow_control(exchange.wsi, 0);
+        WsHttpRequest request = std::move(exchange.request);
+        exchange.request = WsHttpRequest{};
+        const WsEndpoint* endpoint = exchange.endpoint;
+        invokeSafely("onHttp", request.id, [&] { endpoint->onHttp(request); });
+    }
+
+    // True if the peer of a held request has closed or reset its connection. Pipelined bytes waiting
+    // to be read mean it is still there.
+    static bool clientGone(lws* wsi) {
+        lws_sockfd_type fd = lws_get_socket_fd(wsi);
+        if (fd == LWS_SOCK_INVALID)
+            return true;
+        char byte = 0;
+        ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+            return false;
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    }
+
+    // Drops an exchange whose response is written or whose client is gone; respond() then finds nothing.
+    void forgetExchange(lws* wsi) {
+        auto it = exchangeByWsi.find(wsi);
+        if (it == exchangeByWsi.end())
+            return;
+        uint64_t id = it->second->id;
+        exchangeByWsi.erase(it);
+        std::unique_ptr<HttpExchange> owned;
+        std::lock_guard lock(mutex);
+        auto owner = exchanges.find(id);
+        if (owner != exchanges.end()) {
+            owned = std::move(owner->second);
+            exchanges.erase(owner);
+        }
+    }
+
+    int onHttpWriteable(lws* wsi) {
+        HttpExchange* exchange = exchangeOf(wsi);
+        if (!exchange)
+            return 0;
+        if (!exchange->writing) {
+            std::lock_guard lock(mutex);
+            if (!exchange->answered)
+                return 0;
+            exchange->outgoing = std::move(exchange->response);
+            exchange->writing = true;
+        }
+        HttpResponse& response = exchange->outgoing;
+        size_t bodySize = exchange->headOnly ? 0 : response.body.size();
+        if (!exchange->headWritten) {
+            size_t headBytes = 512;
+            for (auto& [name, value] : response.headers)
+                headBytes += name.size() + value.size() + 4;
+            std::vector<unsigned char> head(LWS_PRE + headBytes);
+            unsigned char* start = head.data() + LWS_PRE;
+            unsigned char* p = start;
+            unsigned char* end = head.data() + head.size();
+            if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(response.status), nullptr,
+                                            response.body.size(), &p, end))
+                return -1;
+            for (auto& [name, value] : response.headers) {
+                std::string field = name + ":";
+                if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(field.c_str()),
+                                                reinterpret_cast<const unsigned char*>(value.data()),
+                                                static_cast<int>(value.size()), &p, end))
+                    return -1;
+            }
+            if (response.close) {
+                constexpr std::string_view kClose = "close";
+                if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                                 reinterpret_cast<const unsigned char*>(kClose.data()),
+                                                 static_cast<int>(kClose.size()), &p, end))
+                    return -1;
+            }
+            if (lws_finalize_write_http_header(wsi, start, &p, end))
+                return -1;
+            exchange->headWritten = true;
+            if (bodySize > 0) {
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
+        } else if (exchange->bodyWritten < bodySize) {
+            size_t n = std::min(kHttpWriteChunk, bodySize - exchange->bodyWritten);
+            bool last = exchange->bodyWritten + n == bodySize;
+            std::vector<unsigned char> chunk(LWS_PRE + n);
+            std::memcpy(chunk.data() + LWS_PRE, response.body.data() + exchange->bodyWritten, n);
+            if (lws_write(wsi, chunk.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < static_cast<int>(n))
+                return -1;
+            exchange->bodyWritten += n;
+            if (!last) {
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
+        }
+        bool closeAfter = response.close;
+        forgetExchange(wsi);
+        if (closeAfter)
+            return -1;
+        // Keep-alive: lws flushes what is still buffered first, then reads the connection's next request.
+        lws_rx_flow_control(wsi, 1);
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
 
@@ -388,8 +749,8 @@ struct WsServer::Impl {
         if (!endpoint)
             return -1;
         info.query = copyQuery(wsi);
-        info.remoteAddress = peerAddress(wsi);
         info.headers = copyHeaders(wsi);
+        info.remoteAddress = remoteAddressOf(wsi, info.headers);
         info.id = nextId++;
 
         auto connection = std::make_unique<Connection>();
@@ -401,7 +762,7 @@ struct WsServer::Impl {
         Connection* raw = connection.get();
         {
             std::lock_guard lock(mutex);
-            if (stopping || connections.size() >= limits.maxConnections)
+            if (stopping || connections.size() + exchanges.size() >= limits.maxConnections)
                 return -1;
             connections.emplace(info.id, std::move(connection));
         }
@@ -534,8 +895,17 @@ struct WsServer::Impl {
             bool overflowed;
         };
         std::vector<Work> work;
+        std::vector<lws*> httpWrites;
         {
             std::lock_guard lock(mutex);
+            for (uint64_t id : pendingHttp) {
+                auto it = exchanges.find(id);
+                if (it == exchanges.end())
+                    continue;
+                it->second->wakeQueued = false;
+                httpWrites.push_back(it->second->wsi);
+            }
+            pendingHttp.clear();
             work.reserve(pending.size());
             for (uint64_t id : pending) {
                 auto it = connections.find(id);
@@ -546,6 +916,12 @@ struct WsServer::Impl {
                 work.push_back({&connection, connection.closeRequested, connection.overflowed});
             }
             pending.clear();
+        }
+        // Exchanges are only removed on this thread, so each wsi is still the exchange's. lws delivers no
+        // writable callback to an rx-flow-controlled HTTP connection: reading resumes first.
+        for (lws* wsi : httpWrites) {
+            lws_rx_flow_control(wsi, 1);
+            lws_callback_on_writable(wsi);
         }
         for (const Work& item : work) {
             if (item.connection->closeNotified)
@@ -627,6 +1003,30 @@ struct WsServer::Impl {
             log.debug(kComponent, "closing idle connection", {{"id", idText}});
             startClose(*connection, false);
         }
+        std::vector<std::pair<uint64_t, std::string>> timedOut;
+        std::vector<lws*> held;
+        {
+            std::lock_guard lock(mutex);
+            for (auto& [id, exchange] : exchanges) {
+                if (!exchange->dispatched || exchange->answered)
+                    continue;
+                if (now >= exchange->deadline &&
+                    answerLocked(*exchange, 504, "no-response", "the endpoint did not answer in time", false))
+                    timedOut.emplace_back(id, exchange->endpoint->path);
+                else
+                    held.push_back(exchange->wsi);
+            }
+        }
+        for (lws* wsi : held) {
+            if (!clientGone(wsi))
+                continue;
+            forgetExchange(wsi);
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
+        for (auto& [id, path] : timedOut) {
+            auto idText = std::to_string(id);
+            log.warn(kComponent, "HTTP request unanswered, sent 504", {{"id", idText}, {"path", path}});
+        }
         scheduleSweep();
     }
 
@@ -658,6 +1058,17 @@ struct WsServer::Impl {
             return onConfirmUpgrade(wsi, static_cast<const char*>(in));
         case LWS_CALLBACK_HTTP:
             return onPlainHttp(wsi);
+        case LWS_CALLBACK_HTTP_BODY:
+            return onHttpBody(wsi, static_cast<const char*>(in), len);
+        case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+            return onHttpBodyComplete(wsi);
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            if (exchangeOf(wsi))
+                return onHttpWriteable(wsi);
+            return lws_callback_http_dummy(wsi, reason, user, in, len);
+        case LWS_CALLBACK_CLOSED_HTTP:
+            forgetExchange(wsi);
+            return 0;
         case LWS_CALLBACK_ESTABLISHED:
             return onEstablished(wsi, session);
         case LWS_CALLBACK_RECEIVE:
@@ -672,7 +1083,10 @@ struct WsServer::Impl {
         case LWS_CALLBACK_SERVER_WRITEABLE:
             return onWriteable(wsi, session);
         case LWS_CALLBACK_CLOSED:
+            onClosed(session);
+            return 0;
         case LWS_CALLBACK_WSI_DESTROY:
+            forgetExchange(wsi);
             onClosed(session);
             return 0;
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -697,7 +1111,8 @@ struct WsServer::Impl {
         // Our own failure (e.g. out of memory) ends the affected connection, never the loop.
         bool perConnection = reason == LWS_CALLBACK_ESTABLISHED || reason == LWS_CALLBACK_RECEIVE ||
                              reason == LWS_CALLBACK_SERVER_WRITEABLE || reason == LWS_CALLBACK_HTTP ||
-                             reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE;
+                             reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE || reason == LWS_CALLBACK_HTTP_BODY ||
+                             reason == LWS_CALLBACK_HTTP_BODY_COMPLETION || reason == LWS_CALLBACK_HTTP_WRITEABLE;
         return perConnection ? -1 : 0;
     }
 
@@ -745,7 +1160,8 @@ struct WsServer::Impl {
         int listening = lws_get_vhost_listen_port(vhost);
         boundPort = static_cast<uint16_t>(listening > 0 ? listening : 0);
 
-        auto quarter = std::chrono::duration_cast<std::chrono::milliseconds>(limits.idleTimeout) / 4;
+        auto quarter = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(limits.idleTimeout),
+                                limits.httpResponseTimeout) / 4;
         sweepInterval = std::clamp(quarter, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
         sweepTimer.owner = this;
         {
@@ -768,7 +1184,7 @@ struct WsServer::Impl {
                 {
                     std::lock_guard lock(mutex);
                     stopNow = stopping;
-                    if (stopping && (connections.empty() || Clock::now() >= stopDeadline))
+                    if (stopping && ((connections.empty() && exchanges.empty()) || Clock::now() >= stopDeadline))
                         break;
                 }
                 if (stopNow && !sawStop) {
@@ -797,10 +1213,14 @@ struct WsServer::Impl {
         lws_context_destroy(context);
         context = nullptr;
         std::unordered_map<uint64_t, std::unique_ptr<Connection>> left;
+        std::unordered_map<uint64_t, std::unique_ptr<HttpExchange>> leftExchanges;
+        exchangeByWsi.clear();
         {
             std::lock_guard lock(mutex);
             left.swap(connections);
+            leftExchanges.swap(exchanges);
             pending.clear();
+            pendingHttp.clear();
         }
         for (auto& [id, connection] : left) {
             int code = connection->closeCode ? connection->closeCode : kCloseGoingAway;
@@ -822,6 +1242,8 @@ struct WsServer::Impl {
             connection->closeReason = "server shutting down";
             scheduleLocked(*connection);
         }
+        for (auto& [id, exchange] : exchanges)
+            answerLocked(*exchange, 503, "shutting-down", "the server is shutting down", true);
         if (wakeContext)
             lws_cancel_service(wakeContext);
     }
@@ -875,11 +1297,21 @@ bool WsServer::send(uint64_t id, std::string_view data, bool binary) { return im
 
 void WsServer::close(uint64_t id, int code, std::string_view reason) { impl_->close(id, code, reason); }
 
+WsRespondResult WsServer::respond(uint64_t id, int status, std::vector<std::pair<std::string, std::string>> headers,
+                                  std::string body) {
+    return impl_->respond(id, status, std::move(headers), std::move(body));
+}
+
 void WsServer::stop() { impl_->stop(); }
 
 size_t WsServer::connectionCount() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->connections.size();
+}
+
+size_t WsServer::pendingHttpRequests() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->exchanges.size();
 }
 
 uint64_t WsServer::messagesReceived() const { return impl_->messagesIn.load(); }

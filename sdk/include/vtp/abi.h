@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VTP_ABI_MAJOR 1
-#define VTP_ABI_MINOR 2
+#define VTP_ABI_MINOR 3
 
 /* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -165,6 +165,18 @@ typedef struct vtp_ws_open_info {
     const vtp_kv* headers; size_t header_count; /* lower-case names */
 } vtp_ws_open_info;
 
+/* A plain HTTP request on a socket endpoint's path (since 1.3). Valid during on_http only. */
+typedef struct vtp_ws_http_request {
+    uint32_t struct_size;
+    uint64_t request;          /* id for ws_http_respond */
+    const char* method;        /* "GET", "POST", "OPTIONS", ... */
+    const char* path;
+    const char* query;         /* raw, without '?' */
+    const char* remote_address; /* resolved like HTTP's (see http.trusted_proxies), else the peer */
+    const vtp_kv* headers; size_t header_count; /* lower-case names */
+    const char* body; size_t body_len;          /* complete body, within the endpoint's max_message_bytes */
+} vtp_ws_http_request;
+
 /* Callbacks run on the kernel's WebSocket thread and must not block. */
 typedef struct vtp_ws_endpoint {
     uint32_t struct_size;
@@ -174,6 +186,11 @@ typedef struct vtp_ws_endpoint {
     void (*on_close)(void* user_data, uint64_t connection, int close_code);
     void* user_data;
     size_t max_message_bytes; /* 0: the kernel's websocket.max_message_bytes */
+
+    /* since 1.3 */
+    /* A request on the path without the WebSocket upgrade (e.g. Socket.IO long-polling). Answer it
+     * with ws_http_respond, now or later from any thread. */
+    void (*on_http)(void* user_data, const vtp_ws_http_request* request); /* optional: without it, plain HTTP on the path answers 426 as before */
 } vtp_ws_endpoint;
 
 /* ---------------------------------------------------------------- SQL */
@@ -319,6 +336,12 @@ typedef struct vtp_host_api {
     /* Sets a gauge or adds to a counter, for one label set (labels may be NULL). Thread-safe. */
     void (*metric_set)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double value);
     void (*metric_inc)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double delta);
+
+    /* since 1.3: plain HTTP on socket endpoints */
+    /* Answers a request on_http received: status 200..599, the plugin's headers (a header whose name or
+     * value holds CR or LF is dropped; Content-Length, Transfer-Encoding and Connection are the kernel's)
+     * and the body. VTP_INVALID for another status (the request stays unanswered). */
+    int (*ws_http_respond)(vtp_host* host, uint64_t request, int status, const vtp_kv* headers, size_t header_count, const char* body, size_t len); /* thread-safe, exactly once per request; VTP_NOT_FOUND if the client has gone (or the kernel already answered it on timeout) */
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

@@ -17,8 +17,10 @@
 #include <list>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 // Filled by vtp_add_plugin(... MIGRATIONS dir) in the SDK's CMake package; weak so that a
@@ -45,12 +47,32 @@ struct PluginInfo {
     std::vector<Migration> migrations{}; // or shipped as files through vtp_add_plugin(MIGRATIONS)
 };
 
+// A plain HTTP request on a socket endpoint's path (ABI 1.3), copied out of the kernel's call so
+// that the plugin may keep it and answer it later with Host::respond(id, ...).
+struct SocketHttpRequest {
+    uint64_t id = 0;
+    std::string method{}, path{}, query{}, remoteAddress{};
+    std::vector<std::pair<std::string, std::string>> headers{}; // lower-case names
+    std::string body{};
+    // The first header named `lowerCaseName`, if any.
+    std::optional<std::string> header(std::string_view lowerCaseName) const
+    {
+        for (const auto& [name, value] : headers)
+            if (name == lowerCaseName) return value;
+        return std::nullopt;
+    }
+};
+
 struct SocketEndpoint {
     std::string path{};
     std::function<void(const vtp_ws_open_info&)> onOpen{};
     std::function<void(uint64_t connection, std::string_view data, bool binary)> onMessage{};
     std::function<void(uint64_t connection, int closeCode)> onClose{};
     size_t maxMessageBytes = 0;
+    // Optional (ABI 1.3): a request on the path without the WebSocket upgrade, e.g. Socket.IO's
+    // long-polling. Runs on the WebSocket thread and must not block: keep the request and answer it
+    // with Host::respond, now or later from any thread. Without it the kernel answers 426.
+    std::function<void(const SocketHttpRequest&)> onHttp{};
 };
 
 struct Command {
@@ -187,6 +209,24 @@ public:
             auto* h = static_cast<SocketHolder*>(ud);
             guard(h->ref, "onClose", [&] { if (h->endpoint.onClose) h->endpoint.onClose(c, code); });
         };
+        // Set only when wanted: a kernel that sees on_http answers plain HTTP through it, not with 426.
+        if (ep.onHttp)
+            e.on_http = [](void* ud, const vtp_ws_http_request* r) {
+                auto* h = static_cast<SocketHolder*>(ud);
+                guard(h->ref, "onHttp", [&] {
+                    SocketHttpRequest req;
+                    req.id = r->request;
+                    req.method = r->method ? r->method : "";
+                    req.path = r->path ? r->path : "";
+                    req.query = r->query ? r->query : "";
+                    req.remoteAddress = r->remote_address ? r->remote_address : "";
+                    req.headers.reserve(r->header_count);
+                    for (size_t i = 0; i < r->header_count; ++i)
+                        if (r->headers[i].key && r->headers[i].value) req.headers.emplace_back(r->headers[i].key, r->headers[i].value);
+                    if (r->body) req.body.assign(r->body, r->body_len);
+                    h->endpoint.onHttp(req);
+                });
+            };
         detail::ErrorText err;
         if (ref_.api->ws_endpoint_add(ref_.host, &e, err.view()) != VTP_OK) {
             const std::string path = ep.path;
@@ -204,6 +244,20 @@ public:
     {
         if (!VTP_HOST_HAS(ws_close)) return;
         ref_.api->ws_close(ref_.host, connection, code, reason.c_str());
+    }
+    // Answers a SocketHttpRequest: thread-safe, once per request. contentType (if not empty) becomes
+    // the Content-Type header. False if the kernel predates ABI 1.3, the client has gone, the kernel
+    // already answered it (websocket.http_response_timeout_seconds: 504), or the status is not 200..599.
+    bool respond(uint64_t request, int status, std::string_view contentType, std::string_view body,
+                 const std::vector<std::pair<std::string, std::string>>& headers = {}) const
+    {
+        if (!VTP_HOST_HAS(ws_http_respond)) return false;
+        const std::string type(contentType);
+        std::vector<vtp_kv> kvs;
+        kvs.reserve(headers.size() + 1);
+        if (!type.empty()) kvs.push_back({"Content-Type", type.c_str()});
+        for (const auto& [name, value] : headers) kvs.push_back({name.c_str(), value.c_str()});
+        return ref_.api->ws_http_respond(ref_.host, request, status, kvs.data(), kvs.size(), body.data(), body.size()) == VTP_OK;
     }
 
     // Offers a service table (a C struct of function pointers, see sdk/include/vtp/services/).

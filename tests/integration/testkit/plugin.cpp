@@ -13,11 +13,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 namespace {
 
@@ -134,9 +137,71 @@ public:
                        host_->log().debug("testkit poked", {{"colour", colour}});
                        return vtp::Response::json({{"poked", colour}});
                    });
+
+        // Long-polling on the socket port (ABI 1.3): a GET on /testkit/poll is held until a POST on the
+        // same path brings a message; the GET is then answered with it from the plugin's own thread.
+        host.socket({.path = "/testkit/poll", .onHttp = [this](const vtp::SocketHttpRequest& req) { onPoll(req); }});
+    }
+
+    ~TestkitPlugin() override { stop(); }
+
+    void start() override
+    {
+        poller_ = std::thread([this] { answerPolls(); });
+    }
+
+    void stop() override
+    {
+        {
+            std::lock_guard lock(pollMutex_);
+            pollStopping_ = true;
+        }
+        pollChanged_.notify_all();
+        if (poller_.joinable()) poller_.join();
     }
 
 private:
+    // Runs on the WebSocket thread: never blocks, only queues.
+    void onPoll(const vtp::SocketHttpRequest& req)
+    {
+        if (req.method == "POST") {
+            {
+                std::lock_guard lock(pollMutex_);
+                messages_.push_back(req.body);
+            }
+            pollChanged_.notify_all();
+            host_->respond(req.id, 200, "text/plain", "queued");
+            return;
+        }
+        if (req.method != "GET") {
+            host_->respond(req.id, 405, "text/plain", "GET or POST", {{"Allow", "GET, POST"}});
+            return;
+        }
+        {
+            std::lock_guard lock(pollMutex_);
+            waiting_.push_back({req.id, req.remoteAddress});
+        }
+        pollChanged_.notify_all();
+    }
+
+    // Pairs queued messages with held GETs. A GET whose client left (or that the kernel already answered
+    // with 504) makes respond() return false: the message then goes to the next one.
+    void answerPolls()
+    {
+        std::unique_lock lock(pollMutex_);
+        while (true) {
+            pollChanged_.wait(lock, [&] { return pollStopping_ || (!messages_.empty() && !waiting_.empty()); });
+            if (pollStopping_) return;
+            const std::string message = messages_.front();
+            const Poll poll = waiting_.front();
+            waiting_.pop_front();
+            lock.unlock();
+            const bool delivered = host_->respond(poll.id, 200, "text/plain", message, {{"X-Testkit-Remote", poll.remote}});
+            lock.lock();
+            if (delivered) messages_.pop_front();
+        }
+    }
+
     // params: steps (default 3), tag (counts runs), fail_first_attempts (fail while the runs of
     // this tag are that many or fewer), hold (write DATA/job-HOLD-entered, then wait for
     // DATA/job-HOLD-release or a cancel).
@@ -198,6 +263,17 @@ private:
     testkit_counter_v1 counter_{};
     vtp::Metric widgets_, pokes_;
     vtp_verifier_v1 verifier_{};
+
+    struct Poll {
+        uint64_t id;
+        std::string remote;
+    };
+    std::mutex pollMutex_;
+    std::condition_variable pollChanged_;
+    std::deque<std::string> messages_;
+    std::deque<Poll> waiting_;
+    bool pollStopping_ = false;
+    std::thread poller_;
 };
 
 } // namespace
