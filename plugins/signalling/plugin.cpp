@@ -1,0 +1,237 @@
+// The signalling plugin: live class rooms over a Socket.IO-compatible endpoint on the kernel's
+// socket port. Registration and wiring only; the protocol is in src/engine and src/socketio,
+// the rooms in src/rooms.
+#include "engine/EngineServer.hpp"
+#include "rooms/RoomService.hpp"
+#include "socketio/SocketServer.hpp"
+
+#include <vtp/sdk.hpp>
+#include <vtp/services/verifier.h>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using namespace vtp;
+using namespace vtp::signalling;
+using vtp::ConfigKey;
+
+// What the Engine.IO server sends goes to the kernel through the SDK.
+class KernelOutput : public EngineOutput {
+public:
+    explicit KernelOutput(Host& host) : host_(host) {}
+    bool sendFrame(uint64_t c, std::string_view data, bool binary) override { return host_.send(c, data, binary); }
+    void closeConnection(uint64_t c, int code, const std::string& reason) override { host_.close(c, code, reason); }
+    bool respond(uint64_t r, int status, std::string_view contentType, std::string_view body, const Headers& headers) override
+    {
+        return host_.respond(r, status, contentType, body, headers);
+    }
+
+private:
+    Host& host_;
+};
+
+Headers toHeaders(const vtp_kv* kvs, size_t n)
+{
+    Headers h;
+    for (size_t i = 0; i < n; ++i) h.emplace_back(kvs[i].key, kvs[i].value);
+    return h;
+}
+
+class SignallingPlugin : public Plugin {
+public:
+    static PluginInfo info()
+    {
+        return {
+            .name = "signalling",
+            .version = "1.0.0",
+            .description = "Live rooms: WebRTC signalling, chat, presence and moderation over Socket.IO",
+            .dependencies = {"auth"},
+            .config = {
+                ConfigKey::string("path", "/socket.io/", "Path of the Socket.IO endpoint on the socket port"),
+                ConfigKey::string("namespace", "/", "Socket.IO namespace of the room events"),
+                ConfigKey::integer("ping_interval_ms", 25000, "Engine.IO ping interval").range(1000, 600000),
+                ConfigKey::integer("ping_timeout_ms", 20000, "Engine.IO ping timeout: a client that does not answer a ping within it is dropped").range(1000, 600000),
+                ConfigKey::integer("max_payload_bytes", 1000000, "Largest Engine.IO packet or polling body (the client's maxPayload)").range(1024, 100000000),
+                ConfigKey::integer("connect_timeout_ms", 45000, "A client that connects no namespace within this is dropped").range(1000, 600000),
+                ConfigKey::integer("recovery_window_seconds", 30, "A client that reconnects within this keeps its id and rooms and gets what it missed (0: off)").range(0, 3600),
+                ConfigKey::integer("recovery_buffer_bytes", 1048576, "What a disconnected client may miss before it can no longer recover").range(1024, 1073741824),
+                ConfigKey::integer("max_sessions", 20000, "Engine.IO sessions (connected clients) this node accepts").range(1, 1000000),
+                ConfigKey::integer("max_buffered_bytes", 4194304, "Packets waiting for a long-polling client before it is dropped as too slow").range(1024, 1073741824),
+                ConfigKey::stringArray("cors_origins", {}, "Web origins allowed to use long-polling from another origin (\"*\": any)"),
+                ConfigKey::integer("rooms.default_max_participants", 100, "Participants a room holds unless its creator says otherwise").range(1, 100000),
+                ConfigKey::integer("rooms.max_participants_limit", 1000, "The most participants a room may be created for").range(1, 100000),
+                ConfigKey::integer("chat.max_length", 2000, "Longest chat message, in characters").range(1, 100000),
+                ConfigKey::integer("chat.per_second", 2, "Chat messages a connection may send per second (sustained)").range(1, 10000),
+                ConfigKey::integer("chat.burst", 10, "Chat messages a connection may send in a burst").range(1, 100000),
+                ConfigKey::integer("signal.per_second", 50, "Signals a connection may send per second (sustained)").range(1, 100000),
+                ConfigKey::integer("signal.burst", 200, "Signals a connection may send in a burst").range(1, 1000000),
+                ConfigKey::integer("signal.max_bytes", 65536, "Largest signal payload (SDP, ICE candidate)").range(256, 10485760),
+                ConfigKey::stringArray("ice.stun_urls", {}, "STUN server URLs handed to participants (stun:host:port)"),
+                ConfigKey::stringArray("ice.turn_urls", {}, "TURN server URLs handed to participants (turn:host:port?transport=udp)"),
+                ConfigKey::string("ice.turn_secret", "", "Shared secret of the TURN server (coturn's static-auth-secret with use-auth-secret)").markSecret(),
+                ConfigKey::integer("ice.turn_ttl_seconds", 3600, "Lifetime of the TURN credentials a participant gets").range(60, 86400),
+                ConfigKey::integer("cluster.heartbeat_seconds", 2, "How often this node tells the others it is alive (with Redis)").range(1, 60),
+                ConfigKey::integer("cluster.node_timeout_seconds", 10, "A node not heard from for this long has its participants removed from rooms").range(2, 600),
+            },
+        };
+    }
+
+    void init(Host& host) override
+    {
+        host_ = &host;
+        const Config& c = host.config();
+        EngineOptions eo;
+        eo.pingInterval = std::chrono::milliseconds(c.getInt("ping_interval_ms"));
+        eo.pingTimeout = std::chrono::milliseconds(c.getInt("ping_timeout_ms"));
+        eo.maxPayload = static_cast<size_t>(c.getInt("max_payload_bytes"));
+        eo.maxBufferedBytes = static_cast<size_t>(c.getInt("max_buffered_bytes"));
+        eo.maxSessions = static_cast<size_t>(c.getInt("max_sessions"));
+        eo.corsOrigins = c.getStringArray("cors_origins");
+        SocketOptions so;
+        so.connectTimeout = std::chrono::milliseconds(c.getInt("connect_timeout_ms"));
+        so.recoveryWindow = std::chrono::seconds(c.getInt("recovery_window_seconds"));
+        so.maxRecoveryBytes = static_cast<size_t>(c.getInt("recovery_buffer_bytes"));
+        so.limits.maxPacketSize = eo.maxPayload;
+        RoomOptions ro;
+        ro.nsp = c.getString("namespace");
+        if (ro.nsp.empty() || ro.nsp[0] != '/') throw PluginError("namespace must start with '/'");
+        ro.defaultMaxParticipants = c.getInt("rooms.default_max_participants");
+        ro.maxParticipantsLimit = c.getInt("rooms.max_participants_limit");
+        ro.chatMaxLength = static_cast<size_t>(c.getInt("chat.max_length"));
+        ro.chatPerSecond = static_cast<double>(c.getInt("chat.per_second"));
+        ro.chatBurst = static_cast<double>(c.getInt("chat.burst"));
+        ro.signalPerSecond = static_cast<double>(c.getInt("signal.per_second"));
+        ro.signalBurst = static_cast<double>(c.getInt("signal.burst"));
+        ro.maxSignalBytes = static_cast<size_t>(c.getInt("signal.max_bytes"));
+        ro.heartbeat = std::chrono::seconds(c.getInt("cluster.heartbeat_seconds"));
+        ro.nodeTimeout = std::chrono::seconds(c.getInt("cluster.node_timeout_seconds"));
+        IceOptions ice;
+        ice.stunUrls = c.getStringArray("ice.stun_urls");
+        ice.turnUrls = c.getStringArray("ice.turn_urls");
+        ice.turnSecret = c.getString("ice.turn_secret");
+        ice.turnTtlSeconds = c.getInt("ice.turn_ttl_seconds");
+        if (!ice.turnUrls.empty() && ice.turnSecret.empty()) throw PluginError("ice.turn_urls needs ice.turn_secret");
+
+        output_ = std::make_unique<KernelOutput>(host);
+        io_ = std::make_unique<SocketServer>(so, [this](const std::string& token, Principal& out, std::string& reason) {
+            return verify(token, out, reason);
+        });
+        engine_ = std::make_unique<EngineServer>(eo, *output_, *io_);
+        io_->attach(*engine_);
+        // Each vtpd process is its own node for room replication.
+        rooms_ = std::make_unique<RoomService>(host, mutex_, *io_, ro, ice, randomId());
+        rooms_->registerNamespace();
+        rooms_->registerRoutes();
+
+        SocketEndpoint ep;
+        ep.path = c.getString("path");
+        ep.maxMessageBytes = eo.maxPayload + 64;
+        ep.onOpen = [this](const vtp_ws_open_info& info) {
+            ClientInfo ci{info.remote_address ? info.remote_address : "", toHeaders(info.headers, info.header_count), info.query ? info.query : ""};
+            std::lock_guard lock(mutex_);
+            engine_->onWsOpen(info.connection, ci.query, ci, Clock::now());
+        };
+        ep.onMessage = [this](uint64_t c, std::string_view data, bool binary) {
+            std::lock_guard lock(mutex_);
+            engine_->onWsMessage(c, data, binary, Clock::now());
+        };
+        ep.onClose = [this](uint64_t c, int) {
+            std::lock_guard lock(mutex_);
+            engine_->onWsClose(c);
+        };
+        ep.onHttp = [this](const SocketHttpRequest& r) {
+            EngineHttpRequest er{r.id, r.method, r.query, r.remoteAddress, r.headers, r.body};
+            std::lock_guard lock(mutex_);
+            engine_->onHttp(er, Clock::now());
+        };
+        host.socket(std::move(ep));
+        sessionsGauge_ = host.gauge("sessions", "Engine.IO sessions (connected clients) on this node");
+    }
+
+    void start() override
+    {
+        verifier_ = host_->find<vtp_verifier_v1>(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION);
+        if (!verifier_) host_->log().warn("no token verifier is offered: every socket connection will be refused");
+        rooms_->start();
+        stopping_ = false;
+        ticker_ = std::thread([this] { tickLoop(); });
+    }
+
+    void stop() override
+    {
+        {
+            std::lock_guard lock(tickMutex_);
+            stopping_ = true;
+        }
+        tickCv_.notify_all();
+        if (ticker_.joinable()) ticker_.join();
+        if (rooms_) rooms_->stop();
+    }
+
+private:
+    bool verify(const std::string& token, Principal& out, std::string& reason)
+    {
+        if (!verifier_) {
+            reason = "no authentication provider is enabled on this server";
+            return false;
+        }
+        std::array<char, 256> subject{};
+        std::array<char, 1024> roles{};
+        std::array<char, 256> why{};
+        if (verifier_->verify(verifier_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(), roles.size(),
+                              why.data(), why.size()) != VTP_OK) {
+            reason = why[0] ? why.data() : "invalid token";
+            return false;
+        }
+        out.userId = subject.data();
+        out.roles.clear();
+        std::string_view all(roles.data());
+        for (size_t start = 0; start <= all.size();) {
+            const size_t comma = std::min(all.find(',', start), all.size());
+            if (comma > start) out.roles.emplace_back(all.substr(start, comma - start));
+            start = comma + 1;
+        }
+        return !out.userId.empty();
+    }
+
+    // Heartbeats, timeouts and node liveness, several times a second.
+    void tickLoop()
+    {
+        std::unique_lock tickLock(tickMutex_);
+        while (!tickCv_.wait_for(tickLock, std::chrono::milliseconds(200), [&] { return stopping_; })) {
+            tickLock.unlock();
+            {
+                std::lock_guard lock(mutex_);
+                const auto now = Clock::now();
+                engine_->tick(now);
+                io_->tick(now);
+                rooms_->tick(now);
+                sessionsGauge_.set(static_cast<double>(engine_->sessionCount()));
+            }
+            tickLock.lock();
+        }
+    }
+
+    Host* host_ = nullptr;
+    std::mutex mutex_; // serialises the protocol and room state across threads
+    std::unique_ptr<KernelOutput> output_;
+    std::unique_ptr<SocketServer> io_;
+    std::unique_ptr<EngineServer> engine_;
+    std::unique_ptr<RoomService> rooms_;
+    const vtp_verifier_v1* verifier_ = nullptr;
+    std::mutex tickMutex_;
+    std::condition_variable tickCv_;
+    bool stopping_ = false;
+    std::thread ticker_;
+    Metric sessionsGauge_;
+};
+
+} // namespace
+
+VTP_PLUGIN(SignallingPlugin)

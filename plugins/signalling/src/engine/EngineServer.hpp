@@ -1,0 +1,139 @@
+#pragma once
+
+// The server side of Engine.IO v4 over the kernel's socket port: sessions on HTTP long-polling
+// and on WebSocket, the upgrade from one to the other, heartbeats, and the protocol's errors.
+// What it sends goes through EngineOutput (the kernel, or a fake in tests); what it receives is
+// handed to an EngineListener (the Socket.IO layer).
+//
+// Not thread-safe: the plugin serialises every call (kernel callbacks, the ticker, sends from
+// other threads) under one mutex, and the listener is called with that mutex held.
+
+#include "protocol/EngineHandshake.hpp"
+#include "protocol/EnginePacket.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace vtp::signalling {
+
+using Clock = std::chrono::steady_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct EngineOptions {
+    std::chrono::milliseconds pingInterval{25000};
+    std::chrono::milliseconds pingTimeout{20000};
+    size_t maxPayload = 1000000;        // bytes of one packet or polling body
+    size_t maxBufferedBytes = 4 << 20;  // packets waiting for a polling client; beyond: closed
+    size_t maxSessions = 20000;
+    std::vector<std::string> corsOrigins; // polling from these origins ("*": any)
+};
+
+// A plain HTTP request on the endpoint (long-polling), as the kernel hands it over.
+struct EngineHttpRequest {
+    uint64_t id = 0;
+    std::string method, query, remoteAddress;
+    Headers headers; // lower-case names
+    std::string body;
+    const std::string* header(std::string_view name) const
+    {
+        for (const auto& [k, v] : headers)
+            if (k == name) return &v;
+        return nullptr;
+    }
+};
+
+class EngineOutput {
+public:
+    virtual ~EngineOutput() = default;
+    virtual bool sendFrame(uint64_t connection, std::string_view data, bool binary) = 0;
+    virtual void closeConnection(uint64_t connection, int code, const std::string& reason) = 0;
+    virtual bool respond(uint64_t request, int status, std::string_view contentType, std::string_view body, const Headers& headers) = 0;
+};
+
+struct ClientInfo {
+    std::string remoteAddress;
+    Headers headers;
+    std::string query;
+};
+
+class EngineListener {
+public:
+    virtual ~EngineListener() = default;
+    virtual void onEngineOpen(const std::string& sid, const ClientInfo& info) = 0;
+    virtual void onEngineMessage(const std::string& sid, const protocol::EnginePacket& packet) = 0;
+    // Once per session. clientInitiated: the client said goodbye (close packet), rather than
+    // the transport failing or a timeout.
+    virtual void onEngineClose(const std::string& sid, const std::string& reason, bool clientInitiated) = 0;
+};
+
+// 20 random URL-safe characters (120 bits): session, socket and private ids.
+std::string randomId();
+
+class EngineServer {
+public:
+    EngineServer(EngineOptions options, EngineOutput& out, EngineListener& listener)
+        : options_(std::move(options)), out_(out), listener_(listener) {}
+
+    // From the kernel.
+    void onHttp(const EngineHttpRequest& request, Clock::time_point now);
+    void onWsOpen(uint64_t connection, std::string_view query, const ClientInfo& info, Clock::time_point now);
+    void onWsMessage(uint64_t connection, std::string_view data, bool binary, Clock::time_point now);
+    void onWsClose(uint64_t connection);
+
+    // From the layer above. `text` is an encoded Engine.IO text packet ("42[...]"); false if the
+    // session is gone (or was just closed for falling behind).
+    bool sendText(const std::string& sid, std::string_view text);
+    bool sendBinary(const std::string& sid, std::string_view bytes);
+    // Closes a session from the server side (a close packet, then the transport); the listener
+    // hears onEngineClose with `reason`.
+    void close(const std::string& sid, const std::string& reason);
+
+    // Heartbeats and timeouts; call often (every few hundred milliseconds).
+    void tick(Clock::time_point now);
+
+    size_t sessionCount() const { return sessions_.size(); }
+    bool isWebSocket(const std::string& sid) const;
+    const EngineOptions& options() const { return options_; }
+
+private:
+    enum class Transport { Polling, WebSocket };
+    struct Session {
+        std::string sid;
+        Transport transport = Transport::Polling;
+        uint64_t ws = 0;                    // the WebSocket connection, once upgraded or opened so
+        uint64_t probe = 0;                 // a WebSocket connection probing for an upgrade
+        bool probed = false;                // it sent 2probe and got 3probe
+        std::optional<uint64_t> pendingGet; // a held long-poll
+        std::string outbox;                 // polling payload waiting for the next GET
+        Clock::time_point nextPing;
+        std::optional<Clock::time_point> pongDeadline;
+        Clock::time_point lastSeen;
+        std::string origin;                 // allowed CORS origin of its polling requests, or ""
+    };
+
+    void handshakePolling(const EngineHttpRequest& r, Clock::time_point now);
+    Session& create(Transport t, const ClientInfo& info, Clock::time_point now);
+    void handlePacket(Session& s, const protocol::EnginePacket& p, Clock::time_point now);
+    void flush(Session& s);
+    bool enqueue(Session& s, std::string_view text, bool binary);
+    void respondError(const EngineHttpRequest& r, protocol::EngineErrorCode code, const std::string& origin);
+    void respondText(uint64_t request, int status, std::string_view contentType, std::string_view body, const std::string& origin);
+    std::string allowedOrigin(const EngineHttpRequest& r) const;
+    // Removes the session and tells the listener. Does not touch the transport.
+    void finish(const std::string& sid, const std::string& reason, bool clientInitiated);
+
+    EngineOptions options_;
+    EngineOutput& out_;
+    EngineListener& listener_;
+    std::unordered_map<std::string, Session> sessions_;
+    std::unordered_map<uint64_t, std::string> byConnection_; // ws and probe connections
+};
+
+} // namespace vtp::signalling

@@ -1,0 +1,139 @@
+#pragma once
+
+// Live class rooms on the Socket.IO namespace: joining (with who-may-join checks, capacity and
+// locks), WebRTC signalling between participants, chat, presence and moderation; the REST API
+// over rooms and their chat history; and the replication of all of it between vtpd nodes over
+// the event bus (Redis), with nodes that stop answering dropped from their rooms.
+//
+// Threading: socket events arrive through SocketServer under the plugin's mutex; REST handlers,
+// the event bus and the chat writer take that mutex themselves.
+
+#include "rooms/ChatStore.hpp"
+#include "rooms/IceServers.hpp"
+#include "socketio/SocketServer.hpp"
+
+#include <vtp/sdk.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace vtp::signalling {
+
+struct RoomOptions {
+    std::string nsp = "/";
+    size_t chatMaxLength = 2000;
+    double chatPerSecond = 2, chatBurst = 10;
+    double signalPerSecond = 50, signalBurst = 200;
+    size_t maxSignalBytes = 64 * 1024;
+    int64_t defaultMaxParticipants = 100, maxParticipantsLimit = 1000;
+    std::chrono::seconds heartbeat{2};
+    std::chrono::seconds nodeTimeout{10};
+};
+
+struct Presence {
+    bool audio = false, video = false, hand = false, screen = false;
+};
+
+struct Participant {
+    std::string id;   // the socket id
+    std::string user; // user id
+    std::string node;
+    bool moderator = false;
+    Presence presence;
+    int64_t joinedAt = 0;
+};
+
+class RoomService {
+public:
+    RoomService(Host& host, std::mutex& mutex, SocketServer& io, RoomOptions options, IceOptions ice, std::string nodeId);
+    ~RoomService();
+
+    void registerRoutes();
+    void registerNamespace();
+    void start();
+    void stop();
+    void tick(Clock::time_point now); // under the mutex
+
+private:
+    struct RoomRecord {
+        std::string id, name, createdBy;
+        int64_t maxParticipants = 100;
+        bool locked = false;
+        Json access;              // {"type":"authenticated"} or {"type":"users","users":[...]}
+        int64_t createdAt = 0;
+        std::optional<int64_t> endedAt;
+        bool provided = false;    // decided by another plugin's room provider
+        int64_t opensAt = 0, closesAt = 0;
+    };
+    struct LiveRoom {
+        RoomRecord record;
+        std::map<std::string, Participant> participants; // by participant (socket) id, every node's
+    };
+    struct Bucket {
+        double tokens = 0;
+        Clock::time_point last{};
+        bool take(double perSecond, double burst, Clock::time_point now);
+    };
+    struct Refusal {
+        std::string code, message;
+    };
+
+    // Socket events (under the mutex).
+    void onEvent(Socket& s, const protocol::SocketPacket& p);
+    void onDisconnect(Socket& s, const std::string& reason);
+    Json join(Socket& s, const Json& body);
+    Json leave(Socket& s, const Json& body);
+    Json signal(Socket& s, const Json& body);
+    Json chat(Socket& s, const Json& body, std::optional<uint64_t> ackId, bool& deferred);
+    Json presence(Socket& s, const Json& body);
+    Json moderate(Socket& s, const std::string& action, const Json& body);
+
+    // Rooms.
+    std::optional<RoomRecord> loadRoom(const std::string& id, std::string& why);
+    LiveRoom* live(const std::string& id);
+    std::optional<Refusal> mayJoin(const RoomRecord& r, const Principal& user, bool& moderator);
+    bool isModerator(const RoomRecord& r, const std::string& roomId, const Socket& s);
+    void removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason, bool replicate);
+    void endRoom(const std::string& roomId, bool replicate);
+    static Json participantJson(const Participant& p);
+    static Json roomJson(const RoomRecord& r);
+    Json participantsJson(const LiveRoom& room) const;
+
+    // Delivery to a participant wherever it is connected.
+    void toParticipant(const Participant& p, std::string_view event, const Json& args);
+    void toRoom(const std::string& roomId, std::string_view event, const Json& args, const std::string& exceptParticipant = {});
+
+    // Between nodes.
+    void replicate(const Json& message);
+    void onSync(const Event& e);
+    void applySync(const Json& m, const std::string& origin);
+    void onChatCommitted(std::vector<ChatMessage>&& batch, bool stored);
+
+    // REST.
+    Response createRoom(const Request& req);
+    Response listRooms(const Request& req);
+    Response getRoom(const Request& req);
+    Response deleteRoom(const Request& req);
+    Response chatHistory(const Request& req);
+    RoomRecord requireRoom(const std::string& id);
+
+    Host& host_;
+    std::mutex& mutex_;
+    SocketServer& io_;
+    RoomOptions options_;
+    IceServers ice_;
+    std::string node_;
+    std::unique_ptr<ChatStore> chat_;
+    std::map<std::string, LiveRoom> rooms_;
+    std::map<std::string, std::set<std::string>> roomsOfSocket_; // socket id -> room ids (local)
+    std::map<std::string, Bucket> chatBuckets_, signalBuckets_;
+    std::map<std::string, Clock::time_point> nodes_;              // other nodes -> last heard
+    Clock::time_point nextHeartbeat_{};
+    Metric participantsGauge_, chatCounter_, refusalCounter_;
+};
+
+} // namespace vtp::signalling

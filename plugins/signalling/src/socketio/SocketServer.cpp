@@ -1,0 +1,382 @@
+#include "socketio/SocketServer.hpp"
+
+#include "protocol/JsonWriter.hpp"
+
+#include <Poco/JSON/Object.h>
+
+namespace vtp::signalling {
+
+using protocol::EncodedSocketPacket;
+using protocol::SocketEncoder;
+using protocol::SocketPacket;
+using protocol::SocketPacketType;
+
+namespace {
+
+std::string quoted(std::string_view s)
+{
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string stringMember(const Poco::Dynamic::Var& v, const std::string& key)
+{
+    try {
+        if (v.type() != typeid(Poco::JSON::Object::Ptr)) return {};
+        auto o = v.extract<Poco::JSON::Object::Ptr>();
+        auto m = o->get(key);
+        return m.isString() ? m.convert<std::string>() : std::string();
+    } catch (...) {
+        return {};
+    }
+}
+
+} // namespace
+
+std::string SocketServer::newId() { return randomId(); }
+
+std::string SocketServer::withOffset(std::string_view argsJson, uint64_t offset)
+{
+    const std::string o = quoted(std::to_string(offset));
+    if (argsJson.empty() || argsJson == "[]") return "[" + o + "]";
+    std::string out(argsJson);
+    out.pop_back(); // the closing bracket
+    return out + "," + o + "]";
+}
+
+void SocketServer::onEngineOpen(const std::string& sid, const ClientInfo& info)
+{
+    Session s{protocol::SocketDecoder(options_.limits), {}, Clock::now() + options_.connectTimeout, info};
+    sessions_.emplace(sid, std::move(s));
+}
+
+void SocketServer::onEngineMessage(const std::string& sid, const protocol::EnginePacket& packet)
+{
+    auto it = sessions_.find(sid);
+    if (it == sessions_.end()) return;
+    auto decoded = it->second.decoder.add(packet);
+    if (!decoded) {
+        // The protocol's answer to a malformed packet: close the connection.
+        engine_->close(sid, std::string("parse error: ") + decoded.error().message);
+        return;
+    }
+    if (!decoded->has_value()) return; // a binary packet waiting for attachments
+    onPacket(sid, it->second, std::move(**decoded));
+}
+
+void SocketServer::onPacket(const std::string& sid, Session& session, SocketPacket&& packet)
+{
+    switch (packet.type) {
+    case SocketPacketType::Connect:
+        onConnect(sid, session, packet);
+        return;
+    case SocketPacketType::Disconnect: {
+        auto s = session.sockets.find(packet.nsp);
+        if (s == session.sockets.end()) return;
+        const std::string id = s->second;
+        session.sockets.erase(s);
+        drop(id, "client namespace disconnect");
+        return;
+    }
+    case SocketPacketType::Event:
+    case SocketPacketType::BinaryEvent: {
+        auto s = session.sockets.find(packet.nsp);
+        if (s == session.sockets.end()) return; // not connected to that namespace: ignored, as socket.io does
+        Socket* socket = find(s->second);
+        auto ns = namespaces_.find(packet.nsp);
+        if (socket && ns != namespaces_.end() && ns->second.onEvent) ns->second.onEvent(*socket, packet);
+        return;
+    }
+    case SocketPacketType::Ack:
+    case SocketPacketType::BinaryAck: {
+        auto s = session.sockets.find(packet.nsp);
+        if (s == session.sockets.end() || !packet.id) return;
+        Socket* socket = find(s->second);
+        if (!socket) return;
+        auto a = socket->acks.find(*packet.id);
+        if (a == socket->acks.end()) return;
+        auto callback = std::move(a->second);
+        socket->acks.erase(a);
+        callback(packet);
+        return;
+    }
+    case SocketPacketType::ConnectError:
+        engine_->close(sid, "parse error: CONNECT_ERROR from a client");
+        return;
+    }
+}
+
+void SocketServer::onConnect(const std::string& sid, Session& session, const SocketPacket& packet)
+{
+    auto refuse = [&](const std::string& message, std::string_view dataJson = {}) {
+        if (auto text = SocketEncoder::connectError(packet.nsp, message, dataJson)) engine_->sendText(sid, *text);
+    };
+    auto ns = namespaces_.find(packet.nsp);
+    if (ns == namespaces_.end()) {
+        refuse("Invalid namespace");
+        return;
+    }
+    if (session.sockets.count(packet.nsp)) {
+        refuse("already connected to this namespace");
+        return;
+    }
+    Poco::Dynamic::Var auth;
+    if (!packet.payload.empty()) {
+        auto data = packet.data(options_.limits.maxDepth);
+        if (!data || (!data->isEmpty() && data->type() != typeid(Poco::JSON::Object::Ptr))) {
+            refuse("the auth payload must be an object");
+            return;
+        }
+        auth = *data;
+    }
+    Principal user;
+    if (ns->second.requireAuth) {
+        const std::string token = stringMember(auth, "token");
+        std::string reason;
+        if (token.empty()) {
+            refuse("authentication required: connect with auth {token}");
+            return;
+        }
+        if (!verify_(token, user, reason)) {
+            refuse(reason.empty() ? "invalid token" : reason);
+            return;
+        }
+    }
+    // The auth payload as the namespace's handlers may see it, without the token.
+    std::string authJson = "{}";
+    if (auth.type() == typeid(Poco::JSON::Object::Ptr)) {
+        Poco::JSON::Object copy(*auth.extract<Poco::JSON::Object::Ptr>());
+        copy.remove("token");
+        copy.remove("pid");
+        copy.remove("offset");
+        std::ostringstream text;
+        copy.stringify(text);
+        authJson = text.str();
+    }
+
+    // Connection state recovery: the same private id, same user, within the window.
+    const std::string pid = stringMember(auth, "pid");
+    const std::string offsetText = stringMember(auth, "offset");
+    if (options_.recoveryWindow.count() > 0 && !pid.empty()) {
+        auto p = byPid_.find(pid);
+        Socket* ghost = p == byPid_.end() ? nullptr : find(p->second);
+        if (ghost && !ghost->connected && ghost->nsp == packet.nsp && ghost->user.userId == user.userId &&
+            Clock::now() <= ghost->recoverUntil) {
+            ghost->connected = true;
+            ghost->sid = sid;
+            session.sockets[packet.nsp] = ghost->id;
+            const std::string hello = "{\"sid\":" + quoted(ghost->id) + ",\"pid\":" + quoted(ghost->pid) + "}";
+            engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
+            uint64_t after = 0;
+            try {
+                after = offsetText.empty() ? 0 : std::stoull(offsetText);
+            } catch (...) {
+                after = 0;
+            }
+            auto missed = std::move(ghost->missed);
+            ghost->missed.clear();
+            ghost->missedBytes = 0;
+            for (const auto& [offset, encoded] : missed)
+                if (offset > after) sendEncoded(sid, encoded);
+            return;
+        }
+    }
+
+    auto socket = std::make_unique<Socket>();
+    socket->id = newId();
+    socket->sid = sid;
+    socket->nsp = packet.nsp;
+    socket->user = user;
+    socket->authJson = authJson;
+    if (options_.recoveryWindow.count() > 0) socket->pid = newId();
+    if (ns->second.onConnect) {
+        if (auto refusal = ns->second.onConnect(*socket, auth)) {
+            refuse(refusal->message, refusal->dataJson);
+            return;
+        }
+    }
+    const std::string id = socket->id;
+    std::string hello = "{\"sid\":" + quoted(id) + (socket->pid.empty() ? "" : ",\"pid\":" + quoted(socket->pid)) + "}";
+    if (!socket->pid.empty()) byPid_[socket->pid] = id;
+    sockets_[id] = std::move(socket);
+    session.sockets[packet.nsp] = id;
+    engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
+}
+
+bool SocketServer::sendEncoded(const std::string& sid, const EncodedSocketPacket& encoded)
+{
+    if (!engine_->sendText(sid, encoded.text)) return false;
+    for (const auto& a : encoded.attachments)
+        if (!engine_->sendBinary(sid, a)) return false;
+    return true;
+}
+
+bool SocketServer::deliver(Socket& s, const EncodedSocketPacket& encoded, uint64_t offset)
+{
+    if (s.connected) return sendEncoded(s.sid, encoded);
+    // Disconnected but recoverable: keep it for the client's return, within a bound.
+    size_t bytes = encoded.text.size();
+    for (const auto& a : encoded.attachments) bytes += a.size();
+    if (s.missedBytes + bytes > options_.maxRecoveryBytes) {
+        s.recoverUntil = Clock::time_point{}; // too much missed: the next tick lets it go
+        return false;
+    }
+    s.missed.emplace_back(offset, encoded);
+    s.missedBytes += bytes;
+    return true;
+}
+
+bool SocketServer::emit(const std::string& socketId, std::string_view event, std::string_view argsJson)
+{
+    Socket* s = find(socketId);
+    if (!s) return false;
+    const uint64_t offset = nextOffset_++;
+    auto text = SocketEncoder::event(s->nsp, event, s->pid.empty() ? std::string(argsJson) : withOffset(argsJson, offset));
+    if (!text) return false;
+    return deliver(*s, EncodedSocketPacket{std::move(*text), {}}, offset);
+}
+
+bool SocketServer::emitWithAck(const std::string& socketId, std::string_view event, std::string_view argsJson,
+                               std::function<void(const SocketPacket&)> onAck)
+{
+    Socket* s = find(socketId);
+    if (!s || !s->connected) return false;
+    const uint64_t id = s->nextAckId++;
+    auto text = SocketEncoder::event(s->nsp, event, argsJson, id);
+    if (!text) return false;
+    s->acks[id] = std::move(onAck);
+    return engine_->sendText(s->sid, *text);
+}
+
+bool SocketServer::emitTree(const std::string& socketId, const Poco::Dynamic::Var& eventAndArgs)
+{
+    Socket* s = find(socketId);
+    if (!s) return false;
+    auto encoded = SocketEncoder::encode(SocketPacketType::Event, s->nsp, eventAndArgs);
+    if (!encoded) return false;
+    return deliver(*s, *encoded, nextOffset_++);
+}
+
+void SocketServer::ack(const std::string& socketId, uint64_t ackId, std::string_view argsJson)
+{
+    Socket* s = find(socketId);
+    if (!s || !s->connected) return;
+    if (auto text = SocketEncoder::ack(s->nsp, ackId, argsJson)) engine_->sendText(s->sid, *text);
+}
+
+size_t SocketServer::broadcast(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
+                               const std::string& exceptSocketId)
+{
+    auto r = rooms_.find({nsp, room});
+    if (r == rooms_.end()) return 0;
+    const uint64_t offset = nextOffset_++;
+    // Encoded once, with and without the recovery offset (sockets without a pid get none).
+    auto plain = SocketEncoder::event(nsp, event, argsJson);
+    auto tagged = SocketEncoder::event(nsp, event, withOffset(argsJson, offset));
+    if (!plain || !tagged) return 0;
+    const EncodedSocketPacket withOff{std::move(*tagged), {}}, without{std::move(*plain), {}};
+    size_t n = 0;
+    const std::vector<std::string> ids(r->second.begin(), r->second.end()); // a send can end a session
+    for (const auto& id : ids) {
+        if (id == exceptSocketId) continue;
+        Socket* s = find(id);
+        if (s && deliver(*s, s->pid.empty() ? without : withOff, offset)) ++n;
+    }
+    return n;
+}
+
+void SocketServer::join(const std::string& socketId, const std::string& room)
+{
+    Socket* s = find(socketId);
+    if (!s) return;
+    s->rooms.insert(room);
+    rooms_[{s->nsp, room}].insert(socketId);
+}
+
+void SocketServer::leave(const std::string& socketId, const std::string& room)
+{
+    Socket* s = find(socketId);
+    if (!s) return;
+    s->rooms.erase(room);
+    auto r = rooms_.find({s->nsp, room});
+    if (r == rooms_.end()) return;
+    r->second.erase(socketId);
+    if (r->second.empty()) rooms_.erase(r);
+}
+
+std::vector<std::string> SocketServer::members(const std::string& nsp, const std::string& room) const
+{
+    auto r = rooms_.find({nsp, room});
+    if (r == rooms_.end()) return {};
+    return {r->second.begin(), r->second.end()};
+}
+
+Socket* SocketServer::find(const std::string& socketId)
+{
+    auto it = sockets_.find(socketId);
+    return it == sockets_.end() ? nullptr : it->second.get();
+}
+
+void SocketServer::disconnect(const std::string& socketId, const std::string& reason)
+{
+    Socket* s = find(socketId);
+    if (!s) return;
+    if (s->connected) {
+        if (auto text = SocketEncoder::disconnect(s->nsp)) engine_->sendText(s->sid, *text);
+        auto session = sessions_.find(s->sid);
+        if (session != sessions_.end()) session->second.sockets.erase(s->nsp);
+    }
+    drop(socketId, reason);
+}
+
+void SocketServer::drop(const std::string& socketId, const std::string& reason)
+{
+    Socket* s = find(socketId);
+    if (!s) return;
+    auto ns = namespaces_.find(s->nsp);
+    if (ns != namespaces_.end() && ns->second.onDisconnect) ns->second.onDisconnect(*s, reason);
+    s = find(socketId); // the handler may have changed things
+    if (!s) return;
+    for (const auto& room : std::set<std::string>(s->rooms)) leave(socketId, room);
+    if (!s->pid.empty()) byPid_.erase(s->pid);
+    sockets_.erase(socketId);
+}
+
+void SocketServer::onEngineClose(const std::string& sid, const std::string& reason, bool clientInitiated)
+{
+    auto it = sessions_.find(sid);
+    if (it == sessions_.end()) return;
+    const auto sockets = std::move(it->second.sockets);
+    sessions_.erase(it);
+    const auto now = Clock::now();
+    for (const auto& [nsp, id] : sockets) {
+        Socket* s = find(id);
+        if (!s) continue;
+        if (!clientInitiated && !s->pid.empty()) {
+            // Kept (with its rooms) for the recovery window; what it misses is buffered.
+            s->connected = false;
+            s->sid.clear();
+            s->recoverUntil = now + options_.recoveryWindow;
+            s->acks.clear();
+        } else {
+            drop(id, reason);
+        }
+    }
+}
+
+void SocketServer::tick(Clock::time_point now)
+{
+    std::vector<std::string> expired, idle;
+    for (const auto& [id, s] : sockets_)
+        if (!s->connected && now > s->recoverUntil) expired.push_back(id);
+    for (const auto& [sid, session] : sessions_)
+        if (session.sockets.empty() && now > session.connectDeadline) idle.push_back(sid);
+    for (const auto& id : expired) drop(id, "transport close");
+    for (const auto& sid : idle) engine_->close(sid, "connect timeout");
+}
+
+} // namespace vtp::signalling

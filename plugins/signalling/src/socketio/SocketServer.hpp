@@ -1,0 +1,144 @@
+#pragma once
+
+// The server side of Socket.IO v5 on top of EngineServer: namespaces, CONNECT with an auth
+// payload checked by the kernel's token verifier, events and acknowledgements both ways,
+// binary attachments, rooms and broadcasts, and connection state recovery (a client that comes
+// back within the recovery window keeps its socket id and rooms and gets what it missed).
+//
+// Not thread-safe, like EngineServer: the plugin calls it under its one mutex.
+
+#include "engine/EngineServer.hpp"
+#include "protocol/SocketDecoder.hpp"
+#include "protocol/SocketEncoder.hpp"
+
+#include <Poco/Dynamic/Var.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace vtp::signalling {
+
+struct Principal {
+    std::string userId;
+    std::vector<std::string> roles;
+    bool hasRole(std::string_view r) const
+    {
+        for (const auto& x : roles)
+            if (x == r) return true;
+        return false;
+    }
+};
+
+struct Socket {
+    std::string id;   // the Socket.IO socket id, kept across a recovery
+    std::string sid;  // the Engine.IO session carrying it ("" while disconnected and recoverable)
+    std::string nsp;
+    std::string pid;  // private id a recovering client presents
+    Principal user;
+    std::string authJson; // the CONNECT auth payload, as sent (the token removed)
+    std::set<std::string> rooms;
+    bool connected = true;
+    Clock::time_point recoverUntil{};
+    std::deque<std::pair<uint64_t, protocol::EncodedSocketPacket>> missed; // while disconnected
+    size_t missedBytes = 0;
+    uint64_t nextAckId = 0;
+    std::map<uint64_t, std::function<void(const protocol::SocketPacket&)>> acks; // ours, awaiting the client
+    std::map<std::string, std::string> data; // for the namespace's handlers
+};
+
+struct ConnectRefusal {
+    std::string message;
+    std::string dataJson; // optional JSON for CONNECT_ERROR's data
+};
+
+struct Namespace {
+    std::string name = "/";
+    bool requireAuth = true;
+    // After authentication; return a refusal to send CONNECT_ERROR instead of connecting.
+    std::function<std::optional<ConnectRefusal>(Socket&, const Poco::Dynamic::Var& auth)> onConnect{};
+    // An event: packet.eventName, its JSON payload (["name", ...args]), attachments, and the ack
+    // id (packet.id) the handler answers with ack().
+    std::function<void(Socket&, const protocol::SocketPacket& packet)> onEvent{};
+    // The socket is gone for good (client left, or its recovery window ran out).
+    std::function<void(Socket&, const std::string& reason)> onDisconnect{};
+};
+
+struct SocketOptions {
+    std::chrono::milliseconds connectTimeout{45000};
+    std::chrono::seconds recoveryWindow{30};  // 0: no connection state recovery
+    size_t maxRecoveryBytes = 1 << 20;        // missed packets kept per disconnected socket
+    protocol::SocketDecoderLimits limits{};
+};
+
+// Checks a bearer token; false with a reason to refuse.
+using TokenVerifier = std::function<bool(const std::string& token, Principal& out, std::string& reason)>;
+
+class SocketServer : public EngineListener {
+public:
+    SocketServer(SocketOptions options, TokenVerifier verifier) : options_(std::move(options)), verify_(std::move(verifier)) {}
+    void attach(EngineServer& engine) { engine_ = &engine; }
+    void addNamespace(Namespace ns) { namespaces_[ns.name] = std::move(ns); }
+    bool hasNamespace(const std::string& name) const { return namespaces_.count(name) != 0; }
+
+    // To one socket. argsJson: a JSON array of the arguments ("" or "[]" for none).
+    bool emit(const std::string& socketId, std::string_view event, std::string_view argsJson);
+    // An event whose reply the client acknowledges; `onAck` gets the client's ACK packet.
+    bool emitWithAck(const std::string& socketId, std::string_view event, std::string_view argsJson,
+                     std::function<void(const protocol::SocketPacket&)> onAck);
+    // A tree that may hold protocol::Binary values: sent as a binary event with attachments.
+    bool emitTree(const std::string& socketId, const Poco::Dynamic::Var& eventAndArgs);
+    void ack(const std::string& socketId, uint64_t ackId, std::string_view argsJson);
+    // To every socket of `nsp` in `room` but `exceptSocketId`; encoded once.
+    size_t broadcast(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
+                     const std::string& exceptSocketId = {});
+    void join(const std::string& socketId, const std::string& room);
+    void leave(const std::string& socketId, const std::string& room);
+    // Server-side disconnect of one socket (DISCONNECT packet); no recovery.
+    void disconnect(const std::string& socketId, const std::string& reason);
+    Socket* find(const std::string& socketId);
+    std::vector<std::string> members(const std::string& nsp, const std::string& room) const;
+
+    void tick(Clock::time_point now);
+
+    // EngineListener
+    void onEngineOpen(const std::string& sid, const ClientInfo& info) override;
+    void onEngineMessage(const std::string& sid, const protocol::EnginePacket& packet) override;
+    void onEngineClose(const std::string& sid, const std::string& reason, bool clientInitiated) override;
+
+    size_t socketCount() const { return sockets_.size(); }
+
+private:
+    struct Session {
+        protocol::SocketDecoder decoder;
+        std::map<std::string, std::string> sockets; // namespace -> socket id
+        Clock::time_point connectDeadline;
+        ClientInfo info;
+    };
+
+    void onPacket(const std::string& sid, Session& session, protocol::SocketPacket&& packet);
+    void onConnect(const std::string& sid, Session& session, const protocol::SocketPacket& packet);
+    bool deliver(Socket& s, const protocol::EncodedSocketPacket& encoded, uint64_t offset);
+    bool sendEncoded(const std::string& sid, const protocol::EncodedSocketPacket& encoded);
+    void drop(const std::string& socketId, const std::string& reason); // removes and tells the namespace
+    std::string newId();
+    static std::string withOffset(std::string_view argsJson, uint64_t offset);
+
+    SocketOptions options_;
+    TokenVerifier verify_;
+    EngineServer* engine_ = nullptr;
+    std::map<std::string, Namespace> namespaces_;
+    std::unordered_map<std::string, Session> sessions_;          // engine sid -> session
+    std::unordered_map<std::string, std::unique_ptr<Socket>> sockets_; // socket id -> socket
+    std::unordered_map<std::string, std::string> byPid_;          // pid -> socket id
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> rooms_; // (nsp, room) -> socket ids
+    uint64_t nextOffset_ = 1;
+};
+
+} // namespace vtp::signalling

@@ -1,0 +1,250 @@
+// Drives vtpd's signalling plugin with the stock socket.io-client, one scenario per run:
+//   node client.mjs SCENARIO CONFIG.json
+// CONFIG: {"url": "http://127.0.0.1:WSPORT", "tokens": {...}, "room": "...", ...}. Prints PASS and
+// exits 0, or prints what went wrong and exits 1. Every wait is bounded.
+import { io } from "socket.io-client";
+import WebSocket from "ws";
+import { readFileSync } from "node:fs";
+
+const [scenario, configPath] = process.argv.slice(2);
+const config = JSON.parse(readFileSync(configPath, "utf8"));
+const sockets = [];
+const TIMEOUT = 10000;
+
+function fail(message) {
+  console.log("FAIL: " + message);
+  for (const s of sockets) s.close();
+  process.exit(1);
+}
+function check(condition, message) {
+  if (!condition) fail(message);
+}
+function timeout(promise, what, ms = TIMEOUT) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), ms))]);
+}
+function connect(token, options = {}) {
+  const s = io(config.url, { auth: token === undefined ? {} : { token }, reconnection: false, ...options });
+  sockets.push(s);
+  return timeout(new Promise((resolve, reject) => {
+    s.once("connect", () => resolve(s));
+    s.once("connect_error", (e) => reject(e));
+  }), "connect");
+}
+function connectError(token, options = {}) {
+  const s = io(config.url, { auth: { token }, reconnection: false, ...options });
+  sockets.push(s);
+  return timeout(new Promise((resolve, reject) => {
+    s.once("connect", () => reject(new Error("connected with a bad token")));
+    s.once("connect_error", (e) => resolve(e));
+  }), "connect_error");
+}
+function request(s, event, payload) {
+  return timeout(s.emitWithAck(event, payload), "ack of " + event);
+}
+// The next `event` on s whose first argument satisfies `accept`.
+function next(s, event, accept = () => true, ms = TIMEOUT) {
+  return timeout(new Promise((resolve) => {
+    const handler = (...args) => {
+      if (accept(args[0])) {
+        s.off(event, handler);
+        resolve(args[0]);
+      }
+    };
+    s.on(event, handler);
+  }), event, ms);
+}
+function refused(ack, code, what) {
+  check(ack && ack.error && ack.error.code === code, `${what}: expected error ${code}, got ${JSON.stringify(ack)}`);
+}
+
+const scenarios = {
+  // Auth in the CONNECT payload: bad, expired-looking and missing tokens get CONNECT_ERROR with
+  // a message; a good one connects, over the default transports (polling, then the upgrade) and
+  // over WebSocket only.
+  async auth() {
+    const bad = await connectError("not-a-token");
+    check(/token/i.test(bad.message), "bad token message: " + bad.message);
+    const none = await connectError(undefined);
+    check(/auth/i.test(none.message), "missing token message: " + none.message);
+    const ws = await connect(config.tokens.a, { transports: ["websocket"] });
+    check(ws.io.engine.transport.name === "websocket", "websocket-only transport: " + ws.io.engine.transport.name);
+    const upgraded = await connect(config.tokens.a);
+    await timeout(new Promise((resolve) => {
+      if (upgraded.io.engine.transport.name === "websocket") resolve();
+      upgraded.io.engine.once("upgrade", resolve);
+    }), "upgrade to websocket");
+    const polling = await connect(config.tokens.b, { transports: ["polling"] });
+    check(polling.io.engine.transport.name === "polling", "polling-only");
+    const unknown = io(config.url + "/no-such-namespace", { auth: { token: config.tokens.a }, reconnection: false });
+    sockets.push(unknown);
+    const e = await timeout(new Promise((resolve) => unknown.once("connect_error", resolve)), "namespace error");
+    check(e.message === "Invalid namespace", "unknown namespace: " + e.message);
+  },
+
+  // Every room event between an instructor (a, the room's creator) and a student (b), over the
+  // transport given in config.transports.
+  async rooms() {
+    const options = config.transports ? { transports: config.transports } : {};
+    const a = await connect(config.tokens.a, options);
+    const b = await connect(config.tokens.b, options);
+    const c = await connect(config.tokens.c, options);
+    refused(await request(a, "room:join", { room: "no-such-room" }), "not-found", "unknown room");
+    const joinA = await request(a, "room:join", { room: config.room });
+    check(joinA.participant && joinA.participant.moderator === true, "creator moderates: " + JSON.stringify(joinA));
+    check(Array.isArray(joinA.ice_servers), "ice_servers");
+    const joinedSeen = next(a, "participant:joined");
+    const joinB = await request(b, "room:join", { room: config.room });
+    check(joinB.participants.length === 2, "two participants: " + JSON.stringify(joinB.participants));
+    check(joinB.participant.moderator === false, "a student does not moderate");
+    const joined = await joinedSeen;
+    check(joined.participant.id === joinB.participant.id, "participant:joined names b: " + JSON.stringify(joined) + " b=" + JSON.stringify(joinB.participant));
+    const pa = joinA.participant.id, pb = joinB.participant.id;
+
+    // signal: relayed to that participant only, with who sent it.
+    const signalled = next(b, "signal");
+    check((await request(a, "signal", { to: pb, data: { type: "offer", sdp: "v=0" } })).ok === true, "signal ack");
+    const sig = await signalled;
+    check(sig.from === pa && sig.data.sdp === "v=0", "signal relayed: " + JSON.stringify(sig));
+    refused(await request(c, "signal", { to: pb, data: {} }), "not-in-room", "signal from outside the room");
+
+    // chat: acknowledged with id and ts, delivered to the room, stored.
+    const chatSeen = next(a, "chat:message", (m) => m.text === "hello class");
+    const ack = await request(b, "chat:send", { room: config.room, text: "hello class" });
+    check(typeof ack.id === "string" && typeof ack.ts === "number", "chat ack: " + JSON.stringify(ack));
+    const m = await chatSeen;
+    check(m.id === ack.id && m.from === pb && m.room === config.room, "chat:message: " + JSON.stringify(m));
+    const privateSeen = next(b, "chat:message", (x) => x.text === "see me after class");
+    await request(a, "chat:send", { room: config.room, text: "see me after class", to: pb });
+    check((await privateSeen).to === pb, "private message");
+    refused(await request(b, "chat:send", { room: config.room, text: "x".repeat(config.chatMax + 1) }), "too-long", "long chat");
+    refused(await request(c, "chat:send", { room: config.room, text: "hi" }), "not-in-room", "chat from outside");
+    refused(await request(b, "no:such:event", {}), "unknown-event", "unknown event");
+
+    // presence and moderation.
+    const updated = next(a, "participant:updated", (x) => x.participant.id === pb && x.participant.presence.hand);
+    await request(b, "presence:update", { audio: true, video: true, hand: true });
+    check((await updated).participant.presence.audio === true, "presence");
+    refused(await request(b, "moderate:mute", { room: config.room, participant: pa }), "forbidden", "student moderating");
+    const muted = next(b, "moderate:mute");
+    const mutedUpdate = next(a, "participant:updated", (x) => x.participant.id === pb && !x.participant.presence.audio);
+    await request(a, "moderate:mute", { room: config.room, participant: pb });
+    await muted;
+    await mutedUpdate;
+    const locked = next(b, "room:updated");
+    await request(a, "moderate:lock", { room: config.room, locked: true });
+    check((await locked).locked === true, "room:updated locked");
+    refused(await request(c, "room:join", { room: config.room }), "room-locked", "joining a locked room");
+    await request(a, "moderate:lock", { room: config.room, locked: false });
+    const kicked = next(b, "participant:left", (x) => x.participant === pb);
+    const kickSeen = next(a, "participant:left", (x) => x.participant === pb);
+    await request(a, "moderate:kick", { room: config.room, participant: pb });
+    check((await kicked).reason === "kicked", "kicked");
+    await kickSeen;
+    refused(await request(b, "chat:send", { room: config.room, text: "still here?" }), "not-in-room", "kicked participant chats");
+
+    // A full room, then the end of it.
+    const cJoin = await request(c, "room:join", { room: config.room });
+    check(!cJoin.error, "c joins: " + JSON.stringify(cJoin));
+    const ended = next(c, "room:ended");
+    check((await request(a, "room:end", { room: config.room })).ended === config.room, "room:end ack");
+    await ended;
+    refused(await request(c, "room:join", { room: config.room }), "room-ended", "joining an ended room");
+  },
+
+  // A room whose max_participants is 1 refuses the second participant.
+  async full() {
+    const a = await connect(config.tokens.a);
+    const b = await connect(config.tokens.b);
+    check(!(await request(a, "room:join", { room: config.room })).error, "first joins");
+    refused(await request(b, "room:join", { room: config.room }), "room-full", "second joins a full room");
+  },
+
+  // Chat floods are rate-limited per connection; other clients are served meanwhile.
+  async flood() {
+    const a = await connect(config.tokens.a, { transports: ["websocket"] });
+    const b = await connect(config.tokens.b, { transports: ["websocket"] });
+    await request(a, "room:join", { room: config.room });
+    await request(b, "room:join", { room: config.room });
+    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => request(a, "chat:send", { room: config.room, text: "spam " + i })));
+    const limited = acks.filter((x) => x.error && x.error.code === "rate-limited").length;
+    check(limited > 0, "no chat was rate-limited");
+    check(acks.filter((x) => x.id).length > 0, "some chat went through");
+    const ok = await request(b, "chat:send", { room: config.room, text: "I can still talk" });
+    check(typeof ok.id === "string", "another client is still served: " + JSON.stringify(ok));
+  },
+
+  // Connection state recovery: a client whose connection drops comes back with the same id and
+  // rooms, and receives what was said while it was away.
+  async recovery() {
+    const a = io(config.url, { auth: { token: config.tokens.a }, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    sockets.push(a);
+    await timeout(new Promise((resolve) => a.once("connect", resolve)), "connect a");
+    const b = await connect(config.tokens.b, { transports: ["websocket"] });
+    await request(a, "room:join", { room: config.room });
+    const joinB = await request(b, "room:join", { room: config.room });
+    const firstId = a.id;
+    check(a.recovered === false, "a fresh connection is not recovered");
+    // Drop a's connection as a network failure would (not a disconnect()).
+    const disconnected = new Promise((resolve) => a.once("disconnect", resolve));
+    a.io.engine.transport.ws.terminate();
+    const reason = await timeout(disconnected, "a disconnects");
+    check(reason === "transport close" || reason === "transport error", "disconnect reason " + reason);
+    const missed = "said while a was away";
+    await request(b, "chat:send", { room: config.room, text: missed });
+    const got = next(a, "chat:message", (m) => m.text === missed);
+    await timeout(new Promise((resolve) => a.once("connect", resolve)), "reconnect");
+    check(a.recovered === true, "the reconnection recovered the session");
+    check(a.id === firstId, "same socket id after recovery");
+    await got;
+    // Still in the room: b's next message arrives without joining again.
+    const after = next(a, "chat:message", (m) => m.text === "welcome back");
+    await request(b, "chat:send", { room: config.room, text: "welcome back" });
+    await after;
+    check(joinB.participants.length === 2, "two in the room");
+  },
+
+  // Malformed input gets the protocol's error or a disconnect, and the server keeps serving.
+  async badinput() {
+    const good = await connect(config.tokens.a, { transports: ["websocket"] });
+    const base = config.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket";
+    async function rawClose(frames) {
+      const ws = new WebSocket(base);
+      await timeout(new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); }), "raw open");
+      const closed = new Promise((resolve) => ws.once("close", (code) => resolve(code)));
+      for (const f of frames) ws.send(f);
+      return timeout(closed, "server closes after " + JSON.stringify(frames).slice(0, 60));
+    }
+    await rawClose(["not an engine.io packet"]);
+    await rawClose(["40", "42[unclosed"]);
+    await rawClose(["40", "4" + "9"]);
+    await rawClose(["40", "452-[\"x\",{\"_placeholder\":true,\"num\":7}]"]);
+    // Engine.IO's HTTP errors for polling requests.
+    const http = config.url + "/socket.io/";
+    let r = await fetch(http + "?EIO=3&transport=polling");
+    check(r.status === 400 && (await r.json()).code === 5, "EIO=3 answered code 5");
+    r = await fetch(http + "?EIO=4&transport=carrier-pigeon");
+    check(r.status === 400 && (await r.json()).code === 0, "unknown transport answered code 0");
+    r = await fetch(http + "?EIO=4&transport=polling&sid=nosuchsession");
+    check(r.status === 400 && (await r.json()).code === 1, "unknown sid answered code 1");
+    r = await fetch(http + "?EIO=4&transport=polling", { method: "POST", body: "x" });
+    check(r.status === 400 && (await r.json()).code === 2, "handshake POST answered code 2");
+    // An oversized frame closes that connection only.
+    const big = new WebSocket(base);
+    await timeout(new Promise((resolve) => big.once("open", resolve)), "big open");
+    const bigClosed = new Promise((resolve) => big.once("close", resolve));
+    big.send("4" + "x".repeat(config.maxPayload + 10));
+    await timeout(bigClosed, "oversized frame closes");
+    const ack = await request(good, "room:join", { room: "no-such-room" });
+    check(ack.error && ack.error.code === "not-found", "the server still serves: " + JSON.stringify(ack));
+  },
+};
+
+if (!scenarios[scenario]) fail("no scenario " + scenario);
+try {
+  await scenarios[scenario]();
+} catch (e) {
+  fail(e.stack || String(e));
+}
+for (const s of sockets) s.close();
+console.log("PASS");
+process.exit(0);
