@@ -3,6 +3,10 @@
 #include "VtpdProcess.hpp"
 #include "vtp/abi.h"
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+
 #include <gtest/gtest.h>
 
 using namespace vtp::test;
@@ -15,7 +19,7 @@ protected:
     {
         VtpdOptions o;
         o.pluginsDir = VTP_ABI_FIXTURE_DIR;
-        o.enabled = {"hello", "current", "older_minor", "newer_minor", "other_major", "no_entry", "no_init",
+        o.enabled = {"hello", "current", "older_minor", "socket_minor_2", "newer_minor", "other_major", "no_entry", "no_init",
                      "init_fails", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
                      "not_a_library", "absent"};
         vtpd_ = new VtpdProcess(o);
@@ -73,6 +77,20 @@ TEST_F(AbiLoad, PluginBuiltAgainstOlderMinorLoads)
     auto r = vtpd_->get("/api/v1/fixture/older_minor");
     EXPECT_EQ(r.status, 200);
     EXPECT_NE(r.body.find("\"abi\":\"1.0\""), std::string::npos) << r.body;
+}
+
+TEST_F(AbiLoad, OlderMinorSocketEndpointIsReadOnlyUpToItsSize)
+{
+    EXPECT_EQ(status("socket_minor_2").state, "running");
+    // The fixture's struct ends before on_http (1.3), which holds a function that aborts: plain HTTP
+    // on its path must still be answered 426, as for every endpoint without on_http.
+    Poco::Net::HTTPClientSession session("127.0.0.1", vtpd_->wsPort());
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/fixture/socket_minor_2", Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    session.receiveResponse(response);
+    EXPECT_EQ(static_cast<int>(response.getStatus()), 426);
+    EXPECT_EQ(vtpd_->get("/api/v1/fixture/socket_minor_2").status, 200);
 }
 
 TEST_F(AbiLoad, RefusesPluginWithNewerMinor)

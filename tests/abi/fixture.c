@@ -11,10 +11,13 @@
  *   FIXTURE_INIT_FAILS  init returns an error with a message
  *   FIXTURE_DEP         name of one dependency
  *   FIXTURE_OLD_LAYOUT  descriptor as a 1.0 plugin saw it (struct_size of the 1.0 fields)
+ *   FIXTURE_OLD_SOCKET  also a socket endpoint /fixture/NAME whose struct_size ends before the 1.3
+ *                       on_http field, which holds a function that aborts: the kernel must not read it
  */
 #include "vtp/abi.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef FIXTURE_MAJOR
@@ -38,6 +41,15 @@ static int handle(void* user_data, const vtp_request* request, vtp_response* res
     return VTP_OK;
 }
 
+#ifdef FIXTURE_OLD_SOCKET
+static void trap_on_http(void* user_data, const vtp_ws_http_request* request)
+{
+    (void)user_data;
+    (void)request;
+    abort(); /* beyond the struct_size this plugin declared: never to be called */
+}
+#endif
+
 static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbuf err)
 {
 #ifdef FIXTURE_INIT_FAILS
@@ -56,6 +68,19 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
     route.summary = "Says which fixture answered";
     route.handler = handle;
     *state = &g_api;
+#ifdef FIXTURE_OLD_SOCKET
+    {
+        vtp_ws_endpoint endpoint;
+        int status;
+        memset(&endpoint, 0, sizeof endpoint);
+        endpoint.struct_size = (uint32_t)(offsetof(vtp_ws_endpoint, max_message_bytes) + sizeof endpoint.max_message_bytes);
+        endpoint.path = "/fixture/" FIXTURE_NAME;
+        endpoint.on_http = trap_on_http;
+        status = api->ws_endpoint_add(host, &endpoint, err);
+        if (status != VTP_OK)
+            return status;
+    }
+#endif
     return api->route_add(host, &route, err);
 #endif
 }
