@@ -3,6 +3,7 @@
 // the rooms in src/rooms.
 #include "engine/EngineServer.hpp"
 #include "rooms/RoomService.hpp"
+#include "socketio/SocketIoService.hpp"
 #include "socketio/SocketServer.hpp"
 
 #include <vtp/sdk.hpp>
@@ -128,6 +129,9 @@ public:
         rooms_ = std::make_unique<RoomService>(host, mutex_, *io_, ro, ice, randomId());
         rooms_->registerNamespace();
         rooms_->registerRoutes();
+        // Other plugins' namespaces on the same endpoint (sdk/include/vtp/services/socketio.h).
+        service_ = std::make_unique<SocketIoService>(*io_, mutex_, std::set<std::string>{ro.nsp});
+        host.offer(VTP_SOCKETIO_SERVICE, VTP_SOCKETIO_VERSION, service_->table());
 
         SocketEndpoint ep;
         ep.path = c.getString("path");
@@ -219,11 +223,14 @@ private:
     }
 
     Host* host_ = nullptr;
-    std::mutex mutex_; // serialises the protocol and room state across threads
+    // Serialises the protocol and room state across threads; re-entrant because other plugins
+    // call the Socket.IO service from inside the callbacks it makes.
+    std::recursive_mutex mutex_;
     std::unique_ptr<KernelOutput> output_;
     std::unique_ptr<SocketServer> io_;
     std::unique_ptr<EngineServer> engine_;
     std::unique_ptr<RoomService> rooms_;
+    std::unique_ptr<SocketIoService> service_;
     const vtp_verifier_v1* verifier_ = nullptr;
     std::mutex tickMutex_;
     std::condition_variable tickCv_;

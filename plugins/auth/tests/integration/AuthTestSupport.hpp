@@ -168,7 +168,8 @@ inline RawResponse requestFrom(const std::string& source, uint16_t port, const s
 // PostgreSQL schema.
 class AuthServer {
 public:
-    AuthServer(Backend backend, const std::string& authToml, std::vector<std::string> enabled = {"auth", "testkit"})
+    AuthServer(Backend backend, const std::string& authToml, std::vector<std::string> enabled = {"auth", "testkit"},
+               const std::string& pluginsDir = {})
         : backend_(backend)
     {
         if (backend == Backend::PostgreSQL) {
@@ -181,6 +182,7 @@ public:
         }
         options_.enabled = std::move(enabled);
         options_.extraToml = authToml;
+        options_.pluginsDir = pluginsDir;
         vtpd_ = std::make_unique<VtpdProcess>(options_);
     }
     ~AuthServer()

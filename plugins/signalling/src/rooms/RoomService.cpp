@@ -56,7 +56,7 @@ bool RoomService::Bucket::take(double perSecond, double burst, Clock::time_point
     return true;
 }
 
-RoomService::RoomService(Host& host, std::mutex& mutex, SocketServer& io, RoomOptions options, IceOptions ice, std::string nodeId)
+RoomService::RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& io, RoomOptions options, IceOptions ice, std::string nodeId)
     : host_(host), mutex_(mutex), io_(io), options_(std::move(options)), ice_(std::move(ice)), node_(std::move(nodeId))
 {
     chat_ = std::make_unique<ChatStore>(host.db(), host.log(), 100000,

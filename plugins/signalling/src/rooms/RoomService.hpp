@@ -49,7 +49,7 @@ struct Participant {
 
 class RoomService {
 public:
-    RoomService(Host& host, std::mutex& mutex, SocketServer& io, RoomOptions options, IceOptions ice, std::string nodeId);
+    RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& io, RoomOptions options, IceOptions ice, std::string nodeId);
     ~RoomService();
 
     void registerRoutes();
@@ -122,7 +122,7 @@ private:
     RoomRecord requireRoom(const std::string& id);
 
     Host& host_;
-    std::mutex& mutex_;
+    std::recursive_mutex& mutex_;
     SocketServer& io_;
     RoomOptions options_;
     IceServers ice_;

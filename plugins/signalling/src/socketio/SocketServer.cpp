@@ -186,23 +186,38 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
         }
     }
 
-    auto socket = std::make_unique<Socket>();
-    socket->id = newId();
-    socket->sid = sid;
-    socket->nsp = packet.nsp;
-    socket->user = user;
-    socket->authJson = authJson;
-    if (options_.recoveryWindow.count() > 0) socket->pid = newId();
+    auto owned = std::make_unique<Socket>();
+    Socket& socket = *owned;
+    socket.id = newId();
+    socket.sid = sid;
+    socket.nsp = packet.nsp;
+    socket.user = user;
+    socket.authJson = authJson;
+    if (options_.recoveryWindow.count() > 0) socket.pid = newId();
+    const std::string id = socket.id;
+    // Registered before the namespace's check so that the check may already join rooms; the
+    // CONNECT answer goes out after it, so nothing may be emitted to the socket from there.
+    sockets_[id] = std::move(owned);
     if (ns->second.onConnect) {
-        if (auto refusal = ns->second.onConnect(*socket, auth)) {
+        std::optional<ConnectRefusal> refusal;
+        try {
+            refusal = ns->second.onConnect(socket, auth);
+        } catch (const std::exception& e) {
+            refusal = ConnectRefusal{e.what(), {}};
+        }
+        if (refusal) {
+            Socket* left = find(id);
+            if (left)
+                for (const auto& room : std::set<std::string>(left->rooms)) leave(id, room);
+            sockets_.erase(id);
             refuse(refusal->message, refusal->dataJson);
             return;
         }
     }
-    const std::string id = socket->id;
-    std::string hello = "{\"sid\":" + quoted(id) + (socket->pid.empty() ? "" : ",\"pid\":" + quoted(socket->pid)) + "}";
-    if (!socket->pid.empty()) byPid_[socket->pid] = id;
-    sockets_[id] = std::move(socket);
+    Socket* s = find(id);
+    if (!s) return;
+    const std::string hello = "{\"sid\":" + quoted(id) + (s->pid.empty() ? "" : ",\"pid\":" + quoted(s->pid)) + "}";
+    if (!s->pid.empty()) byPid_[s->pid] = id;
     session.sockets[packet.nsp] = id;
     engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
 }
@@ -287,6 +302,98 @@ size_t SocketServer::broadcast(const std::string& nsp, const std::string& room, 
         if (s && deliver(*s, s->pid.empty() ? without : withOff, offset)) ++n;
     }
     return n;
+}
+
+namespace {
+
+// An event or ack with attachments: the payload JSON carries the placeholders.
+std::optional<EncodedSocketPacket> encodeBinary(SocketPacketType type, const std::string& nsp, std::string_view event,
+                                                std::string_view argsJson, const std::vector<std::string>& attachments,
+                                                std::optional<uint64_t> id)
+{
+    SocketPacket p;
+    p.type = type;
+    p.nsp = nsp;
+    p.id = id;
+    const std::string args = argsJson.empty() ? std::string("[]") : std::string(argsJson);
+    if (type == SocketPacketType::BinaryEvent) {
+        std::string name;
+        protocol::JsonWriter::appendString(name, event);
+        p.payload = args.size() > 2 ? "[" + name + "," + args.substr(1) : "[" + name + "]";
+    } else {
+        p.payload = args;
+    }
+    p.attachments = attachments;
+    auto encoded = SocketEncoder::encode(p);
+    if (!encoded) return std::nullopt;
+    return std::move(*encoded);
+}
+
+} // namespace
+
+bool SocketServer::emitBinary(const std::string& socketId, std::string_view event, std::string_view argsJson,
+                              const std::vector<std::string>& attachments)
+{
+    if (attachments.empty()) return emit(socketId, event, argsJson);
+    Socket* s = find(socketId);
+    if (!s) return false;
+    auto encoded = encodeBinary(SocketPacketType::BinaryEvent, s->nsp, event, argsJson, attachments, std::nullopt);
+    return encoded && deliver(*s, *encoded, nextOffset_++);
+}
+
+bool SocketServer::ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson, const std::vector<std::string>& attachments)
+{
+    Socket* s = find(socketId);
+    if (!s || !s->connected) return false;
+    if (attachments.empty()) {
+        ack(socketId, ackId, argsJson);
+        return true;
+    }
+    auto encoded = encodeBinary(SocketPacketType::BinaryAck, s->nsp, {}, argsJson, attachments, ackId);
+    return encoded && sendEncoded(s->sid, *encoded);
+}
+
+std::vector<std::string> SocketServer::recipients(const std::string& nsp, const std::string& room, const std::string& except) const
+{
+    std::vector<std::string> ids;
+    if (room.empty()) {
+        for (const auto& [id, s] : sockets_)
+            if (s->nsp == nsp && id != except) ids.push_back(id);
+        return ids;
+    }
+    auto r = rooms_.find({nsp, room});
+    if (r != rooms_.end())
+        for (const auto& id : r->second)
+            if (id != except) ids.push_back(id);
+    return ids;
+}
+
+size_t SocketServer::broadcastBinary(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
+                                     const std::vector<std::string>& attachments, const std::string& exceptSocketId)
+{
+    if (attachments.empty() && !room.empty()) return broadcast(nsp, room, event, argsJson, exceptSocketId);
+    std::optional<EncodedSocketPacket> encoded;
+    if (attachments.empty()) {
+        auto text = SocketEncoder::event(nsp, event, argsJson);
+        if (text) encoded = EncodedSocketPacket{std::move(*text), {}};
+    } else {
+        encoded = encodeBinary(SocketPacketType::BinaryEvent, nsp, event, argsJson, attachments, std::nullopt);
+    }
+    if (!encoded) return 0;
+    const uint64_t offset = nextOffset_++;
+    size_t n = 0;
+    for (const auto& id : recipients(nsp, room, exceptSocketId))
+        if (Socket* s = find(id); s && deliver(*s, *encoded, offset)) ++n;
+    return n;
+}
+
+void SocketServer::removeNamespace(const std::string& name)
+{
+    std::vector<std::string> ids;
+    for (const auto& [id, s] : sockets_)
+        if (s->nsp == name) ids.push_back(id);
+    for (const auto& id : ids) disconnect(id, "server namespace removed");
+    namespaces_.erase(name);
 }
 
 void SocketServer::join(const std::string& socketId, const std::string& room)

@@ -85,6 +85,7 @@ public:
     SocketServer(SocketOptions options, TokenVerifier verifier) : options_(std::move(options)), verify_(std::move(verifier)) {}
     void attach(EngineServer& engine) { engine_ = &engine; }
     void addNamespace(Namespace ns) { namespaces_[ns.name] = std::move(ns); }
+    void removeNamespace(const std::string& name);
     bool hasNamespace(const std::string& name) const { return namespaces_.count(name) != 0; }
 
     // To one socket. argsJson: a JSON array of the arguments ("" or "[]" for none).
@@ -95,6 +96,12 @@ public:
     // A tree that may hold protocol::Binary values: sent as a binary event with attachments.
     bool emitTree(const std::string& socketId, const Poco::Dynamic::Var& eventAndArgs);
     void ack(const std::string& socketId, uint64_t ackId, std::string_view argsJson);
+    // The same with binary attachments (placeholders in argsJson); no recovery offset.
+    bool emitBinary(const std::string& socketId, std::string_view event, std::string_view argsJson, const std::vector<std::string>& attachments);
+    bool ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson, const std::vector<std::string>& attachments);
+    // room empty: every socket of the namespace.
+    size_t broadcastBinary(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
+                           const std::vector<std::string>& attachments, const std::string& exceptSocketId = {});
     // To every socket of `nsp` in `room` but `exceptSocketId`; encoded once.
     size_t broadcast(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
                      const std::string& exceptSocketId = {});
@@ -128,6 +135,7 @@ private:
     bool sendEncoded(const std::string& sid, const protocol::EncodedSocketPacket& encoded);
     void drop(const std::string& socketId, const std::string& reason); // removes and tells the namespace
     std::string newId();
+    std::vector<std::string> recipients(const std::string& nsp, const std::string& room, const std::string& except) const;
     static std::string withOffset(std::string_view argsJson, uint64_t offset);
 
     SocketOptions options_;

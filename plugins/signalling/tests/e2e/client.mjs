@@ -4,7 +4,7 @@
 // exits 0, or prints what went wrong and exits 1. Every wait is bounded.
 import { io } from "socket.io-client";
 import WebSocket from "ws";
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 
 const [scenario, configPath] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, "utf8"));
@@ -22,8 +22,8 @@ function check(condition, message) {
 function timeout(promise, what, ms = TIMEOUT) {
   return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), ms))]);
 }
-function connect(token, options = {}) {
-  const s = io(config.url, { auth: token === undefined ? {} : { token }, reconnection: false, ...options });
+function connect(token, { url = config.url, ...options } = {}) {
+  const s = io(url, { auth: token === undefined ? {} : { token }, reconnection: false, ...options });
   sockets.push(s);
   return timeout(new Promise((resolve, reject) => {
     s.once("connect", () => resolve(s));
@@ -52,6 +52,14 @@ function next(s, event, accept = () => true, ms = TIMEOUT) {
     };
     s.on(event, handler);
   }), event, ms);
+}
+// Polls an async condition every 50 ms until it holds, for at most `ms`.
+async function until(condition, what, ms = TIMEOUT) {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("timed out: " + what);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 function refused(ack, code, what) {
   check(ack && ack.error && ack.error.code === code, `${what}: expected error ${code}, got ${JSON.stringify(ack)}`);
@@ -201,6 +209,145 @@ const scenarios = {
     await request(b, "chat:send", { room: config.room, text: "welcome back" });
     await after;
     check(joinB.participants.length === 2, "two in the room");
+  },
+
+  // Two vtpd nodes on one Redis: a (the room's creator) on node A at config.url, b and c on node
+  // B at config.urlB. Everything crosses nodes; then the test kills node A when config.killFile
+  // appears, and b must see a leave with reason "node lost" (printed as LOST_AT <epoch ms>).
+  async cluster() {
+    const onB = (token) => connect(token, { url: config.urlB });
+    const a = await connect(config.tokens.a);
+    const b = await onB(config.tokens.b);
+    const c = await onB(config.tokens.c);
+    const joinA = await request(a, "room:join", { room: config.room });
+    check(joinA.participant && joinA.participant.moderator === true, "a moderates: " + JSON.stringify(joinA));
+    const pa = joinA.participant.id;
+    // Node B learns of a's participant (replicated, or in a snapshot once the nodes greet).
+    await until(async () => {
+      const r = await fetch(`${config.httpB}/api/v1/rooms/${config.room}`, { headers: { Authorization: "Bearer " + config.tokens.b } });
+      return r.status === 200 && (await r.json()).participants.some((p) => p.id === pa);
+    }, "node B lists a's participant");
+
+    const joinedOnA = next(a, "participant:joined");
+    const joinB = await request(b, "room:join", { room: config.room });
+    check(joinB.participants.length === 2 && joinB.participants.some((p) => p.id === pa), "b's join lists a: " + JSON.stringify(joinB));
+    const pb = joinB.participant.id;
+    check((await joinedOnA).participant.id === pb, "participant:joined crossed to node A");
+    const bothJoinedC = [next(a, "participant:joined", (x) => x.participant.user !== joinB.participant.user), next(b, "participant:joined")];
+    const joinC = await request(c, "room:join", { room: config.room });
+    check(joinC.participants.length === 3, "c's join lists three: " + JSON.stringify(joinC));
+    const pc = joinC.participant.id;
+    for (const j of await Promise.all(bothJoinedC)) check(j.participant.id === pc, "participant:joined for c: " + JSON.stringify(j));
+
+    // Signals both ways, to that participant only.
+    const cSignals = [];
+    c.on("signal", (x) => cSignals.push(x));
+    const toB = next(b, "signal");
+    check((await request(a, "signal", { to: pb, data: { type: "offer", sdp: "v=0 from A" } })).ok === true, "a signals b");
+    const sb = await toB;
+    check(sb.from === pa && sb.data.sdp === "v=0 from A", "signal A to B: " + JSON.stringify(sb));
+    const toA = next(a, "signal");
+    check((await request(b, "signal", { to: pa, data: { candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host" } })).ok === true, "b signals a");
+    const sa = await toA;
+    check(sa.from === pb && /typ host/.test(sa.data.candidate), "signal B to A: " + JSON.stringify(sa));
+
+    // Chat both ways, public and private.
+    const onA = next(a, "chat:message", (m) => m.text === "hello from node B");
+    const onC = next(c, "chat:message", (m) => m.text === "hello from node B");
+    const ackB = await request(b, "chat:send", { room: config.room, text: "hello from node B" });
+    check(typeof ackB.id === "string", "chat ack on B: " + JSON.stringify(ackB));
+    const m = await onA;
+    check(m.id === ackB.id && m.from === pb && m.room === config.room, "chat crossed to A: " + JSON.stringify(m));
+    await onC;
+    const onB2 = next(b, "chat:message", (x) => x.text === "hello from node A");
+    check(typeof (await request(a, "chat:send", { room: config.room, text: "hello from node A" })).id === "string", "chat ack on A");
+    check((await onB2).from === pa, "chat crossed to B");
+    const cChats = [];
+    c.on("chat:message", (x) => cChats.push(x));
+    const privateOnB = next(b, "chat:message", (x) => x.text === "private, across nodes");
+    const privateAck = await request(a, "chat:send", { room: config.room, text: "private, across nodes", to: pb });
+    check(typeof privateAck.id === "string", "private chat ack: " + JSON.stringify(privateAck));
+    check((await privateOnB).to === pb, "private message crossed to B");
+
+    // Presence crosses nodes.
+    const updatedOnA = next(a, "participant:updated", (x) => x.participant.id === pb && x.participant.presence.hand);
+    await request(b, "presence:update", { audio: true, video: true, hand: true });
+    check((await updatedOnA).participant.presence.audio === true, "presence crossed to A");
+
+    // Moderation from node A of participants on node B: mute, lock, kick.
+    refused(await request(b, "moderate:mute", { room: config.room, participant: pa }), "forbidden", "a student moderating across nodes");
+    const muted = next(b, "moderate:mute");
+    const mutedSeenByC = next(c, "participant:updated", (x) => x.participant.id === pb && !x.participant.presence.audio);
+    check((await request(a, "moderate:mute", { room: config.room, participant: pb })).muted === pb, "mute ack");
+    check((await muted).room === config.room, "b was muted from node A");
+    await mutedSeenByC;
+    const locked = next(c, "room:updated");
+    await request(a, "moderate:lock", { room: config.room, locked: true });
+    check((await locked).locked === true, "lock crossed to B");
+    const late = await onB(config.tokens.c);
+    refused(await request(late, "room:join", { room: config.room }), "room-locked", "joining on B a room locked on A");
+    await request(a, "moderate:lock", { room: config.room, locked: false });
+    const kicked = next(b, "participant:left", (x) => x.participant === pb);
+    const kickSeenByC = next(c, "participant:left", (x) => x.participant === pb);
+    const kickSeenByA = next(a, "participant:left", (x) => x.participant === pb);
+    check((await request(a, "moderate:kick", { room: config.room, participant: pb })).kicked === pb, "kick ack");
+    check((await kicked).reason === "kicked", "b was kicked from node A");
+    check((await kickSeenByC).reason === "kicked", "c saw the kick");
+    await kickSeenByA;
+    refused(await request(b, "chat:send", { room: config.room, text: "still here?" }), "not-in-room", "a kicked participant chats");
+    refused(await request(b, "signal", { to: pa, data: {} }), "not-in-room", "a kicked participant signals");
+    const cLeft = next(a, "participant:left", (x) => x.participant === pc);
+    await request(c, "room:leave", { room: config.room });
+    check((await cLeft).reason === "left", "room:leave crossed to A");
+    check(cSignals.length === 0, "c received signals meant for others: " + JSON.stringify(cSignals));
+    check(!cChats.some((x) => x.text === "private, across nodes"), "c received a private message for b");
+
+    // b comes back; then node A dies and b must see a leave.
+    const rejoin = await request(b, "room:join", { room: config.room });
+    check(rejoin.participants.some((p) => p.id === pa) && !rejoin.participants.some((p) => p.id === pc), "rejoin: " + JSON.stringify(rejoin));
+    const lost = next(b, "participant:left", (x) => x.participant === pa, config.lostTimeoutMs);
+    writeFileSync(config.killFile + ".tmp", "ready");
+    renameSync(config.killFile + ".tmp", config.killFile);
+    const l = await lost;
+    console.log("LOST_AT " + Date.now());
+    check(l.reason === "node lost", "participant:left after node A died: " + JSON.stringify(l));
+  },
+
+  // A third party's namespace (the out-of-tree poll plugin): an instructor opens a question with a
+  // picture (binary), each student is asked with an event it acknowledges with its answer (a
+  // server-to-client ack), and everyone sees the tally.
+  async poll() {
+    const url = config.url + "/poll";
+    const connectTo = (token) => {
+      const s = io(url, { auth: { token }, reconnection: false, transports: ["websocket"] });
+      sockets.push(s);
+      return timeout(new Promise((resolve, reject) => { s.once("connect", () => resolve(s)); s.once("connect_error", reject); }), "poll connect");
+    };
+    const anonymous = io(url, { auth: {}, reconnection: false });
+    sockets.push(anonymous);
+    const refusal = await timeout(new Promise((resolve) => anonymous.once("connect_error", resolve)), "anonymous refused");
+    check(/auth/i.test(refusal.message), "the namespace needs a user: " + refusal.message);
+    const prof = await connectTo(config.tokens.a);
+    const ada = await connectTo(config.tokens.b);
+    const bob = await connectTo(config.tokens.c);
+    ada.on("poll:question", (q, answer) => answer({ option: 0 }));
+    bob.on("poll:question", (q, answer) => answer({ option: 1 }));
+    const picture = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+    const pictures = [next(ada, "poll:picture"), next(bob, "poll:picture")];
+    const final = next(prof, "poll:tally", (t) => t.counts[0] + t.counts[1] === 2);
+    const opened = await timeout(prof.emitWithAck("poll:open", { question: "Which is a prime?", options: ["7", "9"] }, picture), "poll:open ack");
+    check(opened.poll >= 1 && opened.asked === 2, "poll:open ack: " + JSON.stringify(opened));
+    for (const p of pictures) {
+      const q = await p;
+      check(Buffer.isBuffer(q.picture) && Buffer.compare(q.picture, picture) === 0, "the picture arrives as the same bytes");
+    }
+    const tally = await final;
+    check(tally.counts[0] === 1 && tally.counts[1] === 1, "tally: " + JSON.stringify(tally));
+    const denied = await timeout(ada.emitWithAck("poll:open", { question: "mine?", options: ["a"] }), "student poll:open");
+    check(denied && denied.error, "a student cannot open a poll: " + JSON.stringify(denied));
+    // The room events' namespace is unaffected.
+    const main = await connect(config.tokens.b, { transports: ["websocket"] });
+    refused(await request(main, "room:join", { room: "no-such-room" }), "not-found", "room namespace still served");
   },
 
   // Malformed input gets the protocol's error or a disconnect, and the server keeps serving.
