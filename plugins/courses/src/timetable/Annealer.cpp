@@ -181,7 +181,8 @@ void Annealer::anneal() {
     const double t0 = tuning_.startTemperature;
     const double logRatio = std::log(tuning_.endTemperature / t0);
     const uint64_t limit = options_.iterationLimit;
-    const int weight = tuning_.hardWeight;
+    int weight = tuning_.hardWeight;
+    uint64_t infeasibleChecks = 0;
     double temperature = t0;
     // Moves worse than this are accepted with probability below e^-30: skip the exponential.
     double cutoff = 30 * temperature;
@@ -199,6 +200,15 @@ void Annealer::anneal() {
                                               : elapsed() / options_.timeLimitSeconds;
             temperature = t0 * std::exp(logRatio * std::min(1.0, progress));
             cutoff = 30 * temperature;
+            // A low weight lets the search cross infeasible ground, but it can also settle there:
+            // the weight doubles each time the timetable stays infeasible for a while.
+            if (state_.costs().hard() == 0) {
+                weight = tuning_.hardWeight;
+                infeasibleChecks = 0;
+            } else if (++infeasibleChecks >= tuning_.infeasiblePatience) {
+                weight = std::min(2 * weight, 1 << 20);
+                infeasibleChecks = 0;
+            }
             if (sharing && progress >= nextShare) {
                 share();
                 while (nextShare <= progress)
@@ -206,6 +216,10 @@ void Annealer::anneal() {
             }
         }
         ++iterations_;
+        if (rng_.uniform() < tuning_.kempeRate) {
+            kempeMove(static_cast<int>(below(static_cast<size_t>(lectures))), temperature, weight);
+            continue;
+        }
         Move move;
         if (!pickMove(static_cast<int>(below(static_cast<size_t>(lectures))), move))
             continue;
@@ -223,13 +237,114 @@ bool Annealer::isMove(int lecture, int period, int room) const {
     return other != lecture && (other < 0 || state_.courseOf(other) != state_.courseOf(lecture));
 }
 
+void Annealer::kempeMove(int lecture, double temperature, int weight) {
+    const int from = state_.periodOf(lecture);
+    const int to = static_cast<int>(below(static_cast<size_t>(state_.periods())));
+    if (to == from)
+        return;
+    const int rooms = state_.rooms();
+    // Breadth first from the lecture: each lecture in the chain pulls in those of the other period
+    // it clashes with. Long chains are left alone: they rarely pay and cost much to try.
+    chain_.assign(1, lecture);
+    int atFrom = 1;
+    int atTo = 0;
+    constexpr size_t maxChain = 16;
+    for (size_t i = 0; i < chain_.size(); ++i) {
+        const int x = chain_[i];
+        const int other = state_.periodOf(x) == from ? to : from;
+        for (int r = 0; r < rooms; ++r) {
+            const int y = state_.lectureAt(other, r);
+            if (y < 0 || !state_.clash(state_.courseOf(x), state_.courseOf(y)) ||
+                std::find(chain_.begin(), chain_.end(), y) != chain_.end())
+                continue;
+            if (chain_.size() == maxChain)
+                return;
+            chain_.push_back(y);
+            ++(other == from ? atFrom : atTo);
+        }
+    }
+    if (atTo == 0)
+        return; // a plain move, which pickMove covers
+    // Rooms: the lectures leaving a period free theirs for those arriving.
+    int freeAtTo = 0;
+    int freeAtFrom = 0;
+    for (int r = 0; r < rooms; ++r) {
+        freeAtTo += state_.lectureAt(to, r) < 0 ? 1 : 0;
+        freeAtFrom += state_.lectureAt(from, r) < 0 ? 1 : 0;
+    }
+    if (atFrom > freeAtTo + atTo || atTo > freeAtFrom + atFrom)
+        return;
+    const int64_t before = state_.weighted(weight);
+    chainPeriods_.clear();
+    chainRooms_.clear();
+    for (int x : chain_) {
+        chainPeriods_.push_back(state_.periodOf(x));
+        chainRooms_.push_back(state_.roomOf(x));
+        state_.remove(x);
+    }
+    // Each lecture keeps its room if it is free in the other period, else takes the best free one.
+    for (size_t i = 0; i < chain_.size(); ++i) {
+        const int target = chainPeriods_[i] == from ? to : from;
+        if (state_.lectureAt(target, chainRooms_[i]) < 0)
+            state_.insert(chain_[i], target, chainRooms_[i]);
+    }
+    for (size_t i = 0; i < chain_.size(); ++i) {
+        if (state_.periodOf(chain_[i]) >= 0)
+            continue;
+        const int target = chainPeriods_[i] == from ? to : from;
+        int best = -1;
+        for (int r = 0; r < rooms; ++r) {
+            if (state_.lectureAt(target, r) < 0 && (best < 0 || state_.roomCapacity(r) > state_.roomCapacity(best)))
+                best = r;
+        }
+        state_.insert(chain_[i], target, best);
+    }
+    const auto delta = static_cast<double>(state_.weighted(weight) - before);
+    if (delta <= 0 || rng_.uniform() < std::exp(-delta / temperature)) {
+        if (state_.costs().hard() == 0 && state_.costs().soft() < bestCosts_.soft())
+            keepIfBest();
+        return;
+    }
+    for (int x : chain_)
+        state_.remove(x);
+    for (size_t i = 0; i < chain_.size(); ++i)
+        state_.insert(chain_[i], chainPeriods_[i], chainRooms_[i]);
+}
+
+int Annealer::bestFreeRoom(int lecture, int period) {
+    const int rooms = state_.rooms();
+    const int first = static_cast<int>(below(static_cast<size_t>(rooms))); // ties go to a random room
+    int best = -1;
+    int bestDelta = INT_MAX;
+    for (int i = 0; i < rooms; ++i) {
+        const int r = first + i < rooms ? first + i : first + i - rooms;
+        if (state_.lectureAt(period, r) >= 0)
+            continue;
+        const int delta = state_.roomDelta(lecture, r);
+        if (delta < bestDelta) {
+            bestDelta = delta;
+            best = r;
+        }
+    }
+    return best;
+}
+
 bool Annealer::pickMove(int lecture, Move& move) {
     move.lecture = lecture;
-    if (rng_.uniform() < tuning_.roomMoveRate) {
+    const double kind = rng_.uniform();
+    if (kind < tuning_.roomMoveRate) {
         move.period = state_.periodOf(lecture);
         move.room = static_cast<int>(below(static_cast<size_t>(state_.rooms())));
+        return isMove(lecture, move.period, move.room);
+    }
+    move.period = static_cast<int>(below(static_cast<size_t>(state_.periods())));
+    if (move.period == state_.periodOf(lecture))
+        return false;
+    if (kind < tuning_.roomMoveRate + tuning_.freeRoomRate) {
+        move.room = bestFreeRoom(lecture, move.period);
+        if (move.room < 0)
+            move.room = state_.roomOf(lecture);
     } else {
-        move.period = static_cast<int>(below(static_cast<size_t>(state_.periods())));
         move.room = rng_.uniform() < tuning_.keepRoomRate ? state_.roomOf(lecture)
                                                           : static_cast<int>(below(static_cast<size_t>(state_.rooms())));
     }

@@ -13,13 +13,24 @@
 // One search thread of the Solver; internal to the timetable library.
 namespace vtp::courses::timetable {
 
-// Tuning of the annealing, in UD2 cost units. Defaults were chosen on comp01..comp21.
+// Tuning of the annealing, in UD2 cost units. Defaults were chosen on comp02, comp07, comp10 and
+// comp16 (runs of 60 M moves, one thread).
 struct AnnealerTuning {
+    // Temperature falls geometrically from start to end over the time or iteration limit.
     double startTemperature = 3.0;
     double endTemperature = 0.08;
-    int hardWeight = 10;           // cost of one hard violation while annealing
-    double roomMoveRate = 0.3;     // moves that keep the period and only change the room
-    double keepRoomRate = 0.5;     // of the other moves, the share that keeps the room
+    // Cost of one hard violation while annealing. Low enough for the search to cross infeasible
+    // ground; it doubles after `infeasiblePatience` checks (one per 1024 moves) spent there.
+    int hardWeight = 10;
+    uint64_t infeasiblePatience = 1000;
+    // Kinds of move, by share: Kempe chain swaps between two periods; moves that keep the period
+    // and change the room; moves to another period, into its free room that suits best; the rest
+    // go to another period and (keepRoomRate of them) the same room or a random one, swapping with
+    // the lecture there, if any.
+    double kempeRate = 0.05;
+    double roomMoveRate = 0.2;
+    double freeRoomRate = 0.5;
+    double keepRoomRate = 0.5;
     uint64_t repairSteps = 200000; // tabu steps towards feasibility before a fresh construction
     // How often (as a share of the time limit) a thread offers its best to the others and takes
     // theirs if it is better.
@@ -66,6 +77,10 @@ private:
     void anneal();
     // Picks a move or swap for `lecture`; false if the pick is a no-op.
     bool pickMove(int lecture, Move& move);
+    // Tries a Kempe chain move for the lecture, made and judged, undone if not accepted.
+    void kempeMove(int lecture, double temperature, int weight);
+    // The free room at `period` whose capacity and stability suit the lecture best; -1 if none.
+    int bestFreeRoom(int lecture, int period);
     // False for a lecture's own place and for a swap within one course (both no-ops).
     bool isMove(int lecture, int period, int room) const;
     void keepIfBest();
@@ -80,6 +95,9 @@ private:
     SharedBest* shared_;
     Random rng_;
     SearchState state_;
+    std::vector<int> chain_; // Kempe chain scratch: lectures, and where they were
+    std::vector<int> chainPeriods_;
+    std::vector<int> chainRooms_;
     std::vector<int> bestPeriods_;
     std::vector<int> bestRooms_;
     SearchState::Costs bestCosts_;

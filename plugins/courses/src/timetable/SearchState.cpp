@@ -72,6 +72,26 @@ int SearchState::conflictsAt(int course, int period) const {
     return n;
 }
 
+bool SearchState::clash(int courseA, int courseB) const {
+    const auto a = static_cast<size_t>(courseA);
+    const auto b = static_cast<size_t>(courseB);
+    if (a == b || courseTeacher_[a] == courseTeacher_[b])
+        return true;
+    int i = courseCurriculaStart_[a];
+    int j = courseCurriculaStart_[b];
+    while (i < courseCurriculaStart_[a + 1] && j < courseCurriculaStart_[b + 1]) {
+        const int x = courseCurricula_[static_cast<size_t>(i)];
+        const int y = courseCurricula_[static_cast<size_t>(j)];
+        if (x == y)
+            return true;
+        if (x < y)
+            ++i;
+        else
+            ++j;
+    }
+    return false;
+}
+
 int SearchState::hardOf(int lecture) const {
     const int p = period_[static_cast<size_t>(lecture)];
     if (p < 0)

@@ -43,12 +43,16 @@ public:
     int courseOf(int lecture) const { return lectureCourse_[static_cast<size_t>(lecture)]; }
     int periodOf(int lecture) const { return period_[static_cast<size_t>(lecture)]; }
     int roomOf(int lecture) const { return room_[static_cast<size_t>(lecture)]; }
+    int roomCapacity(int room) const { return roomCapacity_[static_cast<size_t>(room)]; }
     int lectureAt(int period, int room) const { return slot_[static_cast<size_t>(period * rooms_ + room)]; }
     bool unavailable(int course, int period) const {
         return unavailable_[static_cast<size_t>(course * periods_ + period)] != 0;
     }
     // Lectures in conflict with a lecture of `course` placed at `period` (teacher or curriculum).
     int conflictsAt(int course, int period) const;
+    // Whether lectures of two courses may not share a period: one course, one teacher, or a
+    // common curriculum.
+    bool clash(int courseA, int courseB) const;
 
     // Hard violations this lecture takes part in (1 if it is unscheduled).
     int hardOf(int lecture) const;
@@ -70,6 +74,12 @@ public:
     void move(int lecture, int period, int room);
     // The change move() would make, computed from the counters alone; the state is not touched.
     Delta moveDelta(int lecture, int period, int room) const;
+    // The soft cost change (capacity and stability) if the lecture alone changed to `room`.
+    int roomDelta(int lecture, int room) const {
+        Delta delta;
+        roomChange(courseOf(lecture), roomOf(lecture), room, delta);
+        return delta.soft;
+    }
 
     const Costs& costs() const { return costs_; }
     int64_t weighted(int hardWeight) const {

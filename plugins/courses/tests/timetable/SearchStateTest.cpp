@@ -131,6 +131,17 @@ TEST(SearchState, MoveDeltaPredictsTheMoveOnComp05) {
     checkMoveDelta(parseCtt(test::readItcInstance("comp05.ctt")), 50000, 6);
 }
 
+TEST(SearchState, ClashMeansOneCourseTeacherOrCurriculum) {
+    const Instance instance = parseCtt(test::toyCtt); // cA cB cC cD; cA and cC share tX
+    const SearchState state(instance);
+    EXPECT_TRUE(state.clash(0, 0));
+    EXPECT_TRUE(state.clash(0, 2)); // teacher tX
+    EXPECT_TRUE(state.clash(0, 1)); // curriculum q1
+    EXPECT_TRUE(state.clash(3, 1)); // curriculum q2
+    EXPECT_FALSE(state.clash(0, 3));
+    EXPECT_FALSE(state.clash(2, 3));
+}
+
 TEST(SearchState, LoadAndToSolutionRoundTrip) {
     const Instance instance = parseCtt(test::toyCtt);
     const Solution solution{{{0, 1, 1}, {1, 1, 1}, {0, 2, 0}, {1, 0, 0}, {0, 0, 1}, {1, 1, 0}}};

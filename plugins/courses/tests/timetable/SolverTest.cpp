@@ -2,6 +2,7 @@
 
 #include "timetable/CttFormat.hpp"
 #include "timetable/InfeasibleError.hpp"
+#include "timetable/SharedBest.hpp"
 #include "timetable/Solver.hpp"
 
 #include <gtest/gtest.h>
@@ -43,6 +44,38 @@ TEST(Solver, SameSeedAndIterationLimitGiveTheSameTimetable) {
     EXPECT_EQ(first.iterations, second.iterations);
     const SolverResult single = solver.solve(byIterations(300000, 42, 1));
     EXPECT_EQ(single.solution, solver.solve(byIterations(300000, 42, 1)).solution);
+}
+
+TEST(SharedBest, KeepsTheBestOfferAndHandsItOnlyToWorseThreads) {
+    SharedBest shared;
+    SearchState::Costs mine;
+    mine.curriculumCompactness = 10;
+    std::vector<int> periods{1, 2};
+    std::vector<int> rooms{0, 0};
+    EXPECT_FALSE(shared.takeIfBetter(mine, periods, rooms)); // nothing offered yet
+
+    SearchState::Costs good;
+    good.roomStability = 4;
+    shared.offer(good, {3, 4}, {1, 1});
+    SearchState::Costs infeasible; // lower soft cost, but a hard violation: not better
+    infeasible.conflicts = 1;
+    shared.offer(infeasible, {5, 5}, {0, 1});
+    EXPECT_TRUE(shared.takeIfBetter(mine, periods, rooms));
+    EXPECT_EQ(mine, good);
+    EXPECT_EQ(periods, (std::vector<int>{3, 4}));
+    EXPECT_EQ(rooms, (std::vector<int>{1, 1}));
+    EXPECT_FALSE(shared.takeIfBetter(mine, periods, rooms)); // equal is not better
+}
+
+TEST(Solver, TwoThreadsOnTheClockFinishFeasible) {
+    // Exercises sharing between threads, which only clock-limited runs do.
+    const Instance instance = parseCtt(test::readItcInstance("comp01.ctt"));
+    SolverOptions options;
+    options.timeLimitSeconds = 1.5;
+    options.threads = 2;
+    const SolverResult result = Solver(instance).solve(options);
+    EXPECT_TRUE(result.evaluation.feasible());
+    EXPECT_LT(result.evaluation.soft.total(), 100);
 }
 
 TEST(Solver, ShortSolveOfComp01IsFeasible) {
