@@ -556,6 +556,9 @@ void RoomService::applySync(const Json& m, const std::string& origin)
         LiveRoom* lr = ensureRoom();
         if (!lr) return;
         Participant p = participantFrom(m["p"]);
+        // An update may come from a moderator's node (mute): the participant stays where it is
+        // connected, or a kick would leave it in the room and that node's loss would drop it.
+        if (auto known = lr->participants.find(p.id); t == "updated" && known != lr->participants.end()) p.node = known->second.node;
         lr->participants[p.id] = p;
         io_.broadcast(options_.nsp, roomKey(room), t == "joined" ? "participant:joined" : "participant:updated",
                       args(Json{{"room", room}, {"participant", participantJson(p)}}));
