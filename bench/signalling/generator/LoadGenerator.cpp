@@ -1,0 +1,674 @@
+#include "LoadGenerator.hpp"
+
+#include "protocol/EnginePacket.hpp"
+#include "protocol/JsonWriter.hpp"
+#include "protocol/SocketDecoder.hpp"
+#include "protocol/SocketEncoder.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <libwebsockets.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+namespace vtp::bench {
+
+namespace proto = vtp::signalling::protocol;
+
+namespace {
+
+constexpr std::size_t kMaxSteps = 1000;        // steps are indexes into a vector: keep it bounded
+constexpr std::size_t kMaxFrameBytes = 1 << 20; // the servers' default maxPayload
+constexpr std::size_t kMaxSamplesPerStep = 200'000'000;
+constexpr lws_usec_t kTickUs = 1000;
+constexpr std::string_view kChatMessage = "42[\"chat:message\",";
+constexpr std::string_view kMarker = "\"text\":\"b:";
+
+bool isLoopback(const std::string& host)
+{
+    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+std::uint32_t toUs(std::int64_t ns)
+{
+    if (ns < 0) return 0;
+    const std::int64_t us = ns / 1000;
+    return us > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max() : static_cast<std::uint32_t>(us);
+}
+
+// Parses the unsigned decimal at s[i..], advancing i; false when there is none.
+bool parseNumber(std::string_view s, std::size_t& i, std::uint64_t& out)
+{
+    const std::size_t start = i;
+    out = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 20) out = out * 10 + static_cast<std::uint64_t>(s[i++] - '0');
+    return i > start;
+}
+
+} // namespace
+
+std::int64_t LoadGenerator::nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+class LoadGenerator::Worker {
+public:
+    struct RoomState {
+        std::string id;
+        std::string jsonId;  // the id as a JSON string literal, spliced into every chat:send
+        std::uint32_t live = 0; // members joined and still connected
+    };
+    enum class State : std::uint8_t { Idle, Connecting, Open, Connected, Joined, Closed };
+    struct Client {
+        std::uint32_t index = 0;  // global client number (in chat markers)
+        std::uint32_t room = 0;   // into rooms_
+        double phase = 0;         // when in each period it sends, as a fraction of the period
+        State state = State::Idle;
+        bool closeRequested = false;
+        std::uint8_t attempts = 0;
+        lws* wsi = nullptr;
+        std::int64_t startNs = 0, joinSentNs = 0;
+        std::uint64_t nextAckId = 1, joinAckId = 0;
+        std::string rx;
+        std::deque<std::string> out;
+    };
+
+    Worker(const GeneratorOptions& options, unsigned index) : options_(options), index_(index) {}
+    ~Worker()
+    {
+        if (thread_.joinable()) {
+            stopFlag_ = true;
+            thread_.join();
+        }
+        if (context_) lws_context_destroy(context_);
+    }
+
+    void addClient(std::uint32_t globalIndex, const std::string& roomId)
+    {
+        auto room = std::find_if(rooms_.begin(), rooms_.end(), [&](const RoomState& r) { return r.id == roomId; });
+        if (room == rooms_.end()) {
+            RoomState r;
+            r.id = roomId;
+            proto::JsonWriter::appendString(r.jsonId, roomId);
+            rooms_.push_back(std::move(r));
+            room = rooms_.end() - 1;
+        }
+        Client c;
+        c.index = globalIndex;
+        c.room = static_cast<std::uint32_t>(room - rooms_.begin());
+        // Golden-ratio spacing spreads the sends of any number of clients evenly over a period.
+        c.phase = std::fmod(globalIndex * 0.6180339887498949, 1.0);
+        clients_.push_back(std::move(c));
+    }
+
+    void start()
+    {
+        order_.resize(clients_.size());
+        for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<std::uint32_t>(i);
+        std::sort(order_.begin(), order_.end(), [&](auto a, auto b) { return clients_[a].phase < clients_[b].phase; });
+        for (std::size_t i = 0; i < clients_.size(); ++i) pending_.push_back(static_cast<std::uint32_t>(i));
+
+        protocols_[0] = {};
+        protocols_[0].name = "vtp-bench-sio";
+        protocols_[0].callback = &Worker::callback;
+        protocols_[0].rx_buffer_size = 8192;
+        protocols_[1] = {};
+        lws_context_creation_info info{};
+        info.port = CONTEXT_PORT_NO_LISTEN;
+        info.protocols = protocols_.data();
+        info.user = this;
+        info.fd_limit_per_thread = static_cast<unsigned>(clients_.size() + 64);
+        info.timeout_secs = 30;
+        info.connect_timeout_secs = 30;
+        info.gid = -1;
+        info.uid = -1;
+        context_ = lws_create_context(&info);
+        if (!context_) throw std::runtime_error("lws_create_context failed");
+        thread_ = std::thread([this] { run(); });
+    }
+
+    void requestClose() { closing_ = true; }
+    void requestStop() { stopFlag_ = true; }
+    void join()
+    {
+        if (thread_.joinable()) thread_.join();
+    }
+    bool idle() const { return openConnections_.load() == 0; }
+
+    void setStep(std::size_t step, double periodSeconds)
+    {
+        step_ = std::min(step, kMaxSteps - 1);
+        periodNs_ = periodSeconds > 0 ? static_cast<std::int64_t>(periodSeconds * 1e9) : 0;
+        ++epoch_;
+    }
+
+    void merge(Snapshot& s) const
+    {
+        std::lock_guard lock(statsMutex_);
+        auto append = [](std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from) { to.insert(to.end(), from.begin(), from.end()); };
+        append(s.connect.joinUs, connect_.joinUs);
+        append(s.connect.readyUs, connect_.readyUs);
+        s.connect.joined += connect_.joined;
+        s.connect.failed += connect_.failed;
+        s.connect.retries += connect_.retries;
+        s.connect.joinRefused += connect_.joinRefused;
+        if (!connect_.lastError.empty()) s.connect.lastError = connect_.lastError;
+        if (s.steps.size() < steps_.size()) s.steps.resize(steps_.size());
+        for (std::size_t i = 0; i < steps_.size(); ++i) {
+            StepFigures& to = s.steps[i];
+            const StepFigures& from = steps_[i];
+            append(to.fanoutUs, from.fanoutUs);
+            to.sent += from.sent;
+            to.expected += from.expected;
+            to.delivered += from.delivered;
+            to.echoes += from.echoes;
+            to.acksOk += from.acksOk;
+            to.acksRefused += from.acksRefused;
+            to.skippedSends += from.skippedSends;
+        }
+        s.drops += drops_.load();
+        s.pings += pings_.load();
+        s.invalid += invalid_;
+        s.framesIn += framesIn_.load();
+        s.foreignChats += foreignChats_;
+        if (!lastInvalid_.empty()) s.lastInvalid = lastInvalid_;
+    }
+
+    std::atomic<std::uint64_t> joinedCount{0}, failedCount{0};
+    std::atomic<std::uint64_t> drops_{0};
+
+private:
+    struct Tick {
+        lws_sorted_usec_list_t sul; // first: the callback gets its address
+        Worker* self;
+    };
+
+    void run()
+    {
+        tick_.self = this;
+        std::memset(&tick_.sul, 0, sizeof tick_.sul);
+        lws_sul_schedule(context_, 0, &tick_.sul, &Worker::onTick, kTickUs);
+        // lws_service returns after each wake-up (at least every tick), so the flag is seen within ~1 ms.
+        while (!stopFlag_.load()) {
+            if (lws_service(context_, 0) < 0) break;
+        }
+        lws_sul_schedule(context_, 0, &tick_.sul, &Worker::onTick, LWS_SET_TIMER_USEC_CANCEL);
+    }
+
+    static void onTick(lws_sorted_usec_list_t* sul)
+    {
+        Worker* self = reinterpret_cast<Tick*>(sul)->self;
+        self->tick();
+        lws_sul_schedule(self->context_, 0, sul, &Worker::onTick, kTickUs);
+    }
+
+    void tick()
+    {
+        const std::int64_t now = nowNs();
+        if (closing_.load()) {
+            for (Client& c : clients_) {
+                if (c.wsi && !c.closeRequested) {
+                    c.closeRequested = true;
+                    lws_callback_on_writable(c.wsi);
+                }
+            }
+            pending_.clear();
+            return;
+        }
+        // Connections, a bounded number under way at a time (a SYN flood would only measure the backlog).
+        for (std::size_t budget = options_.maxInFlight; budget > 0 && inFlight_ < options_.maxInFlight && !pending_.empty(); --budget) {
+            const std::uint32_t i = pending_.front();
+            pending_.pop_front();
+            connect(i, now);
+        }
+        scheduleChats(now);
+    }
+
+    void scheduleChats(std::int64_t now)
+    {
+        const std::uint64_t epoch = epoch_.load();
+        if (epoch != seenEpoch_) {
+            seenEpoch_ = epoch;
+            period_ = periodNs_.load();
+            stepIndex_ = step_.load();
+            cycleStart_ = now;
+            cursor_ = 0;
+        }
+        if (period_ <= 0 || order_.empty()) return;
+        // At most one send per client per tick: the loop is bounded even when the thread falls behind.
+        for (std::size_t budget = order_.size(); budget > 0; --budget) {
+            Client& c = clients_[order_[cursor_]];
+            const std::int64_t due = cycleStart_ + static_cast<std::int64_t>(c.phase * static_cast<double>(period_));
+            if (due > now) break;
+            if (now - due > period_) {
+                std::lock_guard lock(statsMutex_);
+                stepFigures(stepIndex_).skippedSends++;
+            } else {
+                sendChat(c, now);
+            }
+            if (++cursor_ == order_.size()) {
+                cursor_ = 0;
+                cycleStart_ += period_;
+            }
+        }
+    }
+
+    void connect(std::uint32_t i, std::int64_t now)
+    {
+        Client& c = clients_[i];
+        const std::string path = options_.path + "?EIO=4&transport=websocket";
+        lws_client_connect_info ci{};
+        ci.context = context_;
+        ci.address = options_.host.c_str();
+        ci.port = options_.port;
+        ci.path = path.c_str();
+        ci.host = options_.host.c_str();
+        ci.origin = options_.host.c_str();
+        ci.ietf_version_or_minus_one = -1;
+        ci.local_protocol_name = protocols_[0].name;
+        ci.opaque_user_data = &c;
+        ci.pwsi = &c.wsi;
+        if (c.attempts == 0) c.startNs = now;
+        c.state = State::Connecting;
+        c.rx.clear();
+        c.out.clear();
+        ++c.attempts;
+        ++inFlight_;
+        ++openConnections_;
+        if (!lws_client_connect_via_info(&ci) && c.state == State::Connecting) connectFailed(c, "lws_client_connect_via_info failed");
+    }
+
+    // A client that did not get as far as its room: retried, or given up.
+    void connectFailed(Client& c, const std::string& why)
+    {
+        c.wsi = nullptr;
+        c.state = State::Idle;
+        --inFlight_;
+        --openConnections_;
+        std::lock_guard lock(statsMutex_);
+        connect_.lastError = why;
+        if (c.attempts <= options_.connectRetries && !closing_.load()) {
+            ++connect_.retries;
+            pending_.push_back(static_cast<std::uint32_t>(&c - clients_.data()));
+        } else {
+            c.state = State::Closed;
+            ++connect_.failed;
+            ++failedCount;
+        }
+    }
+
+    void enqueue(Client& c, std::string frame)
+    {
+        c.out.push_back(std::move(frame));
+        if (c.wsi) lws_callback_on_writable(c.wsi);
+    }
+
+    void sendChat(Client& c, std::int64_t now)
+    {
+        if (c.state != State::Joined || c.closeRequested) return;
+        std::string text = "b:" + std::to_string(now) + ":" + std::to_string(c.index) + ":" + std::to_string(stepIndex_) + ":";
+        if (text.size() < options_.textBytes) text.append(options_.textBytes - text.size(), 'x');
+        std::string args = "[{\"room\":";
+        args += rooms_[c.room].jsonId;
+        args += ",\"text\":\"";
+        args += text; // digits, ':' and 'x' only: no escaping needed
+        args += "\"}]";
+        auto frame = proto::SocketEncoder::event("/", "chat:send", args, c.nextAckId++);
+        if (!frame) return;
+        enqueue(c, std::move(*frame));
+        std::lock_guard lock(statsMutex_);
+        StepFigures& f = stepFigures(stepIndex_);
+        ++f.sent;
+        f.expected += rooms_[c.room].live - 1;
+    }
+
+    StepFigures& stepFigures(std::size_t step)
+    {
+        step = std::min(step, kMaxSteps - 1);
+        if (steps_.size() <= step) steps_.resize(step + 1);
+        return steps_[step];
+    }
+
+    void invalid(const std::string& why, std::string_view frame)
+    {
+        std::lock_guard lock(statsMutex_);
+        ++invalid_;
+        lastInvalid_ = why + ": " + std::string(frame.substr(0, 200));
+    }
+
+    void closeClient(Client& c)
+    {
+        c.closeRequested = true;
+        if (c.wsi) lws_callback_on_writable(c.wsi);
+    }
+
+    void onFrame(Client& c, std::string_view data)
+    {
+        const std::int64_t now = nowNs();
+        framesIn_.fetch_add(1, std::memory_order_relaxed);
+        if (options_.validate) validate(c, data);
+        if (data.size() >= kChatMessage.size() && data.compare(0, kChatMessage.size(), kChatMessage) == 0) {
+            onChatMessage(c, data, now);
+        } else if (data == "2") {
+            pings_.fetch_add(1, std::memory_order_relaxed);
+            enqueue(c, "3");
+        } else if (data.size() >= 3 && data[0] == '4' && data[1] == '3') {
+            std::size_t i = 2;
+            std::uint64_t id = 0;
+            if (!parseNumber(data, i, id)) return invalid("ACK without an id", data);
+            const bool refused = data.find("\"error\"", i) != std::string_view::npos;
+            if (c.state == State::Connected && id == c.joinAckId) return onJoined(c, data, refused, now);
+            std::lock_guard lock(statsMutex_);
+            StepFigures& f = stepFigures(step_.load());
+            ++(refused ? f.acksRefused : f.acksOk);
+        } else if (data.size() >= 2 && data[0] == '4' && data[1] == '0' && c.state == State::Open) {
+            c.state = State::Connected;
+            c.joinAckId = c.nextAckId++;
+            c.joinSentNs = now;
+            auto frame = proto::SocketEncoder::event("/", "room:join", "[{\"room\":" + rooms_[c.room].jsonId + "}]", c.joinAckId);
+            if (frame) enqueue(c, std::move(*frame));
+        } else if (!data.empty() && data[0] == '0' && c.state == State::Connecting) {
+            c.state = State::Open;
+            const auto& tokens = options_.tokens;
+            std::string auth = "{\"token\":";
+            proto::JsonWriter::appendString(auth, tokens[c.index % tokens.size()]);
+            auth += '}';
+            proto::SocketPacket connectPacket;
+            connectPacket.type = proto::SocketPacketType::Connect;
+            connectPacket.payload = std::move(auth);
+            auto frame = proto::SocketEncoder::encodeText(connectPacket);
+            if (frame) enqueue(c, std::move(*frame));
+        } else if (data.size() >= 2 && data[0] == '4' && data[1] == '4') {
+            {
+                std::lock_guard lock(statsMutex_);
+                connect_.lastError = "CONNECT_ERROR " + std::string(data.substr(0, 200));
+            }
+            closeClient(c);
+        } else if (data.size() >= 2 && data[0] == '4' && data[1] == '1') {
+            closeClient(c); // the server disconnected the namespace
+        }
+        // Other events (participant:joined, participant:left, ...) are only counted.
+    }
+
+    void onJoined(Client& c, std::string_view data, bool refused, std::int64_t now)
+    {
+        std::lock_guard lock(statsMutex_);
+        if (refused) {
+            ++connect_.joinRefused;
+            connect_.lastError = "room:join refused: " + std::string(data.substr(0, 200));
+            closeClient(c);
+            return;
+        }
+        c.state = State::Joined;
+        --inFlight_;
+        ++rooms_[c.room].live;
+        connect_.joinUs.push_back(toUs(now - c.joinSentNs));
+        connect_.readyUs.push_back(toUs(now - c.startNs));
+        ++connect_.joined;
+        ++joinedCount;
+    }
+
+    void onChatMessage(Client& c, std::string_view data, std::int64_t now)
+    {
+        const std::size_t at = data.find(kMarker);
+        if (at == std::string_view::npos) { // a chat from another kind of client (the stock-client check)
+            std::lock_guard lock(statsMutex_);
+            ++foreignChats_;
+            return;
+        }
+        std::size_t i = at + kMarker.size();
+        std::uint64_t sentNs = 0, sender = 0, step = 0;
+        if (!parseNumber(data, i, sentNs) || data[i++] != ':' || !parseNumber(data, i, sender) || data[i++] != ':' ||
+            !parseNumber(data, i, step))
+            return invalid("chat marker", data);
+        std::lock_guard lock(statsMutex_);
+        StepFigures& f = stepFigures(static_cast<std::size_t>(step));
+        if (sender == c.index) {
+            ++f.echoes;
+            return;
+        }
+        ++f.delivered;
+        if (f.fanoutUs.size() < kMaxSamplesPerStep) f.fanoutUs.push_back(toUs(now - static_cast<std::int64_t>(sentNs)));
+    }
+
+    // The whole frame through the codec, and the fields the benchmark relies on.
+    void validate(const Client& c, std::string_view data)
+    {
+        auto engine = proto::EnginePacket::decodeText(data, kMaxFrameBytes);
+        if (!engine) return invalid("Engine.IO: " + engine.error().message, data);
+        if (engine->type != proto::EnginePacketType::Message) {
+            if (engine->type == proto::EnginePacketType::Open && engine->data.find("\"sid\"") == std::string::npos)
+                invalid("open packet without sid", data);
+            return;
+        }
+        proto::SocketDecoderLimits limits;
+        limits.rejectReservedEvents = false;
+        auto packet = proto::SocketDecoder::parse(engine->data, limits);
+        if (!packet) return invalid("Socket.IO: " + packet.error().message, data);
+        auto tree = packet->data();
+        if (!tree) return invalid("payload: " + tree.error().message, data);
+        try {
+            using Poco::JSON::Array;
+            using Poco::JSON::Object;
+            if (packet->type == proto::SocketPacketType::Connect) {
+                if (tree->extract<Object::Ptr>()->getValue<std::string>("sid").empty()) invalid("CONNECT without sid", data);
+            } else if (packet->type == proto::SocketPacketType::Event && packet->eventName == "chat:message") {
+                const Object::Ptr m = tree->extract<Array::Ptr>()->getObject(1);
+                const std::string text = m->getValue<std::string>("text");
+                if (m->getValue<std::string>("id").empty() || m->getValue<std::string>("from").empty() ||
+                    m->getValue<std::string>("user").empty() || m->getValue<std::string>("room") != rooms_[c.room].id ||
+                    !m->get("ts").isNumeric() || text.empty() || (text.rfind("b:", 0) == 0 && text.size() != options_.textBytes))
+                    invalid("chat:message fields", data);
+            } else if (packet->type == proto::SocketPacketType::Ack && packet->id == c.joinAckId) {
+                const Object::Ptr a = tree->extract<Array::Ptr>()->getObject(0);
+                if (a->has("error")) return;
+                const std::string self = a->getObject("participant")->getValue<std::string>("id");
+                const Array::Ptr members = a->getArray("participants");
+                bool listed = false;
+                for (std::size_t i = 0; members && i < members->size(); ++i)
+                    listed = listed || members->getObject(static_cast<unsigned>(i))->getValue<std::string>("id") == self;
+                if (self.empty() || !listed || !a->getArray("ice_servers")) invalid("room:join ack fields", data);
+            } else if (packet->type == proto::SocketPacketType::Ack) {
+                const Object::Ptr a = tree->extract<Array::Ptr>()->getObject(0);
+                if (!a->has("error") && (a->getValue<std::string>("id").empty() || !a->get("ts").isNumeric()))
+                    invalid("chat:send ack fields", data);
+            }
+        } catch (const std::exception& e) {
+            invalid(std::string("payload shape: ") + e.what(), data);
+        }
+    }
+
+    int onWritable(Client& c)
+    {
+        if (c.closeRequested) {
+            static const char reason[] = "bench done";
+            lws_close_reason(c.wsi, LWS_CLOSE_STATUS_NORMAL, reinterpret_cast<unsigned char*>(const_cast<char*>(reason)), sizeof reason - 1);
+            return -1;
+        }
+        if (c.out.empty()) return 0;
+        const std::string& frame = c.out.front();
+        scratch_.resize(LWS_PRE + frame.size());
+        std::memcpy(scratch_.data() + LWS_PRE, frame.data(), frame.size());
+        const int n = lws_write(c.wsi, scratch_.data() + LWS_PRE, frame.size(), LWS_WRITE_TEXT);
+        c.out.pop_front();
+        if (n < static_cast<int>(frame.size())) return -1;
+        if (!c.out.empty()) lws_callback_on_writable(c.wsi);
+        return 0;
+    }
+
+    void onClosed(Client& c)
+    {
+        const bool wasJoined = c.state == State::Joined;
+        const bool handshaking = c.state != State::Joined && c.state != State::Closed && c.state != State::Idle;
+        c.wsi = nullptr;
+        if (handshaking && !c.closeRequested) return connectFailed(c, "closed during the handshake");
+        if (handshaking) { // refused (CONNECT_ERROR, join refused): not worth retrying
+            --inFlight_;
+            ++failedCount;
+            std::lock_guard lock(statsMutex_);
+            ++connect_.failed;
+        }
+        --openConnections_;
+        if (wasJoined) {
+            --rooms_[c.room].live;
+            if (!closing_.load()) ++drops_;
+        }
+        c.state = State::Closed;
+    }
+
+    static int callback(lws* wsi, lws_callback_reasons reason, void*, void* in, std::size_t len)
+    {
+        auto* self = static_cast<Worker*>(lws_context_user(lws_get_context(wsi)));
+        auto* c = static_cast<Client*>(lws_get_opaque_user_data(wsi));
+        if (!self || !c) return 0;
+        try {
+            switch (reason) {
+            case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+                if (c->state == State::Connecting) self->connectFailed(*c, in ? std::string(static_cast<const char*>(in), len) : "connection error");
+                return 0;
+            case LWS_CALLBACK_CLIENT_ESTABLISHED:
+                return 0;
+            case LWS_CALLBACK_CLIENT_RECEIVE: {
+                if (lws_frame_is_binary(wsi)) return 0; // the benchmark's events carry no attachments
+                if (c->rx.size() + len > kMaxFrameBytes) return -1;
+                const bool whole = c->rx.empty() && lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+                if (whole) {
+                    self->onFrame(*c, std::string_view(static_cast<const char*>(in), len));
+                    return 0;
+                }
+                c->rx.append(static_cast<const char*>(in), len);
+                if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+                    std::string frame;
+                    frame.swap(c->rx);
+                    self->onFrame(*c, frame);
+                }
+                return 0;
+            }
+            case LWS_CALLBACK_CLIENT_WRITEABLE:
+                return self->onWritable(*c);
+            case LWS_CALLBACK_CLIENT_CLOSED:
+                self->onClosed(*c);
+                return 0;
+            default:
+                return 0;
+            }
+        } catch (const std::exception&) {
+            return -1; // bad_alloc and the like: drop this connection, keep the others
+        }
+    }
+
+    const GeneratorOptions& options_;
+    unsigned index_;
+    std::vector<RoomState> rooms_;
+    std::vector<Client> clients_;   // never resized after start(): wsi user data points into it
+    std::vector<std::uint32_t> order_; // clients by phase
+    std::deque<std::uint32_t> pending_;
+    std::size_t inFlight_ = 0;
+    std::atomic<std::size_t> openConnections_{0};
+    std::array<lws_protocols, 2> protocols_{};
+    lws_context* context_ = nullptr;
+    std::thread thread_;
+    Tick tick_{};
+    std::vector<unsigned char> scratch_;
+    std::atomic<bool> closing_{false}, stopFlag_{false};
+
+    // Step control, set by the controlling thread.
+    std::atomic<std::size_t> step_{0};
+    std::atomic<std::int64_t> periodNs_{0};
+    std::atomic<std::uint64_t> epoch_{0};
+    std::uint64_t seenEpoch_ = 0;
+    std::int64_t period_ = 0, cycleStart_ = 0;
+    std::size_t stepIndex_ = 0, cursor_ = 0;
+
+    mutable std::mutex statsMutex_; // the controlling thread reads these while the worker writes
+    ConnectFigures connect_;
+    std::vector<StepFigures> steps_;
+    std::atomic<std::uint64_t> pings_{0}, framesIn_{0}; // counted without the lock
+    std::uint64_t invalid_ = 0, foreignChats_ = 0;
+    std::string lastInvalid_;
+};
+
+LoadGenerator::LoadGenerator(GeneratorOptions options) : options_(std::move(options))
+{
+    if (!isLoopback(options_.host)) throw std::invalid_argument("only loopback targets are allowed: " + options_.host);
+    if (options_.port <= 0 || options_.port > 65535) throw std::invalid_argument("bad port");
+    if (options_.clients == 0) throw std::invalid_argument("no clients");
+    if (options_.tokens.empty()) throw std::invalid_argument("no tokens");
+    if (options_.roomSize == 0) throw std::invalid_argument("room size 0");
+    const std::size_t roomsNeeded = (options_.clients + options_.roomSize - 1) / options_.roomSize;
+    if (options_.rooms.size() < roomsNeeded)
+        throw std::invalid_argument(std::to_string(options_.clients) + " clients need " + std::to_string(roomsNeeded) + " rooms, got " +
+                                    std::to_string(options_.rooms.size()));
+    options_.threads = std::clamp(options_.threads, 1u, 16u);
+    options_.maxInFlight = std::max<std::size_t>(options_.maxInFlight, 1);
+    for (unsigned t = 0; t < options_.threads; ++t) workers_.push_back(std::make_unique<Worker>(options_, t));
+    // A room's members share a worker: room r on worker r % threads.
+    for (std::size_t i = 0; i < options_.clients; ++i) {
+        const std::size_t room = i / options_.roomSize;
+        workers_[room % workers_.size()]->addClient(static_cast<std::uint32_t>(i), options_.rooms[room]);
+    }
+    lws_set_log_level(LLL_ERR, nullptr);
+}
+
+LoadGenerator::~LoadGenerator() { stop(1); }
+
+void LoadGenerator::start()
+{
+    for (auto& w : workers_) w->start();
+}
+
+std::uint64_t LoadGenerator::joined() const
+{
+    std::uint64_t n = 0;
+    for (const auto& w : workers_) n += w->joinedCount.load();
+    return n;
+}
+
+std::uint64_t LoadGenerator::failed() const
+{
+    std::uint64_t n = 0;
+    for (const auto& w : workers_) n += w->failedCount.load();
+    return n;
+}
+
+std::uint64_t LoadGenerator::drops() const
+{
+    std::uint64_t n = 0;
+    for (const auto& w : workers_) n += w->drops_.load();
+    return n;
+}
+
+void LoadGenerator::runStep(std::size_t step, double periodSeconds)
+{
+    currentStep_ = step;
+    for (auto& w : workers_) w->setStep(step, periodSeconds);
+}
+
+void LoadGenerator::stop(double timeoutSeconds)
+{
+    for (auto& w : workers_) w->requestClose();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeoutSeconds);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->idle(); }))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (auto& w : workers_) w->requestStop();
+    for (auto& w : workers_) w->join();
+}
+
+Snapshot LoadGenerator::snapshot() const
+{
+    Snapshot s;
+    for (const auto& w : workers_) w->merge(s);
+    return s;
+}
+
+} // namespace vtp::bench
