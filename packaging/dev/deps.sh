@@ -12,6 +12,7 @@ packages=(
   nginx wrk                                   # bench/http
   python3-aiosmtpd openssl argon2             # auth: the SMTP server its tests start, key files, bench/auth
   curl                                        # tests and benchmarks that talk HTTP from a chosen address
+  chromium coturn                             # signalling: the browser tests' WebRTC peers (playwright-core) and TURN server
 )
 
 missing=()

@@ -311,6 +311,9 @@ const scenarios = {
     const l = await lost;
     console.log("LOST_AT " + Date.now());
     check(l.reason === "node lost", "participant:left after node A died: " + JSON.stringify(l));
+    const r = await fetch(`${config.httpB}/api/v1/rooms/${config.room}`, { headers: { Authorization: "Bearer " + config.tokens.b } });
+    const live = (await r.json()).participants.map((p) => p.id);
+    check(live.length === 1 && live[0] === rejoin.participant.id, "node B's room after the loss of A: " + JSON.stringify(live));
   },
 
   // A third party's namespace (the out-of-tree poll plugin): an instructor opens a question with a

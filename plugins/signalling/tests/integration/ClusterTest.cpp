@@ -1,0 +1,154 @@
+// Two real vtpd nodes serving one room together: one real redis-server (started here on a free
+// port) carries the signalling plugin's replication, one PostgreSQL schema holds both nodes'
+// accounts, rooms and chat, and both nodes sign and verify tokens with one HS256 secret. A stock
+// socket.io-client on each node (tests/e2e/client.mjs, scenario "cluster") checks that signals,
+// chat, participant events and moderation cross nodes; then node A is killed with SIGKILL and
+// node B's client must see A's participant leave ("node lost") within the node timeout.
+#include "PeerTestSupport.hpp"
+
+#include <sys/stat.h>
+
+#include <set>
+
+using namespace vtp::test;
+
+namespace {
+
+const char* kPassword = "lecture-hall-42-blue";
+constexpr int kHeartbeatSeconds = 1;
+constexpr int kNodeTimeoutSeconds = 3;
+
+int64_t epochMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class SignallingCluster : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(redis_.start()) << redis_.logs();
+        const std::string url = postgresUrl();
+        admin_ = vtp::kernel::Database::open(url + "?options=-cclient_min_messages%3Dwarning", "", 1, log_);
+        std::random_device random;
+        schema_ = "signalling_cluster_" + std::to_string(random()) + std::to_string(random());
+        admin_->exec("CREATE SCHEMA " + schema_);
+        // One HS256 secret for both nodes: a token from either is good on the other.
+        const std::string secretFile = secrets_.file("token-secret");
+        writeFile(secretFile, "a-test-secret-shared-by-both-nodes-0123456789abcdef\n");
+        ::chmod(secretFile.c_str(), 0600);
+        for (const char* id : {"node-a", "node-b"}) {
+            VtpdOptions o;
+            o.enabled = {"auth", "signalling"};
+            o.databaseUrl = url + "?options=-csearch_path%3D" + schema_;
+            o.extraToml = std::string("[node]\nid = \"") + id + "\"\n\n[redis]\nurl = \"" + redis_.url() + "\"\n\n" + kFastArgon +
+                          "[plugins.auth.tokens]\nkey_file = \"" + secretFile + "\"\n\n" +
+                          "[plugins.signalling.cluster]\nheartbeat_seconds = " + std::to_string(kHeartbeatSeconds) +
+                          "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n";
+            nodes_.push_back(std::make_unique<VtpdProcess>(o));
+        }
+        // One after the other: the first applies the migrations to the shared schema.
+        ASSERT_TRUE(a().start()) << a().logs();
+        ASSERT_TRUE(b().start()) << b().logs();
+        createUser("prof@uni.example", "instructor");
+        createUser("ada@uni.example", "student");
+        createUser("bob@uni.example", "student");
+        // Tokens from node A; node B verifies them.
+        tokens_["a"] = login(a(), "prof@uni.example");
+        tokens_["b"] = login(a(), "ada@uni.example");
+        tokens_["c"] = login(b(), "bob@uni.example");
+    }
+    void TearDown() override
+    {
+        nodes_.clear();
+        if (admin_) admin_->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+    }
+
+    VtpdProcess& a() { return *nodes_[0]; }
+    VtpdProcess& b() { return *nodes_[1]; }
+    std::string logs() { return "--- node A\n" + a().logs() + "\n--- node B\n" + b().logs(); }
+
+    void createUser(const std::string& email, const std::string& role)
+    {
+        TempDir dir;
+        writeFile(dir.file("stdin"), std::string(kPassword) + "\n");
+        const std::string cmd = std::string(VTP_TEST_VTPCTL) + " --config " + a().configPath() + " user create --email '" + email +
+                                "' --role " + role + " < " + dir.file("stdin") + " > " + dir.file("out") + " 2>&1";
+        const int rc = std::system(cmd.c_str());
+        ASSERT_EQ(rc, 0) << readFile(dir.file("out"));
+    }
+    static std::string login(const VtpdProcess& v, const std::string& email)
+    {
+        const auto r = v.request("POST", "/api/v1/auth/login", jsonBody({{"email", email}, {"password", kPassword}}));
+        if (r.status != 200) throw std::runtime_error("login answered " + std::to_string(r.status) + ": " + r.body);
+        return r.json()->getValue<std::string>("access_token");
+    }
+
+    RedisServer redis_;
+    TempDir secrets_{"vtp-secret"};
+    vtp::kernel::Logger log_{stderr};
+    std::unique_ptr<vtp::kernel::Database> admin_;
+    std::string schema_;
+    std::vector<std::unique_ptr<VtpdProcess>> nodes_;
+    std::map<std::string, std::string> tokens_;
+};
+
+TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLeave)
+{
+    auto created = a().request("POST", "/api/v1/rooms", R"({"name":"Two-node seminar"})", "application/json", bearer(tokens_["a"]));
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string room = jsonString(created.json(), "id");
+
+    TempDir dir;
+    Poco::JSON::Object config;
+    config.set("url", "http://127.0.0.1:" + std::to_string(a().wsPort()));
+    config.set("urlB", "http://127.0.0.1:" + std::to_string(b().wsPort()));
+    config.set("httpB", "http://127.0.0.1:" + std::to_string(b().httpPort()));
+    Poco::JSON::Object tokens;
+    for (const auto& [k, v] : tokens_) tokens.set(k, v);
+    config.set("tokens", tokens);
+    config.set("room", room);
+    config.set("killFile", dir.file("kill-a-now"));
+    config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
+    std::ostringstream text;
+    config.stringify(text);
+    writeFile(dir.file("config.json"), text.str());
+
+    ScriptProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
+                         dir.file("client.log"));
+    // The scenario asks for node A to die once everything crossed nodes.
+    ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
+    ASSERT_EQ(readFile(dir.file("kill-a-now")).find("ready"), 0u) << client.output();
+    const int64_t killedAt = epochMs();
+    EXPECT_EQ(a().stop(SIGKILL), 128 + SIGKILL);
+    ASSERT_EQ(client.wait(std::chrono::seconds(kNodeTimeoutSeconds + 30)), 0) << client.output() << logs();
+    const std::string out = client.output();
+    ASSERT_NE(out.find("PASS"), std::string::npos) << out;
+
+    // participant:left reached node B's client within the node timeout (plus the 200 ms tick
+    // and delivery; generous for a loaded machine but well under the default 10 s timeout).
+    const auto at = out.find("LOST_AT ");
+    ASSERT_NE(at, std::string::npos) << out;
+    const int64_t lostAfterMs = std::stoll(out.substr(at + 8)) - killedAt;
+    EXPECT_GE(lostAfterMs, 0);
+    EXPECT_LE(lostAfterMs, kNodeTimeoutSeconds * 1000 + 3000) << "participant:left came " << lostAfterMs << " ms after the kill";
+    std::cout << "participant:left (node lost) " << lostAfterMs << " ms after SIGKILL, node timeout " << kNodeTimeoutSeconds << " s\n";
+
+    // The scenario saw node B's room hold b alone after the loss; b's client has gone since, so
+    // the room is empty. The chat said on both nodes is stored once each, in the shared database.
+    auto r = b().get("/api/v1/rooms/" + room, bearer(tokens_["c"]));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(eventually([&] { return b().get("/api/v1/rooms/" + room, bearer(tokens_["c"])).json()->getArray("participants")->size() == 0; }))
+        << b().get("/api/v1/rooms/" + room, bearer(tokens_["c"])).body;
+    auto history = b().get("/api/v1/rooms/" + room + "/chat?limit=50", bearer(tokens_["b"]));
+    ASSERT_EQ(history.status, 200) << history.body;
+    std::multiset<std::string> texts;
+    auto messages = history.json()->getArray("messages");
+    for (size_t i = 0; i < messages->size(); ++i) texts.insert(messages->getObject(static_cast<unsigned>(i))->getValue<std::string>("text"));
+    EXPECT_EQ(texts.count("hello from node B"), 1u) << history.body;
+    EXPECT_EQ(texts.count("hello from node A"), 1u) << history.body;
+    EXPECT_EQ(texts.count("private, across nodes"), 1u) << history.body;
+    EXPECT_NE(b().logs().find("a signalling node stopped answering"), std::string::npos);
+}
+
+} // namespace
