@@ -4,7 +4,7 @@
 // exits 0, or prints what went wrong and exits 1. Every wait is bounded.
 import { io } from "socket.io-client";
 import WebSocket from "ws";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 
 const [scenario, configPath] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, "utf8"));
@@ -351,6 +351,31 @@ const scenarios = {
     // The room events' namespace is unaffected.
     const main = await connect(config.tokens.b, { transports: ["websocket"] });
     refused(await request(main, "room:join", { room: "no-such-room" }), "not-found", "room namespace still served");
+  },
+
+  // a joins on node A before node B runs; the test then starts B and writes its address to
+  // CONFIG.nodeb. B learns a's participant from A's snapshot, b joins on B, and a ends the room.
+  async late() {
+    const a = await connect(config.tokens.a);
+    const joinA = await request(a, "room:join", { room: config.room });
+    const pa = joinA.participant.id;
+    writeFileSync(configPath + ".joined", pa);
+    await until(() => existsSync(configPath + ".nodeb"), "node B started", 60000);
+    const nodeB = JSON.parse(readFileSync(configPath + ".nodeb", "utf8"));
+    const b = await connect(config.tokens.b, { url: nodeB.urlB });
+    await until(async () => {
+      const r = await fetch(`${nodeB.httpB}/api/v1/rooms/${config.room}`, { headers: { Authorization: "Bearer " + config.tokens.b } });
+      return r.status === 200 && (await r.json()).participants.some((p) => p.id === pa);
+    }, "node B learns a's participant from A's snapshot");
+    const joinedOnA = next(a, "participant:joined");
+    const joinB = await request(b, "room:join", { room: config.room });
+    check(joinB.participants.length === 2 && joinB.participants.some((p) => p.id === pa), "b's join on B lists a: " + JSON.stringify(joinB));
+    check((await joinedOnA).participant.id === joinB.participant.id, "participant:joined crossed from the new node");
+    const ended = next(b, "room:ended");
+    check((await request(a, "room:end", { room: config.room })).ended === config.room, "room:end ack");
+    check((await ended).room === config.room, "room:ended crossed to B");
+    refused(await request(b, "chat:send", { room: config.room, text: "anyone?" }), "not-in-room", "chat in an ended room");
+    refused(await request(b, "room:join", { room: config.room }), "room-ended", "joining on B a room ended on A");
   },
 
   // Malformed input gets the protocol's error or a disconnect, and the server keeps serving.

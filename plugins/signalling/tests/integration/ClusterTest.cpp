@@ -47,16 +47,14 @@ protected:
                           "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n";
             nodes_.push_back(std::make_unique<VtpdProcess>(o));
         }
-        // One after the other: the first applies the migrations to the shared schema.
+        // Node A first: it applies the migrations to the shared schema. Each test starts B.
         ASSERT_TRUE(a().start()) << a().logs();
-        ASSERT_TRUE(b().start()) << b().logs();
         createUser("prof@uni.example", "instructor");
         createUser("ada@uni.example", "student");
         createUser("bob@uni.example", "student");
         // Tokens from node A; node B verifies them.
         tokens_["a"] = login(a(), "prof@uni.example");
         tokens_["b"] = login(a(), "ada@uni.example");
-        tokens_["c"] = login(b(), "bob@uni.example");
     }
     void TearDown() override
     {
@@ -77,6 +75,29 @@ protected:
         const int rc = std::system(cmd.c_str());
         ASSERT_EQ(rc, 0) << readFile(dir.file("out"));
     }
+    std::string createRoom()
+    {
+        auto r = a().request("POST", "/api/v1/rooms", R"({"name":"Two-node seminar"})", "application/json", bearer(tokens_["a"]));
+        if (r.status != 201) throw std::runtime_error("room: " + std::to_string(r.status) + " " + r.body);
+        return jsonString(r.json(), "id");
+    }
+    // The client.mjs configuration: node A's socket URL, the tokens, the room and `extra` fields.
+    void writeConfig(const std::string& path, const std::string& room, Poco::JSON::Object extra)
+    {
+        extra.set("url", "http://127.0.0.1:" + std::to_string(a().wsPort()));
+        Poco::JSON::Object tokens;
+        for (const auto& [k, v] : tokens_) tokens.set(k, v);
+        extra.set("tokens", tokens);
+        extra.set("room", room);
+        std::ostringstream text;
+        extra.stringify(text);
+        writeFile(path, text.str());
+    }
+    static void addNodeB(Poco::JSON::Object& config, const VtpdProcess& b)
+    {
+        config.set("urlB", "http://127.0.0.1:" + std::to_string(b.wsPort()));
+        config.set("httpB", "http://127.0.0.1:" + std::to_string(b.httpPort()));
+    }
     static std::string login(const VtpdProcess& v, const std::string& email)
     {
         const auto r = v.request("POST", "/api/v1/auth/login", jsonBody({{"email", email}, {"password", kPassword}}));
@@ -95,24 +116,15 @@ protected:
 
 TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLeave)
 {
-    auto created = a().request("POST", "/api/v1/rooms", R"({"name":"Two-node seminar"})", "application/json", bearer(tokens_["a"]));
-    ASSERT_EQ(created.status, 201) << created.body;
-    const std::string room = jsonString(created.json(), "id");
-
+    ASSERT_TRUE(b().start()) << b().logs();
+    tokens_["c"] = login(b(), "bob@uni.example");
+    const std::string room = createRoom();
     TempDir dir;
     Poco::JSON::Object config;
-    config.set("url", "http://127.0.0.1:" + std::to_string(a().wsPort()));
-    config.set("urlB", "http://127.0.0.1:" + std::to_string(b().wsPort()));
-    config.set("httpB", "http://127.0.0.1:" + std::to_string(b().httpPort()));
-    Poco::JSON::Object tokens;
-    for (const auto& [k, v] : tokens_) tokens.set(k, v);
-    config.set("tokens", tokens);
-    config.set("room", room);
+    addNodeB(config, b());
     config.set("killFile", dir.file("kill-a-now"));
     config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
-    std::ostringstream text;
-    config.stringify(text);
-    writeFile(dir.file("config.json"), text.str());
+    writeConfig(dir.file("config.json"), room, config);
 
     ScriptProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
                          dir.file("client.log"));
@@ -149,6 +161,31 @@ TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLe
     EXPECT_EQ(texts.count("hello from node A"), 1u) << history.body;
     EXPECT_EQ(texts.count("private, across nodes"), 1u) << history.body;
     EXPECT_NE(b().logs().find("a signalling node stopped answering"), std::string::npos);
+}
+
+TEST_F(SignallingCluster, ANodeStartedLaterLearnsTheRoomFromTheOthersSnapshotAndSeesItEnd)
+{
+    const std::string room = createRoom();
+    TempDir dir;
+    writeConfig(dir.file("config.json"), room, Poco::JSON::Object());
+    ScriptProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "late", dir.file("config.json")},
+                         dir.file("client.log"));
+    // a is in the room on node A before node B exists; then B starts and its address is handed
+    // to the scenario.
+    ASSERT_TRUE(client.waitForFileOrExit(dir.file("config.json.joined"), std::chrono::seconds(60))) << client.output() << a().logs();
+    ASSERT_TRUE(b().start()) << b().logs();
+    Poco::JSON::Object nodeB;
+    addNodeB(nodeB, b());
+    std::ostringstream text;
+    nodeB.stringify(text);
+    writeFile(dir.file("nodeb.tmp"), text.str());
+    std::filesystem::rename(dir.file("nodeb.tmp"), dir.file("config.json.nodeb"));
+    ASSERT_EQ(client.wait(std::chrono::seconds(60)), 0) << client.output() << logs();
+    EXPECT_NE(client.output().find("PASS"), std::string::npos) << client.output();
+    // The room ended for good: node B refuses it over REST too.
+    auto ended = b().get("/api/v1/rooms/" + room, bearer(tokens_["b"]));
+    ASSERT_EQ(ended.status, 200) << ended.body;
+    EXPECT_FALSE(ended.json()->isNull("ended_at")) << ended.body;
 }
 
 } // namespace
