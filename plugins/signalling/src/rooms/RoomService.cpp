@@ -412,7 +412,7 @@ void RoomService::removeParticipant(const std::string& roomId, const std::string
     }
     io_.broadcast(options_.nsp, roomKey(roomId), "participant:left",
                   args(Json{{"room", roomId}, {"participant", participantId}, {"user", p.user}, {"reason", reason}}));
-    if (replicateIt) replicate(Json{{"t", "left"}, {"room", roomId}, {"p", participantId}, {"reason", reason}});
+    if (replicateIt) replicate(Json{{"t", "left"}, {"room", roomId}, {"p", participantId}, {"user", p.user}, {"reason", reason}});
     if (lr->participants.empty()) rooms_.erase(roomId); // reloaded from its record on the next join
 }
 
@@ -572,9 +572,14 @@ void RoomService::applySync(const Json& m, const std::string& origin)
             removeParticipant(room, pid, m.stringOr("reason", "left"), false);
             return;
         }
-        if (it != lr->participants.end()) lr->participants.erase(it);
+        // The same fields as its own node sends (removeParticipant), user included.
+        std::string user = m.stringOr("user", "");
+        if (it != lr->participants.end()) {
+            if (user.empty()) user = it->second.user;
+            lr->participants.erase(it);
+        }
         io_.broadcast(options_.nsp, roomKey(room), "participant:left",
-                      args(Json{{"room", room}, {"participant", pid}, {"reason", m.stringOr("reason", "left")}}));
+                      args(Json{{"room", room}, {"participant", pid}, {"user", user}, {"reason", m.stringOr("reason", "left")}}));
         if (lr->participants.empty()) rooms_.erase(room);
     } else if (t == "emit") {
         io_.broadcast(options_.nsp, roomKey(room), m.stringOr("event", ""), m.stringOr("args", "[]"), m.stringOr("except", ""));

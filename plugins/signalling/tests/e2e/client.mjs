@@ -298,7 +298,9 @@ const scenarios = {
     refused(await request(b, "signal", { to: pa, data: {} }), "not-in-room", "a kicked participant signals");
     const cLeft = next(a, "participant:left", (x) => x.participant === pc);
     await request(c, "room:leave", { room: config.room });
-    check((await cLeft).reason === "left", "room:leave crossed to A");
+    const leftOnA = await cLeft;
+    // The same fields as on the participant's own node (user included).
+    check(leftOnA.reason === "left" && leftOnA.user === joinC.participant.user && leftOnA.room === config.room, "room:leave crossed to A: " + JSON.stringify(leftOnA));
     check(cSignals.length === 0, "c received signals meant for others: " + JSON.stringify(cSignals));
     check(!cChats.some((x) => x.text === "private, across nodes"), "c received a private message for b");
 
