@@ -64,6 +64,8 @@ async function until(page, name, predicate, what) {
 try {
   await new Promise((resolve, reject) => server.once("error", reject).listen(config.pagePort, "127.0.0.1", resolve));
   browser = await chromium.launch({
+    // Debian's chromium, never a downloaded browser; playwright gives each launch a fresh
+    // temporary profile (its --user-data-dir) and adds --headless.
     executablePath: config.chromium || "/usr/bin/chromium",
     headless: true,
     timeout: left(),
