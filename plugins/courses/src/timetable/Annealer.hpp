@@ -27,7 +27,7 @@ struct AnnealerTuning {
     // and change the room; moves to another period, into its free room that suits best; the rest
     // go to another period and (keepRoomRate of them) the same room or a random one, swapping with
     // the lecture there, if any.
-    double kempeRate = 0.05;
+    double kempeRate = 0.2;
     double roomMoveRate = 0.2;
     double freeRoomRate = 0.5;
     double keepRoomRate = 0.5;

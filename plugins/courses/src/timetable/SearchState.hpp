@@ -52,7 +52,12 @@ public:
     int conflictsAt(int course, int period) const;
     // Whether lectures of two courses may not share a period: one course, one teacher, or a
     // common curriculum.
-    bool clash(int courseA, int courseB) const;
+    bool clash(int courseA, int courseB) const {
+        if (clashBits_.empty())
+            return clashSlow(courseA, courseB);
+        const size_t bit = static_cast<size_t>(courseA) * static_cast<size_t>(courses()) + static_cast<size_t>(courseB);
+        return (clashBits_[bit >> 6] >> (bit & 63) & 1) != 0;
+    }
 
     // Hard violations this lecture takes part in (1 if it is unscheduled).
     int hardOf(int lecture) const;
@@ -115,6 +120,7 @@ private:
     void periodChange(int course, int partner, int from, int to, Delta& delta) const;
     // Change in isolated lectures when one lecture of a curriculum moves between periods.
     int compactnessMoveDelta(int curriculum, int from, int to) const;
+    bool clashSlow(int courseA, int courseB) const;
     // Keeps the day masks below in step when a curriculum's load at `period` changes.
     void markLoad(int curriculum, int period, int load);
     void roomChange(int course, int from, int to, Delta& delta) const;
@@ -134,6 +140,7 @@ private:
     std::vector<int> courseMinDays_;
     std::vector<int> roomCapacity_;
     std::vector<char> unavailable_;       // course * periods + period
+    std::vector<uint64_t> clashBits_;     // course * courses + course, when there are few courses
     int teachers_ = 0;
     int curricula_ = 0;
 
