@@ -1,5 +1,6 @@
 // The nginx configuration in docs/operators.md, run for real in front of vtpd: HTTPS and a
 // WebSocket through one TLS origin, and the client address vtpd resolves behind the proxy.
+#include "ChildProcess.hpp"
 #include "IntegrationSupport.hpp"
 
 #include <Poco/Net/Context.h>
@@ -59,29 +60,9 @@ protected:
                                                "client_body_temp_path " + d + "/body;\nproxy_temp_path " + d + "/proxy;\n"
                                                "fastcgi_temp_path " + d + "/fcgi;\nuwsgi_temp_path " + d + "/uwsgi;\nscgi_temp_path " + d + "/scgi;\n" +
                                                site + "\n}\n");
-        nginx_ = ::fork();
-        if (nginx_ == 0) {
-            ::execlp("nginx", "nginx", "-p", d.c_str(), "-e", (d + "/error.log").c_str(), "-c", (d + "/nginx.conf").c_str(), nullptr);
-            ::_exit(127);
-        }
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (std::chrono::steady_clock::now() < deadline) {
-            try {
-                Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port_));
-                return;
-            } catch (const Poco::Exception&) {
-                ASSERT_EQ(::waitpid(nginx_, nullptr, WNOHANG), 0) << "nginx exited: " << readFile(d + "/error.log");
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-        }
-        FAIL() << "nginx did not listen";
-    }
-    void TearDown() override
-    {
-        if (nginx_ > 0) {
-            ::kill(nginx_, SIGTERM);
-            ::waitpid(nginx_, nullptr, 0);
-        }
+        nginx_ = std::make_unique<ChildProcess>(
+            std::vector<std::string>{"/usr/sbin/nginx", "-p", d, "-e", d + "/error.log", "-c", d + "/nginx.conf"}, d + "/nginx.out");
+        ASSERT_TRUE(waitForTcpPort(port_, *nginx_, std::chrono::seconds(20))) << "nginx did not listen: " << readFile(d + "/error.log");
     }
 
     std::unique_ptr<Poco::Net::HTTPSClientSession> session() const
@@ -104,7 +85,7 @@ protected:
     TempDir dir_;
     std::unique_ptr<VtpdProcess> vtpd_;
     uint16_t port_ = 0;
-    pid_t nginx_ = -1;
+    std::unique_ptr<ChildProcess> nginx_;
 };
 
 } // namespace

@@ -262,6 +262,9 @@ AccessClaims TokenService::verifyUncached(std::string_view token, int64_t now) c
     if (dot1 == std::string_view::npos || dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos ||
         dot2 + 1 >= token.size())
         throw TokenError("malformed token");
+    // Only canonical base64url: a token that differs in unused padding bits is not the same token.
+    if (!base64UrlDecode(token.substr(dot1 + 1, dot2 - dot1 - 1)) || !base64UrlDecode(token.substr(dot2 + 1)))
+        throw TokenError("malformed token");
     Poco::JSON::Object::Ptr header;
     try {
         header = decodeSegment(token.substr(0, dot1));

@@ -107,10 +107,14 @@ TEST(AuthSecurity, ForgedExpiredAndMisdirectedTokensAreRefused)
     }
 }
 
-TEST(AuthSecurity, ThrottlingLocksAddressesAndAccountsButNeverForever)
+// The throttle lives in the database, shared by every node: checked on both backends.
+class Throttling : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(Throttling, LocksAddressesAndAccountsButNeverForever)
 {
     auto s = startServer(kOpen + "[plugins.auth.throttle]\naccount_failures = 3\naddress_failures = 6\nbase_delay_seconds = 1\n"
-                                 "max_lockout_seconds = 2\naddress_max_lockout_seconds = 60\nwindow_seconds = 600\n");
+                                 "max_lockout_seconds = 2\naddress_max_lockout_seconds = 60\nwindow_seconds = 600\n",
+                         GetParam());
     ASSERT_EQ(s->post("/api/v1/auth/register", jsonBody({{"email", "victim@uni.example"}, {"password", kPassword}, {"display_name", "V"}})).status, 201);
     const uint16_t port = s->vtpd().httpPort();
     auto attempt = [&](const std::string& from, const std::string& email, const std::string& password) {
@@ -149,6 +153,8 @@ TEST(AuthSecurity, ThrottlingLocksAddressesAndAccountsButNeverForever)
     EXPECT_EQ(status, 200) << "the victim's account stayed locked";
     EXPECT_GT(attackerRefused, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Throttling, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
 TEST(AuthSecurity, AsymmetricKeysArePublishedAndVerifyInAnotherImplementation)
 {

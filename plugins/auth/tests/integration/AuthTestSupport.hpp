@@ -3,6 +3,7 @@
 // What the auth plugin's end-to-end tests share: a vtpd with auth (and testkit's role-guarded
 // routes), the backend it runs on, a real SMTP server, and HTTP from chosen source addresses.
 
+#include "ChildProcess.hpp"
 #include "IntegrationSupport.hpp"
 
 #include "db/Database.hpp"
@@ -45,35 +46,6 @@ struct Tokens {
     std::string access, refresh, session;
 };
 
-// A child process (the SMTP server) killed when this goes away.
-class ChildProcess {
-public:
-    ChildProcess(const std::vector<std::string>& args, const std::string& logPath)
-    {
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
-    }
-    ~ChildProcess()
-    {
-        ::kill(pid_, SIGTERM);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    ChildProcess(const ChildProcess&) = delete;
-    ChildProcess& operator=(const ChildProcess&) = delete;
-    bool running() const { return ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-
-private:
-    pid_t pid_ = -1;
-};
-
 // Debian's aiosmtpd on a free loopback port, storing every message in a Maildir.
 class SmtpServer {
 public:
@@ -85,17 +57,8 @@ public:
                                      "aiosmtpd.handlers.Mailbox", maildir_},
             dir_.file("smtp.log"));
         // Ready once it accepts a connection (it binds after importing its modules).
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (std::chrono::steady_clock::now() < deadline) {
-            try {
-                Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port_));
-                return;
-            } catch (const Poco::Exception&) {
-                if (!process_->running()) break;
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            }
-        }
-        throw std::runtime_error("aiosmtpd did not start: " + readFile(dir_.file("smtp.log")));
+        if (!waitForTcpPort(port_, *process_, std::chrono::seconds(20)))
+            throw std::runtime_error("aiosmtpd did not start: " + readFile(dir_.file("smtp.log")));
     }
     uint16_t port() const { return port_; }
 

@@ -56,7 +56,7 @@ protected:
         std::ostringstream text;
         config.stringify(text);
         writeFile(dir.file("config.json"), text.str());
-        ScriptProcess script({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/browser.mjs", dir.file("config.json")}, dir.file("peers.log"));
+        ChildProcess script({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/browser.mjs", dir.file("config.json")}, dir.file("peers.log"));
         const int rc = script.wait(std::chrono::seconds(120));
         const std::string out = script.output();
         EXPECT_EQ(rc, 0) << out << "\n--- vtpd\n" << server_->vtpd().logs();

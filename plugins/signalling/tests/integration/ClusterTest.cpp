@@ -126,7 +126,7 @@ TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLe
     config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
     writeConfig(dir.file("config.json"), room, config);
 
-    ScriptProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
+    ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
                          dir.file("client.log"));
     // The scenario asks for node A to die once everything crossed nodes.
     ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
@@ -168,7 +168,7 @@ TEST_F(SignallingCluster, ANodeStartedLaterLearnsTheRoomFromTheOthersSnapshotAnd
     const std::string room = createRoom();
     TempDir dir;
     writeConfig(dir.file("config.json"), room, Poco::JSON::Object());
-    ScriptProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "late", dir.file("config.json")},
+    ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "late", dir.file("config.json")},
                          dir.file("client.log"));
     // a is in the room on node A before node B exists; then B starts and its address is handed
     // to the scenario.

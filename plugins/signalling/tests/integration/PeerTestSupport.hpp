@@ -5,6 +5,7 @@
 // real coturn server with a shared secret on free loopback ports (real Redis: RedisServer.hpp).
 
 #include "AuthTestSupport.hpp"
+#include "ChildProcess.hpp"
 #include "RedisServer.hpp"
 
 #include <fcntl.h>
@@ -19,71 +20,6 @@
 #include <vector>
 
 namespace vtp::test {
-
-// A child process in its own process group (it and everything it starts are killed together),
-// its output in a file.
-class ScriptProcess {
-public:
-    ScriptProcess(const std::vector<std::string>& args, const std::string& logPath) : logPath_(logPath)
-    {
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-        posix_spawnattr_setpgroup(&attr, 0);
-        const int rc = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), environ);
-        posix_spawnattr_destroy(&attr);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
-        pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    }
-    ~ScriptProcess()
-    {
-        if (pid_ > 0) {
-            ::kill(-pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-        if (pidfd_ >= 0) ::close(pidfd_);
-    }
-    ScriptProcess(const ScriptProcess&) = delete;
-    ScriptProcess& operator=(const ScriptProcess&) = delete;
-
-    // The exit code once it exits within `timeout`; otherwise the whole group is killed and -1.
-    int wait(std::chrono::milliseconds timeout)
-    {
-        if (pid_ <= 0) return exitCode_;
-        pollfd p{pidfd_, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
-            ::kill(-pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-            pid_ = -1;
-            return exitCode_ = -1;
-        }
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        ::kill(-pid_, SIGKILL); // whatever it left behind (a browser)
-        pid_ = -1;
-        return exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    // Waits until `path` exists or the process exits first.
-    bool waitForFileOrExit(const std::string& path, std::chrono::milliseconds timeout) const
-    {
-        return waitForFile(path, pidfd_, timeout);
-    }
-    std::string output() const { return readFile(logPath_); }
-
-private:
-    std::string logPath_;
-    pid_t pid_ = -1;
-    int pidfd_ = -1;
-    int exitCode_ = -1;
-};
 
 inline bool udpPortFree(uint16_t port)
 {
@@ -140,7 +76,7 @@ public:
             "--min-port=" + std::to_string(relayFirst), "--max-port=" + std::to_string(relayFirst + 39), "--no-cli", "--no-rfc5780",
             "--no-stun-backward-compatibility", "--log-file=stdout", "--simple-log", "--verbose",
             "--pidfile=" + dir_.file("turnserver.pid"), "--userdb=" + dir_.file("turndb")};
-        process_ = std::make_unique<ScriptProcess>(args, dir_.file("turnserver.log"));
+        process_ = std::make_unique<ChildProcess>(args, dir_.file("turnserver.log"));
         // Ready once its TCP listener on the same port accepts (UDP and TCP are opened together).
         const bool up = eventually(
             [&] {
@@ -162,7 +98,7 @@ private:
     TempDir dir_{"vtp-turn"};
     std::string secret_;
     uint16_t port_ = 0;
-    std::unique_ptr<ScriptProcess> process_;
+    std::unique_ptr<ChildProcess> process_;
 };
 #endif
 
