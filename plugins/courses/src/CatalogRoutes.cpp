@@ -104,17 +104,17 @@ void CoursesService::registerCatalogRoutes()
     route({.method = "DELETE", .path = "/api/v1/terms/{id}", .role = admin, .summary = "Deletes a term with its courses and sections"},
           &CoursesService::deleteTerm);
 
-    route({.method = "GET", .path = "/api/v1/rooms",
+    route({.method = "GET", .path = "/api/v1/classrooms",
            .summary = "Rooms (?kind virtual|physical, ?min_capacity, ?feature, ?q, ?limit, ?cursor), by name"},
           &CoursesService::listRooms);
-    route({.method = "POST", .path = "/api/v1/rooms", .role = admin, .summary = "Creates a room", .body = Body::Json,
+    route({.method = "POST", .path = "/api/v1/classrooms", .role = admin, .summary = "Creates a room", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["virtual","physical"]},"capacity":{"type":"integer"},"features":{"type":"array","items":{"type":"string"}}},"required":["name","kind","capacity"]})"},
           &CoursesService::createRoom);
-    route({.method = "GET", .path = "/api/v1/rooms/{id}", .summary = "One room"}, &CoursesService::getRoom);
-    route({.method = "PATCH", .path = "/api/v1/rooms/{id}", .role = admin, .summary = "Changes a room", .body = Body::Json,
+    route({.method = "GET", .path = "/api/v1/classrooms/{id}", .summary = "One room"}, &CoursesService::getRoom);
+    route({.method = "PATCH", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Changes a room", .body = Body::Json,
            .requestSchema = kObject},
           &CoursesService::updateRoom);
-    route({.method = "DELETE", .path = "/api/v1/rooms/{id}", .role = admin, .summary = "Deletes a room (its meetings keep no room)"},
+    route({.method = "DELETE", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Deletes a room (its meetings keep no room)"},
           &CoursesService::deleteRoom);
 
     route({.method = "GET", .path = "/api/v1/courses",
@@ -363,7 +363,7 @@ Response CoursesService::createRoom(const Request& req)
         throw;
     }
     return Response::created(Json{{"id", id}, {"name", name}, {"kind", kind}, {"capacity", capacity}, {"features", features}, {"created_at", now}},
-                             "/api/v1/rooms/" + id);
+                             "/api/v1/classrooms/" + id);
 }
 
 Response CoursesService::getRoom(const Request& req)

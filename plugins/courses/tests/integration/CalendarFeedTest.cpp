@@ -24,7 +24,7 @@ TEST(CalendarFeed, IcalJsReadsEverySessionAtTheRightInstantAcrossDaylightSaving)
     const std::string section = str(s.expect(201, "POST", "/api/v1/sections", admin,
                                              R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id + R"("]})"),
                                     "id");
-    const std::string room = str(s.expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"Hörsaal Süd, 1; West","kind":"physical","capacity":80})"), "id");
+    const std::string room = str(s.expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hörsaal Süd, 1; West","kind":"physical","capacity":80})"), "id");
     s.expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof,
              R"({"meetings":[{"weekday":1,"start_time":"09:15","end_time":"10:45","room_id":")" + room + R"("}]})");
     s.expect(201, "POST", "/api/v1/sections/" + section + "/enroll", stu);

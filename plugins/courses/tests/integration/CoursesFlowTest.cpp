@@ -54,7 +54,7 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     // Roles are declared by the routes and enforced by the kernel.
     EXPECT_EQ(s->call("GET", "/api/v1/terms", nobody).status, 401);
     EXPECT_EQ(s->call("POST", "/api/v1/terms", student, R"({"name":"X","start_date":"2025-09-01","end_date":"2025-12-19"})").status, 403);
-    EXPECT_EQ(s->call("POST", "/api/v1/rooms", student, R"({"name":"R","kind":"virtual","capacity":5})").status, 403);
+    EXPECT_EQ(s->call("POST", "/api/v1/classrooms", student, R"({"name":"R","kind":"virtual","capacity":5})").status, 403);
 
     const std::string term = makeTerm();
     auto t = s->expect(200, "GET", "/api/v1/terms/" + term, student);
@@ -82,20 +82,20 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     EXPECT_EQ(s->call("GET", "/api/v1/terms/nope", student).status, 404);
 
     // Rooms: filters by kind, capacity and feature.
-    s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120,"features":["projector","accessible"]})");
-    s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"Lab 1","kind":"physical","capacity":24,"features":["computers"]})");
-    const auto online = s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"Online 1","kind":"virtual","capacity":300})");
-    EXPECT_EQ(s->call("POST", "/api/v1/rooms", admin, R"({"name":"Hall A","kind":"physical","capacity":5})").status, 409);
-    EXPECT_EQ(s->call("POST", "/api/v1/rooms", admin, R"({"name":"Z","kind":"cupboard","capacity":5})").status, 422);
-    EXPECT_EQ(s->call("POST", "/api/v1/rooms", admin, R"({"name":"Z","kind":"virtual","capacity":0})").status, 422);
-    auto rooms = s->expect(200, "GET", "/api/v1/rooms?kind=physical&min_capacity=50", student);
+    s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120,"features":["projector","accessible"]})");
+    s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Lab 1","kind":"physical","capacity":24,"features":["computers"]})");
+    const auto online = s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Online 1","kind":"virtual","capacity":300})");
+    EXPECT_EQ(s->call("POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":5})").status, 409);
+    EXPECT_EQ(s->call("POST", "/api/v1/classrooms", admin, R"({"name":"Z","kind":"cupboard","capacity":5})").status, 422);
+    EXPECT_EQ(s->call("POST", "/api/v1/classrooms", admin, R"({"name":"Z","kind":"virtual","capacity":0})").status, 422);
+    auto rooms = s->expect(200, "GET", "/api/v1/classrooms?kind=physical&min_capacity=50", student);
     ASSERT_EQ(rooms->getArray("rooms")->size(), 1u);
     EXPECT_EQ(rooms->getArray("rooms")->getObject(0)->getValue<std::string>("name"), "Hall A");
-    rooms = s->expect(200, "GET", "/api/v1/rooms?feature=computers", student);
+    rooms = s->expect(200, "GET", "/api/v1/classrooms?feature=computers", student);
     ASSERT_EQ(rooms->getArray("rooms")->size(), 1u);
     EXPECT_EQ(rooms->getArray("rooms")->getObject(0)->getValue<std::string>("name"), "Lab 1");
-    EXPECT_EQ(s->call("GET", "/api/v1/rooms?kind=cupboard", student).status, 400);
-    auto patched = s->expect(200, "PATCH", "/api/v1/rooms/" + str(online, "id"), admin, R"({"capacity":500})");
+    EXPECT_EQ(s->call("GET", "/api/v1/classrooms?kind=cupboard", student).status, 400);
+    auto patched = s->expect(200, "PATCH", "/api/v1/classrooms/" + str(online, "id"), admin, R"({"capacity":500})");
     EXPECT_EQ(patched->getValue<int>("capacity"), 500);
 
     // Courses: code unique per term, a course.created event, cursor pagination through every page.
@@ -256,7 +256,7 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
     const std::string term = makeTerm();
     const std::string course = makeCourse(term, "CS101");
     const std::string section = makeSection(course, "A", 10, 0, {prof.id});
-    const std::string room = str(s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120})"), "id");
+    const std::string room = str(s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120})"), "id");
     s->expect(201, "POST", "/api/v1/sections/" + section + "/enroll", stu);
 
     EXPECT_EQ(s->call("PUT", "/api/v1/sections/" + section + "/meetings", stu, R"({"meetings":[]})").status, 403);

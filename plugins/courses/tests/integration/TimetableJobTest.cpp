@@ -25,7 +25,7 @@ protected:
                              R"({"name":"Solved","start_date":"2025-09-01","end_date":"2025-10-31","time_zone":"Europe/Zurich"})"),
                    "id");
         for (const auto& [name, cap] : std::vector<std::pair<std::string, int>>{{"R1", 40}, {"R2", 60}, {"R3", 100}})
-            s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":")" + name + R"(","kind":"physical","capacity":)" + std::to_string(cap) + "}");
+            s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":")" + name + R"(","kind":"physical","capacity":)" + std::to_string(cap) + "}");
         const Account p1 = s->staff("p1@uni.example", "instructor"), p2 = s->staff("p2@uni.example", "instructor");
         std::vector<std::string> courses;
         for (int i = 1; i <= 6; ++i) {
@@ -157,8 +157,8 @@ TEST_P(Timetable, OverConstrainedTermsNameTheConstraintAndCttImportExportRoundTr
     auto r = s->call("POST", "/api/v1/terms/" + empty + "/timetables", admin, "{}");
     EXPECT_EQ(r.status, 422);
     EXPECT_NE(problemType(r).find("nothing-to-schedule"), std::string::npos) << r.body;
-    s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"One","kind":"virtual","capacity":50})");
-    s->expect(201, "POST", "/api/v1/rooms", admin, R"({"name":"Two","kind":"virtual","capacity":50})");
+    s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"One","kind":"virtual","capacity":50})");
+    s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Two","kind":"virtual","capacity":50})");
     const std::string big = str(s->expect(201, "POST", "/api/v1/courses", admin,
                                           R"({"term_id":")" + empty + R"(","code":"HUGE","title":"Too much","lectures_per_week":25,"min_working_days":5})"),
                                 "id");
