@@ -380,6 +380,23 @@ const scenarios = {
     refused(await request(b, "room:join", { room: config.room }), "room-ended", "joining on B a room ended on A");
   },
 
+  // A class session's room: the courses plugin decides who may join (roster) and who moderates.
+  async classroom() {
+    const prof = await connect(config.tokens.a, { transports: ["websocket"] });
+    const ada = await connect(config.tokens.b, { transports: ["websocket"] });
+    const bob = await connect(config.tokens.c, { transports: ["websocket"] });
+    const p = await request(prof, "room:join", { room: config.room });
+    check(p.participant && p.participant.moderator === true, "the section's instructor moderates: " + JSON.stringify(p));
+    const a = await request(ada, "room:join", { room: config.room });
+    check(a.participant && a.participant.moderator === false, "an enrolled student joins: " + JSON.stringify(a));
+    const b = await request(bob, "room:join", { room: config.room });
+    check(b.error && b.error.code === "forbidden" && /enrol/i.test(b.error.message), "someone not enrolled is refused: " + JSON.stringify(b));
+    refused(await request(ada, "room:join", { room: "courses:no-such-session" }), "not-found", "unknown session");
+    const said = next(prof, "chat:message", (m) => m.text === "present");
+    await request(ada, "chat:send", { room: config.room, text: "present" });
+    await said;
+  },
+
   // Malformed input gets the protocol's error or a disconnect, and the server keeps serving.
   async badinput() {
     const good = await connect(config.tokens.a, { transports: ["websocket"] });
