@@ -65,12 +65,16 @@ std::vector<CsvLine> parseCsv(std::string_view text)
 
 std::string csvRecord(const std::vector<std::string>& fields)
 {
+    // A record of one empty field would be a blank line, which readers skip: quote it.
+    if (fields.size() == 1 && fields[0].empty()) return "\"\"\r\n";
     std::string out;
     for (size_t k = 0; k < fields.size(); ++k) {
         if (k) out += ',';
         std::string f = fields[k];
         if (!f.empty() && (f[0] == '=' || f[0] == '+' || f[0] == '-' || f[0] == '@')) f = "'" + f;
-        if (f.find_first_of(",\"\r\n") != std::string::npos) {
+        // Quoted when it holds a separator, a quote or a line end, or starts like a BOM (which a
+        // reader would drop at the start of a file).
+        if (f.find_first_of(",\"\r\n") != std::string::npos || f.rfind("\xEF\xBB\xBF", 0) == 0) {
             out += '"';
             for (char c : f) {
                 if (c == '"') out += '"';
