@@ -2,7 +2,7 @@
 # vtpd's signalling plugin beside the reference Node.js server (stock socket.io 4.8, bench/signalling/peer),
 # both loaded by the same C++ generator (vtp-sio-bench) on 127.0.0.1:
 #
-#   bench/signalling/run.sh [BUILD_DIR]     (default: build; builds nothing: see README.md)
+#   bench/signalling/run.sh [BUILD_DIR]     (default: build; builds nothing: configure with -DVTP_BUILD_BENCH=ON)
 #
 # Scenarios (SCENARIOS, default "check a b c"), each run against vtpd and then against Node, each
 # server freshly started for it:
@@ -17,7 +17,8 @@
 #          delivered/s within the limit.
 # SMOKE=1 shrinks everything (500 clients, 10 s). Other environment: USERS (200 accounts; clients
 # share their tokens round-robin), GEN_THREADS (1: the generator shares the 2 cores with the
-# server), IN_FLIGHT (200 handshakes under way per generator thread), CHAT_DRAIN (2 s).
+# server), IN_FLIGHT (200 handshakes under way per generator thread), CHAT_DRAIN (2 s), GENERATOR
+# (the vtp-sio-bench binary; default BUILD_DIR/bench/signalling/vtp-sio-bench).
 # Prints each run's figures, then the table of vtpd and Node side by side with the ratios and the
 # targets of issue 6. Everything started is stopped and the work directory removed on exit.
 set -euo pipefail
@@ -45,7 +46,7 @@ drain=${CHAT_DRAIN:-2}
 
 vtpd=$build/kernel/vtpd
 vtpctl=$build/kernel/vtpctl
-gen=$build/bench/signalling/vtp-sio-bench
+gen=${GENERATOR:-$build/bench/signalling/vtp-sio-bench}
 plugins=$(realpath "$build/plugins-out")
 source "$here/../common.sh"
 need_tools node npm curl python3

@@ -1,5 +1,5 @@
 // vtp-sio-bench: the load generator of bench/signalling. See LoadGenerator.hpp for what a client
-// does and README.md for the phases. Usage:
+// does and docs/performance.md ("Signalling") for how run.sh uses it. Usage:
 //
 //   vtp-sio-bench --port P --clients N --rooms FILE (--tokens FILE | --token T) [options]
 //
@@ -217,6 +217,7 @@ int main(int argc, char** argv)
         holdPings = gen->snapshot().pings - pings0;
         std::printf("  hold: %.0f s, %llu dropped, %llu pings answered, server CPU %.3f cores\n", cli.hold,
                     static_cast<unsigned long long>(holdDrops), static_cast<unsigned long long>(holdPings), holdCores);
+        std::fflush(stdout);
     }
     const ProcessSample afterHold = sampleProcess(cli.serverPid);
 
