@@ -1,7 +1,7 @@
 #pragma once
 
 // Chat messages go to the database on one writer thread, in batches: a message is acknowledged
-// and delivered only once its batch is committed, so an acknowledged message is never lost,
+// to its sender only once its batch is committed, so an acknowledged message is never lost,
 // while a busy room costs one transaction per batch rather than one per message.
 
 #include <vtp/db.hpp>

@@ -10,6 +10,7 @@ namespace vtp::signalling {
 namespace {
 
 constexpr const char* kSync = "signalling.sync";
+constexpr const char* kRoomColumns = "id, name, created_by, max_participants, locked, access, created_at, ended_at";
 
 int64_t nowMs()
 {
@@ -228,9 +229,28 @@ Json RoomService::chat(Socket& s, const Json& body, std::optional<uint64_t> ackI
     if (!chatBuckets_[s.id].take(options_.chatPerSecond, options_.chatBurst, Clock::now()))
         return error("rate-limited", "too many messages; slow down");
     ChatMessage m{randomId(), room, s.user.userId, s.id, toUser, to, text, nowMs(), ackId};
-    if (!chat_->submit(std::move(m))) return error("busy", "the server is busy; try again");
+    if (!chat_->submit(m)) return error("busy", "the server is busy; try again");
+    deliverChat(m);
     deferred = true;
     return Json();
+}
+
+// Delivered at once, stored by the writer thread; the sender's acknowledgement waits for the
+// commit, so an acknowledged message is never lost while the room does not wait for the disk.
+void RoomService::deliverChat(const ChatMessage& m)
+{
+    Json message{{"id", m.id}, {"room", m.roomId}, {"from", m.senderParticipant}, {"user", m.senderUser}, {"text", m.text}, {"ts", m.ts}};
+    if (!m.recipientParticipant.empty()) {
+        message.set("to", m.recipientParticipant);
+        LiveRoom* lr = live(m.roomId);
+        if (lr) {
+            auto target = lr->participants.find(m.recipientParticipant);
+            if (target != lr->participants.end()) toParticipant(target->second, "chat:message", message);
+        }
+        io_.emit(m.senderParticipant, "chat:message", args(message));
+    } else {
+        toRoom(m.roomId, "chat:message", message);
+    }
 }
 
 void RoomService::onChatCommitted(std::vector<ChatMessage>&& batch, bool stored)
@@ -242,19 +262,7 @@ void RoomService::onChatCommitted(std::vector<ChatMessage>&& batch, bool stored)
             continue;
         }
         if (m.ackId) io_.ack(m.senderParticipant, *m.ackId, args(Json{{"id", m.id}, {"ts", m.ts}}));
-        Json message{{"id", m.id}, {"room", m.roomId}, {"from", m.senderParticipant}, {"user", m.senderUser}, {"text", m.text}, {"ts", m.ts}};
         chatCounter_.inc(1);
-        if (!m.recipientParticipant.empty()) {
-            message.set("to", m.recipientParticipant);
-            LiveRoom* lr = live(m.roomId);
-            if (lr) {
-                auto target = lr->participants.find(m.recipientParticipant);
-                if (target != lr->participants.end()) toParticipant(target->second, "chat:message", message);
-            }
-            io_.emit(m.senderParticipant, "chat:message", args(message));
-        } else {
-            toRoom(m.roomId, "chat:message", message);
-        }
         host_.publish("chat.message", Json{{"room", m.roomId}, {"id", m.id}, {"user_id", m.senderUser}, {"ts", m.ts},
                                            {"private", !m.recipientParticipant.empty()}, {"length", static_cast<int64_t>(codePoints(m.text))}});
     }
@@ -353,9 +361,14 @@ std::optional<RoomService::RoomRecord> RoomService::loadRoom(const std::string& 
         r.access = Json{{"type", "provider"}, {"provider", provider}};
         return r;
     }
-    const Rows rows = host_.db().query("SELECT id, name, created_by, max_participants, locked, access, created_at, ended_at FROM signalling_rooms WHERE id = ?", {id});
+    const Rows rows = host_.db().query(std::string("SELECT ") + kRoomColumns + " FROM signalling_rooms WHERE id = ?", {id});
     if (rows.empty()) return std::nullopt;
-    const auto row = rows[0];
+    return recordFromRow(rows, 0);
+}
+
+RoomService::RoomRecord RoomService::recordFromRow(const Rows& rows, size_t i)
+{
+    const auto row = rows[i];
     RoomRecord r;
     r.id = row[0].asString();
     r.name = row[1].asString();
@@ -702,7 +715,7 @@ Response RoomService::listRooms(const Request& req)
     const int64_t limit = req.queryInt("limit", 50, 1, 200);
     const std::string state = req.query("state").value_or("active");
     if (state != "active" && state != "ended" && state != "all") throw BadRequest("'state' must be active, ended or all", "invalid-parameter");
-    std::string sql = "SELECT id, name, created_by, max_participants, locked, access, created_at, ended_at FROM signalling_rooms WHERE 1 = 1";
+    std::string sql = std::string("SELECT ") + kRoomColumns + " FROM signalling_rooms WHERE 1 = 1";
     std::vector<std::string> keep;
     keep.reserve(4);
     if (state == "active") sql += " AND ended_at IS NULL";
@@ -734,16 +747,7 @@ Response RoomService::listRooms(const Request& req)
     const size_t n = std::min<size_t>(rows.size(), static_cast<size_t>(limit));
     std::lock_guard lock(mutex_);
     for (size_t i = 0; i < n; ++i) {
-        const auto row = rows[i];
-        RoomRecord r;
-        r.id = row[0].asString();
-        r.name = row[1].asString();
-        r.createdBy = row[2].asString();
-        r.maxParticipants = row[3].asInt();
-        r.locked = row[4].asInt() != 0;
-        r.access = Json::parse(row[5].asString());
-        r.createdAt = row[6].asInt();
-        r.endedAt = row[7].asOptionalInt();
+        const RoomRecord r = recordFromRow(rows, i);
         Json j = roomJson(r);
         const LiveRoom* lr = live(r.id);
         j.set("participant_count", static_cast<int64_t>(lr ? lr->participants.size() : 0));

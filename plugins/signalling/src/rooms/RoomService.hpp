@@ -101,6 +101,7 @@ private:
     void endRoom(const std::string& roomId, bool replicate);
     static Json participantJson(const Participant& p);
     static Json roomJson(const RoomRecord& r);
+    static RoomRecord recordFromRow(const Rows& rows, size_t i);
     Json participantsJson(const LiveRoom& room) const;
 
     // Delivery to a participant wherever it is connected.
@@ -112,6 +113,7 @@ private:
     void onSync(const Event& e);
     void applySync(const Json& m, const std::string& origin);
     void onChatCommitted(std::vector<ChatMessage>&& batch, bool stored);
+    void deliverChat(const ChatMessage& m);
 
     // REST.
     Response createRoom(const Request& req);
