@@ -282,7 +282,7 @@ void Annealer::kempeMove(int lecture, double temperature, int weight) {
         chainRooms_.push_back(state_.roomOf(x));
         state_.remove(x);
     }
-    // Each lecture keeps its room if it is free in the other period, else takes the best free one.
+    // Each lecture keeps its room if it is free in the other period, else takes the largest free one.
     for (size_t i = 0; i < chain_.size(); ++i) {
         const int target = chainPeriods_[i] == from ? to : from;
         if (state_.lectureAt(target, chainRooms_[i]) < 0)

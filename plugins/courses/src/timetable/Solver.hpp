@@ -24,7 +24,9 @@ struct SolverOptions {
     // seed (and the thread count), never on the machine's speed.
     uint64_t iterationLimit = 0;
     uint64_t seed = 1;
-    int threads = 2; // independent searches with seeds derived from `seed`; the best one wins
+    // Searches with seeds derived from `seed`; the best one wins. On the clock they trade their
+    // best timetables every 5% of the time limit; by iterations they stay independent.
+    int threads = 2;
     // Called on solve()'s own thread, at most about four times a second. Must not throw.
     std::function<void(const SolverProgress&)> progress;
     // When it becomes true, solve() returns the best timetable found so far (soon, not at once).
@@ -40,8 +42,9 @@ struct SolverResult {
 };
 
 // Curriculum-based course timetabling: a saturation-degree construction repaired to feasibility,
-// then simulated annealing over move and swap neighbourhoods with incremental costs, on several
-// threads. solve() is const and may run on several threads for one Solver.
+// then simulated annealing on several threads: moves and swaps judged from incremental counters
+// before they are made, and Kempe chain swaps between two periods. solve() is const and may run
+// on several threads for one Solver.
 class Solver {
 public:
     // Throws std::invalid_argument for an inconsistent instance and InfeasibleError for one that
