@@ -1,5 +1,8 @@
 #include "protocol/JsonScanner.hpp"
 
+#include <cmath>
+#include <cstdlib>
+
 #include <cstdint>
 #include <optional>
 
@@ -165,13 +168,21 @@ private:
             ++p_;
             if (!digits()) return false;
         }
+        bool exponent = false;
         if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+            exponent = true;
             ++p_;
             if (p_ != end_ && (*p_ == '+' || *p_ == '-'))
                 ++p_;
             if (!digits()) return false;
         }
         t.stop = p_;
+        // A number beyond a double's range is refused: the tree (SocketPacket::data) could not
+        // hold it. Only long or exponent forms can be that large.
+        if (exponent || t.stop - t.start > 300) {
+            const std::string text(t.start, t.stop);
+            if (std::isinf(std::strtod(text.c_str(), nullptr))) return fail(ProtocolErrc::InvalidJson, "number out of range");
+        }
         return true;
     }
 
