@@ -3,6 +3,7 @@
 // The real vtpd with auth, signalling and courses; the stock socket.io-client.
 #include "AuthTestSupport.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 using namespace vtp::test;
@@ -64,13 +65,13 @@ TEST(ClassRoom, TheSectionsRosterJoinsItsSessionsRoomAndOthersAreRefused)
     const auto sessions = expect(200, "GET", "/api/v1/sections/" + section + "/sessions", ada)->getArray("sessions");
     ASSERT_GT(sessions->size(), 0u);
     const std::string session = sessions->getObject(0)->getValue<std::string>("id");
-    // Moved to start five minutes from now: its room opens ten minutes before the class.
-    std::time_t start = now + 5 * 60;
-    // A session may not cross midnight: late in the day, take the next day's first minutes,
-    // whose room opens before midnight.
-    if (day(start) != day(start + 30 * 60)) start = (now / 86400 + 1) * 86400;
+    // Moved to today, around now: started ten minutes ago (or at midnight), ending twenty minutes
+    // from now (or at 23:59), so its room is open whatever the time of day the test runs.
+    const std::time_t midnight = now - now % 86400;
+    const std::time_t start = std::max(midnight, now - 10 * 60);
+    const std::time_t end = std::min(midnight + 23 * 3600 + 59 * 60, now + 20 * 60);
     expect(200, "PATCH", "/api/v1/sessions/" + session, prof,
-           R"({"date":")" + day(start) + R"(","start_time":")" + hhmm(start) + R"(","end_time":")" + hhmm(start + 30 * 60) + R"("})");
+           R"({"date":")" + day(now) + R"(","start_time":")" + hhmm(start) + R"(","end_time":")" + hhmm(end) + R"("})");
 
     TempDir dir;
     writeFile(dir.file("config.json"), R"({"url":"http://127.0.0.1:)" + std::to_string(v.wsPort()) + R"(","room":"courses:)" + session +
