@@ -1,4 +1,6 @@
 #pragma once
+#include <sys/syscall.h>
+#include <poll.h>
 
 // A real redis-server for the events tests: a child process on a free loopback port, started
 // and waited for with `redis-cli ping` (no sleeps as synchronisation), killable and restartable
@@ -40,17 +42,21 @@ public:
         const int rc = posix_spawnp(&pid_, "redis-server", &actions, nullptr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&actions);
         if (rc != 0) throw TestEnvironmentError("cannot start redis-server (install the Debian package redis-server)");
+        // Redis says nothing when it is ready: probe it, waiting between probes on its exit.
+        const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
         const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (ping()) return true;
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        bool ready = false;
+        while (!ready && std::chrono::steady_clock::now() < deadline) {
+            if ((ready = ping())) break;
+            pollfd p{pidfd, POLLIN, 0};
+            if (::poll(&p, 1, 20) > 0) {
+                ::waitpid(pid_, nullptr, 0);
                 pid_ = -1;
-                return false;
+                break;
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20)); // polling the readiness probe
         }
-        return false;
+        if (pidfd >= 0) ::close(pidfd);
+        return ready;
     }
 
     bool ping() const

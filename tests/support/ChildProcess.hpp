@@ -21,7 +21,6 @@
 #include <chrono>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -86,11 +85,13 @@ public:
     }
     std::string output() const { return readFile(logPath_); }
     // Whether it is still running (its pidfd not yet readable; nothing is reaped).
-    bool running() const
+    bool running() const { return !exitedWithin(std::chrono::milliseconds(0)); }
+    // Waits up to `timeout` for it to exit; true if it has.
+    bool exitedWithin(std::chrono::milliseconds timeout) const
     {
-        if (pid_ <= 0) return false;
+        if (pid_ <= 0) return true;
         pollfd p{pidfd_, POLLIN, 0};
-        return ::poll(&p, 1, 0) == 0;
+        return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
     }
 
 private:
@@ -109,8 +110,8 @@ inline bool waitForTcpPort(uint16_t port, const ChildProcess& process, std::chro
             Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", port));
             return true;
         } catch (const Poco::Exception&) {
-            if (!process.running()) return false;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            // No event says a port is open: wait on the process's exit instead, a little at a time.
+            if (process.exitedWithin(std::chrono::milliseconds(20))) return false;
         }
     }
     return false;

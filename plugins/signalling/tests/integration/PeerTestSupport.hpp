@@ -21,21 +21,10 @@
 
 namespace vtp::test {
 
-inline bool udpPortFree(uint16_t port)
+// Whether 127.0.0.1:port can be bound for `type` (SOCK_DGRAM or SOCK_STREAM).
+inline bool loopbackPortFree(int type, uint16_t port)
 {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
-
-inline bool tcpPortFree(uint16_t port)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -55,7 +44,7 @@ inline uint16_t freePortRange(int count, bool tcpToo)
         const int first = base(random);
         bool ok = true;
         for (int p = first; ok && p < first + count; ++p)
-            ok = udpPortFree(static_cast<uint16_t>(p)) && (!tcpToo || tcpPortFree(static_cast<uint16_t>(p)));
+            ok = loopbackPortFree(SOCK_DGRAM, static_cast<uint16_t>(p)) && (!tcpToo || loopbackPortFree(SOCK_STREAM, static_cast<uint16_t>(p)));
         if (ok) return static_cast<uint16_t>(first);
     }
     throw TestEnvironmentError("no free range of " + std::to_string(count) + " loopback ports");
