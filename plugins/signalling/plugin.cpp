@@ -7,7 +7,7 @@
 #include "socketio/SocketServer.hpp"
 
 #include <vtp/sdk.hpp>
-#include <vtp/services/verifier.h>
+#include <vtp/verifier.hpp>
 
 #include <array>
 #include <atomic>
@@ -160,8 +160,8 @@ public:
 
     void start() override
     {
-        verifier_ = host_->find<vtp_verifier_v1>(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION);
-        if (!verifier_) host_->log().warn("no token verifier is offered: every socket connection will be refused");
+        verifier_ = vtp::TokenVerifier::find(*host_);
+        if (!verifier_.available()) host_->log().warn("no token verifier is offered: every socket connection will be refused");
         rooms_->start();
         stopping_ = false;
         ticker_ = std::thread([this] { tickLoop(); });
@@ -181,27 +181,11 @@ public:
 private:
     bool verify(const std::string& token, Principal& out, std::string& reason)
     {
-        if (!verifier_) {
-            reason = "no authentication provider is enabled on this server";
-            return false;
-        }
-        std::array<char, 256> subject{};
-        std::array<char, 1024> roles{};
-        std::array<char, 256> why{};
-        if (verifier_->verify(verifier_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(), roles.size(),
-                              why.data(), why.size()) != VTP_OK) {
-            reason = why[0] ? why.data() : "invalid token";
-            return false;
-        }
-        out.userId = subject.data();
-        out.roles.clear();
-        std::string_view all(roles.data());
-        for (size_t start = 0; start <= all.size();) {
-            const size_t comma = std::min(all.find(',', start), all.size());
-            if (comma > start) out.roles.emplace_back(all.substr(start, comma - start));
-            start = comma + 1;
-        }
-        return !out.userId.empty();
+        auto verified = verifier_.verify(token, reason);
+        if (!verified) return false;
+        out.userId = std::move(verified->subject);
+        out.roles = std::move(verified->roles);
+        return true;
     }
 
     // Heartbeats, timeouts and node liveness, several times a second.
@@ -231,7 +215,7 @@ private:
     std::unique_ptr<EngineServer> engine_;
     std::unique_ptr<RoomService> rooms_;
     std::unique_ptr<SocketIoService> service_;
-    const vtp_verifier_v1* verifier_ = nullptr;
+    vtp::TokenVerifier verifier_; // found in start(), once the auth plugin has offered it
     std::mutex tickMutex_;
     std::condition_variable tickCv_;
     bool stopping_ = false;

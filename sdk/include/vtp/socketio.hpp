@@ -13,6 +13,7 @@
 #include "vtp/json.hpp"
 #include "vtp/plugin.hpp"
 #include "vtp/services/socketio.h"
+#include "vtp/verifier.hpp"
 
 #include <functional>
 #include <list>
@@ -180,14 +181,8 @@ private:
     };
     static SioSocket socketOf(const vtp_sio_socket* s)
     {
-        SioSocket out{s->nsp, s->id, s->user_id ? s->user_id : "", {}, s->auth_json ? s->auth_json : "{}"};
-        std::string_view roles(s->roles ? s->roles : "");
-        for (size_t start = 0; start <= roles.size();) {
-            const size_t comma = std::min(roles.find(',', start), roles.size());
-            if (comma > start) out.roles.emplace_back(roles.substr(start, comma - start));
-            start = comma + 1;
-        }
-        return out;
+        return SioSocket{s->nsp, s->id, s->user_id ? s->user_id : "", splitCommaList(s->roles ? s->roles : ""),
+                         s->auth_json ? s->auth_json : "{}"};
     }
     static std::vector<vtp_sio_binary> views(const std::vector<std::string>& attachments)
     {
