@@ -359,6 +359,7 @@ TEST(SocketDecoder, RefusesInvalidJson)
     // Beyond a double (found by fuzzing: the tree could not hold it); a tiny one is just zero.
     EXPECT_EQ(decodeError(R"(2["a",-1.5e388888])"), ProtocolErrc::InvalidJson);
     EXPECT_EQ(decodeError("2[\"a\"," + std::string(400, '9') + "]"), ProtocolErrc::InvalidJson);
+    EXPECT_EQ(decodeError("2[\"a\"," + std::string(19, '9') + "]"), ProtocolErrc::InvalidJson); // beyond exact integers
     EXPECT_EQ(decodeError(std::string("2[\"\xff\"]")), ProtocolErrc::InvalidJson);           // not UTF-8
     EXPECT_EQ(decodeError(std::string("2[\"\xc0\xaf\"]")), ProtocolErrc::InvalidJson);       // overlong
     EXPECT_EQ(decodeError(std::string("2[\"\xed\xa0\x80\"]")), ProtocolErrc::InvalidJson);   // encoded surrogate

@@ -164,7 +164,9 @@ private:
         } else if (!digits()) {
             return false;
         }
-        if (p_ != end_ && *p_ == '.') {
+        const auto integerDigits = static_cast<std::size_t>(p_ - t.start) - (*t.start == '-' ? 1 : 0);
+        const bool fraction = p_ != end_ && *p_ == '.';
+        if (fraction) {
             ++p_;
             if (!digits()) return false;
         }
@@ -177,6 +179,9 @@ private:
             if (!digits()) return false;
         }
         t.stop = p_;
+        // An integer of more than 18 digits is refused: the tree (Poco) cannot hold every such value,
+        // and JavaScript could not represent it exactly anyway.
+        if (!fraction && !exponent && integerDigits > 18) return fail(ProtocolErrc::InvalidJson, "integer out of range");
         // A number beyond a double's range is refused: the tree (SocketPacket::data) could not
         // hold it. Only long or exponent forms can be that large.
         if (exponent || t.stop - t.start > 300) {
