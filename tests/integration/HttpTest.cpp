@@ -247,3 +247,96 @@ TEST_F(Http, KeepAliveServesTwoRequestsOnOneConnection)
     EXPECT_EQ(second.status, 200) << second.body;
     EXPECT_EQ(jsonString(second.json(), "greeting"), "Hello, keepalive!");
 }
+
+// Connection handling with small limits, each test on its own vtpd: idle keep-alive
+// connections hold no thread, idle ones are closed, and the connection cap holds.
+namespace {
+
+std::unique_ptr<VtpdProcess> startWith(std::map<std::string, std::string> env)
+{
+    VtpdOptions o;
+    o.env = std::move(env);
+    auto p = std::make_unique<VtpdProcess>(o);
+    if (!p->start()) ADD_FAILURE() << p->logs();
+    return p;
+}
+
+RawResponse getOn(RawHttpConnection& c, const std::string& name)
+{
+    c.send("GET /api/v1/hello/" + name + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    return c.readResponse();
+}
+
+} // namespace
+
+TEST(HttpConnections, KeepAliveConnectionsOutnumberingThreadsAreAllServed)
+{
+    auto vtpd = startWith({{"VTP_HTTP__THREADS", "2"}});
+    std::vector<std::unique_ptr<RawHttpConnection>> conns;
+    for (int i = 0; i < 30; ++i) conns.push_back(std::make_unique<RawHttpConnection>(vtpd->httpPort()));
+    // Two rounds in turn over all of them: with a thread held per kept-alive connection, the
+    // third connection would wait for a thread until the first two went idle for 10 s.
+    for (int round = 0; round < 2; ++round) {
+        for (size_t i = 0; i < conns.size(); ++i) {
+            auto r = getOn(*conns[i], "c" + std::to_string(i));
+            ASSERT_EQ(r.status, 200) << "connection " << i << ", round " << round;
+            EXPECT_EQ(jsonString(r.json(), "greeting"), "Hello, c" + std::to_string(i) + "!");
+        }
+    }
+}
+
+TEST(HttpConnections, PipelinedRequestsAreAnsweredInOrder)
+{
+    auto vtpd = startWith({{"VTP_HTTP__THREADS", "1"}});
+    RawHttpConnection c(vtpd->httpPort());
+    // Both requests in one write: the second waits in the server's read buffer, not the socket.
+    c.send("GET /api/v1/hello/one HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/hello/two HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto first = c.readResponse();
+    auto second = c.readResponse();
+    EXPECT_EQ(jsonString(first.json(), "greeting"), "Hello, one!");
+    EXPECT_EQ(jsonString(second.json(), "greeting"), "Hello, two!");
+}
+
+TEST(HttpConnections, IdleKeepAliveConnectionIsClosedAfterTheTimeout)
+{
+    auto vtpd = startWith({{"VTP_HTTP__KEEPALIVE_TIMEOUT_SECONDS", "1"}});
+    RawHttpConnection c(vtpd->httpPort());
+    ASSERT_EQ(getOn(c, "idle").status, 200);
+    const auto answered = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.closedByServer()); // within the client's 10 s receive timeout
+    EXPECT_GE(std::chrono::steady_clock::now() - answered, std::chrono::milliseconds(900));
+    EXPECT_EQ(vtpd->get("/health").status, 200);
+}
+
+TEST(HttpConnections, SilentNewConnectionIsClosedAfterTheRequestTimeout)
+{
+    auto vtpd = startWith({{"VTP_HTTP__REQUEST_TIMEOUT_SECONDS", "1"}});
+    RawHttpConnection silent(vtpd->httpPort());
+    EXPECT_TRUE(silent.closedByServer());
+    RawHttpConnection partial(vtpd->httpPort());
+    partial.send("GET /health HTTP/1.1\r\nHo"); // a head that never ends
+    EXPECT_TRUE(partial.closedByServer());
+    EXPECT_EQ(vtpd->get("/health").status, 200);
+}
+
+TEST(HttpConnections, ConnectionsBeyondTheCapAreClosedAndTheServerRecovers)
+{
+    auto vtpd = startWith({{"VTP_HTTP__MAX_CONNECTIONS", "5"}});
+    std::vector<std::unique_ptr<RawHttpConnection>> conns;
+    for (int i = 0; i < 5; ++i) {
+        conns.push_back(std::make_unique<RawHttpConnection>(vtpd->httpPort()));
+        ASSERT_EQ(getOn(*conns.back(), "cap").status, 200); // now surely counted
+    }
+    RawHttpConnection extra(vtpd->httpPort()); // the handshake completes in the kernel's backlog
+    EXPECT_TRUE(extra.closedByServer());
+    for (auto& c : conns) EXPECT_EQ(getOn(*c, "still").status, 200);
+    conns.pop_back(); // closes one: a new client gets its place once the server has seen it
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int status = 0;
+    while (status != 200 && std::chrono::steady_clock::now() < deadline) {
+        RawHttpConnection next(vtpd->httpPort());
+        next.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        status = next.readResponse().status;
+    }
+    EXPECT_EQ(status, 200);
+}

@@ -116,7 +116,11 @@ TEST_F(ObservabilityTest, RequestCountsAndLatencyMoveWithRequests)
     const Scrape before = scrape();
     for (const char* name : {"ann", "bob", "cy", "dee", "eve"}) ASSERT_EQ(vtpd_->get(std::string("/api/v1/hello/") + name).status, 200);
     ASSERT_EQ(vtpd_->get("/no/such/route").status, 404);
-    const Scrape after = scrape();
+    // A request is counted just after its response is written, so the client may see it first.
+    const Scrape after = scrapeUntil([&](const Scrape& s) {
+        return s.value("vtp_http_requests_total", notFound) - before.value("vtp_http_requests_total", notFound) >= 1 &&
+               s.value("vtp_http_requests_total", hello) - before.value("vtp_http_requests_total", hello) >= 5;
+    });
 
     EXPECT_EQ(after.value("vtp_http_requests_total", hello) - before.value("vtp_http_requests_total", hello), 5);
     EXPECT_EQ(after.value("vtp_http_requests_total", notFound) - before.value("vtp_http_requests_total", notFound), 1);
@@ -144,6 +148,7 @@ TEST_F(ObservabilityTest, RequestCountsAndLatencyMoveWithRequests)
 
     // The scrape itself is the request in flight.
     EXPECT_EQ(after.value("vtp_http_in_flight_requests"), 1);
+    EXPECT_GE(after.value("vtp_http_connections"), 1);
 }
 
 TEST_F(ObservabilityTest, ProcessMetricsDescribeVtpd)

@@ -153,8 +153,8 @@ ConfigSchema Kernel::kernelSchema()
     using T = ValueType;
     ConfigSchema s;
     s.add(key("http.listen", T::String, std::string("127.0.0.1:8080"), "Address of the HTTP API, host:port (port 0: any free port)"));
-    s.add(ranged(key("http.threads", T::Integer, int64_t{128}, "Connections served at once (one thread each, for the life of a keep-alive connection)"), 1, 1024));
-    s.add(ranged(key("http.max_queued", T::Integer, int64_t{256}, "Accepted connections waiting for a thread; more are refused"), 1, 65536));
+    s.add(ranged(key("http.threads", T::Integer, int64_t{16}, "Requests handled at once, a thread each (idle keep-alive connections hold no thread)"), 1, 1024));
+    s.add(ranged(key("http.max_connections", T::Integer, int64_t{10000}, "Open connections, idle keep-alive ones included; more are closed at once"), 1, 1000000));
     s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
     s.add(key("http.trusted_proxies", T::StringArray, std::vector<std::string>{},
               "Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: the peer is the client"));
@@ -542,7 +542,7 @@ void Kernel::startServers()
     hs.host = httpHost;
     hs.port = httpPort;
     hs.threads = static_cast<int>(config_.getInt("http.threads"));
-    hs.maxQueued = static_cast<int>(config_.getInt("http.max_queued"));
+    hs.maxConnections = static_cast<size_t>(config_.getInt("http.max_connections"));
     hs.requestTimeout = std::chrono::seconds(config_.getInt("http.request_timeout_seconds"));
     hs.keepAliveTimeout = std::chrono::seconds(config_.getInt("http.keepalive_timeout_seconds"));
     hs.maxKeepAliveRequests = static_cast<int>(config_.getInt("http.max_keepalive_requests"));

@@ -8,35 +8,86 @@
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/Net/TCPServerParams.h>
-#include <Poco/StreamCopier.h>
+#include <Poco/Net/StreamSocketImpl.h>
 
-#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <istream>
+#include <mutex>
+#include <unordered_map>
 
 namespace vtp::kernel {
 
 using namespace Poco::Net;
 
+namespace {
+
+int64_t nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Pipelined requests wait in the session's buffer, where epoll cannot see them.
+class ServerSession : public HTTPServerSession {
+public:
+    using HTTPServerSession::HTTPServerSession;
+    using HTTPServerSession::buffered;
+};
+
+// One client connection. Between requests it is armed in the epoll set (one-shot, so exactly
+// one worker gets it when it becomes readable); while a worker serves it, it is disarmed.
+struct Connection {
+    Connection(const StreamSocket& s, const HTTPServerParams::Ptr& params)
+        : socket(s), session(socket, params), remaining(params->getMaxKeepAliveRequests()) {}
+
+    StreamSocket socket;
+    ServerSession session;     // owns the read buffer, so it lives as long as the connection
+    std::string remote;
+    int remaining;             // requests this connection may still make; 0: the next answer closes it
+    bool served = false;       // a first request arrived (then the idle limit is the keep-alive one)
+    std::atomic<bool> busy{false};
+    std::atomic<int64_t> idleSinceMs{nowMs()};
+};
+
+// Distinct addresses mark the two descriptors in the epoll set that are not connections.
+char listenerTag;
+char wakeTag;
+
+} // namespace
+
 struct HttpServer::Shared {
     HttpPipeline& pipeline;
     Logger& log;
+    HttpServerSettings settings;
     HTTPServerParams::Ptr params;
     std::atomic<size_t> inFlight{0};
     std::atomic<bool> stopping{false};
-    std::mutex mutex;
-    std::condition_variable idle;
-    std::set<StreamSocket*> sockets; // every open connection, to close idle ones at shutdown
     RequestObserver* observer = nullptr;
+    ServerSocket listener;
+    int epollFd = -1;
+    int wakeFd = -1;            // eventfd, level-triggered: once written, every worker sees it and exits
+    std::atomic<bool> listenerPaused{false}; // out of descriptors: the sweeper re-arms it
 
-    Shared(HttpPipeline& p, Logger& l) : pipeline(p), log(l) {}
+    std::mutex mutex;           // guards connections; idle/sweep are signalled under it
+    std::condition_variable idle;
+    std::condition_variable sweep;
+    bool sweeperStop = false;
+    std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+
+    Shared(HttpPipeline& p, Logger& l, HttpServerSettings s) : pipeline(p), log(l), settings(std::move(s)) {}
+    ~Shared()
+    {
+        if (epollFd >= 0) ::close(epollFd);
+        if (wakeFd >= 0) ::close(wakeFd);
+    }
 };
 
 namespace {
@@ -75,204 +126,249 @@ bool readBody(std::istream& in, size_t limit, std::string& body)
     return true;
 }
 
-// Poco 1.11's HTTPServerSession::hasMoreRequests waits for the next request with Socket::poll,
-// which creates, fills and closes an epoll instance every time: a quarter of the CPU of a
-// keep-alive connection serving small requests. The same decision with one poll(2).
-class KeepAliveSession : public HTTPServerSession {
-public:
-    KeepAliveSession(const StreamSocket& socket, HTTPServerParams::Ptr params)
-        : HTTPServerSession(socket, params), remaining_(params->getMaxKeepAliveRequests()),
-          keepAliveMs_(static_cast<int>(params->getKeepAliveTimeout().totalMilliseconds())),
-          firstMs_(static_cast<int>(params->getTimeout().totalMilliseconds())) {}
-
-    // Whether the response may promise another request on this connection (Poco's own count,
-    // behind canKeepAlive, is not kept when hasMoreRequests is not used).
-    bool mayKeepAlive() const { return remaining_ != 0; }
-
-    bool moreRequests()
-    {
-        if (!socket().impl()->initialized()) return false;
-        if (first_) {
-            first_ = false;
-            if (remaining_ > 0) --remaining_;
-            return readable(firstMs_);
-        }
-        if (remaining_ == 0 || !getKeepAlive()) return false;
-        if (remaining_ > 0) --remaining_;
-        return buffered() > 0 || readable(keepAliveMs_);
+void send(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
+          const IncomingRequest& in, const HttpResponseData& out)
+{
+    const bool keepAlive = !out.closeConnection && !sh.stopping && request.getKeepAlive() &&
+                           sh.params->getKeepAlive() && conn.remaining != 0;
+    response.setVersion(request.getVersion());
+    response.setKeepAlive(keepAlive);
+    conn.session.setKeepAlive(keepAlive);
+    response.setStatus(static_cast<HTTPResponse::HTTPStatus>(out.status));
+    response.setReason(std::string(reasonPhrase(out.status)));
+    response.set("X-Request-Id", in.requestId);
+    for (const auto& [k, v] : out.headers) response.set(k, v);
+    if (out.status == 204 || out.status == 304) {
+        response.send();
+        return;
     }
+    if (!out.contentType.empty()) response.setContentType(out.contentType);
+    response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
+    std::ostream& os = response.send();
+    if (in.method != "HEAD") os.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
+    os.flush();
+}
 
-private:
-    bool readable(int timeoutMs)
-    {
-        pollfd p{socket().impl()->sockfd(), POLLIN, 0};
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-        while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-            const int rc = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
-            if (rc >= 0) return rc > 0;
-            if (errno != EINTR) return false;
+
+int handleOne(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
+              IncomingRequest& in, std::string& pattern)
+{
+    in.method = request.getMethod();
+    in.target = request.getURI();
+    in.remoteAddress = conn.remote;
+    for (const auto& [k, v] : request) in.headers.emplace_back(lower(k), v);
+    if (request.hasContentLength()) {
+        const auto n = request.getContentLength64();
+        if (n < 0) in.contentLength = 0; else in.contentLength = static_cast<size_t>(n);
+    }
+    in.chunked = request.getChunkedTransferEncoding();
+
+    PreparedRequest prepared = sh.pipeline.prepare(in);
+    HttpResponseData out;
+    if (prepared.early) {
+        out = std::move(*prepared.early);
+    } else {
+        if (request.getExpectContinue() && prepared.bodyLimit > 0) response.sendContinue();
+        std::string body;
+        if (prepared.bodyLimit > 0 && !readBody(request.stream(), prepared.bodyLimit, body)) {
+            out = makeProblem(413, "body-too-large", "Content too large",
+                              "the body exceeds this route's limit of " + std::to_string(prepared.bodyLimit) + " bytes", in.requestId);
+            out.closeConnection = true;
+        } else {
+            out = sh.pipeline.complete(in, prepared, body);
         }
     }
+    // Also for answers given before the handler (401, 403, 413...): metrics and the access
+    // log group by route.
+    if (prepared.route) pattern = prepared.route->pattern;
+    send(sh, conn, request, response, in, out);
+    return out.status;
+}
 
-    bool first_ = true;
-    int remaining_;
-    int keepAliveMs_, firstMs_;
-};
 
-class Connection : public TCPServerConnection {
-public:
-    Connection(const StreamSocket& s, std::shared_ptr<HttpServer::Shared> shared)
-        : TCPServerConnection(s), shared_(std::move(shared)) {}
-
-    void run() override
-    {
-        {
-            std::lock_guard lock(shared_->mutex);
-            if (shared_->stopping) return;
-            shared_->sockets.insert(&socket());
-        }
-        try {
-            serve();
-        } catch (const Poco::Exception& e) {
-            shared_->log.debug("http", "connection ended", {{"reason", e.displayText()}});
-        } catch (const std::exception& e) {
-            shared_->log.warn("http", "connection ended", {{"reason", e.what()}});
-        }
-        std::lock_guard lock(shared_->mutex);
-        shared_->sockets.erase(&socket());
+void finish(HttpServer::Shared& sh)
+{
+    if (--sh.inFlight == 0) {
+        std::lock_guard lock(sh.mutex);
+        sh.idle.notify_all();
     }
+}
 
-private:
-    void serve()
+// Serves one request; returns whether the connection stays open for another.
+bool serveOne(HttpServer::Shared& sh, Connection& conn)
+{
+    IncomingRequest in;
+    HTTPServerResponseImpl response(conn.session);
+    std::unique_ptr<HTTPServerRequestImpl> request;
+    try {
+        request = std::make_unique<HTTPServerRequestImpl>(response, conn.session, sh.params);
+    } catch (const NoMessageException&) {
+        return false; // the client closed between requests
+    } catch (const MessageException& e) {
+        // Poco refuses over-long or too many header fields here ("Field value too long",
+        // "Too many header fields"): 431. Its request-line errors ("HTTP request URI invalid
+        // or too long") also say "too long" but mostly mean garbage: 400.
+        const std::string& what = e.message();
+        const bool tooLarge = what.find("field") != std::string::npos || what.find("Field") != std::string::npos;
+        auto problem = tooLarge
+            ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message())
+            : makeProblem(400, "malformed-request", "Malformed request", e.message());
+        writeRaw(conn.socket, problem, {});
+        return false;
+    }
+    conn.served = true;
+    if (conn.remaining > 0) --conn.remaining;
+    ++sh.inFlight;
+    const auto started = std::chrono::steady_clock::now();
+    int status = 0;
+    std::string pattern;
+    try {
+        status = handleOne(sh, conn, *request, response, in, pattern);
+    } catch (...) {
+        finish(sh);
+        throw;
+    }
+    finish(sh);
+    if (sh.observer) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        sh.observer->onRequest(in, pattern, status, secs);
+    }
+    return conn.session.getKeepAlive();
+}
+
+void closeConnection(HttpServer::Shared& sh, Connection* conn)
+{
+    ::epoll_ctl(sh.epollFd, EPOLL_CTL_DEL, conn->socket.impl()->sockfd(), nullptr);
+    std::shared_ptr<Connection> owned;
     {
-        KeepAliveSession session(socket(), shared_->params);
-        std::string remote;
-        try { remote = socket().peerAddress().host().toString(); } catch (...) {}
-        while (!shared_->stopping && session.moreRequests()) {
-            IncomingRequest in;
-            HTTPServerResponseImpl response(session);
-            std::unique_ptr<HTTPServerRequestImpl> request;
-            try {
-                request = std::make_unique<HTTPServerRequestImpl>(response, session, shared_->params);
-            } catch (const NoMessageException&) {
-                return; // the client closed between requests
-            } catch (const MessageException& e) {
-                // Poco refuses over-long or too many header fields here ("Field value too long",
-                // "Too many header fields"): 431. Its request-line errors ("HTTP request URI invalid
-                // or too long") also say "too long" but mostly mean garbage: 400.
-                const std::string& what = e.message();
-                const bool tooLarge = what.find("field") != std::string::npos || what.find("Field") != std::string::npos;
-                auto problem = tooLarge
-                    ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message())
-                    : makeProblem(400, "malformed-request", "Malformed request", e.message());
-                writeRaw(socket(), problem, {});
+        std::lock_guard lock(sh.mutex);
+        const auto it = sh.connections.find(conn);
+        if (it == sh.connections.end()) return;
+        owned = std::move(it->second);
+        sh.connections.erase(it);
+    }
+    try { owned->socket.close(); } catch (...) {}
+}
+
+bool arm(HttpServer::Shared& sh, int fd, void* tag, int op)
+{
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.ptr = tag;
+    return ::epoll_ctl(sh.epollFd, op, fd, &ev) == 0;
+}
+
+// A worker got this connection from the epoll set: serve what it sent, then put it back.
+void serveReady(HttpServer::Shared& sh, Connection* conn)
+{
+    conn->busy = true;
+    bool keep = false;
+    try {
+        do keep = serveOne(sh, *conn);
+        while (keep && !sh.stopping && conn->session.buffered() > 0);
+    } catch (const Poco::Exception& e) {
+        sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
+        keep = false;
+    } catch (const std::exception& e) {
+        sh.log.warn("http", "connection ended", {{"reason", e.what()}});
+        keep = false;
+    }
+    if (keep && !sh.stopping) {
+        conn->idleSinceMs = nowMs();
+        conn->busy = false;
+        if (arm(sh, conn->socket.impl()->sockfd(), conn, EPOLL_CTL_MOD)) return;
+    }
+    closeConnection(sh, conn);
+}
+
+void acceptAll(HttpServer::Shared& sh)
+{
+    const int listenFd = sh.listener.impl()->sockfd();
+    while (!sh.stopping) {
+        const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                // Re-arming now would spin on the same error; the sweeper re-arms shortly.
+                sh.log.warn("http", "cannot accept connections", {{"reason", std::strerror(errno)}});
+                sh.listenerPaused = true;
                 return;
             }
-            ++shared_->inFlight;
-            const auto started = std::chrono::steady_clock::now();
-            int status = 0;
-            std::string pattern;
-            try {
-                status = handleOne(session, *request, response, in, remote, pattern);
-            } catch (...) {
-                finish();
-                throw;
+            break; // EAGAIN: none left
+        }
+        std::shared_ptr<Connection> conn;
+        try {
+            StreamSocket socket(new StreamSocketImpl(fd));
+            socket.setNoDelay(true);
+            conn = std::make_shared<Connection>(socket, sh.params);
+            conn->remote = socket.peerAddress().host().toString();
+        } catch (const Poco::Exception& e) {
+            // The client left before we looked (getpeername fails); the socket closes with it.
+            sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
+            continue;
+        }
+        {
+            std::lock_guard lock(sh.mutex);
+            if (sh.connections.size() >= sh.settings.maxConnections) {
+                sh.log.warn("http", "connection refused: http.max_connections reached",
+                            {{"max_connections", std::to_string(sh.settings.maxConnections)}});
+                continue; // conn's destructor closes the socket
             }
-            finish();
-            if (shared_->observer) {
-                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-                shared_->observer->onRequest(in, pattern, status, secs);
-            }
+            sh.connections.emplace(conn.get(), conn);
         }
+        if (!arm(sh, fd, conn.get(), EPOLL_CTL_ADD)) closeConnection(sh, conn.get());
     }
+    if (!sh.stopping) arm(sh, listenFd, &listenerTag, EPOLL_CTL_MOD);
+}
 
-    void finish()
-    {
-        if (--shared_->inFlight == 0) {
-            std::lock_guard lock(shared_->mutex);
-            shared_->idle.notify_all();
-        }
-    }
-
-    int handleOne(KeepAliveSession& session, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
-                  IncomingRequest& in, const std::string& remote, std::string& pattern)
-    {
-        in.method = request.getMethod();
-        in.target = request.getURI();
-        in.remoteAddress = remote;
-        for (const auto& [k, v] : request) in.headers.emplace_back(lower(k), v);
-        if (request.hasContentLength()) {
-            const auto n = request.getContentLength64();
-            if (n < 0) in.contentLength = 0; else in.contentLength = static_cast<size_t>(n);
-        }
-        in.chunked = request.getChunkedTransferEncoding();
-
-        PreparedRequest prepared = shared_->pipeline.prepare(in);
-        HttpResponseData out;
-        if (prepared.early) {
-            out = std::move(*prepared.early);
-        } else {
-            if (request.getExpectContinue() && prepared.bodyLimit > 0) response.sendContinue();
-            std::string body;
-            if (prepared.bodyLimit > 0 && !readBody(request.stream(), prepared.bodyLimit, body)) {
-                out = makeProblem(413, "body-too-large", "Content too large",
-                                  "the body exceeds this route's limit of " + std::to_string(prepared.bodyLimit) + " bytes", in.requestId);
-                out.closeConnection = true;
-            } else {
-                out = shared_->pipeline.complete(in, prepared, body);
-            }
-        }
-        // Also for answers given before the handler (401, 403, 413...): metrics and the access
-        // log group by route.
-        if (prepared.route) pattern = prepared.route->pattern;
-        send(session, request, response, in, out);
-        return out.status;
-    }
-
-    void send(KeepAliveSession& session, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
-              const IncomingRequest& in, const HttpResponseData& out)
-    {
-        const bool keepAlive = !out.closeConnection && !shared_->stopping && request.getKeepAlive() &&
-                               shared_->params->getKeepAlive() && session.mayKeepAlive();
-        response.setVersion(request.getVersion());
-        response.setKeepAlive(keepAlive);
-        session.setKeepAlive(keepAlive);
-        response.setStatus(static_cast<HTTPResponse::HTTPStatus>(out.status));
-        response.setReason(std::string(reasonPhrase(out.status)));
-        response.set("X-Request-Id", in.requestId);
-        for (const auto& [k, v] : out.headers) response.set(k, v);
-        if (out.status == 204 || out.status == 304) {
-            response.send();
+void workerLoop(const std::shared_ptr<HttpServer::Shared>& sh)
+{
+    pthread_setname_np(pthread_self(), "vtp-http");
+    while (true) {
+        epoll_event ev{};
+        const int n = ::epoll_wait(sh->epollFd, &ev, 1, -1);
+        if (n < 0 && errno != EINTR) {
+            sh->log.error("http", "epoll_wait failed", {{"reason", std::strerror(errno)}});
             return;
         }
-        if (!out.contentType.empty()) response.setContentType(out.contentType);
-        response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
-        std::ostream& os = response.send();
-        if (in.method != "HEAD") os.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
-        os.flush();
+        if (n <= 0) continue;
+        if (ev.data.ptr == &wakeTag) return;
+        if (ev.data.ptr == &listenerTag) acceptAll(*sh);
+        else serveReady(*sh, static_cast<Connection*>(ev.data.ptr));
     }
+}
 
-    std::shared_ptr<HttpServer::Shared> shared_;
-};
-
-class ConnectionFactory : public TCPServerConnectionFactory {
-public:
-    explicit ConnectionFactory(std::shared_ptr<HttpServer::Shared> shared) : shared_(std::move(shared)) {}
-    TCPServerConnection* createConnection(const StreamSocket& socket) override { return new Connection(socket, shared_); }
-
-private:
-    std::shared_ptr<HttpServer::Shared> shared_;
-};
+// Closes connections that wait too long for a request: shutting a socket down makes it
+// readable, and the worker that picks it up sees the end of the stream and closes it.
+void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
+{
+    pthread_setname_np(pthread_self(), "vtp-http-sweep");
+    const int64_t firstMs = sh->settings.requestTimeout.count() * 1000;
+    const int64_t keepAliveMs = sh->settings.keepAliveTimeout.count() * 1000;
+    std::unique_lock lock(sh->mutex);
+    while (!sh->sweeperStop) {
+        sh->sweep.wait_for(lock, std::chrono::milliseconds(250));
+        if (sh->sweeperStop) break;
+        const int64_t now = nowMs();
+        for (auto& [ptr, conn] : sh->connections) {
+            if (conn->busy) continue;
+            const int64_t limit = conn->served ? keepAliveMs : firstMs;
+            if (now - conn->idleSinceMs.load() < limit) continue;
+            ::shutdown(conn->socket.impl()->sockfd(), SHUT_RDWR);
+            conn->idleSinceMs = INT64_MAX / 2; // once is enough
+        }
+        if (sh->listenerPaused.exchange(false) && !sh->stopping)
+            arm(*sh, sh->listener.impl()->sockfd(), &listenerTag, EPOLL_CTL_MOD);
+    }
+}
 
 } // namespace
 
 HttpServer::HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logger& log)
-    : settings_(std::move(settings)), shared_(std::make_shared<Shared>(pipeline, log)), inFlight_(shared_->inFlight)
+    : settings_(std::move(settings)), shared_(std::make_shared<Shared>(pipeline, log, settings_)), inFlight_(shared_->inFlight)
 {
     shared_->params = new HTTPServerParams;
     shared_->params->setMaxThreads(settings_.threads);
-    shared_->params->setMaxQueued(settings_.maxQueued);
     shared_->params->setTimeout(Poco::Timespan(settings_.requestTimeout.count(), 0));
     shared_->params->setKeepAlive(true);
     shared_->params->setKeepAliveTimeout(Poco::Timespan(settings_.keepAliveTimeout.count(), 0));
@@ -281,19 +377,27 @@ HttpServer::HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logg
 
 HttpServer::~HttpServer()
 {
-    if (server_ && !shared_->stopping) drain(std::chrono::milliseconds(0));
+    if (started_ && !shared_->stopping) drain(std::chrono::milliseconds(0));
 }
 
 void HttpServer::start()
 {
-    ServerSocket socket(SocketAddress(settings_.host, settings_.port), 256);
-    auto* tcpParams = new TCPServerParams;
-    tcpParams->setMaxThreads(settings_.threads);
-    tcpParams->setMaxQueued(settings_.maxQueued);
-    tcpParams->setThreadIdleTime(Poco::Timespan(10, 0));
-    pool_ = std::make_unique<Poco::ThreadPool>("http", 2, settings_.threads, 60);
-    server_ = std::make_unique<TCPServer>(new ConnectionFactory(shared_), *pool_, socket, tcpParams);
-    server_->start();
+    auto& sh = *shared_;
+    sh.listener = ServerSocket(SocketAddress(settings_.host, settings_.port), 1024);
+    sh.listener.setBlocking(false);
+    port_ = sh.listener.address().port();
+    sh.epollFd = ::epoll_create1(EPOLL_CLOEXEC);
+    sh.wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (sh.epollFd < 0 || sh.wakeFd < 0) throw Poco::IOException("http: cannot create the epoll set", std::strerror(errno));
+    epoll_event wake{};
+    wake.events = EPOLLIN;
+    wake.data.ptr = &wakeTag;
+    if (::epoll_ctl(sh.epollFd, EPOLL_CTL_ADD, sh.wakeFd, &wake) != 0 ||
+        !arm(sh, sh.listener.impl()->sockfd(), &listenerTag, EPOLL_CTL_ADD))
+        throw Poco::IOException("http: cannot watch the listener", std::strerror(errno));
+    started_ = true;
+    for (int i = 0; i < settings_.threads; ++i) workers_.emplace_back(workerLoop, shared_);
+    sweeper_ = std::thread(sweeperLoop, shared_);
 }
 
 void HttpServer::setObserver(RequestObserver* observer)
@@ -301,35 +405,49 @@ void HttpServer::setObserver(RequestObserver* observer)
     shared_->observer = observer;
 }
 
-uint16_t HttpServer::port() const
+size_t HttpServer::connections() const
 {
-    return server_ ? server_->socket().address().port() : 0;
+    std::lock_guard lock(shared_->mutex);
+    return shared_->connections.size();
 }
 
 bool HttpServer::drain(std::chrono::milliseconds deadline)
 {
-    if (!server_) return true;
-    shared_->stopping = true;
-    server_->stop();
-    // Poco's stop() only ends the accept loop; the listener stays open and the OS would keep
-    // completing handshakes nobody accepts. Closing it makes new clients fail fast (refused).
-    ServerSocket listener = server_->socket();
-    listener.close();
+    if (!started_) return true;
+    auto& sh = *shared_;
+    sh.stopping = true;
+    // New clients fail fast (refused) instead of completing handshakes nobody accepts.
+    ::epoll_ctl(sh.epollFd, EPOLL_CTL_DEL, sh.listener.impl()->sockfd(), nullptr);
+    try { sh.listener.close(); } catch (...) {}
     bool drained;
     {
-        std::unique_lock lock(shared_->mutex);
-        drained = shared_->idle.wait_for(lock, deadline, [&] { return shared_->inFlight.load() == 0; });
-        // Idle keep-alive connections sit in a read: shutting the socket down wakes them.
-        for (auto* s : shared_->sockets) {
-            try { s->shutdown(); } catch (...) {}
+        std::unique_lock lock(sh.mutex);
+        drained = sh.idle.wait_for(lock, deadline, [&] { return sh.inFlight.load() == 0; });
+        sh.sweeperStop = true;
+        sh.sweep.notify_all();
+        // Wakes connections waiting for a request and workers blocked reading a slow head.
+        for (auto& [ptr, conn] : sh.connections) ::shutdown(conn->socket.impl()->sockfd(), SHUT_RDWR);
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] const auto w = ::write(sh.wakeFd, &one, sizeof one);
+    sweeper_.join();
+    for (auto& t : workers_) {
+        // A handler still running past the deadline keeps its thread: the process is about
+        // to exit, and the thread holds the shared state alive.
+        if (drained) t.join(); else t.detach();
+    }
+    workers_.clear();
+    if (drained) {
+        std::unordered_map<Connection*, std::shared_ptr<Connection>> rest;
+        {
+            std::lock_guard lock(sh.mutex);
+            rest.swap(sh.connections);
+        }
+        for (auto& [ptr, conn] : rest) {
+            try { conn->socket.close(); } catch (...) {}
         }
     }
-    if (drained) {
-        pool_->joinAll();
-        server_.reset();
-    }
-    // Otherwise a handler is still running past the deadline: leave its thread alone; the
-    // process is about to exit.
+    started_ = false;
     return drained;
 }
 

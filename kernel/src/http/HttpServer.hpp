@@ -2,15 +2,12 @@
 
 #include "http/HttpPipeline.hpp"
 
-#include <Poco/Net/TCPServer.h>
-#include <Poco/ThreadPool.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace vtp::kernel {
 
@@ -19,9 +16,9 @@ class Logger;
 struct HttpServerSettings {
     std::string host = "127.0.0.1";
     uint16_t port = 0;
-    int threads = 32;                            // connections served at once
-    int maxQueued = 256;                         // accepted connections waiting for a thread
-    std::chrono::seconds requestTimeout{30};     // socket read/write timeout
+    int threads = 16;                            // requests handled at once
+    size_t maxConnections = 10000;               // open connections; more are closed at once
+    std::chrono::seconds requestTimeout{30};     // socket read/write timeout; also the wait for a new connection's first request
     std::chrono::seconds keepAliveTimeout{10};   // idle time between requests on one connection
     int maxKeepAliveRequests = 1000;
 };
@@ -32,20 +29,23 @@ struct RequestObserver {
     virtual void onRequest(const IncomingRequest& req, const std::string& routePattern, int status, double seconds) = 0;
 };
 
-// HTTP/1.1 on Poco's TCPServer with our own connection loop (Poco's HTTPServerSession and
-// request parsing), so that even a malformed head gets a problem+json answer, not a bare 400.
+// HTTP/1.1 with Poco's request parsing and our own connection handling: one epoll set holds
+// every connection that waits for its next request, and a fixed set of worker threads takes
+// whichever becomes readable. Threads bound the requests being handled, not the connections
+// kept alive. Even a malformed head gets a problem+json answer, not a bare 400.
 class HttpServer {
 public:
     HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logger& log);
     ~HttpServer();
 
     void start();                 // binds; throws on failure
-    uint16_t port() const;
+    uint16_t port() const { return port_; }
     // Stops accepting, lets in-flight requests finish until `deadline`, then closes idle
     // keep-alive connections. Returns true if everything drained in time.
     bool drain(std::chrono::milliseconds deadline);
     size_t inFlight() const { return inFlight_.load(); }
-    // Set before start(); called on the connection's thread after each response.
+    size_t connections() const;
+    // Set before start(); called on the handling thread after each response.
     void setObserver(RequestObserver* observer);
 
     // Used by the connection objects.
@@ -54,8 +54,10 @@ public:
 private:
     HttpServerSettings settings_;
     std::shared_ptr<Shared> shared_;
-    std::unique_ptr<Poco::ThreadPool> pool_;
-    std::unique_ptr<Poco::Net::TCPServer> server_;
+    std::vector<std::thread> workers_;
+    std::thread sweeper_;
+    uint16_t port_ = 0;
+    bool started_ = false;
     std::atomic<size_t>& inFlight_;
 };
 

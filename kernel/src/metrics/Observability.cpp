@@ -147,9 +147,12 @@ RequestObserver* Observability::requestObserver(RequestObserver* next)
 void Observability::attachServers(const HttpServer* http, const WsServer* ws)
 {
     registry_.addCollector([http, ws](std::vector<CollectedFamily>& out) {
-        if (http)
+        if (http) {
             out.push_back({"vtp_http_in_flight_requests", "HTTP requests being served now.", MetricType::Gauge,
                            {{{}, static_cast<double>(http->inFlight())}}});
+            out.push_back({"vtp_http_connections", "Open HTTP connections, idle keep-alive ones included.", MetricType::Gauge,
+                           {{{}, static_cast<double>(http->connections())}}});
+        }
         if (ws) {
             out.push_back({"vtp_ws_connections", "Open WebSocket connections.", MetricType::Gauge,
                            {{{}, static_cast<double>(ws->connectionCount())}}});
