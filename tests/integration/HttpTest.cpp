@@ -285,6 +285,25 @@ TEST(HttpConnections, KeepAliveConnectionsOutnumberingThreadsAreAllServed)
     }
 }
 
+TEST(HttpConnections, HeadsThatTrickleInHoldNoWorker)
+{
+    auto vtpd = startWith({{"VTP_HTTP__THREADS", "1"}});
+    std::vector<std::unique_ptr<RawHttpConnection>> slow;
+    for (int i = 0; i < 4; ++i) {
+        slow.push_back(std::make_unique<RawHttpConnection>(vtpd->httpPort()));
+        slow.back()->send("GET /api/v1/hello/slow HTTP/1.1\r\nHo"); // and then nothing for a while
+    }
+    // The only worker is free for a client that sends a whole request.
+    RawHttpConnection quick(vtpd->httpPort());
+    EXPECT_EQ(getOn(quick, "quick").status, 200);
+    // Each slow head is served once it is complete.
+    for (auto& c : slow) {
+        c->send("st: x\r\n\r\n");
+        auto r = c->readResponse();
+        EXPECT_EQ(jsonString(r.json(), "greeting"), "Hello, slow!");
+    }
+}
+
 TEST(HttpConnections, PipelinedRequestsAreAnsweredInOrder)
 {
     auto vtpd = startWith({{"VTP_HTTP__THREADS", "1"}});

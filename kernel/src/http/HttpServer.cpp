@@ -22,6 +22,7 @@
 #include <cstring>
 #include <istream>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 namespace vtp::kernel {
@@ -53,6 +54,7 @@ struct Connection {
     std::string remote;
     int remaining;             // requests this connection may still make; 0: the next answer closes it
     bool served = false;       // a first request arrived (then the idle limit is the keep-alive one)
+    bool partial = false;      // part of a head has arrived (then the limit is the request timeout)
     std::atomic<bool> busy{false};
     std::atomic<int64_t> idleSinceMs{nowMs()};
 };
@@ -258,14 +260,37 @@ bool arm(HttpServer::Shared& sh, int fd, void* tag, int op)
     return ::epoll_ctl(sh.epollFd, op, fd, &ev) == 0;
 }
 
+// Whether the socket holds a whole request head (or enough bytes for the parser to decide, or
+// the end of the stream). A head that trickles in is left in the socket, its connection back in
+// the epoll set, so that slow clients cannot hold the workers (slowloris); the sweeper closes it
+// when http.request_timeout_seconds have passed.
+bool headArrived(Connection& conn)
+{
+    if (conn.session.buffered() > 0) return true; // pipelined: Poco already holds the bytes
+    char buf[16384];
+    const ssize_t n = ::recv(conn.socket.impl()->sockfd(), buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR; // errors: let the read report them
+    if (n == 0 || static_cast<size_t>(n) == sizeof buf) return true;
+    const std::string_view head(buf, static_cast<size_t>(n));
+    return head.find("\n\r\n") != std::string_view::npos || head.find("\n\n") != std::string_view::npos;
+}
+
 // A worker got this connection from the epoll set: serve what it sent, then put it back.
 void serveReady(HttpServer::Shared& sh, Connection* conn)
 {
     conn->busy = true;
     bool keep = false;
     try {
-        do keep = serveOne(sh, *conn);
-        while (keep && !sh.stopping && conn->session.buffered() > 0);
+        while (true) {
+            if (!headArrived(*conn)) {
+                conn->partial = true;
+                keep = true;
+                break;
+            }
+            conn->partial = false;
+            keep = serveOne(sh, *conn);
+            if (!keep || sh.stopping || conn->session.buffered() == 0) break;
+        }
     } catch (const Poco::Exception& e) {
         sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
         keep = false;
@@ -274,7 +299,7 @@ void serveReady(HttpServer::Shared& sh, Connection* conn)
         keep = false;
     }
     if (keep && !sh.stopping) {
-        conn->idleSinceMs = nowMs();
+        if (!conn->partial) conn->idleSinceMs = nowMs();
         conn->busy = false;
         if (arm(sh, conn->socket.impl()->sockfd(), conn, EPOLL_CTL_MOD)) return;
     }
@@ -343,7 +368,7 @@ void workerLoop(const std::shared_ptr<HttpServer::Shared>& sh)
 void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
 {
     pthread_setname_np(pthread_self(), "vtp-http-sweep");
-    const int64_t firstMs = sh->settings.requestTimeout.count() * 1000;
+    const int64_t requestMs = sh->settings.requestTimeout.count() * 1000;
     const int64_t keepAliveMs = sh->settings.keepAliveTimeout.count() * 1000;
     std::unique_lock lock(sh->mutex);
     while (!sh->sweeperStop) {
@@ -352,7 +377,7 @@ void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
         const int64_t now = nowMs();
         for (auto& [ptr, conn] : sh->connections) {
             if (conn->busy) continue;
-            const int64_t limit = conn->served ? keepAliveMs : firstMs;
+            const int64_t limit = conn->served && !conn->partial ? keepAliveMs : requestMs;
             if (now - conn->idleSinceMs.load() < limit) continue;
             ::shutdown(conn->socket.impl()->sockfd(), SHUT_RDWR);
             conn->idleSinceMs = INT64_MAX / 2; // once is enough
