@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 using namespace vtp::test;
 
 namespace {
@@ -255,6 +257,7 @@ namespace {
 std::unique_ptr<VtpdProcess> startWith(std::map<std::string, std::string> env)
 {
     VtpdOptions o;
+    o.enabled = {"hello", "testkit"};
     o.env = std::move(env);
     auto p = std::make_unique<VtpdProcess>(o);
     if (!p->start()) ADD_FAILURE() << p->logs();
@@ -283,6 +286,18 @@ TEST(HttpConnections, KeepAliveConnectionsOutnumberingThreadsAreAllServed)
             EXPECT_EQ(jsonString(r.json(), "greeting"), "Hello, c" + std::to_string(i) + "!");
         }
     }
+}
+
+TEST(HttpConnections, ABlockedHandlerGetsAStandIn)
+{
+    auto vtpd = startWith({{"VTP_HTTP__THREADS", "1"}, {"VTP_HTTP__MAX_THREADS", "4"}});
+    // The only worker taking requests blocks in the handler until the release file appears.
+    auto slow = std::async(std::launch::async, [&] { return vtpd->get("/api/v1/testkit/slow").status; });
+    ASSERT_TRUE(waitForFile(vtpd->dir() + "/data/slow-entered", -1, std::chrono::seconds(10)));
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(vtpd->get("/health").status, 200); // served by a stand-in
+    writeFile(vtpd->dir() + "/data/slow-release", "go\n");
+    EXPECT_EQ(slow.get(), 200);
+    EXPECT_EQ(vtpd->get("/health").status, 200);
 }
 
 TEST(HttpConnections, HeadsThatTrickleInHoldNoWorker)

@@ -20,6 +20,7 @@
 #include <Poco/JSON/Stringifier.h>
 
 #include <algorithm>
+#include <thread>
 #include <filesystem>
 #include <sstream>
 
@@ -153,7 +154,9 @@ ConfigSchema Kernel::kernelSchema()
     using T = ValueType;
     ConfigSchema s;
     s.add(key("http.listen", T::String, std::string("127.0.0.1:8080"), "Address of the HTTP API, host:port (port 0: any free port)"));
-    s.add(ranged(key("http.threads", T::Integer, int64_t{16}, "Requests handled at once, a thread each (idle keep-alive connections hold no thread)"), 1, 1024));
+    s.add(ranged(key("http.threads", T::Integer, int64_t{0}, "Threads that take requests from the network and serve them (0: two per core)"), 0, 256));
+    s.add(ranged(key("http.max_threads", T::Integer, int64_t{128},
+                     "Most threads serving requests at once: a handler still running after 10 ms gets a stand-in, up to this many"), 1, 4096));
     s.add(ranged(key("http.max_connections", T::Integer, int64_t{10000}, "Open connections, idle keep-alive ones included; more are closed at once"), 1, 1000000));
     s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
     s.add(key("http.trusted_proxies", T::StringArray, std::vector<std::string>{},
@@ -542,6 +545,8 @@ void Kernel::startServers()
     hs.host = httpHost;
     hs.port = httpPort;
     hs.threads = static_cast<int>(config_.getInt("http.threads"));
+    if (hs.threads == 0) hs.threads = 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    hs.maxThreads = std::max(hs.threads, static_cast<int>(config_.getInt("http.max_threads")));
     hs.maxConnections = static_cast<size_t>(config_.getInt("http.max_connections"));
     hs.requestTimeout = std::chrono::seconds(config_.getInt("http.request_timeout_seconds"));
     hs.keepAliveTimeout = std::chrono::seconds(config_.getInt("http.keepalive_timeout_seconds"));

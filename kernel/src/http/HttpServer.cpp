@@ -84,6 +84,22 @@ struct HttpServer::Shared {
     bool sweeperStop = false;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
 
+    // Worker threads. `pollers` of them (http.threads) take turns on the epoll set and serve
+    // what they take; a handler still running after kSlowHandler gives its turn to a stand-in
+    // (a parked thread, or a new one up to http.max_threads), so a blocking handler delays
+    // nobody else while the fast path keeps few threads and few context switches.
+    struct Worker {
+        std::atomic<int64_t> busySinceMs{0}; // in a handler since then; 0: not in one
+        std::atomic<bool> replaced{false};   // a stand-in has its turn: park after this request
+    };
+    std::mutex workersMutex;    // guards the fields below
+    std::condition_variable turn;
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<std::thread> threads;
+    int polling = 0;            // workers holding a turn
+    int parked = 0;             // workers waiting for one
+    bool quit = false;
+
     Shared(HttpPipeline& p, Logger& l, HttpServerSettings s) : pipeline(p), log(l), settings(std::move(s)) {}
     ~Shared()
     {
@@ -346,35 +362,79 @@ void acceptAll(HttpServer::Shared& sh)
     if (!sh.stopping) arm(sh, listenFd, &listenerTag, EPOLL_CTL_MOD);
 }
 
-void workerLoop(const std::shared_ptr<HttpServer::Shared>& sh)
+constexpr int64_t kSlowHandlerMs = 10;
+
+void workerLoop(const std::shared_ptr<HttpServer::Shared>& sh, HttpServer::Shared::Worker* self)
 {
     pthread_setname_np(pthread_self(), "vtp-http");
     while (true) {
-        epoll_event ev{};
-        const int n = ::epoll_wait(sh->epollFd, &ev, 1, -1);
-        if (n < 0 && errno != EINTR) {
-            sh->log.error("http", "epoll_wait failed", {{"reason", std::strerror(errno)}});
-            return;
+        {
+            std::unique_lock lock(sh->workersMutex);
+            ++sh->parked;
+            sh->turn.wait(lock, [&] { return sh->quit || sh->polling < sh->settings.threads; });
+            --sh->parked;
+            if (sh->quit) return;
+            ++sh->polling;
+            self->replaced = false;
         }
-        if (n <= 0) continue;
-        if (ev.data.ptr == &wakeTag) return;
-        if (ev.data.ptr == &listenerTag) acceptAll(*sh);
-        else serveReady(*sh, static_cast<Connection*>(ev.data.ptr));
+        while (!self->replaced) {
+            epoll_event ev{};
+            const int n = ::epoll_wait(sh->epollFd, &ev, 1, -1);
+            if (n < 0 && errno != EINTR) {
+                sh->log.error("http", "epoll_wait failed", {{"reason", std::strerror(errno)}});
+                return;
+            }
+            if (n <= 0) continue;
+            if (ev.data.ptr == &wakeTag) return;
+            self->busySinceMs = nowMs();
+            if (ev.data.ptr == &listenerTag) acceptAll(*sh);
+            else serveReady(*sh, static_cast<Connection*>(ev.data.ptr));
+            self->busySinceMs = 0;
+        }
+    }
+}
+
+void startWorker(const std::shared_ptr<HttpServer::Shared>& sh)
+{
+    sh->workers.push_back(std::make_unique<HttpServer::Shared::Worker>());
+    sh->threads.emplace_back(workerLoop, sh, sh->workers.back().get());
+}
+
+// Gives the turn of every worker stuck in a slow handler to a stand-in.
+void replaceSlowWorkers(const std::shared_ptr<HttpServer::Shared>& sh, int64_t now)
+{
+    std::lock_guard lock(sh->workersMutex);
+    for (auto& w : sh->workers) {
+        const int64_t since = w->busySinceMs.load();
+        if (since == 0 || now - since < kSlowHandlerMs || w->replaced) continue;
+        w->replaced = true;
+        --sh->polling;
+        if (sh->parked > 0) sh->turn.notify_one();
+        else if (static_cast<int>(sh->threads.size()) < sh->settings.maxThreads) startWorker(sh);
+        // Else the turn waits for the first worker to finish its request.
     }
 }
 
 // Closes connections that wait too long for a request: shutting a socket down makes it
-// readable, and the worker that picks it up sees the end of the stream and closes it.
+// readable, and the worker that picks it up sees the end of the stream and closes it. Also
+// watches for slow handlers, often while requests are in flight.
 void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
 {
     pthread_setname_np(pthread_self(), "vtp-http-sweep");
     const int64_t requestMs = sh->settings.requestTimeout.count() * 1000;
     const int64_t keepAliveMs = sh->settings.keepAliveTimeout.count() * 1000;
+    int64_t lastSweep = nowMs();
     std::unique_lock lock(sh->mutex);
     while (!sh->sweeperStop) {
-        sh->sweep.wait_for(lock, std::chrono::milliseconds(250));
+        const bool busy = sh->inFlight.load() > 0;
+        sh->sweep.wait_for(lock, std::chrono::milliseconds(busy ? kSlowHandlerMs / 2 : 250));
         if (sh->sweeperStop) break;
         const int64_t now = nowMs();
+        lock.unlock();
+        replaceSlowWorkers(sh, now);
+        lock.lock();
+        if (now - lastSweep < 250) continue;
+        lastSweep = now;
         for (auto& [ptr, conn] : sh->connections) {
             if (conn->busy) continue;
             const int64_t limit = conn->served && !conn->partial ? keepAliveMs : requestMs;
@@ -393,7 +453,7 @@ HttpServer::HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logg
     : settings_(std::move(settings)), shared_(std::make_shared<Shared>(pipeline, log, settings_)), inFlight_(shared_->inFlight)
 {
     shared_->params = new HTTPServerParams;
-    shared_->params->setMaxThreads(settings_.threads);
+    shared_->params->setMaxThreads(settings_.maxThreads);
     shared_->params->setTimeout(Poco::Timespan(settings_.requestTimeout.count(), 0));
     shared_->params->setKeepAlive(true);
     shared_->params->setKeepAliveTimeout(Poco::Timespan(settings_.keepAliveTimeout.count(), 0));
@@ -421,7 +481,10 @@ void HttpServer::start()
         !arm(sh, sh.listener.impl()->sockfd(), &listenerTag, EPOLL_CTL_ADD))
         throw Poco::IOException("http: cannot watch the listener", std::strerror(errno));
     started_ = true;
-    for (int i = 0; i < settings_.threads; ++i) workers_.emplace_back(workerLoop, shared_);
+    {
+        std::lock_guard lock(sh.workersMutex);
+        for (int i = 0; i < settings_.threads; ++i) startWorker(shared_);
+    }
     sweeper_ = std::thread(sweeperLoop, shared_);
 }
 
@@ -453,15 +516,21 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
         // Wakes connections waiting for a request and workers blocked reading a slow head.
         for (auto& [ptr, conn] : sh.connections) ::shutdown(conn->socket.impl()->sockfd(), SHUT_RDWR);
     }
+    sweeper_.join(); // before the threads are collected: it may start one
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(sh.workersMutex);
+        sh.quit = true;
+        sh.turn.notify_all();
+        threads.swap(sh.threads);
+    }
     const uint64_t one = 1;
     [[maybe_unused]] const auto w = ::write(sh.wakeFd, &one, sizeof one);
-    sweeper_.join();
-    for (auto& t : workers_) {
+    for (auto& t : threads) {
         // A handler still running past the deadline keeps its thread: the process is about
         // to exit, and the thread holds the shared state alive.
         if (drained) t.join(); else t.detach();
     }
-    workers_.clear();
     if (drained) {
         std::unordered_map<Connection*, std::shared_ptr<Connection>> rest;
         {

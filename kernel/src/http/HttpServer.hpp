@@ -16,7 +16,8 @@ class Logger;
 struct HttpServerSettings {
     std::string host = "127.0.0.1";
     uint16_t port = 0;
-    int threads = 16;                            // requests handled at once
+    int threads = 4;                             // workers taking turns on the network
+    int maxThreads = 128;                        // workers at once, stand-ins for slow handlers included
     size_t maxConnections = 10000;               // open connections; more are closed at once
     std::chrono::seconds requestTimeout{30};     // socket read/write timeout; also the wait for a new connection's first request
     std::chrono::seconds keepAliveTimeout{10};   // idle time between requests on one connection
@@ -30,9 +31,9 @@ struct RequestObserver {
 };
 
 // HTTP/1.1 with Poco's request parsing and our own connection handling: one epoll set holds
-// every connection that waits for its next request, and a fixed set of worker threads takes
-// whichever becomes readable. Threads bound the requests being handled, not the connections
-// kept alive. Even a malformed head gets a problem+json answer, not a bare 400.
+// every connection that waits for its next request, and a few worker threads take whichever
+// becomes readable (a slow handler's worker is stood in for). Threads bound the requests being
+// handled, not the connections kept alive. Even a malformed head gets a problem+json answer.
 class HttpServer {
 public:
     HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logger& log);
@@ -54,7 +55,6 @@ public:
 private:
     HttpServerSettings settings_;
     std::shared_ptr<Shared> shared_;
-    std::vector<std::thread> workers_;
     std::thread sweeper_;
     uint16_t port_ = 0;
     bool started_ = false;
