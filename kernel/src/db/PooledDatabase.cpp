@@ -19,15 +19,22 @@ constexpr int kPoolIdleSeconds = 60;
 // session before the pool hands it out.
 class SqliteSessionPool final : public Poco::Data::SessionPool {
 public:
-    SqliteSessionPool(const std::string& path, int maxSessions)
-        : Poco::Data::SessionPool(Poco::Data::SQLite::Connector::KEY, path, 1, maxSessions, kPoolIdleSeconds) {}
+    SqliteSessionPool(const std::string& path, int maxSessions, SqliteWriteSignal& writes)
+        : Poco::Data::SessionPool(Poco::Data::SQLite::Connector::KEY, path, 1, maxSessions, kPoolIdleSeconds), writes_(writes) {}
 
 protected:
     void customizeSession(Poco::Data::Session& session) override {
         sqlite3* db = sqliteHandle(session);
-        sqlite3_busy_timeout(db, kSqliteBusyTimeoutMs);
+        sqlite3_busy_handler(db, &SqliteSessionPool::busy, &writes_);
         execSqliteCommand(db, "PRAGMA foreign_keys = ON");
     }
+
+private:
+    static int busy(void* writes, int attempt) {
+        return static_cast<SqliteWriteSignal*>(writes)->waitForRelease(attempt) ? 1 : 0;
+    }
+
+    SqliteWriteSignal& writes_;
 };
 
 std::string poolError(const Poco::Exception& e, const std::string& secret) {
@@ -36,11 +43,35 @@ std::string poolError(const Poco::Exception& e, const std::string& secret) {
 
 } // namespace
 
+void SqliteWriteSignal::released() {
+    generation_.fetch_add(1);
+    if (waiters_.load() > 0) {
+        std::lock_guard lock(mutex_);
+        changed_.notify_all();
+    }
+}
+
+bool SqliteWriteSignal::waitForRelease(int attempt) {
+    // SQLite counts the calls for one wait from 0; the deadline is kept per thread from there.
+    thread_local std::chrono::steady_clock::time_point started;
+    const auto now = std::chrono::steady_clock::now();
+    if (attempt == 0) started = now;
+    if (now - started >= std::chrono::milliseconds(kSqliteBusyTimeoutMs)) return false;
+    ++waiters_;
+    const uint64_t seen = generation_.load();
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, std::chrono::milliseconds(2), [&] { return generation_.load() != seen; });
+    }
+    --waiters_;
+    return true;
+}
+
 PooledDatabase::PooledDatabase(DatabaseUrl url, size_t poolSize, std::chrono::milliseconds acquireTimeout)
     : url_(std::move(url)), poolSize_(poolSize == 0 ? 1 : poolSize), acquireTimeout_(acquireTimeout) {
     const int maxSessions = static_cast<int>(poolSize_);
     if (url_.dialect == Dialect::SQLite) {
-        pool_ = std::make_unique<SqliteSessionPool>(url_.connectionString, maxSessions);
+        pool_ = std::make_unique<SqliteSessionPool>(url_.connectionString, maxSessions, writes_);
     } else {
         pool_ = std::make_unique<Poco::Data::SessionPool>(Poco::Data::PostgreSQL::Connector::KEY,
                                                           url_.connectionString, 1, maxSessions, kPoolIdleSeconds);
@@ -116,10 +147,15 @@ PooledConnection::~PooledConnection() {
 
 ResultSet PooledConnection::exec(std::string_view sql, const std::vector<SqlValue>& params) {
     try {
-        if (db_.dialect() == Dialect::SQLite) return execSqlite(session_, sql, params);
+        if (db_.dialect() == Dialect::SQLite) {
+            ResultSet result = execSqlite(session_, sql, params);
+            if (!inTransaction_) db_.writeEnded(); // an autocommit statement released its locks
+            return result;
+        }
         return execPostgres(session_, sql, params, db_.secret());
     } catch (const DbError&) {
         if (inTransaction_) transactionFailed_ = true;
+        else if (db_.dialect() == Dialect::SQLite) db_.writeEnded();
         throw;
     }
 }
@@ -154,6 +190,7 @@ void PooledConnection::commit() {
             sqlite3* handle = sqliteHandle(session_);
             execSqliteCommand(handle, "COMMIT");
             inTransaction_ = sqlite3_get_autocommit(handle) == 0;
+            if (!inTransaction_) db_.writeEnded();
         } else {
             inTransaction_ = false;
             session_.commit();
@@ -175,6 +212,7 @@ void PooledConnection::rollback() {
             sqlite3* handle = sqliteHandle(session_);
             // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
             if (sqlite3_get_autocommit(handle) == 0) execSqliteCommand(handle, "ROLLBACK");
+            db_.writeEnded();
         } else {
             session_.rollback();
         }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <thread>
 
@@ -285,14 +286,38 @@ TEST_F(SqliteDatabaseTest, CreatesFileUnderDataDirWithWalJournal) {
     EXPECT_EQ(mode.rows[0][0], SqlValue(std::string("wal")));
 }
 
-TEST_F(SqliteDatabaseTest, EnablesForeignKeysAndBusyTimeoutOnEverySession) {
+TEST_F(SqliteDatabaseTest, EnablesForeignKeysOnEverySession) {
     auto db = Database::open("sqlite:vtp.db", dir_.path(), 3, log_);
     std::vector<std::unique_ptr<Connection>> connections;
     for (int i = 0; i < 3; ++i) connections.push_back(db->acquire());
-    for (auto& connection : connections) {
+    for (auto& connection : connections)
         EXPECT_EQ(connection->exec("PRAGMA foreign_keys").rows.at(0).at(0), SqlValue(int64_t{1}));
-        EXPECT_EQ(connection->exec("PRAGMA busy_timeout").rows.at(0).at(0), SqlValue(int64_t{5000}));
-    }
+}
+
+TEST_F(SqliteDatabaseTest, AWriterWaitsForAnotherSessionsTransaction) {
+    auto db = Database::open("sqlite:vtp.db", dir_.path(), 2, log_);
+    db->exec("CREATE TABLE t (x INTEGER)");
+    auto holder = db->acquire();
+    holder->begin();
+    holder->exec("INSERT INTO t (x) VALUES (1)");
+    auto waiter = std::async(std::launch::async, [&] { db->exec("INSERT INTO t (x) VALUES (2)"); });
+    holder->exec("INSERT INTO t (x) VALUES (3)");
+    holder->commit();
+    EXPECT_NO_THROW(waiter.get());
+    EXPECT_EQ(db->exec("SELECT COUNT(*) FROM t").rows.at(0).at(0), SqlValue(int64_t{3}));
+}
+
+TEST_F(SqliteDatabaseTest, AWriterGivesUpAfterFiveSecondsOfWaiting) {
+    auto db = Database::open("sqlite:vtp.db", dir_.path(), 2, log_);
+    db->exec("CREATE TABLE t (x INTEGER)");
+    auto holder = db->acquire();
+    holder->begin();
+    holder->exec("INSERT INTO t (x) VALUES (1)");
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_THROW(db->exec("INSERT INTO t (x) VALUES (2)"), DbError);
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(4900));
+    holder->rollback();
+    EXPECT_NO_THROW(db->exec("INSERT INTO t (x) VALUES (3)"));
 }
 
 TEST_F(SqliteDatabaseTest, RefusesSeveralStatementsInOneExec) {
