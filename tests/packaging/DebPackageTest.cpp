@@ -3,6 +3,7 @@
 // installed vtpd serving as user vtp with the installed config (started directly, not
 // through systemd, which CI machines do not run).
 
+#include "Spawn.hpp"
 #include "TestSupport.hpp"
 #include "WaitForFile.hpp"
 
@@ -18,7 +19,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,39 +30,15 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 using vtp::test::readFile;
+using vtp::test::spawnLogged;
 using vtp::test::TempDir;
 
 constexpr const char* kConfig = "/etc/vtp/vtpd.toml";
 constexpr const char* kStateDir = "/var/lib/vtp";
 constexpr const char* kUnit = "/lib/systemd/system/vtpd.service";
-
-// Starts `args` (found on PATH) with extra environment, stdout and stderr to `logPath`.
-pid_t spawn(const std::vector<std::string>& args, const std::string& logPath,
-            const std::map<std::string, std::string>& env = {})
-{
-    std::vector<std::string> envStrings;
-    for (char** e = environ; e && *e; ++e) envStrings.emplace_back(*e);
-    for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (auto& e : envStrings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = -1;
-    const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
-    return pid;
-}
 
 int waitExit(pid_t pid)
 {
@@ -81,7 +57,7 @@ RunResult run(const std::vector<std::string>& args, const std::map<std::string, 
     TempDir dir;
     const std::string log = dir.file("out.log");
     RunResult r;
-    r.code = waitExit(spawn(args, log, env));
+    r.code = waitExit(spawnLogged(args, log, env));
     r.output = readFile(log);
     return r;
 }
@@ -215,7 +191,7 @@ TEST_F(InstalledPackage, InstalledVtpdServesAsVtpAndStopsCleanlyOnSigterm)
     const std::string logFile = dir.file("vtpd.log");
 
     // The installed config unchanged, except free ports.
-    const pid_t runuser = spawn({"runuser", "-u", "vtp", "--", "/usr/bin/vtpd", "--config", kConfig, "--ready-file", readyFile},
+    const pid_t runuser = spawnLogged({"runuser", "-u", "vtp", "--", "/usr/bin/vtpd", "--config", kConfig, "--ready-file", readyFile},
                                 logFile, {{"VTP_HTTP__LISTEN", "127.0.0.1:0"}, {"VTP_WEBSOCKET__LISTEN", "127.0.0.1:0"}});
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, runuser, 0));
     const bool ready = vtp::test::waitForFile(readyFile, pidfd, std::chrono::seconds(30));

@@ -3,6 +3,7 @@
 // Starts the real vtpd binary on free ports with a generated config and talks HTTP to it.
 // Waits on the --ready-file (inotify) and on the child's exit (pidfd), never on sleeps.
 
+#include "Spawn.hpp"
 #include "TestSupport.hpp"
 #include "WaitForFile.hpp"
 
@@ -16,7 +17,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,7 +27,6 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
 
 namespace vtp::test {
 
@@ -86,7 +85,7 @@ public:
         std::filesystem::remove(readyPath_);
         std::vector<std::string> args{VTP_TEST_VTPD, "--config", configPath_, "--ready-file", readyPath_};
         args.insert(args.end(), options_.extraArgs.begin(), options_.extraArgs.end());
-        pid_ = spawn(args, logPath_, options_.env);
+        pid_ = spawnLogged(args, logPath_, options_.env);
         pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
         const bool ready = waitForFile(readyPath_, pidfd_, timeout);
         if (!ready) return false;
@@ -120,7 +119,7 @@ public:
     {
         TempDir d;
         const std::string log = d.path() + "/out.log";
-        const pid_t pid = spawn(args, log, env);
+        const pid_t pid = spawnLogged(args, log, env);
         int status = 0;
         ::waitpid(pid, &status, 0);
         output = readFile(log);
@@ -164,28 +163,6 @@ public:
     void rewriteConfig(const std::string& text) { writeFile(configPath_, text); }
 
 private:
-    static pid_t spawn(const std::vector<std::string>& args, const std::string& logPath,
-                       const std::map<std::string, std::string>& env = {})
-    {
-        std::vector<std::string> envStrings;
-        for (char** e = environ; e && *e; ++e) envStrings.emplace_back(*e);
-        for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
-        std::vector<char*> argv, envp;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        for (auto& e : envStrings) envp.push_back(e.data());
-        envp.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        pid_t pid = -1;
-        const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
-        return pid;
-    }
-
     VtpdOptions options_;
     TempDir dir_;
     std::string configPath_, readyPath_, logPath_;
