@@ -27,7 +27,6 @@
 #include <string>
 #include <vector>
 
-
 namespace vtp::test {
 
 struct HttpResult {
