@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang make pkg-config git ca-certificates python3
   libpoco-dev libpq-dev libboost-dev libboost-filesystem-dev libwebsockets-dev libcli11-dev
+  libev-dev libwebsockets-evlib-ev           # the WebSocket server's epoll loop (lws's libev plugin)
   libtomlplusplus-dev libsystemd-dev libargon2-dev libsqlite3-dev
   libgtest-dev libgmock-dev libclang-rt-14-dev
   postgresql-15 redis-server

@@ -1,14 +1,21 @@
 // Threading model. Debian's libwebsockets is built with LWS_MAX_SMP=1, so a context has exactly one
 // service thread, and almost nothing in lws may be called from any other thread. WsServer therefore
-// owns one context and one thread that runs lws_service() and every callback (handshake checks,
-// reassembly, writes, timers, onOpen/onMessage/onClose). Other threads never touch a `struct lws`:
-// send() and close() only append to the connection's queue under `mutex`, put the connection's id on
-// the `pending` list and, if that list was empty, call lws_cancel_service() — the one lws call that is
-// safe from any thread. That wakes lws_service() with LWS_CALLBACK_EVENT_WAIT_CANCELLED, where the
-// service thread drains `pending` and asks for writable callbacks; each SERVER_WRITEABLE writes one
-// queued message and asks again while more remain, so a slow peer only ever holds back its own queue,
-// and the queue is bounded by WsLimits::maxSendQueueBytes. The heavy lifting stays out of the service
-// thread: callbacks must not block, and the lock is held only to move queue entries.
+// owns one context and one thread that runs the event loop and every callback (handshake checks,
+// reassembly, writes, timers, onOpen/onMessage/onClose). The loop is libev on epoll (lws's evlib
+// plugin, a foreign loop we own and run): lws's default poll(2) loop scans every descriptor on each
+// wake-up, which at thousands of connections cost more than the traffic. Without the plugin it falls
+// back to that poll loop.
+//
+// Sends. On the service thread (an endpoint answering or broadcasting from its onMessage), a message
+// for a connection with nothing queued and nothing left in lws's own partial-write buffer is written
+// at once with lws_write — no copy per recipient, no queue, no wake-up. Everything else (other threads,
+// or a connection that is behind) goes to the connection's queue under `mutex`; the id goes on the
+// `pending` list and, if that list was empty, lws_cancel_service() — the one lws call that is safe
+// from any thread — wakes the loop with LWS_CALLBACK_EVENT_WAIT_CANCELLED, where the service thread
+// drains `pending` and asks for writable callbacks; each SERVER_WRITEABLE writes one queued message
+// and asks again while more remain, so a slow peer only ever holds back its own queue, and the queue
+// is bounded by WsLimits::maxSendQueueBytes. A broadcast (sendMany) shares one frame among its
+// recipients' queues. Callbacks must not block, and the lock is held only to move queue entries.
 //
 // Plain HTTP on an endpoint with onHttp (Socket.IO long-polling) is an HttpExchange: the service thread
 // reads the body (HTTP_BODY chunks, bounded by the endpoint's message limit), calls onHttp, and holds the
@@ -24,6 +31,9 @@
 #include "log/Logger.hpp"
 
 #include <libwebsockets.h>
+#if VTP_WS_LIBEV
+#include <ev.h>
+#endif
 
 #include <sys/socket.h>
 
@@ -33,7 +43,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <deque>
+#include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -59,6 +70,9 @@ constexpr int kCloseTooBig = 1009;
 constexpr int kCloseNoStatus = 1005;
 constexpr int kCloseAbnormal = 1006;
 constexpr size_t kMaxCloseReasonBytes = 123; // a control frame carries 125 bytes, 2 are the code
+// lws's per-connection receive buffer, and the most one send(2) of a message may carry.
+constexpr size_t kRxBufferBytes = 1024;
+constexpr size_t kTxPacketBytes = 64 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
@@ -74,7 +88,8 @@ public:
     void attach(Logger* logger) {
         std::lock_guard lock(mutex_);
         loggers_.push_back(logger);
-        lws_set_log_level(LLL_ERR | LLL_WARN | LLL_NOTICE, &LwsLogRoute::emit);
+        // No notices: lws's libev glue logs one for every change of a descriptor's events.
+        lws_set_log_level(LLL_ERR | LLL_WARN, &LwsLogRoute::emit);
     }
 
     void detach(Logger* logger) {
@@ -244,10 +259,15 @@ constexpr size_t kHttpWriteChunk = 32 * 1024;
 } // namespace
 
 struct WsServer::Impl {
+    // LWS_PRE bytes of headroom for lws, then the payload. Shared by every queue a broadcast reached:
+    // lws_write only writes the frame header into the headroom, the same bytes for each recipient
+    // (unmasked server frames of one length and opcode), and only ever on the service thread.
+    using Frame = std::shared_ptr<std::vector<unsigned char>>;
+
     struct OutMessage {
-        std::string frame; // LWS_PRE bytes of headroom for lws, then the payload
+        Frame frame;
         bool binary = false;
-        size_t size() const { return frame.size() - LWS_PRE; }
+        size_t size() const { return frame->size() - LWS_PRE; }
     };
 
     struct Connection {
@@ -256,8 +276,9 @@ struct WsServer::Impl {
         const WsEndpoint* endpoint = nullptr;
         size_t maxMessageBytes = 0;
 
-        // Guarded by Impl::mutex.
-        std::deque<OutMessage> queue;
+        // Guarded by Impl::mutex. A list: unlike a deque it allocates nothing while empty, which it
+        // almost always is (most messages are written at once).
+        std::list<OutMessage> queue;
         size_t queuedBytes = 0;
         bool wakeQueued = false;
         bool closeRequested = false;
@@ -268,6 +289,7 @@ struct WsServer::Impl {
         // Service thread only.
         bool closeStarted = false;
         bool closeNotified = false;
+        bool peerClosing = false; // the peer sent a close frame: lws answers it, nothing more goes out
         int peerCloseCode = 0;
         std::string rx;
         bool rxBinary = false;
@@ -328,6 +350,10 @@ struct WsServer::Impl {
     std::map<std::string, WsEndpoint> endpoints; // by normalized path
     std::array<lws_protocols, 2> protocols{};
     lws_context* context = nullptr;
+#if VTP_WS_LIBEV
+    struct ev_loop* evLoop = nullptr;   // null: lws's own poll loop
+    std::array<void*, 1> foreignLoops{};
+#endif
     uint16_t boundPort = 0;
     std::thread thread;
     std::mutex lifecycleMutex; // serializes start() and stop()
@@ -346,6 +372,8 @@ struct WsServer::Impl {
     Clock::time_point stopDeadline;
 
     // Service thread only.
+    std::vector<unsigned char> directFrame;    // the payload of messages written at once, with headroom
+    std::vector<Connection*> directTargets;    // sendMany's recipients that can take it now
     std::unordered_map<lws*, HttpExchange*> exchangeByWsi;
     uint64_t nextId = 1;
     SweepTimer sweepTimer{};
@@ -364,19 +392,25 @@ struct WsServer::Impl {
             lws_cancel_service(wakeContext);
     }
 
-    bool send(uint64_t id, std::string_view data, bool binary) {
-        OutMessage message;
-        message.frame.reserve(LWS_PRE + data.size());
-        message.frame.assign(LWS_PRE, '\0');
-        message.frame.append(data);
-        message.binary = binary;
+    static Frame makeFrame(std::string_view data) {
+        auto frame = std::make_shared<std::vector<unsigned char>>(LWS_PRE + data.size());
+        if (!data.empty())
+            std::memcpy(frame->data() + LWS_PRE, data.data(), data.size());
+        return frame;
+    }
 
-        std::unique_lock lock(mutex);
-        auto it = connections.find(id);
-        if (it == connections.end() || it->second->closeRequested)
-            return false;
-        Connection& connection = *it->second;
-        if (connection.queuedBytes + data.size() > limits.maxSendQueueBytes) {
+    bool onServiceThread() const { return serviceThreadId.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
+
+    // Service thread, under `mutex`: may a message skip the queue and go out now? Not if it would
+    // overtake a queued one, or lws still holds part of an earlier write (the peer is behind).
+    static bool writableNowLocked(const Connection& connection) {
+        return connection.queue.empty() && !connection.closeStarted && !connection.closeNotified &&
+               !connection.peerClosing && connection.wsi && !lws_partial_buffered(connection.wsi);
+    }
+
+    // Under `mutex`. False if the queue would exceed its bound: the connection is then being closed.
+    bool queueLocked(Connection& connection, const Frame& frame, size_t size, bool binary, bool wake) {
+        if (connection.queuedBytes + size > limits.maxSendQueueBytes) {
             connection.closeRequested = true;
             connection.overflowed = true;
             connection.closeCode = kClosePolicy;
@@ -384,15 +418,90 @@ struct WsServer::Impl {
             connection.queue.clear();
             connection.queuedBytes = 0;
             scheduleLocked(connection);
-            lock.unlock();
-            auto idText = std::to_string(id);
-            log.warn(kComponent, "send queue full, closing connection", {{"id", idText}});
             return false;
         }
-        connection.queuedBytes += data.size();
-        connection.queue.push_back(std::move(message));
-        scheduleLocked(connection);
+        connection.queuedBytes += size;
+        connection.queue.push_back(OutMessage{frame, binary});
+        if (wake)
+            scheduleLocked(connection);
         return true;
+    }
+
+    // Service thread: one message to one socket now. A failed write drops the connection
+    // asynchronously, so that no onClose runs inside the caller's send.
+    bool writeNow(Connection& connection, unsigned char* payload, size_t size, bool binary) {
+        int written = lws_write(connection.wsi, payload, size, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        if (written < static_cast<int>(size)) {
+            {
+                std::lock_guard lock(mutex);
+                if (!connection.closeRequested) {
+                    connection.closeRequested = true;
+                    connection.closeCode = kCloseAbnormal;
+                }
+            }
+            connection.closeStarted = true;
+            lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            auto idText = std::to_string(connection.id);
+            log.debug(kComponent, "write failed, dropping connection", {{"id", idText}});
+            return false;
+        }
+        ++messagesOut;
+        connection.lastActivity = Clock::now();
+        return true;
+    }
+
+    size_t sendMany(const uint64_t* ids, size_t count, std::string_view data, bool binary) {
+        if (count == 0)
+            return 0;
+        const bool service = onServiceThread();
+        Frame frame; // built once, and only if some recipient needs its message queued
+        size_t sent = 0;
+        std::vector<Connection*> local;
+        std::vector<Connection*>& now = service ? directTargets : local;
+        now.clear();
+        std::vector<Connection*> queuedHere; // queued on the service thread: ask lws directly, no wake-up
+        std::vector<uint64_t> overflowed;
+        {
+            std::lock_guard lock(mutex);
+            for (size_t i = 0; i < count; ++i) {
+                auto it = connections.find(ids[i]);
+                if (it == connections.end() || it->second->closeRequested)
+                    continue;
+                Connection& connection = *it->second;
+                if (service && writableNowLocked(connection)) {
+                    now.push_back(&connection);
+                    continue;
+                }
+                if (!frame)
+                    frame = makeFrame(data);
+                if (!queueLocked(connection, frame, data.size(), binary, !service)) {
+                    overflowed.push_back(ids[i]);
+                    continue;
+                }
+                ++sent;
+                if (service)
+                    queuedHere.push_back(&connection);
+            }
+        }
+        for (Connection* connection : queuedHere)
+            if (!connection->closeStarted && !connection->closeNotified)
+                lws_callback_on_writable(connection->wsi);
+        if (!now.empty()) {
+            directFrame.resize(LWS_PRE + data.size());
+            if (!data.empty())
+                std::memcpy(directFrame.data() + LWS_PRE, data.data(), data.size());
+            for (Connection* connection : now)
+                if (writeNow(*connection, directFrame.data() + LWS_PRE, data.size(), binary))
+                    ++sent;
+            if (directFrame.capacity() > 256 * 1024)
+                std::vector<unsigned char>().swap(directFrame);
+            now.clear();
+        }
+        for (uint64_t id : overflowed) {
+            auto idText = std::to_string(id);
+            log.warn(kComponent, "send queue full, closing connection", {{"id", idText}});
+        }
+        return sent;
     }
 
     void scheduleHttpLocked(HttpExchange& exchange) {
@@ -845,7 +954,7 @@ struct WsServer::Impl {
         }
         if (haveMessage) {
             size_t size = message.size();
-            auto* payload = reinterpret_cast<unsigned char*>(message.frame.data()) + LWS_PRE;
+            auto* payload = message.frame->data() + LWS_PRE;
             int written = lws_write(wsi, payload, size, message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
             if (written < static_cast<int>(size)) {
                 auto idText = std::to_string(connection->id);
@@ -980,6 +1089,7 @@ struct WsServer::Impl {
         if (!connection)
             return;
         connection->peerCloseCode = len >= 2 ? (payload[0] << 8) | payload[1] : kCloseNoStatus;
+        connection->peerClosing = true;
     }
 
     void sweep() {
@@ -1127,6 +1237,12 @@ struct WsServer::Impl {
         protocols[0].name = "vtp-ws";
         protocols[0].callback = &Impl::callback;
         protocols[0].per_session_data_size = sizeof(Session);
+        // lws allocates this much receive buffer per connection (default 4 KiB): most of a connection's
+        // memory. Larger messages still arrive, in more pieces, and are reassembled in onReceive.
+        protocols[0].rx_buffer_size = kRxBufferBytes;
+        // Without this, each send(2) would be capped at rx_buffer_size and a larger message would
+        // leave in several writable rounds.
+        protocols[0].tx_packet_size = kTxPacketBytes;
         protocols[1] = {}; // terminator
 
         lws_context_creation_info info;
@@ -1139,8 +1255,30 @@ struct WsServer::Impl {
         info.max_http_header_data = 16 * 1024; // large cookies must still fit
         info.port = CONTEXT_PORT_NO_LISTEN;
 
-        context = lws_create_context(&info);
+#if VTP_WS_LIBEV
+        // epoll through libev; lws loads its glue (libwebsockets-evlib-ev) at run time. The loop is
+        // ours ("foreign" to lws), so lws installs no signal handler and we decide when it runs.
+        evLoop = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | static_cast<unsigned>(EVFLAG_NOENV) |
+                              static_cast<unsigned>(EVFLAG_NOSIGMASK));
+        if (evLoop) {
+            foreignLoops[0] = evLoop;
+            info.options |= LWS_SERVER_OPTION_LIBEV;
+            info.foreign_loops = foreignLoops.data();
+            context = lws_create_context(&info);
+            if (!context) {
+                log.warn(kComponent, "libwebsockets' libev loop is unavailable (package libwebsockets-evlib-ev?): "
+                                     "using its poll loop, which scales worse with many connections");
+                ev_loop_destroy(evLoop);
+                evLoop = nullptr;
+                info.options &= ~static_cast<uint64_t>(LWS_SERVER_OPTION_LIBEV);
+                info.foreign_loops = nullptr;
+            }
+        }
+#endif
+        if (!context)
+            context = lws_create_context(&info);
         if (!context) {
+            destroyLoop();
             LwsLogRoute::instance().detach(&log);
             throw std::runtime_error("WsServer: cannot create libwebsockets context");
         }
@@ -1154,6 +1292,7 @@ struct WsServer::Impl {
         if (!vhost) {
             lws_context_destroy(context);
             context = nullptr;
+            destroyLoop();
             LwsLogRoute::instance().detach(&log);
             throw std::runtime_error("WsServer: cannot listen on " + host + ":" + std::to_string(requestedPort));
         }
@@ -1178,6 +1317,9 @@ struct WsServer::Impl {
         serviceThreadId = std::this_thread::get_id();
         try {
             scheduleSweep();
+            // With an event library lws arms its timer only after some I/O: make some, so that the
+            // sweep runs on an idle server too.
+            lws_cancel_service(context);
             bool sawStop = false;
             while (true) {
                 bool stopNow = false;
@@ -1191,6 +1333,13 @@ struct WsServer::Impl {
                     sawStop = true;
                     scheduleSweep(); // now at the short stopping interval, so the deadline is noticed
                 }
+#if VTP_WS_LIBEV
+                if (evLoop) {
+                    // One round: waits for an event, handles what is ready, returns.
+                    ev_run(evLoop, EVRUN_ONCE);
+                    continue;
+                }
+#endif
                 if (lws_service(context, 0) < 0)
                     break;
             }
@@ -1212,6 +1361,7 @@ struct WsServer::Impl {
         // Destroying the context closes every socket; CLOSED reports the connections still open.
         lws_context_destroy(context);
         context = nullptr;
+        destroyLoop(); // after the context: lws stops its watchers on it while destroying
         std::unordered_map<uint64_t, std::unique_ptr<Connection>> left;
         std::unordered_map<uint64_t, std::unique_ptr<HttpExchange>> leftExchanges;
         exchangeByWsi.clear();
@@ -1226,6 +1376,14 @@ struct WsServer::Impl {
             int code = connection->closeCode ? connection->closeCode : kCloseGoingAway;
             notifyClose(*connection, code);
         }
+    }
+
+    void destroyLoop() {
+#if VTP_WS_LIBEV
+        if (evLoop)
+            ev_loop_destroy(evLoop);
+        evLoop = nullptr;
+#endif
     }
 
     void requestStop() {
@@ -1293,7 +1451,11 @@ void WsServer::start() { impl_->start(); }
 
 uint16_t WsServer::port() const { return impl_->boundPort; }
 
-bool WsServer::send(uint64_t id, std::string_view data, bool binary) { return impl_->send(id, data, binary); }
+bool WsServer::send(uint64_t id, std::string_view data, bool binary) { return impl_->sendMany(&id, 1, data, binary) == 1; }
+
+size_t WsServer::sendMany(std::span<const uint64_t> ids, std::string_view data, bool binary) {
+    return impl_->sendMany(ids.data(), ids.size(), data, binary);
+}
 
 void WsServer::close(uint64_t id, int code, std::string_view reason) { impl_->close(id, code, reason); }
 

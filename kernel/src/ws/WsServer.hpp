@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,7 +75,12 @@ public:
 
     // Thread-safe. Queue a message; false if the connection is unknown or closing.
     // If the connection's queued bytes would exceed maxSendQueueBytes it is closed (1008) and false returned.
+    // Called on the service thread (from an endpoint's callback), a message to a connection that is
+    // keeping up is written at once, before send() returns.
     bool send(uint64_t id, std::string_view data, bool binary);
+    // Thread-safe. The same message to each connection, encoded and copied once (a broadcast);
+    // returns how many took it. Each recipient is handled as send() would.
+    size_t sendMany(std::span<const uint64_t> ids, std::string_view data, bool binary);
     // Thread-safe. Close with a code and reason (sent after queued messages).
     void close(uint64_t id, int code, std::string_view reason);
     // Thread-safe. Answers a WsHttpRequest once: NotFound if the client has gone or it was answered

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -551,6 +552,91 @@ TEST_F(WsServerTest, StartFailsWhenThePortIsTaken) {
     log_.setLevel(LogLevel::Off);
     second.addEndpoint(echoEndpoint("/echo"));
     EXPECT_THROW(second.start(), std::runtime_error);
+}
+
+// A message to "/room" goes to every open room connection with one sendMany, from the service thread.
+TEST_F(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOthers) {
+    server_ = std::make_unique<WsServer>("127.0.0.1", 0, WsLimits{}, log_);
+    std::mutex idsMutex;
+    std::vector<uint64_t> ids;
+    std::atomic<size_t> lastFanOut{0};
+    WsEndpoint room;
+    room.path = "/room";
+    room.onOpen = [&](const WsConnectionInfo& info) {
+        {
+            std::lock_guard lock(idsMutex);
+            ids.push_back(info.id);
+        }
+        recorder_.opened(info);
+    };
+    room.onMessage = [&](uint64_t, std::string_view data, bool binary) {
+        std::vector<uint64_t> targets;
+        {
+            std::lock_guard lock(idsMutex);
+            targets = ids;
+        }
+        targets.push_back(999999); // unknown: skipped
+        lastFanOut = server_->sendMany(targets, data, binary);
+    };
+    server_->addEndpoint(std::move(room));
+    server_->start();
+
+    constexpr size_t kClients = 20;
+    std::vector<std::unique_ptr<Client>> clients;
+    for (size_t i = 0; i < kClients; ++i)
+        clients.push_back(std::make_unique<Client>(server_->port(), "/room"));
+    ASSERT_TRUE(recorder_.waitForOpens(kClients));
+
+    clients[3]->sendText("to everyone");
+    for (auto& client : clients) {
+        Frame frame = client->receive();
+        EXPECT_EQ(frame.data, "to everyone");
+        EXPECT_EQ(frame.opcode(), WebSocket::FRAME_OP_TEXT);
+    }
+    EXPECT_EQ(lastFanOut.load(), kClients);
+
+    // From the test thread the same message is queued for each and still reaches everyone.
+    std::vector<uint64_t> targets;
+    {
+        std::lock_guard lock(idsMutex);
+        targets = ids;
+    }
+    std::string bytes("\x00\x01binary\xff", 10);
+    EXPECT_EQ(server_->sendMany(targets, bytes, true), kClients);
+    for (auto& client : clients) {
+        Frame frame = client->receive();
+        EXPECT_EQ(frame.data, bytes);
+        EXPECT_EQ(frame.opcode(), WebSocket::FRAME_OP_BINARY);
+    }
+    EXPECT_EQ(server_->sendMany(std::span<const uint64_t>(), "nobody", false), 0u);
+}
+
+// Written at once until the peer falls behind, then queued: what the client reads is complete and in order.
+TEST_F(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind) {
+    server_ = std::make_unique<WsServer>("127.0.0.1", 0, WsLimits{}, log_);
+    constexpr int kMessages = 48;
+    const size_t kSize = 48 * 1024; // 2.25 MiB in all: more than the socket buffers, less than the queue bound
+    WsEndpoint burst;
+    burst.path = "/burst";
+    burst.onOpen = [&](const WsConnectionInfo& info) { recorder_.opened(info); };
+    burst.onMessage = [&](uint64_t id, std::string_view, bool) {
+        for (int i = 0; i < kMessages; ++i) {
+            std::string message(kSize, static_cast<char>('a' + i % 26));
+            message.replace(0, 8, std::to_string(10000000 + i));
+            server_->send(id, message, false);
+        }
+    };
+    server_->addEndpoint(std::move(burst));
+    server_->start();
+
+    Client client(server_->port(), "/burst");
+    client.sendText("go");
+    for (int i = 0; i < kMessages; ++i) {
+        Frame frame = client.receive();
+        ASSERT_EQ(frame.data.size(), kSize) << "message " << i;
+        EXPECT_EQ(frame.data.substr(0, 8), std::to_string(10000000 + i));
+        EXPECT_EQ(frame.data.back(), static_cast<char>('a' + i % 26));
+    }
 }
 
 TEST_F(WsServerTest, RejectsEndpointsAfterStartAndDuplicates) {
