@@ -174,6 +174,24 @@ int hostWsSend(vtp_host* h, uint64_t connection, const char* data, size_t len, i
     }
 }
 
+int hostWsSendMany(vtp_host* h, const uint64_t* connections, size_t count, const char* data, size_t len, int binary,
+                   size_t* sent) noexcept
+{
+    try {
+        if (sent) *sent = 0;
+        if (count && !connections) return VTP_INVALID;
+        auto* ws = h->kernel->ws();
+        if (!ws) return VTP_NOT_FOUND;
+        const size_t n = ws->sendMany({connections, count}, std::string_view(data ? data : "", data ? len : 0), binary != 0);
+        if (sent) *sent = n;
+        return VTP_OK;
+    } catch (const std::bad_alloc&) {
+        return VTP_NO_MEMORY;
+    } catch (...) {
+        return VTP_ERROR;
+    }
+}
+
 int hostWsClose(vtp_host* h, uint64_t connection, int code, const char* reason) noexcept
 {
     try {
@@ -432,6 +450,7 @@ const vtp_host_api kApi = [] {
     a.db_result_free = hostResultFree;
     a.cli_command_add = hostCliCommandAdd;
     a.ws_http_respond = hostWsHttpRespond;
+    a.ws_send_many = hostWsSendMany;
     fillEventsApi(a);
     fillJobsApi(a);
     fillMetricsApi(a);

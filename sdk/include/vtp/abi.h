@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VTP_ABI_MAJOR 1
-#define VTP_ABI_MINOR 3
+#define VTP_ABI_MINOR 4
 
 /* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -342,6 +342,14 @@ typedef struct vtp_host_api {
      * value holds CR or LF is dropped; Content-Length, Transfer-Encoding and Connection are the kernel's)
      * and the body. VTP_INVALID for another status (the request stays unanswered). */
     int (*ws_http_respond)(vtp_host* host, uint64_t request, int status, const vtp_kv* headers, size_t header_count, const char* body, size_t len); /* thread-safe, exactly once per request; VTP_NOT_FOUND if the client has gone (or the kernel already answered it on timeout) */
+
+    /* since 1.4: broadcasts on socket endpoints */
+    /* Thread-safe. One message to each of `count` connections, as ws_send would send it to each (a
+     * connection that is gone or closing is skipped; a full send queue closes that one), but copied
+     * once and with one lookup pass: a room's broadcast. *sent (may be NULL) gets how many took it.
+     * VTP_INVALID if count > 0 and connections is NULL. */
+    int (*ws_send_many)(vtp_host* host, const uint64_t* connections, size_t count, const char* data, size_t len,
+                        int binary, size_t* sent);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

@@ -240,6 +240,22 @@ public:
         if (!VTP_HOST_HAS(ws_send)) return false;
         return ref_.api->ws_send(ref_.host, connection, data.data(), data.size(), binary ? 1 : 0) == VTP_OK;
     }
+    // Thread-safe. The same message to several connections (a broadcast), copied once by the kernel;
+    // returns how many took it. Before ABI 1.4, one send() each.
+    size_t sendMany(const std::vector<uint64_t>& connections, std::string_view data, bool binary = false) const
+    {
+        if (connections.empty()) return 0;
+        if (!VTP_HOST_HAS(ws_send_many)) {
+            size_t n = 0;
+            for (uint64_t c : connections) n += send(c, data, binary) ? 1 : 0;
+            return n;
+        }
+        size_t sent = 0;
+        if (ref_.api->ws_send_many(ref_.host, connections.data(), connections.size(), data.data(), data.size(),
+                                   binary ? 1 : 0, &sent) != VTP_OK)
+            return 0;
+        return sent;
+    }
     void close(uint64_t connection, int code = 1000, const std::string& reason = {}) const
     {
         if (!VTP_HOST_HAS(ws_close)) return;
