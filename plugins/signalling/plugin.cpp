@@ -27,6 +27,10 @@ class KernelOutput : public EngineOutput {
 public:
     explicit KernelOutput(Host& host) : host_(host) {}
     bool sendFrame(uint64_t c, std::string_view data, bool binary) override { return host_.send(c, data, binary); }
+    size_t sendFrames(const std::vector<uint64_t>& cs, std::string_view data, bool binary) override
+    {
+        return host_.sendMany(cs, data, binary);
+    }
     void closeConnection(uint64_t c, int code, const std::string& reason) override { host_.close(c, code, reason); }
     bool respond(uint64_t r, int status, std::string_view contentType, std::string_view body, const Headers& headers) override
     {

@@ -363,6 +363,17 @@ bool EngineServer::sendBinary(const std::string& sid, std::string_view bytes)
     return it != sessions_.end() && enqueue(it->second, bytes, true);
 }
 
+void EngineServer::partition(const std::vector<const std::string*>& sids, std::vector<uint64_t>& webSockets,
+                             std::vector<std::string>& polling) const
+{
+    for (const std::string* sid : sids) {
+        auto it = sessions_.find(*sid);
+        if (it == sessions_.end()) continue;
+        if (it->second.transport == Transport::WebSocket) webSockets.push_back(it->second.ws);
+        else polling.push_back(*sid);
+    }
+}
+
 bool EngineServer::isWebSocket(const std::string& sid) const
 {
     auto it = sessions_.find(sid);

@@ -53,6 +53,14 @@ class EngineOutput {
 public:
     virtual ~EngineOutput() = default;
     virtual bool sendFrame(uint64_t connection, std::string_view data, bool binary) = 0;
+    // The same frame to several connections (a room's broadcast); how many took it. The kernel
+    // copies it once; this default sends one by one.
+    virtual size_t sendFrames(const std::vector<uint64_t>& connections, std::string_view data, bool binary)
+    {
+        size_t n = 0;
+        for (uint64_t c : connections) n += sendFrame(c, data, binary) ? 1 : 0;
+        return n;
+    }
     virtual void closeConnection(uint64_t connection, int code, const std::string& reason) = 0;
     virtual bool respond(uint64_t request, int status, std::string_view contentType, std::string_view body, const Headers& headers) = 0;
 };
@@ -91,6 +99,16 @@ public:
     // session is gone (or was just closed for falling behind).
     bool sendText(const std::string& sid, std::string_view text);
     bool sendBinary(const std::string& sid, std::string_view bytes);
+    // For a broadcast: the WebSocket connections of these sessions (unknown ones skipped), and the
+    // ids of those on long-polling, which take sendText one by one. No side effects, so `sids` may
+    // point into objects that a send could destroy.
+    void partition(const std::vector<const std::string*>& sids, std::vector<uint64_t>& webSockets,
+                   std::vector<std::string>& polling) const;
+    // One text packet to WebSocket connections from partition(); how many took it.
+    size_t sendTextFrames(const std::vector<uint64_t>& webSockets, std::string_view text)
+    {
+        return webSockets.empty() ? 0 : out_.sendFrames(webSockets, text, false);
+    }
     // Closes a session from the server side (a close packet, then the transport); the listener
     // hears onEngineClose with `reason`.
     void close(const std::string& sid, const std::string& reason);

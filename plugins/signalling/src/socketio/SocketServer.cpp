@@ -48,9 +48,9 @@ std::string SocketServer::withOffset(std::string_view argsJson, uint64_t offset)
     return out + "," + o + "]";
 }
 
-void SocketServer::onEngineOpen(const std::string& sid, const ClientInfo& info)
+void SocketServer::onEngineOpen(const std::string& sid, const ClientInfo&)
 {
-    Session s{protocol::SocketDecoder(options_.limits), {}, Clock::now() + options_.connectTimeout, info};
+    Session s{protocol::SocketDecoder(options_.limits), {}, Clock::now() + options_.connectTimeout};
     sessions_.emplace(sid, std::move(s));
 }
 
@@ -180,6 +180,13 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
             auto missed = std::move(ghost->missed);
             ghost->missed.clear();
             ghost->missedBytes = 0;
+            auto recent = std::move(ghost->recent);
+            const size_t oldest = ghost->recentNext;
+            ghost->recent = {};
+            for (size_t i = 0; i < Socket::kRecentPackets; ++i) {
+                const auto& [offset, packet] = recent[(oldest + i) % Socket::kRecentPackets];
+                if (packet && offset > after) sendEncoded(sid, *packet);
+            }
             for (const auto& [offset, encoded] : missed)
                 if (offset > after) sendEncoded(sid, encoded);
             return;
@@ -252,7 +259,10 @@ bool SocketServer::emit(const std::string& socketId, std::string_view event, std
     const uint64_t offset = nextOffset_++;
     auto text = SocketEncoder::event(s->nsp, event, s->pid.empty() ? std::string(argsJson) : withOffset(argsJson, offset));
     if (!text) return false;
-    return deliver(*s, EncodedSocketPacket{std::move(*text), {}}, offset);
+    if (s->pid.empty() || !s->connected) return deliver(*s, EncodedSocketPacket{std::move(*text), {}}, offset);
+    auto packet = std::make_shared<const EncodedSocketPacket>(EncodedSocketPacket{std::move(*text), {}});
+    s->remember(offset, packet);
+    return deliver(*s, *packet, offset);
 }
 
 bool SocketServer::emitWithAck(const std::string& socketId, std::string_view event, std::string_view argsJson,
@@ -293,14 +303,35 @@ size_t SocketServer::broadcast(const std::string& nsp, const std::string& room, 
     auto plain = SocketEncoder::event(nsp, event, argsJson);
     auto tagged = SocketEncoder::event(nsp, event, withOffset(argsJson, offset));
     if (!plain || !tagged) return 0;
-    const EncodedSocketPacket withOff{std::move(*tagged), {}}, without{std::move(*plain), {}};
-    size_t n = 0;
-    const std::vector<std::string> ids(r->second.begin(), r->second.end()); // a send can end a session
-    for (const auto& id : ids) {
+    const auto withOff = std::make_shared<const EncodedSocketPacket>(EncodedSocketPacket{std::move(*tagged), {}});
+    const EncodedSocketPacket without{std::move(*plain), {}};
+    // Resolved first, without side effects; then the WebSocket members get one multicast per text.
+    // The rest (long-polling, or disconnected and recoverable) go one by one, by id, since any
+    // single send can end a session and change the room.
+    std::vector<const std::string*> plainSids, taggedSids;
+    std::vector<std::string> offline;
+    for (const auto& id : r->second) {
         if (id == exceptSocketId) continue;
         Socket* s = find(id);
-        if (s && deliver(*s, s->pid.empty() ? without : withOff, offset)) ++n;
+        if (!s) continue;
+        if (!s->connected) {
+            offline.push_back(id);
+        } else if (s->pid.empty()) {
+            plainSids.push_back(&s->sid);
+        } else {
+            taggedSids.push_back(&s->sid);
+            s->remember(offset, withOff);
+        }
     }
+    std::vector<uint64_t> plainWs, taggedWs;
+    std::vector<std::string> plainPolling, taggedPolling;
+    engine_->partition(plainSids, plainWs, plainPolling);
+    engine_->partition(taggedSids, taggedWs, taggedPolling);
+    size_t n = engine_->sendTextFrames(plainWs, without.text) + engine_->sendTextFrames(taggedWs, withOff->text);
+    for (const auto& sid : plainPolling) n += engine_->sendText(sid, without.text) ? 1 : 0;
+    for (const auto& sid : taggedPolling) n += engine_->sendText(sid, withOff->text) ? 1 : 0;
+    for (const auto& id : offline)
+        if (Socket* s = find(id); s && deliver(*s, s->pid.empty() ? without : *withOff, offset)) ++n;
     return n;
 }
 

@@ -13,8 +13,9 @@
 
 #include <Poco/Dynamic/Var.h>
 
-#include <deque>
+#include <array>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,8 +47,20 @@ struct Socket {
     std::set<std::string> rooms;
     bool connected = true;
     Clock::time_point recoverUntil{};
-    std::deque<std::pair<uint64_t, protocol::EncodedSocketPacket>> missed; // while disconnected
+    // While disconnected. A list: it allocates nothing while empty (a deque holds ~600 bytes per socket).
+    std::list<std::pair<uint64_t, protocol::EncodedSocketPacket>> missed;
     size_t missedBytes = 0;
+    // The last few offset-tagged packets sent while connected. The server notices a dead transport
+    // only some time after the client does, and what it sent in between is lost with it; on
+    // recovery the client's offset tells which of these it never got.
+    static constexpr size_t kRecentPackets = 8;
+    std::array<std::pair<uint64_t, std::shared_ptr<const protocol::EncodedSocketPacket>>, kRecentPackets> recent{};
+    size_t recentNext = 0;
+    void remember(uint64_t offset, std::shared_ptr<const protocol::EncodedSocketPacket> packet)
+    {
+        recent[recentNext] = {offset, std::move(packet)};
+        recentNext = (recentNext + 1) % kRecentPackets;
+    }
     uint64_t nextAckId = 0;
     std::map<uint64_t, std::function<void(const protocol::SocketPacket&)>> acks; // ours, awaiting the client
     std::map<std::string, std::string> data; // for the namespace's handlers
@@ -126,7 +139,6 @@ private:
         protocol::SocketDecoder decoder;
         std::map<std::string, std::string> sockets; // namespace -> socket id
         Clock::time_point connectDeadline;
-        ClientInfo info;
     };
 
     void onPacket(const std::string& sid, Session& session, protocol::SocketPacket&& packet);
