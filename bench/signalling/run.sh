@@ -18,7 +18,8 @@
 # SMOKE=1 shrinks everything (500 clients, 10 s). Other environment: USERS (200 accounts; clients
 # share their tokens round-robin), GEN_THREADS (1: the generator shares the 2 cores with the
 # server), IN_FLIGHT (200 handshakes under way per generator thread), CHAT_DRAIN (2 s), GENERATOR
-# (the vtp-sio-bench binary; default BUILD_DIR/bench/signalling/vtp-sio-bench).
+# (the vtp-sio-bench binary; default BUILD_DIR/bench/signalling/vtp-sio-bench), SERVERS ("vtpd node":
+# one of them alone, e.g. for a profile).
 # Prints each run's figures, then the table of vtpd and Node side by side with the ratios and the
 # targets of issue 6. Everything started is stopped and the work directory removed on exit.
 set -euo pipefail
@@ -149,7 +150,7 @@ stop_server
 
 echo "vtpd ${build_type:-?} build, node $(node --version), socket.io $(node -p 'require(process.argv[1]).version' "$work/peer/node_modules/socket.io/package.json"), $(nproc) cores, generator threads $gen_threads"
 for s in $scenarios; do
-    for server in vtpd node; do
+    for server in ${SERVERS:-vtpd node}; do
         echo
         start_server "$server"
         case $s in
