@@ -40,6 +40,29 @@ wait_for() { # FILE-or-URL, what
     return 1
 }
 
+# Writes $work/vtpd.toml: free loopback ports, SQLite in $work/data, the plugins from $plugins.
+# Append plugin tables to the file afterwards.
+write_vtpd_config() { # LOG_LEVEL PLUGIN...
+    local level=$1
+    shift
+    mkdir -p "$work/data"
+    local enabled
+    enabled=$(printf '"%s", ' "$@")
+    cat >"$work/vtpd.toml" <<TOML
+[http]
+listen = "127.0.0.1:0"
+[websocket]
+listen = "127.0.0.1:0"
+[storage]
+data_dir = "$work/data"
+[log]
+level = "$level"
+[plugins]
+dir = "$plugins"
+enabled = [${enabled%, }]
+TOML
+}
+
 # Starts vtpd with $work/vtpd.toml in the background; sets vtpd_url.
 start_vtpd() { # VTPD [ENV=VALUE...]
     local vtpd=$1

@@ -30,19 +30,8 @@ need_tools wrk curl python3 argon2
 [[ -f $plugins/auth.so && -f $plugins/hello.so ]] || { echo "no auth.so/hello.so in $plugins: build the plugins" >&2; exit 1; }
 warn_unless_optimised "$build"
 
-mkdir -p "$work/data"
-cat >"$work/vtpd.toml" <<TOML
-[http]
-listen = "127.0.0.1:0"
-[websocket]
-listen = "127.0.0.1:0"
-[storage]
-data_dir = "$work/data"
-[log]
-level = "warn"
-[plugins]
-dir = "$plugins"
-enabled = ["auth", "hello"]
+write_vtpd_config warn auth hello
+cat >>"$work/vtpd.toml" <<TOML
 [plugins.auth]
 registration = "open"
 [plugins.auth.throttle]

@@ -30,20 +30,7 @@ need_tools wrk nginx curl python3
 warn_unless_optimised "$build"
 
 # --- vtpd: the example plugin, SQLite in the work dir, no access log (log.level warn).
-mkdir -p "$work/data"
-cat >"$work/vtpd.toml" <<EOF
-[http]
-listen = "127.0.0.1:0"
-[websocket]
-listen = "127.0.0.1:0"
-[storage]
-data_dir = "$work/data"
-[log]
-level = "$log_level"
-[plugins]
-dir = "$plugins"
-enabled = ["hello"]
-EOF
+write_vtpd_config "$log_level" hello
 start_vtpd "$vtpd" ${VTPD_THREADS:+VTP_HTTP__THREADS=$VTPD_THREADS}
 curl -fs "$vtpd_url/api/v1/hello/bench" >/dev/null # the row the write benchmark updates
 

@@ -241,15 +241,19 @@ int Observability::serveLogLevels(void* self, const vtp_request*, vtp_response* 
     return VTP_OK;
 }
 
+bool Observability::knownComponent(const std::string& component, const vtp_request* request, vtp_response* response) const
+{
+    if (logLevels_.known(component)) return true;
+    problem(response, request, 404, "unknown-component", "Unknown log component",
+            "'" + component + "' is neither a loaded plugin nor a kernel component");
+    return false;
+}
+
 int Observability::setLogLevel(void* self, const vtp_request* request, vtp_response* response)
 {
     auto* o = static_cast<Observability*>(self);
     const std::string component = param(request, "component");
-    if (!o->logLevels_.known(component)) {
-        problem(response, request, 404, "unknown-component", "Unknown log component",
-                "'" + component + "' is neither a loaded plugin nor a kernel component");
-        return VTP_OK;
-    }
+    if (!o->knownComponent(component, request, response)) return VTP_OK;
     std::string text;
     try {
         auto body = Poco::JSON::Parser().parse(std::string(request->body, request->body_len)).extract<Poco::JSON::Object::Ptr>();
@@ -273,11 +277,7 @@ int Observability::resetLogLevel(void* self, const vtp_request* request, vtp_res
 {
     auto* o = static_cast<Observability*>(self);
     const std::string component = param(request, "component");
-    if (!o->logLevels_.known(component)) {
-        problem(response, request, 404, "unknown-component", "Unknown log component",
-                "'" + component + "' is neither a loaded plugin nor a kernel component");
-        return VTP_OK;
-    }
+    if (!o->knownComponent(component, request, response)) return VTP_OK;
     const LogLevel level = o->logLevels_.reset(component);
     o->log_.info("kernel", "log level reset", {{"component", component}, {"level", logLevelName(level)},
                                                {"by", request->subject ? request->subject : ""}});

@@ -75,6 +75,8 @@ public:
     static int serveLogLevels(void* self, const vtp_request* request, vtp_response* response);
     static int setLogLevel(void* self, const vtp_request* request, vtp_response* response);
     static int resetLogLevel(void* self, const vtp_request* request, vtp_response* response);
+    // False (and a 404 problem in `response`) if `component` is neither a plugin nor a kernel part.
+    bool knownComponent(const std::string& component, const vtp_request* request, vtp_response* response) const;
 
 private:
     void addRoute(RouteSpec spec, vtp_route_handler handler);
