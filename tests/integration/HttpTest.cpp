@@ -237,6 +237,35 @@ TEST_F(Http, HeadGetsHeadersButNoBody)
     EXPECT_EQ(next.body, R"({"status":"ok"})");
 }
 
+TEST_F(Http, ResponsesCarryTheDateAndOneOfEachFramingHeader)
+{
+    RawHttpConnection c(port());
+    c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.readResponse();
+    EXPECT_EQ(r.status, 200);
+    const std::string date = r.header("date"); // RFC 9110 IMF-fixdate: "Tue, 01 Dec 2026 23:58:22 GMT"
+    EXPECT_EQ(date.size(), 29u) << date;
+    EXPECT_TRUE(date.ends_with(" GMT")) << date;
+    EXPECT_EQ(r.header("content-length"), "15");
+    EXPECT_EQ(r.header("content-type"), "application/json");
+}
+
+TEST_F(Http, Http10ClientsGetKeepAliveOnlyWhenTheyAskForIt)
+{
+    RawHttpConnection once(port());
+    once.send("GET /health HTTP/1.0\r\n\r\n");
+    auto r = once.readResponse();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(lowerCase(r.header("connection")), "close");
+    EXPECT_TRUE(once.closedByServer());
+
+    RawHttpConnection kept(port());
+    kept.send("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(lowerCase(kept.readResponse().header("connection")), "keep-alive");
+    kept.send("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    EXPECT_EQ(kept.readResponse().status, 200);
+}
+
 TEST_F(Http, KeepAliveServesTwoRequestsOnOneConnection)
 {
     RawHttpConnection c(port());

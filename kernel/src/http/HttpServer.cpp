@@ -20,6 +20,8 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
+#include <initializer_list>
 #include <istream>
 #include <mutex>
 #include <string_view>
@@ -116,14 +118,77 @@ std::string lower(std::string s)
     return s;
 }
 
+// RFC 9110's Date (IMF-fixdate), made once a second per thread.
+const std::string& httpDate()
+{
+    thread_local time_t cachedSecond = 0;
+    thread_local std::string cached;
+    const time_t now = ::time(nullptr);
+    if (now != cachedSecond) {
+        struct tm utc {};
+        ::gmtime_r(&now, &utc);
+        char buf[64];
+        const size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        cached.assign(buf, n);
+        cachedSecond = now;
+    }
+    return cached;
+}
+
+bool headerSafe(std::string_view s)
+{
+    return s.find_first_of("\r\n") == std::string_view::npos;
+}
+
+bool namedAny(std::string_view name, std::initializer_list<std::string_view> names)
+{
+    for (auto n : names) {
+        if (name.size() == n.size() &&
+            std::equal(name.begin(), name.end(), n.begin(), [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+            return true;
+    }
+    return false;
+}
+
+// The whole response in one buffer, written with one send(2): Poco's response streams write
+// the head and the body separately, two system calls and two packets for every small answer.
+void writeResponse(StreamSocket& socket, std::string_view version, const HttpResponseData& r, const std::string& requestId,
+                   bool keepAlive, bool withBody)
+{
+    const bool bodyless = r.status == 204 || r.status == 304;
+    std::string out;
+    out.reserve(192 + r.contentType.size() + (withBody ? r.body.size() : 0));
+    out.append(version).append(" ").append(std::to_string(r.status)).append(" ").append(reasonPhrase(r.status)).append("\r\n");
+    out.append("Date: ").append(httpDate()).append("\r\n");
+    if (!keepAlive) out.append("Connection: close\r\n");
+    else if (version == "HTTP/1.0") out.append("Connection: keep-alive\r\n");
+    if (!requestId.empty()) out.append("X-Request-Id: ").append(requestId).append("\r\n");
+    for (const auto& [k, v] : r.headers) {
+        // What the kernel frames itself is not the handler's to set; a CR or LF would split
+        // the response.
+        if (!headerSafe(k) || !headerSafe(v) || namedAny(k, {"content-length", "transfer-encoding", "connection", "x-request-id", "date"}) ||
+            (!r.contentType.empty() && namedAny(k, {"content-type"})))
+            continue;
+        out.append(k).append(": ").append(v).append("\r\n");
+    }
+    if (!bodyless) {
+        if (!r.contentType.empty()) out.append("Content-Type: ").append(r.contentType).append("\r\n");
+        out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+    }
+    out.append("\r\n");
+    if (withBody && !bodyless) out.append(r.body);
+    size_t sent = 0;
+    while (sent < out.size()) {
+        const int n = socket.sendBytes(out.data() + sent, static_cast<int>(std::min<size_t>(out.size() - sent, 1 << 30)));
+        if (n <= 0) throw Poco::Net::NetException("the client stopped reading");
+        sent += static_cast<size_t>(n);
+    }
+}
+
 void writeRaw(StreamSocket& socket, const HttpResponseData& r, const std::string& requestId)
 {
-    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + std::string(reasonPhrase(r.status)) + "\r\n";
-    out += "Content-Type: " + r.contentType + "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n";
-    if (!requestId.empty()) out += "X-Request-Id: " + requestId + "\r\n";
-    out += "Connection: close\r\n\r\n" + r.body;
     try {
-        socket.sendBytes(out.data(), static_cast<int>(out.size()));
+        writeResponse(socket, "HTTP/1.1", r, requestId, false, true);
     } catch (const Poco::Exception&) {
         // The client is gone; nothing to tell it.
     }
@@ -144,29 +209,16 @@ bool readBody(std::istream& in, size_t limit, std::string& body)
     return true;
 }
 
-void send(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
-          const IncomingRequest& in, const HttpResponseData& out)
+void send(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, const IncomingRequest& in,
+          const HttpResponseData& out)
 {
     const bool keepAlive = !out.closeConnection && !sh.stopping && request.getKeepAlive() &&
                            sh.params->getKeepAlive() && conn.remaining != 0;
-    response.setVersion(request.getVersion());
-    response.setKeepAlive(keepAlive);
     conn.session.setKeepAlive(keepAlive);
-    response.setStatus(static_cast<HTTPResponse::HTTPStatus>(out.status));
-    response.setReason(std::string(reasonPhrase(out.status)));
-    response.set("X-Request-Id", in.requestId);
-    for (const auto& [k, v] : out.headers) response.set(k, v);
-    if (out.status == 204 || out.status == 304) {
-        response.send();
-        return;
-    }
-    if (!out.contentType.empty()) response.setContentType(out.contentType);
-    response.setContentLength64(static_cast<Poco::Int64>(out.body.size()));
-    std::ostream& os = response.send();
-    if (in.method != "HEAD") os.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
-    os.flush();
+    const std::string& version = request.getVersion();
+    writeResponse(conn.socket, version == HTTPMessage::HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", out, in.requestId, keepAlive,
+                  in.method != "HEAD");
 }
-
 
 int handleOne(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
               IncomingRequest& in, std::string& pattern)
@@ -199,7 +251,7 @@ int handleOne(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& r
     // Also for answers given before the handler (401, 403, 413...): metrics and the access
     // log group by route.
     if (prepared.route) pattern = prepared.route->pattern;
-    send(sh, conn, request, response, in, out);
+    send(sh, conn, request, in, out);
     return out.status;
 }
 
