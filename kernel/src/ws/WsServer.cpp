@@ -73,6 +73,8 @@ constexpr size_t kMaxCloseReasonBytes = 123; // a control frame carries 125 byte
 // lws's per-connection receive buffer, and the most one send(2) of a message may carry.
 constexpr size_t kRxBufferBytes = 1024;
 constexpr size_t kTxPacketBytes = 64 * 1024;
+// Queued messages written in one writable callback at most, so that one busy peer cannot hold the loop.
+constexpr size_t kMaxWritesPerCallback = 64;
 
 using Clock = std::chrono::steady_clock;
 
@@ -932,27 +934,37 @@ struct WsServer::Impl {
         Connection* connection = session ? session->connection : nullptr;
         if (!connection || connection->closeNotified)
             return 0;
-        OutMessage message;
-        bool haveMessage = false;
-        bool more = false;
-        bool closeNow = false;
-        int code = 0;
-        std::string reason;
-        {
-            std::lock_guard lock(mutex);
-            if (!connection->queue.empty()) {
-                message = std::move(connection->queue.front());
-                connection->queue.pop_front();
-                connection->queuedBytes -= message.size();
-                haveMessage = true;
-                more = !connection->queue.empty() || connection->closeRequested;
-            } else if (connection->closeRequested) {
-                closeNow = true;
-                code = connection->closeCode;
-                reason = connection->closeReason;
+        // Several queued messages per callback, until lws has to keep part of one (the peer is behind):
+        // with one per event-loop round a backlog drained slower than it built up. A close goes out
+        // in a callback of its own, after the messages queued before it.
+        for (size_t round = 0; round < kMaxWritesPerCallback; ++round) {
+            OutMessage message;
+            bool haveMessage = false;
+            bool closeNow = false;
+            int code = 0;
+            std::string reason;
+            {
+                std::lock_guard lock(mutex);
+                if (!connection->queue.empty()) {
+                    message = std::move(connection->queue.front());
+                    connection->queue.pop_front();
+                    connection->queuedBytes -= message.size();
+                    haveMessage = true;
+                } else if (connection->closeRequested && round == 0) {
+                    closeNow = true;
+                    code = connection->closeCode;
+                    reason = connection->closeReason;
+                }
             }
-        }
-        if (haveMessage) {
+            if (closeNow) {
+                connection->closeStarted = true;
+                lws_close_reason(wsi, static_cast<lws_close_status>(code),
+                                 reinterpret_cast<unsigned char*>(reason.data()), reason.size());
+                notifyClose(*connection, code);
+                return -1;
+            }
+            if (!haveMessage)
+                break;
             size_t size = message.size();
             auto* payload = message.frame->data() + LWS_PRE;
             int written = lws_write(wsi, payload, size, message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
@@ -963,17 +975,16 @@ struct WsServer::Impl {
             }
             ++messagesOut;
             connection->lastActivity = Clock::now();
-            if (more)
-                lws_callback_on_writable(wsi);
-            return 0;
+            if (lws_partial_buffered(wsi))
+                break;
         }
-        if (closeNow) {
-            connection->closeStarted = true;
-            lws_close_reason(wsi, static_cast<lws_close_status>(code),
-                             reinterpret_cast<unsigned char*>(reason.data()), reason.size());
-            notifyClose(*connection, code);
-            return -1;
+        bool more = false;
+        {
+            std::lock_guard lock(mutex);
+            more = !connection->queue.empty() || connection->closeRequested;
         }
+        if (more)
+            lws_callback_on_writable(wsi);
         return 0;
     }
 
