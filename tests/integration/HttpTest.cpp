@@ -266,6 +266,18 @@ TEST_F(Http, Http10ClientsGetKeepAliveOnlyWhenTheyAskForIt)
     EXPECT_EQ(kept.readResponse().status, 200);
 }
 
+TEST_F(Http, AnAnswerThatLeavesTheBodyUnreadEndsTheConnection)
+{
+    // The body is not read for a 404; were the connection kept, "hello" would begin the next
+    // request.
+    RawHttpConnection c(port());
+    c.send("POST /no/such/route HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto r = c.readResponse();
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(lowerCase(r.header("connection")), "close");
+    EXPECT_TRUE(c.closedByServer());
+}
+
 TEST_F(Http, KeepAliveServesTwoRequestsOnOneConnection)
 {
     RawHttpConnection c(port());

@@ -3,8 +3,10 @@
 #include "log/Logger.hpp"
 
 #include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPChunkedStream.h>
+#include <Poco/Net/HTTPFixedLengthStream.h>
+#include <Poco/Net/HTTPHeaderStream.h>
+#include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
@@ -209,7 +211,7 @@ bool readBody(std::istream& in, size_t limit, std::string& body)
     return true;
 }
 
-void send(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, const IncomingRequest& in,
+void send(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, const IncomingRequest& in,
           const HttpResponseData& out)
 {
     const bool keepAlive = !out.closeConnection && !sh.stopping && request.getKeepAlive() &&
@@ -220,8 +222,15 @@ void send(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& reque
                   in.method != "HEAD");
 }
 
-int handleOne(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& request, HTTPServerResponseImpl& response,
-              IncomingRequest& in, std::string& pattern)
+// The body as Poco's server would frame it; without a length or chunking there is none (the
+// pipeline answers 411 where a route wants one).
+std::unique_ptr<std::istream> bodyStream(Connection& conn, const HTTPRequest& request)
+{
+    if (request.getChunkedTransferEncoding()) return std::make_unique<HTTPChunkedInputStream>(conn.session);
+    return std::make_unique<HTTPFixedLengthInputStream>(conn.session, request.hasContentLength() ? request.getContentLength64() : 0);
+}
+
+int handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in, std::string& pattern)
 {
     in.method = request.getMethod();
     in.target = request.getURI();
@@ -235,26 +244,33 @@ int handleOne(HttpServer::Shared& sh, Connection& conn, HTTPServerRequestImpl& r
 
     PreparedRequest prepared = sh.pipeline.prepare(in);
     HttpResponseData out;
+    bool bodyRead = false;
     if (prepared.early) {
         out = std::move(*prepared.early);
     } else {
-        if (request.getExpectContinue() && prepared.bodyLimit > 0) response.sendContinue();
+        if (request.getExpectContinue() && prepared.bodyLimit > 0) {
+            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            conn.socket.sendBytes(kContinue.data(), static_cast<int>(kContinue.size()));
+        }
         std::string body;
-        if (prepared.bodyLimit > 0 && !readBody(request.stream(), prepared.bodyLimit, body)) {
+        if (prepared.bodyLimit > 0 && !readBody(*bodyStream(conn, request), prepared.bodyLimit, body)) {
             out = makeProblem(413, "body-too-large", "Content too large",
                               "the body exceeds this route's limit of " + std::to_string(prepared.bodyLimit) + " bytes", in.requestId);
             out.closeConnection = true;
         } else {
+            bodyRead = prepared.bodyLimit > 0;
             out = sh.pipeline.complete(in, prepared, body);
         }
     }
+    // A body left unread would be taken for the next request (a 404 to a POST, say): the
+    // connection ends with the answer instead.
+    if (!bodyRead && (in.chunked || in.contentLength.value_or(0) > 0)) out.closeConnection = true;
     // Also for answers given before the handler (401, 403, 413...): metrics and the access
     // log group by route.
     if (prepared.route) pattern = prepared.route->pattern;
     send(sh, conn, request, in, out);
     return out.status;
 }
-
 
 void finish(HttpServer::Shared& sh)
 {
@@ -268,10 +284,12 @@ void finish(HttpServer::Shared& sh)
 bool serveOne(HttpServer::Shared& sh, Connection& conn)
 {
     IncomingRequest in;
-    HTTPServerResponseImpl response(conn.session);
-    std::unique_ptr<HTTPServerRequestImpl> request;
+    // Poco's HTTPServerRequestImpl would also ask the socket for both addresses on every
+    // request (two system calls); the head parser and body streams are all it is needed for.
+    HTTPRequest request;
     try {
-        request = std::make_unique<HTTPServerRequestImpl>(response, conn.session, sh.params);
+        HTTPHeaderInputStream head(conn.session);
+        request.read(head);
     } catch (const NoMessageException&) {
         return false; // the client closed between requests
     } catch (const MessageException& e) {
@@ -293,7 +311,7 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
     int status = 0;
     std::string pattern;
     try {
-        status = handleOne(sh, conn, *request, response, in, pattern);
+        status = handleOne(sh, conn, request, in, pattern);
     } catch (...) {
         finish(sh);
         throw;
