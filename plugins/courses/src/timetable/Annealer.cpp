@@ -221,7 +221,13 @@ void Annealer::anneal() {
             continue;
         }
         Move move;
-        if (!pickMove(static_cast<int>(below(static_cast<size_t>(lectures))), move))
+        // Below strictBelow a feasible timetable stays feasible: moves that break a hard constraint
+        // are rejected on their cheap hard part alone, before a room is sought or soft cost counted.
+        const bool strict = temperature < tuning_.strictBelow && state_.costs().hard() == 0;
+        const int lecture = static_cast<int>(below(static_cast<size_t>(lectures)));
+        if (!pickMove(lecture, move, strict))
+            continue;
+        if (strict && state_.moveHardDelta(move.lecture, move.period, move.room) > 0)
             continue;
         const auto delta = static_cast<double>(state_.moveDelta(move.lecture, move.period, move.room).weighted(weight));
         if (delta <= 0 || (delta < cutoff && rng_.uniform() < std::exp(-delta / temperature))) {
@@ -274,6 +280,14 @@ void Annealer::kempeMove(int lecture, double temperature, int weight) {
     }
     if (atFrom > freeAtTo + atTo || atTo > freeAtFrom + atFrom)
         return;
+    // From a feasible timetable a closed chain creates no conflict; only unavailability can break
+    // it, and a chain that does is not worth applying to find out by how much.
+    if (state_.costs().hard() == 0) {
+        for (int x : chain_) {
+            if (state_.unavailable(state_.courseOf(x), state_.periodOf(x) == from ? to : from))
+                return;
+        }
+    }
     const int64_t before = state_.weighted(weight);
     chainPeriods_.clear();
     chainRooms_.clear();
@@ -329,7 +343,7 @@ int Annealer::bestFreeRoom(int lecture, int period) {
     return best;
 }
 
-bool Annealer::pickMove(int lecture, Move& move) {
+bool Annealer::pickMove(int lecture, Move& move, bool strict) {
     move.lecture = lecture;
     const double kind = rng_.uniform();
     if (kind < tuning_.roomMoveRate) {
@@ -341,6 +355,8 @@ bool Annealer::pickMove(int lecture, Move& move) {
     if (move.period == state_.periodOf(lecture))
         return false;
     if (kind < tuning_.roomMoveRate + tuning_.freeRoomRate) {
+        if (strict && state_.periodHardDelta(lecture, move.period) > 0)
+            return false;
         move.room = bestFreeRoom(lecture, move.period);
         if (move.room < 0)
             move.room = state_.roomOf(lecture);

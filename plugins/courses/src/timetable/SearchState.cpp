@@ -198,6 +198,65 @@ int SearchState::compactnessMoveDelta(int q, int from, int to) const {
     return compactnessDelta(q, from, -1) + compactnessDelta(q, to, +1, from);
 }
 
+int SearchState::insertCompactness(int q, int period) const {
+    if (dayMasks_) {
+        const size_t day = static_cast<size_t>(q) * static_cast<size_t>(days_) + static_cast<size_t>(dayOf(period));
+        // In a feasible timetable no period is crowded: the day's isolated bits are the answer.
+        if (crowded_[day] == 0 && curriculumLoad(q, period) == 0) {
+            const uint64_t busy = busy_[day];
+            return bitCount(isolated(busy | uint64_t{1} << slotOf(period))) - bitCount(isolated(busy));
+        }
+    }
+    return compactnessDelta(q, period, +1);
+}
+
+int SearchState::removeCompactness(int q, int period) const {
+    if (dayMasks_) {
+        const size_t day = static_cast<size_t>(q) * static_cast<size_t>(days_) + static_cast<size_t>(dayOf(period));
+        if (crowded_[day] == 0) {
+            const uint64_t busy = busy_[day];
+            return bitCount(isolated(busy & ~(uint64_t{1} << slotOf(period)))) - bitCount(isolated(busy));
+        }
+    }
+    return compactnessDelta(q, period, -1);
+}
+
+int SearchState::periodHard(int course, int partner, int from, int to) const {
+    const auto c = static_cast<size_t>(course);
+    const int teacher = courseTeacher_[c];
+    int hard = 0;
+    if (partner < 0 || courseTeacher_[static_cast<size_t>(partner)] != teacher) {
+        const size_t row = static_cast<size_t>(teacher) * static_cast<size_t>(periods_);
+        hard += teacherCount_[row + static_cast<size_t>(to)] - teacherCount_[row + static_cast<size_t>(from)] + 1;
+    }
+    int j = partner < 0 ? 0 : courseCurriculaStart_[static_cast<size_t>(partner)];
+    const int jEnd = partner < 0 ? 0 : courseCurriculaStart_[static_cast<size_t>(partner) + 1];
+    for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i) {
+        const int q = courseCurricula_[static_cast<size_t>(i)];
+        while (j < jEnd && courseCurricula_[static_cast<size_t>(j)] < q)
+            ++j;
+        if (j < jEnd && courseCurricula_[static_cast<size_t>(j)] == q)
+            continue;
+        hard += curriculumLoad(q, to) - curriculumLoad(q, from) + 1;
+    }
+    return hard + unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(to)] -
+           unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(from)];
+}
+
+int SearchState::moveHardDelta(int lecture, int period, int room) const {
+    const auto l = static_cast<size_t>(lecture);
+    const int fromPeriod = period_[l];
+    if (period == fromPeriod)
+        return 0; // rooms are never shared, so a room change breaks nothing
+    const int other = lectureAt(period, room);
+    const int course = lectureCourse_[l];
+    const int partner = other >= 0 ? lectureCourse_[static_cast<size_t>(other)] : -1;
+    int hard = periodHard(course, partner, fromPeriod, period);
+    if (partner >= 0)
+        hard += periodHard(partner, course, period, fromPeriod);
+    return hard;
+}
+
 void SearchState::periodChange(int course, int partner, int from, int to, Delta& delta) const {
     const auto c = static_cast<size_t>(course);
     const int teacher = courseTeacher_[c];
@@ -289,7 +348,7 @@ void SearchState::insert(int lecture, int period, int room) {
     costs_.conflicts += teacherCount_[static_cast<size_t>(courseTeacher_[cs] * periods_ + period)]++;
     for (int i = courseCurriculaStart_[cs]; i < courseCurriculaStart_[cs + 1]; ++i) {
         const int q = courseCurricula_[static_cast<size_t>(i)];
-        costs_.curriculumCompactness += 2 * compactnessDelta(q, period, +1);
+        costs_.curriculumCompactness += 2 * insertCompactness(q, period);
         const int load = curriculumCount_[static_cast<size_t>(q * periods_ + period)]++;
         costs_.conflicts += load;
         if (dayMasks_ && load < 2)
@@ -323,7 +382,7 @@ void SearchState::remove(int lecture) {
     costs_.conflicts -= --teacherCount_[static_cast<size_t>(courseTeacher_[cs] * periods_ + period)];
     for (int i = courseCurriculaStart_[cs]; i < courseCurriculaStart_[cs + 1]; ++i) {
         const int q = courseCurricula_[static_cast<size_t>(i)];
-        costs_.curriculumCompactness += 2 * compactnessDelta(q, period, -1);
+        costs_.curriculumCompactness += 2 * removeCompactness(q, period);
         const int load = --curriculumCount_[static_cast<size_t>(q * periods_ + period)];
         costs_.conflicts -= load;
         if (dayMasks_ && load < 2)

@@ -79,6 +79,14 @@ public:
     void move(int lecture, int period, int room);
     // The change move() would make, computed from the counters alone; the state is not touched.
     Delta moveDelta(int lecture, int period, int room) const;
+    // The hard part of moveDelta alone, which is cheaper: a search that keeps the timetable
+    // feasible rejects most moves on it before their soft cost is looked at.
+    int moveHardDelta(int lecture, int period, int room) const;
+    // The hard change if the lecture alone moved to `period` (into a free room).
+    int periodHardDelta(int lecture, int period) const {
+        const int from = periodOf(lecture);
+        return period == from ? 0 : periodHard(courseOf(lecture), -1, from, period);
+    }
     // The soft cost change (capacity and stability) if the lecture alone changed to `room`.
     int roomDelta(int lecture, int room) const {
         Delta delta;
@@ -118,6 +126,12 @@ private:
     // course of the lecture it swaps with (-1 if none): the teacher and curricula they share keep
     // their loads.
     void periodChange(int course, int partner, int from, int to, Delta& delta) const;
+    // Hard part of periodChange.
+    int periodHard(int course, int partner, int from, int to) const;
+    // Change in isolated lectures when a lecture of the curriculum is inserted at or removed from
+    // `period` (bit operations on the day masks while the day has no crowded period).
+    int insertCompactness(int curriculum, int period) const;
+    int removeCompactness(int curriculum, int period) const;
     // Change in isolated lectures when one lecture of a curriculum moves between periods.
     int compactnessMoveDelta(int curriculum, int from, int to) const;
     bool clashSlow(int courseA, int courseB) const;
