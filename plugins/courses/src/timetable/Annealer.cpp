@@ -31,12 +31,15 @@ bool Annealer::shouldStop() {
 void Annealer::run() {
     construct();
     keepIfBest();
-    // A timetable that repair leaves infeasible is annealed all the same: the hard weight grows
-    // while the search stays infeasible, which reaches feasibility on comp05 where rounds of fresh
-    // constructions and repair took most of a minute.
-    repair();
-    if (cancelled_ || timeUp_)
-        return;
+    // A construction that repair cannot fix is retried from another random order.
+    while (!repair()) {
+        if (cancelled_ || timeUp_)
+            return;
+        for (int l = 0; l < state_.lectures(); ++l)
+            state_.remove(l);
+        construct();
+        keepIfBest();
+    }
     anneal();
 }
 
@@ -203,15 +206,8 @@ void Annealer::anneal() {
                 weight = tuning_.hardWeight;
                 infeasibleChecks = 0;
             } else if (++infeasibleChecks >= tuning_.infeasiblePatience) {
+                weight = std::min(2 * weight, 1 << 20);
                 infeasibleChecks = 0;
-                // Heavily weighted, annealing is a descent on hard violations and can stall one or
-                // two short of feasible (comp05): a round of tabu repair from here gets past that.
-                if (weight >= 16 * tuning_.hardWeight) {
-                    repair();
-                    weight = tuning_.hardWeight;
-                } else {
-                    weight = 2 * weight;
-                }
             }
             if (sharing && progress >= nextShare) {
                 share();
@@ -236,7 +232,7 @@ void Annealer::anneal() {
         const auto delta = static_cast<double>(state_.moveDelta(move.lecture, move.period, move.room).weighted(weight));
         if (delta <= 0 || (delta < cutoff && rng_.uniform() < std::exp(-delta / temperature))) {
             state_.move(move.lecture, move.period, move.room);
-            if (state_.costs().hard() == 0 && (bestCosts_.hard() > 0 || state_.costs().soft() < bestCosts_.soft()))
+            if (state_.costs().hard() == 0 && state_.costs().soft() < bestCosts_.soft())
                 keepIfBest();
         }
     }
@@ -319,7 +315,7 @@ void Annealer::kempeMove(int lecture, double temperature, int weight) {
     }
     const auto delta = static_cast<double>(state_.weighted(weight) - before);
     if (delta <= 0 || rng_.uniform() < std::exp(-delta / temperature)) {
-        if (state_.costs().hard() == 0 && (bestCosts_.hard() > 0 || state_.costs().soft() < bestCosts_.soft()))
+        if (state_.costs().hard() == 0 && state_.costs().soft() < bestCosts_.soft())
             keepIfBest();
         return;
     }

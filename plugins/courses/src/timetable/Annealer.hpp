@@ -35,7 +35,7 @@ struct AnnealerTuning {
     // Below this temperature a feasible timetable is kept feasible: hard-violating moves are
     // rejected without weighing them, which is cheaper and, that cold, rarely changes a decision.
     double strictBelow = 1.0;
-    uint64_t repairSteps = 20000; // tabu steps towards feasibility; the annealing does the rest
+    uint64_t repairSteps = 200000; // tabu steps towards feasibility before a fresh construction
     // How often (as a share of the time limit) a thread offers its best to the others and takes
     // theirs if it is better.
     double shareEvery = 0.05;

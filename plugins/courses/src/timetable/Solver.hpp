@@ -43,8 +43,7 @@ struct SolverResult {
 
 // Curriculum-based course timetabling: a saturation-degree construction repaired to feasibility,
 // then simulated annealing on several threads: moves and swaps judged from incremental counters
-// before they are made, and Kempe chain swaps between two periods; hard violations are weighted
-// while the search is hot and refused once it is cold. solve() is const and may run
+// before they are made, and Kempe chain swaps between two periods. solve() is const and may run
 // on several threads for one Solver.
 class Solver {
 public:

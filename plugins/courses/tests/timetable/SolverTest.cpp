@@ -1,6 +1,5 @@
 #include "TestInstances.hpp"
 
-#include "timetable/Annealer.hpp"
 #include "timetable/CttFormat.hpp"
 #include "timetable/InfeasibleError.hpp"
 #include "timetable/SharedBest.hpp"
@@ -137,22 +136,6 @@ TEST(Solver, SolvesTheToyInstanceToItsOptimum) {
     const SolverResult result = Solver(parseCtt(test::toyCtt)).solve(byIterations(200000, 7, 2));
     EXPECT_TRUE(result.evaluation.feasible());
     EXPECT_EQ(result.evaluation.soft.total(), 12);
-}
-
-TEST(Annealer, AnnealsATimetableRepairLeftInfeasibleToFeasibility) {
-    // Without repair steps the construction of comp05 is infeasible; the growing hard weight of
-    // the annealing must still reach a feasible timetable, and keep it as the best.
-    const Instance instance = parseCtt(test::readItcInstance("comp05.ctt"));
-    const SolverOptions options = byIterations(10000000, 5, 1);
-    AnnealerStatus status;
-    AnnealerTuning tuning;
-    tuning.repairSteps = 0;
-    Annealer annealer(instance, options, 5, Annealer::Clock::now(), status, nullptr, tuning);
-    annealer.run();
-    EXPECT_EQ(annealer.bestCosts().hard(), 0);
-    const Evaluation evaluation = Evaluator(instance).evaluate(annealer.bestSolution());
-    EXPECT_TRUE(evaluation.feasible());
-    EXPECT_EQ(evaluation.soft.total(), annealer.bestCosts().soft());
 }
 
 TEST(Solver, ReportsTooFewPlacesForAllLectures) {
