@@ -188,6 +188,7 @@ void Annealer::anneal() {
     double cutoff = 30 * temperature;
     // Sharing is for clock-limited runs (SharedBest says why).
     const bool sharing = shared_ != nullptr && limit == 0;
+    const double annealStart = limit > 0 ? 0 : elapsed();
     double nextShare = tuning_.shareEvery;
     for (;;) {
         if (limit > 0 && iterations_ >= limit)
@@ -196,9 +197,14 @@ void Annealer::anneal() {
             if (shouldStop())
                 break;
             // Geometric cooling over the run: by iterations when limited, else by the clock.
+            const double now = limit > 0 ? 0 : elapsed();
             const double progress = limit > 0 ? static_cast<double>(iterations_) / static_cast<double>(limit)
-                                              : elapsed() / options_.timeLimitSeconds;
-            temperature = t0 * std::exp(logRatio * std::min(1.0, progress));
+                                              : now / options_.timeLimitSeconds;
+            // On the clock, cooling spans the time left once annealing starts: where repair takes
+            // a good part of the limit (comp05, comp12), the search still starts hot.
+            const double cooled = limit > 0 ? progress
+                                            : (now - annealStart) / std::max(1e-3, options_.timeLimitSeconds - annealStart);
+            temperature = t0 * std::exp(logRatio * std::min(1.0, cooled));
             cutoff = 30 * temperature;
             // A low weight lets the search cross infeasible ground, but it can also settle there:
             // the weight doubles each time the timetable stays infeasible for a while.
