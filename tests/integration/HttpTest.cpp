@@ -341,6 +341,20 @@ TEST(HttpConnections, ABlockedHandlerGetsAStandIn)
     EXPECT_EQ(vtpd->get("/health").status, 200);
 }
 
+TEST(HttpConnections, ManyBlockedHandlersGetStandInsAtOnce)
+{
+    // Several workers found slow in one sweep: each gets a stand-in, new threads included.
+    auto vtpd = startWith({{"VTP_HTTP__THREADS", "2"}, {"VTP_HTTP__MAX_THREADS", "64"}});
+    std::vector<std::future<int>> slow;
+    for (int i = 0; i < 12; ++i)
+        slow.push_back(std::async(std::launch::async, [&] { return vtpd->get("/api/v1/testkit/slow").status; }));
+    ASSERT_TRUE(waitForFile(vtpd->dir() + "/data/slow-entered", -1, std::chrono::seconds(10)));
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(vtpd->get("/health").status, 200);
+    writeFile(vtpd->dir() + "/data/slow-release", "go\n");
+    for (auto& f : slow) EXPECT_EQ(f.get(), 200);
+    EXPECT_EQ(vtpd->get("/health").status, 200);
+}
+
 TEST(HttpConnections, HeadsThatTrickleInHoldNoWorker)
 {
     auto vtpd = startWith({{"VTP_HTTP__THREADS", "1"}});

@@ -474,15 +474,20 @@ void startWorker(const std::shared_ptr<HttpServer::Shared>& sh)
 void replaceSlowWorkers(const std::shared_ptr<HttpServer::Shared>& sh, int64_t now)
 {
     std::lock_guard lock(sh->workersMutex);
+    int freed = 0;
     for (auto& w : sh->workers) {
         const int64_t since = w->busySinceMs.load();
         if (since == 0 || now - since < kSlowHandlerMs || w->replaced) continue;
         w->replaced = true;
         --sh->polling;
-        if (sh->parked > 0) sh->turn.notify_one();
-        else if (static_cast<int>(sh->threads.size()) < sh->settings.maxThreads) startWorker(sh);
-        // Else the turn waits for the first worker to finish its request.
+        ++freed;
     }
+    // Parked threads take the freed turns first; new ones (started after the loop: starting
+    // one grows `workers`) up to http.max_threads. Turns left over wait for a worker to finish.
+    const int woken = std::min(freed, sh->parked);
+    for (int i = 0; i < woken; ++i) sh->turn.notify_one();
+    const int room = sh->settings.maxThreads - static_cast<int>(sh->threads.size());
+    for (int i = 0; i < std::min(freed - woken, room); ++i) startWorker(sh);
 }
 
 // Closes connections that wait too long for a request: shutting a socket down makes it
