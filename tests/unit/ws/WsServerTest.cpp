@@ -577,6 +577,7 @@ TEST_F(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
         }
         targets.push_back(999999); // unknown: skipped
         lastFanOut = server_->sendMany(targets, data, binary);
+        lastFanOut.notify_all();
     };
     server_->addEndpoint(std::move(room));
     server_->start();
@@ -593,6 +594,8 @@ TEST_F(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
         EXPECT_EQ(frame.data, "to everyone");
         EXPECT_EQ(frame.opcode(), WebSocket::FRAME_OP_TEXT);
     }
+    // The clients may read the frames before onMessage has stored what sendMany returned.
+    lastFanOut.wait(0);
     EXPECT_EQ(lastFanOut.load(), kClients);
 
     // From the test thread the same message is queued for each and still reaches everyone.
