@@ -13,7 +13,9 @@
 # best-known cost, the median and best of the feasible runs, the median's gap to the best-known,
 # the feasible runs, and whether the median is within 25% (or 5 points, whichever is larger) of
 # the best-known. Environment: VTP_DATA_DIR (default: ../shared/data beside the checkout),
-# THREADS (solver threads per run, default 2), OUT_DIR (where .sol files go; default a temp dir).
+# THREADS (solver threads per run, default 2), JOBS (runs at once, default 1), OUT_DIR (where .sol
+# files go; default a temp dir). A run whose output is already in OUT_DIR from the same tool and
+# time limit is kept, not redone, so that a long benchmark can be resumed or extended by seeds.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +30,7 @@ if (( ${#instances[@]} == 0 )); then
 fi
 data=${VTP_DATA_DIR:-$root/../shared/data}/itc2007-cbctt
 threads=${THREADS:-2}
+jobs=${JOBS:-1}
 out=${OUT_DIR:-$(mktemp -d /tmp/vtp-timetabling-XXXXXX)}
 mkdir -p "$out"
 
@@ -35,6 +38,7 @@ mkdir -p "$out"
 [[ -f $data/README.md ]] || { echo "no $data/README.md: set VTP_DATA_DIR" >&2; exit 1; }
 [[ $limit =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "TIME_LIMIT must be a number of seconds" >&2; exit 2; }
 [[ $seeds =~ ^[1-9][0-9]*$ ]] || { echo "SEEDS must be a positive whole number" >&2; exit 2; }
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "JOBS must be a positive whole number" >&2; exit 2; }
 
 # Best-known costs: column "Best known (UD2)" of the README's instance table ("66 (see note)" -> 66).
 best_known() {
@@ -44,7 +48,26 @@ best_known() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "vtp_timetable: $tool; $limit s per run, seeds 1..$seeds, $threads threads; solutions in $out"
+echo "vtp_timetable: $tool; $limit s per run, seeds 1..$seeds, $threads threads, $jobs at once; solutions in $out"
+
+# One run; its stamp names the tool, limit and threads so that a resumed benchmark reuses only
+# runs made the same way.
+stamp="$(sha256sum "$tool" | cut -c1-16) limit=$limit threads=$threads"
+solve_one() {
+    local inst=$1 seed=$2 base=$out/$1-seed$2
+    if [[ -f $base.sol && -f $base.stamp && $(cat "$base.stamp") == "$stamp" ]]; then return 0; fi
+    rm -f "$base.sol" "$base.stamp"
+    "$tool" solve "$data/$inst.ctt" --time-limit "$limit" --seed "$seed" --threads "$threads" --quiet \
+        -o "$base.sol" > "$base.solve.txt" 2>&1 || true
+    echo "$stamp" > "$base.stamp"
+}
+export -f solve_one
+export out data tool limit threads stamp
+for inst in "${instances[@]}"; do
+    [[ -f $data/$inst.ctt ]] || { echo "no $data/$inst.ctt" >&2; exit 1; }
+    for seed in $(seq 1 "$seeds"); do echo "$inst $seed"; done
+done | xargs -P "$jobs" -L 1 bash -c 'solve_one "$0" "$1"'
+
 printf '%-8s %10s %10s %8s %9s %9s %7s\n' instance best-known median best gap feasible target
 within=0
 all_feasible=yes
@@ -56,8 +79,6 @@ for inst in "${instances[@]}"; do
     feasible=0
     for seed in $(seq 1 "$seeds"); do
         sol=$out/$inst-seed$seed.sol
-        "$tool" solve "$ctt" --time-limit "$limit" --seed "$seed" --threads "$threads" --quiet -o "$sol" \
-            > "$out/$inst-seed$seed.solve.txt" 2>&1 || true
         if [[ -f $sol ]] && "$tool" check "$ctt" "$sol" > "$out/$inst-seed$seed.check.txt" 2>&1; then
             feasible=$((feasible + 1))
             costs+=("$(sed -n 's/^Soft cost total: *//p' "$out/$inst-seed$seed.check.txt")")
