@@ -252,17 +252,37 @@ bool SocketServer::deliver(Socket& s, const EncodedSocketPacket& encoded, uint64
     return true;
 }
 
+bool SocketServer::deliverTagged(Socket& s, uint64_t offset, const std::function<SharedPacket(bool tagged)>& encode)
+{
+    const bool tagged = !s.pid.empty();
+    SharedPacket packet = encode(tagged);
+    if (!packet) return false;
+    if (tagged && s.connected) s.remember(offset, packet);
+    return deliver(s, *packet, offset);
+}
+
+namespace {
+
+SocketServer::SharedPacket share(std::optional<EncodedSocketPacket> encoded)
+{
+    return encoded ? std::make_shared<const EncodedSocketPacket>(std::move(*encoded)) : nullptr;
+}
+
+SocketServer::SharedPacket shareText(protocol::Result<std::string> text)
+{
+    return text ? std::make_shared<const EncodedSocketPacket>(EncodedSocketPacket{std::move(*text), {}}) : nullptr;
+}
+
+} // namespace
+
 bool SocketServer::emit(const std::string& socketId, std::string_view event, std::string_view argsJson)
 {
     Socket* s = find(socketId);
     if (!s) return false;
     const uint64_t offset = nextOffset_++;
-    auto text = SocketEncoder::event(s->nsp, event, s->pid.empty() ? std::string(argsJson) : withOffset(argsJson, offset));
-    if (!text) return false;
-    if (s->pid.empty() || !s->connected) return deliver(*s, EncodedSocketPacket{std::move(*text), {}}, offset);
-    auto packet = std::make_shared<const EncodedSocketPacket>(EncodedSocketPacket{std::move(*text), {}});
-    s->remember(offset, packet);
-    return deliver(*s, *packet, offset);
+    return deliverTagged(*s, offset, [&](bool tagged) {
+        return shareText(SocketEncoder::event(s->nsp, event, tagged ? withOffset(argsJson, offset) : std::string(argsJson)));
+    });
 }
 
 bool SocketServer::emitWithAck(const std::string& socketId, std::string_view event, std::string_view argsJson,
@@ -275,15 +295,6 @@ bool SocketServer::emitWithAck(const std::string& socketId, std::string_view eve
     if (!text) return false;
     s->acks[id] = std::move(onAck);
     return engine_->sendText(s->sid, *text);
-}
-
-bool SocketServer::emitTree(const std::string& socketId, const Poco::Dynamic::Var& eventAndArgs)
-{
-    Socket* s = find(socketId);
-    if (!s) return false;
-    auto encoded = SocketEncoder::encode(SocketPacketType::Event, s->nsp, eventAndArgs);
-    if (!encoded) return false;
-    return deliver(*s, *encoded, nextOffset_++);
 }
 
 void SocketServer::ack(const std::string& socketId, uint64_t ackId, std::string_view argsJson)
@@ -368,8 +379,11 @@ bool SocketServer::emitBinary(const std::string& socketId, std::string_view even
     if (attachments.empty()) return emit(socketId, event, argsJson);
     Socket* s = find(socketId);
     if (!s) return false;
-    auto encoded = encodeBinary(SocketPacketType::BinaryEvent, s->nsp, event, argsJson, attachments, std::nullopt);
-    return encoded && deliver(*s, *encoded, nextOffset_++);
+    const uint64_t offset = nextOffset_++;
+    return deliverTagged(*s, offset, [&](bool tagged) {
+        return share(encodeBinary(SocketPacketType::BinaryEvent, s->nsp, event, tagged ? withOffset(argsJson, offset) : std::string(argsJson),
+                                  attachments, std::nullopt));
+    });
 }
 
 bool SocketServer::ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson, const std::vector<std::string>& attachments)
@@ -403,18 +417,21 @@ size_t SocketServer::broadcastBinary(const std::string& nsp, const std::string& 
                                      const std::vector<std::string>& attachments, const std::string& exceptSocketId)
 {
     if (attachments.empty() && !room.empty()) return broadcast(nsp, room, event, argsJson, exceptSocketId);
-    std::optional<EncodedSocketPacket> encoded;
-    if (attachments.empty()) {
-        auto text = SocketEncoder::event(nsp, event, argsJson);
-        if (text) encoded = EncodedSocketPacket{std::move(*text), {}};
-    } else {
-        encoded = encodeBinary(SocketPacketType::BinaryEvent, nsp, event, argsJson, attachments, std::nullopt);
-    }
-    if (!encoded) return 0;
     const uint64_t offset = nextOffset_++;
+    // Encoded at most twice, with and without the recovery offset, whoever the recipients are.
+    SharedPacket plain, tagged;
+    auto encode = [&](bool withTag) {
+        SharedPacket& slot = withTag ? tagged : plain;
+        if (!slot) {
+            const std::string args = withTag ? withOffset(argsJson, offset) : std::string(argsJson);
+            slot = attachments.empty() ? shareText(SocketEncoder::event(nsp, event, args))
+                                       : share(encodeBinary(SocketPacketType::BinaryEvent, nsp, event, args, attachments, std::nullopt));
+        }
+        return slot;
+    };
     size_t n = 0;
     for (const auto& id : recipients(nsp, room, exceptSocketId))
-        if (Socket* s = find(id); s && deliver(*s, *encoded, offset)) ++n;
+        if (Socket* s = find(id); s && deliverTagged(*s, offset, encode)) ++n;
     return n;
 }
 

@@ -95,6 +95,8 @@ using TokenVerifier = std::function<bool(const std::string& token, Principal& ou
 
 class SocketServer : public EngineListener {
 public:
+    using SharedPacket = std::shared_ptr<const protocol::EncodedSocketPacket>;
+
     SocketServer(SocketOptions options, TokenVerifier verifier) : options_(std::move(options)), verify_(std::move(verifier)) {}
     void attach(EngineServer& engine) { engine_ = &engine; }
     void addNamespace(Namespace ns) { namespaces_[ns.name] = std::move(ns); }
@@ -106,10 +108,8 @@ public:
     // An event whose reply the client acknowledges; `onAck` gets the client's ACK packet.
     bool emitWithAck(const std::string& socketId, std::string_view event, std::string_view argsJson,
                      std::function<void(const protocol::SocketPacket&)> onAck);
-    // A tree that may hold protocol::Binary values: sent as a binary event with attachments.
-    bool emitTree(const std::string& socketId, const Poco::Dynamic::Var& eventAndArgs);
     void ack(const std::string& socketId, uint64_t ackId, std::string_view argsJson);
-    // The same with binary attachments (placeholders in argsJson); no recovery offset.
+    // The same with binary attachments (placeholders in argsJson).
     bool emitBinary(const std::string& socketId, std::string_view event, std::string_view argsJson, const std::vector<std::string>& attachments);
     bool ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson, const std::vector<std::string>& attachments);
     // room empty: every socket of the namespace.
@@ -144,6 +144,10 @@ private:
     void onPacket(const std::string& sid, Session& session, protocol::SocketPacket&& packet);
     void onConnect(const std::string& sid, Session& session, const protocol::SocketPacket& packet);
     bool deliver(Socket& s, const protocol::EncodedSocketPacket& encoded, uint64_t offset);
+    // deliver() with the recovery offset: a socket that may recover gets the packet encoded with the
+    // offset as its last argument (encode(true)) and remembers it; others get encode(false). A
+    // broadcast's encode hands every recipient the same packet.
+    bool deliverTagged(Socket& s, uint64_t offset, const std::function<SharedPacket(bool tagged)>& encode);
     bool sendEncoded(const std::string& sid, const protocol::EncodedSocketPacket& encoded);
     void drop(const std::string& socketId, const std::string& reason); // removes and tells the namespace
     std::string newId();

@@ -348,8 +348,28 @@ const scenarios = {
     }
     const tally = await final;
     check(tally.counts[0] === 1 && tally.counts[1] === 1, "tally: " + JSON.stringify(tally));
+    const lastPoll = opened.poll;
     const denied = await timeout(ada.emitWithAck("poll:open", { question: "mine?", options: ["a"] }), "student poll:open");
     check(denied && denied.error, "a student cannot open a poll: " + JSON.stringify(denied));
+    // A student whose network loses what the server writes, then drops, gets the picture sent
+    // meanwhile when the session recovers. The server wrote it to a transport it still took for
+    // alive, so only the recovery offset that binary events carry like text ones can replay it.
+    const away = io(url, { auth: { token: config.tokens.b }, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 });
+    sockets.push(away);
+    await timeout(new Promise((resolve) => away.once("connect", resolve)), "recoverable poll connect");
+    const awayId = away.id;
+    const missedPicture = next(away, "poll:picture", (q) => q.question === "Which is even?");
+    away.io.engine.transport.ws.onmessage = () => {}; // from here on, what arrives is lost
+    const answered = next(prof, "poll:tally", (t) => t.poll === lastPoll + 1 && t.counts[0] + t.counts[1] === 2);
+    const second = await timeout(prof.emitWithAck("poll:open", { question: "Which is even?", options: ["4", "5"] }, picture), "second poll:open");
+    check(second.asked === 3 && second.poll === lastPoll + 1, "the stalled student is asked too: " + JSON.stringify(second));
+    await answered; // the other two answered, so the server has long since written the stalled one's picture
+    const back = new Promise((resolve) => away.once("connect", resolve));
+    away.io.engine.transport.ws.terminate();
+    await timeout(back, "poll socket reconnects");
+    check(away.recovered === true && away.id === awayId, "the poll socket recovered its session");
+    const q2 = await missedPicture;
+    check(Buffer.isBuffer(q2.picture) && Buffer.compare(q2.picture, picture) === 0, "the missed picture arrives as the same bytes");
     // The room events' namespace is unaffected.
     const main = await connect(config.tokens.b, { transports: ["websocket"] });
     refused(await request(main, "room:join", { room: "no-such-room" }), "not-found", "room namespace still served");
