@@ -3,6 +3,8 @@
 #include "log/Logger.hpp"
 #include "ws/WsServer.hpp"
 
+#include "PollUntil.hpp"
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -60,16 +62,7 @@ private:
     std::vector<WsHttpRequest> requests_;
 };
 
-template <typename Predicate>
-bool pollUntil(Predicate predicate, std::chrono::milliseconds timeout = kDeadline) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (!predicate()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+using vtp::test::pollUntil;
 
 struct RawResponse {
     int status = 0;
@@ -247,7 +240,7 @@ TEST_F(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
     EXPECT_EQ(body, "4hello");
     EXPECT_EQ(engine, "io");
     EXPECT_EQ(server_->respond(seen.id, 200, {}, "again"), WsRespondResult::NotFound) << "once per request";
-    EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }));
+    EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
 }
 
 TEST_F(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole) {
@@ -322,7 +315,7 @@ TEST_F(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten) {
     ASSERT_TRUE(requests_.waitFor(1));
     uint64_t id = requests_.last().id;
     client.close();
-    ASSERT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }));
+    ASSERT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
     EXPECT_EQ(server_->respond(id, 200, {}, "too late"), WsRespondResult::NotFound);
 }
 
@@ -433,7 +426,7 @@ TEST_F(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn) {
         EXPECT_EQ(response.status, 200);
         EXPECT_EQ(response.body, "for n=" + std::to_string(i));
     }
-    EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }));
+    EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
 }
 
 TEST_F(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused) {
@@ -495,7 +488,7 @@ TEST_F(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit) {
 
     ASSERT_EQ(server_->respond(requests_.last().id, 200, {}, "done"), WsRespondResult::Ok);
     EXPECT_EQ(held.receive().body, "done");
-    ASSERT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }));
+    ASSERT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
     RawClient third(server_->port());
     third.get("/echo");
     EXPECT_EQ(third.receive().status, 200);
@@ -519,7 +512,7 @@ TEST_F(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
     ASSERT_TRUE(pollUntil([&] {
         std::lock_guard lock(opensMutex_);
         return !opens_.empty();
-    }));
+    }, kDeadline));
     std::lock_guard lock(opensMutex_);
     EXPECT_EQ(opens_.front().remoteAddress, "203.0.113.8");
 }

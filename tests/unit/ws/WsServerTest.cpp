@@ -1,6 +1,8 @@
 #include "log/Logger.hpp"
 #include "ws/WsServer.hpp"
 
+#include "PollUntil.hpp"
+
 #include <Poco/Buffer.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -96,17 +98,7 @@ private:
     std::vector<std::pair<uint64_t, int>> closes_;
 };
 
-// For state that has no notification of its own (the server's queue length): check every millisecond.
-template <typename Predicate>
-bool pollUntil(Predicate predicate, std::chrono::milliseconds timeout) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (!predicate()) {
-        if (std::chrono::steady_clock::now() >= until)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+using vtp::test::pollUntil;
 
 struct Frame {
     std::string data;
