@@ -1,6 +1,7 @@
 #include "protocol/JsonWriter.hpp"
 
 #include "protocol/Binary.hpp"
+#include "protocol/Utf8.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -15,22 +16,6 @@ namespace vtp::signalling::protocol {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-
-std::size_t validUtf8Length(const unsigned char* p, const unsigned char* end) noexcept
-{
-    const unsigned char c = p[0];
-    auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-        return p + i < end && p[i] >= lo && p[i] <= hi;
-    };
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-    if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-    if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-    if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-    if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-    if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-    return 0;
-}
 
 template <typename Int>
 void appendInteger(std::string& out, Int v)
@@ -235,7 +220,7 @@ void JsonWriter::appendString(std::string& out, std::string_view s)
             break;
         const unsigned char c = *p;
         if (c >= 0x80) {
-            const auto n = validUtf8Length(p, end);
+            const auto n = utf8SequenceLength(p, end);
             if (n == 0) {
                 out += "\xEF\xBF\xBD";
                 ++p;
