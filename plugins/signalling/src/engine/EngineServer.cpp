@@ -67,6 +67,7 @@ EngineServer::Session& EngineServer::create(Transport t, const ClientInfo& info,
     std::string sid = randomId();
     while (sessions_.count(sid)) sid = randomId();
     Session& s = sessions_[sid];
+    ++transportEpoch_;
     s.sid = sid;
     s.transport = t;
     s.nextPing = now + options_.pingInterval;
@@ -197,6 +198,7 @@ void EngineServer::onWsOpen(uint64_t connection, std::string_view query, const C
         std::string sid = randomId();
         while (sessions_.count(sid)) sid = randomId();
         Session& s = sessions_[sid];
+        ++transportEpoch_;
         s.sid = sid;
         s.transport = Transport::WebSocket;
         s.ws = connection;
@@ -257,6 +259,7 @@ void EngineServer::onWsMessage(uint64_t connection, std::string_view data, bool 
         if (packet->type == EnginePacketType::Upgrade && s.probed) {
             s.transport = Transport::WebSocket;
             s.ws = connection;
+            ++transportEpoch_;
             s.probe = 0;
             s.lastSeen = now;
             if (s.pendingGet) {
@@ -363,15 +366,10 @@ bool EngineServer::sendBinary(const std::string& sid, std::string_view bytes)
     return it != sessions_.end() && enqueue(it->second, bytes, true);
 }
 
-void EngineServer::partition(const std::vector<const std::string*>& sids, std::vector<uint64_t>& webSockets,
-                             std::vector<std::string>& polling) const
+uint64_t EngineServer::webSocketOf(const std::string& sid) const
 {
-    for (const std::string* sid : sids) {
-        auto it = sessions_.find(*sid);
-        if (it == sessions_.end()) continue;
-        if (it->second.transport == Transport::WebSocket) webSockets.push_back(it->second.ws);
-        else polling.push_back(*sid);
-    }
+    auto it = sessions_.find(sid);
+    return it != sessions_.end() && it->second.transport == Transport::WebSocket ? it->second.ws : 0;
 }
 
 bool EngineServer::isWebSocket(const std::string& sid) const
@@ -410,6 +408,7 @@ void EngineServer::finish(const std::string& sid, const std::string& reason, boo
         respondText(*it->second.pendingGet, 200, "text/plain; charset=UTF-8", "1", it->second.origin);
     }
     sessions_.erase(it);
+    ++transportEpoch_;
     listener_.onEngineClose(sid, reason, clientInitiated);
 }
 

@@ -99,12 +99,12 @@ public:
     // session is gone (or was just closed for falling behind).
     bool sendText(const std::string& sid, std::string_view text);
     bool sendBinary(const std::string& sid, std::string_view bytes);
-    // For a broadcast: the WebSocket connections of these sessions (unknown ones skipped), and the
-    // ids of those on long-polling, which take sendText one by one. No side effects, so `sids` may
-    // point into objects that a send could destroy.
-    void partition(const std::vector<const std::string*>& sids, std::vector<uint64_t>& webSockets,
-                   std::vector<std::string>& polling) const;
-    // One text packet to WebSocket connections from partition(); how many took it.
+    // For a broadcast: the session's WebSocket connection, or 0 if it is on long-polling (it takes
+    // sendText) or gone. The answer holds while transportEpoch() is unchanged, which is every
+    // session's transport and existence: callers cache it per recipient and skip the lookup.
+    uint64_t webSocketOf(const std::string& sid) const;
+    uint64_t transportEpoch() const { return transportEpoch_; }
+    // One text packet to WebSocket connections from webSocketOf(); how many took it.
     size_t sendTextFrames(const std::vector<uint64_t>& webSockets, std::string_view text)
     {
         return webSockets.empty() ? 0 : out_.sendFrames(webSockets, text, false);
@@ -151,6 +151,7 @@ private:
     EngineOutput& out_;
     EngineListener& listener_;
     std::unordered_map<std::string, Session> sessions_;
+    uint64_t transportEpoch_ = 0; // bumped whenever a session appears, changes transport or ends
     std::unordered_map<uint64_t, std::string> byConnection_; // ws and probe connections
 };
 

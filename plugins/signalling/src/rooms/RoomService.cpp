@@ -487,7 +487,8 @@ void RoomService::toRoom(const std::string& roomId, std::string_view event, cons
 {
     const std::string a = args(payload);
     io_.broadcast(options_.nsp, roomKey(roomId), event, a, except);
-    replicate(Json{{"t", "emit"}, {"room", roomId}, {"event", std::string(event)}, {"args", a}, {"except", except}});
+    if (!nodes_.empty()) // (replicate() would drop it, but only after building it on every chat message)
+        replicate(Json{{"t", "emit"}, {"room", roomId}, {"event", std::string(event)}, {"args", a}, {"except", except}});
 }
 
 // ------------------------------------------------------------------ between nodes

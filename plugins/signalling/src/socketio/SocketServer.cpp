@@ -168,6 +168,7 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
             Clock::now() <= ghost->recoverUntil) {
             ghost->connected = true;
             ghost->sid = sid;
+            ghost->wsEpoch = UINT64_MAX;
             session.sockets[packet.nsp] = ghost->id;
             const std::string hello = "{\"sid\":" + quoted(ghost->id) + ",\"pid\":" + quoted(ghost->pid) + "}";
             engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
@@ -304,45 +305,53 @@ void SocketServer::ack(const std::string& socketId, uint64_t ackId, std::string_
     if (auto text = SocketEncoder::ack(s->nsp, ackId, argsJson)) engine_->sendText(s->sid, *text);
 }
 
+uint64_t SocketServer::webSocketOf(Socket& s)
+{
+    const uint64_t epoch = engine_->transportEpoch();
+    if (s.wsEpoch != epoch) {
+        s.ws = engine_->webSocketOf(s.sid);
+        s.wsEpoch = epoch;
+    }
+    return s.ws;
+}
+
 size_t SocketServer::broadcast(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
                                const std::string& exceptSocketId)
 {
     auto r = rooms_.find({nsp, room});
     if (r == rooms_.end()) return 0;
     const uint64_t offset = nextOffset_++;
-    // Encoded once, with and without the recovery offset (sockets without a pid get none).
-    auto plain = SocketEncoder::event(nsp, event, argsJson);
-    auto tagged = SocketEncoder::event(nsp, event, withOffset(argsJson, offset));
-    if (!plain || !tagged) return 0;
-    const auto withOff = std::make_shared<const EncodedSocketPacket>(EncodedSocketPacket{std::move(*tagged), {}});
-    const EncodedSocketPacket without{std::move(*plain), {}};
+    // Encoded at most twice, with and without the recovery offset (sockets without a pid get none),
+    // each only if a member needs it.
+    SharedPacket plain, tagged;
+    auto packetFor = [&](bool withTag) -> SharedPacket {
+        SharedPacket& slot = withTag ? tagged : plain;
+        if (!slot) slot = shareText(SocketEncoder::event(nsp, event, withTag ? withOffset(argsJson, offset) : std::string(argsJson)));
+        return slot;
+    };
     // Resolved first, without side effects; then the WebSocket members get one multicast per text.
     // The rest (long-polling, or disconnected and recoverable) go one by one, by id, since any
     // single send can end a session and change the room.
-    std::vector<const std::string*> plainSids, taggedSids;
-    std::vector<std::string> offline;
-    for (const auto& id : r->second) {
+    std::vector<uint64_t> plainWs, taggedWs;
+    std::vector<std::string> plainPolling, taggedPolling, offline;
+    taggedWs.reserve(r->second.size());
+    for (const auto& [id, s] : r->second) {
         if (id == exceptSocketId) continue;
-        Socket* s = find(id);
-        if (!s) continue;
         if (!s->connected) {
             offline.push_back(id);
-        } else if (s->pid.empty()) {
-            plainSids.push_back(&s->sid);
-        } else {
-            taggedSids.push_back(&s->sid);
-            s->remember(offset, withOff);
+            continue;
         }
+        const bool withTag = !s->pid.empty();
+        if (!packetFor(withTag)) return 0;
+        if (withTag) s->remember(offset, tagged);
+        if (const uint64_t ws = webSocketOf(*s)) (withTag ? taggedWs : plainWs).push_back(ws);
+        else (withTag ? taggedPolling : plainPolling).push_back(s->sid);
     }
-    std::vector<uint64_t> plainWs, taggedWs;
-    std::vector<std::string> plainPolling, taggedPolling;
-    engine_->partition(plainSids, plainWs, plainPolling);
-    engine_->partition(taggedSids, taggedWs, taggedPolling);
-    size_t n = engine_->sendTextFrames(plainWs, without.text) + engine_->sendTextFrames(taggedWs, withOff->text);
-    for (const auto& sid : plainPolling) n += engine_->sendText(sid, without.text) ? 1 : 0;
-    for (const auto& sid : taggedPolling) n += engine_->sendText(sid, withOff->text) ? 1 : 0;
+    size_t n = (plain ? engine_->sendTextFrames(plainWs, plain->text) : 0) + (tagged ? engine_->sendTextFrames(taggedWs, tagged->text) : 0);
+    for (const auto& sid : plainPolling) n += engine_->sendText(sid, plain->text) ? 1 : 0;
+    for (const auto& sid : taggedPolling) n += engine_->sendText(sid, tagged->text) ? 1 : 0;
     for (const auto& id : offline)
-        if (Socket* s = find(id); s && deliver(*s, s->pid.empty() ? without : *withOff, offset)) ++n;
+        if (Socket* s = find(id); s && deliverTagged(*s, offset, packetFor)) ++n;
     return n;
 }
 
@@ -408,7 +417,7 @@ std::vector<std::string> SocketServer::recipients(const std::string& nsp, const 
     }
     auto r = rooms_.find({nsp, room});
     if (r != rooms_.end())
-        for (const auto& id : r->second)
+        for (const auto& [id, s] : r->second)
             if (id != except) ids.push_back(id);
     return ids;
 }
@@ -449,7 +458,7 @@ void SocketServer::join(const std::string& socketId, const std::string& room)
     Socket* s = find(socketId);
     if (!s) return;
     s->rooms.insert(room);
-    rooms_[{s->nsp, room}].insert(socketId);
+    rooms_[{s->nsp, room}].emplace(socketId, s);
 }
 
 void SocketServer::leave(const std::string& socketId, const std::string& room)
@@ -467,7 +476,10 @@ std::vector<std::string> SocketServer::members(const std::string& nsp, const std
 {
     auto r = rooms_.find({nsp, room});
     if (r == rooms_.end()) return {};
-    return {r->second.begin(), r->second.end()};
+    std::vector<std::string> ids;
+    ids.reserve(r->second.size());
+    for (const auto& [id, s] : r->second) ids.push_back(id);
+    return ids;
 }
 
 Socket* SocketServer::find(const std::string& socketId)
@@ -515,6 +527,7 @@ void SocketServer::onEngineClose(const std::string& sid, const std::string& reas
             // Kept (with its rooms) for the recovery window; what it misses is buffered.
             s->connected = false;
             s->sid.clear();
+            s->wsEpoch = UINT64_MAX;
             s->recoverUntil = now + options_.recoveryWindow;
             s->acks.clear();
         } else {

@@ -14,6 +14,7 @@
 #include <Poco/Dynamic/Var.h>
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <map>
@@ -42,6 +43,10 @@ struct Socket {
     std::string sid;  // the Engine.IO session carrying it ("" while disconnected and recoverable)
     std::string nsp;
     std::string pid;  // private id a recovering client presents
+    // The session's WebSocket connection (0: long-polling), as of the engine's transportEpoch
+    // wsEpoch: a broadcast reads it instead of looking the session up for every recipient.
+    uint64_t ws = 0;
+    uint64_t wsEpoch = UINT64_MAX;
     Principal user;
     std::string authJson; // the CONNECT auth payload, as sent (the token removed)
     std::set<std::string> rooms;
@@ -144,6 +149,7 @@ private:
     void onPacket(const std::string& sid, Session& session, protocol::SocketPacket&& packet);
     void onConnect(const std::string& sid, Session& session, const protocol::SocketPacket& packet);
     bool deliver(Socket& s, const protocol::EncodedSocketPacket& encoded, uint64_t offset);
+    uint64_t webSocketOf(Socket& s);
     // deliver() with the recovery offset: a socket that may recover gets the packet encoded with the
     // offset as its last argument (encode(true)) and remembers it; others get encode(false). A
     // broadcast's encode hands every recipient the same packet.
@@ -161,7 +167,8 @@ private:
     std::unordered_map<std::string, Session> sessions_;          // engine sid -> session
     std::unordered_map<std::string, std::unique_ptr<Socket>> sockets_; // socket id -> socket
     std::unordered_map<std::string, std::string> byPid_;          // pid -> socket id
-    std::map<std::pair<std::string, std::string>, std::set<std::string>> rooms_; // (nsp, room) -> socket ids
+    // (nsp, room) -> its sockets by id. A socket leaves every room before it is destroyed.
+    std::map<std::pair<std::string, std::string>, std::map<std::string, Socket*>> rooms_;
     uint64_t nextOffset_ = 1;
 };
 

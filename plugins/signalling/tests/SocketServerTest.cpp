@@ -1,0 +1,160 @@
+// The Socket.IO layer over the Engine.IO server, driven directly (no sockets): room broadcasts reach
+// members on each transport, follow a session that upgrades from long-polling to WebSocket, and
+// keep what a disconnected, recoverable member misses.
+#include "engine/EngineServer.hpp"
+#include "socketio/SocketServer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace vtp::signalling;
+
+namespace {
+
+// What the engine would have written: frames per connection, HTTP answers per request.
+class RecordingOutput : public EngineOutput {
+public:
+    bool sendFrame(uint64_t connection, std::string_view data, bool) override
+    {
+        if (closed.count(connection)) return false;
+        frames[connection].emplace_back(data);
+        return true;
+    }
+    size_t sendFrames(const std::vector<uint64_t>& connections, std::string_view data, bool binary) override
+    {
+        multicasts.push_back(connections);
+        return EngineOutput::sendFrames(connections, data, binary);
+    }
+    void closeConnection(uint64_t connection, int, const std::string&) override { closed[connection] = true; }
+    bool respond(uint64_t request, int status, std::string_view, std::string_view body, const Headers&) override
+    {
+        responses[request] = {status, std::string(body)};
+        return true;
+    }
+
+    std::map<uint64_t, std::vector<std::string>> frames;
+    std::map<uint64_t, bool> closed;
+    std::vector<std::vector<uint64_t>> multicasts;
+    std::map<uint64_t, std::pair<int, std::string>> responses;
+};
+
+// The value of "key":"..." in a JSON text (the ids the handshakes hand out).
+std::string field(const std::string& json, const std::string& key)
+{
+    const std::string marker = "\"" + key + "\":\"";
+    const auto at = json.find(marker);
+    if (at == std::string::npos) return {};
+    const auto start = at + marker.size();
+    return json.substr(start, json.find('"', start) - start);
+}
+
+class SocketServerTest : public ::testing::Test {
+protected:
+    SocketServerTest() : io_(SocketOptions{}, [](const std::string&, Principal&, std::string&) { return true; }), engine_(EngineOptions{}, out_, io_)
+    {
+        io_.attach(engine_);
+        Namespace ns;
+        ns.requireAuth = false;
+        io_.addNamespace(ns);
+    }
+
+    // A client straight on WebSocket; returns its Socket.IO socket id.
+    std::string connectWebSocket(uint64_t connection)
+    {
+        engine_.onWsOpen(connection, "EIO=4&transport=websocket", ClientInfo{}, now_);
+        engine_.onWsMessage(connection, "40", false, now_);
+        const auto& frames = out_.frames[connection];
+        EXPECT_EQ(frames.size(), 2u);
+        return frames.empty() ? std::string() : field(frames.back(), "sid");
+    }
+
+    EngineHttpRequest request(const std::string& method, const std::string& query, const std::string& body = {})
+    {
+        EngineHttpRequest r;
+        r.id = nextRequest_++;
+        r.method = method;
+        r.query = query;
+        r.body = body;
+        return r;
+    }
+
+    // GET on a polling session: what was waiting for it.
+    std::string poll(const std::string& sid)
+    {
+        const auto r = request("GET", "EIO=4&transport=polling&sid=" + sid);
+        engine_.onHttp(r, now_);
+        return out_.responses[r.id].second;
+    }
+
+    // A client on long-polling; sets its engine session id and returns its socket id.
+    std::string connectPolling(std::string& sid)
+    {
+        const auto open = request("GET", "EIO=4&transport=polling");
+        engine_.onHttp(open, now_);
+        sid = field(out_.responses[open.id].second, "sid");
+        engine_.onHttp(request("POST", "EIO=4&transport=polling&sid=" + sid, "40"), now_);
+        return field(poll(sid), "sid");
+    }
+
+    RecordingOutput out_;
+    SocketServer io_;
+    EngineServer engine_;
+    Clock::time_point now_ = Clock::now();
+    uint64_t nextRequest_ = 100;
+};
+
+TEST_F(SocketServerTest, RoomBroadcastsFollowEachMembersTransport)
+{
+    const std::string onWs = connectWebSocket(1);
+    std::string sid;
+    const std::string onPolling = connectPolling(sid);
+    ASSERT_FALSE(onWs.empty());
+    ASSERT_FALSE(onPolling.empty());
+    io_.join(onWs, "r");
+    io_.join(onPolling, "r");
+
+    // One multicast for the WebSocket member; the polling member's next GET carries it.
+    EXPECT_EQ(io_.broadcast("/", "r", "news", R"(["first"])"), 2u);
+    ASSERT_EQ(out_.multicasts.size(), 1u);
+    EXPECT_EQ(out_.multicasts[0], std::vector<uint64_t>{1});
+    EXPECT_NE(out_.frames[1].back().find("\"first\""), std::string::npos);
+    EXPECT_NE(poll(sid).find("\"first\""), std::string::npos);
+
+    // The polling session upgrades (probe, then upgrade): the next broadcast goes to its new
+    // WebSocket connection in the same multicast, not to the polling outbox.
+    engine_.onWsOpen(2, "EIO=4&transport=websocket&sid=" + sid, ClientInfo{}, now_);
+    engine_.onWsMessage(2, "2probe", false, now_);
+    ASSERT_EQ(out_.frames[2], std::vector<std::string>{"3probe"});
+    engine_.onWsMessage(2, "5", false, now_);
+    EXPECT_EQ(io_.broadcast("/", "r", "news", R"(["second"])"), 2u);
+    ASSERT_EQ(out_.multicasts.size(), 2u);
+    EXPECT_EQ(out_.multicasts[1], (std::vector<uint64_t>{1, 2}));
+    EXPECT_NE(out_.frames[2].back().find("\"second\""), std::string::npos);
+
+    // The sender is left out when asked.
+    EXPECT_EQ(io_.broadcast("/", "r", "news", R"(["third"])", onWs), 1u);
+    EXPECT_EQ(out_.multicasts.back(), std::vector<uint64_t>{2});
+}
+
+TEST_F(SocketServerTest, ARecoverableMemberWhoseTransportDroppedKeepsWhatItMisses)
+{
+    const std::string a = connectWebSocket(1);
+    const std::string b = connectWebSocket(2);
+    io_.join(a, "r");
+    io_.join(b, "r");
+    engine_.onWsClose(2); // b's transport fails: b is kept for the recovery window
+    ASSERT_NE(io_.find(b), nullptr);
+    EXPECT_FALSE(io_.find(b)->connected);
+
+    EXPECT_EQ(io_.broadcast("/", "r", "news", R"(["while away"])"), 2u);
+    EXPECT_EQ(out_.multicasts.back(), std::vector<uint64_t>{1});
+    ASSERT_EQ(io_.find(b)->missed.size(), 1u);
+    // Tagged with its offset, which the client presents when it comes back.
+    EXPECT_NE(io_.find(b)->missed.front().second.text.find("\"while away\",\""), std::string::npos);
+    EXPECT_EQ(io_.members("/", "r"), (std::vector<std::string>{std::min(a, b), std::max(a, b)}));
+}
+
+} // namespace
