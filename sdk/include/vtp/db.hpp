@@ -130,6 +130,7 @@ public:
     Rows query(std::string_view sql, std::initializer_list<Param> params = {});
     Rows query(std::string_view sql, const std::vector<Param>& params);
     int64_t exec(std::string_view sql, std::initializer_list<Param> params = {}) { return query(sql, params).affected(); }
+    int64_t exec(std::string_view sql, const std::vector<Param>& params) { return query(sql, params).affected(); }
     void commit();
 
 private:
@@ -149,6 +150,7 @@ public:
     Rows query(std::string_view sql, std::initializer_list<Param> params = {}) const { return run(nullptr, sql, params.begin(), params.size()); }
     Rows query(std::string_view sql, const std::vector<Param>& params) const { return run(nullptr, sql, params.data(), params.size()); }
     int64_t exec(std::string_view sql, std::initializer_list<Param> params = {}) const { return query(sql, params).affected(); }
+    int64_t exec(std::string_view sql, const std::vector<Param>& params) const { return query(sql, params).affected(); }
 
     Tx begin() const
     {
