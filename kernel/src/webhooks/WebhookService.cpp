@@ -27,6 +27,8 @@ constexpr size_t kMaxUrlLength = 2048;
 constexpr size_t kMaxPatterns = 32;
 constexpr size_t kBatch = 10;
 constexpr auto kIdlePoll = std::chrono::seconds(1);
+// How stale the endpoint cache may get: how long another node's new endpoint can miss events here.
+constexpr auto kEndpointPatternsMaxAge = std::chrono::seconds(1);
 constexpr size_t kMaxResponseBytes = 64 * 1024;
 
 int64_t nowMs()
@@ -171,6 +173,7 @@ WebhookEndpoint WebhookService::create(const std::string& url, const std::vector
     e.createdAt = nowMs();
     db_.exec("INSERT INTO kernel_webhook_endpoints (id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)",
              {e.id, e.url, patternsJson(e.events), e.secret, e.createdAt});
+    forgetEndpointPatterns();
     // The host only: a query string may carry a token of the receiver's.
     log_.info("webhooks", "endpoint added", {{"id", e.id}, {"host", Poco::URI(e.url).getHost()}, {"events", patternsJson(e.events)}});
     return e;
@@ -235,6 +238,7 @@ bool WebhookService::remove(const std::string& id)
     c->exec("DELETE FROM kernel_webhook_deliveries WHERE endpoint_id = ?", {id});
     const auto rs = c->exec("DELETE FROM kernel_webhook_endpoints WHERE id = ?", {id});
     c->commit();
+    forgetEndpointPatterns();
     if (rs.affectedRows > 0) log_.info("webhooks", "endpoint removed", {{"id", id}});
     return rs.affectedRows > 0;
 }
@@ -269,33 +273,60 @@ std::vector<WebhookDelivery> WebhookService::deliveries(const std::string& endpo
     return out;
 }
 
+std::shared_ptr<const std::vector<WebhookService::EndpointPatterns>> WebhookService::endpointPatterns()
+{
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(patternsMutex_);
+    if (!patterns_ || now - patternsReadAt_ >= kEndpointPatternsMaxAge) {
+        auto fresh = std::make_shared<std::vector<EndpointPatterns>>();
+        for (const auto& row : db_.exec("SELECT id, events FROM kernel_webhook_endpoints").rows)
+            fresh->push_back({text(row[0]), parsePatterns(text(row[1]))});
+        patterns_ = std::move(fresh);
+        patternsReadAt_ = now;
+    }
+    return patterns_;
+}
+
+void WebhookService::forgetEndpointPatterns()
+{
+    // Under the lock: a read that began before the change cannot store its older rows after this.
+    std::lock_guard lock(patternsMutex_);
+    patterns_.reset();
+}
+
 void WebhookService::onEvent(const Event& event)
 {
     // Every node sees every event; only the node that published it writes the outbox rows.
     if (event.origin != bus_.nodeId()) return;
-    try {
-        auto endpoints = db_.exec("SELECT id, events FROM kernel_webhook_endpoints");
-        std::vector<std::string> matching;
-        for (const auto& row : endpoints.rows) {
-            const auto patterns = parsePatterns(text(row[1]));
-            if (std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return eventPatternMatches(p, event.name); }))
-                matching.push_back(text(row[0]));
+    for (int attempt = 1;; ++attempt) {
+        try {
+            const auto endpoints = endpointPatterns();
+            std::vector<std::string> matching;
+            for (const auto& e : *endpoints)
+                if (std::any_of(e.patterns.begin(), e.patterns.end(), [&](const std::string& p) { return eventPatternMatches(p, event.name); }))
+                    matching.push_back(e.id);
+            if (matching.empty()) return;
+            const int64_t now = nowMs();
+            auto c = db_.acquire();
+            c->begin();
+            for (const auto& endpointId : matching) {
+                const std::string id = newId();
+                c->exec("INSERT INTO kernel_webhook_deliveries (id, endpoint_id, event, body, status, attempts, next_attempt_at,"
+                        " locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?)",
+                        {id, endpointId, event.name, deliveryBody(event, id, now), now, now, now});
+            }
+            c->commit();
+            break;
+        } catch (const std::exception& e) {
+            if (attempt == 1) {
+                // Perhaps an endpoint removed on another node within the cache's age: read them again.
+                forgetEndpointPatterns();
+                continue;
+            }
+            log_.error("webhooks", "could not queue webhook deliveries; the event is not delivered to endpoints",
+                       {{"event", event.name}, {"error", e.what()}});
+            return;
         }
-        if (matching.empty()) return;
-        const int64_t now = nowMs();
-        auto c = db_.acquire();
-        c->begin();
-        for (const auto& endpointId : matching) {
-            const std::string id = newId();
-            c->exec("INSERT INTO kernel_webhook_deliveries (id, endpoint_id, event, body, status, attempts, next_attempt_at,"
-                    " locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?)",
-                    {id, endpointId, event.name, deliveryBody(event, id, now), now, now, now});
-        }
-        c->commit();
-    } catch (const std::exception& e) {
-        log_.error("webhooks", "could not queue webhook deliveries; the event is not delivered to endpoints",
-                   {{"event", event.name}, {"error", e.what()}});
-        return;
     }
     wake_.notify_all();
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -98,12 +99,25 @@ private:
     Attempt send(const std::string& url, const std::string& secret, const std::string& deliveryId,
                  const std::string& event, const std::string& body);
     void completeList(WebhookEndpoint& e);
+    struct EndpointPatterns {
+        std::string id;
+        std::vector<std::string> patterns;
+    };
+    // Every endpoint's event patterns, from a cache read again after a local change or when older
+    // than a second (another node's change). Each published event is matched against them: a
+    // query per event was most of what publishing cost (every chat message publishes one).
+    std::shared_ptr<const std::vector<EndpointPatterns>> endpointPatterns();
+    void forgetEndpointPatterns();
 
     Database& db_;
     EventBus& bus_;
     WebhookSettings settings_;
     Logger& log_;
     uint64_t subscription_ = 0;
+
+    std::mutex patternsMutex_; // held while the cache is read from the database
+    std::shared_ptr<const std::vector<EndpointPatterns>> patterns_;
+    std::chrono::steady_clock::time_point patternsReadAt_{};
 
     std::mutex mutex_;
     std::condition_variable wake_;
