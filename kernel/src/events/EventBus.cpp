@@ -1,9 +1,8 @@
 #include "events/EventBus.hpp"
 
 #include "http/JsonCheck.hpp"
+#include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
-
-#include <Poco/UUIDGenerator.h>
 
 #include <unistd.h>
 
@@ -178,7 +177,7 @@ EventBus::PublishResult EventBus::publish(std::string_view name, std::string_vie
     event->name = std::string(name);
     event->payload = std::string(payloadJson);
     event->origin = settings_.nodeId;
-    event->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    event->id = randomUuid();
 
     PublishResult result;
     std::shared_lock lock(mutex_);

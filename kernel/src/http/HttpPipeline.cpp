@@ -6,13 +6,9 @@
 #include <cstring>
 
 #include "http/JsonCheck.hpp"
-
+#include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
 #include "vtp/abi.h"
-
-#include <Poco/UUIDGenerator.h>
-
-#include <sys/random.h>
 
 #include <algorithm>
 #include <cctype>
@@ -20,27 +16,6 @@
 namespace vtp::kernel {
 
 namespace {
-
-// A random (version 4) UUID from one getrandom() call. Poco's UUIDGenerator opens, reads and
-// closes /dev/urandom under a global mutex for each UUID: about a sixth of the time of a
-// /health request (docs/performance.md).
-std::string newRequestId()
-{
-    unsigned char b[16];
-    if (::getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b))
-        return Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
-    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id;
-    id.reserve(36);
-    for (size_t i = 0; i < sizeof b; ++i) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
-        id.push_back(hex[b[i] >> 4]);
-        id.push_back(hex[b[i] & 0x0f]);
-    }
-    return id;
-}
 
 bool validRequestId(std::string_view id)
 {
@@ -188,7 +163,7 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     if (const auto* id = req.header("x-request-id"); id && validRequestId(*id))
         req.requestId = *id;
     else
-        req.requestId = newRequestId();
+        req.requestId = randomUuid();
     const std::string& rid = req.requestId;
 
     if (!limits_.trustedProxies.empty())

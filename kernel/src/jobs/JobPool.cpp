@@ -1,9 +1,9 @@
 #include "jobs/JobPool.hpp"
 
+#include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
 
 #include <Poco/JSON/Parser.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
 #include <cmath>
@@ -114,7 +114,7 @@ std::string JobPool::submit(const std::string& kind, std::string_view paramsJson
     const std::string params = paramsJson.empty() ? std::string("{}") : std::string(paramsJson);
     if (!isJsonObject(params)) throw JobError(JobError::Code::Invalid, "job params must be a JSON object");
     JobRecord job;
-    job.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    job.id = randomUuid();
     job.kind = kind;
     job.owner = owner;
     job.state = JobState::Queued;

@@ -1,5 +1,6 @@
 #include "webhooks/WebhookService.hpp"
 
+#include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
 #include "webhooks/WebhookSignature.hpp"
 
@@ -14,7 +15,6 @@
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
 #include <mutex>
@@ -36,7 +36,7 @@ int64_t nowMs()
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string newId() { return Poco::UUIDGenerator::defaultGenerator().createRandom().toString(); }
+std::string newId() { return randomUuid(); }
 
 std::string text(const SqlValue& v) { return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string(); }
 int64_t integer(const SqlValue& v)
