@@ -169,6 +169,7 @@ ConfigSchema Kernel::kernelSchema()
     s.add(ranged(key("websocket.max_message_bytes", T::Integer, int64_t{1} << 20, "Largest incoming message; larger closes the connection (1009)"), 128, int64_t{1} << 30));
     s.add(ranged(key("websocket.max_send_queue_bytes", T::Integer, int64_t{4} << 20, "Bytes queued for a slow client before it is disconnected (1008)"), 1024, int64_t{1} << 32));
     s.add(ranged(key("websocket.idle_timeout_seconds", T::Integer, int64_t{120}, "A connection with no traffic for this long is closed"), 1, 86400));
+    s.add(ranged(key("websocket.threads", T::Integer, int64_t{1}, "Service threads for the socket port, each with its own event loop and its share of the connections (0: one per CPU core). Plugin callbacks still run one at a time; the writes they cause go out from every thread"), 0, 16));
     s.add(ranged(key("websocket.max_connections", T::Integer, int64_t{10000}, "Open connections plus plain HTTP requests waiting for their answer, at most; more are refused (503)"), 1, 1000000));
     s.add(ranged(key("websocket.http_response_timeout_seconds", T::Integer, int64_t{60},
                      "A plain HTTP request on a socket endpoint (e.g. Socket.IO long-polling) its plugin has not answered in this time gets 504"), 1, 3600));
@@ -558,6 +559,8 @@ void Kernel::startServers()
     wl.maxSendQueueBytes = static_cast<size_t>(config_.getInt("websocket.max_send_queue_bytes"));
     wl.idleTimeout = std::chrono::seconds(config_.getInt("websocket.idle_timeout_seconds"));
     wl.maxConnections = static_cast<size_t>(config_.getInt("websocket.max_connections"));
+    const int64_t wsThreads = config_.getInt("websocket.threads");
+    wl.threads = wsThreads > 0 ? static_cast<size_t>(wsThreads) : std::max<size_t>(1, std::thread::hardware_concurrency());
     wl.httpResponseTimeout = std::chrono::seconds(config_.getInt("websocket.http_response_timeout_seconds"));
     wl.trustedProxies = pipeline_->limits().trustedProxies; // the same client address on both ports
     ws_ = std::make_unique<WsServer>(wsHost, wsPortNumber, wl, log_);

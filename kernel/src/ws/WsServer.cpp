@@ -1,20 +1,28 @@
 // Threading model. Debian's libwebsockets is built with LWS_MAX_SMP=1, so a context has exactly one
 // service thread, and almost nothing in lws may be called from any other thread. WsServer therefore
-// owns one context and one thread that runs the event loop and every callback (handshake checks,
-// reassembly, writes, timers, onOpen/onMessage/onClose). The loop is libev on epoll (lws's evlib
+// owns one context and one thread per shard (WsLimits::threads, 1 by default) that runs the event
+// loop and every callback of its connections (handshake checks, reassembly, writes, timers,
+// onOpen/onMessage/onClose). With one shard lws listens; with several, the first shard listens and
+// accepts and deals the connections out in turn, each adopted by its shard's context (lws cannot
+// listen with SO_REUSEPORT on Linux, and a port shared that way could be joined by another process).
+// A connection id tells its shard (id % shards). Endpoint callbacks run one at a time over all shards
+// (a lock), so plugins see what one thread would show them. The loop is libev on epoll (lws's evlib
 // plugin, a foreign loop we own and run): lws's default poll(2) loop scans every descriptor on each
 // wake-up, which at thousands of connections cost more than the traffic. Without the plugin it falls
-// back to that poll loop.
+// back to that poll loop, and more than one shard refuses to start.
 //
 // Sends. On the service thread (an endpoint answering or broadcasting from its onMessage), a message
 // for a connection with nothing queued and nothing left in lws's own partial-write buffer is written
-// at once with lws_write — no copy per recipient, no queue, no wake-up. Everything else (other threads,
-// or a connection that is behind) goes to the connection's queue under `mutex`; the id goes on the
-// `pending` list and, if that list was empty, lws_cancel_service() — the one lws call that is safe
-// from any thread — wakes the loop with LWS_CALLBACK_EVENT_WAIT_CANCELLED, where the service thread
-// drains `pending` and asks for writable callbacks; each SERVER_WRITEABLE writes one queued message
-// and asks again while more remain, so a slow peer only ever holds back its own queue, and the queue
-// is bounded by WsLimits::maxSendQueueBytes. A broadcast (sendMany) shares one frame among its
+// at once with lws_write — no copy per recipient, no queue, no wake-up. With several shards the
+// callback holds the callbacks' lock, so its sends to its own shard are queued and written right
+// after it returns, and its sends to other shards go to their queues and wake them: the shards then
+// write in parallel. Everything else (other threads, or a connection that is behind) goes to the
+// connection's queue under `mutex`; the id goes on the `pending` list and, if that list was empty,
+// lws_cancel_service() — the one lws call that is safe from any thread — wakes the loop with
+// LWS_CALLBACK_EVENT_WAIT_CANCELLED, where the service thread drains `pending` and writes each queue
+// while lws takes it whole (queued frames laid end to end, up to 64 KiB a write); what is left waits
+// for SERVER_WRITEABLE, so a slow peer only ever holds back its own queue, and the queue is bounded
+// by WsLimits::maxSendQueueBytes. A broadcast (sendMany) shares one frame among its
 // recipients' queues. Callbacks must not block, and the lock is held only to move queue entries.
 //
 // Plain HTTP on an endpoint with onHttp (Socket.IO long-polling) is an HttpExchange: the service thread
@@ -35,7 +43,10 @@
 #include <ev.h>
 #endif
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -75,6 +86,10 @@ constexpr size_t kRxBufferBytes = 1024;
 constexpr size_t kTxPacketBytes = 64 * 1024;
 // Queued messages written in one writable callback at most, so that one busy peer cannot hold the loop.
 constexpr size_t kMaxWritesPerCallback = 64;
+// Bytes of queued messages gathered into one write at most.
+constexpr size_t kMaxGatherBytes = 64 * 1024;
+// More service threads than this buys nothing on any machine VTP targets.
+constexpr size_t kMaxThreads = 16;
 
 using Clock = std::chrono::steady_clock;
 
@@ -260,7 +275,25 @@ constexpr size_t kHttpWriteChunk = 32 * 1024;
 
 } // namespace
 
-struct WsServer::Impl {
+// What the shards share: the endpoints (fixed at start), the limits, and the lock that keeps endpoint
+// callbacks one at a time when there is more than one shard.
+struct WsServer::Shared {
+    Shared(std::string hostIn, uint16_t portIn, WsLimits limitsIn, Logger& logIn)
+        : host(std::move(hostIn)), requestedPort(portIn), limits(std::move(limitsIn)), log(logIn),
+          shardCount(std::clamp<size_t>(limits.threads, 1, kMaxThreads)) {}
+
+    std::string host;
+    uint16_t requestedPort;
+    WsLimits limits;
+    Logger& log;
+    size_t shardCount;
+    std::map<std::string, WsEndpoint> endpoints; // by normalized path; fixed once started
+    std::mutex callbackMutex;                    // held around each endpoint callback when shardCount > 1
+    std::atomic<size_t> open{0};                 // connections plus HTTP exchanges, over every shard
+    std::vector<Shard*> shards;        // all of them, set before any starts
+};
+
+struct WsServer::Shard {
     // LWS_PRE bytes of headroom for lws, then the payload. Shared by every queue a broadcast reached:
     // lws_write only writes the frame header into the headroom, the same bytes for each recipient
     // (unmasked server frames of one length and opcode), and only ever on the service thread.
@@ -291,6 +324,7 @@ struct WsServer::Impl {
         // Service thread only.
         bool closeStarted = false;
         bool closeNotified = false;
+        bool deferQueued = false; // on the shard's `deferred` list
         bool peerClosing = false; // the peer sent a close frame: lws answers it, nothing more goes out
         int peerCloseCode = 0;
         std::string rx;
@@ -338,28 +372,33 @@ struct WsServer::Impl {
     // Standard layout, so lws's timer pointer converts back to its owner.
     struct SweepTimer {
         lws_sorted_usec_list_t sul;
-        Impl* owner;
+        Shard* owner;
     };
 
-    Impl(std::string hostIn, uint16_t portIn, WsLimits limitsIn, Logger& logIn)
-        : host(std::move(hostIn)), requestedPort(portIn), limits(limitsIn), log(logIn) {}
+    Shard(Shared& sharedIn, size_t indexIn)
+        : shared(sharedIn), host(sharedIn.host), limits(sharedIn.limits), log(sharedIn.log), endpoints(sharedIn.endpoints),
+          index(indexIn) {}
 
-    std::string host;
-    uint16_t requestedPort;
-    WsLimits limits;
+    Shared& shared;
+    const std::string& host;
+    const WsLimits& limits;
     Logger& log;
-
-    std::map<std::string, WsEndpoint> endpoints; // by normalized path
+    const std::map<std::string, WsEndpoint>& endpoints;
+    const size_t index;
     std::array<lws_protocols, 2> protocols{};
     lws_context* context = nullptr;
 #if VTP_WS_LIBEV
     struct ev_loop* evLoop = nullptr;   // null: lws's own poll loop
+    ev_io acceptWatcher{};              // on listenFd, when the shards share the port
+#endif
+    int listenFd = -1;                  // the first shard's, when the shards share the port
+    size_t nextShard = 0;               // who gets the next accepted connection
+    lws_vhost* vhost = nullptr;
+#if VTP_WS_LIBEV
     std::array<void*, 1> foreignLoops{};
 #endif
     uint16_t boundPort = 0;
     std::thread thread;
-    std::mutex lifecycleMutex; // serializes start() and stop()
-    bool started = false;
     std::atomic<std::thread::id> serviceThreadId{};
     // Whole messages delivered to endpoints and written to sockets, for /metrics.
     std::atomic<uint64_t> messagesIn{0}, messagesOut{0};
@@ -369,15 +408,23 @@ struct WsServer::Impl {
     std::vector<uint64_t> pending;       // ids whose queue or close state changed
     std::unordered_map<uint64_t, std::unique_ptr<HttpExchange>> exchanges; // removed on the service thread only
     std::vector<uint64_t> pendingHttp;   // exchange ids with a response to write
+    std::vector<int> toAdopt;            // accepted by the first shard for this one
     lws_context* wakeContext = nullptr;  // null once the service thread tears the context down
     bool stopping = false;
     Clock::time_point stopDeadline;
 
     // Service thread only.
     std::vector<unsigned char> directFrame;    // the payload of messages written at once, with headroom
+    std::vector<unsigned char> gatherBuffer;   // several queued messages' frames, for one write
     std::vector<Connection*> directTargets;    // sendMany's recipients that can take it now
     std::unordered_map<lws*, HttpExchange*> exchangeByWsi;
-    uint64_t nextId = 1;
+    uint64_t nextSerial = 1;
+    int callbackDepth = 0;                      // endpoint callbacks under way on this thread
+    std::vector<Connection*> deferred;          // queued in a callback, written once it has returned
+
+    // Ids tell their shard: id % shardCount.
+    uint64_t newId() { return nextSerial++ * shared.shardCount + index; }
+    bool full() const { return shared.open.load(std::memory_order_relaxed) >= limits.maxConnections; }
     SweepTimer sweepTimer{};
     std::chrono::milliseconds sweepInterval{500};
 
@@ -387,7 +434,7 @@ struct WsServer::Impl {
         if (connection.wakeQueued)
             return;
         connection.wakeQueued = true;
-        bool wasEmpty = pending.empty() && pendingHttp.empty();
+        bool wasEmpty = pending.empty() && pendingHttp.empty() && toAdopt.empty();
         pending.push_back(connection.id);
         // A non-empty list already has a wake-up on its way that will drain this entry too.
         if (wasEmpty && wakeContext)
@@ -429,25 +476,83 @@ struct WsServer::Impl {
         return true;
     }
 
-    // Service thread: one message to one socket now. A failed write drops the connection
-    // asynchronously, so that no onClose runs inside the caller's send.
+    // A failed write drops the connection asynchronously, so that no onClose runs inside the caller's send.
+    void dropAfterFailedWrite(Connection& connection) {
+        {
+            std::lock_guard lock(mutex);
+            if (!connection.closeRequested) {
+                connection.closeRequested = true;
+                connection.closeCode = kCloseAbnormal;
+            }
+        }
+        connection.closeStarted = true;
+        lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        auto idText = std::to_string(connection.id);
+        log.debug(kComponent, "write failed, dropping connection", {{"id", idText}});
+    }
+
+    // Service thread: one message to one socket now.
     bool writeNow(Connection& connection, unsigned char* payload, size_t size, bool binary) {
         int written = lws_write(connection.wsi, payload, size, binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
         if (written < static_cast<int>(size)) {
-            {
-                std::lock_guard lock(mutex);
-                if (!connection.closeRequested) {
-                    connection.closeRequested = true;
-                    connection.closeCode = kCloseAbnormal;
-                }
-            }
-            connection.closeStarted = true;
-            lws_set_timeout(connection.wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-            auto idText = std::to_string(connection.id);
-            log.debug(kComponent, "write failed, dropping connection", {{"id", idText}});
+            dropAfterFailedWrite(connection);
             return false;
         }
         ++messagesOut;
+        connection.lastActivity = Clock::now();
+        return true;
+    }
+
+    // Service thread: up to kMaxGatherBytes of queued messages in one write (frames laid end to end;
+    // server frames are unmasked, so lws only has to pass the bytes on). False if the write failed.
+    bool writeGathered(Connection& connection) {
+        std::vector<OutMessage> batch;
+        size_t bytes = 0;
+        {
+            std::lock_guard lock(mutex);
+            while (!connection.queue.empty() && (batch.empty() || bytes + connection.queue.front().size() <= kMaxGatherBytes)) {
+                bytes += connection.queue.front().size();
+                connection.queuedBytes -= connection.queue.front().size();
+                batch.push_back(std::move(connection.queue.front()));
+                connection.queue.pop_front();
+            }
+        }
+        if (batch.empty())
+            return true;
+        if (batch.size() == 1)
+            return writeNow(connection, batch[0].frame->data() + LWS_PRE, batch[0].size(), batch[0].binary);
+        gatherBuffer.resize(LWS_PRE);
+        for (const OutMessage& message : batch) {
+            const size_t size = message.size();
+            unsigned char head[10];
+            size_t headSize = 2;
+            head[0] = static_cast<unsigned char>(0x80 | (message.binary ? 0x2 : 0x1));
+            if (size < 126) {
+                head[1] = static_cast<unsigned char>(size);
+            } else if (size < 65536) {
+                head[1] = 126;
+                head[2] = static_cast<unsigned char>(size >> 8);
+                head[3] = static_cast<unsigned char>(size);
+                headSize = 4;
+            } else {
+                head[1] = 127;
+                for (int i = 0; i < 8; ++i)
+                    head[2 + i] = static_cast<unsigned char>(static_cast<uint64_t>(size) >> (56 - 8 * i));
+                headSize = 10;
+            }
+            gatherBuffer.insert(gatherBuffer.end(), head, head + headSize);
+            const unsigned char* payload = message.frame->data() + LWS_PRE;
+            gatherBuffer.insert(gatherBuffer.end(), payload, payload + size);
+        }
+        const size_t total = gatherBuffer.size() - LWS_PRE;
+        int written = lws_write(connection.wsi, gatherBuffer.data() + LWS_PRE, total, LWS_WRITE_RAW);
+        if (gatherBuffer.capacity() > 4 * kMaxGatherBytes)
+            std::vector<unsigned char>().swap(gatherBuffer);
+        if (written < static_cast<int>(total)) {
+            dropAfterFailedWrite(connection);
+            return false;
+        }
+        messagesOut += batch.size();
         connection.lastActivity = Clock::now();
         return true;
     }
@@ -456,6 +561,8 @@ struct WsServer::Impl {
         if (count == 0)
             return 0;
         const bool service = onServiceThread();
+        // Inside a callback that holds the shards' callback lock nothing is written: see invokeSafely.
+        const bool defer = service && callbackDepth > 0 && shared.shardCount > 1;
         Frame frame; // built once, and only if some recipient needs its message queued
         size_t sent = 0;
         std::vector<Connection*> local;
@@ -470,7 +577,7 @@ struct WsServer::Impl {
                 if (it == connections.end() || it->second->closeRequested)
                     continue;
                 Connection& connection = *it->second;
-                if (service && writableNowLocked(connection)) {
+                if (service && !defer && writableNowLocked(connection)) {
                     now.push_back(&connection);
                     continue;
                 }
@@ -481,13 +588,18 @@ struct WsServer::Impl {
                     continue;
                 }
                 ++sent;
-                if (service)
+                if (defer) {
+                    if (!connection.deferQueued) {
+                        connection.deferQueued = true;
+                        deferred.push_back(&connection);
+                    }
+                } else if (service) {
                     queuedHere.push_back(&connection);
+                }
             }
         }
         for (Connection* connection : queuedHere)
-            if (!connection->closeStarted && !connection->closeNotified)
-                lws_callback_on_writable(connection->wsi);
+            flushQueue(*connection);
         if (!now.empty()) {
             directFrame.resize(LWS_PRE + data.size());
             if (!data.empty())
@@ -510,7 +622,7 @@ struct WsServer::Impl {
         if (exchange.wakeQueued)
             return;
         exchange.wakeQueued = true;
-        bool wasEmpty = pending.empty() && pendingHttp.empty();
+        bool wasEmpty = pending.empty() && pendingHttp.empty() && toAdopt.empty();
         pendingHttp.push_back(exchange.id);
         if (wasEmpty && wakeContext)
             lws_cancel_service(wakeContext);
@@ -574,8 +686,15 @@ struct WsServer::Impl {
 
     // ---- service thread ----
 
+    // With several shards, endpoint callbacks run one at a time (plugins see what one thread would
+    // show them); the sends they make are queued and written here once the lock is released, so that
+    // the shards write in parallel.
     template <typename Fn>
     void invokeSafely(std::string_view what, uint64_t id, Fn&& fn) {
+        std::unique_lock<std::mutex> serial;
+        if (shared.shardCount > 1 && callbackDepth == 0)
+            serial = std::unique_lock(shared.callbackMutex);
+        ++callbackDepth;
         try {
             fn();
         } catch (const std::exception& e) {
@@ -585,6 +704,48 @@ struct WsServer::Impl {
             auto idText = std::to_string(id);
             log.error(kComponent, "endpoint callback threw", {{"callback", what}, {"id", idText}, {"error", "unknown"}});
         }
+        --callbackDepth;
+        if (serial.owns_lock()) {
+            serial.unlock();
+            flushDeferred();
+        }
+    }
+
+    void flushDeferred() {
+        // A callback of a flushed connection's close cannot add to the list: none runs from here.
+        for (Connection* connection : deferred) {
+            connection->deferQueued = false;
+            flushQueue(*connection);
+        }
+        deferred.clear();
+        if (deferred.capacity() > 4096)
+            std::vector<Connection*>().swap(deferred);
+    }
+
+    // Service thread: writes what is queued while lws takes each message whole; what is left, and a
+    // close, go through writable callbacks. Written here rather than in a writable callback, a message
+    // from another thread costs no epoll_ctl to ask for POLLOUT and none to drop it again.
+    void flushQueue(Connection& connection) {
+        if (connection.closeStarted || connection.closeNotified || connection.peerClosing || !connection.wsi)
+            return;
+        for (size_t round = 0; round < kMaxWritesPerCallback && !lws_partial_buffered(connection.wsi); ++round) {
+            bool queued = false;
+            {
+                std::lock_guard lock(mutex);
+                queued = !connection.queue.empty();
+            }
+            if (!queued)
+                break;
+            if (!writeGathered(connection))
+                return;
+        }
+        bool more = false;
+        {
+            std::lock_guard lock(mutex);
+            more = !connection.queue.empty() || connection.closeRequested;
+        }
+        if (more)
+            lws_callback_on_writable(connection.wsi);
     }
 
     const WsEndpoint* findEndpoint(std::string_view path) const {
@@ -608,7 +769,7 @@ struct WsServer::Impl {
         bool full = false;
         {
             std::lock_guard lock(mutex);
-            full = stopping || connections.size() + exchanges.size() >= limits.maxConnections;
+            full = stopping || this->full();
         }
         if (full) {
             log.warn(kComponent, "refused handshake: connection limit reached or stopping", {{"path", path}});
@@ -692,12 +853,13 @@ struct WsServer::Impl {
         HttpExchange* raw = exchange.get();
         {
             std::lock_guard lock(mutex);
-            if (stopping || connections.size() + exchanges.size() >= limits.maxConnections) {
+            if (stopping || full()) {
                 raw = nullptr;
             } else {
-                uint64_t id = nextId++;
+                uint64_t id = newId();
                 exchange->id = request.id = id;
                 exchanges.emplace(id, std::move(exchange));
+                ++shared.open;
             }
         }
         if (!raw) {
@@ -781,6 +943,7 @@ struct WsServer::Impl {
         if (owner != exchanges.end()) {
             owned = std::move(owner->second);
             exchanges.erase(owner);
+            --shared.open;
         }
     }
 
@@ -862,7 +1025,7 @@ struct WsServer::Impl {
         info.query = copyQuery(wsi);
         info.headers = copyHeaders(wsi);
         info.remoteAddress = remoteAddressOf(wsi, info.headers);
-        info.id = nextId++;
+        info.id = newId();
 
         auto connection = std::make_unique<Connection>();
         connection->id = info.id;
@@ -873,9 +1036,10 @@ struct WsServer::Impl {
         Connection* raw = connection.get();
         {
             std::lock_guard lock(mutex);
-            if (stopping || connections.size() + exchanges.size() >= limits.maxConnections)
+            if (stopping || full())
                 return -1;
             connections.emplace(info.id, std::move(connection));
+            ++shared.open;
         }
         session->connection = raw;
         if (endpoint->onOpen)
@@ -938,7 +1102,6 @@ struct WsServer::Impl {
         // with one per event-loop round a backlog drained slower than it built up. A close goes out
         // in a callback of its own, after the messages queued before it.
         for (size_t round = 0; round < kMaxWritesPerCallback; ++round) {
-            OutMessage message;
             bool haveMessage = false;
             bool closeNow = false;
             int code = 0;
@@ -946,9 +1109,6 @@ struct WsServer::Impl {
             {
                 std::lock_guard lock(mutex);
                 if (!connection->queue.empty()) {
-                    message = std::move(connection->queue.front());
-                    connection->queue.pop_front();
-                    connection->queuedBytes -= message.size();
                     haveMessage = true;
                 } else if (connection->closeRequested && round == 0) {
                     closeNow = true;
@@ -965,16 +1125,8 @@ struct WsServer::Impl {
             }
             if (!haveMessage)
                 break;
-            size_t size = message.size();
-            auto* payload = message.frame->data() + LWS_PRE;
-            int written = lws_write(wsi, payload, size, message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-            if (written < static_cast<int>(size)) {
-                auto idText = std::to_string(connection->id);
-                log.debug(kComponent, "write failed, dropping connection", {{"id", idText}});
+            if (!writeGathered(*connection))
                 return -1;
-            }
-            ++messagesOut;
-            connection->lastActivity = Clock::now();
             if (lws_partial_buffered(wsi))
                 break;
         }
@@ -1016,8 +1168,10 @@ struct WsServer::Impl {
         };
         std::vector<Work> work;
         std::vector<lws*> httpWrites;
+        std::vector<int> adopting;
         {
             std::lock_guard lock(mutex);
+            adopting.swap(toAdopt);
             for (uint64_t id : pendingHttp) {
                 auto it = exchanges.find(id);
                 if (it == exchanges.end())
@@ -1037,6 +1191,8 @@ struct WsServer::Impl {
             }
             pending.clear();
         }
+        for (int fd : adopting)
+            adopt(fd);
         // Exchanges are only removed on this thread, so each wsi is still the exchange's. lws delivers no
         // writable callback to an rx-flow-controlled HTTP connection: reading resumes first.
         for (lws* wsi : httpWrites) {
@@ -1049,7 +1205,7 @@ struct WsServer::Impl {
             if (item.close)
                 startClose(*item.connection, item.overflowed);
             else
-                lws_callback_on_writable(item.connection->wsi);
+                flushQueue(*item.connection);
         }
     }
 
@@ -1088,6 +1244,7 @@ struct WsServer::Impl {
             if (it != connections.end()) {
                 owned = std::move(it->second);
                 connections.erase(it);
+                --shared.open;
             }
         }
         if (!code)
@@ -1158,7 +1315,7 @@ struct WsServer::Impl {
             if (stopping)
                 interval = std::chrono::milliseconds(50); // bounds how late the loop sees the stop deadline
         }
-        lws_sul_schedule(context, 0, &sweepTimer.sul, &Impl::sweepCallback,
+        lws_sul_schedule(context, 0, &sweepTimer.sul, &Shard::sweepCallback,
                          std::chrono::duration_cast<std::chrono::microseconds>(interval).count());
     }
 
@@ -1221,7 +1378,7 @@ struct WsServer::Impl {
     static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
         if (!wsi)
             return 0;
-        auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
+        auto* self = static_cast<Shard*>(lws_context_user(lws_get_context(wsi)));
         try {
             return self->dispatch(wsi, reason, user, in, len);
         } catch (const std::exception& e) {
@@ -1237,16 +1394,12 @@ struct WsServer::Impl {
         return perConnection ? -1 : 0;
     }
 
-    void start() {
-        std::lock_guard lifecycle(lifecycleMutex);
-        if (started)
-            throw std::logic_error("WsServer::start called twice");
-
-        LwsLogRoute::instance().attach(&log);
-
+    // Binds `port` (0: a free one; with `share`, SO_REUSEPORT so that every shard listens on it) and
+    // starts the service thread. Throws on failure, with nothing left running.
+    void start(uint16_t port, bool share) {
         protocols[0] = {};
         protocols[0].name = "vtp-ws";
-        protocols[0].callback = &Impl::callback;
+        protocols[0].callback = &Shard::callback;
         protocols[0].per_session_data_size = sizeof(Session);
         // lws allocates this much receive buffer per connection (default 4 KiB): most of a connection's
         // memory. Larger messages still arrive, in more pieces, and are reassembled in onReceive.
@@ -1290,25 +1443,34 @@ struct WsServer::Impl {
             context = lws_create_context(&info);
         if (!context) {
             destroyLoop();
-            LwsLogRoute::instance().detach(&log);
             throw std::runtime_error("WsServer: cannot create libwebsockets context");
         }
 
         bool anyInterface = host.empty() || host == "0.0.0.0" || host == "::" || host == "*";
-        info.port = requestedPort;
+        // Shared, the port is ours: the first shard listens and accepts, and deals the connections out
+        // to the shards in turn, each adopted by its shard's lws context.
+        info.port = share ? CONTEXT_PORT_NO_LISTEN_SERVER : port;
         info.iface = anyInterface ? nullptr : host.c_str();
         info.protocols = protocols.data();
         info.vhost_name = "vtp";
-        lws_vhost* vhost = lws_create_vhost(context, &info);
-        if (!vhost) {
+        vhost = lws_create_vhost(context, &info);
+        std::string listenError;
+        if (vhost && share && index == 0)
+            listenError = listenForShards(anyInterface, port);
+        if (share && index > 0)
+            boundPort = port;
+        if (!vhost || !listenError.empty()) {
             lws_context_destroy(context);
             context = nullptr;
+            vhost = nullptr;
             destroyLoop();
-            LwsLogRoute::instance().detach(&log);
-            throw std::runtime_error("WsServer: cannot listen on " + host + ":" + std::to_string(requestedPort));
+            throw std::runtime_error("WsServer: cannot listen on " + host + ":" + std::to_string(port) +
+                                     (listenError.empty() ? "" : ": " + listenError));
         }
-        int listening = lws_get_vhost_listen_port(vhost);
-        boundPort = static_cast<uint16_t>(listening > 0 ? listening : 0);
+        if (!share) {
+            int listening = lws_get_vhost_listen_port(vhost);
+            boundPort = static_cast<uint16_t>(listening > 0 ? listening : 0);
+        }
 
         auto quarter = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(limits.idleTimeout),
                                 limits.httpResponseTimeout) / 4;
@@ -1318,10 +1480,7 @@ struct WsServer::Impl {
             std::lock_guard lock(mutex);
             wakeContext = context;
         }
-        started = true;
         thread = std::thread([this] { run(); });
-        auto portText = std::to_string(boundPort);
-        log.info(kComponent, "websocket server listening", {{"host", host}, {"port", portText}});
     }
 
     void run() {
@@ -1362,12 +1521,110 @@ struct WsServer::Impl {
         teardown();
     }
 
+    // The listening socket for every shard, watched on this (the first) shard's loop; "" or the error.
+    std::string listenForShards(bool anyInterface, uint16_t port) {
+#if VTP_WS_LIBEV
+        if (!evLoop)
+            return "websocket.threads above 1 needs libwebsockets' libev loop (package libwebsockets-evlib-ev)";
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+        addrinfo* found = nullptr;
+        const std::string service = std::to_string(port);
+        if (int rc = ::getaddrinfo(anyInterface ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0)
+            return gai_strerror(rc);
+        std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
+        int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return std::strerror(errno);
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); // as lws does: restart despite TIME_WAIT
+        if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+            std::string error = std::strerror(errno);
+            ::close(fd);
+            return error;
+        }
+        sockaddr_storage bound{};
+        socklen_t length = sizeof bound;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+        boundPort = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                      : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+        listenFd = fd;
+        ev_io_init(&acceptWatcher, &Shard::onAcceptReady, fd, EV_READ);
+        acceptWatcher.data = this;
+        ev_io_start(evLoop, &acceptWatcher);
+        return "";
+#else
+        (void)anyInterface;
+        (void)port;
+        return "websocket.threads above 1 needs libwebsockets' libev loop";
+#endif
+    }
+
+#if VTP_WS_LIBEV
+    static void onAcceptReady(struct ev_loop*, ev_io* watcher, int) {
+        auto* self = static_cast<Shard*>(watcher->data);
+        // A bounded batch per wake-up, so that a connection storm cannot starve the shard's traffic.
+        for (int i = 0; i < 64; ++i) {
+            int fd = ::accept4(self->listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                    self->log.warn(kComponent, "accept failed", {{"error", std::strerror(errno)}});
+                return;
+            }
+            Shard& target = *self->shared.shards[self->nextShard++ % self->shared.shards.size()];
+            if (&target == self)
+                self->adopt(fd);
+            else
+                target.handOver(fd);
+        }
+    }
+#endif
+
+    // Any thread: a connection accepted for this shard, adopted on its thread.
+    void handOver(int fd) {
+        std::lock_guard lock(mutex);
+        if (stopping) {
+            ::close(fd);
+            return;
+        }
+        bool wasEmpty = pending.empty() && pendingHttp.empty() && toAdopt.empty();
+        toAdopt.push_back(fd);
+        if (wasEmpty && wakeContext)
+            lws_cancel_service(wakeContext);
+    }
+
+    // Service thread.
+    void adopt(int fd) {
+        if (!lws_adopt_socket_vhost(vhost, fd)) // lws closes what it cannot adopt
+            log.warn(kComponent, "could not adopt an accepted connection");
+    }
+
+    void closeListener() {
+        std::vector<int> unadopted;
+        {
+            std::lock_guard lock(mutex);
+            unadopted.swap(toAdopt);
+        }
+        for (int fd : unadopted)
+            ::close(fd);
+#if VTP_WS_LIBEV
+        if (listenFd >= 0) {
+            ev_io_stop(evLoop, &acceptWatcher);
+            ::close(listenFd);
+            listenFd = -1;
+        }
+#endif
+    }
+
     void teardown() {
         {
             std::lock_guard lock(mutex);
             wakeContext = nullptr;
             stopping = true;
         }
+        closeListener();
         lws_sul_cancel(&sweepTimer.sul);
         // Destroying the context closes every socket; CLOSED reports the connections still open.
         lws_context_destroy(context);
@@ -1417,31 +1674,127 @@ struct WsServer::Impl {
             lws_cancel_service(wakeContext);
     }
 
+    bool onThisThread() const { return serviceThreadId.load() == std::this_thread::get_id(); }
+
+    void join() {
+        if (thread.joinable())
+            thread.join();
+    }
+};
+
+// The shards: one lws context, loop and service thread each, all listening on one port (the kernel
+// spreads new connections over them). Each connection lives on one shard for its whole life.
+struct WsServer::Impl {
+    Impl(std::string host, uint16_t port, WsLimits limits, Logger& log)
+        : shared(std::move(host), port, std::move(limits), log) {}
+
+    Shared shared;
+    std::vector<std::unique_ptr<Shard>> shards;
+    std::mutex lifecycleMutex; // serializes start() and stop()
+    bool started = false;
+    bool attached = false;     // to LwsLogRoute
+
+    Shard* shardOf(uint64_t id) const { return shards.empty() ? nullptr : shards[id % shards.size()].get(); }
+
+    void start() {
+        std::lock_guard lifecycle(lifecycleMutex);
+        if (started)
+            throw std::logic_error("WsServer::start called twice");
+        LwsLogRoute::instance().attach(&shared.log);
+        attached = true;
+        const bool share = shared.shardCount > 1;
+        for (size_t i = 0; i < shared.shardCount; ++i) {
+            shards.push_back(std::make_unique<Shard>(shared, i));
+            shared.shards.push_back(shards.back().get());
+        }
+        try {
+            for (auto& shard : shards)
+                shard->start(shard->index == 0 ? shared.requestedPort : shards[0]->boundPort, share);
+        } catch (...) {
+            stopShards();
+            throw;
+        }
+        started = true;
+        auto portText = std::to_string(shards[0]->boundPort);
+        auto threadsText = std::to_string(shards.size());
+        shared.log.info(kComponent, "websocket server listening",
+                        {{"host", shared.host}, {"port", portText}, {"threads", threadsText}});
+    }
+
+    void stopShards() {
+        for (auto& shard : shards)
+            shard->requestStop();
+        for (auto& shard : shards)
+            shard->join();
+        shards.clear();
+        shared.shards.clear();
+        if (attached)
+            LwsLogRoute::instance().detach(&shared.log);
+        attached = false;
+    }
+
     void stop() {
-        if (serviceThreadId.load() == std::this_thread::get_id()) {
-            // Called from a callback: joining here would deadlock; the loop ends and the destructor joins.
-            requestStop();
-            log.warn(kComponent, "stop() called on the service thread; not joining");
+        for (auto& shard : shards) {
+            if (!shard->onThisThread())
+                continue;
+            // Called from a callback: joining here would deadlock; the loops end and the destructor joins.
+            for (auto& other : shards)
+                other->requestStop();
+            shared.log.warn(kComponent, "stop() called on the service thread; not joining");
             return;
         }
         std::lock_guard lifecycle(lifecycleMutex);
         if (!started)
             return;
-        requestStop();
-        if (!thread.joinable())
-            return;
-        thread.join();
-        LwsLogRoute::instance().detach(&log);
-        log.info(kComponent, "websocket server stopped");
+        started = false;
+        stopShards();
+        shared.log.info(kComponent, "websocket server stopped");
+    }
+
+    size_t sendMany(const uint64_t* ids, size_t count, std::string_view data, bool binary) {
+        if (shards.size() == 1)
+            return shards[0]->sendMany(ids, count, data, binary);
+        if (shards.empty())
+            return 0;
+        // Recipients by shard; the other shards' first, so that their threads start writing while
+        // this one queues its own.
+        thread_local std::vector<std::vector<uint64_t>> byShard;
+        byShard.resize(shards.size());
+        for (auto& ids : byShard)
+            ids.clear();
+        for (size_t i = 0; i < count; ++i)
+            byShard[ids[i] % shards.size()].push_back(ids[i]);
+        size_t sent = 0;
+        Shard* own = nullptr;
+        for (size_t s = 0; s < shards.size(); ++s) {
+            if (byShard[s].empty())
+                continue;
+            if (shards[s]->onThisThread())
+                own = shards[s].get();
+            else
+                sent += shards[s]->sendMany(byShard[s].data(), byShard[s].size(), data, binary);
+        }
+        if (own)
+            sent += own->sendMany(byShard[own->index].data(), byShard[own->index].size(), data, binary);
+        return sent;
+    }
+
+    template <typename Fn>
+    auto sum(Fn&& fn) const {
+        decltype(fn(*shards.front())) total{};
+        for (const auto& shard : shards)
+            total += fn(*shard);
+        return total;
     }
 };
 
 WsServer::WsServer(std::string host, uint16_t port, WsLimits limits, Logger& log)
-    : impl_(std::make_unique<Impl>(std::move(host), port, limits, log)) {}
+    : impl_(std::make_unique<Impl>(std::move(host), port, std::move(limits), log)) {}
 
 WsServer::~WsServer() {
     try {
         stop();
+        impl_->stopShards(); // after stop() from a callback: the loops are ending; join them now
     } catch (...) {
         // Only a failed join can throw here, and a destructor has no one to report it to.
     }
@@ -1454,13 +1807,13 @@ void WsServer::addEndpoint(WsEndpoint endpoint) {
     std::string key = normalizePath(endpoint.path);
     if (key.empty() || key.front() != '/')
         throw std::invalid_argument("WebSocket endpoint path must start with '/': " + endpoint.path);
-    if (!impl_->endpoints.emplace(key, std::move(endpoint)).second)
+    if (!impl_->shared.endpoints.emplace(key, std::move(endpoint)).second)
         throw std::invalid_argument("duplicate WebSocket endpoint path: " + key);
 }
 
 void WsServer::start() { impl_->start(); }
 
-uint16_t WsServer::port() const { return impl_->boundPort; }
+uint16_t WsServer::port() const { return impl_->shards.empty() ? 0 : impl_->shards[0]->boundPort; }
 
 bool WsServer::send(uint64_t id, std::string_view data, bool binary) { return impl_->sendMany(&id, 1, data, binary) == 1; }
 
@@ -1468,33 +1821,48 @@ size_t WsServer::sendMany(std::span<const uint64_t> ids, std::string_view data, 
     return impl_->sendMany(ids.data(), ids.size(), data, binary);
 }
 
-void WsServer::close(uint64_t id, int code, std::string_view reason) { impl_->close(id, code, reason); }
+void WsServer::close(uint64_t id, int code, std::string_view reason) {
+    if (Shard* shard = impl_->shardOf(id))
+        shard->close(id, code, reason);
+}
 
 WsRespondResult WsServer::respond(uint64_t id, int status, std::vector<std::pair<std::string, std::string>> headers,
                                   std::string body) {
-    return impl_->respond(id, status, std::move(headers), std::move(body));
+    Shard* shard = impl_->shardOf(id);
+    return shard ? shard->respond(id, status, std::move(headers), std::move(body)) : WsRespondResult::NotFound;
 }
 
 void WsServer::stop() { impl_->stop(); }
 
 size_t WsServer::connectionCount() const {
-    std::lock_guard lock(impl_->mutex);
-    return impl_->connections.size();
+    return impl_->sum([](const Shard& shard) {
+        std::lock_guard lock(shard.mutex);
+        return shard.connections.size();
+    });
 }
 
 size_t WsServer::pendingHttpRequests() const {
-    std::lock_guard lock(impl_->mutex);
-    return impl_->exchanges.size();
+    return impl_->sum([](const Shard& shard) {
+        std::lock_guard lock(shard.mutex);
+        return shard.exchanges.size();
+    });
 }
 
-uint64_t WsServer::messagesReceived() const { return impl_->messagesIn.load(); }
+uint64_t WsServer::messagesReceived() const {
+    return impl_->sum([](const Shard& shard) { return shard.messagesIn.load(); });
+}
 
-uint64_t WsServer::messagesSent() const { return impl_->messagesOut.load(); }
+uint64_t WsServer::messagesSent() const {
+    return impl_->sum([](const Shard& shard) { return shard.messagesOut.load(); });
+}
 
 size_t WsServer::queuedBytes(uint64_t id) const {
-    std::lock_guard lock(impl_->mutex);
-    auto it = impl_->connections.find(id);
-    return it == impl_->connections.end() ? 0 : it->second->queuedBytes;
+    Shard* shard = impl_->shardOf(id);
+    if (!shard)
+        return 0;
+    std::lock_guard lock(shard->mutex);
+    auto it = shard->connections.find(id);
+    return it == shard->connections.end() ? 0 : it->second->queuedBytes;
 }
 
 } // namespace vtp::kernel

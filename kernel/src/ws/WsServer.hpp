@@ -26,6 +26,9 @@ struct WsLimits {
     std::chrono::milliseconds httpResponseTimeout{60000};
     // http.trusted_proxies: X-Forwarded-For from these names the client (clientAddress() in HttpPipeline).
     std::vector<AddressRange> trustedProxies;
+    // Service threads, each with its own lws context and loop and its share of the connections.
+    // With more than one, endpoint callbacks still run one at a time; the writes they cause do not.
+    size_t threads = 1;
 };
 
 struct WsConnectionInfo {
@@ -49,7 +52,7 @@ struct WsHttpRequest {
 
 enum class WsRespondResult { Ok, NotFound, Invalid };
 
-// A plugin's socket endpoint. Callbacks run on the WebSocket service thread: they must not block.
+// A plugin's socket endpoint. Callbacks run on a WebSocket service thread, one at a time: they must not block.
 struct WsEndpoint {
     std::string path;                        // exact path match, e.g. "/socket.io/" ("/x" also matches "/x/")
     std::function<void(const WsConnectionInfo&)> onOpen;
@@ -101,6 +104,8 @@ public:
     size_t queuedBytes(uint64_t id) const;
 
 private:
+    struct Shared;
+    struct Shard;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -149,13 +149,21 @@ private:
     std::string buffer_;
 };
 
-class WsServerHttpTest : public ::testing::Test {
+// Every test runs on one service thread and on two (websocket.threads): with two, connections are
+// spread over two lws contexts on one port, callbacks are serialized, and sends cross threads.
+class WsServerHttpTest : public ::testing::TestWithParam<size_t> {
 protected:
     WsServerHttpTest() : log_(stderr) { log_.setLevel(LogLevel::Error); }
 
     // "/poll" records every request and answers none itself; "/echo" answers at once with the body it got
     // (and its method and query in headers); "/small" is /echo with a 1 KiB limit; "/ws" has no onHttp.
+    WsLimits threaded(WsLimits limits = {}) const {
+        limits.threads = GetParam();
+        return limits;
+    }
+
     void startServer(WsLimits limits = {}) {
+        limits.threads = GetParam();
         server_ = std::make_unique<WsServer>("127.0.0.1", 0, limits, log_);
         WsEndpoint poll;
         poll.path = "/poll";
@@ -196,7 +204,7 @@ protected:
     std::unique_ptr<WsServer> server_;
 };
 
-TEST_F(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
+TEST_P(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
     startServer();
     auto reply = std::async(std::launch::async, [port = server_->port()] {
         Poco::Net::HTTPClientSession session("127.0.0.1", port);
@@ -243,7 +251,7 @@ TEST_F(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
     EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
 }
 
-TEST_F(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole) {
+TEST_P(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole) {
     startServer();
     std::string payload(300 * 1024, '\0');
     for (size_t i = 0; i < payload.size(); ++i)
@@ -262,7 +270,7 @@ TEST_F(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole) {
     EXPECT_EQ(requests_.last().headers["content-type"], "text/plain");
 }
 
-TEST_F(WsServerHttpTest, EmptyPostAndOtherMethodsReachTheEndpoint) {
+TEST_P(WsServerHttpTest, EmptyPostAndOtherMethodsReachTheEndpoint) {
     startServer();
     RawClient client(server_->port());
     client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
@@ -278,7 +286,7 @@ TEST_F(WsServerHttpTest, EmptyPostAndOtherMethodsReachTheEndpoint) {
     EXPECT_EQ(put.body, "abc");
 }
 
-TEST_F(WsServerHttpTest, BodyOverTheEndpointLimitIsRefusedWith413AndClosed) {
+TEST_P(WsServerHttpTest, BodyOverTheEndpointLimitIsRefusedWith413AndClosed) {
     startServer();
     RawClient client(server_->port());
     client.send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
@@ -296,7 +304,7 @@ TEST_F(WsServerHttpTest, BodyOverTheEndpointLimitIsRefusedWith413AndClosed) {
     EXPECT_EQ(requests_.all().size(), 1u) << "the refused request never reached onHttp";
 }
 
-TEST_F(WsServerHttpTest, BodyWithoutContentLengthIsRefusedWith411) {
+TEST_P(WsServerHttpTest, BodyWithoutContentLengthIsRefusedWith411) {
     startServer();
     RawClient none(server_->port());
     none.send("POST /poll HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -308,7 +316,7 @@ TEST_F(WsServerHttpTest, BodyWithoutContentLengthIsRefusedWith411) {
     EXPECT_TRUE(requests_.all().empty());
 }
 
-TEST_F(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten) {
+TEST_P(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten) {
     startServer();
     RawClient client(server_->port());
     client.get("/poll?sid=gone");
@@ -319,7 +327,7 @@ TEST_F(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten) {
     EXPECT_EQ(server_->respond(id, 200, {}, "too late"), WsRespondResult::NotFound);
 }
 
-TEST_F(WsServerHttpTest, UnansweredRequestGets504AfterTheTimeout) {
+TEST_P(WsServerHttpTest, UnansweredRequestGets504AfterTheTimeout) {
     WsLimits limits;
     limits.httpResponseTimeout = 300ms;
     startServer(limits);
@@ -340,7 +348,7 @@ TEST_F(WsServerHttpTest, UnansweredRequestGets504AfterTheTimeout) {
     EXPECT_EQ(next.headers["x-query"], "after=504");
 }
 
-TEST_F(WsServerHttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+TEST_P(WsServerHttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     startServer();
     RawClient client(server_->port());
     client.get("/poll?n=1");
@@ -373,7 +381,7 @@ TEST_F(WsServerHttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(client.receive().headers["x-query"], "n=5");
 }
 
-TEST_F(WsServerHttpTest, KeepAliveWithAPocoClientSession) {
+TEST_P(WsServerHttpTest, KeepAliveWithAPocoClientSession) {
     startServer();
     Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
     session.setTimeout(Poco::Timespan(5, 0));
@@ -400,7 +408,7 @@ TEST_F(WsServerHttpTest, KeepAliveWithAPocoClientSession) {
     EXPECT_EQ(session.socket().address().port(), port);
 }
 
-TEST_F(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn) {
+TEST_P(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn) {
     startServer();
     constexpr size_t kClients = 60;
     std::vector<std::unique_ptr<RawClient>> clients;
@@ -429,7 +437,7 @@ TEST_F(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn) {
     EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
 }
 
-TEST_F(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused) {
+TEST_P(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused) {
     startServer();
     RawClient client(server_->port());
     client.get("/poll");
@@ -456,7 +464,7 @@ TEST_F(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused)
     EXPECT_EQ(client.receive().status, 200) << "keep-alive despite the plugin's Connection header";
 }
 
-TEST_F(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426) {
+TEST_P(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426) {
     startServer();
     RawClient client(server_->port());
     client.get("/ws");
@@ -469,7 +477,7 @@ TEST_F(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426) {
     EXPECT_EQ(unknown.receive().status, 404);
 }
 
-TEST_F(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit) {
+TEST_P(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit) {
     WsLimits limits;
     limits.maxConnections = 1;
     startServer(limits);
@@ -494,7 +502,7 @@ TEST_F(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit) {
     EXPECT_EQ(third.receive().status, 200);
 }
 
-TEST_F(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
+TEST_P(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
     WsLimits limits;
     limits.trustedProxies.push_back(*AddressRange::parse("127.0.0.1"));
     startServer(limits);
@@ -517,7 +525,7 @@ TEST_F(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
     EXPECT_EQ(opens_.front().remoteAddress, "203.0.113.8");
 }
 
-TEST_F(WsServerHttpTest, StopAnswersHeldRequestsWith503) {
+TEST_P(WsServerHttpTest, StopAnswersHeldRequestsWith503) {
     startServer();
     RawClient client(server_->port());
     client.get("/poll");
@@ -528,6 +536,9 @@ TEST_F(WsServerHttpTest, StopAnswersHeldRequestsWith503) {
     EXPECT_EQ(client.receive().status, 503);
     EXPECT_EQ(server_->respond(requests_.last().id, 200, {}, "after stop"), WsRespondResult::NotFound);
 }
+
+INSTANTIATE_TEST_SUITE_P(ServiceThreads, WsServerHttpTest, ::testing::Values(size_t{1}, size_t{2}),
+                         [](const auto& info) { return std::to_string(info.param) + "thread"; });
 
 } // namespace
 } // namespace vtp::kernel

@@ -166,7 +166,9 @@ int refusedStatus(uint16_t port, const std::string& target) {
     return 101;
 }
 
-class WsServerTest : public ::testing::Test {
+// Every test runs on one service thread and on two (websocket.threads): with two, connections are
+// spread over two lws contexts on one port, callbacks are serialized, and sends cross threads.
+class WsServerTest : public ::testing::TestWithParam<size_t> {
 protected:
     WsServerTest() : log_(stderr) { log_.setLevel(LogLevel::Warn); }
 
@@ -184,7 +186,13 @@ protected:
         return endpoint;
     }
 
+    WsLimits threaded(WsLimits limits = {}) const {
+        limits.threads = GetParam();
+        return limits;
+    }
+
     void startServer(WsLimits limits = {}) {
+        limits.threads = GetParam();
         server_ = std::make_unique<WsServer>("127.0.0.1", 0, limits, log_);
         server_->addEndpoint(echoEndpoint("/echo"));
         server_->addEndpoint(echoEndpoint("/small", 1024));
@@ -202,7 +210,7 @@ protected:
     std::unique_ptr<WsServer> server_;
 };
 
-TEST_F(WsServerTest, EchoesTextAndBinaryMessages) {
+TEST_P(WsServerTest, EchoesTextAndBinaryMessages) {
     startServer();
     Client client(server_->port(), "/echo");
 
@@ -222,7 +230,7 @@ TEST_F(WsServerTest, EchoesTextAndBinaryMessages) {
     EXPECT_EQ(client.receive().data, big);
 }
 
-TEST_F(WsServerTest, ReassemblesFragmentedMessages) {
+TEST_P(WsServerTest, ReassemblesFragmentedMessages) {
     startServer();
     Client client(server_->port(), "/echo");
     std::string first(3000, 'a');
@@ -235,7 +243,7 @@ TEST_F(WsServerTest, ReassemblesFragmentedMessages) {
     EXPECT_EQ(echoed.opcode(), WebSocket::FRAME_OP_TEXT);
 }
 
-TEST_F(WsServerTest, OnOpenSeesPathQueryRemoteAddressAndHeaders) {
+TEST_P(WsServerTest, OnOpenSeesPathQueryRemoteAddressAndHeaders) {
     startServer();
     Client client(server_->port(), "/echo/?room=a%20b&token=x%26y&flag",
                   {{"Origin", "http://teach.example"}, {"Cookie", "sid=abc"}, {"User-Agent", "ws-test/1"},
@@ -252,7 +260,7 @@ TEST_F(WsServerTest, OnOpenSeesPathQueryRemoteAddressAndHeaders) {
     EXPECT_EQ(info.headers["x-forwarded-for"], "203.0.113.7");
 }
 
-TEST_F(WsServerTest, RefusesUnknownPathWith404) {
+TEST_P(WsServerTest, RefusesUnknownPathWith404) {
     startServer();
     EXPECT_EQ(refusedStatus(server_->port(), "/nope"), 404);
     EXPECT_EQ(refusedStatus(server_->port(), "/echoes"), 404);
@@ -260,7 +268,7 @@ TEST_F(WsServerTest, RefusesUnknownPathWith404) {
     EXPECT_TRUE(recorder_.opens().empty());
 }
 
-TEST_F(WsServerTest, AnswersPlainHttpWithoutUpgrade) {
+TEST_P(WsServerTest, AnswersPlainHttpWithoutUpgrade) {
     startServer();
     auto statusOf = [&](const std::string& target) {
         Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
@@ -274,7 +282,7 @@ TEST_F(WsServerTest, AnswersPlainHttpWithoutUpgrade) {
     EXPECT_EQ(statusOf("/nope"), 404);
 }
 
-TEST_F(WsServerTest, ClosesOversizedMessageWith1009AndKeepsServingOthers) {
+TEST_P(WsServerTest, ClosesOversizedMessageWith1009AndKeepsServingOthers) {
     startServer();
     Client bystander(server_->port(), "/small");
     Client offender(server_->port(), "/small");
@@ -293,7 +301,7 @@ TEST_F(WsServerTest, ClosesOversizedMessageWith1009AndKeepsServingOthers) {
     EXPECT_EQ(bystander.receive().data, "still here");
 }
 
-TEST_F(WsServerTest, ClosesWhenFragmentsTogetherExceedTheLimit) {
+TEST_P(WsServerTest, ClosesWhenFragmentsTogetherExceedTheLimit) {
     startServer();
     Client client(server_->port(), "/small");
     std::string part(600, 'y'); // each fragment fits, the message does not
@@ -303,7 +311,7 @@ TEST_F(WsServerTest, ClosesWhenFragmentsTogetherExceedTheLimit) {
     EXPECT_EQ(receiveClose(client.socket()).closeCode(), 1009);
 }
 
-TEST_F(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull) {
+TEST_P(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull) {
     WsLimits limits;
     limits.maxSendQueueBytes = 256 * 1024;
     startServer(limits);
@@ -347,7 +355,7 @@ TEST_F(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull) {
     EXPECT_EQ(other.receive().data, "served");
 }
 
-TEST_F(WsServerTest, SendsFromAnotherThreadWhileReceiving) {
+TEST_P(WsServerTest, SendsFromAnotherThreadWhileReceiving) {
     startServer();
     Client client(server_->port(), "/echo");
     ASSERT_TRUE(recorder_.waitForOpens(1));
@@ -380,7 +388,7 @@ TEST_F(WsServerTest, SendsFromAnotherThreadWhileReceiving) {
     EXPECT_TRUE(inOrder);
 }
 
-TEST_F(WsServerTest, ClosesIdleConnection) {
+TEST_P(WsServerTest, ClosesIdleConnection) {
     WsLimits limits;
     limits.idleTimeout = 1s;
     startServer(limits);
@@ -398,7 +406,7 @@ TEST_F(WsServerTest, ClosesIdleConnection) {
     EXPECT_EQ(recorder_.closeCodeOf(id), 1001);
 }
 
-TEST_F(WsServerTest, ServesManyConnectionsThatOpenEchoAndClose) {
+TEST_P(WsServerTest, ServesManyConnectionsThatOpenEchoAndClose) {
     startServer();
     constexpr size_t kClients = 200;
     std::vector<std::unique_ptr<Client>> clients;
@@ -428,7 +436,7 @@ TEST_F(WsServerTest, ServesManyConnectionsThatOpenEchoAndClose) {
               opens.end());
 }
 
-TEST_F(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce) {
+TEST_P(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce) {
     startServer();
     constexpr size_t kClients = 5;
     std::vector<std::unique_ptr<Client>> clients;
@@ -453,7 +461,7 @@ TEST_F(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce) {
     EXPECT_EQ(recorder_.closes().size(), kClients);
 }
 
-TEST_F(WsServerTest, RefusesHandshakesBeyondTheConnectionLimit) {
+TEST_P(WsServerTest, RefusesHandshakesBeyondTheConnectionLimit) {
     WsLimits limits;
     limits.maxConnections = 2;
     startServer(limits);
@@ -471,7 +479,7 @@ TEST_F(WsServerTest, RefusesHandshakesBeyondTheConnectionLimit) {
     EXPECT_EQ(third.receive().data, "room again");
 }
 
-TEST_F(WsServerTest, ServerCloseIsSentAfterQueuedMessages) {
+TEST_P(WsServerTest, ServerCloseIsSentAfterQueuedMessages) {
     startServer();
     Client client(server_->port(), "/echo");
     ASSERT_TRUE(recorder_.waitForOpens(1));
@@ -492,7 +500,7 @@ TEST_F(WsServerTest, ServerCloseIsSentAfterQueuedMessages) {
     EXPECT_EQ(recorder_.closeCodeOf(id), 4001);
 }
 
-TEST_F(WsServerTest, ReportsPeerCloseCodeAndAbruptDisconnect) {
+TEST_P(WsServerTest, ReportsPeerCloseCodeAndAbruptDisconnect) {
     startServer();
     auto polite = std::make_unique<Client>(server_->port(), "/echo");
     ASSERT_TRUE(recorder_.waitForOpens(1));
@@ -508,8 +516,8 @@ TEST_F(WsServerTest, ReportsPeerCloseCodeAndAbruptDisconnect) {
     EXPECT_EQ(recorder_.closeCodeOf(abruptId), 1006);
 }
 
-TEST_F(WsServerTest, ContainsExceptionsThrownByCallbacks) {
-    server_ = std::make_unique<WsServer>("127.0.0.1", 0, WsLimits{}, log_);
+TEST_P(WsServerTest, ContainsExceptionsThrownByCallbacks) {
+    server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     log_.setLevel(LogLevel::Off); // the errors below are expected
     WsEndpoint endpoint;
     endpoint.path = "/throw";
@@ -538,17 +546,17 @@ TEST_F(WsServerTest, ContainsExceptionsThrownByCallbacks) {
     EXPECT_EQ(next.receive().data, "alive");
 }
 
-TEST_F(WsServerTest, StartFailsWhenThePortIsTaken) {
+TEST_P(WsServerTest, StartFailsWhenThePortIsTaken) {
     startServer();
-    WsServer second("127.0.0.1", server_->port(), WsLimits{}, log_);
+    WsServer second("127.0.0.1", server_->port(), threaded(), log_);
     log_.setLevel(LogLevel::Off);
     second.addEndpoint(echoEndpoint("/echo"));
     EXPECT_THROW(second.start(), std::runtime_error);
 }
 
 // A message to "/room" goes to every open room connection with one sendMany, from the service thread.
-TEST_F(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOthers) {
-    server_ = std::make_unique<WsServer>("127.0.0.1", 0, WsLimits{}, log_);
+TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOthers) {
+    server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     std::mutex idsMutex;
     std::vector<uint64_t> ids;
     std::atomic<size_t> lastFanOut{0};
@@ -607,8 +615,8 @@ TEST_F(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
 }
 
 // Written at once until the peer falls behind, then queued: what the client reads is complete and in order.
-TEST_F(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind) {
-    server_ = std::make_unique<WsServer>("127.0.0.1", 0, WsLimits{}, log_);
+TEST_P(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind) {
+    server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     constexpr int kMessages = 48;
     const size_t kSize = 48 * 1024; // 2.25 MiB in all: more than the socket buffers, less than the queue bound
     WsEndpoint burst;
@@ -634,13 +642,61 @@ TEST_F(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind) {
     }
 }
 
-TEST_F(WsServerTest, RejectsEndpointsAfterStartAndDuplicates) {
+TEST_P(WsServerTest, RejectsEndpointsAfterStartAndDuplicates) {
     startServer();
     EXPECT_THROW(server_->addEndpoint(echoEndpoint("/later")), std::logic_error);
-    WsServer other("127.0.0.1", 0, WsLimits{}, log_);
+    WsServer other("127.0.0.1", 0, threaded(), log_);
     other.addEndpoint(echoEndpoint("/room"));
     EXPECT_THROW(other.addEndpoint(echoEndpoint("/room/")), std::invalid_argument);
 }
+
+// Connections are spread over the service threads (an id tells its thread: id % threads), and what a
+// callback on one thread sends to the connections of every thread arrives complete and in order.
+TEST_P(WsServerTest, SpreadsConnectionsOverTheThreadsAndKeepsOrderAcrossThem) {
+    server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
+    std::mutex idsMutex;
+    std::vector<uint64_t> ids;
+    constexpr int kMessages = 50;
+    WsEndpoint room;
+    room.path = "/room";
+    room.onOpen = [&](const WsConnectionInfo& info) {
+        {
+            std::lock_guard lock(idsMutex);
+            ids.push_back(info.id);
+        }
+        recorder_.opened(info);
+    };
+    room.onMessage = [&](uint64_t, std::string_view, bool) {
+        std::vector<uint64_t> targets;
+        {
+            std::lock_guard lock(idsMutex);
+            targets = ids;
+        }
+        for (int i = 0; i < kMessages; ++i)
+            server_->sendMany(targets, "m" + std::to_string(i), false);
+    };
+    server_->addEndpoint(std::move(room));
+    server_->start();
+
+    constexpr size_t kClients = 24;
+    std::vector<std::unique_ptr<Client>> clients;
+    for (size_t i = 0; i < kClients; ++i)
+        clients.push_back(std::make_unique<Client>(server_->port(), "/room"));
+    ASSERT_TRUE(recorder_.waitForOpens(kClients));
+    std::vector<bool> threadsUsed(GetParam(), false);
+    for (const auto& info : recorder_.opens())
+        threadsUsed[info.id % GetParam()] = true;
+    EXPECT_EQ(std::count(threadsUsed.begin(), threadsUsed.end(), true), static_cast<long>(GetParam()));
+
+    clients[0]->sendText("go");
+    for (auto& client : clients)
+        for (int i = 0; i < kMessages; ++i)
+            ASSERT_EQ(client->receive().data, "m" + std::to_string(i));
+    EXPECT_EQ(server_->connectionCount(), kClients);
+}
+
+INSTANTIATE_TEST_SUITE_P(ServiceThreads, WsServerTest, ::testing::Values(size_t{1}, size_t{2}),
+                         [](const auto& info) { return std::to_string(info.param) + "thread"; });
 
 } // namespace
 } // namespace vtp::kernel
