@@ -17,7 +17,7 @@
 #          delivered/s within the limit.
 # SMOKE=1 shrinks everything (500 clients, 10 s). Other environment: USERS (200 accounts; clients
 # share their tokens round-robin), GEN_THREADS (1: the generator shares the 2 cores with the
-# server), IN_FLIGHT (200 handshakes under way per generator thread), CHAT_DRAIN (2 s), GENERATOR
+# server), WS_THREADS (vtpd's websocket.threads; 0, the default, is one per core), IN_FLIGHT (200 handshakes under way per generator thread), CHAT_DRAIN (2 s), GENERATOR
 # (the vtp-sio-bench binary; default BUILD_DIR/bench/signalling/vtp-sio-bench), SERVERS ("vtpd node":
 # one of them alone, e.g. for a profile).
 # Prints each run's figures, then the table of vtpd and Node side by side with the ratios and the
@@ -44,6 +44,7 @@ users=${USERS:-200}
 gen_threads=${GEN_THREADS:-1}
 in_flight=${IN_FLIGHT:-200}
 drain=${CHAT_DRAIN:-2}
+ws_threads=${WS_THREADS:-0}
 
 vtpd=$build/kernel/vtpd
 vtpctl=$build/kernel/vtpctl
@@ -83,6 +84,7 @@ listen = "127.0.0.1:0"
 [websocket]
 listen = "127.0.0.1:0"
 max_connections = $((max_clients + 1000))
+threads = $ws_threads
 [storage]
 data_dir = "$work/data"
 [log]
