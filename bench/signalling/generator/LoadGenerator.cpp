@@ -34,6 +34,8 @@ constexpr std::size_t kMaxSamplesPerStep = 200'000'000;
 constexpr lws_usec_t kTickUs = 1000;
 // How long the worker naps between polls of its sockets: the most it adds to a measured latency.
 constexpr auto kPollInterval = std::chrono::microseconds(200);
+// Reads in one poll from which the next poll follows without a nap.
+constexpr std::size_t kBusyRound = 16;
 constexpr std::string_view kChatMessage = "42[\"chat:message\",";
 constexpr std::string_view kMarker = "\"text\":\"b:";
 
@@ -238,9 +240,11 @@ private:
                 // Polled, not waited for: on loopback a receiver asleep in epoll_wait is woken by the
                 // sender, and the sender, the server under test, pays for the wake-up (a cross-CPU
                 // interrupt, dear in a VM: 15% of vtpd's service thread). Remote clients cost a
-                // server nothing of the kind. What is ready is handled, then the thread naps.
+                // server nothing of the kind. What is ready is handled, then the thread naps, unless
+                // the round found enough to do that the next is likely busy too.
+                readsThisRound_ = 0;
                 ev_run(loop_, EVRUN_NOWAIT);
-                std::this_thread::sleep_for(kPollInterval);
+                if (readsThisRound_ < kBusyRound) std::this_thread::sleep_for(kPollInterval);
                 continue;
             }
 #endif
@@ -709,6 +713,7 @@ private:
                 self->sendHandshake(*c);
                 return 0;
             case LWS_CALLBACK_RAW_RX:
+                ++self->readsThisRound_;
                 return self->onBytes(*c, static_cast<const char*>(in), len);
             case LWS_CALLBACK_RAW_WRITEABLE:
                 return self->onWritable(*c);
@@ -741,6 +746,7 @@ private:
     Tick tick_{};
     std::vector<unsigned char> scratch_;
     std::uint64_t maskState_ = 0x9E3779B97F4A7C15ull;
+    std::size_t readsThisRound_ = 0;
     std::atomic<bool> closing_{false}, stopFlag_{false};
 
     // Step control, set by the controlling thread.

@@ -45,6 +45,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1573,6 +1574,10 @@ struct WsServer::Shard {
                     self->log.warn(kComponent, "accept failed", {{"error", std::strerror(errno)}});
                 return;
             }
+            // What lws's own listener sets on what it accepts; adoption does not. With Nagle on, a
+            // small message waits for the peer's (delayed) ACK of the one before: tens of ms.
+            int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             Shard& target = *self->shared.shards[self->nextShard++ % self->shared.shards.size()];
             if (&target == self)
                 self->adopt(fd);

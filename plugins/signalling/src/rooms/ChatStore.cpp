@@ -11,9 +11,10 @@ namespace {
 constexpr size_t kBatch = 500;
 // Rows per INSERT: 8 parameters each, far below SQLite's and PostgreSQL's parameter limits.
 constexpr size_t kRowsPerInsert = 50;
-// How long a batch waits for more messages before its commit: one commit (and its fsync) per few
-// milliseconds instead of one per message at low rates. Only acknowledgements wait; delivery does not.
-constexpr auto kLinger = std::chrono::milliseconds(5);
+// How long a batch waits for more messages before its commit: one commit (and its fsync) per 20 ms
+// instead of one per message, and more rows of a room per index page written. Only acknowledgements
+// wait; delivery does not. At 7,000 messages a second, 5 ms cost the writer 25% more CPU.
+constexpr auto kLinger = std::chrono::milliseconds(20);
 }
 
 void ChatStore::start()

@@ -268,8 +268,17 @@ void RoomService::deliverChat(const ChatMessage& m)
 
 void RoomService::onChatCommitted(std::vector<ChatMessage>&& batch, bool stored)
 {
-    std::lock_guard lock(mutex_);
+    // A few messages per hold of the lock: a batch can hold hundreds, and every socket callback
+    // waits for this lock.
+    constexpr size_t kPerHold = 16;
+    std::unique_lock lock(mutex_);
+    size_t held = 0;
     for (const auto& m : batch) {
+        if (++held > kPerHold) {
+            lock.unlock();
+            lock.lock();
+            held = 1;
+        }
         if (!stored) {
             if (m.ackId) io_.ack(m.senderParticipant, *m.ackId, args(error("internal", "the message could not be stored")));
             continue;
