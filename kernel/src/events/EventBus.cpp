@@ -206,6 +206,7 @@ void EventBus::enqueue(const std::shared_ptr<const Event>& event, PublishResult*
         if (!eventPatternMatches(s->pattern, event->name)) continue;
         if (result) ++result->subscribers;
         bool warn = false;
+        bool wake = false;
         {
             std::lock_guard lock(s->mutex);
             if (s->queue.size() >= settings_.queueCapacity) {
@@ -217,6 +218,9 @@ void EventBus::enqueue(const std::shared_ptr<const Event>& event, PublishResult*
                     warn = true;
                 }
             } else {
+                // The delivery thread sleeps only on an empty queue: a wake-up per event was a
+                // futex call per chat message.
+                wake = s->queue.empty();
                 s->queue.push_back(event);
             }
         }
@@ -225,7 +229,7 @@ void EventBus::enqueue(const std::shared_ptr<const Event>& event, PublishResult*
                       {{"owner", s->owner}, {"pattern", s->pattern}, {"event", event->name},
                        {"dropped_total", std::to_string(s->dropped.load())},
                        {"capacity", std::to_string(settings_.queueCapacity)}});
-        } else {
+        } else if (wake) {
             s->wake.notify_one();
         }
     }

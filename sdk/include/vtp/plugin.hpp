@@ -323,10 +323,15 @@ public:
     // Publishes an event to every subscriber, on every node. Never blocks; false if dropped.
     bool publish(const std::string& name, const Json& payload) const
     {
+        return publishJson(name, payload.isNull() ? std::string("{}") : payload.dump());
+    }
+    // The same with the payload already serialized (a JSON object), for hot paths that write it
+    // themselves. The kernel checks that it is a JSON object.
+    bool publishJson(const std::string& name, std::string_view json) const
+    {
         if (!VTP_HOST_HAS(event_publish)) return false;
-        const std::string body = payload.isNull() ? std::string("{}") : payload.dump();
         detail::ErrorText err;
-        return ref_.api->event_publish(ref_.host, name.c_str(), body.data(), body.size(), err.view()) == VTP_OK;
+        return ref_.api->event_publish(ref_.host, name.c_str(), json.data(), json.size(), err.view()) == VTP_OK;
     }
     // Subscribes during init; `handler` runs on this subscription's own delivery thread.
     void subscribe(const std::string& pattern, std::function<void(const Event&)> handler)

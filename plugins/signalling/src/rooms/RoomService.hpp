@@ -107,6 +107,8 @@ private:
     // Delivery to a participant wherever it is connected.
     void toParticipant(const Participant& p, std::string_view event, const Json& args);
     void toRoom(const std::string& roomId, std::string_view event, const Json& args, const std::string& exceptParticipant = {});
+    // The same with the event's arguments already a JSON array.
+    void toRoomArgs(const std::string& roomId, std::string_view event, const std::string& argsJson, const std::string& exceptParticipant = {});
 
     // Between nodes.
     void replicate(const Json& message);
