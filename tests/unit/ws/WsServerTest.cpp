@@ -19,6 +19,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -200,6 +201,29 @@ protected:
         ASSERT_NE(server_->port(), 0);
     }
 
+    // An endpoint at "/room" that keeps the ids of every connection it opened; each message hands
+    // `onMessage` those ids (a snapshot) with the data.
+    WsEndpoint roomEndpoint(std::function<void(std::vector<uint64_t>, std::string_view, bool)> onMessage) {
+        WsEndpoint room;
+        room.path = "/room";
+        room.onOpen = [this](const WsConnectionInfo& info) {
+            {
+                std::lock_guard lock(roomIdsMutex_);
+                roomIds_.push_back(info.id);
+            }
+            recorder_.opened(info);
+        };
+        room.onMessage = [this, onMessage = std::move(onMessage)](uint64_t, std::string_view data, bool binary) {
+            onMessage(roomIds(), data, binary);
+        };
+        return room;
+    }
+
+    std::vector<uint64_t> roomIds() {
+        std::lock_guard lock(roomIdsMutex_);
+        return roomIds_;
+    }
+
     uint64_t lastOpenedId() {
         auto opens = recorder_.opens();
         return opens.empty() ? 0 : opens.back().id;
@@ -207,6 +231,8 @@ protected:
 
     Logger log_;
     Recorder recorder_;
+    std::mutex roomIdsMutex_;
+    std::vector<uint64_t> roomIds_;
     std::unique_ptr<WsServer> server_;
 };
 
@@ -557,29 +583,12 @@ TEST_P(WsServerTest, StartFailsWhenThePortIsTaken) {
 // A message to "/room" goes to every open room connection with one sendMany, from the service thread.
 TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOthers) {
     server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
-    std::mutex idsMutex;
-    std::vector<uint64_t> ids;
     std::atomic<size_t> lastFanOut{0};
-    WsEndpoint room;
-    room.path = "/room";
-    room.onOpen = [&](const WsConnectionInfo& info) {
-        {
-            std::lock_guard lock(idsMutex);
-            ids.push_back(info.id);
-        }
-        recorder_.opened(info);
-    };
-    room.onMessage = [&](uint64_t, std::string_view data, bool binary) {
-        std::vector<uint64_t> targets;
-        {
-            std::lock_guard lock(idsMutex);
-            targets = ids;
-        }
+    server_->addEndpoint(roomEndpoint([&](std::vector<uint64_t> targets, std::string_view data, bool binary) {
         targets.push_back(999999); // unknown: skipped
         lastFanOut = server_->sendMany(targets, data, binary);
         lastFanOut.notify_all();
-    };
-    server_->addEndpoint(std::move(room));
+    }));
     server_->start();
 
     constexpr size_t kClients = 20;
@@ -599,11 +608,7 @@ TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
     EXPECT_EQ(lastFanOut.load(), kClients);
 
     // From the test thread the same message is queued for each and still reaches everyone.
-    std::vector<uint64_t> targets;
-    {
-        std::lock_guard lock(idsMutex);
-        targets = ids;
-    }
+    std::vector<uint64_t> targets = roomIds();
     std::string bytes("\x00\x01binary\xff", 10);
     EXPECT_EQ(server_->sendMany(targets, bytes, true), kClients);
     for (auto& client : clients) {
@@ -654,28 +659,11 @@ TEST_P(WsServerTest, RejectsEndpointsAfterStartAndDuplicates) {
 // callback on one thread sends to the connections of every thread arrives complete and in order.
 TEST_P(WsServerTest, SpreadsConnectionsOverTheThreadsAndKeepsOrderAcrossThem) {
     server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
-    std::mutex idsMutex;
-    std::vector<uint64_t> ids;
     constexpr int kMessages = 50;
-    WsEndpoint room;
-    room.path = "/room";
-    room.onOpen = [&](const WsConnectionInfo& info) {
-        {
-            std::lock_guard lock(idsMutex);
-            ids.push_back(info.id);
-        }
-        recorder_.opened(info);
-    };
-    room.onMessage = [&](uint64_t, std::string_view, bool) {
-        std::vector<uint64_t> targets;
-        {
-            std::lock_guard lock(idsMutex);
-            targets = ids;
-        }
+    server_->addEndpoint(roomEndpoint([&](const std::vector<uint64_t>& targets, std::string_view, bool) {
         for (int i = 0; i < kMessages; ++i)
             server_->sendMany(targets, "m" + std::to_string(i), false);
-    };
-    server_->addEndpoint(std::move(room));
+    }));
     server_->start();
 
     constexpr size_t kClients = 24;
