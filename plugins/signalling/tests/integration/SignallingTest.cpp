@@ -2,6 +2,7 @@
 // PostgreSQL, driven by the stock socket.io-client (tests/e2e/client.mjs, one scenario per run)
 // and over REST.
 #include "AuthTestSupport.hpp"
+#include "PollUntil.hpp"
 
 #include <set>
 
@@ -15,7 +16,7 @@ class Signalling : public ::testing::TestWithParam<Backend> {
 protected:
     void SetUp() override
     {
-        server_ = std::make_unique<AuthServer>(GetParam(), std::string(kFastArgon) + extraToml(), std::vector<std::string>{"auth", "signalling"});
+        server_ = std::make_unique<AuthServer>(GetParam(), std::string(kFastArgon) + extraToml(), plugins());
         ASSERT_TRUE(server_->start()) << server_->vtpd().logs();
         server_->createUser("prof@uni.example", kPassword, "instructor");
         server_->createUser("ada@uni.example", kPassword, "student");
@@ -25,6 +26,7 @@ protected:
         tokens_["c"] = server_->login("bob@uni.example", kPassword).access;
     }
     virtual std::string extraToml() const { return "[plugins.signalling.chat]\nmax_length = 500\n"; }
+    virtual std::vector<std::string> plugins() const { return {"auth", "signalling"}; }
 
     std::string createRoom(const std::string& body = R"({"name":"Linear algebra, week 3"})")
     {
@@ -160,5 +162,56 @@ TEST_P(Signalling, RoomsOverRestWithRolesAndValidation)
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Signalling, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
+
+// What other plugins hear of a class: room.created, participant.joined and .left, chat.message and
+// room.ended, received here by the testkit plugin's subscription.
+class SignallingEvents : public Signalling {
+protected:
+    std::string extraToml() const override
+    {
+        return Signalling::extraToml() + "[plugins.testkit]\nevent_patterns = [\"room.*\", \"participant.*\", \"chat.*\"]\n";
+    }
+    std::vector<std::string> plugins() const override { return {"auth", "signalling", "testkit"}; }
+
+    Poco::JSON::Array::Ptr events()
+    {
+        auto r = server_->vtpd().get("/api/v1/testkit/events");
+        return r.status == 200 ? r.json()->getArray("events") : Poco::JSON::Array::Ptr();
+    }
+};
+
+TEST_P(SignallingEvents, RoomsParticipantsAndChatArePublishedOnTheEventBus)
+{
+    const std::string room = createRoom();
+    EXPECT_NE(scenario("rooms", room).find("PASS"), std::string::npos);
+    ASSERT_EQ(server_->vtpd().request("DELETE", "/api/v1/rooms/" + room, {}, {}, bearer(tokens_["a"])).status, 204);
+
+    // Delivery is asynchronous (each subscription has its own thread): wait for the last one.
+    auto has = [](const Poco::JSON::Array::Ptr& list, const std::string& name) {
+        for (size_t i = 0; list && i < list->size(); ++i)
+            if (list->getObject(static_cast<unsigned>(i))->getValue<std::string>("name") == name) return true;
+        return false;
+    };
+    ASSERT_TRUE(pollUntil([&] { return has(events(), "room.ended"); }, std::chrono::seconds(10)));
+    const auto list = events();
+    for (const char* name : {"room.created", "participant.joined", "participant.left", "chat.message", "room.ended"})
+        EXPECT_TRUE(has(list, name)) << name;
+
+    // The public "hello class" of the scenario: its room, id, sender, time and length (11).
+    bool sawHello = false;
+    for (size_t i = 0; i < list->size(); ++i) {
+        const auto e = list->getObject(static_cast<unsigned>(i));
+        if (e->getValue<std::string>("name") != "chat.message") continue;
+        const auto payload = e->getObject("payload");
+        EXPECT_EQ(payload->getValue<std::string>("room"), room);
+        EXPECT_FALSE(payload->getValue<std::string>("id").empty());
+        EXPECT_FALSE(payload->getValue<std::string>("user_id").empty());
+        EXPECT_GT(payload->getValue<int64_t>("ts"), 0);
+        if (!payload->getValue<bool>("private") && payload->getValue<int64_t>("length") == 11) sawHello = true;
+    }
+    EXPECT_TRUE(sawHello);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SignallingEvents, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
 } // namespace
