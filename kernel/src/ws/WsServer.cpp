@@ -417,6 +417,7 @@ struct WsServer::Shard {
     // Service thread only.
     std::vector<unsigned char> directFrame;    // the payload of messages written at once, with headroom
     std::vector<unsigned char> gatherBuffer;   // several queued messages' frames, for one write
+    std::vector<OutMessage> gatherBatch;       // the messages taken from a queue for that write
     std::vector<Connection*> directTargets;    // sendMany's recipients that can take it now
     std::unordered_map<lws*, HttpExchange*> exchangeByWsi;
     uint64_t nextSerial = 1;
@@ -505,9 +506,12 @@ struct WsServer::Shard {
     }
 
     // Service thread: up to kMaxGatherBytes of queued messages in one write (frames laid end to end;
-    // server frames are unmasked, so lws only has to pass the bytes on). False if the write failed.
-    bool writeGathered(Connection& connection) {
-        std::vector<OutMessage> batch;
+    // server frames are unmasked, so lws only has to pass the bytes on). Nothing, Wrote, or Failed
+    // (the connection is then being dropped).
+    enum class Gathered { Nothing, Wrote, Failed };
+    Gathered writeGathered(Connection& connection) {
+        std::vector<OutMessage>& batch = gatherBatch;
+        batch.clear();
         size_t bytes = 0;
         {
             std::lock_guard lock(mutex);
@@ -519,9 +523,12 @@ struct WsServer::Shard {
             }
         }
         if (batch.empty())
-            return true;
-        if (batch.size() == 1)
-            return writeNow(connection, batch[0].frame->data() + LWS_PRE, batch[0].size(), batch[0].binary);
+            return Gathered::Nothing;
+        if (batch.size() == 1) {
+            const bool written = writeNow(connection, batch[0].frame->data() + LWS_PRE, batch[0].size(), batch[0].binary);
+            batch.clear();
+            return written ? Gathered::Wrote : Gathered::Failed;
+        }
         gatherBuffer.resize(LWS_PRE);
         for (const OutMessage& message : batch) {
             const size_t size = message.size();
@@ -549,13 +556,15 @@ struct WsServer::Shard {
         int written = lws_write(connection.wsi, gatherBuffer.data() + LWS_PRE, total, LWS_WRITE_RAW);
         if (gatherBuffer.capacity() > 4 * kMaxGatherBytes)
             std::vector<unsigned char>().swap(gatherBuffer);
+        const size_t count = batch.size();
+        batch.clear(); // drops the frames' references now
         if (written < static_cast<int>(total)) {
             dropAfterFailedWrite(connection);
-            return false;
+            return Gathered::Failed;
         }
-        messagesOut += batch.size();
+        messagesOut += count;
         connection.lastActivity = Clock::now();
-        return true;
+        return Gathered::Wrote;
     }
 
     size_t sendMany(const uint64_t* ids, size_t count, std::string_view data, bool binary) {
@@ -730,15 +739,11 @@ struct WsServer::Shard {
         if (connection.closeStarted || connection.closeNotified || connection.peerClosing || !connection.wsi)
             return;
         for (size_t round = 0; round < kMaxWritesPerCallback && !lws_partial_buffered(connection.wsi); ++round) {
-            bool queued = false;
-            {
-                std::lock_guard lock(mutex);
-                queued = !connection.queue.empty();
-            }
-            if (!queued)
-                break;
-            if (!writeGathered(connection))
+            const Gathered result = writeGathered(connection);
+            if (result == Gathered::Failed)
                 return;
+            if (result == Gathered::Nothing)
+                break;
         }
         bool more = false;
         {
@@ -1126,7 +1131,7 @@ struct WsServer::Shard {
             }
             if (!haveMessage)
                 break;
-            if (!writeGathered(*connection))
+            if (writeGathered(*connection) == Gathered::Failed)
                 return -1;
             if (lws_partial_buffered(wsi))
                 break;

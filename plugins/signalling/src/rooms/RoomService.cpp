@@ -49,6 +49,16 @@ std::string chatId(int64_t ms)
     return id + randomId().substr(0, 13);
 }
 
+// Appends "key":"value" to an object being written, after a comma unless it is the first member.
+void appendStringMember(std::string& out, std::string_view key, std::string_view value)
+{
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += key;
+    out += "\":";
+    protocol::JsonWriter::appendString(out, value);
+}
+
 std::string roomKey(const std::string& id) { return "room:" + id; }
 
 bool validRoomId(const std::string& id)
@@ -266,16 +276,12 @@ void RoomService::deliverChat(const ChatMessage& m)
     } else {
         // The room's message written directly: this is every chat message's path, and building
         // and stringifying a Json tree was most of it.
-        std::string a = "[{\"id\":";
-        protocol::JsonWriter::appendString(a, m.id);
-        a += ",\"room\":";
-        protocol::JsonWriter::appendString(a, m.roomId);
-        a += ",\"from\":";
-        protocol::JsonWriter::appendString(a, m.senderParticipant);
-        a += ",\"user\":";
-        protocol::JsonWriter::appendString(a, m.senderUser);
-        a += ",\"text\":";
-        protocol::JsonWriter::appendString(a, m.text);
+        std::string a = "[{";
+        appendStringMember(a, "id", m.id);
+        appendStringMember(a, "room", m.roomId);
+        appendStringMember(a, "from", m.senderParticipant);
+        appendStringMember(a, "user", m.senderUser);
+        appendStringMember(a, "text", m.text);
         a += ",\"ts\":" + std::to_string(m.ts) + "}]";
         toRoomArgs(m.roomId, "chat:message", a);
     }
@@ -302,18 +308,16 @@ void RoomService::onChatCommitted(std::vector<ChatMessage>&& batch, bool stored)
         // trees' stringification was a fifth of the writer thread.
         const std::string ts = std::to_string(m.ts);
         if (m.ackId) {
-            std::string ack = "[{\"id\":";
-            protocol::JsonWriter::appendString(ack, m.id);
+            std::string ack = "[{";
+            appendStringMember(ack, "id", m.id);
             ack += ",\"ts\":" + ts + "}]";
             io_.ack(m.senderParticipant, *m.ackId, ack);
         }
         chatCounter_.inc(1);
-        std::string event = "{\"room\":";
-        protocol::JsonWriter::appendString(event, m.roomId);
-        event += ",\"id\":";
-        protocol::JsonWriter::appendString(event, m.id);
-        event += ",\"user_id\":";
-        protocol::JsonWriter::appendString(event, m.senderUser);
+        std::string event = "{";
+        appendStringMember(event, "room", m.roomId);
+        appendStringMember(event, "id", m.id);
+        appendStringMember(event, "user_id", m.senderUser);
         event += ",\"ts\":" + ts + ",\"private\":" + (m.recipientParticipant.empty() ? "false" : "true") +
                  ",\"length\":" + std::to_string(codePoints(m.text)) + "}";
         host_.publishJson("chat.message", event);
