@@ -184,6 +184,12 @@ void validateTerm(const TermInput& t)
     if (t.end < t.start) throw Unprocessable("'end_date' is before 'start_date'", "invalid-dates");
     if (t.end - t.start > 731) throw Unprocessable("a term may last at most two years", "invalid-dates");
     if (!isValidTimeZone(t.timeZone)) throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time_zone");
+    // A holiday outside the term cancels nothing and hides a typo (a wrong year, say). Checked on
+    // the term as it will be, so narrowing a term's dates past one of its holidays is refused too.
+    for (const int64_t d : t.holidays)
+        if (d < t.start || d > t.end)
+            throw Unprocessable("the holiday " + formatDate(d) + " is outside the term (" + formatDate(t.start) + " to " + formatDate(t.end) + ")",
+                                "holiday-outside-term");
 }
 
 std::set<int64_t> parseHolidays(const Json& body)

@@ -276,6 +276,13 @@ std::optional<DirectoryEntry> CoursesService::lookupId(const std::string& id) co
     return DirectoryEntry{id, email, name};
 }
 
+void CoursesService::requireAccounts(const std::vector<std::string>& ids, const char* field) const
+{
+    if (!directory_) return;
+    for (const auto& id : ids)
+        if (!lookupId(id)) throw Unprocessable(std::string("'") + field + "' names " + id + ", and no account has that id", "unknown-user");
+}
+
 std::optional<RoomFacts> CoursesService::roomFacts(const std::string& sessionId, const std::string& userId) const
 {
     const Rows rows = host_.db().query(

@@ -154,6 +154,9 @@ private:
     void publishScheduled(const std::string& sectionId, const std::string& termId, int64_t sessions) const;
     std::optional<DirectoryEntry> lookupEmail(const std::string& email) const;
     std::optional<DirectoryEntry> lookupId(const std::string& id) const;
+    // 422 unknown-user naming the first id in `ids` (a section's `field`) no account has; without
+    // the auth directory nothing can be checked.
+    void requireAccounts(const std::vector<std::string>& ids, const char* field) const;
     // Today's date in a zone (day number).
     static int64_t today(const std::string& timeZone);
     static int64_t localInstant(const Term& term, int64_t date, int minutes);

@@ -127,6 +127,8 @@ Response CoursesService::createSection(const Request& req)
     for (const auto& a : assistants)
         if (std::find(instructors.begin(), instructors.end(), a) != instructors.end())
             throw Unprocessable("user " + a + " is listed as instructor and as assistant", "invalid-staff");
+    requireAccounts(instructors, "instructors");
+    requireAccounts(assistants, "assistants");
     const SectionDates d{optionalDate(body, "enrollment_opens"), optionalDate(body, "enrollment_closes"), optionalDate(body, "drop_deadline")};
     checkSectionDates(d);
     const Rows course = host_.db().query("SELECT term_id FROM courses_courses WHERE id = ?", {courseId});
@@ -172,13 +174,25 @@ Response CoursesService::updateSection(const Request& req)
         // Only admins change who teaches; an instructor cannot hand the section over or add co-teachers.
         if (!isAdmin(req)) throw Forbidden("only admins change a section's instructors");
         instructors = userIds(body, "instructors");
+        requireAccounts(*instructors, "instructors");
     }
-    if (body.has("assistants")) assistants = userIds(body, "assistants");
+    if (body.has("assistants")) {
+        assistants = userIds(body, "assistants");
+        requireAccounts(*assistants, "assistants");
+    }
     std::vector<std::string> promoted;
     try {
         std::lock_guard lock(sectionMutex(id));
         host_.db().transaction([&](Tx& tx) {
             lockSectionRow(tx, id);
+            // Fewer seats than enrolled students would leave some of them outside a full class
+            // room (its size is the capacity plus the staff): refused, with the count to go by.
+            const int64_t enrolled =
+                tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'", {id})[0][0].asInt();
+            if (s.capacity < enrolled)
+                throw Conflict("the section has " + std::to_string(enrolled) + " enrolled students; its capacity cannot be lowered to " +
+                                   std::to_string(s.capacity) + " (remove students first)",
+                               "capacity-below-enrollment");
             tx.exec("UPDATE courses_sections SET name = ?, capacity = ?, waitlist_capacity = ?, enrollment_opens = ?, enrollment_closes = ?, "
                     "drop_deadline = ? WHERE id = ?",
                     {s.name, static_cast<long long>(s.capacity), static_cast<long long>(s.waitlistCapacity), dateText(d.opens),
