@@ -43,6 +43,18 @@ public:
                 ConfigKey::integer("throttle.base_delay_seconds", 1, "First lockout once the free failures are used; doubles with each further failure").range(1, 3600),
                 ConfigKey::integer("throttle.max_lockout_seconds", 900, "Longest lockout of an account (it always runs out: an attacker cannot keep it locked)").range(1, 86400),
                 ConfigKey::integer("throttle.address_max_lockout_seconds", 3600, "Longest lockout of a client address; keep it longer than the account's").range(1, 604800),
+                ConfigKey::integer("throttle.registration_email_failures", 3,
+                                   "Refused registrations (email taken, invite refused) for one email address within throttle.window_seconds "
+                                   "before further attempts for it answer 429 with Retry-After; delays as for logins (base delay doubling up "
+                                   "to throttle.max_lockout_seconds). Open registration tells whether an address has an account: this "
+                                   "and the next key bound how fast anyone can ask")
+                    .range(1, 1000),
+                ConfigKey::integer("throttle.registration_address_failures", 10,
+                                   "Refused registrations from one client address within throttle.window_seconds before its further "
+                                   "registrations answer 429 with Retry-After; delays as for logins (up to "
+                                   "throttle.address_max_lockout_seconds). Successful registrations are not counted, so many students "
+                                   "behind one NAT can still register")
+                    .range(1, 100000),
                 ConfigKey::integer("reset.ttl_seconds", 1800, "Lifetime of a password-reset token").range(60, 86400),
                 ConfigKey::string("reset.url", "http://127.0.0.1:8080/reset-password?token={token}", "Link mailed for a password reset; {token} is replaced by the token"),
                 ConfigKey::integer("invites.ttl_seconds", 604800, "Default lifetime of an invite code").range(60, 7776000),

@@ -83,6 +83,31 @@ Response AuthService::registerAccount(const Request& req)
     const std::string email = requireString(body, "email", 320);
     const std::string password = requireString(body, "password", maxPasswordBytes_);
     const std::string name = requireString(body, "display_name", 400);
+    // Throttled like logins (LoginThrottle): the client address first, then the email address, each
+    // checked before anything is looked up, so that a throttled client learns nothing.
+    const int64_t now = unixNow();
+    const std::string addressKey = LoginThrottle::registrationAddressKey(std::string(req.remoteAddress()));
+    const std::string emailKey = LoginThrottle::registrationEmailKey(normaliseEmail(email).value_or(email));
+    if (const int64_t wait = throttle_->retryAfter(addressKey, now); wait > 0)
+        throw TooManyRequests("too many refused registrations from this address", wait);
+    if (const int64_t wait = throttle_->retryAfter(emailKey, now); wait > 0)
+        throw TooManyRequests("too many registration attempts for this email address", wait);
+    try {
+        return createAccount(body, email, password, name);
+    } catch (const HttpError& e) {
+        // The refusals that tell something about accounts or invites count; a malformed body or a
+        // weak password does not (a person retrying one is no prober).
+        if (e.status() == 409 || e.status() == 403) {
+            const ThrottleLimits& l = throttle_->limits();
+            throttle_->recordFailure(addressKey, l.registrationAddressFreeFailures, l.addressMaxLockoutSeconds, now);
+            throttle_->recordFailure(emailKey, l.registrationEmailFreeFailures, l.maxLockoutSeconds, now);
+        }
+        throw;
+    }
+}
+
+Response AuthService::createAccount(const Json& body, const std::string& email, const std::string& password, const std::string& name)
+{
     std::vector<std::string> roles = registrationRoles_;
     std::string codeHash;
     if (registration_ == "invite") {

@@ -119,6 +119,8 @@ AuthService::AuthService(Host& host) : host_(host)
     limits.baseDelaySeconds = c.getInt("throttle.base_delay_seconds");
     limits.maxLockoutSeconds = c.getInt("throttle.max_lockout_seconds");
     limits.addressMaxLockoutSeconds = c.getInt("throttle.address_max_lockout_seconds");
+    limits.registrationEmailFreeFailures = c.getInt("throttle.registration_email_failures");
+    limits.registrationAddressFreeFailures = c.getInt("throttle.registration_address_failures");
     throttle_ = std::make_unique<LoginThrottle>(host.db(), limits);
 
     SmtpOptions smtp;

@@ -56,6 +56,8 @@ private:
 
     // auth/*
     Response registerAccount(const Request& req);
+    // registerAccount after its throttle checks: the invite, then the account.
+    Response createAccount(const Json& body, const std::string& email, const std::string& password, const std::string& name);
     Response login(const Request& req);
     Response refresh(const Request& req);
     Response logout(const Request& req);

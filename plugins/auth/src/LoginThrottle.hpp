@@ -22,6 +22,11 @@ struct ThrottleLimits {
     int64_t baseDelaySeconds = 1;
     int64_t maxLockoutSeconds = 900;         // accounts
     int64_t addressMaxLockoutSeconds = 3600; // addresses
+    // Refused registrations (409 email-taken, 403 invite refusals) before delays start, with the
+    // same window, delays and maximum lockouts: open registration would otherwise tell anyone,
+    // without limit, which addresses have an account.
+    int64_t registrationEmailFreeFailures = 3;
+    int64_t registrationAddressFreeFailures = 10;
 };
 
 class LoginThrottle {
@@ -36,6 +41,9 @@ public:
 
     static std::string accountKey(const std::string& email) { return "account:" + email; }
     static std::string addressKey(const std::string& address) { return "address:" + address; }
+    // Registration counts apart from logins: a failed login never delays a registration.
+    static std::string registrationEmailKey(const std::string& email) { return "register-email:" + email; }
+    static std::string registrationAddressKey(const std::string& address) { return "register-address:" + address; }
 
 private:
     const Db& db_;

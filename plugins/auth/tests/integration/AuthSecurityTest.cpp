@@ -155,6 +155,44 @@ TEST_P(Throttling, LocksAddressesAndAccountsButNeverForever)
     EXPECT_GT(attackerRefused, 0);
 }
 
+// Open registration answers 409 email-taken: without a limit, anyone could list who has an account.
+TEST_P(Throttling, RefusedRegistrationsAreThrottledPerEmailAndPerClientAddress)
+{
+    // A long base delay: the locks outlast the test on any machine.
+    auto s = startServer(kOpen + "[plugins.auth.throttle]\nregistration_email_failures = 2\nregistration_address_failures = 3\n"
+                                 "base_delay_seconds = 120\nmax_lockout_seconds = 120\naddress_max_lockout_seconds = 600\n",
+                         GetParam());
+    const uint16_t port = s->vtpd().httpPort();
+    auto attempt = [&](const std::string& from, const std::string& email) {
+        return requestFrom(from, port, "POST", "/api/v1/auth/register",
+                           jsonBody({{"email", email}, {"password", kPassword}, {"display_name", "Someone"}}));
+    };
+    for (const char* email : {"a@uni.example", "b@uni.example", "c@uni.example", "d@uni.example"})
+        ASSERT_EQ(attempt("127.0.0.1", email).status, 201) << email;
+
+    // One email address asked about again and again, from different clients: after two refusals, 429.
+    EXPECT_EQ(attempt("127.0.0.2", "a@uni.example").status, 409);
+    EXPECT_EQ(attempt("127.0.0.3", "A@uni.example").status, 409) << "the same address however it is written";
+    auto locked = attempt("127.0.0.4", "a@uni.example");
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    ASSERT_FALSE(locked.header("retry-after").empty());
+    EXPECT_GT(std::stoi(locked.header("retry-after")), 0);
+    EXPECT_NE(locked.body.find("email address"), std::string::npos) << locked.body;
+
+    // One client asking about many addresses: after three refusals, 429 even for a free address,
+    // so it learns nothing more; other clients still register.
+    EXPECT_EQ(attempt("127.0.0.5", "b@uni.example").status, 409);
+    EXPECT_EQ(attempt("127.0.0.5", "c@uni.example").status, 409);
+    EXPECT_EQ(attempt("127.0.0.5", "d@uni.example").status, 409);
+    locked = attempt("127.0.0.5", "free@uni.example");
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_FALSE(locked.header("retry-after").empty());
+    EXPECT_NE(locked.body.find("from this address"), std::string::npos) << locked.body;
+    EXPECT_EQ(attempt("127.0.0.6", "free@uni.example").status, 201);
+    // A successful registration is never counted: many students behind one address may register.
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(attempt("127.0.0.7", "student" + std::to_string(i) + "@uni.example").status, 201) << i;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Throttling, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
 TEST(AuthSecurity, AsymmetricKeysArePublishedAndVerifyInAnotherImplementation)
