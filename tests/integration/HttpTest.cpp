@@ -196,6 +196,22 @@ TEST_F(Http, HeadersOverConfiguredByteLimitAre431)
     expectStillServing();
 }
 
+TEST_F(Http, RequestTargetLongerThanTheParserTakesIs414)
+{
+    // Over Poco's 16384-byte request target: RFC 9112 section 3 says 414 (URI Too Long).
+    auto r = rawExchange(port(), "GET /health?q=" + std::string(20 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    expectProblem(r, 414, "uri-too-long");
+    expectStillServing();
+}
+
+TEST_F(Http, RequestTargetOverTheConfiguredHeadLimitIs414)
+{
+    // A target of exactly Poco's 16384 bytes: with the method, over http.max_header_bytes (16 KiB).
+    auto r = rawExchange(port(), "GET /health?q=" + std::string(16374, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    expectProblem(r, 414, "uri-too-long");
+    expectStillServing();
+}
+
 TEST_F(Http, GarbageRequestLineIs400Problem)
 {
     auto r = rawExchange(port(), "\x01\x02garbage\r\n\r\n");

@@ -169,6 +169,15 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     if (!limits_.trustedProxies.empty())
         req.remoteAddress = clientAddress(req.remoteAddress, req.header("x-forwarded-for"), limits_.trustedProxies);
 
+    // A request line that alone breaks the limit is 414 (RFC 9112 section 3); the whole head, 431.
+    if (req.method.size() + req.target.size() > limits_.maxHeaderBytes) {
+        p.early = makeProblem(414, "uri-too-long", "URI too long",
+                              "the request target is " + std::to_string(req.target.size()) + " bytes; the limit is " +
+                              std::to_string(limits_.maxHeaderBytes) + " with the method and headers",
+                              rid);
+        p.early->closeConnection = true;
+        return p;
+    }
     size_t headerBytes = req.method.size() + req.target.size();
     for (const auto& [k, v] : req.headers) headerBytes += k.size() + v.size() + 4;
     if (headerBytes > limits_.maxHeaderBytes) {

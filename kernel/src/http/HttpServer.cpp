@@ -287,20 +287,23 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
     // Poco's HTTPServerRequestImpl would also ask the socket for both addresses on every
     // request (two system calls); the head parser and body streams are all it is needed for.
     HTTPRequest request;
+    HTTPHeaderInputStream head(conn.session);
     try {
-        HTTPHeaderInputStream head(conn.session);
         request.read(head);
     } catch (const NoMessageException&) {
         return false; // the client closed between requests
     } catch (const MessageException& e) {
         // Poco refuses over-long or too many header fields here ("Field value too long",
-        // "Too many header fields"): 431. Its request-line errors ("HTTP request URI invalid
-        // or too long") also say "too long" but mostly mean garbage: 400.
+        // "Too many header fields"): 431. "HTTP request URI invalid or too long" means too long
+        // (over HTTPRequest::MAX_URI_LENGTH, 16384) when the head had more to read, and garbage when the
+        // head ended inside the request line: 414 (RFC 9112 section 3) or 400.
         const std::string& what = e.message();
         const bool tooLarge = what.find("field") != std::string::npos || what.find("Field") != std::string::npos;
-        auto problem = tooLarge
-            ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message())
-            : makeProblem(400, "malformed-request", "Malformed request", e.message());
+        const bool uriTooLong = what.find("URI") != std::string::npos && !head.eof();
+        auto problem = tooLarge     ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message())
+                       : uriTooLong ? makeProblem(414, "uri-too-long", "URI too long",
+                                                  "the request target is longer than 16384 bytes")
+                                    : makeProblem(400, "malformed-request", "Malformed request", e.message());
         writeRaw(conn.socket, problem, {});
         return false;
     }

@@ -230,6 +230,15 @@ TEST_F(PipelineTest, OversizedHeadIs431)
     EXPECT_EQ(r.status, 431);
 }
 
+TEST_F(PipelineTest, RequestTargetOverTheHeadLimitIs414)
+{
+    // RFC 9112 section 3: a request target longer than the server parses is 414, not 431.
+    auto r = run("GET", "/items/1?q=" + std::string(4000, 'a'));
+    EXPECT_EQ(r.status, 414);
+    EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:uri-too-long");
+    EXPECT_TRUE(r.closeConnection);
+}
+
 TEST_F(PipelineTest, TooManyQueryParametersIs400)
 {
     EXPECT_EQ(run("GET", "/items/1?a=1&b=2&c=3&d=4&e=5").status, 400);
