@@ -49,11 +49,15 @@ int main(int argc, char** argv)
     std::string readyFile;
     bool checkConfig = false;
     bool printReference = false;
+    bool printSample = false;
     bool version = false;
     app.add_option("-c,--config", configPath, "Config file (TOML)");
     app.add_flag("--check-config", checkConfig, "Validate the config, print it with secrets masked, and exit");
     app.add_flag("--print-config-reference", printReference,
                  "Print every config key of the kernel and of the enabled plugins as Markdown tables, and exit");
+    app.add_flag("--print-sample-config", printSample,
+                 "Print the config file annotated: every key of the kernel and of the enabled plugins under its "
+                 "description, those the file sets active, the others commented out at their defaults; and exit");
     app.add_flag("--version", version, "Print the kernel and SDK ABI versions");
     app.add_option("--ready-file", readyFile, "Once serving, write {\"http\",\"websocket\",\"pid\"} to this file");
     CLI11_PARSE(app, argc, argv);
@@ -79,9 +83,10 @@ int main(int argc, char** argv)
         parseLogLevel(config.getString("log.level"), level);
         log.setLevel(level);
         const std::string configDir = std::filesystem::absolute(configPath).parent_path().string();
-        if (printReference) {
+        if (printReference || printSample) {
             std::vector<std::string> skipped;
-            std::cout << configReference(config, configDir, skipped);
+            std::cout << (printReference ? configReference(config, configDir, skipped)
+                                         : sampleConfig(config, configPath, configDir, skipped));
             for (const auto& s : skipped) std::cerr << "plugin " << s << " (left out)\n";
             return skipped.empty() ? 0 : 1;
         }
@@ -121,7 +126,7 @@ int main(int argc, char** argv)
         }
         return 0;
     } catch (const ConfigError& e) {
-        if (checkConfig) {
+        if (checkConfig || printSample || printReference) {
             for (const auto& issue : e.issues()) std::cerr << issue.format() << "\n";
         }
         for (const auto& issue : e.issues()) log.error("config", issue.format());

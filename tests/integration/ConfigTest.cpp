@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 using namespace vtp::test;
 
 namespace {
@@ -129,4 +131,34 @@ TEST(Config, VersionPrintsPluginAbi)
     std::string output;
     EXPECT_EQ(VtpdProcess::run({VTP_TEST_VTPD, "--version"}, output), 0);
     EXPECT_TRUE(contains(output, "plugin ABI " + std::to_string(VTP_ABI_MAJOR) + "." + std::to_string(VTP_ABI_MINOR))) << output;
+}
+
+TEST(Config, PrintSampleConfigKeepsTheFilesValuesAndShowsEveryOtherKeyCommentedOut)
+{
+    TempDir dir;
+    const std::string path = dir.file("vtpd.toml");
+    writeFile(path, "# Our site.\n\n" + configText(dir, "threads = 3\n", "\n[plugins.hello]\ngreeting = \"Hi\"\n"));
+    std::string sample;
+    // An override is the environment's, not the file's: the sample does not write it.
+    ASSERT_EQ(VtpdProcess::run({VTP_TEST_VTPD, "--config", path, "--print-sample-config"}, sample,
+                               {{"VTP_HTTP__MAX_THREADS", "7"}}),
+              0)
+        << sample;
+    EXPECT_EQ(sample.rfind("# Our site.\n", 0), 0u) << sample;
+    for (const char* line : {"\nthreads = 3\n", "\n#max_threads = 128\n", "\n#threads = 1\n", "\ngreeting = \"Hi\"\n",
+                             "\n#max_name_length = 64\n", "\nenabled = [\"hello\"]\n"})
+        EXPECT_TRUE(contains(sample, line)) << line << " is missing from\n" << sample;
+
+    // The sample is a config with the same effect as the file it came from.
+    const std::string copy = dir.file("sample.toml");
+    writeFile(copy, sample);
+    const auto effective = [](const std::string& config) {
+        std::string output, text;
+        EXPECT_EQ(runVtpd(config, {"--check-config"}, output), 0) << output;
+        std::istringstream in(output);
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("{\"ts\"", 0) != 0) text += line + "\n"; // log lines carry the time
+        return text;
+    };
+    EXPECT_EQ(effective(copy), effective(path));
 }

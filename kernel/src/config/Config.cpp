@@ -685,6 +685,12 @@ std::vector<std::string> Config::getStringArray(std::string_view key) const
     return impl_->get<std::vector<std::string>>(key, ValueType::StringArray);
 }
 
+std::optional<ConfigValue> Config::fileValue(std::string_view key, ValueType type) const
+{
+    const toml::node* node = impl_->fileNode(key);
+    return node ? valueFromNode(*node, type) : std::nullopt;
+}
+
 std::vector<std::string> Config::pluginTables() const
 {
     std::set<std::string> names;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,6 +63,9 @@ public:
     double getFloat(std::string_view key) const;
     bool getBool(std::string_view key) const;
     std::vector<std::string> getStringArray(std::string_view key) const;
+    // The value the file itself sets for `key`, read as `type`, ignoring overrides and defaults;
+    // nullopt when the file does not set it (or sets another type). For `--print-sample-config`.
+    std::optional<ConfigValue> fileValue(std::string_view key, ValueType type) const;
 
     // Names of the [plugins.X] tables present in the file (or overrides).
     std::vector<std::string> pluginTables() const;

@@ -160,8 +160,9 @@ ConfigSchema Kernel::kernelSchema()
     s.add(ranged(key("http.max_connections", T::Integer, int64_t{10000}, "Open connections, idle keep-alive ones included; more are closed at once"), 1, 1000000));
     s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
     s.add(key("http.trusted_proxies", T::StringArray, std::vector<std::string>{},
-              "Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: the peer is the client"));
-    s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers (431 beyond)"), 1024, int64_t{1} << 20));
+              "Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: the peer is the client. "
+              "Set it behind a reverse proxy, or every client looks like the proxy to per-address limits (login throttling) and logs"));
+    s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers: a longer request line is answered 414, a larger head 431"), 1024, int64_t{1} << 20));
     s.add(ranged(key("http.request_timeout_seconds", T::Integer, int64_t{30}, "Socket read and write timeout within a request"), 1, 3600));
     s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1, 3600));
     s.add(ranged(key("http.max_keepalive_requests", T::Integer, int64_t{1000}, "Requests served on one connection before it is closed"), 1, 1000000));
@@ -173,11 +174,11 @@ ConfigSchema Kernel::kernelSchema()
     s.add(ranged(key("websocket.max_connections", T::Integer, int64_t{10000}, "Open connections plus plain HTTP requests waiting for their answer, at most; more are refused (503)"), 1, 1000000));
     s.add(ranged(key("websocket.http_response_timeout_seconds", T::Integer, int64_t{60},
                      "A plain HTTP request on a socket endpoint (e.g. Socket.IO long-polling) its plugin has not answered in this time gets 504"), 1, 3600));
-    s.add(key("storage.data_dir", T::String, std::string("/var/lib/vtp"), "Directory for the SQLite database, keys and plugin files (relative: to this file's directory)"));
+    s.add(key("storage.data_dir", T::String, std::string("/var/lib/vtp"), "Directory for the SQLite database, keys and plugin files (relative: to this file's directory); created if missing"));
     s.add(key("database.url", T::String, std::string("sqlite:vtp.db"), "sqlite:PATH (relative to storage.data_dir) or postgresql://user:password@host:port/db"));
     s.add(ranged(key("database.pool_size", T::Integer, int64_t{8}, "Database sessions kept open"), 1, 256));
     s.add(key("database.migrate_on_start", T::Boolean, true, "Apply pending migrations when vtpd starts (otherwise run `vtpctl migrate`)"));
-    s.add(key("redis.url", T::String, std::string(""), "redis://host:port for several nodes; empty for a single node"));
+    s.add(key("redis.url", T::String, std::string(""), "redis://[:password@]host:port shared by several nodes (events, live rooms, revocations); empty: a single node"));
     s.add(key("node.id", T::String, std::string(""), "This node's name in a multi-node deployment (jobs claimed, events' origin); empty: the host name. Give each vtpd on one host its own"));
     s.add(key("plugins.dir", T::String, std::string(VTP_DEFAULT_PLUGIN_DIR), "Directory holding NAME.so plugin files (relative: to this file's directory)"));
     s.add(key("plugins.enabled", T::StringArray, std::vector<std::string>{}, "Plugins to load, by name; each may have a [plugins.NAME] table"));
@@ -194,13 +195,14 @@ ConfigSchema Kernel::kernelSchema()
     // Observability (kernel/src/metrics): per-component log levels, /metrics.
     s.add(key("log.components", T::StringArray, std::vector<std::string>{},
               "Per-component levels, each NAME=LEVEL (\"hello=debug\"): NAME is a plugin or a kernel component "
-              "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws, ws.lws); LEVEL as log.level, or off"));
+              "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws, ws.lws); LEVEL as log.level, or off. "
+              "Changeable at runtime: PUT /api/v1/admin/log-levels/NAME"));
     s.add(key("metrics.enabled", T::Boolean, true, "Serve GET /metrics (Prometheus text format)"));
-    s.add(key("metrics.require_admin", T::Boolean, false, "GET /metrics needs a token with the role admin (otherwise it is public)"));
+    s.add(key("metrics.require_admin", T::Boolean, false, "GET /metrics needs a token with the role admin (otherwise it is public: keep it off the public reverse proxy)"));
     // Events and webhooks (events/EventBus.hpp, webhooks/WebhookService.hpp).
     s.add(ranged(key("events.queue_capacity", T::Integer, int64_t{10000}, "Events waiting per subscription (and for Redis); beyond, new events are dropped for that subscriber"), 1, 10000000));
     s.add(ranged(key("events.max_payload_bytes", T::Integer, int64_t{65536}, "Largest event payload (a JSON object) a plugin may publish"), 2, int64_t{16} << 20));
-    s.add(key("events.redis_channel", T::String, std::string("vtp:events"), "Redis pub/sub channel the nodes share events on (with redis.url)"));
+    s.add(key("events.redis_channel", T::String, std::string("vtp:events"), "Redis pub/sub channel the nodes share events on (with redis.url); another deployment on the same Redis needs its own"));
     s.add(ranged(key("webhooks.max_attempts", T::Integer, int64_t{8}, "Attempts of a webhook delivery before it is marked failed"), 1, 100));
     s.add(ranged(key("webhooks.initial_backoff_seconds", T::Integer, int64_t{10}, "Wait before the first retry of a failed delivery; doubles after each failure"), 1, 86400));
     s.add(ranged(key("webhooks.max_backoff_seconds", T::Integer, int64_t{3600}, "Longest wait between delivery attempts"), 1, 604800));
