@@ -609,7 +609,11 @@ TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
 
     // From the test thread the same message is queued for each and still reaches everyone.
     std::vector<uint64_t> targets = roomIds();
-    std::string bytes("\x00\x01binary\xff", 10);
+    // Split literal: "\x01binary" would read as the one escape \x01b. Nine bytes, a NUL among them.
+    static constexpr char kBinary[] = "\x00\x01" "binary\xff";
+    std::string bytes(kBinary, sizeof kBinary - 1);
+    ASSERT_EQ(bytes.size(), 9u);
+    ASSERT_EQ(bytes[1], '\x01');
     EXPECT_EQ(server_->sendMany(targets, bytes, true), kClients);
     for (auto& client : clients) {
         Frame frame = client->receive();
