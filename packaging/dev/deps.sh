@@ -8,6 +8,7 @@ packages=(
   libev-dev libwebsockets-evlib-ev           # the WebSocket server's epoll loop (lws's libev plugin)
   libtomlplusplus-dev libsystemd-dev libargon2-dev libsqlite3-dev
   libgtest-dev libgmock-dev libclang-rt-14-dev
+  llvm                                        # llvm-symbolizer: names in the clang-built fuzzers' sanitizer reports
   postgresql-15 redis-server
   dpkg-dev file adduser init-system-helpers   # the .deb: cpack, dpkg-shlibdeps, maintainer scripts
   nginx wrk                                   # bench/http

@@ -2,6 +2,10 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#ifdef VTP_SANITIZED_BUILD
+#include <dlfcn.h>
+#endif
+
 #include <filesystem>
 #include <system_error>
 
@@ -28,6 +32,11 @@ PluginLibrary openPluginLibrary(const std::string& dir, const std::string& name)
     } catch (const std::exception& e) {
         return refuse(RefusalKind::CannotOpen, "cannot open " + p.path + ": " + e.what());
     }
+#ifdef VTP_SANITIZED_BUILD
+    // Sanitizer builds only: keep the code mapped after dlclose, so that a leak or error reported
+    // at exit still names the plugin's functions instead of "<unknown module>".
+    dlopen(p.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE);
+#endif
     if (!p.library->has(VTP_PLUGIN_ENTRY_SYMBOL))
         return refuse(RefusalKind::MissingSymbol, p.path + " does not export " VTP_PLUGIN_ENTRY_SYMBOL " (not a VTP plugin, or built without VTP_PLUGIN())");
     const vtp_plugin_descriptor* d = nullptr;
