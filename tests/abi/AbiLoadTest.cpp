@@ -19,7 +19,7 @@ protected:
     {
         VtpdOptions o;
         o.pluginsDir = VTP_ABI_FIXTURE_DIR;
-        o.enabled = {"hello", "current", "older_minor", "socket_minor_2", "newer_minor", "other_major", "no_entry", "no_init",
+        o.enabled = {"hello", "current", "older_minor", "socket_minor_2", "route_minor_4", "newer_minor", "other_major", "no_entry", "no_init",
                      "init_fails", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
                      "not_a_library", "absent"};
         vtpd_ = new VtpdProcess(o);
@@ -91,6 +91,16 @@ TEST_F(AbiLoad, OlderMinorSocketEndpointIsReadOnlyUpToItsSize)
     session.receiveResponse(response);
     EXPECT_EQ(static_cast<int>(response.getStatus()), 426);
     EXPECT_EQ(vtpd_->get("/api/v1/fixture/socket_minor_2").status, 200);
+}
+
+TEST_F(AbiLoad, OlderMinorRouteIsReadOnlyUpToItsSize)
+{
+    // Read past its size, the route would carry success status 0xABABABAB and be refused.
+    EXPECT_EQ(status("route_minor_4").state, "running");
+    EXPECT_EQ(vtpd_->get("/api/v1/fixture/route_minor_4").status, 200);
+    auto doc = vtpd_->get("/api/v1/openapi.json");
+    ASSERT_EQ(doc.status, 200);
+    EXPECT_NE(doc.body.find("/api/v1/fixture/route_minor_4"), std::string::npos);
 }
 
 TEST_F(AbiLoad, RefusesPluginWithNewerMinor)

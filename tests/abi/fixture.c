@@ -11,6 +11,8 @@
  *   FIXTURE_INIT_FAILS  init returns an error with a message
  *   FIXTURE_DEP         name of one dependency
  *   FIXTURE_OLD_LAYOUT  descriptor as a 1.0 plugin saw it (struct_size of the 1.0 fields)
+ *   FIXTURE_OLD_ROUTE   the route as a 1.4 plugin wrote it: struct_size ends before the 1.5 fields, and
+ *                       the bytes after it are garbage the kernel must not read
  *   FIXTURE_OLD_SOCKET  also a socket endpoint /fixture/NAME whose struct_size ends before the 1.3
  *                       on_http field, which holds a function that aborts: the kernel must not read it
  */
@@ -81,7 +83,19 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
             return status;
     }
 #endif
+#ifdef FIXTURE_OLD_ROUTE
+    {
+        /* A 1.4 route followed by bytes that, read as the 1.5 fields, are a bad status and a wild pointer. */
+        static unsigned char bytes[sizeof(vtp_route) + 64];
+        const size_t size14 = offsetof(vtp_route, user_data) + sizeof route.user_data;
+        memset(bytes, 0xAB, sizeof bytes);
+        route.struct_size = (uint32_t)size14;
+        memcpy(bytes, &route, size14);
+        return api->route_add(host, (const vtp_route*)(const void*)bytes, err);
+    }
+#else
     return api->route_add(host, &route, err);
+#endif
 #endif
 }
 

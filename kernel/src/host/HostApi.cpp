@@ -40,15 +40,74 @@ const char* hostDataDir(vtp_host* h) noexcept { return h->dataDir.c_str(); }
 
 // ------------------------------------------------------------------ HTTP
 
-int hostRouteAdd(vtp_host* h, const vtp_route* r, vtp_errbuf err) noexcept
+// "404 not-found,409 email-taken" into {status, type} pairs; false on a malformed entry.
+bool parseRouteErrors(const char* text, std::vector<std::pair<int, std::string>>& out, std::string& bad)
+{
+    if (!text) return true;
+    std::stringstream in(text);
+    std::string entry;
+    while (std::getline(in, entry, ',')) {
+        const auto b = entry.find_first_not_of(' ');
+        const auto e = entry.find_last_not_of(' ');
+        entry = b == std::string::npos ? std::string() : entry.substr(b, e - b + 1);
+        const auto space = entry.find(' ');
+        int status = 0;
+        if (space == 3) status = std::atoi(entry.substr(0, 3).c_str());
+        const std::string type = space == std::string::npos ? std::string() : entry.substr(space + 1);
+        if (status < 400 || status > 599 || type.empty() ||
+            type.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+            bad = entry;
+            return false;
+        }
+        out.emplace_back(status, type);
+    }
+    return true;
+}
+
+std::vector<std::string> splitNames(const char* text)
+{
+    std::vector<std::string> out;
+    if (!text) return out;
+    std::stringstream in(text);
+    std::string name;
+    while (std::getline(in, name, ','))
+        if (!name.empty()) out.push_back(name);
+    return out;
+}
+
+int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
-        if (!r || !VTP_HAS_FIELD(vtp_route, user_data, r->struct_size) || !r->handler || !r->method || !r->path) {
+        if (!in || !VTP_HAS_FIELD(vtp_route, user_data, in->struct_size)) {
+            copyError(err, "route is missing method, path or handler");
+            return static_cast<int>(VTP_INVALID);
+        }
+        // Read the writer's struct_size bytes into a zeroed struct: an older plugin's route is shorter
+        // (its later fields read as 0/NULL), a newer one's extra fields are not ours to read.
+        vtp_route copy{};
+        std::memcpy(&copy, in, std::min<size_t>(in->struct_size, sizeof copy));
+        copy.struct_size = sizeof copy;
+        const vtp_route* r = &copy;
+        if (!r->handler || !r->method || !r->path) {
             copyError(err, "route is missing method, path or handler");
             return static_cast<int>(VTP_INVALID);
         }
         if (h->kernel->mode() == Kernel::Mode::Cli) return static_cast<int>(VTP_OK); // vtpctl serves nothing
         RouteSpec spec;
+        std::string bad;
+        if (!parseRouteErrors(r->errors, spec.errors, bad)) {
+            copyError(err, "route " + std::string(r->method) + " " + r->path + ": error entry '" + bad +
+                               "' is not \"STATUS type\" (a 4xx/5xx status, a lower-case slug)");
+            return static_cast<int>(VTP_INVALID);
+        }
+        if (r->success_status != 0 && (r->success_status < 200 || r->success_status > 299)) {
+            copyError(err, "route " + std::string(r->method) + " " + r->path + ": success_status " +
+                               std::to_string(r->success_status) + " is not a 2xx status");
+            return static_cast<int>(VTP_INVALID);
+        }
+        spec.successStatus = r->success_status ? static_cast<int>(r->success_status) : 200;
+        spec.secretParams = splitNames(r->secret_params);
+        spec.cacheControl = str(r->cache_control);
         spec.method = r->method;
         spec.pattern = r->path;
         spec.role = str(r->role);
@@ -58,8 +117,9 @@ int hostRouteAdd(vtp_host* h, const vtp_route* r, vtp_errbuf err) noexcept
         spec.requestSchema = str(r->request_schema);
         spec.responseSchema = str(r->response_schema);
         spec.owner = h->name;
-        vtp_route& stored = h->routes.emplace_back(*r);
+        vtp_route& stored = h->routes.emplace_back(copy);
         stored.method = stored.path = stored.role = stored.summary = stored.request_schema = stored.response_schema = nullptr;
+        stored.errors = stored.secret_params = stored.cache_control = nullptr;
         spec.target = &stored;
         try {
             h->kernel->router().add(std::move(spec));

@@ -23,6 +23,10 @@ struct RouteSpec {
     BodyKind body = BodyKind::None;
     size_t maxBodyBytes = 0;  // 0: server default
     std::string requestSchema, responseSchema;
+    int successStatus = 200;  // what a successful call answers, for the API description
+    std::vector<std::pair<int, std::string>> errors; // problems the handler answers: {409, "email-taken"}
+    std::vector<std::string> secretParams; // path parameters and query arguments masked in logs
+    std::string cacheControl; // empty: the kernel's default
     std::string owner;        // plugin name, or "kernel"
     const void* target = nullptr; // opaque to the router: what the host layer calls
 };

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VTP_ABI_MAJOR 1
-#define VTP_ABI_MINOR 4
+#define VTP_ABI_MINOR 5
 
 /* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -152,6 +152,19 @@ typedef struct vtp_route {
     const char* response_schema; /* JSON Schema text or NULL */
     vtp_route_handler handler;
     void* user_data;
+
+    /* since 1.5: what the API description promises, and what the access log must not show */
+    uint32_t success_status;     /* 0: 200. The status a successful call answers: 201, 202, 204, ... */
+    /* NULL, or the problems the handler itself can answer, as "STATUS type" entries separated by
+     * ',' ("404 not-found,409 email-taken"); the kernel adds the ones it answers itself (400, 401,
+     * 403, 413, 415, 429, ...). For the API description; a handler is not limited to them. */
+    const char* errors;
+    /* NULL, or names of path parameters and query arguments separated by ',' ("token") whose
+     * values are credentials: the access log and error logs show them masked. */
+    const char* secret_params;
+    /* NULL: the kernel's default (no-store on every response that needs a token); otherwise the
+     * Cache-Control value for this route's successful responses ("public, max-age=300"). */
+    const char* cache_control;
 } vtp_route;
 
 /* ---------------------------------------------------------------- WebSocket endpoints */

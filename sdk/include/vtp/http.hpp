@@ -135,6 +135,13 @@ using Handler = std::function<Response(const Request&)>;
 
 enum class Body : uint32_t { None = VTP_ROUTE_BODY_NONE, Json = VTP_ROUTE_BODY_JSON, Raw = VTP_ROUTE_BODY_RAW };
 
+// A problem a route can answer, as the API description lists it (type is the slug given to
+// the error, e.g. "not-found").
+struct ProblemType {
+    int status = 0;
+    std::string type{};
+};
+
 // A route declaration: the kernel enforces `role` before the handler runs.
 struct Route {
     std::string method{};
@@ -145,6 +152,14 @@ struct Route {
     size_t maxBodyBytes = 0;
     std::string requestSchema{};
     std::string responseSchema{};
+    // Since ABI 1.5. The status a successful call answers (201 for a create, 204 for no content).
+    int successStatus = 200;
+    // The problems the handler can answer, for the API description: {{404, "not-found"}, ...}.
+    std::vector<ProblemType> errors{};
+    // Path parameters and query arguments that carry credentials: masked in the kernel's logs.
+    std::vector<std::string> secretParams{};
+    // Cache-Control for successful responses; empty: the kernel's default (no-store when a token is needed).
+    std::string cacheControl{};
 };
 
 } // namespace vtp

@@ -176,6 +176,16 @@ public:
         r.response_schema = route.responseSchema.empty() ? nullptr : route.responseSchema.c_str();
         r.handler = &Host::trampoline;
         r.user_data = &holder;
+        // 1.5 fields; a 1.4 kernel cannot load this plugin, so they are always read.
+        std::string errors, secrets;
+        for (const auto& e : route.errors)
+            errors += (errors.empty() ? "" : ",") + std::to_string(e.status) + " " + e.type;
+        for (const auto& name : route.secretParams)
+            secrets += (secrets.empty() ? "" : ",") + name;
+        r.success_status = static_cast<uint32_t>(route.successStatus);
+        r.errors = errors.empty() ? nullptr : errors.c_str();
+        r.secret_params = secrets.empty() ? nullptr : secrets.c_str();
+        r.cache_control = route.cacheControl.empty() ? nullptr : route.cacheControl.c_str();
         detail::ErrorText err;
         if (ref_.api->route_add(ref_.host, &r, err.view()) != VTP_OK) {
             handlers_.pop_back();
