@@ -245,7 +245,7 @@ std::string sampleConfig(Config& config, const std::string& configPath, const st
     for (const auto& plugin : enabledPluginKeys(config, configDir, skipped)) {
         config.validatePlugin(plugin.name, plugin.schema);
         out.append("\n");
-        appendComment(out, "Plugin " + plugin.name + ": " + sentence(plugin.description));
+        appendComment(out, "Plugin " + plugin.name + (plugin.description.empty() ? "." : ": " + sentence(plugin.description)));
         std::string tables;
         appendSchema(tables, config, plugin.schema);
         // The plugin's own table follows its description directly, even when every key sits in a
