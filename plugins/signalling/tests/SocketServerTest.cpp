@@ -54,7 +54,9 @@ std::string field(const std::string& json, const std::string& key)
 
 class SocketServerTest : public ::testing::Test {
 protected:
-    SocketServerTest() : io_(SocketOptions{}, [](const std::string&, Principal&, std::string&) { return true; }), engine_(EngineOptions{}, out_, io_)
+    explicit SocketServerTest(EngineOptions engineOptions = {}, SocketOptions socketOptions = {})
+        : io_(std::move(socketOptions), [](const std::string&, Principal&, std::string&) { return true; }),
+          engine_(std::move(engineOptions), out_, io_)
     {
         io_.attach(engine_);
         Namespace ns;
@@ -158,6 +160,107 @@ TEST_F(SocketServerTest, ARecoverableMemberWhoseTransportDroppedKeepsWhatItMisse
     // Tagged with its offset, which the client presents when it comes back.
     EXPECT_NE(io_.find(b)->missed.front().second.text.find("\"while away\",\""), std::string::npos);
     EXPECT_EQ(io_.members("/", "r"), (std::vector<std::string>{std::min(a, b), std::max(a, b)}));
+}
+
+// A malformed packet ends its session from inside the engine's call to the Socket.IO layer. The
+// session's id must outlive that: before the fix, onEngineClose read it from the erased session
+// (a heap use-after-free under AddressSanitizer; without it, a garbled id left the sockets behind).
+TEST_F(SocketServerTest, AMalformedPacketEndsTheSessionAndEverySocketOnItOnBothTransports)
+{
+    std::vector<std::string> reasons;
+    Namespace ns;
+    ns.requireAuth = false;
+    ns.onDisconnect = [&](Socket&, const std::string& reason) { reasons.push_back(reason); };
+    io_.addNamespace(ns);
+
+    connectWebSocket(1);
+    std::string sid;
+    connectPolling(sid);
+    ASSERT_EQ(io_.socketCount(), 2u);
+    ASSERT_EQ(engine_.sessionCount(), 2u);
+
+    engine_.onWsMessage(1, "42not json", false, now_);
+    EXPECT_TRUE(out_.closed[1]);
+    EXPECT_EQ(io_.socketCount(), 1u);
+    EXPECT_EQ(engine_.sessionCount(), 1u);
+
+    engine_.onHttp(request("POST", "EIO=4&transport=polling&sid=" + sid, "42not json"), now_);
+    EXPECT_EQ(io_.socketCount(), 0u);
+    EXPECT_EQ(engine_.sessionCount(), 0u);
+    ASSERT_EQ(reasons.size(), 2u);
+    for (const auto& r : reasons) EXPECT_EQ(r.rfind("parse error", 0), 0u) << r;
+}
+
+// A namespace handler told that its socket is gone may disconnect it again (a plugin's cleanup):
+// that must neither recurse nor touch the socket after it is freed.
+TEST_F(SocketServerTest, AHandlerThatDisconnectsTheSocketItIsToldAboutEndsItOnce)
+{
+    int disconnects = 0;
+    Namespace ns;
+    ns.requireAuth = false;
+    ns.onDisconnect = [&](Socket& s, const std::string&) {
+        ++disconnects;
+        io_.disconnect(s.id, "again");
+    };
+    io_.addNamespace(ns);
+    const std::string id = connectWebSocket(1);
+    ASSERT_FALSE(id.empty());
+    engine_.onWsMessage(1, "1", false, now_); // the client says goodbye: no recovery
+    EXPECT_EQ(disconnects, 1);
+    EXPECT_EQ(io_.find(id), nullptr);
+    EXPECT_EQ(io_.socketCount(), 0u);
+}
+
+EngineOptions smallPollingBuffer()
+{
+    EngineOptions o;
+    o.maxBufferedBytes = 1024;
+    return o;
+}
+
+SocketOptions noRecovery()
+{
+    SocketOptions o;
+    o.recoveryWindow = std::chrono::seconds(0);
+    return o;
+}
+
+class SlowPollingTest : public SocketServerTest {
+protected:
+    SlowPollingTest() : SocketServerTest(smallPollingBuffer(), noRecovery()) {}
+};
+
+// A broadcast that overfills a long-polling member's buffer must not end that member (and run its
+// namespace's disconnect handler) inside the broadcast: the sender's handler still holds references
+// to sockets and rooms that such a cascade can free. The member goes right after the handler.
+TEST_F(SlowPollingTest, AMemberThatFallsBehindIsClosedAfterTheHandlerThatOverfilledIt)
+{
+    std::string slowSid;
+    const std::string slow = connectPolling(slowSid);
+    const std::string fast = connectWebSocket(1);
+    ASSERT_FALSE(slow.empty());
+    ASSERT_FALSE(fast.empty());
+    io_.join(slow, "r");
+    io_.join(fast, "r");
+
+    bool slowStillThere = false;
+    std::vector<std::string> gone;
+    Namespace ns;
+    ns.requireAuth = false;
+    ns.onEvent = [&](Socket& s, const vtp::signalling::protocol::SocketPacket&) {
+        const std::string big = "[\"" + std::string(2000, 'x') + "\"]";
+        io_.broadcast("/", "r", "flood", big, s.id);
+        slowStillThere = io_.find(slow) != nullptr && io_.find(s.id) != nullptr;
+    };
+    ns.onDisconnect = [&](Socket& s, const std::string& reason) { gone.push_back(s.id + " " + reason); };
+    io_.addNamespace(ns);
+
+    engine_.onWsMessage(1, R"(42["go"])", false, now_);
+    EXPECT_TRUE(slowStillThere);
+    EXPECT_EQ(gone, std::vector<std::string>{slow + " slow consumer"});
+    EXPECT_EQ(io_.find(slow), nullptr);
+    EXPECT_EQ(engine_.sessionCount(), 1u);
+    EXPECT_EQ(io_.members("/", "r"), std::vector<std::string>{fast});
 }
 
 } // namespace

@@ -78,6 +78,12 @@ EngineServer::Session& EngineServer::create(Transport t, const ClientInfo& info,
 
 void EngineServer::onHttp(const EngineHttpRequest& r, Clock::time_point now)
 {
+    http(r, now);
+    reapDoomed();
+}
+
+void EngineServer::http(const EngineHttpRequest& r, Clock::time_point now)
+{
     const std::string origin = allowedOrigin(r);
     if (r.method == "OPTIONS") {
         // CORS preflight for polling from a page on another origin.
@@ -183,6 +189,12 @@ void EngineServer::handshakePolling(const EngineHttpRequest& r, Clock::time_poin
 
 void EngineServer::onWsOpen(uint64_t connection, std::string_view query, const ClientInfo& info, Clock::time_point now)
 {
+    wsOpen(connection, query, info, now);
+    reapDoomed();
+}
+
+void EngineServer::wsOpen(uint64_t connection, std::string_view query, const ClientInfo& info, Clock::time_point now)
+{
     auto checked = EngineHandshake::checkRequest("GET", query);
     if (!checked || checked->transport != protocol::EngineTransport::WebSocket) {
         const EngineHttpError e{checked ? EngineErrorCode::BadRequest : checked.error().code};
@@ -227,6 +239,12 @@ void EngineServer::onWsOpen(uint64_t connection, std::string_view query, const C
 }
 
 void EngineServer::onWsMessage(uint64_t connection, std::string_view data, bool binary, Clock::time_point now)
+{
+    wsMessage(connection, data, binary, now);
+    reapDoomed();
+}
+
+void EngineServer::wsMessage(uint64_t connection, std::string_view data, bool binary, Clock::time_point now)
 {
     auto c = byConnection_.find(connection);
     if (c == byConnection_.end()) return;
@@ -286,6 +304,12 @@ void EngineServer::onWsMessage(uint64_t connection, std::string_view data, bool 
 
 void EngineServer::onWsClose(uint64_t connection)
 {
+    wsClose(connection);
+    reapDoomed();
+}
+
+void EngineServer::wsClose(uint64_t connection)
+{
     auto c = byConnection_.find(connection);
     if (c == byConnection_.end()) return;
     const std::string sid = c->second;
@@ -308,9 +332,12 @@ void EngineServer::handlePacket(Session& s, const EnginePacket& p, Clock::time_p
     case EnginePacketType::Ping:
         enqueue(s, EnginePacket::of(EnginePacketType::Pong, p.data).encode(), false);
         return;
-    case EnginePacketType::Message:
-        listener_.onEngineMessage(s.sid, p);
+    case EnginePacketType::Message: {
+        // A copy: the listener may close the session, which frees s.sid while it still reads its argument.
+        const std::string sid = s.sid;
+        listener_.onEngineMessage(sid, p);
         return;
+    }
     case EnginePacketType::Close: {
         const std::string sid = s.sid;
         if (s.transport == Transport::WebSocket) {
@@ -335,11 +362,17 @@ void EngineServer::handlePacket(Session& s, const EnginePacket& p, Clock::time_p
 
 bool EngineServer::enqueue(Session& s, std::string_view text, bool binary)
 {
+    if (s.doomed) return false;
     if (s.transport == Transport::WebSocket) return out_.sendFrame(s.ws, text, binary);
     if (binary) PollingPayload::appendBinary(s.outbox, text);
     else if (!PollingPayload::appendText(s.outbox, text)) return false;
     if (s.outbox.size() > options_.maxBufferedBytes) {
-        close(s.sid, "slow consumer");
+        // Closed later (reapDoomed), never from inside a send: closing tells the listener, whose
+        // handlers would then run inside whatever was sending (a broadcast, a room handler holding
+        // references to the very socket or room the close removes).
+        s.outbox.clear();
+        s.doomed = true;
+        doomed_.push_back(s.sid);
         return false;
     }
     if (s.pendingGet) flush(s);
@@ -378,8 +411,10 @@ bool EngineServer::isWebSocket(const std::string& sid) const
     return it != sessions_.end() && it->second.transport == Transport::WebSocket;
 }
 
-void EngineServer::close(const std::string& sid, const std::string& reason)
+void EngineServer::close(const std::string& sidRef, const std::string& reason)
 {
+    // Callers pass ids that live in what this erases (a Session's sid, a Socket's): copied first.
+    const std::string sid = sidRef;
     auto it = sessions_.find(sid);
     if (it == sessions_.end()) return;
     Session& s = it->second;
@@ -398,8 +433,9 @@ void EngineServer::close(const std::string& sid, const std::string& reason)
     finish(sid, reason, false);
 }
 
-void EngineServer::finish(const std::string& sid, const std::string& reason, bool clientInitiated)
+void EngineServer::finish(const std::string& sidRef, const std::string& reason, bool clientInitiated)
 {
+    const std::string sid = sidRef; // it may be the erased session's own sid
     auto it = sessions_.find(sid);
     if (it == sessions_.end()) return;
     if (it->second.probe) byConnection_.erase(it->second.probe);
@@ -412,8 +448,18 @@ void EngineServer::finish(const std::string& sid, const std::string& reason, boo
     listener_.onEngineClose(sid, reason, clientInitiated);
 }
 
+void EngineServer::reapDoomed()
+{
+    while (!doomed_.empty()) {
+        std::vector<std::string> doomed;
+        doomed.swap(doomed_);
+        for (const auto& sid : doomed) close(sid, "slow consumer");
+    }
+}
+
 void EngineServer::tick(Clock::time_point now)
 {
+    reapDoomed();
     // Collected first: a ping or a close can end a session, which would invalidate the loop.
     std::vector<std::string> timedOut, due;
     for (auto& [sid, s] : sessions_) {

@@ -96,7 +96,8 @@ public:
     void onWsClose(uint64_t connection);
 
     // From the layer above. `text` is an encoded Engine.IO text packet ("42[...]"); false if the
-    // session is gone (or was just closed for falling behind).
+    // session is gone or fell too far behind. Never calls the listener (a session that falls behind
+    // is closed afterwards, from an entry point or tick()), so a caller's references stay valid.
     bool sendText(const std::string& sid, std::string_view text);
     bool sendBinary(const std::string& sid, std::string_view bytes);
     // For a broadcast: the session's WebSocket connection, or 0 if it is on long-polling (it takes
@@ -134,8 +135,14 @@ private:
         std::optional<Clock::time_point> pongDeadline;
         Clock::time_point lastSeen;
         std::string origin;                 // allowed CORS origin of its polling requests, or ""
+        bool doomed = false;                // fell too far behind: closed by reapDoomed, takes nothing
     };
 
+    // The kernel's entry points, before reapDoomed.
+    void http(const EngineHttpRequest& request, Clock::time_point now);
+    void wsOpen(uint64_t connection, std::string_view query, const ClientInfo& info, Clock::time_point now);
+    void wsMessage(uint64_t connection, std::string_view data, bool binary, Clock::time_point now);
+    void wsClose(uint64_t connection);
     void handshakePolling(const EngineHttpRequest& r, Clock::time_point now);
     Session& create(Transport t, const ClientInfo& info, Clock::time_point now);
     void handlePacket(Session& s, const protocol::EnginePacket& p, Clock::time_point now);
@@ -144,6 +151,9 @@ private:
     void respondError(const EngineHttpRequest& r, protocol::EngineErrorCode code, const std::string& origin);
     void respondText(uint64_t request, int status, std::string_view contentType, std::string_view body, const std::string& origin);
     std::string allowedOrigin(const EngineHttpRequest& r) const;
+    // Closes the sessions a send found too far behind. Only where no listener callback is on the
+    // stack: the ends of the kernel's entry points and tick().
+    void reapDoomed();
     // Removes the session and tells the listener. Does not touch the transport.
     void finish(const std::string& sid, const std::string& reason, bool clientInitiated);
 
@@ -153,6 +163,7 @@ private:
     std::unordered_map<std::string, Session> sessions_;
     uint64_t transportEpoch_ = 0; // bumped whenever a session appears, changes transport or ends
     std::unordered_map<uint64_t, std::string> byConnection_; // ws and probe connections
+    std::vector<std::string> doomed_; // sessions for reapDoomed
 };
 
 } // namespace vtp::signalling

@@ -224,9 +224,15 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
     }
     Socket* s = find(id);
     if (!s) return;
+    // The handler may have ended the session (and with it `session`): then the socket goes too.
+    auto still = sessions_.find(sid);
+    if (still == sessions_.end()) {
+        drop(id, "transport close");
+        return;
+    }
     const std::string hello = "{\"sid\":" + quoted(id) + (s->pid.empty() ? "" : ",\"pid\":" + quoted(s->pid)) + "}";
     if (!s->pid.empty()) byPid_[s->pid] = id;
-    session.sockets[packet.nsp] = id;
+    still->second.sockets[packet.nsp] = id;
     engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
 }
 
@@ -491,7 +497,7 @@ Socket* SocketServer::find(const std::string& socketId)
 void SocketServer::disconnect(const std::string& socketId, const std::string& reason)
 {
     Socket* s = find(socketId);
-    if (!s) return;
+    if (!s || s->dropping) return;
     if (s->connected) {
         if (auto text = SocketEncoder::disconnect(s->nsp)) engine_->sendText(s->sid, *text);
         auto session = sessions_.find(s->sid);
@@ -500,12 +506,18 @@ void SocketServer::disconnect(const std::string& socketId, const std::string& re
     drop(socketId, reason);
 }
 
-void SocketServer::drop(const std::string& socketId, const std::string& reason)
+void SocketServer::drop(const std::string& socketIdRef, const std::string& reason)
 {
+    // Copied: callers pass the socket's own id, which the erase below (or a nested drop) frees.
+    const std::string socketId = socketIdRef;
     Socket* s = find(socketId);
-    if (!s) return;
+    if (!s || s->dropping) return; // a handler that disconnects the socket it is told about
+    s->dropping = true;
     auto ns = namespaces_.find(s->nsp);
-    if (ns != namespaces_.end() && ns->second.onDisconnect) ns->second.onDisconnect(*s, reason);
+    if (ns != namespaces_.end() && ns->second.onDisconnect) {
+        const auto handler = ns->second.onDisconnect; // the handler may remove its namespace
+        handler(*s, reason);
+    }
     s = find(socketId); // the handler may have changed things
     if (!s) return;
     for (const auto& room : std::set<std::string>(s->rooms)) leave(socketId, room);
@@ -520,10 +532,13 @@ void SocketServer::onEngineClose(const std::string& sid, const std::string& reas
     const auto sockets = std::move(it->second.sockets);
     sessions_.erase(it);
     const auto now = Clock::now();
+    // As socket.io: only a lost transport may be recovered; a parse error, a connect timeout or a
+    // client too slow to keep up ends the sockets for good.
+    const bool recoverable = !clientInitiated && (reason == "transport close" || reason == "transport error" || reason == "ping timeout");
     for (const auto& [nsp, id] : sockets) {
         Socket* s = find(id);
         if (!s) continue;
-        if (!clientInitiated && !s->pid.empty()) {
+        if (recoverable && !s->pid.empty()) {
             // Kept (with its rooms) for the recovery window; what it misses is buffered.
             s->connected = false;
             s->sid.clear();

@@ -51,6 +51,7 @@ struct Socket {
     std::string authJson; // the CONNECT auth payload, as sent (the token removed)
     std::set<std::string> rooms;
     bool connected = true;
+    bool dropping = false; // its namespace's onDisconnect is running: it goes when that returns
     Clock::time_point recoverUntil{};
     // While disconnected. A list: it allocates nothing while empty (a deque holds ~600 bytes per socket).
     std::list<std::pair<uint64_t, protocol::EncodedSocketPacket>> missed;
