@@ -299,6 +299,30 @@ TEST(NpmGolden, TheStockParsersDecodeOurEncodings)
     }
 }
 
+// Edge cases both decoders read alike: a namespace ending the packet ("40/custom" from clients
+// that add no ',' without data), a CONNECT_ERROR without data or with a string.
+TEST(NpmGolden, BothDecodersReadTheSameEdgeCases)
+{
+    const std::string out = runNode("accept", kNpmDir + "/cases.json");
+    ASSERT_FALSE(out.empty());
+    const auto stock = parseJson(out).extract<Array::Ptr>();
+    const auto accepted = casesFile()->getArray("accepted");
+    ASSERT_EQ(stock->size(), accepted->size());
+    for (unsigned i = 0; i < accepted->size(); ++i) {
+        const auto name = accepted->getObject(i)->getValue<std::string>("name");
+        const auto theirs = stock->getObject(i);
+        ASSERT_FALSE(theirs->has("error")) << "socket.io-parser refuses " << name << ": " << theirs->getValue<std::string>("error");
+        SocketDecoder decoder;
+        auto ours = decoder.addText(accepted->getObject(i)->getValue<std::string>("text"));
+        ASSERT_TRUE(ours && ours->has_value()) << "our decoder refuses " << name << (ours ? "" : ": " + ours.error().message);
+        const auto& p = **ours;
+        EXPECT_EQ(static_cast<int>(p.type), theirs->getValue<int>("type")) << name;
+        EXPECT_EQ(p.nsp, theirs->getValue<std::string>("nsp")) << name;
+        if (theirs->isNull("id")) EXPECT_FALSE(p.id) << name;
+        else EXPECT_EQ(p.id, theirs->getValue<uint64_t>("id")) << name;
+    }
+}
+
 TEST(NpmGolden, BothDecodersRefuseTheSameMalformedPackets)
 {
     const std::string out = runNode("reject", kNpmDir + "/cases.json");

@@ -270,13 +270,47 @@ TEST(SocketDecoder, RefusesTooManyAttachments)
 
 TEST(SocketDecoder, RefusesBadNamespaces)
 {
-    EXPECT_EQ(decodeError(R"(2/admin["a"])"), ProtocolErrc::BadNamespace);
-    EXPECT_EQ(decodeError("0/admin"), ProtocolErrc::BadNamespace);
     EXPECT_EQ(decodeError(std::string("2/ad\x01min,[\"a\"]")), ProtocolErrc::BadNamespace);
+    EXPECT_EQ(decodeError(std::string("0/ad\x01min")), ProtocolErrc::BadNamespace);
     SocketDecoderLimits shortNames;
     shortNames.maxNamespaceLength = 6;
     EXPECT_TRUE(decodeAll("0/admin,", {}, shortNames).ok());
+    EXPECT_TRUE(decodeAll("0/admin", {}, shortNames).ok());
     EXPECT_EQ(decodeError("0/admins,", shortNames), ProtocolErrc::BadNamespace);
+    EXPECT_EQ(decodeError("0/admins", shortNames), ProtocolErrc::BadNamespace);
+    // Without ',' the namespace runs to the end (socket.io-parser), and an event needs a payload.
+    EXPECT_EQ(decodeError(R"(2/admin["a"])"), ProtocolErrc::BadPayload);
+}
+
+// socket.io-parser ends a namespace at ',' or at the end of the packet: a stock client's CONNECT to
+// a namespace without auth data, its DISCONNECT from one, and a server's bare CONNECT_ERROR.
+TEST(SocketDecoder, ANamespaceMayEndThePacket)
+{
+    struct Case {
+        std::string text;
+        Type type;
+        std::string nsp;
+    };
+    for (const auto& c : std::vector<Case>{{"0/custom", Type::Connect, "/custom"},
+                                          {"1/custom", Type::Disconnect, "/custom"},
+                                          {"4/x", Type::ConnectError, "/x"},
+                                          {"0/", Type::Connect, "/"},
+                                          {"1/a/b?c=d", Type::Disconnect, "/a/b?c=d"}}) {
+        auto p = decodeAll(c.text);
+        ASSERT_TRUE(p.ok()) << c.text << ": " << p.error().message;
+        EXPECT_EQ(p->type, c.type) << c.text;
+        EXPECT_EQ(p->nsp, c.nsp) << c.text;
+        EXPECT_TRUE(p->payload.empty()) << c.text;
+        EXPECT_FALSE(p->id) << c.text;
+    }
+    // With ',' the id and payload follow as before.
+    auto ack = decodeAll(R"(3/custom,7["ok"])");
+    ASSERT_TRUE(ack.ok());
+    EXPECT_EQ(ack->nsp, "/custom");
+    EXPECT_EQ(ack->id, 7u);
+    auto refused = decodeAll(R"(4/custom,{"message":"Invalid namespace"})");
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(refused->nsp, "/custom");
 }
 
 TEST(SocketDecoder, RefusesBadAckIds)
@@ -304,8 +338,11 @@ TEST(SocketDecoder, RefusesPayloadsOfTheWrongShape)
     EXPECT_EQ(decodeError("0[]"), ProtocolErrc::BadPayload);
     EXPECT_EQ(decodeError(R"(0"x")"), ProtocolErrc::BadPayload);
     EXPECT_EQ(decodeError("1{}"), ProtocolErrc::BadPayload);
-    EXPECT_EQ(decodeError("4"), ProtocolErrc::BadPayload);
-    EXPECT_EQ(decodeError(R"(4"Not authorized")"), ProtocolErrc::BadPayload);
+    EXPECT_EQ(decodeError("4[]"), ProtocolErrc::BadPayload);
+    EXPECT_EQ(decodeError("4true"), ProtocolErrc::BadPayload);
+    // As socket.io-parser, CONNECT_ERROR may come without data or with a string (older servers).
+    EXPECT_TRUE(decodeAll("4").ok());
+    EXPECT_TRUE(decodeAll(R"(4"Not authorized")").ok());
     EXPECT_EQ(decodeError(R"(51-{"_placeholder":true,"num":0})"), ProtocolErrc::BadPayload);
 }
 

@@ -263,4 +263,66 @@ TEST_F(SlowPollingTest, AMemberThatFallsBehindIsClosedAfterTheHandlerThatOverfil
     EXPECT_EQ(io_.members("/", "r"), std::vector<std::string>{fast});
 }
 
+// A stock client connects to a namespace without auth data as "40/custom" and leaves it as
+// "41/custom" (no ',' after the namespace); an unknown one gets CONNECT_ERROR and the session stays.
+TEST_F(SocketServerTest, ANamespaceAtTheEndOfAPacketConnectsDisconnectsAndIsRefusedWithoutClosing)
+{
+    Namespace custom;
+    custom.name = "/custom";
+    custom.requireAuth = false;
+    io_.addNamespace(custom);
+    connectWebSocket(1);
+    engine_.onWsMessage(1, "40/custom", false, now_);
+    ASSERT_EQ(out_.frames[1].size(), 3u);
+    EXPECT_EQ(out_.frames[1].back().rfind("40/custom,{\"sid\":", 0), 0u) << out_.frames[1].back();
+    EXPECT_EQ(io_.socketCount(), 2u);
+
+    engine_.onWsMessage(1, "41/custom", false, now_);
+    EXPECT_EQ(io_.socketCount(), 1u);
+
+    engine_.onWsMessage(1, "40/nope", false, now_);
+    EXPECT_EQ(out_.frames[1].back(), R"(44/nope,{"message":"Invalid namespace"})");
+    EXPECT_FALSE(out_.closed[1]);
+    EXPECT_EQ(engine_.sessionCount(), 1u);
+}
+
+// socket.io clears the connect timeout at the first namespace connected: a client that later
+// leaves every namespace keeps its session (and may connect another).
+TEST_F(SocketServerTest, TheConnectTimeoutEndsWithTheFirstNamespaceConnected)
+{
+    connectWebSocket(1);
+    engine_.onWsMessage(1, "41", false, now_); // leaves "/": no socket left on the session
+    ASSERT_EQ(io_.socketCount(), 0u);
+    engine_.onWsOpen(2, "EIO=4&transport=websocket", ClientInfo{}, now_); // never connects a namespace
+
+    const auto later = Clock::now() + SocketOptions{}.connectTimeout + std::chrono::seconds(1);
+    io_.tick(later);
+    EXPECT_FALSE(out_.closed[1]) << "closed after its last namespace left";
+    EXPECT_TRUE(out_.closed[2]) << "a session that never connected is still timed out";
+    EXPECT_EQ(engine_.sessionCount(), 1u);
+    engine_.onWsMessage(1, "40", false, now_);
+    EXPECT_EQ(io_.socketCount(), 1u);
+}
+
+// A namespace's handlers see the CONNECT auth payload as sent, but for the token (a credential).
+TEST_F(SocketServerTest, ANamespaceSeesTheAuthPayloadWithOnlyTheTokenRemoved)
+{
+    std::string seen;
+    Namespace custom;
+    custom.name = "/custom";
+    custom.requireAuth = false;
+    custom.onConnect = [&](Socket& s, const Poco::Dynamic::Var&) -> std::optional<ConnectRefusal> {
+        seen = s.authJson;
+        return std::nullopt;
+    };
+    io_.addNamespace(custom);
+    engine_.onWsOpen(1, "EIO=4&transport=websocket", ClientInfo{}, now_);
+    engine_.onWsMessage(1, R"(40/custom,{"token":"secret","pid":"p1","offset":"42","room":"r"})", false, now_);
+    EXPECT_EQ(seen.find("secret"), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("token"), std::string::npos) << seen;
+    EXPECT_NE(seen.find(R"("pid":"p1")"), std::string::npos) << seen;
+    EXPECT_NE(seen.find(R"("offset":"42")"), std::string::npos) << seen;
+    EXPECT_NE(seen.find(R"("room":"r")"), std::string::npos) << seen;
+}
+
 } // namespace

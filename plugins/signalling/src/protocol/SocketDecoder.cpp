@@ -2,6 +2,8 @@
 
 #include "protocol/JsonScanner.hpp"
 
+#include <algorithm>
+
 namespace vtp::signalling::protocol {
 
 namespace {
@@ -42,9 +44,10 @@ Result<SocketPacket> SocketDecoder::parse(std::string_view s, const SocketDecode
     }
 
     if (i < s.size() && s[i] == '/') {
-        const std::size_t comma = s.find(',', i);
+        // As socket.io-parser: the namespace ends at ',' or with the packet ("40/admin", "41/admin").
+        std::size_t comma = s.find(',', i);
         if (comma == std::string_view::npos)
-            return error(ProtocolErrc::BadNamespace, "namespace not terminated by ','");
+            comma = s.size();
         const std::string_view nsp = s.substr(i, comma - i);
         if (nsp.size() > limits.maxNamespaceLength)
             return error(ProtocolErrc::BadNamespace, "namespace longer than " + std::to_string(limits.maxNamespaceLength) + " bytes");
@@ -52,7 +55,7 @@ Result<SocketPacket> SocketDecoder::parse(std::string_view s, const SocketDecode
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
                 return error(ProtocolErrc::BadNamespace, "control character in the namespace");
         p.nsp.assign(nsp);
-        i = comma + 1;
+        i = std::min(comma + 1, s.size());
     }
 
     if (i < s.size() && isDigit(s[i])) {
@@ -96,8 +99,9 @@ Result<SocketPacket> SocketDecoder::parse(std::string_view s, const SocketDecode
             return error(ProtocolErrc::BadAckId, "DISCONNECT cannot carry an ack id");
         break;
     case SocketPacketType::ConnectError:
-        if (!hasPayload || summary.kind != JsonKind::Object)
-            return error(ProtocolErrc::BadPayload, "CONNECT_ERROR payload must be an object");
+        // socket.io-parser: none, an object, or (from older servers) a string.
+        if (hasPayload && summary.kind != JsonKind::Object && summary.kind != JsonKind::String)
+            return error(ProtocolErrc::BadPayload, "CONNECT_ERROR payload must be an object or a string");
         if (p.id)
             return error(ProtocolErrc::BadAckId, "CONNECT_ERROR cannot carry an ack id");
         break;

@@ -105,8 +105,8 @@ void SocketServer::onPacket(const std::string& sid, Session& session, SocketPack
         return;
     }
     case SocketPacketType::ConnectError:
-        engine_->close(sid, "parse error: CONNECT_ERROR from a client");
-        return;
+        return; // only servers send it; socket.io ignores one from a client
+
     }
 }
 
@@ -150,9 +150,7 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
     std::string authJson = "{}";
     if (auth.type() == typeid(Poco::JSON::Object::Ptr)) {
         Poco::JSON::Object copy(*auth.extract<Poco::JSON::Object::Ptr>());
-        copy.remove("token");
-        copy.remove("pid");
-        copy.remove("offset");
+        copy.remove("token"); // a credential; pid, offset and the rest are the client's own
         std::ostringstream text;
         copy.stringify(text);
         authJson = text.str();
@@ -170,6 +168,7 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
             ghost->sid = sid;
             ghost->wsEpoch = UINT64_MAX;
             session.sockets[packet.nsp] = ghost->id;
+            session.connectDeadline = Clock::time_point::max(); // as socket.io: cleared at the first connect
             const std::string hello = "{\"sid\":" + quoted(ghost->id) + ",\"pid\":" + quoted(ghost->pid) + "}";
             engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
             uint64_t after = 0;
@@ -233,6 +232,9 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
     const std::string hello = "{\"sid\":" + quoted(id) + (s->pid.empty() ? "" : ",\"pid\":" + quoted(s->pid)) + "}";
     if (!s->pid.empty()) byPid_[s->pid] = id;
     still->second.sockets[packet.nsp] = id;
+    // As socket.io, the connect timeout ends with the first namespace connected: a session whose
+    // sockets all leave later stays open (the client may connect another namespace).
+    still->second.connectDeadline = Clock::time_point::max();
     engine_->sendText(sid, "40" + (packet.nsp == "/" ? std::string() : packet.nsp + ",") + hello);
 }
 

@@ -144,7 +144,7 @@ private:
     struct Session {
         protocol::SocketDecoder decoder;
         std::map<std::string, std::string> sockets; // namespace -> socket id
-        Clock::time_point connectDeadline;
+        Clock::time_point connectDeadline; // max() once a namespace has connected
     };
 
     void onPacket(const std::string& sid, Session& session, protocol::SocketPacket&& packet);

@@ -4,6 +4,7 @@
 //   node golden.mjs decode input.json  -> decodes the C++ encodings of the same packets with the
 //                                          stock parsers and says whether each matches its case
 //   node golden.mjs reject cases.json  -> whether the stock decoder refuses each 'rejected' case
+//   node golden.mjs accept cases.json  -> how the stock decoder reads each 'accepted' text
 import { readFileSync } from "node:fs";
 import { Encoder, Decoder } from "socket.io-parser";
 import { encodePacket, encodePayload, decodePacket, decodePayload } from "engine.io-parser";
@@ -81,6 +82,18 @@ if (mode === "encode") {
     out.push(result);
   }
   process.stdout.write(JSON.stringify(out));
+} else if (mode === "accept") {
+  // Each 'accepted' text as the stock decoder reads it (type, nsp, id), or its error.
+  const out = [];
+  for (const c of input.accepted) {
+    try {
+      const [p] = decodeAll([c.text]);
+      out.push({ name: c.name, type: p.type, nsp: p.nsp, id: p.id ?? null });
+    } catch (err) {
+      out.push({ name: c.name, error: String(err) });
+    }
+  }
+  process.stdout.write(JSON.stringify(out));
 } else if (mode === "reject") {
   const out = [];
   for (const c of input.rejected) {
@@ -94,6 +107,6 @@ if (mode === "encode") {
   }
   process.stdout.write(JSON.stringify(out));
 } else {
-  process.stderr.write("usage: golden.mjs encode|decode|reject FILE\n");
+  process.stderr.write("usage: golden.mjs encode|decode|reject|accept FILE\n");
   process.exit(2);
 }

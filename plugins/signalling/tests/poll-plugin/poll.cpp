@@ -44,6 +44,11 @@ public:
 private:
     void onEvent(const vtp::SioSocket& s, const vtp::SioEvent& e)
     {
+        if (e.name == "poll:auth") {
+            // What the plugin was told of the client's CONNECT auth payload (the token removed).
+            io_->ack(kNsp, s.id, e.ackId, vtp::Json::arrayOf(std::vector<std::string>{s.authJson}));
+            return;
+        }
         if (e.name != "poll:open") {
             if (e.ackId >= 0) io_->ack(kNsp, s.id, e.ackId, vtp::Json::arrayOf(std::vector<std::string>{"unknown event"}));
             return;
