@@ -72,6 +72,7 @@ EngineServer::Session& EngineServer::create(Transport t, const ClientInfo& info,
     s.transport = t;
     s.nextPing = now + options_.pingInterval;
     s.lastSeen = now;
+    timers_.push({s.nextPing, sid});
     listener_.onEngineOpen(sid, info);
     return s;
 }
@@ -216,6 +217,7 @@ void EngineServer::wsOpen(uint64_t connection, std::string_view query, const Cli
         s.ws = connection;
         s.nextPing = now + options_.pingInterval;
         s.lastSeen = now;
+        timers_.push({s.nextPing, sid});
         byConnection_[connection] = sid;
         protocol::EngineOpenOptions o;
         o.sid = sid;
@@ -327,7 +329,12 @@ void EngineServer::handlePacket(Session& s, const EnginePacket& p, Clock::time_p
 {
     switch (p.type) {
     case EnginePacketType::Pong:
-        s.pongDeadline.reset();
+        // As engine.io: the next ping goes a ping interval after the pong.
+        if (s.pongDeadline) {
+            s.pongDeadline.reset();
+            s.nextPing = now + options_.pingInterval;
+            timers_.push({s.nextPing, s.sid});
+        }
         return;
     case EnginePacketType::Ping:
         enqueue(s, EnginePacket::of(EnginePacketType::Pong, p.data).encode(), false);
@@ -460,20 +467,32 @@ void EngineServer::reapDoomed()
 void EngineServer::tick(Clock::time_point now)
 {
     reapDoomed();
-    // Collected first: a ping or a close can end a session, which would invalidate the loop.
-    std::vector<std::string> timedOut, due;
-    for (auto& [sid, s] : sessions_) {
-        if (s.pongDeadline && now > *s.pongDeadline) timedOut.push_back(sid);
-        else if (!s.pongDeadline && now >= s.nextPing) due.push_back(sid);
-    }
-    for (const auto& sid : timedOut) close(sid, "ping timeout");
-    for (const auto& sid : due) {
+    // Only what is due: a session has one live timer (its next ping, or the deadline of the pong it
+    // awaits), so an idle session costs two heap operations per ping interval whatever the tick rate.
+    // Entries of ended sessions, or overtaken by a pong, are skipped when they come up.
+    while (!timers_.empty() && timers_.top().at <= now) {
+        const std::string sid = timers_.top().sid;
+        timers_.pop();
         auto it = sessions_.find(sid);
         if (it == sessions_.end()) continue;
-        it->second.nextPing = now + options_.pingInterval;
-        it->second.pongDeadline = now + options_.pingTimeout;
-        enqueue(it->second, "2", false);
+        Session& s = it->second;
+        if (s.pongDeadline) {
+            if (now >= *s.pongDeadline) close(sid, "ping timeout");
+            continue;
+        }
+        if (now < s.nextPing) continue;
+        s.pongDeadline = now + options_.pingTimeout;
+        timers_.push({*s.pongDeadline, sid});
+        enqueue(s, "2", false);
     }
+    reapDoomed();
+}
+
+std::optional<Clock::time_point> EngineServer::nextTimer() const
+{
+    if (!doomed_.empty()) return Clock::time_point{};
+    if (timers_.empty()) return std::nullopt;
+    return timers_.top().at;
 }
 
 } // namespace vtp::signalling

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -114,8 +115,11 @@ public:
     // hears onEngineClose with `reason`.
     void close(const std::string& sid, const std::string& reason);
 
-    // Heartbeats and timeouts; call often (every few hundred milliseconds).
+    // Heartbeats and timeouts: does what is due by `now`. Call it at nextTimer() (a little late is
+    // fine: pings go out that much later).
     void tick(Clock::time_point now);
+    // When tick() next has something to do; nullopt: nothing scheduled (no sessions).
+    std::optional<Clock::time_point> nextTimer() const;
 
     size_t sessionCount() const { return sessions_.size(); }
     bool isWebSocket(const std::string& sid) const;
@@ -164,6 +168,12 @@ private:
     uint64_t transportEpoch_ = 0; // bumped whenever a session appears, changes transport or ends
     std::unordered_map<uint64_t, std::string> byConnection_; // ws and probe connections
     std::vector<std::string> doomed_; // sessions for reapDoomed
+    struct Timer {
+        Clock::time_point at;
+        std::string sid;
+        bool operator>(const Timer& other) const { return at > other.at; }
+    };
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_; // pings and pong deadlines
 };
 
 } // namespace vtp::signalling

@@ -5,6 +5,7 @@
 import { io } from "socket.io-client";
 import WebSocket from "ws";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import http from "node:http";
 
 const [scenario, configPath] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, "utf8"));
@@ -60,6 +61,82 @@ async function until(condition, what, ms = TIMEOUT) {
     if (Date.now() > deadline) throw new Error("timed out: " + what);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+// A raw Engine.IO client: answers pings itself and hands over every other packet ("40...",
+// "44/x,...") in order. transport: "websocket" or "polling" (plain HTTP through a keep-alive agent,
+// as browsers and Node reuse connections).
+async function rawClient(transport) {
+  const queue = [];
+  let waiters = [];
+  let pings = 0;
+  let closed = false;
+  const wake = () => { for (const w of waiters) w(); waiters = []; };
+  const changed = () => new Promise((resolve) => waiters.push(resolve));
+  const take = (packet) => {
+    if (packet === "2") { pings++; client.send("3"); }
+    else if (packet === "1") closed = true;
+    else if (packet !== "6") queue.push(packet);
+    wake();
+  };
+  const client = {
+    transport,
+    async next(what) {
+      while (!queue.length) {
+        if (closed) throw new Error(`${transport}: closed while waiting for ${what}`);
+        await timeout(changed(), `${transport}: ${what}`);
+      }
+      return queue.shift();
+    },
+    // Waits for n more pings (answered), failing if the session ends meanwhile.
+    async pings(n, what) {
+      const target = pings + n;
+      while (pings < target) {
+        if (closed) throw new Error(`${transport}: closed while ${what}`);
+        await timeout(changed(), `${transport}: ${what}`);
+      }
+    },
+    get closed() { return closed; },
+  };
+  if (transport === "websocket") {
+    const ws = new WebSocket(config.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket");
+    ws.on("message", (data) => take(data.toString()));
+    ws.on("close", () => { closed = true; wake(); });
+    await timeout(new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); }), "raw websocket open");
+    client.send = (text) => ws.send(text);
+    client.close = () => ws.close();
+  } else {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const base = config.url + "/socket.io/?EIO=4&transport=polling";
+    const open = await httpRequest(agent, "GET", base);
+    check(open.status === 200 && open.body.startsWith("0{"), "polling handshake: " + open.status + " " + open.body);
+    const url = base + "&sid=" + JSON.parse(open.body.slice(1)).sid;
+    (async () => {
+      while (!closed) {
+        const r = await httpRequest(agent, "GET", url).catch((e) => ({ status: 0, body: String(e) }));
+        if (r.status !== 200) { client.failure = `GET ${r.status}: ${r.body}`; closed = true; wake(); break; }
+        for (const packet of r.body.split("\x1e")) take(packet);
+      }
+    })();
+    client.send = (text) => httpRequest(agent, "POST", url, text).then((r) => {
+      if (r.status !== 200) { client.failure = `POST ${r.status}: ${r.body}`; closed = true; wake(); }
+    }, (e) => { client.failure = "POST: " + e; closed = true; wake(); });
+    client.close = () => { closed = true; agent.destroy(); };
+  }
+  if (transport === "websocket") check((await client.next("open packet")).startsWith("0{"), "websocket open packet");
+  sockets.push(client);
+  return client;
+}
+function httpRequest(agent, method, url, body) {
+  return timeout(new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent, headers: body === undefined ? {} : { "Content-Type": "text/plain;charset=UTF-8" } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  }), method + " " + url);
 }
 function refused(ack, code, what) {
   check(ack && ack.error && ack.error.code === code, `${what}: expected error ${code}, got ${JSON.stringify(ack)}`);
@@ -332,6 +409,14 @@ const scenarios = {
     sockets.push(anonymous);
     const refusal = await timeout(new Promise((resolve) => anonymous.once("connect_error", resolve)), "anonymous refused");
     check(/auth/i.test(refusal.message), "the namespace needs a user: " + refusal.message);
+    // The namespace sees the auth payload as sent but for the token: pid and offset included.
+    const sent = io(url, { auth: { token: config.tokens.a, pid: "not-a-session", offset: "7", lang: "fr" }, reconnection: false, transports: ["websocket"] });
+    sockets.push(sent);
+    await timeout(new Promise((resolve, reject) => { sent.once("connect", resolve); sent.once("connect_error", reject); }), "poll connect with extra auth");
+    const seen = JSON.parse((await timeout(sent.emitWithAck("poll:auth"), "poll:auth")) ?? "null");
+    check(seen && seen.token === undefined && seen.pid === "not-a-session" && seen.offset === "7" && seen.lang === "fr",
+      "the namespace's view of the auth payload: " + JSON.stringify(seen));
+    sent.close();
     const prof = await connectTo(config.tokens.a);
     const ada = await connectTo(config.tokens.b);
     const bob = await connectTo(config.tokens.c);
@@ -415,6 +500,62 @@ const scenarios = {
     const said = next(prof, "chat:message", (m) => m.text === "present");
     await request(ada, "chat:send", { room: config.room, text: "present" });
     await said;
+  },
+
+  // Raw packets as socket.io-parser reads them, over WebSocket and long-polling, with the room
+  // namespace at config.nsp: a namespace may end the packet ("40/x", "41/x", "44/x"), an unknown
+  // one gets CONNECT_ERROR and the session stays, a client leaves a namespace and its session
+  // outlives the connect timeout (config.connectTimeoutMs), and a CONNECT_ERROR from a client is
+  // ignored. Each step fails on a server that closes the session instead.
+  async rawpackets() {
+    const nsp = config.nsp;
+    const auth = JSON.stringify({ token: config.tokens.a });
+    const notFound = (reply, id, what) => check(reply.startsWith(`43${nsp},${id}[`) && reply.includes('"not-found"'), what + ": " + reply);
+    for (const transport of ["websocket", "polling"]) {
+      const c = await rawClient(transport);
+      c.send("40/custom");
+      const unknown = await c.next("CONNECT_ERROR for an unknown namespace").catch((e) => fail(e.message + " " + (c.failure || "")));
+      check(unknown === '44/custom,{"message":"Invalid namespace"}', transport + ": unknown namespace: " + unknown);
+      c.send(`40${nsp},${auth}`);
+      const first = await c.next("CONNECT");
+      check(first.startsWith(`40${nsp},{"sid":`), transport + ": connect: " + first);
+      c.send(`42${nsp},1["room:join",{"room":"no-such-room"}]`);
+      notFound(await c.next("ack 1"), 1, transport + ": served after an unknown namespace");
+      c.send(`41${nsp}`); // leaves its only namespace
+      const started = Date.now();
+      await c.pings(2, "pinged after leaving the namespace").catch((e) => fail(e.message + " " + (c.failure || "")));
+      while (Date.now() - started < config.connectTimeoutMs * 1.5)
+        await c.pings(1, "outliving the connect timeout").catch((e) => fail(e.message + " " + (c.failure || "")));
+      c.send(`40${nsp},${auth}`);
+      const again = await c.next("CONNECT again");
+      check(again.startsWith(`40${nsp},{"sid":`) && !again.includes(first.slice(first.indexOf('"sid"'))), transport + ": a new socket after 41: " + again);
+      c.send("44/x");
+      c.send(`42${nsp},2["room:join",{"room":"no-such-room"}]`);
+      notFound(await c.next("ack 2"), 2, transport + ": served after a CONNECT_ERROR from the client");
+      check(!c.closed, transport + ": still open");
+      c.close();
+    }
+  },
+
+  // The stock client with short heartbeats (config: ping_interval_ms 300, ping_timeout_ms 200, as
+  // client test suites use): it stays connected over many pings, which come about every interval.
+  async heartbeat() {
+    const s = await connect(config.tokens.a, { url: config.url + config.nsp, transports: ["websocket"] });
+    const engine = s.io.engine;
+    check(engine._pingInterval === 300 && engine._pingTimeout === 200, `handshake: ${engine._pingInterval}/${engine._pingTimeout}`);
+    let disconnected = null;
+    s.on("disconnect", (reason) => (disconnected = reason));
+    const times = [];
+    await timeout(new Promise((resolve) => {
+      engine.on("ping", () => {
+        times.push(Date.now());
+        if (times.length === 12) resolve();
+      });
+    }), "12 pings");
+    check(disconnected === null, "disconnected: " + disconnected);
+    const mean = (times[times.length - 1] - times[0]) / (times.length - 1);
+    check(mean < 375, "mean ping gap " + mean + " ms for a 300 ms interval");
+    console.log("MEAN_PING_GAP_MS " + mean.toFixed(1));
   },
 
   // Malformed input gets the protocol's error or a disconnect, and the server keeps serving.

@@ -163,6 +163,42 @@ TEST_P(Signalling, RoomsOverRestWithRolesAndValidation)
 
 INSTANTIATE_TEST_SUITE_P(Backends, Signalling, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
+// Raw Engine.IO/Socket.IO packets over WebSocket and long-polling (client.mjs rawpackets), with the
+// room namespace at /classes, a 1 s connect timeout and a ping every 300 ms (pings pace the waits).
+class SignallingRawPackets : public Signalling {
+protected:
+    std::string extraToml() const override
+    {
+        return "[plugins.signalling]\nnamespace = \"/classes\"\nping_interval_ms = 300\nping_timeout_ms = 1000\nconnect_timeout_ms = 1000\n" +
+               Signalling::extraToml();
+    }
+};
+
+TEST_P(SignallingRawPackets, ANamespaceMayEndAPacketAndASessionOutlivesItsLastNamespace)
+{
+    EXPECT_NE(scenario("rawpackets", "", R"("nsp":"/classes","connectTimeoutMs":1000)").find("PASS"), std::string::npos);
+    EXPECT_EQ(server_->vtpd().get("/health").status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SignallingRawPackets, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
+
+// Heartbeats as short as client test suites use (300 ms interval, 200 ms timeout; the reference
+// server accepts any positive value).
+class SignallingShortHeartbeats : public Signalling {
+protected:
+    std::string extraToml() const override
+    {
+        return "[plugins.signalling]\nnamespace = \"/classes\"\nping_interval_ms = 300\nping_timeout_ms = 200\n" + Signalling::extraToml();
+    }
+};
+
+TEST_P(SignallingShortHeartbeats, TheStockClientStaysConnectedAndIsPingedAboutEveryInterval)
+{
+    EXPECT_NE(scenario("heartbeat", "", R"("nsp":"/classes")").find("PASS"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SignallingShortHeartbeats, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
+
 // What other plugins hear of a class: room.created, participant.joined and .left, chat.message and
 // room.ended, received here by the testkit plugin's subscription.
 class SignallingEvents : public Signalling {
