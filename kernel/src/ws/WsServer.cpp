@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -273,6 +274,29 @@ bool isServerHeader(std::string_view lowerName) {
 
 // The largest piece of an HTTP response body handed to lws in one writable callback.
 constexpr size_t kHttpWriteChunk = 32 * 1024;
+// How long lws keeps an idle keep-alive HTTP connection (its keepalive_timeout), and what
+// responses announce in Keep-Alive: clients then retire it first (Node's agent a second before)
+// instead of reusing a connection vtpd is closing.
+constexpr int kHttpKeepAliveSeconds = 5;
+
+// True if a Connection header value lists the "close" option (RFC 9112 section 9.6).
+bool asksToClose(std::string_view value) {
+    while (!value.empty()) {
+        size_t comma = value.find(',');
+        std::string_view option = value.substr(0, comma);
+        while (!option.empty() && (option.front() == ' ' || option.front() == '\t'))
+            option.remove_prefix(1);
+        while (!option.empty() && (option.back() == ' ' || option.back() == '\t'))
+            option.remove_suffix(1);
+        if (option.size() == 5 && std::equal(option.begin(), option.end(), "close",
+                                             [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+            return true;
+        if (comma == std::string_view::npos)
+            break;
+        value.remove_prefix(comma + 1);
+    }
+    return false;
+}
 
 } // namespace
 
@@ -368,6 +392,7 @@ struct WsServer::Shard {
         bool headWritten = false;
         size_t bodyWritten = 0;
         bool headOnly = false; // a HEAD request: no body goes out
+        bool clientCloses = false; // it sent Connection: close; lws closes after the response
     };
 
     // Standard layout, so lws's timer pointer converts back to its owner.
@@ -856,6 +881,7 @@ struct WsServer::Shard {
         request.headers = copyHeaders(wsi);
         request.remoteAddress = remoteAddressOf(wsi, request.headers);
         request.body.reserve(contentLength);
+        exchange->clientCloses = asksToClose(copyHeader(wsi, WSI_TOKEN_CONNECTION));
         HttpExchange* raw = exchange.get();
         {
             std::lock_guard lock(mutex);
@@ -984,11 +1010,19 @@ struct WsServer::Shard {
                                                 static_cast<int>(value.size()), &p, end))
                     return -1;
             }
-            if (response.close) {
+            // The connection ends after this response when we say so or the client asked (lws then
+            // closes it): say it (RFC 9112 section 9.6), so that no client sends another request on it.
+            if (response.close || exchange->clientCloses) {
                 constexpr std::string_view kClose = "close";
                 if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                  reinterpret_cast<const unsigned char*>(kClose.data()),
                                                  static_cast<int>(kClose.size()), &p, end))
+                    return -1;
+            } else {
+                const std::string keepAlive = "timeout=" + std::to_string(kHttpKeepAliveSeconds);
+                if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("keep-alive:"),
+                                                reinterpret_cast<const unsigned char*>(keepAlive.data()),
+                                                static_cast<int>(keepAlive.size()), &p, end))
                     return -1;
             }
             if (lws_finalize_write_http_header(wsi, start, &p, end))
@@ -1011,7 +1045,8 @@ struct WsServer::Shard {
                 return 0;
             }
         }
-        bool closeAfter = response.close;
+        // Closed by us rather than left to lws, which reads "keep-alive, close" as keep-alive.
+        bool closeAfter = response.close || exchange->clientCloses;
         forgetExchange(wsi);
         if (closeAfter)
             return -1;
@@ -1423,6 +1458,7 @@ struct WsServer::Shard {
         info.gid = -1; // keep the process's identity
         info.uid = -1;
         info.max_http_header_data = 16 * 1024; // large cookies must still fit
+        info.keepalive_timeout = kHttpKeepAliveSeconds;
         info.port = CONTEXT_PORT_NO_LISTEN;
 
 #if VTP_WS_LIBEV

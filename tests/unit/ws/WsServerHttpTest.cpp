@@ -128,6 +128,8 @@ public:
         char c = 0;
         try {
             return buffer_.empty() && socket_.receiveBytes(&c, 1) == 0;
+        } catch (const Poco::TimeoutException&) {
+            return false; // still open
         } catch (const Poco::Exception&) {
             return true; // reset
         }
@@ -462,6 +464,40 @@ TEST_P(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused)
     EXPECT_EQ(response.body, "ok");
     client.get("/echo");
     EXPECT_EQ(client.receive().status, 200) << "keep-alive despite the plugin's Connection header";
+}
+
+// RFC 9112 section 9.6: a response after which vtpd closes the connection says Connection: close
+// (here: the client asked for it, on a held long-poll and on an immediate answer), and a kept one
+// says for how long it stays open idle, so that a client reusing connections retires it first
+// instead of sending on a connection vtpd is closing ("socket hang up").
+TEST_P(WsServerHttpTest, ClosingResponsesSayConnectionCloseAndKeptOnesTheirIdleTimeout) {
+    startServer();
+    RawClient held(server_->port());
+    held.get("/poll", "Connection: close\r\n");
+    ASSERT_TRUE(requests_.waitFor(1));
+    EXPECT_EQ(server_->respond(requests_.last().id, 200, {}, "1"), WsRespondResult::Ok);
+    RawResponse last = held.receive();
+    EXPECT_EQ(last.status, 200);
+    EXPECT_EQ(last.body, "1");
+    EXPECT_EQ(last.headers["connection"], "close");
+    EXPECT_EQ(last.headers.count("keep-alive"), 0u);
+    EXPECT_TRUE(held.closedByServer());
+
+    RawClient echo(server_->port());
+    echo.get("/echo", "Connection: keep-alive, Close\r\n");
+    RawResponse answered = echo.receive();
+    EXPECT_EQ(answered.status, 200);
+    EXPECT_EQ(answered.headers["connection"], "close");
+    EXPECT_TRUE(echo.closedByServer());
+
+    RawClient kept(server_->port());
+    kept.get("/echo");
+    RawResponse first = kept.receive();
+    EXPECT_EQ(first.status, 200);
+    EXPECT_EQ(first.headers.count("connection"), 0u);
+    EXPECT_EQ(first.headers["keep-alive"], "timeout=5");
+    kept.get("/echo");
+    EXPECT_EQ(kept.receive().status, 200) << "kept alive";
 }
 
 TEST_P(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426) {

@@ -535,6 +535,16 @@ const scenarios = {
       check(!c.closed, transport + ": still open");
       c.close();
     }
+    // Long-polling responses say when vtpd ends their connection (RFC 9112 section 9.6): after a
+    // request with Connection: close (Node sends it without a keep-alive agent), Connection: close;
+    // otherwise how long an idle connection is kept, so that a client retires it before vtpd closes
+    // it instead of sending on it as it closes ("socket hang up").
+    const handshake = config.url + "/socket.io/?EIO=4&transport=polling";
+    const kept = await httpRequest(new http.Agent({ keepAlive: true }), "GET", handshake);
+    check(kept.status === 200 && kept.headers["keep-alive"] === "timeout=5" && kept.headers.connection !== "close",
+      "a kept-alive poll: " + JSON.stringify(kept.headers));
+    const last = await httpRequest(new http.Agent({ keepAlive: false }), "GET", handshake);
+    check(last.status === 200 && last.headers.connection === "close", "a poll after Connection: close: " + JSON.stringify(last.headers));
   },
 
   // The stock client with short heartbeats (config: ping_interval_ms 300, ping_timeout_ms 200, as
