@@ -6,18 +6,20 @@ namespace vtp::signalling {
 
 namespace {
 
+// Copies, not pointers into the Socket: a plugin's callback may disconnect the very socket it is
+// told about (which frees it) and still read what it was given.
 struct SocketView {
-    std::string roles;
+    std::string nsp, id, userId, roles, authJson;
     vtp_sio_socket raw{};
-    explicit SocketView(const Socket& s)
+    explicit SocketView(const Socket& s) : nsp(s.nsp), id(s.id), userId(s.user.userId), authJson(s.authJson)
     {
         for (const auto& r : s.user.roles) roles += (roles.empty() ? "" : ",") + r;
         raw.struct_size = sizeof raw;
-        raw.nsp = s.nsp.c_str();
-        raw.id = s.id.c_str();
-        raw.user_id = s.user.userId.c_str();
+        raw.nsp = nsp.c_str();
+        raw.id = id.c_str();
+        raw.user_id = userId.c_str();
         raw.roles = roles.c_str();
-        raw.auth_json = s.authJson.c_str();
+        raw.auth_json = authJson.c_str();
     }
 };
 
