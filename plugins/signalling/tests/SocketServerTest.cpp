@@ -20,7 +20,7 @@ class RecordingOutput : public EngineOutput {
 public:
     bool sendFrame(uint64_t connection, std::string_view data, bool) override
     {
-        if (closed.count(connection)) return false;
+        if (auto c = closed.find(connection); c != closed.end() && c->second) return false; // (closed[] reads insert false)
         frames[connection].emplace_back(data);
         return true;
     }
@@ -323,6 +323,55 @@ TEST_F(SocketServerTest, ANamespaceSeesTheAuthPayloadWithOnlyTheTokenRemoved)
     EXPECT_NE(seen.find(R"("pid":"p1")"), std::string::npos) << seen;
     EXPECT_NE(seen.find(R"("offset":"42")"), std::string::npos) << seen;
     EXPECT_NE(seen.find(R"("room":"r")"), std::string::npos) << seen;
+}
+
+EngineOptions fastHeartbeats()
+{
+    EngineOptions o;
+    o.pingInterval = std::chrono::milliseconds(50);
+    o.pingTimeout = std::chrono::milliseconds(40);
+    return o;
+}
+
+class HeartbeatTest : public SocketServerTest {
+protected:
+    HeartbeatTest() : SocketServerTest(fastHeartbeats()) {}
+};
+
+// Each session's ping and pong deadline is kept to the millisecond that tick() is called at, and
+// nextTimer() says when that is, so the plugin's ticker can sleep until then.
+TEST_F(HeartbeatTest, PingsAndPingTimeoutsFollowEachSessionsOwnDeadlines)
+{
+    using std::chrono::milliseconds;
+    connectWebSocket(1);
+    const size_t opened = out_.frames[1].size();
+    ASSERT_TRUE(engine_.nextTimer().has_value());
+    EXPECT_EQ(*engine_.nextTimer(), now_ + milliseconds(50));
+
+    engine_.tick(now_ + milliseconds(49));
+    EXPECT_EQ(out_.frames[1].size(), opened) << "pinged early";
+    engine_.tick(now_ + milliseconds(50));
+    ASSERT_EQ(out_.frames[1].size(), opened + 1);
+    EXPECT_EQ(out_.frames[1].back(), "2");
+    EXPECT_EQ(*engine_.nextTimer(), now_ + milliseconds(90)); // the pong deadline
+
+    // The pong comes 10 ms later: the next ping is an interval after it (as engine.io).
+    engine_.onWsMessage(1, "3", false, now_ + milliseconds(60));
+    engine_.tick(now_ + milliseconds(90));
+    EXPECT_FALSE(out_.closed[1]);
+    engine_.tick(now_ + milliseconds(109));
+    EXPECT_EQ(out_.frames[1].size(), opened + 1);
+    engine_.tick(now_ + milliseconds(110));
+    EXPECT_EQ(out_.frames[1].back(), "2");
+    EXPECT_EQ(out_.frames[1].size(), opened + 2);
+
+    // No pong this time: closed at the deadline, not a tick later.
+    engine_.tick(now_ + milliseconds(149));
+    EXPECT_FALSE(out_.closed[1]);
+    engine_.tick(now_ + milliseconds(150));
+    EXPECT_TRUE(out_.closed[1]);
+    EXPECT_EQ(engine_.sessionCount(), 0u);
+    EXPECT_FALSE(engine_.nextTimer().has_value() && *engine_.nextTimer() <= now_ + milliseconds(150));
 }
 
 } // namespace
