@@ -33,7 +33,7 @@ public:
                 ConfigKey::stringArray("tokens.previous_key_files", {}, "Retired keys (PEM public/private keys or HS256 secret files) that still verify tokens until they expire"),
                 ConfigKey::string("tokens.issuer", "vtp", "The iss claim of issued tokens, required on verification"),
                 ConfigKey::string("tokens.audience", "vtp", "The aud claim of issued tokens, required on verification"),
-                ConfigKey::integer("tokens.access_ttl_seconds", 900, "Lifetime of an access token").range(60, 86400),
+                ConfigKey::integer("tokens.access_ttl_seconds", 900, "Lifetime of an access token").range(5, 86400),
                 ConfigKey::integer("tokens.refresh_ttl_seconds", 2592000, "A session ends when its refresh token is unused this long").range(300, 31536000),
                 ConfigKey::integer("tokens.leeway_seconds", 30, "Clock skew tolerated when checking exp and iat").range(0, 300),
                 ConfigKey::integer("tokens.revocation_poll_seconds", 2, "How often a node reads revocations made on other nodes").range(1, 60),

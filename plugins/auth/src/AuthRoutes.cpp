@@ -187,7 +187,7 @@ Response AuthService::refresh(const Request& req)
     case Rotation::Outcome::Rotated: break;
     case Rotation::Outcome::Replayed:
         // Someone holds a copy of a rotated token: end the whole login for both of them.
-        revokeSessions(sessions_->revoke(r.sessionId, "refresh token reused", now), now);
+        revokeSessions(sessions_->revoke(r.sessionId, "refresh token reused", now), r.userId, "refresh-reuse", now);
         host_.log().warn("refresh token reuse: session revoked", {{"session_id", r.sessionId}, {"user_id", r.userId}});
         throw Unauthorized("refresh token reuse detected; the session has been revoked");
     case Rotation::Outcome::Revoked: throw Unauthorized("the session has been revoked");
@@ -205,7 +205,7 @@ Response AuthService::logout(const Request& req)
     const AccessClaims claims = *callerClaims(req);
     const int64_t now = unixNow();
     sessions_->revoke(claims.sessionId, "logout", now);
-    revokeSessions({claims.sessionId}, now);
+    revokeSessions({claims.sessionId}, claims.subject, "logout", now);
     return Response::noContent();
 }
 
@@ -222,7 +222,7 @@ Response AuthService::endSession(const Request& req)
     // Another user's session is reported as missing, not forbidden: ids are not to be probed.
     if (!owner || *owner != req.subject()) throw NotFound("no such session");
     const int64_t now = unixNow();
-    revokeSessions(sessions_->revoke(id, "ended by user", now), now);
+    revokeSessions(sessions_->revoke(id, "ended by user", now), *owner, "session-ended", now);
     return Response::noContent();
 }
 
@@ -282,7 +282,7 @@ Response AuthService::confirmPasswordReset(const Request& req)
             throw BadRequest("the reset token is invalid, used or expired", "invalid-token");
         tx.exec("UPDATE auth_users SET password_hash = ?, updated_at = ? WHERE id = ?", {newHash, now, user->id});
     });
-    revokeSessions(sessions_->revokeAllOfUser(user->id, "", "password reset", now), now);
+    revokeSessions(sessions_->revokeAllOfUser(user->id, "", "password reset", now), user->id, "password-reset", now);
     throttle_->clear(LoginThrottle::accountKey(user->email));
     host_.log().info("password reset", {{"user_id", user->id}});
     return Response::noContent();

@@ -152,6 +152,33 @@ AuthService::AuthService(Host& host) : host_(host)
             return VTP_ERROR;
         }
     };
+    verifier_.verify_session = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles,
+                                  size_t rolesCap, char* sessionId, size_t sessionCap, int64_t* expiresAt, char* reason,
+                                  size_t reasonCap) -> int {
+        try {
+            const ClaimsPtr claims = static_cast<AuthService*>(ctx)->verifyAccess(std::string_view(token, len));
+            if (!copyOut(claims->subject, subject, subjectCap) || !copyOut(claims->rolesJoined, roles, rolesCap) ||
+                !copyOut(claims->sessionId, sessionId, sessionCap)) {
+                copyOut("token claims too long", reason, reasonCap);
+                return VTP_INVALID;
+            }
+            if (expiresAt) *expiresAt = claims->expiresAt;
+            return VTP_OK;
+        } catch (const TokenError& e) {
+            copyOut(e.what(), reason, reasonCap);
+            return VTP_INVALID;
+        } catch (...) {
+            copyOut("token could not be verified", reason, reasonCap);
+            return VTP_ERROR;
+        }
+    };
+    verifier_.session_revoked = [](void* ctx, const char* sessionId, size_t len) -> int {
+        try {
+            return static_cast<AuthService*>(ctx)->revocations_->isRevoked(std::string(sessionId, len)) ? 1 : 0;
+        } catch (...) {
+            return 0;
+        }
+    };
     host.offer(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &verifier_);
     directory_ = offerDirectory(host);
 
@@ -239,13 +266,15 @@ ClaimsPtr AuthService::callerClaims(const Request& req) const
     }
 }
 
-void AuthService::revokeSessions(const std::vector<std::string>& ids, int64_t now)
+void AuthService::revokeSessions(const std::vector<std::string>& ids, const std::string& userId, const char* reason, int64_t now)
 {
     if (ids.empty()) return;
     // Access tokens of these sessions stay refused until the last of them has expired.
     const int64_t expiresAt = now + tokens_->accessTtl() + tokens_->leeway() + 1;
     revocations_->revokeSessions(ids, now, expiresAt);
-    for (const auto& id : ids) host_.publish("auth.session_revoked", Json{{"session_id", id}, {"expires_at", expiresAt}});
+    // Public (webhooks see it): ids and a reason code, never token material.
+    for (const auto& id : ids)
+        host_.publish("auth.session_revoked", Json{{"session_id", id}, {"expires_at", expiresAt}, {"user_id", userId}, {"reason", reason}});
 }
 
 std::string AuthService::hashPassword(const std::string& password)

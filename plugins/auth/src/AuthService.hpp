@@ -79,7 +79,10 @@ private:
     std::optional<UserRecord> findUserByEmail(const std::string& email) const;
     std::optional<UserRecord> findUserById(const std::string& id) const;
     Json tokenResponse(const UserRecord& user, const std::string& sessionId, const std::string& refreshToken, int64_t now) const;
-    void revokeSessions(const std::vector<std::string>& ids, int64_t now);
+    // Revokes the sessions everywhere and announces each as auth.session_revoked with the user and
+    // a reason code (logout, session-ended, refresh-reuse, password-reset, password-changed,
+    // account-disabled), so that live connections opened with them end too.
+    void revokeSessions(const std::vector<std::string>& ids, const std::string& userId, const char* reason, int64_t now);
     void sendPasswordReset(const std::string& email);
     std::string hashPassword(const std::string& password);
     bool checkPassword(const std::string& encoded, const std::string& password);

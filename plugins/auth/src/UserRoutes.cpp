@@ -158,7 +158,7 @@ Response AuthService::changePassword(const Request& req)
     }
     if (auto why = policy_->check(next, u->email)) throw Unprocessable(*why, "weak-password");
     host_.db().exec("UPDATE auth_users SET password_hash = ?, updated_at = ? WHERE id = ?", {hashPassword(next), now, u->id});
-    revokeSessions(sessions_->revokeAllOfUser(u->id, claims.sessionId, "password changed", now), now);
+    revokeSessions(sessions_->revokeAllOfUser(u->id, claims.sessionId, "password changed", now), u->id, "password-changed", now);
     return Response::noContent();
 }
 
@@ -248,7 +248,11 @@ Response AuthService::updateUser(const Request& req)
     host_.db().exec("UPDATE auth_users SET roles = ?, disabled = ?, display_name = ?, updated_at = ? WHERE id = ?",
                     {roles, u->disabled ? 1 : 0, u->displayName, now, u->id});
     u->updatedAt = now;
-    if (disabling) revokeSessions(sessions_->revokeAllOfUser(u->id, "", "account disabled", now), now);
+    if (disabling) {
+        revokeSessions(sessions_->revokeAllOfUser(u->id, "", "account disabled", now), u->id, "account-disabled", now);
+        // Also for what no session lists any more (a purged one whose access token still runs).
+        host_.publish("user.disabled", Json{{"user_id", u->id}});
+    }
     host_.log().info("user changed by admin", {{"user_id", u->id}, {"admin", std::string(req.subject())}});
     return Response::json(userJson(*u, true));
 }

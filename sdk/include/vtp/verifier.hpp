@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,8 @@ inline std::vector<std::string> splitCommaList(std::string_view list)
 struct VerifiedToken {
     std::string subject;
     std::vector<std::string> roles;
+    std::string sessionId; // the login the token belongs to ("" from a verifier older than 1.5)
+    int64_t expiresAt = 0; // unix seconds (0: not told, from a verifier older than 1.5)
 };
 
 class TokenVerifier {
@@ -50,12 +53,30 @@ public:
         std::array<char, 256> subject{};
         std::array<char, 1024> roles{};
         std::array<char, 256> why{};
-        if (table_->verify(table_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(), roles.size(),
-                           why.data(), why.size()) != VTP_OK || !subject[0]) {
+        std::array<char, 256> session{};
+        int64_t expiresAt = 0;
+        const int rc = hasSessions()
+                           ? table_->verify_session(table_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(),
+                                                    roles.size(), session.data(), session.size(), &expiresAt, why.data(), why.size())
+                           : table_->verify(table_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(),
+                                            roles.size(), why.data(), why.size());
+        if (rc != VTP_OK || !subject[0]) {
             reason = why[0] ? why.data() : "invalid token";
             return std::nullopt;
         }
-        return VerifiedToken{subject.data(), splitCommaList(roles.data())};
+        return VerifiedToken{subject.data(), splitCommaList(roles.data()), session.data(), expiresAt};
+    }
+
+    // Whether the verifier tells sessions and expiry (1.5) and answers sessionRevoked.
+    bool hasSessions() const
+    {
+        return table_ && VTP_HAS_FIELD(vtp_verifier_v1, verify_session, table_->struct_size) && table_->verify_session;
+    }
+    // True if the session was revoked; false when not, or when the verifier cannot tell.
+    bool sessionRevoked(std::string_view sessionId) const
+    {
+        if (!table_ || !VTP_HAS_FIELD(vtp_verifier_v1, session_revoked, table_->struct_size) || !table_->session_revoked) return false;
+        return table_->session_revoked(table_->context, sessionId.data(), sessionId.size()) == 1;
     }
 
 private:
