@@ -3,6 +3,7 @@
 // the rooms in src/rooms.
 #include "engine/EngineServer.hpp"
 #include "rooms/RoomService.hpp"
+#include "sessions/SessionGuard.hpp"
 #include "socketio/SocketIoService.hpp"
 #include "socketio/SocketServer.hpp"
 
@@ -65,6 +66,7 @@ public:
                 ConfigKey::integer("ping_timeout_ms", 20000, "Engine.IO ping timeout: a client that does not answer a ping within it is dropped").range(50, 600000),
                 ConfigKey::integer("max_payload_bytes", 1000000, "Largest Engine.IO packet or polling body (the client's maxPayload)").range(1024, 100000000),
                 ConfigKey::integer("connect_timeout_ms", 45000, "A client that connects no namespace within this is dropped").range(1000, 600000),
+                ConfigKey::integer("renew_grace_seconds", 60, "A socket whose access token has expired is disconnected (session:ended, token-expired) this long after, unless the client sent a fresh one with auth:renew").range(0, 86400),
                 ConfigKey::integer("recovery_window_seconds", 30, "A client that reconnects within this keeps its id and rooms and gets what it missed (0: off)").range(0, 3600),
                 ConfigKey::integer("recovery_buffer_bytes", 1048576, "What a disconnected client may miss before it can no longer recover").range(1024, 1073741824),
                 ConfigKey::integer("max_sessions", 20000, "Engine.IO sessions (connected clients) this node accepts").range(1, 1000000),
@@ -130,6 +132,11 @@ public:
         });
         engine_ = std::make_unique<EngineServer>(eo, *output_, *io_);
         io_->attach(*engine_);
+        guard_ = std::make_unique<SessionGuard>(
+            host, mutex_, *io_, std::chrono::seconds(c.getInt("renew_grace_seconds")),
+            [this](const std::string& token, Principal& out, std::string& reason) { return verify(token, out, reason); },
+            [this](const std::string& sessionId) { return verifier_.sessionRevoked(sessionId); });
+        io_->setEventFilter([this](Socket& s, const protocol::SocketPacket& p) { return guard_->onEvent(s, p); });
         // Each vtpd process is its own node for room replication.
         rooms_ = std::make_unique<RoomService>(host, mutex_, *io_, ro, ice, randomId());
         rooms_->registerNamespace();
@@ -190,6 +197,12 @@ private:
         if (!verified) return false;
         out.userId = std::move(verified->subject);
         out.roles = std::move(verified->roles);
+        out.sessionId = std::move(verified->sessionId);
+        out.expiresAt = verified->expiresAt;
+        if (guard_ && guard_->revoked(out.sessionId)) {
+            reason = "token revoked";
+            return false;
+        }
         return true;
     }
 
@@ -225,6 +238,7 @@ private:
                 if (now >= nextHousekeeping) {
                     nextHousekeeping = now + kHousekeeping;
                     io_->tick(now);
+                    guard_->tick(now);
                     rooms_->tick(now);
                     engine_->tick(now); // what those closed
                     sessionsGauge_.set(static_cast<double>(engine_->sessionCount()));
@@ -242,6 +256,7 @@ private:
     std::unique_ptr<SocketServer> io_;
     std::unique_ptr<EngineServer> engine_;
     std::unique_ptr<RoomService> rooms_;
+    std::unique_ptr<SessionGuard> guard_;
     std::unique_ptr<SocketIoService> service_;
     vtp::TokenVerifier verifier_; // found in start(), once the auth plugin has offered it
     std::mutex tickMutex_;

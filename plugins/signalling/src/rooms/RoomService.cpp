@@ -90,6 +90,9 @@ RoomService::RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& 
     chatCounter_ = host.counter("chat_messages_total", "Chat messages stored and delivered");
     refusalCounter_ = host.counter("refusals_total", "Socket requests refused, by code");
     host.subscribe(kSync, [this](const Event& e) { onSync(e); });
+    // The courses plugin's roster changes (published on the node that made them, carried to every
+    // node by the bus): a student dropped or removed from a section leaves its live rooms at once.
+    host.subscribe("enrollment.changed", [this](const Event& e) { recheckAccess(e.payload.stringOr("user_id", "")); });
 }
 
 RoomService::~RoomService() { stop(); }
@@ -485,6 +488,31 @@ void RoomService::removeParticipant(const std::string& roomId, const std::string
     if (lr->participants.empty()) rooms_.erase(roomId); // reloaded from its record on the next join
 }
 
+void RoomService::recheckAccess(const std::string& userId)
+{
+    if (userId.empty()) return;
+    std::lock_guard lock(mutex_);
+    struct Gone {
+        std::string room, participant, why;
+    };
+    std::vector<Gone> gone;
+    for (const auto& [roomId, lr] : rooms_) {
+        if (!lr.record.provided) continue;
+        for (const auto& [pid, p] : lr.participants) {
+            if (p.user != userId || p.node != node_) continue;
+            const Socket* s = io_.find(pid);
+            if (!s) continue;
+            bool moderator = false;
+            if (auto refusal = mayJoin(lr.record, s->user, moderator)) gone.push_back({roomId, pid, refusal->message});
+        }
+    }
+    for (const auto& g : gone) {
+        io_.emit(g.participant, "participant:left",
+                 args(Json{{"room", g.room}, {"participant", g.participant}, {"user", userId}, {"reason", "access-revoked"}, {"message", g.why}}));
+        removeParticipant(g.room, g.participant, "access-revoked", true);
+    }
+}
+
 void RoomService::endRoom(const std::string& roomId, bool replicateIt)
 {
     if (replicateIt && roomId.find(':') == std::string::npos)
@@ -843,7 +871,9 @@ Response RoomService::deleteRoom(const Request& req)
 Response RoomService::chatHistory(const Request& req)
 {
     const int64_t limit = req.queryInt("limit", 50, 1, 200);
-    Principal user{std::string(req.subject()), req.roles()};
+    Principal user;
+    user.userId = std::string(req.subject());
+    user.roles = req.roles();
     {
         std::lock_guard lock(mutex_);
         const RoomRecord r = requireRoom(req.param("id"));

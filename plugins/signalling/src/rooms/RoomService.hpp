@@ -98,6 +98,9 @@ private:
     std::optional<Refusal> mayJoin(const RoomRecord& r, const Principal& user, bool& moderator);
     bool isModerator(const RoomRecord& r, const std::string& roomId, const Socket& s);
     void removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason, bool replicate);
+    // Asks the room providers again about this node's participants of `userId` in provided rooms
+    // (enrollment.changed: a dropped or removed student), and removes those now refused.
+    void recheckAccess(const std::string& userId);
     void endRoom(const std::string& roomId, bool replicate);
     static Json participantJson(const Participant& p);
     static Json roomJson(const RoomRecord& r);

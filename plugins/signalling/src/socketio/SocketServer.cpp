@@ -87,6 +87,7 @@ void SocketServer::onPacket(const std::string& sid, Session& session, SocketPack
         auto s = session.sockets.find(packet.nsp);
         if (s == session.sockets.end()) return; // not connected to that namespace: ignored, as socket.io does
         Socket* socket = find(s->second);
+        if (socket && eventFilter_ && eventFilter_(*socket, packet)) return;
         auto ns = namespaces_.find(packet.nsp);
         if (socket && ns != namespaces_.end() && ns->second.onEvent) ns->second.onEvent(*socket, packet);
         return;
@@ -166,6 +167,7 @@ void SocketServer::onConnect(const std::string& sid, Session& session, const Soc
             Clock::now() <= ghost->recoverUntil) {
             ghost->connected = true;
             ghost->sid = sid;
+            ghost->user = user; // the new token's session and expiry from now on
             ghost->wsEpoch = UINT64_MAX;
             session.sockets[packet.nsp] = ghost->id;
             session.connectDeadline = Clock::time_point::max(); // as socket.io: cleared at the first connect
@@ -487,6 +489,14 @@ std::vector<std::string> SocketServer::members(const std::string& nsp, const std
     std::vector<std::string> ids;
     ids.reserve(r->second.size());
     for (const auto& [id, s] : r->second) ids.push_back(id);
+    return ids;
+}
+
+std::vector<std::string> SocketServer::socketsWhere(const std::function<bool(const Socket&)>& pred) const
+{
+    std::vector<std::string> ids;
+    for (const auto& [id, s] : sockets_)
+        if (pred(*s)) ids.push_back(id);
     return ids;
 }
 

@@ -30,6 +30,8 @@ namespace vtp::signalling {
 struct Principal {
     std::string userId;
     std::vector<std::string> roles;
+    std::string sessionId; // the login the token belongs to: its revocation ends the socket
+    int64_t expiresAt = 0; // the token's expiry, unix seconds (0: none known)
     bool hasRole(std::string_view r) const
     {
         for (const auto& x : roles)
@@ -108,6 +110,9 @@ public:
     void addNamespace(Namespace ns) { namespaces_[ns.name] = std::move(ns); }
     void removeNamespace(const std::string& name);
     bool hasNamespace(const std::string& name) const { return namespaces_.count(name) != 0; }
+    // Sees every event before its namespace does, whatever the namespace; true: handled, the
+    // namespace does not get it (auth:renew, which every authenticated namespace accepts).
+    void setEventFilter(std::function<bool(Socket&, const protocol::SocketPacket&)> filter) { eventFilter_ = std::move(filter); }
 
     // To one socket. argsJson: a JSON array of the arguments ("" or "[]" for none).
     bool emit(const std::string& socketId, std::string_view event, std::string_view argsJson);
@@ -129,6 +134,8 @@ public:
     // Server-side disconnect of one socket (DISCONNECT packet); no recovery.
     void disconnect(const std::string& socketId, const std::string& reason);
     Socket* find(const std::string& socketId);
+    // The ids of the sockets (connected or waiting to recover) for which `pred` holds.
+    std::vector<std::string> socketsWhere(const std::function<bool(const Socket&)>& pred) const;
     std::vector<std::string> members(const std::string& nsp, const std::string& room) const;
 
     void tick(Clock::time_point now);
@@ -165,6 +172,7 @@ private:
     TokenVerifier verify_;
     EngineServer* engine_ = nullptr;
     std::map<std::string, Namespace> namespaces_;
+    std::function<bool(Socket&, const protocol::SocketPacket&)> eventFilter_;
     std::unordered_map<std::string, Session> sessions_;          // engine sid -> session
     std::unordered_map<std::string, std::unique_ptr<Socket>> sockets_; // socket id -> socket
     std::unordered_map<std::string, std::string> byPid_;          // pid -> socket id

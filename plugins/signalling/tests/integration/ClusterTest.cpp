@@ -189,3 +189,43 @@ TEST_F(SignallingCluster, ANodeStartedLaterLearnsTheRoomFromTheOthersSnapshotAnd
 }
 
 } // namespace
+
+namespace {
+
+// A logout on node A ends the session's sockets on node B at once: the auth plugin's
+// auth.session_revoked crosses to B over Redis, and B's signalling plugin tells the client
+// (session:ended, then DISCONNECT) and refuses the token on a new CONNECT (tests/e2e/sessions.mjs).
+TEST_F(SignallingCluster, ALogoutOnOneNodeEndsTheSessionsSocketsOnTheOther)
+{
+    ASSERT_TRUE(b().start()) << b().logs();
+    const std::string room = createRoom();
+    const std::string victim = login(a(), "ada@uni.example");
+    TempDir dir;
+    Poco::JSON::Object config;
+    config.set("url", "http://127.0.0.1:" + std::to_string(b().wsPort()));   // the sockets are on B
+    config.set("http", "http://127.0.0.1:" + std::to_string(a().httpPort())); // the logout goes to A
+    config.set("room", room);
+    Poco::JSON::Object::Ptr v = new Poco::JSON::Object;
+    v->set("token", victim);
+    config.set("victim", v);
+    config.set("observer", login(b(), "bob@uni.example"));
+    Poco::JSON::Object::Ptr trigger = new Poco::JSON::Object;
+    trigger->set("method", "POST");
+    trigger->set("path", "/api/v1/auth/logout");
+    trigger->set("token", victim);
+    config.set("trigger", trigger);
+    config.set("reason", "session-revoked");
+    config.set("cause", "logout");
+    config.set("refusal", "token revoked");
+    std::ostringstream text;
+    config.stringify(text);
+    writeFile(dir.file("config.json"), text.str());
+    std::string out;
+    const int rc = VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/sessions.mjs", "revoked", dir.file("config.json")}, out);
+    EXPECT_EQ(rc, 0) << out << logs();
+    EXPECT_NE(out.find("PASS"), std::string::npos) << out << logs();
+    const auto at = out.find("ENDED_AFTER_MS ");
+    if (at != std::string::npos) std::cout << "socket on node B ended " << std::stoll(out.substr(at + 15)) << " ms after the logout request to node A\n";
+}
+
+} // namespace
