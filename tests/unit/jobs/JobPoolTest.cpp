@@ -177,12 +177,14 @@ TEST_P(JobPoolTest, RunningJobSeesCancelAndKeepsItsBestResult)
 {
     auto& pool = makePool(fastSettings());
     std::atomic<bool> started{false};
+    std::atomic<bool> answered{false};
     addKind(pool, "courses.solve", [&](vtp_job* job, const Poco::JSON::Object::Ptr&, vtp_errbuf) {
         started = true;
         const std::string best = R"({"score":7})";
         job->pool->reportResult(*job->live, best.data(), best.size());
-        // Solve until told to stop, then return the best so far.
-        gate_.waitUnless([&] { return job->live->cancel.load(); });
+        // Solve until told to stop, then return the best so far; not before the test has read
+        // cancel()'s answer, which would otherwise race with this return (seen under ASan).
+        gate_.waitUnless([&] { return job->live->cancel.load() && answered.load(); });
         return job->live->cancel.load() ? int{VTP_OK} : int{VTP_ERROR};
     });
     pool.start();
@@ -192,6 +194,7 @@ TEST_P(JobPoolTest, RunningJobSeesCancelAndKeepsItsBestResult)
     ASSERT_TRUE(afterCancel.has_value());
     EXPECT_EQ(afterCancel->state, JobState::Running); // until the runner returns
     EXPECT_TRUE(afterCancel->cancelRequested);
+    answered = true;
     ASSERT_TRUE(reaches(id, JobState::Cancelled));
     EXPECT_EQ(job(id).result.value_or(""), R"({"score":7})");
 }
