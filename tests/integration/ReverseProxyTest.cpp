@@ -126,3 +126,19 @@ TEST_F(ReverseProxy, VtpdSeesTheClientNotTheProxy)
     // A client cannot pose as someone else: only the hop the proxy saw counts.
     EXPECT_EQ(curlFrom("127.0.0.3", "/api/v1/testkit/remote", "X-Forwarded-For: 198.51.100.1"), R"({"remote":"127.0.0.3"})");
 }
+
+TEST_F(ReverseProxy, SendsHstsOnlyOverTheProxysTls)
+{
+    auto s = session();
+    Poco::Net::HTTPRequest req("GET", "/health", Poco::Net::HTTPMessage::HTTP_1_1);
+    s->sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::string body;
+    Poco::StreamCopier::copyToString(s->receiveResponse(resp), body);
+    EXPECT_EQ(resp.getStatus(), 200);
+    EXPECT_EQ(resp.get("Strict-Transport-Security", "(none)"), "max-age=31536000") << "the default http.hsts_max_age_seconds";
+    EXPECT_EQ(resp.get("X-Content-Type-Options", "(none)"), "nosniff");
+    // Straight to vtpd over plain HTTP: no HSTS (a browser would ignore it there anyway).
+    const auto direct = vtpd_->get("/health");
+    EXPECT_EQ(direct.headers.count("Strict-Transport-Security"), 0u);
+}

@@ -141,7 +141,8 @@ void AccessLog::onRequest(const IncomingRequest& req, const std::string& routePa
 {
     const LogLevel level = status >= 500 ? LogLevel::Error : LogLevel::Info;
     if (!log_.enabled(level, "http")) return;
-    const auto path = std::string_view(req.target).substr(0, req.target.find('?'));
+    // The pipeline's logPath: a route's secret parameters (a calendar feed's token) masked.
+    const std::string_view path = req.logPath.empty() ? std::string_view(req.target).substr(0, req.target.find('?')) : req.logPath;
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000.0);
     log_.log(level, "http", "request", {{"method", req.method}, {"path", path}, {"route", routePattern},
@@ -162,6 +163,12 @@ ConfigSchema Kernel::kernelSchema()
     s.add(key("http.trusted_proxies", T::StringArray, std::vector<std::string>{},
               "Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: the peer is the client. "
               "Set it behind a reverse proxy, or every client looks like the proxy to per-address limits (login throttling) and logs"));
+    s.add(ranged(key("http.hsts_max_age_seconds", T::Integer, int64_t{31536000},
+                     "Strict-Transport-Security max-age sent on responses to requests that came over HTTPS. vtpd speaks plain "
+                     "HTTP itself, so that is a request from a proxy in http.trusted_proxies that says X-Forwarded-Proto: https "
+                     "(the nginx example sets it); other requests never get the header, which a browser ignores over plain "
+                     "HTTP anyway. A year by default; 0: never sent. It covers the host's every port, the socket port included"),
+                 0, 63072000));
     s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers: a longer request line is answered 414, a larger head 431"), 1024, int64_t{1} << 20));
     s.add(ranged(key("http.request_timeout_seconds", T::Integer, int64_t{30}, "Socket read and write timeout within a request"), 1, 3600));
     s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1, 3600));
@@ -222,6 +229,7 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     HttpLimits limits;
     limits.maxBodyBytes = static_cast<size_t>(config_.getInt("http.max_body_bytes"));
     limits.maxHeaderBytes = static_cast<size_t>(config_.getInt("http.max_header_bytes"));
+    limits.hstsMaxAgeSeconds = config_.getInt("http.hsts_max_age_seconds");
     for (const auto& proxy : config_.getStringArray("http.trusted_proxies")) {
         const auto range = AddressRange::parse(proxy);
         if (!range) throw std::runtime_error("http.trusted_proxies: '" + proxy + "' is not an IP address or CIDR block");

@@ -45,7 +45,55 @@ HttpResponseData unauthorized(std::string_view detail, std::string_view instance
     return r;
 }
 
+bool hasHeader(const HeaderList& headers, std::string_view lowerName)
+{
+    return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
+        return h.first.size() == lowerName.size() && lower(h.first) == lowerName;
+    });
+}
+bool hasHeader(const HttpResponseData& r, std::string_view lowerName) { return hasHeader(r.headers, lowerName); }
+
+// X-Forwarded-Proto as the nearest proxy set it (the last of a list some proxies append to).
+bool forwardedOverTls(const IncomingRequest& req)
+{
+    const std::string* proto = req.header("x-forwarded-proto");
+    if (!proto) return false;
+    std::string_view last(*proto);
+    if (const auto comma = last.rfind(','); comma != std::string_view::npos) last.remove_prefix(comma + 1);
+    while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+    while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+    return lower(last) == "https";
+}
+
 } // namespace
+
+void addSecurityHeaders(HeaderList& headers, bool noStore)
+{
+    // A browser must not guess a type (a JSON body taken for HTML), leak our URLs (a calendar
+    // feed's secret) to another site, or load anything on behalf of an API response or frame it.
+    if (!hasHeader(headers, "x-content-type-options")) headers.emplace_back("X-Content-Type-Options", "nosniff");
+    if (!hasHeader(headers, "referrer-policy")) headers.emplace_back("Referrer-Policy", "no-referrer");
+    if (!hasHeader(headers, "content-security-policy"))
+        headers.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (noStore && !hasHeader(headers, "cache-control")) headers.emplace_back("Cache-Control", "no-store");
+}
+
+std::string maskPath(std::string_view target, std::string_view pattern, const std::vector<std::string>& secret)
+{
+    const std::string_view path = target.substr(0, target.find('?'));
+    std::vector<std::string_view> segments, names;
+    if (secret.empty() || !splitPath(path, segments) || !splitPath(pattern, names)) return std::string(path);
+    std::string out;
+    for (size_t i = 0; i < segments.size(); ++i) {
+        out += '/';
+        const std::string_view name = i < names.size() ? names[i] : std::string_view();
+        const bool isSecret = name.size() > 2 && name.front() == '{' && name.back() == '}' &&
+                              std::find(secret.begin(), secret.end(), name.substr(1, name.size() - 2)) != secret.end();
+        out += isSecret ? std::string_view("***") : segments[i];
+    }
+    if (out.empty() || path.back() == '/') out += '/';
+    return out;
+}
 
 std::string mediaType(std::string_view contentType)
 {
@@ -166,8 +214,13 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         req.requestId = randomUuid();
     const std::string& rid = req.requestId;
 
-    if (!limits_.trustedProxies.empty())
+    req.logPath = req.target.substr(0, req.target.find('?'));
+    if (!limits_.trustedProxies.empty()) {
+        // Only a trusted proxy says how the client reached it; anyone else's X-Forwarded-Proto is ignored.
+        req.secure = forwardedOverTls(req) && std::any_of(limits_.trustedProxies.begin(), limits_.trustedProxies.end(),
+                                                          [&](const AddressRange& r) { return r.contains(req.remoteAddress); });
         req.remoteAddress = clientAddress(req.remoteAddress, req.header("x-forwarded-for"), limits_.trustedProxies);
+    }
 
     // A request line that alone breaks the limit is 414 (RFC 9112 section 3); the whole head, 431.
     if (req.method.size() + req.target.size() > limits_.maxHeaderBytes) {
@@ -219,6 +272,7 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     p.route = m.route;
     p.params = std::move(m.params);
     const RouteSpec& route = *p.route;
+    if (!route.secretParams.empty()) req.logPath = maskPath(req.target, route.pattern, route.secretParams);
 
     // Authenticate: a public route still learns who called it when a valid token comes along.
     Authenticator* auth = auth_.load();
@@ -345,13 +399,31 @@ HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequ
     return std::move(response.data);
 }
 
+void HttpPipeline::finish(const IncomingRequest& req, const PreparedRequest& p, HttpResponseData& r) const
+{
+    const RouteSpec* route = p.route.get();
+    // What needed a token, answered someone who sent a valid one, or sits behind a secret URL is
+    // personal: no cache may keep it, unless the route says otherwise for its successes.
+    const bool personal = (route && (route->role != VTP_ROLE_PUBLIC || !route->secretParams.empty())) || p.principal.has_value();
+    if (route && !route->cacheControl.empty() && r.status >= 200 && r.status < 300 && !hasHeader(r, "cache-control"))
+        r.headers.emplace_back("Cache-Control", route->cacheControl);
+    addSecurityHeaders(r.headers, personal);
+    if (limits_.hstsMaxAgeSeconds > 0 && req.secure && !hasHeader(r, "strict-transport-security"))
+        r.headers.emplace_back("Strict-Transport-Security", "max-age=" + std::to_string(limits_.hstsMaxAgeSeconds));
+}
+
 HttpResponseData HttpPipeline::handle(IncomingRequest& req, std::string_view body)
 {
     PreparedRequest p = prepare(req);
-    if (p.early) return std::move(*p.early);
-    if (body.size() > p.bodyLimit)
-        return makeProblem(413, "body-too-large", "Content too large", "the body exceeds this route's limit", req.requestId);
-    return complete(req, p, body);
+    HttpResponseData r;
+    if (p.early)
+        r = std::move(*p.early);
+    else if (body.size() > p.bodyLimit)
+        r = makeProblem(413, "body-too-large", "Content too large", "the body exceeds this route's limit", req.requestId);
+    else
+        r = complete(req, p, body);
+    finish(req, p, r);
+    return r;
 }
 
 } // namespace vtp::kernel

@@ -32,7 +32,18 @@ struct HttpLimits {
     // Reverse proxies whose X-Forwarded-For is believed: the client is the rightmost address in
     // it that is not itself a trusted proxy. Empty: the peer address is the client.
     std::vector<AddressRange> trustedProxies;
+    // Strict-Transport-Security max-age on responses to requests that came over TLS (through a
+    // trusted proxy that says X-Forwarded-Proto: https); 0: never sent.
+    int64_t hstsMaxAgeSeconds = 0;
 };
+
+// What every response carries, whoever made it (the HTTP port and plain HTTP on the socket
+// port): X-Content-Type-Options, Referrer-Policy and a Content-Security-Policy that loads nothing,
+// and Cache-Control: no-store when `noStore`; each unless `headers` (names in any case) has it.
+void addSecurityHeaders(HeaderList& headers, bool noStore);
+// The path of `target` with each segment that `pattern` names by a parameter in `secret`
+// replaced by "***" (the calendar feed's /api/v1/calendar/{file} shows as /api/v1/calendar/***).
+std::string maskPath(std::string_view target, std::string_view pattern, const std::vector<std::string>& secret);
 
 // The client's address for a request from `peer` with `forwardedFor` (X-Forwarded-For, possibly
 // null): `peer` unless it is a trusted proxy.
@@ -74,7 +85,11 @@ public:
     PreparedRequest prepare(IncomingRequest& request);
     // `body` is complete and within prepared.bodyLimit (the caller answers 413 otherwise).
     HttpResponseData complete(const IncomingRequest& request, PreparedRequest& prepared, std::string_view body);
-    // prepare + complete on an in-memory body (tests, fuzzing).
+    // Adds the headers every response carries (addSecurityHeaders), the route's Cache-Control
+    // (or no-store for anything that needed a token) and HSTS when the request came over TLS.
+    // Call it on every response to a request that went through prepare().
+    void finish(const IncomingRequest& request, const PreparedRequest& prepared, HttpResponseData& response) const;
+    // prepare + complete + finish on an in-memory body (tests, fuzzing).
     HttpResponseData handle(IncomingRequest& request, std::string_view body);
 
 private:

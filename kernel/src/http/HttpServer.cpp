@@ -187,8 +187,9 @@ void writeResponse(StreamSocket& socket, std::string_view version, const HttpRes
     }
 }
 
-void writeRaw(StreamSocket& socket, const HttpResponseData& r, const std::string& requestId)
+void writeRaw(StreamSocket& socket, HttpResponseData r, const std::string& requestId)
 {
+    addSecurityHeaders(r.headers, false);
     try {
         writeResponse(socket, "HTTP/1.1", r, requestId, false, true);
     } catch (const Poco::Exception&) {
@@ -268,6 +269,7 @@ int handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& reque
     // Also for answers given before the handler (401, 403, 413...): metrics and the access
     // log group by route.
     if (prepared.route) pattern = prepared.route->pattern;
+    sh.pipeline.finish(in, prepared, out);
     send(sh, conn, request, in, out);
     return out.status;
 }
@@ -304,7 +306,7 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
                        : uriTooLong ? makeProblem(414, "uri-too-long", "URI too long",
                                                   "the request target is longer than 16384 bytes")
                                     : makeProblem(400, "malformed-request", "Malformed request", e.message());
-        writeRaw(conn.socket, problem, {});
+        writeRaw(conn.socket, std::move(problem), {});
         return false;
     }
     conn.served = true;

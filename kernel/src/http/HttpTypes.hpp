@@ -27,6 +27,10 @@ struct IncomingRequest {
     std::optional<size_t> contentLength;
     bool chunked = false;
     std::string requestId;     // set by the pipeline
+    // Set by the pipeline: the path as logs may show it (the route's secret parameters masked),
+    // and whether the client reached us over TLS (a trusted proxy's X-Forwarded-Proto: https).
+    std::string logPath;
+    bool secure = false;
     const std::string* header(std::string_view lowerName) const
     {
         for (const auto& [k, v] : headers)

@@ -822,7 +822,8 @@ struct WsServer::Shard {
     // refusals before the body is read, whose unread body rules out keep-alive.
     int refuseHttp(lws* wsi, int status, std::string_view type, std::string_view detail) {
         HttpResponseData problem = makeProblem(status, type, {}, detail);
-        std::vector<unsigned char> head(LWS_PRE + 512);
+        addSecurityHeaders(problem.headers, true);
+        std::vector<unsigned char> head(LWS_PRE + 1024);
         unsigned char* start = head.data() + LWS_PRE;
         unsigned char* p = start;
         unsigned char* end = head.data() + head.size();
@@ -830,8 +831,15 @@ struct WsServer::Shard {
         if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), problem.contentType.c_str(),
                                         problem.body.size(), &p, end) ||
             lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose.data()),
-                                         static_cast<int>(kClose.size()), &p, end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
+                                         static_cast<int>(kClose.size()), &p, end))
+            return -1;
+        for (const auto& [name, value] : problem.headers) {
+            const std::string field = name + ":";
+            if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(field.c_str()),
+                                            reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()), &p, end))
+                return -1;
+        }
+        if (lws_finalize_write_http_header(wsi, start, &p, end))
             return -1;
         std::vector<unsigned char> body(LWS_PRE + problem.body.size());
         std::memcpy(body.data() + LWS_PRE, problem.body.data(), problem.body.size());
@@ -845,10 +853,10 @@ struct WsServer::Shard {
         const WsEndpoint* endpoint = findEndpoint(path);
         if (!endpoint || !endpoint->onHttp) {
             // A known path without the upgrade is a client mistake worth naming: 426 Upgrade Required.
-            unsigned int status = endpoint ? 426u : static_cast<unsigned int>(HTTP_STATUS_NOT_FOUND);
-            if (lws_return_http_status(wsi, status, nullptr))
-                return -1;
-            return lws_http_transaction_completed(wsi) ? -1 : 0;
+            // A problem with the headers every response carries, rather than lws's bare HTML page.
+            if (endpoint)
+                return refuseHttp(wsi, 426, "upgrade-required", "this path takes WebSocket connections only");
+            return refuseHttp(wsi, 404, "not-found", "no socket endpoint has this path");
         }
         const std::string methodName = method->method;
         size_t bodyLimit = endpoint->maxMessageBytes ? endpoint->maxMessageBytes : limits.maxMessageBytes;
@@ -993,6 +1001,7 @@ struct WsServer::Shard {
         HttpResponse& response = exchange->outgoing;
         size_t bodySize = exchange->headOnly ? 0 : response.body.size();
         if (!exchange->headWritten) {
+            addSecurityHeaders(response.headers, true);
             size_t headBytes = 512;
             for (auto& [name, value] : response.headers)
                 headBytes += name.size() + value.size() + 4;

@@ -40,7 +40,8 @@ void AuthService::registerAuthRoutes()
     route({.method = "POST", .path = "/api/v1/auth/register", .role = Role::Public,
            .summary = "Creates an account (registration mode open, or invite with invite_code)", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"email":{"type":"string","format":"email"},"password":{"type":"string"},"display_name":{"type":"string"},"invite_code":{"type":"string"}},"required":["email","password","display_name"]})",
-           .responseSchema = R"({"type":"object","properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}}}})"},
+           .responseSchema = R"({"type":"object","properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}}}})",
+           .cacheControl = "no-store"},
           &AuthService::registerAccount);
     route({.method = "POST", .path = "/api/v1/auth/login", .role = Role::Public,
            .summary = "Exchanges email and password for an access token and a refresh token", .body = Body::Json,

@@ -30,7 +30,8 @@ void CoursesService::registerScheduleRoutes()
     route({.method = "DELETE", .path = "/api/v1/users/me/calendar", .summary = "Turns the caller's calendar feed off"},
           &CoursesService::deleteCalendarToken);
     route({.method = "GET", .path = "/api/v1/calendar/{file}", .role = Role::Public,
-           .summary = "A user's iCalendar feed (RFC 5545); {file} is the secret token followed by .ics"},
+           .summary = "A user's iCalendar feed (RFC 5545); {file} is the secret token followed by .ics",
+           .secretParams = {"file"}},
           &CoursesService::calendarFeed);
 }
 

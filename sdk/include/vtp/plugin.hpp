@@ -494,9 +494,11 @@ private:
     }
     static void logFailure(detail::HostRef ref, const vtp_request* request, const char* what) noexcept
     {
-        const vtp_kv fields[] = {{"request_id", request->request_id}, {"path", request->path}, {"error", what}};
+        // No path: it may carry a secret (a calendar feed's token); the kernel's own line for this
+        // request id names the route's pattern.
+        const vtp_kv fields[] = {{"request_id", request->request_id}, {"error", what}};
         const std::string msg = "handler failed";
-        ref.api->log(ref.host, VTP_LOG_ERROR, msg.data(), msg.size(), fields, 3);
+        ref.api->log(ref.host, VTP_LOG_ERROR, msg.data(), msg.size(), fields, 2);
     }
 
     detail::HostRef ref_;

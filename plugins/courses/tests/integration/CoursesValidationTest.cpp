@@ -1,6 +1,8 @@
 // What the courses plugin refuses so that a section and a term stay consistent (staff who exist,
-// no fewer seats than enrolled students, holidays inside their term), on SQLite and PostgreSQL.
+// no fewer seats than enrolled students, holidays inside their term), and what it keeps out of
+// logs and caches (the calendar feed's secret), on SQLite and PostgreSQL.
 #include "CoursesTestSupport.hpp"
+#include "PollUntil.hpp"
 
 using namespace vtp::test;
 
@@ -91,6 +93,31 @@ TEST_P(CoursesValidation, HolidaysOutsideTheTermAreRefused)
     EXPECT_EQ(r.status, 422) << r.body;
     EXPECT_NE(r.body.find("2025-09-08"), std::string::npos) << r.body;
     EXPECT_EQ(s->call("PATCH", "/api/v1/terms/" + term, admin, R"({"start_date":"2025-09-15","holidays":[]})").status, 200);
+}
+
+TEST_P(CoursesValidation, CalendarFeedSecretStaysOutOfTheLogAndItsResponsesAreNotStored)
+{
+    const Account stu = s->student("stu@uni.example");
+    const auto created = s->call("POST", "/api/v1/users/me/calendar", stu);
+    ASSERT_EQ(created.status, 201) << created.body;
+    EXPECT_EQ(created.headers.count("Cache-Control") ? created.headers.at("Cache-Control") : "", "no-store")
+        << "the response carries the secret";
+    const std::string token = str(created.json(), "token");
+    ASSERT_GE(token.size(), 16u);
+    const auto feed = s->vtpd().get(str(created.json(), "path"));
+    ASSERT_EQ(feed.status, 200) << feed.body;
+    EXPECT_EQ(s->vtpd().get("/api/v1/calendar/" + token + "x.ics").status, 404);
+
+    // The access log has both requests, with the secret masked.
+    const bool logged = pollUntil(
+        [&] {
+            const std::string logs = s->vtpd().logs();
+            return logs.find("/api/v1/calendar/***") != std::string::npos && logs.find("\"status\":\"404\"") != std::string::npos;
+        },
+        std::chrono::seconds(10));
+    const std::string logs = s->vtpd().logs();
+    EXPECT_TRUE(logged) << logs;
+    EXPECT_EQ(logs.find(token), std::string::npos) << "the feed secret is in the log";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CoursesValidation, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
