@@ -4,6 +4,7 @@
 // Waits on the --ready-file (inotify) and on the child's exit (pidfd), never on sleeps.
 
 #include "Spawn.hpp"
+#include "TestLogs.hpp"
 #include "TestSupport.hpp"
 #include "WaitForFile.hpp"
 
@@ -13,6 +14,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/String.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -56,7 +58,9 @@ public:
         if (options_.pluginsDir.empty()) options_.pluginsDir = VTP_TEST_PLUGIN_DIR;
         configPath_ = dir_.path() + "/vtpd.toml";
         readyPath_ = dir_.path() + "/ready.json";
-        logPath_ = dir_.path() + "/vtpd.log";
+        // Kept beyond the test (build/test-logs) for the check that no secret reached a log.
+        logPath_ = testLogPath("vtpd");
+        if (logPath_.empty()) logPath_ = dir_.path() + "/vtpd.log";
         writeFile(configPath_, config());
     }
 
@@ -117,7 +121,8 @@ public:
     static int run(const std::vector<std::string>& args, std::string& output, const std::map<std::string, std::string>& env = {})
     {
         TempDir d;
-        const std::string log = d.path() + "/out.log";
+        std::string log = testLogPath(std::filesystem::path(args.at(0)).filename().string());
+        if (log.empty()) log = d.path() + "/out.log";
         const pid_t pid = spawnLogged(args, log, env);
         int status = 0;
         ::waitpid(pid, &status, 0);
@@ -132,7 +137,11 @@ public:
         Poco::Net::HTTPClientSession session("127.0.0.1", httpPort_);
         session.setTimeout(Poco::Timespan(10, 0));
         Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        for (const auto& [k, v] : headers) req.set(k, v);
+        for (const auto& [k, v] : headers) {
+            req.set(k, v);
+            if (Poco::icompare(k, "Authorization") == 0 && v.size() > 7) recordSecret(std::string_view(v).substr(7));
+        }
+        recordSecretsInJson(body);
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
             req.setContentType(contentType);
             req.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -146,6 +155,7 @@ public:
         r.contentType = resp.getContentType();
         for (const auto& [k, v] : resp) r.headers[k] = v;
         Poco::StreamCopier::copyToString(is, r.body);
+        recordSecretsInJson(r.body, method == "POST" && path.rfind("/api/v1/invites", 0) == 0);
         return r;
     }
     HttpResult get(const std::string& path, const std::map<std::string, std::string>& headers = {}) const
