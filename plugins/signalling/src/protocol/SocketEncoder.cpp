@@ -111,8 +111,8 @@ Result<EncodedSocketPacket> SocketEncoder::encode(const SocketPacket& packet, Fr
     if (auto e = checkId(packet.type, packet.id))
         return std::move(*e);
     const bool payloadRequired = packet.type == SocketPacketType::Event || packet.type == SocketPacketType::BinaryEvent ||
-                                 packet.type == SocketPacketType::Ack || packet.type == SocketPacketType::BinaryAck ||
-                                 packet.type == SocketPacketType::ConnectError;
+                                 packet.type == SocketPacketType::Ack || packet.type == SocketPacketType::BinaryAck;
+    // A bare CONNECT_ERROR ("4/x") is what the decoder accepts, as socket.io-parser does: it re-encodes.
     if (payloadRequired && packet.payload.empty())
         return ProtocolError(ProtocolErrc::BadPayload, std::string(toString(packet.type)) + " needs a payload");
     if (packet.type == SocketPacketType::Disconnect && !packet.payload.empty())
