@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <string>
@@ -50,6 +52,43 @@ struct VtpdOptions {
     std::map<std::string, std::string> env; // extra environment (VTP_X__Y overrides)
     std::vector<std::string> extraArgs;
 };
+
+#ifdef VTP_TEST_HTTP_RECORD_DIR
+// Every exchange of request() is appended as one JSON line for the OpenAPI conformance test
+// (tests/integration/npm/openapi-conformance.mjs): one file per test process, in a directory per
+// ctest run (ctest is every test's parent), each line written by one O_APPEND write().
+inline void recordHttpExchange(const std::string& method, const std::string& target, const HttpResult& r)
+{
+    auto quoted = [](std::string_view s) {
+        std::string out = "\"";
+        for (const char c : s) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+                out += c;
+            } else if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+        return out + '"';
+    };
+    const std::string dir = std::string(VTP_TEST_HTTP_RECORD_DIR) + "/run-" + std::to_string(::getppid());
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const bool json = r.contentType.find("json") != std::string::npos;
+    const std::string line = "{\"method\":" + quoted(method) + ",\"target\":" + quoted(target) +
+                             ",\"status\":" + std::to_string(r.status) + ",\"content_type\":" + quoted(r.contentType) +
+                             ",\"body_bytes\":" + std::to_string(r.body.size()) +
+                             ",\"body\":" + (json ? quoted(r.body) : std::string("null")) + "}\n";
+    const int fd = ::open((dir + "/" + std::to_string(::getpid()) + ".jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    [[maybe_unused]] const auto written = ::write(fd, line.data(), line.size());
+    ::close(fd);
+}
+#endif
 
 class VtpdProcess {
 public:
@@ -156,6 +195,9 @@ public:
         for (const auto& [k, v] : resp) r.headers[k] = v;
         Poco::StreamCopier::copyToString(is, r.body);
         recordSecretsInJson(r.body, method == "POST" && path.rfind("/api/v1/invites", 0) == 0);
+#ifdef VTP_TEST_HTTP_RECORD_DIR
+        recordHttpExchange(method, path, r);
+#endif
         return r;
     }
     HttpResult get(const std::string& path, const std::map<std::string, std::string>& headers = {}) const

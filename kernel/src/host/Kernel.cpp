@@ -301,7 +301,7 @@ std::string Kernel::resolvePath(const std::string& path) const
 
 void Kernel::registerKernelRoutes()
 {
-    auto add = [&](const char* path, const char* summary, vtp_route_handler handler) {
+    auto add = [&](const char* path, const char* summary, vtp_route_handler handler, const char* schema, bool notReady) {
         auto r = std::make_unique<vtp_route>();
         r->struct_size = sizeof(vtp_route);
         r->handler = handler;
@@ -311,13 +311,25 @@ void Kernel::registerKernelRoutes()
         spec.pattern = path;
         spec.role = VTP_ROLE_PUBLIC;
         spec.summary = summary;
+        spec.responseSchema = schema;
+        if (notReady) spec.otherAnswers.emplace_back(503, schema); // the same document, "not-ready"
         spec.owner = "kernel";
         spec.target = r.get();
         router_.add(std::move(spec));
         kernelRoutes_.push_back(std::move(r));
     };
-    add("/health", "Liveness: the process answers", healthHandler);
-    add("/ready", "Readiness: database reachable, plugins started; lists refused plugins", readyHandler);
+    add("/health", "Liveness: the process answers", healthHandler,
+        R"({"type":"object","required":["status"],"properties":{"status":{"const":"ok"}}})", false);
+    add("/ready", "Readiness: database reachable, plugins started; lists refused plugins (503 when the database is unreachable)",
+        readyHandler,
+        R"({"type":"object","required":["status","database","plugins","events","degraded"],"properties":{)"
+        R"("status":{"enum":["ready","not-ready"]},"database":{"type":"object","required":["reachable","backend"],)"
+        R"("properties":{"reachable":{"type":"boolean"},"backend":{"enum":["sqlite","postgresql"]}}},)"
+        R"("plugins":{"type":"array","items":{"type":"object","required":["name","state"],"properties":{)"
+        R"("name":{"type":"string"},"state":{"type":"string"},"version":{"type":"string"},"refusal":{"type":"string"},)"
+        R"("reason":{"type":"string"}}}},"events":{"type":"object","required":["node","redis"],"properties":{)"
+        R"("node":{"type":"string"},"redis":{"type":"string"}}},"degraded":{"type":"boolean"}}})",
+        true);
     observability_->registerRoutes();
     addJobRoutes(router_, *jobs_, kernelRoutes_);
 }

@@ -27,6 +27,7 @@ struct RouteSpec {
     std::vector<std::pair<int, std::string>> errors; // problems the handler answers: {409, "email-taken"}
     std::vector<std::string> secretParams; // path parameters and query arguments masked in logs
     std::string cacheControl; // empty: the kernel's default
+    std::vector<std::pair<int, std::string>> otherAnswers; // kernel routes: another JSON answer {503, "JSON Schema"}
     std::string owner;        // plugin name, or "kernel"
     const void* target = nullptr; // opaque to the router: what the host layer calls
 };

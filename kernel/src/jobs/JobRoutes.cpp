@@ -200,9 +200,26 @@ int cancelJob(void* ud, const vtp_request* req, vtp_response* res)
 
 std::string jobJson(const JobRecord& job) { return stringify(toObject(job)); }
 
+// The API description of a job (toObject) and of a page of jobs.
+#define VTP_JOB_SCHEMA                                                                                                  \
+    R"({"type":"object","required":["id","kind","owner","state","progress","attempts","max_attempts","error","result",)" \
+    R"("cancel_requested","next_attempt_at","created_at","updated_at","node"],"properties":{"id":{"type":"string"},)"  \
+    R"("kind":{"type":"string"},"owner":{"type":["string","null"]},"state":{"enum":["queued","running","retrying",)"   \
+    R"("succeeded","failed","cancelled"]},"progress":{"type":"object","required":["fraction","message"],"properties":)" \
+    R"({"fraction":{"type":"number","minimum":0,"maximum":1},"message":{"type":"string"}}},"attempts":{"type":"integer"},)" \
+    R"("max_attempts":{"type":"integer"},"error":{"type":["string","null"]},"result":{},"cancel_requested":{"type":"boolean"},)" \
+    R"("next_attempt_at":{"type":["string","null"]},"created_at":{"type":"string"},"updated_at":{"type":"string"},)"  \
+    R"("node":{"type":["string","null"]}}})"
+constexpr const char* kJobSchema = VTP_JOB_SCHEMA;
+constexpr const char* kJobPageSchema =
+    R"({"type":"object","required":["jobs","next_cursor"],"properties":{"jobs":{"type":"array","items":)" VTP_JOB_SCHEMA
+    R"(},"next_cursor":{"type":["string","null"]}}})";
+#undef VTP_JOB_SCHEMA
+
 void addJobRoutes(Router& router, JobPool& pool, std::vector<std::unique_ptr<vtp_route>>& keep)
 {
-    auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler) {
+    auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler, int success,
+                   const char* schema, std::vector<std::pair<int, std::string>> errors) {
         auto r = std::make_unique<vtp_route>();
         r->struct_size = sizeof(vtp_route);
         r->handler = handler;
@@ -213,13 +230,19 @@ void addJobRoutes(Router& router, JobPool& pool, std::vector<std::unique_ptr<vtp
         spec.role = VTP_ROLE_AUTHENTICATED;
         spec.summary = summary;
         spec.owner = "kernel";
+        spec.successStatus = success;
+        spec.responseSchema = schema;
+        spec.errors = std::move(errors);
+        spec.errors.emplace_back(503, "jobs-unavailable"); // answer(): the job store is unreachable
         spec.target = r.get();
         router.add(std::move(spec));
         keep.push_back(std::move(r));
     };
-    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs);
-    add("GET", "/api/v1/jobs/{id}", "A job: state, progress, attempts, error, result", getJob);
-    add("POST", "/api/v1/jobs/{id}/cancel", "Cancels a job: at once if queued, when its runner returns if running", cancelJob);
+    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs,
+        200, kJobPageSchema, {{400, "invalid-parameter"}, {403, "forbidden"}});
+    add("GET", "/api/v1/jobs/{id}", "A job: state, progress, attempts, error, result", getJob, 200, kJobSchema, {{404, "job-not-found"}});
+    add("POST", "/api/v1/jobs/{id}/cancel", "Cancels a job: at once if queued, when its runner returns if running", cancelJob,
+        202, kJobSchema, {{404, "job-not-found"}, {409, "job-finished"}});
 }
 
 } // namespace vtp::kernel

@@ -118,9 +118,10 @@ void Observability::registerRoutes()
     };
     if (settings_.metricsEnabled)
         addRoute(spec("GET", "/metrics", settings_.metricsRequireAdmin ? "admin" : VTP_ROLE_PUBLIC,
-                      "Metrics in the Prometheus text format 0.0.4"),
+                      "Metrics in the Prometheus text format 0.0.4", R"({"type":"string","contentMediaType":"text/plain"})"),
                  serveMetrics);
-    addRoute(spec("GET", "/api/v1/openapi.json", VTP_ROLE_PUBLIC, "This API description (OpenAPI 3.1)", R"({"type":"object"})"),
+    addRoute(spec("GET", "/api/v1/openapi.json", VTP_ROLE_PUBLIC, "This API description (OpenAPI 3.1)",
+                  R"({"type":"object","required":["openapi","info","paths"],"properties":{"openapi":{"const":"3.1.0"},"info":{"type":"object"},"paths":{"type":"object"}}})"),
              serveOpenApi);
     addRoute(spec("GET", "/api/v1/admin/routes", "admin", "Every registered route: method, path, role, owner", kRoutesSchema),
              serveRoutes);
@@ -132,10 +133,12 @@ void Observability::registerRoutes()
     put.body = BodyKind::Json;
     put.maxBodyBytes = 1024;
     put.requestSchema = kLevelChangeSchema;
+    put.errors = {{404, "unknown-component"}, {422, "invalid-log-level"}};
     addRoute(std::move(put), setLogLevel);
-    addRoute(spec("DELETE", "/api/v1/admin/log-levels/{component}", "admin",
-                  "Returns a component to its configured level (log.components) or the default", kLevelSchema),
-             resetLogLevel);
+    RouteSpec reset = spec("DELETE", "/api/v1/admin/log-levels/{component}", "admin",
+                           "Returns a component to its configured level (log.components) or the default", kLevelSchema);
+    reset.errors = {{404, "unknown-component"}};
+    addRoute(std::move(reset), resetLogLevel);
 }
 
 RequestObserver* Observability::requestObserver(RequestObserver* next)

@@ -1,6 +1,7 @@
 #include "openapi/OpenApiDocument.hpp"
 
 #include "http/HttpPipeline.hpp"
+#include "http/HttpTypes.hpp"
 #include "vtp/abi.h"
 
 #include <Poco/JSON/Array.h>
@@ -30,27 +31,48 @@ Object::Ptr refTo(const std::string& target)
     return o;
 }
 
-struct ProblemResponse {
+// When the kernel itself answers a problem for a route, before or around its handler.
+enum class When { Always, NotPublic, NamedRole, AnyBody, NoBody, JsonBody };
+
+struct KernelProblem {
     int status;
-    const char* name;
-    const char* description;
+    const char* type; // the slug after urn:vtp:problem:
+    When when;
 };
 
-// The problems the kernel itself may answer before or around a handler. 405 is left out: it
-// belongs to a path whose method does not exist, not to any operation.
-constexpr ProblemResponse kProblems[] = {
-    {400, "BadRequest", "Malformed request: bad path, query string or JSON body"},
-    {401, "Unauthorized", "A bearer token is missing, invalid or expired"},
-    {403, "Forbidden", "The token does not carry the role this route needs"},
-    {404, "NotFound", "No such resource"},
-    {411, "LengthRequired", "The body has neither Content-Length nor chunked encoding"},
-    {413, "ContentTooLarge", "The body is larger than the route accepts (or the route takes none)"},
-    {415, "UnsupportedMediaType", "The body is not application/json"},
-    {422, "UnprocessableContent", "The body is well-formed JSON but not acceptable"},
-    {500, "InternalServerError", "The handler failed"},
+// Every problem the HTTP pipeline and server answer on a matched route (HttpPipeline::prepare and
+// complete, HttpServer). 404 and 405 are left out: they belong to a path or method that no route
+// has, not to an operation.
+constexpr KernelProblem kKernelProblems[] = {
+    {400, "bad-request-target", When::Always}, // a path with a malformed percent-escape
+    {400, "bad-query", When::Always},
+    {400, "malformed-request", When::Always},  // a request Poco cannot parse
+    {400, "malformed-json", When::JsonBody},
+    {401, "unauthorized", When::NotPublic},
+    {403, "forbidden", When::NamedRole},
+    {411, "length-required", When::AnyBody},
+    {413, "body-too-large", When::AnyBody},
+    {413, "body-not-allowed", When::NoBody},
+    {415, "unsupported-media-type", When::JsonBody},
+    {431, "headers-too-large", When::Always},
+    {500, "internal-error", When::Always},     // a handler failed; the log has the request id
 };
 
-bool hasParams(const std::string& pattern) { return pattern.find('{') != std::string::npos; }
+bool kernelAnswers(const KernelProblem& p, const RouteSpec& r)
+{
+    const bool isPublic = r.role == VTP_ROLE_PUBLIC;
+    switch (p.when) {
+    case When::Always: return true;
+    case When::NotPublic: return !isPublic;
+    case When::NamedRole: return !isPublic && r.role != VTP_ROLE_AUTHENTICATED;
+    case When::AnyBody: return r.body != BodyKind::None;
+    case When::NoBody: return r.body == BodyKind::None;
+    case When::JsonBody: return r.body == BodyKind::Json;
+    }
+    return false;
+}
+
+constexpr std::string_view kProblemTypePrefix = "urn:vtp:problem:";
 
 std::vector<std::string> pathParams(const std::string& pattern)
 {
@@ -126,6 +148,11 @@ std::string fingerprintOf(const std::vector<RouteSpec>& routes)
         field(r.requestSchema);
         field(r.responseSchema);
         f += std::to_string(static_cast<int>(r.body));
+        f += ':' + std::to_string(r.successStatus);
+        for (const auto& [status, type] : r.errors) {
+            f += ':' + std::to_string(status);
+            field(type);
+        }
     }
     return f;
 }
@@ -137,12 +164,12 @@ Object::Ptr components()
     bearer->set("type", "http");
     bearer->set("scheme", "bearer");
     bearer->set("bearerFormat", "JWT");
-    bearer->set("description", "A token from the authentication plugin: Authorization: Bearer TOKEN");
+    bearer->set("description", "An access token from the authentication plugin: Authorization: Bearer TOKEN");
     auto schemes = obj();
     schemes->set("bearerAuth", bearer);
     c->set("securitySchemes", schemes);
 
-    // RFC 9457 problem details, as the kernel writes them.
+    // RFC 9457 problem details, as the kernel writes them; members may be added (extensions).
     auto problem = obj();
     problem->set("type", "object");
     problem->set("description", "RFC 9457 problem details");
@@ -153,14 +180,16 @@ Object::Ptr components()
         s->set("description", description);
         return s;
     };
-    props->set("type", str("urn:vtp:problem:SLUG, stable for programs"));
+    props->set("type", str("urn:vtp:problem:SLUG, stable for programs; each response lists the ones it can carry"));
     props->set("title", str("Short human-readable summary"));
     auto status = obj();
     status->set("type", "integer");
+    status->set("minimum", 400);
+    status->set("maximum", 599);
     status->set("description", "The HTTP status code");
     props->set("status", status);
     props->set("detail", str("What went wrong in this occurrence"));
-    props->set("instance", str("The request id"));
+    props->set("instance", str("The request id (X-Request-Id), which the server log carries too"));
     problem->set("properties", props);
     Array required;
     required.add("type");
@@ -170,20 +199,67 @@ Object::Ptr components()
     auto schemas = obj();
     schemas->set("Problem", problem);
     c->set("schemas", schemas);
-
-    auto responses = obj();
-    for (const auto& p : kProblems) {
-        auto media = obj();
-        media->set("schema", refTo("#/components/schemas/Problem"));
-        auto content = obj();
-        content->set("application/problem+json", media);
-        auto r = obj();
-        r->set("description", p.description);
-        r->set("content", content);
-        responses->set(p.name, r);
-    }
-    c->set("responses", responses);
     return c;
+}
+
+// A response with a problem body whose type is one of `types` (slugs).
+Object::Ptr problemResponse(int status, const std::set<std::string>& types)
+{
+    std::string description(reasonPhrase(status));
+    description += ": ";
+    Array allowed;
+    bool first = true;
+    for (const auto& t : types) {
+        description += (first ? "`" : ", `") + t + "`";
+        allowed.add(std::string(kProblemTypePrefix) + t);
+        first = false;
+    }
+    auto typeSchema = obj();
+    typeSchema->set("enum", allowed);
+    auto statusSchema = obj();
+    statusSchema->set("const", status);
+    auto props = obj();
+    props->set("type", typeSchema);
+    props->set("status", statusSchema);
+    Array allOf;
+    allOf.add(refTo("#/components/schemas/Problem"));
+    auto schema = obj();
+    schema->set("allOf", allOf);
+    schema->set("properties", props);
+    auto media = obj();
+    media->set("schema", schema);
+    auto content = obj();
+    content->set("application/problem+json", media);
+    auto r = obj();
+    r->set("description", description);
+    r->set("content", content);
+    return r;
+}
+
+// A success response (or another non-problem answer); a declared schema {"type":"string","contentMediaType":"text/calendar"}
+// describes a body of that media type instead of JSON.
+Object::Ptr successResponse(int status, const Poco::Dynamic::Var* schema)
+{
+    auto r = obj();
+    r->set("description", std::string(reasonPhrase(status)));
+    if (!schema) return r;
+    std::string mediaType = "application/json";
+    Poco::Dynamic::Var bodySchema = *schema;
+    if (schema->type() == typeid(Object::Ptr)) {
+        const auto o = schema->extract<Object::Ptr>();
+        if (o->has("contentMediaType") && o->optValue<std::string>("type", "") == "string") {
+            mediaType = o->getValue<std::string>("contentMediaType");
+            auto text = obj();
+            text->set("type", "string");
+            bodySchema = text;
+        }
+    }
+    auto media = obj();
+    media->set("schema", bodySchema);
+    auto content = obj();
+    content->set(mediaType, media);
+    r->set("content", content);
+    return r;
 }
 
 } // namespace
@@ -224,7 +300,19 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
     infoObj->set("title", info.title);
     infoObj->set("version", info.version.empty() ? std::string("0") : info.version);
     if (!info.description.empty()) infoObj->set("description", info.description);
+    // The project ships no licence text yet; an SPDX LicenseRef says so until one is chosen.
+    auto license = obj();
+    license->set("name", "Proprietary");
+    license->set("identifier", "LicenseRef-VTP-Proprietary");
+    infoObj->set("license", license);
     doc->set("info", infoObj);
+    // Relative to where the document is served from: the server that answered it.
+    Array servers;
+    auto here = obj();
+    here->set("url", "/");
+    here->set("description", "The server that serves this document");
+    servers.add(here);
+    doc->set("servers", servers);
 
     std::set<std::string> owners, operationIds;
     auto paths = obj();
@@ -287,43 +375,38 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
         }
 
         auto responses = obj();
-        auto ok = obj();
-        ok->set("description", "Success");
-        if (!r.responseSchema.empty()) {
+        const int success = r.successStatus ? r.successStatus : 200;
+        if (!r.responseSchema.empty() && success != 204) {
             std::string reason;
-            auto schema = schemaOf(r.responseSchema, reason);
+            const auto schema = schemaOf(r.responseSchema, reason);
             if (!reason.empty()) report("response", reason);
-            auto media = obj();
-            media->set("schema", schema);
-            auto content = obj();
-            content->set("application/json", media);
-            ok->set("content", content);
+            responses->set(std::to_string(success), successResponse(success, &schema));
+        } else {
+            if (!r.responseSchema.empty()) report("response", "a 204 response has no body");
+            responses->set(std::to_string(success), successResponse(success, nullptr));
         }
-        responses->set("200", ok);
+        for (const auto& [status, schemaText] : r.otherAnswers) {
+            std::string reason;
+            const auto schema = schemaOf(schemaText, reason);
+            if (!reason.empty()) report("response", reason);
+            responses->set(std::to_string(status), successResponse(status, &schema));
+        }
+        // The problems this route can answer: the kernel's own and the ones its handler declared.
+        std::map<int, std::set<std::string>> problemTypes;
+        for (const auto& p : kKernelProblems)
+            if (kernelAnswers(p, r)) problemTypes[p.status].insert(p.type);
+        for (const auto& [status, type] : r.errors) problemTypes[status].insert(type);
+        for (const auto& [status, types] : problemTypes) responses->set(std::to_string(status), problemResponse(status, types));
         const bool isPublic = r.role == VTP_ROLE_PUBLIC;
-        const bool needsRole = !isPublic && r.role != VTP_ROLE_AUTHENTICATED;
-        for (const auto& p : kProblems) {
-            bool applies = false;
-            switch (p.status) {
-            case 401: applies = !isPublic; break;
-            case 403: applies = needsRole; break;
-            case 404: applies = hasParams(r.pattern); break;
-            case 411: applies = r.body != BodyKind::None; break;
-            case 415:
-            case 422: applies = r.body == BodyKind::Json; break;
-            default: applies = true; // 400, 413, 500: any request may get them
-            }
-            if (applies) responses->set(std::to_string(p.status), refTo(std::string("#/components/responses/") + p.name));
-        }
         op->set("responses", responses);
 
-        if (!isPublic) {
-            Array security;
-            auto req = obj();
-            req->set("bearerAuth", Array());
-            security.add(req);
-            op->set("security", security);
-        }
+        // A public route needs no token but learns who called it when a valid one comes along.
+        Array security;
+        if (isPublic) security.add(obj());
+        auto bearerReq = obj();
+        bearerReq->set("bearerAuth", Array());
+        security.add(bearerReq);
+        op->set("security", security);
 
         Object::Ptr item = paths->has(r.pattern) ? paths->getObject(r.pattern) : obj();
         std::string method;

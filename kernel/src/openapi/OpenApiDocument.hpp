@@ -23,10 +23,12 @@ struct SchemaProblem {
 };
 
 // Builds an OpenAPI 3.1 document from the route registry: one operation per route with its
-// path parameters, JSON request body, 200 response (with the declared schema), the problem
-// responses the kernel may answer for it, bearer security for non-public routes, the role in
-// x-vtp-role and the owner as its tag. An invalid declared schema becomes {} and is reported
-// in `problems`. Deterministic: the same routes give the same text.
+// path parameters, JSON request body, its success status (with the declared response schema;
+// {"type":"string","contentMediaType":"text/calendar"} declares a non-JSON body), one problem
+// response per error status listing the problem types it can carry (the kernel's own for this
+// route, see kKernelProblems, and the ones the route declared), bearer security (optional on
+// public routes), the role in x-vtp-role and the owner as its tag. An invalid declared schema
+// becomes {} and is reported in `problems`. Deterministic: the same routes give the same text.
 std::string buildOpenApiDocument(const std::vector<RouteSpec>& routes, const OpenApiInfo& info,
                                  std::vector<SchemaProblem>* problems = nullptr);
 

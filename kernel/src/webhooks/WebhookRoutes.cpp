@@ -198,9 +198,41 @@ int deleteEndpoint(void* ud, const vtp_request* req, vtp_response* res)
 
 } // namespace
 
+// The API description of an endpoint (endpointJson), a delivery (deliveryJson) and their pages.
+#define VTP_ENDPOINT_PROPERTIES                                                                                        \
+    R"("id":{"type":"string"},"url":{"type":"string"},"events":{"type":"array","items":{"type":"string"}},)"         \
+    R"("created_at":{"type":"integer"},"deliveries":{"type":"object","required":["pending","delivered","failed"],)"   \
+    R"("properties":{"pending":{"type":"integer"},"delivered":{"type":"integer"},"failed":{"type":"integer"}}},)"    \
+    R"("pending":{"type":"integer"},"last_status":{"type":["integer","null"]},"last_error":{"type":["string","null"]},)" \
+    R"("attempts":{"type":"integer"},"last_attempt_at":{"type":["integer","null"]})"
+#define VTP_ENDPOINT_REQUIRED R"("id","url","events","created_at","deliveries","pending","last_status","last_error")"
+#define VTP_ENDPOINT_SCHEMA R"({"type":"object","required":[)" VTP_ENDPOINT_REQUIRED R"(],"properties":{)" VTP_ENDPOINT_PROPERTIES "}}"
+constexpr const char* kEndpointSchema = VTP_ENDPOINT_SCHEMA;
+constexpr const char* kCreatedEndpointSchema =
+    R"({"type":"object","required":[)" VTP_ENDPOINT_REQUIRED R"(,"secret"],"properties":{)" VTP_ENDPOINT_PROPERTIES
+    R"(,"secret":{"type":"string","description":"The signing secret, shown only here"}}})";
+constexpr const char* kEndpointPageSchema =
+    R"({"type":"object","required":["items","next_cursor"],"properties":{"items":{"type":"array","items":)" VTP_ENDPOINT_SCHEMA
+    R"(},"next_cursor":{"type":["string","null"]}}})";
+constexpr const char* kDeliveryPageSchema =
+    R"({"type":"object","required":["items","next_cursor"],"properties":{"items":{"type":"array","items":{"type":"object",)"
+    R"("required":["id","event","status","attempts","last_status","last_error","next_attempt_at","created_at","updated_at"],)"
+    R"("properties":{"id":{"type":"string"},"event":{"type":"string"},"status":{"enum":["pending","delivered","failed"]},)"
+    R"("attempts":{"type":"integer"},"last_status":{"type":["integer","null"]},"last_error":{"type":["string","null"]},)"
+    R"("next_attempt_at":{"type":["integer","null"]},"created_at":{"type":"integer"},"updated_at":{"type":"integer"}}}},)"
+    R"("next_cursor":{"type":["string","null"]}}})";
+constexpr const char* kCreateRequestSchema =
+    R"({"type":"object","required":["url","events"],"properties":{"url":{"type":"string","description":"http or https URL"},)"
+    R"("events":{"type":"array","items":{"type":"string","description":"an event name or a pattern ending in *"}},)"
+    R"("secret":{"type":["string","null"],"description":"the signing secret; generated when absent"}}})";
+#undef VTP_ENDPOINT_SCHEMA
+#undef VTP_ENDPOINT_REQUIRED
+#undef VTP_ENDPOINT_PROPERTIES
+
 void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::unique_ptr<vtp_route>>& keep)
 {
-    auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler) {
+    auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler,
+                   int success, const char* schema, std::vector<std::pair<int, std::string>> errors) {
         auto r = std::make_unique<vtp_route>();
         r->struct_size = sizeof(vtp_route);
         r->handler = handler;
@@ -212,19 +244,25 @@ void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::
         spec.summary = summary;
         spec.body = body;
         spec.maxBodyBytes = 16384;
+        spec.successStatus = success;
+        spec.responseSchema = schema;
+        spec.errors = std::move(errors);
+        if (body == BodyKind::Json) spec.requestSchema = kCreateRequestSchema;
         spec.owner = "kernel";
         spec.target = r.get();
         router.add(std::move(spec));
         keep.push_back(std::move(r));
     };
+    const std::pair<int, std::string> notFound{404, "webhook-not-found"}, badParameter{400, "invalid-parameter"};
     add("POST", "/api/v1/admin/webhooks", "Subscribes an HTTP endpoint to event patterns; answers the signing secret once",
-        BodyKind::Json, createEndpoint);
+        BodyKind::Json, createEndpoint, 201, kCreatedEndpointSchema, {{400, "invalid-body"}, {400, "invalid-webhook"}});
     add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt (?limit, cursor)",
-        BodyKind::None, listEndpoints);
-    add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint);
+        BodyKind::None, listEndpoints, 200, kEndpointPageSchema, {badParameter});
+    add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint, 200, kEndpointSchema, {notFound});
     add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first (?status, limit, cursor)",
-        BodyKind::None, listDeliveries);
-    add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint);
+        BodyKind::None, listDeliveries, 200, kDeliveryPageSchema, {notFound, badParameter});
+    add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint,
+        204, "", {notFound});
 }
 
 } // namespace vtp::kernel

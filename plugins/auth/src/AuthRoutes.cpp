@@ -39,41 +39,54 @@ void AuthService::registerAuthRoutes()
     };
     route({.method = "POST", .path = "/api/v1/auth/register", .role = Role::Public,
            .summary = "Creates an account (registration mode open, or invite with invite_code)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string","format":"email"},"password":{"type":"string"},"display_name":{"type":"string"},"invite_code":{"type":"string"}},"required":["email","password","display_name"]})",
-           .responseSchema = R"({"type":"object","properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}}}})",
+           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string","format":"email"},"password":{"type":"string"},"display_name":{"type":"string","minLength":1,"maxLength":100},"invite_code":{"type":"string"}},"required":["email","password","display_name"]})",
+           .responseSchema = R"({"type":"object","required":["id","email","display_name","roles"],"properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"}}})",
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {409, "email-taken"}, {409, "invalid-invite"},
+                      {422, "invalid-email"}, {422, "invalid-display-name"}, {422, "weak-password"}, {422, "invalid-role"},
+                      {503, "unavailable"}},
            .cacheControl = "no-store"},
           &AuthService::registerAccount);
     route({.method = "POST", .path = "/api/v1/auth/login", .role = Role::Public,
            .summary = "Exchanges email and password for an access token and a refresh token", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"email":{"type":"string"},"password":{"type":"string"}},"required":["email","password"]})",
-           .responseSchema = kTokenSchema},
+           .responseSchema = kTokenSchema,
+           .errors = {{400, "invalid-body"}, {400, "invalid-email"}, {401, "unauthorized"}, {403, "forbidden"},
+                      {429, "rate-limited"}, {503, "unavailable"}}},
           &AuthService::login);
     route({.method = "POST", .path = "/api/v1/auth/refresh", .role = Role::Public,
            .summary = "Rotates a refresh token: a new access token and refresh token; a reused one revokes its session", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"refresh_token":{"type":"string"}},"required":["refresh_token"]})",
-           .responseSchema = kTokenSchema},
+           .responseSchema = kTokenSchema,
+           .errors = {{400, "invalid-body"}, {401, "unauthorized"}}},
           &AuthService::refresh);
     route({.method = "POST", .path = "/api/v1/auth/logout", .role = Role::Authenticated,
-           .summary = "Ends the caller's session; its access tokens are refused from now on"},
+           .summary = "Ends the caller's session; its access tokens are refused from now on", .successStatus = 204},
           &AuthService::logout);
     route({.method = "GET", .path = "/api/v1/auth/sessions", .role = Role::Authenticated,
            .summary = "The caller's live sessions (logins), newest first",
-           .responseSchema = R"({"type":"object","properties":{"sessions":{"type":"array","items":{"type":"object"}}}})"},
+           .responseSchema = R"({"type":"object","required":["sessions"],"properties":{"sessions":{"type":"array","items":{"type":"object"}}}})"},
           &AuthService::listSessions);
     route({.method = "DELETE", .path = "/api/v1/auth/sessions/{id}", .role = Role::Authenticated,
-           .summary = "Ends one of the caller's sessions"},
+           .summary = "Ends one of the caller's sessions", .successStatus = 204, .errors = {{404, "not-found"}}},
           &AuthService::endSession);
     route({.method = "POST", .path = "/api/v1/auth/password-reset", .role = Role::Public,
            .summary = "Mails a single-use reset link if the account exists; always answers 202", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string"}},"required":["email"]})"},
+           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string"}},"required":["email"]})",
+           .responseSchema = R"({"type":"object","required":["status"],"properties":{"status":{"const":"accepted"}}})",
+           .successStatus = 202,
+           .errors = {{400, "invalid-body"}, {400, "invalid-email"}}},
           &AuthService::requestPasswordReset);
     route({.method = "POST", .path = "/api/v1/auth/password-reset/confirm", .role = Role::Public,
            .summary = "Sets a new password with a reset token and ends every session", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"token":{"type":"string"},"new_password":{"type":"string"}},"required":["token","new_password"]})"},
+           .requestSchema = R"({"type":"object","properties":{"token":{"type":"string"},"new_password":{"type":"string"}},"required":["token","new_password"]})",
+           .successStatus = 204,
+           .errors = {{400, "invalid-body"}, {400, "invalid-token"}, {422, "weak-password"}, {503, "unavailable"}}},
           &AuthService::confirmPasswordReset);
     host_.route({.method = "GET", .path = "/.well-known/jwks.json", .role = Role::Public,
                  .summary = "The public keys that verify VTP access tokens (JWK Set; empty with HS256)",
-                 .responseSchema = R"({"type":"object","properties":{"keys":{"type":"array","items":{"type":"object"}}}})"},
+                 .responseSchema = R"({"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}}})",
+                 .cacheControl = "public, max-age=300"},
                 [this](const Request&) { return Response::json(tokens_->jwks()).header("Cache-Control", "public, max-age=300"); });
 }
 

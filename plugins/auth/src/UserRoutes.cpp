@@ -4,6 +4,7 @@
 
 #include "CryptoUtil.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -14,7 +15,8 @@ namespace {
 constexpr size_t kSmallBody = 16 * 1024;
 constexpr int64_t kMaxPage = 200;
 
-const char* kUserSchema = R"({"type":"object","properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"},"disabled":{"type":"boolean"}}})";
+const char* kUserSchema = R"({"type":"object","required":["id","email","display_name","roles","locale","time_zone","avatar_url","created_at"],"properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"},"disabled":{"type":"boolean"},"updated_at":{"type":"integer"}}})";
+const char* kDisplayName = R"("display_name":{"type":"string","minLength":1,"maxLength":100})";
 
 Json requireObject(const Request& req)
 {
@@ -31,7 +33,11 @@ std::optional<std::optional<std::string>> optionalField(const Json& body, const 
     const Json v = body[key];
     if (v.isNull()) return std::optional<std::string>();
     if (!v.isString() || v.asString().size() > maxBytes || !valid(v.asString()))
-        throw Unprocessable(std::string("'") + key + "' must be " + what, "invalid-" + std::string(key));
+    {
+        std::string type = "invalid-" + std::string(key); // a slug: invalid-time-zone, invalid-avatar-url
+        std::replace(type.begin(), type.end(), '_', '-');
+        throw Unprocessable(std::string("'") + key + "' must be " + what, type);
+    }
     return std::optional<std::string>(v.asString());
 }
 
@@ -76,32 +82,46 @@ void AuthService::registerUserRoutes()
         host_.route(r, [this, fn](const Request& req) { return (this->*fn)(req); });
     };
     route({.method = "GET", .path = "/api/v1/users/me", .role = Role::Authenticated, .summary = "The caller's account",
-           .responseSchema = kUserSchema},
+           .responseSchema = kUserSchema, .errors = {{404, "not-found"}}},
           &AuthService::me);
     route({.method = "PATCH", .path = "/api/v1/users/me", .role = Role::Authenticated,
            .summary = "Changes the caller's display name, locale, time zone or avatar URL", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"display_name":{"type":"string"},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]}}})",
-           .responseSchema = kUserSchema},
+           .requestSchema = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kDisplayName +
+                            R"(,"locale":{"type":["string","null"],"description":"a BCP 47 language tag such as de-CH"},"time_zone":{"type":["string","null"],"description":"an IANA time zone such as Europe/Zurich"},"avatar_url":{"type":["string","null"],"maxLength":2048,"description":"an http(s) URL"}}})",
+           .responseSchema = kUserSchema,
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-display-name"},
+                      {422, "invalid-locale"}, {422, "invalid-time-zone"}, {422, "invalid-avatar-url"}}},
           &AuthService::updateMe);
     route({.method = "POST", .path = "/api/v1/users/me/password", .role = Role::Authenticated,
            .summary = "Changes the caller's password and ends every other session", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"current_password":{"type":"string"},"new_password":{"type":"string"}},"required":["current_password","new_password"]})"},
+           .requestSchema = R"({"type":"object","properties":{"current_password":{"type":"string"},"new_password":{"type":"string"}},"required":["current_password","new_password"]})",
+           .successStatus = 204,
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {422, "weak-password"},
+                      {429, "rate-limited"}, {503, "unavailable"}}},
           &AuthService::changePassword);
     route({.method = "GET", .path = "/api/v1/users", .role = "admin",
            .summary = "Accounts (?q matches email or name, ?role, ?limit, ?cursor), by email",
-           .responseSchema = R"({"type":"object","properties":{"users":{"type":"array","items":{"type":"object"}},"next_cursor":{"type":["string","null"]}}})"},
+           .responseSchema = std::string(R"({"type":"object","required":["users","next_cursor"],"properties":{"users":{"type":"array","items":)") +
+                             kUserSchema + R"(},"next_cursor":{"type":["string","null"]}}})",
+           .errors = {{400, "invalid-parameter"}}},
           &AuthService::listUsers);
-    route({.method = "GET", .path = "/api/v1/users/{id}", .role = "admin", .summary = "One account", .responseSchema = kUserSchema},
+    route({.method = "GET", .path = "/api/v1/users/{id}", .role = "admin", .summary = "One account", .responseSchema = kUserSchema,
+           .errors = {{404, "not-found"}}},
           &AuthService::getUser);
     route({.method = "PATCH", .path = "/api/v1/users/{id}", .role = "admin",
            .summary = "Changes an account's roles, disabled flag or display name; disabling ends its sessions", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"roles":{"type":"array","items":{"type":"string","enum":["admin","instructor","student"]}},"disabled":{"type":"boolean"},"display_name":{"type":"string"}}})",
-           .responseSchema = kUserSchema},
+           .requestSchema = std::string(R"({"type":"object","additionalProperties":false,"properties":{"roles":{"type":"array","items":{"type":"string","enum":["admin","instructor","student"]}},"disabled":{"type":"boolean"},)") +
+                            kDisplayName + "}}",
+           .responseSchema = kUserSchema,
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-role"},
+                      {422, "self-lockout"}, {422, "invalid-display-name"}}},
           &AuthService::updateUser);
     route({.method = "POST", .path = "/api/v1/invites", .role = "admin",
            .summary = "Creates a single-use invite code (shown once) for registration in invite mode", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"ttl_seconds":{"type":"integer"}}})",
-           .responseSchema = R"({"type":"object","properties":{"id":{"type":"string"},"code":{"type":"string"},"expires_at":{"type":"integer"},"roles":{"type":"array","items":{"type":"string"}}}})"},
+           .requestSchema = R"({"type":"object","properties":{"email":{"type":["string","null"]},"roles":{"type":"array","minItems":1,"items":{"type":"string","enum":["admin","instructor","student"]}},"ttl_seconds":{"type":"integer","minimum":60,"maximum":7776000}}})",
+           .responseSchema = R"({"type":"object","required":["id","code","email","roles","expires_at"],"properties":{"id":{"type":"string"},"code":{"type":"string"},"email":{"type":["string","null"]},"expires_at":{"type":"integer"},"roles":{"type":"array","items":{"type":"string"}}}})",
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {422, "invalid-role"}, {422, "invalid-email"}, {422, "invalid-field"}}},
           &AuthService::createInvite);
 }
 
@@ -123,9 +143,9 @@ Response AuthService::updateMe(const Request& req)
     if (body.has("display_name")) {
         const Json v = body["display_name"];
         const auto n = v.isString() ? utf8Length(v.asString()) : std::nullopt;
-        if (!n || *n < 1 || *n > 100) throw Unprocessable("'display_name' must be a string of 1 to 100 characters", "invalid-display_name");
+        if (!n || *n < 1 || *n > 100) throw Unprocessable("'display_name' must be a string of 1 to 100 characters", "invalid-display-name");
         for (char ch : v.asString())
-            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) throw Unprocessable("'display_name' must not contain control characters", "invalid-display_name");
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) throw Unprocessable("'display_name' must not contain control characters", "invalid-display-name");
         u->displayName = v.asString();
     }
     if (auto v = optionalField(body, "locale", 35, validLocale, "a language tag such as \"en\" or \"de-CH\", or null")) u->locale = *v;
@@ -239,7 +259,7 @@ Response AuthService::updateUser(const Request& req)
     if (body.has("display_name")) {
         const Json v = body["display_name"];
         const auto n = v.isString() ? utf8Length(v.asString()) : std::nullopt;
-        if (!n || *n < 1 || *n > 100) throw Unprocessable("'display_name' must be a string of 1 to 100 characters", "invalid-display_name");
+        if (!n || *n < 1 || *n > 100) throw Unprocessable("'display_name' must be a string of 1 to 100 characters", "invalid-display-name");
         u->displayName = v.asString();
     }
     const int64_t now = unixNow();

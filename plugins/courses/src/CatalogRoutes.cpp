@@ -1,4 +1,5 @@
 // Terms, rooms, courses and curricula: read by everyone signed in, managed by admins.
+#include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
 #include "Util.hpp"
@@ -8,8 +9,6 @@
 namespace vtp::courses {
 
 namespace {
-
-const char* kObject = R"({"type":"object"})";
 
 std::string likeContains(const std::string& q)
 {
@@ -31,15 +30,15 @@ std::vector<int> parseTeachingDays(const Json& body)
     std::vector<int> days;
     const Json a = body["teaching_days"];
     if (!a.isArray() || a.size() == 0 || a.size() > 7)
-        throw Unprocessable("'teaching_days' must be an array of 1 to 7 ISO weekdays (1 = Monday)", "invalid-teaching_days");
+        throw Unprocessable("'teaching_days' must be an array of 1 to 7 ISO weekdays (1 = Monday)", "invalid-teaching-days");
     for (size_t i = 0; i < a.size(); ++i) {
         if (!a.at(i).isInteger() || a.at(i).asInt() < 1 || a.at(i).asInt() > 7)
-            throw Unprocessable("'teaching_days' must hold ISO weekdays 1 to 7", "invalid-teaching_days");
+            throw Unprocessable("'teaching_days' must hold ISO weekdays 1 to 7", "invalid-teaching-days");
         days.push_back(static_cast<int>(a.at(i).asInt()));
     }
     std::sort(days.begin(), days.end());
     if (std::adjacent_find(days.begin(), days.end()) != days.end())
-        throw Unprocessable("'teaching_days' lists a weekday twice", "invalid-teaching_days");
+        throw Unprocessable("'teaching_days' lists a weekday twice", "invalid-teaching-days");
     return days;
 }
 
@@ -90,62 +89,107 @@ const char* kCourseColumns = "id, term_id, code, title, description, credits, de
 void CoursesService::registerCatalogRoutes()
 {
     const std::string admin = "admin";
-    route({.method = "GET", .path = "/api/v1/terms", .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date"},
+    route({.method = "GET", .path = "/api/v1/terms", .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date",
+           .responseSchema = schemas::page("terms", schemas::term()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listTerms);
     route({.method = "POST", .path = "/api/v1/terms", .role = admin, .summary = "Creates a term", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","items":{"type":"integer"}},"periods":{"type":"array","items":{"type":"object"}}},"required":["name","start_date","end_date"]})",
-           .responseSchema = kObject},
+           .responseSchema = schemas::term(),
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
           &CoursesService::createTerm);
-    route({.method = "GET", .path = "/api/v1/terms/{id}", .summary = "One term"}, &CoursesService::getTerm);
+    route({.method = "GET", .path = "/api/v1/terms/{id}", .summary = "One term",
+           .responseSchema = schemas::term(), .errors = {{404, "not-found"}}},
+          &CoursesService::getTerm);
     route({.method = "PATCH", .path = "/api/v1/terms/{id}", .role = admin,
            .summary = "Changes a term; new dates, holidays or time zone reschedule its sections' sessions", .body = Body::Json,
-           .requestSchema = kObject},
+           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","maxItems":400,"items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","minItems":1,"maxItems":7,"items":{"type":"integer","minimum":1,"maximum":7}},"periods":{"type":"array","minItems":1,"maxItems":48,"items":{"type":"object","required":["start","end"],"properties":{"start":{"type":"string"},"end":{"type":"string"}}}}}})",
+           .responseSchema = schemas::term(),
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
           &CoursesService::updateTerm);
-    route({.method = "DELETE", .path = "/api/v1/terms/{id}", .role = admin, .summary = "Deletes a term with its courses and sections"},
+    route({.method = "DELETE", .path = "/api/v1/terms/{id}", .role = admin, .summary = "Deletes a term with its courses and sections",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}}},
           &CoursesService::deleteTerm);
 
     route({.method = "GET", .path = "/api/v1/classrooms",
-           .summary = "Rooms (?kind virtual|physical, ?min_capacity, ?feature, ?q, ?limit, ?cursor), by name"},
+           .summary = "Rooms (?kind virtual|physical, ?min_capacity, ?feature, ?q, ?limit, ?cursor), by name",
+           .responseSchema = schemas::page("rooms", schemas::room()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listRooms);
     route({.method = "POST", .path = "/api/v1/classrooms", .role = admin, .summary = "Creates a room", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["virtual","physical"]},"capacity":{"type":"integer"},"features":{"type":"array","items":{"type":"string"}}},"required":["name","kind","capacity"]})"},
+           .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["virtual","physical"]},"capacity":{"type":"integer"},"features":{"type":"array","items":{"type":"string"}}},"required":["name","kind","capacity"]})",
+           .responseSchema = schemas::room(),
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {409, "duplicate-room"}, {422, "invalid-capacity"}, {422, "invalid-features"}, {422, "invalid-field"}, {422, "invalid-kind"}, {422, "invalid-name"}}},
           &CoursesService::createRoom);
-    route({.method = "GET", .path = "/api/v1/classrooms/{id}", .summary = "One room"}, &CoursesService::getRoom);
+    route({.method = "GET", .path = "/api/v1/classrooms/{id}", .summary = "One room",
+           .responseSchema = schemas::room(), .errors = {{404, "not-found"}}},
+          &CoursesService::getRoom);
     route({.method = "PATCH", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Changes a room", .body = Body::Json,
-           .requestSchema = kObject},
+           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"kind":{"enum":["virtual","physical"]},"capacity":{"type":"integer","minimum":1,"maximum":100000},"features":{"type":"array","maxItems":50,"items":{"type":"string"}}}})",
+           .responseSchema = schemas::room(),
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-room"}, {422, "invalid-capacity"}, {422, "invalid-features"}, {422, "invalid-field"}, {422, "invalid-kind"}, {422, "invalid-name"}}},
           &CoursesService::updateRoom);
-    route({.method = "DELETE", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Deletes a room (its meetings keep no room)"},
+    route({.method = "DELETE", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Deletes a room (its meetings keep no room)",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}}},
           &CoursesService::deleteRoom);
 
     route({.method = "GET", .path = "/api/v1/courses",
-           .summary = "Courses (?term_id, ?department, ?code, ?q title or code, ?limit, ?cursor), by code"},
+           .summary = "Courses (?term_id, ?department, ?code, ?q title or code, ?limit, ?cursor), by code",
+           .responseSchema = schemas::page("courses", schemas::course()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listCourses);
     route({.method = "POST", .path = "/api/v1/courses", .role = admin, .summary = "Creates a course in a term (code unique per term)",
            .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"term_id":{"type":"string"},"code":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"credits":{"type":"integer"},"department":{"type":"string"},"lectures_per_week":{"type":"integer"},"min_working_days":{"type":"integer"}},"required":["term_id","code","title"]})"},
+           .requestSchema = R"({"type":"object","properties":{"term_id":{"type":"string"},"code":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"credits":{"type":"integer"},"department":{"type":"string"},"lectures_per_week":{"type":"integer"},"min_working_days":{"type":"integer"}},"required":["term_id","code","title"]})",
+           .responseSchema = schemas::course(),
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {409, "duplicate-code"}, {422, "invalid-code"}, {422, "invalid-credits"}, {422, "invalid-department"}, {422, "invalid-description"}, {422, "invalid-field"}, {422, "invalid-lectures-per-week"}, {422, "invalid-min-working-days"}, {422, "invalid-term-id"}, {422, "invalid-title"}, {422, "unknown-term"}}},
           &CoursesService::createCourse);
-    route({.method = "GET", .path = "/api/v1/courses/{id}", .summary = "One course"}, &CoursesService::getCourse);
+    route({.method = "GET", .path = "/api/v1/courses/{id}", .summary = "One course",
+           .responseSchema = schemas::courseWithUnavailability(), .errors = {{404, "not-found"}}},
+          &CoursesService::getCourse);
     route({.method = "PATCH", .path = "/api/v1/courses/{id}", .role = admin, .summary = "Changes a course", .body = Body::Json,
-           .requestSchema = kObject},
+           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"code":{"type":"string","minLength":1,"maxLength":32},"title":{"type":"string","minLength":1,"maxLength":200},"description":{"type":["string","null"],"maxLength":5000},"credits":{"type":"integer","minimum":0,"maximum":100},"department":{"type":["string","null"],"maxLength":100},"lectures_per_week":{"type":"integer","minimum":0,"maximum":50},"min_working_days":{"type":"integer","minimum":0,"maximum":7}}})",
+           .responseSchema = schemas::course(),
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-code"}, {422, "invalid-code"}, {422, "invalid-credits"}, {422, "invalid-department"}, {422, "invalid-description"}, {422, "invalid-field"}, {422, "invalid-lectures-per-week"}, {422, "invalid-min-working-days"}, {422, "invalid-title"}}},
           &CoursesService::updateCourse);
-    route({.method = "DELETE", .path = "/api/v1/courses/{id}", .role = admin, .summary = "Deletes a course with its sections"},
+    route({.method = "DELETE", .path = "/api/v1/courses/{id}", .role = admin, .summary = "Deletes a course with its sections",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}}},
           &CoursesService::deleteCourse);
     route({.method = "PUT", .path = "/api/v1/courses/{id}/unavailability", .role = admin,
            .summary = "Replaces the periods the timetabler must avoid for a course ([{\"day\": i, \"period\": j}], indexes into the term's grid)",
-           .body = Body::Json, .requestSchema = kObject},
+           .body = Body::Json, .requestSchema = R"({"type":"object","additionalProperties":false,"required":["periods"],"properties":{"periods":{"type":"array","items":{"type":"object","required":["day","period"],"properties":{"day":{"type":"integer","minimum":0},"period":{"type":"integer","minimum":0}}}}}})",
+           .responseSchema = schemas::anyObject(),
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-day"}, {422, "invalid-field"}, {422, "invalid-period"}, {422, "invalid-periods"}}},
           &CoursesService::putUnavailability);
 
-    route({.method = "GET", .path = "/api/v1/curricula", .summary = "Curricula (?term_id, ?course_id, ?limit, ?cursor), by name"},
+    route({.method = "GET", .path = "/api/v1/curricula", .summary = "Curricula (?term_id, ?course_id, ?limit, ?cursor), by name",
+           .responseSchema = schemas::page("curricula", schemas::curriculum()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listCurricula);
     route({.method = "POST", .path = "/api/v1/curricula", .role = admin,
            .summary = "Creates a curriculum: courses taken together, whose lectures must not overlap", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"term_id":{"type":"string"},"name":{"type":"string"},"course_ids":{"type":"array","items":{"type":"string"}}},"required":["term_id","name","course_ids"]})"},
+           .requestSchema = R"({"type":"object","properties":{"term_id":{"type":"string"},"name":{"type":"string"},"course_ids":{"type":"array","items":{"type":"string"}}},"required":["term_id","name","course_ids"]})",
+           .responseSchema = schemas::curriculum(),
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {409, "duplicate-curriculum"}, {422, "invalid-course-ids"}, {422, "invalid-field"}, {422, "invalid-name"}, {422, "invalid-term-id"}, {422, "unknown-course"}, {422, "unknown-term"}}},
           &CoursesService::createCurriculum);
-    route({.method = "GET", .path = "/api/v1/curricula/{id}", .summary = "One curriculum"}, &CoursesService::getCurriculum);
+    route({.method = "GET", .path = "/api/v1/curricula/{id}", .summary = "One curriculum",
+           .responseSchema = schemas::curriculum(), .errors = {{404, "not-found"}}},
+          &CoursesService::getCurriculum);
     route({.method = "PATCH", .path = "/api/v1/curricula/{id}", .role = admin, .summary = "Renames a curriculum or replaces its courses",
-           .body = Body::Json, .requestSchema = kObject},
+           .body = Body::Json, .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"course_ids":{"type":"array","maxItems":500,"items":{"type":"string"}}}})",
+           .responseSchema = schemas::curriculum(),
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-curriculum"}, {422, "invalid-course-ids"}, {422, "invalid-field"}, {422, "invalid-name"}, {422, "unknown-course"}}},
           &CoursesService::updateCurriculum);
-    route({.method = "DELETE", .path = "/api/v1/curricula/{id}", .role = admin, .summary = "Deletes a curriculum"},
+    route({.method = "DELETE", .path = "/api/v1/curricula/{id}", .role = admin, .summary = "Deletes a curriculum",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}}},
           &CoursesService::deleteCurriculum);
 }
 
@@ -183,7 +227,7 @@ void validateTerm(const TermInput& t)
 {
     if (t.end < t.start) throw Unprocessable("'end_date' is before 'start_date'", "invalid-dates");
     if (t.end - t.start > 731) throw Unprocessable("a term may last at most two years", "invalid-dates");
-    if (!isValidTimeZone(t.timeZone)) throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time_zone");
+    if (!isValidTimeZone(t.timeZone)) throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time-zone");
     // A holiday outside the term cancels nothing and hides a typo (a wrong year, say). Checked on
     // the term as it will be, so narrowing a term's dates past one of its holidays is refused too.
     for (const int64_t d : t.holidays)
@@ -439,7 +483,7 @@ Response CoursesService::createCourse(const Request& req)
     const std::string department = optionalString(body, "department", 100).value_or("");
     const int64_t lectures = optionalInt(body, "lectures_per_week", 0, 50).value_or(2);
     const int64_t minDays = optionalInt(body, "min_working_days", 0, 7).value_or(lectures > 0 ? std::min<int64_t>(lectures, 5) : 0);
-    if (minDays > lectures) throw Unprocessable("'min_working_days' cannot exceed 'lectures_per_week'", "invalid-min_working_days");
+    if (minDays > lectures) throw Unprocessable("'min_working_days' cannot exceed 'lectures_per_week'", "invalid-min-working-days");
     if (host_.db().query("SELECT 1 FROM courses_terms WHERE id = ?", {termId}).empty())
         throw Unprocessable("'term_id' names no term", "unknown-term");
     const std::string id = newId();
@@ -492,7 +536,7 @@ Response CoursesService::updateCourse(const Request& req)
     if (body.has("credits")) credits = requireInt(body, "credits", 0, 100);
     if (body.has("lectures_per_week")) lectures = requireInt(body, "lectures_per_week", 0, 50);
     if (body.has("min_working_days")) minDays = requireInt(body, "min_working_days", 0, 7);
-    if (minDays > lectures) throw Unprocessable("'min_working_days' cannot exceed 'lectures_per_week'", "invalid-min_working_days");
+    if (minDays > lectures) throw Unprocessable("'min_working_days' cannot exceed 'lectures_per_week'", "invalid-min-working-days");
     try {
         host_.db().exec("UPDATE courses_courses SET code = ?, title = ?, description = ?, credits = ?, department = ?, lectures_per_week = ?, "
                         "min_working_days = ? WHERE id = ?",
@@ -553,7 +597,7 @@ Json curriculumJson(const Db& db, const Rows::Row& r)
 std::vector<std::string> curriculumCourses(const Db& db, const Json& body, const std::string& termId)
 {
     std::vector<std::string> ids = stringArray(body, "course_ids", 500, 64);
-    if (!body["course_ids"].isArray()) throw Unprocessable("'course_ids' is required: an array of course ids", "invalid-course_ids");
+    if (!body["course_ids"].isArray()) throw Unprocessable("'course_ids' is required: an array of course ids", "invalid-course-ids");
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     for (const auto& id : ids)

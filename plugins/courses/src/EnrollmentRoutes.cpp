@@ -5,6 +5,7 @@
 // Concurrency: every change runs in one transaction that first locks the section's row
 // (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the kernel's BEGIN IMMEDIATE already holds the
 // database's write lock), so counting seats and inserting cannot interleave, on any node.
+#include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
 #include "Csv.hpp"
@@ -19,29 +20,47 @@ namespace vtp::courses {
 void CoursesService::registerEnrollmentRoutes()
 {
     route({.method = "POST", .path = "/api/v1/sections/{id}/enroll",
-           .summary = "Enrolls the caller, or puts them on the waitlist when the section is full (201 with status and position)"},
+           .summary = "Enrolls the caller, or puts them on the waitlist when the section is full (201 with status and position)",
+           .responseSchema = schemas::outcome(),
+           .successStatus = 201,
+           .errors = {{404, "not-found"}, {409, "already-enrolled"}, {409, "enrollment-closed"}, {409, "enrollment-not-open"}, {409, "section-full"}, {409, "staff-cannot-enroll"}}},
           &CoursesService::enrollSelf);
     route({.method = "DELETE", .path = "/api/v1/sections/{id}/enroll",
-           .summary = "Drops the caller's enrollment or waitlist place; a freed seat goes to the first waitlisted student"},
+           .summary = "Drops the caller's enrollment or waitlist place; a freed seat goes to the first waitlisted student",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}, {409, "drop-deadline-passed"}}},
           &CoursesService::dropSelf);
     route({.method = "GET", .path = "/api/v1/sections/{id}/enrollments",
-           .summary = "The roster (?status enrolled|waitlisted, ?limit, ?cursor) in acceptance order (staff and admins)"},
+           .summary = "The roster (?status enrolled|waitlisted, ?limit, ?cursor) in acceptance order (staff and admins)",
+           .responseSchema = schemas::page("enrollments", schemas::anyObject()),
+           .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
           &CoursesService::listRoster);
     route({.method = "POST", .path = "/api/v1/sections/{id}/enrollments",
            .summary = "Enrolls a student by user_id or email (instructors and admins; enrollment dates do not apply)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"user_id":{"type":"string"},"email":{"type":"string"}}})"},
+           .requestSchema = R"({"type":"object","properties":{"user_id":{"type":"string"},"email":{"type":"string"}}})",
+           .responseSchema = schemas::outcome(),
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {409, "already-enrolled"}, {409, "enrollment-closed"}, {409, "enrollment-not-open"}, {409, "section-full"}, {409, "staff-cannot-enroll"}, {422, "invalid-body"}, {422, "invalid-email"}, {422, "invalid-field"}, {422, "invalid-user-id"}, {422, "no-directory"}, {422, "unknown-user"}}},
           &CoursesService::addToRoster);
     route({.method = "DELETE", .path = "/api/v1/sections/{id}/enrollments/{user}",
-           .summary = "Removes a student from the roster or waitlist (instructors and admins)"},
+           .summary = "Removes a student from the roster or waitlist (instructors and admins)",
+           .successStatus = 204,
+           .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "drop-deadline-passed"}}},
           &CoursesService::removeFromRoster);
     route({.method = "POST", .path = "/api/v1/sections/{id}/roster.csv",
            .summary = "Imports a roster from CSV (one email or user id a line, optional header); answers a per-line report",
-           .body = Body::Raw, .maxBodyBytes = maxCsvBytes_},
+           .body = Body::Raw, .maxBodyBytes = maxCsvBytes_,
+           .responseSchema = schemas::object(R"("accepted":{"type":"array"},"refused":{"type":"array"},"summary":{"type":"object"})", R"("accepted","refused","summary")"),
+           .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "already-enrolled"}, {409, "enrollment-closed"}, {409, "enrollment-not-open"}, {409, "section-full"}}},
           &CoursesService::importRoster);
-    route({.method = "GET", .path = "/api/v1/sections/{id}/roster.csv", .summary = "The roster as CSV (staff and admins)"},
+    route({.method = "GET", .path = "/api/v1/sections/{id}/roster.csv", .summary = "The roster as CSV (staff and admins)",
+           .responseSchema = R"({"type":"string","contentMediaType":"text/csv"})",
+           .errors = {{403, "forbidden"}, {404, "not-found"}}},
           &CoursesService::exportRoster);
     route({.method = "GET", .path = "/api/v1/users/me/enrollments",
-           .summary = "The caller's enrollments and waitlist places (?status, ?term_id, ?limit, ?cursor)"},
+           .summary = "The caller's enrollments and waitlist places (?status, ?term_id, ?limit, ?cursor)",
+           .responseSchema = schemas::page("enrollments", schemas::anyObject()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::myEnrollments);
 }
 

@@ -1,5 +1,6 @@
 // A user's timetable across all their sections (as student or as staff), and the same as an
 // iCalendar feed behind a secret URL that calendar clients subscribe to without a token.
+#include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
 #include "Util.hpp"
@@ -22,15 +23,22 @@ const char* kMySessions =
 void CoursesService::registerScheduleRoutes()
 {
     route({.method = "GET", .path = "/api/v1/users/me/schedule",
-           .summary = "The caller's sessions across their sections (?from, ?to dates, default the coming 7 days; ?status; ?limit, ?cursor)"},
+           .summary = "The caller's sessions across their sections (?from, ?to dates, default the coming 7 days; ?status; ?limit, ?cursor)",
+           .responseSchema = schemas::page("sessions", schemas::session()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::mySchedule);
     route({.method = "POST", .path = "/api/v1/users/me/calendar",
-           .summary = "Creates or rotates the caller's secret calendar feed URL (the previous one stops working)"},
+           .summary = "Creates or rotates the caller's secret calendar feed URL (the previous one stops working)",
+           .responseSchema = schemas::calendarToken(),
+           .successStatus = 201},
           &CoursesService::createCalendarToken);
-    route({.method = "DELETE", .path = "/api/v1/users/me/calendar", .summary = "Turns the caller's calendar feed off"},
+    route({.method = "DELETE", .path = "/api/v1/users/me/calendar", .summary = "Turns the caller's calendar feed off",
+           .successStatus = 204},
           &CoursesService::deleteCalendarToken);
     route({.method = "GET", .path = "/api/v1/calendar/{file}", .role = Role::Public,
            .summary = "A user's iCalendar feed (RFC 5545); {file} is the secret token followed by .ics",
+           .responseSchema = R"({"type":"string","contentMediaType":"text/calendar"})",
+           .errors = {{404, "not-found"}},
            .secretParams = {"file"}},
           &CoursesService::calendarFeed);
 }

@@ -1,5 +1,6 @@
 // Sections (admins create them and name their instructors; instructors manage their own),
 // their weekly meeting patterns and the dated sessions those expand into.
+#include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
 #include "Util.hpp"
@@ -35,34 +36,52 @@ std::vector<std::string> userIds(const Json& body, const char* key)
 
 void CoursesService::registerSectionRoutes()
 {
-    const char* object = R"({"type":"object"})";
     route({.method = "GET", .path = "/api/v1/sections",
-           .summary = "Sections (?term_id, ?course_id, ?instructor user id or \"me\", ?limit, ?cursor)"},
+           .summary = "Sections (?term_id, ?course_id, ?instructor user id or \"me\", ?limit, ?cursor)",
+           .responseSchema = schemas::page("sections", schemas::section()),
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listSections);
     route({.method = "POST", .path = "/api/v1/sections",
            .summary = "Creates a section of a course (admins; instructors for sections they teach themselves)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"course_id":{"type":"string"},"name":{"type":"string"},"capacity":{"type":"integer"},"waitlist_capacity":{"type":"integer"},"instructors":{"type":"array","items":{"type":"string"}},"assistants":{"type":"array","items":{"type":"string"}},"enrollment_opens":{"type":"string","format":"date"},"enrollment_closes":{"type":"string","format":"date"},"drop_deadline":{"type":"string","format":"date"}},"required":["course_id","name","capacity"]})"},
+           .requestSchema = R"({"type":"object","properties":{"course_id":{"type":"string"},"name":{"type":"string"},"capacity":{"type":"integer"},"waitlist_capacity":{"type":"integer"},"instructors":{"type":"array","items":{"type":"string"}},"assistants":{"type":"array","items":{"type":"string"}},"enrollment_opens":{"type":"string","format":"date"},"enrollment_closes":{"type":"string","format":"date"},"drop_deadline":{"type":"string","format":"date"}},"required":["course_id","name","capacity"]})",
+           .responseSchema = schemas::section(),
+           .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-course-id"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-staff"}, {422, "invalid-waitlist-capacity"}, {422, "unknown-course"}}},
           &CoursesService::createSection);
-    route({.method = "GET", .path = "/api/v1/sections/{id}", .summary = "One section with its staff and enrollment counts"},
+    route({.method = "GET", .path = "/api/v1/sections/{id}", .summary = "One section with its staff and enrollment counts",
+           .responseSchema = schemas::section(),
+           .errors = {{404, "not-found"}}},
           &CoursesService::getSection);
     route({.method = "PATCH", .path = "/api/v1/sections/{id}",
            .summary = "Changes a section (its instructors or admins); more seats promote waitlisted students", .body = Body::Json,
-           .requestSchema = object},
+           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":50},"capacity":{"type":"integer","minimum":1,"maximum":100000},"waitlist_capacity":{"type":"integer","minimum":0,"maximum":100000},"instructors":{"type":"array","maxItems":20,"items":{"type":"string"}},"assistants":{"type":"array","maxItems":20,"items":{"type":"string"}},"enrollment_opens":{"type":["string","null"],"format":"date"},"enrollment_closes":{"type":["string","null"],"format":"date"},"drop_deadline":{"type":["string","null"],"format":"date"}}})",
+           .responseSchema = schemas::section(),
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-waitlist-capacity"}}},
           &CoursesService::updateSection);
-    route({.method = "DELETE", .path = "/api/v1/sections/{id}", .role = "admin", .summary = "Deletes a section"},
+    route({.method = "DELETE", .path = "/api/v1/sections/{id}", .role = "admin", .summary = "Deletes a section",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}}},
           &CoursesService::deleteSection);
-    route({.method = "GET", .path = "/api/v1/sections/{id}/meetings", .summary = "The section's weekly meeting patterns"},
+    route({.method = "GET", .path = "/api/v1/sections/{id}/meetings", .summary = "The section's weekly meeting patterns",
+           .responseSchema = schemas::meetings(),
+           .errors = {{404, "not-found"}}},
           &CoursesService::getMeetings);
     route({.method = "PUT", .path = "/api/v1/sections/{id}/meetings",
            .summary = "Replaces the weekly meeting patterns and reschedules the sessions (its instructors or admins)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"meetings":{"type":"array","items":{"type":"object","properties":{"weekday":{"type":"integer"},"start_time":{"type":"string"},"end_time":{"type":"string"},"room_id":{"type":["string","null"]}}}}},"required":["meetings"]})"},
+           .requestSchema = R"({"type":"object","properties":{"meetings":{"type":"array","items":{"type":"object","properties":{"weekday":{"type":"integer"},"start_time":{"type":"string"},"end_time":{"type":"string"},"room_id":{"type":["string","null"]}}}}},"required":["meetings"]})",
+           .responseSchema = schemas::meetings(),
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-meetings"}, {422, "invalid-room-id"}, {422, "invalid-weekday"}, {422, "unknown-room"}}},
           &CoursesService::putMeetings);
     route({.method = "GET", .path = "/api/v1/sections/{id}/sessions",
-           .summary = "The section's sessions (?from, ?to dates, ?status scheduled|cancelled, ?limit, ?cursor), in time order"},
+           .summary = "The section's sessions (?from, ?to dates, ?status scheduled|cancelled, ?limit, ?cursor), in time order",
+           .responseSchema = schemas::page("sessions", schemas::session()),
+           .errors = {{400, "invalid-parameter"}, {404, "not-found"}}},
           &CoursesService::listSessions);
     route({.method = "PATCH", .path = "/api/v1/sessions/{id}",
            .summary = "Moves or cancels one session (date, start_time, end_time, room_id, status, note)", .body = Body::Json,
-           .requestSchema = object},
+           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"date":{"type":"string","format":"date"},"start_time":{"type":"string","description":"HH:MM"},"end_time":{"type":"string","description":"HH:MM"},"room_id":{"type":["string","null"]},"status":{"type":"string"},"note":{"type":["string","null"],"maxLength":500}}})",
+           .responseSchema = schemas::session(),
+           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {422, "invalid-date"}, {422, "invalid-end-time"}, {422, "invalid-field"}, {422, "invalid-note"}, {422, "invalid-room-id"}, {422, "invalid-start-time"}, {422, "invalid-status"}, {422, "invalid-times"}, {422, "unknown-room"}}},
           &CoursesService::updateSession);
 }
 
@@ -333,12 +352,12 @@ Response CoursesService::updateSession(const Request& req)
     }
     if (body.has("start_time")) {
         const auto t = body["start_time"].isString() ? parseTime(body["start_time"].asString()) : std::nullopt;
-        if (!t) throw Unprocessable("'start_time' must be HH:MM", "invalid-start_time");
+        if (!t) throw Unprocessable("'start_time' must be HH:MM", "invalid-start-time");
         start = *t;
     }
     if (body.has("end_time")) {
         const auto t = body["end_time"].isString() ? parseTime(body["end_time"].asString(), true) : std::nullopt;
-        if (!t) throw Unprocessable("'end_time' must be HH:MM", "invalid-end_time");
+        if (!t) throw Unprocessable("'end_time' must be HH:MM", "invalid-end-time");
         end = *t;
     }
     if (end <= start) throw Unprocessable("the session must end after it starts", "invalid-times");

@@ -1,6 +1,7 @@
 // Timetables: a term becomes an ITC-2007 instance, solved by a courses.timetable job; the
 // proposal is applied to the sections' meeting patterns only when an admin accepts it. Terms
 // import and export as .ctt files.
+#include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
 #include "Util.hpp"
@@ -53,23 +54,36 @@ void CoursesService::registerTimetableRoutes()
     route({.method = "POST", .path = "/api/v1/terms/{id}/timetables", .role = "admin",
            .summary = "Starts solving the term's timetable as a courses.timetable job (time_limit_seconds, seed); 422 names a constraint no timetable can meet",
            .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"}}})"},
+           .requestSchema = R"({"type":"object","properties":{"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"}}})",
+           .responseSchema = schemas::object(R"("id":{"type":"string"},"term_id":{"type":"string"},"job_id":{"type":"string"},"state":{"const":"queued"},"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"},"lectures":{"type":"integer"},"job":{"type":"string"})", R"("id","term_id","job_id","state","job")"),
+           .successStatus = 202,
+           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-instance"}, {422, "invalid-seed"}, {422, "invalid-time-limit-seconds"}, {422, "nothing-to-schedule"}, {422, "over-constrained"}}},
           &CoursesService::startTimetable);
     route({.method = "GET", .path = "/api/v1/terms/{id}/timetables", .role = "admin",
-           .summary = "The term's proposed timetables (?state, ?limit, ?cursor), newest last"},
+           .summary = "The term's proposed timetables (?state, ?limit, ?cursor), newest last",
+           .responseSchema = schemas::page("timetables", schemas::timetable()),
+           .errors = {{400, "invalid-parameter"}, {404, "not-found"}}},
           &CoursesService::listTimetables);
     route({.method = "GET", .path = "/api/v1/terms/{id}/timetables/{tid}", .role = "admin",
-           .summary = "One timetable with its costs and, once solved, its assignments"},
+           .summary = "One timetable with its costs and, once solved, its assignments",
+           .responseSchema = schemas::timetable(), .errors = {{404, "not-found"}}},
           &CoursesService::getTimetable);
     route({.method = "POST", .path = "/api/v1/terms/{id}/timetables/{tid}/accept", .role = "admin",
-           .summary = "Applies a feasible timetable to the sections' meeting patterns and reschedules their sessions"},
+           .summary = "Applies a feasible timetable to the sections' meeting patterns and reschedules their sessions",
+           .responseSchema = schemas::timetable(),
+           .errors = {{404, "not-found"}, {409, "already-accepted"}, {409, "not-acceptable"}}},
           &CoursesService::acceptTimetable);
     route({.method = "GET", .path = "/api/v1/terms/{id}/export.ctt", .role = "admin",
-           .summary = "The term as an ITC-2007 .ctt instance (one course per section)"},
+           .summary = "The term as an ITC-2007 .ctt instance (one course per section)",
+           .responseSchema = R"({"type":"string","contentMediaType":"text/plain"})",
+           .errors = {{404, "not-found"}, {422, "invalid-instance"}}},
           &CoursesService::exportCtt);
     route({.method = "POST", .path = "/api/v1/terms/{id}/import.ctt", .role = "admin",
            .summary = "Imports an ITC-2007 .ctt instance into an empty term: rooms, courses with one section each, curricula, unavailability",
-           .body = Body::Raw, .maxBodyBytes = 8 * 1024 * 1024},
+           .body = Body::Raw, .maxBodyBytes = 8 * 1024 * 1024,
+           .responseSchema = schemas::anyObject(),
+           .successStatus = 201,
+           .errors = {{404, "not-found"}, {409, "term-not-empty"}, {422, "invalid-ctt"}}},
           &CoursesService::importCtt);
 }
 

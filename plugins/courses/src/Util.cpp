@@ -6,6 +6,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <regex>
@@ -154,7 +155,13 @@ bool hasControl(const std::string& s, bool allowNewlines)
     return false;
 }
 
-std::string fieldType(const char* key) { return std::string("invalid-") + key; }
+// A slug: "invalid-start-date" for the key start_date.
+std::string fieldType(const char* key)
+{
+    std::string type = std::string("invalid-") + key;
+    std::replace(type.begin(), type.end(), '_', '-');
+    return type;
+}
 
 } // namespace
 

@@ -42,17 +42,23 @@ public:
 
         host.route({.method = "GET", .path = "/api/v1/hello/{name}", .role = vtp::Role::Public,
                     .summary = "Greets {name} and counts the greeting",
-                    .responseSchema = R"({"type":"object","properties":{"greeting":{"type":"string"},"count":{"type":"integer"}}})"},
+                    .responseSchema = R"({"type":"object","properties":{"greeting":{"type":"string"},"count":{"type":"integer"}},"required":["greeting","count"]})",
+                    // The problems the handler answers, for the API description (the kernel adds its own).
+                    .errors = {{400, "invalid-name"}}},
                    [this](const vtp::Request& req) { return greet(req.param("name")); });
 
         host.route({.method = "GET", .path = "/api/v1/hello", .role = vtp::Role::Public,
-                    .summary = "Lists greeted names, most greeted first (cursor: offset)"},
+                    .summary = "Lists greeted names, most greeted first (cursor: offset)",
+                    .responseSchema = R"({"type":"object","required":["items","next_cursor"],"properties":{"items":{"type":"array","items":{"type":"object","required":["name","count"],"properties":{"name":{"type":"string"},"count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
+                    .errors = {{400, "invalid-parameter"}}},
                    [this](const vtp::Request& req) { return list(req); });
 
         host.route({.method = "POST", .path = "/api/v1/hello/echo", .role = vtp::Role::Public,
                     .summary = "Echoes a JSON object with the greeting added", .body = vtp::Body::Json,
                     .maxBodyBytes = 64 * 1024,
-                    .requestSchema = R"({"type":"object"})"},
+                    .requestSchema = R"({"type":"object"})",
+                    .responseSchema = R"({"type":"object","required":["greeting"],"properties":{"greeting":{"type":"string"}}})",
+                    .errors = {{422, "validation-failed"}}},
                    [this](const vtp::Request& req) {
                        vtp::Json body = req.json();
                        if (!body.isObject())
@@ -62,7 +68,8 @@ public:
                    });
 
         host.route({.method = "GET", .path = "/api/v1/hello/me", .role = vtp::Role::Authenticated,
-                    .summary = "Greets the authenticated user"},
+                    .summary = "Greets the authenticated user",
+                    .responseSchema = R"({"type":"object","required":["greeting"],"properties":{"greeting":{"type":"string"}}})"},
                    [this](const vtp::Request& req) { return vtp::Response::json({{"greeting", greeting_ + ", " + std::string(req.subject()) + "!"}}); });
 
         host.socket({.path = "/hello/echo",

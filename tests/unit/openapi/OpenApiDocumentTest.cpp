@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 using namespace vtp::kernel;
 using Poco::JSON::Object;
 
@@ -79,33 +81,101 @@ TEST(OpenApi, PathParametersAreRequiredStrings)
     EXPECT_EQ(params->getObject(1)->getValue<std::string>("name"), "seat");
 }
 
+std::set<std::string> problemTypes(const Object::Ptr& op, const std::string& status)
+{
+    std::set<std::string> types;
+    auto schema = op->getObject("responses")->getObject(status)->getObject("content")->getObject("application/problem+json")->getObject("schema");
+    auto list = schema->getObject("properties")->getObject("type")->getArray("enum");
+    for (size_t i = 0; i < list->size(); ++i) types.insert(list->getElement<std::string>(static_cast<unsigned>(i)));
+    return types;
+}
+
 TEST(OpenApi, SecurityAndProblemsFollowTheRole)
 {
     const auto doc = parse(buildOpenApiDocument({route("GET", "/pub", "public"), route("GET", "/me", "authenticated"),
                                                  route("GET", "/admin", "admin")}, {}));
     auto pub = operation(doc, "/pub", "get");
-    EXPECT_FALSE(pub->has("security"));
-    EXPECT_EQ(responseCodes(pub), (std::set<std::string>{"200", "400", "413", "500"}));
+    // A public route takes a token if one comes along: no requirement, or the bearer scheme.
+    auto security = pub->getArray("security");
+    ASSERT_EQ(security->size(), 2u);
+    EXPECT_EQ(security->getObject(0)->size(), 0u);
+    EXPECT_TRUE(security->getObject(1)->has("bearerAuth"));
+    EXPECT_EQ(responseCodes(pub), (std::set<std::string>{"200", "400", "413", "431", "500"}));
     auto me = operation(doc, "/me", "get");
+    ASSERT_EQ(me->getArray("security")->size(), 1u);
     EXPECT_EQ(me->getArray("security")->getObject(0)->getArray("bearerAuth")->size(), 0u);
-    EXPECT_EQ(responseCodes(me), (std::set<std::string>{"200", "400", "401", "413", "500"}));
-    EXPECT_EQ(responseCodes(operation(doc, "/admin", "get")), (std::set<std::string>{"200", "400", "401", "403", "413", "500"}));
+    EXPECT_EQ(responseCodes(me), (std::set<std::string>{"200", "400", "401", "413", "431", "500"}));
+    EXPECT_EQ(problemTypes(me, "401"), (std::set<std::string>{"urn:vtp:problem:unauthorized"}));
+    EXPECT_EQ(responseCodes(operation(doc, "/admin", "get")), (std::set<std::string>{"200", "400", "401", "403", "413", "431", "500"}));
     auto scheme = doc->getObject("components")->getObject("securitySchemes")->getObject("bearerAuth");
     EXPECT_EQ(scheme->getValue<std::string>("type"), "http");
     EXPECT_EQ(scheme->getValue<std::string>("scheme"), "bearer");
+    EXPECT_EQ(scheme->getValue<std::string>("bearerFormat"), "JWT");
 }
 
-TEST(OpenApi, ProblemResponsesReferenceTheProblemSchema)
+TEST(OpenApi, ProblemResponsesReferenceTheProblemSchemaAndListTheirTypes)
 {
     const auto doc = parse(buildOpenApiDocument({route("POST", "/items/{id}", "public", BodyKind::Json)}, {}));
     auto op = operation(doc, "/items/{id}", "post");
-    EXPECT_EQ(responseCodes(op), (std::set<std::string>{"200", "400", "404", "411", "413", "415", "422", "500"}));
-    EXPECT_EQ(op->getObject("responses")->getObject("415")->getValue<std::string>("$ref"), "#/components/responses/UnsupportedMediaType");
-    auto components = doc->getObject("components");
-    auto unsupported = components->getObject("responses")->getObject("UnsupportedMediaType");
-    EXPECT_EQ(unsupported->getObject("content")->getObject("application/problem+json")->getObject("schema")->getValue<std::string>("$ref"),
-              "#/components/schemas/Problem");
-    EXPECT_TRUE(components->getObject("schemas")->getObject("Problem")->getObject("properties")->has("status"));
+    EXPECT_EQ(responseCodes(op), (std::set<std::string>{"200", "400", "411", "413", "415", "431", "500"}));
+    auto r415 = op->getObject("responses")->getObject("415");
+    auto media = r415->getObject("content")->getObject("application/problem+json");
+    EXPECT_EQ(media->getObject("schema")->getArray("allOf")->getObject(0)->getValue<std::string>("$ref"), "#/components/schemas/Problem");
+    EXPECT_EQ(problemTypes(op, "415"), (std::set<std::string>{"urn:vtp:problem:unsupported-media-type"}));
+    EXPECT_EQ(problemTypes(op, "400"), (std::set<std::string>{"urn:vtp:problem:bad-query", "urn:vtp:problem:bad-request-target",
+                                                              "urn:vtp:problem:malformed-json", "urn:vtp:problem:malformed-request"}));
+    EXPECT_EQ(problemTypes(op, "413"), (std::set<std::string>{"urn:vtp:problem:body-too-large"}));
+    auto problem = doc->getObject("components")->getObject("schemas")->getObject("Problem");
+    EXPECT_TRUE(problem->getObject("properties")->has("status"));
+    EXPECT_TRUE(problem->getObject("properties")->has("instance"));
+}
+
+TEST(OpenApi, RoutesDeclareTheirSuccessStatusAndTheirProblems)
+{
+    RouteSpec create = route("POST", "/accounts", "public", BodyKind::Json);
+    create.successStatus = 201;
+    create.responseSchema = R"({"type":"object"})";
+    create.errors = {{409, "email-taken"}, {400, "invalid-body"}, {409, "conflict"}};
+    RouteSpec remove = route("DELETE", "/accounts/{id}", "admin");
+    remove.successStatus = 204;
+    remove.errors = {{404, "not-found"}};
+    const auto doc = parse(buildOpenApiDocument({create, remove}, {}));
+    auto post = operation(doc, "/accounts", "post");
+    EXPECT_FALSE(post->getObject("responses")->has("200"));
+    EXPECT_TRUE(post->getObject("responses")->getObject("201")->getObject("content")->has("application/json"));
+    EXPECT_EQ(problemTypes(post, "409"), (std::set<std::string>{"urn:vtp:problem:conflict", "urn:vtp:problem:email-taken"}));
+    EXPECT_EQ(problemTypes(post, "400").count("urn:vtp:problem:invalid-body"), 1u);
+    EXPECT_EQ(problemTypes(post, "400").count("urn:vtp:problem:malformed-json"), 1u) << "the kernel's own stay";
+    auto del = operation(doc, "/accounts/{id}", "delete");
+    EXPECT_FALSE(del->getObject("responses")->getObject("204")->has("content"));
+    EXPECT_EQ(problemTypes(del, "404"), (std::set<std::string>{"urn:vtp:problem:not-found"}));
+    EXPECT_EQ(problemTypes(del, "403"), (std::set<std::string>{"urn:vtp:problem:forbidden"}));
+}
+
+TEST(OpenApi, TextBodiesAndOtherAnswersAreDescribed)
+{
+    RouteSpec feed = route("GET", "/feed.ics", "public");
+    feed.responseSchema = R"({"type":"string","contentMediaType":"text/calendar"})";
+    RouteSpec ready = route("GET", "/ready", "public", BodyKind::None, "kernel");
+    ready.responseSchema = R"({"type":"object","required":["status"]})";
+    ready.otherAnswers = {{503, ready.responseSchema}};
+    const auto doc = parse(buildOpenApiDocument({feed, ready}, {}));
+    auto content = operation(doc, "/feed.ics", "get")->getObject("responses")->getObject("200")->getObject("content");
+    EXPECT_EQ(content->getObject("text/calendar")->getObject("schema")->getValue<std::string>("type"), "string");
+    EXPECT_FALSE(content->has("application/json"));
+    auto notReady = operation(doc, "/ready", "get")->getObject("responses")->getObject("503");
+    EXPECT_TRUE(notReady->getObject("content")->getObject("application/json")->getObject("schema")->has("required"));
+}
+
+TEST(OpenApi, DocumentNamesItsServerAndLicence)
+{
+    const auto doc = parse(buildOpenApiDocument({route("GET", "/x", "public")}, {}));
+    auto servers = doc->getArray("servers");
+    ASSERT_EQ(servers->size(), 1u);
+    EXPECT_EQ(servers->getObject(0)->getValue<std::string>("url"), "/");
+    auto license = doc->getObject("info")->getObject("license");
+    EXPECT_FALSE(license->getValue<std::string>("name").empty());
+    EXPECT_TRUE(license->has("identifier") || license->has("url"));
 }
 
 TEST(OpenApi, JsonRoutesCarryTheirSchemas)

@@ -73,7 +73,7 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     EXPECT_EQ(s->call("POST", "/api/v1/terms", admin, R"({"name":"Bad","start_date":"2025-12-01","end_date":"2025-09-19"})").status, 422);
     bad = s->call("POST", "/api/v1/terms", admin, R"({"name":"Bad","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Mars/Base"})");
     EXPECT_EQ(bad.status, 422);
-    EXPECT_NE(problemType(bad).find("invalid-time_zone"), std::string::npos) << bad.body;
+    EXPECT_NE(problemType(bad).find("invalid-time-zone"), std::string::npos) << bad.body;
     EXPECT_EQ(s->call("POST", "/api/v1/terms", admin, R"({"name":"Autumn 2025","start_date":"2025-09-01","end_date":"2025-12-19"})").status, 409);
     bad = s->call("POST", "/api/v1/terms", admin, R"({"name":"X","start_date":"2025-09-01","end_date":"2025-12-19","colour":"red"})");
     EXPECT_EQ(bad.status, 422);

@@ -723,25 +723,42 @@ void RoomService::registerRoutes()
         if (r.body == Body::Json && r.maxBodyBytes == 0) r.maxBodyBytes = 64 * 1024;
         host_.route(r, [this, fn](const Request& req) { return (this->*fn)(req); });
     };
-    const char* roomSchema = R"({"type":"object","properties":{"id":{"type":"string"},"name":{"type":"string"},"created_by":{"type":"string"},"max_participants":{"type":"integer"},"locked":{"type":"boolean"},"access":{"type":"object"},"created_at":{"type":"integer"},"ended_at":{"type":["integer","null"]}}})";
+    const std::string roomProperties =
+        R"("id":{"type":"string"},"name":{"type":"string"},"created_by":{"type":"string"},"max_participants":{"type":"integer"},)"
+        R"("locked":{"type":"boolean"},"access":{"type":"object","required":["type"],"properties":{"type":{"enum":["authenticated","users"]},)"
+        R"("users":{"type":"array","items":{"type":"string"}}}},"created_at":{"type":"integer"},"ended_at":{"type":["integer","null"]})";
+    const std::string roomRequired = R"("id","name","created_by","max_participants","locked","access","created_at","ended_at")";
+    const std::string roomSchema = R"({"type":"object","required":[)" + roomRequired + R"(],"properties":{)" + roomProperties + "}}";
+    const std::string participantSchema =
+        R"({"type":"object","required":["id","user"],"properties":{"id":{"type":"string"},"user":{"type":"string"},)"
+        R"("moderator":{"type":"boolean"},"presence":{"type":"object"},"joined_at":{"type":"integer"}}})";
     route({.method = "POST", .path = "/api/v1/rooms", .role = "instructor",
            .summary = "Creates a live room (instructors and admins); its creator moderates it", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"max_participants":{"type":"integer"},"locked":{"type":"boolean"},"access":{"oneOf":[{"type":"string","enum":["authenticated"]},{"type":"object","properties":{"users":{"type":"array","items":{"type":"string"}}}}]}},"required":["name"]})",
-           .responseSchema = roomSchema},
+           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"max_participants":{"type":"integer","minimum":1},"locked":{"type":"boolean"},"access":{"oneOf":[{"type":"string","enum":["authenticated"]},{"type":"object","required":["users"],"properties":{"users":{"type":"array","maxItems":10000,"items":{"type":"string"}}}}]}},"required":["name"]})",
+           .responseSchema = roomSchema, .successStatus = 201,
+           .errors = {{400, "invalid-body"}, {422, "invalid-field"}, {422, "invalid-name"}}},
           &RoomService::createRoom);
     route({.method = "GET", .path = "/api/v1/rooms", .role = Role::Authenticated,
            .summary = "Rooms, newest first (?state=active|ended|all, ?mine=true, ?limit, ?cursor)",
-           .responseSchema = R"({"type":"object","properties":{"rooms":{"type":"array","items":{"type":"object"}},"next_cursor":{"type":["string","null"]}}})"},
+           .responseSchema = R"({"type":"object","required":["rooms","next_cursor"],"properties":{"rooms":{"type":"array","items":{"type":"object","required":[)" +
+                             roomRequired + R"(,"participant_count"],"properties":{)" + roomProperties +
+                             R"(,"participant_count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
+           .errors = {{400, "invalid-parameter"}}},
           &RoomService::listRooms);
     route({.method = "GET", .path = "/api/v1/rooms/{id}", .role = Role::Authenticated,
-           .summary = "A room with its live participants", .responseSchema = roomSchema},
+           .summary = "A room with its live participants",
+           .responseSchema = R"({"type":"object","required":[)" + roomRequired + R"(,"participants"],"properties":{)" + roomProperties +
+                             R"(,"participants":{"type":"array","items":)" + participantSchema + "}}}",
+           .errors = {{404, "not-found"}}},
           &RoomService::getRoom);
     route({.method = "DELETE", .path = "/api/v1/rooms/{id}", .role = Role::Authenticated,
-           .summary = "Ends a room for everyone (its creator or an admin)"},
+           .summary = "Ends a room for everyone (its creator or an admin)", .successStatus = 204,
+           .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "provided-room"}}},
           &RoomService::deleteRoom);
     route({.method = "GET", .path = "/api/v1/rooms/{id}/chat", .role = Role::Authenticated,
            .summary = "A room's chat history, newest first (?limit, ?cursor); private messages only to their two ends",
-           .responseSchema = R"({"type":"object","properties":{"messages":{"type":"array","items":{"type":"object"}},"next_cursor":{"type":["string","null"]}}})"},
+           .responseSchema = R"({"type":"object","required":["messages","next_cursor"],"properties":{"messages":{"type":"array","items":{"type":"object","required":["id","room","from","user","text","ts"],"properties":{"id":{"type":"string"},"room":{"type":"string"},"from":{"type":"string"},"user":{"type":"string"},"to":{"type":"string"},"text":{"type":"string"},"ts":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
+           .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
           &RoomService::chatHistory);
 }
 
