@@ -53,6 +53,7 @@ constexpr KernelProblem kKernelProblems[] = {
     {411, "length-required", When::AnyBody},
     {413, "body-too-large", When::AnyBody},
     {413, "body-not-allowed", When::NoBody},
+    {414, "uri-too-long", When::Always},
     {415, "unsupported-media-type", When::JsonBody},
     {431, "headers-too-large", When::Always},
     {500, "internal-error", When::Always},     // a handler failed; the log has the request id

@@ -44,7 +44,7 @@ void AuthService::registerAuthRoutes()
            .successStatus = 201,
            .errors = {{400, "invalid-body"}, {403, "forbidden"}, {409, "email-taken"}, {409, "invalid-invite"},
                       {422, "invalid-email"}, {422, "invalid-display-name"}, {422, "weak-password"}, {422, "invalid-role"},
-                      {503, "unavailable"}},
+                      {429, "rate-limited"}, {503, "unavailable"}},
            .cacheControl = "no-store"},
           &AuthService::registerAccount);
     route({.method = "POST", .path = "/api/v1/auth/login", .role = Role::Public,

@@ -91,7 +91,7 @@ void CoursesService::registerCatalogRoutes()
     const std::string admin = "admin";
     route({.method = "GET", .path = "/api/v1/terms", .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date",
            .responseSchema = schemas::page("terms", schemas::term()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{422, "holiday-outside-term"}, {422, "holiday-outside-term"}, {400, "invalid-parameter"}}},
           &CoursesService::listTerms);
     route({.method = "POST", .path = "/api/v1/terms", .role = admin, .summary = "Creates a term", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","items":{"type":"integer"}},"periods":{"type":"array","items":{"type":"object"}}},"required":["name","start_date","end_date"]})",

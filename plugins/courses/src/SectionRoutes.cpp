@@ -39,7 +39,7 @@ void CoursesService::registerSectionRoutes()
     route({.method = "GET", .path = "/api/v1/sections",
            .summary = "Sections (?term_id, ?course_id, ?instructor user id or \"me\", ?limit, ?cursor)",
            .responseSchema = schemas::page("sections", schemas::section()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{409, "capacity-below-enrollment"}, {422, "unknown-user"}, {422, "unknown-user"}, {400, "invalid-parameter"}}},
           &CoursesService::listSections);
     route({.method = "POST", .path = "/api/v1/sections",
            .summary = "Creates a section of a course (admins; instructors for sections they teach themselves)", .body = Body::Json,
