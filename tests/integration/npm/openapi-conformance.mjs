@@ -20,7 +20,9 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-for (const need of ['vtpd', 'config', 'plugin-dir', 'exchanges', 'out'])
+// --document FILE checks against a saved document instead of starting vtpd (--run-dir DIR: the
+// recordings of another ctest run): for trying the checks on an older server's description.
+for (const need of args.document ? ['exchanges', 'out'] : ['vtpd', 'config', 'plugin-dir', 'exchanges', 'out'])
   if (!args[need]) {
     console.error('usage: node openapi-conformance.mjs --vtpd VTPD --config vtpd.toml --plugin-dir DIR --exchanges DIR --out DIR');
     process.exit(2);
@@ -88,7 +90,7 @@ async function fetchDocument() {
 
 mkdirSync(args.out, { recursive: true });
 const docPath = path.join(args.out, 'openapi.json');
-const docText = await fetchDocument();
+const docText = args.document ? readFileSync(args.document, 'utf8') : await fetchDocument();
 writeFileSync(docPath, docText);
 let failed = false;
 
@@ -170,7 +172,7 @@ function fail(key, example) {
 
 // Only this ctest run's recordings (ctest is our parent, as it was the tests'); other runs'
 // folders are removed once their ctest has gone.
-const runDir = path.join(args.exchanges, `run-${process.ppid}`);
+const runDir = args['run-dir'] ?? path.join(args.exchanges, `run-${process.ppid}`);
 if (existsSync(args.exchanges))
   for (const d of readdirSync(args.exchanges)) {
     const pid = Number(d.replace(/^run-/, ''));
@@ -230,7 +232,7 @@ for (const x of exchanges) {
   const content = response.content ?? {};
   const declared = Object.keys(content);
   if (declared.length === 0) {
-    if (x.body_bytes > 0) fail(`${where}: ${status} declares no body but got ${x.body_bytes} bytes of ${media || 'no type'}`, x.target);
+    if (x.body_bytes > 0) fail(`${where}: ${status} declares no body but got ${media || 'a body of no type'}`, `${x.target} (${x.body_bytes} bytes)`);
     continue;
   }
   const mediaKey = declared.find((d) => d === media) ?? declared.find((d) => d === '*/*' || (d.endsWith('/*') && media.startsWith(d.slice(0, -1))));
