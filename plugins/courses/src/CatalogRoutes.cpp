@@ -91,13 +91,13 @@ void CoursesService::registerCatalogRoutes()
     const std::string admin = "admin";
     route({.method = "GET", .path = "/api/v1/terms", .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date",
            .responseSchema = schemas::page("terms", schemas::term()),
-           .errors = {{422, "holiday-outside-term"}, {422, "holiday-outside-term"}, {400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listTerms);
     route({.method = "POST", .path = "/api/v1/terms", .role = admin, .summary = "Creates a term", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","items":{"type":"integer"}},"periods":{"type":"array","items":{"type":"object"}}},"required":["name","start_date","end_date"]})",
            .responseSchema = schemas::term(),
            .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
+           .errors = {{422, "holiday-outside-term"}, {400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
           &CoursesService::createTerm);
     route({.method = "GET", .path = "/api/v1/terms/{id}", .summary = "One term",
            .responseSchema = schemas::term(), .errors = {{404, "not-found"}}},
@@ -106,7 +106,7 @@ void CoursesService::registerCatalogRoutes()
            .summary = "Changes a term; new dates, holidays or time zone reschedule its sections' sessions", .body = Body::Json,
            .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","maxItems":400,"items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","minItems":1,"maxItems":7,"items":{"type":"integer","minimum":1,"maximum":7}},"periods":{"type":"array","minItems":1,"maxItems":48,"items":{"type":"object","required":["start","end"],"properties":{"start":{"type":"string"},"end":{"type":"string"}}}}}})",
            .responseSchema = schemas::term(),
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
+           .errors = {{422, "holiday-outside-term"}, {400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
           &CoursesService::updateTerm);
     route({.method = "DELETE", .path = "/api/v1/terms/{id}", .role = admin, .summary = "Deletes a term with its courses and sections",
            .successStatus = 204,

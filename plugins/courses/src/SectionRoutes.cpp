@@ -39,14 +39,14 @@ void CoursesService::registerSectionRoutes()
     route({.method = "GET", .path = "/api/v1/sections",
            .summary = "Sections (?term_id, ?course_id, ?instructor user id or \"me\", ?limit, ?cursor)",
            .responseSchema = schemas::page("sections", schemas::section()),
-           .errors = {{409, "capacity-below-enrollment"}, {422, "unknown-user"}, {422, "unknown-user"}, {400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listSections);
     route({.method = "POST", .path = "/api/v1/sections",
            .summary = "Creates a section of a course (admins; instructors for sections they teach themselves)", .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"course_id":{"type":"string"},"name":{"type":"string"},"capacity":{"type":"integer"},"waitlist_capacity":{"type":"integer"},"instructors":{"type":"array","items":{"type":"string"}},"assistants":{"type":"array","items":{"type":"string"}},"enrollment_opens":{"type":"string","format":"date"},"enrollment_closes":{"type":"string","format":"date"},"drop_deadline":{"type":"string","format":"date"}},"required":["course_id","name","capacity"]})",
            .responseSchema = schemas::section(),
            .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-course-id"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-staff"}, {422, "invalid-waitlist-capacity"}, {422, "unknown-course"}}},
+           .errors = {{422, "unknown-user"}, {400, "invalid-body"}, {403, "forbidden"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-course-id"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-staff"}, {422, "invalid-waitlist-capacity"}, {422, "unknown-course"}}},
           &CoursesService::createSection);
     route({.method = "GET", .path = "/api/v1/sections/{id}", .summary = "One section with its staff and enrollment counts",
            .responseSchema = schemas::section(),
@@ -56,7 +56,7 @@ void CoursesService::registerSectionRoutes()
            .summary = "Changes a section (its instructors or admins); more seats promote waitlisted students", .body = Body::Json,
            .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":50},"capacity":{"type":"integer","minimum":1,"maximum":100000},"waitlist_capacity":{"type":"integer","minimum":0,"maximum":100000},"instructors":{"type":"array","maxItems":20,"items":{"type":"string"}},"assistants":{"type":"array","maxItems":20,"items":{"type":"string"}},"enrollment_opens":{"type":["string","null"],"format":"date"},"enrollment_closes":{"type":["string","null"],"format":"date"},"drop_deadline":{"type":["string","null"],"format":"date"}}})",
            .responseSchema = schemas::section(),
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-waitlist-capacity"}}},
+           .errors = {{409, "capacity-below-enrollment"}, {422, "unknown-user"}, {400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-waitlist-capacity"}}},
           &CoursesService::updateSection);
     route({.method = "DELETE", .path = "/api/v1/sections/{id}", .role = "admin", .summary = "Deletes a section",
            .successStatus = 204,
