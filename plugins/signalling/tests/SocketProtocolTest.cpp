@@ -415,6 +415,18 @@ TEST(SocketDecoder, RefusesInvalidJson)
     EXPECT_TRUE(decodeAll("2[\"\xe2\x82\xac\xf0\x9f\x98\x80\"]").ok());
 }
 
+TEST(SocketDecoder, RefusesAMemberNameGivenTwice)
+{
+    // I-JSON (RFC 7493): the scanner and the tree a handler reads must agree on every member.
+    for (const std::string text : {R"(2["a",{"k":1,"k":2}])", R"(2["a",{"k":1,"\u006b":2}])", R"(0{"token":"x","token":"y"})",
+                                    R"(2["a",[{"x":{"y":1,"y":1}}]])",
+                                    "2[\"a\",{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"a\":0}]"})
+        EXPECT_EQ(decodeError(text), ProtocolErrc::InvalidJson) << text;
+    // The same name in different objects, names that differ only by case, and "" are fine.
+    EXPECT_TRUE(decodeAll(R"(2["a",{"k":1,"K":2,"":3},{"k":{"k":1}}])").ok());
+    EXPECT_TRUE(decodeAll("2[\"a\",{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"\\u006a\":0}]").ok());
+}
+
 TEST(SocketDecoder, UnescapesTheEventName)
 {
     auto p = decodeAll(R"(2["\ud83d\ude00 \u00e9\"q\"",1])");

@@ -5,8 +5,10 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <unordered_set>
 
 namespace vtp::signalling::protocol {
 
@@ -61,6 +63,34 @@ void appendUtf8(std::string& out, std::uint32_t cp)
         out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
     }
 }
+
+// The member names of one object, to refuse a name given twice (RFC 7493 2.3): what this scanner
+// checks and what a handler reads from the tree must be the same member. Typical objects have a
+// few plain names, compared in place; escaped names or many members go to a hash set.
+class MemberNames {
+public:
+    // False when `key` (a string token) was already seen.
+    bool insert(std::string_view raw, bool escaped)
+    {
+        if (!escaped && !spilled_ && count_ < small_.size()) {
+            for (std::size_t i = 0; i < count_; ++i)
+                if (small_[i] == raw) return false;
+            small_[count_++] = raw;
+            return true;
+        }
+        if (!spilled_) {
+            for (std::size_t i = 0; i < count_; ++i) set_.emplace(small_[i]);
+            spilled_ = true;
+        }
+        return set_.insert(escaped ? JsonScanner::unescape(raw) : std::string(raw)).second;
+    }
+
+private:
+    std::array<std::string_view, 8> small_{};
+    std::size_t count_ = 0;
+    bool spilled_ = false;
+    std::unordered_set<std::string> set_;
+};
 
 class Scanner {
 public:
@@ -295,7 +325,7 @@ private:
         if (!enter(depth))
             return false;
         std::size_t count = 0;
-        // Placeholder bookkeeping; the last duplicate key wins, as in JSON.parse.
+        MemberNames names;
         bool placeholder = false, numSeen = false, numValid = false;
         std::uint64_t num = 0;
         if (p_ != end_ && *p_ == '}') {
@@ -307,6 +337,8 @@ private:
                 Token key;
                 if (!string(key))
                     return false;
+                if (!names.insert({key.start, static_cast<std::size_t>(key.stop - key.start)}, key.escaped))
+                    return fail(ProtocolErrc::InvalidJson, "a member name appears twice in an object");
                 skipWhitespace();
                 if (p_ == end_ || *p_ != ':')
                     return fail(ProtocolErrc::InvalidJson, "expected ':' after an object key");
