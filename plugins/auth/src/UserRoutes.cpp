@@ -297,11 +297,7 @@ Response AuthService::createInvite(const Request& req)
             throw Unprocessable("'email' is not a valid address", "invalid-email");
     }
     int64_t ttl = inviteTtl_;
-    if (body.has("ttl_seconds")) {
-        if (!body["ttl_seconds"].isInteger() || body["ttl_seconds"].asInt() < 60 || body["ttl_seconds"].asInt() > 90 * 86400)
-            throw Unprocessable("'ttl_seconds' must be an integer from 60 to 7776000", "invalid-field");
-        ttl = body["ttl_seconds"].asInt();
-    }
+    if (body.has("ttl_seconds")) ttl = body.intField("ttl_seconds", 60, 90 * 86400);
     const std::string code = randomToken(18);
     const std::string id = newUuid();
     const int64_t now = unixNow();

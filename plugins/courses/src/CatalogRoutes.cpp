@@ -31,11 +31,7 @@ std::vector<int> parseTeachingDays(const Json& body)
     const Json a = body["teaching_days"];
     if (!a.isArray() || a.size() == 0 || a.size() > 7)
         throw Unprocessable("'teaching_days' must be an array of 1 to 7 ISO weekdays (1 = Monday)", "invalid-teaching-days");
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (!a.at(i).isInteger() || a.at(i).asInt() < 1 || a.at(i).asInt() > 7)
-            throw Unprocessable("'teaching_days' must hold ISO weekdays 1 to 7", "invalid-teaching-days");
-        days.push_back(static_cast<int>(a.at(i).asInt()));
-    }
+    for (size_t i = 0; i < a.size(); ++i) days.push_back(static_cast<int>(a.intAt(i, "teaching_days", 1, 7, "invalid-teaching-days")));
     std::sort(days.begin(), days.end());
     if (std::adjacent_find(days.begin(), days.end()) != days.end())
         throw Unprocessable("'teaching_days' lists a weekday twice", "invalid-teaching-days");

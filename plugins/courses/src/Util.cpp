@@ -187,17 +187,12 @@ std::optional<std::string> optionalString(const Json& body, const char* key, siz
 
 int64_t requireInt(const Json& body, const char* key, int64_t lo, int64_t hi)
 {
-    const Json v = body[key];
-    if (!v.isInteger() || v.asInt() < lo || v.asInt() > hi)
-        throw Unprocessable(std::string("'") + key + "' must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
-                            fieldType(key));
-    return v.asInt();
+    return body.intField(key, lo, hi, fieldType(key));
 }
 
 std::optional<int64_t> optionalInt(const Json& body, const char* key, int64_t lo, int64_t hi)
 {
-    if (!body.has(key) || body[key].isNull()) return std::nullopt;
-    return requireInt(body, key, lo, hi);
+    return body.optionalIntField(key, lo, hi, fieldType(key));
 }
 
 int64_t requireDate(const Json& body, const char* key)

@@ -8,8 +8,12 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include "vtp/errors.hpp"
+
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -74,7 +78,14 @@ public:
     bool isArray() const { return v_.type() == typeid(Poco::JSON::Array::Ptr); }
     bool isString() const { return v_.isString(); }
     bool isBool() const { return v_.isBoolean(); }
-    bool isInteger() const { return v_.isInteger(); }
+    // An integer that fits int64_t. Poco holds 2^63 to 2^64 - 1 as UInt64: a number, but not
+    // an integer here, so asInt() never throws after isInteger() said yes.
+    bool isInteger() const
+    {
+        if (!v_.isInteger()) return false;
+        if (v_.type() == typeid(Poco::UInt64)) return v_.extract<Poco::UInt64>() <= static_cast<Poco::UInt64>(std::numeric_limits<int64_t>::max());
+        return true;
+    }
     bool isNumber() const { return v_.isNumeric(); }
 
     bool has(const std::string& key) const { return isObject() && obj()->has(key); }
@@ -125,7 +136,7 @@ public:
     }
 
     std::string asString() const { return convert<std::string>("string"); }
-    int64_t asInt() const { if (!isInteger()) throw JsonError("expected an integer"); return convert<Poco::Int64>("integer"); }
+    int64_t asInt() const { if (!isInteger()) throw JsonError("expected an integer from -2^63 to 2^63 - 1"); return convert<Poco::Int64>("integer"); }
     double asDouble() const { if (!isNumber()) throw JsonError("expected a number"); return convert<double>("number"); }
     bool asBool() const { if (!isBool()) throw JsonError("expected a boolean"); return convert<bool>("boolean"); }
 
@@ -143,6 +154,34 @@ public:
     {
         Json v = (*this)[key];
         return v.isBool() ? v.asBool() : fallback;
+    }
+
+    // Request-body fields: the member `key` of this object as an integer within [lo, hi], or a
+    // 422 problem (Unprocessable) that names the field and the range. A number out of range,
+    // a fraction, a string, null or a missing member are all refused the same way, so every
+    // integer a client sends is range-checked here and nowhere else. `problemType` is the
+    // problem's slug.
+    int64_t intField(const std::string& key, int64_t lo, int64_t hi, const std::string& problemType = "invalid-field") const
+    {
+        const Json v = (*this)[key];
+        if (!v.isInteger() || v.asInt() < lo || v.asInt() > hi)
+            throw Unprocessable("'" + key + "' must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi), problemType);
+        return v.asInt();
+    }
+    // The same for an optional member: nothing when it is missing or null.
+    std::optional<int64_t> optionalIntField(const std::string& key, int64_t lo, int64_t hi,
+                                            const std::string& problemType = "invalid-field") const
+    {
+        if (!has(key) || (*this)[key].isNull()) return std::nullopt;
+        return intField(key, lo, hi, problemType);
+    }
+    // An array element as an integer within [lo, hi]; `what` names the array in the problem.
+    int64_t intAt(size_t index, const std::string& what, int64_t lo, int64_t hi, const std::string& problemType = "invalid-field") const
+    {
+        const Json v = at(index);
+        if (!v.isInteger() || v.asInt() < lo || v.asInt() > hi)
+            throw Unprocessable("'" + what + "' must hold integers from " + std::to_string(lo) + " to " + std::to_string(hi), problemType);
+        return v.asInt();
     }
 
     std::string dump() const

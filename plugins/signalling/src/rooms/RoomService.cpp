@@ -782,12 +782,7 @@ Response RoomService::createRoom(const Request& req)
         throw Unprocessable("'name' must be a string of 1 to 200 characters", "invalid-name");
     r.name = name.asString();
     r.maxParticipants = options_.defaultMaxParticipants;
-    if (body.has("max_participants")) {
-        if (!body["max_participants"].isInteger() || body["max_participants"].asInt() < 1 ||
-            body["max_participants"].asInt() > options_.maxParticipantsLimit)
-            throw Unprocessable("'max_participants' must be an integer from 1 to " + std::to_string(options_.maxParticipantsLimit), "invalid-field");
-        r.maxParticipants = body["max_participants"].asInt();
-    }
+    if (body.has("max_participants")) r.maxParticipants = body.intField("max_participants", 1, options_.maxParticipantsLimit);
     if (body.has("locked")) {
         if (!body["locked"].isBool()) throw Unprocessable("'locked' must be a boolean", "invalid-field");
         r.locked = body["locked"].asBool();
