@@ -159,7 +159,7 @@ void hostResponseProblem(vtp_response* r, int status, const char* type, const ch
     try {
         if (status < 400 || status > 599) status = 500;
         auto keepHeaders = std::move(r->data.headers);
-        r->data = makeProblem(status, type && *type ? type : "error", str(title), str(detail));
+        r->data = makeProblem(status, type && *type ? type : "error", str(title), str(detail), r->instance);
         r->data.headers = std::move(keepHeaders);
     } catch (...) {
     }

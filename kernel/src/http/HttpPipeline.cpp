@@ -38,6 +38,43 @@ bool hasRole(const Principal& p, std::string_view role)
     return std::any_of(p.roles.begin(), p.roles.end(), [&](const std::string& r) { return r == role || r == "admin"; });
 }
 
+// A body-less route still reads this many bytes, enough for `{}` padded with white space.
+constexpr size_t kEmptyBodyBytes = 64;
+
+bool isEmptyObject(std::string_view body)
+{
+    const auto skip = [&](size_t i) {
+        while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) ++i;
+        return i;
+    };
+    size_t i = skip(0);
+    if (i == body.size()) return true; // only white space
+    if (body[i] != '{') return false;
+    i = skip(i + 1);
+    if (i == body.size() || body[i] != '}') return false;
+    return skip(i + 1) == body.size();
+}
+
+HttpResponseData bodyNotAllowed(std::string_view instance)
+{
+    return makeProblem(400, "body-not-allowed", "Request body not allowed",
+                       "this route takes no input: send no body, or an empty JSON object {}", instance);
+}
+
+// The I-JSON check's verdict on a body as a problem: syntax and duplicate members are 400s,
+// a number no 64-bit integer or double holds is 422 (well-formed, but no value of any field).
+std::optional<HttpResponseData> jsonBodyProblem(std::string_view body, std::string_view instance)
+{
+    const auto r = checkJson(body);
+    switch (r.kind) {
+    case JsonCheckResult::Kind::Ok: return std::nullopt;
+    case JsonCheckResult::Kind::DuplicateKey: return makeProblem(400, "duplicate-member", "Duplicate member in JSON", r.message, instance);
+    case JsonCheckResult::Kind::NumberRange: return makeProblem(422, "number-out-of-range", "Number out of range", r.message, instance);
+    case JsonCheckResult::Kind::Syntax: break;
+    }
+    return makeProblem(400, "malformed-json", "Malformed JSON", r.message, instance);
+}
+
 HttpResponseData unauthorized(std::string_view detail, std::string_view instance)
 {
     auto r = makeProblem(401, "unauthorized", "Unauthorized", detail, instance);
@@ -311,9 +348,12 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     const bool hasBody = req.chunked || (req.contentLength && *req.contentLength > 0);
     if (const auto* ct = req.header("content-type")) p.contentType = mediaType(*ct);
     if (route.body == BodyKind::None) {
-        if (hasBody) {
-            p.early = makeProblem(413, "body-not-allowed", "Content too large", "this route takes no request body", rid);
+        // Clients commonly send `{}` with a POST that needs no input: read a few bytes to see.
+        if (hasBody && req.contentLength.value_or(0) > kEmptyBodyBytes) {
+            p.early = bodyNotAllowed(rid);
             p.early->closeConnection = true;
+        } else if (hasBody) {
+            p.bodyLimit = kEmptyBodyBytes;
         }
         return p;
     }
@@ -344,9 +384,12 @@ HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequ
     const std::string& rid = req.requestId;
     const RouteSpec& route = *p.route;
     if (route.body == BodyKind::Json) {
-        std::string where;
         if (body.empty()) return makeProblem(400, "malformed-json", "Malformed JSON", "the body is empty", rid);
-        if (!validateJson(body, where)) return makeProblem(400, "malformed-json", "Malformed JSON", where, rid);
+        if (auto problem = jsonBodyProblem(body, rid)) return std::move(*problem);
+    }
+    if (route.body == BodyKind::None && !body.empty()) {
+        if (!isEmptyObject(body)) return bodyNotAllowed(rid);
+        body = {}; // `{}` stands for "no body": the handler sees none
     }
 
     // Assemble the C view of the request; every pointer lives until the handler returns.
@@ -380,6 +423,7 @@ HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequ
 
     const auto* target = static_cast<const vtp_route*>(route.target);
     vtp_response response;
+    response.instance = rid;
     int rc = VTP_ERROR;
     try {
         rc = target->handler(target->user_data, &c, &response);

@@ -49,4 +49,5 @@ std::string_view reasonPhrase(int status);
 // The opaque response handed to plugin handlers through the ABI.
 struct vtp_response {
     vtp::kernel::HttpResponseData data;
+    std::string instance; // the request id, for the `instance` of a problem the handler answers
 };

@@ -88,7 +88,7 @@ void json(vtp_response* r, int status, std::string body)
 
 void problem(vtp_response* r, int status, std::string_view type, std::string_view title, std::string_view detail)
 {
-    r->data = makeProblem(status, type, title, detail);
+    r->data = makeProblem(status, type, title, detail, r->instance);
 }
 
 void notFound(vtp_response* r) { problem(r, 404, "job-not-found", "No such job", "There is no job with this id that you may see"); }

@@ -28,7 +28,7 @@ const char* find(const vtp_kv* kvs, size_t n, const char* key)
 
 void problem(vtp_response* r, int status, std::string_view type, std::string_view title, std::string_view detail)
 {
-    r->data = makeProblem(status, type, title, detail);
+    r->data = makeProblem(status, type, title, detail, r->instance);
 }
 
 int json(vtp_response* r, int status, const Poco::JSON::Object::Ptr& body)

@@ -56,6 +56,7 @@ protected:
         add("PUT", "/raw", "public", BodyKind::Raw, &echo_, 8);
         add("GET", "/admin", "instructor", BodyKind::None, &echo_);
         add("GET", "/fail", "public", BodyKind::None, &fail_);
+        add("POST", "/items/{id}/enroll", "public", BodyKind::None, &echo_);
         pipeline_.setAuthenticator(&auth_);
     }
     ~PipelineTest() override { std::fclose(sink_); }
@@ -163,9 +164,24 @@ TEST_F(PipelineTest, RouteLimitOverridesDefault)
     EXPECT_EQ(run("PUT", "/raw", "123456789", {{"content-type", "application/octet-stream"}}).status, 413);
 }
 
-TEST_F(PipelineTest, BodyOnBodylessRouteIs413)
+TEST_F(PipelineTest, BodyOnBodylessRouteIs400SayingWhatToSend)
 {
-    EXPECT_EQ(run("GET", "/items/1", "abc").status, 413);
+    for (const std::string& body : std::vector<std::string>{"abc", "{\"a\":1}", "[]", "{}x", std::string(100, ' ')}) {
+        auto r = run("POST", "/items/1/enroll", body, {{"content-type", "application/json"}});
+        EXPECT_EQ(r.status, 400) << body;
+        EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:body-not-allowed");
+        EXPECT_NE(json(r)->getValue<std::string>("detail").find("send no body, or an empty JSON object"), std::string::npos);
+    }
+}
+
+TEST_F(PipelineTest, BodylessRouteAcceptsAnEmptyObjectAsNoBody)
+{
+    for (const std::string body : {"{}", " { \n} ", "", "  "}) {
+        auto r = run("POST", "/items/1/enroll", body, {{"content-type", "application/json"}});
+        ASSERT_EQ(r.status, 200) << "'" << body << "': " << r.body;
+        EXPECT_EQ(json(r)->getValue<int>("body_len"), 0) << "the handler sees no body";
+    }
+    EXPECT_EQ(run("POST", "/items/1/enroll", "{}", {}).status, 200) << "whatever the content type";
 }
 
 TEST_F(PipelineTest, WrongContentTypeIs415)
@@ -181,6 +197,36 @@ TEST_F(PipelineTest, MalformedJsonIs400SayingWhere)
     auto j = json(r);
     EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:malformed-json");
     EXPECT_FALSE(j->getValue<std::string>("detail").empty());
+}
+
+TEST_F(PipelineTest, DuplicateMemberIs400NamingIt)
+{
+    auto r = run("POST", "/items", "{\"role\":\"student\",\"role\":\"admin\"}",
+                 {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:duplicate-member");
+    EXPECT_NE(json(r)->getValue<std::string>("detail").find("'role'"), std::string::npos) << r.body;
+    EXPECT_EQ(json(r)->getValue<std::string>("instance"), last_.requestId);
+}
+
+TEST_F(PipelineTest, NumberNoIntegerHoldsIs422NamingTheField)
+{
+    for (const char* n : {"18446744073709551616", "-9223372036854775809", "1e400", "-2e308"}) {
+        auto r = run("POST", "/items", std::string("{\"sec\":{\"capacity\":") + n + "}}",
+                     {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+        EXPECT_EQ(r.status, 422) << n;
+        EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:number-out-of-range");
+        EXPECT_NE(json(r)->getValue<std::string>("detail").find("/sec/capacity"), std::string::npos) << r.body;
+    }
+}
+
+TEST_F(PipelineTest, LoneSurrogateEscapeIs400ProblemSayingSo)
+{
+    auto r = run("POST", "/items", "{\"name\":\"\\ud800\"}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.contentType, "application/problem+json");
+    EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:malformed-json");
+    EXPECT_NE(json(r)->getValue<std::string>("detail").find("lone UTF-16 surrogate"), std::string::npos) << r.body;
 }
 
 TEST_F(PipelineTest, ValidJsonReachesHandlerWithSubject)
@@ -289,6 +335,44 @@ TEST(JsonCheck, RefusesMalformedInput)
 {
     for (const char* t : {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "tru", "\"\\x\"", "\"a", "{} {}", "\"\xc3\"", "\"\xed\xa0\x80\"", "\"\x01\"", "NaN", "[1 2]"})
         EXPECT_FALSE(checkJson(t).ok) << t;
+}
+
+TEST(JsonCheck, RefusesLoneSurrogateEscapes)
+{
+    for (const char* t : {"\"\\ud800\"", "\"\\udc00\"", "\"\\uDBFFx\"", "\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "{\"\\ud800\":1}", "\"\\ud800\\"}) {
+        const auto r = checkJson(t);
+        EXPECT_FALSE(r.ok) << t;
+        EXPECT_EQ(r.kind, JsonCheckResult::Kind::Syntax) << t;
+    }
+    EXPECT_NE(checkJson("[\"ok\", \"\\ud800\"]").message.find("lone UTF-16 surrogate escape \\ud800"), std::string::npos);
+    for (const char* t : {"\"\\ud83d\\ude00\"", "\"\\uDBFF\\uDFFF\"", "\"\\ud7ff\\ue000\""})
+        EXPECT_TRUE(checkJson(t).ok) << t;
+}
+
+TEST(JsonCheck, RefusesAMemberNameGivenTwice)
+{
+    auto r = checkJson("{\"x\": [{\"y\": 1, \"y\": 2}]}");
+    ASSERT_FALSE(r.ok);
+    EXPECT_EQ(r.kind, JsonCheckResult::Kind::DuplicateKey);
+    EXPECT_EQ(r.pointer, "/x/0/y");
+    EXPECT_EQ(r.column, 17u) << "points at the second name";
+    EXPECT_EQ(checkJson("{\"a\":1,\"\\u0061\":2}").kind, JsonCheckResult::Kind::DuplicateKey) << "escapes name the same member";
+    EXPECT_EQ(checkJson("{\"a/b~\":1,\"a/b~\":2}").pointer, "/a~1b~0");
+    for (const char* t : {"{\"a\":{\"a\":1}}", "[{\"a\":1},{\"a\":2}]", "{\"a\":1,\"A\":2,\"\":3}"})
+        EXPECT_TRUE(checkJson(t).ok) << t;
+}
+
+TEST(JsonCheck, RefusesNumbersThatNoIntegerOrDoubleHolds)
+{
+    // Poco reads 2^64 as 0 and -2^63 - 1 as -2^63: such numbers never reach a plugin.
+    for (const char* t : {"18446744073709551616", "-9223372036854775809", "123456789012345678901234567890", "1e400", "-1.8e308", "[1, 1E999]"}) {
+        const auto r = checkJson(t);
+        EXPECT_FALSE(r.ok) << t;
+        EXPECT_EQ(r.kind, JsonCheckResult::Kind::NumberRange) << t;
+    }
+    EXPECT_EQ(checkJson("[1, 1E999]").pointer, "/1");
+    for (const char* t : {"18446744073709551615", "9223372036854775808", "-9223372036854775808", "1e-400", "1.7976931348623157e308", "-0", "0.0"})
+        EXPECT_TRUE(checkJson(t).ok) << t;
 }
 
 TEST(JsonCheck, RefusesNestingBeyondTheLimit)
