@@ -285,12 +285,13 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         return p;
     }
     if (!percentDecode(rawPath, p.path)) {
-        p.early = makeProblem(400, "bad-request-target", "Bad request target", "the path has a malformed percent-escape", rid);
+        p.early = makeProblem(400, "bad-request-target", "Bad request target", "the path has a malformed percent-escape, or is not UTF-8 once decoded", rid);
         return p;
     }
     if (q != std::string::npos && !parseQuery(std::string_view(req.target).substr(q + 1), limits_.maxQueryParams, p.query)) {
         p.early = makeProblem(400, "bad-query", "Bad query string",
-                              "the query is malformed or has more than " + std::to_string(limits_.maxQueryParams) + " parameters", rid);
+                              "the query is malformed (a bad percent-escape, or not UTF-8 once decoded) or has more than " +
+                                  std::to_string(limits_.maxQueryParams) + " parameters", rid);
         return p;
     }
 

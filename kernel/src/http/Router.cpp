@@ -1,5 +1,7 @@
 #include "http/Router.hpp"
 
+#include "log/Logger.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -71,7 +73,8 @@ bool percentDecode(std::string_view in, std::string& out)
         if (c == '\0') return false;
         out += c;
     }
-    return true;
+    // Paths and queries are text to every handler (and to PostgreSQL, which refuses other bytes).
+    return isUtf8(out);
 }
 
 // A trie of path segments; each node holds the routes ending there, by method.

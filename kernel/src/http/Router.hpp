@@ -70,7 +70,7 @@ private:
 
 // Splits "/a/b/" into {"a","b"}; empty segments other than a trailing one make it invalid.
 bool splitPath(std::string_view path, std::vector<std::string_view>& out);
-// Percent-decodes; false on a malformed escape or a decoded NUL.
+// Percent-decodes; false on a malformed escape, a decoded NUL or a result that is not UTF-8.
 bool percentDecode(std::string_view in, std::string& out);
 
 } // namespace vtp::kernel

@@ -41,10 +41,51 @@ std::string_view logLevelName(LogLevel level)
     return kLevelNames[static_cast<size_t>(level)];
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0.
+size_t utf8Length(std::string_view text, size_t i)
+{
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t n = 0;
+    unsigned cp = 0;
+    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
+    else return 0;
+    if (i + n > text.size()) return 0;
+    for (size_t k = 1; k < n; ++k) {
+        const auto cc = static_cast<unsigned char>(text[i + k]);
+        if ((cc & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+} // namespace
+
+bool isUtf8(std::string_view text)
+{
+    for (size_t i = 0; i < text.size();) {
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        const size_t n = utf8Length(text, i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
 void appendJsonEscaped(std::string& out, std::string_view text)
 {
     static constexpr char kHex[] = "0123456789abcdef";
-    for (const char ch : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char ch = text[i];
         const auto c = static_cast<unsigned char>(ch);
         switch (c) {
         case '"': out += "\\\""; break;
@@ -57,8 +98,14 @@ void appendJsonEscaped(std::string& out, std::string_view text)
                 out += "\\u00";
                 out += kHex[c >> 4];
                 out += kHex[c & 0xF];
-            } else {
+            } else if (c < 0x80) {
                 out += ch;
+            } else if (const size_t n = utf8Length(text, i)) {
+                out.append(text.substr(i, n));
+                i += n - 1;
+            } else {
+                // Client text (a decoded path, a header) need not be UTF-8; JSON must be.
+                out += "\\ufffd";
             }
         }
     }

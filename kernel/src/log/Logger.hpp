@@ -48,7 +48,10 @@ private:
     std::map<std::string, LogLevel, std::less<>> componentLevels_;
 };
 
-// Appends `text` to `out` as the body of a JSON string (no quotes), escaping as RFC 8259 requires.
+// Appends `text` to `out` as the body of a JSON string (no quotes), escaping as RFC 8259 requires;
+// bytes that are not well-formed UTF-8 (client text often is not) become U+FFFD.
 void appendJsonEscaped(std::string& out, std::string_view text);
+// Whether `text` is well-formed UTF-8 (RFC 3629).
+bool isUtf8(std::string_view text);
 
 } // namespace vtp::kernel

@@ -287,6 +287,11 @@ TEST_F(PipelineTest, RequestTargetOverTheHeadLimitIs414)
 
 TEST_F(PipelineTest, TooManyQueryParametersIs400)
 {
+    // Not UTF-8 once decoded: found by the client-input sweep (PostgreSQL refused it: a 500).
+    EXPECT_EQ(run("GET", "/items/1?a=%ff").status, 400);
+    EXPECT_EQ(run("GET", "/items/%ff%fe").status, 400);
+    EXPECT_EQ(run("GET", "/items/%ed%a0%80").status, 400) << "an encoded surrogate";
+    EXPECT_EQ(run("GET", "/items/%c3%a9?q=%F0%9F%98%80").status, 200);
     EXPECT_EQ(run("GET", "/items/1?a=1&b=2&c=3&d=4&e=5").status, 400);
     EXPECT_EQ(run("GET", "/items/1?a=%zz").status, 400);
 }
@@ -373,6 +378,15 @@ TEST(JsonCheck, RefusesNumbersThatNoIntegerOrDoubleHolds)
     EXPECT_EQ(checkJson("[1, 1E999]").pointer, "/1");
     for (const char* t : {"18446744073709551615", "9223372036854775808", "-9223372036854775808", "1e-400", "1.7976931348623157e308", "-0", "0.0"})
         EXPECT_TRUE(checkJson(t).ok) << t;
+}
+
+TEST(Problem, TextThatIsNotUtf8StaysValidJson)
+{
+    // A decoded path ("/log-levels/%ff%fe") echoed in a detail: found by the client-input sweep.
+    const auto r = makeProblem(404, "unknown-component", "Unknown", "'\xff\xfe' and '\xc3\xa9\xed\xa0\x80\xf0\x9f\x98'", "id-1");
+    ASSERT_TRUE(checkJson(r.body).ok) << r.body;
+    const auto j = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+    EXPECT_EQ(j->getValue<std::string>("detail"), "'\xef\xbf\xbd\xef\xbf\xbd' and '\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd'");
 }
 
 TEST(JsonCheck, RefusesNestingBeyondTheLimit)
