@@ -79,13 +79,18 @@ public:
                 req.setKeepAlive(true);
                 req.set("X-Request-Id", x.requestId);
                 if (!token.empty()) req.set("Authorization", "Bearer " + token);
+                // A body waits for 100 Continue: a server refusing the request early (bad path,
+                // too large) closes the connection without reading the body, and a client still
+                // writing it would see a reset instead of the answer.
+                const bool expect = x.withBody && !x.body.empty();
                 if (x.withBody) {
                     req.setContentType(contentType);
                     req.setContentLength(static_cast<std::streamsize>(x.body.size()));
+                    req.setExpectContinue(expect);
                 }
                 std::ostream& os = session_->sendRequest(req);
-                os << x.body;
                 Poco::Net::HTTPResponse resp;
+                if (!expect || session_->peekResponse(resp)) os << x.body;
                 std::istream& is = session_->receiveResponse(resp);
                 x.result = {};
                 x.result.status = resp.getStatus();

@@ -474,7 +474,9 @@ TEST(ClientInputCampaign, RandomMutationsOfEveryOperationForABoundedTime)
         // Put back what the requests took away (and check health) now and then.
         if (iterations % 40 == 0) {
             const auto health = w.call("GET", "/health", nullptr);
-            ASSERT_EQ(health.result.status, 200) << "unhealthy after iteration " << iterations << " of seed " << seed << ": " << x.describe();
+            ASSERT_EQ(health.result.status, 200) << "unhealthy after iteration " << iterations << " of seed " << seed << ": " << x.describe()
+                                                 << "\nhealth: " << health.describe() << "\nfresh connection: "
+                                                 << Client(w.server().vtpd().httpPort()).send("GET", "/health", "", "").describe();
             w.ensure();
         }
     }
