@@ -80,7 +80,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const std::string_view in(reinterpret_cast<const char*>(data), size);
     // What the kernel's check lets through, a plugin's parser must read: no JsonError (and so no
     // 500) for a body that passed (lone surrogates, numbers Poco wraps, ... are refused first).
-    if (checkJson(in).ok) {
+    // Poco parses only an object or an array at the top; a scalar body is a JsonError, a 400.
+    const auto first = in.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos && (in[first] == '{' || in[first] == '[') && checkJson(in).ok) {
         try {
             (void)vtp::Json::parse(in);
         } catch (const vtp::JsonError&) {
