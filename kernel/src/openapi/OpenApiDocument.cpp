@@ -48,13 +48,15 @@ constexpr KernelProblem kKernelProblems[] = {
     {400, "bad-query", When::Always},
     {400, "malformed-request", When::Always},  // a request Poco cannot parse
     {400, "malformed-json", When::JsonBody},
+    {400, "duplicate-member", When::JsonBody},
+    {400, "body-not-allowed", When::NoBody},   // a body other than {} or white space
     {401, "unauthorized", When::NotPublic},
     {403, "forbidden", When::NamedRole},
     {411, "length-required", When::AnyBody},
     {413, "body-too-large", When::AnyBody},
-    {413, "body-not-allowed", When::NoBody},
     {414, "uri-too-long", When::Always},
     {415, "unsupported-media-type", When::JsonBody},
+    {422, "number-out-of-range", When::JsonBody},
     {431, "headers-too-large", When::Always},
     {500, "internal-error", When::Always},     // a handler failed; the log has the request id
 };
