@@ -137,20 +137,10 @@ AuthService::AuthService(Host& host) : host_(host)
     verifier_.context = this;
     verifier_.verify = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles,
                           size_t rolesCap, char* reason, size_t reasonCap) -> int {
-        try {
-            const ClaimsPtr claims = static_cast<AuthService*>(ctx)->verifyAccess(std::string_view(token, len));
-            if (!copyOut(claims->subject, subject, subjectCap) || !copyOut(claims->rolesJoined, roles, rolesCap)) {
-                copyOut("token claims too long", reason, reasonCap);
-                return VTP_INVALID;
-            }
-            return VTP_OK;
-        } catch (const TokenError& e) {
-            copyOut(e.what(), reason, reasonCap);
-            return VTP_INVALID;
-        } catch (...) {
-            copyOut("token could not be verified", reason, reasonCap);
-            return VTP_ERROR;
-        }
+        // The older entry is the newer one without the session id and expiry.
+        char sessionId[256]; // ids we issue are UUIDs
+        return static_cast<AuthService*>(ctx)->verifier_.verify_session(ctx, token, len, subject, subjectCap, roles, rolesCap,
+                                                                         sessionId, sizeof sessionId, nullptr, reason, reasonCap);
     };
     verifier_.verify_session = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles,
                                   size_t rolesCap, char* sessionId, size_t sessionCap, int64_t* expiresAt, char* reason,
