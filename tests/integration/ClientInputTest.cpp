@@ -438,9 +438,6 @@ TEST(ClientInputCampaign, RandomMutationsOfEveryOperationForABoundedTime)
             corpus.push_back({i, 0, std::nullopt, {}, ops[i].body == Operation::Body::None ? std::nullopt : std::optional<std::string>(w.seed(ops[i]))});
     std::set<std::string> seen;
     Failures failures;
-    // Some random heads (long odd targets) get an answer before the request id is read; the
-    // sweep checks `instance` on every operation.
-    failures.withInstance = false;
     size_t iterations = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < deadline && failures.items.size() < 20) {

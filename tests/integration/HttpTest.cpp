@@ -42,6 +42,9 @@ protected:
         auto j = r.json();
         EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:" + type) << r.body;
         EXPECT_EQ(j->getValue<int>("status"), status);
+        // Even an answer to a head the parser refused can be found in the log by its id.
+        EXPECT_FALSE(r.header("x-request-id").empty()) << r.body;
+        EXPECT_EQ(j->optValue<std::string>("instance", ""), r.header("x-request-id")) << r.body;
     }
 
     static VtpdProcess* vtpd_;

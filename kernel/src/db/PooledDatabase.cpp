@@ -6,6 +6,7 @@
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Exception.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 namespace vtp::kernel {
@@ -39,6 +40,20 @@ private:
 
 std::string poolError(const Poco::Exception& e, const std::string& secret) {
     return "cannot open a database session: " + scrubSecret(e.displayText(), secret);
+}
+
+// Poco 1.11's PostgreSQL SessionHandle::connect leaks libpq's PGconn (about 34 KiB) on every
+// failed connect: it throws without PQfinish. So before the pool opens a new session, libpq
+// itself tries the same connection string and cleans up after itself; Poco connects only to a
+// server that just answered. Costs one extra connect per new pool session (sessions live long).
+void probePostgres(const std::string& connectionString, const std::string& secret) {
+    PGconn* conn = PQconnectdb(connectionString.c_str());
+    const bool ok = conn && PQstatus(conn) == CONNECTION_OK;
+    std::string why = ok ? std::string() : conn ? std::string(PQerrorMessage(conn)) : std::string("out of memory");
+    PQfinish(conn);
+    if (ok) return;
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    throw DbError("cannot open a database session: " + scrubSecret(why, secret));
 }
 
 } // namespace
@@ -99,6 +114,8 @@ std::unique_ptr<Connection> PooledDatabase::acquire() {
         ++inUse_;
     }
     try {
+        // No idle session: the pool is about to connect.
+        if (url_.dialect == Dialect::PostgreSQL && pool_->idle() == 0) probePostgres(url_.connectionString, url_.password);
         return std::make_unique<PooledConnection>(*this, pool_->get());
     } catch (const Poco::Exception& e) {
         releaseSlot();

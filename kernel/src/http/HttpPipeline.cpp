@@ -67,7 +67,14 @@ std::optional<HttpResponseData> jsonBodyProblem(std::string_view body, std::stri
 {
     const auto r = checkJson(body);
     switch (r.kind) {
-    case JsonCheckResult::Kind::Ok: return std::nullopt;
+    case JsonCheckResult::Kind::Ok: {
+        // RFC 8259 allows a bare scalar, but no route takes one, and the SDK's parser (Poco's)
+        // refuses it with a message that names Poco rather than the request.
+        const auto first = body.find_first_not_of(" \t\r\n");
+        if (first == std::string_view::npos || body[first] == '{' || body[first] == '[') return std::nullopt;
+        return makeProblem(400, "malformed-json", "Malformed JSON",
+                           "a request body must be a JSON object or array, not a bare value", instance);
+    }
     case JsonCheckResult::Kind::DuplicateKey: return makeProblem(400, "duplicate-member", "Duplicate member in JSON", r.message, instance);
     case JsonCheckResult::Kind::NumberRange: return makeProblem(422, "number-out-of-range", "Number out of range", r.message, instance);
     case JsonCheckResult::Kind::Syntax: break;
@@ -284,6 +291,11 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         p.early = makeProblem(400, "bad-request-target", "Bad request target", "the request target must be an absolute path", rid);
         return p;
     }
+    // Matched before the path and query are checked, so that a refused request on a route with
+    // secret parameters (a feed URL with a malformed query) is logged masked too.
+    auto m = router_.match(req.method, rawPath);
+    if (m.kind == RouteMatch::Kind::Found && !m.route->secretParams.empty())
+        req.logPath = maskPath(req.target, m.route->pattern, m.route->secretParams);
     if (!percentDecode(rawPath, p.path)) {
         p.early = makeProblem(400, "bad-request-target", "Bad request target", "the path has a malformed percent-escape, or is not UTF-8 once decoded", rid);
         return p;
@@ -295,7 +307,6 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         return p;
     }
 
-    auto m = router_.match(req.method, rawPath);
     if (m.kind == RouteMatch::Kind::NotFound) {
         p.early = makeProblem(404, "not-found", "Not found", "no route matches " + p.path, rid);
         return p;
@@ -310,7 +321,6 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     p.route = m.route;
     p.params = std::move(m.params);
     const RouteSpec& route = *p.route;
-    if (!route.secretParams.empty()) req.logPath = maskPath(req.target, route.pattern, route.secretParams);
 
     // Authenticate: a public route still learns who called it when a valid token comes along.
     Authenticator* auth = auth_.load();

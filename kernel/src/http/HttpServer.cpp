@@ -1,5 +1,6 @@
 #include "http/HttpServer.hpp"
 
+#include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
 
 #include <Poco/Net/HTTPServerParams.h>
@@ -302,11 +303,15 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
         const std::string& what = e.message();
         const bool tooLarge = what.find("field") != std::string::npos || what.find("Field") != std::string::npos;
         const bool uriTooLong = what.find("URI") != std::string::npos && !head.eof();
-        auto problem = tooLarge     ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message())
+        // No head, so no client-sent id: a fresh one, so that this answer too can be found in the log.
+        const std::string id = randomUuid();
+        auto problem = tooLarge     ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message(), id)
                        : uriTooLong ? makeProblem(414, "uri-too-long", "URI too long",
-                                                  "the request target is longer than 16384 bytes")
-                                    : makeProblem(400, "malformed-request", "Malformed request", e.message());
-        writeRaw(conn.socket, std::move(problem), {});
+                                                  "the request target is longer than 16384 bytes", id)
+                                    : makeProblem(400, "malformed-request", "Malformed request", e.message(), id);
+        sh.log.info("http", "malformed request head refused",
+                    {{"request_id", id}, {"status", std::to_string(problem.status)}, {"remote", conn.remote}});
+        writeRaw(conn.socket, std::move(problem), id);
         return false;
     }
     conn.served = true;

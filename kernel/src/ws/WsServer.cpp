@@ -784,18 +784,13 @@ struct WsServer::Shard {
         return it == endpoints.end() ? nullptr : &it->second;
     }
 
-    // Writes an HTTP error instead of the 101 and ends the transaction.
-    static int refuse(lws* wsi, unsigned int status) {
-        return lws_return_http_status(wsi, status, nullptr) ? -1 : 1;
-    }
-
     int onConfirmUpgrade(lws* wsi, const char* upgrade) {
         if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
-            return refuse(wsi, HTTP_STATUS_BAD_REQUEST);
+            return refuseHttp(wsi, 400, "bad-upgrade", "only WebSocket upgrades are served on this port");
         std::string path = copyHeader(wsi, WSI_TOKEN_GET_URI);
         if (!findEndpoint(path)) {
             log.debug(kComponent, "refused handshake for unknown path", {{"path", path}});
-            return refuse(wsi, HTTP_STATUS_NOT_FOUND);
+            return refuseHttp(wsi, 404, "not-found", "no socket endpoint has this path");
         }
         bool full = false;
         {
@@ -804,7 +799,7 @@ struct WsServer::Shard {
         }
         if (full) {
             log.warn(kComponent, "refused handshake: connection limit reached or stopping", {{"path", path}});
-            return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE);
+            return refuseHttp(wsi, 503, "unavailable", "the socket server is at its connection limit or shutting down");
         }
         return 0;
     }
@@ -819,7 +814,8 @@ struct WsServer::Shard {
     }
 
     // Writes a small problem response from inside a callback and has lws close the connection: for
-    // refusals before the body is read, whose unread body rules out keep-alive.
+    // refused handshakes (instead of lws's bare HTML page, without the headers every answer carries)
+    // and refusals before the body is read, whose unread body rules out keep-alive.
     int refuseHttp(lws* wsi, int status, std::string_view type, std::string_view detail) {
         HttpResponseData problem = makeProblem(status, type, {}, detail);
         addSecurityHeaders(problem.headers, true);

@@ -229,6 +229,18 @@ TEST_F(PipelineTest, LoneSurrogateEscapeIs400ProblemSayingSo)
     EXPECT_NE(json(r)->getValue<std::string>("detail").find("lone UTF-16 surrogate"), std::string::npos) << r.body;
 }
 
+TEST_F(PipelineTest, BareScalarBodyIs400SayingAnObjectIsExpected)
+{
+    // Poco's parser refuses these with its own words ("JSON Exception"); the kernel answers first.
+    for (const char* body : {"5", " \"text\"", "true", "null", "-1e3"}) {
+        auto r = run("POST", "/items", body, {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+        EXPECT_EQ(r.status, 400) << body;
+        EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:malformed-json") << body;
+        EXPECT_NE(json(r)->getValue<std::string>("detail").find("object or array"), std::string::npos) << r.body;
+        EXPECT_EQ(json(r)->getValue<std::string>("instance"), last_.requestId);
+    }
+}
+
 TEST_F(PipelineTest, ValidJsonReachesHandlerWithSubject)
 {
     auto r = run("POST", "/items", "{\"a\":1}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});

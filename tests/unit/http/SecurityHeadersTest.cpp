@@ -163,6 +163,10 @@ TEST_F(SecurityHeaders, SecretPathParametersAreMaskedForTheLog)
     EXPECT_EQ(last_.logPath, "/feed/ada/***");
     run("/public?x=1");
     EXPECT_EQ(last_.logPath, "/public");
+    // Refused before the handler (a malformed query): still masked.
+    const auto refused = run("/feed/ada/s3cr3t-t0ken.ics?code=%zz");
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(last_.logPath, "/feed/ada/***");
     EXPECT_EQ(maskPath("/a/b/c/", "/a/{x}/c", {"x"}), "/a/***/c/");
     EXPECT_EQ(maskPath("/a/b", "/a/{x}", {}), "/a/b");
     EXPECT_EQ(maskPath("/a/%2F", "/a/{x}", {"x"}), "/a/***");

@@ -154,7 +154,8 @@ private:
     std::unique_ptr<WebSocket> socket_;
 };
 
-// The status of a refused handshake.
+// The status of a refused handshake. A refusal is a problem with the headers every response
+// carries (not lws's bare HTML page): checked here for each one.
 int refusedStatus(uint16_t port, const std::string& target) {
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -162,6 +163,9 @@ int refusedStatus(uint16_t port, const std::string& target) {
     try {
         WebSocket socket(session, request, response);
     } catch (const Poco::Net::WebSocketException&) {
+        EXPECT_EQ(response.getContentType(), "application/problem+json") << target;
+        EXPECT_EQ(response.get("X-Content-Type-Options", ""), "nosniff") << target;
+        EXPECT_EQ(response.get("Connection", ""), "close") << target;
         return static_cast<int>(response.getStatus());
     }
     return 101;
