@@ -233,12 +233,21 @@ Response CoursesService::updateSection(const Request& req)
         throw;
     }
     for (const auto& u : promoted) publishEnrollment(id, u, "enrolled", std::string(req.subject()));
+    // Staff who lost the section lose its live room at once (the signalling plugin asks again).
+    if (instructors || assistants) {
+        Json change{{"section_id", id}, {"by", std::string(req.subject())}};
+        if (instructors) change.set("instructors", Json::arrayOf(*instructors));
+        if (assistants) change.set("assistants", Json::arrayOf(*assistants));
+        host_.publish("section.staff_changed", change);
+    }
     return getSection(req);
 }
 
 Response CoursesService::deleteSection(const Request& req)
 {
-    if (host_.db().exec("DELETE FROM courses_sections WHERE id = ?", {req.param("id")}) == 0) throw NotFound("no such section");
+    const std::string id = req.param("id");
+    if (host_.db().exec("DELETE FROM courses_sections WHERE id = ?", {id}) == 0) throw NotFound("no such section");
+    host_.publish("section.deleted", Json{{"section_id", id}, {"by", std::string(req.subject())}});
     return Response::noContent();
 }
 

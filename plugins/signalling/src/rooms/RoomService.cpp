@@ -92,7 +92,13 @@ RoomService::RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& 
     host.subscribe(kSync, [this](const Event& e) { onSync(e); });
     // The courses plugin's roster changes (published on the node that made them, carried to every
     // node by the bus): a student dropped or removed from a section leaves its live rooms at once.
-    host.subscribe("enrollment.changed", [this](const Event& e) { recheckAccess(e.payload.stringOr("user_id", "")); });
+    host.subscribe("enrollment.changed", [this](const Event& e) {
+        if (const auto user = e.payload.stringOr("user_id", ""); !user.empty()) recheckAccess(user);
+    });
+    // Staff changed or the section is gone: whom that concerns is the provider's to say, so every
+    // participant of a provided room is asked about again (rare events; one call per participant).
+    host.subscribe("section.staff_changed", [this](const Event&) { recheckAccess({}); });
+    host.subscribe("section.deleted", [this](const Event&) { recheckAccess({}); });
 }
 
 RoomService::~RoomService() { stop(); }
@@ -490,25 +496,24 @@ void RoomService::removeParticipant(const std::string& roomId, const std::string
 
 void RoomService::recheckAccess(const std::string& userId)
 {
-    if (userId.empty()) return;
     std::lock_guard lock(mutex_);
     struct Gone {
-        std::string room, participant, why;
+        std::string room, participant, user, why;
     };
     std::vector<Gone> gone;
     for (const auto& [roomId, lr] : rooms_) {
         if (!lr.record.provided) continue;
         for (const auto& [pid, p] : lr.participants) {
-            if (p.user != userId || p.node != node_) continue;
+            if ((!userId.empty() && p.user != userId) || p.node != node_) continue;
             const Socket* s = io_.find(pid);
             if (!s) continue;
             bool moderator = false;
-            if (auto refusal = mayJoin(lr.record, s->user, moderator)) gone.push_back({roomId, pid, refusal->message});
+            if (auto refusal = mayJoin(lr.record, s->user, moderator)) gone.push_back({roomId, pid, p.user, refusal->message});
         }
     }
     for (const auto& g : gone) {
         io_.emit(g.participant, "participant:left",
-                 args(Json{{"room", g.room}, {"participant", g.participant}, {"user", userId}, {"reason", "access-revoked"}, {"message", g.why}}));
+                 args(Json{{"room", g.room}, {"participant", g.participant}, {"user", g.user}, {"reason", "access-revoked"}, {"message", g.why}}));
         removeParticipant(g.room, g.participant, "access-revoked", true);
     }
 }

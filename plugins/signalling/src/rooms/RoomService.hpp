@@ -99,7 +99,8 @@ private:
     bool isModerator(const RoomRecord& r, const std::string& roomId, const Socket& s);
     void removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason, bool replicate);
     // Asks the room providers again about this node's participants of `userId` in provided rooms
-    // (enrollment.changed: a dropped or removed student), and removes those now refused.
+    // (enrollment.changed: a dropped or removed student), or of everyone when `userId` is empty
+    // (section.staff_changed, section.deleted), and removes those now refused.
     void recheckAccess(const std::string& userId);
     void endRoom(const std::string& roomId, bool replicate);
     static Json participantJson(const Participant& p);

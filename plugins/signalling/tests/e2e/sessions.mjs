@@ -270,21 +270,23 @@ const scenarios = {
   },
 
   // Removal from a section (config.removals: the instructor removes one student, another drops
-  // themselves): that student leaves the section's class room at once with reason
-  // access-revoked, stays connected, and can neither chat there nor join again.
+  // themselves, an assistant is taken off the staff): that member leaves the section's class room
+  // at once with reason access-revoked, stays connected, and can neither chat there nor join again.
+  // Then (config.deletion) the section is deleted: the instructor still in the room leaves it too.
   async removed() {
     const prof = await connect(config.tokens.prof, { transports: ["websocket"] });
-    check(!(await request(prof, "room:join", { room: config.room })).error, "the instructor joins");
+    const profJoined = await request(prof, "room:join", { room: config.room });
+    check(!profJoined.error, "the instructor joins");
     for (const removal of config.removals) {
       const s = await connect(removal.student, config.transports ? { transports: config.transports } : {});
       const joined = await request(s, "room:join", { room: config.room });
       check(joined.participant, "student joins: " + JSON.stringify(joined));
       const toStudent = next(s, "participant:left", (x) => x.participant === joined.participant.id);
       const toProf = next(prof, "participant:left", (x) => x.participant === joined.participant.id);
-      const r = await http(removal.method, removal.path, removal.token);
-      check(r.status === 204, "removal: " + JSON.stringify(r));
+      const r = await http(removal.method, removal.path, removal.token, removal.body);
+      check(r.status >= 200 && r.status < 300, "removal: " + JSON.stringify(r));
       const told = await toStudent;
-      check(told.reason === "access-revoked" && /enrol/i.test(told.message || ""), "the student is told: " + JSON.stringify(told));
+      check(told.reason === "access-revoked" && /enrol/i.test(told.message || ""), "the member is told: " + JSON.stringify(told));
       check((await toProf).reason === "access-revoked", "the instructor sees the student leave");
       check(s.connected, "the student's socket stays connected (the login did not end)");
       refused(await request(s, "chat:send", { room: config.room, text: AFTER }), "not-in-room", "chat after removal");
@@ -294,6 +296,17 @@ const scenarios = {
     const history = await http("GET", `/api/v1/rooms/${encodeURIComponent(config.room)}/chat?limit=200`, config.tokens.prof);
     check(history.status === 200, "history: " + JSON.stringify(history));
     check(!history.json.messages.some((m) => m.text === AFTER), "a message sent after the removal was stored");
+    if (config.deletion) {
+      // The section itself is deleted: its room is gone for whoever is still in it.
+      const toProf = next(prof, "participant:left", (x) => x.participant === profJoined.participant.id);
+      const r = await http(config.deletion.method, config.deletion.path, config.deletion.token);
+      check(r.status === 204, "deletion: " + JSON.stringify(r));
+      const told = await toProf;
+      check(told.reason === "access-revoked", "the instructor is told: " + JSON.stringify(told));
+      check(prof.connected, "the instructor's socket stays connected");
+      const rejoin = await request(prof, "room:join", { room: config.room });
+      check(rejoin.error && rejoin.error.code === "not-found", "rejoin after deletion: " + JSON.stringify(rejoin));
+    }
   },
 };
 

@@ -51,6 +51,7 @@ protected:
         server_->createUser("prof@uni.example", kPassword, "instructor");
         server_->createUser("ada@uni.example", kPassword, "student");
         server_->createUser("bob@uni.example", kPassword, "student");
+        server_->createUser("tess@uni.example", kPassword, "student");
     }
     virtual std::string extraToml() const { return {}; }
     virtual std::vector<std::string> plugins() const { return {"auth", "signalling"}; }
@@ -183,10 +184,10 @@ protected:
     std::vector<std::string> plugins() const override { return {"auth", "signalling", "courses"}; }
 };
 
-TEST_P(SectionRemoval, ARemovedOrDroppedStudentLeavesTheClassRoomAtOnce)
+TEST_P(SectionRemoval, ARemovedStudentOrAssistantOrADeletedSectionEmptiesTheClassRoomAtOnce)
 {
     const std::string admin = token("admin@uni.example"), prof = token("prof@uni.example");
-    const std::string ada = token("ada@uni.example"), bob = token("bob@uni.example");
+    const std::string ada = token("ada@uni.example"), bob = token("bob@uni.example"), tess = token("tess@uni.example");
     auto& v = server_->vtpd();
     auto expect = [&](int status, const std::string& method, const std::string& path, const std::string& t, const std::string& body = {}) {
         auto r = v.request(method, path, body, "application/json", bearer(t));
@@ -199,7 +200,8 @@ TEST_P(SectionRemoval, ARemovedOrDroppedStudentLeavesTheClassRoomAtOnce)
         R"({"name":"Now","start_date":")" + day(now - 7 * 86400) + R"(","end_date":")" + day(now + 30 * 86400) + R"(","time_zone":"UTC"})"), "id");
     const std::string course = jsonString(expect(201, "POST", "/api/v1/courses", admin, R"({"term_id":")" + term + R"(","code":"MA101","title":"Calculus"})"), "id");
     const std::string section = jsonString(expect(201, "POST", "/api/v1/sections", admin,
-        R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + userId(prof) + R"("]})"), "id");
+        R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + userId(prof) + R"("],"assistants":[")" +
+            userId(tess) + R"("]})"), "id");
     expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof, R"({"meetings":[{"weekday":1,"start_time":"09:00","end_time":"10:00"}]})");
     expect(201, "POST", "/api/v1/sections/" + section + "/enroll", ada);
     expect(201, "POST", "/api/v1/sections/" + section + "/enroll", bob);
@@ -219,7 +221,12 @@ TEST_P(SectionRemoval, ARemovedOrDroppedStudentLeavesTheClassRoomAtOnce)
     // The instructor removes Ada from the roster; Bob drops himself.
     removals->add(object({{"student", ada}, {"method", "DELETE"}, {"path", "/api/v1/sections/" + section + "/enrollments/" + userId(ada)}, {"token", prof}}));
     removals->add(object({{"student", bob}, {"method", "DELETE"}, {"path", "/api/v1/sections/" + section + "/enroll"}, {"token", bob}}));
+    // The instructor takes the assistant off the staff (section.staff_changed).
+    removals->add(object({{"student", tess}, {"method", "PATCH"}, {"path", "/api/v1/sections/" + section}, {"token", prof},
+                          {"body", object({{"assistants", Poco::JSON::Array::Ptr(new Poco::JSON::Array)}})}}));
     c.set("removals", removals);
+    // Then the admin deletes the section (section.deleted) while the instructor is in its room.
+    c.set("deletion", object({{"method", "DELETE"}, {"path", "/api/v1/sections/" + section}, {"token", admin}}));
     const std::string out = scenario("removed", c);
     EXPECT_NE(out.find("PASS"), std::string::npos) << out << v.logs();
 }
