@@ -113,6 +113,15 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
         spec.role = str(r->role);
         spec.summary = str(r->summary);
         spec.body = r->body == VTP_ROUTE_BODY_JSON ? BodyKind::Json : r->body == VTP_ROUTE_BODY_RAW ? BodyKind::Raw : BodyKind::None;
+        if (r->body == VTP_ROUTE_BODY_STREAM) {
+            // Fields past the writer's struct_size read as NULL in the zeroed copy.
+            if (!r->body_begin || !r->body_data || !r->body_abort) {
+                copyError(err, "route " + std::string(r->method) + " " + r->path +
+                                   ": a streamed body needs body_begin, body_data and body_abort");
+                return static_cast<int>(VTP_INVALID);
+            }
+            spec.body = BodyKind::Stream;
+        }
         spec.maxBodyBytes = r->max_body_bytes;
         spec.requestSchema = str(r->request_schema);
         spec.responseSchema = str(r->response_schema);

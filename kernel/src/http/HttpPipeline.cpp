@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "http/JsonCheck.hpp"
+#include "http/StreamedBody.hpp"
 #include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
 #include "vtp/abi.h"
@@ -403,21 +404,21 @@ HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequ
         body = {}; // `{}` stands for "no body": the handler sees none
     }
 
-    // Assemble the C view of the request; every pointer lives until the handler returns.
-    std::vector<vtp_kv> params, query, headers;
+    RequestView view(req, p, body);
+    return callHandler(req, p, view.c);
+}
+
+RequestView::RequestView(const IncomingRequest& req, const PreparedRequest& p, std::string_view body) : bodyCopy(body)
+{
     for (const auto& [k, v] : p.params) params.push_back({k.c_str(), v.c_str()});
     for (const auto& [k, v] : p.query) query.push_back({k.c_str(), v.c_str()});
     for (const auto& [k, v] : req.headers) headers.push_back({k.c_str(), v.c_str()});
-    std::vector<const char*> roles;
     if (p.principal)
         for (const auto& r : p.principal->roles) roles.push_back(r.c_str());
-    const std::string bodyCopy(body); // NUL-terminated for C readers
-
-    vtp_request c{};
     c.struct_size = sizeof c;
     c.method = req.method.c_str();
     c.path = p.path.c_str();
-    c.request_id = rid.c_str();
+    c.request_id = req.requestId.c_str();
     c.remote_address = req.remoteAddress.c_str();
     c.subject = p.principal ? p.principal->subject.c_str() : nullptr;
     c.roles = roles.data();
@@ -431,7 +432,12 @@ HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequ
     c.body = bodyCopy.c_str();
     c.body_len = bodyCopy.size();
     c.content_type = p.contentType.c_str();
+}
 
+HttpResponseData HttpPipeline::callHandler(const IncomingRequest& req, const PreparedRequest& p, const vtp_request& c)
+{
+    const std::string& rid = req.requestId;
+    const RouteSpec& route = *p.route;
     const auto* target = static_cast<const vtp_route*>(route.target);
     vtp_response response;
     response.instance = rid;
@@ -442,6 +448,13 @@ HttpResponseData HttpPipeline::complete(const IncomingRequest& req, PreparedRequ
         // A C++ plugin that bypassed the SDK let an exception escape: contain it here.
         rc = VTP_ERROR;
     }
+    return checkedResponse(req, p, rc, response);
+}
+
+HttpResponseData HttpPipeline::checkedResponse(const IncomingRequest& req, const PreparedRequest& p, int rc, vtp_response& response)
+{
+    const std::string& rid = req.requestId;
+    const RouteSpec& route = *p.route;
     if (rc != VTP_OK) {
         log_.error("http", "handler failed", {{"request_id", rid}, {"route", route.pattern}, {"owner", route.owner}, {"status", std::to_string(rc)}});
         return makeProblem(500, "internal-error", "Internal server error",
@@ -467,6 +480,15 @@ void HttpPipeline::finish(const IncomingRequest& req, const PreparedRequest& p, 
         r.headers.emplace_back("Strict-Transport-Security", "max-age=" + std::to_string(limits_.hstsMaxAgeSeconds));
 }
 
+HttpResponseData HttpPipeline::streamWhole(const IncomingRequest& req, PreparedRequest& p, std::string_view body)
+{
+    std::optional<HttpResponseData> answer;
+    auto stream = StreamedBody::begin(*this, req, p, answer);
+    if (!stream) return std::move(*answer);
+    if (!body.empty()) stream->data(body);
+    return stream->finish();
+}
+
 HttpResponseData HttpPipeline::handle(IncomingRequest& req, std::string_view body)
 {
     PreparedRequest p = prepare(req);
@@ -475,6 +497,8 @@ HttpResponseData HttpPipeline::handle(IncomingRequest& req, std::string_view bod
         r = std::move(*p.early);
     else if (body.size() > p.bodyLimit)
         r = makeProblem(413, "body-too-large", "Content too large", "the body exceeds this route's limit", req.requestId);
+    else if (p.route && p.route->body == BodyKind::Stream)
+        r = streamWhole(req, p, body);
     else
         r = complete(req, p, body);
     finish(req, p, r);

@@ -6,6 +6,7 @@
 
 #include "http/HttpTypes.hpp"
 #include "http/Router.hpp"
+#include "vtp/abi.h"
 
 #include <atomic>
 #include <memory>
@@ -72,6 +73,18 @@ struct PreparedRequest {
     size_t bodyLimit = 0;
 };
 
+// The C view of a request handed to a plugin: every pointer in `c` lives as long as this object
+// and the request and prepared request it was made from.
+struct RequestView {
+    RequestView(const IncomingRequest& request, const PreparedRequest& prepared, std::string_view body);
+    RequestView(const RequestView&) = delete;
+    RequestView& operator=(const RequestView&) = delete;
+    std::vector<vtp_kv> params, query, headers;
+    std::vector<const char*> roles;
+    std::string bodyCopy; // NUL-terminated for C readers
+    vtp_request c{};
+};
+
 // Everything between a parsed request head and a response, independent of sockets, so that
 // it can be unit-tested and fuzzed: request id, limits, routing, authentication and
 // authorisation, body rules (411/413/415/400) and the call into the plugin.
@@ -85,14 +98,22 @@ public:
     PreparedRequest prepare(IncomingRequest& request);
     // `body` is complete and within prepared.bodyLimit (the caller answers 413 otherwise).
     HttpResponseData complete(const IncomingRequest& request, PreparedRequest& prepared, std::string_view body);
+    // Calls the route's handler with `c`; a failed call or an invalid status becomes a 500.
+    HttpResponseData callHandler(const IncomingRequest& request, const PreparedRequest& prepared, const vtp_request& c);
+    // What a plugin callback that returned `rc` having filled `response` answers (a 500 for a failure).
+    HttpResponseData checkedResponse(const IncomingRequest& request, const PreparedRequest& prepared, int rc, vtp_response& response);
+    Logger& log() const { return log_; }
     // Adds the headers every response carries (addSecurityHeaders), the route's Cache-Control
     // (or no-store for anything that needed a token) and HSTS when the request came over TLS.
     // Call it on every response to a request that went through prepare().
     void finish(const IncomingRequest& request, const PreparedRequest& prepared, HttpResponseData& response) const;
-    // prepare + complete + finish on an in-memory body (tests, fuzzing).
+    // prepare + complete + finish on an in-memory body (tests, fuzzing); a streamed route's body
+    // goes to the plugin as one piece.
     HttpResponseData handle(IncomingRequest& request, std::string_view body);
 
 private:
+    HttpResponseData streamWhole(const IncomingRequest& request, PreparedRequest& prepared, std::string_view body);
+
     Router& router_;
     HttpLimits limits_;
     Logger& log_;

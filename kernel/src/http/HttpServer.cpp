@@ -1,5 +1,7 @@
 #include "http/HttpServer.hpp"
 
+#include "http/BodyDecoder.hpp"
+#include "http/StreamedBody.hpp"
 #include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
 
@@ -27,6 +29,7 @@
 #include <initializer_list>
 #include <istream>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -46,6 +49,17 @@ class ServerSession : public HTTPServerSession {
 public:
     using HTTPServerSession::HTTPServerSession;
     using HTTPServerSession::buffered;
+    using HTTPServerSession::read; // takes buffered bytes first; call it only while buffered() > 0
+};
+
+// A streamed body under way (a VTP_ROUTE_BODY_STREAM route): its bytes are read as they arrive,
+// each time the connection becomes readable, and no worker waits for the client in between.
+struct Upload {
+    std::unique_ptr<StreamedBody> body;
+    BodyDecoder decoder;
+    std::string version;        // the request's, for the answer
+    bool requestKeepAlive = false;
+    std::chrono::steady_clock::time_point started;
 };
 
 // One client connection. Between requests it is armed in the epoll set (one-shot, so exactly
@@ -62,7 +76,13 @@ struct Connection {
     bool partial = false;      // part of a head has arrived (then the limit is the request timeout)
     std::atomic<bool> busy{false};
     std::atomic<int64_t> idleSinceMs{nowMs()};
+    std::unique_ptr<Upload> upload;       // a streamed body is being read
+    std::atomic<bool> streaming{false};   // upload is set (for the sweeper)
+    std::atomic<bool> bodyTimedOut{false}; // set by the sweeper: the body stalled
 };
+
+// What a connection does after a worker's turn on it.
+enum class Next { Keep, Close, Parked };
 
 // Distinct addresses mark the two descriptors in the epoll set that are not connections.
 char listenerTag;
@@ -213,15 +233,20 @@ bool readBody(std::istream& in, size_t limit, std::string& body)
     return true;
 }
 
+void send(HttpServer::Shared& sh, Connection& conn, const std::string& version, bool requestKeepAlive, const IncomingRequest& in,
+          const HttpResponseData& out)
+{
+    const bool keepAlive = !out.closeConnection && !sh.stopping && requestKeepAlive &&
+                           sh.params->getKeepAlive() && conn.remaining != 0;
+    conn.session.setKeepAlive(keepAlive);
+    writeResponse(conn.socket, version == HTTPMessage::HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", out, in.requestId, keepAlive,
+                  in.method != "HEAD");
+}
+
 void send(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, const IncomingRequest& in,
           const HttpResponseData& out)
 {
-    const bool keepAlive = !out.closeConnection && !sh.stopping && request.getKeepAlive() &&
-                           sh.params->getKeepAlive() && conn.remaining != 0;
-    conn.session.setKeepAlive(keepAlive);
-    const std::string& version = request.getVersion();
-    writeResponse(conn.socket, version == HTTPMessage::HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", out, in.requestId, keepAlive,
-                  in.method != "HEAD");
+    send(sh, conn, request.getVersion(), request.getKeepAlive(), in, out);
 }
 
 // The body as Poco's server would frame it; without a length or chunking there is none (the
@@ -232,7 +257,14 @@ std::unique_ptr<std::istream> bodyStream(Connection& conn, const HTTPRequest& re
     return std::make_unique<HTTPFixedLengthInputStream>(conn.session, request.hasContentLength() ? request.getContentLength64() : 0);
 }
 
-int handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in, std::string& pattern)
+void sendContinue(Connection& conn)
+{
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    conn.socket.sendBytes(kContinue.data(), static_cast<int>(kContinue.size()));
+}
+
+// Returns the status answered, or nothing when a streamed body is now being read (conn.upload).
+std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in, std::string& pattern)
 {
     in.method = request.getMethod();
     in.target = request.getURI();
@@ -249,11 +281,23 @@ int handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& reque
     bool bodyRead = false;
     if (prepared.early) {
         out = std::move(*prepared.early);
-    } else {
-        if (request.getExpectContinue() && prepared.bodyLimit > 0) {
-            static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-            conn.socket.sendBytes(kContinue.data(), static_cast<int>(kContinue.size()));
+    } else if (prepared.route->body == BodyKind::Stream) {
+        // Authorised: the plugin says whether it takes the body before a byte of it is read.
+        std::optional<HttpResponseData> refusal;
+        auto body = StreamedBody::begin(sh.pipeline, in, prepared, refusal);
+        if (body) {
+            auto up = std::make_unique<Upload>(Upload{
+                std::move(body), in.chunked ? BodyDecoder::chunked() : BodyDecoder::fixed(in.contentLength.value_or(0)),
+                request.getVersion(), request.getKeepAlive(), std::chrono::steady_clock::now()});
+            conn.upload = std::move(up);
+            conn.streaming = true;
+            conn.bodyTimedOut = false;
+            if (request.getExpectContinue()) sendContinue(conn);
+            return std::nullopt;
         }
+        out = std::move(*refusal);
+    } else {
+        if (request.getExpectContinue() && prepared.bodyLimit > 0) sendContinue(conn);
         std::string body;
         if (prepared.bodyLimit > 0 && !readBody(*bodyStream(conn, request), prepared.bodyLimit, body)) {
             out = makeProblem(413, "body-too-large", "Content too large",
@@ -283,8 +327,11 @@ void finish(HttpServer::Shared& sh)
     }
 }
 
-// Serves one request; returns whether the connection stays open for another.
-bool serveOne(HttpServer::Shared& sh, Connection& conn)
+Next continueUpload(HttpServer::Shared& sh, Connection& conn);
+
+// Serves one request: answered (the connection stays open for another, or closes), or parked
+// while its streamed body arrives.
+Next serveOne(HttpServer::Shared& sh, Connection& conn)
 {
     IncomingRequest in;
     // Poco's HTTPServerRequestImpl would also ask the socket for both addresses on every
@@ -294,7 +341,7 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
     try {
         request.read(head);
     } catch (const NoMessageException&) {
-        return false; // the client closed between requests
+        return Next::Close; // the client closed between requests
     } catch (const MessageException& e) {
         // Poco refuses over-long or too many header fields here ("Field value too long",
         // "Too many header fields"): 431. "HTTP request URI invalid or too long" means too long
@@ -312,13 +359,13 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
         sh.log.info("http", "malformed request head refused",
                     {{"request_id", id}, {"status", std::to_string(problem.status)}, {"remote", conn.remote}});
         writeRaw(conn.socket, std::move(problem), id);
-        return false;
+        return Next::Close;
     }
     conn.served = true;
     if (conn.remaining > 0) --conn.remaining;
     ++sh.inFlight;
     const auto started = std::chrono::steady_clock::now();
-    int status = 0;
+    std::optional<int> status;
     std::string pattern;
     try {
         status = handleOne(sh, conn, request, in, pattern);
@@ -326,12 +373,123 @@ bool serveOne(HttpServer::Shared& sh, Connection& conn)
         finish(sh);
         throw;
     }
+    if (!status) return continueUpload(sh, conn); // in flight until its body ends
     finish(sh);
     if (sh.observer) {
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        sh.observer->onRequest(in, pattern, status, secs);
+        sh.observer->onRequest(in, pattern, *status, secs);
     }
-    return conn.session.getKeepAlive();
+    return conn.session.getKeepAlive() ? Next::Keep : Next::Close;
+}
+
+// The streamed body is over, answered or not: the request is no longer in flight.
+void endUpload(HttpServer::Shared& sh, Connection& conn, const HttpResponseData* answered)
+{
+    auto up = std::move(conn.upload);
+    conn.streaming = false;
+    finish(sh);
+    if (answered && sh.observer) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - up->started).count();
+        sh.observer->onRequest(up->body->request(), up->body->prepared().route->pattern, answered->status, secs);
+    }
+}
+
+// Answers a streamed request (the handler's answer, or the kernel's problem) and ends it.
+Next answerUpload(HttpServer::Shared& sh, Connection& conn, HttpResponseData out)
+{
+    Upload& up = *conn.upload;
+    sh.pipeline.finish(up.body->request(), up.body->prepared(), out);
+    try {
+        send(sh, conn, up.version, up.requestKeepAlive, up.body->request(), out);
+    } catch (...) {
+        endUpload(sh, conn, &out);
+        throw;
+    }
+    endUpload(sh, conn, &out);
+    return conn.session.getKeepAlive() ? Next::Keep : Next::Close;
+}
+
+Next failUpload(HttpServer::Shared& sh, Connection& conn, uint32_t reason, HttpResponseData problem)
+{
+    conn.upload->body->abort(reason);
+    problem.closeConnection = true; // the rest of the body is not read
+    return answerUpload(sh, conn, std::move(problem));
+}
+
+Next uploadGone(HttpServer::Shared& sh, Connection& conn, bool timedOut)
+{
+    if (timedOut) {
+        const auto secs = std::to_string(sh.settings.requestTimeout.count());
+        return failUpload(sh, conn, VTP_BODY_ABORT_TIMEOUT,
+                          makeProblem(408, "body-timeout", "Request timeout",
+                                      "no part of the body arrived for " + secs + " seconds", conn.upload->body->request().requestId));
+    }
+    sh.log.debug("http", "the client left mid-body", {{"request_id", conn.upload->body->request().requestId},
+                                                       {"received", std::to_string(conn.upload->decoder.received())}});
+    conn.upload->body->abort(sh.stopping ? VTP_BODY_ABORT_SHUTDOWN : VTP_BODY_ABORT_DISCONNECTED);
+    endUpload(sh, conn, nullptr);
+    return Next::Close;
+}
+
+// Reads what has arrived of a streamed body and hands it to the plugin, without waiting for
+// more: Parked when the socket runs dry (the connection goes back to the epoll set), or after
+// kTurnBytes so that one fast upload does not starve the other connections.
+Next continueUpload(HttpServer::Shared& sh, Connection& conn)
+{
+    constexpr size_t kBufferBytes = 256 << 10;
+    constexpr uint64_t kTurnBytes = 16 << 20;
+    thread_local std::unique_ptr<char[]> buffer(new char[kBufferBytes]);
+    char* buf = buffer.get();
+    Upload& up = *conn.upload;
+    const uint64_t limit = up.body->prepared().bodyLimit;
+    const int fd = conn.socket.impl()->sockfd();
+    uint64_t turn = 0;
+    bool tooLarge = false, refused = false;
+    auto sink = [&](std::string_view piece) {
+        if (up.decoder.received() > limit) {
+            tooLarge = true;
+            return false;
+        }
+        if (!up.body->data(piece)) refused = true;
+        return !refused;
+    };
+    while (!up.decoder.done() && !up.decoder.failed() && !tooLarge && !refused) {
+        if (conn.bodyTimedOut) return uploadGone(sh, conn, true);
+        if (turn >= kTurnBytes) return Next::Parked;
+        size_t used = 0;
+        if (conn.session.buffered() > 0) {
+            // Bytes Poco read with the head: taken no further than the body's end.
+            const size_t want = std::min({static_cast<size_t>(conn.session.buffered()), up.decoder.safeAhead(), kBufferBytes});
+            const int n = conn.session.read(buf, static_cast<std::streamsize>(want));
+            used = up.decoder.feed(buf, static_cast<size_t>(n), sink);
+        } else {
+            // Body data goes straight in; framing is peeked at first, so that nothing after the
+            // body's end (a pipelined request) leaves the socket.
+            const uint64_t ahead = up.decoder.dataAhead();
+            const bool peek = ahead == 0;
+            const size_t want = peek ? kBufferBytes : static_cast<size_t>(std::min<uint64_t>(ahead, kBufferBytes));
+            const ssize_t n = ::recv(fd, buf, want, MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Next::Parked;
+            if (n <= 0) return uploadGone(sh, conn, conn.bodyTimedOut);
+            used = up.decoder.feed(buf, static_cast<size_t>(n), sink);
+            if (peek && used > 0 && ::recv(fd, buf, used, MSG_DONTWAIT) != static_cast<ssize_t>(used))
+                return uploadGone(sh, conn, false);
+        }
+        turn += used;
+    }
+    if (tooLarge)
+        return failUpload(sh, conn, VTP_BODY_ABORT_TOO_LARGE,
+                          makeProblem(413, "body-too-large", "Content too large",
+                                      "the body exceeds this route's limit of " + std::to_string(limit) + " bytes",
+                                      up.body->request().requestId));
+    if (up.decoder.failed())
+        return failUpload(sh, conn, VTP_BODY_ABORT_MALFORMED,
+                          makeProblem(400, "malformed-body", "Malformed body", std::string("chunked framing: ") + up.decoder.error(),
+                                      up.body->request().requestId));
+    HttpResponseData out = up.body->finish();
+    if (refused) out.closeConnection = true; // the rest of the body is not read
+    return answerUpload(sh, conn, std::move(out));
 }
 
 void closeConnection(HttpServer::Shared& sh, Connection* conn)
@@ -375,29 +533,44 @@ bool headArrived(Connection& conn)
 void serveReady(HttpServer::Shared& sh, Connection* conn)
 {
     conn->busy = true;
-    bool keep = false;
+    Next next = Next::Keep;
     try {
-        while (true) {
+        bool heads = true;
+        if (conn->upload) {
+            next = continueUpload(sh, *conn);
+            // A request pipelined after the body waits in Poco's buffer, where epoll cannot see it.
+            heads = next == Next::Keep && conn->session.buffered() > 0;
+        }
+        while (heads) {
             if (!headArrived(*conn)) {
                 conn->partial = true;
-                keep = true;
+                next = Next::Keep;
                 break;
             }
             conn->partial = false;
-            keep = serveOne(sh, *conn);
-            if (!keep || sh.stopping || conn->session.buffered() == 0) break;
+            next = serveOne(sh, *conn);
+            if (next != Next::Keep || sh.stopping || conn->session.buffered() == 0) break;
         }
     } catch (const Poco::Exception& e) {
         sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
-        keep = false;
+        next = Next::Close;
     } catch (const std::exception& e) {
         sh.log.warn("http", "connection ended", {{"reason", e.what()}});
-        keep = false;
+        next = Next::Close;
     }
-    if (keep && !sh.stopping) {
-        if (!conn->partial) conn->idleSinceMs = nowMs();
+    if (next == Next::Close && conn->upload) {
+        // The body's answer could not be written, or reading it failed: the client is gone.
+        conn->upload->body->abort(VTP_BODY_ABORT_DISCONNECTED);
+        endUpload(sh, *conn, nullptr);
+    }
+    if (next == Next::Parked || (next == Next::Keep && !sh.stopping)) {
+        if (!conn->partial || next == Next::Parked) conn->idleSinceMs = nowMs();
         conn->busy = false;
         if (arm(sh, conn->socket.impl()->sockfd(), conn, EPOLL_CTL_MOD)) return;
+        if (conn->upload) {
+            conn->upload->body->abort(VTP_BODY_ABORT_DISCONNECTED);
+            endUpload(sh, *conn, nullptr);
+        }
     }
     closeConnection(sh, conn);
 }
@@ -522,8 +695,17 @@ void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
         lastSweep = now;
         for (auto& [ptr, conn] : sh->connections) {
             if (conn->busy) continue;
-            const int64_t limit = conn->served && !conn->partial ? keepAliveMs : requestMs;
+            const bool streaming = conn->streaming;
+            const int64_t limit = conn->served && !conn->partial && !streaming ? keepAliveMs : requestMs;
             if (now - conn->idleSinceMs.load() < limit) continue;
+            if (streaming) {
+                // A stalled body: the worker that sees the socket readable answers 408 (writing
+                // stays open for that) and tells the plugin.
+                conn->bodyTimedOut = true;
+                ::shutdown(conn->socket.impl()->sockfd(), SHUT_RD);
+                conn->idleSinceMs = INT64_MAX / 2;
+                continue;
+            }
             ::shutdown(conn->socket.impl()->sockfd(), SHUT_RDWR);
             conn->idleSinceMs = INT64_MAX / 2; // once is enough
         }

@@ -11,7 +11,8 @@
 
 namespace vtp::kernel {
 
-enum class BodyKind { None, Json, Raw };
+// Stream: handed to the plugin in pieces as it arrives (http/StreamedBody), never held whole.
+enum class BodyKind { None, Json, Raw, Stream };
 
 // A registered route. `handler` is opaque to the router (the host layer stores the plugin's
 // C callback there); the router only matches.

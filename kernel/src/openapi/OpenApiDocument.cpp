@@ -32,7 +32,7 @@ Object::Ptr refTo(const std::string& target)
 }
 
 // When the kernel itself answers a problem for a route, before or around its handler.
-enum class When { Always, NotPublic, NamedRole, AnyBody, NoBody, JsonBody };
+enum class When { Always, NotPublic, NamedRole, AnyBody, NoBody, JsonBody, StreamBody };
 
 struct KernelProblem {
     int status;
@@ -50,6 +50,8 @@ constexpr KernelProblem kKernelProblems[] = {
     {400, "malformed-json", When::JsonBody},
     {400, "duplicate-member", When::JsonBody},
     {400, "body-not-allowed", When::NoBody},   // a body other than {} or white space
+    {400, "malformed-body", When::StreamBody}, // broken chunked framing, seen while streaming
+    {408, "body-timeout", When::StreamBody},   // a streamed body that stalls
     {401, "unauthorized", When::NotPublic},
     {403, "forbidden", When::NamedRole},
     {411, "length-required", When::AnyBody},
@@ -71,6 +73,7 @@ bool kernelAnswers(const KernelProblem& p, const RouteSpec& r)
     case When::AnyBody: return r.body != BodyKind::None;
     case When::NoBody: return r.body == BodyKind::None;
     case When::JsonBody: return r.body == BodyKind::Json;
+    case When::StreamBody: return r.body == BodyKind::Stream;
     }
     return false;
 }
@@ -369,7 +372,7 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
             body->set("required", true);
             body->set("content", content);
             op->set("requestBody", body);
-        } else if (r.body == BodyKind::Raw) {
+        } else if (r.body == BodyKind::Raw || r.body == BodyKind::Stream) {
             auto content = obj();
             content->set("*/*", obj());
             auto body = obj();

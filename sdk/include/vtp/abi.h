@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define VTP_ABI_MAJOR 1
-#define VTP_ABI_MINOR 5
+#define VTP_ABI_MINOR 6
 
 /* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -128,6 +128,10 @@ typedef struct vtp_request {
     const vtp_kv* headers;     size_t header_count;  /* lower-case names */
     const char* body;          size_t body_len;      /* complete body, already size-checked */
     const char* content_type;  /* media type without parameters, lower-case, or "" */
+
+    /* since 1.6: on a VTP_ROUTE_BODY_STREAM route (NULL and 0 elsewhere) */
+    void* body_stream;         /* what body_begin set; the handler owns it from now on */
+    uint64_t body_bytes;       /* body bytes taken by body_data */
 } vtp_request;
 
 /* Returns VTP_OK having filled `response`; anything else becomes a 500 problem. */
@@ -139,6 +143,16 @@ typedef int (*vtp_route_handler)(void* user_data, const vtp_request* request, vt
 #define VTP_ROUTE_BODY_NONE 0u  /* a body is refused with 413 */
 #define VTP_ROUTE_BODY_JSON 1u  /* requires application/json, parsed by the kernel: 400/411/415 */
 #define VTP_ROUTE_BODY_RAW  2u  /* any content type, passed as bytes */
+/* since 1.6: any content type, handed over in pieces as it arrives (body_begin, body_data, then
+ * the handler or body_abort), never held whole; Content-Length or chunked, up to max_body_bytes. */
+#define VTP_ROUTE_BODY_STREAM 3u
+
+/* Why a streamed body ended without reaching the handler (since 1.6). */
+#define VTP_BODY_ABORT_DISCONNECTED 1u /* the client went away mid-body */
+#define VTP_BODY_ABORT_TIMEOUT      2u /* no byte for http.request_timeout_seconds (answered 408) */
+#define VTP_BODY_ABORT_TOO_LARGE    3u /* a chunked body passed max_body_bytes (answered 413) */
+#define VTP_BODY_ABORT_MALFORMED    4u /* broken chunked framing (answered 400) */
+#define VTP_BODY_ABORT_SHUTDOWN     5u /* the server stopped before the body ended */
 
 typedef struct vtp_route {
     uint32_t struct_size;
@@ -165,6 +179,22 @@ typedef struct vtp_route {
     /* NULL: the kernel's default (no-store on every response that needs a token); otherwise the
      * Cache-Control value for this route's successful responses ("public, max-age=300"). */
     const char* cache_control;
+
+    /* since 1.6: streamed request bodies, required when body is VTP_ROUTE_BODY_STREAM (ignored
+     * otherwise). The kernel routes, authenticates and authorises first (an unauthorised upload is
+     * refused before a byte of its body is read), then calls body_begin. For one request the calls
+     * never overlap; they run on the kernel's HTTP workers, which no call may block for long (a
+     * write and an occasional fsync to a local disk are fine). Between pieces no thread waits for
+     * the client. After body_begin has set a stream, exactly one of these follows: the handler
+     * (request->body_stream set: the whole body arrived, or body_data refused the rest, when the
+     * connection closes after the answer) or body_abort. `request` stays valid until then. */
+    /* VTP_OK having set *stream: the body is read. VTP_OK with *stream left NULL: `response` (a
+     * refusal the callee set) is answered without reading the body. Anything else: a 500. */
+    int (*body_begin)(void* user_data, const vtp_request* request, vtp_response* response, void** stream);
+    /* The next piece of the body (len > 0, chunk framing removed). Non-OK: read no more. */
+    int (*body_data)(void* user_data, void* stream, const char* data, size_t len);
+    /* The body will not be finished (VTP_BODY_ABORT_*): free the stream. No response is possible. */
+    void (*body_abort)(void* user_data, void* stream, uint32_t reason);
 } vtp_route;
 
 /* ---------------------------------------------------------------- WebSocket endpoints */

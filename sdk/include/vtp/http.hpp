@@ -45,6 +45,8 @@ public:
     std::optional<std::string> header(std::string_view lowerCaseName) const { return find(r_->headers, r_->header_count, lowerCaseName); }
 
     std::string_view body() const { return {r_->body, r_->body_len}; }
+    // On a Body::Stream route: the body's length as the sink received it (0 elsewhere).
+    uint64_t bodyBytes() const { return VTP_HAS_FIELD(vtp_request, body_bytes, r_->struct_size) ? r_->body_bytes : 0; }
     std::string_view contentType() const { return r_->content_type; }
     // The body as JSON (the kernel has already refused malformed JSON on JSON routes).
     Json json() const
@@ -133,7 +135,8 @@ private:
 
 using Handler = std::function<Response(const Request&)>;
 
-enum class Body : uint32_t { None = VTP_ROUTE_BODY_NONE, Json = VTP_ROUTE_BODY_JSON, Raw = VTP_ROUTE_BODY_RAW };
+// Stream (ABI 1.6): in pieces as it arrives, through Host::streamRoute (vtp/stream.hpp).
+enum class Body : uint32_t { None = VTP_ROUTE_BODY_NONE, Json = VTP_ROUTE_BODY_JSON, Raw = VTP_ROUTE_BODY_RAW, Stream = VTP_ROUTE_BODY_STREAM };
 
 // A problem a route can answer, as the API description lists it (type is the slug given to
 // the error, e.g. "not-found").

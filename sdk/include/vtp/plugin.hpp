@@ -11,6 +11,7 @@
 #include "vtp/http.hpp"
 #include "vtp/json.hpp"
 #include "vtp/log.hpp"
+#include "vtp/stream.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -163,34 +164,19 @@ public:
     // Registers a route; call from init(). Throws PluginError on a conflict or a bad pattern.
     void route(const Route& route, Handler handler)
     {
-        auto& holder = handlers_.emplace_back(Holder{ref_, std::move(handler)});
-        vtp_route r{};
-        r.struct_size = sizeof r;
-        r.method = route.method.c_str();
-        r.path = route.path.c_str();
-        r.role = route.role.c_str();
-        r.summary = route.summary.c_str();
-        r.body = static_cast<uint32_t>(route.body);
-        r.max_body_bytes = route.maxBodyBytes;
-        r.request_schema = route.requestSchema.empty() ? nullptr : route.requestSchema.c_str();
-        r.response_schema = route.responseSchema.empty() ? nullptr : route.responseSchema.c_str();
-        r.handler = &Host::trampoline;
-        r.user_data = &holder;
-        // 1.5 fields; a 1.4 kernel cannot load this plugin, so they are always read.
-        std::string errors, secrets;
-        for (const auto& e : route.errors)
-            errors += (errors.empty() ? "" : ",") + std::to_string(e.status) + " " + e.type;
-        for (const auto& name : route.secretParams)
-            secrets += (secrets.empty() ? "" : ",") + name;
-        r.success_status = static_cast<uint32_t>(route.successStatus);
-        r.errors = errors.empty() ? nullptr : errors.c_str();
-        r.secret_params = secrets.empty() ? nullptr : secrets.c_str();
-        r.cache_control = route.cacheControl.empty() ? nullptr : route.cacheControl.c_str();
-        detail::ErrorText err;
-        if (ref_.api->route_add(ref_.host, &r, err.view()) != VTP_OK) {
-            handlers_.pop_back();
-            throw PluginError("route " + route.method + " " + route.path + ": " + err.str());
-        }
+        auto& holder = handlers_.emplace_back(Holder{ref_, std::move(handler), {}});
+        addRoute(route, &holder, false, [this] { handlers_.pop_back(); });
+    }
+
+    // Registers a route whose body arrives in pieces (ABI 1.6; route.body is taken as Body::Stream):
+    // `handler` makes a BodySink per request once the kernel has authorised it (vtp/stream.hpp).
+    // Throws PluginError on a kernel older than 1.6, a conflict or a bad pattern.
+    void streamRoute(const Route& route, StreamHandler handler)
+    {
+        if (ref_.api->abi_minor < 6)
+            throw PluginError("route " + route.method + " " + route.path + ": this vtpd predates streamed bodies (ABI 1.6)");
+        auto& holder = handlers_.emplace_back(Holder{ref_, {}, std::move(handler)});
+        addRoute(route, &holder, true, [this] { handlers_.pop_back(); });
     }
 
     // True if the kernel's host table has `field` (entries added in a later minor are gated).
@@ -420,6 +406,7 @@ private:
     struct Holder {
         detail::HostRef ref;
         Handler handler;
+        StreamHandler stream; // a streamed route's
     };
 
     struct Subscription {
@@ -457,6 +444,101 @@ private:
             logCallbackFailure(ref, where, "unknown exception");
         }
     }
+    template <typename Undo>
+    void addRoute(const Route& route, void* holder, bool stream, Undo undo)
+    {
+        vtp_route r{};
+        r.struct_size = sizeof r;
+        r.method = route.method.c_str();
+        r.path = route.path.c_str();
+        r.role = route.role.c_str();
+        r.summary = route.summary.c_str();
+        r.body = stream ? VTP_ROUTE_BODY_STREAM : static_cast<uint32_t>(route.body);
+        r.max_body_bytes = route.maxBodyBytes;
+        r.request_schema = route.requestSchema.empty() ? nullptr : route.requestSchema.c_str();
+        r.response_schema = route.responseSchema.empty() ? nullptr : route.responseSchema.c_str();
+        r.handler = stream ? &Host::streamFinish : &Host::trampoline;
+        r.user_data = holder;
+        // 1.5 fields; a 1.4 kernel cannot load this plugin, so they are always read.
+        std::string errors, secrets;
+        for (const auto& e : route.errors)
+            errors += (errors.empty() ? "" : ",") + std::to_string(e.status) + " " + e.type;
+        for (const auto& name : route.secretParams)
+            secrets += (secrets.empty() ? "" : ",") + name;
+        r.success_status = static_cast<uint32_t>(route.successStatus);
+        r.errors = errors.empty() ? nullptr : errors.c_str();
+        r.secret_params = secrets.empty() ? nullptr : secrets.c_str();
+        r.cache_control = route.cacheControl.empty() ? nullptr : route.cacheControl.c_str();
+        if (stream) {
+            r.body_begin = &Host::streamBegin;
+            r.body_data = &Host::streamData;
+            r.body_abort = &Host::streamAbort;
+        }
+        detail::ErrorText err;
+        if (ref_.api->route_add(ref_.host, &r, err.view()) != VTP_OK) {
+            undo();
+            throw PluginError("route " + route.method + " " + route.path + ": " + err.str());
+        }
+    }
+
+    // One streamed body as the SDK holds it between the kernel's calls.
+    struct StreamBox {
+        std::unique_ptr<BodySink> sink;
+        std::unique_ptr<HttpError> refusal; // what data() threw, answered by streamFinish
+        std::string failure;                // another exception from data(): a 500
+    };
+
+    static int streamBegin(void* userData, const vtp_request* request, vtp_response* response, void** stream) noexcept
+    {
+        auto* h = static_cast<Holder*>(userData);
+        *stream = nullptr;
+        return respond(h->ref, request, response, [&]() -> std::optional<Response> {
+            auto sink = h->stream(Request(request));
+            if (!sink) throw std::logic_error("the stream handler made no sink");
+            *stream = new StreamBox{std::move(sink), nullptr, {}};
+            return std::nullopt;
+        });
+    }
+
+    static int streamData(void* userData, void* stream, const char* data, size_t len) noexcept
+    {
+        auto* h = static_cast<Holder*>(userData);
+        auto* box = static_cast<StreamBox*>(stream);
+        try {
+            box->sink->data(std::string_view(data, len));
+            return VTP_OK;
+        } catch (const HttpError& e) {
+            try { box->refusal = std::make_unique<HttpError>(e); } catch (...) { box->failure = "out of memory"; }
+        } catch (const std::exception& e) {
+            try { box->failure = e.what(); } catch (...) {}
+            if (box->failure.empty()) box->failure = "exception";
+        } catch (...) {
+            box->failure = "unknown exception";
+        }
+        guard(h->ref, "BodySink::abort", [&] { box->sink->abort(BodyAbort::Refused); });
+        return VTP_ERROR;
+    }
+
+    static int streamFinish(void* userData, const vtp_request* request, vtp_response* response) noexcept
+    {
+        auto* h = static_cast<Holder*>(userData);
+        std::unique_ptr<StreamBox> box(static_cast<StreamBox*>(request->body_stream));
+        if (!box) return VTP_ERROR;
+        return respond(h->ref, request, response, [&]() -> std::optional<Response> {
+            if (box->refusal) throw HttpError(*box->refusal);
+            if (!box->failure.empty()) throw std::runtime_error(box->failure);
+            return box->sink->finish(Request(request));
+        });
+    }
+
+    static void streamAbort(void* userData, void* stream, uint32_t reason) noexcept
+    {
+        auto* h = static_cast<Holder*>(userData);
+        std::unique_ptr<StreamBox> box(static_cast<StreamBox*>(stream));
+        if (box && !box->refusal && box->failure.empty())
+            guard(h->ref, "BodySink::abort", [&] { box->sink->abort(static_cast<BodyAbort>(reason)); });
+    }
+
     static void logCallbackFailure(detail::HostRef ref, const char* where, const char* what) noexcept
     {
         const vtp_kv fields[] = {{"callback", where}, {"error", what}};
@@ -467,28 +549,36 @@ private:
     static int trampoline(void* userData, const vtp_request* request, vtp_response* response) noexcept
     {
         auto* h = static_cast<Holder*>(userData);
+        return respond(h->ref, request, response, [&]() -> std::optional<Response> { return h->handler(Request(request)); });
+    }
+
+    // Runs `fn` and puts what it answers (or the HttpError it throws) into `response`; no
+    // exception leaves.
+    template <typename Fn>
+    static int respond(detail::HostRef ref, const vtp_request* request, vtp_response* response, Fn&& fn) noexcept
+    {
         try {
-            detail::applyResponse(h->ref, response, h->handler(Request(request)));
+            if (auto r = fn()) detail::applyResponse(ref, response, *r);
             return VTP_OK;
         } catch (const HttpError& e) {
             for (const auto& [name, value] : e.headers())
-                h->ref.api->response_header(response, name.c_str(), value.c_str());
-            h->ref.api->response_problem(response, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
+                ref.api->response_header(response, name.c_str(), value.c_str());
+            ref.api->response_problem(response, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
             return VTP_OK;
         } catch (const DbError& e) {
             if (e.conflict()) {
-                h->ref.api->response_problem(response, 409, "conflict", "Conflict", "the request conflicts with existing data");
+                ref.api->response_problem(response, 409, "conflict", "Conflict", "the request conflicts with existing data");
                 return VTP_OK;
             }
-            logFailure(h->ref, request, e.what());
+            logFailure(ref, request, e.what());
             return VTP_ERROR;
         } catch (const std::bad_alloc&) {
             return VTP_NO_MEMORY;
         } catch (const std::exception& e) {
-            logFailure(h->ref, request, e.what());
+            logFailure(ref, request, e.what());
             return VTP_ERROR;
         } catch (...) {
-            logFailure(h->ref, request, "unknown exception");
+            logFailure(ref, request, "unknown exception");
             return VTP_ERROR;
         }
     }

@@ -2,6 +2,7 @@
 // token verifier ("test:SUBJECT:ROLE1,ROLE2") before the real auth plugin exists, routes that
 // misbehave on purpose, and a service for testkit_consumer. Uses the SDK's C++ layer only.
 #include "testkit_counter.h"
+#include "MediaRoutes.hpp"
 
 #include <vtp/sdk.hpp>
 
@@ -141,6 +142,8 @@ public:
         // Long-polling on the socket port (ABI 1.3): a GET on /testkit/poll is held until a POST on the
         // same path brings a message; the GET is then answered with it from the plugin's own thread.
         host.socket({.path = "/testkit/poll", .onHttp = [this](const vtp::SocketHttpRequest& req) { onPoll(req); }});
+
+        media_.init(host);
     }
 
     ~TestkitPlugin() override { stop(); }
@@ -274,6 +277,7 @@ private:
     std::deque<Poll> waiting_;
     bool pollStopping_ = false;
     std::thread poller_;
+    testkit::MediaRoutes media_;
 };
 
 } // namespace
