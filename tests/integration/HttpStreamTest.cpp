@@ -191,17 +191,20 @@ TEST_F(HttpStream, ClientsThatVanishMidBodyLeaveNothingBehind)
 {
     auto before = vtpd_->get("/api/v1/testkit/uploads");
     const int64_t goneBefore = aborted(Poco::JSON::Parser().parse(before.body).extract<Poco::JSON::Object::Ptr>(), "disconnected");
-    for (int i = 0; i < 5; ++i) {
-        RawHttpConnection c(vtpd_->httpPort());
-        const bool chunked = i % 2 == 0;
-        c.send(uploadHead("/api/v1/testkit/upload/vanish" + std::to_string(i),
-                          chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 1000000\r\n") +
-               (chunked ? chunk(std::string(5000, 'v')) : std::string(5000, 'v')));
-        if (i == 4) {
-            // A reset instead of a close.
-            struct linger l {1, 0};
-            ::setsockopt(c.socket().impl()->sockfd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    {
+        std::vector<std::unique_ptr<RawHttpConnection>> clients;
+        for (int i = 0; i < 5; ++i) {
+            auto& c = *clients.emplace_back(std::make_unique<RawHttpConnection>(vtpd_->httpPort()));
+            const bool chunked = i % 2 == 0;
+            c.send(uploadHead("/api/v1/testkit/upload/vanish" + std::to_string(i),
+                              chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 1000000\r\n") +
+                   (chunked ? chunk(std::string(5000, 'v')) : std::string(5000, 'v')));
         }
+        // Every upload has its sink before the clients go.
+        ASSERT_TRUE(uploadsReach(*vtpd_, [](const auto& s) { return s->template getValue<int64_t>("open") == 5; }));
+        // One resets instead of closing.
+        struct linger l {1, 0};
+        ::setsockopt(clients.back()->socket().impl()->sockfd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
     } // each closes here, mid-body
     EXPECT_TRUE(uploadsReach(*vtpd_, [&](const auto& s) {
         return aborted(s, "disconnected") == goneBefore + 5 && s->template getValue<int64_t>("open") == 0;
