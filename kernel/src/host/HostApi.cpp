@@ -2,6 +2,7 @@
 #include "host/HostGuard.hpp"
 
 #include "host/Kernel.hpp"
+#include "http/DeferredResponses.hpp"
 #include "log/Logger.hpp"
 
 #include <algorithm>
@@ -141,7 +142,11 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
     });
 }
 
-void hostResponseStatus(vtp_response* r, int status) noexcept { r->data.status = status; }
+void hostResponseStatus(vtp_response* r, int status) noexcept
+{
+    r->data.status = status;
+    r->answered = true;
+}
 
 void hostResponseHeader(vtp_response* r, const char* name, const char* value) noexcept
 {
@@ -159,6 +164,7 @@ void hostResponseBody(vtp_response* r, const char* contentType, const char* body
     try {
         r->data.contentType = str(contentType);
         r->data.body.assign(body ? body : "", body ? len : 0);
+        r->answered = true;
     } catch (...) {
     }
 }
@@ -168,9 +174,52 @@ void hostResponseProblem(vtp_response* r, int status, const char* type, const ch
     try {
         if (status < 400 || status > 599) status = 500;
         auto keepHeaders = std::move(r->data.headers);
+        const uint64_t deferred = r->data.deferredId;
         r->data = makeProblem(status, type && *type ? type : "error", str(title), str(detail), r->instance);
         r->data.headers = std::move(keepHeaders);
+        r->data.deferredId = deferred;
+        r->answered = true;
     } catch (...) {
+    }
+}
+
+uint64_t hostResponseDefer(vtp_response* r, uint32_t timeoutMs) noexcept
+{
+    try {
+        if (!r || !r->deferrals || r->data.deferredId) return 0;
+        r->data.deferredId = r->deferrals->open(timeoutMs, r->instance);
+        return r->data.deferredId;
+    } catch (...) {
+        return 0;
+    }
+}
+
+int hostResponseComplete(vtp_host* h, uint64_t id, void (*fill)(void*, vtp_response*), void* ctx) noexcept
+{
+    try {
+        if (!fill) return VTP_INVALID;
+        auto* http = h->kernel->http();
+        if (!http) return VTP_NOT_FOUND;
+        const bool sent = http->deferrals().complete(id, [&](HttpResponseData& out, const std::string& requestId) {
+            vtp_response r;
+            r.instance = requestId;
+            try {
+                fill(ctx, &r);
+            } catch (...) {
+                r.data.status = 0; // a plugin that bypassed the SDK let an exception escape
+            }
+            if (r.data.status < 100 || r.data.status > 599) {
+                h->kernel->log().error("http", "a deferred answer has an invalid status", {{"request_id", requestId}, {"plugin", h->name}});
+                out = makeProblem(500, "internal-error", "Internal server error", "the handler produced an invalid response", requestId);
+                return;
+            }
+            out = std::move(r.data);
+        });
+        return sent ? VTP_OK : VTP_NOT_FOUND;
+    } catch (const std::bad_alloc&) {
+        return VTP_NO_MEMORY;
+    } catch (...) {
+        return VTP_ERROR;
     }
 }
 
@@ -520,6 +569,8 @@ const vtp_host_api kApi = [] {
     a.cli_command_add = hostCliCommandAdd;
     a.ws_http_respond = hostWsHttpRespond;
     a.ws_send_many = hostWsSendMany;
+    a.response_defer = hostResponseDefer;
+    a.response_complete = hostResponseComplete;
     fillEventsApi(a);
     fillJobsApi(a);
     fillMetricsApi(a);

@@ -113,6 +113,7 @@ public:
     Database* database() { return db_.get(); }
     Router& router() { return router_; }
     WsServer* ws() { return ws_.get(); }
+    HttpServer* http() { return http_.get(); } // null until serving
     // Metrics registry, log levels, API description (kernel/src/metrics).
     Observability& observability() { return *observability_; }
     const std::string& dataDir() const { return dataDir_; }

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "http/DeferredResponses.hpp"
 #include "http/JsonCheck.hpp"
 #include "http/StreamedBody.hpp"
 #include "ids/Uuid.hpp"
@@ -434,13 +435,14 @@ RequestView::RequestView(const IncomingRequest& req, const PreparedRequest& p, s
     c.content_type = p.contentType.c_str();
 }
 
-HttpResponseData HttpPipeline::callHandler(const IncomingRequest& req, const PreparedRequest& p, const vtp_request& c)
+HttpResponseData HttpPipeline::callHandler(const IncomingRequest& req, const PreparedRequest& p, const vtp_request& c, bool deferrable)
 {
     const std::string& rid = req.requestId;
     const RouteSpec& route = *p.route;
     const auto* target = static_cast<const vtp_route*>(route.target);
     vtp_response response;
     response.instance = rid;
+    if (deferrable) response.deferrals = deferrals_.load();
     int rc = VTP_ERROR;
     try {
         rc = target->handler(target->user_data, &c, &response);
@@ -455,6 +457,13 @@ HttpResponseData HttpPipeline::checkedResponse(const IncomingRequest& req, const
 {
     const std::string& rid = req.requestId;
     const RouteSpec& route = *p.route;
+    const uint64_t deferred = response.data.deferredId;
+    if (deferred && rc != VTP_OK) response.deferrals->cancel(deferred); // the 500 below answers it
+    if (deferred && rc == VTP_OK && !response.answered) {
+        // No fallback: a timeout is the kernel's 504.
+        response.data = makeProblem(504, "response-timeout", "Response timeout", "the answer did not come in time", rid);
+        response.data.deferredId = deferred;
+    }
     if (rc != VTP_OK) {
         log_.error("http", "handler failed", {{"request_id", rid}, {"route", route.pattern}, {"owner", route.owner}, {"status", std::to_string(rc)}});
         return makeProblem(500, "internal-error", "Internal server error",
@@ -462,7 +471,9 @@ HttpResponseData HttpPipeline::checkedResponse(const IncomingRequest& req, const
     }
     if (response.data.status < 100 || response.data.status > 599) {
         log_.error("http", "handler set an invalid status", {{"request_id", rid}, {"route", route.pattern}});
-        return makeProblem(500, "internal-error", "Internal server error", "the handler produced an invalid response", rid);
+        auto problem = makeProblem(500, "internal-error", "Internal server error", "the handler produced an invalid response", rid);
+        problem.deferredId = deferred; // still answered later, or with this on timeout
+        return problem;
     }
     return std::move(response.data);
 }

@@ -17,6 +17,7 @@
 namespace vtp::kernel {
 
 class Logger;
+class DeferredResponses;
 
 // A client address range: an exact address, or a CIDR block ("10.0.0.0/8", "::1/128").
 struct AddressRange {
@@ -99,7 +100,11 @@ public:
     // `body` is complete and within prepared.bodyLimit (the caller answers 413 otherwise).
     HttpResponseData complete(const IncomingRequest& request, PreparedRequest& prepared, std::string_view body);
     // Calls the route's handler with `c`; a failed call or an invalid status becomes a 500.
-    HttpResponseData callHandler(const IncomingRequest& request, const PreparedRequest& prepared, const vtp_request& c);
+    // `deferrable`: the handler may finish later (response_defer), when setDeferrals gave where to.
+    HttpResponseData callHandler(const IncomingRequest& request, const PreparedRequest& prepared, const vtp_request& c,
+                                 bool deferrable = true);
+    // Where deferred answers go (the HTTP server's); null: handlers cannot defer.
+    void setDeferrals(DeferredResponses* deferrals) { deferrals_.store(deferrals); }
     // What a plugin callback that returned `rc` having filled `response` answers (a 500 for a failure).
     HttpResponseData checkedResponse(const IncomingRequest& request, const PreparedRequest& prepared, int rc, vtp_response& response);
     Logger& log() const { return log_; }
@@ -118,6 +123,7 @@ private:
     HttpLimits limits_;
     Logger& log_;
     std::atomic<Authenticator*> auth_{nullptr};
+    std::atomic<DeferredResponses*> deferrals_{nullptr};
 };
 
 // "application/json; charset=utf-8" -> "application/json"

@@ -1,6 +1,7 @@
 #include "http/HttpServer.hpp"
 
 #include "http/BodyDecoder.hpp"
+#include "http/DeferredResponses.hpp"
 #include "http/StreamedBody.hpp"
 #include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
@@ -62,6 +63,19 @@ struct Upload {
     std::chrono::steady_clock::time_point started;
 };
 
+// A request whose handler deferred its answer (ABI 1.6): while held, the connection sits in
+// DeferredResponses' epoll set and no worker waits for it; `answer` is the fallback until then,
+// and the answer to send once a worker gets the connection back.
+struct Held {
+    IncomingRequest in;
+    PreparedRequest prepared;
+    std::string version;
+    bool requestKeepAlive = false;
+    std::chrono::steady_clock::time_point started;
+    uint64_t id = 0;
+    HttpResponseData answer;
+};
+
 // One client connection. Between requests it is armed in the epoll set (one-shot, so exactly
 // one worker gets it when it becomes readable); while a worker serves it, it is disarmed.
 struct Connection {
@@ -79,10 +93,12 @@ struct Connection {
     std::unique_ptr<Upload> upload;       // a streamed body is being read
     std::atomic<bool> streaming{false};   // upload is set (for the sweeper)
     std::atomic<bool> bodyTimedOut{false}; // set by the sweeper: the body stalled
+    std::unique_ptr<Held> held;           // a deferred answer is awaited, or ready to send
 };
 
 // What a connection does after a worker's turn on it.
-enum class Next { Keep, Close, Parked };
+// Held: a deferred answer is awaited (the connection goes to DeferredResponses).
+enum class Next { Keep, Close, Parked, Held };
 
 // Distinct addresses mark the two descriptors in the epoll set that are not connections.
 char listenerTag;
@@ -108,6 +124,7 @@ struct HttpServer::Shared {
     std::condition_variable sweep;
     bool sweeperStop = false;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+    std::unique_ptr<DeferredResponses> deferrals;
 
     // Worker threads. `pollers` of them (http.threads) take turns on the epoll set and serve
     // what they take; a handler still running after kSlowHandler gives its turn to a stand-in
@@ -311,6 +328,11 @@ std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTT
     // A body left unread would be taken for the next request (a 404 to a POST, say): the
     // connection ends with the answer instead.
     if (!bodyRead && (in.chunked || in.contentLength.value_or(0) > 0)) out.closeConnection = true;
+    if (out.deferredId) {
+        const uint64_t id = out.deferredId;
+        conn.held = std::make_unique<Held>(Held{in, std::move(prepared), request.getVersion(), request.getKeepAlive(), {}, id, std::move(out)});
+        return std::nullopt;
+    }
     // Also for answers given before the handler (401, 403, 413...): metrics and the access
     // log group by route.
     if (prepared.route) pattern = prepared.route->pattern;
@@ -372,6 +394,10 @@ Next serveOne(HttpServer::Shared& sh, Connection& conn)
     } catch (...) {
         finish(sh);
         throw;
+    }
+    if (!status && conn.held) {
+        conn.held->started = started;
+        return Next::Held; // in flight until its answer is sent
     }
     if (!status) return continueUpload(sh, conn); // in flight until its body ends
     finish(sh);
@@ -529,34 +555,73 @@ bool headArrived(Connection& conn)
     return head.find("\n\r\n") != std::string_view::npos || head.find("\n\n") != std::string_view::npos;
 }
 
+// Sends a deferred request's answer (its handler's, or the fallback on timeout) and ends it.
+Next sendHeld(HttpServer::Shared& sh, Connection& conn)
+{
+    auto h = std::move(conn.held);
+    HttpResponseData out = std::move(h->answer);
+    out.deferredId = 0;
+    sh.pipeline.finish(h->in, h->prepared, out);
+    try {
+        send(sh, conn, h->version, h->requestKeepAlive, h->in, out);
+    } catch (...) {
+        finish(sh);
+        throw;
+    }
+    finish(sh);
+    if (sh.observer) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - h->started).count();
+        sh.observer->onRequest(h->in, h->prepared.route->pattern, out.status, secs);
+    }
+    return conn.session.getKeepAlive() ? Next::Keep : Next::Close;
+}
+
 // A worker got this connection from the epoll set: serve what it sent, then put it back.
 void serveReady(HttpServer::Shared& sh, Connection* conn)
 {
     conn->busy = true;
     Next next = Next::Keep;
-    try {
-        bool heads = true;
-        if (conn->upload) {
-            next = continueUpload(sh, *conn);
-            // A request pipelined after the body waits in Poco's buffer, where epoll cannot see it.
-            heads = next == Next::Keep && conn->session.buffered() > 0;
-        }
-        while (heads) {
-            if (!headArrived(*conn)) {
-                conn->partial = true;
-                next = Next::Keep;
-                break;
+    bool answerHeld = conn->held != nullptr; // DeferredResponses handed it back: its answer is in
+    while (true) {
+        try {
+            bool heads = true;
+            if (answerHeld) {
+                next = sendHeld(sh, *conn);
+                heads = next == Next::Keep && conn->session.buffered() > 0;
+            } else if (conn->upload) {
+                next = continueUpload(sh, *conn);
+                // A request pipelined after the body waits in Poco's buffer, where epoll cannot see it.
+                heads = next == Next::Keep && conn->session.buffered() > 0;
             }
-            conn->partial = false;
-            next = serveOne(sh, *conn);
-            if (next != Next::Keep || sh.stopping || conn->session.buffered() == 0) break;
+            while (heads) {
+                if (!headArrived(*conn)) {
+                    conn->partial = true;
+                    next = Next::Keep;
+                    break;
+                }
+                conn->partial = false;
+                next = serveOne(sh, *conn);
+                if (next != Next::Keep || sh.stopping || conn->session.buffered() == 0) break;
+            }
+        } catch (const Poco::Exception& e) {
+            sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
+            next = Next::Close;
+        } catch (const std::exception& e) {
+            sh.log.warn("http", "connection ended", {{"reason", e.what()}});
+            next = Next::Close;
         }
-    } catch (const Poco::Exception& e) {
-        sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
-        next = Next::Close;
-    } catch (const std::exception& e) {
-        sh.log.warn("http", "connection ended", {{"reason", e.what()}});
-        next = Next::Close;
+        if (next != Next::Held) break;
+        // The last thing this worker does with the connection: once attached, the answer may go
+        // out through another worker at once.
+        Held& h = *conn->held;
+        auto early = sh.deferrals->attach(h.id, conn->socket.impl()->sockfd(), conn, std::move(h.answer));
+        if (!early) return;
+        h.answer = std::move(*early); // completed before its handler had returned
+        answerHeld = true;
+    }
+    if (next == Next::Close && conn->held) {
+        conn->held.reset();
+        finish(sh);
     }
     if (next == Next::Close && conn->upload) {
         // The body's answer could not be written, or reading it failed: the client is gone.
@@ -684,7 +749,7 @@ void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
     int64_t lastSweep = nowMs();
     std::unique_lock lock(sh->mutex);
     while (!sh->sweeperStop) {
-        const bool busy = sh->inFlight.load() > 0;
+        const bool busy = sh->inFlight.load() > sh->deferrals->held(); // held answers need no watching here
         sh->sweep.wait_for(lock, std::chrono::milliseconds(busy ? kSlowHandlerMs / 2 : 250));
         if (sh->sweeperStop) break;
         const int64_t now = nowMs();
@@ -725,6 +790,32 @@ HttpServer::HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logg
     shared_->params->setKeepAlive(true);
     shared_->params->setKeepAliveTimeout(Poco::Timespan(settings_.keepAliveTimeout.count(), 0));
     shared_->params->setMaxKeepAliveRequests(settings_.maxKeepAliveRequests);
+    Shared* sh = shared_.get(); // the deferrals live and stop inside it
+    shared_->deferrals = std::make_unique<DeferredResponses>(
+        [sh](void* owner, HttpResponseData answer) {
+            // The answer is in: a worker sends it (the socket is writable, so EPOLLOUT fires at once).
+            auto* conn = static_cast<Connection*>(owner);
+            conn->held->answer = std::move(answer);
+            epoll_event ev{};
+            ev.events = EPOLLOUT | EPOLLONESHOT;
+            ev.data.ptr = conn;
+            if (::epoll_ctl(sh->epollFd, EPOLL_CTL_MOD, conn->socket.impl()->sockfd(), &ev) == 0) return;
+            conn->held.reset();
+            finish(*sh);
+            closeConnection(*sh, conn);
+        },
+        [sh](void* owner) {
+            // The client hung up while held: the id is already dropped, so completing it is a no-op.
+            auto* conn = static_cast<Connection*>(owner);
+            conn->held.reset();
+            finish(*sh);
+            closeConnection(*sh, conn);
+        });
+}
+
+DeferredResponses& HttpServer::deferrals()
+{
+    return *shared_->deferrals;
 }
 
 HttpServer::~HttpServer()
@@ -747,6 +838,8 @@ void HttpServer::start()
     if (::epoll_ctl(sh.epollFd, EPOLL_CTL_ADD, sh.wakeFd, &wake) != 0 ||
         !arm(sh, sh.listener.impl()->sockfd(), &listenerTag, EPOLL_CTL_ADD))
         throw Poco::IOException("http: cannot watch the listener", std::strerror(errno));
+    sh.deferrals->start();
+    sh.pipeline.setDeferrals(sh.deferrals.get());
     started_ = true;
     {
         std::lock_guard lock(sh.workersMutex);
@@ -771,6 +864,7 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
     if (!started_) return true;
     auto& sh = *shared_;
     sh.stopping = true;
+    sh.deferrals->expireAll(); // held requests get their timeout answer now
     // New clients fail fast (refused) instead of completing handshakes nobody accepts.
     ::epoll_ctl(sh.epollFd, EPOLL_CTL_DEL, sh.listener.impl()->sockfd(), nullptr);
     try { sh.listener.close(); } catch (...) {}
@@ -798,6 +892,8 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
         // to exit, and the thread holds the shared state alive.
         if (drained) t.join(); else t.detach();
     }
+    sh.pipeline.setDeferrals(nullptr);
+    sh.deferrals->stop();
     if (drained) {
         std::unordered_map<Connection*, std::shared_ptr<Connection>> rest;
         {

@@ -12,6 +12,7 @@
 namespace vtp::kernel {
 
 class Logger;
+class DeferredResponses;
 
 struct HttpServerSettings {
     std::string host = "127.0.0.1";
@@ -48,6 +49,8 @@ public:
     size_t connections() const;
     // Set before start(); called on the handling thread after each response.
     void setObserver(RequestObserver* observer);
+    // Where handlers' deferred answers go (ABI 1.6 response_complete); thread-safe.
+    DeferredResponses& deferrals();
 
     // Used by the connection objects.
     struct Shared;

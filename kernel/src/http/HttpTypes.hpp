@@ -16,6 +16,7 @@ struct HttpResponseData {
     HeaderList headers;
     std::string body;
     bool closeConnection = false;
+    uint64_t deferredId = 0; // the handler deferred (ABI 1.6): this is the answer should its timeout pass
 };
 
 // A request after its head has been read; the body comes separately.
@@ -47,7 +48,11 @@ std::string_view reasonPhrase(int status);
 } // namespace vtp::kernel
 
 // The opaque response handed to plugin handlers through the ABI.
+namespace vtp::kernel { class DeferredResponses; }
 struct vtp_response {
     vtp::kernel::HttpResponseData data;
     std::string instance; // the request id, for the `instance` of a problem the handler answers
+    // Set by the pipeline around a handler call that may defer its answer (response_defer).
+    vtp::kernel::DeferredResponses* deferrals = nullptr;
+    bool answered = false; // a status, body or problem was set: the answer on timeout when deferred
 };

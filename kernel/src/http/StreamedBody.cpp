@@ -59,7 +59,7 @@ HttpResponseData StreamedBody::finish()
     ended_ = true;
     view_->c.body_stream = stream_;
     view_->c.body_bytes = bytes_;
-    return pipeline_.callHandler(request_, prepared_, view_->c);
+    return pipeline_.callHandler(request_, prepared_, view_->c, false); // the upload path answers at once
 }
 
 void StreamedBody::abort(uint32_t reason)

@@ -393,6 +393,19 @@ typedef struct vtp_host_api {
      * VTP_INVALID if count > 0 and connections is NULL. */
     int (*ws_send_many)(vtp_host* host, const uint64_t* connections, size_t count, const char* data, size_t len,
                         int binary, size_t* sent);
+
+    /* since 1.6: deferred responses */
+    /* Called in a route handler (not in body_begin): the answer comes later, from any thread, through
+     * response_complete, and no kernel thread waits for it. The handler returns VTP_OK at once; what it
+     * leaves in `response` (a status, body or problem) is the answer should timeout_ms (1 to 3600000) pass
+     * first, and without one that is a 504 `response-timeout` problem. A client that disconnects meanwhile
+     * is noticed: its id is dropped. Returns the id, or 0 if this response cannot be deferred (outside a
+     * route handler, twice, or a timeout out of range). */
+    uint64_t (*response_defer)(vtp_response* response, uint32_t timeout_ms);
+    /* Thread-safe. Calls fill(ctx, r) once, on this thread, to fill a fresh response with response_status,
+     * response_header, response_body and response_problem; the kernel then sends it. VTP_NOT_FOUND (fill not
+     * called) if the id timed out, its client left, or it was completed already: completing late is safe. */
+    int (*response_complete)(vtp_host* host, uint64_t id, void (*fill)(void* ctx, vtp_response* response), void* ctx);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

@@ -1,10 +1,13 @@
 #pragma once
 
 #include "vtp/abi.h"
+#include "vtp/detail.hpp"
 #include "vtp/errors.hpp"
 #include "vtp/json.hpp"
 
+#include <chrono>
 #include <functional>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,11 +21,24 @@ inline constexpr const char* Public = VTP_ROLE_PUBLIC;
 inline constexpr const char* Authenticated = VTP_ROLE_AUTHENTICATED;
 } // namespace Role
 
+class Response;
+class Deferred;
+
 // A view of the request the kernel has routed, authenticated and authorised. Valid only
 // during the handler call.
 class Request {
 public:
     explicit Request(const vtp_request* r) : r_(r) {}
+    // What the SDK's route trampoline makes: a request whose answer can be deferred.
+    Request(const vtp_request* r, detail::HostRef ref, vtp_response* response) : r_(r), ref_(ref), response_(response) {}
+
+    // Since ABI 1.6: the answer comes later, through the returned handle, from any thread; no kernel
+    // thread waits meanwhile. Call it in the handler, then return the answer the client gets if
+    // `timeout` passes first (Response::deferred() for the kernel's 504 response-timeout). A client
+    // that disconnects while held is noticed, and completing after a timeout or a disconnect is a
+    // harmless no-op. Throws std::logic_error where the answer cannot be deferred (a streamed
+    // route's finish(), an older kernel) and std::invalid_argument for a timeout outside 1 ms..1 h.
+    Deferred defer(std::chrono::milliseconds timeout) const;
 
     std::string_view method() const { return r_->method; }
     std::string_view path() const { return r_->path; }
@@ -85,6 +101,8 @@ private:
     }
 
     const vtp_request* r_;
+    detail::HostRef ref_{};
+    vtp_response* response_ = nullptr;
 };
 
 class Response {
@@ -107,6 +125,10 @@ public:
         return r;
     }
     static Response noContent() { Response r; r.status_ = 204; return r; }
+    // What a handler that called Request::defer returns when a timeout should get the kernel's
+    // 504 response-timeout rather than an answer of its own.
+    static Response deferred() { Response r; r.noAnswer_ = true; return r; }
+    bool isDeferredMarker() const { return noAnswer_; }
     static Response created(const Json& body, std::string location = {})
     {
         Response r = json(body, 201);
@@ -127,11 +149,81 @@ public:
     const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
 private:
+    bool noAnswer_ = false;
     int status_ = 200;
     std::string contentType_;
     std::string body_;
     std::vector<std::pair<std::string, std::string>> headers_;
 };
+
+namespace detail {
+
+inline void applyResponse(HostRef ref, vtp_response* out, const Response& r)
+{
+    if (r.isDeferredMarker()) return;
+    ref.api->response_status(out, r.status());
+    for (const auto& [k, v] : r.headers())
+        ref.api->response_header(out, k.c_str(), v.c_str());
+    if (!r.body().empty() || !r.contentType().empty())
+        ref.api->response_body(out, r.contentType().c_str(), r.body().data(), r.body().size());
+}
+
+inline void applyProblem(HostRef ref, vtp_response* out, const HttpError& e)
+{
+    for (const auto& [name, value] : e.headers())
+        ref.api->response_header(out, name.c_str(), value.c_str());
+    ref.api->response_problem(out, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
+}
+
+} // namespace detail
+
+// A response finished later (ABI 1.6), handed out by Request::defer. Cheap to copy; thread-safe.
+class Deferred {
+public:
+    Deferred() = default;
+    Deferred(detail::HostRef ref, uint64_t id) : ref_(ref), id_(id) {}
+    uint64_t id() const { return id_; }
+
+    // Sends `response`. False if it had timed out, its client left, or it was completed already:
+    // then nothing happens.
+    bool complete(const Response& response) const
+    {
+        struct Ctx { detail::HostRef ref; const Response* r; } ctx{ref_, &response};
+        return call(&ctx, [](void* c, vtp_response* out) {
+            auto* x = static_cast<Ctx*>(c);
+            detail::applyResponse(x->ref, out, *x->r);
+        });
+    }
+    // Sends a problem, as a handler that threw `error` would have answered.
+    bool fail(const HttpError& error) const
+    {
+        struct Ctx { detail::HostRef ref; const HttpError* e; } ctx{ref_, &error};
+        return call(&ctx, [](void* c, vtp_response* out) {
+            auto* x = static_cast<Ctx*>(c);
+            detail::applyProblem(x->ref, out, *x->e);
+        });
+    }
+
+private:
+    bool call(void* ctx, void (*fill)(void*, vtp_response*)) const
+    {
+        if (!id_ || !ref_.api || !VTP_HAS_FIELD(vtp_host_api, response_complete, ref_.api->struct_size)) return false;
+        return ref_.api->response_complete(ref_.host, id_, fill, ctx) == VTP_OK;
+    }
+    detail::HostRef ref_{};
+    uint64_t id_ = 0;
+};
+
+inline Deferred Request::defer(std::chrono::milliseconds timeout) const
+{
+    if (!response_ || !ref_.api || !VTP_HAS_FIELD(vtp_host_api, response_defer, ref_.api->struct_size) || !ref_.api->response_defer)
+        throw std::logic_error("this answer cannot be deferred (a streamed route's finish, or a vtpd before ABI 1.6)");
+    if (timeout.count() < 1 || timeout.count() > 3600 * 1000)
+        throw std::invalid_argument("a deferred answer's timeout is 1 ms to 1 h");
+    const uint64_t id = ref_.api->response_defer(response_, static_cast<uint32_t>(timeout.count()));
+    if (!id) throw std::logic_error("the kernel refused to defer this answer (deferred twice?)");
+    return Deferred(ref_, id);
+}
 
 using Handler = std::function<Response(const Request&)>;
 

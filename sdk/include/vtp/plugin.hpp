@@ -135,19 +135,6 @@ private:
     int64_t id_ = -1;
 };
 
-namespace detail {
-
-inline void applyResponse(HostRef ref, vtp_response* out, const Response& r)
-{
-    ref.api->response_status(out, r.status());
-    for (const auto& [k, v] : r.headers())
-        ref.api->response_header(out, k.c_str(), v.c_str());
-    if (!r.body().empty() || !r.contentType().empty())
-        ref.api->response_body(out, r.contentType().c_str(), r.body().data(), r.body().size());
-}
-
-} // namespace detail
-
 // Everything the kernel offers a plugin. Owned by the SDK glue; lives as long as the plugin.
 class Host {
 public:
@@ -549,7 +536,7 @@ private:
     static int trampoline(void* userData, const vtp_request* request, vtp_response* response) noexcept
     {
         auto* h = static_cast<Holder*>(userData);
-        return respond(h->ref, request, response, [&]() -> std::optional<Response> { return h->handler(Request(request)); });
+        return respond(h->ref, request, response, [&]() -> std::optional<Response> { return h->handler(Request(request, h->ref, response)); });
     }
 
     // Runs `fn` and puts what it answers (or the HttpError it throws) into `response`; no
@@ -561,9 +548,7 @@ private:
             if (auto r = fn()) detail::applyResponse(ref, response, *r);
             return VTP_OK;
         } catch (const HttpError& e) {
-            for (const auto& [name, value] : e.headers())
-                ref.api->response_header(response, name.c_str(), value.c_str());
-            ref.api->response_problem(response, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
+            detail::applyProblem(ref, response, e);
             return VTP_OK;
         } catch (const DbError& e) {
             if (e.conflict()) {

@@ -1,7 +1,8 @@
 #pragma once
 
 // testkit's routes for the HTTP features media plugins lean on (ABI 1.6): streamed uploads to a
-// file, refused or failed on purpose, with counters the tests poll to see that every sink ended.
+// file, refused or failed on purpose, with counters the tests poll to see that every sink ended;
+// and deferred answers, held until a test releases them from another thread.
 
 #include <vtp/sdk.hpp>
 
@@ -12,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace testkit {
 
@@ -38,6 +41,24 @@ public:
         host.route({.method = "GET", .path = "/api/v1/testkit/uploads", .role = vtp::Role::Public,
                     .summary = "Upload sinks open now, finished, and aborted by reason"},
                    [this](const vtp::Request&) { return stats(); });
+
+        // Deferred answers: held until POST /release completes them from a thread of the plugin's
+        // own. ?timeout_ms=N (default 60000); ?fallback=1: a timeout answers 200 {"fallback":true}
+        // rather than the kernel's 504; ?now=1: completed from another thread before the handler
+        // returns.
+        host.route({.method = "GET", .path = "/api/v1/testkit/hold", .role = vtp::Role::Public,
+                    .summary = "Answers later, when released, or on its timeout",
+                    .errors = {{400, "invalid-parameter"}, {504, "response-timeout"}}},
+                   [this](const vtp::Request& req) { return hold(req); });
+        host.route({.method = "POST", .path = "/api/v1/testkit/release", .role = vtp::Role::Public,
+                    .summary = "Completes every held answer from another thread; says how many went out"},
+                   [this](const vtp::Request&) { return release(); });
+        host.route({.method = "GET", .path = "/api/v1/testkit/held", .role = vtp::Role::Public,
+                    .summary = "How many answers the plugin holds"},
+                   [this](const vtp::Request&) {
+                       std::lock_guard lock(mutex_);
+                       return vtp::Response::json({{"held", static_cast<int64_t>(held_.size())}});
+                   });
     }
 
 private:
@@ -105,6 +126,42 @@ private:
         ++aborts_[vtp::toString(reason)];
     }
 
+    vtp::Response hold(const vtp::Request& req)
+    {
+        const auto timeout = std::chrono::milliseconds(req.queryInt("timeout_ms", 60000, 1, 3600000));
+        vtp::Deferred d = req.defer(timeout);
+        if (req.query("now") == "1") {
+            bool sent = false;
+            std::thread([&] { sent = d.complete(vtp::Response::json({{"released", "before the handler returned"}})); }).join();
+            if (!sent) throw std::runtime_error("an immediate completion was refused");
+        } else {
+            std::lock_guard lock(mutex_);
+            held_.push_back({d, std::string(req.requestId())});
+        }
+        if (req.query("fallback") == "1") return vtp::Response::json({{"fallback", true}});
+        return vtp::Response::deferred();
+    }
+
+    vtp::Response release()
+    {
+        std::vector<HeldAnswer> batch;
+        {
+            std::lock_guard lock(mutex_);
+            batch.swap(held_);
+        }
+        int64_t completed = 0, gone = 0;
+        // Not on the kernel's worker: the point is that any thread may finish an answer.
+        std::thread([&] {
+            for (const auto& h : batch) {
+                if (h.deferred.complete(vtp::Response::json({{"released", h.requestId}})))
+                    ++completed;
+                else
+                    ++gone;
+            }
+        }).join();
+        return vtp::Response::json({{"completed", completed}, {"gone", gone}});
+    }
+
     vtp::Response stats()
     {
         vtp::Json aborted = vtp::Json::object();
@@ -120,6 +177,11 @@ private:
     std::atomic<int64_t> open_{0}, finished_{0};
     std::mutex mutex_;
     std::map<std::string, int64_t> aborts_;
+    struct HeldAnswer {
+        vtp::Deferred deferred;
+        std::string requestId;
+    };
+    std::vector<HeldAnswer> held_; // under mutex_
 };
 
 } // namespace testkit
