@@ -47,9 +47,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# Not found by dpkg-shlibdeps: the maintainer scripts create the system user with adduser, and
-# libwebsockets loads its libev glue (the WebSocket server's epoll loop) with dlopen.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libwebsockets-evlib-ev")
+# Not found by dpkg-shlibdeps: the maintainer scripts create the system user with adduser,
+# libwebsockets loads its libev glue (the WebSocket server's epoll loop) with dlopen, and the
+# courses plugin reads time zones from tzdata's files.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libwebsockets-evlib-ev, tzdata")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libpoco-dev, cmake, g++")
 
 set(VTP_DEB_CONTROL_DIR ${CMAKE_CURRENT_BINARY_DIR}/vtp-deb-control)

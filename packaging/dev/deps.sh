@@ -7,6 +7,7 @@ packages=(
   libpoco-dev libpq-dev libboost-dev libboost-filesystem-dev libwebsockets-dev libcli11-dev
   libev-dev libwebsockets-evlib-ev           # the WebSocket server's epoll loop (lws's libev plugin)
   libtomlplusplus-dev libsystemd-dev libargon2-dev libsqlite3-dev
+  libhowardhinnant-date-dev tzdata          # courses: time zones (libdate-tz over the system tz database)
   libgtest-dev libgmock-dev libclang-rt-14-dev
   llvm                                        # llvm-symbolizer: names in the clang-built fuzzers' sanitizer reports
   postgresql-15 redis-server

@@ -2,6 +2,7 @@
 #include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
+#include "TimeZone.hpp"
 #include "Util.hpp"
 
 #include <algorithm>
@@ -223,7 +224,7 @@ void validateTerm(const TermInput& t)
 {
     if (t.end < t.start) throw Unprocessable("'end_date' is before 'start_date'", "invalid-dates");
     if (t.end - t.start > 731) throw Unprocessable("a term may last at most two years", "invalid-dates");
-    if (!isValidTimeZone(t.timeZone)) throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time-zone");
+    if (!TimeZone::exists(t.timeZone)) throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time-zone");
     // A holiday outside the term cancels nothing and hides a typo (a wrong year, say). Checked on
     // the term as it will be, so narrowing a term's dates past one of its holidays is refused too.
     for (const int64_t d : t.holidays)

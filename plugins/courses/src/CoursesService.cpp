@@ -13,7 +13,7 @@ CoursesService::CoursesService(Host& host) : host_(host)
 {
     const Config& c = host.config();
     defaultTimeZone_ = c.getString("default_time_zone");
-    if (!isValidTimeZone(defaultTimeZone_)) throw PluginError("default_time_zone: unknown time zone '" + defaultTimeZone_ + "'");
+    if (!TimeZone::exists(defaultTimeZone_)) throw PluginError("default_time_zone: unknown time zone '" + defaultTimeZone_ + "'");
     calendarBaseUrl_ = c.getString("calendar.base_url");
     while (!calendarBaseUrl_.empty() && calendarBaseUrl_.back() == '/') calendarBaseUrl_.pop_back();
     calendarPastDays_ = c.getInt("calendar.past_days");

@@ -1,190 +1,135 @@
 #include "TimeZone.hpp"
 
-#include "Util.hpp"
+#include <date/tz.h>
+// date 3.0.1's ptz.h names hh_mm_ss unqualified under both `using namespace date` and
+// `using namespace std::chrono`, which C++20 makes ambiguous; a declaration in Posix wins.
+namespace Posix {
+using date::hh_mm_ss;
+}
+#include <date/ptz.h>
 
 #include <algorithm>
-#include <cctype>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <sstream>
+#include <optional>
+#include <regex>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
 
 namespace vtp::courses {
 
-// "CET-1CEST,M3.5.0,M10.5.0/3": standard and daylight offsets and the Mm.w.d days they start.
-struct TimeZone::Rule {
-    int stdOffset = 0; // seconds east of UTC
-    bool hasDst = false;
-    int dstOffset = 0;
-    struct When {
-        int month = 0, week = 0, weekday = 0; // Mm.w.d: weekday 0 = Sunday, week 5 = last
-        int time = 7200;                      // seconds after local midnight
-    } start, end;
-
-    // The day number of rule date `w` in `year`.
-    static int64_t day(const When& w, int year)
-    {
-        const int64_t first = daysFromCivil(year, w.month, 1);
-        const int firstWeekday = isoWeekday(first) % 7; // 0 = Sunday
-        int64_t d = first + (w.weekday - firstWeekday + 7) % 7 + 7 * (w.week - 1);
-        const int nextMonthYear = w.month == 12 ? year + 1 : year;
-        const int64_t nextMonth = daysFromCivil(nextMonthYear, w.month == 12 ? 1 : w.month + 1, 1);
-        while (d >= nextMonth) d -= 7;
-        return d;
-    }
-    int offsetAt(int64_t utc) const
-    {
-        if (!hasDst) return stdOffset;
-        int y, m, d;
-        civilFromDays((utc + stdOffset) / 86400 - ((utc + stdOffset) % 86400 < 0 ? 1 : 0), y, m, d);
-        // Starts are given in standard local time, ends in daylight local time.
-        const int64_t s = day(start, y) * 86400 + start.time - stdOffset;
-        const int64_t e = day(end, y) * 86400 + end.time - dstOffset;
-        const bool dst = s < e ? (utc >= s && utc < e) : !(utc >= e && utc < s);
-        return dst ? dstOffset : stdOffset;
-    }
-};
-
 namespace {
 
-// Parses "[+-]hh[:mm[:ss]]" at s[i]; POSIX offsets are west-positive.
-bool parseOffset(const std::string& s, size_t& i, int& seconds)
+constexpr const char* kZoneInfo = "/usr/share/zoneinfo/";
+
+date::sys_seconds at(int64_t utc) { return date::sys_seconds{std::chrono::seconds{utc}}; }
+
+// "[+-]h[:mm[:ss]]" as seconds, or nothing.
+std::optional<int> parseRuleTime(std::string_view s)
 {
     int sign = 1;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) sign = s[i++] == '-' ? -1 : 1;
-    int parts[3] = {0, 0, 0};
-    for (int p = 0; p < 3; ++p) {
-        if (p > 0) {
-            if (i >= s.size() || s[i] != ':') break;
-            ++i;
-        }
-        if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+        sign = s[0] == '-' ? -1 : 1;
+        s.remove_prefix(1);
+    }
+    int parts[3] = {0, 0, 0}, n = 0;
+    while (n < 3) {
+        size_t digits = 0;
         int v = 0;
-        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) v = v * 10 + (s[i++] - '0');
-        parts[p] = v;
+        while (digits < s.size() && digits < 3 && s[digits] >= '0' && s[digits] <= '9') v = v * 10 + (s[digits++] - '0');
+        if (digits == 0) return std::nullopt;
+        parts[n++] = v;
+        s.remove_prefix(digits);
+        if (s.empty()) break;
+        if (s[0] != ':') return std::nullopt;
+        s.remove_prefix(1);
     }
-    seconds = sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
-    return true;
+    if (!s.empty()) return std::nullopt;
+    return sign * (parts[0] * 3600 + parts[1] * 60 + parts[2]);
 }
 
-bool parseName(const std::string& s, size_t& i)
+// date 3.0.1's Posix parser takes rule times of 0 to 24 hours only, where RFC 8536 allows -167 to
+// 167 (America/Nuuk: "<-02>2<-01>,M3.5.0/-1,M10.5.0/0"). Moving both times later by whole hours
+// moves every transition by as much, so the moved rule asked `shift` seconds later answers alike.
+struct ShiftedRule {
+    std::string text;
+    int64_t shift = 0;
+};
+ShiftedRule shiftNegativeRuleTimes(const std::string& rule)
 {
-    const size_t from = i;
-    if (i < s.size() && s[i] == '<') {
-        while (i < s.size() && s[i] != '>') ++i;
-        if (i >= s.size()) return false;
-        ++i;
-        return true;
-    }
-    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
-    return i - from >= 3;
-}
-
-bool parseWhen(const std::string& s, size_t& i, int& month, int& week, int& weekday, int& time)
-{
-    if (i >= s.size() || s[i] != 'M') return false; // Jn and n forms are not used by tzdata
-    ++i;
-    int* fields[3] = {&month, &week, &weekday};
-    for (int f = 0; f < 3; ++f) {
-        if (f > 0) {
-            if (i >= s.size() || s[i] != '.') return false;
-            ++i;
+    const size_t startAt = rule.find(',');
+    const size_t endAt = startAt == std::string::npos ? std::string::npos : rule.find(',', startAt + 1);
+    if (endAt == std::string::npos) return {rule, 0};
+    std::string dates[2] = {rule.substr(startAt + 1, endAt - startAt - 1), rule.substr(endAt + 1)};
+    int times[2] = {7200, 7200}; // POSIX: 02:00 when a rule names no time
+    for (int k = 0; k < 2; ++k) {
+        if (const size_t slash = dates[k].find('/'); slash != std::string::npos) {
+            const auto t = parseRuleTime(std::string_view(dates[k]).substr(slash + 1));
+            if (!t) return {rule, 0};
+            times[k] = *t;
+            dates[k].resize(slash);
         }
-        int v = 0;
-        if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return false;
-        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) v = v * 10 + (s[i++] - '0');
-        *fields[f] = v;
     }
-    time = 7200;
-    if (i < s.size() && s[i] == '/') {
-        ++i;
-        if (!parseOffset(s, i, time)) return false;
+    const int lowest = std::min(times[0], times[1]);
+    if (lowest >= 0) return {rule, 0};
+    const int hours = (-lowest + 3599) / 3600;
+    std::string text = rule.substr(0, startAt);
+    for (int k = 0; k < 2; ++k) {
+        const int t = times[k] + hours * 3600;
+        text += "," + dates[k] + "/" + std::to_string(t / 3600) + ":" + std::to_string(t / 60 % 60) + ":" + std::to_string(t % 60);
     }
-    return month >= 1 && month <= 12 && week >= 1 && week <= 5 && weekday >= 0 && weekday <= 6;
+    return {text, int64_t{hours} * 3600};
 }
 
-int64_t readBig(const std::string& b, size_t at, int bytes)
+// The POSIX TZ rule (RFC 8536 section 3.3) on the last line of a version 2+ zone file: it governs
+// instants after the last listed transition, which date 3.0.1 with the system database does not
+// read (Debian's files list transitions only up to 2037). Nothing when the file has no footer
+// or a rule the library cannot parse: then the offset of the last transition stays in force.
+std::optional<std::pair<Posix::time_zone, int64_t>> footerRule(const std::string& name)
 {
-    if (at + static_cast<size_t>(bytes) > b.size()) throw std::runtime_error("truncated TZif data");
-    uint64_t v = 0;
-    for (int k = 0; k < bytes; ++k) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(k)]);
-    if (bytes == 4) return static_cast<int32_t>(static_cast<uint32_t>(v));
-    return static_cast<int64_t>(v);
+    std::ifstream in(kZoneInfo + name, std::ios::binary);
+    char head[5] = {};
+    if (!in.read(head, 5) || std::string_view(head, 4) != "TZif" || head[4] < '2') return std::nullopt;
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    const std::streamoff tail = std::min<std::streamoff>(size, 256); // a rule is a few dozen bytes
+    std::string bytes(static_cast<size_t>(tail), '\0');
+    in.seekg(size - tail);
+    if (!in.read(bytes.data(), tail) || bytes.size() < 2 || bytes.back() != '\n') return std::nullopt;
+    const size_t from = bytes.rfind('\n', bytes.size() - 2);
+    if (from == std::string::npos) return std::nullopt;
+    const std::string rule = bytes.substr(from + 1, bytes.size() - from - 2);
+    if (rule.empty()) return std::nullopt;
+    try {
+        const ShiftedRule shifted = shiftNegativeRuleTimes(rule);
+        return std::make_pair(Posix::time_zone(shifted.text), shifted.shift);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 } // namespace
 
-std::shared_ptr<const TimeZone> TimeZone::fromTzif(const std::string& name, const std::string& b)
+struct TimeZone::Zone {
+    const date::time_zone* zone = nullptr; // owned by the library's database, never freed
+    std::optional<Posix::time_zone> rule;
+    int64_t ruleShift = 0;      // seconds to add to an instant before asking `rule`
+    int64_t lastTransition = 0; // from here on `rule` applies, when there is one
+};
+
+bool TimeZone::exists(const std::string& name)
 {
-    if (b.size() < 44 || b.compare(0, 4, "TZif") != 0) throw std::runtime_error("time zone " + name + ": not a TZif file");
-    auto counts = [&](size_t at) {
-        std::vector<int64_t> c;
-        for (int k = 0; k < 6; ++k) c.push_back(readBig(b, at + 20 + static_cast<size_t>(k) * 4, 4));
-        return c; // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
-    };
-    auto c = counts(0);
-    const size_t v1Size = static_cast<size_t>(c[3] * 5 + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0]);
-    size_t at = 44;
-    int timeBytes = 4;
-    if (b[4] >= '2') { // skip the 32-bit block, read the 64-bit one
-        at = 44 + v1Size;
-        c = counts(at);
-        at += 44;
-        timeBytes = 8;
+    static const std::regex re("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+){0,2}$");
+    if (name == "UTC") return true;
+    if (name.size() > 64 || !std::regex_match(name, re)) return false;
+    try {
+        return date::locate_zone(name) != nullptr;
+    } catch (const std::exception&) {
+        return false;
     }
-    const auto timecnt = static_cast<size_t>(c[3]), typecnt = static_cast<size_t>(c[4]);
-    if (typecnt == 0 || typecnt > 256 || timecnt > 100000) throw std::runtime_error("time zone " + name + ": bad TZif counts");
-    auto tz = std::shared_ptr<TimeZone>(new TimeZone());
-    tz->name_ = name;
-    std::vector<int64_t> times(timecnt);
-    for (size_t k = 0; k < timecnt; ++k) times[k] = readBig(b, at + k * static_cast<size_t>(timeBytes), timeBytes);
-    at += timecnt * static_cast<size_t>(timeBytes);
-    std::vector<size_t> idx(timecnt);
-    for (size_t k = 0; k < timecnt; ++k) {
-        if (at + k >= b.size()) throw std::runtime_error("truncated TZif data");
-        idx[k] = static_cast<unsigned char>(b[at + k]);
-    }
-    at += timecnt;
-    std::vector<int> typeOffsets(typecnt);
-    for (size_t k = 0; k < typecnt; ++k) typeOffsets[k] = static_cast<int>(readBig(b, at + k * 6, 4));
-    at += typecnt * 6;
-    for (size_t k = 0; k < timecnt; ++k) {
-        if (idx[k] >= typecnt) throw std::runtime_error("time zone " + name + ": bad TZif type index");
-        tz->transitions_.push_back(times[k]);
-        tz->offsets_.push_back(typeOffsets[idx[k]]);
-    }
-    tz->initialOffset_ = typeOffsets[0];
-    if (timeBytes == 8) {
-        at += static_cast<size_t>(c[5] + c[2] * 12 + c[1] + c[0]);
-        if (at < b.size() && b[at] == '\n') {
-            const size_t endLine = b.find('\n', at + 1);
-            const std::string footer = b.substr(at + 1, endLine == std::string::npos ? std::string::npos : endLine - at - 1);
-            auto rule = std::make_shared<Rule>();
-            size_t i = 0;
-            int stdWest = 0;
-            if (!footer.empty() && parseName(footer, i) && parseOffset(footer, i, stdWest)) {
-                rule->stdOffset = -stdWest;
-                bool ok = true;
-                if (i < footer.size()) {
-                    ok = parseName(footer, i);
-                    rule->hasDst = ok;
-                    rule->dstOffset = rule->stdOffset + 3600;
-                    int dstWest = 0;
-                    if (ok && i < footer.size() && footer[i] != ',') {
-                        ok = parseOffset(footer, i, dstWest);
-                        rule->dstOffset = -dstWest;
-                    }
-                    ok = ok && i < footer.size() && footer[i++] == ',' &&
-                         parseWhen(footer, i, rule->start.month, rule->start.week, rule->start.weekday, rule->start.time) &&
-                         i < footer.size() && footer[i++] == ',' &&
-                         parseWhen(footer, i, rule->end.month, rule->end.week, rule->end.weekday, rule->end.time);
-                }
-                if (ok) tz->rule_ = rule;
-            }
-        }
-    }
-    return tz;
 }
 
 std::shared_ptr<const TimeZone> TimeZone::load(const std::string& name)
@@ -193,34 +138,34 @@ std::shared_ptr<const TimeZone> TimeZone::load(const std::string& name)
     static std::map<std::string, std::shared_ptr<const TimeZone>> cache;
     std::lock_guard lock(mutex);
     if (auto it = cache.find(name); it != cache.end()) return it->second;
-    std::shared_ptr<const TimeZone> tz;
-    if (name == "UTC") {
-        auto utc = std::shared_ptr<TimeZone>(new TimeZone());
-        utc->name_ = "UTC";
-        tz = utc;
-    } else {
-        if (!isValidTimeZone(name)) throw std::runtime_error("unknown time zone '" + name + "'");
-        std::ifstream in("/usr/share/zoneinfo/" + name, std::ios::binary);
-        std::ostringstream bytes;
-        bytes << in.rdbuf();
-        if (!in) throw std::runtime_error("cannot read time zone '" + name + "'");
-        tz = fromTzif(name, bytes.str());
+    auto tz = std::shared_ptr<TimeZone>(new TimeZone());
+    tz->name_ = name;
+    if (name != "UTC") {
+        if (!exists(name)) throw std::runtime_error("unknown time zone '" + name + "'");
+        auto zone = std::make_shared<Zone>();
+        try {
+            zone->zone = date::locate_zone(name);
+            const auto last = zone->zone->get_info(date::sys_days{date::year{9999} / 1 / 1}).begin;
+            zone->lastTransition = last.time_since_epoch().count();
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot read time zone '" + name + "': " + e.what());
+        }
+        if (auto rule = footerRule(name)) {
+            zone->rule = std::move(rule->first);
+            zone->ruleShift = rule->second;
+        }
+        tz->zone_ = zone;
     }
     cache.emplace(name, tz);
     return tz;
 }
 
-int TimeZone::ruleOffset(int64_t utc) const { return rule_->offsetAt(utc); }
-
 int TimeZone::offsetAt(int64_t utc) const
 {
-    if (transitions_.empty() || utc < transitions_.front()) {
-        if (transitions_.empty() && rule_) return ruleOffset(utc);
-        return initialOffset_;
-    }
-    if (utc >= transitions_.back() && rule_) return ruleOffset(utc);
-    const auto it = std::upper_bound(transitions_.begin(), transitions_.end(), utc);
-    return offsets_[static_cast<size_t>(it - transitions_.begin()) - 1];
+    if (!zone_) return 0;
+    const auto info = zone_->rule && utc >= zone_->lastTransition ? zone_->rule->get_info(at(utc + zone_->ruleShift))
+                                                                   : zone_->zone->get_info(at(utc));
+    return static_cast<int>(info.offset.count());
 }
 
 int64_t TimeZone::toUtc(int64_t local) const

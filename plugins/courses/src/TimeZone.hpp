@@ -1,23 +1,22 @@
 #pragma once
 
-// IANA time zones read from the system's zoneinfo files (TZif, RFC 8536), including the POSIX
-// rule in the footer that governs instants after the last listed transition. Terms store class
-// times as local wall-clock times in their zone; this turns them into UTC instants.
+// IANA time zones from the system's tz database (Debian's tzdata, /usr/share/zoneinfo), read
+// through Howard Hinnant's date library (libdate-tz). Terms store class times as local
+// wall-clock times in their zone; this turns them into UTC instants.
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace vtp::courses {
 
 class TimeZone {
 public:
-    // The zone NAME from /usr/share/zoneinfo (cached, thread-safe); throws std::runtime_error for
-    // an unknown or unreadable zone. "UTC" always works.
+    // The zone NAME from the tz database (cached, thread-safe); throws std::runtime_error for an
+    // unknown or unreadable zone. "UTC" always works, even without tzdata.
     static std::shared_ptr<const TimeZone> load(const std::string& name);
-    // Parses TZif bytes (for tests).
-    static std::shared_ptr<const TimeZone> fromTzif(const std::string& name, const std::string& bytes);
+    // Whether NAME is a zone of the tz database (at most 64 characters, no path tricks).
+    static bool exists(const std::string& name);
 
     const std::string& name() const { return name_; }
     // Seconds east of UTC in force at the UTC instant `utc`.
@@ -29,15 +28,11 @@ public:
     int64_t toLocal(int64_t utc) const { return utc + offsetAt(utc); }
 
 private:
-    struct Rule; // the POSIX TZ footer
+    struct Zone; // the library's zone and the rule past its last listed transition
     TimeZone() = default;
-    int ruleOffset(int64_t utc) const;
 
     std::string name_;
-    std::vector<int64_t> transitions_;
-    std::vector<int> offsets_; // in force from transitions_[i]
-    int initialOffset_ = 0;
-    std::shared_ptr<const Rule> rule_;
+    std::shared_ptr<const Zone> zone_; // null for UTC
 };
 
 } // namespace vtp::courses

@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <regex>
 #include <stdexcept>
 
 namespace vtp::courses {
@@ -225,15 +223,6 @@ std::vector<std::string> stringArray(const Json& body, const char* key, size_t m
         out.push_back(v.asString());
     }
     return out;
-}
-
-bool isValidTimeZone(const std::string& name)
-{
-    static const std::regex re("^[A-Za-z][A-Za-z0-9_+\\-]*(/[A-Za-z0-9_+\\-]+){0,2}$");
-    if (name == "UTC") return true;
-    if (name.size() > 64 || !std::regex_match(name, re)) return false;
-    std::error_code ec;
-    return std::filesystem::is_regular_file("/usr/share/zoneinfo/" + name, ec);
 }
 
 std::optional<int64_t> queryDate(const Request& req, const char* name)

@@ -44,7 +44,6 @@ std::optional<int64_t> optionalInt(const Json& body, const char* key, int64_t lo
 int64_t requireDate(const Json& body, const char* key);
 std::optional<int64_t> optionalDate(const Json& body, const char* key);
 std::vector<std::string> stringArray(const Json& body, const char* key, size_t maxItems, size_t maxChars);
-bool isValidTimeZone(const std::string& name);
 
 // A query parameter that must be a date when present.
 std::optional<int64_t> queryDate(const Request& req, const char* name);

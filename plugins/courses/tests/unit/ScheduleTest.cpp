@@ -54,6 +54,18 @@ TEST(TimeZones, SouthernHemisphereAndUtc)
     EXPECT_THROW(TimeZone::load("../etc/passwd"), std::runtime_error);
 }
 
+// Greenland's rule changes clocks at -1:00 ("M3.5.0/-1"), which the date library's POSIX parser
+// refuses as written; past 2037 that rule still gives summer and winter time.
+TEST(TimeZones, RulesWithNegativeChangeTimesHoldPastTheListedTransitions)
+{
+    const auto nuuk = TimeZone::load("America/Nuuk");
+    EXPECT_EQ(nuuk->offsetAt(day("2061-07-01") * 86400), -3600);
+    EXPECT_EQ(nuuk->offsetAt(day("2061-01-15") * 86400), -7200);
+    EXPECT_TRUE(TimeZone::exists("Europe/Zurich"));
+    EXPECT_FALSE(TimeZone::exists("Europe/Atlantis"));
+    EXPECT_FALSE(TimeZone::exists("posix/../../etc/passwd"));
+}
+
 TEST(Schedule, PatternsExpandOverTheTermSkippingHolidays)
 {
     const std::vector<MeetingPattern> patterns{{"mon", 1, 9 * 60, 10 * 60 + 30, "r1"}, {"wed", 3, 14 * 60, 15 * 60, std::nullopt}};
