@@ -363,7 +363,7 @@ UserRecord AuthService::createUser(const std::string& emailIn, const std::string
             throw Unprocessable("unknown role '" + r + "'", "invalid-role");
 
     UserRecord u;
-    u.id = newUuid();
+    u.id = randomUuid();
     u.email = *email;
     u.displayName = displayName;
     u.roles = roles;

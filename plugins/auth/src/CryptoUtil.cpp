@@ -2,44 +2,15 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <sys/random.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <stdexcept>
 
 namespace vtp::auth {
-
-std::vector<unsigned char> randomBytes(size_t n)
-{
-    std::vector<unsigned char> out(n);
-    size_t got = 0;
-    while (got < n) {
-        const ssize_t r = ::getrandom(out.data() + got, n - got, 0);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            throw std::runtime_error("getrandom failed");
-        }
-        got += static_cast<size_t>(r);
-    }
-    return out;
-}
 
 std::string randomToken(size_t bytes)
 {
     const auto b = randomBytes(bytes);
     return base64UrlEncode(b.data(), b.size());
-}
-
-std::string newUuid()
-{
-    auto b = randomBytes(16);
-    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-    char out[37];
-    std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                  b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-    return out;
 }
 
 std::string sha256Hex(std::string_view data)

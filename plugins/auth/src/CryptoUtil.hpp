@@ -1,6 +1,9 @@
 #pragma once
 
-// Small cryptographic helpers the auth plugin shares: random tokens, hashes, encodings.
+// Small cryptographic helpers the auth plugin shares: random tokens, hashes, encodings. Random
+// bytes and UUIDs come from the SDK (vtp/random.hpp).
+
+#include <vtp/random.hpp>
 
 #include <optional>
 #include <string>
@@ -9,12 +12,8 @@
 
 namespace vtp::auth {
 
-// Bytes from the kernel's CSPRNG (getrandom); throws if it cannot deliver.
-std::vector<unsigned char> randomBytes(size_t n);
 // An opaque URL-safe token carrying `bytes` random bytes (base64url, no padding).
 std::string randomToken(size_t bytes = 32);
-// A random RFC 4122 version 4 UUID, lower-case.
-std::string newUuid();
 // Lower-case hex SHA-256: how opaque tokens are stored, so a database leak reveals none.
 std::string sha256Hex(std::string_view data);
 std::string base64UrlEncode(const unsigned char* data, size_t len);

@@ -11,7 +11,7 @@ std::string clip(const std::string& s, size_t n) { return s.size() <= n ? s : s.
 
 NewSession SessionStore::create(const std::string& userId, const std::string& userAgent, const std::string& address, int64_t now)
 {
-    NewSession s{newUuid(), randomToken(32)};
+    NewSession s{randomUuid(), randomToken(32)};
     db_.transaction([&](Tx& tx) {
         tx.exec("INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 {s.sessionId, userId, now, now, now + refreshTtl_, clip(userAgent, 256), clip(address, 64)});

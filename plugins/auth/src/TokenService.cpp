@@ -189,7 +189,7 @@ std::string TokenService::issue(const std::string& subject, const std::vector<st
     token.setIssuer(options_.issuer);
     token.setAudience(options_.audience);
     token.setSubject(subject);
-    const std::string jti = newUuid();
+    const std::string jti = randomUuid();
     token.setId(jti);
     // Whole seconds: Poco's Timestamp claims would be fractional.
     token.payload().set("iat", static_cast<Poco::Int64>(now));

@@ -299,7 +299,7 @@ Response AuthService::createInvite(const Request& req)
     int64_t ttl = inviteTtl_;
     if (body.has("ttl_seconds")) ttl = body.intField("ttl_seconds", 60, 90 * 86400);
     const std::string code = randomToken(18);
-    const std::string id = newUuid();
+    const std::string id = randomUuid();
     const int64_t now = unixNow();
     std::string joined = ",";
     for (const auto& r : roles) joined += r + ",";

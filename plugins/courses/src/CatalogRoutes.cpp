@@ -285,7 +285,7 @@ Response CoursesService::createTerm(const Request& req)
     t.days = body.has("teaching_days") ? parseTeachingDays(body) : std::vector<int>{1, 2, 3, 4, 5};
     t.periods = body.has("periods") ? parsePeriods(body) : defaultPeriods();
     validateTerm(t);
-    const std::string id = newId();
+    const std::string id = randomUuid();
     const int64_t now = unixNow();
     try {
         host_.db().exec("INSERT INTO courses_terms (id, name, start_date, end_date, time_zone, holidays, teaching_days, periods, created_at) "
@@ -400,7 +400,7 @@ Response CoursesService::createRoom(const Request& req)
     validateRoomKind(kind);
     const int64_t capacity = requireInt(body, "capacity", 1, 100000);
     const Json features = Json::arrayOf(stringArray(body, "features", 50, 50));
-    const std::string id = newId();
+    const std::string id = randomUuid();
     const int64_t now = unixNow();
     try {
         host_.db().exec("INSERT INTO courses_rooms (id, name, kind, capacity, features, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -483,7 +483,7 @@ Response CoursesService::createCourse(const Request& req)
     if (minDays > lectures) throw Unprocessable("'min_working_days' cannot exceed 'lectures_per_week'", "invalid-min-working-days");
     if (host_.db().query("SELECT 1 FROM courses_terms WHERE id = ?", {termId}).empty())
         throw Unprocessable("'term_id' names no term", "unknown-term");
-    const std::string id = newId();
+    const std::string id = randomUuid();
     const int64_t now = unixNow();
     try {
         host_.db().exec("INSERT INTO courses_courses (id, term_id, code, title, description, credits, department, lectures_per_week, "
@@ -630,7 +630,7 @@ Response CoursesService::createCurriculum(const Request& req)
     if (host_.db().query("SELECT 1 FROM courses_terms WHERE id = ?", {termId}).empty())
         throw Unprocessable("'term_id' names no term", "unknown-term");
     const auto courses = curriculumCourses(host_.db(), body, termId);
-    const std::string id = newId();
+    const std::string id = randomUuid();
     try {
         host_.db().transaction([&](Tx& tx) {
             tx.exec("INSERT INTO courses_curricula (id, term_id, name, created_at) VALUES (?, ?, ?, ?)",

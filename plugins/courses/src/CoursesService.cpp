@@ -246,7 +246,7 @@ int64_t CoursesService::regenerateSessions(Tx& tx, const std::string& sectionId,
     tx.exec("DELETE FROM courses_sessions WHERE section_id = ?", {sectionId});
     const auto planned = expandPatterns(patterns, term.start, term.end, term.holidays);
     for (const auto& p : planned) {
-        const std::string id = newId(), date = formatDate(p.date), start = formatTime(p.start), end = formatTime(p.end);
+        const std::string id = randomUuid(), date = formatDate(p.date), start = formatTime(p.start), end = formatTime(p.end);
         tx.exec("INSERT INTO courses_sessions (id, section_id, pattern_id, session_date, start_time, end_time, starts_at, ends_at, room_id, "
                 "status, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', 0)",
                 {id, sectionId, p.patternId, date, start, end, static_cast<long long>(localInstant(term, p.date, p.start)),

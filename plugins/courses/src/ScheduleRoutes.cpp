@@ -63,7 +63,7 @@ Response CoursesService::mySchedule(const Request& req)
 Response CoursesService::createCalendarToken(const Request& req)
 {
     const std::string me(req.subject());
-    const std::string token = randomSecret(24);
+    const std::string token = randomHex(24);
     host_.db().transaction([&](Tx& tx) {
         tx.exec("DELETE FROM courses_calendar_tokens WHERE user_id = ?", {me});
         tx.exec("INSERT INTO courses_calendar_tokens (user_id, token_hash, created_at) VALUES (?, ?, ?)",

@@ -153,7 +153,7 @@ Response CoursesService::createSection(const Request& req)
     const Rows course = host_.db().query("SELECT term_id FROM courses_courses WHERE id = ?", {courseId});
     if (course.empty()) throw Unprocessable("'course_id' names no course", "unknown-course");
     const std::string termId = course[0][0].asString();
-    const std::string id = newId();
+    const std::string id = randomUuid();
     try {
         host_.db().transaction([&](Tx& tx) {
             tx.exec("INSERT INTO courses_sections (id, course_id, term_id, name, capacity, waitlist_capacity, enrollment_opens, "
@@ -285,7 +285,7 @@ Response CoursesService::putMeetings(const Request& req)
         if (!m.isObject()) throw Unprocessable("each meeting must be an object", "invalid-meetings");
         allowOnlyKeys(m, {"weekday", "start_time", "end_time", "room_id"});
         MeetingPattern p;
-        p.id = newId();
+        p.id = randomUuid();
         p.weekday = static_cast<int>(requireInt(m, "weekday", 1, 7));
         const auto start = m["start_time"].isString() ? parseTime(m["start_time"].asString()) : std::nullopt;
         const auto end = m["end_time"].isString() ? parseTime(m["end_time"].asString(), true) : std::nullopt;

@@ -168,7 +168,7 @@ Response CoursesService::startTimetable(const Request& req)
     } catch (const std::invalid_argument& e) {
         throw Unprocessable(e.what(), "invalid-instance");
     }
-    const std::string id = newId();
+    const std::string id = randomUuid();
     const int64_t now = unixNow();
     host_.db().exec("INSERT INTO courses_timetables (id, term_id, state, instance, grid, time_limit_seconds, seed, created_by, created_at, updated_at) "
                     "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
@@ -352,7 +352,7 @@ Response CoursesService::acceptTimetable(const Request& req)
                 const std::string roomId = grid["rooms"].at(static_cast<size_t>(a.room)).asString();
                 const bool roomExists = !tx.query("SELECT 1 FROM courses_rooms WHERE id = ?", {roomId}).empty();
                 tx.exec("INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id) VALUES (?, ?, ?, ?, ?, ?)",
-                        {newId(), sectionId, static_cast<long long>(grid["days"].at(static_cast<size_t>(a.day)).asInt()),
+                        {randomUuid(), sectionId, static_cast<long long>(grid["days"].at(static_cast<size_t>(a.day)).asInt()),
                          period["start"].asString(), period["end"].asString(), roomExists ? std::optional(roomId) : std::nullopt});
             }
             scheduled.emplace_back(sectionId, regenerateSessions(tx, sectionId, term));
@@ -418,22 +418,22 @@ Response CoursesService::importCtt(const Request& req)
         for (const auto& room : in.rooms) {
             if (!tx.query("SELECT 1 FROM courses_rooms WHERE name = ?", {room.id}).empty()) continue;
             tx.exec("INSERT INTO courses_rooms (id, name, kind, capacity, features, created_at) VALUES (?, ?, 'physical', ?, '[]', ?)",
-                    {newId(), room.id, std::max(room.capacity, 1), static_cast<long long>(now)});
+                    {randomUuid(), room.id, std::max(room.capacity, 1), static_cast<long long>(now)});
             ++roomsCreated;
         }
         for (size_t c = 0; c < in.courses.size(); ++c) {
             const auto& course = in.courses[c];
-            courseIds[c] = newId();
+            courseIds[c] = randomUuid();
             tx.exec("INSERT INTO courses_courses (id, term_id, code, title, description, credits, department, lectures_per_week, "
                     "min_working_days, created_at) VALUES (?, ?, ?, ?, '', 0, '', ?, ?, ?)",
                     {courseIds[c], term.id, course.id, course.id, course.lectures, std::min(course.minWorkingDays, course.lectures),
                      static_cast<long long>(now)});
             tx.exec("INSERT INTO courses_sections (id, course_id, term_id, name, capacity, waitlist_capacity, teacher_key, next_seq, created_at) "
                     "VALUES (?, ?, ?, 'A', ?, 0, ?, 0, ?)",
-                    {newId(), courseIds[c], term.id, std::max(course.students, 1), course.teacher, static_cast<long long>(now)});
+                    {randomUuid(), courseIds[c], term.id, std::max(course.students, 1), course.teacher, static_cast<long long>(now)});
         }
         for (const auto& k : in.curricula) {
-            const std::string kid = newId();
+            const std::string kid = randomUuid();
             tx.exec("INSERT INTO courses_curricula (id, term_id, name, created_at) VALUES (?, ?, ?, ?)", {kid, term.id, k.id, static_cast<long long>(now)});
             for (int c : k.courses)
                 tx.exec("INSERT INTO courses_curriculum_courses (curriculum_id, course_id) VALUES (?, ?)", {kid, courseIds[static_cast<size_t>(c)]});

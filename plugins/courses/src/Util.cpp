@@ -2,9 +2,6 @@
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
-#include <Poco/UUIDGenerator.h>
-
-#include <sys/random.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,26 +12,6 @@ namespace vtp::courses {
 int64_t unixNow()
 {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string newId() { return Poco::UUIDGenerator::defaultGenerator().createRandom().toString(); }
-
-std::string randomSecret(size_t bytes)
-{
-    std::vector<unsigned char> buf(bytes);
-    size_t got = 0;
-    while (got < bytes) {
-        const ssize_t n = ::getrandom(buf.data() + got, bytes - got, 0);
-        if (n <= 0) throw std::runtime_error("getrandom failed");
-        got += static_cast<size_t>(n);
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : buf) {
-        out += hex[c >> 4];
-        out += hex[c & 15];
-    }
-    return out;
 }
 
 std::string sha256Hex(std::string_view data)

@@ -1,8 +1,9 @@
 #pragma once
 
-// Small helpers the courses plugin's routes share: ids and tokens, dates and times, request
+// Small helpers the courses plugin's routes share: token hashes, dates and times, request
 // validation (throwing the SDK's problem exceptions) and cursor pagination.
 
+#include <vtp/random.hpp>
 #include <vtp/sdk.hpp>
 
 #include <cstdint>
@@ -16,10 +17,6 @@
 namespace vtp::courses {
 
 int64_t unixNow();
-// A random RFC 4122 version 4 UUID, lower-case.
-std::string newId();
-// An opaque URL-safe secret of `bytes` random bytes (hex).
-std::string randomSecret(size_t bytes = 24);
 std::string sha256Hex(std::string_view data);
 
 // Civil dates as days since 1970-01-01 (proleptic Gregorian), and back.

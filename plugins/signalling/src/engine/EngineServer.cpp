@@ -2,7 +2,7 @@
 
 #include "protocol/PollingPayload.hpp"
 
-#include <sys/random.h>
+#include <vtp/random.hpp>
 
 #include <algorithm>
 
@@ -23,18 +23,7 @@ constexpr int kWsNormal = 1000;
 
 } // namespace
 
-std::string randomId()
-{
-    static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char bytes[20];
-    for (size_t got = 0; got < sizeof bytes;) {
-        const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-        if (n > 0) got += static_cast<size_t>(n);
-    }
-    std::string sid;
-    for (unsigned char b : bytes) sid += table[b & 63];
-    return sid;
-}
+std::string randomId() { return vtp::randomUrlSafeId(20); }
 
 std::string EngineServer::allowedOrigin(const EngineHttpRequest& r) const
 {
