@@ -1,13 +1,11 @@
 #include "events/RedisBridge.hpp"
 
-#include "events/Resp.hpp"
+#include "events/RedisSubscription.hpp"
 #include "log/Logger.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/Redis/Array.h>
 #include <Poco/Redis/Client.h>
 #include <Poco/URI.h>
@@ -21,9 +19,6 @@ namespace {
 constexpr auto kInitialBackoff = std::chrono::milliseconds(200);
 constexpr auto kConnectTimeout = std::chrono::seconds(2);
 constexpr auto kReplyTimeout = std::chrono::seconds(5);
-constexpr auto kPingInterval = std::chrono::seconds(5);
-constexpr auto kSilenceLimit = std::chrono::seconds(15); // no reply to our pings: the link is dead
-constexpr auto kPollSlice = std::chrono::milliseconds(200);
 constexpr size_t kSeenIds = 4096;
 constexpr auto kWarnInterval = std::chrono::seconds(10);
 
@@ -242,70 +237,37 @@ void RedisBridge::subscribeLoop()
         }
         std::string reason;
         try {
-            Poco::Net::StreamSocket socket;
-            socket.connect(Poco::Net::SocketAddress(endpoint_.host, endpoint_.port), span(kConnectTimeout));
-            socket.setNoDelay(true);
-            auto send = [&](const std::vector<std::string>& words) {
-                const std::string bytes = respCommand(words);
-                size_t done = 0;
-                while (done < bytes.size()) {
-                    const int n = socket.sendBytes(bytes.data() + done, static_cast<int>(bytes.size() - done));
-                    if (n <= 0) throw std::runtime_error("send failed");
-                    done += static_cast<size_t>(n);
-                }
+            RedisSubscriptionCallbacks callbacks;
+            callbacks.subscribed = [&] {
+                if (everConnected) ++reconnects_;
+                everConnected = true;
+                backoff = kInitialBackoff;
+                setState(State::Connected, "");
             };
-            if (!endpoint_.password.empty()) send({"AUTH", endpoint_.password});
-            send({"SUBSCRIBE", settings_.channel});
-
-            RespReader reader;
-            auto lastData = std::chrono::steady_clock::now();
-            auto lastPing = lastData;
-            char buffer[16384];
-            while (true) {
-                {
-                    std::lock_guard lock(mutex_);
-                    if (stop_) return;
+            callbacks.message = [&](const RespValue& v) {
+                if (v.items[0].text != "message" || v.items.size() != 3) return;
+                Event e;
+                try {
+                    e = decodeEnvelope(v.items[2].text);
+                } catch (const std::invalid_argument& ex) {
+                    log_.warn("events", "ignored a message on the events channel", {{"error", ex.what()}});
+                    return;
                 }
-                const auto now = std::chrono::steady_clock::now();
-                if (now - lastData > kSilenceLimit) throw std::runtime_error("no answer from Redis");
-                if (now - lastPing > kPingInterval) {
-                    send({"PING"});
-                    lastPing = now;
+                if (e.origin == bus_.nodeId()) return; // delivered locally when published
+                if (!seen_.insert(e.id).second) return;
+                seenOrder_.push_back(e.id);
+                if (seenOrder_.size() > kSeenIds) {
+                    seen_.erase(seenOrder_.front());
+                    seenOrder_.pop_front();
                 }
-                if (!socket.poll(span(kPollSlice), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) continue;
-                const int n = socket.receiveBytes(buffer, sizeof buffer);
-                if (n <= 0) throw std::runtime_error("Redis closed the connection");
-                lastData = std::chrono::steady_clock::now();
-                reader.append(std::string_view(buffer, static_cast<size_t>(n)));
-                while (auto v = reader.next()) {
-                    if (v->type == '-') throw std::runtime_error("Redis: " + v->text);
-                    if (v->type != '*' || v->items.empty()) continue; // +OK of AUTH
-                    const std::string& kind = v->items[0].text;
-                    if (kind == "subscribe") {
-                        if (everConnected) ++reconnects_;
-                        everConnected = true;
-                        backoff = kInitialBackoff;
-                        setState(State::Connected, "");
-                    } else if (kind == "message" && v->items.size() == 3) {
-                        Event e;
-                        try {
-                            e = decodeEnvelope(v->items[2].text);
-                        } catch (const std::invalid_argument& ex) {
-                            log_.warn("events", "ignored a message on the events channel", {{"error", ex.what()}});
-                            continue;
-                        }
-                        if (e.origin == bus_.nodeId()) continue; // delivered locally when published
-                        if (!seen_.insert(e.id).second) continue;
-                        seenOrder_.push_back(e.id);
-                        if (seenOrder_.size() > kSeenIds) {
-                            seen_.erase(seenOrder_.front());
-                            seenOrder_.pop_front();
-                        }
-                        ++received_;
-                        bus_.deliverRemote(std::move(e));
-                    }
-                }
-            }
+                ++received_;
+                bus_.deliverRemote(std::move(e));
+            };
+            runRedisSubscription(endpoint_, {"SUBSCRIBE", settings_.channel}, [this] {
+                std::lock_guard lock(mutex_);
+                return stop_;
+            }, callbacks);
+            return;
         } catch (const Poco::Exception& e) {
             reason = e.displayText();
         } catch (const std::exception& e) {

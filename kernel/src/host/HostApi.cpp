@@ -574,6 +574,7 @@ const vtp_host_api kApi = [] {
     fillEventsApi(a);
     fillJobsApi(a);
     fillMetricsApi(a);
+    fillClusterApi(a);
     return a;
 }();
 

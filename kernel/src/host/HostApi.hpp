@@ -12,10 +12,11 @@ struct PluginRuntime;
 // The host table handed to every plugin. Static and immutable; per-plugin state is in vtp_host.
 const vtp_host_api* hostApi();
 
-// Each subsystem fills its own entries of the table (HostEvents.cpp, HostJobs.cpp, HostMetrics.cpp).
+// Each subsystem fills its own entries of the table (HostEvents.cpp, HostJobs.cpp, HostMetrics.cpp, HostCluster.cpp).
 void fillEventsApi(vtp_host_api& api);
 void fillJobsApi(vtp_host_api& api);
 void fillMetricsApi(vtp_host_api& api);
+void fillClusterApi(vtp_host_api& api);
 } // namespace vtp::kernel
 
 // The kernel's side of the opaque per-plugin handle.

@@ -7,10 +7,12 @@
 #include "host/ServiceAuthenticator.hpp"
 #include "jobs/JobPool.hpp"
 #include "jobs/JobRoutes.hpp"
+#include "events/ClusterChannels.hpp"
 #include "events/EventBus.hpp"
 #include "events/RedisBridge.hpp"
 #include "webhooks/WebhookRoutes.hpp"
 #include "webhooks/WebhookService.hpp"
+#include "ids/Uuid.hpp"
 #include "loader/DependencyOrder.hpp"
 #include "log/Logger.hpp"
 
@@ -209,7 +211,10 @@ ConfigSchema Kernel::kernelSchema()
     // Events and webhooks (events/EventBus.hpp, webhooks/WebhookService.hpp).
     s.add(ranged(key("events.queue_capacity", T::Integer, int64_t{10000}, "Events waiting per subscription (and for Redis); beyond, new events are dropped for that subscriber"), 1, 10000000));
     s.add(ranged(key("events.max_payload_bytes", T::Integer, int64_t{65536}, "Largest event payload (a JSON object) a plugin may publish"), 2, int64_t{16} << 20));
-    s.add(key("events.redis_channel", T::String, std::string("vtp:events"), "Redis pub/sub channel the nodes share events on (with redis.url); another deployment on the same Redis needs its own"));
+    s.add(key("events.redis_channel", T::String, std::string("vtp:events"), "Redis pub/sub channel the nodes share events on (with redis.url), and the prefix of their cluster channels (NAME:cluster:*) and node set (NAME:cluster-nodes); another deployment on the same Redis needs its own"));
+    // Cluster channels (events/ClusterChannels.hpp): node-to-node messages and who is there.
+    s.add(ranged(key("cluster.heartbeat_seconds", T::Integer, int64_t{2}, "With redis.url: how often a node renews its presence in Redis and reads which other nodes are there"), 1, 60));
+    s.add(ranged(key("cluster.node_timeout_seconds", T::Integer, int64_t{10}, "With redis.url: a node that has not renewed its presence for this long is gone (its live-room participants leave); at least twice cluster.heartbeat_seconds"), 2, 600));
     s.add(ranged(key("webhooks.max_attempts", T::Integer, int64_t{8}, "Attempts of a webhook delivery before it is marked failed"), 1, 100));
     s.add(ranged(key("webhooks.initial_backoff_seconds", T::Integer, int64_t{10}, "Wait before the first retry of a failed delivery; doubles after each failure"), 1, 86400));
     s.add(ranged(key("webhooks.max_backoff_seconds", T::Integer, int64_t{3600}, "Longest wait between delivery attempts"), 1, 604800));
@@ -259,6 +264,15 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     es.queueCapacity = static_cast<size_t>(config_.getInt("events.queue_capacity"));
     es.maxPayloadBytes = static_cast<size_t>(config_.getInt("events.max_payload_bytes"));
     events_ = std::make_unique<EventBus>(es, log_);
+    ClusterSettings cs;
+    if (mode_ == Mode::Server) cs.url = config_.getString("redis.url");
+    cs.prefix = config_.getString("events.redis_channel");
+    // A per-start suffix: a restarted node is a new member, whose predecessor's state others drop.
+    cs.nodeId = nodeId_ + "/" + randomUuid().substr(0, 8);
+    cs.heartbeat = std::chrono::seconds(config_.getInt("cluster.heartbeat_seconds"));
+    cs.nodeTimeout = std::chrono::seconds(config_.getInt("cluster.node_timeout_seconds"));
+    cs.queueCapacity = es.queueCapacity;
+    cluster_ = std::make_unique<ClusterChannels>(cs, log_);
     ObservabilitySettings obs;
     obs.metricsEnabled = config_.getBool("metrics.enabled");
     obs.metricsRequireAdmin = config_.getBool("metrics.require_admin");
@@ -280,6 +294,7 @@ Kernel::~Kernel()
     // So are event handlers (shutdown() normally stopped these already).
     webhooks_.reset();
     redis_.reset();
+    cluster_->stop(std::chrono::milliseconds(0));
     events_->stop(std::chrono::milliseconds(0));
     // Plugins must be gone before the libraries holding their code are unloaded.
     for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
@@ -526,6 +541,7 @@ void Kernel::startPlugins()
     // Event handlers too: events published so far wait in their queues until now.
     if (mode_ == Mode::Server) {
         if (redis_) redis_->start();
+        cluster_->start();
         events_->start();
         if (webhooks_) webhooks_->start();
     }
@@ -557,6 +573,7 @@ void Kernel::forget(PluginRuntime& p)
     std::erase_if(cliCommands_, [&](const auto& c) { return c.owner == p.lib.name; });
     jobs_->removeKindsOf(p.lib.name);
     events_->removeOwner(p.lib.name);
+    cluster_->removeOwner(p.lib.name);
     std::lock_guard lock(servicesMutex_);
     std::erase_if(services_, [&](const auto& s) { return s.owner == p.lib.name; });
 }
@@ -600,6 +617,16 @@ void Kernel::startServers()
         return EventFigures{static_cast<double>(e.queued), static_cast<double>(e.published),
                             static_cast<double>(e.delivered), static_cast<double>(e.dropped)};
     });
+    observability_->metrics().addCollector([cluster = cluster_.get()](std::vector<CollectedFamily>& out) {
+        const ClusterStats c = cluster->stats();
+        out.push_back({"vtp_cluster_peers", "Other vtpd nodes this node sees (0 without redis.url).", MetricType::Gauge, {{{}, static_cast<double>(c.peers)}}});
+        out.push_back({"vtp_cluster_messages_total", "Node-to-node messages of plugins: sent to Redis, received from other nodes, "
+                       "skipped (no other node: nothing sent), dropped (send queue full).", MetricType::Counter,
+                       {{{{"result", "sent"}}, static_cast<double>(c.sent)},
+                        {{{"result", "received"}}, static_cast<double>(c.received)},
+                        {{{"result", "skipped"}}, static_cast<double>(c.skipped)},
+                        {{{"result", "dropped"}}, static_cast<double>(c.dropped)}}});
+    });
     observability_->checkRouteSchemas();
     http_->start();
     log_.info("kernel", "serving", {{"http", httpHost + ":" + std::to_string(http_->port())},
@@ -633,6 +660,7 @@ bool Kernel::shutdown()
     // sending stop. Pending deliveries stay in the outbox for the next start.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drainUntil - std::chrono::steady_clock::now());
     events_->stop(std::max(left, std::chrono::milliseconds(1000)));
+    cluster_->stop(std::chrono::milliseconds(200)); // leaves the node set: the others see it gone at once
     if (redis_) redis_->stop();
     if (webhooks_) webhooks_->stop();
     return drained;

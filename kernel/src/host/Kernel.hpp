@@ -26,6 +26,7 @@ class JobPool;
 // Events and webhooks (kernel/src/events, kernel/src/webhooks).
 class EventBus;
 class RedisBridge;
+class ClusterChannels;
 class WebhookService;
 class Logger;
 class ServiceAuthenticator;
@@ -129,6 +130,9 @@ public:
     std::string redisState() const;
     // Null without redis.url or in vtpctl.
     const RedisBridge* redisBridge() const { return redis_.get(); }
+    // Node-to-node messages for plugins (exists from construction; with redis.url, connects and
+    // delivers once startPlugins has run).
+    ClusterChannels& cluster() { return *cluster_; }
     Mode mode() const { return mode_; }
     void addPendingEndpoint(const std::string& owner, WsEndpoint endpoint);
     void addCliCommand(CliCommand command);
@@ -161,6 +165,7 @@ private:
     // Events and webhooks: declared after db_ so that they are destroyed before it.
     std::unique_ptr<EventBus> events_;
     std::unique_ptr<RedisBridge> redis_;
+    std::unique_ptr<ClusterChannels> cluster_;
     std::unique_ptr<WebhookService> webhooks_;
     std::unique_ptr<ServiceAuthenticator> authenticator_;
     std::unique_ptr<AccessLog> accessLog_;

@@ -297,6 +297,16 @@ typedef struct vtp_job_kind {
 
 typedef enum vtp_metric_type { VTP_METRIC_GAUGE = 0, VTP_METRIC_COUNTER = 1 } vtp_metric_type;
 
+/* ---------------------------------------------------------------- cluster channels (since 1.6) */
+
+/* A message another vtpd node sent on a cluster channel. Called on this subscription's own
+ * delivery thread (as for events); `data` is the sender's bytes, `from_node` its cluster id
+ * (never this node's). */
+typedef void (*vtp_cluster_handler)(void* user_data, const char* channel, const char* data, size_t len,
+                                    const char* from_node);
+/* Called by cluster_peers once per other node, during that call. */
+typedef void (*vtp_cluster_peer_fn)(void* user_data, const char* node);
+
 /* ---------------------------------------------------------------- the host table */
 
 typedef struct vtp_host_api {
@@ -406,6 +416,24 @@ typedef struct vtp_host_api {
      * response_header, response_body and response_problem; the kernel then sends it. VTP_NOT_FOUND (fill not
      * called) if the id timed out, its client left, or it was completed already: completing late is safe. */
     int (*response_complete)(vtp_host* host, uint64_t id, void (*fill)(void* ctx, vtp_response* response), void* ctx);
+
+    /* since 1.6: cluster channels, node-to-node messages over Redis that no event subscriber or
+     * webhook sees. Without redis.url there is no other node: nothing is ever sent or received. */
+    /* This process's id on the channels (node.id, "/", a per-start suffix: a restarted node is a
+     * new one). Valid until the plugin is destroyed. */
+    const char* (*cluster_node_id)(vtp_host* host);
+    /* Sends `data` (any bytes) to every other node's subscriptions of `channel` (a name as for
+     * events, e.g. "signalling.sync"). Thread-safe; never blocks. VTP_OK: queued for the other
+     * nodes; VTP_NOT_FOUND: there is no other node, nothing was sent; VTP_CONFLICT: the send queue
+     * was full, dropped; VTP_INVALID: a bad name or more than 1 MiB. */
+    int (*cluster_send)(vtp_host* host, const char* channel, const char* data, size_t len, vtp_errbuf err);
+    /* channel: an exact name, a prefix ending in ".*", or "*". Each subscription has its own
+     * bounded queue and delivery thread. Subscribe during init. */
+    int (*cluster_subscribe)(vtp_host* host, const char* channel, vtp_cluster_handler handler,
+                             void* user_data, vtp_errbuf err);
+    /* Calls each(user_data, id) (each may be NULL) for every other node believed alive now, and
+     * returns how many there are. Thread-safe. */
+    size_t (*cluster_peers)(vtp_host* host, vtp_cluster_peer_fn each, void* user_data);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

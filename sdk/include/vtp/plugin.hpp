@@ -89,6 +89,20 @@ struct Event {
     std::string originNode;
 };
 
+// A message another vtpd node sent on a cluster channel (ABI 1.6): the sender's bytes, as sent.
+struct ClusterMessage {
+    std::string channel;
+    std::string_view data; // valid during the handler only
+    std::string fromNode;  // the sender's Host::clusterNodeId(), never this node's
+};
+
+// What Host::clusterSend did with a message.
+enum class ClusterSend {
+    Sent,        // queued for the other nodes
+    NoPeers,     // there is no other node (or no Redis, or a kernel before 1.6): nothing was sent
+    Dropped,     // the kernel's send queue was full
+};
+
 // A running job, as its runner sees it.
 class Job {
 public:
@@ -335,6 +349,62 @@ public:
         }
     }
 
+    // Node-to-node messages (ABI 1.6), apart from the event bus: no event subscriber or webhook
+    // sees them. On a single node (no redis.url, or no other node up) nothing is sent.
+    //
+    // This process's id on the cluster channels; a restarted node gets a new one. Before 1.6:
+    // empty (there is never another node then).
+    std::string clusterNodeId() const
+    {
+        if (!VTP_HOST_HAS(cluster_node_id)) return {};
+        const char* id = ref_.api->cluster_node_id(ref_.host);
+        return id ? id : "";
+    }
+    // Sends `data` to every other node's subscriptions of `channel` (a name as for events,
+    // "<plugin>.<what>"). Thread-safe, never blocks. Throws PluginError for a bad name or more
+    // than 1 MiB.
+    ClusterSend clusterSend(const std::string& channel, std::string_view data) const
+    {
+        if (!VTP_HOST_HAS(cluster_send)) return ClusterSend::NoPeers;
+        detail::ErrorText err;
+        switch (ref_.api->cluster_send(ref_.host, channel.c_str(), data.data(), data.size(), err.view())) {
+        case VTP_OK: return ClusterSend::Sent;
+        case VTP_NOT_FOUND: return ClusterSend::NoPeers;
+        case VTP_CONFLICT: return ClusterSend::Dropped;
+        default: throw PluginError("cluster send on " + channel + ": " + err.str());
+        }
+    }
+    // Subscribes during init; `handler` runs on this subscription's own delivery thread. Before
+    // 1.6 it subscribes to nothing (no message can come).
+    void clusterSubscribe(const std::string& channel, std::function<void(const ClusterMessage&)> handler)
+    {
+        if (!VTP_HOST_HAS(cluster_subscribe)) return;
+        auto& sub = clusterSubscriptions_.emplace_back(ClusterSubscription{ref_, std::move(handler)});
+        detail::ErrorText err;
+        const auto trampoline = [](void* ud, const char* name, const char* data, size_t len, const char* from) {
+            auto* s = static_cast<ClusterSubscription*>(ud);
+            guard(s->ref, "cluster handler", [&] {
+                s->handler(ClusterMessage{name, std::string_view(data ? data : "", data ? len : 0), from ? from : ""});
+            });
+        };
+        if (ref_.api->cluster_subscribe(ref_.host, channel.c_str(), trampoline, &sub, err.view()) != VTP_OK) {
+            clusterSubscriptions_.pop_back();
+            throw PluginError("cluster subscribe " + channel + ": " + err.str());
+        }
+    }
+    // The other nodes believed alive now (their cluster node ids); empty on a single node. A node
+    // is gone once it has not renewed its presence for cluster.node_timeout_seconds, or at once
+    // when it stops cleanly.
+    std::vector<std::string> clusterPeers() const
+    {
+        std::vector<std::string> out;
+        if (!VTP_HOST_HAS(cluster_peers)) return out;
+        ref_.api->cluster_peers(ref_.host, [](void* ud, const char* id) {
+            if (id) static_cast<std::vector<std::string>*>(ud)->emplace_back(id);
+        }, &out);
+        return out;
+    }
+
     // Declares a kind of long-running job; call from init().
     void job(JobKind kind)
     {
@@ -399,6 +469,10 @@ private:
     struct Subscription {
         detail::HostRef ref;
         std::function<void(const Event&)> handler;
+    };
+    struct ClusterSubscription {
+        detail::HostRef ref;
+        std::function<void(const ClusterMessage&)> handler;
     };
     struct JobHolder {
         detail::HostRef ref;
@@ -583,6 +657,7 @@ private:
     std::list<Holder> handlers_;          // std::list: addresses handed to the kernel stay stable
     std::list<SocketHolder> sockets_;
     std::list<Subscription> subscriptions_;
+    std::list<ClusterSubscription> clusterSubscriptions_;
     std::list<JobHolder> jobKinds_;
     std::list<Command> commands_;
 };
