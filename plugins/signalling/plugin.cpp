@@ -84,8 +84,6 @@ public:
                 ConfigKey::stringArray("ice.turn_urls", {}, "TURN server URLs handed to participants (turn:host:port?transport=udp)"),
                 ConfigKey::string("ice.turn_secret", "", "Shared secret of the TURN server (coturn's static-auth-secret with use-auth-secret)").markSecret(),
                 ConfigKey::integer("ice.turn_ttl_seconds", 3600, "Lifetime of the TURN credentials a participant gets").range(60, 86400),
-                ConfigKey::integer("cluster.heartbeat_seconds", 2, "How often this node tells the others it is alive (with Redis)").range(1, 60),
-                ConfigKey::integer("cluster.node_timeout_seconds", 10, "A node not heard from for this long has its participants removed from rooms").range(2, 600),
             },
         };
     }
@@ -117,8 +115,6 @@ public:
         ro.signalPerSecond = static_cast<double>(c.getInt("signal.per_second"));
         ro.signalBurst = static_cast<double>(c.getInt("signal.burst"));
         ro.maxSignalBytes = static_cast<size_t>(c.getInt("signal.max_bytes"));
-        ro.heartbeat = std::chrono::seconds(c.getInt("cluster.heartbeat_seconds"));
-        ro.nodeTimeout = std::chrono::seconds(c.getInt("cluster.node_timeout_seconds"));
         IceOptions ice;
         ice.stunUrls = c.getStringArray("ice.stun_urls");
         ice.turnUrls = c.getStringArray("ice.turn_urls");
@@ -137,8 +133,11 @@ public:
             [this](const std::string& token, Principal& out, std::string& reason) { return verify(token, out, reason); },
             [this](const std::string& sessionId) { return verifier_.sessionRevoked(sessionId); });
         io_->setEventFilter([this](Socket& s, const protocol::SocketPacket& p) { return guard_->onEvent(s, p); });
-        // Each vtpd process is its own node for room replication.
-        rooms_ = std::make_unique<RoomService>(host, mutex_, *io_, ro, ice, randomId());
+        // Each vtpd process is its own node for room replication: the kernel's cluster id (per start),
+        // or, on a kernel before ABI 1.6 (a single node), an id of its own.
+        std::string node = host.clusterNodeId();
+        if (node.empty()) node = randomId();
+        rooms_ = std::make_unique<RoomService>(host, mutex_, *io_, ro, ice, node);
         rooms_->registerNamespace();
         rooms_->registerRoutes();
         // Other plugins' namespaces on the same endpoint (sdk/include/vtp/services/socketio.h).

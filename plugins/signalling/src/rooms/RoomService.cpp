@@ -89,7 +89,9 @@ RoomService::RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& 
     participantsGauge_ = host.gauge("participants", "Participants in live rooms connected to this node");
     chatCounter_ = host.counter("chat_messages_total", "Chat messages stored and delivered");
     refusalCounter_ = host.counter("refusals_total", "Socket requests refused, by code");
-    host.subscribe(kSync, [this](const Event& e) { onSync(e); });
+    // Node-to-node traffic: a cluster channel, which no event subscriber or webhook sees, and on
+    // which nothing is sent while this is the only node.
+    host.clusterSubscribe(kSync, [this](const ClusterMessage& m) { onSync(m); });
     // The courses plugin's roster changes (published on the node that made them, carried to every
     // node by the bus): a student dropped or removed from a section leaves its live rooms at once.
     host.subscribe("enrollment.changed", [this](const Event& e) {
@@ -106,7 +108,7 @@ RoomService::~RoomService() { stop(); }
 void RoomService::start()
 {
     chat_->start();
-    replicate(Json{{"t", "hello"}});
+    // The other nodes, if any, are greeted by the first tick that sees them.
 }
 
 void RoomService::stop()
@@ -588,24 +590,28 @@ void RoomService::toRoomArgs(const std::string& roomId, std::string_view event, 
 
 void RoomService::replicate(const Json& message)
 {
-    // A single node has nobody to tell; heartbeats and greetings find the others.
-    const std::string t = message["t"].asString();
-    if (nodes_.empty() && t != "hb" && t != "hello") return;
-    Json m = message;
-    m.set("n", node_); // the sender: each vtpd process, not the kernel's node id, which may be shared
-    host_.publish(kSync, m);
+    // A single node has nobody to tell (the kernel would send nothing either; this skips the dump).
+    if (nodes_.empty()) return;
+    try {
+        host_.clusterSend(kSync, message.dump());
+    } catch (const PluginError& e) {
+        // Over the kernel's 1 MiB message limit (a snapshot of very large rooms): the others learn
+        // those participants from their later updates.
+        host_.log().warn("a replication message was not sent", {{"type", message.stringOr("t", "")}, {"error", e.what()}});
+    }
 }
 
-void RoomService::onSync(const Event& e)
+void RoomService::onSync(const ClusterMessage& message)
 {
-    const std::string origin = e.payload.stringOr("n", "");
-    if (origin.empty() || origin == node_) return; // our own, delivered back by the bus
+    const std::string& origin = message.fromNode;
+    if (origin.empty() || origin == node_) return;
+    const Json m = Json::parse(message.data);
     std::lock_guard lock(mutex_);
     const bool known = nodes_.count(origin) != 0;
-    nodes_[origin] = Clock::now();
-    const std::string t = e.payload.stringOr("t", "");
+    nodes_.insert(origin);
+    const std::string t = m.stringOr("t", "");
     if (!known && t != "hello") replicate(Json{{"t", "hello"}}); // a node we did not know: ask what it has
-    applySync(e.payload, origin);
+    applySync(m, origin);
 }
 
 void RoomService::applySync(const Json& m, const std::string& origin)
@@ -700,15 +706,18 @@ void RoomService::applySync(const Json& m, const std::string& origin)
     }
 }
 
-void RoomService::tick(Clock::time_point now)
+void RoomService::tick(Clock::time_point)
 {
-    if (now >= nextHeartbeat_) {
-        nextHeartbeat_ = now + options_.heartbeat;
-        replicate(Json{{"t", "hb"}});
-    }
+    // The kernel says which nodes are there (their presence in Redis); no heartbeats of our own.
+    std::vector<std::string> peers = host_.clusterPeers();
+    const std::set<std::string> now(peers.begin(), peers.end());
+    bool appeared = false;
+    for (const auto& node : now) appeared |= nodes_.insert(node).second;
+    // A node that appeared gets our participants (it answers "hello" with its own).
+    if (appeared) replicate(Json{{"t", "hello"}});
     std::vector<std::string> lost;
-    for (const auto& [node, seen] : nodes_)
-        if (now - seen > options_.nodeTimeout) lost.push_back(node);
+    for (const auto& node : nodes_)
+        if (!now.count(node)) lost.push_back(node);
     for (const auto& node : lost) {
         nodes_.erase(node);
         host_.log().warn("a signalling node stopped answering: its participants leave their rooms", {{"node", node}});

@@ -3,7 +3,8 @@
 // Live class rooms on the Socket.IO namespace: joining (with who-may-join checks, capacity and
 // locks), WebRTC signalling between participants, chat, presence and moderation; the REST API
 // over rooms and their chat history; and the replication of all of it between vtpd nodes over
-// the event bus (Redis), with nodes that stop answering dropped from their rooms.
+// the kernel's cluster channel "signalling.sync" (Redis, never the public event bus), with the
+// participants of a node that left the cluster dropped from their rooms.
 //
 // Threading: socket events arrive through SocketServer under the plugin's mutex; REST handlers,
 // the event bus and the chat writer take that mutex themselves.
@@ -30,8 +31,6 @@ struct RoomOptions {
     double signalPerSecond = 50, signalBurst = 200;
     size_t maxSignalBytes = 64 * 1024;
     int64_t defaultMaxParticipants = 100, maxParticipantsLimit = 1000;
-    std::chrono::seconds heartbeat{2};
-    std::chrono::seconds nodeTimeout{10};
 };
 
 struct Presence {
@@ -56,7 +55,7 @@ public:
     void registerNamespace();
     void start();
     void stop();
-    void tick(Clock::time_point now); // under the mutex
+    void tick(Clock::time_point now); // under the mutex: greets nodes that appeared, drops those gone
 
 private:
     struct RoomRecord {
@@ -116,7 +115,7 @@ private:
 
     // Between nodes.
     void replicate(const Json& message);
-    void onSync(const Event& e);
+    void onSync(const ClusterMessage& message);
     void applySync(const Json& m, const std::string& origin);
     void onChatCommitted(std::vector<ChatMessage>&& batch, bool stored);
     void deliverChat(const ChatMessage& m);
@@ -139,8 +138,7 @@ private:
     std::map<std::string, LiveRoom> rooms_;
     std::map<std::string, std::set<std::string>> roomsOfSocket_; // socket id -> room ids (local)
     std::map<std::string, Bucket> chatBuckets_, signalBuckets_;
-    std::map<std::string, Clock::time_point> nodes_;              // other nodes -> last heard
-    Clock::time_point nextHeartbeat_{};
+    std::set<std::string> nodes_; // the other nodes (the kernel's cluster peers, and any heard from)
     Metric participantsGauge_, chatCounter_, refusalCounter_;
 };
 

@@ -43,7 +43,7 @@ protected:
             o.databaseUrl = url + "?options=-csearch_path%3D" + schema_;
             o.extraToml = std::string("[node]\nid = \"") + id + "\"\n\n[redis]\nurl = \"" + redis_.url() + "\"\n\n" + kFastArgon +
                           "[plugins.auth.tokens]\nkey_file = \"" + secretFile + "\"\n\n" +
-                          "[plugins.signalling.cluster]\nheartbeat_seconds = " + std::to_string(kHeartbeatSeconds) +
+                          "[cluster]\nheartbeat_seconds = " + std::to_string(kHeartbeatSeconds) +
                           "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n";
             nodes_.push_back(std::make_unique<VtpdProcess>(o));
         }
