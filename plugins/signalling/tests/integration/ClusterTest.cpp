@@ -5,6 +5,7 @@
 // chat, participant events and moderation cross nodes; then node A is killed with SIGKILL and
 // node B's client must see A's participant leave ("node lost") within the node timeout.
 #include "PeerTestSupport.hpp"
+#include "WebhookReceiver.hpp"
 
 #include <sys/stat.h>
 
@@ -39,12 +40,14 @@ protected:
         ::chmod(secretFile.c_str(), 0600);
         for (const char* id : {"node-a", "node-b"}) {
             VtpdOptions o;
-            o.enabled = {"auth", "signalling"};
+            // testkit: a `*` event subscriber on each node (GET /api/v1/testkit/events).
+            o.enabled = {"auth", "signalling", "testkit"};
             o.databaseUrl = url + "?options=-csearch_path%3D" + schema_;
             o.extraToml = std::string("[node]\nid = \"") + id + "\"\n\n[redis]\nurl = \"" + redis_.url() + "\"\n\n" + kFastArgon +
                           "[plugins.auth.tokens]\nkey_file = \"" + secretFile + "\"\n\n" +
                           "[cluster]\nheartbeat_seconds = " + std::to_string(kHeartbeatSeconds) +
-                          "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n";
+                          "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n\n" +
+                          "[plugins.testkit]\nevent_patterns = [\"*\"]\n\n[webhooks]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 1\n";
             nodes_.push_back(std::make_unique<VtpdProcess>(o));
         }
         // Node A first: it applies the migrations to the shared schema. Each test starts B.
@@ -52,6 +55,7 @@ protected:
         createUser("prof@uni.example", "instructor");
         createUser("ada@uni.example", "student");
         createUser("bob@uni.example", "student");
+        createUser("ops@uni.example", "admin");
         // Tokens from node A; node B verifies them.
         tokens_["a"] = login(a(), "prof@uni.example");
         tokens_["b"] = login(a(), "ada@uni.example");
@@ -226,6 +230,159 @@ TEST_F(SignallingCluster, ALogoutOnOneNodeEndsTheSessionsSocketsOnTheOther)
     EXPECT_NE(out.find("PASS"), std::string::npos) << out << logs();
     const auto at = out.find("ENDED_AFTER_MS ");
     if (at != std::string::npos) std::cout << "socket on node B ended " << std::stoll(out.substr(at + 15)) << " ms after the logout request to node A\n";
+}
+
+} // namespace
+
+namespace {
+
+// What a `*` subscriber or webhook may see: public events. Node-to-node traffic (room
+// replication, WebRTC signals, chat relayed between nodes, liveness) must never be among them.
+void expectOnlyPublicEvents(const std::vector<std::string>& names, const std::string& bodies, const std::string& who)
+{
+    for (const auto& name : names) EXPECT_EQ(name.rfind("signalling.", 0), std::string::npos) << who << " saw " << name;
+    // The signal's SDP and candidate and the chat text never travel in a public event.
+    for (const char* secret : {"v=0 from A", "typ host", "hello from node B", "private, across nodes", "\"hb\""})
+        EXPECT_EQ(bodies.find(secret), std::string::npos) << who << " saw " << secret << " in " << bodies;
+}
+
+// The names and the whole text of the events testkit's `*` subscription received on a node.
+std::pair<std::vector<std::string>, std::string> subscriberEvents(const VtpdProcess& v)
+{
+    const auto r = v.get("/api/v1/testkit/events");
+    if (r.status != 200) throw std::runtime_error("testkit events: " + r.body);
+    std::vector<std::string> names;
+    const auto events = r.json()->getArray("events");
+    for (size_t i = 0; i < events->size(); ++i) names.push_back(events->getObject(static_cast<unsigned>(i))->getValue<std::string>("name"));
+    return {names, r.body};
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); }
+
+// The value of a /metrics sample line ("name{labels} value"), or -1 if absent.
+double metric(const VtpdProcess& v, const std::string& sample)
+{
+    const std::string text = v.get("/metrics").body;
+    const auto at = text.find("\n" + sample + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + sample.size() + 2));
+}
+
+// Two nodes serve one room (the cluster scenario: joins, signals, chat, presence and moderation
+// cross nodes) while testkit subscribes to `*` on both and a webhook takes `*`: they see the
+// public events (participant.joined, chat.message, ...) and nothing of the nodes' own traffic.
+TEST_F(SignallingCluster, PublicSubscribersAndWebhooksSeeNoClusterTrafficWhileTwoNodesServeARoom)
+{
+    ASSERT_TRUE(b().start()) << b().logs();
+    tokens_["c"] = login(b(), "bob@uni.example");
+    const std::string admin = login(a(), "ops@uni.example");
+    Receiver receiver;
+    receiver.start();
+    auto hook = a().request("POST", "/api/v1/admin/webhooks", R"({"url":")" + receiver.url() + R"(","events":["*"]})", "application/json",
+                            bearer(admin));
+    ASSERT_EQ(hook.status, 201) << hook.body;
+    // Node B reads the endpoints within a second: an event published there reaches the receiver.
+    ASSERT_TRUE(eventually([&] {
+        b().request("POST", "/api/v1/testkit/publish", R"({"name":"testkit.ping","payload":{"from":"b"}})", "application/json");
+        for (const auto& r : receiver.requests())
+            if (r.event == "testkit.ping") return true;
+        return false;
+    })) << b().logs();
+
+    const std::string room = createRoom();
+    TempDir dir;
+    Poco::JSON::Object config;
+    addNodeB(config, b());
+    config.set("killFile", dir.file("kill-a-now"));
+    config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
+    writeConfig(dir.file("config.json"), room, config);
+    ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
+                         dir.file("client.log"));
+    // Everything has crossed nodes (the scenario checked each delivery) when it asks for A's end.
+    ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
+
+    // The public events did reach every `*` subscriber and the webhook: chat.message from both
+    // nodes (one per message, with ids, not text), participant.joined, participant.left.
+    EXPECT_TRUE(eventually([&] {
+        std::vector<std::string> hooked;
+        for (const auto& r : receiver.requests()) hooked.push_back(r.event);
+        for (const std::vector<std::string>& names : {subscriberEvents(a()).first, subscriberEvents(b()).first, hooked})
+            if (!contains(names, "chat.message") || !contains(names, "participant.joined") || !contains(names, "participant.left")) return false;
+        return true;
+    })) << subscriberEvents(a()).second << "\n" << subscriberEvents(b()).second;
+
+    const auto [onA, textA] = subscriberEvents(a());
+    const auto [onB, textB] = subscriberEvents(b());
+    expectOnlyPublicEvents(onA, textA, "node A's * subscriber");
+    expectOnlyPublicEvents(onB, textB, "node B's * subscriber");
+    std::vector<std::string> hooked;
+    std::string hookedBodies;
+    for (const auto& r : receiver.requests()) {
+        hooked.push_back(r.event);
+        hookedBodies += r.body + "\n";
+    }
+    expectOnlyPublicEvents(hooked, hookedBodies, "the * webhook");
+    // The replication did travel, on the cluster channels.
+    EXPECT_GT(metric(a(), R"(vtp_cluster_messages_total{result="sent"})"), 0) << a().get("/metrics").body;
+    EXPECT_GT(metric(b(), R"(vtp_cluster_messages_total{result="received"})"), 0);
+    EXPECT_EQ(metric(a(), "vtp_cluster_peers"), 1);
+
+    EXPECT_EQ(a().stop(SIGKILL), 128 + SIGKILL);
+    ASSERT_EQ(client.wait(std::chrono::seconds(kNodeTimeoutSeconds + 30)), 0) << client.output() << logs();
+    EXPECT_NE(client.output().find("PASS"), std::string::npos) << client.output();
+    // After the loss of A, still nothing of it on B's subscriber (the node's loss is not an event).
+    const auto [after, textAfter] = subscriberEvents(b());
+    expectOnlyPublicEvents(after, textAfter, "node B's * subscriber after A's loss");
+}
+
+// One node with Redis configured, a room in full use (signals, chat, presence, moderation), and
+// at least two presence renewals: nothing at all is published on Redis but the public events, and
+// the cluster counters show nothing sent. (Before, heartbeats went out every second even alone.)
+TEST_F(SignallingCluster, ASingleNodePublishesNoClusterTraffic)
+{
+    TempDir dir;
+    const std::string monitorLog = dir.file("monitor.log");
+    ChildProcess monitor({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "psubscribe", "*"}, monitorLog);
+    ASSERT_TRUE(eventually([&] { return readFile(monitorLog).find("psubscribe") != std::string::npos; })) << readFile(monitorLog);
+
+    tokens_["c"] = login(a(), "bob@uni.example");
+    const std::string room = createRoom();
+    Poco::JSON::Object config;
+    config.set("chatMax", 2000);
+    writeConfig(dir.file("config.json"), room, config);
+    std::string out;
+    ASSERT_EQ(VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "rooms", dir.file("config.json")}, out), 0)
+        << out << a().logs();
+    ASSERT_NE(out.find("PASS"), std::string::npos) << out;
+
+    // Node A renews its presence (the score is its expiry on Redis's clock) twice more: time in
+    // which the old heartbeats would have been sent.
+    auto presence = [&] {
+        std::string reply;
+        VtpdProcess::run({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "zrange", "vtp:events:cluster-nodes", "0",
+                          "-1", "withscores"},
+                         reply);
+        return reply;
+    };
+    const std::string first = presence();
+    ASSERT_NE(first.find("node-a/"), std::string::npos) << first << a().logs();
+    std::string second;
+    ASSERT_TRUE(eventually([&] { return (second = presence()) != first && second.find("node-a/") != std::string::npos; })) << first;
+    ASSERT_TRUE(eventually([&] { const auto third = presence(); return third != second && third.find("node-a/") != std::string::npos; }));
+
+    // A marker published after all that arrives after anything vtpd published before it.
+    ASSERT_TRUE(eventually([&] {
+        std::string ignored;
+        VtpdProcess::run({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "publish", "marker", "end"}, ignored);
+        return readFile(monitorLog).find("marker") != std::string::npos;
+    }));
+    const std::string seen = readFile(monitorLog);
+    EXPECT_EQ(seen.find(":cluster:"), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("signalling.sync"), std::string::npos) << seen;
+    EXPECT_EQ(seen.find("v=0"), std::string::npos) << seen; // the signal's SDP
+    // The public events did go out (the room was created and joined on this node).
+    EXPECT_NE(seen.find("participant.joined"), std::string::npos) << seen;
+    EXPECT_EQ(metric(a(), R"(vtp_cluster_messages_total{result="sent"})"), 0);
+    EXPECT_EQ(metric(a(), "vtp_cluster_peers"), 0);
 }
 
 } // namespace
