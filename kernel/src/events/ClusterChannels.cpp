@@ -56,6 +56,9 @@ ClusterChannels::ClusterChannels(ClusterSettings settings, Logger& log)
       inbox_(EventBusSettings{settings_.queueCapacity == 0 ? 1 : settings_.queueCapacity, settings_.maxMessageBytes, settings_.nodeId}, log)
 {
     if (settings_.queueCapacity == 0) settings_.queueCapacity = 1;
+    // The id ends the wire format's first line.
+    for (char& c : settings_.nodeId)
+        if (static_cast<unsigned char>(c) < 0x20) c = '_';
     if (!settings_.url.empty()) endpoint_ = parseRedisUrl(settings_.url);
     // A node must renew well within the time the others give it.
     settings_.heartbeat = std::max(std::chrono::milliseconds(100), std::min(settings_.heartbeat, settings_.nodeTimeout / 2));
