@@ -155,6 +155,21 @@ TEST(SocketGolden, EncodesEverySpecExampleFromATree)
     }
 }
 
+TEST(SocketDecoder, AConnectErrorWithABareStringHasATree)
+{
+    // Protocol v4 servers send CONNECT_ERROR with a string; Poco parses no scalar at the top, and
+    // the fuzzer found the decoder accepting what data() then refused.
+    auto p = SocketDecoder::parse(R"(4"not authorized")", {});
+    ASSERT_TRUE(p.ok());
+    auto tree = p->data();
+    ASSERT_TRUE(tree.ok()) << tree.error().message;
+    EXPECT_EQ(tree->toString(), "not authorized");
+    // vtpd itself sends only the v5 object form.
+    auto e = SocketEncoder::encode(p->type, p->nsp, *tree, p->id, Framing::SocketIO);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error().code, ProtocolErrc::BadPayload);
+}
+
 TEST(SocketGolden, SampleSessionPollingBodies)
 {
     // 42["hello"]\x1e42["world"] from the sample session, through the Engine.IO layer.

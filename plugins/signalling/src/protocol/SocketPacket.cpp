@@ -102,8 +102,13 @@ Result<Poco::Dynamic::Var> SocketPacket::data(std::size_t maxDepth) const
         return summary.error();
     try {
         Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-        parser.setDepth(maxDepth + 1);
-        Poco::Dynamic::Var tree = parser.parse(payload);
+        // Poco parses only an object or an array at the top, but a CONNECT_ERROR may carry a bare
+        // string (protocol v4): such a value is parsed as the one element of an array.
+        const auto at = payload.find_first_not_of(" \t\r\n");
+        const bool scalar = at != std::string::npos && payload[at] != '{' && payload[at] != '[';
+        parser.setDepth(maxDepth + (scalar ? 2 : 1));
+        Poco::Dynamic::Var tree = parser.parse(scalar ? "[" + payload + "]" : payload);
+        if (scalar) tree = tree.extract<Poco::JSON::Array::Ptr>()->get(0);
         if (isBinary() && !reconstruct(tree, attachments))
             return ProtocolError(ProtocolErrc::BadPlaceholder, "placeholder num is not the index of an attachment");
         return tree;
