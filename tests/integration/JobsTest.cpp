@@ -2,6 +2,7 @@
 // "testkit.count" is submitted over HTTP and followed through /api/v1/jobs. Holds are released
 // by files the test writes, so no test depends on timing.
 #include "IntegrationSupport.hpp"
+#include "PollUntil.hpp"
 
 #include "db/Database.hpp"
 #include "log/Logger.hpp"
@@ -75,13 +76,9 @@ protected:
     // Polls the job over HTTP until it reaches `state`; returns it (or the last seen, failing).
     static Poco::JSON::Object::Ptr waitForState(const VtpdProcess& vtpd, const std::string& id, const std::string& state)
     {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
         Poco::JSON::Object::Ptr j;
-        while (std::chrono::steady_clock::now() < deadline) {
-            j = job(vtpd, id);
-            if (jsonString(j, "state") == state) return j;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        if (pollUntil([&] { return jsonString(j = job(vtpd, id), "state") == state; }, std::chrono::seconds(20), std::chrono::milliseconds(20)))
+            return j;
         ADD_FAILURE() << "job " << id << " never reached " << state << "; last seen " << (j ? jsonString(j, "state") : "nothing");
         return j;
     }

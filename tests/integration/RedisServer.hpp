@@ -1,4 +1,5 @@
 #pragma once
+
 #include <sys/syscall.h>
 #include <poll.h>
 
@@ -6,6 +7,7 @@
 // and waited for with `redis-cli ping` (no sleeps as synchronisation), killable and restartable
 // on the same port.
 
+#include "PollUntil.hpp"
 #include "VtpdProcess.hpp"
 
 #include <signal.h>
@@ -90,12 +92,7 @@ private:
 template <typename F>
 bool eventually(F&& condition, std::chrono::milliseconds timeout = std::chrono::seconds(20))
 {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-        if (condition()) return true;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    return pollUntil(std::forward<F>(condition), timeout, std::chrono::milliseconds(20));
 }
 
 } // namespace vtp::test

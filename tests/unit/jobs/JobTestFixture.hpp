@@ -1,5 +1,7 @@
 #pragma once
 
+#include "PollUntil.hpp"
+
 #include "DbTestFixture.hpp"
 
 #include "db/KernelMigrations.hpp"
@@ -20,12 +22,7 @@ namespace vtp::kernel::test {
 template <typename P>
 bool eventually(P pred, std::chrono::milliseconds timeout = std::chrono::seconds(15))
 {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return pred();
+    return vtp::test::pollUntil(std::move(pred), timeout, std::chrono::milliseconds(5));
 }
 
 // A latch runners wait on, opened by the test.
