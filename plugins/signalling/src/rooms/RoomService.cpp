@@ -610,7 +610,9 @@ void RoomService::onSync(const ClusterMessage& message)
     const bool known = nodes_.count(origin) != 0;
     nodes_.insert(origin);
     const std::string t = m.stringOr("t", "");
-    if (!known && t != "hello") replicate(Json{{"t", "hello"}}); // a node we did not know: ask what it has
+    // A node we did not know: ask what it has, even when its message is its own hello. Our tick
+    // greets only nodes it has not seen, and this message has just made the sender seen.
+    if (!known) replicate(Json{{"t", "hello"}});
     applySync(m, origin);
 }
 
