@@ -21,6 +21,10 @@ constexpr auto kConnectTimeout = std::chrono::seconds(2);
 constexpr auto kReplyTimeout = std::chrono::seconds(5);
 constexpr size_t kSeenIds = 4096;
 constexpr auto kWarnInterval = std::chrono::seconds(10);
+// After an outage, queued events wait this long at most for the nodes that received the last one
+// to subscribe again: Redis keeps no message for a subscriber that is not there yet.
+constexpr auto kResubscribeWait = std::chrono::seconds(5);
+constexpr auto kResubscribePoll = std::chrono::milliseconds(50);
 
 Poco::Timespan span(std::chrono::milliseconds d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); }
 
@@ -186,6 +190,7 @@ void RedisBridge::publishLoop()
 {
     std::unique_ptr<Poco::Redis::Client> client;
     auto backoff = kInitialBackoff;
+    Poco::Int64 lastReceivers = 0; // subscribers (this node's included) that the last PUBLISH reached
     while (true) {
         std::string envelope;
         {
@@ -203,8 +208,9 @@ void RedisBridge::publishLoop()
                 client->setReceiveTimeout(span(kReplyTimeout));
                 if (!endpoint_.password.empty())
                     client->execute<std::string>(Poco::Redis::Array() << "AUTH" << endpoint_.password);
+                if (lastReceivers > 1 && !awaitSubscribers(*client, lastReceivers)) return;
             }
-            client->execute<Poco::Int64>(Poco::Redis::Array() << "PUBLISH" << settings_.channel << envelope);
+            lastReceivers = client->execute<Poco::Int64>(Poco::Redis::Array() << "PUBLISH" << settings_.channel << envelope);
             {
                 std::lock_guard lock(mutex_);
                 if (!queue_.empty()) queue_.pop_front();
@@ -222,6 +228,22 @@ void RedisBridge::publishLoop()
             if (!pause(backoff)) return;
             backoff = std::min(backoff * 2, settings_.maxBackoff);
         }
+    }
+}
+
+bool RedisBridge::awaitSubscribers(Poco::Redis::Client& client, Poco::Int64 expected)
+{
+    const auto deadline = std::chrono::steady_clock::now() + kResubscribeWait;
+    while (true) {
+        auto reply = client.execute<Poco::Redis::Array>(Poco::Redis::Array() << "PUBSUB" << "NUMSUB" << settings_.channel);
+        const auto now = reply.size() == 2 ? reply.get<Poco::Int64>(1) : 0;
+        if (now >= expected) return true;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            log_.info("events", "sending queued events although fewer nodes subscribe than before the outage",
+                      {{"subscribers", std::to_string(now)}, {"before", std::to_string(expected)}});
+            return true;
+        }
+        if (!pause(kResubscribePoll)) return false;
     }
 }
 

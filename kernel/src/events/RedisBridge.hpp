@@ -13,6 +13,12 @@
 #include <thread>
 #include <unordered_set>
 
+#include <Poco/Types.h>
+
+namespace Poco::Redis {
+class Client;
+}
+
 namespace vtp::kernel {
 
 class Logger;
@@ -79,6 +85,8 @@ private:
     void setState(State state, const std::string& reason);
     // Waits up to `d` or until stop(); false if stopping.
     bool pause(std::chrono::milliseconds d);
+    // After a reconnect: until `expected` clients subscribe to the channel again (bounded); false if stopping.
+    bool awaitSubscribers(Poco::Redis::Client& client, Poco::Int64 expected);
 
     EventBus& bus_;
     RedisBridgeSettings settings_;
