@@ -84,6 +84,9 @@ public:
                 ConfigKey::stringArray("ice.turn_urls", {}, "TURN server URLs handed to participants (turn:host:port?transport=udp)"),
                 ConfigKey::string("ice.turn_secret", "", "Shared secret of the TURN server (coturn's static-auth-secret with use-auth-secret)").markSecret(),
                 ConfigKey::integer("ice.turn_ttl_seconds", 3600, "Lifetime of the TURN credentials a participant gets").range(60, 86400),
+                // Kept so that a config written for 0.1 still starts; the kernel's [cluster] table replaces them.
+                ConfigKey::integer("cluster.heartbeat_seconds", std::nullopt, "Deprecated and ignored: set the kernel's cluster.heartbeat_seconds instead").range(1, 60),
+                ConfigKey::integer("cluster.node_timeout_seconds", std::nullopt, "Deprecated and ignored: set the kernel's cluster.node_timeout_seconds instead").range(2, 600),
             },
         };
     }
@@ -121,6 +124,10 @@ public:
         ice.turnSecret = c.getString("ice.turn_secret");
         ice.turnTtlSeconds = c.getInt("ice.turn_ttl_seconds");
         if (!ice.turnUrls.empty() && ice.turnSecret.empty()) throw PluginError("ice.turn_urls needs ice.turn_secret");
+        for (const char* old : {"heartbeat_seconds", "node_timeout_seconds"})
+            if (c.has(std::string("cluster.") + old))
+                host.log().warn("a deprecated key is ignored: move it to the kernel's [cluster] table",
+                                {{"key", std::string("plugins.signalling.cluster.") + old}, {"instead", std::string("cluster.") + old}});
 
         output_ = std::make_unique<KernelOutput>(host);
         io_ = std::make_unique<SocketServer>(so, [this](const std::string& token, Principal& out, std::string& reason) {

@@ -86,7 +86,7 @@ std::set<std::string> tomlKeys(const std::string& toml)
 {
     std::set<std::string> keys;
     static const std::regex header(R"(^\[([A-Za-z0-9_.-]+)\]\s*$)");
-    static const std::regex assignment(R"(^#?([A-Za-z0-9_.-]+) = )");
+    static const std::regex assignment(R"(^#?([A-Za-z0-9_.-]+) =( |$))"); // "#key =": unset by default
     std::string table;
     std::istringstream in(toml);
     for (std::string line; std::getline(in, line);) {

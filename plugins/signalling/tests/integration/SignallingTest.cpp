@@ -199,6 +199,28 @@ TEST_P(SignallingShortHeartbeats, TheStockClientStaysConnectedAndIsPingedAboutEv
 
 INSTANTIATE_TEST_SUITE_P(Backends, SignallingShortHeartbeats, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
+// A config written for 0.1 set the cluster's timing under the plugin; 0.2 moved it to the kernel's
+// [cluster] table. The old keys still start the node and say where they went.
+class SignallingDeprecatedClusterKeys : public Signalling {
+protected:
+    std::string extraToml() const override
+    {
+        return "[plugins.signalling.cluster]\nheartbeat_seconds = 3\nnode_timeout_seconds = 12\n" + Signalling::extraToml();
+    }
+};
+
+TEST_P(SignallingDeprecatedClusterKeys, StartAndAreReportedAsIgnored)
+{
+    EXPECT_EQ(server_->vtpd().get("/health").status, 200);
+    const std::string logs = server_->vtpd().logs();
+    EXPECT_NE(logs.find("a deprecated key is ignored"), std::string::npos) << logs;
+    EXPECT_NE(logs.find("plugins.signalling.cluster.heartbeat_seconds"), std::string::npos) << logs;
+    EXPECT_NE(logs.find("plugins.signalling.cluster.node_timeout_seconds"), std::string::npos) << logs;
+}
+
+// Not a database test: one backend is enough.
+INSTANTIATE_TEST_SUITE_P(Backends, SignallingDeprecatedClusterKeys, ::testing::Values(Backend::SQLite), backendName);
+
 // What other plugins hear of a class: room.created, participant.joined and .left, chat.message and
 // room.ended, received here by the testkit plugin's subscription.
 class SignallingEvents : public Signalling {
