@@ -3,65 +3,16 @@
 // CONFIG: {"url": "http://127.0.0.1:WSPORT", "tokens": {...}, "room": "...", ...}. Prints PASS and
 // exits 0, or prints what went wrong and exits 1. Every wait is bounded.
 import { io } from "socket.io-client";
+import { harness } from "./harness.mjs";
 import WebSocket from "ws";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import http from "node:http";
 
 const [scenario, configPath] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, "utf8"));
-const sockets = [];
 const TIMEOUT = 10000;
+const { track, closeAll, fail, check, timeout, connect, connectError, request, next, refused, until } = harness({ url: config.url, timeoutMs: TIMEOUT });
 
-function fail(message) {
-  console.log("FAIL: " + message);
-  for (const s of sockets) s.close();
-  process.exit(1);
-}
-function check(condition, message) {
-  if (!condition) fail(message);
-}
-function timeout(promise, what, ms = TIMEOUT) {
-  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), ms))]);
-}
-function connect(token, { url = config.url, ...options } = {}) {
-  const s = io(url, { auth: token === undefined ? {} : { token }, reconnection: false, ...options });
-  sockets.push(s);
-  return timeout(new Promise((resolve, reject) => {
-    s.once("connect", () => resolve(s));
-    s.once("connect_error", (e) => reject(e));
-  }), "connect");
-}
-function connectError(token, options = {}) {
-  const s = io(config.url, { auth: { token }, reconnection: false, ...options });
-  sockets.push(s);
-  return timeout(new Promise((resolve, reject) => {
-    s.once("connect", () => reject(new Error("connected with a bad token")));
-    s.once("connect_error", (e) => resolve(e));
-  }), "connect_error");
-}
-function request(s, event, payload) {
-  return timeout(s.emitWithAck(event, payload), "ack of " + event);
-}
-// The next `event` on s whose first argument satisfies `accept`.
-function next(s, event, accept = () => true, ms = TIMEOUT) {
-  return timeout(new Promise((resolve) => {
-    const handler = (...args) => {
-      if (accept(args[0])) {
-        s.off(event, handler);
-        resolve(args[0]);
-      }
-    };
-    s.on(event, handler);
-  }), event, ms);
-}
-// Polls an async condition every 50 ms until it holds, for at most `ms`.
-async function until(condition, what, ms = TIMEOUT) {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("timed out: " + what);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 // A raw Engine.IO client: answers pings itself and hands over every other packet ("40...",
 // "44/x,...") in order. transport: "websocket" or "polling" (plain HTTP through a keep-alive agent,
 // as browsers and Node reuse connections).
@@ -123,7 +74,7 @@ async function rawClient(transport) {
     client.close = () => { closed = true; agent.destroy(); };
   }
   if (transport === "websocket") check((await client.next("open packet")).startsWith("0{"), "websocket open packet");
-  sockets.push(client);
+  track(client);
   return client;
 }
 function httpRequest(agent, method, url, body) {
@@ -137,9 +88,6 @@ function httpRequest(agent, method, url, body) {
     req.on("error", reject);
     req.end(body);
   }), method + " " + url);
-}
-function refused(ack, code, what) {
-  check(ack && ack.error && ack.error.code === code, `${what}: expected error ${code}, got ${JSON.stringify(ack)}`);
 }
 
 const scenarios = {
@@ -161,7 +109,7 @@ const scenarios = {
     const polling = await connect(config.tokens.b, { transports: ["polling"] });
     check(polling.io.engine.transport.name === "polling", "polling-only");
     const unknown = io(config.url + "/no-such-namespace", { auth: { token: config.tokens.a }, reconnection: false });
-    sockets.push(unknown);
+    track(unknown);
     const e = await timeout(new Promise((resolve) => unknown.once("connect_error", resolve)), "namespace error");
     check(e.message === "Invalid namespace", "unknown namespace: " + e.message);
   },
@@ -262,14 +210,16 @@ const scenarios = {
   // rooms, and receives what was said while it was away.
   async recovery() {
     const a = io(config.url, { auth: { token: config.tokens.a }, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 });
-    sockets.push(a);
+    track(a);
     await timeout(new Promise((resolve) => a.once("connect", resolve)), "connect a");
     const b = await connect(config.tokens.b, { transports: ["websocket"] });
     await request(a, "room:join", { room: config.room });
     const joinB = await request(b, "room:join", { room: config.room });
     const firstId = a.id;
     check(a.recovered === false, "a fresh connection is not recovered");
-    // Drop a's connection as a network failure would (not a disconnect()).
+    // Drop a's connection as a network failure would (not a disconnect()). a comes back only
+    // once b's message has been said, or it could be back in time to hear it live.
+    a.io.reconnection(false);
     const disconnected = new Promise((resolve) => a.once("disconnect", resolve));
     a.io.engine.transport.ws.terminate();
     const reason = await timeout(disconnected, "a disconnects");
@@ -277,7 +227,9 @@ const scenarios = {
     const missed = "said while a was away";
     await request(b, "chat:send", { room: config.room, text: missed });
     const got = next(a, "chat:message", (m) => m.text === missed);
-    await timeout(new Promise((resolve) => a.once("connect", resolve)), "reconnect");
+    const back = new Promise((resolve) => a.once("connect", resolve));
+    a.connect();
+    await timeout(back, "reconnect");
     check(a.recovered === true, "the reconnection recovered the session");
     check(a.id === firstId, "same socket id after recovery");
     await got;
@@ -402,16 +354,16 @@ const scenarios = {
     const url = config.url + "/poll";
     const connectTo = (token) => {
       const s = io(url, { auth: { token }, reconnection: false, transports: ["websocket"] });
-      sockets.push(s);
+      track(s);
       return timeout(new Promise((resolve, reject) => { s.once("connect", () => resolve(s)); s.once("connect_error", reject); }), "poll connect");
     };
     const anonymous = io(url, { auth: {}, reconnection: false });
-    sockets.push(anonymous);
+    track(anonymous);
     const refusal = await timeout(new Promise((resolve) => anonymous.once("connect_error", resolve)), "anonymous refused");
     check(/auth/i.test(refusal.message), "the namespace needs a user: " + refusal.message);
     // The namespace sees the auth payload as sent but for the token: pid and offset included.
     const sent = io(url, { auth: { token: config.tokens.a, pid: "not-a-session", offset: "7", lang: "fr" }, reconnection: false, transports: ["websocket"] });
-    sockets.push(sent);
+    track(sent);
     await timeout(new Promise((resolve, reject) => { sent.once("connect", resolve); sent.once("connect_error", reject); }), "poll connect with extra auth");
     const seen = JSON.parse((await timeout(sent.emitWithAck("poll:auth"), "poll:auth")) ?? "null");
     check(seen && seen.token === undefined && seen.pid === "not-a-session" && seen.offset === "7" && seen.lang === "fr",
@@ -440,7 +392,7 @@ const scenarios = {
     // meanwhile when the session recovers. The server wrote it to a transport it still took for
     // alive, so only the recovery offset that binary events carry like text ones can replay it.
     const away = io(url, { auth: { token: config.tokens.b }, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 });
-    sockets.push(away);
+    track(away);
     await timeout(new Promise((resolve) => away.once("connect", resolve)), "recoverable poll connect");
     const awayId = away.id;
     const missedPicture = next(away, "poll:picture", (q) => q.question === "Which is even?");
@@ -610,6 +562,6 @@ try {
 } catch (e) {
   fail(e.stack || String(e));
 }
-for (const s of sockets) s.close();
+closeAll();
 console.log("PASS");
 process.exit(0);

@@ -9,62 +9,19 @@
 // {method, path, token, body} (the request that ends the login), reason and cause (expected in
 // session:ended), refusal (a regular expression the victim's token must now be refused with at
 // CONNECT), grace (the server's renew_grace_seconds); for "removed": tokens.prof and removals.
-import { io } from "socket.io-client";
+import { harness } from "./harness.mjs";
 import WebSocket from "ws";
 import { readFileSync } from "node:fs";
 
 const [scenario, configPath] = process.argv.slice(2);
 const config = JSON.parse(readFileSync(configPath, "utf8"));
-const closers = [];
 const TIMEOUT = 15000;
 const AFTER = "said after the login ended";
-
-function fail(message) {
-  console.log("FAIL: " + message);
-  for (const c of closers) c();
-  process.exit(1);
-}
-function check(condition, message) {
-  if (!condition) fail(message);
-}
-function timeout(promise, what, ms = TIMEOUT) {
-  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: " + what)), ms))]);
-}
+const h = harness({ url: config.url, timeoutMs: TIMEOUT });
+const { onEnd, closeAll, fail, check, timeout, connect, request, next, refused } = h;
+const connectError = (token) => h.connectError(token, { transports: ["websocket"] });
 function sleepUntil(epochMs) {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
-}
-function connect(token, options = {}) {
-  const s = io(config.url, { auth: { token }, reconnection: false, ...options });
-  closers.push(() => s.close());
-  return timeout(new Promise((resolve, reject) => {
-    s.once("connect", () => resolve(s));
-    s.once("connect_error", reject);
-  }), "connect");
-}
-function connectError(token) {
-  const s = io(config.url, { auth: { token }, reconnection: false, transports: ["websocket"] });
-  closers.push(() => s.close());
-  return timeout(new Promise((resolve, reject) => {
-    s.once("connect", () => reject(new Error("connected with a token whose login has ended")));
-    s.once("connect_error", resolve);
-  }), "connect_error");
-}
-function request(s, event, payload) {
-  return timeout(s.emitWithAck(event, payload), "ack of " + event);
-}
-function next(s, event, accept = () => true, ms = TIMEOUT) {
-  return timeout(new Promise((resolve) => {
-    const handler = (...args) => {
-      if (accept(args[0])) {
-        s.off(event, handler);
-        resolve(args[0]);
-      }
-    };
-    s.on(event, handler);
-  }), event, ms);
-}
-function refused(ack, code, what) {
-  check(ack && ack.error && ack.error.code === code, `${what}: expected error ${code}, got ${JSON.stringify(ack)}`);
 }
 async function http(method, path, token, body) {
   const headers = token ? { Authorization: "Bearer " + token } : {};
@@ -91,7 +48,7 @@ class Raw {
   }
   async open(token) {
     this.ws = new WebSocket(config.url.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket");
-    closers.push(() => this.ws.terminate());
+    onEnd(() => this.ws.terminate());
     this.ws.on("message", (data) => {
       const text = data.toString();
       if (text === "2") return this.ws.send("3"); // ping
@@ -155,7 +112,7 @@ async function renewingObserver(who) {
     const ack = await socket.emitWithAck("auth:renew", { token: tokens.access_token });
     if (!ack.expires_at) fail("observer renew: " + JSON.stringify(ack));
   }, 2000);
-  closers.push(() => clearInterval(timer));
+  onEnd(() => clearInterval(timer));
   return { socket, token: () => tokens.access_token };
 }
 
@@ -316,6 +273,6 @@ try {
 } catch (e) {
   fail(e.stack || String(e));
 }
-for (const c of closers) c();
+closeAll();
 console.log("PASS");
 process.exit(0);

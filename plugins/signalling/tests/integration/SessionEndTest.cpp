@@ -3,10 +3,7 @@
 // a renewal over the socket; a student removed from a section leaves its class room at once.
 // The real vtpd on SQLite and PostgreSQL, the stock socket.io-client and a raw Engine.IO
 // WebSocket (tests/e2e/sessions.mjs, one scenario per run).
-#include "AuthTestSupport.hpp"
-
-#include <algorithm>
-#include <ctime>
+#include "ClassSessionSupport.hpp"
 
 using namespace vtp::test;
 
@@ -161,24 +158,6 @@ TEST_P(TokenExpiry, RenewingOverTheSocketKeepsItPastTheFirstTokensExpiry)
 
 INSTANTIATE_TEST_SUITE_P(Backends, TokenExpiry, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
 
-std::string day(std::time_t t)
-{
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-    return buf;
-}
-
-std::string hhmm(std::time_t t)
-{
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[8];
-    std::strftime(buf, sizeof buf, "%H:%M", &tm);
-    return buf;
-}
-
 class SectionRemoval : public SessionEnd {
 protected:
     std::vector<std::string> plugins() const override { return {"auth", "signalling", "courses"}; }
@@ -189,31 +168,10 @@ TEST_P(SectionRemoval, ARemovedStudentOrAssistantOrADeletedSectionEmptiesTheClas
     const std::string admin = token("admin@uni.example"), prof = token("prof@uni.example");
     const std::string ada = token("ada@uni.example"), bob = token("bob@uni.example"), tess = token("tess@uni.example");
     auto& v = server_->vtpd();
-    auto expect = [&](int status, const std::string& method, const std::string& path, const std::string& t, const std::string& body = {}) {
-        auto r = v.request(method, path, body, "application/json", bearer(t));
-        if (r.status != status) throw std::runtime_error(method + " " + path + ": " + std::to_string(r.status) + " " + r.body);
-        return r.body.empty() ? Poco::JSON::Object::Ptr() : r.json();
-    };
-    // A term around today, one section taught by prof with a session open now; Ada and Bob enrolled.
-    const std::time_t now = std::time(nullptr);
-    const std::string term = jsonString(expect(201, "POST", "/api/v1/terms", admin,
-        R"({"name":"Now","start_date":")" + day(now - 7 * 86400) + R"(","end_date":")" + day(now + 30 * 86400) + R"(","time_zone":"UTC"})"), "id");
-    const std::string course = jsonString(expect(201, "POST", "/api/v1/courses", admin, R"({"term_id":")" + term + R"(","code":"MA101","title":"Calculus"})"), "id");
-    const std::string section = jsonString(expect(201, "POST", "/api/v1/sections", admin,
-        R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + userId(prof) + R"("],"assistants":[")" +
-            userId(tess) + R"("]})"), "id");
-    expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof, R"({"meetings":[{"weekday":1,"start_time":"09:00","end_time":"10:00"}]})");
-    expect(201, "POST", "/api/v1/sections/" + section + "/enroll", ada);
-    expect(201, "POST", "/api/v1/sections/" + section + "/enroll", bob);
-    const auto sessions = expect(200, "GET", "/api/v1/sections/" + section + "/sessions", ada)->getArray("sessions");
-    ASSERT_GT(sessions->size(), 0u);
-    const std::string session = sessions->getObject(0)->getValue<std::string>("id");
-    // Today, around now (or from midnight, or to 23:59), so the room is open whenever the test runs.
-    const std::time_t midnight = now - now % 86400;
-    const std::time_t start = std::max(midnight, now - 10 * 60);
-    const std::time_t end = std::min(midnight + 23 * 3600 + 59 * 60, now + 20 * 60);
-    expect(200, "PATCH", "/api/v1/sessions/" + session, prof,
-           R"({"date":")" + day(now) + R"(","start_time":")" + hhmm(start) + R"(","end_time":")" + hhmm(end) + R"("})");
+    // One section taught by prof with Tess assisting and a session open now; Ada and Bob enrolled.
+    const auto cls = openClassSession(v, admin, prof, userId(prof), {userId(tess)}, {ada, bob});
+    const std::string& section = cls.section;
+    const std::string& session = cls.session;
 
     Poco::JSON::Object c = config("courses:" + session);
     c.set("tokens", object({{"prof", prof}}));
