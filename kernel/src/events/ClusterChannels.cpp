@@ -16,9 +16,6 @@ namespace vtp::kernel {
 namespace {
 
 constexpr auto kInitialBackoff = std::chrono::milliseconds(200);
-constexpr auto kConnectTimeout = std::chrono::seconds(2);
-constexpr auto kReplyTimeout = std::chrono::seconds(5);
-constexpr auto kWarnInterval = std::chrono::seconds(10);
 constexpr size_t kMaxSenders = 1024; // sequence numbers kept per sender; past this, only the peers'
 
 // Renews this node in the set (KEYS[1]) until now + ARGV[2] ms on the server's clock, drops
@@ -29,8 +26,6 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return redis.call('ZRANGE', KEYS[1], 0, -1))";
-
-Poco::Timespan span(std::chrono::milliseconds d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); }
 
 // A PSUBSCRIBE pattern matching exactly `text` followed by anything.
 std::string globPrefix(std::string_view text)
@@ -53,7 +48,8 @@ std::string describe(const std::exception& e)
 
 ClusterChannels::ClusterChannels(ClusterSettings settings, Logger& log)
     : settings_(std::move(settings)), log_(log),
-      inbox_(EventBusSettings{settings_.queueCapacity == 0 ? 1 : settings_.queueCapacity, settings_.maxMessageBytes, settings_.nodeId}, log)
+      inbox_(EventBusSettings{settings_.queueCapacity == 0 ? 1 : settings_.queueCapacity, settings_.maxMessageBytes, settings_.nodeId}, log),
+      queue_(settings_.queueCapacity)
 {
     if (settings_.queueCapacity == 0) settings_.queueCapacity = 1;
     // The id ends the wire format's first line.
@@ -113,29 +109,20 @@ ClusterChannels::SendResult ClusterChannels::send(std::string_view channel, std:
     validateEventName(channel);
     if (data.size() > settings_.maxMessageBytes)
         throw EventError("a cluster message has at most " + std::to_string(settings_.maxMessageBytes) + " bytes");
-    bool warn = false;
+    Queue::Push pushed;
     {
         std::lock_guard lock(mutex_);
         if (!endpoint_ || stop_ || peers_.empty()) {
             ++skipped_;
             return SendResult::NoPeers;
         }
-        if (queue_.size() >= settings_.queueCapacity) {
-            ++dropped_;
-            const auto now = std::chrono::steady_clock::now();
-            if (now - lastDropWarn_ >= kWarnInterval) {
-                lastDropWarn_ = now;
-                warn = true;
-            }
-        } else {
-            queue_.push_back(Outgoing{settings_.prefix + ":cluster:" + std::string(channel), encode(settings_.nodeId, ++seq_, data)});
-        }
+        pushed = queue_.push(Outgoing{settings_.prefix + ":cluster:" + std::string(channel), encode(settings_.nodeId, seq_ + 1, data)});
+        if (pushed == Queue::Push::Queued) ++seq_;
     }
-    if (warn) {
+    if (pushed == Queue::Push::DroppedLogNow)
         log_.warn("events", "cluster send queue full: messages for the other nodes dropped",
-                  {{"channel", std::string(channel)}, {"dropped_total", std::to_string(dropped_.load())}});
-        return SendResult::Dropped;
-    }
+                  {{"channel", std::string(channel)}, {"dropped_total", std::to_string(queue_.dropped())}});
+    if (pushed != Queue::Push::Queued) return SendResult::Dropped;
     wake_.notify_all();
     return SendResult::Queued;
 }
@@ -159,7 +146,7 @@ ClusterStats ClusterChannels::stats() const
     s.sent = sent_.load();
     s.received = received_.load();
     s.skipped = skipped_.load();
-    s.dropped = dropped_.load();
+    s.dropped = queue_.dropped();
     std::lock_guard lock(mutex_);
     s.peers = peers_.size();
     s.queued = queue_.size();
@@ -192,8 +179,7 @@ void ClusterChannels::stop(std::chrono::milliseconds drainDeadline)
     if (subscriber_.joinable()) subscriber_.join();
     inbox_.stop(drainDeadline);
     std::lock_guard lock(mutex_);
-    dropped_ += queue_.size();
-    queue_.clear();
+    queue_.dropAll();
     peers_.clear();
 }
 
@@ -230,11 +216,7 @@ void ClusterChannels::publishLoop()
     const std::string ttl = std::to_string(settings_.nodeTimeout.count());
     auto connect = [&] {
         if (resetPublisher_.exchange(false)) client.reset();
-        if (client) return;
-        client = std::make_unique<Poco::Redis::Client>();
-        client->connect(endpoint_->host, endpoint_->port, span(kConnectTimeout));
-        client->setReceiveTimeout(span(kReplyTimeout));
-        if (!endpoint_->password.empty()) client->execute<std::string>(Poco::Redis::Array() << "AUTH" << endpoint_->password);
+        if (!client) client = connectRedisClient(*endpoint_);
     };
     while (true) {
         std::optional<Outgoing> next;
@@ -278,7 +260,7 @@ void ClusterChannels::publishLoop()
                 client->execute<Poco::Int64>(Poco::Redis::Array() << "PUBLISH" << next->channel << next->message);
                 {
                     std::lock_guard lock(mutex_);
-                    if (!queue_.empty()) queue_.pop_front();
+                    queue_.popFront();
                 }
                 ++sent_;
             }

@@ -2,6 +2,7 @@
 
 #include "events/EventBus.hpp"
 #include "events/RedisBridge.hpp"
+#include "events/SendQueue.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -117,7 +118,8 @@ private:
 
     mutable std::mutex mutex_; // queue_, stop_, beatNow_, peers_, heard_, lastSeq_, seq_
     std::condition_variable wake_;
-    std::deque<Outgoing> queue_;
+    using Queue = SendQueue<Outgoing>;
+    Queue queue_;
     bool stop_ = false;
     bool started_ = false;
     bool beatNow_ = false; // subscribed again: register at once
@@ -127,8 +129,7 @@ private:
     std::map<std::string, uint64_t> lastSeq_;
     std::atomic<bool> subscribed_{false};
     std::atomic<bool> resetPublisher_{false};
-    std::atomic<uint64_t> sent_{0}, received_{0}, skipped_{0}, dropped_{0};
-    std::chrono::steady_clock::time_point lastDropWarn_;
+    std::atomic<uint64_t> sent_{0}, received_{0}, skipped_{0};
 
     std::thread publisher_, subscriber_;
 };

@@ -17,16 +17,11 @@ namespace vtp::kernel {
 namespace {
 
 constexpr auto kInitialBackoff = std::chrono::milliseconds(200);
-constexpr auto kConnectTimeout = std::chrono::seconds(2);
-constexpr auto kReplyTimeout = std::chrono::seconds(5);
 constexpr size_t kSeenIds = 4096;
-constexpr auto kWarnInterval = std::chrono::seconds(10);
 // After an outage, queued events wait this long at most for the nodes that received the last one
 // to subscribe again: Redis keeps no message for a subscriber that is not there yet.
 constexpr auto kResubscribeWait = std::chrono::seconds(5);
 constexpr auto kResubscribePoll = std::chrono::milliseconds(50);
-
-Poco::Timespan span(std::chrono::milliseconds d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); }
 
 } // namespace
 
@@ -84,9 +79,8 @@ Event decodeEnvelope(std::string_view message)
 }
 
 RedisBridge::RedisBridge(EventBus& bus, RedisBridgeSettings settings, Logger& log)
-    : bus_(bus), settings_(std::move(settings)), endpoint_(parseRedisUrl(settings_.url)), log_(log)
+    : bus_(bus), settings_(std::move(settings)), endpoint_(parseRedisUrl(settings_.url)), log_(log), queue_(settings_.queueCapacity)
 {
-    if (settings_.queueCapacity == 0) settings_.queueCapacity = 1;
     bus_.setForwarder([this](const Event& e) { return forward(e); });
 }
 
@@ -123,10 +117,8 @@ void RedisBridge::stop()
     if (publisher_.joinable()) publisher_.join();
     if (subscriber_.joinable()) subscriber_.join();
     std::lock_guard lock(mutex_);
-    if (!queue_.empty())
-        log_.warn("events", "events not yet sent to Redis at stop were dropped", {{"dropped", std::to_string(queue_.size())}});
-    dropped_ += queue_.size();
-    queue_.clear();
+    if (const size_t n = queue_.dropAll())
+        log_.warn("events", "events not yet sent to Redis at stop were dropped", {{"dropped", std::to_string(n)}});
 }
 
 RedisBridgeStats RedisBridge::stats() const
@@ -134,7 +126,7 @@ RedisBridgeStats RedisBridge::stats() const
     RedisBridgeStats s;
     s.sent = sent_.load();
     s.received = received_.load();
-    s.dropped = dropped_.load();
+    s.dropped = queue_.dropped();
     s.reconnects = reconnects_.load();
     std::lock_guard lock(mutex_);
     s.queued = queue_.size();
@@ -144,27 +136,17 @@ RedisBridgeStats RedisBridge::stats() const
 bool RedisBridge::forward(const Event& event)
 {
     std::string envelope = encodeEnvelope(event);
-    bool warn = false;
+    SendQueue<std::string>::Push pushed;
     {
         std::lock_guard lock(mutex_);
         if (stop_) return false;
-        if (queue_.size() >= settings_.queueCapacity) {
-            ++dropped_;
-            const auto now = std::chrono::steady_clock::now();
-            if (now - lastDropWarn_ >= kWarnInterval) {
-                lastDropWarn_ = now;
-                warn = true;
-            }
-        } else {
-            queue_.push_back(std::move(envelope));
-        }
+        pushed = queue_.push(std::move(envelope));
     }
-    if (warn) {
+    if (pushed == SendQueue<std::string>::Push::DroppedLogNow)
         log_.warn("events", "Redis send queue full: events delivered on this node only",
-                  {{"event", event.name}, {"dropped_total", std::to_string(dropped_.load())},
+                  {{"event", event.name}, {"dropped_total", std::to_string(queue_.dropped())},
                    {"state", std::string(stateName(state_.load()))}});
-        return false;
-    }
+    if (pushed != SendQueue<std::string>::Push::Queued) return false;
     wake_.notify_all();
     return true;
 }
@@ -203,17 +185,13 @@ void RedisBridge::publishLoop()
         if (resetPublisher_.exchange(false)) client.reset();
         try {
             if (!client) {
-                client = std::make_unique<Poco::Redis::Client>();
-                client->connect(endpoint_.host, endpoint_.port, span(kConnectTimeout));
-                client->setReceiveTimeout(span(kReplyTimeout));
-                if (!endpoint_.password.empty())
-                    client->execute<std::string>(Poco::Redis::Array() << "AUTH" << endpoint_.password);
+                client = connectRedisClient(endpoint_);
                 if (lastReceivers > 1 && !awaitSubscribers(*client, lastReceivers)) return;
             }
             lastReceivers = client->execute<Poco::Int64>(Poco::Redis::Array() << "PUBLISH" << settings_.channel << envelope);
             {
                 std::lock_guard lock(mutex_);
-                if (!queue_.empty()) queue_.pop_front();
+                queue_.popFront();
             }
             ++sent_;
             backoff = kInitialBackoff;

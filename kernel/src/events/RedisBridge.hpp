@@ -1,6 +1,7 @@
 #pragma once
 
 #include "events/EventBus.hpp"
+#include "events/SendQueue.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -95,14 +96,13 @@ private:
 
     mutable std::mutex mutex_; // queue_, stop_
     std::condition_variable wake_;
-    std::deque<std::string> queue_; // encoded envelopes
+    SendQueue<std::string> queue_; // encoded envelopes
     bool stop_ = false;
     bool started_ = false;
-    std::chrono::steady_clock::time_point lastDropWarn_;
     std::atomic<bool> resetPublisher_{false};
 
     std::atomic<State> state_{State::Connecting};
-    std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, reconnects_{0};
+    std::atomic<uint64_t> sent_{0}, received_{0}, reconnects_{0};
 
     std::deque<std::string> seenOrder_; // subscriber thread only
     std::unordered_set<std::string> seen_;

@@ -2,6 +2,8 @@
 
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Redis/Array.h>
+#include <Poco/Redis/Client.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -11,6 +13,7 @@ namespace vtp::kernel {
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(2);
+constexpr auto kReplyTimeout = std::chrono::seconds(5);
 constexpr auto kPingInterval = std::chrono::seconds(5);
 constexpr auto kSilenceLimit = std::chrono::seconds(15); // no reply to our pings: the link is dead
 constexpr auto kPollSlice = std::chrono::milliseconds(200);
@@ -65,6 +68,15 @@ void runRedisSubscription(const RedisEndpoint& endpoint, const std::vector<std::
             }
         }
     }
+}
+
+std::unique_ptr<Poco::Redis::Client> connectRedisClient(const RedisEndpoint& endpoint)
+{
+    auto client = std::make_unique<Poco::Redis::Client>();
+    client->connect(endpoint.host, endpoint.port, span(kConnectTimeout));
+    client->setReceiveTimeout(span(kReplyTimeout));
+    if (!endpoint.password.empty()) client->execute<std::string>(Poco::Redis::Array() << "AUTH" << endpoint.password);
+    return client;
 }
 
 } // namespace vtp::kernel

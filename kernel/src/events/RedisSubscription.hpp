@@ -4,8 +4,13 @@
 #include "events/Resp.hpp"
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace Poco::Redis {
+class Client;
+}
 
 namespace vtp::kernel {
 
@@ -26,5 +31,9 @@ struct RedisSubscriptionCallbacks {
 // the connection lost, so an idle subscription could not wait for a stop request.
 void runRedisSubscription(const RedisEndpoint& endpoint, const std::vector<std::string>& command,
                           const std::function<bool()>& stopping, const RedisSubscriptionCallbacks& callbacks);
+
+// A command connection (PUBLISH and the like), shared by the event bridge and the cluster
+// channels: 2 s to connect, 5 s for each reply, authenticated. Throws like Poco::Redis does.
+std::unique_ptr<Poco::Redis::Client> connectRedisClient(const RedisEndpoint& endpoint);
 
 } // namespace vtp::kernel
