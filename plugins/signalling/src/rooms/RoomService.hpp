@@ -11,6 +11,7 @@
 
 #include "rooms/ChatStore.hpp"
 #include "rooms/IceServers.hpp"
+#include "rooms/TokenBucket.hpp"
 #include "socketio/SocketServer.hpp"
 
 #include <vtp/sdk.hpp>
@@ -72,16 +73,11 @@ private:
         RoomRecord record;
         std::map<std::string, Participant> participants; // by participant (socket) id, every node's
     };
-    struct Bucket {
-        double tokens = 0;
-        Clock::time_point last{};
-        bool take(double perSecond, double burst, Clock::time_point now);
-    };
     struct Refusal {
         std::string code, message;
     };
 
-    // Socket events (under the mutex).
+    // Socket events (under the mutex; RoomEvents.cpp).
     void onEvent(Socket& s, const protocol::SocketPacket& p);
     void onDisconnect(Socket& s, const std::string& reason);
     Json join(Socket& s, const Json& body);
@@ -91,20 +87,22 @@ private:
     Json presence(Socket& s, const Json& body);
     Json moderate(Socket& s, const std::string& action, const Json& body);
 
-    // Rooms.
+    // Admission (RoomAdmission.cpp).
     std::optional<RoomRecord> loadRoom(const std::string& id, std::string& why);
-    LiveRoom* live(const std::string& id);
+    static RoomRecord recordFromRow(const Rows& rows, size_t i);
     std::optional<Refusal> mayJoin(const RoomRecord& r, const Principal& user, bool& moderator);
     bool isModerator(const RoomRecord& r, const std::string& roomId, const Socket& s);
-    void removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason, bool replicate);
     // Asks the room providers again about this node's participants of `userId` in provided rooms
     // (enrollment.changed: a dropped or removed student), or of everyone when `userId` is empty
     // (section.staff_changed, section.deleted), and removes those now refused.
     void recheckAccess(const std::string& userId);
+
+    // Live rooms (RoomService.cpp).
+    LiveRoom* live(const std::string& id);
+    void removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason, bool replicate);
     void endRoom(const std::string& roomId, bool replicate);
     static Json participantJson(const Participant& p);
     static Json roomJson(const RoomRecord& r);
-    static RoomRecord recordFromRow(const Rows& rows, size_t i);
     Json participantsJson(const LiveRoom& room) const;
 
     // Delivery to a participant wherever it is connected.
@@ -113,14 +111,16 @@ private:
     // The same with the event's arguments already a JSON array.
     void toRoomArgs(const std::string& roomId, std::string_view event, const std::string& argsJson, const std::string& exceptParticipant = {});
 
-    // Between nodes.
-    void replicate(const Json& message);
-    void onSync(const ClusterMessage& message);
-    void applySync(const Json& m, const std::string& origin);
+    // Chat delivery and the chat writer's commits (RoomEvents.cpp).
     void onChatCommitted(std::vector<ChatMessage>&& batch, bool stored);
     void deliverChat(const ChatMessage& m);
 
-    // REST.
+    // Between nodes (RoomReplication.cpp).
+    void replicate(const Json& message);
+    void onSync(const ClusterMessage& message);
+    void applySync(const Json& m, const std::string& origin);
+
+    // REST (RoomRoutes.cpp).
     Response createRoom(const Request& req);
     Response listRooms(const Request& req);
     Response getRoom(const Request& req);
@@ -137,7 +137,7 @@ private:
     std::unique_ptr<ChatStore> chat_;
     std::map<std::string, LiveRoom> rooms_;
     std::map<std::string, std::set<std::string>> roomsOfSocket_; // socket id -> room ids (local)
-    std::map<std::string, Bucket> chatBuckets_, signalBuckets_;
+    std::map<std::string, TokenBucket> chatBuckets_, signalBuckets_;
     std::set<std::string> nodes_; // the other nodes (the kernel's cluster peers, and any heard from)
     Metric participantsGauge_, chatCounter_, refusalCounter_;
 };
