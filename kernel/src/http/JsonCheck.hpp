@@ -20,7 +20,7 @@ struct JsonCheckResult {
     std::string message;         // "line 3, column 7: expected ',' or ']' in an array"
 };
 
-// Strict I-JSON (RFC 7493) check with a nesting limit, run on every JSON body before a plugin
+// Strict I-JSON (RFC 7493) check with a nesting limit (the SDK's vtp/json_check.hpp), run on every JSON body before a plugin
 // parses it. Poco's parser reports no position, recurses without bound, keeps the last of
 // duplicate members, and silently wraps or saturates integers beyond 64 bits (2^64 reads as 0);
 // so bodies must pass this first: RFC 8259 syntax, no lone surrogate escapes, no duplicate

@@ -1,11 +1,15 @@
 #pragma once
 
-// A single-pass strict JSON validator (RFC 8259, UTF-8) that also extracts what the Socket.IO
-// decoder needs without building a tree: the top-level kind and size, the first array element
-// when it is a string (the event name), and the binary placeholders. Poco's parser builds a
-// full tree and gives no position; the hot path (relaying a chat message) needs neither.
+// The strict JSON check the Socket.IO decoder runs on every payload: the SDK's (vtp/json_check.hpp,
+// the same one the kernel runs on HTTP bodies), with the Socket.IO rules on top: integers of at
+// most 18 digits, and the binary placeholders. It also sums up what the decoder needs without
+// building a tree: the top-level kind and size, and the first array element when it is a string
+// (the event name). Poco's parser builds a full tree and gives no position; the hot path
+// (relaying a chat message) needs neither.
 
 #include "protocol/Result.hpp"
+
+#include <vtp/json_check.hpp>
 
 #include <cstddef>
 #include <string>
@@ -13,7 +17,7 @@
 
 namespace vtp::signalling::protocol {
 
-enum class JsonKind : std::uint8_t { Null, Bool, Number, String, Array, Object };
+using JsonKind = vtp::json::ValueKind;
 
 struct JsonScanOptions {
     std::size_t maxDepth = 32;          // arrays/objects nested deeper are refused (TooDeep)
@@ -33,9 +37,6 @@ class JsonScanner {
 public:
     // Leading and trailing JSON whitespace is allowed, as JSON.parse allows it.
     static Result<JsonSummary> scan(std::string_view text, const JsonScanOptions& options = {});
-
-    // Unescapes the inside of a JSON string literal already validated by scan().
-    static std::string unescape(std::string_view raw);
 };
 
 } // namespace vtp::signalling::protocol
