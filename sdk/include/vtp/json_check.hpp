@@ -22,7 +22,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -123,6 +123,23 @@ struct Frame {
 
 inline constexpr std::size_t kFewMembers = 16; // compared one by one below this
 
+// What a check allocates, kept per thread and reused, so that checking a small message allocates
+// nothing (a chat packet is checked in well under a microsecond). A check run from a hook of
+// another check on the same thread gets its own.
+struct Scratch {
+    std::string copy; // the text, which RapidJSON decodes in place
+    std::vector<Frame> frames;
+    std::vector<std::string_view> keys; // the names of the open objects with few members
+    std::vector<std::unique_ptr<std::unordered_set<std::string_view>>> sets; // per depth, for objects with many
+    bool busy = false;
+};
+
+inline Scratch& threadScratch()
+{
+    thread_local Scratch scratch;
+    return scratch;
+}
+
 inline int hexDigit(char c) noexcept
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -195,12 +212,13 @@ inline std::string rangeMessage(std::string_view literal, IntegerRange integers)
 template <class Hooks>
 class Handler {
 public:
-    Handler(std::string_view text, const char* buffer, const CheckOptions& options, Hooks& hooks,
+    Handler(std::string_view text, Scratch& scratch, const CheckOptions& options, Hooks& hooks,
             rapidjson::InsituStringStream& stream, CheckResult& result)
-        : t_(text), buf_(buffer), maxDepth_(options.maxDepth < kMaxDepthCeiling ? options.maxDepth : kMaxDepthCeiling),
-          integers_(options.integers), hooks_(hooks), stream_(stream), result_(result)
+        : t_(text), buf_(scratch.copy.data()), maxDepth_(options.maxDepth < kMaxDepthCeiling ? options.maxDepth : kMaxDepthCeiling),
+          integers_(options.integers), hooks_(hooks), stream_(stream), result_(result), frames_(scratch.frames),
+          keys_(scratch.keys), sets_(scratch.sets)
     {
-        frames_.reserve(maxDepth_ < 64 ? maxDepth_ : 64);
+        keys_.clear(); // a check that failed left its names
     }
 
     bool failed() const noexcept { return failed_; }
@@ -325,10 +343,7 @@ private:
     bool leave()
     {
         const Frame& closing = frames_[depth_ - 1];
-        if (closing.object) {
-            keys_.resize(closing.keysBegin);
-            if (closing.many) closing.many->clear();
-        }
+        if (closing.object) keys_.resize(closing.keysBegin);
         --depth_;
         if (depth_ == 0) {
             result_.size = frames_[0].count;
@@ -345,13 +360,13 @@ private:
         for (std::size_t i = f.keysBegin; i < keys_.size(); ++i)
             if (keys_[i] == name) return false;
         if (keys_.size() - f.keysBegin < kFewMembers) {
-            if (keys_.capacity() == 0) keys_.reserve(2 * kFewMembers);
             keys_.push_back(name);
             return true;
         }
         // Sets are kept per depth and reused: a document opens few objects with many members.
-        if (sets_.size() < depth_) sets_.resize(depth_);
-        f.many = &sets_[depth_ - 1];
+        while (sets_.size() < depth_) sets_.push_back(std::make_unique<std::unordered_set<std::string_view>>());
+        f.many = sets_[depth_ - 1].get();
+        f.many->clear();
         f.many->insert(keys_.begin() + static_cast<std::ptrdiff_t>(f.keysBegin), keys_.end());
         keys_.resize(f.keysBegin);
         return f.many->insert(name).second;
@@ -417,9 +432,9 @@ private:
     Hooks& hooks_;
     rapidjson::InsituStringStream& stream_;
     CheckResult& result_;
-    std::vector<Frame> frames_;
-    std::vector<std::string_view> keys_; // the names of the open objects with few members
-    std::deque<std::unordered_set<std::string_view>> sets_; // deque: frames point into it as it grows
+    std::vector<Frame>& frames_;
+    std::vector<std::string_view>& keys_;
+    std::vector<std::unique_ptr<std::unordered_set<std::string_view>>>& sets_;
     std::size_t depth_ = 0;
     bool failed_ = false;
 };
@@ -461,11 +476,22 @@ CheckResult check(std::string_view text, const CheckOptions& options = {}, Hooks
     constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
     CheckResult result;
     // RapidJSON decodes strings in place (kParseInsituFlag): twice as fast as through its stack.
-    std::string copy;
-    copy.reserve(text.size() + 1);
-    copy.assign(text);
-    rapidjson::InsituStringStream stream(copy.data());
-    detail::Handler<H> handler(text, copy.data(), options, hooks, stream, result);
+    detail::Scratch& shared = detail::threadScratch();
+    detail::Scratch own;
+    detail::Scratch& scratch = shared.busy ? own : shared;
+    struct Release {
+        detail::Scratch& s;
+        ~Release()
+        {
+            s.busy = false;
+            // A large body's copy is not kept for the thread's lifetime.
+            if (s.copy.capacity() > (std::size_t{1} << 16)) std::string().swap(s.copy);
+        }
+    } release{scratch};
+    scratch.busy = true;
+    scratch.copy.assign(text);
+    rapidjson::InsituStringStream stream(scratch.copy.data());
+    detail::Handler<H> handler(text, scratch, options, hooks, stream, result);
     rapidjson::Reader reader;
     const rapidjson::ParseResult parsed = reader.Parse<flags>(stream, handler);
     if (handler.failed()) {
