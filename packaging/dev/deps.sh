@@ -8,6 +8,8 @@ packages=(
   libev-dev libwebsockets-evlib-ev           # the WebSocket server's epoll loop (lws's libev plugin)
   libtomlplusplus-dev libsystemd-dev libargon2-dev libsqlite3-dev
   libhowardhinnant-date-dev tzdata          # courses: time zones (libdate-tz over the system tz database)
+  rapidjson-dev                               # the SDK's strict JSON check (vtp/json_check.hpp), header-only
+  libsimdjson-dev                             # bench/json: a peer the JSON check is measured against
   libgtest-dev libgmock-dev libclang-rt-14-dev
   llvm                                        # llvm-symbolizer: names in the clang-built fuzzers' sanitizer reports
   postgresql-15 redis-server
