@@ -28,7 +28,7 @@ TEST(JsonCheck, SumsUpTheTopLevelValue)
 
 TEST(JsonCheck, RefusesANulByteThatRapidJsonWouldTakeForTheEnd)
 {
-    for (const std::string t : {std::string("{}\0", 3), std::string("{}\0{\"a\":1}", 10), std::string("[1,\0 2]", 7),
+    for (const std::string& t : {std::string("{}\0", 3), std::string("{}\0{\"a\":1}", 10), std::string("[1,\0 2]", 7),
                                 std::string("\"a\0b\"", 5)}) {
         const auto r = check(t);
         EXPECT_EQ(r.problem, CheckProblem::Syntax) << t.size();
