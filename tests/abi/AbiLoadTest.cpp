@@ -19,7 +19,7 @@ protected:
     {
         VtpdOptions o;
         o.pluginsDir = VTP_ABI_FIXTURE_DIR;
-        o.enabled = {"hello", "current", "older_minor", "socket_minor_2", "route_minor_4", "newer_minor", "other_major", "no_entry", "no_init",
+        o.enabled = {"hello", "current", "older_minor", "socket_minor_2", "route_minor_4", "arrays_full", "arrays_short", "grown_newer_minor", "grown_same_minor", "newer_minor", "other_major", "no_entry", "no_init",
                      "init_fails", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
                      "not_a_library", "absent"};
         vtpd_ = new VtpdProcess(o);
@@ -101,6 +101,40 @@ TEST_F(AbiLoad, OlderMinorRouteIsReadOnlyUpToItsSize)
     auto doc = vtpd_->get("/api/v1/openapi.json");
     ASSERT_EQ(doc.status, 200);
     EXPECT_NE(doc.body.find("/api/v1/fixture/route_minor_4"), std::string::npos);
+}
+
+TEST_F(AbiLoad, ShorterConfigKeysAndMigrationsAreSteppedByTheirOwnSize)
+{
+    // arrays_short is a 1.0 plugin whose config keys and migrations are smaller than the kernel's
+    // structs: read at the kernel's stride, its second key and migration would be garbage.
+    for (const std::string name : {"arrays_full", "arrays_short"}) {
+        EXPECT_EQ(status(name).state, "running") << status(name).reason;
+        auto r = vtpd_->get("/api/v1/fixture/" + name);
+        ASSERT_EQ(r.status, 200) << r.body;
+        auto body = r.json();
+        ASSERT_TRUE(body) << r.body;
+        auto config = body->getObject("config");
+        ASSERT_TRUE(config) << r.body;
+        EXPECT_EQ(config->getValue<std::string>("greeting"), "hello") << name;
+        EXPECT_EQ(config->getValue<int>("count"), 7) << name;
+        EXPECT_EQ(config->getValue<std::string>("mode"), "fast") << name;
+        auto rows = body->getArray("rows");
+        ASSERT_TRUE(rows) << r.body;
+        ASSERT_EQ(rows->size(), 2u) << r.body;
+        EXPECT_EQ(rows->getElement<std::string>(0), "one");
+        EXPECT_EQ(rows->getElement<std::string>(1), "two");
+    }
+    EXPECT_NE(vtpd_->get("/api/v1/fixture/arrays_short").body.find("\"abi\":\"1.0\""), std::string::npos);
+}
+
+TEST_F(AbiLoad, RefusesStructGrownPastTheKernelsAsNewerMinor)
+{
+    expectRefused("grown_newer_minor", "abi-mismatch", "newer SDK");
+    // Claiming the kernel's own minor does not make a larger struct readable.
+    expectRefused("grown_same_minor", "abi-mismatch",
+                  "config key 0 is " + std::to_string(sizeof(vtp_config_key) + 8) + " bytes, larger than this kernel's");
+    EXPECT_NE(status("grown_same_minor").reason.find("newer SDK"), std::string::npos) << status("grown_same_minor").reason;
+    EXPECT_EQ(vtpd_->get("/api/v1/fixture/grown_same_minor").status, 404);
 }
 
 TEST_F(AbiLoad, RefusesPluginWithNewerMinor)

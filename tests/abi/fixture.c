@@ -15,6 +15,12 @@
  *                       the bytes after it are garbage the kernel must not read
  *   FIXTURE_OLD_SOCKET  also a socket endpoint /fixture/NAME whose struct_size ends before the 1.3
  *                       on_http field, which holds a function that aborts: the kernel must not read it
+ *   FIXTURE_ARRAYS      declares three config keys and two migrations, and its route answers the
+ *                       config the kernel validated and the rows the migrations wrote
+ *   FIXTURE_KEY_SIZE    with FIXTURE_ARRAYS: the config keys are written at this struct_size, packed
+ *                       at that stride (a plugin built when the struct was that size); bytes past
+ *                       sizeof(vtp_config_key) are garbage the kernel must not read
+ *   FIXTURE_MIGRATION_SIZE  the same for the migrations
  */
 #include "vtp/abi.h"
 
@@ -32,12 +38,39 @@
 static const vtp_host_api* g_api;
 static vtp_host* g_host;
 
+#ifdef FIXTURE_ARRAYS
+/* ,"config":{...},"rows":["one","two"] for the route's answer: what the kernel made of the arrays. */
+static void describe_arrays(char* out, size_t cap)
+{
+    vtp_db_result* result = NULL;
+    char errtext[256] = {0};
+    vtp_errbuf err = {errtext, sizeof errtext};
+    size_t n = (size_t)snprintf(out, cap, ",\"config\":%s,\"rows\":[", g_api->config_json(g_host));
+    if (g_api->db_exec(g_host, NULL, "SELECT v FROM fixture_" FIXTURE_NAME " ORDER BY v", NULL, 0, &result, err) == VTP_OK) {
+        size_t row;
+        for (row = 0; row < g_api->db_result_rows(result) && n < cap; ++row) {
+            vtp_sql_value value;
+            if (g_api->db_result_value(result, row, 0, &value) == VTP_OK && value.type == VTP_SQL_TEXT)
+                n += (size_t)snprintf(out + n, cap - n, "%s\"%.*s\"", row ? "," : "", (int)value.len, value.bytes);
+        }
+        g_api->db_result_free(result);
+    }
+    if (n < cap)
+        snprintf(out + n, cap - n, "]");
+}
+#endif
+
 static int handle(void* user_data, const vtp_request* request, vtp_response* response)
 {
     (void)user_data;
     (void)request;
-    char out[128];
-    snprintf(out, sizeof out, "{\"plugin\":\"%s\",\"abi\":\"%d.%d\"}", FIXTURE_NAME, FIXTURE_MAJOR, FIXTURE_MINOR);
+    char out[2048];
+    size_t n = (size_t)snprintf(out, sizeof out, "{\"plugin\":\"%s\",\"abi\":\"%d.%d\"", FIXTURE_NAME, FIXTURE_MAJOR, FIXTURE_MINOR);
+#ifdef FIXTURE_ARRAYS
+    describe_arrays(out + n, sizeof out - n - 1);
+#endif
+    n = strlen(out);
+    snprintf(out + n, sizeof out - n, "}");
     g_api->response_status(response, 200);
     g_api->response_body(response, "application/json", out, strlen(out));
     return VTP_OK;
@@ -107,6 +140,65 @@ static const char* const deps[] = {FIXTURE_DEP, NULL};
 static const char* const deps[] = {NULL};
 #endif
 
+#ifdef FIXTURE_ARRAYS
+#ifndef FIXTURE_KEY_SIZE
+#define FIXTURE_KEY_SIZE sizeof(vtp_config_key)
+#endif
+#ifndef FIXTURE_MIGRATION_SIZE
+#define FIXTURE_MIGRATION_SIZE sizeof(vtp_migration)
+#endif
+#define FIXTURE_KEY_COUNT 3
+#define FIXTURE_MIGRATION_COUNT 2
+/* The arrays as a plugin built with other struct sizes lays them out: FIXTURE_KEY_SIZE apart. */
+static unsigned char key_bytes[FIXTURE_KEY_COUNT * (FIXTURE_KEY_SIZE)] __attribute__((aligned(8)));
+static unsigned char migration_bytes[FIXTURE_MIGRATION_COUNT * (FIXTURE_MIGRATION_SIZE)] __attribute__((aligned(8)));
+
+static void pack(unsigned char* slot, const void* full, size_t full_size, size_t size)
+{
+    memset(slot, 0xAB, size);
+    memcpy(slot, full, size < full_size ? size : full_size);
+}
+
+static void fill_arrays(void)
+{
+    vtp_config_key keys[FIXTURE_KEY_COUNT];
+    vtp_migration migrations[FIXTURE_MIGRATION_COUNT];
+    int i;
+    memset(keys, 0, sizeof keys);
+    memset(migrations, 0, sizeof migrations);
+    keys[0].key = "greeting";
+    keys[0].type = VTP_CONFIG_STRING;
+    keys[0].default_value = "\"hello\"";
+    keys[0].description = "What the fixture says";
+    keys[1].key = "count";
+    keys[1].type = VTP_CONFIG_INTEGER;
+    keys[1].default_value = "7";
+    keys[1].description = "A number with bounds";
+    keys[1].flags = VTP_CONFIG_HAS_MIN | VTP_CONFIG_HAS_MAX;
+    keys[1].min = 1;
+    keys[1].max = 10;
+    keys[2].key = "mode";
+    keys[2].type = VTP_CONFIG_STRING;
+    keys[2].default_value = "\"fast\"";
+    keys[2].description = "A choice";
+    keys[2].choices = "fast,slow";
+    migrations[0].version = 1;
+    migrations[0].name = "001_create";
+    migrations[0].sql = "CREATE TABLE fixture_" FIXTURE_NAME " (v TEXT NOT NULL)";
+    migrations[1].version = 2;
+    migrations[1].name = "002_fill";
+    migrations[1].sql = "INSERT INTO fixture_" FIXTURE_NAME " (v) VALUES ('one'), ('two')";
+    for (i = 0; i < FIXTURE_KEY_COUNT; ++i) {
+        keys[i].struct_size = (uint32_t)(FIXTURE_KEY_SIZE);
+        pack(key_bytes + (size_t)i * (FIXTURE_KEY_SIZE), &keys[i], sizeof keys[i], FIXTURE_KEY_SIZE);
+    }
+    for (i = 0; i < FIXTURE_MIGRATION_COUNT; ++i) {
+        migrations[i].struct_size = (uint32_t)(FIXTURE_MIGRATION_SIZE);
+        pack(migration_bytes + (size_t)i * (FIXTURE_MIGRATION_SIZE), &migrations[i], sizeof migrations[i], FIXTURE_MIGRATION_SIZE);
+    }
+}
+#endif
+
 static const vtp_plugin_descriptor descriptor = {
 #ifdef FIXTURE_OLD_LAYOUT
     offsetof(vtp_plugin_descriptor, destroy) + sizeof(void (*)(void*)),
@@ -120,8 +212,13 @@ static const vtp_plugin_descriptor descriptor = {
     "0.0.1",
     "ABI test fixture",
     deps,
+#ifdef FIXTURE_ARRAYS
+    (const vtp_config_key*)(const void*)key_bytes, FIXTURE_KEY_COUNT,
+    (const vtp_migration*)(const void*)migration_bytes, FIXTURE_MIGRATION_COUNT,
+#else
     NULL, 0,
     NULL, 0,
+#endif
 #ifdef FIXTURE_NO_INIT
     NULL,
 #else
@@ -135,5 +232,11 @@ static const vtp_plugin_descriptor descriptor = {
 #ifdef FIXTURE_NO_ENTRY
 __attribute__((visibility("default"))) const vtp_plugin_descriptor* not_the_entry_point(void) { return &descriptor; }
 #else
-__attribute__((visibility("default"))) const vtp_plugin_descriptor* vtp_plugin_v1(void) { return &descriptor; }
+__attribute__((visibility("default"))) const vtp_plugin_descriptor* vtp_plugin_v1(void)
+{
+#ifdef FIXTURE_ARRAYS
+    fill_arrays();
+#endif
+    return &descriptor;
+}
 #endif

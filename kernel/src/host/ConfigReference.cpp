@@ -73,7 +73,7 @@ std::vector<PluginKeys> enabledPluginKeys(const Config& config, const std::strin
             continue;
         }
         try {
-            out.push_back({name, lib.descriptor.description ? lib.descriptor.description : "", pluginSchema(lib.descriptor)});
+            out.push_back({name, lib.descriptor.description ? lib.descriptor.description : "", pluginSchema(lib.name, lib.configKeys)});
         } catch (const std::invalid_argument& e) {
             skipped.push_back(name + ": " + e.what());
         }

@@ -3,6 +3,7 @@
 
 #include "host/Kernel.hpp"
 #include "http/DeferredResponses.hpp"
+#include "loader/AbiCopy.hpp"
 #include "log/Logger.hpp"
 
 #include <algorithm>
@@ -18,7 +19,7 @@ std::string str(const char* s) { return s ? std::string(s) : std::string(); }
 
 // ------------------------------------------------------------------ logging, config
 
-void hostLog(vtp_host* h, vtp_log_level level, const char* message, size_t len, const vtp_kv* fields, size_t n) noexcept
+void hostLog(vtp_host* h, int32_t level, const char* message, size_t len, const vtp_kv* fields, size_t n) noexcept
 {
     try {
         std::vector<LogField> f;
@@ -31,7 +32,7 @@ void hostLog(vtp_host* h, vtp_log_level level, const char* message, size_t len, 
     }
 }
 
-int hostLogEnabled(vtp_host* h, vtp_log_level level) noexcept
+int hostLogEnabled(vtp_host* h, int32_t level) noexcept
 {
     return h->kernel->log().enabled(static_cast<LogLevel>(std::clamp<int>(level, VTP_LOG_TRACE, VTP_LOG_ERROR)), h->name) ? 1 : 0;
 }
@@ -85,9 +86,7 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
         }
         // Read the writer's struct_size bytes into a zeroed struct: an older plugin's route is shorter
         // (its later fields read as 0/NULL), a newer one's extra fields are not ours to read.
-        vtp_route copy{};
-        std::memcpy(&copy, in, std::min<size_t>(in->struct_size, sizeof copy));
-        copy.struct_size = sizeof copy;
+        const vtp_route copy = copyBySize(in);
         const vtp_route* r = &copy;
         if (!r->handler || !r->method || !r->path) {
             copyError(err, "route is missing method, path or handler");
@@ -233,12 +232,10 @@ int hostWsEndpointAdd(vtp_host* h, const vtp_ws_endpoint* e, vtp_errbuf err) noe
             return static_cast<int>(VTP_INVALID);
         }
         // An older plugin's struct is shorter: copy what it has into a zeroed one, never more.
-        vtp_ws_endpoint c{};
-        std::memcpy(&c, e, std::min<size_t>(e->struct_size, sizeof c));
-        c.struct_size = static_cast<uint32_t>(std::min<size_t>(e->struct_size, sizeof c));
+        const vtp_ws_endpoint c = copyBySize(e);
         const size_t maxBytes = VTP_HAS_FIELD(vtp_ws_endpoint, max_message_bytes, c.struct_size) ? c.max_message_bytes : 0;
         WsEndpoint ep;
-        ep.path = e->path;
+        ep.path = c.path;
         ep.maxMessageBytes = maxBytes;
         if (VTP_HAS_FIELD(vtp_ws_endpoint, on_http, c.struct_size) && c.on_http)
             ep.onHttp = [c](const WsHttpRequest& r) {
@@ -388,7 +385,7 @@ struct vtp_db_tx {
 namespace vtp::kernel {
 namespace {
 
-vtp_sql_dialect hostDbDialect(vtp_host* h) noexcept
+int32_t hostDbDialect(vtp_host* h) noexcept
 {
     auto* db = h->kernel->database();
     return db && db->dialect() == Dialect::PostgreSQL ? VTP_SQL_POSTGRESQL : VTP_SQL_SQLITE;
@@ -507,10 +504,16 @@ void hostResultFree(vtp_db_result* r) noexcept { delete r; }
 
 // ------------------------------------------------------------------ vtpctl
 
-int hostCliCommandAdd(vtp_host* h, const vtp_cli_command* c, vtp_errbuf err) noexcept
+int hostCliCommandAdd(vtp_host* h, const vtp_cli_command* in, vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
-        if (!c || !VTP_HAS_FIELD(vtp_cli_command, user_data, c->struct_size) || !c->name || !c->run) {
+        if (!in || !VTP_HAS_FIELD(vtp_cli_command, user_data, in->struct_size)) {
+            copyError(err, "command needs a name and run()");
+            return static_cast<int>(VTP_INVALID);
+        }
+        const vtp_cli_command copy = copyBySize(in);
+        const vtp_cli_command* c = &copy;
+        if (!c->name || !c->run) {
             copyError(err, "command needs a name and run()");
             return static_cast<int>(VTP_INVALID);
         }

@@ -2,6 +2,7 @@
 #include "host/HostGuard.hpp"
 
 #include "host/Kernel.hpp"
+#include "loader/AbiCopy.hpp"
 #include "jobs/JobPool.hpp"
 
 #include <algorithm>
@@ -12,10 +13,13 @@ namespace vtp::kernel {
 
 namespace {
 
-int kindAdd(vtp_host* h, const vtp_job_kind* k, vtp_errbuf err) noexcept
+int kindAdd(vtp_host* h, const vtp_job_kind* in, vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
-        if (!k || !VTP_HAS_FIELD(vtp_job_kind, user_data, k->struct_size) || !k->kind || !k->run) {
+        // Read at the plugin's size: a later kernel's fields stay 0 for an older plugin.
+        const vtp_job_kind copy = in ? copyBySize(in) : vtp_job_kind{};
+        const vtp_job_kind* k = &copy;
+        if (!in || !VTP_HAS_FIELD(vtp_job_kind, user_data, copy.struct_size) || !k->kind || !k->run) {
             copyError(err, "job kind is missing its name or runner");
             return static_cast<int>(VTP_INVALID);
         }

@@ -15,7 +15,7 @@ namespace vtp::kernel {
 
 namespace {
 
-int64_t metricAdd(vtp_host* h, const char* name, const char* help, vtp_metric_type type, vtp_errbuf err) noexcept
+int64_t metricAdd(vtp_host* h, const char* name, const char* help, int32_t type, vtp_errbuf err) noexcept
 {
     try {
         if (!name) {

@@ -368,7 +368,7 @@ void Kernel::loadPlugins()
             continue;
         }
         try {
-            config_.validatePlugin(name, pluginSchema(p.lib.descriptor));
+            config_.validatePlugin(name, pluginSchema(name, p.lib.configKeys));
         } catch (const ConfigError& e) {
             issues.insert(issues.end(), e.issues().begin(), e.issues().end());
         } catch (const std::invalid_argument& e) {
@@ -438,8 +438,7 @@ std::vector<MigrationRecord> Kernel::migrate(bool apply)
         if (p->state == PluginState::Refused) continue;
         const auto& d = p->lib.descriptor;
         std::vector<Migration> ms;
-        for (size_t i = 0; i < d.migration_count; ++i) {
-            const auto& m = d.migrations[i];
+        for (const vtp_migration& m : p->lib.migrations) {
             const char* sql = db_->dialect() == Dialect::PostgreSQL ? m.sql_postgresql : m.sql_sqlite;
             if (!sql) sql = m.sql;
             ms.push_back({m.version, m.name, sql ? sql : ""});

@@ -48,11 +48,10 @@ ConfigValue parseDefault(const std::string& key, ValueType type, const std::stri
 
 } // namespace
 
-ConfigSchema pluginSchema(const vtp_plugin_descriptor& d)
+ConfigSchema pluginSchema(const std::string& pluginName, const std::vector<vtp_config_key>& keys)
 {
-    ConfigSchema schema(std::string("plugins.") + d.name);
-    for (size_t i = 0; i < d.config_key_count; ++i) {
-        const vtp_config_key& k = d.config_keys[i];
+    ConfigSchema schema("plugins." + pluginName);
+    for (const vtp_config_key& k : keys) {
         KeySpec spec;
         spec.key = k.key;
         switch (k.type) {

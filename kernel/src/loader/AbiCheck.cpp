@@ -1,4 +1,5 @@
 #include "loader/AbiCheck.hpp"
+#include "loader/AbiCopy.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -26,6 +27,10 @@ std::string_view refusalKindName(RefusalKind kind)
 namespace {
 
 constexpr size_t kHeaderSize = offsetof(vtp_plugin_descriptor, build_signature) + sizeof(uint32_t);
+// The fields every version of these structs has; later ones (a config key's choices, a migration's
+// dialect scripts) are optional and read as NULL when the plugin's struct ends before them.
+constexpr size_t kConfigKeyMinSize = offsetof(vtp_config_key, choices);
+constexpr size_t kMigrationMinSize = offsetof(vtp_migration, sql_sqlite);
 
 bool validName(const char* name)
 {
@@ -65,10 +70,14 @@ AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& ex
     if (d->abi_minor > kernelMinor)
         return refuse(RefusalKind::AbiMismatch, "built against a newer SDK than this kernel provides: " + both + "; upgrade vtpd");
 
-    // Same major: copy what the plugin has into a zeroed struct of our size (fields it lacks stay 0).
-    std::memcpy(&v.descriptor, d, std::min<size_t>(d->struct_size, sizeof v.descriptor));
-    v.descriptor.struct_size = static_cast<uint32_t>(std::min<size_t>(d->struct_size, sizeof v.descriptor));
-    const auto& c = v.descriptor;
+    // Same major and an older or equal minor: no struct of the plugin's can be larger than ours.
+    if (d->struct_size > sizeof v.descriptor)
+        return refuse(RefusalKind::AbiMismatch, "descriptor is " + std::to_string(d->struct_size) + " bytes, larger than this kernel's (" +
+                                                std::to_string(sizeof v.descriptor) + "): built against a newer SDK than " + both +
+                                                " says; rebuild the plugin or upgrade vtpd");
+    // Copy what the plugin has into a zeroed struct of our size (fields it lacks stay 0).
+    v.descriptor = copyBySize(d);
+    auto& c = v.descriptor;
     if (!VTP_HAS_FIELD(vtp_plugin_descriptor, destroy, d->struct_size))
         return refuse(RefusalKind::BadDescriptor, "descriptor is truncated (struct_size " + std::to_string(d->struct_size) + ") for " + both);
     if (!c.init) return refuse(RefusalKind::MissingCallback, "required callback 'init' is missing");
@@ -82,12 +91,25 @@ AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& ex
     if (!c.version || !*c.version) return refuse(RefusalKind::BadDescriptor, "plugin declares no version");
     if (c.config_key_count && !c.config_keys) return refuse(RefusalKind::BadDescriptor, "config_key_count set without config_keys");
     if (c.migration_count && !c.migrations) return refuse(RefusalKind::BadDescriptor, "migration_count set without migrations");
-    for (size_t i = 0; i < c.config_key_count; ++i)
-        if (!c.config_keys[i].key || c.config_keys[i].struct_size < offsetof(vtp_config_key, choices))
-            return refuse(RefusalKind::BadDescriptor, "config key " + std::to_string(i) + " is malformed");
-    for (size_t i = 0; i < c.migration_count; ++i)
-        if (!c.migrations[i].name || c.migrations[i].version <= 0 || (i && c.migrations[i].version <= c.migrations[i - 1].version))
+
+    // The arrays are stepped by their elements' own struct_size and copied into kernel-sized structs;
+    // the descriptor keeps no pointer into them, so nothing reads them at the kernel's stride.
+    auto arrayRefusal = [&](const ArrayCopyError& e) {
+        return e.newer ? refuse(RefusalKind::AbiMismatch, e.text + ": built against a newer SDK than " + both +
+                                                              " says; rebuild the plugin or upgrade vtpd")
+                       : refuse(RefusalKind::BadDescriptor, e.text);
+    };
+    if (auto e = copyArrayBySize(c.config_keys, c.config_key_count, kConfigKeyMinSize, "config key", v.configKeys)) return arrayRefusal(e);
+    if (auto e = copyArrayBySize(c.migrations, c.migration_count, kMigrationMinSize, "migration", v.migrations)) return arrayRefusal(e);
+    c.config_keys = nullptr;
+    c.migrations = nullptr;
+    for (size_t i = 0; i < v.configKeys.size(); ++i)
+        if (!v.configKeys[i].key) return refuse(RefusalKind::BadDescriptor, "config key " + std::to_string(i) + " has no name");
+    for (size_t i = 0; i < v.migrations.size(); ++i) {
+        const auto& m = v.migrations[i];
+        if (!m.name || m.version <= 0 || (i && m.version <= v.migrations[i - 1].version))
             return refuse(RefusalKind::BadDescriptor, "migrations must have names and strictly increasing positive versions");
+    }
     return v;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vtp::kernel {
 
@@ -26,7 +27,11 @@ std::string_view refusalKindName(RefusalKind kind); // "cannot-open", "missing-s
 struct AbiVerdict {
     RefusalKind kind = RefusalKind::None;
     std::string reason;
-    vtp_plugin_descriptor descriptor{}; // zero-filled, then the plugin's bytes up to its struct_size
+    // Zero-filled, then the plugin's bytes up to its struct_size. config_keys and migrations are
+    // NULL: read the copies below, which were stepped by the plugin's own element size.
+    vtp_plugin_descriptor descriptor{};
+    std::vector<vtp_config_key> configKeys; // each a zeroed kernel-sized copy of the plugin's
+    std::vector<vtp_migration> migrations;
 };
 
 // Checks a descriptor the entry symbol returned, against the kernel's ABI version.

@@ -50,6 +50,8 @@ PluginLibrary openPluginLibrary(const std::string& dir, const std::string& name)
     if (v.kind != RefusalKind::None)
         return refuse(v.kind, v.reason);
     p.descriptor = v.descriptor;
+    p.configKeys = std::move(v.configKeys);
+    p.migrations = std::move(v.migrations);
     return p;
 }
 

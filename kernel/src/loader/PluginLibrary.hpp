@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace boost::dll { class shared_library; }
 
@@ -16,7 +17,9 @@ struct PluginLibrary {
     std::string path;
     RefusalKind refusal = RefusalKind::None;
     std::string reason;
-    vtp_plugin_descriptor descriptor{};
+    vtp_plugin_descriptor descriptor{};     // as AbiVerdict's: config_keys and migrations are NULL
+    std::vector<vtp_config_key> configKeys; // the plugin's, each copied at its own size
+    std::vector<vtp_migration> migrations;
     std::shared_ptr<boost::dll::shared_library> library;
 
     bool ok() const { return refusal == RefusalKind::None; }

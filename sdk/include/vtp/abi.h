@@ -13,6 +13,14 @@
  *  - Strings are UTF-8 and NUL-terminated unless a length is given. A pointer handed to a
  *    callback is valid only during that call unless said otherwise.
  *  - Text that one side returns to the other is copied by the receiver; whoever allocates frees.
+ *  - No enum type appears in a struct or a function signature: an enum's size is the compiler's
+ *    choice (-fshort-enums), so the fields and parameters are int32_t and the enums only name the
+ *    values.
+ *  - A struct without a leading struct_size (vtp_errbuf, vtp_kv, vtp_sql_value) is frozen: it
+ *    travels by value or in arrays whose stride is its size, so it can never grow. A new need gets
+ *    a new struct and new host entries.
+ *  - Arrays of structs that do begin with struct_size (config keys, migrations) are stepped by each
+ *    element's own struct_size, so a plugin built before such a struct grew still loads.
  */
 #ifndef VTP_ABI_H
 #define VTP_ABI_H
@@ -55,12 +63,15 @@ typedef enum vtp_log_level {
     VTP_LOG_TRACE = 0, VTP_LOG_DEBUG = 1, VTP_LOG_INFO = 2, VTP_LOG_WARN = 3, VTP_LOG_ERROR = 4
 } vtp_log_level;
 
-/* A caller-owned buffer for error text; the callee writes at most cap-1 bytes and a NUL. */
+/* A caller-owned buffer for error text; the callee writes at most cap-1 bytes and a NUL.
+ * Frozen: passed by value in the host table's and callbacks' signatures, so its size is part of
+ * every one of them. */
 typedef struct vtp_errbuf {
     char* data;
     size_t cap;
 } vtp_errbuf;
 
+/* Frozen: passed as arrays with a count but no element size (headers, labels, log fields). */
 typedef struct vtp_kv {
     const char* key;
     const char* value;
@@ -93,7 +104,7 @@ typedef enum vtp_config_type {
 typedef struct vtp_config_key {
     uint32_t struct_size;
     const char* key;           /* dotted, relative to [plugins.NAME]: "greeting", "smtp.host" */
-    vtp_config_type type;
+    int32_t type;              /* a vtp_config_type */
     const char* default_value; /* TOML literal ("\"hi\"", "8", "true", "[\"a\"]"), or NULL */
     const char* description;   /* one line; the operators' reference is generated from it */
     uint32_t flags;
@@ -242,8 +253,10 @@ typedef enum vtp_sql_type {
     VTP_SQL_NULL = 0, VTP_SQL_INT = 1, VTP_SQL_REAL = 2, VTP_SQL_TEXT = 3, VTP_SQL_BLOB = 4
 } vtp_sql_type;
 
+/* Frozen: passed as arrays without an element size (db_exec's parameters) and filled by the
+ * kernel at the caller's size (db_result_value), so it can never grow. */
 typedef struct vtp_sql_value {
-    vtp_sql_type type;
+    int32_t type;      /* a vtp_sql_type */
     int64_t i;
     double r;
     const char* bytes; /* TEXT (not necessarily NUL-terminated) or BLOB */
@@ -315,9 +328,10 @@ typedef struct vtp_host_api {
     uint16_t abi_minor;
 
     /* since 1.0 */
-    void (*log)(vtp_host* host, vtp_log_level level, const char* message, size_t len,
+    /* level: a vtp_log_level */
+    void (*log)(vtp_host* host, int32_t level, const char* message, size_t len,
                 const vtp_kv* fields, size_t field_count);
-    int (*log_enabled)(vtp_host* host, vtp_log_level level);
+    int (*log_enabled)(vtp_host* host, int32_t level);
 
     /* The plugin's validated [plugins.NAME] table as a JSON object, defaults applied.
      * Valid until the plugin is destroyed. */
@@ -340,7 +354,7 @@ typedef struct vtp_host_api {
      * offering plugin as a dependency may rely on it being started. */
     const void* (*service_find)(vtp_host* host, const char* name, uint32_t min_version, uint32_t* version);
 
-    vtp_sql_dialect (*db_dialect)(vtp_host* host);
+    int32_t (*db_dialect)(vtp_host* host); /* a vtp_sql_dialect */
     /* Portable SQL with `?` placeholders. tx may be NULL (autocommit on a pooled connection).
      * On success *result is set (free it with db_result_free), even for statements without rows.
      * A constraint violation returns VTP_CONFLICT. */
@@ -384,7 +398,7 @@ typedef struct vtp_host_api {
     void (*job_result)(vtp_job* job, const char* result_json, size_t len);
 
     /* A metric shown on /metrics as vtp_plugin_<plugin>_<name>. Returns an id >= 0, or -1. */
-    int64_t (*metric_add)(vtp_host* host, const char* name, const char* help, vtp_metric_type type,
+    int64_t (*metric_add)(vtp_host* host, const char* name, const char* help, int32_t type /* a vtp_metric_type */,
                           vtp_errbuf err);
     /* Sets a gauge or adds to a counter, for one label set (labels may be NULL). Thread-safe. */
     void (*metric_set)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double value);

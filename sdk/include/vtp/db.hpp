@@ -42,7 +42,7 @@ private:
 class Value {
 public:
     Value() = default;
-    explicit Value(const vtp_sql_value& v) : type_(v.type), i_(v.i), r_(v.r)
+    explicit Value(const vtp_sql_value& v) : type_(static_cast<vtp_sql_type>(v.type)), i_(v.i), r_(v.r)
     {
         if (v.type == VTP_SQL_TEXT || v.type == VTP_SQL_BLOB) s_.assign(v.bytes, v.len);
     }
@@ -146,7 +146,7 @@ class Db {
 public:
     explicit Db(detail::HostRef ref) : ref_(ref) {}
 
-    vtp_sql_dialect dialect() const { return ref_.api->db_dialect(ref_.host); }
+    vtp_sql_dialect dialect() const { return static_cast<vtp_sql_dialect>(ref_.api->db_dialect(ref_.host)); }
     Rows query(std::string_view sql, std::initializer_list<Param> params = {}) const { return run(nullptr, sql, params.begin(), params.size()); }
     Rows query(std::string_view sql, const std::vector<Param>& params) const { return run(nullptr, sql, params.data(), params.size()); }
     int64_t exec(std::string_view sql, std::initializer_list<Param> params = {}) const { return query(sql, params).affected(); }

@@ -1,5 +1,6 @@
 #include "socketio/SocketIoService.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace vtp::signalling {
@@ -77,7 +78,10 @@ SocketIoService::SocketIoService(SocketServer& io, std::recursive_mutex& mutex, 
             return VTP_CONFLICT;
         }
         External& e = self->externals_[name];
-        e.ns = *ns;
+        // Read at the caller's size: a plugin built before the struct grew has a shorter one.
+        e.ns = vtp_sio_namespace{};
+        std::memcpy(&e.ns, ns, std::min<size_t>(ns->struct_size, sizeof e.ns));
+        e.ns.struct_size = static_cast<uint32_t>(std::min<size_t>(ns->struct_size, sizeof e.ns));
         e.name = name;
         e.ns.name = e.name.c_str();
         const vtp_sio_namespace* c = &e.ns;

@@ -25,6 +25,7 @@ extern "C" {
 #define VTP_SOCKETIO_SERVICE "vtp.socketio"
 #define VTP_SOCKETIO_VERSION 1u
 
+/* Frozen: passed as arrays with a count but no element size. */
 typedef struct vtp_sio_binary {
     const char* data;
     size_t len;
