@@ -59,6 +59,8 @@ public:
             .version = "1.0.0",
             .description = "Live rooms: WebRTC signalling, chat, presence and moderation over Socket.IO",
             .dependencies = {"auth"},
+            // Class rooms ("courses:KEY") come from the courses plugin's room provider when it runs.
+            .optionalDependencies = {"courses"},
             .config = {
                 ConfigKey::string("path", "/socket.io/", "Path of the Socket.IO endpoint on the socket port"),
                 ConfigKey::string("namespace", "/", "Socket.IO namespace of the room events"),

@@ -19,7 +19,7 @@ protected:
     {
         VtpdOptions o;
         o.pluginsDir = VTP_ABI_FIXTURE_DIR;
-        o.enabled = {"hello", "current", "older_minor", "socket_minor_2", "route_minor_4", "arrays_full", "arrays_short", "grown_newer_minor", "grown_same_minor", "newer_minor", "other_major", "no_entry", "no_init",
+        o.enabled = {"hello", "optional_first", "current", "optional_absent", "optional_refused", "optional_cycle_a", "optional_cycle_b", "older_minor", "socket_minor_2", "route_minor_4", "arrays_full", "arrays_short", "grown_newer_minor", "grown_same_minor", "newer_minor", "other_major", "no_entry", "no_init",
                      "init_fails", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
                      "not_a_library", "absent"};
         vtpd_ = new VtpdProcess(o);
@@ -183,6 +183,31 @@ TEST_F(AbiLoad, RefusesDependentOfFailedPlugin)
 TEST_F(AbiLoad, StartsDependentOfWorkingPlugin)
 {
     EXPECT_EQ(status("needs_current").state, "running");
+}
+
+TEST_F(AbiLoad, OptionalDependencyStartsFirstWhenEnabled)
+{
+    // optional_first is listed before current, and starts after it.
+    EXPECT_EQ(status("optional_first").state, "running");
+    const auto logs = vtpd_->logs();
+    const auto current = logs.find("\"msg\":\"plugin started\",\"plugin\":\"current\"");
+    const auto user = logs.find("\"msg\":\"plugin started\",\"plugin\":\"optional_first\"");
+    ASSERT_NE(current, std::string::npos) << logs;
+    ASSERT_NE(user, std::string::npos) << logs;
+    EXPECT_LT(current, user);
+}
+
+TEST_F(AbiLoad, OptionalDependencyAbsentOrRefusedIsIgnored)
+{
+    EXPECT_EQ(status("optional_absent").state, "running") << status("optional_absent").reason;
+    EXPECT_EQ(status("optional_refused").state, "running") << status("optional_refused").reason;
+    EXPECT_EQ(vtpd_->get("/api/v1/fixture/optional_refused").status, 200);
+}
+
+TEST_F(AbiLoad, RefusesCycleThroughOptionalDependencyNamingIt)
+{
+    expectRefused("optional_cycle_a", "dependency", "dependency cycle: optional_cycle_a -> optional_cycle_b -> optional_cycle_a (optional)");
+    expectRefused("optional_cycle_b", "dependency", "dependency cycle");
 }
 
 TEST_F(AbiLoad, RefusesFileThatIsNotALibrary)

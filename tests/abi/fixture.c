@@ -10,6 +10,7 @@
  *   FIXTURE_NO_INIT     leave the required init callback NULL
  *   FIXTURE_INIT_FAILS  init returns an error with a message
  *   FIXTURE_DEP         name of one dependency
+ *   FIXTURE_OPTIONAL_DEP  name of one optional dependency (1.6: start after it if it is enabled)
  *   FIXTURE_OLD_LAYOUT  descriptor as a 1.0 plugin saw it (struct_size of the 1.0 fields)
  *   FIXTURE_OLD_ROUTE   the route as a 1.4 plugin wrote it: struct_size ends before the 1.5 fields, and
  *                       the bytes after it are garbage the kernel must not read
@@ -139,6 +140,11 @@ static const char* const deps[] = {FIXTURE_DEP, NULL};
 #else
 static const char* const deps[] = {NULL};
 #endif
+#ifdef FIXTURE_OPTIONAL_DEP
+static const char* const optional_deps[] = {FIXTURE_OPTIONAL_DEP, NULL};
+#else
+static const char* const optional_deps[] = {NULL};
+#endif
 
 #ifdef FIXTURE_ARRAYS
 #ifndef FIXTURE_KEY_SIZE
@@ -227,6 +233,7 @@ static const vtp_plugin_descriptor descriptor = {
     NULL,
     NULL,
     destroy,
+    optional_deps,
 };
 
 #ifdef FIXTURE_NO_ENTRY

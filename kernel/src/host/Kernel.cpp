@@ -383,8 +383,12 @@ void Kernel::loadPlugins()
     std::vector<DependencyNode> nodes;
     for (auto& p : plugins_) {
         DependencyNode n{p.lib.name, {}, p.state == PluginState::Refused};
-        if (p.lib.ok())
-            for (auto d = p.lib.descriptor.dependencies; d && *d; ++d) n.dependencies.emplace_back(*d);
+        if (p.lib.ok()) {
+            const auto& desc = p.lib.descriptor;
+            for (auto d = desc.dependencies; d && *d; ++d) n.dependencies.emplace_back(*d);
+            if (VTP_HAS_FIELD(vtp_plugin_descriptor, optional_dependencies, desc.struct_size))
+                for (auto d = desc.optional_dependencies; d && *d; ++d) n.optionalDependencies.emplace_back(*d);
+        }
         nodes.push_back(std::move(n));
     }
     DependencyResult order = orderByDependencies(nodes);

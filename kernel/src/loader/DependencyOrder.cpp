@@ -6,6 +6,15 @@
 
 namespace vtp::kernel {
 
+namespace {
+
+struct Edge {
+    std::string to;
+    bool optional = false;
+};
+
+} // namespace
+
 DependencyResult orderByDependencies(const std::vector<DependencyNode>& nodes)
 {
     DependencyResult result;
@@ -21,23 +30,37 @@ DependencyResult orderByDependencies(const std::vector<DependencyNode>& nodes)
             if (!byName.count(d) && !result.refused.count(n.name) && !n.refused)
                 result.refused[n.name] = "depends on '" + d + "', which is not enabled";
 
+    // The edges that order plugins: every dependency, and the optional ones on plugins that are
+    // enabled and not refused already.
+    std::map<std::string, std::vector<Edge>> edges;
+    for (const auto& n : nodes) {
+        auto& out = edges[n.name];
+        for (const auto& d : n.dependencies) out.push_back({d, false});
+        for (const auto& d : n.optionalDependencies)
+            if (auto it = byName.find(d); it != byName.end() && !it->second->refused) out.push_back({d, true});
+    }
+
     // Find cycles with a DFS; every node on a cycle is refused with the cycle spelled out.
     std::map<std::string, int> color; // 0 white, 1 grey, 2 black
-    std::vector<std::string> stack;
+    std::vector<std::pair<std::string, bool>> stack; // a node, and whether the edge into the next one is optional
     std::function<void(const std::string&)> visit = [&](const std::string& name) {
         color[name] = 1;
-        stack.push_back(name);
-        for (const auto& d : byName.at(name)->dependencies) {
-            if (!byName.count(d) || byName.at(d)->refused) continue;
-            if (color[d] == 1) {
-                auto it = std::find(stack.begin(), stack.end(), d);
-                std::string cycle;
-                for (auto j = it; j != stack.end(); ++j) cycle += *j + " -> ";
-                cycle += d;
+        stack.push_back({name, false});
+        for (const auto& e : edges[name]) {
+            if (!byName.count(e.to) || byName.at(e.to)->refused) continue;
+            stack.back().second = e.optional;
+            if (color[e.to] == 1) {
+                auto it = std::find_if(stack.begin(), stack.end(), [&](const auto& s) { return s.first == e.to; });
+                // "a -> b (optional) -> c -> a": a name reached through an optional edge is marked.
+                std::string cycle = it->first;
+                for (auto j = it; j != stack.end(); ++j) {
+                    const std::string& next = j + 1 != stack.end() ? (j + 1)->first : e.to;
+                    cycle += " -> " + next + (j->second ? " (optional)" : "");
+                }
                 for (auto j = it; j != stack.end(); ++j)
-                    if (!result.refused.count(*j)) result.refused[*j] = "dependency cycle: " + cycle;
-            } else if (color[d] == 0) {
-                visit(d);
+                    if (!result.refused.count(j->first)) result.refused[j->first] = "dependency cycle: " + cycle;
+            } else if (color[e.to] == 0) {
+                visit(e.to);
             }
         }
         stack.pop_back();
@@ -46,6 +69,7 @@ DependencyResult orderByDependencies(const std::vector<DependencyNode>& nodes)
     for (const auto& n : nodes)
         if (color[n.name] == 0 && !n.refused) visit(n.name);
 
+    // A refusal spreads along dependencies only: an optional one that is refused is just absent.
     bool changed = true;
     while (changed) {
         changed = false;
@@ -61,14 +85,16 @@ DependencyResult orderByDependencies(const std::vector<DependencyNode>& nodes)
         }
     }
 
-    // Kahn over what is left, picking the earliest ready node in input order each round.
+    // Kahn over what is left, picking the earliest ready node in input order each round. An
+    // optional dependency refused by now (on a cycle of its own) no longer holds anyone back.
     std::set<std::string> placed;
     while (true) {
         bool progressed = false;
         for (const auto& n : nodes) {
             if (result.refused.count(n.name) || placed.count(n.name)) continue;
-            const bool ready = std::all_of(n.dependencies.begin(), n.dependencies.end(),
-                                           [&](const std::string& d) { return placed.count(d) > 0; });
+            const bool ready = std::all_of(edges[n.name].begin(), edges[n.name].end(), [&](const Edge& e) {
+                return placed.count(e.to) > 0 || (e.optional && result.refused.count(e.to) > 0);
+            });
             if (ready) {
                 result.order.push_back(n.name);
                 placed.insert(n.name);

@@ -475,6 +475,12 @@ typedef struct vtp_plugin_descriptor {
     void (*stop)(void* state);
     /* Required. Frees state; called after stop, or after a failed start. */
     void (*destroy)(void* state);
+
+    /* since 1.6 */
+    /* NULL-terminated names of plugins this one uses when they are enabled (a service it finds
+     * if offered): start after them if they are enabled and not refused, without them otherwise.
+     * A cycle through them is refused like one through dependencies. May be NULL. */
+    const char* const* optional_dependencies;
 } vtp_plugin_descriptor;
 
 typedef const vtp_plugin_descriptor* (*vtp_plugin_entry_fn)(void);

@@ -44,6 +44,9 @@ struct PluginInfo {
     std::string version{};
     std::string description{};
     std::vector<std::string> dependencies{};
+    // Plugins this one uses when they are enabled (a service it finds if offered): started first if
+    // present, ignored if not (ABI 1.6; an older vtpd ignores them too).
+    std::vector<std::string> optionalDependencies{};
     std::vector<ConfigKey> config{};
     std::vector<Migration> migrations{}; // or shipped as files through vtp_add_plugin(MIGRATIONS)
 };
@@ -687,6 +690,7 @@ template <typename T>
 struct DescriptorStorage {
     PluginInfo info;
     std::vector<const char*> deps;
+    std::vector<const char*> optionalDeps;
     std::vector<std::string> choiceStrings;
     std::vector<vtp_config_key> keys;
     std::vector<vtp_migration> migrations;
@@ -696,6 +700,8 @@ struct DescriptorStorage {
     {
         for (const auto& d : info.dependencies) deps.push_back(d.c_str());
         deps.push_back(nullptr);
+        for (const auto& d : info.optionalDependencies) optionalDeps.push_back(d.c_str());
+        optionalDeps.push_back(nullptr);
         choiceStrings.reserve(info.config.size());
         for (const auto& k : info.config) {
             std::string joined;
@@ -748,6 +754,7 @@ struct DescriptorStorage {
         descriptor.start = &start;
         descriptor.stop = &stop;
         descriptor.destroy = &destroy;
+        descriptor.optional_dependencies = optionalDeps.data();
     }
 
     static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbuf err) noexcept

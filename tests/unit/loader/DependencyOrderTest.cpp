@@ -50,3 +50,45 @@ TEST(DependencyOrder, AlreadyRefusedPluginTakesDependentsWithIt)
     EXPECT_TRUE(r.order.empty());
     EXPECT_EQ(r.refused.at("user"), "depends on 'broken', which was refused");
 }
+
+TEST(DependencyOrder, OptionalDependencyStartsFirstWhenEnabled)
+{
+    auto r = orderByDependencies({{"signalling", {"auth"}, false, {"courses"}}, {"auth", {}}, {"courses", {"auth"}}});
+    EXPECT_TRUE(r.refused.empty());
+    EXPECT_EQ(r.order, (std::vector<std::string>{"auth", "courses", "signalling"}));
+}
+
+TEST(DependencyOrder, OptionalDependencyThatIsAbsentIsIgnored)
+{
+    auto r = orderByDependencies({{"signalling", {}, false, {"courses"}}});
+    EXPECT_TRUE(r.refused.empty());
+    EXPECT_EQ(r.order, (std::vector<std::string>{"signalling"}));
+}
+
+TEST(DependencyOrder, RefusedOptionalDependencyNeitherOrdersNorRefuses)
+{
+    DependencyNode broken{"courses", {}, true};
+    auto r = orderByDependencies({{"signalling", {}, false, {"courses", "ghost"}}, broken, {"other", {"ghost"}}, {"late", {}, false, {"other"}}});
+    EXPECT_EQ(r.order, (std::vector<std::string>{"signalling", "late"}));
+    EXPECT_FALSE(r.refused.count("signalling"));
+    EXPECT_FALSE(r.refused.count("late")) << r.refused.at("late");
+    EXPECT_EQ(r.refused.at("other"), "depends on 'ghost', which is not enabled");
+}
+
+TEST(DependencyOrder, RefusesCycleThroughOptionalDependencyNamingIt)
+{
+    auto r = orderByDependencies({{"a", {"b"}}, {"b", {}, false, {"a"}}, {"c", {}, false, {"a"}}});
+    EXPECT_EQ(r.order, (std::vector<std::string>{"c"}));
+    for (const auto* n : {"a", "b"}) {
+        ASSERT_TRUE(r.refused.count(n)) << n;
+        EXPECT_EQ(r.refused.at(n), "dependency cycle: a -> b -> a (optional)");
+    }
+    EXPECT_FALSE(r.refused.count("c")) << "a refusal does not spread along optional dependencies";
+}
+
+TEST(DependencyOrder, OptionalSelfDependencyIsACycle)
+{
+    auto r = orderByDependencies({{"me", {}, false, {"me"}}});
+    EXPECT_TRUE(r.order.empty());
+    EXPECT_EQ(r.refused.at("me"), "dependency cycle: me -> me (optional)");
+}
