@@ -20,7 +20,7 @@ protected:
         VtpdOptions o;
         o.pluginsDir = VTP_ABI_FIXTURE_DIR;
         o.enabled = {"hello", "optional_first", "current", "optional_absent", "optional_refused", "optional_cycle_a", "optional_cycle_b", "older_minor", "socket_minor_2", "route_minor_4", "arrays_full", "arrays_short", "grown_newer_minor", "grown_same_minor", "newer_minor", "other_major", "no_entry", "no_init",
-                     "init_fails", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
+                     "init_fails", "service_unsized", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
                      "not_a_library", "absent"};
         vtpd_ = new VtpdProcess(o);
         ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
@@ -162,6 +162,11 @@ TEST_F(AbiLoad, RefusesMissingRequiredCallback)
 TEST_F(AbiLoad, RefusesPluginWhoseInitFailsWithItsMessage)
 {
     expectRefused("init_fails", "init-failed", "fixture refuses to initialise on purpose");
+}
+
+TEST_F(AbiLoad, RefusesServiceTableWithoutItsSize)
+{
+    expectRefused("service_unsized", "init-failed", "a service table begins with its struct_size");
 }
 
 TEST_F(AbiLoad, RefusesDependencyCycleNamingIt)

@@ -11,6 +11,8 @@
  *   FIXTURE_INIT_FAILS  init returns an error with a message
  *   FIXTURE_DEP         name of one dependency
  *   FIXTURE_OPTIONAL_DEP  name of one optional dependency (1.6: start after it if it is enabled)
+ *   FIXTURE_UNSIZED_SERVICE  offers a service table whose struct_size is 0, and fails init with the
+ *                       kernel's answer
  *   FIXTURE_OLD_LAYOUT  descriptor as a 1.0 plugin saw it (struct_size of the 1.0 fields)
  *   FIXTURE_OLD_ROUTE   the route as a 1.4 plugin wrote it: struct_size ends before the 1.5 fields, and
  *                       the bytes after it are garbage the kernel must not read
@@ -104,6 +106,14 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
     route.summary = "Says which fixture answered";
     route.handler = handle;
     *state = &g_api;
+#ifdef FIXTURE_UNSIZED_SERVICE
+    {
+        static const struct { uint32_t struct_size; void* context; } table = {0, NULL};
+        int status = api->service_offer(host, "fixture.unsized", 1, &table, err);
+        if (status != VTP_OK)
+            return status;
+    }
+#endif
 #ifdef FIXTURE_OLD_SOCKET
     {
         vtp_ws_endpoint endpoint;

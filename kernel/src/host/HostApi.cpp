@@ -352,6 +352,12 @@ int hostServiceOffer(vtp_host* h, const char* name, uint32_t version, const void
             copyError(err, "a service needs a name, a version >= 1 and a table");
             return static_cast<int>(VTP_INVALID);
         }
+        // A reader tells which fields the table has by its leading struct_size; without one it cannot.
+        if (writerSize(table) < sizeof(uint32_t)) {
+            copyError(err, "service " + std::string(name) + ": a service table begins with its struct_size, which is " +
+                               std::to_string(writerSize(table)));
+            return static_cast<int>(VTP_INVALID);
+        }
         if (h->kernel->serviceOffered(name, version)) {
             copyError(err, "service " + std::string(name) + " v" + std::to_string(version) + " is already offered");
             return static_cast<int>(VTP_CONFLICT);

@@ -502,7 +502,8 @@ void Kernel::initPlugins()
     }
     // The kernel authenticates through whichever plugin offers the verifier.
     uint32_t version = 0;
-    authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version)));
+    if (!authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version))))
+        log_.warn("auth", "the offered " VTP_VERIFIER_SERVICE " table is smaller than version 1's: no token is accepted");
 }
 
 void Kernel::startPlugins()
@@ -549,7 +550,8 @@ void Kernel::startPlugins()
         if (webhooks_) webhooks_->start();
     }
     uint32_t version = 0;
-    authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version)));
+    if (!authenticator_->bind(static_cast<const vtp_verifier_v1*>(findService(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, &version))))
+        log_.warn("auth", "the offered " VTP_VERIFIER_SERVICE " table is smaller than version 1's: no token is accepted");
 }
 
 void Kernel::refuse(PluginRuntime& p, RefusalKind kind, std::string reason)

@@ -47,7 +47,7 @@ CoursesService::CoursesService(Host& host) : host_(host)
 void CoursesService::start()
 {
     // auth is a dependency, so its directory is offered by now.
-    directory_ = host_.find<vtp_directory_v1>(VTP_DIRECTORY_SERVICE, VTP_DIRECTORY_VERSION);
+    directory_ = host_.find<vtp_directory_v1>(VTP_DIRECTORY_SERVICE, VTP_DIRECTORY_VERSION, VTP_DIRECTORY_V1_SIZE);
     if (!directory_) host_.log().warn("vtp.auth.directory is not offered: rosters import user ids only and export no emails");
 }
 

@@ -48,6 +48,8 @@ extern "C" {
 /* True if a struct whose leading struct_size is `size` contains `field` of type `type`. */
 #define VTP_HAS_FIELD(type, field, size) \
     (offsetof(type, field) + sizeof(((type*)0)->field) <= (size_t)(size))
+/* The size of `type` up to and including `field`: a struct's size as a version ending there shipped. */
+#define VTP_SIZE_THROUGH(type, field) (offsetof(type, field) + sizeof(((type*)0)->field))
 
 typedef enum vtp_status {
     VTP_OK = 0,
@@ -348,7 +350,10 @@ typedef struct vtp_host_api {
                              const char* title, const char* detail);
 
     /* Services: a named, versioned C struct of functions one plugin offers to others.
-     * The table must stay valid until the offering plugin is destroyed. */
+     * The table must stay valid until the offering plugin is destroyed. It begins with its
+     * uint32_t struct_size (VTP_INVALID if that is 0); version N+1's table is version N's with
+     * fields appended, so a reader of N can use it; a reader checks struct_size before touching a
+     * field its version does not guarantee. */
     int (*service_offer)(vtp_host* host, const char* name, uint32_t version, const void* table, vtp_errbuf err);
     /* The newest offered version >= min_version, or NULL. Only a plugin that declared the
      * offering plugin as a dependency may rely on it being started. */

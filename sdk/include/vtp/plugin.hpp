@@ -13,14 +13,19 @@
 #include "vtp/log.hpp"
 #include "vtp/stream.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -151,6 +156,20 @@ private:
     detail::HostRef ref_{};
     int64_t id_ = -1;
 };
+
+// True if `table`, a service table another plugin offered (perhaps built against an older
+// header), holds `member` within its struct_size and, for a pointer, sets it: check this before
+// touching a field past the size Host::find was asked for.
+template <typename Table, typename Field>
+bool tableHas(const Table* table, Field Table::*member)
+{
+    if (!table) return false;
+    // The member's offset, from the address arithmetic alone: nothing past struct_size is read.
+    const auto offset = static_cast<size_t>(reinterpret_cast<const char*>(&(table->*member)) - reinterpret_cast<const char*>(table));
+    if (offset + sizeof(Field) > table->struct_size) return false;
+    if constexpr (std::is_pointer_v<Field>) return table->*member != nullptr;
+    else return true;
+}
 
 // Everything the kernel offers a plugin. Owned by the SDK glue; lives as long as the plugin.
 class Host {
@@ -285,11 +304,32 @@ public:
         if (ref_.api->service_offer(ref_.host, name.c_str(), version, table, err.view()) != VTP_OK)
             throw PluginError("service " + name + ": " + err.str());
     }
-    // The newest offered version >= minVersion, or nullptr.
+    // The newest offered version >= minVersion whose table holds at least `requiredSize` bytes, or
+    // nullptr. requiredSize is what the caller uses without checking: the service header's
+    // VTP_<NAME>_V<N>_SIZE for the version asked. Fields past it are optional: read one only after
+    // tableHas(table, &Table::field). A table smaller than requiredSize (an offerer built against
+    // an incompatible header) is not returned, and logged once per service name.
     template <typename Table>
+    const Table* find(const std::string& name, uint32_t minVersion, size_t requiredSize, uint32_t* version = nullptr) const
+    {
+        static_assert(std::is_standard_layout_v<Table>, "a service table is a C struct");
+        const void* table = ref_.api->service_find(ref_.host, name.c_str(), minVersion, version);
+        if (!table) return nullptr;
+        uint32_t size = 0;
+        std::memcpy(&size, table, sizeof size); // only the leading struct_size is known to exist
+        if (size < std::max(requiredSize, sizeof(uint32_t))) {
+            warnSmallTable(name, size, requiredSize);
+            return nullptr;
+        }
+        return static_cast<const Table*>(table);
+    }
+    // As above, requiring every field of the Table this plugin was built with.
+    // Only for a table that never grew: prefer the overload with the version's size.
+    template <typename Table>
+    [[deprecated("pass the size your code relies on: find<T>(name, version, VTP_<NAME>_V<N>_SIZE)")]]
     const Table* find(const std::string& name, uint32_t minVersion, uint32_t* version = nullptr) const
     {
-        return static_cast<const Table*>(ref_.api->service_find(ref_.host, name.c_str(), minVersion, version));
+        return find<Table>(name, minVersion, sizeof(Table), version);
     }
 
     // Adds a vtpctl subcommand.
@@ -482,6 +522,18 @@ private:
         JobKind kind;
     };
 
+    void warnSmallTable(const std::string& name, uint32_t size, size_t required) const
+    {
+        {
+            std::lock_guard lock(warnedMutex_);
+            if (!warnedTables_.insert(name).second) return;
+        }
+        const std::string have = std::to_string(size), need = std::to_string(required);
+        const vtp_kv fields[] = {{"service", name.c_str()}, {"struct_size", have.c_str()}, {"required", need.c_str()}};
+        const char msg[] = "service table is smaller than this plugin needs: the offering plugin is incompatible, ignoring it";
+        ref_.api->log(ref_.host, VTP_LOG_WARN, msg, sizeof msg - 1, fields, 3);
+    }
+
     Metric metric(const std::string& name, const std::string& help, vtp_metric_type type)
     {
         if (!VTP_HAS_FIELD(vtp_host_api, metric_add, ref_.api->struct_size)) return Metric();
@@ -663,6 +715,8 @@ private:
     std::list<ClusterSubscription> clusterSubscriptions_;
     std::list<JobHolder> jobKinds_;
     std::list<Command> commands_;
+    mutable std::mutex warnedMutex_;
+    mutable std::set<std::string> warnedTables_; // services already logged as too small
 };
 
 // Base class of a plugin. The object is created before init() and destroyed after stop().

@@ -57,7 +57,7 @@ public:
     // The service, or nullptr if no plugin offers it.
     static std::unique_ptr<SocketIo> find(const Host& host)
     {
-        const auto* t = host.find<vtp_socketio_v1>(VTP_SOCKETIO_SERVICE, VTP_SOCKETIO_VERSION);
+        const auto* t = host.find<vtp_socketio_v1>(VTP_SOCKETIO_SERVICE, VTP_SOCKETIO_VERSION, VTP_SOCKETIO_V1_SIZE);
         return t ? std::unique_ptr<SocketIo>(new SocketIo(t)) : nullptr;
     }
 

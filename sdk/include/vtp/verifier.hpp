@@ -40,7 +40,10 @@ class TokenVerifier {
 public:
     TokenVerifier() = default; // refuses every token until found
     // The offered verifier, or one that refuses every token if no plugin offers it.
-    static TokenVerifier find(const Host& host) { return TokenVerifier(host.find<vtp_verifier_v1>(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION)); }
+    static TokenVerifier find(const Host& host)
+    {
+        return TokenVerifier(host.find<vtp_verifier_v1>(VTP_VERIFIER_SERVICE, VTP_VERIFIER_VERSION, VTP_VERIFIER_V1_SIZE));
+    }
     bool available() const { return table_ != nullptr; }
 
     // The token's user and roles, or nothing with a short reason in `reason`.
@@ -70,12 +73,12 @@ public:
     // Whether the verifier tells sessions and expiry (1.5) and answers sessionRevoked.
     bool hasSessions() const
     {
-        return table_ && VTP_HAS_FIELD(vtp_verifier_v1, verify_session, table_->struct_size) && table_->verify_session;
+        return tableHas(table_, &vtp_verifier_v1::verify_session);
     }
     // True if the session was revoked; false when not, or when the verifier cannot tell.
     bool sessionRevoked(std::string_view sessionId) const
     {
-        if (!table_ || !VTP_HAS_FIELD(vtp_verifier_v1, session_revoked, table_->struct_size) || !table_->session_revoked) return false;
+        if (!tableHas(table_, &vtp_verifier_v1::session_revoked)) return false;
         return table_->session_revoked(table_->context, sessionId.data(), sessionId.size()) == 1;
     }
 

@@ -20,8 +20,8 @@ public:
 
     void init(vtp::Host& host) override
     {
-        counter_ = host.find<testkit_counter_v1>(TESTKIT_COUNTER_SERVICE, TESTKIT_COUNTER_VERSION);
-        if (!counter_ || !VTP_HAS_FIELD(testkit_counter_v1, next, counter_->struct_size) || !counter_->next)
+        counter_ = host.find<testkit_counter_v1>(TESTKIT_COUNTER_SERVICE, TESTKIT_COUNTER_VERSION, TESTKIT_COUNTER_V1_SIZE);
+        if (!counter_ || !counter_->next)
             throw vtp::PluginError("service " TESTKIT_COUNTER_SERVICE " v1 is not offered");
         host.route({.method = "GET", .path = "/api/v1/consumer/next", .role = vtp::Role::Public, .summary = "The next value of testkit.counter"},
                    [this](const vtp::Request&) { return vtp::Response::json({{"value", counter_->next(counter_->ctx)}}); });

@@ -5,7 +5,7 @@
 #ifndef VTP_TESTKIT_COUNTER_H
 #define VTP_TESTKIT_COUNTER_H
 
-#include <stdint.h>
+#include "vtp/abi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +20,8 @@ typedef struct testkit_counter_v1 {
     /* Thread-safe. Returns 1, 2, 3, ... */
     int64_t (*next)(void* ctx);
 } testkit_counter_v1;
+
+#define TESTKIT_COUNTER_V1_SIZE VTP_SIZE_THROUGH(testkit_counter_v1, next)
 
 #ifdef __cplusplus
 }

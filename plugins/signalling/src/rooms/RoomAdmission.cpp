@@ -18,7 +18,7 @@ std::optional<RoomService::RoomRecord> RoomService::loadRoom(const std::string& 
     if (colon != std::string::npos) {
         // Another plugin's room: "courses:KEY" asks vtp.rooms.provider.courses.
         const std::string provider = id.substr(0, colon), key = id.substr(colon + 1);
-        const auto* table = host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION);
+        const auto* table = host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION, VTP_ROOM_PROVIDER_V1_SIZE);
         if (!table || !table->describe) {
             why = "no plugin provides rooms named '" + provider + ":...'";
             return std::nullopt;
@@ -62,7 +62,7 @@ std::optional<RoomService::Refusal> RoomService::mayJoin(const RoomRecord& r, co
     moderator = user.hasRole("admin") || (!r.createdBy.empty() && r.createdBy == user.userId);
     if (r.provided) {
         const std::string provider = r.access["provider"].asString();
-        const auto* table = host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION);
+        const auto* table = host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION, VTP_ROOM_PROVIDER_V1_SIZE);
         if (!table || !table->authorize) return Refusal{"not-found", "the room's provider is not running"};
         std::string roles;
         for (const auto& role : user.roles) roles += (roles.empty() ? "" : ",") + role;

@@ -28,6 +28,9 @@ typedef struct vtp_directory_v1 {
     int (*lookup_id)(void* context, const char* id, char* email_out, size_t email_cap, char* name_out, size_t name_cap);
 } vtp_directory_v1;
 
+/* The table as version 1 shipped: Host::find refuses a smaller one. */
+#define VTP_DIRECTORY_V1_SIZE VTP_SIZE_THROUGH(vtp_directory_v1, lookup_id)
+
 #ifdef __cplusplus
 }
 #endif

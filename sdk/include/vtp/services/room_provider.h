@@ -33,6 +33,9 @@ typedef struct vtp_room_provider_v1 {
                      int* moderator, char* reason, size_t reason_cap);
 } vtp_room_provider_v1;
 
+/* The table as version 1 shipped: Host::find refuses a smaller one. */
+#define VTP_ROOM_PROVIDER_V1_SIZE VTP_SIZE_THROUGH(vtp_room_provider_v1, authorize)
+
 #ifdef __cplusplus
 }
 #endif

@@ -86,6 +86,9 @@ typedef struct vtp_socketio_v1 {
     int (*disconnect)(void* context, const char* nsp, const char* socket_id);
 } vtp_socketio_v1;
 
+/* The table as version 1 shipped: Host::find refuses a smaller one. */
+#define VTP_SOCKETIO_V1_SIZE VTP_SIZE_THROUGH(vtp_socketio_v1, disconnect)
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,6 +37,10 @@ typedef struct vtp_verifier_v1 {
     int (*session_revoked)(void* context, const char* session_id, size_t session_id_len);
 } vtp_verifier_v1;
 
+/* The table as version 1 first shipped (verify): Host::find refuses a smaller one. The 1.5 fields
+ * after it are optional (vtp::tableHas, or VTP_HAS_FIELD and not NULL). */
+#define VTP_VERIFIER_V1_SIZE VTP_SIZE_THROUGH(vtp_verifier_v1, verify)
+
 #ifdef __cplusplus
 }
 #endif
