@@ -6,8 +6,7 @@
 #include "ChildProcess.hpp"
 #include "IntegrationSupport.hpp"
 
-#include "db/Database.hpp"
-#include "log/Logger.hpp"
+#include "TestDatabase.hpp"
 
 #include <gtest/gtest.h>
 
@@ -143,7 +142,7 @@ public:
     {
         if (backend == Backend::PostgreSQL) {
             const std::string url = postgresUrl();
-            admin_ = vtp::kernel::Database::open(url + "?options=-cclient_min_messages%3Dwarning", "", 1, log_);
+            admin_ = vtp::test::TestDatabase::open(url + "?options=-cclient_min_messages%3Dwarning");
             std::random_device random;
             schema_ = "auth_" + std::to_string(random()) + std::to_string(random());
             admin_->exec("CREATE SCHEMA " + schema_);
@@ -206,20 +205,17 @@ public:
     }
 
     // One SQL query against this server's database, from the test's side.
-    vtp::kernel::ResultSet query(const std::string& sql, const std::vector<vtp::kernel::SqlValue>& params = {})
+    vtp::test::TestRows query(const std::string& sql, const std::vector<vtp::test::TestValue>& params = {})
     {
-        if (!db_) {
-            db_ = backend_ == Backend::PostgreSQL
-                      ? vtp::kernel::Database::open(options_.databaseUrl, "", 1, log_)
-                      : vtp::kernel::Database::open("sqlite:" + vtpd_->dir() + "/data/vtp.db", "", 1, log_);
-        }
-        return db_->exec(sql, params);
+        if (!db_)
+            db_ = vtp::test::TestDatabase::open(backend_ == Backend::PostgreSQL ? options_.databaseUrl
+                                                                               : "sqlite:" + vtpd_->dir() + "/data/vtp.db");
+        return db_->query(sql, params);
     }
 
 private:
     Backend backend_;
-    vtp::kernel::Logger log_{stderr};
-    std::unique_ptr<vtp::kernel::Database> admin_, db_;
+    std::unique_ptr<vtp::test::TestDatabase> admin_, db_;
     std::string schema_;
     VtpdOptions options_;
     std::unique_ptr<VtpdProcess> vtpd_;

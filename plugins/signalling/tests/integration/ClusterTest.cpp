@@ -30,7 +30,7 @@ protected:
     {
         ASSERT_TRUE(redis_.start()) << redis_.logs();
         const std::string url = postgresUrl();
-        admin_ = vtp::kernel::Database::open(url + "?options=-cclient_min_messages%3Dwarning", "", 1, log_);
+        admin_ = vtp::test::TestDatabase::open(url + "?options=-cclient_min_messages%3Dwarning");
         std::random_device random;
         schema_ = "signalling_cluster_" + std::to_string(random()) + std::to_string(random());
         admin_->exec("CREATE SCHEMA " + schema_);
@@ -111,8 +111,7 @@ protected:
 
     RedisServer redis_;
     TempDir secrets_{"vtp-secret"};
-    vtp::kernel::Logger log_{stderr};
-    std::unique_ptr<vtp::kernel::Database> admin_;
+    std::unique_ptr<vtp::test::TestDatabase> admin_;
     std::string schema_;
     std::vector<std::unique_ptr<VtpdProcess>> nodes_;
     std::map<std::string, std::string> tokens_;
