@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <strings.h>
 #include <cstdio>
@@ -21,6 +23,7 @@ struct vtp_host {
 };
 struct vtp_response {
     FakeResponse data;
+    vtp::test::FakeHost::Impl* deferrable = nullptr; // set while a route handler runs
 };
 struct vtp_db_tx {
     bool open = true;
@@ -62,6 +65,19 @@ struct FakeHost::Impl {
     std::vector<Subscription> subscriptions;
     int64_t metrics = 0;
     int jobs = 0;
+    // Deferred responses: the ids not yet completed, and the answers that came.
+    mutable std::mutex deferredMutex;
+    uint64_t nextDeferred = 0;
+    std::set<uint64_t> pending;
+    std::map<uint64_t, FakeResponse> completed;
+    // Cluster channels.
+    std::vector<std::string> peers;
+    struct ClusterSubscription {
+        std::string channel;
+        vtp_cluster_handler handler;
+        void* userData;
+    };
+    std::vector<ClusterSubscription> clusterSubscriptions;
 };
 
 // The accessors the C entries need, kept out of the public header.
@@ -75,6 +91,7 @@ struct FakeHostAccess {
     static size_t& sendCalls(vtp_host* h) { return h->fake->sendCalls_; }
     static size_t& sendManyCalls(vtp_host* h) { return h->fake->sendManyCalls_; }
     static std::vector<std::pair<std::string, std::string>>& published(vtp_host* h) { return h->fake->published_; }
+    static std::vector<FakeHost::ClusterMessage>& clusterSent(vtp_host* h) { return h->fake->clusterSent_; }
     static const std::string& config(vtp_host* h) { return h->fake->configJson_; }
 };
 
@@ -87,13 +104,16 @@ size_t hostApiSizeForMinor(uint16_t minor)
     case 3: return VTP_SIZE_THROUGH(vtp_host_api, ws_http_respond);
     case 4:
     case 5: return VTP_SIZE_THROUGH(vtp_host_api, ws_send_many);
+    case 6: return VTP_SIZE_THROUGH(vtp_host_api, cluster_peers);
     default: return sizeof(vtp_host_api);
     }
 }
 
 size_t routeSizeForMinor(uint16_t minor)
 {
-    return minor < 5 ? VTP_SIZE_THROUGH(vtp_route, user_data) : sizeof(vtp_route);
+    if (minor < 5) return VTP_SIZE_THROUGH(vtp_route, user_data);
+    if (minor < 6) return VTP_SIZE_THROUGH(vtp_route, cache_control);
+    return VTP_SIZE_THROUGH(vtp_route, body_abort);
 }
 
 std::optional<std::string> FakeResponse::header(const std::string& name) const
@@ -377,6 +397,61 @@ int wsSendMany(vtp_host* h, const uint64_t* connections, size_t count, const cha
     return VTP_OK;
 }
 
+uint64_t responseDefer(vtp_response* r, uint32_t timeoutMs)
+{
+    if (!r || !r->deferrable || r->data.deferred || timeoutMs < 1 || timeoutMs > 3600u * 1000u) return 0;
+    std::lock_guard lock(r->deferrable->deferredMutex);
+    r->data.deferred = ++r->deferrable->nextDeferred;
+    r->deferrable->pending.insert(r->data.deferred);
+    return r->data.deferred;
+}
+int responseComplete(vtp_host* h, uint64_t id, void (*fill)(void*, vtp_response*), void* ctx)
+{
+    auto& impl = A::impl(h);
+    std::lock_guard lock(impl.deferredMutex);
+    if (!fill || impl.pending.erase(id) == 0) return VTP_NOT_FOUND;
+    vtp_response fresh;
+    fresh.data.status = 200;
+    fill(ctx, &fresh);
+    impl.completed[id] = std::move(fresh.data);
+    return VTP_OK;
+}
+
+// A cluster channel pattern as the kernel reads it: exact, "prefix.*" or "*".
+bool channelMatches(const std::string& pattern, const std::string& channel)
+{
+    if (pattern == "*") return true;
+    if (pattern.size() > 2 && pattern.ends_with(".*")) return channel.starts_with(pattern.substr(0, pattern.size() - 1));
+    return pattern == channel;
+}
+const char* clusterNodeId(vtp_host*) { return "fake-node/1"; }
+int clusterSend(vtp_host* h, const char* channel, const char* data, size_t len, vtp_errbuf err)
+{
+    if (!channel || !*channel || len > (1u << 20)) {
+        copyError(err, "a cluster message needs a channel name and at most 1 MiB");
+        return VTP_INVALID;
+    }
+    if (A::impl(h).peers.empty()) return VTP_NOT_FOUND;
+    A::clusterSent(h).push_back({channel, std::string(data ? data : "", data ? len : 0)});
+    return VTP_OK;
+}
+int clusterSubscribe(vtp_host* h, const char* channel, vtp_cluster_handler handler, void* userData, vtp_errbuf err)
+{
+    if (!channel || !*channel || !handler) {
+        copyError(err, "a cluster subscription needs a channel and a handler");
+        return VTP_INVALID;
+    }
+    A::impl(h).clusterSubscriptions.push_back({channel, handler, userData});
+    return VTP_OK;
+}
+size_t clusterPeers(vtp_host* h, vtp_cluster_peer_fn each, void* userData)
+{
+    const auto& peers = A::impl(h).peers;
+    if (each)
+        for (const auto& p : peers) each(userData, p.c_str());
+    return peers.size();
+}
+
 // "/api/v1/hello/{name}" against "/api/v1/hello/ada": the parameters, or nothing.
 std::optional<std::vector<std::pair<std::string, std::string>>> match(const std::string& pattern, const std::string& path)
 {
@@ -451,6 +526,12 @@ FakeHost::FakeHost(uint16_t minor, std::string configJson)
     a.metric_inc = metricSet;
     a.ws_http_respond = wsHttpRespond;
     a.ws_send_many = wsSendMany;
+    a.response_defer = responseDefer;
+    a.response_complete = responseComplete;
+    a.cluster_node_id = clusterNodeId;
+    a.cluster_send = clusterSend;
+    a.cluster_subscribe = clusterSubscribe;
+    a.cluster_peers = clusterPeers;
     // An older kernel's table ends earlier: what it did not have is past struct_size, and NULL.
     const size_t size = hostApiSizeForMinor(minor);
     a.struct_size = static_cast<uint32_t>(size);
@@ -513,6 +594,25 @@ FakeResponse FakeHost::call(const std::string& method, const std::string& path, 
         response.data.status = VTP_HAS_FIELD(vtp_route, success_status, r.route.struct_size) && r.route.success_status
                                    ? static_cast<int>(r.route.success_status)
                                    : 200;
+        if (VTP_HAS_FIELD(vtp_route, body_abort, r.route.struct_size) && r.route.body == VTP_ROUTE_BODY_STREAM) {
+            // A streamed body as the kernel hands it over: body_begin, the whole body as one piece,
+            // then the handler with the stream (or the refusal body_begin set).
+            void* stream = nullptr;
+            if (r.route.body_begin(r.route.user_data, &req, &response, &stream) != VTP_OK) {
+                response.data = FakeResponse{};
+                responseProblem(&response, 500, "internal", "Internal Server Error", "body_begin failed");
+                return response.data;
+            }
+            if (!stream) return response.data;
+            if (!request.body.empty() && r.route.body_data(r.route.user_data, stream, request.body.data(), request.body.size()) == VTP_OK)
+                req.body_bytes = request.body.size();
+            req.body = nullptr;
+            req.body_len = 0;
+            req.body_stream = stream;
+        } else {
+            // The kernel defers only from a handler, never from a streamed route's finish.
+            response.deferrable = impl_.get();
+        }
         if (r.route.handler(r.route.user_data, &req, &response) != VTP_OK) {
             response.data = FakeResponse{};
             responseProblem(&response, 500, "internal", "Internal Server Error", "the handler failed");
@@ -523,6 +623,27 @@ FakeResponse FakeHost::call(const std::string& method, const std::string& path, 
     notFound.status = 404;
     notFound.problemType = "not-found";
     return notFound;
+}
+
+std::optional<FakeResponse> FakeHost::completed(uint64_t id) const
+{
+    std::lock_guard lock(impl_->deferredMutex);
+    const auto it = impl_->completed.find(id);
+    if (it == impl_->completed.end()) return std::nullopt;
+    return it->second;
+}
+
+void FakeHost::setClusterPeers(std::vector<std::string> peers) { impl_->peers = std::move(peers); }
+
+size_t FakeHost::deliverCluster(const std::string& channel, const std::string& data, const std::string& fromNode)
+{
+    size_t reached = 0;
+    for (const auto& s : impl_->clusterSubscriptions)
+        if (channelMatches(s.channel, channel)) {
+            s.handler(s.userData, channel.c_str(), data.data(), data.size(), fromNode.c_str());
+            ++reached;
+        }
+    return reached;
 }
 
 void FakeHost::offer(const std::string& name, uint32_t version, const void* table)

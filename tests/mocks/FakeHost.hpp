@@ -1,7 +1,8 @@
 #pragma once
 
 // A fake vtpd for unit tests: a vtp_host_api table that records what a plugin registers and lets
-// the test call its routes, with an in-memory SQLite database behind the db_* entries. It plays
+// the test call its routes (streamed bodies and deferred answers too), with an in-memory SQLite
+// database behind the db_* entries, and stands in for other nodes on the cluster channels. It plays
 // the kernel of any ABI minor: the table's struct_size and abi_minor are those of that minor, so
 // the SDK takes the same fallback paths it would on an older vtpd. No kernel library is linked.
 //
@@ -32,6 +33,7 @@ struct FakeResponse {
     std::string contentType;
     std::string body;
     std::string problemType; // the slug of a response_problem, "" otherwise
+    uint64_t deferred = 0;   // the id response_defer handed out (the answer comes later), else 0
     std::optional<std::string> header(const std::string& name) const;
 };
 
@@ -90,6 +92,22 @@ public:
     FakeResponse call(const std::string& method, const std::string& path, const FakeRequest& request = {});
     // Offers a service table as another plugin would.
     void offer(const std::string& name, uint32_t version, const void* table);
+    // The answer response_complete gave deferred response `id` (FakeResponse::deferred), if it
+    // came. A deferred response here never times out. Thread-safe, as response_complete is.
+    std::optional<FakeResponse> completed(uint64_t id) const;
+
+    // ---- cluster channels (1.6): this fake is node "fake-node/1"
+    struct ClusterMessage {
+        std::string channel, data;
+    };
+    // The other nodes cluster_peers reports; with none (the default) cluster_send answers that there
+    // is no other node and records nothing.
+    void setClusterPeers(std::vector<std::string> peers);
+    const std::vector<ClusterMessage>& clusterSent() const { return clusterSent_; }
+    // Delivers a message from `fromNode` to the plugin's matching cluster subscriptions, on this
+    // thread; returns how many handlers it reached.
+    size_t deliverCluster(const std::string& channel, const std::string& data, const std::string& fromNode);
+
     // Runs SQL on the fake database (to set up or check what a plugin wrote); rows as text.
     std::vector<std::vector<std::optional<std::string>>> sql(const std::string& statement);
 
@@ -116,6 +134,7 @@ private:
     std::vector<Sent> sent_;
     size_t sendCalls_ = 0, sendManyCalls_ = 0;
     std::vector<std::pair<std::string, std::string>> published_;
+    std::vector<ClusterMessage> clusterSent_;
     const vtp_plugin_descriptor* plugin_ = nullptr;
     void* pluginState_ = nullptr;
     bool started_ = false;

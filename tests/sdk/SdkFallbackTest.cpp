@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
 using vtp::test::FakeHost;
 
@@ -209,4 +212,106 @@ TEST(SdkFallback, TableHasChecksSizeThenNull)
     EXPECT_FALSE(vtp::tableHas(&full, &vtp_verifier_v1::session_revoked)) << "within the size but NULL";
     EXPECT_TRUE(vtp::tableHas(&full, &vtp_verifier_v1::struct_size)) << "a field that is no pointer: its size alone";
     EXPECT_FALSE(vtp::tableHas(static_cast<const vtp_verifier_v1*>(nullptr), &vtp_verifier_v1::verify));
+}
+
+TEST(SdkFallback, ClusterChannelsOnA15KernelAreASingleNode)
+{
+    FakeHost old(5);
+    old.setClusterPeers({"other/1"}); // were the entries called despite the size, this would show
+    ASSERT_LT(old.api()->struct_size, VTP_SIZE_THROUGH(vtp_host_api, cluster_node_id));
+    vtp::Host host(ref(old));
+    EXPECT_EQ(host.clusterNodeId(), "");
+    EXPECT_EQ(host.clusterSend("hello.sync", "x"), vtp::ClusterSend::NoPeers);
+    EXPECT_TRUE(host.clusterPeers().empty());
+    int received = 0;
+    host.clusterSubscribe("hello.sync", [&](const vtp::ClusterMessage&) { ++received; });
+    EXPECT_EQ(old.deliverCluster("hello.sync", "y", "other/1"), 0u) << "nothing subscribed on a kernel without channels";
+    EXPECT_TRUE(old.clusterSent().empty());
+    EXPECT_EQ(received, 0);
+}
+
+TEST(SdkFallback, ClusterChannelsOnA16KernelReachTheOtherNodes)
+{
+    FakeHost fake(6);
+    vtp::Host host(ref(fake));
+    EXPECT_EQ(host.clusterNodeId(), "fake-node/1");
+    EXPECT_EQ(host.clusterSend("hello.sync", "x"), vtp::ClusterSend::NoPeers) << "alone: nothing sent";
+    EXPECT_TRUE(fake.clusterSent().empty());
+
+    fake.setClusterPeers({"other/1", "other/2"});
+    EXPECT_EQ(host.clusterPeers(), (std::vector<std::string>{"other/1", "other/2"}));
+    EXPECT_EQ(host.clusterSend("hello.sync", "x"), vtp::ClusterSend::Sent);
+    ASSERT_EQ(fake.clusterSent().size(), 1u);
+    EXPECT_EQ(fake.clusterSent()[0].channel, "hello.sync");
+    EXPECT_EQ(fake.clusterSent()[0].data, "x");
+
+    std::string got, from;
+    host.clusterSubscribe("hello.*", [&](const vtp::ClusterMessage& m) {
+        got = std::string(m.data);
+        from = m.fromNode;
+    });
+    EXPECT_EQ(fake.deliverCluster("hello.sync", "y", "other/2"), 1u);
+    EXPECT_EQ(got, "y");
+    EXPECT_EQ(from, "other/2");
+    EXPECT_EQ(fake.deliverCluster("bye.sync", "z", "other/2"), 0u);
+}
+
+TEST(SdkFallback, DeferOnA15KernelThrowsAndOnA16ItCompletesOnce)
+{
+    auto routeOn = [](FakeHost& fake, vtp::Host& host, vtp::Deferred& held) {
+        host.route({.method = "GET", .path = "/api/v1/later", .role = vtp::Role::Public, .summary = "Answers later"},
+                   [&held](const vtp::Request& r) {
+                       held = r.defer(std::chrono::seconds(5));
+                       return vtp::Response::deferred();
+                   });
+        return fake.call("GET", "/api/v1/later");
+    };
+    FakeHost old(5);
+    vtp::Host oldHost(ref(old));
+    vtp::Deferred none;
+    EXPECT_EQ(routeOn(old, oldHost, none).status, 500) << "defer() throws where the kernel has no response_defer";
+    EXPECT_EQ(none.id(), 0u);
+    EXPECT_FALSE(none.complete(vtp::Response::text("late")));
+
+    FakeHost fake(6);
+    vtp::Host host(ref(fake));
+    vtp::Deferred held;
+    const auto first = routeOn(fake, host, held);
+    ASSERT_NE(first.deferred, 0u);
+    EXPECT_EQ(held.id(), first.deferred);
+    EXPECT_FALSE(fake.completed(held.id()));
+    EXPECT_TRUE(held.complete(vtp::Response::text("late", 202)));
+    const auto answer = fake.completed(held.id());
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 202);
+    EXPECT_EQ(answer->body, "late");
+    EXPECT_FALSE(held.complete(vtp::Response::text("again"))) << "completing twice is a no-op";
+}
+
+TEST(SdkFallback, StreamRouteOnA15KernelIsRefusedAndOnA16ItGetsTheBody)
+{
+    struct Sink : vtp::BodySink {
+        std::string seen;
+        void data(std::string_view piece) override { seen += piece; }
+        vtp::Response finish(const vtp::Request& r) override
+        {
+            return vtp::Response::json({{"bytes", static_cast<int64_t>(r.bodyBytes())}, {"seen", seen}});
+        }
+    };
+    const vtp::Route route{.method = "PUT", .path = "/api/v1/upload", .role = vtp::Role::Public, .summary = "Uploads"};
+    auto handler = [](const vtp::Request&) -> std::unique_ptr<vtp::BodySink> { return std::make_unique<Sink>(); };
+
+    FakeHost old(5);
+    vtp::Host oldHost(ref(old));
+    EXPECT_THROW(oldHost.streamRoute(route, handler), vtp::PluginError);
+    EXPECT_TRUE(old.routes().empty());
+
+    FakeHost fake(6);
+    vtp::Host host(ref(fake));
+    host.streamRoute(route, handler);
+    const auto r = fake.call("PUT", "/api/v1/upload", {.body = "abcdef", .contentType = "application/octet-stream"});
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = vtp::Json::parse(r.body);
+    EXPECT_EQ(body["bytes"].asInt(), 6);
+    EXPECT_EQ(body["seen"].asString(), "abcdef");
 }

@@ -1,6 +1,8 @@
-// The layout of every struct that crosses the plugin boundary, as ABI 1.5 shipped it on 64-bit
+// The layout of every struct that crosses the plugin boundary, as ABI 1.6 ships it on 64-bit
 // little-endian builds: a plugin built then must still load, so no field may move. Structs may grow
-// at the end (new fields are not listed here); the frozen ones (no struct_size) may not even do that.
+// at the end (a later minor's fields are added here when it ships); the frozen ones (no
+// struct_size) may not even do that. The 1.6 fields are checked apart, after the 1.5 ones;
+// 1.6 is still open, so no growable struct's total size is pinned.
 // Fails to compile when a field moves, changes size, or an enum-typed field comes back.
 #include "vtp/abi.h"
 #include "vtp/services/directory.h"
@@ -60,6 +62,8 @@ static_assert(offsetof(vtp_request, struct_size) == 0 &&
               offsetof(vtp_request, body) == 112 &&
               offsetof(vtp_request, body_len) == 120 &&
               offsetof(vtp_request, content_type) == 128);
+static_assert(offsetof(vtp_request, body_stream) == 136 && // since 1.6
+              offsetof(vtp_request, body_bytes) == 144);
 static_assert(offsetof(vtp_route, struct_size) == 0 &&
               offsetof(vtp_route, method) == 8 &&
               offsetof(vtp_route, path) == 16 &&
@@ -75,6 +79,9 @@ static_assert(offsetof(vtp_route, struct_size) == 0 &&
               offsetof(vtp_route, errors) == 96 &&
               offsetof(vtp_route, secret_params) == 104 &&
               offsetof(vtp_route, cache_control) == 112);
+static_assert(offsetof(vtp_route, body_begin) == 120 && // since 1.6
+              offsetof(vtp_route, body_data) == 128 &&
+              offsetof(vtp_route, body_abort) == 136);
 static_assert(offsetof(vtp_ws_open_info, struct_size) == 0 &&
               offsetof(vtp_ws_open_info, connection) == 8 &&
               offsetof(vtp_ws_open_info, path) == 16 &&
@@ -159,6 +166,15 @@ static_assert(offsetof(vtp_host_api, struct_size) == 0 &&
               offsetof(vtp_host_api, metric_inc) == 288 &&
               offsetof(vtp_host_api, ws_http_respond) == 296 &&
               offsetof(vtp_host_api, ws_send_many) == 304);
+static_assert(offsetof(vtp_host_api, response_defer) == 312 && // since 1.6
+              offsetof(vtp_host_api, response_complete) == 320 &&
+              offsetof(vtp_host_api, cluster_node_id) == 328 &&
+              offsetof(vtp_host_api, cluster_send) == 336 &&
+              offsetof(vtp_host_api, cluster_subscribe) == 344 &&
+              offsetof(vtp_host_api, cluster_peers) == 352);
+// The 1.6 entries take no enum either: the abort reason is a uint32_t of VTP_BODY_ABORT_* values.
+static_assert(std::is_same_v<decltype(vtp_route::body_abort), void (*)(void*, void*, uint32_t)>);
+static_assert(VTP_BODY_ABORT_DISCONNECTED == 1 && VTP_BODY_ABORT_SHUTDOWN == 5 && VTP_ROUTE_BODY_STREAM == 3);
 static_assert(offsetof(vtp_plugin_descriptor, struct_size) == 0 &&
               offsetof(vtp_plugin_descriptor, abi_major) == 4 &&
               offsetof(vtp_plugin_descriptor, abi_minor) == 6 &&
@@ -175,6 +191,7 @@ static_assert(offsetof(vtp_plugin_descriptor, struct_size) == 0 &&
               offsetof(vtp_plugin_descriptor, start) == 88 &&
               offsetof(vtp_plugin_descriptor, stop) == 96 &&
               offsetof(vtp_plugin_descriptor, destroy) == 104);
+static_assert(offsetof(vtp_plugin_descriptor, optional_dependencies) == 112); // since 1.6
 static_assert(offsetof(vtp_verifier_v1, struct_size) == 0 &&
               offsetof(vtp_verifier_v1, context) == 8 &&
               offsetof(vtp_verifier_v1, verify) == 16 &&
