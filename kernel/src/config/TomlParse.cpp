@@ -1,6 +1,7 @@
 #include "config/TomlParse.hpp"
 
 #include "config/ConfigFormat.hpp"
+#include "config/TomlScan.hpp"
 
 #include <algorithm>
 #include <climits>

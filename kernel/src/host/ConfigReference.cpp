@@ -1,6 +1,7 @@
 #include "host/ConfigReference.hpp"
 
 #include "config/ConfigFormat.hpp"
+#include "config/ConfigWriters.hpp"
 #include "host/Kernel.hpp"
 #include "host/PluginSchema.hpp"
 #include "loader/PluginLibrary.hpp"
