@@ -2,8 +2,12 @@
 #include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
+#include "Dates.hpp"
+#include "Queries.hpp"
+#include "RequestFields.hpp"
 #include "TimeZone.hpp"
-#include "Util.hpp"
+
+#include <vtp/random.hpp>
 
 #include <algorithm>
 

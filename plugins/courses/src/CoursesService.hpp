@@ -134,7 +134,8 @@ private:
     BuiltInstance buildInstance(const Term& term) const;
     Json timetableJson(const Rows::Row& row, bool detail) const;
 
-    // Shared helpers (CoursesService.cpp).
+    // Shared helpers: terms, sections and sessions from rows, as JSON, regenerated (Records.cpp);
+    // staff roles, section managers and accounts through the directory (Access.cpp).
     Term loadTerm(const std::string& id) const;
     Term loadTerm(Tx& tx, const std::string& id) const;
     Section loadSection(const std::string& id) const;

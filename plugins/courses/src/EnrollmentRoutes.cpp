@@ -10,7 +10,9 @@
 
 #include "Csv.hpp"
 #include "TimeZone.hpp"
-#include "Util.hpp"
+#include "Dates.hpp"
+#include "Queries.hpp"
+#include "RequestFields.hpp"
 
 #include <functional>
 #include <map>

@@ -1,7 +1,7 @@
 #include "RoomAccess.hpp"
 
 #include "TimeZone.hpp"
-#include "Util.hpp"
+#include "Dates.hpp"
 
 #include <vtp/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "Schedule.hpp"
 
-#include "Util.hpp"
+#include "Dates.hpp"
 
 #include <algorithm>
 

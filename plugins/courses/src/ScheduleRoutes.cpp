@@ -3,11 +3,26 @@
 #include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
-#include "Util.hpp"
+#include "Dates.hpp"
+#include "Queries.hpp"
+#include "RequestFields.hpp"
+
+#include <vtp/random.hpp>
+
+#include <Poco/DigestEngine.h>
+#include <Poco/SHA2Engine.h>
 
 namespace vtp::courses {
 
 namespace {
+
+// Calendar tokens are stored as their hashes.
+std::string sha256Hex(std::string_view data)
+{
+    Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
+    engine.update(data.data(), static_cast<unsigned>(data.size()));
+    return Poco::DigestEngine::digestToHex(engine.digest());
+}
 
 // Sessions of every section the user is enrolled in (not waitlisted) or teaches.
 const char* kMySessions =

@@ -3,7 +3,11 @@
 #include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
-#include "Util.hpp"
+#include "Dates.hpp"
+#include "Queries.hpp"
+#include "RequestFields.hpp"
+
+#include <vtp/random.hpp>
 
 #include <algorithm>
 

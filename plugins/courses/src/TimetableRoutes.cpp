@@ -4,7 +4,9 @@
 #include "ApiSchemas.hpp"
 #include "CoursesService.hpp"
 
-#include "Util.hpp"
+#include "Dates.hpp"
+#include "Queries.hpp"
+#include "RequestFields.hpp"
 
 #include "timetable/CttError.hpp"
 #include "timetable/CttFormat.hpp"
@@ -12,6 +14,8 @@
 #include "timetable/InfeasibleError.hpp"
 #include "timetable/Solution.hpp"
 #include "timetable/Solver.hpp"
+
+#include <vtp/random.hpp>
 
 #include <algorithm>
 #include <atomic>

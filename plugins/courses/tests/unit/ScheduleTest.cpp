@@ -2,7 +2,7 @@
 #include "Csv.hpp"
 #include "Schedule.hpp"
 #include "TimeZone.hpp"
-#include "Util.hpp"
+#include "Dates.hpp"
 
 #include <gtest/gtest.h>
 
