@@ -2,6 +2,7 @@
 // npm tools (tests/integration/npm): swagger-parser validates the API description and a
 // Prometheus text parser (after a line-by-line format check) reads the metrics.
 #include "IntegrationSupport.hpp"
+#include "PollUntil.hpp"
 
 #include <Poco/JSON/Array.h>
 
@@ -98,9 +99,8 @@ protected:
     template <typename Pred>
     Scrape scrapeUntil(Pred done)
     {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        Scrape s = scrape();
-        while (!done(s) && std::chrono::steady_clock::now() < deadline) s = scrape();
+        Scrape s;
+        pollUntil([&] { return done(s = scrape()); }, std::chrono::seconds(10), std::chrono::milliseconds(5));
         EXPECT_TRUE(done(s)) << "the metrics never reached the expected figures";
         return s;
     }

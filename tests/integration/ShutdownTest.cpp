@@ -1,6 +1,7 @@
 // Graceful shutdown of the real vtpd: SIGTERM lets in-flight requests finish, refuses new
 // connections, stops the plugins and exits 0.
 #include "IntegrationSupport.hpp"
+#include "PollUntil.hpp"
 
 #include <gtest/gtest.h>
 
@@ -57,9 +58,7 @@ bool terminateWhileInFlight(VtpdProcess& vtpd, std::atomic<bool>& done)
 {
     const uint16_t port = vtpd.httpPort();
     if (::kill(vtpd.pid(), SIGTERM) != 0) return false;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    bool refused = false;
-    while (!refused && std::chrono::steady_clock::now() < deadline) refused = connectionRefused(port);
+    const bool refused = pollUntil([&] { return connectionRefused(port); }, std::chrono::seconds(10));
     EXPECT_FALSE(done) << "the slow request ended before it was released";
     writeFile(vtpd.dir() + "/data/slow-release", "go\n");
     return refused;

@@ -353,12 +353,8 @@ TEST_P(AuthFlow, PublishesAccountEventsWithoutSecrets)
 
     // Delivery is asynchronous: wait until all three have arrived.
     Poco::JSON::Array::Ptr events;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-        events = s->vtpd().get("/api/v1/testkit/events").json()->getArray("events");
-        if (events->size() >= 3) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    vtp::test::pollUntil([&] { return (events = s->vtpd().get("/api/v1/testkit/events").json()->getArray("events"))->size() >= 3; },
+                         std::chrono::seconds(20), std::chrono::milliseconds(20));
     ASSERT_EQ(events->size(), 3u);
     std::map<std::string, Poco::JSON::Object::Ptr> byName;
     for (size_t i = 0; i < events->size(); ++i) {

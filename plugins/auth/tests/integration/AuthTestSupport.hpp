@@ -5,6 +5,7 @@
 
 #include "ChildProcess.hpp"
 #include "IntegrationSupport.hpp"
+#include "PollUntil.hpp"
 
 #include "TestDatabase.hpp"
 
@@ -64,19 +65,14 @@ public:
     // Waits for the next message for `to` that arrived after `seen` earlier messages.
     std::string waitForMail(size_t index, std::chrono::seconds timeout = std::chrono::seconds(20)) const
     {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            auto all = messages();
-            if (all.size() > index) {
-                // A reset token read from the mail is a secret no log may show.
-                const std::string& mail = all[index];
-                if (const auto at = mail.find("Reset token: "); at != std::string::npos)
-                    recordSecret(mail.substr(at + 13, mail.find_first_of(" \r\n", at + 13) - (at + 13)));
-                return mail;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        throw std::runtime_error("no mail #" + std::to_string(index) + " arrived");
+        std::vector<std::string> all;
+        if (!vtp::test::pollUntil([&] { return (all = messages()).size() > index; }, timeout, std::chrono::milliseconds(20)))
+            throw std::runtime_error("no mail #" + std::to_string(index) + " arrived");
+        // A reset token read from the mail is a secret no log may show.
+        const std::string& mail = all[index];
+        if (const auto at = mail.find("Reset token: "); at != std::string::npos)
+            recordSecret(mail.substr(at + 13, mail.find_first_of(" \r\n", at + 13) - (at + 13)));
+        return mail;
     }
     // Every message so far, oldest first.
     std::vector<std::string> messages() const

@@ -5,6 +5,7 @@
 // way users and operators make them, and JSON calls with a bearer token.
 
 #include "AuthTestSupport.hpp"
+#include "PollUntil.hpp"
 
 #include <Poco/JSON/Array.h>
 
@@ -80,29 +81,26 @@ public:
     bool waitForEvent(const std::string& name, const std::function<bool(const JsonObject&)>& match,
                       std::chrono::seconds timeout = std::chrono::seconds(10))
     {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            const auto all = events();
-            for (size_t i = 0; i < all->size(); ++i) {
-                const auto e = all->getObject(static_cast<unsigned>(i));
-                if (e->getValue<std::string>("name") == name && match(e->getObject("payload"))) return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        return false;
+        return vtp::test::pollUntil(
+            [&] {
+                const auto all = events();
+                for (size_t i = 0; i < all->size(); ++i) {
+                    const auto e = all->getObject(static_cast<unsigned>(i));
+                    if (e->getValue<std::string>("name") == name && match(e->getObject("payload"))) return true;
+                }
+                return false;
+            },
+            timeout, std::chrono::milliseconds(20));
     }
 
     // Polls a job until `done` holds for it; returns the last state seen.
     JsonObject waitForJob(const std::string& jobId, const Account& who, const std::function<bool(const JsonObject&)>& done,
                           std::chrono::seconds timeout = std::chrono::seconds(30))
     {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
         JsonObject job;
-        while (std::chrono::steady_clock::now() < deadline) {
-            job = expect(200, "GET", "/api/v1/jobs/" + jobId, who);
-            if (done(job)) return job;
-            std::this_thread::sleep_for(std::chrono::milliseconds(25));
-        }
+        if (vtp::test::pollUntil([&] { return done(job = expect(200, "GET", "/api/v1/jobs/" + jobId, who)); }, timeout,
+                                 std::chrono::milliseconds(25)))
+            return job;
         throw std::runtime_error("job " + jobId + " did not reach the expected state; last: " + stringify(job));
     }
 
