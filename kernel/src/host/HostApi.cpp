@@ -3,6 +3,7 @@
 
 #include "host/Kernel.hpp"
 #include "http/DeferredResponses.hpp"
+#include "http/FileResponse.hpp"
 #include "loader/AbiCopy.hpp"
 #include "log/Logger.hpp"
 
@@ -108,6 +109,7 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
         spec.successStatus = r->success_status ? static_cast<int>(r->success_status) : 200;
         spec.secretParams = splitNames(r->secret_params);
         spec.cacheControl = str(r->cache_control);
+        spec.answersFiles = (r->flags & VTP_ROUTE_FILE) != 0;
         spec.method = r->method;
         spec.pattern = r->path;
         spec.role = str(r->role);
@@ -164,6 +166,7 @@ void hostResponseBody(vtp_response* r, const char* contentType, const char* body
         r->data.contentType = str(contentType);
         r->data.body.assign(body ? body : "", body ? len : 0);
         r->answered = true;
+        r->data.file.reset();
     } catch (...) {
     }
 }
@@ -220,6 +223,28 @@ int hostResponseComplete(vtp_host* h, uint64_t id, void (*fill)(void*, vtp_respo
     } catch (...) {
         return VTP_ERROR;
     }
+}
+
+int hostResponseFile(vtp_response* r, const vtp_file_body* file, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        if (!r || !file || !VTP_HAS_FIELD(vtp_file_body, length, file->struct_size)) {
+            copyError(err, "response_file needs a vtp_file_body");
+            return static_cast<int>(VTP_INVALID);
+        }
+        std::shared_ptr<FileBody> body;
+        std::string why;
+        const int rc = openFileBody(file->path, file->offset, file->length, body, why);
+        if (rc != VTP_OK) {
+            copyError(err, why);
+            return rc;
+        }
+        r->data.contentType = str(file->content_type);
+        r->data.body.clear();
+        r->data.file = std::move(body);
+        r->answered = true;
+        return static_cast<int>(VTP_OK);
+    });
 }
 
 // ------------------------------------------------------------------ WebSocket
@@ -580,6 +605,7 @@ const vtp_host_api kApi = [] {
     a.ws_send_many = hostWsSendMany;
     a.response_defer = hostResponseDefer;
     a.response_complete = hostResponseComplete;
+    a.response_file = hostResponseFile;
     fillEventsApi(a);
     fillJobsApi(a);
     fillMetricsApi(a);

@@ -4,8 +4,10 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <ctime>
 
 #include "http/DeferredResponses.hpp"
+#include "http/FileResponse.hpp"
 #include "http/JsonCheck.hpp"
 #include "http/StreamedBody.hpp"
 #include "ids/Uuid.hpp"
@@ -475,6 +477,8 @@ HttpResponseData HttpPipeline::checkedResponse(const IncomingRequest& req, const
         problem.deferredId = deferred; // still answered later, or with this on timeout
         return problem;
     }
+    // A deferred answer's file (the fallback, or what completes it) is weighed when it is sent.
+    if (response.data.file && !deferred) applyFileConditionals(req, response.data, static_cast<int64_t>(::time(nullptr)));
     return std::move(response.data);
 }
 
@@ -484,7 +488,9 @@ void HttpPipeline::finish(const IncomingRequest& req, const PreparedRequest& p, 
     // What needed a token, answered someone who sent a valid one, or sits behind a secret URL is
     // personal: no cache may keep it, unless the route says otherwise for its successes.
     const bool personal = (route && (route->role != VTP_ROLE_PUBLIC || !route->secretParams.empty())) || p.principal.has_value();
-    if (route && !route->cacheControl.empty() && r.status >= 200 && r.status < 300 && !hasHeader(r, "cache-control"))
+    // A 304 carries the Cache-Control its 200 would have (RFC 9110 15.4.5).
+    const bool success = (r.status >= 200 && r.status < 300) || r.status == 304;
+    if (route && !route->cacheControl.empty() && success && !hasHeader(r, "cache-control"))
         r.headers.emplace_back("Cache-Control", route->cacheControl);
     addSecurityHeaders(r.headers, personal);
     if (limits_.hstsMaxAgeSeconds > 0 && req.secure && !hasHeader(r, "strict-transport-security"))

@@ -2,6 +2,7 @@
 
 #include "http/BodyDecoder.hpp"
 #include "http/DeferredResponses.hpp"
+#include "http/FileResponse.hpp"
 #include "http/StreamedBody.hpp"
 #include "ids/Uuid.hpp"
 #include "log/Logger.hpp"
@@ -16,9 +17,11 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocketImpl.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,8 +79,21 @@ struct Held {
     HttpResponseData answer;
 };
 
+// A file response being sent (FileBody): what is left of it, and the request it answers, whose
+// metrics and access log wait for its end.
+struct Transfer {
+    std::shared_ptr<FileBody> file;
+    uint64_t next = 0;          // file offset of the next byte to send
+    uint64_t end = 0;
+    IncomingRequest in;
+    std::string pattern;
+    int status = 0;
+    std::chrono::steady_clock::time_point started;
+};
+
 // One client connection. Between requests it is armed in the epoll set (one-shot, so exactly
-// one worker gets it when it becomes readable); while a worker serves it, it is disarmed.
+// one worker gets it when it becomes readable, or writable while a file response waits for room
+// in the socket); while a worker serves it, it is disarmed.
 struct Connection {
     Connection(const StreamSocket& s, const HTTPServerParams::Ptr& params)
         : socket(s), session(socket, params), remaining(params->getMaxKeepAliveRequests()) {}
@@ -94,11 +110,14 @@ struct Connection {
     std::atomic<bool> streaming{false};   // upload is set (for the sweeper)
     std::atomic<bool> bodyTimedOut{false}; // set by the sweeper: the body stalled
     std::unique_ptr<Held> held;           // a deferred answer is awaited, or ready to send
+    std::unique_ptr<Transfer> transfer;   // a file response is being sent
+    std::atomic<bool> sending{false};     // transfer waits for room in the socket (for the sweeper)
 };
 
 // What a connection does after a worker's turn on it.
-// Held: a deferred answer is awaited (the connection goes to DeferredResponses).
-enum class Next { Keep, Close, Parked, Held };
+// Parked: a streamed body waits for more bytes. Held: a deferred answer is awaited (the
+// connection goes to DeferredResponses). Sending: a file response waits for room in the socket.
+enum class Next { Keep, Close, Parked, Held, Sending };
 
 // Distinct addresses mark the two descriptors in the epoll set that are not connections.
 char listenerTag;
@@ -196,6 +215,7 @@ void writeResponse(StreamSocket& socket, std::string_view version, const HttpRes
                    bool keepAlive, bool withBody)
 {
     const bool bodyless = r.status == 204 || r.status == 304;
+    const uint64_t length = r.file ? r.file->sendLength : r.body.size();
     std::string out;
     out.reserve(192 + r.contentType.size() + (withBody ? r.body.size() : 0));
     out.append(version).append(" ").append(std::to_string(r.status)).append(" ").append(reasonPhrase(r.status)).append("\r\n");
@@ -213,13 +233,15 @@ void writeResponse(StreamSocket& socket, std::string_view version, const HttpRes
     }
     if (!bodyless) {
         if (!r.contentType.empty()) out.append("Content-Type: ").append(r.contentType).append("\r\n");
-        out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+        out.append("Content-Length: ").append(std::to_string(length)).append("\r\n");
     }
     out.append("\r\n");
-    if (withBody && !bodyless) out.append(r.body);
+    if (withBody && !bodyless && !r.file) out.append(r.body);
+    // A file follows the head: MSG_MORE lets the kernel put both in the same packets.
+    const int flags = withBody && !bodyless && r.file && length > 0 ? MSG_MORE : 0;
     size_t sent = 0;
     while (sent < out.size()) {
-        const int n = socket.sendBytes(out.data() + sent, static_cast<int>(std::min<size_t>(out.size() - sent, 1 << 30)));
+        const int n = socket.sendBytes(out.data() + sent, static_cast<int>(std::min<size_t>(out.size() - sent, 1 << 30)), flags);
         if (n <= 0) throw Poco::Net::NetException("the client stopped reading");
         sent += static_cast<size_t>(n);
     }
@@ -250,20 +272,22 @@ bool readBody(std::istream& in, size_t limit, std::string& body)
     return true;
 }
 
-void send(HttpServer::Shared& sh, Connection& conn, const std::string& version, bool requestKeepAlive, const IncomingRequest& in,
+// Writes the response, or the head of a file response; returns whether file bytes follow.
+bool send(HttpServer::Shared& sh, Connection& conn, const std::string& version, bool requestKeepAlive, const IncomingRequest& in,
           const HttpResponseData& out)
 {
     const bool keepAlive = !out.closeConnection && !sh.stopping && requestKeepAlive &&
                            sh.params->getKeepAlive() && conn.remaining != 0;
     conn.session.setKeepAlive(keepAlive);
-    writeResponse(conn.socket, version == HTTPMessage::HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", out, in.requestId, keepAlive,
-                  in.method != "HEAD");
+    const bool withBody = in.method != "HEAD";
+    writeResponse(conn.socket, version == HTTPMessage::HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", out, in.requestId, keepAlive, withBody);
+    return withBody && out.file && out.file->sendLength > 0 && out.status != 204 && out.status != 304;
 }
 
-void send(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, const IncomingRequest& in,
+bool send(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, const IncomingRequest& in,
           const HttpResponseData& out)
 {
-    send(sh, conn, request.getVersion(), request.getKeepAlive(), in, out);
+    return send(sh, conn, request.getVersion(), request.getKeepAlive(), in, out);
 }
 
 // The body as Poco's server would frame it; without a length or chunking there is none (the
@@ -280,8 +304,10 @@ void sendContinue(Connection& conn)
     conn.socket.sendBytes(kContinue.data(), static_cast<int>(kContinue.size()));
 }
 
-// Returns the status answered, or nothing when a streamed body is now being read (conn.upload).
-std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in, std::string& pattern)
+// Returns the status answered, or nothing when a streamed body is now being read (conn.upload)
+// or the answer is deferred (conn.held). `file`: the answer's file, whose bytes are still to send.
+std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in, std::string& pattern,
+                             std::shared_ptr<FileBody>& file)
 {
     in.method = request.getMethod();
     in.target = request.getURI();
@@ -337,7 +363,7 @@ std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTT
     // log group by route.
     if (prepared.route) pattern = prepared.route->pattern;
     sh.pipeline.finish(in, prepared, out);
-    send(sh, conn, request, in, out);
+    if (send(sh, conn, request, in, out)) file = out.file;
     return out.status;
 }
 
@@ -350,6 +376,69 @@ void finish(HttpServer::Shared& sh)
 }
 
 Next continueUpload(HttpServer::Shared& sh, Connection& conn);
+
+// The end of a request: in-flight count, metrics and access log.
+void completeRequest(HttpServer::Shared& sh, const IncomingRequest& in, const std::string& pattern, int status,
+                     std::chrono::steady_clock::time_point started)
+{
+    finish(sh);
+    if (sh.observer) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        sh.observer->onRequest(in, pattern, status, secs);
+    }
+}
+
+bool setNonBlocking(int fd, bool on)
+{
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) return false;
+    return ::fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) == 0;
+}
+
+// Bytes sent to one connection before its worker lets the others have a turn (nginx's
+// sendfile_max_chunk is 2 MiB): a fast client of a large file does not hold a worker for long.
+constexpr uint64_t kFileTurnBytes = 2 << 20;
+
+// Sends what the socket takes of a file response without blocking: Sending when it is full (the
+// connection then waits in the epoll set for room) or this turn's share is spent. A client that
+// has gone, or a file that shrank below the Content-Length already promised, ends the connection.
+// The request stays in flight until the last byte is out (or closeConnection cuts it short).
+Next continueTransfer(HttpServer::Shared& sh, Connection& conn)
+{
+    Transfer& t = *conn.transfer;
+    const int fd = conn.socket.impl()->sockfd();
+    bool failed = !setNonBlocking(fd, true);
+    uint64_t turn = 0;
+    while (!failed && t.next < t.end) {
+        if (turn >= kFileTurnBytes) return Next::Sending;
+        auto offset = static_cast<off_t>(t.next);
+        const ssize_t n = ::sendfile(fd, t.file->fd, &offset, static_cast<size_t>(std::min(t.end - t.next, kFileTurnBytes)));
+        if (n > 0) {
+            t.next += static_cast<uint64_t>(n);
+            turn += static_cast<uint64_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return Next::Sending;
+        } else {
+            if (n == 0) sh.log.warn("http", "a file shrank while it was being sent", {{"request_id", t.in.requestId}});
+            failed = true;
+        }
+    }
+    if (!failed) failed = !setNonBlocking(fd, false);
+    const std::unique_ptr<Transfer> done = std::move(conn.transfer);
+    completeRequest(sh, done->in, done->pattern, done->status, done->started);
+    return failed ? Next::Close : conn.session.getKeepAlive() ? Next::Keep : Next::Close;
+}
+
+// The head of a file response went out: its bytes follow, now and whenever the socket has room.
+Next startTransfer(HttpServer::Shared& sh, Connection& conn, const std::shared_ptr<FileBody>& file, IncomingRequest in,
+                   std::string pattern, int status, std::chrono::steady_clock::time_point started)
+{
+    conn.transfer = std::make_unique<Transfer>(
+        Transfer{file, file->sendOffset, file->sendOffset + file->sendLength, std::move(in), std::move(pattern), status, started});
+    return continueTransfer(sh, conn);
+}
 
 // Serves one request: answered (the connection stays open for another, or closes), or parked
 // while its streamed body arrives.
@@ -389,8 +478,9 @@ Next serveOne(HttpServer::Shared& sh, Connection& conn)
     const auto started = std::chrono::steady_clock::now();
     std::optional<int> status;
     std::string pattern;
+    std::shared_ptr<FileBody> file;
     try {
-        status = handleOne(sh, conn, request, in, pattern);
+        status = handleOne(sh, conn, request, in, pattern, file);
     } catch (...) {
         finish(sh);
         throw;
@@ -400,11 +490,8 @@ Next serveOne(HttpServer::Shared& sh, Connection& conn)
         return Next::Held; // in flight until its answer is sent
     }
     if (!status) return continueUpload(sh, conn); // in flight until its body ends
-    finish(sh);
-    if (sh.observer) {
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        sh.observer->onRequest(in, pattern, *status, secs);
-    }
+    if (file) return startTransfer(sh, conn, file, std::move(in), std::move(pattern), *status, started);
+    completeRequest(sh, in, pattern, *status, started);
     return conn.session.getKeepAlive() ? Next::Keep : Next::Close;
 }
 
@@ -425,11 +512,17 @@ Next answerUpload(HttpServer::Shared& sh, Connection& conn, HttpResponseData out
 {
     Upload& up = *conn.upload;
     sh.pipeline.finish(up.body->request(), up.body->prepared(), out);
+    bool fileFollows = false;
     try {
-        send(sh, conn, up.version, up.requestKeepAlive, up.body->request(), out);
+        fileFollows = send(sh, conn, up.version, up.requestKeepAlive, up.body->request(), out);
     } catch (...) {
         endUpload(sh, conn, &out);
         throw;
+    }
+    if (fileFollows) { // in flight until the file is sent
+        auto up = std::move(conn.upload);
+        conn.streaming = false;
+        return startTransfer(sh, conn, out.file, up->body->request(), up->body->prepared().route->pattern, out.status, up->started);
     }
     endUpload(sh, conn, &out);
     return conn.session.getKeepAlive() ? Next::Keep : Next::Close;
@@ -529,13 +622,19 @@ void closeConnection(HttpServer::Shared& sh, Connection* conn)
         owned = std::move(it->second);
         sh.connections.erase(it);
     }
+    // A file response cut short still ends its request (in flight, metrics, access log); its
+    // file closes with the transfer.
+    if (owned->transfer) {
+        const std::unique_ptr<Transfer> t = std::move(owned->transfer);
+        completeRequest(sh, t->in, t->pattern, t->status, t->started);
+    }
     try { owned->socket.close(); } catch (...) {}
 }
 
-bool arm(HttpServer::Shared& sh, int fd, void* tag, int op)
+bool arm(HttpServer::Shared& sh, int fd, void* tag, int op, uint32_t events = EPOLLIN | EPOLLRDHUP)
 {
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.events = events | EPOLLONESHOT;
     ev.data.ptr = tag;
     return ::epoll_ctl(sh.epollFd, op, fd, &ev) == 0;
 }
@@ -561,25 +660,27 @@ Next sendHeld(HttpServer::Shared& sh, Connection& conn)
     auto h = std::move(conn.held);
     HttpResponseData out = std::move(h->answer);
     out.deferredId = 0;
+    // A file answer's preconditions and Range are weighed now, against the file it turned out to be.
+    if (out.file) applyFileConditionals(h->in, out, static_cast<int64_t>(::time(nullptr)));
     sh.pipeline.finish(h->in, h->prepared, out);
+    bool fileFollows = false;
     try {
-        send(sh, conn, h->version, h->requestKeepAlive, h->in, out);
+        fileFollows = send(sh, conn, h->version, h->requestKeepAlive, h->in, out);
     } catch (...) {
         finish(sh);
         throw;
     }
-    finish(sh);
-    if (sh.observer) {
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - h->started).count();
-        sh.observer->onRequest(h->in, h->prepared.route->pattern, out.status, secs);
-    }
+    if (fileFollows) return startTransfer(sh, conn, out.file, std::move(h->in), h->prepared.route->pattern, out.status, h->started);
+    completeRequest(sh, h->in, h->prepared.route->pattern, out.status, h->started);
     return conn.session.getKeepAlive() ? Next::Keep : Next::Close;
 }
 
-// A worker got this connection from the epoll set: serve what it sent, then put it back.
+// A worker got this connection from the epoll set: serve what it sent (or send more of a file
+// response), then put it back.
 void serveReady(HttpServer::Shared& sh, Connection* conn)
 {
     conn->busy = true;
+    conn->sending = false;
     Next next = Next::Keep;
     bool answerHeld = conn->held != nullptr; // DeferredResponses handed it back: its answer is in
     while (true) {
@@ -588,6 +689,10 @@ void serveReady(HttpServer::Shared& sh, Connection* conn)
             if (answerHeld) {
                 next = sendHeld(sh, *conn);
                 heads = next == Next::Keep && conn->session.buffered() > 0;
+            } else if (conn->transfer) {
+                next = continueTransfer(sh, *conn);
+                // A finished file goes on with what the client pipelined behind it.
+                heads = next == Next::Keep && !sh.stopping && conn->session.buffered() > 0;
             } else if (conn->upload) {
                 next = continueUpload(sh, *conn);
                 // A request pipelined after the body waits in Poco's buffer, where epoll cannot see it.
@@ -628,7 +733,14 @@ void serveReady(HttpServer::Shared& sh, Connection* conn)
         conn->upload->body->abort(VTP_BODY_ABORT_DISCONNECTED);
         endUpload(sh, *conn, nullptr);
     }
-    if (next == Next::Parked || (next == Next::Keep && !sh.stopping)) {
+    if (next == Next::Sending) {
+        // Waits for room in the socket; the sweeper ends it after http.request_timeout_seconds
+        // without progress (a client that stopped reading). closeConnection ends the request.
+        conn->idleSinceMs = nowMs();
+        conn->sending = true;
+        conn->busy = false;
+        if (arm(sh, conn->socket.impl()->sockfd(), conn, EPOLL_CTL_MOD, EPOLLOUT)) return;
+    } else if (next == Next::Parked || (next == Next::Keep && !sh.stopping)) {
         if (!conn->partial || next == Next::Parked) conn->idleSinceMs = nowMs();
         conn->busy = false;
         if (arm(sh, conn->socket.impl()->sockfd(), conn, EPOLL_CTL_MOD)) return;
@@ -761,7 +873,7 @@ void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
         for (auto& [ptr, conn] : sh->connections) {
             if (conn->busy) continue;
             const bool streaming = conn->streaming;
-            const int64_t limit = conn->served && !conn->partial && !streaming ? keepAliveMs : requestMs;
+            const int64_t limit = conn->served && !conn->partial && !streaming && !conn->sending ? keepAliveMs : requestMs;
             if (now - conn->idleSinceMs.load() < limit) continue;
             if (streaming) {
                 // A stalled body: the worker that sees the socket readable answers 408 (writing

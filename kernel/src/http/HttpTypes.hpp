@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,8 @@ namespace vtp::kernel {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+struct FileBody;
+
 struct HttpResponseData {
     int status = 200;
     std::string contentType;
@@ -17,6 +20,8 @@ struct HttpResponseData {
     std::string body;
     bool closeConnection = false;
     uint64_t deferredId = 0; // the handler deferred (ABI 1.6): this is the answer should its timeout pass
+    // Set: the body is this file (or the part of it FileBody says), sent with sendfile; `body` is unused.
+    std::shared_ptr<FileBody> file;
 };
 
 // A request after its head has been read; the body comes separately.

@@ -28,6 +28,7 @@ struct RouteSpec {
     std::vector<std::pair<int, std::string>> errors; // problems the handler answers: {409, "email-taken"}
     std::vector<std::string> secretParams; // path parameters and query arguments masked in logs
     std::string cacheControl; // empty: the kernel's default
+    bool answersFiles = false; // VTP_ROUTE_FILE: answers with files (206, 304, 412, 416; any media type)
     std::vector<std::pair<int, std::string>> otherAnswers; // kernel routes: another JSON answer {503, "JSON Schema"}
     std::string owner;        // plugin name, or "kernel"
     const void* target = nullptr; // opaque to the router: what the host layer calls

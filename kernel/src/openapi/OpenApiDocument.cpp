@@ -32,7 +32,7 @@ Object::Ptr refTo(const std::string& target)
 }
 
 // When the kernel itself answers a problem for a route, before or around its handler.
-enum class When { Always, NotPublic, NamedRole, AnyBody, NoBody, JsonBody, StreamBody };
+enum class When { Always, NotPublic, NamedRole, AnyBody, NoBody, JsonBody, StreamBody, Files };
 
 struct KernelProblem {
     int status;
@@ -55,9 +55,11 @@ constexpr KernelProblem kKernelProblems[] = {
     {401, "unauthorized", When::NotPublic},
     {403, "forbidden", When::NamedRole},
     {411, "length-required", When::AnyBody},
+    {412, "precondition-failed", When::Files}, // If-Match, If-Unmodified-Since (http/FileResponse)
     {413, "body-too-large", When::AnyBody},
     {414, "uri-too-long", When::Always},
     {415, "unsupported-media-type", When::JsonBody},
+    {416, "range-not-satisfiable", When::Files},
     {422, "number-out-of-range", When::JsonBody},
     {431, "headers-too-large", When::Always},
     {500, "internal-error", When::Always},     // a handler failed; the log has the request id
@@ -74,6 +76,7 @@ bool kernelAnswers(const KernelProblem& p, const RouteSpec& r)
     case When::NoBody: return r.body == BodyKind::None;
     case When::JsonBody: return r.body == BodyKind::Json;
     case When::StreamBody: return r.body == BodyKind::Stream;
+    case When::Files: return r.answersFiles;
     }
     return false;
 }
@@ -155,6 +158,7 @@ std::string fingerprintOf(const std::vector<RouteSpec>& routes)
         field(r.responseSchema);
         f += std::to_string(static_cast<int>(r.body));
         f += ':' + std::to_string(r.successStatus);
+        f += r.answersFiles ? ":files" : "";
         for (const auto& [status, type] : r.errors) {
             f += ':' + std::to_string(status);
             field(type);
@@ -382,7 +386,22 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
 
         auto responses = obj();
         const int success = r.successStatus ? r.successStatus : 200;
-        if (!r.responseSchema.empty() && success != 204) {
+        if (r.answersFiles) {
+            // A file of any media type, whole or one range of it, or "not modified".
+            auto anyMedia = obj();
+            anyMedia->set("*/*", obj());
+            auto whole = obj();
+            whole->set("description", std::string("The file"));
+            whole->set("content", anyMedia);
+            responses->set(std::to_string(success), whole);
+            auto part = obj();
+            part->set("description", std::string("One byte range of the file (Range), as Content-Range says"));
+            part->set("content", anyMedia);
+            responses->set("206", part);
+            auto notModified = obj();
+            notModified->set("description", std::string("Not modified since the validators the request sent (If-None-Match, If-Modified-Since)"));
+            responses->set("304", notModified);
+        } else if (!r.responseSchema.empty() && success != 204) {
             std::string reason;
             const auto schema = schemaOf(r.responseSchema, reason);
             if (!reason.empty()) report("response", reason);

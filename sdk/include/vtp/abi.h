@@ -208,7 +208,21 @@ typedef struct vtp_route {
     int (*body_data)(void* user_data, void* stream, const char* data, size_t len);
     /* The body will not be finished (VTP_BODY_ABORT_*): free the stream. No response is possible. */
     void (*body_abort)(void* user_data, void* stream, uint32_t reason);
+    uint32_t flags;              /* since 1.6: VTP_ROUTE_* flags below */
 } vtp_route;
+
+/* vtp_route.flags (since 1.6) */
+#define VTP_ROUTE_FILE 0x1u /* answers with response_file: the API description lists 206, 304, 412, 416 and any media type */
+
+/* A file as a response body (since 1.6), for response_file. */
+#define VTP_FILE_TO_END UINT64_MAX
+typedef struct vtp_file_body {
+    uint32_t struct_size;
+    const char* path;          /* a regular file; the kernel opens it during the call */
+    const char* content_type;  /* its Content-Type */
+    uint64_t offset;           /* the response is the file's bytes [offset, offset + length) */
+    uint64_t length;           /* VTP_FILE_TO_END: up to the end of the file as it is when opened */
+} vtp_file_body;
 
 /* ---------------------------------------------------------------- WebSocket endpoints */
 
@@ -453,6 +467,17 @@ typedef struct vtp_host_api {
     /* Calls each(user_data, id) (each may be NULL) for every other node believed alive now, and
      * returns how many there are. Thread-safe. */
     size_t (*cluster_peers)(vtp_host* host, vtp_cluster_peer_fn each, void* user_data);
+
+    /* since 1.6: file responses */
+    /* The response's body is a file (or part of it), opened now and sent by the kernel with sendfile(2)
+     * without blocking a thread on a slow client. On a 200 the kernel adds ETag (strong, from inode, mtime,
+     * offset and length) and Last-Modified unless the handler set its own, Accept-Ranges: bytes, and answers
+     * HEAD, Range (one range: 206; several: the whole file; none satisfiable: 416) and the conditional
+     * headers (304, 412) itself. The status stays what response_status set (200 by default); Cache-Control
+     * is the handler's header or the route's cache_control. Also for a deferred answer's fill. VTP_NOT_FOUND:
+     * no such file; VTP_INVALID: not a regular file, or the part lies past its end; VTP_ERROR: cannot open
+     * it. On failure, err says why and the response is unchanged. */
+    int (*response_file)(vtp_response* response, const vtp_file_body* file, vtp_errbuf err);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

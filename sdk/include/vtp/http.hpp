@@ -136,6 +136,20 @@ public:
         return r;
     }
 
+    // A file, sent by the kernel with sendfile(2) (ABI 1.6): it answers HEAD, Range (206, 416) and
+    // conditional requests (ETag, Last-Modified: 304, 412) itself, and adds Accept-Ranges. `offset`
+    // and `length` choose a part of the file as the whole response (a segment inside a bigger file).
+    // The kernel opens `path` once the handler returns: a file that does not exist answers 404
+    // (not-found). Never build `path` from a client's text without checking it (no "..", no "/").
+    // Set Cache-Control with header(), or on the route.
+    static Response file(std::string path, std::string contentType, uint64_t offset = 0, uint64_t length = VTP_FILE_TO_END)
+    {
+        Response r;
+        r.contentType_ = std::move(contentType);
+        r.file_ = FilePart{std::move(path), offset, length};
+        return r;
+    }
+
     Response& header(std::string name, std::string value)
     {
         headers_.emplace_back(std::move(name), std::move(value));
@@ -148,8 +162,17 @@ public:
     const std::string& body() const { return body_; }
     const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
+    struct FilePart {
+        std::string path;
+        uint64_t offset = 0;
+        uint64_t length = VTP_FILE_TO_END;
+    };
+    // Set for Response::file.
+    const std::optional<FilePart>& file() const { return file_; }
+
 private:
     bool noAnswer_ = false;
+    std::optional<FilePart> file_;
     int status_ = 200;
     std::string contentType_;
     std::string body_;
@@ -158,14 +181,34 @@ private:
 
 namespace detail {
 
-inline void applyResponse(HostRef ref, vtp_response* out, const Response& r)
+// Hands a handler's Response to the kernel. A file that cannot be opened becomes a 404 when it
+// does not exist, and VTP_ERROR (a 500, `why` says what failed) otherwise.
+inline int applyResponse(HostRef ref, vtp_response* out, const Response& r, std::string& why)
 {
-    if (r.isDeferredMarker()) return;
+    if (r.isDeferredMarker()) return VTP_OK;
     ref.api->response_status(out, r.status());
     for (const auto& [k, v] : r.headers())
         ref.api->response_header(out, k.c_str(), v.c_str());
+    if (const auto& f = r.file()) {
+        // The plugin's minor (1.6 or later) is never above the kernel's, so response_file exists.
+        vtp_file_body body{};
+        body.struct_size = sizeof body;
+        body.path = f->path.c_str();
+        body.content_type = r.contentType().c_str();
+        body.offset = f->offset;
+        body.length = f->length;
+        ErrorText err;
+        const int rc = ref.api->response_file(out, &body, err.view());
+        if (rc == VTP_NOT_FOUND) {
+            ref.api->response_problem(out, 404, "not-found", "Not found", "no such file");
+            return VTP_OK;
+        }
+        if (rc != VTP_OK) why = "file response: " + err.str();
+        return rc == VTP_OK ? VTP_OK : VTP_ERROR;
+    }
     if (!r.body().empty() || !r.contentType().empty())
         ref.api->response_body(out, r.contentType().c_str(), r.body().data(), r.body().size());
+    return VTP_OK;
 }
 
 inline void applyProblem(HostRef ref, vtp_response* out, const HttpError& e)
@@ -191,7 +234,9 @@ public:
         struct Ctx { detail::HostRef ref; const Response* r; } ctx{ref_, &response};
         return call(&ctx, [](void* c, vtp_response* out) {
             auto* x = static_cast<Ctx*>(c);
-            detail::applyResponse(x->ref, out, *x->r);
+            std::string why;
+            if (detail::applyResponse(x->ref, out, *x->r, why) != VTP_OK)
+                x->ref.api->response_problem(out, 500, "internal-error", "Internal server error", why.c_str());
         });
     }
     // Sends a problem, as a handler that threw `error` would have answered.
@@ -255,6 +300,9 @@ struct Route {
     std::vector<std::string> secretParams{};
     // Cache-Control for successful responses; empty: the kernel's default (no-store when a token is needed).
     std::string cacheControl{};
+    // Since ABI 1.6. The handler answers with Response::file: the API description lists any media
+    // type, 206, 304, 412 and 416 for it.
+    bool answersFiles = false;
 };
 
 } // namespace vtp

@@ -585,6 +585,7 @@ private:
         r.errors = errors.empty() ? nullptr : errors.c_str();
         r.secret_params = secrets.empty() ? nullptr : secrets.c_str();
         r.cache_control = route.cacheControl.empty() ? nullptr : route.cacheControl.c_str();
+        r.flags = route.answersFiles ? VTP_ROUTE_FILE : 0u;
         if (stream) {
             r.body_begin = &Host::streamBegin;
             r.body_data = &Host::streamData;
@@ -674,7 +675,12 @@ private:
     static int respond(detail::HostRef ref, const vtp_request* request, vtp_response* response, Fn&& fn) noexcept
     {
         try {
-            if (auto r = fn()) detail::applyResponse(ref, response, *r);
+            std::string why;
+            if (auto r = fn()) {
+                const int rc = detail::applyResponse(ref, response, *r, why);
+                if (rc != VTP_OK) logFailure(ref, request, why.c_str());
+                return rc;
+            }
             return VTP_OK;
         } catch (const HttpError& e) {
             detail::applyProblem(ref, response, e);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -139,6 +140,13 @@ public:
                        return vtp::Response::json({{"poked", colour}});
                    });
 
+        // File responses (ABI 1.6): DATA/files/NAME, sent by the kernel (Range, HEAD, conditionals).
+        // ?offset=&length= serve a part of the file as the whole response; ?etag= sets the handler's own.
+        host.route({.method = "GET", .path = "/api/v1/testkit/files/{name}", .role = vtp::Role::Public,
+                    .summary = "A file from the data directory's files/ folder", .errors = {{404, "not-found"}},
+                    .cacheControl = "public, max-age=60", .answersFiles = true},
+                   [this](const vtp::Request& req) { return file(req); });
+
         // Long-polling on the socket port (ABI 1.3): a GET on /testkit/poll is held until a POST on the
         // same path brings a message; the GET is then answered with it from the plugin's own thread.
         host.socket({.path = "/testkit/poll", .onHttp = [this](const vtp::SocketHttpRequest& req) { onPoll(req); }});
@@ -228,6 +236,22 @@ private:
         }
         for (int64_t i = 1; i <= steps; ++i) job.progress(static_cast<double>(i) / static_cast<double>(steps), "step " + std::to_string(i));
         return vtp::Json{{"tag", tag}, {"steps", steps}, {"attempt", attempt}};
+    }
+
+    vtp::Response file(const vtp::Request& req) const
+    {
+        const std::string name = req.param("name");
+        // A name, never a path: the client's text must not reach outside files/.
+        const bool safe = !name.empty() && name.front() != '.' && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+        });
+        if (!safe) throw vtp::HttpError(404, "not-found", "No such file");
+        const std::string type = name.ends_with(".txt") ? "text/plain" : name.ends_with(".m4s") ? "video/iso.segment" : "application/octet-stream";
+        const auto offset = static_cast<uint64_t>(req.queryInt("offset", 0, 0, INT64_MAX));
+        const int64_t length = req.queryInt("length", -1, -1, INT64_MAX);
+        auto r = vtp::Response::file(dataDir_ + "/files/" + name, type, offset, length < 0 ? VTP_FILE_TO_END : static_cast<uint64_t>(length));
+        if (const auto etag = req.query("etag")) r.header("ETag", "\"" + *etag + "\"");
+        return r;
     }
 
     vtp::Response slow()
