@@ -3,6 +3,7 @@
 
 #include "host/Kernel.hpp"
 #include "http/DeferredResponses.hpp"
+#include "http/Cors.hpp"
 #include "http/FileResponse.hpp"
 #include "loader/AbiCopy.hpp"
 #include "log/Logger.hpp"
@@ -78,6 +79,18 @@ std::vector<std::string> splitNames(const char* text)
     return out;
 }
 
+// A plugin's vtp_cors, read up to its struct_size.
+std::shared_ptr<const CorsPolicy> corsFrom(const vtp_cors* in, std::string& error)
+{
+    if (!in || !VTP_HAS_FIELD(vtp_cors, max_age_seconds, in->struct_size)) {
+        error = "cors: a vtp_cors of this ABI's size is needed";
+        return nullptr;
+    }
+    auto p = CorsPolicy::parse((in->flags & VTP_CORS_OFF) != 0, (in->flags & VTP_CORS_CREDENTIALS) != 0, in->origins,
+                               in->methods, in->headers, in->expose_headers, in->max_age_seconds, error);
+    return p ? std::make_shared<const CorsPolicy>(std::move(*p)) : nullptr;
+}
+
 int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
@@ -110,6 +123,15 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
         spec.secretParams = splitNames(r->secret_params);
         spec.cacheControl = str(r->cache_control);
         spec.answersFiles = (r->flags & VTP_ROUTE_FILE) != 0;
+        if (r->cors) {
+            std::string why;
+            spec.cors = corsFrom(r->cors, why);
+            if (!spec.cors) {
+                copyError(err, "route " + std::string(r->method) + " " + r->path + ": " + why);
+                return static_cast<int>(VTP_INVALID);
+            }
+        }
+        spec.pluginCors = h->corsDefault;
         spec.method = r->method;
         spec.pattern = r->path;
         spec.role = str(r->role);
@@ -131,6 +153,7 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
         vtp_route& stored = h->routes.emplace_back(copy);
         stored.method = stored.path = stored.role = stored.summary = stored.request_schema = stored.response_schema = nullptr;
         stored.errors = stored.secret_params = stored.cache_control = nullptr;
+        stored.cors = nullptr;
         spec.target = &stored;
         try {
             h->kernel->router().add(std::move(spec));
@@ -243,6 +266,20 @@ int hostResponseFile(vtp_response* r, const vtp_file_body* file, vtp_errbuf err)
         r->data.body.clear();
         r->data.file = std::move(body);
         r->answered = true;
+        return static_cast<int>(VTP_OK);
+    });
+}
+
+int hostCorsDefault(vtp_host* h, const vtp_cors* cors, vtp_errbuf err) noexcept
+{
+    return guarded(err, [&] {
+        std::string why;
+        auto policy = corsFrom(cors, why);
+        if (!policy) {
+            copyError(err, why);
+            return static_cast<int>(VTP_INVALID);
+        }
+        h->corsDefault->set(std::move(policy));
         return static_cast<int>(VTP_OK);
     });
 }
@@ -606,6 +643,7 @@ const vtp_host_api kApi = [] {
     a.response_defer = hostResponseDefer;
     a.response_complete = hostResponseComplete;
     a.response_file = hostResponseFile;
+    a.cors_default = hostCorsDefault;
     fillEventsApi(a);
     fillJobsApi(a);
     fillMetricsApi(a);

@@ -1,8 +1,10 @@
 #pragma once
 
+#include "http/Cors.hpp"
 #include "vtp/abi.h"
 
 #include <list>
+#include <memory>
 #include <string>
 
 namespace vtp::kernel {
@@ -27,4 +29,6 @@ struct vtp_host {
     std::string configJson;
     std::string dataDir;
     std::list<vtp_route> routes; // what RouteSpec::target points to; std::list keeps addresses stable
+    // The plugin's CORS default (cors_default), shared by its routes that declare none.
+    std::shared_ptr<vtp::kernel::CorsDefault> corsDefault = std::make_shared<vtp::kernel::CorsDefault>();
 };

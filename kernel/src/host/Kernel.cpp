@@ -171,6 +171,10 @@ ConfigSchema Kernel::kernelSchema()
                      "(the nginx example sets it); other requests never get the header, which a browser ignores over plain "
                      "HTTP anyway. A year by default; 0: never sent. It covers the host's every port, the socket port included"),
                  0, 63072000));
+    s.add(key("http.cors_origins", T::StringArray, std::vector<std::string>{},
+              "Origins (scheme://host[:port], e.g. \"https://vtp.example.edu\") whose pages may call the routes that enable CORS "
+              "without naming origins of their own; empty: such routes answer no other origin. Routes that name their origins, "
+              "or allow any (\"*\"), are not affected"));
     s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers: a longer request line is answered 414, a larger head 431"), 1024, int64_t{1} << 20));
     s.add(ranged(key("http.request_timeout_seconds", T::Integer, int64_t{30}, "Socket read and write timeout within a request"), 1, 3600));
     s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1, 3600));
@@ -239,6 +243,13 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
         const auto range = AddressRange::parse(proxy);
         if (!range) throw std::runtime_error("http.trusted_proxies: '" + proxy + "' is not an IP address or CIDR block");
         limits.trustedProxies.push_back(*range);
+    }
+    limits.corsOrigins = config_.getStringArray("http.cors_origins");
+    for (const auto& origin : limits.corsOrigins) {
+        std::string error;
+        if (!CorsPolicy::parse(false, false, origin.c_str(), nullptr, nullptr, nullptr, 0, error) || origin == "*" ||
+            origin.find(',') != std::string::npos)
+            throw std::runtime_error("http.cors_origins: '" + origin + "' is not an origin (scheme://host[:port])");
     }
     pipeline_ = std::make_unique<HttpPipeline>(router_, limits, log_);
     pipeline_->setAuthenticator(authenticator_.get());

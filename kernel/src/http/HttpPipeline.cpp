@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "http/Cors.hpp"
 #include "http/DeferredResponses.hpp"
 #include "http/FileResponse.hpp"
 #include "http/JsonCheck.hpp"
@@ -111,6 +112,13 @@ bool forwardedOverTls(const IncomingRequest& req)
     while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
     while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
     return lower(last) == "https";
+}
+
+// The route's own CORS policy, else its plugin's default; null: none.
+std::shared_ptr<const CorsPolicy> corsOf(const RouteSpec& route)
+{
+    if (route.cors) return route.cors;
+    return route.pluginCors ? route.pluginCors->get() : nullptr;
 }
 
 } // namespace
@@ -311,6 +319,19 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         return p;
     }
 
+    // A CORS preflight is the kernel's to answer, for the route the announced method reaches,
+    // before authentication (a browser sends no credentials with it).
+    if (const auto* announced = req.header("access-control-request-method"); announced && req.method == "OPTIONS" && req.header("origin")) {
+        auto target = router_.match(*announced, rawPath);
+        if (target.kind == RouteMatch::Kind::Found) {
+            p.route = target.route;
+            if (!p.route->secretParams.empty()) req.logPath = maskPath(req.target, p.route->pattern, p.route->secretParams);
+            const auto policy = corsOf(*p.route);
+            p.early = corsPreflight(policy.get(), p.route->method, req, limits_.corsOrigins);
+            return p;
+        }
+    }
+
     if (m.kind == RouteMatch::Kind::NotFound) {
         p.early = makeProblem(404, "not-found", "Not found", "no route matches " + p.path, rid);
         return p;
@@ -492,6 +513,9 @@ void HttpPipeline::finish(const IncomingRequest& req, const PreparedRequest& p, 
     const bool success = (r.status >= 200 && r.status < 300) || r.status == 304;
     if (route && !route->cacheControl.empty() && success && !hasHeader(r, "cache-control"))
         r.headers.emplace_back("Cache-Control", route->cacheControl);
+    // Preflights carry their own Access-Control-* headers (corsPreflight).
+    if (route && req.method != "OPTIONS")
+        if (const auto policy = corsOf(*route)) addCorsHeaders(*policy, route->method, req, limits_.corsOrigins, r.headers);
     addSecurityHeaders(r.headers, personal);
     if (limits_.hstsMaxAgeSeconds > 0 && req.secure && !hasHeader(r, "strict-transport-security"))
         r.headers.emplace_back("Strict-Transport-Security", "max-age=" + std::to_string(limits_.hstsMaxAgeSeconds));

@@ -37,6 +37,8 @@ struct HttpLimits {
     // Strict-Transport-Security max-age on responses to requests that came over TLS (through a
     // trusted proxy that says X-Forwarded-Proto: https); 0: never sent.
     int64_t hstsMaxAgeSeconds = 0;
+    // http.cors_origins: the origins that routes enabling CORS without naming origins admit.
+    std::vector<std::string> corsOrigins;
 };
 
 // What every response carries, whoever made it (the HTTP port and plain HTTP on the socket

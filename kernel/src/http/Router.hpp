@@ -16,6 +16,9 @@ enum class BodyKind { None, Json, Raw, Stream };
 
 // A registered route. `handler` is opaque to the router (the host layer stores the plugin's
 // C callback there); the router only matches.
+struct CorsPolicy;
+class CorsDefault;
+
 struct RouteSpec {
     std::string method;
     std::string pattern;      // "/api/v1/rooms/{id}/chat"
@@ -29,6 +32,8 @@ struct RouteSpec {
     std::vector<std::string> secretParams; // path parameters and query arguments masked in logs
     std::string cacheControl; // empty: the kernel's default
     bool answersFiles = false; // VTP_ROUTE_FILE: answers with files (206, 304, 412, 416; any media type)
+    std::shared_ptr<const CorsPolicy> cors;   // the route's own CORS policy, or
+    std::shared_ptr<const CorsDefault> pluginCors; // its plugin's default (either may be null: no CORS)
     std::vector<std::pair<int, std::string>> otherAnswers; // kernel routes: another JSON answer {503, "JSON Schema"}
     std::string owner;        // plugin name, or "kernel"
     const void* target = nullptr; // opaque to the router: what the host layer calls

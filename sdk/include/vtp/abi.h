@@ -209,10 +209,26 @@ typedef struct vtp_route {
     /* The body will not be finished (VTP_BODY_ABORT_*): free the stream. No response is possible. */
     void (*body_abort)(void* user_data, void* stream, uint32_t reason);
     uint32_t flags;              /* since 1.6: VTP_ROUTE_* flags below */
+    const struct vtp_cors* cors; /* since 1.6: NULL: the plugin's default (cors_default), else no CORS */
 } vtp_route;
 
 /* vtp_route.flags (since 1.6) */
 #define VTP_ROUTE_FILE 0x1u /* answers with response_file: the API description lists 206, 304, 412, 416 and any media type */
+
+/* Which other origins' pages may call a route (since 1.6): the kernel answers preflights (OPTIONS with
+ * Access-Control-Request-Method) and adds Access-Control-Allow-Origin to the answers. Lists are
+ * separated by ','. */
+#define VTP_CORS_OFF         0x1u /* no CORS on this route, whatever the plugin's default */
+#define VTP_CORS_CREDENTIALS 0x2u /* Access-Control-Allow-Credentials: true; never with origins "*" */
+typedef struct vtp_cors {
+    uint32_t struct_size;
+    uint32_t flags;              /* VTP_CORS_* */
+    const char* origins;         /* "*" (any), or "https://app.example,https://b.example"; NULL or "": the operator's http.cors_origins */
+    const char* methods;         /* NULL: the route's own; else the methods callable across origins ("GET,POST") */
+    const char* headers;         /* request headers a page may send besides the safelisted ("authorization,content-type"), "*": any */
+    const char* expose_headers;  /* response headers a page may read besides the safelisted ("etag,content-range") */
+    int64_t max_age_seconds;     /* how long a browser may reuse a preflight; 0: 600, at most 86400 */
+} vtp_cors;
 
 /* A file as a response body (since 1.6), for response_file. */
 #define VTP_FILE_TO_END UINT64_MAX
@@ -478,6 +494,9 @@ typedef struct vtp_host_api {
      * no such file; VTP_INVALID: not a regular file, or the part lies past its end; VTP_ERROR: cannot open
      * it. On failure, err says why and the response is unchanged. */
     int (*response_file)(vtp_response* response, const vtp_file_body* file, vtp_errbuf err);
+    /* The CORS policy of this plugin's routes that declare none (vtp_route.cors NULL), those added
+     * before included; may be called again to replace it. VTP_INVALID (err says why) for a malformed one. */
+    int (*cors_default)(vtp_host* host, const vtp_cors* cors, vtp_errbuf err);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

@@ -282,6 +282,23 @@ struct ProblemType {
     std::string type{};
 };
 
+// Which other origins' pages may call a route (ABI 1.6); the kernel answers the preflights.
+struct Cors {
+    // Empty: the operator's http.cors_origins; {"*"}: any origin; else "https://app.example", ...
+    std::vector<std::string> origins{};
+    // Empty: the route's own method; else the methods callable across origins.
+    std::vector<std::string> methods{};
+    // Request headers a page may send besides the CORS-safelisted ones; "*": any.
+    std::vector<std::string> headers{"authorization", "content-type"};
+    // Response headers a page may read besides the safelisted ones ("etag", "content-range").
+    std::vector<std::string> exposeHeaders{};
+    // Access-Control-Allow-Credentials (cookies, TLS client certificates); never with "*".
+    bool credentials = false;
+    int64_t maxAgeSeconds = 600;   // how long a browser reuses a preflight (at most 86400)
+    bool off = false;              // this route: no CORS, whatever the plugin's default
+    static Cors none() { Cors c; c.off = true; return c; }
+};
+
 // A route declaration: the kernel enforces `role` before the handler runs.
 struct Route {
     std::string method{};
@@ -303,6 +320,8 @@ struct Route {
     // Since ABI 1.6. The handler answers with Response::file: the API description lists any media
     // type, 206, 304, 412 and 416 for it.
     bool answersFiles = false;
+    // Since ABI 1.6. CORS for this route; unset: the plugin's default (Host::cors), if any.
+    std::optional<Cors> cors{};
 };
 
 } // namespace vtp

@@ -171,6 +171,35 @@ bool tableHas(const Table* table, Field Table::*member)
     else return true;
 }
 
+namespace detail {
+
+// A Cors as the C struct, with the joined lists it points into.
+struct CorsText {
+    std::string origins, methods, headers, expose;
+    vtp_cors raw{};
+    explicit CorsText(const Cors& c)
+    {
+        auto join = [](const std::vector<std::string>& items) {
+            std::string out;
+            for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+            return out;
+        };
+        origins = join(c.origins);
+        methods = join(c.methods);
+        headers = join(c.headers);
+        expose = join(c.exposeHeaders);
+        raw.struct_size = sizeof raw;
+        raw.flags = (c.off ? VTP_CORS_OFF : 0u) | (c.credentials ? VTP_CORS_CREDENTIALS : 0u);
+        raw.origins = origins.c_str();
+        raw.methods = methods.empty() ? nullptr : methods.c_str();
+        raw.headers = headers.c_str();
+        raw.expose_headers = expose.c_str();
+        raw.max_age_seconds = c.maxAgeSeconds;
+    }
+};
+
+} // namespace detail
+
 // Everything the kernel offers a plugin. Owned by the SDK glue; lives as long as the plugin.
 class Host {
 public:
@@ -200,6 +229,14 @@ public:
             throw PluginError("route " + route.method + " " + route.path + ": this vtpd predates streamed bodies (ABI 1.6)");
         auto& holder = handlers_.emplace_back(Holder{ref_, {}, std::move(handler)});
         addRoute(route, &holder, true, [this] { handlers_.pop_back(); });
+    }
+
+    // The CORS policy of this plugin's routes that set no Route::cors (those added before too).
+    void cors(const Cors& policy)
+    {
+        detail::CorsText text(policy);
+        detail::ErrorText err;
+        if (ref_.api->cors_default(ref_.host, &text.raw, err.view()) != VTP_OK) throw PluginError(err.str());
     }
 
     // True if the kernel's host table has `field` (entries added in a later minor are gated).
@@ -586,6 +623,11 @@ private:
         r.secret_params = secrets.empty() ? nullptr : secrets.c_str();
         r.cache_control = route.cacheControl.empty() ? nullptr : route.cacheControl.c_str();
         r.flags = route.answersFiles ? VTP_ROUTE_FILE : 0u;
+        std::optional<detail::CorsText> cors;
+        if (route.cors) {
+            cors.emplace(*route.cors);
+            r.cors = &cors->raw;
+        }
         if (stream) {
             r.body_begin = &Host::streamBegin;
             r.body_data = &Host::streamData;

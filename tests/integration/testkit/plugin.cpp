@@ -144,8 +144,17 @@ public:
         // ?offset=&length= serve a part of the file as the whole response; ?etag= sets the handler's own.
         host.route({.method = "GET", .path = "/api/v1/testkit/files/{name}", .role = vtp::Role::Public,
                     .summary = "A file from the data directory's files/ folder", .errors = {{404, "not-found"}},
-                    .cacheControl = "public, max-age=60", .answersFiles = true},
+                    .cacheControl = "public, max-age=60", .answersFiles = true,
+                    // Media for any page, as players fetch it: ranges and validators readable.
+                    .cors = vtp::Cors{.origins = {"*"}, .headers = {"range", "if-none-match"},
+                                      .exposeHeaders = {"content-range", "accept-ranges", "etag"}}},
                    [this](const vtp::Request& req) { return file(req); });
+
+        // CORS for one origin with credentials (a web client on another host than the API).
+        host.route({.method = "POST", .path = "/api/v1/testkit/cors/private", .role = vtp::Role::Public,
+                    .summary = "Answers pages from https://app.example only (CORS with credentials)",
+                    .cors = vtp::Cors{.origins = {"https://app.example"}, .credentials = true, .maxAgeSeconds = 120}},
+                   [](const vtp::Request&) { return vtp::Response::json({{"private", true}}); });
 
         // Long-polling on the socket port (ABI 1.3): a GET on /testkit/poll is held until a POST on the
         // same path brings a message; the GET is then answered with it from the plugin's own thread.
