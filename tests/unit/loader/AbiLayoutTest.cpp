@@ -81,7 +81,21 @@ static_assert(offsetof(vtp_route, struct_size) == 0 &&
               offsetof(vtp_route, cache_control) == 112);
 static_assert(offsetof(vtp_route, body_begin) == 120 && // since 1.6
               offsetof(vtp_route, body_data) == 128 &&
-              offsetof(vtp_route, body_abort) == 136);
+              offsetof(vtp_route, body_abort) == 136 &&
+              offsetof(vtp_route, flags) == 144 &&
+              offsetof(vtp_route, cors) == 152);
+static_assert(offsetof(vtp_file_body, struct_size) == 0 && // since 1.6
+              offsetof(vtp_file_body, path) == 8 &&
+              offsetof(vtp_file_body, content_type) == 16 &&
+              offsetof(vtp_file_body, offset) == 24 &&
+              offsetof(vtp_file_body, length) == 32);
+static_assert(offsetof(vtp_cors, struct_size) == 0 && // since 1.6
+              offsetof(vtp_cors, flags) == 4 &&
+              offsetof(vtp_cors, origins) == 8 &&
+              offsetof(vtp_cors, methods) == 16 &&
+              offsetof(vtp_cors, headers) == 24 &&
+              offsetof(vtp_cors, expose_headers) == 32 &&
+              offsetof(vtp_cors, max_age_seconds) == 40);
 static_assert(offsetof(vtp_ws_open_info, struct_size) == 0 &&
               offsetof(vtp_ws_open_info, connection) == 8 &&
               offsetof(vtp_ws_open_info, path) == 16 &&
@@ -171,7 +185,9 @@ static_assert(offsetof(vtp_host_api, response_defer) == 312 && // since 1.6
               offsetof(vtp_host_api, cluster_node_id) == 328 &&
               offsetof(vtp_host_api, cluster_send) == 336 &&
               offsetof(vtp_host_api, cluster_subscribe) == 344 &&
-              offsetof(vtp_host_api, cluster_peers) == 352);
+              offsetof(vtp_host_api, cluster_peers) == 352 &&
+              offsetof(vtp_host_api, response_file) == 360 &&
+              offsetof(vtp_host_api, cors_default) == 368);
 // The 1.6 entries take no enum either: the abort reason is a uint32_t of VTP_BODY_ABORT_* values.
 static_assert(std::is_same_v<decltype(vtp_route::body_abort), void (*)(void*, void*, uint32_t)>);
 static_assert(VTP_BODY_ABORT_DISCONNECTED == 1 && VTP_BODY_ABORT_SHUTDOWN == 5 && VTP_ROUTE_BODY_STREAM == 3);
