@@ -2,8 +2,7 @@
  * into every executable). The runtimes call these before main; the environment's
  * ASAN_OPTIONS, LSAN_OPTIONS and UBSAN_OPTIONS are parsed after them and override them. */
 
-#define VTP_SANITIZER_HOOK \
-    __attribute__((visibility("default"), used, no_sanitize("address", "undefined")))
+#define VTP_SANITIZER_HOOK __attribute__((visibility("default"), used, no_sanitize("address", "undefined")))
 
 /* detect_leaks: a leak fails the process like any other finding. halt_on_error: the first
  * finding ends it with a non-zero status, which fails the test. fast_unwind_on_malloc stays on

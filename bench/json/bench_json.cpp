@@ -47,7 +47,8 @@ std::string restBody1k()
                     R"({"id":"5d2e8a90-7b13-4c6f-8e21-9a4b3c2d1e0f","role":"assistant"}],"sessions":[)";
     for (int i = 0; i < 4; ++i) {
         if (i) s += ',';
-        s += R"({"weekday":)" + std::to_string(i + 1) + R"(,"start":"09:15","minutes":90,"room":"HG E )" + std::to_string(40 + i) + R"(","online":false})";
+        s += R"({"weekday":)" + std::to_string(i + 1) + R"(,"start":"09:15","minutes":90,"room":"HG E )" + std::to_string(40 + i) +
+             R"(","online":false})";
     }
     s += R"(],"description":")";
     while (s.size() < 1000) s += "Sorting, searching, graphs and dynamic programming. ";
@@ -73,22 +74,27 @@ std::string restBody64k()
 int main()
 {
     const std::string rest1k = restBody1k(), rest64k = restBody64k();
-    const std::string chat = R"(["chat:send",{"roomId":"7f3c2a10-9b4e-4d21-8c6f-2e5a1b0d9c84","text":"Could you go over the proof of )"
-                             R"(lemma 3 again? I lost track after the induction step \ud83d\ude05","clientMsgId":"m-18234","replyTo":null}])";
+    const std::string chat =
+        R"(["chat:send",{"roomId":"7f3c2a10-9b4e-4d21-8c6f-2e5a1b0d9c84","text":"Could you go over the proof of )"
+        R"(lemma 3 again? I lost track after the induction step \ud83d\ude05","clientMsgId":"m-18234","replyTo":null}])";
     const std::string deepOk = std::string(30, '[') + std::string(30, ']'); // within both limits (64 and 32)
-    const std::string deepBad = "[\"a\"," + std::string(10000, '[');          // refused at the limit
+    const std::string deepBad = "[\"a\"," + std::string(10000, '[');        // refused at the limit
     std::string invalidEnd = rest1k;
-    invalidEnd.insert(invalidEnd.size() - 1, ",");                         // a trailing comma at the end
+    invalidEnd.insert(invalidEnd.size() - 1, ","); // a trailing comma at the end
     std::string duplicate = rest1k;
-    duplicate.insert(duplicate.size() - 1, R"(,"credits":7)");              // a member given twice
+    duplicate.insert(duplicate.size() - 1, R"(,"credits":7)"); // a member given twice
 
     struct Input {
         const char* name;
         const std::string* text;
     };
-    const std::vector<Input> inputs{{"rest-1k", &rest1k},        {"rest-64k", &rest64k},       {"socketio-chat", &chat},
-                                    {"nested-30", &deepOk},      {"nested-10000-refused", &deepBad},
-                                    {"invalid-at-end", &invalidEnd}, {"duplicate-member", &duplicate}};
+    const std::vector<Input> inputs{{"rest-1k", &rest1k},
+                                    {"rest-64k", &rest64k},
+                                    {"socketio-chat", &chat},
+                                    {"nested-30", &deepOk},
+                                    {"nested-10000-refused", &deepBad},
+                                    {"invalid-at-end", &invalidEnd},
+                                    {"duplicate-member", &duplicate}};
 
     for (const auto& in : inputs) {
         const std::string_view t = *in.text;

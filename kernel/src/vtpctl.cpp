@@ -22,8 +22,10 @@ std::string findConfigArg(int argc, char** argv)
     std::string path = "/etc/vtp/vtpd.toml";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if ((a == "-c" || a == "--config") && i + 1 < argc) path = argv[i + 1];
-        else if (a.rfind("--config=", 0) == 0) path = a.substr(9);
+        if ((a == "-c" || a == "--config") && i + 1 < argc)
+            path = argv[i + 1];
+        else if (a.rfind("--config=", 0) == 0)
+            path = a.substr(9);
     }
     return path;
 }
@@ -64,7 +66,11 @@ int main(int argc, char** argv)
     migrate->add_flag("--dry-run", dryRun, "Only show what is applied and what is pending");
 
     // Plugin subcommands: "user create" becomes `vtpctl user create ARGS...`.
-    struct Pending { const CliCommand* command; CLI::App* app; std::vector<std::string> args; };
+    struct Pending {
+        const CliCommand* command;
+        CLI::App* app;
+        std::vector<std::string> args;
+    };
     std::vector<std::unique_ptr<Pending>> pending;
     // Commands come from plugins' init(); run it now in CLI mode (no servers are started).
     kernel->initPlugins();
@@ -72,10 +78,14 @@ int main(int argc, char** argv)
         CLI::App* parent = &app;
         for (size_t i = 0; i < cmd.words.size(); ++i) {
             CLI::App* existing = nullptr;
-            try { existing = parent->get_subcommand(cmd.words[i]); } catch (const CLI::OptionNotFound&) {}
+            try {
+                existing = parent->get_subcommand(cmd.words[i]);
+            } catch (const CLI::OptionNotFound&) {
+            }
             if (!existing) {
                 const bool leaf = i + 1 == cmd.words.size();
-                existing = parent->add_subcommand(cmd.words[i], leaf ? cmd.summary + (cmd.usage.empty() ? "" : "  (" + cmd.usage + ")") : "");
+                existing =
+                    parent->add_subcommand(cmd.words[i], leaf ? cmd.summary + (cmd.usage.empty() ? "" : "  (" + cmd.usage + ")") : "");
                 if (!leaf) existing->require_subcommand(1);
             }
             parent = existing;
@@ -108,7 +118,8 @@ int main(int argc, char** argv)
             if (dryRun) {
                 const auto records = kernel->migrate(false);
                 for (const auto& r : records)
-                    std::printf("%-16s %5lld  %-40s %s\n", r.owner.c_str(), static_cast<long long>(r.version), r.name.c_str(), r.applied ? "applied" : "pending");
+                    std::printf("%-16s %5lld  %-40s %s\n", r.owner.c_str(), static_cast<long long>(r.version), r.name.c_str(),
+                                r.applied ? "applied" : "pending");
                 return 0;
             }
             const auto applied = kernel->migrate(true);

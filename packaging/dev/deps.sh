@@ -12,6 +12,7 @@ packages=(
   libsimdjson-dev                             # bench/json: a peer the JSON check is measured against
   libgtest-dev libgmock-dev libclang-rt-14-dev
   llvm                                        # llvm-symbolizer: names in the clang-built fuzzers' sanitizer reports
+  clang-format                                # tests/style: the tree follows .clang-format
   postgresql-15 redis-server
   dpkg-dev file adduser init-system-helpers   # the .deb: cpack, dpkg-shlibdeps, maintainer scripts
   nginx wrk                                   # bench/http

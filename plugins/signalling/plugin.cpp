@@ -61,35 +61,58 @@ public:
             .dependencies = {"auth"},
             // Class rooms ("courses:KEY") come from the courses plugin's room provider when it runs.
             .optionalDependencies = {"courses"},
-            .config = {
-                ConfigKey::string("path", "/socket.io/", "Path of the Socket.IO endpoint on the socket port"),
-                ConfigKey::string("namespace", "/", "Socket.IO namespace of the room events"),
-                ConfigKey::integer("ping_interval_ms", 25000, "Engine.IO ping interval").range(50, 600000),
-                ConfigKey::integer("ping_timeout_ms", 20000, "Engine.IO ping timeout: a client that does not answer a ping within it is dropped").range(50, 600000),
-                ConfigKey::integer("max_payload_bytes", 1000000, "Largest Engine.IO packet or polling body (the client's maxPayload)").range(1024, 100000000),
-                ConfigKey::integer("connect_timeout_ms", 45000, "A client that connects no namespace within this is dropped").range(1000, 600000),
-                ConfigKey::integer("renew_grace_seconds", 60, "A socket whose access token has expired is disconnected (session:ended, token-expired) this long after, unless the client sent a fresh one with auth:renew").range(0, 86400),
-                ConfigKey::integer("recovery_window_seconds", 30, "A client that reconnects within this keeps its id and rooms and gets what it missed (0: off)").range(0, 3600),
-                ConfigKey::integer("recovery_buffer_bytes", 1048576, "What a disconnected client may miss before it can no longer recover").range(1024, 1073741824),
-                ConfigKey::integer("max_sessions", 20000, "Engine.IO sessions (connected clients) this node accepts").range(1, 1000000),
-                ConfigKey::integer("max_buffered_bytes", 4194304, "Packets waiting for a long-polling client before it is dropped as too slow").range(1024, 1073741824),
-                ConfigKey::stringArray("cors_origins", {}, "Web origins allowed to use long-polling from another origin (\"*\": any)"),
-                ConfigKey::integer("rooms.default_max_participants", 100, "Participants a room holds unless its creator says otherwise").range(1, 100000),
-                ConfigKey::integer("rooms.max_participants_limit", 1000, "The most participants a room may be created for").range(1, 100000),
-                ConfigKey::integer("chat.max_length", 2000, "Longest chat message, in characters").range(1, 100000),
-                ConfigKey::integer("chat.per_second", 2, "Chat messages a connection may send per second (sustained)").range(1, 10000),
-                ConfigKey::integer("chat.burst", 10, "Chat messages a connection may send in a burst").range(1, 100000),
-                ConfigKey::integer("signal.per_second", 50, "Signals a connection may send per second (sustained)").range(1, 100000),
-                ConfigKey::integer("signal.burst", 200, "Signals a connection may send in a burst").range(1, 1000000),
-                ConfigKey::integer("signal.max_bytes", 65536, "Largest signal payload (SDP, ICE candidate)").range(256, 10485760),
-                ConfigKey::stringArray("ice.stun_urls", {}, "STUN server URLs handed to participants (stun:host:port)"),
-                ConfigKey::stringArray("ice.turn_urls", {}, "TURN server URLs handed to participants (turn:host:port?transport=udp)"),
-                ConfigKey::string("ice.turn_secret", "", "Shared secret of the TURN server (coturn's static-auth-secret with use-auth-secret)").markSecret(),
-                ConfigKey::integer("ice.turn_ttl_seconds", 3600, "Lifetime of the TURN credentials a participant gets").range(60, 86400),
-                // Kept so that a config written for 0.1 still starts; the kernel's [cluster] table replaces them.
-                ConfigKey::integer("cluster.heartbeat_seconds", std::nullopt, "Deprecated and ignored: set the kernel's cluster.heartbeat_seconds instead").range(1, 60),
-                ConfigKey::integer("cluster.node_timeout_seconds", std::nullopt, "Deprecated and ignored: set the kernel's cluster.node_timeout_seconds instead").range(2, 600),
-            },
+            .config =
+                {
+                    ConfigKey::string("path", "/socket.io/", "Path of the Socket.IO endpoint on the socket port"),
+                    ConfigKey::string("namespace", "/", "Socket.IO namespace of the room events"),
+                    ConfigKey::integer("ping_interval_ms", 25000, "Engine.IO ping interval").range(50, 600000),
+                    ConfigKey::integer("ping_timeout_ms", 20000,
+                                       "Engine.IO ping timeout: a client that does not answer a ping within it is dropped")
+                        .range(50, 600000),
+                    ConfigKey::integer("max_payload_bytes", 1000000, "Largest Engine.IO packet or polling body (the client's maxPayload)")
+                        .range(1024, 100000000),
+                    ConfigKey::integer("connect_timeout_ms", 45000, "A client that connects no namespace within this is dropped")
+                        .range(1000, 600000),
+                    ConfigKey::integer("renew_grace_seconds", 60,
+                                       "A socket whose access token has expired is disconnected (session:ended, token-expired) this long "
+                                       "after, unless the client sent a fresh one with auth:renew")
+                        .range(0, 86400),
+                    ConfigKey::integer("recovery_window_seconds", 30,
+                                       "A client that reconnects within this keeps its id and rooms and gets what it missed (0: off)")
+                        .range(0, 3600),
+                    ConfigKey::integer("recovery_buffer_bytes", 1048576,
+                                       "What a disconnected client may miss before it can no longer recover")
+                        .range(1024, 1073741824),
+                    ConfigKey::integer("max_sessions", 20000, "Engine.IO sessions (connected clients) this node accepts").range(1, 1000000),
+                    ConfigKey::integer("max_buffered_bytes", 4194304,
+                                       "Packets waiting for a long-polling client before it is dropped as too slow")
+                        .range(1024, 1073741824),
+                    ConfigKey::stringArray("cors_origins", {}, "Web origins allowed to use long-polling from another origin (\"*\": any)"),
+                    ConfigKey::integer("rooms.default_max_participants", 100, "Participants a room holds unless its creator says otherwise")
+                        .range(1, 100000),
+                    ConfigKey::integer("rooms.max_participants_limit", 1000, "The most participants a room may be created for")
+                        .range(1, 100000),
+                    ConfigKey::integer("chat.max_length", 2000, "Longest chat message, in characters").range(1, 100000),
+                    ConfigKey::integer("chat.per_second", 2, "Chat messages a connection may send per second (sustained)").range(1, 10000),
+                    ConfigKey::integer("chat.burst", 10, "Chat messages a connection may send in a burst").range(1, 100000),
+                    ConfigKey::integer("signal.per_second", 50, "Signals a connection may send per second (sustained)").range(1, 100000),
+                    ConfigKey::integer("signal.burst", 200, "Signals a connection may send in a burst").range(1, 1000000),
+                    ConfigKey::integer("signal.max_bytes", 65536, "Largest signal payload (SDP, ICE candidate)").range(256, 10485760),
+                    ConfigKey::stringArray("ice.stun_urls", {}, "STUN server URLs handed to participants (stun:host:port)"),
+                    ConfigKey::stringArray("ice.turn_urls", {}, "TURN server URLs handed to participants (turn:host:port?transport=udp)"),
+                    ConfigKey::string("ice.turn_secret", "",
+                                      "Shared secret of the TURN server (coturn's static-auth-secret with use-auth-secret)")
+                        .markSecret(),
+                    ConfigKey::integer("ice.turn_ttl_seconds", 3600, "Lifetime of the TURN credentials a participant gets")
+                        .range(60, 86400),
+                    // Kept so that a config written for 0.1 still starts; the kernel's [cluster] table replaces them.
+                    ConfigKey::integer("cluster.heartbeat_seconds", std::nullopt,
+                                       "Deprecated and ignored: set the kernel's cluster.heartbeat_seconds instead")
+                        .range(1, 60),
+                    ConfigKey::integer("cluster.node_timeout_seconds", std::nullopt,
+                                       "Deprecated and ignored: set the kernel's cluster.node_timeout_seconds instead")
+                        .range(2, 600),
+                },
         };
     }
 
@@ -132,9 +155,8 @@ public:
                                 {{"key", std::string("plugins.signalling.cluster.") + old}, {"instead", std::string("cluster.") + old}});
 
         output_ = std::make_unique<KernelOutput>(host);
-        io_ = std::make_unique<SocketServer>(so, [this](const std::string& token, Principal& out, std::string& reason) {
-            return verify(token, out, reason);
-        });
+        io_ = std::make_unique<SocketServer>(
+            so, [this](const std::string& token, Principal& out, std::string& reason) { return verify(token, out, reason); });
         engine_ = std::make_unique<EngineServer>(eo, *output_, *io_);
         io_->attach(*engine_);
         guard_ = std::make_unique<SessionGuard>(
@@ -157,7 +179,8 @@ public:
         ep.path = c.getString("path");
         ep.maxMessageBytes = eo.maxPayload + 64;
         ep.onOpen = [this](const vtp_ws_open_info& info) {
-            ClientInfo ci{info.remote_address ? info.remote_address : "", toHeaders(info.headers, info.header_count), info.query ? info.query : ""};
+            ClientInfo ci{info.remote_address ? info.remote_address : "", toHeaders(info.headers, info.header_count),
+                          info.query ? info.query : ""};
             std::lock_guard lock(mutex_);
             engine_->onWsOpen(info.connection, ci.query, ci, Clock::now());
         };
@@ -226,7 +249,8 @@ private:
         constexpr auto kHousekeeping = std::chrono::milliseconds(200);
         const auto shorter = std::min(engine_->options().pingInterval, engine_->options().pingTimeout);
         const auto longest = std::clamp<std::chrono::milliseconds>(shorter / 4, std::chrono::milliseconds(5), kHousekeeping);
-        const auto coalesce = std::clamp<std::chrono::milliseconds>(shorter / 8, std::chrono::milliseconds(1), std::chrono::milliseconds(25));
+        const auto coalesce =
+            std::clamp<std::chrono::milliseconds>(shorter / 8, std::chrono::milliseconds(1), std::chrono::milliseconds(25));
         auto last = Clock::now();
         auto nextHousekeeping = last + kHousekeeping;
         std::unique_lock tickLock(tickMutex_);

@@ -19,9 +19,33 @@ protected:
     {
         VtpdOptions o;
         o.pluginsDir = VTP_ABI_FIXTURE_DIR;
-        o.enabled = {"hello", "optional_first", "current", "optional_absent", "optional_refused", "optional_cycle_a", "optional_cycle_b", "older_minor", "socket_minor_2", "route_minor_4", "arrays_full", "arrays_short", "grown_newer_minor", "grown_same_minor", "newer_minor", "other_major", "no_entry", "no_init",
-                     "init_fails", "service_unsized", "cycle_a", "cycle_b", "missing_dep", "needs_failed", "needs_current",
-                     "not_a_library", "absent"};
+        o.enabled = {"hello",
+                     "optional_first",
+                     "current",
+                     "optional_absent",
+                     "optional_refused",
+                     "optional_cycle_a",
+                     "optional_cycle_b",
+                     "older_minor",
+                     "socket_minor_2",
+                     "route_minor_4",
+                     "arrays_full",
+                     "arrays_short",
+                     "grown_newer_minor",
+                     "grown_same_minor",
+                     "newer_minor",
+                     "other_major",
+                     "no_entry",
+                     "no_init",
+                     "init_fails",
+                     "service_unsized",
+                     "cycle_a",
+                     "cycle_b",
+                     "missing_dep",
+                     "needs_failed",
+                     "needs_current",
+                     "not_a_library",
+                     "absent"};
         vtpd_ = new VtpdProcess(o);
         ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
         auto ready = vtpd_->get("/ready");
@@ -29,8 +53,8 @@ protected:
         auto plugins = ready.json()->getArray("plugins");
         for (size_t i = 0; i < plugins->size(); ++i) {
             auto p = plugins->getObject(static_cast<unsigned>(i));
-            status_[p->getValue<std::string>("name")] = {p->getValue<std::string>("state"),
-                                                         jsonString(p, "refusal"), jsonString(p, "reason")};
+            status_[p->getValue<std::string>("name")] = {p->getValue<std::string>("state"), jsonString(p, "refusal"),
+                                                         jsonString(p, "reason")};
         }
     }
     static void TearDownTestSuite()
@@ -39,7 +63,9 @@ protected:
         vtpd_ = nullptr;
     }
 
-    struct Status { std::string state, refusal, reason; };
+    struct Status {
+        std::string state, refusal, reason;
+    };
     static Status status(const std::string& name)
     {
         auto it = status_.find(name);
@@ -146,7 +172,8 @@ TEST_F(AbiLoad, RefusesPluginWithNewerMinor)
 TEST_F(AbiLoad, RefusesOtherMajorNamingBothVersions)
 {
     expectRefused("other_major", "abi-mismatch", "plugin ABI " + std::to_string(VTP_ABI_MAJOR + 1) + ".");
-    EXPECT_NE(status("other_major").reason.find("kernel ABI " + std::to_string(VTP_ABI_MAJOR) + "." + std::to_string(VTP_ABI_MINOR)), std::string::npos);
+    EXPECT_NE(status("other_major").reason.find("kernel ABI " + std::to_string(VTP_ABI_MAJOR) + "." + std::to_string(VTP_ABI_MINOR)),
+              std::string::npos);
 }
 
 TEST_F(AbiLoad, RefusesLibraryWithoutEntrySymbol)
@@ -211,7 +238,8 @@ TEST_F(AbiLoad, OptionalDependencyAbsentOrRefusedIsIgnored)
 
 TEST_F(AbiLoad, RefusesCycleThroughOptionalDependencyNamingIt)
 {
-    expectRefused("optional_cycle_a", "dependency", "dependency cycle: optional_cycle_a -> optional_cycle_b -> optional_cycle_a (optional)");
+    expectRefused("optional_cycle_a", "dependency",
+                  "dependency cycle: optional_cycle_a -> optional_cycle_b -> optional_cycle_a (optional)");
     expectRefused("optional_cycle_b", "dependency", "dependency cycle");
 }
 

@@ -58,8 +58,7 @@ static void describe_arrays(char* out, size_t cap)
         }
         g_api->db_result_free(result);
     }
-    if (n < cap)
-        snprintf(out + n, cap - n, "]");
+    if (n < cap) snprintf(out + n, cap - n, "]");
 }
 #endif
 
@@ -91,7 +90,9 @@ static void trap_on_http(void* user_data, const vtp_ws_http_request* request)
 static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbuf err)
 {
 #ifdef FIXTURE_INIT_FAILS
-    (void)api; (void)host; (void)state;
+    (void)api;
+    (void)host;
+    (void)state;
     snprintf(err.data, err.cap, "fixture refuses to initialise on purpose");
     return VTP_ERROR;
 #else
@@ -108,10 +109,12 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
     *state = &g_api;
 #ifdef FIXTURE_UNSIZED_SERVICE
     {
-        static const struct { uint32_t struct_size; void* context; } table = {0, NULL};
+        static const struct {
+            uint32_t struct_size;
+            void* context;
+        } table = {0, NULL};
         int status = api->service_offer(host, "fixture.unsized", 1, &table, err);
-        if (status != VTP_OK)
-            return status;
+        if (status != VTP_OK) return status;
     }
 #endif
 #ifdef FIXTURE_OLD_SOCKET
@@ -123,8 +126,7 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
         endpoint.path = "/fixture/" FIXTURE_NAME;
         endpoint.on_http = trap_on_http;
         status = api->ws_endpoint_add(host, &endpoint, err);
-        if (status != VTP_OK)
-            return status;
+        if (status != VTP_OK) return status;
     }
 #endif
 #ifdef FIXTURE_OLD_ROUTE
@@ -143,7 +145,10 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
 #endif
 }
 
-static void destroy(void* state) { (void)state; }
+static void destroy(void* state)
+{
+    (void)state;
+}
 
 #ifdef FIXTURE_DEP
 static const char* const deps[] = {FIXTURE_DEP, NULL};
@@ -163,7 +168,7 @@ static const char* const optional_deps[] = {NULL};
 #ifndef FIXTURE_MIGRATION_SIZE
 #define FIXTURE_MIGRATION_SIZE sizeof(vtp_migration)
 #endif
-#define FIXTURE_KEY_COUNT 3
+#define FIXTURE_KEY_COUNT       3
 #define FIXTURE_MIGRATION_COUNT 2
 /* The arrays as a plugin built with other struct sizes lays them out: FIXTURE_KEY_SIZE apart. */
 static unsigned char key_bytes[FIXTURE_KEY_COUNT * (FIXTURE_KEY_SIZE)] __attribute__((aligned(8)));
@@ -229,11 +234,15 @@ static const vtp_plugin_descriptor descriptor = {
     "ABI test fixture",
     deps,
 #ifdef FIXTURE_ARRAYS
-    (const vtp_config_key*)(const void*)key_bytes, FIXTURE_KEY_COUNT,
-    (const vtp_migration*)(const void*)migration_bytes, FIXTURE_MIGRATION_COUNT,
+    (const vtp_config_key*)(const void*)key_bytes,
+    FIXTURE_KEY_COUNT,
+    (const vtp_migration*)(const void*)migration_bytes,
+    FIXTURE_MIGRATION_COUNT,
 #else
-    NULL, 0,
-    NULL, 0,
+    NULL,
+    0,
+    NULL,
+    0,
 #endif
 #ifdef FIXTURE_NO_INIT
     NULL,
@@ -247,7 +256,10 @@ static const vtp_plugin_descriptor descriptor = {
 };
 
 #ifdef FIXTURE_NO_ENTRY
-__attribute__((visibility("default"))) const vtp_plugin_descriptor* not_the_entry_point(void) { return &descriptor; }
+__attribute__((visibility("default"))) const vtp_plugin_descriptor* not_the_entry_point(void)
+{
+    return &descriptor;
+}
 #else
 __attribute__((visibility("default"))) const vtp_plugin_descriptor* vtp_plugin_v1(void)
 {

@@ -328,8 +328,10 @@ inline std::string exampleFor(const Poco::JSON::Object::Ptr& schema, int depth =
     std::string type;
     if (schema->has("type")) {
         const auto t = schema->get("type");
-        if (t.isString()) type = t.extract<std::string>();
-        else if (auto a = schema->getArray("type"); a && a->size() > 0) type = a->getElement<std::string>(0);
+        if (t.isString())
+            type = t.extract<std::string>();
+        else if (auto a = schema->getArray("type"); a && a->size() > 0)
+            type = a->getElement<std::string>(0);
     } else if (auto one = schema->getArray("oneOf"); one && one->size() > 0) {
         return exampleFor(one->getObject(0), depth + 1);
     }
@@ -422,15 +424,19 @@ public:
         auto exists = [&](const std::string& path) { return !path.empty() && call("GET", path, &admin).result.status == 200; };
         if (term.empty() || !exists("/api/v1/terms/" + term)) {
             timetable.clear();
-            term = str(must("POST", "/api/v1/terms", admin,
-                            R"({"name":")" + unique("Term ") + R"(","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Europe/Zurich",)"
-                            R"("holidays":["2025-09-08"],"teaching_days":[1,2,3,4,5],"periods":[{"start":"08:00","end":"09:30"},{"start":"10:00","end":"11:30"}]})"),
-                       "id");
+            term = str(
+                must(
+                    "POST", "/api/v1/terms", admin,
+                    R"({"name":")" + unique("Term ") +
+                        R"(","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Europe/Zurich",)"
+                        R"("holidays":["2025-09-08"],"teaching_days":[1,2,3,4,5],"periods":[{"start":"08:00","end":"09:30"},{"start":"10:00","end":"11:30"}]})"),
+                "id");
             course.clear();
         }
         if (course.empty() || !exists("/api/v1/courses/" + course)) {
             course = str(must("POST", "/api/v1/courses", admin,
-                              R"({"term_id":")" + term + R"(","code":")" + unique("CS") + R"(","title":"Input","credits":6,"department":"CS","lectures_per_week":2,"min_working_days":2})"),
+                              R"({"term_id":")" + term + R"(","code":")" + unique("CS") +
+                                  R"(","title":"Input","credits":6,"department":"CS","lectures_per_week":2,"min_working_days":2})"),
                          "id");
             section.clear();
         }
@@ -440,8 +446,8 @@ public:
                             "id");
         if (section.empty() || !exists("/api/v1/sections/" + section)) {
             section = str(must("POST", "/api/v1/sections", admin,
-                               R"({"course_id":")" + course + R"(","name":")" + unique("S") + R"(","capacity":30,"waitlist_capacity":5,"instructors":[")" +
-                                   instructor.id + R"("]})"),
+                               R"({"course_id":")" + course + R"(","name":")" + unique("S") +
+                                   R"(","capacity":30,"waitlist_capacity":5,"instructors":[")" + instructor.id + R"("]})"),
                           "id");
             must("PUT", "/api/v1/sections/" + section + "/meetings", admin,
                  R"({"meetings":[{"weekday":1,"start_time":"09:15","end_time":"10:45","room_id":")" + classroom + R"("}]})");
@@ -453,13 +459,15 @@ public:
             courseSession = s && s->size() ? s->getObject(0)->getValue<std::string>("id") : kNoSuchId;
         }
         if (curriculum.empty() || !exists("/api/v1/curricula/" + curriculum))
-            curriculum = str(must("POST", "/api/v1/curricula", admin,
-                                  R"({"term_id":")" + term + R"(","name":")" + unique("Plan ") + R"(","course_ids":[")" + course + R"("]})"),
-                             "id");
+            curriculum =
+                str(must("POST", "/api/v1/curricula", admin,
+                         R"({"term_id":")" + term + R"(","name":")" + unique("Plan ") + R"(","course_ids":[")" + course + R"("]})"),
+                    "id");
         if (room.empty() || !exists("/api/v1/rooms/" + room))
             room = str(must("POST", "/api/v1/rooms", admin, R"({"name":")" + unique("Room ") + R"(","max_participants":10})"), "id");
         if (webhook.empty() || !exists("/api/v1/admin/webhooks/" + webhook))
-            webhook = str(must("POST", "/api/v1/admin/webhooks", admin, R"({"url":"http://127.0.0.1:9/hook","events":["course.*"]})"), "id");
+            webhook =
+                str(must("POST", "/api/v1/admin/webhooks", admin, R"({"url":"http://127.0.0.1:9/hook","events":["course.*"]})"), "id");
         if (timetable.empty()) {
             const auto t = must("POST", "/api/v1/terms/" + term + "/timetables", admin, R"({"time_limit_seconds":1,"seed":1})");
             timetable = str(t, "id");
@@ -514,49 +522,65 @@ public:
     {
         const std::string k = op.key();
         if (k == "POST /api/v1/auth/register")
-            return R"({"email":")" + unique("reg") + R"(@uni.example","password":")" + std::string(kPassword) + R"(","display_name":"Reg"})";
+            return R"({"email":")" + unique("reg") + R"(@uni.example","password":")" + std::string(kPassword) +
+                   R"(","display_name":"Reg"})";
         if (k == "POST /api/v1/auth/login") return R"({"email":")" + victim.email + R"(","password":")" + victim.password + R"("})";
         if (k == "POST /api/v1/auth/refresh") return R"({"refresh_token":")" + victim.refresh + R"("})";
         if (k == "POST /api/v1/auth/password-reset") return R"({"email":")" + victim.email + R"("})";
-        if (k == "POST /api/v1/auth/password-reset/confirm") return R"({"token":"0123456789abcdef0123456789abcdef","new_password":"another-hall-43-green"})";
+        if (k == "POST /api/v1/auth/password-reset/confirm")
+            return R"({"token":"0123456789abcdef0123456789abcdef","new_password":"another-hall-43-green"})";
         if (k == "PATCH /api/v1/users/me")
             return R"({"display_name":"Admin","locale":"en-GB","time_zone":"Europe/Zurich","avatar_url":"https://example.org/a.png"})";
-        if (k == "POST /api/v1/users/me/password") return R"({"current_password":")" + std::string(kPassword) + R"(","new_password":")" + kPassword + R"("})";
+        if (k == "POST /api/v1/users/me/password")
+            return R"({"current_password":")" + std::string(kPassword) + R"(","new_password":")" + kPassword + R"("})";
         if (k == "PATCH /api/v1/users/{id}") return R"({"roles":["student"],"disabled":false,"display_name":"Victim"})";
-        if (k == "POST /api/v1/invites") return R"({"email":")" + unique("inv") + R"(@uni.example","roles":["student"],"ttl_seconds":3600})";
+        if (k == "POST /api/v1/invites")
+            return R"({"email":")" + unique("inv") + R"(@uni.example","roles":["student"],"ttl_seconds":3600})";
         if (k == "POST /api/v1/terms")
-            return R"({"name":")" + unique("T") + R"(","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Europe/Zurich","holidays":["2025-09-08"],"teaching_days":[1,2,3],"periods":[{"start":"08:00","end":"09:30"}]})";
-        if (k == "PATCH /api/v1/terms/{id}") return R"({"name":")" + unique("T") + R"(","holidays":["2025-09-09"],"teaching_days":[1,2,3,4,5]})";
-        if (k == "POST /api/v1/classrooms") return R"({"name":")" + unique("Hall ") + R"(","kind":"virtual","capacity":50,"features":["projector"]})";
+            return R"({"name":")" + unique("T") +
+                   R"(","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Europe/Zurich","holidays":["2025-09-08"],"teaching_days":[1,2,3],"periods":[{"start":"08:00","end":"09:30"}]})";
+        if (k == "PATCH /api/v1/terms/{id}")
+            return R"({"name":")" + unique("T") + R"(","holidays":["2025-09-09"],"teaching_days":[1,2,3,4,5]})";
+        if (k == "POST /api/v1/classrooms")
+            return R"({"name":")" + unique("Hall ") + R"(","kind":"virtual","capacity":50,"features":["projector"]})";
         if (k == "PATCH /api/v1/classrooms/{id}") return R"({"name":")" + unique("Hall ") + R"(","capacity":100,"features":["camera"]})";
         if (k == "POST /api/v1/courses")
-            return R"({"term_id":")" + term + R"(","code":")" + unique("C") + R"(","title":"T","description":"d","credits":6,"department":"CS","lectures_per_week":2,"min_working_days":2})";
+            return R"({"term_id":")" + term + R"(","code":")" + unique("C") +
+                   R"(","title":"T","description":"d","credits":6,"department":"CS","lectures_per_week":2,"min_working_days":2})";
         if (k == "PATCH /api/v1/courses/{id}") return R"({"title":"New","credits":5,"lectures_per_week":2,"min_working_days":2})";
         if (k == "PUT /api/v1/courses/{id}/unavailability") return R"({"periods":[{"day":0,"period":0}]})";
-        if (k == "POST /api/v1/curricula") return R"({"term_id":")" + term + R"(","name":")" + unique("P") + R"(","course_ids":[")" + course + R"("]})";
+        if (k == "POST /api/v1/curricula")
+            return R"({"term_id":")" + term + R"(","name":")" + unique("P") + R"(","course_ids":[")" + course + R"("]})";
         if (k == "PATCH /api/v1/curricula/{id}") return R"({"name":")" + unique("P") + R"(","course_ids":[")" + course + R"("]})";
         if (k == "POST /api/v1/sections")
-            return R"({"course_id":")" + course + R"(","name":")" + unique("S") + R"(","capacity":30,"waitlist_capacity":5,"instructors":[")" + instructor.id +
+            return R"({"course_id":")" + course + R"(","name":")" + unique("S") +
+                   R"(","capacity":30,"waitlist_capacity":5,"instructors":[")" + instructor.id +
                    R"("],"assistants":[],"enrollment_opens":"2025-01-01","enrollment_closes":"2030-12-31","drop_deadline":"2030-12-31"})";
-        if (k == "PATCH /api/v1/sections/{id}") return R"({"name":"S","capacity":40,"waitlist_capacity":5,"instructors":[")" + instructor.id + R"("]})";
+        if (k == "PATCH /api/v1/sections/{id}")
+            return R"({"name":"S","capacity":40,"waitlist_capacity":5,"instructors":[")" + instructor.id + R"("]})";
         if (k == "PUT /api/v1/sections/{id}/meetings")
             return R"({"meetings":[{"weekday":1,"start_time":"09:15","end_time":"10:45","room_id":")" + classroom + R"("}]})";
         if (k == "POST /api/v1/sections/{id}/enrollments") return R"({"user_id":")" + victim.id + R"("})";
         if (k == "PATCH /api/v1/sessions/{id}") return R"({"date":"2025-09-09","start_time":"16:00","end_time":"17:30","note":"moved"})";
         if (k == "POST /api/v1/terms/{id}/timetables") return R"({"time_limit_seconds":1,"seed":7})";
-        if (k == "POST /api/v1/rooms") return R"({"name":")" + unique("Room ") + R"(","max_participants":10,"locked":false,"access":{"users":[")" + student.id + R"("]}})";
-        if (k == "POST /api/v1/admin/webhooks") return R"({"url":"http://127.0.0.1:9/hook","events":["course.*"],"secret":"0123456789abcdef0123"})";
+        if (k == "POST /api/v1/rooms")
+            return R"({"name":")" + unique("Room ") + R"(","max_participants":10,"locked":false,"access":{"users":[")" + student.id +
+                   R"("]}})";
+        if (k == "POST /api/v1/admin/webhooks")
+            return R"({"url":"http://127.0.0.1:9/hook","events":["course.*"],"secret":"0123456789abcdef0123"})";
         if (k == "PUT /api/v1/admin/log-levels/{component}") return R"({"level":"debug"})";
         if (k == "POST /api/v1/sections/{id}/roster.csv") return "email\n" + victim.email + "\n";
         if (k == "POST /api/v1/terms/{id}/import.ctt")
-            return "Name: Toy\nCourses: 1\nRooms: 1\nDays: 1\nPeriods_per_day: 2\nCurricula: 1\nConstraints: 0\n\nCOURSES:\nc1 t1 1 1 10\n\n"
+            return "Name: Toy\nCourses: 1\nRooms: 1\nDays: 1\nPeriods_per_day: 2\nCurricula: 1\nConstraints: 0\n\nCOURSES:\nc1 t1 1 1 "
+                   "10\n\n"
                    "ROOMS:\nr1 20\n\nCURRICULA:\nq1 1 c1\n\nUNAVAILABILITY_CONSTRAINTS:\n\nEND.\n";
         if (op.body == Operation::Body::Json) return exampleFor(op.schema);
         return {};
     }
 
     Account admin, instructor, student, victim;
-    std::string term, course, classroom, section, courseSession, curriculum, room, webhook, timetable, job, calendarPath, authSession, invite;
+    std::string term, course, classroom, section, courseSession, curriculum, room, webhook, timetable, job, calendarPath, authSession,
+        invite;
 
 private:
     static std::string str(const Poco::JSON::Object::Ptr& o, const std::string& key)

@@ -37,11 +37,45 @@ std::vector<std::string> memberValues()
     many += "]";
     std::string euros;
     for (int i = 0; i < 3000; ++i) euros += "\xe2\x82\xac";
-    return {"9223372036854775807", "9223372036854775808", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-            "-9223372036854775809", "1e400", "-1e400", "1.7976931348623157e308", "-1", "0", "1.5", "1e2", "-0.0",
-            "\"\"", "\"x\"", "\"" + std::string(20000, 'a') + "\"", "\"" + euros + "\"", "\"\\ud800\"", "\"\\u0000\"",
-            "\"\\ud83d\\ude00\\u202e\"", "\"2025-02-30\"", "\"24:60\"", "\"../../etc/passwd\"", "\"' OR '1'='1\"", "\"-1\"",
-            "\"18446744073709551616\"", "true", "false", "null", "[]", "{}", "[1]", "[\"x\"]", "{\"a\":1}", "[null]", "[{}]", deep, many};
+    return {"9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1e400",
+            "-1e400",
+            "1.7976931348623157e308",
+            "-1",
+            "0",
+            "1.5",
+            "1e2",
+            "-0.0",
+            "\"\"",
+            "\"x\"",
+            "\"" + std::string(20000, 'a') + "\"",
+            "\"" + euros + "\"",
+            "\"\\ud800\"",
+            "\"\\u0000\"",
+            "\"\\ud83d\\ude00\\u202e\"",
+            "\"2025-02-30\"",
+            "\"24:60\"",
+            "\"../../etc/passwd\"",
+            "\"' OR '1'='1\"",
+            "\"-1\"",
+            "\"18446744073709551616\"",
+            "true",
+            "false",
+            "null",
+            "[]",
+            "{}",
+            "[1]",
+            "[\"x\"]",
+            "{\"a\":1}",
+            "[null]",
+            "[{}]",
+            deep,
+            many};
 }
 
 // Whole bodies: empty, every JSON type, malformed, deep, wide, duplicate members at the top.
@@ -50,21 +84,50 @@ std::vector<std::string> wholeBodies()
     std::string wide = "{";
     for (int i = 0; i < 3000; ++i) wide += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
     wide += "}";
-    return {"", "{}", "null", "[]", "1", "\"x\"", "true", "{", "{\"a\":}", "{\"a\":1,}", "\xff\xfe", "{\"\\ud800\":1}",
-            std::string(70, '[') + std::string(70, ']'), wide, "{\"a\":1,\"a\":1}", "[" + std::string(5000, ' ') + "]"};
+    return {"",
+            "{}",
+            "null",
+            "[]",
+            "1",
+            "\"x\"",
+            "true",
+            "{",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "\xff\xfe",
+            "{\"\\ud800\":1}",
+            std::string(70, '[') + std::string(70, ']'),
+            wide,
+            "{\"a\":1,\"a\":1}",
+            "[" + std::string(5000, ' ') + "]"};
 }
 
 // Path parameter values: numbers at the limits, traversal, encodings, long and empty-ish ones.
 std::vector<std::string> pathValues()
 {
-    return {"0", "-1", "1.5", "9223372036854775808", "18446744073709551616", "1e400", "null", "%00", "..%2F..", "%2e%2e",
-            "%ff%fe", "%F0%9F%98%80", "%27%20OR%201%3D1", "%20", std::string(3000, 'a'), "me", kNoSuchId};
+    return {"0",
+            "-1",
+            "1.5",
+            "9223372036854775808",
+            "18446744073709551616",
+            "1e400",
+            "null",
+            "%00",
+            "..%2F..",
+            "%2e%2e",
+            "%ff%fe",
+            "%F0%9F%98%80",
+            "%27%20OR%201%3D1",
+            "%20",
+            std::string(3000, 'a'),
+            "me",
+            kNoSuchId};
 }
 
 std::vector<std::string> queryValues()
 {
-    return {"", "-1", "0", "1.5", "9223372036854775808", "18446744073709551616", "1e400", "abc", "null", "%00", "%ff",
-            "2025-02-30", std::string(3000, '9'), "%F0%9F%98%80", "true"};
+    return {"",     "-1",  "0",   "1.5",        "9223372036854775808",  "18446744073709551616", "1e400", "abc",
+            "null", "%00", "%ff", "2025-02-30", std::string(3000, '9'), "%F0%9F%98%80",         "true"};
 }
 
 struct Failures {
@@ -150,7 +213,8 @@ TEST_P(ClientInput, IntegersBeyondInt64AreA422NamingTheFieldOnEveryRouteThatRead
          "teaching_days"},
     };
     for (const auto& c : cases)
-        for (const std::string n : {"9223372036854775808", "18446744073709551615", "18446744073709551616", "-9223372036854775809", "1e400"}) {
+        for (const std::string n :
+             {"9223372036854775808", "18446744073709551615", "18446744073709551616", "-9223372036854775809", "1e400"}) {
             std::string body = c.body;
             body.replace(body.find("NUM"), 3, n);
             const auto x = w.call(c.method, c.path, &w.admin, body);
@@ -163,7 +227,8 @@ TEST_P(ClientInput, IntegersBeyondInt64AreA422NamingTheFieldOnEveryRouteThatRead
 TEST_P(ClientInput, LoneSurrogatesAndDuplicateMembersAre400Problems)
 {
     auto& w = *world;
-    for (const std::string body : {R"({"name":"\ud800","kind":"physical","capacity":5})", R"({"name":"a\udc00b","kind":"physical","capacity":5})"}) {
+    for (const std::string body :
+         {R"({"name":"\ud800","kind":"physical","capacity":5})", R"({"name":"a\udc00b","kind":"physical","capacity":5})"}) {
         const auto x = w.call("POST", "/api/v1/classrooms", &w.admin, body);
         EXPECT_EQ(x.result.status, 400) << x.describe();
         EXPECT_EQ(x.result.contentType, "application/problem+json") << x.describe();
@@ -188,7 +253,8 @@ TEST_P(ClientInput, RoutesWithoutInputAcceptAnEmptyObject)
     const auto newcomer = w.call("POST", "/api/v1/auth/register", nullptr,
                                  R"({"email":"newcomer@uni.example","password":")" + std::string(kPassword) + R"(","display_name":"N"})");
     ASSERT_EQ(newcomer.result.status, 201) << newcomer.describe();
-    const auto login = w.call("POST", "/api/v1/auth/login", nullptr, R"({"email":"newcomer@uni.example","password":")" + std::string(kPassword) + R"("})");
+    const auto login =
+        w.call("POST", "/api/v1/auth/login", nullptr, R"({"email":"newcomer@uni.example","password":")" + std::string(kPassword) + R"("})");
     Account n;
     n.role = "student";
     n.token = Poco::JSON::Parser().parse(login.result.body).extract<Poco::JSON::Object::Ptr>()->getValue<std::string>("access_token");
@@ -273,12 +339,14 @@ TEST_P(ClientInput, EveryOperationSurvivesEveryMutationOfItsInput)
                     failures.check(send(op, who, target, render(tree, {Edit::Kind::Duplicate, node, "null"})), "twice");
                 }
                 for (const auto& object : objects)
-                    failures.check(send(op, who, target, render(tree, {Edit::Kind::AddMember, object, "\"zz_unknown\":1"})), "unknown member");
+                    failures.check(send(op, who, target, render(tree, {Edit::Kind::AddMember, object, "\"zz_unknown\":1"})),
+                                   "unknown member");
             }
         } else if (op.body == Operation::Body::Raw) {
             const std::string raw = w.seed(op);
-            for (const std::string& b : std::vector<std::string>{raw + raw, raw.substr(0, raw.size() / 2), std::string(2000, '\n'), std::string("\0\xff,\"", 4),
-                                        std::string(100000, 'x'), raw + "\n" + std::string(5000, ',') + "\n"})
+            for (const std::string& b :
+                 std::vector<std::string>{raw + raw, raw.substr(0, raw.size() / 2), std::string(2000, '\n'), std::string("\0\xff,\"", 4),
+                                          std::string(100000, 'x'), raw + "\n" + std::string(5000, ',') + "\n"})
                 failures.check(send(op, &w.admin, target, b), "raw body");
         }
         // Path parameters, one at a time.
@@ -342,8 +410,9 @@ public:
         case 1: {
             std::string s = "\"";
             const size_t n = below(4) == 0 ? below(30000) : below(40);
-            static const char* pieces[] = {"a", "\\u0000", "\\ud800", "\\udfff", "\\ud83d\\ude00", "\\\"", "\\\\", "\xc3\xa9", "%", "/", " ", "\\n",
-                                           "0", "-", ":", "'", "<", "\xe2\x80\xae"};
+            static const char* pieces[] = {
+                "a", "\\u0000", "\\ud800", "\\udfff", "\\ud83d\\ude00", "\\\"", "\\\\", "\xc3\xa9", "%", "/", " ", "\\n", "0",
+                "-", ":",       "'",       "<",       "\xe2\x80\xae"};
             for (size_t i = 0; i < n; ++i) s += pieces[below(std::size(pieces))];
             return s + "\"";
         }
@@ -365,12 +434,16 @@ public:
                     nodesOf(tree, at, nodes, objects);
                     const auto kind = below(6);
                     if (kind == 5 && !objects.empty()) {
-                        out = render(tree, {Edit::Kind::AddMember, objects[below(objects.size())], "\"zz" + std::to_string(below(5)) + "\":" + value()});
+                        out = render(tree, {Edit::Kind::AddMember, objects[below(objects.size())],
+                                            "\"zz" + std::to_string(below(5)) + "\":" + value()});
                     } else if (!nodes.empty()) {
                         const auto& node = nodes[below(nodes.size())];
-                        if (kind == 3) out = render(tree, {Edit::Kind::Remove, node, {}});
-                        else if (kind == 4) out = render(tree, {Edit::Kind::Duplicate, node, value()});
-                        else out = render(tree, {Edit::Kind::Replace, node, value()});
+                        if (kind == 3)
+                            out = render(tree, {Edit::Kind::Remove, node, {}});
+                        else if (kind == 4)
+                            out = render(tree, {Edit::Kind::Duplicate, node, value()});
+                        else
+                            out = render(tree, {Edit::Kind::Replace, node, value()});
                     } else {
                         out = value();
                     }
@@ -435,7 +508,8 @@ TEST(ClientInputCampaign, RandomMutationsOfEveryOperationForABoundedTime)
     std::vector<Entry> corpus;
     for (size_t i = 0; i < ops.size(); ++i)
         if (ops[i].path != "/api/v1/openapi.json" && ops[i].path.find("/logout") == std::string::npos)
-            corpus.push_back({i, 0, std::nullopt, {}, ops[i].body == Operation::Body::None ? std::nullopt : std::optional<std::string>(w.seed(ops[i]))});
+            corpus.push_back(
+                {i, 0, std::nullopt, {}, ops[i].body == Operation::Body::None ? std::nullopt : std::optional<std::string>(w.seed(ops[i]))});
     std::set<std::string> seen;
     Failures failures;
     // One run in many (seed 1323636703, iteration 19200: DELETE /api/v1/courses/<bytes that are
@@ -451,15 +525,19 @@ TEST(ClientInputCampaign, RandomMutationsOfEveryOperationForABoundedTime)
         const Operation& op = ops[e.op];
         // Mutate what the entry holds: the body most often, else a path or query parameter or the sender.
         const auto what = m.below(10);
-        if (what < 6 && e.body) e.body = m.body(*e.body);
-        else if (what < 6) e.body = m.chance(50) ? std::optional<std::string>(m.value()) : std::nullopt;
+        if (what < 6 && e.body)
+            e.body = m.body(*e.body);
+        else if (what < 6)
+            e.body = m.chance(50) ? std::optional<std::string>(m.value()) : std::nullopt;
         else if (what < 8) {
             std::vector<size_t> params;
             const auto segs = splitPath(op.path);
             for (size_t i = 0; i < segs.size(); ++i)
                 if (!segs[i].empty() && segs[i].front() == '{') params.push_back(i);
-            if (!params.empty()) e.param = std::make_pair(params[m.below(params.size())], m.pathValue());
-            else e.query += std::string(e.query.empty() ? "?" : "&") + "x=" + m.queryValue();
+            if (!params.empty())
+                e.param = std::make_pair(params[m.below(params.size())], m.pathValue());
+            else
+                e.query += std::string(e.query.empty() ? "?" : "&") + "x=" + m.queryValue();
         } else if (what == 8) {
             std::vector<std::string> names = op.queryNames;
             names.insert(names.end(), {"limit", "cursor"});
@@ -467,23 +545,26 @@ TEST(ClientInputCampaign, RandomMutationsOfEveryOperationForABoundedTime)
         } else {
             e.who = static_cast<int>(m.below(4));
         }
-        const std::string target =
-            (e.param ? w.target(op, e.param->first, e.param->second) : w.target(op)) + (e.query.size() > 4000 ? e.query.substr(0, 4000) : e.query);
+        const std::string target = (e.param ? w.target(op, e.param->first, e.param->second) : w.target(op)) +
+                                   (e.query.size() > 4000 ? e.query.substr(0, 4000) : e.query);
         const Account* who = e.who == 0 ? &w.admin : e.who == 1 ? &w.student : nullptr;
         const std::string type = op.body == Operation::Body::Raw ? op.rawContentType : "application/json";
-        Exchange x = e.who == 3 ? w.client().send(op.method, target, forged, "forged", e.body, type) : w.call(op.method, target, who, e.body, type);
+        Exchange x =
+            e.who == 3 ? w.client().send(op.method, target, forged, "forged", e.body, type) : w.call(op.method, target, who, e.body, type);
         failures.check(x, "seed " + std::to_string(seed) + ", iteration " + std::to_string(iterations));
         std::string problem;
         if (const auto t = x.result.body.find("urn:vtp:problem:"); t != std::string::npos)
             problem = x.result.body.substr(t, x.result.body.find('"', t) - t);
-        if (seen.insert(op.key() + " " + std::to_string(x.result.status) + " " + problem).second && corpus.size() < 5000) corpus.push_back(e);
+        if (seen.insert(op.key() + " " + std::to_string(x.result.status) + " " + problem).second && corpus.size() < 5000)
+            corpus.push_back(e);
         ++iterations;
         // Put back what the requests took away (and check health) now and then.
         if (iterations % 40 == 0) {
             const auto health = w.call("GET", "/health", nullptr);
-            ASSERT_EQ(health.result.status, 200) << "unhealthy after iteration " << iterations << " of seed " << seed << ": " << x.describe()
-                                                 << "\nhealth: " << health.describe() << "\nfresh connection: "
-                                                 << Client(w.server().vtpd().httpPort()).send("GET", "/health", "", "").describe();
+            ASSERT_EQ(health.result.status, 200)
+                << "unhealthy after iteration " << iterations << " of seed " << seed << ": " << x.describe()
+                << "\nhealth: " << health.describe()
+                << "\nfresh connection: " << Client(w.server().vtpd().httpPort()).send("GET", "/health", "", "").describe();
             w.ensure();
         }
     }

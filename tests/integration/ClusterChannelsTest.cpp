@@ -65,8 +65,10 @@ TEST_F(ClusterChannelsOnRedis, NodesSeeEachOtherAndMessagesReachOnlyTheOthers)
     b->subscribe("test", "demo.sync", bInbox.handler());
     b->subscribe("test", "demo.other", bOther.handler());
     b->start();
-    ASSERT_TRUE(eventually([&] { return a->peers() == std::vector<std::string>{"node-b/2"} && b->peers() == std::vector<std::string>{"node-a/1"}; }))
-        << a->peers().size() << " " << b->peers().size();
+    ASSERT_TRUE(eventually([&] {
+        return a->peers() == std::vector<std::string>{"node-b/2"} && b->peers() == std::vector<std::string>{"node-a/1"};
+    })) << a->peers().size()
+        << " " << b->peers().size();
 
     // Any bytes, newlines and NULs included, arrive as sent, with the sender's id.
     const std::string data("line one\nline two\0end", 22);
@@ -145,9 +147,8 @@ TEST(ClusterChannels, PeersAreTheListWithoutSelfPlusNodesHeardSinceItWasRead)
 {
     using Clock = std::chrono::steady_clock;
     const auto read = Clock::now();
-    const std::map<std::string, Clock::time_point> heard{{"late", read + std::chrono::milliseconds(5)},
-                                                         {"stale", read - std::chrono::seconds(1)},
-                                                         {"me", read + std::chrono::seconds(1)}};
+    const std::map<std::string, Clock::time_point> heard{
+        {"late", read + std::chrono::milliseconds(5)}, {"stale", read - std::chrono::seconds(1)}, {"me", read + std::chrono::seconds(1)}};
     EXPECT_EQ(ClusterChannels::mergePeers({"me", "b", "a"}, "me", heard, read), (std::vector<std::string>{"a", "b", "late"}));
 }
 

@@ -16,9 +16,14 @@ std::string configText(const TempDir& dir, const std::string& http = {}, const s
 {
     return "[http]\nlisten = \"127.0.0.1:0\"\n" + http +
            "\n[websocket]\nlisten = \"127.0.0.1:0\"\n"
-           "\n[storage]\ndata_dir = \"" + dir.path() + "/data\"\n"
-           "\n[database]\nurl = \"" + databaseUrl + "\"\n"
-           "\n[plugins]\ndir = \"" VTP_TEST_PLUGIN_DIR "\"\nenabled = [\"hello\"]\n" + plugins;
+           "\n[storage]\ndata_dir = \"" +
+           dir.path() +
+           "/data\"\n"
+           "\n[database]\nurl = \"" +
+           databaseUrl +
+           "\"\n"
+           "\n[plugins]\ndir = \"" VTP_TEST_PLUGIN_DIR "\"\nenabled = [\"hello\"]\n" +
+           plugins;
 }
 
 int runVtpd(const std::string& configPath, const std::vector<std::string>& extra, std::string& output)
@@ -28,7 +33,10 @@ int runVtpd(const std::string& configPath, const std::vector<std::string>& extra
     return VtpdProcess::run(args, output);
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
 
 } // namespace
 
@@ -120,8 +128,7 @@ TEST(Config, EnvironmentOverrideOfUnknownKeyIsRefused)
     const std::string path = dir.file("vtpd.toml");
     writeFile(path, configText(dir));
     std::string output;
-    const int rc = VtpdProcess::run({VTP_TEST_VTPD, "--config", path, "--check-config"}, output,
-                                    {{"VTP_HTTP__NO_SUCH_KEY", "1"}});
+    const int rc = VtpdProcess::run({VTP_TEST_VTPD, "--config", path, "--check-config"}, output, {{"VTP_HTTP__NO_SUCH_KEY", "1"}});
     EXPECT_EQ(rc, 1) << output;
     EXPECT_TRUE(contains(output, "VTP_HTTP__NO_SUCH_KEY")) << output;
 }
@@ -140,9 +147,7 @@ TEST(Config, PrintSampleConfigKeepsTheFilesValuesAndShowsEveryOtherKeyCommentedO
     writeFile(path, "# Our site.\n\n" + configText(dir, "threads = 3\n", "\n[plugins.hello]\ngreeting = \"Hi\"\n"));
     std::string sample;
     // An override is the environment's, not the file's: the sample does not write it.
-    ASSERT_EQ(VtpdProcess::run({VTP_TEST_VTPD, "--config", path, "--print-sample-config"}, sample,
-                               {{"VTP_HTTP__MAX_THREADS", "7"}}),
-              0)
+    ASSERT_EQ(VtpdProcess::run({VTP_TEST_VTPD, "--config", path, "--print-sample-config"}, sample, {{"VTP_HTTP__MAX_THREADS", "7"}}), 0)
         << sample;
     EXPECT_EQ(sample.rfind("# Our site.\n", 0), 0u) << sample;
     for (const char* line : {"\nthreads = 3\n", "\n#max_threads = 128\n", "\n#threads = 1\n", "\ngreeting = \"Hi\"\n",

@@ -31,8 +31,9 @@ protected:
     static RawResponse preflight(const std::string& path, const std::string& origin, const std::string& method,
                                  const std::string& requestHeaders = {})
     {
-        return send("OPTIONS", path, "Origin: " + origin + "\r\nAccess-Control-Request-Method: " + method + "\r\n" +
-                                         (requestHeaders.empty() ? "" : "Access-Control-Request-Headers: " + requestHeaders + "\r\n"));
+        return send("OPTIONS", path,
+                    "Origin: " + origin + "\r\nAccess-Control-Request-Method: " + method + "\r\n" +
+                        (requestHeaders.empty() ? "" : "Access-Control-Request-Headers: " + requestHeaders + "\r\n"));
     }
     static void expectRefused(const RawResponse& r)
     {

@@ -115,15 +115,13 @@ TEST_F(EventsAcrossNodes, BridgeReconnectsAfterRedisIsKilledAndRestarted)
     const pid_t pidA = a_->pid(), pidB = b_->pid();
 
     redis_.kill();
-    ASSERT_TRUE(eventually([&] { return redisState(*a_) != "connected" && redisState(*b_) != "connected"; }))
-        << a_->logs() << b_->logs();
+    ASSERT_TRUE(eventually([&] { return redisState(*a_) != "connected" && redisState(*b_) != "connected"; })) << a_->logs() << b_->logs();
     // Meanwhile events still reach this node's own subscribers.
     publish(*a_, "testkit.local_only", 5);
     ASSERT_TRUE(eventually([&] { return count(received(*a_), "testkit.local_only") == 1; }));
 
     ASSERT_TRUE(redis_.start()) << redis_.logs();
-    ASSERT_TRUE(eventually([&] { return redisState(*a_) == "connected" && redisState(*b_) == "connected"; }))
-        << a_->logs() << b_->logs();
+    ASSERT_TRUE(eventually([&] { return redisState(*a_) == "connected" && redisState(*b_) == "connected"; })) << a_->logs() << b_->logs();
     crossesOnce("testkit.after", 2);
     // What A published while Redis was down waited in its bounded send queue, and crossed now.
     ASSERT_TRUE(eventually([&] { return count(received(*b_), "testkit.local_only") == 1; })) << a_->logs();

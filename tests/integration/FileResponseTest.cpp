@@ -18,7 +18,10 @@ namespace {
 
 const std::string kTen = "0123456789";
 
-std::string filesDir(const VtpdProcess& vtpd) { return vtpd.dir() + "/data/files"; }
+std::string filesDir(const VtpdProcess& vtpd)
+{
+    return vtpd.dir() + "/data/files";
+}
 
 void writeTestFile(const VtpdProcess& vtpd, const std::string& name, const std::string& bytes)
 {

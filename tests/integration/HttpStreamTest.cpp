@@ -44,10 +44,12 @@ std::string chunk(const std::string& data)
 // Polls testkit's upload counters until `pred` holds on them.
 bool uploadsReach(VtpdProcess& vtpd, const std::function<bool(const Poco::JSON::Object::Ptr&)>& pred)
 {
-    return pollUntil([&] {
-        auto r = vtpd.get("/api/v1/testkit/uploads");
-        return r.status == 200 && pred(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>());
-    }, std::chrono::seconds(10));
+    return pollUntil(
+        [&] {
+            auto r = vtpd.get("/api/v1/testkit/uploads");
+            return r.status == 200 && pred(Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>());
+        },
+        std::chrono::seconds(10));
 }
 
 int64_t aborted(const Poco::JSON::Object::Ptr& stats, const std::string& reason)
@@ -203,12 +205,13 @@ TEST_F(HttpStream, ClientsThatVanishMidBodyLeaveNothingBehind)
         // Every upload has its sink before the clients go.
         ASSERT_TRUE(uploadsReach(*vtpd_, [](const auto& s) { return s->template getValue<int64_t>("open") == 5; }));
         // One resets instead of closing.
-        struct linger l {1, 0};
+        struct linger l {
+            1, 0
+        };
         ::setsockopt(clients.back()->socket().impl()->sockfd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
     } // each closes here, mid-body
-    EXPECT_TRUE(uploadsReach(*vtpd_, [&](const auto& s) {
-        return aborted(s, "disconnected") == goneBefore + 5 && s->template getValue<int64_t>("open") == 0;
-    }));
+    EXPECT_TRUE(uploadsReach(
+        *vtpd_, [&](const auto& s) { return aborted(s, "disconnected") == goneBefore + 5 && s->template getValue<int64_t>("open") == 0; }));
     for (int i = 0; i < 5; ++i) EXPECT_FALSE(std::filesystem::exists(uploaded("vanish" + std::to_string(i))));
     EXPECT_EQ(vtpd_->get("/health").status, 200);
 }

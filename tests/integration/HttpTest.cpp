@@ -124,8 +124,9 @@ TEST_F(Http, PostWithoutLengthOrChunkingIs411)
 TEST_F(Http, ContentLengthOverRouteLimitIs413BeforeTheBodyIsSent)
 {
     // The echo route allows 64 KiB; the body itself is never sent, so only the header can have been judged.
-    auto r = rawExchange(port(), "POST " + kEchoPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: 70000\r\n\r\n");
+    auto r = rawExchange(port(), "POST " + kEchoPath +
+                                     " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                     "Content-Length: 70000\r\n\r\n");
     expectProblem(r, 413, "body-too-large");
     EXPECT_NE(r.json()->getValue<std::string>("detail").find("65536"), std::string::npos) << r.body;
     expectStillServing();
@@ -133,7 +134,8 @@ TEST_F(Http, ContentLengthOverRouteLimitIs413BeforeTheBodyIsSent)
 
 TEST_F(Http, ChunkedBodyOverRouteLimitIs413)
 {
-    std::string request = "POST " + kEchoPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    std::string request = "POST " + kEchoPath +
+                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                           "Transfer-Encoding: chunked\r\n\r\n";
     const std::string chunk(8192, ' ');
     for (int i = 0; i < 9; ++i) request += "2000\r\n" + chunk + "\r\n"; // 72 KiB of whitespace in total
@@ -149,7 +151,8 @@ TEST_F(Http, ChunkedBodyWithinLimitIsAccepted)
     std::ostringstream request;
     request << "POST " << kEchoPath << " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             << "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-            << std::hex << body.size() << "\r\n" << body << "\r\n0\r\n\r\n";
+            << std::hex << body.size() << "\r\n"
+            << body << "\r\n0\r\n\r\n";
     auto r = rawExchange(port(), request.str());
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_TRUE(r.json()->getValue<bool>("chunked"));
@@ -365,8 +368,7 @@ TEST(HttpConnections, ManyBlockedHandlersGetStandInsAtOnce)
     // Several workers found slow in one sweep: each gets a stand-in, new threads included.
     auto vtpd = startWith({{"VTP_HTTP__THREADS", "2"}, {"VTP_HTTP__MAX_THREADS", "64"}});
     std::vector<std::future<int>> slow;
-    for (int i = 0; i < 12; ++i)
-        slow.push_back(std::async(std::launch::async, [&] { return vtpd->get("/api/v1/testkit/slow").status; }));
+    for (int i = 0; i < 12; ++i) slow.push_back(std::async(std::launch::async, [&] { return vtpd->get("/api/v1/testkit/slow").status; }));
     ASSERT_TRUE(waitForFile(vtpd->dir() + "/data/slow-entered", -1, std::chrono::seconds(10)));
     for (int i = 0; i < 5; ++i) EXPECT_EQ(vtpd->get("/health").status, 200);
     writeFile(vtpd->dir() + "/data/slow-release", "go\n");

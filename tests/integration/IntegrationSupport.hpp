@@ -77,8 +77,7 @@ inline std::optional<RawResponse> takeResponse(std::string& buffer, bool headOnl
 // A plain TCP connection to vtpd's HTTP port, for requests that must be malformed on purpose.
 class RawHttpConnection {
 public:
-    explicit RawHttpConnection(uint16_t port)
-        : socket_(Poco::Net::SocketAddress("127.0.0.1", port))
+    explicit RawHttpConnection(uint16_t port) : socket_(Poco::Net::SocketAddress("127.0.0.1", port))
     {
         socket_.setReceiveTimeout(Poco::Timespan(10, 0));
         socket_.setSendTimeout(Poco::Timespan(10, 0));
@@ -151,8 +150,7 @@ struct WsClient {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     std::unique_ptr<Poco::Net::WebSocket> socket;
 
-    WsClient(uint16_t port, const std::string& path)
-        : session(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port))
+    WsClient(uint16_t port, const std::string& path) : session(std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port))
     {
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
         Poco::Net::HTTPResponse response;
@@ -184,8 +182,14 @@ struct WsClient {
         if (n == 0 && flags == 0) f.opcode = Poco::Net::WebSocket::FRAME_OP_CLOSE; // EOF without a close frame
         return f;
     }
-    void sendText(const std::string& text) { socket->sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT); }
-    void sendBinary(const std::string& bytes) { socket->sendFrame(bytes.data(), static_cast<int>(bytes.size()), Poco::Net::WebSocket::FRAME_BINARY); }
+    void sendText(const std::string& text)
+    {
+        socket->sendFrame(text.data(), static_cast<int>(text.size()), Poco::Net::WebSocket::FRAME_TEXT);
+    }
+    void sendBinary(const std::string& bytes)
+    {
+        socket->sendFrame(bytes.data(), static_cast<int>(bytes.size()), Poco::Net::WebSocket::FRAME_BINARY);
+    }
 };
 
 // The resident set size of a process in KiB, from /proc/PID/status (0 if unreadable).

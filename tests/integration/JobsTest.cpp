@@ -77,7 +77,8 @@ protected:
     static Poco::JSON::Object::Ptr waitForState(const VtpdProcess& vtpd, const std::string& id, const std::string& state)
     {
         Poco::JSON::Object::Ptr j;
-        if (pollUntil([&] { return jsonString(j = job(vtpd, id), "state") == state; }, std::chrono::seconds(20), std::chrono::milliseconds(20)))
+        if (pollUntil([&] { return jsonString(j = job(vtpd, id), "state") == state; }, std::chrono::seconds(20),
+                      std::chrono::milliseconds(20)))
             return j;
         ADD_FAILURE() << "job " << id << " never reached " << state << "; last seen " << (j ? jsonString(j, "state") : "nothing");
         return j;
@@ -257,8 +258,7 @@ TEST_P(JobsOnSeveralNodes, TwoNodesOnOneDatabaseRunEachJobExactlyOnce)
     ASSERT_TRUE(b.start()) << b.logs();
 
     std::vector<std::string> ids;
-    for (int i = 0; i < 30; ++i)
-        ids.push_back(submit(i % 2 ? a : b, "alice", "{\"tag\":\"t" + std::to_string(i) + "\",\"steps\":1}"));
+    for (int i = 0; i < 30; ++i) ids.push_back(submit(i % 2 ? a : b, "alice", "{\"tag\":\"t" + std::to_string(i) + "\",\"steps\":1}"));
     std::set<std::string> nodes;
     for (const auto& id : ids) {
         auto done = waitForState(a, id, "succeeded");

@@ -37,8 +37,8 @@ TEST(Migration, ChangedChecksumStopsStartNamingPluginAndVersion)
     ASSERT_EQ(vtpd.stop(), 0) << vtpd.logs();
     EXPECT_NE(vtpd.logs().find("migration applied"), std::string::npos);
 
-    const int changed = sqliteExec(vtpd.dir() + "/data/vtp.db",
-                                   "UPDATE vtp_migrations SET checksum = 'tampered' WHERE owner = 'hello' AND version = 1");
+    const int changed =
+        sqliteExec(vtpd.dir() + "/data/vtp.db", "UPDATE vtp_migrations SET checksum = 'tampered' WHERE owner = 'hello' AND version = 1");
     ASSERT_EQ(changed, 1);
 
     EXPECT_FALSE(vtpd.start(std::chrono::seconds(15))) << "vtpd started on a tampered migration";

@@ -51,9 +51,8 @@ struct Scrape {
             auto s = samples->getObject(i);
             if (s->getValue<std::string>("name") != name) continue;
             auto have = s->getObject("labels");
-            if (std::all_of(labels.begin(), labels.end(), [&](const auto& kv) {
-                    return have->has(kv.first) && have->getValue<std::string>(kv.first) == kv.second;
-                }))
+            if (std::all_of(labels.begin(), labels.end(),
+                            [&](const auto& kv) { return have->has(kv.first) && have->getValue<std::string>(kv.first) == kv.second; }))
                 out.push_back(s);
         }
         return out;
@@ -90,7 +89,8 @@ protected:
         std::string json, messages;
         const int rc = runNodeScript("parse-metrics.mjs", r.body, json, messages);
         EXPECT_EQ(rc, 0) << messages << "\n" << r.body;
-        auto parsed = Poco::JSON::Parser().parse(json.empty() ? R"({"families":[],"samples":[]})" : json).extract<Poco::JSON::Object::Ptr>();
+        auto parsed =
+            Poco::JSON::Parser().parse(json.empty() ? R"({"families":[],"samples":[]})" : json).extract<Poco::JSON::Object::Ptr>();
         return Scrape{parsed->getArray("families"), parsed->getArray("samples")};
     }
 
@@ -199,14 +199,14 @@ TEST_F(ObservabilityTest, EventBusFiguresMoveWithEvents)
 {
     start();
     const Scrape before = scrape();
-    for (const char* name : {"vtp_events_queue_depth", "vtp_events_published_total", "vtp_events_delivered_total", "vtp_events_dropped_total"})
+    for (const char* name :
+         {"vtp_events_queue_depth", "vtp_events_published_total", "vtp_events_delivered_total", "vtp_events_dropped_total"})
         EXPECT_TRUE(before.has(name)) << name;
     const auto r = vtpd_->request("POST", "/api/v1/testkit/publish", R"({"name":"testkit.metrics","payload":{"n":1}})");
     ASSERT_EQ(r.status, 200) << r.body;
     // testkit subscribes to testkit.*: the event is published once and delivered once.
-    const Scrape after = scrapeUntil([&](const Scrape& s) {
-        return s.value("vtp_events_delivered_total") >= before.value("vtp_events_delivered_total") + 1;
-    });
+    const Scrape after = scrapeUntil(
+        [&](const Scrape& s) { return s.value("vtp_events_delivered_total") >= before.value("vtp_events_delivered_total") + 1; });
     EXPECT_EQ(after.value("vtp_events_published_total") - before.value("vtp_events_published_total"), 1);
     EXPECT_EQ(after.value("vtp_events_dropped_total"), 0);
     EXPECT_EQ(after.family("vtp_events_dropped_total")->getValue<std::string>("type"), "COUNTER");
@@ -223,11 +223,15 @@ TEST_F(ObservabilityTest, WebSocketConnectionsAndMessagesAreCounted)
         client.sendText("ping");
         EXPECT_EQ(client.receive().data, "ping");
         const Scrape during = scrapeUntil([&](const Scrape& s) {
-            return s.value("vtp_ws_messages_total", {{"direction", "out"}}) >= before.value("vtp_ws_messages_total", {{"direction", "out"}}) + 2;
+            return s.value("vtp_ws_messages_total", {{"direction", "out"}}) >=
+                   before.value("vtp_ws_messages_total", {{"direction", "out"}}) + 2;
         });
         EXPECT_EQ(during.value("vtp_ws_connections"), 1);
-        EXPECT_EQ(during.value("vtp_ws_messages_total", {{"direction", "in"}}) - before.value("vtp_ws_messages_total", {{"direction", "in"}}), 1);
-        EXPECT_EQ(during.value("vtp_ws_messages_total", {{"direction", "out"}}) - before.value("vtp_ws_messages_total", {{"direction", "out"}}), 2);
+        EXPECT_EQ(
+            during.value("vtp_ws_messages_total", {{"direction", "in"}}) - before.value("vtp_ws_messages_total", {{"direction", "in"}}), 1);
+        EXPECT_EQ(during.value("vtp_ws_messages_total", {{"direction", "out"}}) -
+                      before.value("vtp_ws_messages_total", {{"direction", "out"}}),
+                  2);
         client.socket->shutdown();
     }
     scrapeUntil([](const Scrape& s) { return s.value("vtp_ws_connections") == 0; });
@@ -299,8 +303,11 @@ TEST_F(ObservabilityTest, LogLevelOfAPluginChangesAtRuntime)
     poke("before");
     EXPECT_FALSE(logged("before")) << "testkit is configured at info";
 
-    EXPECT_EQ(vtpd_->request("PUT", "/api/v1/admin/log-levels/testkit", R"({"level":"debug"})", "application/json",
-                             {{"Authorization", testkitToken("u", "student")}}).status, 403);
+    EXPECT_EQ(vtpd_
+                  ->request("PUT", "/api/v1/admin/log-levels/testkit", R"({"level":"debug"})", "application/json",
+                            {{"Authorization", testkitToken("u", "student")}})
+                  .status,
+              403);
     auto put = vtpd_->request("PUT", "/api/v1/admin/log-levels/testkit", R"({"level":"debug"})", "application/json", kAdmin);
     ASSERT_EQ(put.status, 200) << put.body;
     poke("during");

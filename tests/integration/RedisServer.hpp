@@ -31,8 +31,8 @@ public:
     bool start(std::chrono::milliseconds timeout = std::chrono::seconds(20))
     {
         const std::string port = std::to_string(port_);
-        std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--daemonize", "no", "--dir", dir_.path()};
+        std::vector<std::string> args{"redis-server", "--port", port,          "--bind", "127.0.0.1", "--save",   "",
+                                      "--appendonly", "no",     "--daemonize", "no",     "--dir",     dir_.path()};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);

@@ -33,7 +33,10 @@ void replaceAll(std::string& s, const std::string& from, const std::string& to)
     for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
 }
 
-int run(const std::string& command) { return std::system(command.c_str()); }
+int run(const std::string& command)
+{
+    return std::system(command.c_str());
+}
 
 class ReverseProxy : public ::testing::Test {
 protected:
@@ -46,7 +49,8 @@ protected:
         ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
 
         ASSERT_EQ(run("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + dir_.file("privkey.pem") +
-                      " -out " + dir_.file("fullchain.pem") + " 2>/dev/null"), 0);
+                      " -out " + dir_.file("fullchain.pem") + " 2>/dev/null"),
+                  0);
         port_ = freeLoopbackPort();
         std::string site = documentedNginxConfig();
         replaceAll(site, "127.0.0.1:8080", "127.0.0.1:" + std::to_string(vtpd_->httpPort()));
@@ -57,9 +61,12 @@ protected:
         const std::string d = dir_.path();
         writeFile(dir_.file("nginx.conf"), "worker_processes 1;\ndaemon off;\npid " + d + "/nginx.pid;\nerror_log " + d +
                                                "/error.log warn;\nevents { worker_connections 256; }\nhttp {\naccess_log off;\n"
-                                               "client_body_temp_path " + d + "/body;\nproxy_temp_path " + d + "/proxy;\n"
-                                               "fastcgi_temp_path " + d + "/fcgi;\nuwsgi_temp_path " + d + "/uwsgi;\nscgi_temp_path " + d + "/scgi;\n" +
-                                               site + "\n}\n");
+                                               "client_body_temp_path " +
+                                               d + "/body;\nproxy_temp_path " + d +
+                                               "/proxy;\n"
+                                               "fastcgi_temp_path " +
+                                               d + "/fcgi;\nuwsgi_temp_path " + d + "/uwsgi;\nscgi_temp_path " + d + "/scgi;\n" + site +
+                                               "\n}\n");
         nginx_ = std::make_unique<ChildProcess>(
             std::vector<std::string>{"/usr/sbin/nginx", "-p", d, "-e", d + "/error.log", "-c", d + "/nginx.conf"}, d + "/nginx.out");
         ASSERT_TRUE(waitForTcpPort(port_, *nginx_, std::chrono::seconds(20))) << "nginx did not listen: " << readFile(d + "/error.log");

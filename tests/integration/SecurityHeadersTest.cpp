@@ -54,10 +54,15 @@ VtpdProcess* SecurityHeaders::vtpd_ = nullptr;
 
 TEST_F(SecurityHeaders, KernelAndPluginResponsesAndProblemsCarryThem)
 {
-    const std::vector<std::pair<std::string, std::string>> requests{
-        {"GET", "/health"},          {"GET", "/ready"},        {"GET", "/metrics"},           {"GET", "/api/v1/openapi.json"},
-        {"GET", "/api/v1/hello/ada"}, {"GET", "/no/such/route"}, {"DELETE", "/health"},        {"GET", "/api/v1/testkit/whoami"},
-        {"GET", "/api/v1/testkit/throw"}};
+    const std::vector<std::pair<std::string, std::string>> requests{{"GET", "/health"},
+                                                                    {"GET", "/ready"},
+                                                                    {"GET", "/metrics"},
+                                                                    {"GET", "/api/v1/openapi.json"},
+                                                                    {"GET", "/api/v1/hello/ada"},
+                                                                    {"GET", "/no/such/route"},
+                                                                    {"DELETE", "/health"},
+                                                                    {"GET", "/api/v1/testkit/whoami"},
+                                                                    {"GET", "/api/v1/testkit/throw"}};
     for (const auto& [method, path] : requests) {
         const auto r = vtpd_->request(method, path);
         expectBrowserHeaders(lowered(r), method + " " + path + " (" + std::to_string(r.status) + ")");

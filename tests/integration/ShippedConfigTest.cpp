@@ -18,7 +18,11 @@ TEST(ShippedConfig, StartsEveryInTreePluginWithoutARefusal)
                                   "VTP_WEBSOCKET__LISTEN=127.0.0.1:0",
                                   "VTP_STORAGE__DATA_DIR=" + dir.file("data"),
                                   std::string("VTP_PLUGINS__DIR=") + VTP_TEST_PLUGIN_DIR,
-                                  VTP_TEST_VTPD, "--config", std::string(VTP_SOURCE_DIR) + "/config/vtpd.toml", "--ready-file", ready};
+                                  VTP_TEST_VTPD,
+                                  "--config",
+                                  std::string(VTP_SOURCE_DIR) + "/config/vtpd.toml",
+                                  "--ready-file",
+                                  ready};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

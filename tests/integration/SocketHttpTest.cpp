@@ -29,8 +29,7 @@ protected:
     {
         VtpdOptions o;
         o.enabled = {"hello", "testkit"};
-        o.env = {{"VTP_WEBSOCKET__MAX_MESSAGE_BYTES", std::to_string(kMaxMessage)},
-                 {"VTP_WEBSOCKET__HTTP_RESPONSE_TIMEOUT_SECONDS", "2"}};
+        o.env = {{"VTP_WEBSOCKET__MAX_MESSAGE_BYTES", std::to_string(kMaxMessage)}, {"VTP_WEBSOCKET__HTTP_RESPONSE_TIMEOUT_SECONDS", "2"}};
         vtpd_ = new VtpdProcess(o);
         ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
     }
@@ -134,8 +133,8 @@ TEST_F(SocketHttp, UnansweredGetGets504AndItsMessageGoesToTheNextGet)
 
 TEST_F(SocketHttp, BodyOverMaxMessageBytesIsRefusedWith413)
 {
-    EXPECT_EQ(rawStatus(vtpd_->wsPort(), "POST /testkit/poll HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                             std::to_string(kMaxMessage + 1) + "\r\n\r\n"),
+    EXPECT_EQ(rawStatus(vtpd_->wsPort(),
+                        "POST /testkit/poll HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(kMaxMessage + 1) + "\r\n\r\n"),
               413);
     EXPECT_EQ(rawStatus(vtpd_->wsPort(), "POST /testkit/poll HTTP/1.1\r\nHost: x\r\n\r\n"), 411);
     EXPECT_EQ(vtpd_->get("/health").status, 200);

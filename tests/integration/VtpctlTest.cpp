@@ -33,7 +33,8 @@ TEST_F(Vtpctl, PluginsListsHelloWithVersionAndAbi)
 {
     std::string out;
     EXPECT_EQ(vtpctl({"plugins"}, out), 0) << out;
-    EXPECT_TRUE(matches(out, R"(\nhello +1\.0\.0 +)" + std::to_string(VTP_ABI_MAJOR) + "\\." + std::to_string(VTP_ABI_MINOR) + " +ok")) << out;
+    EXPECT_TRUE(matches(out, R"(\nhello +1\.0\.0 +)" + std::to_string(VTP_ABI_MAJOR) + "\\." + std::to_string(VTP_ABI_MINOR) + " +ok"))
+        << out;
 }
 
 TEST_F(Vtpctl, MigrateDryRunShowsPendingThenMigrateApplies)

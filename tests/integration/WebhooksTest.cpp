@@ -65,8 +65,8 @@ protected:
     // Creates an endpoint for testkit.* events; returns {id, secret}.
     std::pair<std::string, std::string> subscribe(const VtpdProcess& v, const std::string& url)
     {
-        auto r = v.request("POST", "/api/v1/admin/webhooks", R"({"url":")" + url + R"(","events":["testkit.*"]})",
-                           "application/json", kAdmin);
+        auto r =
+            v.request("POST", "/api/v1/admin/webhooks", R"({"url":")" + url + R"(","events":["testkit.*"]})", "application/json", kAdmin);
         EXPECT_EQ(r.status, 201) << r.body;
         if (r.status != 201) return {};
         return {jsonString(r.json(), "id"), jsonString(r.json(), "secret")};
@@ -97,10 +97,12 @@ TEST_P(Webhooks, SignedDeliveryIsRetriedAfterA500AndVisibleToAdmins)
     // Operators only.
     const std::string create = R"({"url":")" + receiver.url() + R"(","events":["testkit.*"]})";
     EXPECT_EQ(vtpd.request("POST", "/api/v1/admin/webhooks", create).status, 401);
-    EXPECT_EQ(vtpd.request("POST", "/api/v1/admin/webhooks", create, "application/json",
-                           {{"Authorization", testkitToken("eve", "student")}}).status, 403);
-    auto bad = vtpd.request("POST", "/api/v1/admin/webhooks", R"({"url":"file:///etc/passwd","events":["testkit.*"]})",
-                            "application/json", kAdmin);
+    EXPECT_EQ(
+        vtpd.request("POST", "/api/v1/admin/webhooks", create, "application/json", {{"Authorization", testkitToken("eve", "student")}})
+            .status,
+        403);
+    auto bad = vtpd.request("POST", "/api/v1/admin/webhooks", R"({"url":"file:///etc/passwd","events":["testkit.*"]})", "application/json",
+                            kAdmin);
     EXPECT_EQ(bad.status, 400) << bad.body;
 
     // An event before there is an endpoint goes nowhere, and leaves the endpoint cache empty: the
@@ -194,5 +196,4 @@ TEST_P(Webhooks, DeliveryPendingAtShutdownIsSentAfterRestart)
     })) << vtpd.logs();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Webhooks, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, Webhooks, ::testing::Values("sqlite", "postgresql"), [](const auto& info) { return info.param; });

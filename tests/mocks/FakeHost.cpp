@@ -142,7 +142,10 @@ void copyError(vtp_errbuf err, const std::string& text)
     err.data[n] = '\0';
 }
 
-std::string str(const char* s) { return s ? s : ""; }
+std::string str(const char* s)
+{
+    return s ? s : "";
+}
 
 void log(vtp_host* h, int32_t level, const char* message, size_t len, const vtp_kv* fields, size_t n)
 {
@@ -150,9 +153,18 @@ void log(vtp_host* h, int32_t level, const char* message, size_t len, const vtp_
     for (size_t i = 0; i < n; ++i) line.fields.emplace_back(str(fields[i].key), str(fields[i].value));
     A::logs(h).push_back(std::move(line));
 }
-int logEnabled(vtp_host*, int32_t) { return 1; }
-const char* configJsonEntry(vtp_host* h) { return A::config(h).c_str(); }
-const char* dataDir(vtp_host* h) { return A::impl(h).dataDir.c_str(); }
+int logEnabled(vtp_host*, int32_t)
+{
+    return 1;
+}
+const char* configJsonEntry(vtp_host* h)
+{
+    return A::config(h).c_str();
+}
+const char* dataDir(vtp_host* h)
+{
+    return A::impl(h).dataDir.c_str();
+}
 
 int routeAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err)
 {
@@ -184,7 +196,10 @@ int routeAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err)
     return VTP_OK;
 }
 
-void responseStatus(vtp_response* r, int status) { r->data.status = status; }
+void responseStatus(vtp_response* r, int status)
+{
+    r->data.status = status;
+}
 void responseHeader(vtp_response* r, const char* name, const char* value)
 {
     if (name && value) r->data.headers.emplace_back(name, value);
@@ -223,7 +238,10 @@ const void* serviceFind(vtp_host* h, const char* name, uint32_t minVersion, uint
 
 // ---- SQL on one in-memory SQLite connection
 
-int32_t dbDialect(vtp_host*) { return VTP_SQL_SQLITE; }
+int32_t dbDialect(vtp_host*)
+{
+    return VTP_SQL_SQLITE;
+}
 
 int dbExec(vtp_host* h, vtp_db_tx*, const char* sql, const vtp_sql_value* params, size_t n, vtp_db_result** result, vtp_errbuf err)
 {
@@ -254,15 +272,23 @@ int dbExec(vtp_host* h, vtp_db_tx*, const char* sql, const vtp_sql_value* params
         for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
             Cell cell;
             switch (sqlite3_column_type(stmt, c)) {
-            case SQLITE_INTEGER: cell.type = VTP_SQL_INT; cell.i = sqlite3_column_int64(stmt, c); break;
-            case SQLITE_FLOAT: cell.type = VTP_SQL_REAL; cell.r = sqlite3_column_double(stmt, c); break;
+            case SQLITE_INTEGER:
+                cell.type = VTP_SQL_INT;
+                cell.i = sqlite3_column_int64(stmt, c);
+                break;
+            case SQLITE_FLOAT:
+                cell.type = VTP_SQL_REAL;
+                cell.r = sqlite3_column_double(stmt, c);
+                break;
             case SQLITE_TEXT:
                 cell.type = VTP_SQL_TEXT;
-                cell.bytes.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)), static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+                cell.bytes.assign(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
+                                  static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
                 break;
             case SQLITE_BLOB:
                 cell.type = VTP_SQL_BLOB;
-                cell.bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, c)), static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+                cell.bytes.assign(static_cast<const char*>(sqlite3_column_blob(stmt, c)),
+                                  static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
                 break;
             default: break;
             }
@@ -304,9 +330,18 @@ void dbRollback(vtp_host* h, vtp_db_tx* tx)
     delete tx;
     sqlite3_exec(A::impl(h).db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
-size_t resultColumns(const vtp_db_result* r) { return r ? r->columns.size() : 0; }
-const char* resultColumnName(const vtp_db_result* r, size_t c) { return r && c < r->columns.size() ? r->columns[c].c_str() : nullptr; }
-size_t resultRows(const vtp_db_result* r) { return r ? r->rows.size() : 0; }
+size_t resultColumns(const vtp_db_result* r)
+{
+    return r ? r->columns.size() : 0;
+}
+const char* resultColumnName(const vtp_db_result* r, size_t c)
+{
+    return r && c < r->columns.size() ? r->columns[c].c_str() : nullptr;
+}
+size_t resultRows(const vtp_db_result* r)
+{
+    return r ? r->rows.size() : 0;
+}
 int resultValue(const vtp_db_result* r, size_t row, size_t col, vtp_sql_value* out)
 {
     if (!r || !out || row >= r->rows.size() || col >= r->rows[row].size()) return VTP_INVALID;
@@ -321,8 +356,14 @@ int resultValue(const vtp_db_result* r, size_t row, size_t col, vtp_sql_value* o
     }
     return VTP_OK;
 }
-int64_t resultAffected(const vtp_db_result* r) { return r ? r->affected : 0; }
-void resultFree(vtp_db_result* r) { delete r; }
+int64_t resultAffected(const vtp_db_result* r)
+{
+    return r ? r->affected : 0;
+}
+void resultFree(vtp_db_result* r)
+{
+    delete r;
+}
 
 // ---- 1.1 and later
 
@@ -346,7 +387,10 @@ int wsSend(vtp_host* h, uint64_t connection, const char* data, size_t len, int b
     A::sent(h).push_back({connection, std::string(data ? data : "", data ? len : 0), binary != 0});
     return VTP_OK;
 }
-int wsClose(vtp_host*, uint64_t, int, const char*) { return VTP_OK; }
+int wsClose(vtp_host*, uint64_t, int, const char*)
+{
+    return VTP_OK;
+}
 int cliCommandAdd(vtp_host*, const vtp_cli_command* c, vtp_errbuf err)
 {
     if (!c || writerSize(c) < VTP_SIZE_THROUGH(vtp_cli_command, user_data)) {
@@ -384,11 +428,20 @@ int jobSubmit(vtp_host* h, const char*, const char*, size_t, const char*, char* 
     return VTP_OK;
 }
 void jobProgress(vtp_job*, double, const char*) {}
-int jobCancelled(vtp_job*) { return 0; }
+int jobCancelled(vtp_job*)
+{
+    return 0;
+}
 void jobResult(vtp_job*, const char*, size_t) {}
-int64_t metricAdd(vtp_host* h, const char*, const char*, int32_t, vtp_errbuf) { return A::impl(h).metrics++; }
+int64_t metricAdd(vtp_host* h, const char*, const char*, int32_t, vtp_errbuf)
+{
+    return A::impl(h).metrics++;
+}
 void metricSet(vtp_host*, int64_t, const vtp_kv*, size_t, double) {}
-int wsHttpRespond(vtp_host*, uint64_t, int, const vtp_kv*, size_t, const char*, size_t) { return VTP_NOT_FOUND; }
+int wsHttpRespond(vtp_host*, uint64_t, int, const vtp_kv*, size_t, const char*, size_t)
+{
+    return VTP_NOT_FOUND;
+}
 int wsSendMany(vtp_host* h, const uint64_t* connections, size_t count, const char* data, size_t len, int binary, size_t* sent)
 {
     ++A::sendManyCalls(h);
@@ -424,7 +477,10 @@ bool channelMatches(const std::string& pattern, const std::string& channel)
     if (pattern.size() > 2 && pattern.ends_with(".*")) return channel.starts_with(pattern.substr(0, pattern.size() - 1));
     return pattern == channel;
 }
-const char* clusterNodeId(vtp_host*) { return "fake-node/1"; }
+const char* clusterNodeId(vtp_host*)
+{
+    return "fake-node/1";
+}
 int clusterSend(vtp_host* h, const char* channel, const char* data, size_t len, vtp_errbuf err)
 {
     if (!channel || !*channel || len > (1u << 20)) {
@@ -633,7 +689,10 @@ std::optional<FakeResponse> FakeHost::completed(uint64_t id) const
     return it->second;
 }
 
-void FakeHost::setClusterPeers(std::vector<std::string> peers) { impl_->peers = std::move(peers); }
+void FakeHost::setClusterPeers(std::vector<std::string> peers)
+{
+    impl_->peers = std::move(peers);
+}
 
 size_t FakeHost::deliverCluster(const std::string& channel, const std::string& data, const std::string& fromNode)
 {
@@ -662,10 +721,14 @@ std::vector<std::vector<std::optional<std::string>>> FakeHost::sql(const std::st
     for (const auto& row : result->rows) {
         auto& out = rows.emplace_back();
         for (const Cell& c : row) {
-            if (c.type == VTP_SQL_NULL) out.emplace_back(std::nullopt);
-            else if (c.type == VTP_SQL_INT) out.emplace_back(std::to_string(c.i));
-            else if (c.type == VTP_SQL_REAL) out.emplace_back(std::to_string(c.r));
-            else out.emplace_back(c.bytes);
+            if (c.type == VTP_SQL_NULL)
+                out.emplace_back(std::nullopt);
+            else if (c.type == VTP_SQL_INT)
+                out.emplace_back(std::to_string(c.i));
+            else if (c.type == VTP_SQL_REAL)
+                out.emplace_back(std::to_string(c.r));
+            else
+                out.emplace_back(c.bytes);
         }
     }
     resultFree(result);

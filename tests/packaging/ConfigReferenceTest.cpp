@@ -47,8 +47,7 @@ std::string portable(std::string text)
 std::string generated(const std::string& option)
 {
     std::string output;
-    const int code = VtpdProcess::run({VTP_TEST_VTPD, option, "--config", kConfig}, output,
-                                      {{"VTP_PLUGINS__DIR", VTP_TEST_PLUGIN_DIR}});
+    const int code = VtpdProcess::run({VTP_TEST_VTPD, option, "--config", kConfig}, output, {{"VTP_PLUGINS__DIR", VTP_TEST_PLUGIN_DIR}});
     EXPECT_EQ(code, 0) << output;
     return portable(output);
 }
@@ -91,8 +90,10 @@ std::set<std::string> tomlKeys(const std::string& toml)
     std::istringstream in(toml);
     for (std::string line; std::getline(in, line);) {
         std::smatch m;
-        if (std::regex_search(line, m, header)) table = m[1];
-        else if (std::regex_search(line, m, assignment)) keys.insert(table.empty() ? m[1].str() : table + "." + m[1].str());
+        if (std::regex_search(line, m, header))
+            table = m[1];
+        else if (std::regex_search(line, m, assignment))
+            keys.insert(table.empty() ? m[1].str() : table + "." + m[1].str());
     }
     return keys;
 }

@@ -132,7 +132,7 @@ TEST_F(InstalledPackage, CreatesTheVtpSystemUserOwningTheStateDirectory)
     EXPECT_EQ(user->pw_gid, g->gr_gid);
     EXPECT_STREQ(user->pw_dir, kStateDir);
 
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(kStateDir, &st), 0) << kStateDir << " is missing";
     EXPECT_TRUE(S_ISDIR(st.st_mode));
     EXPECT_EQ(st.st_uid, user->pw_uid);
@@ -146,7 +146,7 @@ TEST_F(InstalledPackage, ConfigIsAConffileReadableByTheVtpGroupOnly)
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find(kConfig), std::string::npos) << r.output;
 
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(kConfig, &st), 0);
     const group* g = ::getgrnam("vtp");
     ASSERT_NE(g, nullptr);
@@ -192,7 +192,7 @@ TEST_F(InstalledPackage, InstalledVtpdServesAsVtpAndStopsCleanlyOnSigterm)
 
     // The installed config unchanged, except free ports.
     const pid_t runuser = spawnLogged({"runuser", "-u", "vtp", "--", "/usr/bin/vtpd", "--config", kConfig, "--ready-file", readyFile},
-                                logFile, {{"VTP_HTTP__LISTEN", "127.0.0.1:0"}, {"VTP_WEBSOCKET__LISTEN", "127.0.0.1:0"}});
+                                      logFile, {{"VTP_HTTP__LISTEN", "127.0.0.1:0"}, {"VTP_WEBSOCKET__LISTEN", "127.0.0.1:0"}});
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, runuser, 0));
     const bool ready = vtp::test::waitForFile(readyFile, pidfd, std::chrono::seconds(30));
     ::close(pidfd);

@@ -28,8 +28,8 @@ TEST(JsonCheck, SumsUpTheTopLevelValue)
 
 TEST(JsonCheck, RefusesANulByteThatRapidJsonWouldTakeForTheEnd)
 {
-    for (const std::string& t : {std::string("{}\0", 3), std::string("{}\0{\"a\":1}", 10), std::string("[1,\0 2]", 7),
-                                std::string("\"a\0b\"", 5)}) {
+    for (const std::string& t :
+         {std::string("{}\0", 3), std::string("{}\0{\"a\":1}", 10), std::string("[1,\0 2]", 7), std::string("\"a\0b\"", 5)}) {
         const auto r = check(t);
         EXPECT_EQ(r.problem, CheckProblem::Syntax) << t.size();
     }
@@ -48,7 +48,8 @@ TEST(JsonCheck, RefusesALoneLowSurrogateEscapeThatRapidJsonLetsThrough)
 
 TEST(JsonCheck, RefusesTextThatIsNotUtf8InStringsAndNames)
 {
-    for (const char* t : {"\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "{\"\xe2\x82\":1}", "[\"abcdefgh\xff\"]"}) {
+    for (const char* t :
+         {"\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "{\"\xe2\x82\":1}", "[\"abcdefgh\xff\"]"}) {
         const auto r = check(t);
         EXPECT_EQ(r.problem, CheckProblem::Syntax) << t;
         EXPECT_EQ(r.message, "invalid UTF-8") << t;

@@ -15,10 +15,12 @@ TEST(SdkRandom, UuidsAreVersionFourInCanonicalLowerCaseForm)
         const std::string id = vtp::randomUuid();
         ASSERT_EQ(id.size(), 36u) << id;
         for (size_t k = 0; k < id.size(); ++k) {
-            if (k == 8 || k == 13 || k == 18 || k == 23) ASSERT_EQ(id[k], '-') << id;
-            else ASSERT_TRUE((id[k] >= '0' && id[k] <= '9') || (id[k] >= 'a' && id[k] <= 'f')) << id;
+            if (k == 8 || k == 13 || k == 18 || k == 23)
+                ASSERT_EQ(id[k], '-') << id;
+            else
+                ASSERT_TRUE((id[k] >= '0' && id[k] <= '9') || (id[k] >= 'a' && id[k] <= 'f')) << id;
         }
-        EXPECT_EQ(id[14], '4') << id;                                  // version 4
+        EXPECT_EQ(id[14], '4') << id;                                         // version 4
         EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id; // variant 10xx
         seen.insert(id);
     }

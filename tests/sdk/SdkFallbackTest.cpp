@@ -17,7 +17,10 @@ using vtp::test::FakeHost;
 
 namespace {
 
-vtp::detail::HostRef ref(FakeHost& fake) { return {fake.api(), fake.handle()}; }
+vtp::detail::HostRef ref(FakeHost& fake)
+{
+    return {fake.api(), fake.handle()};
+}
 
 // A function that must never be called: it stands in the bytes past a table's struct_size.
 int trap(...)
@@ -119,9 +122,15 @@ TEST(SdkFallback, RouteOnA14KernelIsReadWithoutThe15Fields)
 {
     FakeHost old(4);
     vtp::Host host(ref(old));
-    host.route({.method = "POST", .path = "/api/v1/things/{id}", .role = vtp::Role::Public, .summary = "Makes a thing",
-                .successStatus = 201, .errors = {{409, "taken"}}},
-               [](const vtp::Request& r) { return vtp::Response::json({{"id", r.param("id")}}); });
+    host.route({.method = "POST",
+                .path = "/api/v1/things/{id}",
+                .role = vtp::Role::Public,
+                .summary = "Makes a thing",
+                .successStatus = 201,
+                .errors = {{409, "taken"}}},
+               [](const vtp::Request& r) {
+                   return vtp::Response::json({{"id", r.param("id")}});
+               });
     ASSERT_EQ(old.routes().size(), 1u);
     const auto& route = old.routes()[0];
     EXPECT_EQ(route.writerSize, sizeof(vtp_route)) << "the SDK writes its whole struct";
@@ -133,8 +142,9 @@ TEST(SdkFallback, RouteOnA14KernelIsReadWithoutThe15Fields)
 
     FakeHost current;
     vtp::Host now(ref(current));
-    now.route({.method = "POST", .path = "/api/v1/things", .role = vtp::Role::Public, .successStatus = 201},
-              [](const vtp::Request&) { return vtp::Response::json({{"ok", true}}, 201); });
+    now.route({.method = "POST", .path = "/api/v1/things", .role = vtp::Role::Public, .successStatus = 201}, [](const vtp::Request&) {
+        return vtp::Response::json({{"ok", true}}, 201);
+    });
     ASSERT_EQ(current.routes().size(), 1u);
     EXPECT_EQ(current.routes()[0].route.success_status, 201u);
     EXPECT_EQ(current.call("POST", "/api/v1/things").status, 201);

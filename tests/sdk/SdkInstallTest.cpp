@@ -33,8 +33,10 @@ protected:
         std::string out;
         const std::string build = dir.path() + "/build";
         EXPECT_EQ(runLogged({"/usr/bin/cmake", "-S", std::string(VTP_SOURCE_DIR) + "/sdk/examples/hello", "-B", build,
-                             "-DCMAKE_CXX_COMPILER=" + compiler, "-DCMAKE_PREFIX_PATH=" + prefix_->path(),
-                             "-DCMAKE_BUILD_TYPE=Release"}, out), 0) << out;
+                             "-DCMAKE_CXX_COMPILER=" + compiler, "-DCMAKE_PREFIX_PATH=" + prefix_->path(), "-DCMAKE_BUILD_TYPE=Release"},
+                            out),
+                  0)
+            << out;
         EXPECT_EQ(runLogged({"/usr/bin/cmake", "--build", build}, out), 0) << out;
         return build;
     }
@@ -65,8 +67,7 @@ TEST_F(SdkInstall, InstallsHeadersAndCMakePackage)
     EXPECT_TRUE(fs::exists(prefix_->path() + "/include/vtp/abi.h"));
     EXPECT_TRUE(fs::exists(prefix_->path() + "/include/vtp/sdk.hpp"));
     bool found = false;
-    for (const auto& e : fs::recursive_directory_iterator(prefix_->path()))
-        found = found || e.path().filename() == "vtp-sdkConfig.cmake";
+    for (const auto& e : fs::recursive_directory_iterator(prefix_->path())) found = found || e.path().filename() == "vtp-sdkConfig.cmake";
     EXPECT_TRUE(found);
 }
 

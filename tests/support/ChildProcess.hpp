@@ -79,10 +79,7 @@ public:
         return exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
     // Waits until `path` exists or the process exits first.
-    bool waitForFileOrExit(const std::string& path, std::chrono::milliseconds timeout) const
-    {
-        return waitForFile(path, pidfd_, timeout);
-    }
+    bool waitForFileOrExit(const std::string& path, std::chrono::milliseconds timeout) const { return waitForFile(path, pidfd_, timeout); }
     std::string output() const { return readFile(logPath_); }
     // Whether it is still running (its pidfd not yet readable; nothing is reaped).
     bool running() const { return !exitedWithin(std::chrono::milliseconds(0)); }

@@ -11,8 +11,7 @@
 namespace vtp::test {
 
 template <typename Predicate>
-bool pollUntil(Predicate predicate, std::chrono::milliseconds timeout,
-               std::chrono::milliseconds interval = std::chrono::milliseconds(1))
+bool pollUntil(Predicate predicate, std::chrono::milliseconds timeout, std::chrono::milliseconds interval = std::chrono::milliseconds(1))
 {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (!predicate()) {

@@ -30,10 +30,14 @@ public:
         for (size_t i = 0; i < params.size(); ++i) {
             const int at = static_cast<int>(i + 1);
             const TestValue& p = params[i];
-            if (auto* n = std::get_if<int64_t>(&p)) sqlite3_bind_int64(stmt, at, *n);
-            else if (auto* r = std::get_if<double>(&p)) sqlite3_bind_double(stmt, at, *r);
-            else if (auto* s = std::get_if<std::string>(&p)) sqlite3_bind_text(stmt, at, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
-            else sqlite3_bind_null(stmt, at);
+            if (auto* n = std::get_if<int64_t>(&p))
+                sqlite3_bind_int64(stmt, at, *n);
+            else if (auto* r = std::get_if<double>(&p))
+                sqlite3_bind_double(stmt, at, *r);
+            else if (auto* s = std::get_if<std::string>(&p))
+                sqlite3_bind_text(stmt, at, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(stmt, at);
         }
         TestRows out;
         for (int c = 0; c < sqlite3_column_count(stmt); ++c) out.columns.emplace_back(sqlite3_column_name(stmt, c));
@@ -46,7 +50,9 @@ public:
                 case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(stmt, c)); break;
                 case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
                 default:
-                    row.emplace_back(std::string(static_cast<const char*>(sqlite3_column_blob(stmt, c)) ? static_cast<const char*>(sqlite3_column_blob(stmt, c)) : "",
+                    row.emplace_back(std::string(static_cast<const char*>(sqlite3_column_blob(stmt, c))
+                                                     ? static_cast<const char*>(sqlite3_column_blob(stmt, c))
+                                                     : "",
                                                  static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
                 }
             }
@@ -80,16 +86,21 @@ public:
         bool quoted = false;
         for (char c : sql) {
             if (c == '\'') quoted = !quoted;
-            if (c == '?' && !quoted) text += "$" + std::to_string(++n);
-            else text += c;
+            if (c == '?' && !quoted)
+                text += "$" + std::to_string(++n);
+            else
+                text += c;
         }
         std::vector<std::string> values(params.size());
         std::vector<const char*> pointers(params.size());
         for (size_t i = 0; i < params.size(); ++i) {
             const TestValue& p = params[i];
-            if (auto* v = std::get_if<int64_t>(&p)) values[i] = std::to_string(*v);
-            else if (auto* r = std::get_if<double>(&p)) values[i] = std::to_string(*r);
-            else if (auto* s = std::get_if<std::string>(&p)) values[i] = *s;
+            if (auto* v = std::get_if<int64_t>(&p))
+                values[i] = std::to_string(*v);
+            else if (auto* r = std::get_if<double>(&p))
+                values[i] = std::to_string(*r);
+            else if (auto* s = std::get_if<std::string>(&p))
+                values[i] = *s;
             pointers[i] = std::holds_alternative<std::monostate>(p) ? nullptr : values[i].c_str();
         }
         PGresult* res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr, pointers.data(), nullptr, nullptr, 0);
@@ -111,8 +122,12 @@ public:
                 const std::string v(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c)));
                 switch (PQftype(res, c)) { // type OIDs from pg_type
                 case 16: row.emplace_back(static_cast<int64_t>(v == "t")); break;
-                case 20: case 21: case 23: row.emplace_back(static_cast<int64_t>(std::stoll(v))); break;
-                case 700: case 701: case 1700: row.emplace_back(std::stod(v)); break;
+                case 20:
+                case 21:
+                case 23: row.emplace_back(static_cast<int64_t>(std::stoll(v))); break;
+                case 700:
+                case 701:
+                case 1700: row.emplace_back(std::stod(v)); break;
                 default: row.emplace_back(v);
                 }
             }

@@ -74,8 +74,8 @@ namespace detail {
 
 inline bool isSecretMember(const std::string& key)
 {
-    static const char* const names[] = {"password", "new_password", "current_password", "old_password", "access_token",
-                                        "refresh_token", "token", "invite_code", "credential", "secret"};
+    static const char* const names[] = {"password",      "new_password", "current_password", "old_password", "access_token",
+                                        "refresh_token", "token",        "invite_code",      "credential",   "secret"};
     for (const char* n : names)
         if (key == n) return true;
     return false;

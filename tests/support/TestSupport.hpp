@@ -29,7 +29,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-inline std::string readFile(const std::string& path) {
+inline std::string readFile(const std::string& path)
+{
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
     std::ostringstream text;
@@ -37,7 +38,8 @@ inline std::string readFile(const std::string& path) {
     return text.str();
 }
 
-inline void writeFile(const std::string& path, const std::string& text) {
+inline void writeFile(const std::string& path, const std::string& text)
+{
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
     out << text;
@@ -47,7 +49,8 @@ inline void writeFile(const std::string& path, const std::string& text) {
 // The URL of the test PostgreSQL server started by the ctest fixture `postgres`
 // (tests/support/postgres.sh). Tests needing PostgreSQL must never silently skip: when the
 // fixture is missing this records a failure and throws, which fails the calling test.
-inline std::string postgresUrl() {
+inline std::string postgresUrl()
+{
     const char* file = std::getenv("VTP_TEST_PG_URL_FILE");
     std::string message;
     if (file == nullptr || *file == '\0') {
@@ -57,8 +60,7 @@ inline std::string postgresUrl() {
     } else {
         try {
             std::string url = readFile(file);
-            while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' '))
-                url.pop_back();
+            while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' ')) url.pop_back();
             if (!url.empty()) return url;
             message = std::string("VTP_TEST_PG_URL_FILE (") + file + ") is empty";
         } catch (const std::exception& e) {
@@ -71,7 +73,8 @@ inline std::string postgresUrl() {
 }
 
 // A loopback TCP port that was free a moment ago (bound to port 0 and read back).
-inline uint16_t freeLoopbackPort() {
+inline uint16_t freeLoopbackPort()
+{
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
     sockaddr_in addr{};
@@ -92,13 +95,14 @@ inline uint16_t freeLoopbackPort() {
 // A fresh directory under /tmp, removed recursively with everything in it on destruction.
 class TempDir {
 public:
-    explicit TempDir(const std::string& prefix = "vtp-test") {
+    explicit TempDir(const std::string& prefix = "vtp-test")
+    {
         std::string pattern = "/tmp/" + prefix + "-XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
+        if (::mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
         path_ = pattern;
     }
-    ~TempDir() {
+    ~TempDir()
+    {
         std::error_code ignored;
         std::filesystem::remove_all(path_, ignored);
     }

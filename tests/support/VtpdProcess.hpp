@@ -38,14 +38,11 @@ struct HttpResult {
     std::string body;
     std::string contentType;
     std::map<std::string, std::string> headers;
-    Poco::JSON::Object::Ptr json() const
-    {
-        return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
-    }
+    Poco::JSON::Object::Ptr json() const { return Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>(); }
 };
 
 struct VtpdOptions {
-    std::string pluginsDir;                 // default: the build tree's plugins
+    std::string pluginsDir; // default: the build tree's plugins
     std::vector<std::string> enabled{"hello"};
     std::string databaseUrl;                // default: sqlite in the data dir
     std::string extraToml;                  // appended verbatim (plugin tables, limits)
@@ -79,9 +76,8 @@ inline void recordHttpExchange(const std::string& method, const std::string& tar
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     const bool json = r.contentType.find("json") != std::string::npos;
-    const std::string line = "{\"method\":" + quoted(method) + ",\"target\":" + quoted(target) +
-                             ",\"status\":" + std::to_string(r.status) + ",\"content_type\":" + quoted(r.contentType) +
-                             ",\"body_bytes\":" + std::to_string(r.body.size()) +
+    const std::string line = "{\"method\":" + quoted(method) + ",\"target\":" + quoted(target) + ",\"status\":" + std::to_string(r.status) +
+                             ",\"content_type\":" + quoted(r.contentType) + ",\"body_bytes\":" + std::to_string(r.body.size()) +
                              ",\"body\":" + (json ? quoted(r.body) : std::string("null")) + "}\n";
     const int fd = ::open((dir + "/" + std::to_string(::getpid()) + ".jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return;
@@ -170,8 +166,7 @@ public:
     }
 
     HttpResult request(const std::string& method, const std::string& path, const std::string& body = {},
-                       const std::string& contentType = "application/json",
-                       const std::map<std::string, std::string>& headers = {}) const
+                       const std::string& contentType = "application/json", const std::map<std::string, std::string>& headers = {}) const
     {
         Poco::Net::HTTPClientSession session("127.0.0.1", httpPort_);
         session.setTimeout(Poco::Timespan(10, 0));
@@ -205,13 +200,34 @@ public:
         return request("GET", path, {}, {}, headers);
     }
 
-    uint16_t httpPort() const { return httpPort_; }
-    uint16_t wsPort() const { return wsPort_; }
-    pid_t pid() const { return pid_; }
-    std::string logs() const { return readFile(logPath_); }
-    const std::string& configPath() const { return configPath_; }
-    const std::string& dir() const { return dir_.path(); }
-    void rewriteConfig(const std::string& text) { writeFile(configPath_, text); }
+    uint16_t httpPort() const
+    {
+        return httpPort_;
+    }
+    uint16_t wsPort() const
+    {
+        return wsPort_;
+    }
+    pid_t pid() const
+    {
+        return pid_;
+    }
+    std::string logs() const
+    {
+        return readFile(logPath_);
+    }
+    const std::string& configPath() const
+    {
+        return configPath_;
+    }
+    const std::string& dir() const
+    {
+        return dir_.path();
+    }
+    void rewriteConfig(const std::string& text)
+    {
+        writeFile(configPath_, text);
+    }
 
 private:
     VtpdOptions options_;

@@ -25,12 +25,18 @@ inline bool waitForFile(const std::string& path, int pidfd, std::chrono::millise
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     bool found = false;
     while (true) {
-        if (fs::exists(path)) { found = true; break; }
+        if (fs::exists(path)) {
+            found = true;
+            break;
+        }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) break;
         pollfd fds[2] = {{in, POLLIN, 0}, {pidfd, POLLIN, 0}};
         const int n = ::poll(fds, pidfd >= 0 ? 2 : 1, static_cast<int>(left));
-        if (n > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)) { found = fs::exists(path); break; }
+        if (n > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)) {
+            found = fs::exists(path);
+            break;
+        }
         if (n > 0 && (fds[0].revents & POLLIN)) {
             char buf[4096];
             while (::read(in, buf, sizeof buf) > 0) {}

@@ -28,7 +28,7 @@ namespace proto = vtp::signalling::protocol;
 
 namespace {
 
-constexpr std::size_t kMaxSteps = 1000;        // steps are indexes into a vector: keep it bounded
+constexpr std::size_t kMaxSteps = 1000;         // steps are indexes into a vector: keep it bounded
 constexpr std::size_t kMaxFrameBytes = 1 << 20; // the servers' default maxPayload
 constexpr std::size_t kMaxSamplesPerStep = 200'000'000;
 constexpr lws_usec_t kTickUs = 1000;
@@ -73,24 +73,24 @@ class LoadGenerator::Worker {
 public:
     struct RoomState {
         std::string id;
-        std::string jsonId;  // the id as a JSON string literal, spliced into every chat:send
+        std::string jsonId;     // the id as a JSON string literal, spliced into every chat:send
         std::uint32_t live = 0; // members joined and still connected
     };
     enum class State : std::uint8_t { Idle, Connecting, Open, Connected, Joined, Closed };
     struct Client {
-        std::uint32_t index = 0;  // global client number (in chat markers)
-        std::uint32_t room = 0;   // into rooms_
-        double phase = 0;         // when in each period it sends, as a fraction of the period
+        std::uint32_t index = 0; // global client number (in chat markers)
+        std::uint32_t room = 0;  // into rooms_
+        double phase = 0;        // when in each period it sends, as a fraction of the period
         State state = State::Idle;
         bool closeRequested = false;
         std::uint8_t attempts = 0;
         lws* wsi = nullptr;
         std::int64_t startNs = 0, joinSentNs = 0;
         std::uint64_t nextAckId = 1, joinAckId = 0;
-        bool upgraded = false;  // the server's 101 has been read
-        std::string rx;         // bytes read and not yet a whole frame (or, before the upgrade, the response head)
-        std::string fragments;  // a fragmented message so far
-        std::string out;        // framed bytes waiting to be written
+        bool upgraded = false; // the server's 101 has been read
+        std::string rx;        // bytes read and not yet a whole frame (or, before the upgrade, the response head)
+        std::string fragments; // a fragmented message so far
+        std::string out;       // framed bytes waiting to be written
     };
 
     Worker(const GeneratorOptions& options, unsigned index) : options_(options), index_(index) {}
@@ -170,13 +170,22 @@ public:
         thread_ = std::thread([this] { run(); });
     }
 
-    void requestClose() { closing_ = true; }
-    void requestStop() { stopFlag_ = true; }
+    void requestClose()
+    {
+        closing_ = true;
+    }
+    void requestStop()
+    {
+        stopFlag_ = true;
+    }
     void join()
     {
         if (thread_.joinable()) thread_.join();
     }
-    bool idle() const { return openConnections_.load() == 0; }
+    bool idle() const
+    {
+        return openConnections_.load() == 0;
+    }
 
     void setStep(std::size_t step, double periodSeconds)
     {
@@ -188,7 +197,9 @@ public:
     void merge(Snapshot& s) const
     {
         std::lock_guard lock(statsMutex_);
-        auto append = [](std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from) { to.insert(to.end(), from.begin(), from.end()); };
+        auto append = [](std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from) {
+            to.insert(to.end(), from.begin(), from.end());
+        };
         append(s.connect.joinUs, connect_.joinUs);
         append(s.connect.readyUs, connect_.readyUs);
         s.connect.joined += connect_.joined;
@@ -388,7 +399,10 @@ private:
         if (wasEmpty && c.wsi) lws_callback_on_writable(c.wsi);
     }
 
-    void enqueue(Client& c, std::string_view text) { enqueueFrame(c, 0x1, text); }
+    void enqueue(Client& c, std::string_view text)
+    {
+        enqueueFrame(c, 0x1, text);
+    }
 
     void sendHandshake(Client& c)
     {
@@ -396,7 +410,8 @@ private:
         c.out += "GET " + options_.path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + options_.host + ":" +
                  std::to_string(options_.port) +
                  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dnRwLWJlbmNoLWNsaWVudA==\r\n"
-                 "Sec-WebSocket-Version: 13\r\nOrigin: http://" + options_.host + "\r\n\r\n";
+                 "Sec-WebSocket-Version: 13\r\nOrigin: http://" +
+                 options_.host + "\r\n\r\n";
         if (wasEmpty && c.wsi) lws_callback_on_writable(c.wsi);
     }
 
@@ -662,7 +677,10 @@ private:
         if (c.closeRequested) {
             if (c.upgraded) {
                 c.out.clear();
-                enqueueFrame(c, 0x8, std::string_view("\x03\xe8" "bench done", 12)); // 1000, normal closure
+                enqueueFrame(c, 0x8,
+                             std::string_view("\x03\xe8"
+                                              "bench done",
+                                              12)); // 1000, normal closure
                 scratch_.assign(LWS_PRE, 0);
                 scratch_.insert(scratch_.end(), c.out.begin(), c.out.end());
                 lws_write(c.wsi, scratch_.data() + LWS_PRE, c.out.size(), LWS_WRITE_RAW);
@@ -707,21 +725,16 @@ private:
         try {
             switch (reason) {
             case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-                if (c->state == State::Connecting) self->connectFailed(*c, in ? std::string(static_cast<const char*>(in), len) : "connection error");
+                if (c->state == State::Connecting)
+                    self->connectFailed(*c, in ? std::string(static_cast<const char*>(in), len) : "connection error");
                 return 0;
-            case LWS_CALLBACK_RAW_CONNECTED:
-                self->sendHandshake(*c);
-                return 0;
-            case LWS_CALLBACK_RAW_RX:
-                ++self->readsThisRound_;
-                return self->onBytes(*c, static_cast<const char*>(in), len);
-            case LWS_CALLBACK_RAW_WRITEABLE:
-                return self->onWritable(*c);
+            case LWS_CALLBACK_RAW_CONNECTED: self->sendHandshake(*c); return 0;
+            case LWS_CALLBACK_RAW_RX: ++self->readsThisRound_; return self->onBytes(*c, static_cast<const char*>(in), len);
+            case LWS_CALLBACK_RAW_WRITEABLE: return self->onWritable(*c);
             case LWS_CALLBACK_RAW_CLOSE:
                 if (c->wsi) self->onClosed(*c);
                 return 0;
-            default:
-                return 0;
+            default: return 0;
             }
         } catch (const std::exception&) {
             return -1; // bad_alloc and the like: drop this connection, keep the others
@@ -731,7 +744,7 @@ private:
     const GeneratorOptions& options_;
     unsigned index_;
     std::vector<RoomState> rooms_;
-    std::vector<Client> clients_;   // never resized after start(): wsi user data points into it
+    std::vector<Client> clients_;      // never resized after start(): wsi user data points into it
     std::vector<std::uint32_t> order_; // clients by phase
     std::deque<std::uint32_t> pending_;
     std::size_t inFlight_ = 0;
@@ -787,7 +800,10 @@ LoadGenerator::LoadGenerator(GeneratorOptions options) : options_(std::move(opti
     lws_set_log_level(LLL_ERR, nullptr);
 }
 
-LoadGenerator::~LoadGenerator() { stop(1); }
+LoadGenerator::~LoadGenerator()
+{
+    stop(1);
+}
 
 void LoadGenerator::start()
 {

@@ -25,13 +25,13 @@ struct GeneratorOptions {
     std::string path = "/socket.io/";
     std::size_t clients = 0;
     std::size_t roomSize = 25;
-    std::vector<std::string> rooms;   // client i joins rooms[i / roomSize]
-    std::vector<std::string> tokens;  // client i sends tokens[i % tokens.size()]
+    std::vector<std::string> rooms;  // client i joins rooms[i / roomSize]
+    std::vector<std::string> tokens; // client i sends tokens[i % tokens.size()]
     unsigned threads = 1;
-    std::size_t maxInFlight = 200;    // handshakes under way per thread (connect + CONNECT + join)
-    unsigned connectRetries = 3;      // a failed connection attempt is retried this often
-    std::size_t textBytes = 64;       // length of each chat text (the timestamp marker, then padding)
-    bool validate = false;            // decode every frame with the codec and check its fields
+    std::size_t maxInFlight = 200; // handshakes under way per thread (connect + CONNECT + join)
+    unsigned connectRetries = 3;   // a failed connection attempt is retried this often
+    std::size_t textBytes = 64;    // length of each chat text (the timestamp marker, then padding)
+    bool validate = false;         // decode every frame with the codec and check its fields
 };
 
 // Figures for one step (a send rate), counted by the step the message was sent in.
@@ -42,27 +42,27 @@ struct StepFigures {
     std::uint64_t delivered = 0;         // chat:message received by another member
     std::uint64_t echoes = 0;            // the sender's own copy
     std::uint64_t acksOk = 0, acksRefused = 0;
-    std::uint64_t skippedSends = 0;      // sends the generator could not make in time (it fell a period behind)
+    std::uint64_t skippedSends = 0; // sends the generator could not make in time (it fell a period behind)
 };
 
 struct ConnectFigures {
-    std::vector<std::uint32_t> joinUs;   // room:join sent -> ack received
-    std::vector<std::uint32_t> readyUs;  // TCP connect started -> joined (the whole handshake)
-    std::uint64_t joined = 0;            // clients connected and in their room
-    std::uint64_t failed = 0;            // clients that never got there (after retries)
+    std::vector<std::uint32_t> joinUs;  // room:join sent -> ack received
+    std::vector<std::uint32_t> readyUs; // TCP connect started -> joined (the whole handshake)
+    std::uint64_t joined = 0;           // clients connected and in their room
+    std::uint64_t failed = 0;           // clients that never got there (after retries)
     std::uint64_t retries = 0;
-    std::uint64_t joinRefused = 0;       // room:join acknowledged with an error
+    std::uint64_t joinRefused = 0; // room:join acknowledged with an error
     std::string lastError;
 };
 
 struct Snapshot {
     ConnectFigures connect;
     std::vector<StepFigures> steps;
-    std::uint64_t drops = 0;             // joined clients whose connection closed before the end
-    std::uint64_t pings = 0;             // Engine.IO pings answered
-    std::uint64_t invalid = 0;           // frames the codec refused or whose fields were wrong (validate)
+    std::uint64_t drops = 0;   // joined clients whose connection closed before the end
+    std::uint64_t pings = 0;   // Engine.IO pings answered
+    std::uint64_t invalid = 0; // frames the codec refused or whose fields were wrong (validate)
     std::uint64_t framesIn = 0;
-    std::uint64_t foreignChats = 0;      // chat:message without the generator's marker (another client's)
+    std::uint64_t foreignChats = 0; // chat:message without the generator's marker (another client's)
     std::string lastInvalid;
 };
 

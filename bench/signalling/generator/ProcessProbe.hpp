@@ -11,8 +11,8 @@ namespace vtp::bench {
 
 struct ProcessSample {
     bool ok = false;
-    long rssKib = 0;     // VmRSS
-    long hwmKib = 0;     // VmHWM: the peak
+    long rssKib = 0;       // VmRSS
+    long hwmKib = 0;       // VmHWM: the peak
     double cpuSeconds = 0; // utime + stime, every thread
 };
 
@@ -22,8 +22,10 @@ inline ProcessSample sampleProcess(int pid)
     if (pid <= 0) return s;
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
     for (std::string line; std::getline(status, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) s.rssKib = std::stol(line.substr(6));
-        else if (line.rfind("VmHWM:", 0) == 0) s.hwmKib = std::stol(line.substr(6));
+        if (line.rfind("VmRSS:", 0) == 0)
+            s.rssKib = std::stol(line.substr(6));
+        else if (line.rfind("VmHWM:", 0) == 0)
+            s.hwmKib = std::stol(line.substr(6));
     }
     std::ifstream statFile("/proc/" + std::to_string(pid) + "/stat");
     std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());

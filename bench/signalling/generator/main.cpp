@@ -74,37 +74,62 @@ Cli parse(int argc, char** argv)
                 usage(a + ": not a number: " + v);
             }
         };
-        if (a == "--host") c.gen.host = value();
-        else if (a == "--port") c.gen.port = static_cast<int>(number());
-        else if (a == "--path") c.gen.path = value();
-        else if (a == "--clients") c.gen.clients = static_cast<std::size_t>(number());
-        else if (a == "--room-size") c.gen.roomSize = static_cast<std::size_t>(number());
-        else if (a == "--rooms") c.roomsFile = value();
-        else if (a == "--tokens") c.tokensFile = value();
-        else if (a == "--token") c.token = value();
-        else if (a == "--threads") c.gen.threads = static_cast<unsigned>(number());
-        else if (a == "--in-flight") c.gen.maxInFlight = static_cast<std::size_t>(number());
-        else if (a == "--text-bytes") c.gen.textBytes = static_cast<std::size_t>(number());
-        else if (a == "--connect-timeout") c.connectTimeout = number();
-        else if (a == "--hold") c.hold = number();
-        else if (a == "--period") c.period = number();
-        else if (a == "--step-seconds") c.stepSeconds = number();
-        else if (a == "--drain") c.drain = number();
-        else if (a == "--stop-above-ms") c.stopAboveMs = number();
-        else if (a == "--server-pid") c.serverPid = static_cast<int>(number());
-        else if (a == "--label") c.label = value();
-        else if (a == "--json") c.jsonFile = value();
-        else if (a == "--validate") c.gen.validate = true;
+        if (a == "--host")
+            c.gen.host = value();
+        else if (a == "--port")
+            c.gen.port = static_cast<int>(number());
+        else if (a == "--path")
+            c.gen.path = value();
+        else if (a == "--clients")
+            c.gen.clients = static_cast<std::size_t>(number());
+        else if (a == "--room-size")
+            c.gen.roomSize = static_cast<std::size_t>(number());
+        else if (a == "--rooms")
+            c.roomsFile = value();
+        else if (a == "--tokens")
+            c.tokensFile = value();
+        else if (a == "--token")
+            c.token = value();
+        else if (a == "--threads")
+            c.gen.threads = static_cast<unsigned>(number());
+        else if (a == "--in-flight")
+            c.gen.maxInFlight = static_cast<std::size_t>(number());
+        else if (a == "--text-bytes")
+            c.gen.textBytes = static_cast<std::size_t>(number());
+        else if (a == "--connect-timeout")
+            c.connectTimeout = number();
+        else if (a == "--hold")
+            c.hold = number();
+        else if (a == "--period")
+            c.period = number();
+        else if (a == "--step-seconds")
+            c.stepSeconds = number();
+        else if (a == "--drain")
+            c.drain = number();
+        else if (a == "--stop-above-ms")
+            c.stopAboveMs = number();
+        else if (a == "--server-pid")
+            c.serverPid = static_cast<int>(number());
+        else if (a == "--label")
+            c.label = value();
+        else if (a == "--json")
+            c.jsonFile = value();
+        else if (a == "--validate")
+            c.gen.validate = true;
         else if (a == "--rates") {
             std::stringstream ss(value());
             for (std::string r; std::getline(ss, r, ',') && c.rates.size() < 100;) c.rates.push_back(std::stod(r));
-        } else usage("unknown argument " + a);
+        } else
+            usage("unknown argument " + a);
     }
     if (c.roomsFile.empty()) usage("--rooms is required");
     c.gen.rooms = readLines(c.roomsFile);
-    if (!c.tokensFile.empty()) c.gen.tokens = readLines(c.tokensFile);
-    else if (!c.token.empty()) c.gen.tokens = {c.token};
-    else usage("--tokens or --token is required");
+    if (!c.tokensFile.empty())
+        c.gen.tokens = readLines(c.tokensFile);
+    else if (!c.token.empty())
+        c.gen.tokens = {c.token};
+    else
+        usage("--tokens or --token is required");
     if (c.period > 0 && !c.rates.empty()) usage("--period and --rates exclude each other");
     return c;
 }
@@ -192,9 +217,9 @@ int main(int argc, char** argv)
     const double readyP99 = percentileMs(snap.connect.readyUs, 0.99);
     std::printf("  connect: %llu/%zu joined in %.2f s (%llu failed, %llu retries, %llu joins refused); join p50 %.2f ms p99 %.2f ms; "
                 "connect-to-joined p99 %.1f ms\n",
-                static_cast<unsigned long long>(snap.connect.joined), n, connectSeconds, static_cast<unsigned long long>(snap.connect.failed),
-                static_cast<unsigned long long>(snap.connect.retries), static_cast<unsigned long long>(snap.connect.joinRefused), joinP50, joinP99,
-                readyP99);
+                static_cast<unsigned long long>(snap.connect.joined), n, connectSeconds,
+                static_cast<unsigned long long>(snap.connect.failed), static_cast<unsigned long long>(snap.connect.retries),
+                static_cast<unsigned long long>(snap.connect.joinRefused), joinP50, joinP99, readyP99);
     if (!snap.connect.lastError.empty()) std::printf("  last connect error: %s\n", snap.connect.lastError.c_str());
     std::fflush(stdout);
 
@@ -264,15 +289,16 @@ int main(int argc, char** argv)
         r.genCores = genCpu / stepSeconds;
         r.drops = gen->drops() - drops0;
         results.push_back(r);
-        std::printf("  step %zu: %.0f chat/s sent (period %.3f s), %.0f delivered/s, %llu/%llu delivered (%llu lost), fan-out p50 %.2f ms "
-                    "p99 %.2f ms max %.1f ms, acks %llu ok %llu refused, %llu skipped sends, %llu dropped, server %.2f cores (%.1f us/delivery), "
-                    "generator %.2f cores\n",
-                    k, r.rate, r.periodS, r.deliveredPerS, static_cast<unsigned long long>(r.delivered),
-                    static_cast<unsigned long long>(r.expected),
-                    static_cast<unsigned long long>(r.expected > r.delivered ? r.expected - r.delivered : 0), r.p50, r.p99, r.max,
-                    static_cast<unsigned long long>(r.acksOk), static_cast<unsigned long long>(r.acksRefused),
-                    static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.drops), r.serverCores, r.serverUsPerDelivery,
-                    r.genCores);
+        std::printf(
+            "  step %zu: %.0f chat/s sent (period %.3f s), %.0f delivered/s, %llu/%llu delivered (%llu lost), fan-out p50 %.2f ms "
+            "p99 %.2f ms max %.1f ms, acks %llu ok %llu refused, %llu skipped sends, %llu dropped, server %.2f cores (%.1f us/delivery), "
+            "generator %.2f cores\n",
+            k, r.rate, r.periodS, r.deliveredPerS, static_cast<unsigned long long>(r.delivered),
+            static_cast<unsigned long long>(r.expected),
+            static_cast<unsigned long long>(r.expected > r.delivered ? r.expected - r.delivered : 0), r.p50, r.p99, r.max,
+            static_cast<unsigned long long>(r.acksOk), static_cast<unsigned long long>(r.acksRefused),
+            static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.drops), r.serverCores, r.serverUsPerDelivery,
+            r.genCores);
         std::fflush(stdout);
         if (cli.stopAboveMs > 0 && (r.p99 > cli.stopAboveMs || r.delivered < r.expected || r.drops > 0)) break;
     }
@@ -288,9 +314,8 @@ int main(int argc, char** argv)
                 base.rssKib, afterConnect.rssKib, afterHold.rssKib, last.rssKib, last.hwmKib, rssPerConnKib);
     std::printf("  frames received %llu, other clients' chats %llu, pings answered %llu, dropped %llu, invalid frames %llu%s%s\n",
                 static_cast<unsigned long long>(snap.framesIn), static_cast<unsigned long long>(snap.foreignChats),
-                static_cast<unsigned long long>(snap.pings),
-                static_cast<unsigned long long>(totalDrops), static_cast<unsigned long long>(snap.invalid),
-                snap.invalid ? ", last: " : "", snap.lastInvalid.c_str());
+                static_cast<unsigned long long>(snap.pings), static_cast<unsigned long long>(totalDrops),
+                static_cast<unsigned long long>(snap.invalid), snap.invalid ? ", last: " : "", snap.lastInvalid.c_str());
     std::fflush(stdout);
 
     if (!cli.jsonFile.empty()) {

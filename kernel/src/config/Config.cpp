@@ -58,10 +58,7 @@ std::string ConfigIssue::format() const
     return out + "expected " + expected + ", found " + found;
 }
 
-ConfigError::ConfigError(std::vector<ConfigIssue> issues)
-    : std::runtime_error(joinIssues(issues)), issues_(std::move(issues))
-{
-}
+ConfigError::ConfigError(std::vector<ConfigIssue> issues) : std::runtime_error(joinIssues(issues)), issues_(std::move(issues)) {}
 
 struct Config::Impl {
     std::string sourceName;
@@ -129,8 +126,7 @@ struct Config::Impl {
 
     static std::invalid_argument wrongType(std::string_view key, ValueType type)
     {
-        return std::invalid_argument("config key '" + std::string(key) + "' is not a " +
-                                     std::string(valueTypeName(type)));
+        return std::invalid_argument("config key '" + std::string(key) + "' is not a " + std::string(valueTypeName(type)));
     }
 };
 
@@ -152,21 +148,18 @@ Config Config::load(const std::string& path, const std::map<std::string, std::st
         if (text.size() > kMaxFileBytes)
             fail("a TOML file of at most 1 MiB", "a file of more than " + std::to_string(kMaxFileBytes) + " bytes");
     }
-    if (std::ferror(file.get()))
-        fail("a readable TOML file", std::error_code(errno, std::generic_category()).message());
+    if (std::ferror(file.get())) fail("a readable TOML file", std::error_code(errno, std::generic_category()).message());
     return parse(text, path, env);
 }
 
-Config Config::parse(std::string_view text, const std::string& sourceName,
-                     const std::map<std::string, std::string>& env)
+Config Config::parse(std::string_view text, const std::string& sourceName, const std::map<std::string, std::string>& env)
 {
     Config config;
     Impl& impl = *config.impl_;
     impl.sourceName = sourceName;
     std::vector<ConfigIssue> issues;
     if (text.size() > kMaxFileBytes) {
-        issues.push_back({sourceName, 0, 0, "", "a TOML file of at most 1 MiB",
-                          "a file of " + std::to_string(text.size()) + " bytes"});
+        issues.push_back({sourceName, 0, 0, "", "a TOML file of at most 1 MiB", "a file of " + std::to_string(text.size()) + " bytes"});
     } else {
         auto parsed = parseToml(text, sourceName);
         if (auto* root = std::get_if<toml::table>(&parsed))
@@ -266,8 +259,7 @@ std::vector<std::string> Config::pluginTables() const
 
 std::string Config::pluginJson(const std::string& name) const
 {
-    if (!impl_->validatedPlugins.count(name))
-        throw std::logic_error("pluginJson('" + name + "') called before validatePlugin");
+    if (!impl_->validatedPlugins.count(name)) throw std::logic_error("pluginJson('" + name + "') called before validatePlugin");
     const std::string prefix = "plugins." + name + ".";
     ValueTree tree;
     // Secrets stay unmasked here: the plugin needs them to work.

@@ -17,9 +17,9 @@ struct ConfigIssue {
     std::string file;
     int line = 0;
     int column = 0;
-    std::string key;      // full dotted key, e.g. "http.listen" or "plugins.hello.greeting"
-    std::string expected; // e.g. "integer between 1 and 65535", "a known key"
-    std::string found;    // e.g. "string \"abc\"", "unknown key"
+    std::string key;            // full dotted key, e.g. "http.listen" or "plugins.hello.greeting"
+    std::string expected;       // e.g. "integer between 1 and 65535", "a known key"
+    std::string found;          // e.g. "string \"abc\"", "unknown key"
     std::string format() const; // "FILE:LINE:COL: key 'K': expected E, found F"
 };
 
@@ -39,8 +39,7 @@ class Config {
 public:
     // Throws ConfigError (TOML syntax error with line/column, or a bad override).
     static Config load(const std::string& path, const std::map<std::string, std::string>& env);
-    static Config parse(std::string_view text, const std::string& sourceName,
-                        const std::map<std::string, std::string>& env);
+    static Config parse(std::string_view text, const std::string& sourceName, const std::map<std::string, std::string>& env);
     // This process's environment as a map, for load().
     static std::map<std::string, std::string> processEnvironment();
 
@@ -58,7 +57,7 @@ public:
     // Getters read the validated value (override, file or default); a key no validation covered is
     // read raw from the override or file. Unset: std::out_of_range; another type: std::invalid_argument.
     bool has(std::string_view key) const;
-    std::string getString(std::string_view key) const;          // throws std::out_of_range if unset
+    std::string getString(std::string_view key) const; // throws std::out_of_range if unset
     int64_t getInt(std::string_view key) const;
     double getFloat(std::string_view key) const;
     bool getBool(std::string_view key) const;

@@ -27,17 +27,38 @@ bool nextCodePoint(std::string_view text, size_t& i, uint32_t& cp)
         ++i;
         return true;
     }
-    if ((lead & 0xE0) == 0xC0) { len = 2; cp = lead & 0x1F; minimum = 0x80; }
-    else if ((lead & 0xF0) == 0xE0) { len = 3; cp = lead & 0x0F; minimum = 0x800; }
-    else if ((lead & 0xF8) == 0xF0) { len = 4; cp = lead & 0x07; minimum = 0x10000; }
-    else { ++i; return false; }
-    if (i + len > text.size()) { ++i; return false; }
+    if ((lead & 0xE0) == 0xC0) {
+        len = 2;
+        cp = lead & 0x1F;
+        minimum = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+        len = 3;
+        cp = lead & 0x0F;
+        minimum = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+        len = 4;
+        cp = lead & 0x07;
+        minimum = 0x10000;
+    } else {
+        ++i;
+        return false;
+    }
+    if (i + len > text.size()) {
+        ++i;
+        return false;
+    }
     for (size_t k = 1; k < len; ++k) {
         const auto c = static_cast<unsigned char>(text[i + k]);
-        if ((c & 0xC0) != 0x80) { ++i; return false; }
+        if ((c & 0xC0) != 0x80) {
+            ++i;
+            return false;
+        }
         cp = (cp << 6) | (c & 0x3F);
     }
-    if (cp < minimum || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) { ++i; return false; }
+    if (cp < minimum || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        ++i;
+        return false;
+    }
     i += len;
     return true;
 }
@@ -45,8 +66,7 @@ bool nextCodePoint(std::string_view text, size_t& i, uint32_t& cp)
 void appendUnicodeEscape(std::string& out, uint32_t cp)
 {
     out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4)
-        out += kHex[(cp >> shift) & 0xF];
+    for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0xF];
 }
 
 std::string arrayText(const std::vector<std::string>& items, std::string (*render)(std::string_view))
@@ -127,8 +147,7 @@ size_t utf8Length(std::string_view text)
 {
     size_t count = 0;
     uint32_t cp = 0;
-    for (size_t i = 0; i < text.size(); ++count)
-        nextCodePoint(text, i, cp);
+    for (size_t i = 0; i < text.size(); ++count) nextCodePoint(text, i, cp);
     return count;
 }
 

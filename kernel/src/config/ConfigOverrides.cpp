@@ -55,8 +55,7 @@ void readOverrides(const std::map<std::string, std::string>& env, Overrides& ove
         if (!wellFormed) {
             issues.push_back({kEnvironment, 0, 0, name, "VTP_TABLE__KEY with no empty part", "variable " + name});
         } else if (auto [it, added] = overrides.try_emplace(key, Override{name, value}); !added) {
-            issues.push_back({kEnvironment, 0, 0, key, "one variable per key",
-                              "both " + it->second.envName + " and " + name});
+            issues.push_back({kEnvironment, 0, 0, key, "one variable per key", "both " + it->second.envName + " and " + name});
         }
     }
 }
@@ -65,8 +64,7 @@ std::optional<ConfigValue> valueFromText(std::string_view raw, ValueType type)
 {
     const std::string_view text = trim(raw);
     switch (type) {
-    case ValueType::String:
-        return ConfigValue(std::string(raw));
+    case ValueType::String: return ConfigValue(std::string(raw));
     case ValueType::Integer: {
         const std::string_view digits = !text.empty() && text[0] == '+' ? text.substr(1) : text;
         int64_t value = 0;

@@ -21,9 +21,9 @@ struct KeySpec {
     std::optional<ConfigValue> defaultValue; // absent and !required: the key is simply unset
     std::string description;
     bool required = false;
-    bool secret = false;                 // masked as "********" in printed config, never logged
-    std::optional<int64_t> min, max;     // Integer: value range; String: length range
-    std::vector<std::string> choices;    // String: allowed values (empty = any)
+    bool secret = false;              // masked as "********" in printed config, never logged
+    std::optional<int64_t> min, max;  // Integer: value range; String: length range
+    std::vector<std::string> choices; // String: allowed values (empty = any)
 };
 
 // The keys of one table: the kernel's own (table prefix "") or a plugin's (prefix "plugins.NAME").

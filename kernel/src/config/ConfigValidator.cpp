@@ -26,8 +26,7 @@ bool isPlainSegment(std::string_view segment)
 std::string boundsText(std::string_view what, const KeySpec& spec)
 {
     std::string out(what);
-    if (spec.min && spec.max)
-        return out + " between " + std::to_string(*spec.min) + " and " + std::to_string(*spec.max);
+    if (spec.min && spec.max) return out + " between " + std::to_string(*spec.min) + " and " + std::to_string(*spec.max);
     if (spec.min) return out + " of at least " + std::to_string(*spec.min);
     return out + " of at most " + std::to_string(*spec.max);
 }
@@ -52,16 +51,14 @@ std::optional<std::string> limitViolation(const ConfigValue& value, const KeySpe
 {
     const bool bounded = spec.min || spec.max;
     if (auto* i = std::get_if<int64_t>(&value)) {
-        if (bounded && ((spec.min && *i < *spec.min) || (spec.max && *i > *spec.max)))
-            return boundsText("integer", spec);
+        if (bounded && ((spec.min && *i < *spec.min) || (spec.max && *i > *spec.max))) return boundsText("integer", spec);
     } else if (auto* d = std::get_if<double>(&value)) {
-        if (bounded && (std::isnan(*d) || (spec.min && *d < static_cast<double>(*spec.min)) ||
-                        (spec.max && *d > static_cast<double>(*spec.max))))
+        if (bounded &&
+            (std::isnan(*d) || (spec.min && *d < static_cast<double>(*spec.min)) || (spec.max && *d > static_cast<double>(*spec.max))))
             return boundsText("number", spec);
     } else if (auto* s = std::get_if<std::string>(&value)) {
         const auto length = static_cast<int64_t>(utf8Length(*s));
-        if (bounded && ((spec.min && length < *spec.min) || (spec.max && length > *spec.max)))
-            return boundsText("string of length", spec);
+        if (bounded && ((spec.min && length < *spec.min) || (spec.max && length > *spec.max))) return boundsText("string of length", spec);
         if (!isChoice(spec, *s)) return choicesText(spec);
     } else if (auto* a = std::get_if<std::vector<std::string>>(&value)) {
         for (const std::string& item : *a)
@@ -172,12 +169,10 @@ void Validator::fillSpecs()
             continue;
         } else if (spec.defaultValue) {
             ConfigValue value = *spec.defaultValue;
-            if (auto* i = std::get_if<int64_t>(&value); i && spec.type == ValueType::Float)
-                value = static_cast<double>(*i);
+            if (auto* i = std::get_if<int64_t>(&value); i && spec.type == ValueType::Float) value = static_cast<double>(*i);
             values_[full] = std::move(value);
         } else if (spec.required) {
-            issues_.push_back({file_, 0, 0, full, std::string(valueTypeName(spec.type)),
-                               "nothing (the key is required)"});
+            issues_.push_back({file_, 0, 0, full, std::string(valueTypeName(spec.type)), "nothing (the key is required)"});
         }
     }
 }
@@ -187,12 +182,11 @@ void Validator::addIssue(const toml::node& node, const std::string& rel, std::st
     addIssueAt(node.source(), rel, std::move(expected), std::move(found));
 }
 
-void Validator::addIssueAt(const toml::source_region& source, const std::string& rel, std::string expected,
-                std::string found)
+void Validator::addIssueAt(const toml::source_region& source, const std::string& rel, std::string expected, std::string found)
 {
     const auto& begin = source.begin;
-    issues_.push_back({file_, position(begin.line), position(begin.column), joinKey(fullPrefix_, rel),
-                       std::move(expected), std::move(found)});
+    issues_.push_back(
+        {file_, position(begin.line), position(begin.column), joinKey(fullPrefix_, rel), std::move(expected), std::move(found)});
 }
 
 void Validator::walkPlugins(const toml::node& node, int depth)
@@ -277,8 +271,7 @@ void Validator::checkOverrideValue(const Override& override, const KeySpec& spec
     values_[full] = std::move(*value);
 }
 
-void Validator::unknownKey(const toml::key& key, const std::string& rel, const std::string& segment,
-                const std::string& relPrefix)
+void Validator::unknownKey(const toml::key& key, const std::string& rel, const std::string& segment, const std::string& relPrefix)
 {
     std::string found = "unknown key";
     if (auto near = nearest(segment, siblings(relPrefix))) found += " (did you mean '" + *near + "'?)";
@@ -322,8 +315,7 @@ std::optional<std::string> Validator::nearest(const std::string& word, const std
     std::optional<std::string> best;
     size_t bestDistance = kMaxSuggestDistance + 1;
     for (const std::string& candidate : candidates) {
-        const size_t gap = word.size() > candidate.size() ? word.size() - candidate.size()
-                                                           : candidate.size() - word.size();
+        const size_t gap = word.size() > candidate.size() ? word.size() - candidate.size() : candidate.size() - word.size();
         if (gap > kMaxSuggestDistance || candidate == word) continue;
         const size_t distance = editDistance(word, candidate);
         if (distance < bestDistance) {

@@ -26,8 +26,7 @@ std::optional<ConfigValue> valueFromNode(const toml::node& node, ValueType type)
 // Checks one table (the kernel's keys, or one plugin's) against its schema, collecting every issue.
 class Validator {
 public:
-    Validator(const std::string& file, const ConfigSchema& schema, std::string fullPrefix, bool kernel,
-              const Overrides& overrides)
+    Validator(const std::string& file, const ConfigSchema& schema, std::string fullPrefix, bool kernel, const Overrides& overrides)
         : file_(file), schema_(schema), fullPrefix_(std::move(fullPrefix)), kernel_(kernel), overrides_(overrides)
     {
     }
@@ -40,16 +39,14 @@ public:
     const std::set<std::string>& secrets() const { return secrets_; }
 
     void addIssue(const toml::node& node, const std::string& rel, std::string expected, std::string found);
-    void addIssueAt(const toml::source_region& source, const std::string& rel, std::string expected,
-                    std::string found);
+    void addIssueAt(const toml::source_region& source, const std::string& rel, std::string expected, std::string found);
 
 private:
     void walkPlugins(const toml::node& node, int depth);
     void descend(const toml::node& node, const std::string& rel, int depth);
     void checkFileValue(const toml::node& node, const KeySpec& spec, const std::string& rel);
     void checkOverrideValue(const Override& override, const KeySpec& spec, const std::string& full, bool secret);
-    void unknownKey(const toml::key& key, const std::string& rel, const std::string& segment,
-                    const std::string& relPrefix);
+    void unknownKey(const toml::key& key, const std::string& rel, const std::string& segment, const std::string& relPrefix);
     bool declaresTable(const std::string& rel) const;
     // "plugins.NAME.KEY": belongs to a plugin's schema, unless the kernel declares it.
     bool isPluginKey(const std::string& key) const;

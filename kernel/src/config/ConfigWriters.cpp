@@ -136,8 +136,7 @@ bool ValueTree::insert(const std::vector<std::string>& path, ConfigValue value)
 std::string ValueTree::toToml() const
 {
     std::string out;
-    for (const auto& [key, value] : values_)
-        out += tomlKey(key) + " = " + tomlValue(value) + "\n";
+    for (const auto& [key, value] : values_) out += tomlKey(key) + " = " + tomlValue(value) + "\n";
     std::vector<std::string> path;
     appendTomlTables(out, path);
     return out;
@@ -155,8 +154,7 @@ void ValueTree::appendTomlTables(std::string& out, std::vector<std::string>& pat
                 out += tomlKey(path[i]);
             }
             out += "]\n";
-            for (const auto& [key, value] : child->values_)
-                out += tomlKey(key) + " = " + tomlValue(value) + "\n";
+            for (const auto& [key, value] : child->values_) out += tomlKey(key) + " = " + tomlValue(value) + "\n";
         }
         child->appendTomlTables(out, path);
         path.pop_back();

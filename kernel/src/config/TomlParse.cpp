@@ -25,8 +25,7 @@ TomlProblem problemFrom(const toml::parse_error& error, std::string_view origina
                         std::string(error.description())};
     const size_t offset = offsetOfLineColumn(original, problem.line, problem.column);
     const size_t placeholder = problem.found.find("'?'");
-    if (offset < original.size() && static_cast<unsigned char>(original[offset]) >= 0x80 &&
-        placeholder != std::string::npos) {
+    if (offset < original.size() && static_cast<unsigned char>(original[offset]) >= 0x80 && placeholder != std::string::npos) {
         size_t end = offset + 1;
         while (end < original.size() && (static_cast<unsigned char>(original[end]) & 0xC0) == 0x80) ++end;
         problem.found.replace(placeholder + 1, 1, original.substr(offset, end - offset));
@@ -45,10 +44,9 @@ std::variant<toml::table, TomlProblem> parseToml(std::string_view text, std::str
     }
     const TomlScan scan = scanToml(text, kMaxKeyParts);
     if (scan.deepKey)
-        return TomlProblem{scan.deepKey->line, scan.deepKey->column,
-                           "keys of at most " + std::to_string(kMaxKeyParts) + " dotted parts", scan.deepKey->found};
-    const bool hasNonAscii =
-        std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+        return TomlProblem{scan.deepKey->line, scan.deepKey->column, "keys of at most " + std::to_string(kMaxKeyParts) + " dotted parts",
+                           scan.deepKey->found};
+    const bool hasNonAscii = std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
     if (hasNonAscii) {
         try {
             (void)toml::parse(asciiPlaceholders(text), sourceName);
@@ -56,8 +54,7 @@ std::variant<toml::table, TomlProblem> parseToml(std::string_view text, std::str
             return problemFrom(e, text);
         }
         if (const auto& unsafe = scan.unsafeNonAscii)
-            return TomlProblem{unsafe->line, unsafe->column, "an ASCII character here (write it as \\uXXXX)",
-                               unsafe->found};
+            return TomlProblem{unsafe->line, unsafe->column, "an ASCII character here (write it as \\uXXXX)", unsafe->found};
     }
     try {
         return toml::parse(text, sourceName);

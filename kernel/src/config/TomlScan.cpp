@@ -10,7 +10,7 @@ TomlScan scanToml(std::string_view text, size_t maxKeyParts)
     State state = State::Normal;
     TomlScan scan;
     char previous = '\n'; // the last character outside strings that is not a blank
-    size_t dots = 0;       // outside strings since the last character that starts a key
+    size_t dots = 0;      // outside strings since the last character that starts a key
     int line = 1, column = 1;
     size_t i = 0;
     const auto at = [&](size_t k) { return k < text.size() ? text[k] : '\0'; };
@@ -55,8 +55,7 @@ TomlScan scanToml(std::string_view text, size_t maxKeyParts)
             // malformed number, say) toml++ scans on through the quote, so this scan must too.
             if ((c == '"' || c == '\'') && std::string_view("\n=[,{.").find(previous) != std::string_view::npos) {
                 const bool multi = run(c) >= 3;
-                state = c == '"' ? (multi ? State::MultiBasic : State::Basic)
-                                 : (multi ? State::MultiLiteral : State::Literal);
+                state = c == '"' ? (multi ? State::MultiBasic : State::Basic) : (multi ? State::MultiLiteral : State::Literal);
                 advance(multi ? 3 : 1);
                 previous = c;
                 continue;

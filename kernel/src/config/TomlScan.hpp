@@ -12,7 +12,7 @@ namespace vtp::kernel::configformat {
 
 struct TextPosition {
     int line = 0;
-    int column = 0;   // in code points, as toml++ counts
+    int column = 0; // in code points, as toml++ counts
     std::string found;
 };
 struct TomlScan {

@@ -17,7 +17,8 @@ namespace {
 
 constexpr std::chrono::milliseconds kDefaultAcquireTimeout{10000};
 
-void registerConnectors() {
+void registerConnectors()
+{
     // Poco's connector registry is process-wide; registering twice concurrently is not safe.
     static std::once_flag once;
     std::call_once(once, [] {
@@ -28,13 +29,14 @@ void registerConnectors() {
 
 } // namespace
 
-std::unique_ptr<Database> Database::open(const std::string& url, const std::string& dataDir, size_t poolSize,
-                                         Logger& log) {
+std::unique_ptr<Database> Database::open(const std::string& url, const std::string& dataDir, size_t poolSize, Logger& log)
+{
     return open(url, dataDir, poolSize, log, kDefaultAcquireTimeout);
 }
 
-std::unique_ptr<Database> Database::open(const std::string& url, const std::string& dataDir, size_t poolSize,
-                                         Logger& log, std::chrono::milliseconds acquireTimeout) {
+std::unique_ptr<Database> Database::open(const std::string& url, const std::string& dataDir, size_t poolSize, Logger& log,
+                                         std::chrono::milliseconds acquireTimeout)
+{
     registerConnectors();
     DatabaseUrl parsed = parseDatabaseUrl(url, dataDir);
     if (parsed.dialect == Dialect::SQLite) {

@@ -32,8 +32,7 @@ struct ResultSet {
 // callers can answer 409 rather than 500.
 class DbError : public std::runtime_error {
 public:
-    DbError(const std::string& message, bool constraint = false)
-        : std::runtime_error(message), constraint_(constraint) {}
+    DbError(const std::string& message, bool constraint = false) : std::runtime_error(message), constraint_(constraint) {}
     bool constraintViolation() const { return constraint_; }
 
 private:
@@ -67,11 +66,9 @@ public:
     // url: "sqlite:PATH" (relative PATH is resolved against dataDir; ":memory:" not allowed
     // because pooled sessions would not share it) or "postgresql://user:pass@host:port/db".
     // Connects once before returning; throws DbError if that fails. acquire() waits up to 10 s.
-    static std::unique_ptr<Database> open(const std::string& url, const std::string& dataDir,
-                                          size_t poolSize, Logger& log);
+    static std::unique_ptr<Database> open(const std::string& url, const std::string& dataDir, size_t poolSize, Logger& log);
     // As above, with the longest time acquire() waits for a free session.
-    static std::unique_ptr<Database> open(const std::string& url, const std::string& dataDir,
-                                          size_t poolSize, Logger& log,
+    static std::unique_ptr<Database> open(const std::string& url, const std::string& dataDir, size_t poolSize, Logger& log,
                                           std::chrono::milliseconds acquireTimeout);
     virtual ~Database() = default;
 

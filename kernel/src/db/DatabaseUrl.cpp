@@ -10,13 +10,15 @@ namespace vtp::kernel {
 
 namespace {
 
-bool startsWith(const std::string& text, std::string_view prefix) {
+bool startsWith(const std::string& text, std::string_view prefix)
+{
     return text.compare(0, prefix.size(), prefix) == 0;
 }
 
 // Poco's PostgreSQL connector splits the connection string at spaces before libpq sees it, so
 // values cannot be quoted: refuse whitespace and escape what libpq would interpret.
-std::string conninfoValue(const std::string& key, const std::string& value) {
+std::string conninfoValue(const std::string& key, const std::string& value)
+{
     std::string out;
     for (char c : value) {
         if (std::isspace(static_cast<unsigned char>(c)) != 0) {
@@ -28,9 +30,10 @@ std::string conninfoValue(const std::string& key, const std::string& value) {
     return out;
 }
 
-DatabaseUrl parseSqlite(const std::string& url, const std::string& dataDir) {
+DatabaseUrl parseSqlite(const std::string& url, const std::string& dataDir)
+{
     std::string path = url.substr(std::string_view("sqlite:").size());
-    if (startsWith(path, "//")) path.erase(0, 2);  // sqlite:///abs/path
+    if (startsWith(path, "//")) path.erase(0, 2); // sqlite:///abs/path
     if (path.empty()) throw DbError("SQLite URL has no path: " + url);
     if (path == ":memory:" || startsWith(path, "file::memory:")) {
         throw DbError("SQLite in-memory databases are not supported (pooled sessions would not share it)");
@@ -46,7 +49,8 @@ DatabaseUrl parseSqlite(const std::string& url, const std::string& dataDir) {
     return out;
 }
 
-DatabaseUrl parsePostgres(const std::string& url) {
+DatabaseUrl parsePostgres(const std::string& url)
+{
     Poco::URI uri;
     try {
         uri = Poco::URI(url);
@@ -104,14 +108,16 @@ DatabaseUrl parsePostgres(const std::string& url) {
 
 } // namespace
 
-DatabaseUrl parseDatabaseUrl(const std::string& url, const std::string& dataDir) {
+DatabaseUrl parseDatabaseUrl(const std::string& url, const std::string& dataDir)
+{
     if (startsWith(url, "sqlite:")) return parseSqlite(url, dataDir);
     if (startsWith(url, "postgresql://") || startsWith(url, "postgres://")) return parsePostgres(url);
     throw DbError("unsupported database URL (expected sqlite:PATH or postgresql://...): " +
                   url.substr(0, url.find("://") == std::string::npos ? url.size() : url.find("://") + 3));
 }
 
-std::string scrubSecret(std::string message, const std::string& secret) {
+std::string scrubSecret(std::string message, const std::string& secret)
+{
     if (secret.empty()) return message;
     for (size_t pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos + 4)) {
         message.replace(pos, secret.size(), "****");

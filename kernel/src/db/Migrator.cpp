@@ -17,39 +17,42 @@ namespace {
 // BEGIN IMMEDIATE already does. The value is arbitrary but fixed.
 constexpr const char* kPostgresMigrationLock = "SELECT pg_advisory_xact_lock(5649726801)";
 
-std::string label(const std::string& owner, const Migration& m) {
+std::string label(const std::string& owner, const Migration& m)
+{
     return owner + "/" + std::to_string(m.version) + " (" + m.name + ")";
 }
 
-std::vector<const Migration*> inVersionOrder(const std::string& owner, const std::vector<Migration>& migrations) {
+std::vector<const Migration*> inVersionOrder(const std::string& owner, const std::vector<Migration>& migrations)
+{
     std::vector<const Migration*> ordered;
     for (const Migration& m : migrations) ordered.push_back(&m);
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](const Migration* a, const Migration* b) { return a->version < b->version; });
+    std::stable_sort(ordered.begin(), ordered.end(), [](const Migration* a, const Migration* b) { return a->version < b->version; });
     for (size_t i = 1; i < ordered.size(); ++i) {
         if (ordered[i]->version == ordered[i - 1]->version) {
-            throw MigrationError("migrations of " + owner + " share version " + std::to_string(ordered[i]->version) +
-                                 ": " + ordered[i - 1]->name + " and " + ordered[i]->name);
+            throw MigrationError("migrations of " + owner + " share version " + std::to_string(ordered[i]->version) + ": " +
+                                 ordered[i - 1]->name + " and " + ordered[i]->name);
         }
     }
     return ordered;
 }
 
-const std::string* textOf(const SqlValue& value) {
+const std::string* textOf(const SqlValue& value)
+{
     return std::get_if<std::string>(&value);
 }
 
-void checkChecksum(const std::string& owner, const Migration& m, const std::string& recorded,
-                   const std::string& shipped) {
+void checkChecksum(const std::string& owner, const Migration& m, const std::string& recorded, const std::string& shipped)
+{
     if (recorded != shipped) {
-        throw MigrationError("migration " + label(owner, m) + " was changed after it was applied: recorded checksum " +
-                             recorded + ", shipped " + shipped);
+        throw MigrationError("migration " + label(owner, m) + " was changed after it was applied: recorded checksum " + recorded +
+                             ", shipped " + shipped);
     }
 }
 
 } // namespace
 
-std::string sha256Hex(std::string_view data) {
+std::string sha256Hex(std::string_view data)
+{
     Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
     engine.update(data.data(), static_cast<unsigned>(data.size()));
     return Poco::DigestEngine::digestToHex(engine.digest());
@@ -57,7 +60,8 @@ std::string sha256Hex(std::string_view data) {
 
 Migrator::Migrator(Database& db) : db_(db) {}
 
-void Migrator::ensureTable() {
+void Migrator::ensureTable()
+{
     try {
         db_.exec("CREATE TABLE IF NOT EXISTS vtp_migrations ("
                  "owner TEXT NOT NULL, version BIGINT NOT NULL, name TEXT NOT NULL, "
@@ -67,7 +71,8 @@ void Migrator::ensureTable() {
     }
 }
 
-std::vector<MigrationRecord> Migrator::status(const std::string& owner, const std::vector<Migration>& migrations) {
+std::vector<MigrationRecord> Migrator::status(const std::string& owner, const std::vector<Migration>& migrations)
+{
     std::vector<const Migration*> ordered = inVersionOrder(owner, migrations);
     ensureTable();
 
@@ -95,7 +100,8 @@ std::vector<MigrationRecord> Migrator::status(const std::string& owner, const st
     return records;
 }
 
-std::vector<MigrationRecord> Migrator::apply(const std::string& owner, const std::vector<Migration>& migrations) {
+std::vector<MigrationRecord> Migrator::apply(const std::string& owner, const std::vector<Migration>& migrations)
+{
     // status() refuses a changed migration before anything runs.
     std::vector<MigrationRecord> records = status(owner, migrations);
     std::vector<const Migration*> ordered = inVersionOrder(owner, migrations);
@@ -110,8 +116,8 @@ std::vector<MigrationRecord> Migrator::apply(const std::string& owner, const std
             connection->begin();
             if (db_.dialect() == Dialect::PostgreSQL) connection->exec(kPostgresMigrationLock);
             // Another process may have applied it while this one waited for the lock.
-            ResultSet existing = connection->exec(
-                "SELECT checksum FROM vtp_migrations WHERE owner = ? AND version = ?", {owner, m.version});
+            ResultSet existing =
+                connection->exec("SELECT checksum FROM vtp_migrations WHERE owner = ? AND version = ?", {owner, m.version});
             if (!existing.rows.empty()) {
                 const std::string* checksum = textOf(existing.rows[0].at(0));
                 checkChecksum(owner, m, checksum != nullptr ? *checksum : std::string(), record.checksum);
@@ -119,10 +125,9 @@ std::vector<MigrationRecord> Migrator::apply(const std::string& owner, const std
                 continue;
             }
             for (const std::string& statement : splitSqlScript(m.sql)) connection->exec(statement);
-            connection->exec(
-                "INSERT INTO vtp_migrations (owner, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)",
-                {owner, m.version, m.name, record.checksum,
-                 Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT)});
+            connection->exec("INSERT INTO vtp_migrations (owner, version, name, checksum, applied_at) VALUES (?, ?, ?, ?, ?)",
+                             {owner, m.version, m.name, record.checksum,
+                              Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::ISO8601_FORMAT)});
             connection->commit();
         } catch (const DbError& e) {
             // The connection's destructor has rolled the transaction back.

@@ -9,16 +9,16 @@ namespace vtp::kernel {
 
 // A migration as the kernel sees it: the SQL already chosen for the running dialect.
 struct Migration {
-    int64_t version = 0;   // strictly increasing per owner
-    std::string name;      // e.g. "001_create_greetings"
-    std::string sql;       // a script of one or more statements
+    int64_t version = 0; // strictly increasing per owner
+    std::string name;    // e.g. "001_create_greetings"
+    std::string sql;     // a script of one or more statements
 };
 
 struct MigrationRecord {
     std::string owner;
     int64_t version = 0;
     std::string name;
-    std::string checksum;  // hex SHA-256 of the SQL text
+    std::string checksum; // hex SHA-256 of the SQL text
     bool applied = false;
 };
 

@@ -21,24 +21,26 @@ constexpr int kPoolIdleSeconds = 60;
 class SqliteSessionPool final : public Poco::Data::SessionPool {
 public:
     SqliteSessionPool(const std::string& path, int maxSessions, SqliteWriteSignal& writes)
-        : Poco::Data::SessionPool(Poco::Data::SQLite::Connector::KEY, path, 1, maxSessions, kPoolIdleSeconds), writes_(writes) {}
+        : Poco::Data::SessionPool(Poco::Data::SQLite::Connector::KEY, path, 1, maxSessions, kPoolIdleSeconds), writes_(writes)
+    {
+    }
 
 protected:
-    void customizeSession(Poco::Data::Session& session) override {
+    void customizeSession(Poco::Data::Session& session) override
+    {
         sqlite3* db = sqliteHandle(session);
         sqlite3_busy_handler(db, &SqliteSessionPool::busy, &writes_);
         execSqliteCommand(db, "PRAGMA foreign_keys = ON");
     }
 
 private:
-    static int busy(void* writes, int attempt) {
-        return static_cast<SqliteWriteSignal*>(writes)->waitForRelease(attempt) ? 1 : 0;
-    }
+    static int busy(void* writes, int attempt) { return static_cast<SqliteWriteSignal*>(writes)->waitForRelease(attempt) ? 1 : 0; }
 
     SqliteWriteSignal& writes_;
 };
 
-std::string poolError(const Poco::Exception& e, const std::string& secret) {
+std::string poolError(const Poco::Exception& e, const std::string& secret)
+{
     return "cannot open a database session: " + scrubSecret(e.displayText(), secret);
 }
 
@@ -46,7 +48,8 @@ std::string poolError(const Poco::Exception& e, const std::string& secret) {
 // failed connect: it throws without PQfinish. So before the pool opens a new session, libpq
 // itself tries the same connection string and cleans up after itself; Poco connects only to a
 // server that just answered. Costs one extra connect per new pool session (sessions live long).
-void probePostgres(const std::string& connectionString, const std::string& secret) {
+void probePostgres(const std::string& connectionString, const std::string& secret)
+{
     PGconn* conn = PQconnectdb(connectionString.c_str());
     const bool ok = conn && PQstatus(conn) == CONNECTION_OK;
     std::string why = ok ? std::string() : conn ? std::string(PQerrorMessage(conn)) : std::string("out of memory");
@@ -58,7 +61,8 @@ void probePostgres(const std::string& connectionString, const std::string& secre
 
 } // namespace
 
-void SqliteWriteSignal::released() {
+void SqliteWriteSignal::released()
+{
     generation_.fetch_add(1);
     if (waiters_.load() > 0) {
         std::lock_guard lock(mutex_);
@@ -66,7 +70,8 @@ void SqliteWriteSignal::released() {
     }
 }
 
-bool SqliteWriteSignal::waitForRelease(int attempt) {
+bool SqliteWriteSignal::waitForRelease(int attempt)
+{
     // SQLite counts the calls for one wait from 0; the deadline is kept per thread from there.
     thread_local std::chrono::steady_clock::time_point started;
     const auto now = std::chrono::steady_clock::now();
@@ -83,17 +88,19 @@ bool SqliteWriteSignal::waitForRelease(int attempt) {
 }
 
 PooledDatabase::PooledDatabase(DatabaseUrl url, size_t poolSize, std::chrono::milliseconds acquireTimeout)
-    : url_(std::move(url)), poolSize_(poolSize == 0 ? 1 : poolSize), acquireTimeout_(acquireTimeout) {
+    : url_(std::move(url)), poolSize_(poolSize == 0 ? 1 : poolSize), acquireTimeout_(acquireTimeout)
+{
     const int maxSessions = static_cast<int>(poolSize_);
     if (url_.dialect == Dialect::SQLite) {
         pool_ = std::make_unique<SqliteSessionPool>(url_.connectionString, maxSessions, writes_);
     } else {
-        pool_ = std::make_unique<Poco::Data::SessionPool>(Poco::Data::PostgreSQL::Connector::KEY,
-                                                          url_.connectionString, 1, maxSessions, kPoolIdleSeconds);
+        pool_ = std::make_unique<Poco::Data::SessionPool>(Poco::Data::PostgreSQL::Connector::KEY, url_.connectionString, 1, maxSessions,
+                                                          kPoolIdleSeconds);
     }
 }
 
-PooledDatabase::~PooledDatabase() {
+PooledDatabase::~PooledDatabase()
+{
     try {
         pool_->shutdown();
     } catch (...) {
@@ -101,11 +108,13 @@ PooledDatabase::~PooledDatabase() {
     }
 }
 
-ResultSet PooledDatabase::exec(std::string_view sql, const std::vector<SqlValue>& params) {
+ResultSet PooledDatabase::exec(std::string_view sql, const std::vector<SqlValue>& params)
+{
     return acquire()->exec(sql, params);
 }
 
-std::unique_ptr<Connection> PooledDatabase::acquire() {
+std::unique_ptr<Connection> PooledDatabase::acquire()
+{
     {
         std::unique_lock lock(mutex_);
         if (!released_.wait_for(lock, acquireTimeout_, [this] { return inUse_ < poolSize_; })) {
@@ -126,7 +135,8 @@ std::unique_ptr<Connection> PooledDatabase::acquire() {
     }
 }
 
-void PooledDatabase::releaseSlot() {
+void PooledDatabase::releaseSlot()
+{
     {
         std::lock_guard lock(mutex_);
         --inUse_;
@@ -134,7 +144,8 @@ void PooledDatabase::releaseSlot() {
     released_.notify_one();
 }
 
-bool PooledDatabase::ping() {
+bool PooledDatabase::ping()
+{
     try {
         ResultSet result = exec("SELECT 1");
         return result.rows.size() == 1;
@@ -143,10 +154,10 @@ bool PooledDatabase::ping() {
     }
 }
 
-PooledConnection::PooledConnection(PooledDatabase& db, Poco::Data::Session session)
-    : db_(db), session_(std::move(session)) {}
+PooledConnection::PooledConnection(PooledDatabase& db, Poco::Data::Session session) : db_(db), session_(std::move(session)) {}
 
-PooledConnection::~PooledConnection() {
+PooledConnection::~PooledConnection()
+{
     if (inTransaction_) {
         try {
             rollback();
@@ -162,7 +173,8 @@ PooledConnection::~PooledConnection() {
     db_.releaseSlot();
 }
 
-ResultSet PooledConnection::exec(std::string_view sql, const std::vector<SqlValue>& params) {
+ResultSet PooledConnection::exec(std::string_view sql, const std::vector<SqlValue>& params)
+{
     try {
         if (db_.dialect() == Dialect::SQLite) {
             ResultSet result = execSqlite(session_, sql, params);
@@ -171,13 +183,16 @@ ResultSet PooledConnection::exec(std::string_view sql, const std::vector<SqlValu
         }
         return execPostgres(session_, sql, params, db_.secret());
     } catch (const DbError&) {
-        if (inTransaction_) transactionFailed_ = true;
-        else if (db_.dialect() == Dialect::SQLite) db_.writeEnded();
+        if (inTransaction_)
+            transactionFailed_ = true;
+        else if (db_.dialect() == Dialect::SQLite)
+            db_.writeEnded();
         throw;
     }
 }
 
-void PooledConnection::begin() {
+void PooledConnection::begin()
+{
     if (inTransaction_) throw DbError("a transaction is already open on this connection");
     try {
         if (db_.dialect() == Dialect::SQLite) {
@@ -194,7 +209,8 @@ void PooledConnection::begin() {
     transactionFailed_ = false;
 }
 
-void PooledConnection::commit() {
+void PooledConnection::commit()
+{
     if (!inTransaction_) throw DbError("commit without an open transaction");
     if (transactionFailed_) {
         rollback();
@@ -221,7 +237,8 @@ void PooledConnection::commit() {
     }
 }
 
-void PooledConnection::rollback() {
+void PooledConnection::rollback()
+{
     if (!inTransaction_) return;
     inTransaction_ = false;
     try {

@@ -38,35 +38,39 @@ struct ResultClear {
 };
 using ResultPtr = std::unique_ptr<PGresult, ResultClear>;
 
-std::string statementExcerpt(std::string_view sql) {
+std::string statementExcerpt(std::string_view sql)
+{
     return std::string(sql.substr(0, 200)) + (sql.size() > 200 ? "..." : "");
 }
 
-std::string trimmed(const char* text) {
+std::string trimmed(const char* text)
+{
     std::string out = text != nullptr ? text : "";
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return out;
 }
 
-std::string formatDouble(double value) {
+std::string formatDouble(double value)
+{
     char buffer[64];
     auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
     if (ec != std::errc()) throw DbError("cannot format a double parameter");
     return std::string(buffer, end);
 }
 
-bool parseInt64(const char* text, size_t length, int64_t& out) {
+bool parseInt64(const char* text, size_t length, int64_t& out)
+{
     auto [end, ec] = std::from_chars(text, text + length, out);
     return ec == std::errc() && end == text + length;
 }
 
-SqlValue toSqlValue(const PGresult* result, int row, int column) {
+SqlValue toSqlValue(const PGresult* result, int row, int column)
+{
     if (PQgetisnull(result, row, column) != 0) return std::monostate{};
     const char* text = PQgetvalue(result, row, column);
     const auto length = static_cast<size_t>(PQgetlength(result, row, column));
     switch (PQftype(result, column)) {
-    case kBoolOid:
-        return static_cast<int64_t>(length > 0 && text[0] == 't' ? 1 : 0);
+    case kBoolOid: return static_cast<int64_t>(length > 0 && text[0] == 't' ? 1 : 0);
     case kInt2Oid:
     case kInt4Oid:
     case kInt8Oid:
@@ -97,15 +101,14 @@ SqlValue toSqlValue(const PGresult* result, int row, int column) {
         PQfreemem(bytes);
         return blob;
     }
-    default:
-        return std::string(text, length);
+    default: return std::string(text, length);
     }
 }
 
 } // namespace
 
-ResultSet execPostgres(Poco::Data::Session& session, std::string_view sql, const std::vector<SqlValue>& params,
-                       const std::string& secret) {
+ResultSet execPostgres(Poco::Data::Session& session, std::string_view sql, const std::vector<SqlValue>& params, const std::string& secret)
+{
     Poco::Data::PostgreSQL::SessionHandle* handle = nullptr;
     try {
         handle = Poco::AnyCast<Poco::Data::PostgreSQL::SessionHandle*>(session.getProperty("handle"));
@@ -151,8 +154,8 @@ ResultSet execPostgres(Poco::Data::Session& session, std::string_view sql, const
         Poco::FastMutex::ScopedLock lock(handle->mutex());
         PGconn* connection = *handle;
         if (connection == nullptr) throw DbError("PostgreSQL session is not connected");
-        result.reset(PQexecParams(connection, rendered.c_str(), static_cast<int>(params.size()), nullptr,
-                                  values.data(), lengths.data(), formats.data(), 0));
+        result.reset(PQexecParams(connection, rendered.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+                                  formats.data(), 0));
         if (!result) {
             throw DbError("PostgreSQL error: " + scrubSecret(trimmed(PQerrorMessage(connection)), secret));
         }

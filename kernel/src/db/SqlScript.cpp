@@ -6,23 +6,25 @@ namespace vtp::kernel {
 
 namespace {
 
-bool isIdentChar(char c) {
+bool isIdentChar(char c)
+{
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '$';
 }
 
-bool isIdentStart(char c) {
+bool isIdentStart(char c)
+{
     return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
 }
 
 // If s[i] begins a quoted string, quoted identifier, comment or dollar-quoted body, returns the
 // index just past it (s.size() when unterminated); otherwise returns i.
-size_t skipOpaque(std::string_view s, size_t i) {
+size_t skipOpaque(std::string_view s, size_t i)
+{
     const size_t n = s.size();
     const char c = s[i];
     if (c == '\'' || c == '"') {
         // PostgreSQL E'...' strings also escape with backslashes.
-        const bool backslashes = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') &&
-                                 (i < 2 || !isIdentChar(s[i - 2]));
+        const bool backslashes = c == '\'' && i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !isIdentChar(s[i - 2]));
         size_t j = i + 1;
         while (j < n) {
             if (backslashes && s[j] == '\\') {
@@ -62,18 +64,20 @@ size_t skipOpaque(std::string_view s, size_t i) {
     return i;
 }
 
-bool isCommentStart(std::string_view s, size_t i) {
-    return (s[i] == '-' && i + 1 < s.size() && s[i + 1] == '-') ||
-           (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*');
+bool isCommentStart(std::string_view s, size_t i)
+{
+    return (s[i] == '-' && i + 1 < s.size() && s[i + 1] == '-') || (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*');
 }
 
-std::string upper(std::string_view word) {
+std::string upper(std::string_view word)
+{
     std::string out(word);
     for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
-std::string_view trim(std::string_view text) {
+std::string_view trim(std::string_view text)
+{
     size_t begin = 0;
     size_t end = text.size();
     while (begin < end && std::isspace(static_cast<unsigned char>(text[begin])) != 0) ++begin;
@@ -83,7 +87,8 @@ std::string_view trim(std::string_view text) {
 
 } // namespace
 
-std::string renderSql(std::string_view sql, Dialect dialect) {
+std::string renderSql(std::string_view sql, Dialect dialect)
+{
     if (dialect == Dialect::SQLite) return std::string(sql);
     std::string out;
     out.reserve(sql.size() + 16);
@@ -105,10 +110,11 @@ std::string renderSql(std::string_view sql, Dialect dialect) {
     return out;
 }
 
-std::vector<std::string> splitSqlScript(std::string_view script) {
+std::vector<std::string> splitSqlScript(std::string_view script)
+{
     std::vector<std::string> statements;
     size_t start = 0;
-    bool hasContent = false;  // anything but whitespace and comments since `start`
+    bool hasContent = false; // anything but whitespace and comments since `start`
     // Trigger and routine bodies (SQLite CREATE TRIGGER ... BEGIN ...; END, PostgreSQL BEGIN ATOMIC)
     // contain ';': inside them only the END that closes the block ends the statement.
     std::vector<std::string> leadingWords;
@@ -146,8 +152,7 @@ std::vector<std::string> splitSqlScript(std::string_view script) {
             hasContent = true;
             if (leadingWords.size() < 6) {
                 leadingWords.push_back(word);
-                if (leadingWords.front() == "CREATE" &&
-                    (word == "TRIGGER" || word == "FUNCTION" || word == "PROCEDURE")) {
+                if (leadingWords.front() == "CREATE" && (word == "TRIGGER" || word == "FUNCTION" || word == "PROCEDURE")) {
                     blockStatement = true;
                 }
             }

@@ -21,7 +21,8 @@ struct StatementFinalizer {
 };
 using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 
-[[noreturn]] void throwSqlite(sqlite3* db, int rc, std::string_view sql) {
+[[noreturn]] void throwSqlite(sqlite3* db, int rc, std::string_view sql)
+{
     const int code = sqlite3_extended_errcode(db);
     const bool constraint = (rc & 0xff) == SQLITE_CONSTRAINT || (code & 0xff) == SQLITE_CONSTRAINT;
     std::string message = "SQLite error: ";
@@ -31,7 +32,8 @@ using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
     throw DbError(message, constraint);
 }
 
-void bindParam(sqlite3* db, sqlite3_stmt* stmt, int index, const SqlValue& value, std::string_view sql) {
+void bindParam(sqlite3* db, sqlite3_stmt* stmt, int index, const SqlValue& value, std::string_view sql)
+{
     int rc = std::visit(
         [&](const auto& v) -> int {
             using T = std::decay_t<decltype(v)>;
@@ -53,12 +55,11 @@ void bindParam(sqlite3* db, sqlite3_stmt* stmt, int index, const SqlValue& value
     if (rc != SQLITE_OK) throwSqlite(db, rc, sql);
 }
 
-SqlValue columnValue(sqlite3_stmt* stmt, int column) {
+SqlValue columnValue(sqlite3_stmt* stmt, int column)
+{
     switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_INTEGER:
-        return static_cast<int64_t>(sqlite3_column_int64(stmt, column));
-    case SQLITE_FLOAT:
-        return sqlite3_column_double(stmt, column);
+    case SQLITE_INTEGER: return static_cast<int64_t>(sqlite3_column_int64(stmt, column));
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt, column);
     case SQLITE_TEXT: {
         const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
         return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
@@ -69,14 +70,14 @@ SqlValue columnValue(sqlite3_stmt* stmt, int column) {
         blob.bytes.assign(data, data + sqlite3_column_bytes(stmt, column));
         return blob;
     }
-    default:
-        return std::monostate{};
+    default: return std::monostate{};
     }
 }
 
 } // namespace
 
-sqlite3* sqliteHandle(Poco::Data::Session& session) {
+sqlite3* sqliteHandle(Poco::Data::Session& session)
+{
     try {
         return Poco::Data::SQLite::Utility::dbHandle(session);
     } catch (const Poco::Exception& e) {
@@ -84,18 +85,19 @@ sqlite3* sqliteHandle(Poco::Data::Session& session) {
     }
 }
 
-void execSqliteCommand(sqlite3* db, const char* sql) {
+void execSqliteCommand(sqlite3* db, const char* sql)
+{
     char* error = nullptr;
     int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
     if (rc != SQLITE_OK) {
-        std::string message = std::string("SQLite error: ") + (error != nullptr ? error : sqlite3_errstr(rc)) +
-                              " in: " + sql;
+        std::string message = std::string("SQLite error: ") + (error != nullptr ? error : sqlite3_errstr(rc)) + " in: " + sql;
         sqlite3_free(error);
         throw DbError(message, (rc & 0xff) == SQLITE_CONSTRAINT);
     }
 }
 
-ResultSet execSqlite(Poco::Data::Session& session, std::string_view sql, const std::vector<SqlValue>& params) {
+ResultSet execSqlite(Poco::Data::Session& session, std::string_view sql, const std::vector<SqlValue>& params)
+{
     sqlite3* db = sqliteHandle(session);
     sqlite3_stmt* raw = nullptr;
     const char* tail = nullptr;
@@ -114,8 +116,8 @@ ResultSet execSqlite(Poco::Data::Session& session, std::string_view sql, const s
 
     const int expected = sqlite3_bind_parameter_count(stmt.get());
     if (expected != static_cast<int>(params.size())) {
-        throw DbError("statement has " + std::to_string(expected) + " placeholders but " +
-                      std::to_string(params.size()) + " parameters were given: " + std::string(sql.substr(0, 200)));
+        throw DbError("statement has " + std::to_string(expected) + " placeholders but " + std::to_string(params.size()) +
+                      " parameters were given: " + std::string(sql.substr(0, 200)));
     }
     for (size_t i = 0; i < params.size(); ++i) bindParam(db, stmt.get(), static_cast<int>(i + 1), params[i], sql);
 

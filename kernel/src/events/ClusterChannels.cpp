@@ -48,7 +48,8 @@ std::string describe(const std::exception& e)
 
 ClusterChannels::ClusterChannels(ClusterSettings settings, Logger& log)
     : settings_(std::move(settings)), log_(log),
-      inbox_(EventBusSettings{settings_.queueCapacity == 0 ? 1 : settings_.queueCapacity, settings_.maxMessageBytes, settings_.nodeId}, log),
+      inbox_(EventBusSettings{settings_.queueCapacity == 0 ? 1 : settings_.queueCapacity, settings_.maxMessageBytes, settings_.nodeId},
+             log),
       queue_(settings_.queueCapacity)
 {
     if (settings_.queueCapacity == 0) settings_.queueCapacity = 1;
@@ -60,7 +61,10 @@ ClusterChannels::ClusterChannels(ClusterSettings settings, Logger& log)
     settings_.heartbeat = std::max(std::chrono::milliseconds(100), std::min(settings_.heartbeat, settings_.nodeTimeout / 2));
 }
 
-ClusterChannels::~ClusterChannels() { stop(std::chrono::milliseconds(0)); }
+ClusterChannels::~ClusterChannels()
+{
+    stop(std::chrono::milliseconds(0));
+}
 
 std::string ClusterChannels::encode(std::string_view from, uint64_t seq, std::string_view data)
 {
@@ -132,7 +136,10 @@ uint64_t ClusterChannels::subscribe(const std::string& owner, const std::string&
     return inbox_.subscribe(owner, channel, std::move(handler));
 }
 
-void ClusterChannels::removeOwner(std::string_view owner) { inbox_.removeOwner(owner); }
+void ClusterChannels::removeOwner(std::string_view owner)
+{
+    inbox_.removeOwner(owner);
+}
 
 std::vector<std::string> ClusterChannels::peers() const
 {
@@ -347,10 +354,13 @@ void ClusterChannels::subscribeLoop()
             callbacks.message = [&](const RespValue& v) {
                 if (v.items[0].text == "pmessage" && v.items.size() == 4) onMessage(v.items[2].text, v.items[3].text);
             };
-            runRedisSubscription(*endpoint_, command, [this] {
-                std::lock_guard lock(mutex_);
-                return stop_;
-            }, callbacks);
+            runRedisSubscription(
+                *endpoint_, command,
+                [this] {
+                    std::lock_guard lock(mutex_);
+                    return stop_;
+                },
+                callbacks);
             subscribed_ = false;
             return;
         } catch (const std::exception& e) {

@@ -23,21 +23,21 @@ namespace vtp::kernel {
 class Logger;
 
 struct ClusterSettings {
-    std::string url;                      // redis.url; empty: a single node, nothing is ever sent
-    std::string prefix = "vtp:events";    // events.redis_channel: PREFIX:cluster:NAME, PREFIX:cluster-nodes
-    std::string nodeId;                   // this process on the channels (Kernel: node.id + "/" + random)
-    std::chrono::milliseconds heartbeat{2000};   // presence renewed and the others read this often
+    std::string url;                              // redis.url; empty: a single node, nothing is ever sent
+    std::string prefix = "vtp:events";            // events.redis_channel: PREFIX:cluster:NAME, PREFIX:cluster-nodes
+    std::string nodeId;                           // this process on the channels (Kernel: node.id + "/" + random)
+    std::chrono::milliseconds heartbeat{2000};    // presence renewed and the others read this often
     std::chrono::milliseconds nodeTimeout{10000}; // a node that did not renew for this long is gone
-    size_t queueCapacity = 10000;         // messages waiting for Redis, and per subscription
+    size_t queueCapacity = 10000;                 // messages waiting for Redis, and per subscription
     size_t maxMessageBytes = 1 << 20;
     std::chrono::milliseconds maxBackoff{5000};
 };
 
 struct ClusterStats {
-    uint64_t sent = 0;      // published to Redis
-    uint64_t received = 0;  // from other nodes, handed to subscriptions
-    uint64_t skipped = 0;   // not sent: no other node
-    uint64_t dropped = 0;   // not sent: the send queue was full, or left at stop
+    uint64_t sent = 0;     // published to Redis
+    uint64_t received = 0; // from other nodes, handed to subscriptions
+    uint64_t skipped = 0;  // not sent: no other node
+    uint64_t dropped = 0;  // not sent: the send queue was full, or left at stop
     size_t peers = 0, queued = 0;
 };
 

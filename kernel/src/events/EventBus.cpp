@@ -15,7 +15,10 @@ namespace {
 constexpr size_t kMaxNameLength = 128;
 constexpr auto kWarnInterval = std::chrono::seconds(10);
 
-bool segmentChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
+bool segmentChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
 
 } // namespace
 
@@ -27,8 +30,7 @@ void validateEventName(std::string_view name)
         throw EventError("an event name begins with a lower-case letter: '" + std::string(name) + "'");
     char prev = '.';
     for (char c : name) {
-        if (c == '.' && prev == '.')
-            throw EventError("an event name has no empty segment: '" + std::string(name) + "'");
+        if (c == '.' && prev == '.') throw EventError("an event name has no empty segment: '" + std::string(name) + "'");
         if (c != '.' && !segmentChar(c))
             throw EventError("an event name is dotted lower-case words of a-z, 0-9 and _: '" + std::string(name) + "'");
         prev = c;
@@ -87,7 +89,10 @@ EventBus::EventBus(EventBusSettings settings, Logger& log) : settings_(std::move
     if (settings_.queueCapacity == 0) settings_.queueCapacity = 1;
 }
 
-EventBus::~EventBus() { stop(std::chrono::milliseconds(0)); }
+EventBus::~EventBus()
+{
+    stop(std::chrono::milliseconds(0));
+}
 
 uint64_t EventBus::subscribe(const std::string& owner, const std::string& pattern, EventHandler handler)
 {
@@ -169,8 +174,7 @@ EventBus::PublishResult EventBus::publish(std::string_view name, std::string_vie
         throw EventError("the payload has " + std::to_string(payloadJson.size()) + " bytes, more than events.max_payload_bytes (" +
                          std::to_string(settings_.maxPayloadBytes) + ")");
     const auto first = payloadJson.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos || payloadJson[first] != '{')
-        throw EventError("the payload is a JSON object");
+    if (first == std::string_view::npos || payloadJson[first] != '{') throw EventError("the payload is a JSON object");
     if (const auto check = checkJson(payloadJson); !check.ok) throw EventError("the payload is not valid JSON: " + check.message);
 
     auto event = std::make_shared<Event>();
@@ -226,7 +230,9 @@ void EventBus::enqueue(const std::shared_ptr<const Event>& event, PublishResult*
         }
         if (warn) {
             log_.warn("events", "subscriber queue full: events dropped for this subscriber",
-                      {{"owner", s->owner}, {"pattern", s->pattern}, {"event", event->name},
+                      {{"owner", s->owner},
+                       {"pattern", s->pattern},
+                       {"event", event->name},
                        {"dropped_total", std::to_string(s->dropped.load())},
                        {"capacity", std::to_string(settings_.queueCapacity)}});
         } else if (wake) {

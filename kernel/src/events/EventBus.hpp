@@ -37,17 +37,17 @@ public:
 };
 
 struct EventBusSettings {
-    size_t queueCapacity = 10000;   // events waiting per subscription
+    size_t queueCapacity = 10000; // events waiting per subscription
     size_t maxPayloadBytes = 65536;
-    std::string nodeId;             // empty: hostname-pid
+    std::string nodeId; // empty: hostname-pid
 };
 
 // Totals since start, and what waits now in all subscription queues.
 struct EventBusStats {
     size_t queued = 0;
-    uint64_t published = 0;   // accepted by publish() on this node
-    uint64_t delivered = 0;   // handler calls that returned (local and remote events)
-    uint64_t dropped = 0;     // per subscription: a full queue, or left at the stop deadline
+    uint64_t published = 0; // accepted by publish() on this node
+    uint64_t delivered = 0; // handler calls that returned (local and remote events)
+    uint64_t dropped = 0;   // per subscription: a full queue, or left at the stop deadline
 };
 
 struct SubscriptionStats {
@@ -92,8 +92,8 @@ public:
     void removeOwner(std::string_view owner);
 
     struct PublishResult {
-        size_t subscribers = 0;  // local subscriptions it was queued for
-        size_t dropped = 0;      // local subscriptions whose queue was full
+        size_t subscribers = 0;      // local subscriptions it was queued for
+        size_t dropped = 0;          // local subscriptions whose queue was full
         bool forwardDropped = false; // the remote side (Redis bridge) could not take it
     };
     // Validates (EventError), queues for every matching subscription and hands it to the

@@ -84,7 +84,10 @@ RedisBridge::RedisBridge(EventBus& bus, RedisBridgeSettings settings, Logger& lo
     bus_.setForwarder([this](const Event& e) { return forward(e); });
 }
 
-RedisBridge::~RedisBridge() { stop(); }
+RedisBridge::~RedisBridge()
+{
+    stop();
+}
 
 std::string_view RedisBridge::stateName(State state)
 {
@@ -143,9 +146,9 @@ bool RedisBridge::forward(const Event& event)
         pushed = queue_.push(std::move(envelope));
     }
     if (pushed == SendQueue<std::string>::Push::DroppedLogNow)
-        log_.warn("events", "Redis send queue full: events delivered on this node only",
-                  {{"event", event.name}, {"dropped_total", std::to_string(queue_.dropped())},
-                   {"state", std::string(stateName(state_.load()))}});
+        log_.warn(
+            "events", "Redis send queue full: events delivered on this node only",
+            {{"event", event.name}, {"dropped_total", std::to_string(queue_.dropped())}, {"state", std::string(stateName(state_.load()))}});
     if (pushed != SendQueue<std::string>::Push::Queued) return false;
     wake_.notify_all();
     return true;
@@ -198,9 +201,8 @@ void RedisBridge::publishLoop()
         } catch (const std::exception& e) {
             // Poco::Exception derives from std::exception. The event stays queued and is resent
             // after reconnecting; receivers drop it if the lost reply hid a delivered copy.
-            const std::string what = dynamic_cast<const Poco::Exception*>(&e)
-                                         ? static_cast<const Poco::Exception&>(e).displayText()
-                                         : std::string(e.what());
+            const std::string what =
+                dynamic_cast<const Poco::Exception*>(&e) ? static_cast<const Poco::Exception&>(e).displayText() : std::string(e.what());
             log_.debug("events", "Redis publish failed; reconnecting", {{"error", what}});
             client.reset();
             if (!pause(backoff)) return;
@@ -213,7 +215,8 @@ bool RedisBridge::awaitSubscribers(Poco::Redis::Client& client, Poco::Int64 expe
 {
     const auto deadline = std::chrono::steady_clock::now() + kResubscribeWait;
     while (true) {
-        auto reply = client.execute<Poco::Redis::Array>(Poco::Redis::Array() << "PUBSUB" << "NUMSUB" << settings_.channel);
+        auto reply = client.execute<Poco::Redis::Array>(Poco::Redis::Array() << "PUBSUB"
+                                                                             << "NUMSUB" << settings_.channel);
         const auto now = reply.size() == 2 ? reply.get<Poco::Int64>(1) : 0;
         if (now >= expected) return true;
         if (std::chrono::steady_clock::now() >= deadline) {
@@ -263,10 +266,13 @@ void RedisBridge::subscribeLoop()
                 ++received_;
                 bus_.deliverRemote(std::move(e));
             };
-            runRedisSubscription(endpoint_, {"SUBSCRIBE", settings_.channel}, [this] {
-                std::lock_guard lock(mutex_);
-                return stop_;
-            }, callbacks);
+            runRedisSubscription(
+                endpoint_, {"SUBSCRIBE", settings_.channel},
+                [this] {
+                    std::lock_guard lock(mutex_);
+                    return stop_;
+                },
+                callbacks);
             return;
         } catch (const Poco::Exception& e) {
             reason = e.displayText();

@@ -18,12 +18,15 @@ constexpr auto kPingInterval = std::chrono::seconds(5);
 constexpr auto kSilenceLimit = std::chrono::seconds(15); // no reply to our pings: the link is dead
 constexpr auto kPollSlice = std::chrono::milliseconds(200);
 
-Poco::Timespan span(std::chrono::milliseconds d) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000); }
+Poco::Timespan span(std::chrono::milliseconds d)
+{
+    return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(d.count()) * 1000);
+}
 
 } // namespace
 
-void runRedisSubscription(const RedisEndpoint& endpoint, const std::vector<std::string>& command,
-                          const std::function<bool()>& stopping, const RedisSubscriptionCallbacks& callbacks)
+void runRedisSubscription(const RedisEndpoint& endpoint, const std::vector<std::string>& command, const std::function<bool()>& stopping,
+                          const RedisSubscriptionCallbacks& callbacks)
 {
     Poco::Net::StreamSocket socket;
     socket.connect(Poco::Net::SocketAddress(endpoint.host, endpoint.port), span(kConnectTimeout));

@@ -29,8 +29,8 @@ struct RedisSubscriptionCallbacks {
 //
 // Not Poco::Redis: its Client hides the socket, and a receive timeout inside its stream marks
 // the connection lost, so an idle subscription could not wait for a stop request.
-void runRedisSubscription(const RedisEndpoint& endpoint, const std::vector<std::string>& command,
-                          const std::function<bool()>& stopping, const RedisSubscriptionCallbacks& callbacks);
+void runRedisSubscription(const RedisEndpoint& endpoint, const std::vector<std::string>& command, const std::function<bool()>& stopping,
+                          const RedisSubscriptionCallbacks& callbacks);
 
 // A command connection (PUBLISH and the like), shared by the event bridge and the cluster
 // channels: 2 s to connect, 5 s for each reply, authenticated. Throws like Poco::Redis does.

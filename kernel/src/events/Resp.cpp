@@ -40,12 +40,8 @@ bool RespReader::parse(size_t& pos, RespValue& out, int depth)
     out.type = buffer_[pos];
     switch (out.type) {
     case '+':
-    case '-':
-        out.text = std::string(head);
-        break;
-    case ':':
-        out.integer = toInteger(head);
-        break;
+    case '-': out.text = std::string(head); break;
+    case ':': out.integer = toInteger(head); break;
     case '$': {
         const int64_t n = toInteger(head);
         if (n < 0) {
@@ -71,8 +67,7 @@ bool RespReader::parse(size_t& pos, RespValue& out, int depth)
             if (!parse(p, item, depth + 1)) return false;
         break;
     }
-    default:
-        throw RespError(std::string("RESP: unknown type byte '") + out.type + "'");
+    default: throw RespError(std::string("RESP: unknown type byte '") + out.type + "'");
     }
     pos = p;
     return true;

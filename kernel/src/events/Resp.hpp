@@ -13,7 +13,7 @@ namespace vtp::kernel {
 // '*' array. A null bulk string or array has `null` set.
 struct RespValue {
     char type = '+';
-    std::string text;      // simple, error, bulk
+    std::string text; // simple, error, bulk
     int64_t integer = 0;
     std::vector<RespValue> items;
     bool null = false;

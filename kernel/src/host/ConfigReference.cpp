@@ -42,8 +42,8 @@ std::string typeText(const KeySpec& k)
         t.append(k.max ? std::to_string(*k.max) : std::string("any")).append(" characters");
     }
     // Choices the description already lists ("trace, debug, info...") are not repeated.
-    const bool listed = std::all_of(k.choices.begin(), k.choices.end(),
-                                    [&](const std::string& c) { return k.description.find(c) != std::string::npos; });
+    const bool listed =
+        std::all_of(k.choices.begin(), k.choices.end(), [&](const std::string& c) { return k.description.find(c) != std::string::npos; });
     if (!k.choices.empty() && !listed) {
         t.append(":");
         for (size_t i = 0; i < k.choices.size(); ++i) t.append(i ? ", `" : " `").append(k.choices[i]).append("`");
@@ -60,8 +60,7 @@ struct PluginKeys {
     ConfigSchema schema;
 };
 
-std::vector<PluginKeys> enabledPluginKeys(const Config& config, const std::string& configDir,
-                                          std::vector<std::string>& skipped)
+std::vector<PluginKeys> enabledPluginKeys(const Config& config, const std::string& configDir, std::vector<std::string>& skipped)
 {
     std::vector<PluginKeys> out;
     std::filesystem::path dir(config.getString("plugins.dir"));
@@ -142,8 +141,10 @@ std::string environmentName(std::string_view key)
 {
     std::string out = "VTP_";
     for (char c : key) {
-        if (c == '.') out += "__";
-        else out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+        if (c == '.')
+            out += "__";
+        else
+            out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     }
     return out;
 }
@@ -156,13 +157,13 @@ std::string keyNotes(const KeySpec& k, const std::string& fullKey)
     if (k.min || k.max) {
         const std::string unit = k.type == ValueType::String ? " characters" : "";
         std::string range = k.min && k.max ? "From " + number(*k.min) + " to " + number(*k.max)
-                          : k.min          ? "At least " + number(*k.min)
+                            : k.min        ? "At least " + number(*k.min)
                                            : "At most " + number(*k.max);
         notes.append(" ").append(range).append(unit).append(".");
     }
     // Choices the description already lists ("trace, debug, info...") are not repeated.
-    const bool listed = std::all_of(k.choices.begin(), k.choices.end(),
-                                    [&](const std::string& c) { return k.description.find(c) != std::string::npos; });
+    const bool listed =
+        std::all_of(k.choices.begin(), k.choices.end(), [&](const std::string& c) { return k.description.find(c) != std::string::npos; });
     if (!k.choices.empty() && !listed) {
         notes.append(k.type == ValueType::StringArray ? " Items from: " : " One of: ");
         for (size_t i = 0; i < k.choices.size(); ++i) notes.append(i ? ", " : "").append(k.choices[i]);
@@ -207,9 +208,12 @@ void appendSchema(std::string& out, const Config& config, const ConfigSchema& sc
             // On a line of its own, unwrapped: a packager may replace a path in it (plugins.dir).
             if (set && k->defaultValue && configformat::tomlValue(*set) != configformat::tomlValue(*k->defaultValue))
                 out.append("# Default: ").append(configformat::tomlValue(*k->defaultValue)).append("\n");
-            if (set) out.append(name).append(" = ").append(configformat::tomlValue(*set)).append("\n");
-            else if (k->defaultValue) out.append("#").append(name).append(" = ").append(configformat::tomlValue(*k->defaultValue)).append("\n");
-            else out.append("#").append(name).append(" =\n");
+            if (set)
+                out.append(name).append(" = ").append(configformat::tomlValue(*set)).append("\n");
+            else if (k->defaultValue)
+                out.append("#").append(name).append(" = ").append(configformat::tomlValue(*k->defaultValue)).append("\n");
+            else
+                out.append("#").append(name).append(" =\n");
         }
     }
 }
@@ -235,8 +239,7 @@ std::string openingComments(const std::string& path)
 
 } // namespace
 
-std::string sampleConfig(Config& config, const std::string& configPath, const std::string& configDir,
-                         std::vector<std::string>& skipped)
+std::string sampleConfig(Config& config, const std::string& configPath, const std::string& configDir, std::vector<std::string>& skipped)
 {
     std::string out = openingComments(configPath);
     if (out.empty())
@@ -252,8 +255,10 @@ std::string sampleConfig(Config& config, const std::string& configPath, const st
         // The plugin's own table follows its description directly, even when every key sits in a
         // sub-table.
         const std::string own = "\n[" + plugin.schema.prefix() + "]\n";
-        if (tables.rfind(own, 0) == 0) tables.erase(0, 1);
-        else out.append(own.substr(1));
+        if (tables.rfind(own, 0) == 0)
+            tables.erase(0, 1);
+        else
+            out.append(own.substr(1));
         out.append(tables);
     }
     return out;

@@ -22,7 +22,6 @@ std::string configReference(const Config& config, const std::string& configDir, 
 // the file `configPath` sets is active with the file's value (not an environment override's);
 // every other key is commented out at its default ("#key = value"). The file's opening comment
 // block is kept. Validates the plugins' tables (throws ConfigError), like vtpd's start.
-std::string sampleConfig(Config& config, const std::string& configPath, const std::string& configDir,
-                         std::vector<std::string>& skipped);
+std::string sampleConfig(Config& config, const std::string& configPath, const std::string& configDir, std::vector<std::string>& skipped);
 
 } // namespace vtp::kernel

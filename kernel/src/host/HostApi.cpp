@@ -17,7 +17,10 @@ namespace vtp::kernel {
 
 namespace {
 
-std::string str(const char* s) { return s ? std::string(s) : std::string(); }
+std::string str(const char* s)
+{
+    return s ? std::string(s) : std::string();
+}
 
 // ------------------------------------------------------------------ logging, config
 
@@ -39,8 +42,14 @@ int hostLogEnabled(vtp_host* h, int32_t level) noexcept
     return h->kernel->log().enabled(static_cast<LogLevel>(std::clamp<int>(level, VTP_LOG_TRACE, VTP_LOG_ERROR)), h->name) ? 1 : 0;
 }
 
-const char* hostConfigJson(vtp_host* h) noexcept { return h->configJson.c_str(); }
-const char* hostDataDir(vtp_host* h) noexcept { return h->dataDir.c_str(); }
+const char* hostConfigJson(vtp_host* h) noexcept
+{
+    return h->configJson.c_str();
+}
+const char* hostDataDir(vtp_host* h) noexcept
+{
+    return h->dataDir.c_str();
+}
 
 // ------------------------------------------------------------------ HTTP
 
@@ -86,8 +95,8 @@ std::shared_ptr<const CorsPolicy> corsFrom(const vtp_cors* in, std::string& erro
         error = "cors: a vtp_cors of this ABI's size is needed";
         return nullptr;
     }
-    auto p = CorsPolicy::parse((in->flags & VTP_CORS_OFF) != 0, (in->flags & VTP_CORS_CREDENTIALS) != 0, in->origins,
-                               in->methods, in->headers, in->expose_headers, in->max_age_seconds, error);
+    auto p = CorsPolicy::parse((in->flags & VTP_CORS_OFF) != 0, (in->flags & VTP_CORS_CREDENTIALS) != 0, in->origins, in->methods,
+                               in->headers, in->expose_headers, in->max_age_seconds, error);
     return p ? std::make_shared<const CorsPolicy>(std::move(*p)) : nullptr;
 }
 
@@ -115,8 +124,8 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
             return static_cast<int>(VTP_INVALID);
         }
         if (r->success_status != 0 && (r->success_status < 200 || r->success_status > 299)) {
-            copyError(err, "route " + std::string(r->method) + " " + r->path + ": success_status " +
-                               std::to_string(r->success_status) + " is not a 2xx status");
+            copyError(err, "route " + std::string(r->method) + " " + r->path + ": success_status " + std::to_string(r->success_status) +
+                               " is not a 2xx status");
             return static_cast<int>(VTP_INVALID);
         }
         spec.successStatus = r->success_status ? static_cast<int>(r->success_status) : 200;
@@ -332,9 +341,10 @@ int hostWsEndpointAdd(vtp_host* h, const vtp_ws_endpoint* e, vtp_errbuf err) noe
                 c.on_open(c.user_data, &oi);
             };
         if (c.on_message)
-            ep.onMessage = [c](uint64_t id, std::string_view data, bool binary) { c.on_message(c.user_data, id, data.data(), data.size(), binary ? 1 : 0); };
-        if (c.on_close)
-            ep.onClose = [c](uint64_t id, int code) { c.on_close(c.user_data, id, code); };
+            ep.onMessage = [c](uint64_t id, std::string_view data, bool binary) {
+                c.on_message(c.user_data, id, data.data(), data.size(), binary ? 1 : 0);
+            };
+        if (c.on_close) ep.onClose = [c](uint64_t id, int code) { c.on_close(c.user_data, id, code); };
         h->kernel->addPendingEndpoint(h->name, std::move(ep));
         return static_cast<int>(VTP_OK);
     });
@@ -351,8 +361,7 @@ int hostWsSend(vtp_host* h, uint64_t connection, const char* data, size_t len, i
     }
 }
 
-int hostWsSendMany(vtp_host* h, const uint64_t* connections, size_t count, const char* data, size_t len, int binary,
-                   size_t* sent) noexcept
+int hostWsSendMany(vtp_host* h, const uint64_t* connections, size_t count, const char* data, size_t len, int binary, size_t* sent) noexcept
 {
     try {
         if (sent) *sent = 0;
@@ -381,8 +390,8 @@ int hostWsClose(vtp_host* h, uint64_t connection, int code, const char* reason) 
     }
 }
 
-int hostWsHttpRespond(vtp_host* h, uint64_t request, int status, const vtp_kv* headers, size_t headerCount,
-                      const char* body, size_t len) noexcept
+int hostWsHttpRespond(vtp_host* h, uint64_t request, int status, const vtp_kv* headers, size_t headerCount, const char* body,
+                      size_t len) noexcept
 {
     try {
         if (headerCount && !headers) return VTP_INVALID;
@@ -459,8 +468,8 @@ int32_t hostDbDialect(vtp_host* h) noexcept
     return db && db->dialect() == Dialect::PostgreSQL ? VTP_SQL_POSTGRESQL : VTP_SQL_SQLITE;
 }
 
-int hostDbExec(vtp_host* h, vtp_db_tx* tx, const char* sql, const vtp_sql_value* params, size_t n,
-               vtp_db_result** result, vtp_errbuf err) noexcept
+int hostDbExec(vtp_host* h, vtp_db_tx* tx, const char* sql, const vtp_sql_value* params, size_t n, vtp_db_result** result,
+               vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
         if (!sql || !result) {
@@ -484,13 +493,13 @@ int hostDbExec(vtp_host* h, vtp_db_tx* tx, const char* sql, const vtp_sql_value*
             case VTP_SQL_TEXT: values.emplace_back(std::string(p.bytes ? p.bytes : "", p.bytes ? p.len : 0)); break;
             case VTP_SQL_BLOB: {
                 Blob b;
-                if (p.bytes) b.bytes.assign(reinterpret_cast<const unsigned char*>(p.bytes), reinterpret_cast<const unsigned char*>(p.bytes) + p.len);
+                if (p.bytes)
+                    b.bytes.assign(reinterpret_cast<const unsigned char*>(p.bytes),
+                                   reinterpret_cast<const unsigned char*>(p.bytes) + p.len);
                 values.emplace_back(std::move(b));
                 break;
             }
-            default:
-                copyError(err, "parameter " + std::to_string(i + 1) + " has an unknown type");
-                return static_cast<int>(VTP_INVALID);
+            default: copyError(err, "parameter " + std::to_string(i + 1) + " has an unknown type"); return static_cast<int>(VTP_INVALID);
             }
         }
         auto out = std::make_unique<vtp_db_result>();
@@ -535,12 +544,18 @@ void hostDbRollback(vtp_host*, vtp_db_tx* tx) noexcept
     }
 }
 
-size_t hostResultColumns(const vtp_db_result* r) noexcept { return r ? r->rs.columns.size() : 0; }
+size_t hostResultColumns(const vtp_db_result* r) noexcept
+{
+    return r ? r->rs.columns.size() : 0;
+}
 const char* hostResultColumnName(const vtp_db_result* r, size_t c) noexcept
 {
     return r && c < r->rs.columns.size() ? r->rs.columns[c].c_str() : nullptr;
 }
-size_t hostResultRows(const vtp_db_result* r) noexcept { return r ? r->rs.rows.size() : 0; }
+size_t hostResultRows(const vtp_db_result* r) noexcept
+{
+    return r ? r->rs.rows.size() : 0;
+}
 int hostResultValue(const vtp_db_result* r, size_t row, size_t col, vtp_sql_value* out) noexcept
 {
     if (!r || !out || row >= r->rs.rows.size() || col >= r->rs.rows[row].size()) return VTP_INVALID;
@@ -567,8 +582,14 @@ int hostResultValue(const vtp_db_result* r, size_t row, size_t col, vtp_sql_valu
     }
     return VTP_OK;
 }
-int64_t hostResultAffected(const vtp_db_result* r) noexcept { return r ? r->rs.affectedRows : 0; }
-void hostResultFree(vtp_db_result* r) noexcept { delete r; }
+int64_t hostResultAffected(const vtp_db_result* r) noexcept
+{
+    return r ? r->rs.affectedRows : 0;
+}
+void hostResultFree(vtp_db_result* r) noexcept
+{
+    delete r;
+}
 
 // ------------------------------------------------------------------ vtpctl
 

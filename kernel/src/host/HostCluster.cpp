@@ -9,7 +9,10 @@ namespace vtp::kernel {
 
 namespace {
 
-const char* nodeId(vtp_host* h) noexcept { return h->kernel->cluster().nodeId().c_str(); }
+const char* nodeId(vtp_host* h) noexcept
+{
+    return h->kernel->cluster().nodeId().c_str();
+}
 
 int send(vtp_host* h, const char* channel, const char* data, size_t len, vtp_errbuf err) noexcept
 {
@@ -20,9 +23,7 @@ int send(vtp_host* h, const char* channel, const char* data, size_t len, vtp_err
         }
         switch (h->kernel->cluster().send(channel, std::string_view(data ? data : "", len))) {
         case ClusterChannels::SendResult::Queued: return static_cast<int>(VTP_OK);
-        case ClusterChannels::SendResult::NoPeers:
-            copyError(err, "no other node");
-            return static_cast<int>(VTP_NOT_FOUND);
+        case ClusterChannels::SendResult::NoPeers: copyError(err, "no other node"); return static_cast<int>(VTP_NOT_FOUND);
         case ClusterChannels::SendResult::Dropped: break;
         }
         copyError(err, "the cluster send queue is full: dropped");

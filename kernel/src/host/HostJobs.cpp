@@ -35,8 +35,8 @@ int kindAdd(vtp_host* h, const vtp_job_kind* in, vtp_errbuf err) noexcept
     });
 }
 
-int submit(vtp_host* h, const char* kind, const char* params, size_t len, const char* owner, char* idOut,
-           size_t idCap, vtp_errbuf err) noexcept
+int submit(vtp_host* h, const char* kind, const char* params, size_t len, const char* owner, char* idOut, size_t idCap,
+           vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
         constexpr size_t kIdBytes = 37; // a UUID and its NUL
@@ -44,8 +44,8 @@ int submit(vtp_host* h, const char* kind, const char* params, size_t len, const 
             copyError(err, "kind and an id buffer of at least 37 bytes are required");
             return static_cast<int>(VTP_INVALID);
         }
-        const std::string id = h->kernel->jobs().submit(kind, params ? std::string_view(params, len) : std::string_view(),
-                                                        owner ? owner : "");
+        const std::string id =
+            h->kernel->jobs().submit(kind, params ? std::string_view(params, len) : std::string_view(), owner ? owner : "");
         std::memcpy(idOut, id.c_str(), std::min(id.size() + 1, idCap));
         return static_cast<int>(VTP_OK);
     });
@@ -59,7 +59,10 @@ void progress(vtp_job* job, double fraction, const char* message) noexcept
     }
 }
 
-int cancelled(vtp_job* job) noexcept { return job && job->live && job->live->cancel.load() ? 1 : 0; }
+int cancelled(vtp_job* job) noexcept
+{
+    return job && job->live && job->live->cancel.load() ? 1 : 0;
+}
 
 void result(vtp_job* job, const char* json, size_t len) noexcept
 {

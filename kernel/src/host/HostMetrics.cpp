@@ -26,8 +26,8 @@ int64_t metricAdd(vtp_host* h, const char* name, const char* help, int32_t type,
             copyError(err, "unknown metric type");
             return -1;
         }
-        return h->kernel->observability().metrics().addPluginMetric(
-            h->name, name, help ? help : "", type == VTP_METRIC_GAUGE ? MetricType::Gauge : MetricType::Counter);
+        return h->kernel->observability().metrics().addPluginMetric(h->name, name, help ? help : "",
+                                                                    type == VTP_METRIC_GAUGE ? MetricType::Gauge : MetricType::Counter);
     } catch (...) {
         statusOfCurrentException(err);
     }

@@ -52,8 +52,7 @@ namespace {
 std::pair<std::string, uint16_t> splitListen(const std::string& key, const std::string& value)
 {
     const auto colon = value.rfind(':');
-    if (colon == std::string::npos || colon == 0)
-        throw ConfigError({ConfigIssue{"", 0, 0, key, "host:port", "\"" + value + "\""}});
+    if (colon == std::string::npos || colon == 0) throw ConfigError({ConfigIssue{"", 0, 0, key, "host:port", "\"" + value + "\""}});
     std::string host = value.substr(0, colon);
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     int port = -1;
@@ -147,9 +146,14 @@ void AccessLog::onRequest(const IncomingRequest& req, const std::string& routePa
     const std::string_view path = req.logPath.empty() ? std::string_view(req.target).substr(0, req.target.find('?')) : req.logPath;
     char ms[32];
     std::snprintf(ms, sizeof ms, "%.3f", seconds * 1000.0);
-    log_.log(level, "http", "request", {{"method", req.method}, {"path", path}, {"route", routePattern},
-                                        {"status", std::to_string(status)}, {"ms", ms},
-                                        {"request_id", req.requestId}, {"remote", req.remoteAddress}});
+    log_.log(level, "http", "request",
+             {{"method", req.method},
+              {"path", path},
+              {"route", routePattern},
+              {"status", std::to_string(status)},
+              {"ms", ms},
+              {"request_id", req.requestId},
+              {"remote", req.remoteAddress}});
 }
 
 ConfigSchema Kernel::kernelSchema()
@@ -157,11 +161,17 @@ ConfigSchema Kernel::kernelSchema()
     using T = ValueType;
     ConfigSchema s;
     s.add(key("http.listen", T::String, std::string("127.0.0.1:8080"), "Address of the HTTP API, host:port (port 0: any free port)"));
-    s.add(ranged(key("http.threads", T::Integer, int64_t{0}, "Threads that take requests from the network and serve them (0: two per core)"), 0, 256));
+    s.add(
+        ranged(key("http.threads", T::Integer, int64_t{0}, "Threads that take requests from the network and serve them (0: two per core)"),
+               0, 256));
     s.add(ranged(key("http.max_threads", T::Integer, int64_t{128},
-                     "Most threads serving requests at once: a handler still running after 10 ms gets a stand-in, up to this many"), 1, 4096));
-    s.add(ranged(key("http.max_connections", T::Integer, int64_t{10000}, "Open connections, idle keep-alive ones included; more are closed at once"), 1, 1000000));
-    s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0, int64_t{1} << 32));
+                     "Most threads serving requests at once: a handler still running after 10 ms gets a stand-in, up to this many"),
+                 1, 4096));
+    s.add(ranged(
+        key("http.max_connections", T::Integer, int64_t{10000}, "Open connections, idle keep-alive ones included; more are closed at once"),
+        1, 1000000));
+    s.add(ranged(key("http.max_body_bytes", T::Integer, int64_t{1} << 20, "Default largest request body; a route may set its own"), 0,
+                 int64_t{1} << 32));
     s.add(key("http.trusted_proxies", T::StringArray, std::vector<std::string>{},
               "Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; empty: the peer is the client. "
               "Set it behind a reverse proxy, or every client looks like the proxy to per-address limits (login throttling) and logs"));
@@ -175,56 +185,103 @@ ConfigSchema Kernel::kernelSchema()
               "Origins (scheme://host[:port], e.g. \"https://vtp.example.edu\") whose pages may call the routes that enable CORS "
               "without naming origins of their own; empty: such routes answer no other origin. Routes that name their origins, "
               "or allow any (\"*\"), are not affected"));
-    s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384}, "Largest request line plus headers: a longer request line is answered 414, a larger head 431"), 1024, int64_t{1} << 20));
+    s.add(ranged(key("http.max_header_bytes", T::Integer, int64_t{16384},
+                     "Largest request line plus headers: a longer request line is answered 414, a larger head 431"),
+                 1024, int64_t{1} << 20));
     s.add(ranged(key("http.request_timeout_seconds", T::Integer, int64_t{30}, "Socket read and write timeout within a request"), 1, 3600));
-    s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1, 3600));
-    s.add(ranged(key("http.max_keepalive_requests", T::Integer, int64_t{1000}, "Requests served on one connection before it is closed"), 1, 1000000));
-    s.add(key("websocket.listen", T::String, std::string("127.0.0.1:8081"), "Address of the WebSocket endpoint, host:port (port 0: any free port)"));
-    s.add(ranged(key("websocket.max_message_bytes", T::Integer, int64_t{1} << 20, "Largest incoming message; larger closes the connection (1009)"), 128, int64_t{1} << 30));
-    s.add(ranged(key("websocket.max_send_queue_bytes", T::Integer, int64_t{4} << 20, "Bytes queued for a slow client before it is disconnected (1008)"), 1024, int64_t{1} << 32));
-    s.add(ranged(key("websocket.idle_timeout_seconds", T::Integer, int64_t{120}, "A connection with no traffic for this long is closed"), 1, 86400));
-    s.add(ranged(key("websocket.threads", T::Integer, int64_t{1}, "Service threads for the socket port, each with its own event loop and its share of the connections (0: one per CPU core). Plugin callbacks still run one at a time; the writes they cause go out from every thread"), 0, 16));
-    s.add(ranged(key("websocket.max_connections", T::Integer, int64_t{10000}, "Open connections plus plain HTTP requests waiting for their answer, at most; more are refused (503)"), 1, 1000000));
-    s.add(ranged(key("websocket.http_response_timeout_seconds", T::Integer, int64_t{60},
-                     "A plain HTTP request on a socket endpoint (e.g. Socket.IO long-polling) its plugin has not answered in this time gets 504"), 1, 3600));
-    s.add(key("storage.data_dir", T::String, std::string("/var/lib/vtp"), "Directory for the SQLite database, keys and plugin files (relative: to this file's directory); created if missing"));
-    s.add(key("database.url", T::String, std::string("sqlite:vtp.db"), "sqlite:PATH (relative to storage.data_dir) or postgresql://user:password@host:port/db"));
+    s.add(ranged(key("http.keepalive_timeout_seconds", T::Integer, int64_t{10}, "Idle time allowed between requests on one connection"), 1,
+                 3600));
+    s.add(ranged(key("http.max_keepalive_requests", T::Integer, int64_t{1000}, "Requests served on one connection before it is closed"), 1,
+                 1000000));
+    s.add(key("websocket.listen", T::String, std::string("127.0.0.1:8081"),
+              "Address of the WebSocket endpoint, host:port (port 0: any free port)"));
+    s.add(ranged(
+        key("websocket.max_message_bytes", T::Integer, int64_t{1} << 20, "Largest incoming message; larger closes the connection (1009)"),
+        128, int64_t{1} << 30));
+    s.add(ranged(key("websocket.max_send_queue_bytes", T::Integer, int64_t{4} << 20,
+                     "Bytes queued for a slow client before it is disconnected (1008)"),
+                 1024, int64_t{1} << 32));
+    s.add(ranged(key("websocket.idle_timeout_seconds", T::Integer, int64_t{120}, "A connection with no traffic for this long is closed"), 1,
+                 86400));
+    s.add(ranged(key("websocket.threads", T::Integer, int64_t{1},
+                     "Service threads for the socket port, each with its own event loop and its share of the connections (0: one per CPU "
+                     "core). Plugin callbacks still run one at a time; the writes they cause go out from every thread"),
+                 0, 16));
+    s.add(ranged(key("websocket.max_connections", T::Integer, int64_t{10000},
+                     "Open connections plus plain HTTP requests waiting for their answer, at most; more are refused (503)"),
+                 1, 1000000));
+    s.add(ranged(
+        key("websocket.http_response_timeout_seconds", T::Integer, int64_t{60},
+            "A plain HTTP request on a socket endpoint (e.g. Socket.IO long-polling) its plugin has not answered in this time gets 504"),
+        1, 3600));
+    s.add(key("storage.data_dir", T::String, std::string("/var/lib/vtp"),
+              "Directory for the SQLite database, keys and plugin files (relative: to this file's directory); created if missing"));
+    s.add(key("database.url", T::String, std::string("sqlite:vtp.db"),
+              "sqlite:PATH (relative to storage.data_dir) or postgresql://user:password@host:port/db"));
     s.add(ranged(key("database.pool_size", T::Integer, int64_t{8}, "Database sessions kept open"), 1, 256));
     s.add(key("database.migrate_on_start", T::Boolean, true, "Apply pending migrations when vtpd starts (otherwise run `vtpctl migrate`)"));
-    s.add(key("redis.url", T::String, std::string(""), "redis://[:password@]host:port shared by several nodes (events, live rooms, revocations); empty: a single node"));
-    s.add(key("node.id", T::String, std::string(""), "This node's name in a multi-node deployment (jobs claimed, events' origin); empty: the host name. Give each vtpd on one host its own"));
-    s.add(key("plugins.dir", T::String, std::string(VTP_DEFAULT_PLUGIN_DIR), "Directory holding NAME.so plugin files (relative: to this file's directory)"));
-    s.add(key("plugins.enabled", T::StringArray, std::vector<std::string>{}, "Plugins to load, by name; each may have a [plugins.NAME] table"));
+    s.add(key("redis.url", T::String, std::string(""),
+              "redis://[:password@]host:port shared by several nodes (events, live rooms, revocations); empty: a single node"));
+    s.add(key("node.id", T::String, std::string(""),
+              "This node's name in a multi-node deployment (jobs claimed, events' origin); empty: the host name. Give each vtpd on one "
+              "host its own"));
+    s.add(key("plugins.dir", T::String, std::string(VTP_DEFAULT_PLUGIN_DIR),
+              "Directory holding NAME.so plugin files (relative: to this file's directory)"));
+    s.add(key("plugins.enabled", T::StringArray, std::vector<std::string>{},
+              "Plugins to load, by name; each may have a [plugins.NAME] table"));
     KeySpec level = key("log.level", T::String, std::string("info"), "Least severe level logged: trace, debug, info, warn, error");
     level.choices = {"trace", "debug", "info", "warn", "error"};
     s.add(std::move(level));
     // Jobs: the worker pool for long work (jobs/JobPool.hpp).
     s.add(ranged(key("jobs.workers", T::Integer, int64_t{2}, "Jobs run at once on this node (one thread each)"), 1, 64));
-    s.add(ranged(key("jobs.max_attempts", T::Integer, int64_t{3}, "Attempts of a job before it fails, unless its kind sets its own"), 1, 100));
-    s.add(ranged(key("jobs.backoff_initial_ms", T::Integer, int64_t{5000}, "Wait before retrying a failed attempt; doubles after each failure"), 0, 86400000));
+    s.add(ranged(key("jobs.max_attempts", T::Integer, int64_t{3}, "Attempts of a job before it fails, unless its kind sets its own"), 1,
+                 100));
+    s.add(ranged(
+        key("jobs.backoff_initial_ms", T::Integer, int64_t{5000}, "Wait before retrying a failed attempt; doubles after each failure"), 0,
+        86400000));
     s.add(ranged(key("jobs.backoff_max_ms", T::Integer, int64_t{300000}, "Longest wait between attempts"), 0, 86400000));
-    s.add(ranged(key("jobs.poll_interval_ms", T::Integer, int64_t{1000}, "How often to look for jobs submitted on other nodes and for due retries"), 10, 600000));
-    s.add(ranged(key("jobs.stale_after_seconds", T::Integer, int64_t{60}, "A running job whose node sent no heartbeat this long is retried elsewhere"), 2, 86400));
+    s.add(ranged(
+        key("jobs.poll_interval_ms", T::Integer, int64_t{1000}, "How often to look for jobs submitted on other nodes and for due retries"),
+        10, 600000));
+    s.add(ranged(key("jobs.stale_after_seconds", T::Integer, int64_t{60},
+                     "A running job whose node sent no heartbeat this long is retried elsewhere"),
+                 2, 86400));
     // Observability (kernel/src/metrics): per-component log levels, /metrics.
     s.add(key("log.components", T::StringArray, std::vector<std::string>{},
               "Per-component levels, each NAME=LEVEL (\"hello=debug\"): NAME is a plugin or a kernel component "
               "(config, db, events, http, jobs, kernel, loader, metrics, openapi, webhooks, ws, ws.lws); LEVEL as log.level, or off. "
               "Changeable at runtime: PUT /api/v1/admin/log-levels/NAME"));
     s.add(key("metrics.enabled", T::Boolean, true, "Serve GET /metrics (Prometheus text format)"));
-    s.add(key("metrics.require_admin", T::Boolean, false, "GET /metrics needs a token with the role admin (otherwise it is public: keep it off the public reverse proxy)"));
+    s.add(key("metrics.require_admin", T::Boolean, false,
+              "GET /metrics needs a token with the role admin (otherwise it is public: keep it off the public reverse proxy)"));
     // Events and webhooks (events/EventBus.hpp, webhooks/WebhookService.hpp).
-    s.add(ranged(key("events.queue_capacity", T::Integer, int64_t{10000}, "Events waiting per subscription (and for Redis); beyond, new events are dropped for that subscriber"), 1, 10000000));
-    s.add(ranged(key("events.max_payload_bytes", T::Integer, int64_t{65536}, "Largest event payload (a JSON object) a plugin may publish"), 2, int64_t{16} << 20));
-    s.add(key("events.redis_channel", T::String, std::string("vtp:events"), "Redis pub/sub channel the nodes share events on (with redis.url), and the prefix of their cluster channels (NAME:cluster:*) and node set (NAME:cluster-nodes); another deployment on the same Redis needs its own"));
+    s.add(ranged(key("events.queue_capacity", T::Integer, int64_t{10000},
+                     "Events waiting per subscription (and for Redis); beyond, new events are dropped for that subscriber"),
+                 1, 10000000));
+    s.add(ranged(key("events.max_payload_bytes", T::Integer, int64_t{65536}, "Largest event payload (a JSON object) a plugin may publish"),
+                 2, int64_t{16} << 20));
+    s.add(key("events.redis_channel", T::String, std::string("vtp:events"),
+              "Redis pub/sub channel the nodes share events on (with redis.url), and the prefix of their cluster channels (NAME:cluster:*) "
+              "and node set (NAME:cluster-nodes); another deployment on the same Redis needs its own"));
     // Cluster channels (events/ClusterChannels.hpp): node-to-node messages and who is there.
-    s.add(ranged(key("cluster.heartbeat_seconds", T::Integer, int64_t{2}, "With redis.url: how often a node renews its presence in Redis and reads which other nodes are there"), 1, 60));
-    s.add(ranged(key("cluster.node_timeout_seconds", T::Integer, int64_t{10}, "With redis.url: a node that has not renewed its presence for this long is gone (its live-room participants leave); at least twice cluster.heartbeat_seconds"), 2, 600));
-    s.add(ranged(key("webhooks.max_attempts", T::Integer, int64_t{8}, "Attempts of a webhook delivery before it is marked failed"), 1, 100));
-    s.add(ranged(key("webhooks.initial_backoff_seconds", T::Integer, int64_t{10}, "Wait before the first retry of a failed delivery; doubles after each failure"), 1, 86400));
+    s.add(ranged(key("cluster.heartbeat_seconds", T::Integer, int64_t{2},
+                     "With redis.url: how often a node renews its presence in Redis and reads which other nodes are there"),
+                 1, 60));
+    s.add(ranged(key("cluster.node_timeout_seconds", T::Integer, int64_t{10},
+                     "With redis.url: a node that has not renewed its presence for this long is gone (its live-room participants leave); "
+                     "at least twice cluster.heartbeat_seconds"),
+                 2, 600));
+    s.add(
+        ranged(key("webhooks.max_attempts", T::Integer, int64_t{8}, "Attempts of a webhook delivery before it is marked failed"), 1, 100));
+    s.add(ranged(key("webhooks.initial_backoff_seconds", T::Integer, int64_t{10},
+                     "Wait before the first retry of a failed delivery; doubles after each failure"),
+                 1, 86400));
     s.add(ranged(key("webhooks.max_backoff_seconds", T::Integer, int64_t{3600}, "Longest wait between delivery attempts"), 1, 604800));
-    s.add(ranged(key("webhooks.timeout_seconds", T::Integer, int64_t{10}, "Connect, send and receive timeout of one delivery attempt"), 1, 300));
+    s.add(ranged(key("webhooks.timeout_seconds", T::Integer, int64_t{10}, "Connect, send and receive timeout of one delivery attempt"), 1,
+                 300));
     s.add(ranged(key("webhooks.workers", T::Integer, int64_t{2}, "Deliveries sent at once by this node (one thread each)"), 1, 32));
-    s.add(ranged(key("shutdown.drain_timeout_seconds", T::Integer, int64_t{20}, "On SIGTERM, how long in-flight requests may finish"), 0, 3600));
+    s.add(ranged(key("shutdown.drain_timeout_seconds", T::Integer, int64_t{20}, "On SIGTERM, how long in-flight requests may finish"), 0,
+                 3600));
     return s;
 }
 
@@ -405,14 +462,15 @@ void Kernel::loadPlugins()
     DependencyResult order = orderByDependencies(nodes);
     for (auto& p : plugins_)
         if (p.state != PluginState::Refused)
-            if (auto it = order.refused.find(p.lib.name); it != order.refused.end())
-                refuse(p, RefusalKind::Dependency, it->second);
+            if (auto it = order.refused.find(p.lib.name); it != order.refused.end()) refuse(p, RefusalKind::Dependency, it->second);
     for (const auto& name : order.order)
         for (auto& p : plugins_)
             if (p.lib.name == name && p.state != PluginState::Refused) startOrder_.push_back(&p);
     for (auto* p : startOrder_)
-        log_.info("loader", "plugin loaded", {{"plugin", p->lib.name}, {"version", p->lib.descriptor.version},
-                  {"abi", std::to_string(p->lib.descriptor.abi_major) + "." + std::to_string(p->lib.descriptor.abi_minor)}});
+        log_.info("loader", "plugin loaded",
+                  {{"plugin", p->lib.name},
+                   {"version", p->lib.descriptor.version},
+                   {"abi", std::to_string(p->lib.descriptor.abi_major) + "." + std::to_string(p->lib.descriptor.abi_minor)}});
 }
 
 void Kernel::openDatabase()
@@ -630,14 +688,19 @@ void Kernel::startServers()
     observability_->attachJobs([this] { return jobs_->countsByState(); }, jobStates());
     observability_->attachEvents([this] {
         const EventBusStats e = events_->stats();
-        return EventFigures{static_cast<double>(e.queued), static_cast<double>(e.published),
-                            static_cast<double>(e.delivered), static_cast<double>(e.dropped)};
+        return EventFigures{static_cast<double>(e.queued), static_cast<double>(e.published), static_cast<double>(e.delivered),
+                            static_cast<double>(e.dropped)};
     });
     observability_->metrics().addCollector([cluster = cluster_.get()](std::vector<CollectedFamily>& out) {
         const ClusterStats c = cluster->stats();
-        out.push_back({"vtp_cluster_peers", "Other vtpd nodes this node sees (0 without redis.url).", MetricType::Gauge, {{{}, static_cast<double>(c.peers)}}});
-        out.push_back({"vtp_cluster_messages_total", "Node-to-node messages of plugins: sent to Redis, received from other nodes, "
-                       "skipped (no other node: nothing sent), dropped (send queue full).", MetricType::Counter,
+        out.push_back({"vtp_cluster_peers",
+                       "Other vtpd nodes this node sees (0 without redis.url).",
+                       MetricType::Gauge,
+                       {{{}, static_cast<double>(c.peers)}}});
+        out.push_back({"vtp_cluster_messages_total",
+                       "Node-to-node messages of plugins: sent to Redis, received from other nodes, "
+                       "skipped (no other node: nothing sent), dropped (send queue full).",
+                       MetricType::Counter,
                        {{{{"result", "sent"}}, static_cast<double>(c.sent)},
                         {{{"result", "received"}}, static_cast<double>(c.received)},
                         {{{"result", "skipped"}}, static_cast<double>(c.skipped)},
@@ -645,8 +708,8 @@ void Kernel::startServers()
     });
     observability_->checkRouteSchemas();
     http_->start();
-    log_.info("kernel", "serving", {{"http", httpHost + ":" + std::to_string(http_->port())},
-                                    {"websocket", wsHost + ":" + std::to_string(ws_->port())}});
+    log_.info("kernel", "serving",
+              {{"http", httpHost + ":" + std::to_string(http_->port())}, {"websocket", wsHost + ":" + std::to_string(ws_->port())}});
 }
 
 bool Kernel::shutdown()
@@ -658,7 +721,8 @@ bool Kernel::shutdown()
     jobs_->stopClaiming();
     if (http_) {
         drained = http_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(deadline));
-        if (!drained) log_.warn("kernel", "requests still running at the drain deadline", {{"in_flight", std::to_string(http_->inFlight())}});
+        if (!drained)
+            log_.warn("kernel", "requests still running at the drain deadline", {{"in_flight", std::to_string(http_->inFlight())}});
     }
     if (ws_) ws_->stop();
     // A job still running at the deadline stays "running" in the database: the next start of
@@ -708,8 +772,14 @@ std::string Kernel::redisState() const
     return redis_ ? std::string(RedisBridge::stateName(redis_->state())) : std::string("off");
 }
 
-uint16_t Kernel::httpPort() const { return http_ ? http_->port() : 0; }
-uint16_t Kernel::wsPort() const { return ws_ ? ws_->port() : 0; }
+uint16_t Kernel::httpPort() const
+{
+    return http_ ? http_->port() : 0;
+}
+uint16_t Kernel::wsPort() const
+{
+    return ws_ ? ws_->port() : 0;
+}
 
 void Kernel::addPendingEndpoint(const std::string& owner, WsEndpoint endpoint)
 {
@@ -718,7 +788,10 @@ void Kernel::addPendingEndpoint(const std::string& owner, WsEndpoint endpoint)
     pendingEndpoints_.emplace_back(owner, std::move(endpoint));
 }
 
-void Kernel::addCliCommand(CliCommand command) { cliCommands_.push_back(std::move(command)); }
+void Kernel::addCliCommand(CliCommand command)
+{
+    cliCommands_.push_back(std::move(command));
+}
 
 void Kernel::offerService(const std::string& owner, const std::string& name, uint32_t version, const void* table)
 {
@@ -742,6 +815,9 @@ const void* Kernel::findService(const std::string& name, uint32_t minVersion, ui
     return best ? best->table : nullptr;
 }
 
-size_t Kernel::wsMaxMessageBytes() const { return static_cast<size_t>(config_.getInt("websocket.max_message_bytes")); }
+size_t Kernel::wsMaxMessageBytes() const
+{
+    return static_cast<size_t>(config_.getInt("websocket.max_message_bytes"));
+}
 
 } // namespace vtp::kernel

@@ -58,9 +58,9 @@ struct PluginRuntime {
 struct PluginStatus {
     std::string name;
     std::string version;
-    std::string abi;      // "1.0"
-    std::string state;    // "running", "refused", ...
-    std::string refusal;  // kind, when refused
+    std::string abi;     // "1.0"
+    std::string state;   // "running", "refused", ...
+    std::string refusal; // kind, when refused
     std::string reason;
     std::string path;
 };
@@ -170,11 +170,16 @@ private:
     std::unique_ptr<ServiceAuthenticator> authenticator_;
     std::unique_ptr<AccessLog> accessLog_;
 
-    std::list<PluginRuntime> plugins_;      // std::list: vtp_host points into entries
+    std::list<PluginRuntime> plugins_; // std::list: vtp_host points into entries
     std::vector<PluginRuntime*> startOrder_;
     std::vector<CliCommand> cliCommands_;
     std::vector<std::pair<std::string, WsEndpoint>> pendingEndpoints_;
-    struct Service { std::string owner; std::string name; uint32_t version; const void* table; };
+    struct Service {
+        std::string owner;
+        std::string name;
+        uint32_t version;
+        const void* table;
+    };
     mutable std::mutex servicesMutex_;
     std::vector<Service> services_;
     std::vector<std::unique_ptr<vtp_route>> kernelRoutes_;

@@ -18,7 +18,9 @@ ConfigValue parseDefault(const std::string& key, ValueType type, const std::stri
         throw std::invalid_argument("default of '" + key + "' is not a TOML literal: " + std::string(e.description()));
     }
     const toml::node* n = t.get("v");
-    auto bad = [&] { return std::invalid_argument("default of '" + key + "' does not match its type " + std::string(valueTypeName(type))); };
+    auto bad = [&] {
+        return std::invalid_argument("default of '" + key + "' does not match its type " + std::string(valueTypeName(type)));
+    };
     switch (type) {
     case ValueType::String:
         if (auto v = n->value<std::string>(); v && n->is_string()) return *v;

@@ -23,8 +23,8 @@ bool ServiceAuthenticator::verify(std::string_view token, Principal& out, std::s
     std::array<char, 1024> roles;
     std::array<char, 256> why;
     subject[0] = roles[0] = why[0] = '\0';
-    const int rc = v->verify(v->context, token.data(), token.size(), subject.data(), subject.size(),
-                             roles.data(), roles.size(), why.data(), why.size());
+    const int rc = v->verify(v->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(), roles.size(), why.data(),
+                             why.size());
     if (rc != VTP_OK) {
         reason = why[0] ? why.data() : "invalid token";
         return false;

@@ -55,14 +55,20 @@ bool BodyDecoder::framing(char c)
             line_ = digits_ + 1;
             return true;
         }
-        if (c == '\r') { phase_ = Phase::SizeLf; return true; }
+        if (c == '\r') {
+            phase_ = Phase::SizeLf;
+            return true;
+        }
         if (c == '\n') break; // a bare LF, as lenient servers accept
         return fail("a chunk size has a character that is not a hex digit");
     }
     case Phase::Ext:
         // Extensions mean nothing to us; bounded so that one endless line cannot hold the read.
         if (++line_ > kMaxLine) return fail("a chunk size line is too long");
-        if (c == '\r') { phase_ = Phase::SizeLf; return true; }
+        if (c == '\r') {
+            phase_ = Phase::SizeLf;
+            return true;
+        }
         if (c == '\n') break;
         if (c == '\0') return fail("a chunk extension holds a NUL");
         return true;
@@ -70,8 +76,16 @@ bool BodyDecoder::framing(char c)
         if (c != '\n') return fail("a chunk size line does not end with CRLF");
         break;
     case Phase::DataCr:
-        if (c == '\r') { phase_ = Phase::DataLf; return true; }
-        if (c == '\n') { phase_ = Phase::Size; size_ = 0; digits_ = 0; return true; }
+        if (c == '\r') {
+            phase_ = Phase::DataLf;
+            return true;
+        }
+        if (c == '\n') {
+            phase_ = Phase::Size;
+            size_ = 0;
+            digits_ = 0;
+            return true;
+        }
         return fail("a chunk's data is longer than its size");
     case Phase::DataLf:
         if (c != '\n') return fail("a chunk's data does not end with CRLF");
@@ -81,9 +95,16 @@ bool BodyDecoder::framing(char c)
         return true;
     case Phase::Trailer:
         if (++trailer_ > kMaxTrailer) return fail("the trailer fields are too large");
-        if (c == '\r') { phase_ = Phase::TrailerLf; return true; }
+        if (c == '\r') {
+            phase_ = Phase::TrailerLf;
+            return true;
+        }
         if (c == '\n') {
-            if (line_ == 0) { phase_ = Phase::Finished; state_ = State::Done; return false; }
+            if (line_ == 0) {
+                phase_ = Phase::Finished;
+                state_ = State::Done;
+                return false;
+            }
             line_ = 0;
             return true;
         }
@@ -100,8 +121,7 @@ bool BodyDecoder::framing(char c)
         phase_ = Phase::Trailer;
         return true;
     case Phase::Data:
-    case Phase::Finished:
-        return false;
+    case Phase::Finished: return false;
     }
     // The end of a chunk size line.
     if (size_ == 0) {

@@ -51,10 +51,10 @@ private:
     const char* error_ = "";
     uint64_t remaining_ = 0; // in Data: bytes left in this chunk (or the whole fixed body)
     uint64_t received_ = 0;
-    uint64_t size_ = 0;      // the chunk size being read
+    uint64_t size_ = 0; // the chunk size being read
     size_t digits_ = 0;
-    size_t line_ = 0;        // bytes in the current framing line
-    size_t trailer_ = 0;     // trailer bytes so far
+    size_t line_ = 0;    // bytes in the current framing line
+    size_t trailer_ = 0; // trailer bytes so far
 };
 
 template <typename Sink>

@@ -13,13 +13,15 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr std::array<std::string_view, 7> kLongDays = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
-constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 // A client may send this many range-specs; more and the header is ignored (RFC 9110 14.2 allows
 // ignoring a Range with many small ranges).
 constexpr size_t kMaxRanges = 100;
 
-bool isOws(char c) { return c == ' ' || c == '\t'; }
+bool isOws(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s)
 {
@@ -86,7 +88,10 @@ int64_t daysFromCivil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-bool leapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leapYear(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 std::optional<int64_t> assemble(int year, int month, int day, int hour, int minute, int second)
 {
@@ -94,8 +99,7 @@ std::optional<int64_t> assemble(int year, int month, int day, int hour, int minu
     if (month < 0 || month > 11 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60)
         return std::nullopt;
     if (day > kDaysIn[month] + (month == 1 && leapYear(year) ? 1 : 0)) return std::nullopt;
-    return daysFromCivil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day)) * 86400 + hour * 3600 + minute * 60 +
-           second;
+    return daysFromCivil(year, static_cast<unsigned>(month + 1), static_cast<unsigned>(day)) * 86400 + hour * 3600 + minute * 60 + second;
 }
 
 // "HH:MM:SS" at s[pos].

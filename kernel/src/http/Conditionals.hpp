@@ -19,10 +19,10 @@ struct ByteRange {
 };
 
 enum class RangeVerdict {
-    Ignore,        // no header, another unit, or not a valid ranges-specifier: send the whole representation
-    Single,        // one satisfiable range: 206
-    Multiple,      // several ranges of which one or more is satisfiable: the kernel sends the whole (200)
-    Unsatisfiable  // valid, but no range overlaps the representation: 416
+    Ignore,       // no header, another unit, or not a valid ranges-specifier: send the whole representation
+    Single,       // one satisfiable range: 206
+    Multiple,     // several ranges of which one or more is satisfiable: the kernel sends the whole (200)
+    Unsatisfiable // valid, but no range overlaps the representation: 416
 };
 
 // Evaluates a Range header value against a representation of `size` bytes. `out` is set for Single.

@@ -64,9 +64,8 @@ bool methodAllowed(const CorsPolicy& p, const std::string& routeMethod)
 
 } // namespace
 
-std::optional<CorsPolicy> CorsPolicy::parse(bool off, bool credentials, const char* origins, const char* methods,
-                                            const char* headers, const char* exposeHeaders, int64_t maxAgeSeconds,
-                                            std::string& error)
+std::optional<CorsPolicy> CorsPolicy::parse(bool off, bool credentials, const char* origins, const char* methods, const char* headers,
+                                            const char* exposeHeaders, int64_t maxAgeSeconds, std::string& error)
 {
     CorsPolicy p;
     if (off) return p;

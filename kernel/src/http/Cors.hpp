@@ -14,22 +14,21 @@ namespace vtp::kernel {
 // Which other origins' pages may call a route (the Fetch standard's CORS protocol), as a plugin
 // declared it for the route or for all of its routes (vtp_cors, ABI 1.6).
 struct CorsPolicy {
-    bool enabled = false;                // false: no CORS headers; a preflight is refused
-    bool anyOrigin = false;              // "*"
-    bool operatorOrigins = false;        // the plugin named none: http.cors_origins decides
-    std::vector<std::string> origins;    // lower-case "scheme://host[:port]"
-    std::vector<std::string> methods;    // upper-case; empty: the route's own method
-    std::vector<std::string> headers;    // request headers a page may send, lower-case
-    bool anyHeader = false;              // "*": every request header
-    std::string exposeHeaders;           // Access-Control-Expose-Headers, as sent
+    bool enabled = false;             // false: no CORS headers; a preflight is refused
+    bool anyOrigin = false;           // "*"
+    bool operatorOrigins = false;     // the plugin named none: http.cors_origins decides
+    std::vector<std::string> origins; // lower-case "scheme://host[:port]"
+    std::vector<std::string> methods; // upper-case; empty: the route's own method
+    std::vector<std::string> headers; // request headers a page may send, lower-case
+    bool anyHeader = false;           // "*": every request header
+    std::string exposeHeaders;        // Access-Control-Expose-Headers, as sent
     bool credentials = false;
     int64_t maxAgeSeconds = 600;
 
     // From the C declaration's text fields (','-separated lists). nullopt and `error` when a field
     // is malformed, or credentials come with any origin (the Fetch standard refuses that pair).
-    static std::optional<CorsPolicy> parse(bool off, bool credentials, const char* origins, const char* methods,
-                                           const char* headers, const char* exposeHeaders, int64_t maxAgeSeconds,
-                                           std::string& error);
+    static std::optional<CorsPolicy> parse(bool off, bool credentials, const char* origins, const char* methods, const char* headers,
+                                           const char* exposeHeaders, int64_t maxAgeSeconds, std::string& error);
 };
 
 // A plugin's default policy for its routes that declare none; set during init, read per request.

@@ -88,7 +88,8 @@ int openFileBody(const char* path, uint64_t offset, uint64_t length, std::shared
     body->sendOffset = body->offset;
     body->sendLength = body->length;
     body->mtimeSeconds = static_cast<int64_t>(st.st_mtim.tv_sec);
-    const auto mtimeNs = static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<unsigned long long>(st.st_mtim.tv_nsec);
+    const auto mtimeNs =
+        static_cast<unsigned long long>(st.st_mtim.tv_sec) * 1000000000ull + static_cast<unsigned long long>(st.st_mtim.tv_nsec);
     char tag[96];
     std::snprintf(tag, sizeof tag, "\"%llx-%llx-%llx-%llx\"", static_cast<unsigned long long>(st.st_ino), mtimeNs,
                   static_cast<unsigned long long>(body->offset), static_cast<unsigned long long>(body->length));
@@ -107,8 +108,10 @@ void applyFileConditionals(const IncomingRequest& req, HttpResponseData& r, int6
     if (r.status != 200) return;
 
     std::string etag = f.etag;
-    if (const auto* own = findHeader(r.headers, "etag")) etag = *own;
-    else r.headers.emplace_back("ETag", etag);
+    if (const auto* own = findHeader(r.headers, "etag"))
+        etag = *own;
+    else
+        r.headers.emplace_back("ETag", etag);
     int64_t lastModified = f.mtimeSeconds;
     if (const auto* own = findHeader(r.headers, "last-modified")) {
         if (const auto d = parseHttpDate(*own)) lastModified = *d;
@@ -128,8 +131,8 @@ void applyFileConditionals(const IncomingRequest& req, HttpResponseData& r, int6
         failed = d && lastModified > *d;
     }
     if (failed) {
-        turnIntoProblem(r, 412, "precondition-failed", "Precondition failed", "the file does not match the request's If-Match or If-Unmodified-Since",
-                        req.requestId);
+        turnIntoProblem(r, 412, "precondition-failed", "Precondition failed",
+                        "the file does not match the request's If-Match or If-Unmodified-Since", req.requestId);
         return;
     }
     bool notModified = false;
@@ -161,8 +164,7 @@ void applyFileConditionals(const IncomingRequest& req, HttpResponseData& r, int6
     ByteRange br;
     switch (parseRange(*range, f.length, br)) {
     case RangeVerdict::Ignore:
-    case RangeVerdict::Multiple:
-        return;
+    case RangeVerdict::Multiple: return;
     case RangeVerdict::Unsatisfiable: {
         const std::string size = std::to_string(f.length); // the problem replaces the file, and `f` with it
         turnIntoProblem(r, 416, "range-not-satisfiable", "Range not satisfiable",
@@ -172,8 +174,8 @@ void applyFileConditionals(const IncomingRequest& req, HttpResponseData& r, int6
     }
     case RangeVerdict::Single:
         r.status = 206;
-        r.headers.emplace_back("Content-Range", "bytes " + std::to_string(br.first) + "-" + std::to_string(br.last) + "/" +
-                                                    std::to_string(f.length));
+        r.headers.emplace_back("Content-Range",
+                               "bytes " + std::to_string(br.first) + "-" + std::to_string(br.last) + "/" + std::to_string(f.length));
         f.sendOffset = f.offset + br.first;
         f.sendLength = br.length();
         return;

@@ -19,9 +19,9 @@ struct FileBody {
     FileBody& operator=(const FileBody&) = delete;
 
     int fd = -1;
-    uint64_t offset = 0;     // where the representation begins in the file
-    uint64_t length = 0;     // the representation's size, fixed when the file was opened
-    std::string etag;        // strong: "inode-mtime_ns-offset-length" in hex
+    uint64_t offset = 0; // where the representation begins in the file
+    uint64_t length = 0; // the representation's size, fixed when the file was opened
+    std::string etag;    // strong: "inode-mtime_ns-offset-length" in hex
     int64_t mtimeSeconds = 0;
     // What goes on the wire, set by applyFileConditionals (the whole representation, or a range).
     uint64_t sendOffset = 0;

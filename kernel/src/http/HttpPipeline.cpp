@@ -25,9 +25,8 @@ namespace {
 bool validRequestId(std::string_view id)
 {
     if (id.empty() || id.size() > 128) return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
+    return std::all_of(id.begin(), id.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
 }
 
 std::string lower(std::string_view s)
@@ -77,8 +76,8 @@ std::optional<HttpResponseData> jsonBodyProblem(std::string_view body, std::stri
         // refuses it with a message that names Poco rather than the request.
         const auto first = body.find_first_not_of(" \t\r\n");
         if (first == std::string_view::npos || body[first] == '{' || body[first] == '[') return std::nullopt;
-        return makeProblem(400, "malformed-json", "Malformed JSON",
-                           "a request body must be a JSON object or array, not a bare value", instance);
+        return makeProblem(400, "malformed-json", "Malformed JSON", "a request body must be a JSON object or array, not a bare value",
+                           instance);
     }
     case JsonCheckResult::Kind::DuplicateKey: return makeProblem(400, "duplicate-member", "Duplicate member in JSON", r.message, instance);
     case JsonCheckResult::Kind::NumberRange: return makeProblem(422, "number-out-of-range", "Number out of range", r.message, instance);
@@ -96,11 +95,13 @@ HttpResponseData unauthorized(std::string_view detail, std::string_view instance
 
 bool hasHeader(const HeaderList& headers, std::string_view lowerName)
 {
-    return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
-        return h.first.size() == lowerName.size() && lower(h.first) == lowerName;
-    });
+    return std::any_of(headers.begin(), headers.end(),
+                       [&](const auto& h) { return h.first.size() == lowerName.size() && lower(h.first) == lowerName; });
 }
-bool hasHeader(const HttpResponseData& r, std::string_view lowerName) { return hasHeader(r.headers, lowerName); }
+bool hasHeader(const HttpResponseData& r, std::string_view lowerName)
+{
+    return hasHeader(r.headers, lowerName);
+}
 
 // X-Forwarded-Proto as the nearest proxy set it (the last of a list some proxies append to).
 bool forwardedOverTls(const IncomingRequest& req)
@@ -258,8 +259,7 @@ std::string clientAddress(const std::string& peer, const std::string* forwardedF
     return peer;
 }
 
-HttpPipeline::HttpPipeline(Router& router, HttpLimits limits, Logger& log)
-    : router_(router), limits_(limits), log_(log) {}
+HttpPipeline::HttpPipeline(Router& router, HttpLimits limits, Logger& log) : router_(router), limits_(limits), log_(log) {}
 
 PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
 {
@@ -282,7 +282,7 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     if (req.method.size() + req.target.size() > limits_.maxHeaderBytes) {
         p.early = makeProblem(414, "uri-too-long", "URI too long",
                               "the request target is " + std::to_string(req.target.size()) + " bytes; the limit is " +
-                              std::to_string(limits_.maxHeaderBytes) + " with the method and headers",
+                                  std::to_string(limits_.maxHeaderBytes) + " with the method and headers",
                               rid);
         p.early->closeConnection = true;
         return p;
@@ -290,9 +290,9 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     size_t headerBytes = req.method.size() + req.target.size();
     for (const auto& [k, v] : req.headers) headerBytes += k.size() + v.size() + 4;
     if (headerBytes > limits_.maxHeaderBytes) {
-        p.early = makeProblem(431, "headers-too-large", "Request header fields too large",
-                              "the request head is " + std::to_string(headerBytes) + " bytes; the limit is " +
-                              std::to_string(limits_.maxHeaderBytes), rid);
+        p.early = makeProblem(
+            431, "headers-too-large", "Request header fields too large",
+            "the request head is " + std::to_string(headerBytes) + " bytes; the limit is " + std::to_string(limits_.maxHeaderBytes), rid);
         p.early->closeConnection = true;
         return p;
     }
@@ -309,13 +309,15 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     if (m.kind == RouteMatch::Kind::Found && !m.route->secretParams.empty())
         req.logPath = maskPath(req.target, m.route->pattern, m.route->secretParams);
     if (!percentDecode(rawPath, p.path)) {
-        p.early = makeProblem(400, "bad-request-target", "Bad request target", "the path has a malformed percent-escape, or is not UTF-8 once decoded", rid);
+        p.early = makeProblem(400, "bad-request-target", "Bad request target",
+                              "the path has a malformed percent-escape, or is not UTF-8 once decoded", rid);
         return p;
     }
     if (q != std::string::npos && !parseQuery(std::string_view(req.target).substr(q + 1), limits_.maxQueryParams, p.query)) {
         p.early = makeProblem(400, "bad-query", "Bad query string",
                               "the query is malformed (a bad percent-escape, or not UTF-8 once decoded) or has more than " +
-                                  std::to_string(limits_.maxQueryParams) + " parameters", rid);
+                                  std::to_string(limits_.maxQueryParams) + " parameters",
+                              rid);
         return p;
     }
 
@@ -351,8 +353,7 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
     Authenticator* auth = auth_.load();
     const std::string* authz = req.header("authorization");
     std::string token;
-    if (authz && authz->size() > 7 && lower(std::string_view(*authz).substr(0, 7)) == "bearer ")
-        token = authz->substr(7);
+    if (authz && authz->size() > 7 && lower(std::string_view(*authz).substr(0, 7)) == "bearer ") token = authz->substr(7);
     if (route.role != VTP_ROLE_PUBLIC) {
         if (!auth || !auth->available()) {
             p.early = unauthorized("no authentication provider is enabled on this server", rid);
@@ -399,15 +400,16 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         return p;
     }
     if (req.contentLength && *req.contentLength > p.bodyLimit) {
-        p.early = makeProblem(413, "body-too-large", "Content too large",
-                              "the body is " + std::to_string(*req.contentLength) + " bytes; this route accepts at most " +
-                              std::to_string(p.bodyLimit), rid);
+        p.early = makeProblem(
+            413, "body-too-large", "Content too large",
+            "the body is " + std::to_string(*req.contentLength) + " bytes; this route accepts at most " + std::to_string(p.bodyLimit), rid);
         p.early->closeConnection = true;
         return p;
     }
     if (route.body == BodyKind::Json && !isJsonMediaType(p.contentType)) {
-        p.early = makeProblem(415, "unsupported-media-type", "Unsupported media type",
-                              "this route takes application/json, not '" + (p.contentType.empty() ? std::string("(none)") : p.contentType) + "'", rid);
+        p.early = makeProblem(
+            415, "unsupported-media-type", "Unsupported media type",
+            "this route takes application/json, not '" + (p.contentType.empty() ? std::string("(none)") : p.contentType) + "'", rid);
         p.early->headers.emplace_back("Accept-Post", "application/json");
         p.early->closeConnection = true;
         return p;
@@ -488,7 +490,8 @@ HttpResponseData HttpPipeline::checkedResponse(const IncomingRequest& req, const
         response.data.deferredId = deferred;
     }
     if (rc != VTP_OK) {
-        log_.error("http", "handler failed", {{"request_id", rid}, {"route", route.pattern}, {"owner", route.owner}, {"status", std::to_string(rc)}});
+        log_.error("http", "handler failed",
+                   {{"request_id", rid}, {"route", route.pattern}, {"owner", route.owner}, {"status", std::to_string(rc)}});
         return makeProblem(500, "internal-error", "Internal server error",
                            "the request failed; the server log has details under this request id", rid);
     }

@@ -28,7 +28,7 @@ struct AddressRange {
 };
 
 struct HttpLimits {
-    size_t maxBodyBytes = 1 << 20;   // default per route; a route may lower or raise it
+    size_t maxBodyBytes = 1 << 20; // default per route; a route may lower or raise it
     size_t maxHeaderBytes = 16 << 10;
     size_t maxQueryParams = 64;
     // Reverse proxies whose X-Forwarded-For is believed: the client is the rightmost address in
@@ -67,12 +67,12 @@ public:
 };
 
 struct PreparedRequest {
-    std::optional<HttpResponseData> early;  // set: answer this without reading the body
+    std::optional<HttpResponseData> early; // set: answer this without reading the body
     std::shared_ptr<const RouteSpec> route;
-    std::string path;                       // decoded
+    std::string path; // decoded
     std::vector<std::pair<std::string, std::string>> params, query;
     std::optional<Principal> principal;
-    std::string contentType;                // media type, lower-case, no parameters
+    std::string contentType; // media type, lower-case, no parameters
     size_t bodyLimit = 0;
 };
 

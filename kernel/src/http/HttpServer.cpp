@@ -51,8 +51,8 @@ int64_t nowMs()
 // Pipelined requests wait in the session's buffer, where epoll cannot see them.
 class ServerSession : public HTTPServerSession {
 public:
-    using HTTPServerSession::HTTPServerSession;
     using HTTPServerSession::buffered;
+    using HTTPServerSession::HTTPServerSession;
     using HTTPServerSession::read; // takes buffered bytes first; call it only while buffered() > 0
 };
 
@@ -61,7 +61,7 @@ public:
 struct Upload {
     std::unique_ptr<StreamedBody> body;
     BodyDecoder decoder;
-    std::string version;        // the request's, for the answer
+    std::string version; // the request's, for the answer
     bool requestKeepAlive = false;
     std::chrono::steady_clock::time_point started;
 };
@@ -83,7 +83,7 @@ struct Held {
 // metrics and access log wait for its end.
 struct Transfer {
     std::shared_ptr<FileBody> file;
-    uint64_t next = 0;          // file offset of the next byte to send
+    uint64_t next = 0; // file offset of the next byte to send
     uint64_t end = 0;
     IncomingRequest in;
     std::string pattern;
@@ -96,22 +96,24 @@ struct Transfer {
 // in the socket); while a worker serves it, it is disarmed.
 struct Connection {
     Connection(const StreamSocket& s, const HTTPServerParams::Ptr& params)
-        : socket(s), session(socket, params), remaining(params->getMaxKeepAliveRequests()) {}
+        : socket(s), session(socket, params), remaining(params->getMaxKeepAliveRequests())
+    {
+    }
 
     StreamSocket socket;
-    ServerSession session;     // owns the read buffer, so it lives as long as the connection
+    ServerSession session; // owns the read buffer, so it lives as long as the connection
     std::string remote;
-    int remaining;             // requests this connection may still make; 0: the next answer closes it
-    bool served = false;       // a first request arrived (then the idle limit is the keep-alive one)
-    bool partial = false;      // part of a head has arrived (then the limit is the request timeout)
+    int remaining;        // requests this connection may still make; 0: the next answer closes it
+    bool served = false;  // a first request arrived (then the idle limit is the keep-alive one)
+    bool partial = false; // part of a head has arrived (then the limit is the request timeout)
     std::atomic<bool> busy{false};
     std::atomic<int64_t> idleSinceMs{nowMs()};
-    std::unique_ptr<Upload> upload;       // a streamed body is being read
-    std::atomic<bool> streaming{false};   // upload is set (for the sweeper)
+    std::unique_ptr<Upload> upload;        // a streamed body is being read
+    std::atomic<bool> streaming{false};    // upload is set (for the sweeper)
     std::atomic<bool> bodyTimedOut{false}; // set by the sweeper: the body stalled
-    std::unique_ptr<Held> held;           // a deferred answer is awaited, or ready to send
-    std::unique_ptr<Transfer> transfer;   // a file response is being sent
-    std::atomic<bool> sending{false};     // transfer waits for room in the socket (for the sweeper)
+    std::unique_ptr<Held> held;            // a deferred answer is awaited, or ready to send
+    std::unique_ptr<Transfer> transfer;    // a file response is being sent
+    std::atomic<bool> sending{false};      // transfer waits for room in the socket (for the sweeper)
 };
 
 // What a connection does after a worker's turn on it.
@@ -135,10 +137,10 @@ struct HttpServer::Shared {
     RequestObserver* observer = nullptr;
     ServerSocket listener;
     int epollFd = -1;
-    int wakeFd = -1;            // eventfd, level-triggered: once written, every worker sees it and exits
+    int wakeFd = -1;                         // eventfd, level-triggered: once written, every worker sees it and exits
     std::atomic<bool> listenerPaused{false}; // out of descriptors: the sweeper re-arms it
 
-    std::mutex mutex;           // guards connections; idle/sweep are signalled under it
+    std::mutex mutex; // guards connections; idle/sweep are signalled under it
     std::condition_variable idle;
     std::condition_variable sweep;
     bool sweeperStop = false;
@@ -153,12 +155,12 @@ struct HttpServer::Shared {
         std::atomic<int64_t> busySinceMs{0}; // in a handler since then; 0: not in one
         std::atomic<bool> replaced{false};   // a stand-in has its turn: park after this request
     };
-    std::mutex workersMutex;    // guards the fields below
+    std::mutex workersMutex; // guards the fields below
     std::condition_variable turn;
     std::vector<std::unique_ptr<Worker>> workers;
     std::vector<std::thread> threads;
-    int polling = 0;            // workers holding a turn
-    int parked = 0;             // workers waiting for one
+    int polling = 0; // workers holding a turn
+    int parked = 0;  // workers waiting for one
     bool quit = false;
 
     Shared(HttpPipeline& p, Logger& l, HttpServerSettings s) : pipeline(p), log(l), settings(std::move(s)) {}
@@ -202,8 +204,8 @@ bool headerSafe(std::string_view s)
 bool namedAny(std::string_view name, std::initializer_list<std::string_view> names)
 {
     for (auto n : names) {
-        if (name.size() == n.size() &&
-            std::equal(name.begin(), name.end(), n.begin(), [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+        if (name.size() == n.size() && std::equal(name.begin(), name.end(), n.begin(),
+                                                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
             return true;
     }
     return false;
@@ -211,8 +213,8 @@ bool namedAny(std::string_view name, std::initializer_list<std::string_view> nam
 
 // The whole response in one buffer, written with one send(2): Poco's response streams write
 // the head and the body separately, two system calls and two packets for every small answer.
-void writeResponse(StreamSocket& socket, std::string_view version, const HttpResponseData& r, const std::string& requestId,
-                   bool keepAlive, bool withBody)
+void writeResponse(StreamSocket& socket, std::string_view version, const HttpResponseData& r, const std::string& requestId, bool keepAlive,
+                   bool withBody)
 {
     const bool bodyless = r.status == 204 || r.status == 304;
     const uint64_t length = r.file ? r.file->sendLength : r.body.size();
@@ -220,13 +222,16 @@ void writeResponse(StreamSocket& socket, std::string_view version, const HttpRes
     out.reserve(192 + r.contentType.size() + (withBody ? r.body.size() : 0));
     out.append(version).append(" ").append(std::to_string(r.status)).append(" ").append(reasonPhrase(r.status)).append("\r\n");
     out.append("Date: ").append(httpDate()).append("\r\n");
-    if (!keepAlive) out.append("Connection: close\r\n");
-    else if (version == "HTTP/1.0") out.append("Connection: keep-alive\r\n");
+    if (!keepAlive)
+        out.append("Connection: close\r\n");
+    else if (version == "HTTP/1.0")
+        out.append("Connection: keep-alive\r\n");
     if (!requestId.empty()) out.append("X-Request-Id: ").append(requestId).append("\r\n");
     for (const auto& [k, v] : r.headers) {
         // What the kernel frames itself is not the handler's to set; a CR or LF would split
         // the response.
-        if (!headerSafe(k) || !headerSafe(v) || namedAny(k, {"content-length", "transfer-encoding", "connection", "x-request-id", "date"}) ||
+        if (!headerSafe(k) || !headerSafe(v) ||
+            namedAny(k, {"content-length", "transfer-encoding", "connection", "x-request-id", "date"}) ||
             (!r.contentType.empty() && namedAny(k, {"content-type"})))
             continue;
         out.append(k).append(": ").append(v).append("\r\n");
@@ -276,16 +281,14 @@ bool readBody(std::istream& in, size_t limit, std::string& body)
 bool send(HttpServer::Shared& sh, Connection& conn, const std::string& version, bool requestKeepAlive, const IncomingRequest& in,
           const HttpResponseData& out)
 {
-    const bool keepAlive = !out.closeConnection && !sh.stopping && requestKeepAlive &&
-                           sh.params->getKeepAlive() && conn.remaining != 0;
+    const bool keepAlive = !out.closeConnection && !sh.stopping && requestKeepAlive && sh.params->getKeepAlive() && conn.remaining != 0;
     conn.session.setKeepAlive(keepAlive);
     const bool withBody = in.method != "HEAD";
     writeResponse(conn.socket, version == HTTPMessage::HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", out, in.requestId, keepAlive, withBody);
     return withBody && out.file && out.file->sendLength > 0 && out.status != 204 && out.status != 304;
 }
 
-bool send(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, const IncomingRequest& in,
-          const HttpResponseData& out)
+bool send(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, const IncomingRequest& in, const HttpResponseData& out)
 {
     return send(sh, conn, request.getVersion(), request.getKeepAlive(), in, out);
 }
@@ -306,8 +309,8 @@ void sendContinue(Connection& conn)
 
 // Returns the status answered, or nothing when a streamed body is now being read (conn.upload)
 // or the answer is deferred (conn.held). `file`: the answer's file, whose bytes are still to send.
-std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in, std::string& pattern,
-                             std::shared_ptr<FileBody>& file)
+std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTTPRequest& request, IncomingRequest& in,
+                             std::string& pattern, std::shared_ptr<FileBody>& file)
 {
     in.method = request.getMethod();
     in.target = request.getURI();
@@ -315,7 +318,10 @@ std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTT
     for (const auto& [k, v] : request) in.headers.emplace_back(lower(k), v);
     if (request.hasContentLength()) {
         const auto n = request.getContentLength64();
-        if (n < 0) in.contentLength = 0; else in.contentLength = static_cast<size_t>(n);
+        if (n < 0)
+            in.contentLength = 0;
+        else
+            in.contentLength = static_cast<size_t>(n);
     }
     in.chunked = request.getChunkedTransferEncoding();
 
@@ -329,9 +335,9 @@ std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTT
         std::optional<HttpResponseData> refusal;
         auto body = StreamedBody::begin(sh.pipeline, in, prepared, refusal);
         if (body) {
-            auto up = std::make_unique<Upload>(Upload{
-                std::move(body), in.chunked ? BodyDecoder::chunked() : BodyDecoder::fixed(in.contentLength.value_or(0)),
-                request.getVersion(), request.getKeepAlive(), std::chrono::steady_clock::now()});
+            auto up = std::make_unique<Upload>(
+                Upload{std::move(body), in.chunked ? BodyDecoder::chunked() : BodyDecoder::fixed(in.contentLength.value_or(0)),
+                       request.getVersion(), request.getKeepAlive(), std::chrono::steady_clock::now()});
             conn.upload = std::move(up);
             conn.streaming = true;
             conn.bodyTimedOut = false;
@@ -356,7 +362,8 @@ std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTT
     if (!bodyRead && (in.chunked || in.contentLength.value_or(0) > 0)) out.closeConnection = true;
     if (out.deferredId) {
         const uint64_t id = out.deferredId;
-        conn.held = std::make_unique<Held>(Held{in, std::move(prepared), request.getVersion(), request.getKeepAlive(), {}, id, std::move(out)});
+        conn.held =
+            std::make_unique<Held>(Held{in, std::move(prepared), request.getVersion(), request.getKeepAlive(), {}, id, std::move(out)});
         return std::nullopt;
     }
     // Also for answers given before the handler (401, 403, 413...): metrics and the access
@@ -432,8 +439,8 @@ Next continueTransfer(HttpServer::Shared& sh, Connection& conn)
 }
 
 // The head of a file response went out: its bytes follow, now and whenever the socket has room.
-Next startTransfer(HttpServer::Shared& sh, Connection& conn, const std::shared_ptr<FileBody>& file, IncomingRequest in,
-                   std::string pattern, int status, std::chrono::steady_clock::time_point started)
+Next startTransfer(HttpServer::Shared& sh, Connection& conn, const std::shared_ptr<FileBody>& file, IncomingRequest in, std::string pattern,
+                   int status, std::chrono::steady_clock::time_point started)
 {
     conn.transfer = std::make_unique<Transfer>(
         Transfer{file, file->sendOffset, file->sendOffset + file->sendLength, std::move(in), std::move(pattern), status, started});
@@ -464,8 +471,7 @@ Next serveOne(HttpServer::Shared& sh, Connection& conn)
         // No head, so no client-sent id: a fresh one, so that this answer too can be found in the log.
         const std::string id = randomUuid();
         auto problem = tooLarge     ? makeProblem(431, "headers-too-large", "Request header fields too large", e.message(), id)
-                       : uriTooLong ? makeProblem(414, "uri-too-long", "URI too long",
-                                                  "the request target is longer than 16384 bytes", id)
+                       : uriTooLong ? makeProblem(414, "uri-too-long", "URI too long", "the request target is longer than 16384 bytes", id)
                                     : makeProblem(400, "malformed-request", "Malformed request", e.message(), id);
         sh.log.info("http", "malformed request head refused",
                     {{"request_id", id}, {"status", std::to_string(problem.status)}, {"remote", conn.remote}});
@@ -540,11 +546,11 @@ Next uploadGone(HttpServer::Shared& sh, Connection& conn, bool timedOut)
     if (timedOut) {
         const auto secs = std::to_string(sh.settings.requestTimeout.count());
         return failUpload(sh, conn, VTP_BODY_ABORT_TIMEOUT,
-                          makeProblem(408, "body-timeout", "Request timeout",
-                                      "no part of the body arrived for " + secs + " seconds", conn.upload->body->request().requestId));
+                          makeProblem(408, "body-timeout", "Request timeout", "no part of the body arrived for " + secs + " seconds",
+                                      conn.upload->body->request().requestId));
     }
-    sh.log.debug("http", "the client left mid-body", {{"request_id", conn.upload->body->request().requestId},
-                                                       {"received", std::to_string(conn.upload->decoder.received())}});
+    sh.log.debug("http", "the client left mid-body",
+                 {{"request_id", conn.upload->body->request().requestId}, {"received", std::to_string(conn.upload->decoder.received())}});
     conn.upload->body->abort(sh.stopping ? VTP_BODY_ABORT_SHUTDOWN : VTP_BODY_ABORT_DISCONNECTED);
     endUpload(sh, conn, nullptr);
     return Next::Close;
@@ -592,8 +598,7 @@ Next continueUpload(HttpServer::Shared& sh, Connection& conn)
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Next::Parked;
             if (n <= 0) return uploadGone(sh, conn, conn.bodyTimedOut);
             used = up.decoder.feed(buf, static_cast<size_t>(n), sink);
-            if (peek && used > 0 && ::recv(fd, buf, used, MSG_DONTWAIT) != static_cast<ssize_t>(used))
-                return uploadGone(sh, conn, false);
+            if (peek && used > 0 && ::recv(fd, buf, used, MSG_DONTWAIT) != static_cast<ssize_t>(used)) return uploadGone(sh, conn, false);
         }
         turn += used;
     }
@@ -628,7 +633,10 @@ void closeConnection(HttpServer::Shared& sh, Connection* conn)
         const std::unique_ptr<Transfer> t = std::move(owned->transfer);
         completeRequest(sh, t->in, t->pattern, t->status, t->started);
     }
-    try { owned->socket.close(); } catch (...) {}
+    try {
+        owned->socket.close();
+    } catch (...) {
+    }
 }
 
 bool arm(HttpServer::Shared& sh, int fd, void* tag, int op, uint32_t events = EPOLLIN | EPOLLRDHUP)
@@ -817,8 +825,10 @@ void workerLoop(const std::shared_ptr<HttpServer::Shared>& sh, HttpServer::Share
             if (n <= 0) continue;
             if (ev.data.ptr == &wakeTag) return;
             self->busySinceMs = nowMs();
-            if (ev.data.ptr == &listenerTag) acceptAll(*sh);
-            else serveReady(*sh, static_cast<Connection*>(ev.data.ptr));
+            if (ev.data.ptr == &listenerTag)
+                acceptAll(*sh);
+            else
+                serveReady(*sh, static_cast<Connection*>(ev.data.ptr));
             self->busySinceMs = 0;
         }
     }
@@ -886,8 +896,7 @@ void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
             ::shutdown(conn->socket.impl()->sockfd(), SHUT_RDWR);
             conn->idleSinceMs = INT64_MAX / 2; // once is enough
         }
-        if (sh->listenerPaused.exchange(false) && !sh->stopping)
-            arm(*sh, sh->listener.impl()->sockfd(), &listenerTag, EPOLL_CTL_MOD);
+        if (sh->listenerPaused.exchange(false) && !sh->stopping) arm(*sh, sh->listener.impl()->sockfd(), &listenerTag, EPOLL_CTL_MOD);
     }
 }
 
@@ -979,7 +988,10 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
     sh.deferrals->expireAll(); // held requests get their timeout answer now
     // New clients fail fast (refused) instead of completing handshakes nobody accepts.
     ::epoll_ctl(sh.epollFd, EPOLL_CTL_DEL, sh.listener.impl()->sockfd(), nullptr);
-    try { sh.listener.close(); } catch (...) {}
+    try {
+        sh.listener.close();
+    } catch (...) {
+    }
     bool drained;
     {
         std::unique_lock lock(sh.mutex);
@@ -1002,7 +1014,10 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
     for (auto& t : threads) {
         // A handler still running past the deadline keeps its thread: the process is about
         // to exit, and the thread holds the shared state alive.
-        if (drained) t.join(); else t.detach();
+        if (drained)
+            t.join();
+        else
+            t.detach();
     }
     sh.pipeline.setDeferrals(nullptr);
     sh.deferrals->stop();
@@ -1013,7 +1028,10 @@ bool HttpServer::drain(std::chrono::milliseconds deadline)
             rest.swap(sh.connections);
         }
         for (auto& [ptr, conn] : rest) {
-            try { conn->socket.close(); } catch (...) {}
+            try {
+                conn->socket.close();
+            } catch (...) {
+            }
         }
     }
     started_ = false;

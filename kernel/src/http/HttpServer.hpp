@@ -17,11 +17,11 @@ class DeferredResponses;
 struct HttpServerSettings {
     std::string host = "127.0.0.1";
     uint16_t port = 0;
-    int threads = 4;                             // workers taking turns on the network
-    int maxThreads = 128;                        // workers at once, stand-ins for slow handlers included
-    size_t maxConnections = 10000;               // open connections; more are closed at once
-    std::chrono::seconds requestTimeout{30};     // socket read/write timeout; also the wait for a new connection's first request
-    std::chrono::seconds keepAliveTimeout{10};   // idle time between requests on one connection
+    int threads = 4;                           // workers taking turns on the network
+    int maxThreads = 128;                      // workers at once, stand-ins for slow handlers included
+    size_t maxConnections = 10000;             // open connections; more are closed at once
+    std::chrono::seconds requestTimeout{30};   // socket read/write timeout; also the wait for a new connection's first request
+    std::chrono::seconds keepAliveTimeout{10}; // idle time between requests on one connection
     int maxKeepAliveRequests = 1000;
 };
 
@@ -40,7 +40,7 @@ public:
     HttpServer(HttpServerSettings settings, HttpPipeline& pipeline, Logger& log);
     ~HttpServer();
 
-    void start();                 // binds; throws on failure
+    void start(); // binds; throws on failure
     uint16_t port() const { return port_; }
     // Stops accepting, lets in-flight requests finish until `deadline`, then closes idle
     // keep-alive connections. Returns true if everything drained in time.

@@ -36,8 +36,7 @@ std::string_view reasonPhrase(int status)
     }
 }
 
-HttpResponseData makeProblem(int status, std::string_view type, std::string_view title,
-                             std::string_view detail, std::string_view instance)
+HttpResponseData makeProblem(int status, std::string_view type, std::string_view title, std::string_view detail, std::string_view instance)
 {
     HttpResponseData r;
     r.status = status;

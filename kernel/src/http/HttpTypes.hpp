@@ -27,12 +27,12 @@ struct HttpResponseData {
 // A request after its head has been read; the body comes separately.
 struct IncomingRequest {
     std::string method;
-    std::string target;        // raw request target: path and query
+    std::string target; // raw request target: path and query
     std::string remoteAddress;
-    HeaderList headers;        // names lower-cased
+    HeaderList headers; // names lower-cased
     std::optional<size_t> contentLength;
     bool chunked = false;
-    std::string requestId;     // set by the pipeline
+    std::string requestId; // set by the pipeline
     // Set by the pipeline: the path as logs may show it (the route's secret parameters masked),
     // and whether the client reached us over TLS (a trusted proxy's X-Forwarded-Proto: https).
     std::string logPath;
@@ -46,14 +46,16 @@ struct IncomingRequest {
 };
 
 // RFC 9457 problem details. `type` is a stable slug, published as "urn:vtp:problem:<type>".
-HttpResponseData makeProblem(int status, std::string_view type, std::string_view title,
-                             std::string_view detail, std::string_view instance = {});
+HttpResponseData makeProblem(int status, std::string_view type, std::string_view title, std::string_view detail,
+                             std::string_view instance = {});
 std::string_view reasonPhrase(int status);
 
 } // namespace vtp::kernel
 
 // The opaque response handed to plugin handlers through the ABI.
-namespace vtp::kernel { class DeferredResponses; }
+namespace vtp::kernel {
+class DeferredResponses;
+}
 struct vtp_response {
     vtp::kernel::HttpResponseData data;
     std::string instance; // the request id, for the `instance` of a problem the handler answers

@@ -9,9 +9,9 @@ namespace vtp::kernel {
 struct JsonCheckResult {
     enum class Kind {
         Ok,
-        Syntax,        // not RFC 8259 JSON, or a lone UTF-16 surrogate escape
-        DuplicateKey,  // an object names a member twice
-        NumberRange,   // a number no 64-bit integer or double holds
+        Syntax,       // not RFC 8259 JSON, or a lone UTF-16 surrogate escape
+        DuplicateKey, // an object names a member twice
+        NumberRange,  // a number no 64-bit integer or double holds
     };
     bool ok = true;
     Kind kind = Kind::Ok;

@@ -19,9 +19,8 @@ constexpr size_t kMaxSegments = 32;
 bool validStaticSegment(std::string_view s)
 {
     if (s.empty()) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
-    });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~'; });
 }
 
 bool validParamName(std::string_view s)
@@ -92,9 +91,9 @@ struct Router::Impl {
 
     // Depth-first, static before parameter. Stops at the first leaf that has `method`;
     // remembers the first leaf with any route so that a miss can answer 405 with its methods.
-    bool matchNode(const Node& node, const std::vector<std::string_view>& segs, size_t i,
-                   std::string_view method, std::vector<std::string_view>& captured,
-                   const Node*& leaf, std::vector<std::string_view>& leafCaptured, const Node*& anyLeaf) const
+    bool matchNode(const Node& node, const std::vector<std::string_view>& segs, size_t i, std::string_view method,
+                   std::vector<std::string_view>& captured, const Node*& leaf, std::vector<std::string_view>& leafCaptured,
+                   const Node*& anyLeaf) const
     {
         if (i == segs.size()) {
             if (node.byMethod.empty()) return false;
@@ -140,8 +139,7 @@ void Router::add(RouteSpec spec)
     std::vector<std::string_view> segs;
     if (!splitPath(spec.pattern, segs) || (spec.pattern.size() > 1 && spec.pattern.back() == '/'))
         throw RouteError("malformed path pattern '" + spec.pattern + "'");
-    if (spec.role.empty())
-        throw RouteError("route " + spec.method + " " + spec.pattern + " declares no role");
+    if (spec.role.empty()) throw RouteError("route " + spec.method + " " + spec.pattern + " declares no role");
 
     std::unique_lock lock(impl_->mutex);
     Impl::Node* node = &impl_->root;
@@ -149,25 +147,22 @@ void Router::add(RouteSpec spec)
     for (const auto seg : segs) {
         if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
             const auto name = seg.substr(1, seg.size() - 2);
-            if (!validParamName(name))
-                throw RouteError("bad parameter name '" + std::string(name) + "' in '" + spec.pattern + "'");
+            if (!validParamName(name)) throw RouteError("bad parameter name '" + std::string(name) + "' in '" + spec.pattern + "'");
             if (std::find(names.begin(), names.end(), name) != names.end())
                 throw RouteError("parameter '" + std::string(name) + "' appears twice in '" + spec.pattern + "'");
             names.emplace_back(name);
             if (!node->param) node->param = std::make_unique<Impl::Node>();
             node = node->param.get();
         } else {
-            if (!validStaticSegment(seg))
-                throw RouteError("bad path segment '" + std::string(seg) + "' in '" + spec.pattern + "'");
+            if (!validStaticSegment(seg)) throw RouteError("bad path segment '" + std::string(seg) + "' in '" + spec.pattern + "'");
             auto it = node->children.find(seg);
-            if (it == node->children.end())
-                it = node->children.emplace(std::string(seg), std::make_unique<Impl::Node>()).first;
+            if (it == node->children.end()) it = node->children.emplace(std::string(seg), std::make_unique<Impl::Node>()).first;
             node = it->second.get();
         }
     }
     if (auto existing = node->byMethod.find(spec.method); existing != node->byMethod.end())
-        throw RouteError("route " + spec.method + " " + spec.pattern + " conflicts with " +
-                         existing->second->method + " " + existing->second->pattern + " of " + existing->second->owner);
+        throw RouteError("route " + spec.method + " " + spec.pattern + " conflicts with " + existing->second->method + " " +
+                         existing->second->pattern + " of " + existing->second->owner);
     auto shared = std::make_shared<RouteSpec>(std::move(spec));
     node->paramNames[shared->method] = std::move(names);
     node->byMethod[shared->method] = shared;

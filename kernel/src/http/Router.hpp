@@ -21,22 +21,22 @@ class CorsDefault;
 
 struct RouteSpec {
     std::string method;
-    std::string pattern;      // "/api/v1/rooms/{id}/chat"
-    std::string role;         // "public", "authenticated", or a role name
+    std::string pattern; // "/api/v1/rooms/{id}/chat"
+    std::string role;    // "public", "authenticated", or a role name
     std::string summary;
     BodyKind body = BodyKind::None;
-    size_t maxBodyBytes = 0;  // 0: server default
+    size_t maxBodyBytes = 0; // 0: server default
     std::string requestSchema, responseSchema;
-    int successStatus = 200;  // what a successful call answers, for the API description
-    std::vector<std::pair<int, std::string>> errors; // problems the handler answers: {409, "email-taken"}
-    std::vector<std::string> secretParams; // path parameters and query arguments masked in logs
-    std::string cacheControl; // empty: the kernel's default
-    bool answersFiles = false; // VTP_ROUTE_FILE: answers with files (206, 304, 412, 416; any media type)
-    std::shared_ptr<const CorsPolicy> cors;   // the route's own CORS policy, or
-    std::shared_ptr<const CorsDefault> pluginCors; // its plugin's default (either may be null: no CORS)
+    int successStatus = 200;                               // what a successful call answers, for the API description
+    std::vector<std::pair<int, std::string>> errors;       // problems the handler answers: {409, "email-taken"}
+    std::vector<std::string> secretParams;                 // path parameters and query arguments masked in logs
+    std::string cacheControl;                              // empty: the kernel's default
+    bool answersFiles = false;                             // VTP_ROUTE_FILE: answers with files (206, 304, 412, 416; any media type)
+    std::shared_ptr<const CorsPolicy> cors;                // the route's own CORS policy, or
+    std::shared_ptr<const CorsDefault> pluginCors;         // its plugin's default (either may be null: no CORS)
     std::vector<std::pair<int, std::string>> otherAnswers; // kernel routes: another JSON answer {503, "JSON Schema"}
-    std::string owner;        // plugin name, or "kernel"
-    const void* target = nullptr; // opaque to the router: what the host layer calls
+    std::string owner;                                     // plugin name, or "kernel"
+    const void* target = nullptr;                          // opaque to the router: what the host layer calls
 };
 
 struct RouteMatch {

@@ -136,15 +136,13 @@ void JobPool::start()
     JobStore& s = store();
     const int64_t now = epochMillisNow();
     for (const auto& r : s.recover(settings_.nodeId, now - settings_.staleAfter.count(), now, true))
-        log_.warn("jobs", "interrupted job recovered",
-                  {{"job", r.id}, {"kind", r.kind}, {"node", r.fromNode}, {"state", r.state}});
+        log_.warn("jobs", "interrupted job recovered", {{"job", r.id}, {"kind", r.kind}, {"node", r.fromNode}, {"state", r.state}});
     const auto pending = s.pendingByKind();
     {
         std::lock_guard lock(mutex_);
         for (const auto& [kind, count] : pending)
             if (!kinds_.count(kind))
-                log_.warn("jobs", "jobs wait for a kind no plugin on this node runs",
-                          {{"kind", kind}, {"jobs", std::to_string(count)}});
+                log_.warn("jobs", "jobs wait for a kind no plugin on this node runs", {{"kind", kind}, {"jobs", std::to_string(count)}});
         claiming_ = true;
         stopping_ = false;
         wake_ = true;
@@ -197,7 +195,10 @@ std::optional<JobRecord> JobPool::get(const std::string& id)
     return job;
 }
 
-JobPage JobPool::list(const JobFilter& filter) { return store().list(filter); }
+JobPage JobPool::list(const JobFilter& filter)
+{
+    return store().list(filter);
+}
 
 std::optional<JobRecord> JobPool::cancel(const std::string& id)
 {
@@ -211,7 +212,10 @@ std::optional<JobRecord> JobPool::cancel(const std::string& id)
     return get(id);
 }
 
-std::map<std::string, int64_t> JobPool::countsByState() { return store().countsByState(); }
+std::map<std::string, int64_t> JobPool::countsByState()
+{
+    return store().countsByState();
+}
 
 int64_t JobPool::runningHere() const
 {

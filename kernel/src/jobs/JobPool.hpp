@@ -23,8 +23,8 @@ class Logger;
 
 // A kind of job and the plugin code that runs it.
 struct JobKindSpec {
-    std::string kind;     // "<plugin>.<what>"
-    std::string plugin;   // the plugin that declared it
+    std::string kind;   // "<plugin>.<what>"
+    std::string plugin; // the plugin that declared it
     std::string summary;
     int64_t maxAttempts = 0; // 0: the pool's default
     vtp_job_runner run = nullptr;
@@ -36,11 +36,11 @@ struct LiveJob {
     std::string id;
     int64_t attempt = 0;
     std::atomic<bool> cancel{false};
-    std::mutex mutex;             // guards the fields below
+    std::mutex mutex; // guards the fields below
     double fraction = 0;
     std::string message;
-    bool dirty = false;           // progress not yet written
-    bool messageWritten = true;   // the current message is in the database
+    bool dirty = false;         // progress not yet written
+    bool messageWritten = true; // the current message is in the database
     std::chrono::steady_clock::time_point lastWrite{};
     std::optional<std::string> result;
 };
@@ -116,13 +116,13 @@ private:
     std::unique_ptr<JobStore> store_;
 
     mutable std::mutex mutex_;
-    std::condition_variable dispatchCv_;  // wakes the dispatcher: submit, a worker freed, stop
-    std::condition_variable workerCv_;    // wakes workers: a job was claimed, stop
-    std::condition_variable idleCv_;      // wakes drain(): a job finished
+    std::condition_variable dispatchCv_; // wakes the dispatcher: submit, a worker freed, stop
+    std::condition_variable workerCv_;   // wakes workers: a job was claimed, stop
+    std::condition_variable idleCv_;     // wakes drain(): a job finished
     std::map<std::string, JobKindSpec> kinds_;
-    std::deque<Claimed> ready_;           // claimed, waiting for a worker
+    std::deque<Claimed> ready_;                            // claimed, waiting for a worker
     std::map<std::string, std::shared_ptr<LiveJob>> live_; // running here, by id
-    size_t busy_ = 0;                     // claimed jobs not yet finished (ready_ + running)
+    size_t busy_ = 0;                                      // claimed jobs not yet finished (ready_ + running)
     bool wake_ = false;
     bool claiming_ = false;
     bool stopping_ = false;

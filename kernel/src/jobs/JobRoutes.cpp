@@ -33,7 +33,10 @@ bool isAdmin(const vtp_request* r)
     return false;
 }
 
-std::string subjectOf(const vtp_request* r) { return r->subject ? r->subject : ""; }
+std::string subjectOf(const vtp_request* r)
+{
+    return r->subject ? r->subject : "";
+}
 
 // Owners see their jobs, admins all; anyone else is told there is no such job.
 bool maySee(const vtp_request* r, const JobRecord& job)
@@ -91,7 +94,10 @@ void problem(vtp_response* r, int status, std::string_view type, std::string_vie
     r->data = makeProblem(status, type, title, detail, r->instance);
 }
 
-void notFound(vtp_response* r) { problem(r, 404, "job-not-found", "No such job", "There is no job with this id that you may see"); }
+void notFound(vtp_response* r)
+{
+    problem(r, 404, "job-not-found", "No such job", "There is no job with this id that you may see");
+}
 
 // Maps the pool's errors to problems; anything else is the pipeline's 500.
 template <typename F>
@@ -107,7 +113,10 @@ int answer(vtp_response* r, F&& f)
 }
 
 // Cursor: "<created_at ms>_<id>" of the last job on the previous page; opaque to clients.
-std::string cursorOf(const JobRecord& j) { return std::to_string(j.createdAt) + "_" + j.id; }
+std::string cursorOf(const JobRecord& j)
+{
+    return std::to_string(j.createdAt) + "_" + j.id;
+}
 
 bool parseCursor(const std::string& text, std::pair<int64_t, std::string>& out)
 {
@@ -198,17 +207,20 @@ int cancelJob(void* ud, const vtp_request* req, vtp_response* res)
 
 } // namespace
 
-std::string jobJson(const JobRecord& job) { return stringify(toObject(job)); }
+std::string jobJson(const JobRecord& job)
+{
+    return stringify(toObject(job));
+}
 
 // The API description of a job (toObject) and of a page of jobs.
-#define VTP_JOB_SCHEMA                                                                                                  \
-    R"({"type":"object","required":["id","kind","owner","state","progress","attempts","max_attempts","error","result",)" \
-    R"("cancel_requested","next_attempt_at","created_at","updated_at","node"],"properties":{"id":{"type":"string"},)"  \
-    R"("kind":{"type":"string"},"owner":{"type":["string","null"]},"state":{"enum":["queued","running","retrying",)"   \
-    R"("succeeded","failed","cancelled"]},"progress":{"type":"object","required":["fraction","message"],"properties":)" \
-    R"({"fraction":{"type":"number","minimum":0,"maximum":1},"message":{"type":"string"}}},"attempts":{"type":"integer"},)" \
-    R"("max_attempts":{"type":"integer"},"error":{"type":["string","null"]},"result":{},"cancel_requested":{"type":"boolean"},)" \
-    R"("next_attempt_at":{"type":["string","null"]},"created_at":{"type":"string"},"updated_at":{"type":"string"},)"  \
+#define VTP_JOB_SCHEMA                                                                                                                     \
+    R"({"type":"object","required":["id","kind","owner","state","progress","attempts","max_attempts","error","result",)"                   \
+    R"("cancel_requested","next_attempt_at","created_at","updated_at","node"],"properties":{"id":{"type":"string"},)"                      \
+    R"("kind":{"type":"string"},"owner":{"type":["string","null"]},"state":{"enum":["queued","running","retrying",)"                       \
+    R"("succeeded","failed","cancelled"]},"progress":{"type":"object","required":["fraction","message"],"properties":)"                    \
+    R"({"fraction":{"type":"number","minimum":0,"maximum":1},"message":{"type":"string"}}},"attempts":{"type":"integer"},)"                \
+    R"("max_attempts":{"type":"integer"},"error":{"type":["string","null"]},"result":{},"cancel_requested":{"type":"boolean"},)"           \
+    R"("next_attempt_at":{"type":["string","null"]},"created_at":{"type":"string"},"updated_at":{"type":"string"},)"                       \
     R"("node":{"type":["string","null"]}}})"
 constexpr const char* kJobSchema = VTP_JOB_SCHEMA;
 constexpr const char* kJobPageSchema =
@@ -218,8 +230,8 @@ constexpr const char* kJobPageSchema =
 
 void addJobRoutes(Router& router, JobPool& pool, std::vector<std::unique_ptr<vtp_route>>& keep)
 {
-    auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler, int success,
-                   const char* schema, std::vector<std::pair<int, std::string>> errors) {
+    auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler, int success, const char* schema,
+                   std::vector<std::pair<int, std::string>> errors) {
         auto r = std::make_unique<vtp_route>();
         r->struct_size = sizeof(vtp_route);
         r->handler = handler;
@@ -238,11 +250,11 @@ void addJobRoutes(Router& router, JobPool& pool, std::vector<std::unique_ptr<vtp
         router.add(std::move(spec));
         keep.push_back(std::move(r));
     };
-    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs,
-        200, kJobPageSchema, {{400, "invalid-parameter"}, {403, "forbidden"}});
+    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs, 200,
+        kJobPageSchema, {{400, "invalid-parameter"}, {403, "forbidden"}});
     add("GET", "/api/v1/jobs/{id}", "A job: state, progress, attempts, error, result", getJob, 200, kJobSchema, {{404, "job-not-found"}});
-    add("POST", "/api/v1/jobs/{id}/cancel", "Cancels a job: at once if queued, when its runner returns if running", cancelJob,
-        202, kJobSchema, {{404, "job-not-found"}, {409, "job-finished"}});
+    add("POST", "/api/v1/jobs/{id}/cancel", "Cancels a job: at once if queued, when its runner returns if running", cancelJob, 202,
+        kJobSchema, {{404, "job-not-found"}, {409, "job-finished"}});
 }
 
 } // namespace vtp::kernel

@@ -4,9 +4,8 @@ namespace vtp::kernel {
 
 namespace {
 
-constexpr const char* kColumns =
-    "id, kind, owner, state, params, result, progress, message, attempts, max_attempts, error, node, "
-    "claimed_at, heartbeat_at, next_attempt_at, created_at, updated_at, cancel_requested";
+constexpr const char* kColumns = "id, kind, owner, state, params, result, progress, message, attempts, max_attempts, error, node, "
+                                 "claimed_at, heartbeat_at, next_attempt_at, created_at, updated_at, cancel_requested";
 
 std::string text(const SqlValue& v)
 {
@@ -40,7 +39,10 @@ SqlValue nullable(const std::optional<std::string>& s)
     return s ? SqlValue(*s) : SqlValue(std::monostate{});
 }
 
-SqlValue nullableText(const std::string& s) { return s.empty() ? SqlValue(std::monostate{}) : SqlValue(s); }
+SqlValue nullableText(const std::string& s)
+{
+    return s.empty() ? SqlValue(std::monostate{}) : SqlValue(s);
+}
 
 JobRecord fromRow(const std::vector<SqlValue>& r)
 {
@@ -78,9 +80,9 @@ std::string placeholders(size_t n)
 void JobStore::insert(const JobRecord& j)
 {
     db_.exec(std::string("INSERT INTO kernel_jobs (") + kColumns + ") VALUES (" + placeholders(18) + ")",
-             {j.id, j.kind, nullableText(j.owner), j.state, j.params, nullable(j.result), j.progress, j.message,
-              j.attempts, j.maxAttempts, nullable(j.error), nullableText(j.node), SqlValue(std::monostate{}),
-              SqlValue(std::monostate{}), j.nextAttemptAt, j.createdAt, j.updatedAt, int64_t{j.cancelRequested ? 1 : 0}});
+             {j.id, j.kind, nullableText(j.owner), j.state, j.params, nullable(j.result), j.progress, j.message, j.attempts, j.maxAttempts,
+              nullable(j.error), nullableText(j.node), SqlValue(std::monostate{}), SqlValue(std::monostate{}), j.nextAttemptAt, j.createdAt,
+              j.updatedAt, int64_t{j.cancelRequested ? 1 : 0}});
 }
 
 std::optional<JobRecord> JobStore::get(const std::string& id)
@@ -131,10 +133,10 @@ std::vector<std::string> JobStore::candidates(const std::vector<std::string>& ki
     if (kinds.empty() || limit == 0) return {};
     std::vector<SqlValue> params{now};
     for (const auto& k : kinds) params.emplace_back(k);
-    const ResultSet rs = db_.exec(
-        "SELECT id FROM kernel_jobs WHERE state IN ('queued', 'retrying') AND next_attempt_at <= ? AND kind IN (" +
-            placeholders(kinds.size()) + ") ORDER BY next_attempt_at, created_at, id LIMIT " + std::to_string(limit),
-        params);
+    const ResultSet rs =
+        db_.exec("SELECT id FROM kernel_jobs WHERE state IN ('queued', 'retrying') AND next_attempt_at <= ? AND kind IN (" +
+                     placeholders(kinds.size()) + ") ORDER BY next_attempt_at, created_at, id LIMIT " + std::to_string(limit),
+                 params);
     std::vector<std::string> ids;
     for (const auto& row : rs.rows) ids.push_back(text(row.at(0)));
     return ids;
@@ -144,22 +146,21 @@ std::optional<JobRecord> JobStore::claim(const std::string& id, const std::strin
 {
     // The state and due-time conditions make this the single point where a job changes hands:
     // of two nodes racing, exactly one sees a changed row.
-    const ResultSet rs = db_.exec(
-        std::string("UPDATE kernel_jobs SET state = 'running', node = ?, claimed_at = ?, heartbeat_at = ?, "
-                    "attempts = attempts + 1, updated_at = ? "
-                    "WHERE id = ? AND state IN ('queued', 'retrying') AND next_attempt_at <= ? RETURNING ") + kColumns,
-        {node, now, now, now, id, now});
+    const ResultSet rs = db_.exec(std::string("UPDATE kernel_jobs SET state = 'running', node = ?, claimed_at = ?, heartbeat_at = ?, "
+                                              "attempts = attempts + 1, updated_at = ? "
+                                              "WHERE id = ? AND state IN ('queued', 'retrying') AND next_attempt_at <= ? RETURNING ") +
+                                      kColumns,
+                                  {node, now, now, now, id, now});
     if (rs.rows.size() != 1) return std::nullopt;
     return fromRow(rs.rows.front());
 }
 
-std::optional<bool> JobStore::writeProgress(const std::string& id, const std::string& node, int64_t attempt,
-                                            double fraction, const std::string& message, int64_t now)
+std::optional<bool> JobStore::writeProgress(const std::string& id, const std::string& node, int64_t attempt, double fraction,
+                                            const std::string& message, int64_t now)
 {
-    const ResultSet rs = db_.exec(
-        "UPDATE kernel_jobs SET progress = ?, message = ?, heartbeat_at = ?, updated_at = ? "
-        "WHERE id = ? AND node = ? AND attempts = ? AND state = 'running' RETURNING cancel_requested",
-        {fraction, message, now, now, id, node, attempt});
+    const ResultSet rs = db_.exec("UPDATE kernel_jobs SET progress = ?, message = ?, heartbeat_at = ?, updated_at = ? "
+                                  "WHERE id = ? AND node = ? AND attempts = ? AND state = 'running' RETURNING cancel_requested",
+                                  {fraction, message, now, now, id, node, attempt});
     if (rs.rows.empty()) return std::nullopt;
     return integer(rs.rows.front().at(0)) != 0;
 }
@@ -171,8 +172,7 @@ void JobStore::heartbeat(const std::string& node, int64_t now)
 
 std::vector<std::string> JobStore::cancelRequested(const std::string& node)
 {
-    const ResultSet rs = db_.exec(
-        "SELECT id FROM kernel_jobs WHERE node = ? AND state = 'running' AND cancel_requested = 1", {node});
+    const ResultSet rs = db_.exec("SELECT id FROM kernel_jobs WHERE node = ? AND state = 'running' AND cancel_requested = 1", {node});
     std::vector<std::string> ids;
     for (const auto& row : rs.rows) ids.push_back(text(row.at(0)));
     return ids;
@@ -180,11 +180,11 @@ std::vector<std::string> JobStore::cancelRequested(const std::string& node)
 
 bool JobStore::finish(const std::string& id, const std::string& node, int64_t attempt, const Outcome& o, int64_t now)
 {
-    const ResultSet rs = db_.exec(
-        "UPDATE kernel_jobs SET state = ?, result = ?, error = ?, progress = ?, message = ?, next_attempt_at = ?, "
-        "updated_at = ?, heartbeat_at = NULL "
-        "WHERE id = ? AND node = ? AND attempts = ? AND state = 'running'",
-        {o.state, nullable(o.result), nullable(o.error), o.progress, o.message, o.nextAttemptAt, now, id, node, attempt});
+    const ResultSet rs =
+        db_.exec("UPDATE kernel_jobs SET state = ?, result = ?, error = ?, progress = ?, message = ?, next_attempt_at = ?, "
+                 "updated_at = ?, heartbeat_at = NULL "
+                 "WHERE id = ? AND node = ? AND attempts = ? AND state = 'running'",
+                 {o.state, nullable(o.result), nullable(o.error), o.progress, o.message, o.nextAttemptAt, now, id, node, attempt});
     return rs.affectedRows == 1;
 }
 
@@ -199,29 +199,27 @@ std::optional<JobRecord> JobStore::requestCancel(const std::string& id, int64_t 
     return get(id);
 }
 
-std::vector<JobStore::Recovered> JobStore::recover(const std::string& node, int64_t staleBefore, int64_t now,
-                                                   bool includeOwnNode)
+std::vector<JobStore::Recovered> JobStore::recover(const std::string& node, int64_t staleBefore, int64_t now, bool includeOwnNode)
 {
-    const ResultSet rs = includeOwnNode
-        ? db_.exec("SELECT id, kind, node, attempts, max_attempts, cancel_requested FROM kernel_jobs "
-                   "WHERE state = 'running' AND (node = ? OR heartbeat_at IS NULL OR heartbeat_at < ?)",
-                   {node, staleBefore})
-        : db_.exec("SELECT id, kind, node, attempts, max_attempts, cancel_requested FROM kernel_jobs "
-                   "WHERE state = 'running' AND node <> ? AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
-                   {node, staleBefore});
+    const ResultSet rs = includeOwnNode ? db_.exec("SELECT id, kind, node, attempts, max_attempts, cancel_requested FROM kernel_jobs "
+                                                   "WHERE state = 'running' AND (node = ? OR heartbeat_at IS NULL OR heartbeat_at < ?)",
+                                                   {node, staleBefore})
+                                        : db_.exec("SELECT id, kind, node, attempts, max_attempts, cancel_requested FROM kernel_jobs "
+                                                   "WHERE state = 'running' AND node <> ? AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
+                                                   {node, staleBefore});
     std::vector<Recovered> out;
     for (const auto& row : rs.rows) {
         Recovered r{text(row.at(0)), text(row.at(1)), text(row.at(2)), {}};
         const int64_t attempts = integer(row.at(3));
         const bool cancel = integer(row.at(5)) != 0;
         r.state = cancel ? JobState::Cancelled : attempts >= integer(row.at(4)) ? JobState::Failed : JobState::Retrying;
-        const std::string reason = r.fromNode == node ? "interrupted by restart"
-                                                      : "abandoned: node " + r.fromNode + " stopped sending heartbeats";
+        const std::string reason =
+            r.fromNode == node ? "interrupted by restart" : "abandoned: node " + r.fromNode + " stopped sending heartbeats";
         // Fenced by node and attempts: a node that comes back to life cannot be overruled twice.
-        const ResultSet changed = db_.exec(
-            "UPDATE kernel_jobs SET state = ?, error = ?, next_attempt_at = ?, updated_at = ?, heartbeat_at = NULL "
-            "WHERE id = ? AND state = 'running' AND node = ? AND attempts = ?",
-            {r.state, reason, now, now, r.id, r.fromNode, attempts});
+        const ResultSet changed =
+            db_.exec("UPDATE kernel_jobs SET state = ?, error = ?, next_attempt_at = ?, updated_at = ?, heartbeat_at = NULL "
+                     "WHERE id = ? AND state = 'running' AND node = ? AND attempts = ?",
+                     {r.state, reason, now, now, r.id, r.fromNode, attempts});
         if (changed.affectedRows == 1) out.push_back(std::move(r));
     }
     return out;

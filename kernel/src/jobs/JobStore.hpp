@@ -30,20 +30,20 @@ public:
 
     // Writes progress and the heartbeat of a running attempt; returns cancel_requested, or
     // nothing if the attempt is no longer this node's.
-    std::optional<bool> writeProgress(const std::string& id, const std::string& node, int64_t attempt,
-                                      double fraction, const std::string& message, int64_t now);
+    std::optional<bool> writeProgress(const std::string& id, const std::string& node, int64_t attempt, double fraction,
+                                      const std::string& message, int64_t now);
     // Heartbeats every job running on `node`.
     void heartbeat(const std::string& node, int64_t now);
     // Ids of jobs running on `node` whose cancel was requested (possibly through another node).
     std::vector<std::string> cancelRequested(const std::string& node);
 
     struct Outcome {
-        std::string state;                 // succeeded, failed, retrying or cancelled
+        std::string state; // succeeded, failed, retrying or cancelled
         std::optional<std::string> result;
         std::optional<std::string> error;
         double progress = 0;
         std::string message;
-        int64_t nextAttemptAt = 0;         // for retrying
+        int64_t nextAttemptAt = 0; // for retrying
     };
     // Records how an attempt ended; false if the attempt was no longer this node's.
     bool finish(const std::string& id, const std::string& node, int64_t attempt, const Outcome& outcome, int64_t now);

@@ -9,8 +9,8 @@ namespace vtp::kernel {
 
 const std::vector<std::string>& jobStates()
 {
-    static const std::vector<std::string> states{JobState::Queued, JobState::Running, JobState::Retrying,
-                                                 JobState::Succeeded, JobState::Failed, JobState::Cancelled};
+    static const std::vector<std::string> states{JobState::Queued,    JobState::Running, JobState::Retrying,
+                                                 JobState::Succeeded, JobState::Failed,  JobState::Cancelled};
     return states;
 }
 

@@ -30,16 +30,16 @@ bool isFinalJobState(std::string_view state);
 struct JobRecord {
     std::string id;
     std::string kind;
-    std::string owner;             // "" when the job belongs to no user
+    std::string owner; // "" when the job belongs to no user
     std::string state;
-    std::string params;            // JSON object text
+    std::string params;                // JSON object text
     std::optional<std::string> result; // JSON text set by the runner
-    double progress = 0;           // fraction in [0, 1]
+    double progress = 0;               // fraction in [0, 1]
     std::string message;
-    int64_t attempts = 0;          // attempts started so far
+    int64_t attempts = 0; // attempts started so far
     int64_t maxAttempts = 1;
     std::optional<std::string> error;
-    std::string node;              // the node that claimed it last ("" if never claimed)
+    std::string node; // the node that claimed it last ("" if never claimed)
     int64_t claimedAt = 0;
     int64_t heartbeatAt = 0;
     int64_t nextAttemptAt = 0;
@@ -55,8 +55,8 @@ struct JobSettings {
     int64_t defaultMaxAttempts = 3;
     std::chrono::milliseconds backoffInitial{5000}; // before the 2nd attempt; doubles after each failure
     std::chrono::milliseconds backoffMax{300000};
-    std::chrono::milliseconds pollInterval{1000};   // looks for other nodes' work and due retries
-    std::chrono::milliseconds staleAfter{60000};    // a running job without heartbeat this long is abandoned
+    std::chrono::milliseconds pollInterval{1000};         // looks for other nodes' work and due retries
+    std::chrono::milliseconds staleAfter{60000};          // a running job without heartbeat this long is abandoned
     std::chrono::milliseconds progressWriteInterval{250}; // progress reaches the database at most this often
 };
 
@@ -65,7 +65,7 @@ struct JobFilter {
     std::string state;
     std::string kind;
     std::string owner;
-    bool ownerSet = false;      // filter on owner (a user sees only their own)
+    bool ownerSet = false; // filter on owner (a user sees only their own)
     size_t limit = 50;
     // Keyset cursor: the (created_at, id) of the last job of the previous page.
     std::optional<std::pair<int64_t, std::string>> after;
@@ -73,7 +73,7 @@ struct JobFilter {
 
 struct JobPage {
     std::vector<JobRecord> jobs;
-    bool more = false;          // another page follows the last job
+    bool more = false; // another page follows the last job
 };
 
 class JobError : public std::runtime_error {

@@ -37,7 +37,9 @@ bool validName(const char* name)
     if (!name || !std::islower(static_cast<unsigned char>(name[0]))) return false;
     const size_t n = std::strlen(name);
     if (n > 64) return false;
-    return std::all_of(name, name + n, [](char c) { return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_'; });
+    return std::all_of(name, name + n, [](char c) {
+        return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+    });
 }
 
 std::string version(unsigned major, unsigned minor)
@@ -47,8 +49,7 @@ std::string version(unsigned major, unsigned minor)
 
 } // namespace
 
-AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& expectedName,
-                           uint16_t kernelMajor, uint16_t kernelMinor)
+AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& expectedName, uint16_t kernelMajor, uint16_t kernelMinor)
 {
     AbiVerdict v;
     auto refuse = [&](RefusalKind kind, std::string reason) {
@@ -56,34 +57,33 @@ AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& ex
         v.reason = std::move(reason);
         return v;
     };
-    if (d == nullptr)
-        return refuse(RefusalKind::BadDescriptor, "the entry point " VTP_PLUGIN_ENTRY_SYMBOL " returned no descriptor");
+    if (d == nullptr) return refuse(RefusalKind::BadDescriptor, "the entry point " VTP_PLUGIN_ENTRY_SYMBOL " returned no descriptor");
     if (d->struct_size < kHeaderSize)
-        return refuse(RefusalKind::BadDescriptor, "descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than its header");
+        return refuse(RefusalKind::BadDescriptor,
+                      "descriptor struct_size " + std::to_string(d->struct_size) + " is smaller than its header");
 
     const std::string both = "plugin ABI " + version(d->abi_major, d->abi_minor) + ", kernel ABI " + version(kernelMajor, kernelMinor);
     if (d->build_signature != VTP_BUILD_SIGNATURE)
         return refuse(RefusalKind::AbiMismatch, "built for another platform (signature " + std::to_string(d->build_signature) +
-                                                ", kernel " + std::to_string(VTP_BUILD_SIGNATURE) + ")");
-    if (d->abi_major != kernelMajor)
-        return refuse(RefusalKind::AbiMismatch, "ABI major version mismatch: " + both);
+                                                    ", kernel " + std::to_string(VTP_BUILD_SIGNATURE) + ")");
+    if (d->abi_major != kernelMajor) return refuse(RefusalKind::AbiMismatch, "ABI major version mismatch: " + both);
     if (d->abi_minor > kernelMinor)
         return refuse(RefusalKind::AbiMismatch, "built against a newer SDK than this kernel provides: " + both + "; upgrade vtpd");
 
     // Same major and an older or equal minor: no struct of the plugin's can be larger than ours.
     if (d->struct_size > sizeof v.descriptor)
         return refuse(RefusalKind::AbiMismatch, "descriptor is " + std::to_string(d->struct_size) + " bytes, larger than this kernel's (" +
-                                                std::to_string(sizeof v.descriptor) + "): built against a newer SDK than " + both +
-                                                " says; rebuild the plugin or upgrade vtpd");
+                                                    std::to_string(sizeof v.descriptor) + "): built against a newer SDK than " + both +
+                                                    " says; rebuild the plugin or upgrade vtpd");
     // Copy what the plugin has into a zeroed struct of our size (fields it lacks stay 0).
     v.descriptor = copyBySize(d);
     auto& c = v.descriptor;
     if (!VTP_HAS_FIELD(vtp_plugin_descriptor, destroy, d->struct_size))
-        return refuse(RefusalKind::BadDescriptor, "descriptor is truncated (struct_size " + std::to_string(d->struct_size) + ") for " + both);
+        return refuse(RefusalKind::BadDescriptor,
+                      "descriptor is truncated (struct_size " + std::to_string(d->struct_size) + ") for " + both);
     if (!c.init) return refuse(RefusalKind::MissingCallback, "required callback 'init' is missing");
     if (!c.destroy) return refuse(RefusalKind::MissingCallback, "required callback 'destroy' is missing");
-    if (!validName(c.name))
-        return refuse(RefusalKind::BadDescriptor, "plugin name must match [a-z][a-z0-9_]{0,63}");
+    if (!validName(c.name)) return refuse(RefusalKind::BadDescriptor, "plugin name must match [a-z][a-z0-9_]{0,63}");
     if (std::strcmp(c.name, "kernel") == 0)
         return refuse(RefusalKind::BadDescriptor, "the name 'kernel' is reserved (it owns the kernel's own tables and routes)");
     if (expectedName != c.name)
@@ -95,8 +95,8 @@ AbiVerdict checkDescriptor(const vtp_plugin_descriptor* d, const std::string& ex
     // The arrays are stepped by their elements' own struct_size and copied into kernel-sized structs;
     // the descriptor keeps no pointer into them, so nothing reads them at the kernel's stride.
     auto arrayRefusal = [&](const ArrayCopyError& e) {
-        return e.newer ? refuse(RefusalKind::AbiMismatch, e.text + ": built against a newer SDK than " + both +
-                                                              " says; rebuild the plugin or upgrade vtpd")
+        return e.newer ? refuse(RefusalKind::AbiMismatch,
+                                e.text + ": built against a newer SDK than " + both + " says; rebuild the plugin or upgrade vtpd")
                        : refuse(RefusalKind::BadDescriptor, e.text);
     };
     if (auto e = copyArrayBySize(c.config_keys, c.config_key_count, kConfigKeyMinSize, "config key", v.configKeys)) return arrayRefusal(e);

@@ -36,7 +36,7 @@ struct AbiVerdict {
 
 // Checks a descriptor the entry symbol returned, against the kernel's ABI version.
 // `kernelMajor`/`kernelMinor` are parameters so that tests can pretend to be another kernel.
-AbiVerdict checkDescriptor(const vtp_plugin_descriptor* descriptor, const std::string& expectedName,
-                           uint16_t kernelMajor = VTP_ABI_MAJOR, uint16_t kernelMinor = VTP_ABI_MINOR);
+AbiVerdict checkDescriptor(const vtp_plugin_descriptor* descriptor, const std::string& expectedName, uint16_t kernelMajor = VTP_ABI_MAJOR,
+                           uint16_t kernelMinor = VTP_ABI_MINOR);
 
 } // namespace vtp::kernel

@@ -41,7 +41,7 @@ DependencyResult orderByDependencies(const std::vector<DependencyNode>& nodes)
     }
 
     // Find cycles with a DFS; every node on a cycle is refused with the cycle spelled out.
-    std::map<std::string, int> color; // 0 white, 1 grey, 2 black
+    std::map<std::string, int> color;                // 0 white, 1 grey, 2 black
     std::vector<std::pair<std::string, bool>> stack; // a node, and whether the edge into the next one is optional
     std::function<void(const std::string&)> visit = [&](const std::string& name) {
         color[name] = 1;

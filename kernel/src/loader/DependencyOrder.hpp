@@ -16,8 +16,8 @@ struct DependencyNode {
 };
 
 struct DependencyResult {
-    std::vector<std::string> order;                 // start order: dependencies first
-    std::map<std::string, std::string> refused;     // name -> reason
+    std::vector<std::string> order;             // start order: dependencies first
+    std::map<std::string, std::string> refused; // name -> reason
 };
 
 // Topological order (Kahn), stable in input order. A missing dependency refuses the plugin

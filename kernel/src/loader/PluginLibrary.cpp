@@ -23,12 +23,11 @@ PluginLibrary openPluginLibrary(const std::string& dir, const std::string& name)
         return p;
     };
     std::error_code fsErr;
-    if (!std::filesystem::is_regular_file(p.path, fsErr))
-        return refuse(RefusalKind::CannotOpen, "no plugin file " + p.path);
+    if (!std::filesystem::is_regular_file(p.path, fsErr)) return refuse(RefusalKind::CannotOpen, "no plugin file " + p.path);
     try {
         // RTLD_LOCAL keeps two plugins' private symbols apart; RTLD_NOW reports missing symbols here, not mid-request.
-        p.library = std::make_shared<boost::dll::shared_library>(
-            p.path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+        p.library =
+            std::make_shared<boost::dll::shared_library>(p.path, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
     } catch (const std::exception& e) {
         return refuse(RefusalKind::CannotOpen, "cannot open " + p.path + ": " + e.what());
     }
@@ -38,7 +37,8 @@ PluginLibrary openPluginLibrary(const std::string& dir, const std::string& name)
     dlopen(p.path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE);
 #endif
     if (!p.library->has(VTP_PLUGIN_ENTRY_SYMBOL))
-        return refuse(RefusalKind::MissingSymbol, p.path + " does not export " VTP_PLUGIN_ENTRY_SYMBOL " (not a VTP plugin, or built without VTP_PLUGIN())");
+        return refuse(RefusalKind::MissingSymbol,
+                      p.path + " does not export " VTP_PLUGIN_ENTRY_SYMBOL " (not a VTP plugin, or built without VTP_PLUGIN())");
     const vtp_plugin_descriptor* d = nullptr;
     try {
         auto entry = p.library->get<const vtp_plugin_descriptor*()>(VTP_PLUGIN_ENTRY_SYMBOL);
@@ -47,8 +47,7 @@ PluginLibrary openPluginLibrary(const std::string& dir, const std::string& name)
         return refuse(RefusalKind::MissingSymbol, "cannot resolve " VTP_PLUGIN_ENTRY_SYMBOL ": " + std::string(e.what()));
     }
     AbiVerdict v = checkDescriptor(d, name);
-    if (v.kind != RefusalKind::None)
-        return refuse(v.kind, v.reason);
+    if (v.kind != RefusalKind::None) return refuse(v.kind, v.reason);
     p.descriptor = v.descriptor;
     p.configKeys = std::move(v.configKeys);
     p.migrations = std::move(v.migrations);

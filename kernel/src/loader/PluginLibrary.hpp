@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace boost::dll { class shared_library; }
+namespace boost::dll {
+class shared_library;
+}
 
 namespace vtp::kernel {
 

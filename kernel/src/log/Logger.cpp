@@ -50,10 +50,17 @@ size_t utf8Length(std::string_view text, size_t i)
     const auto c = static_cast<unsigned char>(text[i]);
     size_t n = 0;
     unsigned cp = 0;
-    if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
-    else return 0;
+    if ((c & 0xE0) == 0xC0) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 4;
+        cp = c & 0x07;
+    } else
+        return 0;
     if (i + n > text.size()) return 0;
     for (size_t k = 1; k < n; ++k) {
         const auto cc = static_cast<unsigned char>(text[i + k]);
@@ -123,23 +130,19 @@ bool Logger::enabled(LogLevel level, std::string_view component) const
 {
     {
         std::lock_guard lock(mutex_);
-        if (auto it = componentLevels_.find(component); it != componentLevels_.end())
-            return level >= it->second && level != LogLevel::Off;
+        if (auto it = componentLevels_.find(component); it != componentLevels_.end()) return level >= it->second && level != LogLevel::Off;
     }
     return level >= level_.load() && level != LogLevel::Off;
 }
 
-void Logger::log(LogLevel level, std::string_view component, std::string_view message,
-                 std::initializer_list<LogField> fields)
+void Logger::log(LogLevel level, std::string_view component, std::string_view message, std::initializer_list<LogField> fields)
 {
     logFields(level, component, message, fields.begin(), fields.size());
 }
 
-void Logger::logFields(LogLevel level, std::string_view component, std::string_view message,
-                       const LogField* fields, size_t count)
+void Logger::logFields(LogLevel level, std::string_view component, std::string_view message, const LogField* fields, size_t count)
 {
-    if (!enabled(level, component))
-        return;
+    if (!enabled(level, component)) return;
     std::string line;
     line.reserve(128 + message.size());
     line += "{\"ts\":\"";

@@ -25,10 +25,8 @@ class Logger {
 public:
     explicit Logger(std::FILE* sink = stderr);
 
-    void log(LogLevel level, std::string_view component, std::string_view message,
-             std::initializer_list<LogField> fields = {});
-    void logFields(LogLevel level, std::string_view component, std::string_view message,
-                   const LogField* fields, size_t count);
+    void log(LogLevel level, std::string_view component, std::string_view message, std::initializer_list<LogField> fields = {});
+    void logFields(LogLevel level, std::string_view component, std::string_view message, const LogField* fields, size_t count);
 
     void trace(std::string_view c, std::string_view m, std::initializer_list<LogField> f = {}) { log(LogLevel::Trace, c, m, f); }
     void debug(std::string_view c, std::string_view m, std::initializer_list<LogField> f = {}) { log(LogLevel::Debug, c, m, f); }

@@ -8,7 +8,8 @@ namespace {
 
 std::string_view methodLabel(std::string_view method)
 {
-    static constexpr std::array<std::string_view, 9> kKnown = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+    static constexpr std::array<std::string_view, 9> kKnown = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                                               "DELETE", "OPTIONS", "TRACE", "CONNECT"};
     for (auto m : kKnown)
         if (m == method) return m;
     return "other";
@@ -17,9 +18,11 @@ std::string_view methodLabel(std::string_view method)
 } // namespace
 
 HttpMetrics::HttpMetrics(MetricsRegistry& registry)
-    : requests_(registry.add("vtp_http_requests_total", "HTTP requests answered, by route pattern, method and status.", MetricType::Counter)),
-      duration_(registry.add("vtp_http_request_duration_seconds", "Time from the request head to the end of the response, by route pattern and method.",
-                             MetricType::Histogram, MetricsRegistry::defaultBuckets()))
+    : requests_(
+          registry.add("vtp_http_requests_total", "HTTP requests answered, by route pattern, method and status.", MetricType::Counter)),
+      duration_(registry.add("vtp_http_request_duration_seconds",
+                             "Time from the request head to the end of the response, by route pattern and method.", MetricType::Histogram,
+                             MetricsRegistry::defaultBuckets()))
 {
 }
 

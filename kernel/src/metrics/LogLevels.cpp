@@ -6,8 +6,8 @@ namespace vtp::kernel {
 
 const std::vector<std::string>& LogLevels::kernelComponents()
 {
-    static const std::vector<std::string> names{"config", "db", "events", "http", "jobs", "kernel",
-                                                "loader", "metrics", "openapi", "webhooks", "ws", "ws.lws"};
+    static const std::vector<std::string> names{"config", "db",      "events",  "http",     "jobs", "kernel",
+                                                "loader", "metrics", "openapi", "webhooks", "ws",   "ws.lws"};
     return names;
 }
 
@@ -16,8 +16,9 @@ std::optional<std::pair<std::string, LogLevel>> LogLevels::parseEntry(std::strin
     const auto eq = entry.find('=');
     if (eq == std::string_view::npos || eq == 0) return std::nullopt;
     const std::string_view name = entry.substr(0, eq);
-    if (!(name[0] >= 'a' && name[0] <= 'z') ||
-        !std::all_of(name.begin(), name.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'; }))
+    if (!(name[0] >= 'a' && name[0] <= 'z') || !std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+        }))
         return std::nullopt;
     LogLevel level = LogLevel::Info;
     if (!parseLogLevel(entry.substr(eq + 1), level)) return std::nullopt;
@@ -34,8 +35,10 @@ std::vector<std::string> LogLevels::configure(const std::vector<std::string>& en
     std::vector<std::string> bad;
     std::map<std::string, LogLevel> parsed;
     for (const auto& e : entries) {
-        if (auto p = parseEntry(e)) parsed[p->first] = p->second;
-        else bad.push_back(e);
+        if (auto p = parseEntry(e))
+            parsed[p->first] = p->second;
+        else
+            bad.push_back(e);
     }
     if (!bad.empty()) return bad;
     std::lock_guard lock(mutex_);

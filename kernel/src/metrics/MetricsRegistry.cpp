@@ -11,8 +11,14 @@ namespace vtp::kernel {
 
 namespace {
 
-bool nameStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool nameChar(char c) { return nameStart(c) || (c >= '0' && c <= '9'); }
+bool nameStart(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool nameChar(char c)
+{
+    return nameStart(c) || (c >= '0' && c <= '9');
+}
 
 // Length-prefixed, so that no label value can make two label sets collide.
 std::string seriesKey(const MetricLabels& labels)
@@ -64,8 +70,7 @@ void appendHeader(std::string& out, std::string_view name, std::string_view help
     out += '\n';
 }
 
-void appendSample(std::string& out, std::string_view name, const MetricLabels& labels, double value,
-                  std::string_view le = {})
+void appendSample(std::string& out, std::string_view name, const MetricLabels& labels, double value, std::string_view le = {})
 {
     out += name;
     appendLabels(out, labels, le);
@@ -197,8 +202,10 @@ MetricFamily::Entry* MetricFamily::find(const MetricLabels& labels)
     if (maxSeries_ && entries_.size() >= maxSeries_) return nullptr;
     auto e = std::make_unique<Entry>();
     e->labels = labels;
-    if (type_ == MetricType::Histogram) e->histogram = std::make_unique<HistogramSeries>(buckets_);
-    else e->series = std::make_unique<MetricSeries>();
+    if (type_ == MetricType::Histogram)
+        e->histogram = std::make_unique<HistogramSeries>(buckets_);
+    else
+        e->series = std::make_unique<MetricSeries>();
     return entries_.emplace(key, std::move(e)).first->second.get();
 }
 
@@ -258,12 +265,10 @@ MetricsRegistry::~MetricsRegistry() = default;
 
 bool MetricsRegistry::nameTaken(const std::string& name) const
 {
-    return std::any_of(families_.begin(), families_.end(),
-                       [&](const Slot& s) { return !s.dropped && s.family->name() == name; });
+    return std::any_of(families_.begin(), families_.end(), [&](const Slot& s) { return !s.dropped && s.family->name() == name; });
 }
 
-MetricFamily& MetricsRegistry::add(const std::string& name, const std::string& help, MetricType type,
-                                   std::vector<double> buckets)
+MetricFamily& MetricsRegistry::add(const std::string& name, const std::string& help, MetricType type, std::vector<double> buckets)
 {
     if (!validMetricName(name)) throw MetricError(MetricError::Kind::Invalid, "invalid metric name '" + name + "'");
     std::unique_lock lock(mutex_);
@@ -273,15 +278,14 @@ MetricFamily& MetricsRegistry::add(const std::string& name, const std::string& h
     return *slot.family;
 }
 
-int64_t MetricsRegistry::addPluginMetric(const std::string& plugin, const std::string& name, const std::string& help,
-                                         MetricType type)
+int64_t MetricsRegistry::addPluginMetric(const std::string& plugin, const std::string& name, const std::string& help, MetricType type)
 {
-    const bool shapeOk = !name.empty() && name.size() <= 100 && (name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z')) &&
-                         std::all_of(name.begin(), name.end(), [](char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+    const bool shapeOk =
+        !name.empty() && name.size() <= 100 && (name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z')) &&
+        std::all_of(name.begin(), name.end(), [](char c) { return c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
     if (!shapeOk)
         throw MetricError(MetricError::Kind::Invalid, "metric name '" + name + "' must match [a-z_][a-z0-9_]* (at most 100 characters)");
-    if (type == MetricType::Histogram)
-        throw MetricError(MetricError::Kind::Invalid, "plugins may add gauges and counters only");
+    if (type == MetricType::Histogram) throw MetricError(MetricError::Kind::Invalid, "plugins may add gauges and counters only");
     const std::string full = "vtp_plugin_" + plugin + "_" + name;
     if (!validMetricName(full)) throw MetricError(MetricError::Kind::Invalid, "invalid metric name '" + full + "'");
     std::unique_lock lock(mutex_);

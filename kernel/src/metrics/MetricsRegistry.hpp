@@ -59,8 +59,7 @@ private:
 // family, so callers may keep the pointers they get.
 class MetricFamily {
 public:
-    MetricFamily(std::string name, std::string help, MetricType type, std::vector<double> buckets = {},
-                 size_t maxSeries = 0);
+    MetricFamily(std::string name, std::string help, MetricType type, std::vector<double> buckets = {}, size_t maxSeries = 0);
 
     const std::string& name() const { return name_; }
     const std::string& help() const { return help_; }
@@ -131,14 +130,12 @@ public:
 
     // A kernel family. Throws MetricError for a bad or duplicate name. The reference stays valid
     // as long as the registry.
-    MetricFamily& add(const std::string& name, const std::string& help, MetricType type,
-                      std::vector<double> buckets = {});
+    MetricFamily& add(const std::string& name, const std::string& help, MetricType type, std::vector<double> buckets = {});
 
     // A plugin's metric, shown as vtp_plugin_<plugin>_<name>. `name` matches [a-z_][a-z0-9_]*.
     // Returns its id. Throws MetricError: Invalid (bad name, histogram type), Conflict (the full
     // name exists already).
-    int64_t addPluginMetric(const std::string& plugin, const std::string& name, const std::string& help,
-                            MetricType type);
+    int64_t addPluginMetric(const std::string& plugin, const std::string& name, const std::string& help, MetricType type);
     // The family behind an id, if it belongs to `plugin` and was not dropped; else nullptr.
     MetricFamily* pluginMetric(std::string_view plugin, int64_t id) const;
     // Drops every metric of a plugin (it was refused): they vanish from /metrics.

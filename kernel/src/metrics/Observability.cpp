@@ -43,8 +43,7 @@ void json(vtp_response* response, int status, const std::string& body)
     response->data.body = body;
 }
 
-void problem(vtp_response* response, const vtp_request* request, int status, const char* type, const char* title,
-             const std::string& detail)
+void problem(vtp_response* response, const vtp_request* request, int status, const char* type, const char* title, const std::string& detail)
 {
     response->data = makeProblem(status, type, title, detail, request->request_id ? request->request_id : "");
 }
@@ -70,8 +69,9 @@ Observability::Observability(Router& router, Logger& log, ObservabilitySettings 
                              std::function<std::vector<std::string>()> pluginNames)
     : router_(router), log_(log), settings_(std::move(settings)), httpMetrics_(registry_),
       logLevels_(log, settings_.defaultLogLevel, std::move(pluginNames)),
-      openApi_(router, OpenApiInfo{"VTP API", settings_.version.empty() ? std::string(VTP_VERSION) : settings_.version,
-                                   "Every route of vtpd and of its running plugins, generated from the route registry."},
+      openApi_(router,
+               OpenApiInfo{"VTP API", settings_.version.empty() ? std::string(VTP_VERSION) : settings_.version,
+                           "Every route of vtpd and of its running plugins, generated from the route registry."},
                [&log](const SchemaProblem& p) {
                    log.warn("openapi", "route declares an invalid schema; the API description shows {} instead",
                             {{"plugin", p.owner}, {"method", p.method}, {"path", p.pattern}, {"schema", p.which}, {"reason", p.reason}});
@@ -84,7 +84,8 @@ Observability::Observability(Router& router, Logger& log, ObservabilitySettings 
         if (!bad.empty()) {
             std::vector<ConfigIssue> issues;
             for (const auto& b : bad)
-                issues.push_back({"", 0, 0, "log.components", "entries NAME=LEVEL (LEVEL: trace, debug, info, warn, error, off)", "\"" + b + "\""});
+                issues.push_back(
+                    {"", 0, 0, "log.components", "entries NAME=LEVEL (LEVEL: trace, debug, info, warn, error, off)", "\"" + b + "\""});
             throw ConfigError(std::move(issues));
         }
     }
@@ -106,8 +107,7 @@ void Observability::addRoute(RouteSpec spec, vtp_route_handler handler)
 
 void Observability::registerRoutes()
 {
-    auto spec = [](const char* method, const char* path, const char* role, const char* summary,
-                   const char* responseSchema = "") {
+    auto spec = [](const char* method, const char* path, const char* role, const char* summary, const char* responseSchema = "") {
         RouteSpec s;
         s.method = method;
         s.pattern = path;
@@ -120,14 +120,15 @@ void Observability::registerRoutes()
         addRoute(spec("GET", "/metrics", settings_.metricsRequireAdmin ? "admin" : VTP_ROLE_PUBLIC,
                       "Metrics in the Prometheus text format 0.0.4", R"({"type":"string","contentMediaType":"text/plain"})"),
                  serveMetrics);
-    addRoute(spec("GET", "/api/v1/openapi.json", VTP_ROLE_PUBLIC, "This API description (OpenAPI 3.1)",
-                  R"({"type":"object","required":["openapi","info","paths"],"properties":{"openapi":{"const":"3.1.0"},"info":{"type":"object"},"paths":{"type":"object"}}})"),
-             serveOpenApi);
-    addRoute(spec("GET", "/api/v1/admin/routes", "admin", "Every registered route: method, path, role, owner", kRoutesSchema),
-             serveRoutes);
-    addRoute(spec("GET", "/api/v1/admin/log-levels", "admin", "The default log level and the per-component levels in effect",
-                  kLogLevelsSchema),
-             serveLogLevels);
+    addRoute(
+        spec(
+            "GET", "/api/v1/openapi.json", VTP_ROLE_PUBLIC, "This API description (OpenAPI 3.1)",
+            R"({"type":"object","required":["openapi","info","paths"],"properties":{"openapi":{"const":"3.1.0"},"info":{"type":"object"},"paths":{"type":"object"}}})"),
+        serveOpenApi);
+    addRoute(spec("GET", "/api/v1/admin/routes", "admin", "Every registered route: method, path, role, owner", kRoutesSchema), serveRoutes);
+    addRoute(
+        spec("GET", "/api/v1/admin/log-levels", "admin", "The default log level and the per-component levels in effect", kLogLevelsSchema),
+        serveLogLevels);
     RouteSpec put = spec("PUT", "/api/v1/admin/log-levels/{component}", "admin",
                          "Sets a component's log level (a plugin's name or a kernel component) until reset or restart", kLevelSchema);
     put.body = BodyKind::Json;
@@ -151,15 +152,23 @@ void Observability::attachServers(const HttpServer* http, const WsServer* ws)
 {
     registry_.addCollector([http, ws](std::vector<CollectedFamily>& out) {
         if (http) {
-            out.push_back({"vtp_http_in_flight_requests", "HTTP requests being served now.", MetricType::Gauge,
+            out.push_back({"vtp_http_in_flight_requests",
+                           "HTTP requests being served now.",
+                           MetricType::Gauge,
                            {{{}, static_cast<double>(http->inFlight())}}});
-            out.push_back({"vtp_http_connections", "Open HTTP connections, idle keep-alive ones included.", MetricType::Gauge,
+            out.push_back({"vtp_http_connections",
+                           "Open HTTP connections, idle keep-alive ones included.",
+                           MetricType::Gauge,
                            {{{}, static_cast<double>(http->connections())}}});
         }
         if (ws) {
-            out.push_back({"vtp_ws_connections", "Open WebSocket connections.", MetricType::Gauge,
+            out.push_back({"vtp_ws_connections",
+                           "Open WebSocket connections.",
+                           MetricType::Gauge,
                            {{{}, static_cast<double>(ws->connectionCount())}}});
-            out.push_back({"vtp_ws_messages_total", "Whole WebSocket messages received (in) and sent (out).", MetricType::Counter,
+            out.push_back({"vtp_ws_messages_total",
+                           "Whole WebSocket messages received (in) and sent (out).",
+                           MetricType::Counter,
                            {{{{"direction", "in"}}, static_cast<double>(ws->messagesReceived())},
                             {{{"direction", "out"}}, static_cast<double>(ws->messagesSent())}}});
         }
@@ -184,16 +193,25 @@ void Observability::attachEvents(std::function<EventFigures()> figures)
     registry_.addCollector([figures = std::move(figures)](std::vector<CollectedFamily>& out) {
         const EventFigures e = figures();
         out.push_back({"vtp_events_queue_depth", "Events waiting in subscription queues.", MetricType::Gauge, {{{}, e.queued}}});
-        out.push_back({"vtp_events_published_total", "Events accepted for publishing on this node.", MetricType::Counter, {{{}, e.published}}});
+        out.push_back(
+            {"vtp_events_published_total", "Events accepted for publishing on this node.", MetricType::Counter, {{{}, e.published}}});
         out.push_back({"vtp_events_delivered_total", "Event handler calls that returned.", MetricType::Counter, {{{}, e.delivered}}});
-        out.push_back({"vtp_events_dropped_total", "Events dropped: a subscription's queue was full, or left at shutdown.",
-                       MetricType::Counter, {{{}, e.dropped}}});
+        out.push_back({"vtp_events_dropped_total",
+                       "Events dropped: a subscription's queue was full, or left at shutdown.",
+                       MetricType::Counter,
+                       {{{}, e.dropped}}});
     });
 }
 
-void Observability::checkRouteSchemas() { openApi_.document(); }
+void Observability::checkRouteSchemas()
+{
+    openApi_.document();
+}
 
-void Observability::forgetPlugin(const std::string& name) { registry_.removePlugin(name); }
+void Observability::forgetPlugin(const std::string& name)
+{
+    registry_.removePlugin(name);
+}
 
 int Observability::serveMetrics(void* self, const vtp_request*, vtp_response* response)
 {
@@ -213,9 +231,8 @@ int Observability::serveOpenApi(void* self, const vtp_request*, vtp_response* re
 int Observability::serveRoutes(void* self, const vtp_request*, vtp_response* response)
 {
     auto routes = static_cast<Observability*>(self)->router_.routes();
-    std::sort(routes.begin(), routes.end(), [](const RouteSpec& a, const RouteSpec& b) {
-        return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method);
-    });
+    std::sort(routes.begin(), routes.end(),
+              [](const RouteSpec& a, const RouteSpec& b) { return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method); });
     Poco::JSON::Array list;
     for (const auto& r : routes) {
         Poco::JSON::Object o;
@@ -270,8 +287,8 @@ int Observability::setLogLevel(void* self, const vtp_request* request, vtp_respo
         return VTP_OK;
     }
     o->logLevels_.set(component, level);
-    o->log_.info("kernel", "log level changed", {{"component", component}, {"level", logLevelName(level)},
-                                                 {"by", request->subject ? request->subject : ""}});
+    o->log_.info("kernel", "log level changed",
+                 {{"component", component}, {"level", logLevelName(level)}, {"by", request->subject ? request->subject : ""}});
     json(response, 200, levelJson(component, level));
     return VTP_OK;
 }
@@ -282,8 +299,8 @@ int Observability::resetLogLevel(void* self, const vtp_request* request, vtp_res
     const std::string component = param(request, "component");
     if (!o->knownComponent(component, request, response)) return VTP_OK;
     const LogLevel level = o->logLevels_.reset(component);
-    o->log_.info("kernel", "log level reset", {{"component", component}, {"level", logLevelName(level)},
-                                               {"by", request->subject ? request->subject : ""}});
+    o->log_.info("kernel", "log level reset",
+                 {{"component", component}, {"level", logLevelName(level)}, {"by", request->subject ? request->subject : ""}});
     json(response, 200, levelJson(component, level));
     return VTP_OK;
 }

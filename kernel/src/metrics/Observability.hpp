@@ -26,12 +26,12 @@ struct EventFigures {
 };
 
 struct ObservabilitySettings {
-    bool metricsEnabled = true;          // metrics.enabled: serve GET /metrics
-    bool metricsRequireAdmin = false;    // metrics.require_admin: /metrics needs the role admin
-    LogLevel defaultLogLevel = LogLevel::Info;   // log.level
-    std::vector<std::string> componentLevels;    // log.components, "name=level"
-    bool applyComponentLevels = true;    // false in vtpctl, whose output is for people
-    std::string version;                 // for the API description; empty: this build's version
+    bool metricsEnabled = true;                // metrics.enabled: serve GET /metrics
+    bool metricsRequireAdmin = false;          // metrics.require_admin: /metrics needs the role admin
+    LogLevel defaultLogLevel = LogLevel::Info; // log.level
+    std::vector<std::string> componentLevels;  // log.components, "name=level"
+    bool applyComponentLevels = true;          // false in vtpctl, whose output is for people
+    std::string version;                       // for the API description; empty: this build's version
 };
 
 // What the kernel offers operators to watch it: the metrics registry behind /metrics (with
@@ -41,8 +41,7 @@ class Observability {
 public:
     // Throws ConfigError if log.components holds a malformed entry. `pluginNames` lists the
     // loaded plugins (for the log-level routes); it is called on request threads.
-    Observability(Router& router, Logger& log, ObservabilitySettings settings,
-                  std::function<std::vector<std::string>()> pluginNames);
+    Observability(Router& router, Logger& log, ObservabilitySettings settings, std::function<std::vector<std::string>()> pluginNames);
     ~Observability();
     Observability(const Observability&) = delete;
     Observability& operator=(const Observability&) = delete;

@@ -11,8 +11,7 @@ namespace vtp::kernel {
 
 namespace {
 
-void gauge(std::vector<CollectedFamily>& out, std::string name, std::string help, double value,
-           MetricType type = MetricType::Gauge)
+void gauge(std::vector<CollectedFamily>& out, std::string name, std::string help, double value, MetricType type = MetricType::Gauge)
 {
     CollectedFamily f;
     f.name = std::move(name);
@@ -50,8 +49,8 @@ void collectProcessMetrics(std::vector<CollectedFamily>& out, const std::string&
         for (std::string s; fields >> s;) f.push_back(s);
         auto num = [&](size_t field) { return field <= f.size() ? std::stod(f[field - 1]) : 0.0; };
         if (f.size() >= 24) {
-            gauge(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                  (num(14) + num(15)) / ticks, MetricType::Counter);
+            gauge(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", (num(14) + num(15)) / ticks,
+                  MetricType::Counter);
             gauge(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
                   bootTime() + num(22) / ticks);
             gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", num(23));

@@ -22,7 +22,10 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-Object::Ptr obj() { return new Object(Poco::JSON_PRESERVE_KEY_ORDER); }
+Object::Ptr obj()
+{
+    return new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+}
 
 Object::Ptr refTo(const std::string& target)
 {
@@ -46,7 +49,7 @@ struct KernelProblem {
 constexpr KernelProblem kKernelProblems[] = {
     {400, "bad-request-target", When::Always}, // a path with a malformed percent-escape
     {400, "bad-query", When::Always},
-    {400, "malformed-request", When::Always},  // a request Poco cannot parse
+    {400, "malformed-request", When::Always}, // a request Poco cannot parse
     {400, "malformed-json", When::JsonBody},
     {400, "duplicate-member", When::JsonBody},
     {400, "body-not-allowed", When::NoBody},   // a body other than {} or white space
@@ -62,7 +65,7 @@ constexpr KernelProblem kKernelProblems[] = {
     {416, "range-not-satisfiable", When::Files},
     {422, "number-out-of-range", When::JsonBody},
     {431, "headers-too-large", When::Always},
-    {500, "internal-error", When::Always},     // a handler failed; the log has the request id
+    {500, "internal-error", When::Always}, // a handler failed; the log has the request id
 };
 
 bool kernelAnswers(const KernelProblem& p, const RouteSpec& r)
@@ -289,20 +292,20 @@ std::string operationIdFor(const std::string& method, const std::string& pattern
         const auto slash = rest.find('/');
         const std::string_view seg = rest.substr(0, slash);
         rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-        if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') id += "By" + camelWords(seg.substr(1, seg.size() - 2));
-        else id += camelWords(seg);
+        if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}')
+            id += "By" + camelWords(seg.substr(1, seg.size() - 2));
+        else
+            id += camelWords(seg);
         any = true;
     }
     return any ? id : id + "Root";
 }
 
-std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const OpenApiInfo& info,
-                                 std::vector<SchemaProblem>* problems)
+std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const OpenApiInfo& info, std::vector<SchemaProblem>* problems)
 {
     std::vector<RouteSpec> routes = routesIn;
-    std::sort(routes.begin(), routes.end(), [](const RouteSpec& a, const RouteSpec& b) {
-        return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method);
-    });
+    std::sort(routes.begin(), routes.end(),
+              [](const RouteSpec& a, const RouteSpec& b) { return std::tie(a.pattern, a.method) < std::tie(b.pattern, b.method); });
 
     auto doc = obj();
     doc->set("openapi", "3.1.0");
@@ -399,7 +402,8 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
             part->set("content", anyMedia);
             responses->set("206", part);
             auto notModified = obj();
-            notModified->set("description", std::string("Not modified since the validators the request sent (If-None-Match, If-Modified-Since)"));
+            notModified->set("description",
+                             std::string("Not modified since the validators the request sent (If-None-Match, If-Modified-Since)"));
             responses->set("304", notModified);
         } else if (!r.responseSchema.empty() && success != 204) {
             std::string reason;

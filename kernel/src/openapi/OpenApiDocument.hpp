@@ -11,14 +11,14 @@ namespace vtp::kernel {
 
 struct OpenApiInfo {
     std::string title = "VTP API";
-    std::string version;     // the server's version
+    std::string version; // the server's version
     std::string description;
 };
 
 // A schema a route declared that is not a JSON Schema (object or boolean) in valid JSON.
 struct SchemaProblem {
     std::string owner, method, pattern;
-    std::string which;  // "request" or "response"
+    std::string which; // "request" or "response"
     std::string reason;
 };
 

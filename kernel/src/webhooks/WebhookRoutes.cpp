@@ -63,8 +63,14 @@ bool paging(const vtp_request* req, vtp_response* res, int64_t& limit, int64_t& 
     return true;
 }
 
-Poco::Dynamic::Var optional(const std::optional<int64_t>& v) { return v ? Poco::Dynamic::Var(*v) : Poco::Dynamic::Var(); }
-Poco::Dynamic::Var optionalText(const std::string& s) { return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s); }
+Poco::Dynamic::Var optional(const std::optional<int64_t>& v)
+{
+    return v ? Poco::Dynamic::Var(*v) : Poco::Dynamic::Var();
+}
+Poco::Dynamic::Var optionalText(const std::string& s)
+{
+    return s.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(s);
+}
 
 Poco::JSON::Object::Ptr endpointJson(const WebhookEndpoint& e, bool withSecret)
 {
@@ -112,7 +118,10 @@ Poco::JSON::Object::Ptr page(const Poco::JSON::Array::Ptr& items, size_t got, in
     return o;
 }
 
-WebhookService& service(void* ud) { return *static_cast<WebhookService*>(ud); }
+WebhookService& service(void* ud)
+{
+    return *static_cast<WebhookService*>(ud);
+}
 
 int createEndpoint(void* ud, const vtp_request* req, vtp_response* res)
 {
@@ -199,14 +208,14 @@ int deleteEndpoint(void* ud, const vtp_request* req, vtp_response* res)
 } // namespace
 
 // The API description of an endpoint (endpointJson), a delivery (deliveryJson) and their pages.
-#define VTP_ENDPOINT_PROPERTIES                                                                                        \
-    R"("id":{"type":"string"},"url":{"type":"string"},"events":{"type":"array","items":{"type":"string"}},)"         \
-    R"("created_at":{"type":"integer"},"deliveries":{"type":"object","required":["pending","delivered","failed"],)"   \
-    R"("properties":{"pending":{"type":"integer"},"delivered":{"type":"integer"},"failed":{"type":"integer"}}},)"    \
-    R"("pending":{"type":"integer"},"last_status":{"type":["integer","null"]},"last_error":{"type":["string","null"]},)" \
+#define VTP_ENDPOINT_PROPERTIES                                                                                                            \
+    R"("id":{"type":"string"},"url":{"type":"string"},"events":{"type":"array","items":{"type":"string"}},)"                               \
+    R"("created_at":{"type":"integer"},"deliveries":{"type":"object","required":["pending","delivered","failed"],)"                        \
+    R"("properties":{"pending":{"type":"integer"},"delivered":{"type":"integer"},"failed":{"type":"integer"}}},)"                          \
+    R"("pending":{"type":"integer"},"last_status":{"type":["integer","null"]},"last_error":{"type":["string","null"]},)"                   \
     R"("attempts":{"type":"integer"},"last_attempt_at":{"type":["integer","null"]})"
 #define VTP_ENDPOINT_REQUIRED R"("id","url","events","created_at","deliveries","pending","last_status","last_error")"
-#define VTP_ENDPOINT_SCHEMA R"({"type":"object","required":[)" VTP_ENDPOINT_REQUIRED R"(],"properties":{)" VTP_ENDPOINT_PROPERTIES "}}"
+#define VTP_ENDPOINT_SCHEMA   R"({"type":"object","required":[)" VTP_ENDPOINT_REQUIRED R"(],"properties":{)" VTP_ENDPOINT_PROPERTIES "}}"
 constexpr const char* kEndpointSchema = VTP_ENDPOINT_SCHEMA;
 constexpr const char* kCreatedEndpointSchema =
     R"({"type":"object","required":[)" VTP_ENDPOINT_REQUIRED R"(,"secret"],"properties":{)" VTP_ENDPOINT_PROPERTIES
@@ -231,8 +240,8 @@ constexpr const char* kCreateRequestSchema =
 
 void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::unique_ptr<vtp_route>>& keep)
 {
-    auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler,
-                   int success, const char* schema, std::vector<std::pair<int, std::string>> errors) {
+    auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler, int success,
+                   const char* schema, std::vector<std::pair<int, std::string>> errors) {
         auto r = std::make_unique<vtp_route>();
         r->struct_size = sizeof(vtp_route);
         r->handler = handler;
@@ -254,15 +263,15 @@ void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::
         keep.push_back(std::move(r));
     };
     const std::pair<int, std::string> notFound{404, "webhook-not-found"}, badParameter{400, "invalid-parameter"};
-    add("POST", "/api/v1/admin/webhooks", "Subscribes an HTTP endpoint to event patterns; answers the signing secret once",
-        BodyKind::Json, createEndpoint, 201, kCreatedEndpointSchema, {{400, "invalid-body"}, {400, "invalid-webhook"}});
-    add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt (?limit, cursor)",
-        BodyKind::None, listEndpoints, 200, kEndpointPageSchema, {badParameter});
+    add("POST", "/api/v1/admin/webhooks", "Subscribes an HTTP endpoint to event patterns; answers the signing secret once", BodyKind::Json,
+        createEndpoint, 201, kCreatedEndpointSchema, {{400, "invalid-body"}, {400, "invalid-webhook"}});
+    add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt (?limit, cursor)", BodyKind::None,
+        listEndpoints, 200, kEndpointPageSchema, {badParameter});
     add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint, 200, kEndpointSchema, {notFound});
-    add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first (?status, limit, cursor)",
-        BodyKind::None, listDeliveries, 200, kDeliveryPageSchema, {notFound, badParameter});
-    add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint,
-        204, "", {notFound});
+    add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first (?status, limit, cursor)", BodyKind::None,
+        listDeliveries, 200, kDeliveryPageSchema, {notFound, badParameter});
+    add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint, 204, "",
+        {notFound});
 }
 
 } // namespace vtp::kernel

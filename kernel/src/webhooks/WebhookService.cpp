@@ -36,9 +36,15 @@ int64_t nowMs()
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string newId() { return randomUuid(); }
+std::string newId()
+{
+    return randomUuid();
+}
 
-std::string text(const SqlValue& v) { return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string(); }
+std::string text(const SqlValue& v)
+{
+    return std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : std::string();
+}
 int64_t integer(const SqlValue& v)
 {
     if (std::holds_alternative<int64_t>(v)) return std::get<int64_t>(v);
@@ -115,7 +121,10 @@ WebhookService::WebhookService(Database& db, EventBus& bus, WebhookSettings sett
     subscription_ = bus_.subscribe("kernel", "*", [this](const Event& e) { onEvent(e); });
 }
 
-WebhookService::~WebhookService() { stop(); }
+WebhookService::~WebhookService()
+{
+    stop();
+}
 
 void WebhookService::start()
 {
@@ -163,8 +172,10 @@ WebhookEndpoint WebhookService::create(const std::string& url, const std::vector
             throw WebhookError(std::string("events: ") + e.what());
         }
     }
-    if (secret.empty()) secret = generateWebhookSecret();
-    else if (secret.size() < 16 || secret.size() > 256) throw WebhookError("secret has 16 to 256 characters");
+    if (secret.empty())
+        secret = generateWebhookSecret();
+    else if (secret.size() < 16 || secret.size() > 256)
+        throw WebhookError("secret has 16 to 256 characters");
     WebhookEndpoint e;
     e.id = newId();
     e.url = url;
@@ -185,9 +196,12 @@ void WebhookService::completeList(WebhookEndpoint& e)
     for (const auto& row : counts.rows) {
         const auto s = text(row[0]);
         const auto n = integer(row[1]);
-        if (s == "pending") e.pending = n;
-        else if (s == "delivered") e.delivered = n;
-        else if (s == "failed") e.failed = n;
+        if (s == "pending")
+            e.pending = n;
+        else if (s == "delivered")
+            e.delivered = n;
+        else if (s == "failed")
+            e.failed = n;
     }
     auto last = db_.exec("SELECT attempts, last_status, last_error, updated_at FROM kernel_webhook_deliveries"
                          " WHERE endpoint_id = ? AND attempts > 0 ORDER BY updated_at DESC, id DESC LIMIT 1",
@@ -243,7 +257,8 @@ bool WebhookService::remove(const std::string& id)
     return rs.affectedRows > 0;
 }
 
-std::vector<WebhookDelivery> WebhookService::deliveries(const std::string& endpointId, const std::string& status, size_t limit, size_t offset)
+std::vector<WebhookDelivery> WebhookService::deliveries(const std::string& endpointId, const std::string& status, size_t limit,
+                                                        size_t offset)
 {
     std::string sql = "SELECT id, endpoint_id, event, status, attempts, last_status, last_error, next_attempt_at, created_at, updated_at"
                       " FROM kernel_webhook_deliveries WHERE endpoint_id = ?";
@@ -303,7 +318,8 @@ void WebhookService::onEvent(const Event& event)
             const auto endpoints = endpointPatterns();
             std::vector<std::string> matching;
             for (const auto& e : *endpoints)
-                if (std::any_of(e.patterns.begin(), e.patterns.end(), [&](const std::string& p) { return eventPatternMatches(p, event.name); }))
+                if (std::any_of(e.patterns.begin(), e.patterns.end(),
+                                [&](const std::string& p) { return eventPatternMatches(p, event.name); }))
                     matching.push_back(e.id);
             if (matching.empty()) return;
             const int64_t now = nowMs();
@@ -388,7 +404,8 @@ bool WebhookService::deliverDue()
             db_.exec("UPDATE kernel_webhook_deliveries SET status = 'failed', attempts = ?, last_status = ?, last_error = ?,"
                      " locked_until = 0, updated_at = ? WHERE id = ?",
                      {attempts, lastStatus, error, done, id});
-            log_.warn("webhooks", "delivery failed for good", {{"delivery", id}, {"event", event}, {"attempts", std::to_string(attempts)}, {"error", error}});
+            log_.warn("webhooks", "delivery failed for good",
+                      {{"delivery", id}, {"event", event}, {"attempts", std::to_string(attempts)}, {"error", error}});
             continue;
         }
         // initial * 2^(attempts-1), capped.
@@ -400,7 +417,10 @@ bool WebhookService::deliverDue()
                  " locked_until = 0, updated_at = ? WHERE id = ?",
                  {attempts, lastStatus, error, next, done, id});
         log_.info("webhooks", "delivery attempt failed; will retry",
-                  {{"delivery", id}, {"event", event}, {"attempts", std::to_string(attempts)}, {"error", error},
+                  {{"delivery", id},
+                   {"event", event},
+                   {"attempts", std::to_string(attempts)},
+                   {"error", error},
                    {"retry_in_s", std::to_string(backoff.count())}});
     }
     return any;

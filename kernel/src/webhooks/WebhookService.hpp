@@ -40,9 +40,9 @@ struct WebhookEndpoint {
     int64_t createdAt = 0;           // epoch ms
     // Listing only:
     int64_t pending = 0, delivered = 0, failed = 0;
-    std::optional<int64_t> lastStatus;    // HTTP status of the latest attempt (none: no response)
+    std::optional<int64_t> lastStatus; // HTTP status of the latest attempt (none: no response)
     std::string lastError;
-    int64_t lastAttempts = 0;             // attempts of the latest attempted delivery
+    int64_t lastAttempts = 0; // attempts of the latest attempted delivery
     std::optional<int64_t> lastAttemptAt;
 };
 
@@ -96,8 +96,8 @@ private:
         std::optional<int64_t> status;
         std::string error;
     };
-    Attempt send(const std::string& url, const std::string& secret, const std::string& deliveryId,
-                 const std::string& event, const std::string& body);
+    Attempt send(const std::string& url, const std::string& secret, const std::string& deliveryId, const std::string& event,
+                 const std::string& body);
     void completeList(WebhookEndpoint& e);
     struct EndpointPatterns {
         std::string id;

@@ -13,12 +13,14 @@ namespace vtp::kernel {
 
 using namespace ws;
 
-const WsEndpoint* WsServer::Shard::findEndpoint(std::string_view path) const {
+const WsEndpoint* WsServer::Shard::findEndpoint(std::string_view path) const
+{
     auto it = endpoints.find(normalizePath(path));
     return it == endpoints.end() ? nullptr : &it->second;
 }
 
-int WsServer::Shard::onConfirmUpgrade(lws* wsi, const char* upgrade) {
+int WsServer::Shard::onConfirmUpgrade(lws* wsi, const char* upgrade)
+{
     if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
         return refuseHttp(wsi, 400, "bad-upgrade", "only WebSocket upgrades are served on this port");
     std::string path = copyHeader(wsi, WSI_TOKEN_GET_URI);
@@ -39,22 +41,21 @@ int WsServer::Shard::onConfirmUpgrade(lws* wsi, const char* upgrade) {
 }
 
 // The client's address: the peer, or what X-Forwarded-For says behind a trusted proxy (as on the HTTP port).
-std::string WsServer::Shard::remoteAddressOf(lws* wsi, const std::map<std::string, std::string>& headers) const {
+std::string WsServer::Shard::remoteAddressOf(lws* wsi, const std::map<std::string, std::string>& headers) const
+{
     std::string peer = peerAddress(wsi);
-    if (limits.trustedProxies.empty())
-        return peer;
+    if (limits.trustedProxies.empty()) return peer;
     auto forwarded = headers.find("x-forwarded-for");
     return clientAddress(peer, forwarded == headers.end() ? nullptr : &forwarded->second, limits.trustedProxies);
 }
 
-int WsServer::Shard::onEstablished(lws* wsi, Session* session) {
-    if (!session)
-        return -1;
+int WsServer::Shard::onEstablished(lws* wsi, Session* session)
+{
+    if (!session) return -1;
     WsConnectionInfo info;
     info.path = copyHeader(wsi, WSI_TOKEN_GET_URI);
     const WsEndpoint* endpoint = findEndpoint(info.path);
-    if (!endpoint)
-        return -1;
+    if (!endpoint) return -1;
     info.query = copyQuery(wsi);
     info.headers = copyHeaders(wsi);
     info.remoteAddress = remoteAddressOf(wsi, info.headers);
@@ -69,21 +70,19 @@ int WsServer::Shard::onEstablished(lws* wsi, Session* session) {
     Connection* raw = connection.get();
     {
         std::lock_guard lock(mutex);
-        if (stopping || full())
-            return -1;
+        if (stopping || full()) return -1;
         connections.emplace(info.id, std::move(connection));
         ++shared.open;
     }
     session->connection = raw;
-    if (endpoint->onOpen)
-        invokeSafely("onOpen", info.id, [&] { endpoint->onOpen(info); });
+    if (endpoint->onOpen) invokeSafely("onOpen", info.id, [&] { endpoint->onOpen(info); });
     return 0;
 }
 
-int WsServer::Shard::onReceive(lws* wsi, Session* session, const char* data, size_t len) {
+int WsServer::Shard::onReceive(lws* wsi, Session* session, const char* data, size_t len)
+{
     Connection* connection = session ? session->connection : nullptr;
-    if (!connection || connection->closeNotified)
-        return 0;
+    if (!connection || connection->closeNotified) return 0;
     connection->lastActivity = Clock::now();
     if (lws_is_first_fragment(wsi)) {
         connection->rx.clear();
@@ -114,11 +113,9 @@ int WsServer::Shard::onReceive(lws* wsi, Session* session, const char* data, siz
         return 0;
     }
     connection->rx.append(data, len);
-    if (!complete)
-        return 0;
+    if (!complete) return 0;
     if (endpoint->onMessage)
-        invokeSafely("onMessage", connection->id,
-                     [&] { endpoint->onMessage(connection->id, connection->rx, connection->rxBinary); });
+        invokeSafely("onMessage", connection->id, [&] { endpoint->onMessage(connection->id, connection->rx, connection->rxBinary); });
     // onMessage may have closed the connection; the session pointer is still valid until CLOSED.
     if (connection->rx.capacity() > 64 * 1024)
         std::string().swap(connection->rx);
@@ -128,9 +125,9 @@ int WsServer::Shard::onReceive(lws* wsi, Session* session, const char* data, siz
 }
 
 // Starts a close the service thread has learned about (close(), overflow, idle, stop).
-void WsServer::Shard::startClose(Connection& connection, bool overflowed) {
-    if (connection.closeStarted || connection.closeNotified)
-        return;
+void WsServer::Shard::startClose(Connection& connection, bool overflowed)
+{
+    if (connection.closeStarted || connection.closeNotified) return;
     connection.closeStarted = true;
     if (overflowed && lws_send_pipe_choked(connection.wsi)) {
         // The peer is not reading: a close frame would sit behind the unread data, so drop it now.
@@ -147,37 +144,34 @@ void WsServer::Shard::startClose(Connection& connection, bool overflowed) {
     lws_callback_on_writable(connection.wsi);
 }
 
-void WsServer::Shard::notifyClose(Connection& connection, int code) {
-    if (connection.closeNotified)
-        return;
+void WsServer::Shard::notifyClose(Connection& connection, int code)
+{
+    if (connection.closeNotified) return;
     connection.closeNotified = true;
     {
         std::lock_guard lock(mutex);
         connection.closeRequested = true;
-        if (!connection.closeCode)
-            connection.closeCode = code;
+        if (!connection.closeCode) connection.closeCode = code;
         connection.queue.clear();
         connection.queuedBytes = 0;
     }
     std::string().swap(connection.rx);
     const WsEndpoint* endpoint = connection.endpoint;
-    if (endpoint->onClose)
-        invokeSafely("onClose", connection.id, [&] { endpoint->onClose(connection.id, code); });
+    if (endpoint->onClose) invokeSafely("onClose", connection.id, [&] { endpoint->onClose(connection.id, code); });
 }
 
 // The socket is gone: forget the connection, then report it if nobody has yet (so connectionCount()
 // already excludes it inside onClose).
-void WsServer::Shard::onClosed(Session* session) {
+void WsServer::Shard::onClosed(Session* session)
+{
     Connection* connection = session ? session->connection : nullptr;
-    if (!connection)
-        return;
+    if (!connection) return;
     session->connection = nullptr;
     std::unique_ptr<Connection> owned;
     int code = 0;
     {
         std::lock_guard lock(mutex);
-        if (connection->closeRequested)
-            code = connection->closeCode;
+        if (connection->closeRequested) code = connection->closeCode;
         auto it = connections.find(connection->id);
         if (it != connections.end()) {
             owned = std::move(it->second);
@@ -185,15 +179,14 @@ void WsServer::Shard::onClosed(Session* session) {
             --shared.open;
         }
     }
-    if (!code)
-        code = connection->peerCloseCode ? connection->peerCloseCode : kCloseAbnormal;
+    if (!code) code = connection->peerCloseCode ? connection->peerCloseCode : kCloseAbnormal;
     notifyClose(*connection, code);
 }
 
-void WsServer::Shard::onPeerClose(Session* session, const unsigned char* payload, size_t len) {
+void WsServer::Shard::onPeerClose(Session* session, const unsigned char* payload, size_t len)
+{
     Connection* connection = session ? session->connection : nullptr;
-    if (!connection)
-        return;
+    if (!connection) return;
     connection->peerCloseCode = len >= 2 ? (payload[0] << 8) | payload[1] : kCloseNoStatus;
     connection->peerClosing = true;
 }

@@ -23,21 +23,19 @@ namespace vtp::kernel {
 
 using namespace ws;
 
-void WsServer::Shard::scheduleHttpLocked(HttpExchange& exchange) {
-    if (exchange.wakeQueued)
-        return;
+void WsServer::Shard::scheduleHttpLocked(HttpExchange& exchange)
+{
+    if (exchange.wakeQueued) return;
     exchange.wakeQueued = true;
     bool wasEmpty = pending.empty() && pendingHttp.empty() && toAdopt.empty();
     pendingHttp.push_back(exchange.id);
-    if (wasEmpty && wakeContext)
-        lws_cancel_service(wakeContext);
+    if (wasEmpty && wakeContext) lws_cancel_service(wakeContext);
 }
 
 // Stores the kernel's own answer for an exchange nobody has answered; false if one is stored already.
-bool WsServer::Shard::answerLocked(HttpExchange& exchange, int status, std::string_view type, std::string_view detail,
-                  bool closeAfter) {
-    if (exchange.answered)
-        return false;
+bool WsServer::Shard::answerLocked(HttpExchange& exchange, int status, std::string_view type, std::string_view detail, bool closeAfter)
+{
+    if (exchange.answered) return false;
     HttpResponseData problem = makeProblem(status, type, {}, detail);
     exchange.answered = true;
     exchange.response.status = status;
@@ -49,15 +47,14 @@ bool WsServer::Shard::answerLocked(HttpExchange& exchange, int status, std::stri
 }
 
 WsRespondResult WsServer::Shard::respond(uint64_t id, int status, std::vector<std::pair<std::string, std::string>> headers,
-                        std::string body) {
-    if (status < 200 || status > 599)
-        return WsRespondResult::Invalid;
+                                         std::string body)
+{
+    if (status < 200 || status > 599) return WsRespondResult::Invalid;
     std::vector<std::pair<std::string, std::string>> kept;
     kept.reserve(headers.size());
     for (auto& [name, value] : headers) {
         // Refuse header injection the way the HTTP port does: a CR or LF would split the response.
-        bool unsafe = name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
-                      value.find_first_of("\r\n") != std::string::npos;
+        bool unsafe = name.empty() || name.find_first_of("\r\n: ") != std::string::npos || value.find_first_of("\r\n") != std::string::npos;
         if (unsafe || isServerHeader(lowerCase(name))) {
             log.warn(kComponent, "dropped a response header", {{"header", unsafe ? std::string("(unsafe)") : name}});
             continue;
@@ -66,8 +63,7 @@ WsRespondResult WsServer::Shard::respond(uint64_t id, int status, std::vector<st
     }
     std::lock_guard lock(mutex);
     auto it = exchanges.find(id);
-    if (it == exchanges.end() || it->second->answered)
-        return WsRespondResult::NotFound;
+    if (it == exchanges.end() || it->second->answered) return WsRespondResult::NotFound;
     HttpExchange& exchange = *it->second;
     exchange.answered = true;
     exchange.response.status = status;
@@ -80,7 +76,8 @@ WsRespondResult WsServer::Shard::respond(uint64_t id, int status, std::vector<st
 // Writes a small problem response from inside a callback and has lws close the connection: for
 // refused handshakes (instead of lws's bare HTML page, without the headers every answer carries)
 // and refusals before the body is read, whose unread body rules out keep-alive.
-int WsServer::Shard::refuseHttp(lws* wsi, int status, std::string_view type, std::string_view detail) {
+int WsServer::Shard::refuseHttp(lws* wsi, int status, std::string_view type, std::string_view detail)
+{
     HttpResponseData problem = makeProblem(status, type, {}, detail);
     addSecurityHeaders(problem.headers, true);
     std::vector<unsigned char> head(LWS_PRE + 1024);
@@ -88,8 +85,7 @@ int WsServer::Shard::refuseHttp(lws* wsi, int status, std::string_view type, std
     unsigned char* p = start;
     unsigned char* end = head.data() + head.size();
     constexpr std::string_view kClose = "close";
-    if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), problem.contentType.c_str(),
-                                    problem.body.size(), &p, end) ||
+    if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(status), problem.contentType.c_str(), problem.body.size(), &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose.data()),
                                      static_cast<int>(kClose.size()), &p, end))
         return -1;
@@ -99,23 +95,22 @@ int WsServer::Shard::refuseHttp(lws* wsi, int status, std::string_view type, std
                                         reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()), &p, end))
             return -1;
     }
-    if (lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
     std::vector<unsigned char> body(LWS_PRE + problem.body.size());
     std::memcpy(body.data() + LWS_PRE, problem.body.data(), problem.body.size());
     lws_write(wsi, body.data() + LWS_PRE, problem.body.size(), LWS_WRITE_HTTP_FINAL);
     return -1;
 }
 
-int WsServer::Shard::onPlainHttp(lws* wsi) {
+int WsServer::Shard::onPlainHttp(lws* wsi)
+{
     std::optional<MethodToken> method = requestMethod(wsi);
     std::string path = method ? copyHeader(wsi, method->token) : std::string();
     const WsEndpoint* endpoint = findEndpoint(path);
     if (!endpoint || !endpoint->onHttp) {
         // A known path without the upgrade is a client mistake worth naming: 426 Upgrade Required.
         // A problem with the headers every response carries, rather than lws's bare HTML page.
-        if (endpoint)
-            return refuseHttp(wsi, 426, "upgrade-required", "this path takes WebSocket connections only");
+        if (endpoint) return refuseHttp(wsi, 426, "upgrade-required", "this path takes WebSocket connections only");
         return refuseHttp(wsi, 404, "not-found", "no socket endpoint has this path");
     }
     const std::string methodName = method->method;
@@ -168,35 +163,36 @@ int WsServer::Shard::onPlainHttp(lws* wsi) {
     }
     exchangeByWsi[wsi] = raw;
     // A body that stalls times out in lws (its content timeout stays set until the body is complete). A POST (even with Content-Length: 0) ends in BODY_COMPLETION; another method with no body has none.
-    if (contentLength == 0 && methodName != "POST")
-        dispatchHttp(*raw);
+    if (contentLength == 0 && methodName != "POST") dispatchHttp(*raw);
     return 0;
 }
 
-WsServer::Shard::HttpExchange* WsServer::Shard::exchangeOf(lws* wsi) {
+WsServer::Shard::HttpExchange* WsServer::Shard::exchangeOf(lws* wsi)
+{
     auto it = exchangeByWsi.find(wsi);
     return it == exchangeByWsi.end() ? nullptr : it->second;
 }
 
-int WsServer::Shard::onHttpBody(lws* wsi, const char* data, size_t len) {
+int WsServer::Shard::onHttpBody(lws* wsi, const char* data, size_t len)
+{
     HttpExchange* exchange = exchangeOf(wsi);
-    if (!exchange || exchange->dispatched)
-        return 0;
+    if (!exchange || exchange->dispatched) return 0;
     if (exchange->request.body.size() + len > exchange->bodyLimit) // lws stops at Content-Length; defensive
         return refuseHttp(wsi, 413, "body-too-large", "the body exceeds the limit");
     exchange->request.body.append(data, len);
     return 0;
 }
 
-int WsServer::Shard::onHttpBodyComplete(lws* wsi) {
+int WsServer::Shard::onHttpBodyComplete(lws* wsi)
+{
     HttpExchange* exchange = exchangeOf(wsi);
-    if (exchange && !exchange->dispatched)
-        dispatchHttp(*exchange);
+    if (exchange && !exchange->dispatched) dispatchHttp(*exchange);
     return 0;
 }
 
 // Hands a complete request to the endpoint; its response arrives through respond(), or the sweep answers 504.
-void WsServer::Shard::dispatchHttp(HttpExchange& exchange) {
+void WsServer::Shard::dispatchHttp(HttpExchange& exchange)
+{
     {
         std::lock_guard lock(mutex);
         if (exchange.answered) // answered by stop() while the body was still arriving
@@ -219,22 +215,21 @@ void WsServer::Shard::dispatchHttp(HttpExchange& exchange) {
 
 // True if the peer of a held request has closed or reset its connection. Pipelined bytes waiting
 // to be read mean it is still there.
-bool WsServer::Shard::clientGone(lws* wsi) {
+bool WsServer::Shard::clientGone(lws* wsi)
+{
     lws_sockfd_type fd = lws_get_socket_fd(wsi);
-    if (fd == LWS_SOCK_INVALID)
-        return true;
+    if (fd == LWS_SOCK_INVALID) return true;
     char byte = 0;
     ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0)
-        return false;
+    if (n > 0) return false;
     return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 // Drops an exchange whose response is written or whose client is gone; respond() then finds nothing.
-void WsServer::Shard::forgetExchange(lws* wsi) {
+void WsServer::Shard::forgetExchange(lws* wsi)
+{
     auto it = exchangeByWsi.find(wsi);
-    if (it == exchangeByWsi.end())
-        return;
+    if (it == exchangeByWsi.end()) return;
     uint64_t id = it->second->id;
     exchangeByWsi.erase(it);
     std::unique_ptr<HttpExchange> owned;
@@ -247,14 +242,13 @@ void WsServer::Shard::forgetExchange(lws* wsi) {
     }
 }
 
-int WsServer::Shard::onHttpWriteable(lws* wsi) {
+int WsServer::Shard::onHttpWriteable(lws* wsi)
+{
     HttpExchange* exchange = exchangeOf(wsi);
-    if (!exchange)
-        return 0;
+    if (!exchange) return 0;
     if (!exchange->writing) {
         std::lock_guard lock(mutex);
-        if (!exchange->answered)
-            return 0;
+        if (!exchange->answered) return 0;
         exchange->outgoing = std::move(exchange->response);
         exchange->writing = true;
     }
@@ -263,39 +257,33 @@ int WsServer::Shard::onHttpWriteable(lws* wsi) {
     if (!exchange->headWritten) {
         addSecurityHeaders(response.headers, true);
         size_t headBytes = 512;
-        for (auto& [name, value] : response.headers)
-            headBytes += name.size() + value.size() + 4;
+        for (auto& [name, value] : response.headers) headBytes += name.size() + value.size() + 4;
         std::vector<unsigned char> head(LWS_PRE + headBytes);
         unsigned char* start = head.data() + LWS_PRE;
         unsigned char* p = start;
         unsigned char* end = head.data() + head.size();
-        if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(response.status), nullptr,
-                                        response.body.size(), &p, end))
-            return -1;
+        if (lws_add_http_common_headers(wsi, static_cast<unsigned int>(response.status), nullptr, response.body.size(), &p, end)) return -1;
         for (auto& [name, value] : response.headers) {
             std::string field = name + ":";
             if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(field.c_str()),
-                                            reinterpret_cast<const unsigned char*>(value.data()),
-                                            static_cast<int>(value.size()), &p, end))
+                                            reinterpret_cast<const unsigned char*>(value.data()), static_cast<int>(value.size()), &p, end))
                 return -1;
         }
         // The connection ends after this response when we say so or the client asked (lws then
         // closes it): say it (RFC 9112 section 9.6), so that no client sends another request on it.
         if (response.close || exchange->clientCloses) {
             constexpr std::string_view kClose = "close";
-            if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
-                                             reinterpret_cast<const unsigned char*>(kClose.data()),
+            if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose.data()),
                                              static_cast<int>(kClose.size()), &p, end))
                 return -1;
         } else {
             const std::string keepAlive = "timeout=" + std::to_string(kHttpKeepAliveSeconds);
             if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>("keep-alive:"),
-                                            reinterpret_cast<const unsigned char*>(keepAlive.data()),
-                                            static_cast<int>(keepAlive.size()), &p, end))
+                                            reinterpret_cast<const unsigned char*>(keepAlive.data()), static_cast<int>(keepAlive.size()),
+                                            &p, end))
                 return -1;
         }
-        if (lws_finalize_write_http_header(wsi, start, &p, end))
-            return -1;
+        if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
         exchange->headWritten = true;
         if (bodySize > 0) {
             lws_callback_on_writable(wsi);
@@ -306,8 +294,7 @@ int WsServer::Shard::onHttpWriteable(lws* wsi) {
         bool last = exchange->bodyWritten + n == bodySize;
         std::vector<unsigned char> chunk(LWS_PRE + n);
         std::memcpy(chunk.data() + LWS_PRE, response.body.data() + exchange->bodyWritten, n);
-        if (lws_write(wsi, chunk.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < static_cast<int>(n))
-            return -1;
+        if (lws_write(wsi, chunk.data() + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < static_cast<int>(n)) return -1;
         exchange->bodyWritten += n;
         if (!last) {
             lws_callback_on_writable(wsi);
@@ -317,8 +304,7 @@ int WsServer::Shard::onHttpWriteable(lws* wsi) {
     // Closed by us rather than left to lws, which reads "keep-alive, close" as keep-alive.
     bool closeAfter = response.close || exchange->clientCloses;
     forgetExchange(wsi);
-    if (closeAfter)
-        return -1;
+    if (closeAfter) return -1;
     // Keep-alive: lws flushes what is still buffered first, then reads the connection's next request.
     lws_rx_flow_control(wsi, 1);
     return lws_http_transaction_completed(wsi) ? -1 : 0;

@@ -75,7 +75,9 @@ inline constexpr int kHttpKeepAliveSeconds = 5;
 struct WsServer::Shared {
     Shared(std::string hostIn, uint16_t portIn, WsLimits limitsIn, Logger& logIn)
         : host(std::move(hostIn)), requestedPort(portIn), limits(std::move(limitsIn)), log(logIn),
-          shardCount(std::clamp<size_t>(limits.threads, 1, ws::kMaxThreads)) {}
+          shardCount(std::clamp<size_t>(limits.threads, 1, ws::kMaxThreads))
+    {
+    }
 
     std::string host;
     uint16_t requestedPort;
@@ -85,7 +87,7 @@ struct WsServer::Shared {
     std::map<std::string, WsEndpoint> endpoints; // by normalized path; fixed once started
     std::mutex callbackMutex;                    // held around each endpoint callback when shardCount > 1
     std::atomic<size_t> open{0};                 // connections plus HTTP exchanges, over every shard
-    std::vector<Shard*> shards;        // all of them, set before any starts
+    std::vector<Shard*> shards;                  // all of them, set before any starts
 };
 
 struct WsServer::Shard {
@@ -161,7 +163,7 @@ struct WsServer::Shard {
         HttpResponse outgoing; // moved out of `response` when writing starts
         bool headWritten = false;
         size_t bodyWritten = 0;
-        bool headOnly = false; // a HEAD request: no body goes out
+        bool headOnly = false;     // a HEAD request: no body goes out
         bool clientCloses = false; // it sent Connection: close; lws closes after the response
     };
 
@@ -172,8 +174,9 @@ struct WsServer::Shard {
     };
 
     Shard(Shared& sharedIn, size_t indexIn)
-        : shared(sharedIn), host(sharedIn.host), limits(sharedIn.limits), log(sharedIn.log), endpoints(sharedIn.endpoints),
-          index(indexIn) {}
+        : shared(sharedIn), host(sharedIn.host), limits(sharedIn.limits), log(sharedIn.log), endpoints(sharedIn.endpoints), index(indexIn)
+    {
+    }
 
     Shared& shared;
     const std::string& host;
@@ -184,11 +187,11 @@ struct WsServer::Shard {
     std::array<lws_protocols, 2> protocols{};
     lws_context* context = nullptr;
 #if VTP_WS_LIBEV
-    struct ev_loop* evLoop = nullptr;   // null: lws's own poll loop
-    ev_io acceptWatcher{};              // on listenFd, when the shards share the port
+    struct ev_loop* evLoop = nullptr; // null: lws's own poll loop
+    ev_io acceptWatcher{};            // on listenFd, when the shards share the port
 #endif
-    int listenFd = -1;                  // the first shard's, when the shards share the port
-    size_t nextShard = 0;               // who gets the next accepted connection
+    int listenFd = -1;    // the first shard's, when the shards share the port
+    size_t nextShard = 0; // who gets the next accepted connection
     lws_vhost* vhost = nullptr;
 #if VTP_WS_LIBEV
     std::array<void*, 1> foreignLoops{};
@@ -201,32 +204,44 @@ struct WsServer::Shard {
 
     mutable std::mutex mutex;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
-    std::vector<uint64_t> pending;       // ids whose queue or close state changed
+    std::vector<uint64_t> pending;                                         // ids whose queue or close state changed
     std::unordered_map<uint64_t, std::unique_ptr<HttpExchange>> exchanges; // removed on the service thread only
-    std::vector<uint64_t> pendingHttp;   // exchange ids with a response to write
-    std::vector<int> toAdopt;            // accepted by the first shard for this one
-    lws_context* wakeContext = nullptr;  // null once the service thread tears the context down
+    std::vector<uint64_t> pendingHttp;                                     // exchange ids with a response to write
+    std::vector<int> toAdopt;                                              // accepted by the first shard for this one
+    lws_context* wakeContext = nullptr;                                    // null once the service thread tears the context down
     bool stopping = false;
     ws::Clock::time_point stopDeadline;
 
     // Service thread only.
-    std::vector<unsigned char> directFrame;    // the payload of messages written at once, with headroom
-    std::vector<unsigned char> gatherBuffer;   // several queued messages' frames, for one write
-    std::vector<OutMessage> gatherBatch;       // the messages taken from a queue for that write
-    std::vector<Connection*> directTargets;    // sendMany's recipients that can take it now
+    std::vector<unsigned char> directFrame;  // the payload of messages written at once, with headroom
+    std::vector<unsigned char> gatherBuffer; // several queued messages' frames, for one write
+    std::vector<OutMessage> gatherBatch;     // the messages taken from a queue for that write
+    std::vector<Connection*> directTargets;  // sendMany's recipients that can take it now
     std::unordered_map<lws*, HttpExchange*> exchangeByWsi;
     uint64_t nextSerial = 1;
-    int callbackDepth = 0;                      // endpoint callbacks under way on this thread
-    std::vector<Connection*> deferred;          // queued in a callback, written once it has returned
+    int callbackDepth = 0;             // endpoint callbacks under way on this thread
+    std::vector<Connection*> deferred; // queued in a callback, written once it has returned
 
     // Ids tell their shard: id % shardCount.
-    uint64_t newId() { return nextSerial++ * shared.shardCount + index; }
-    bool full() const { return shared.open.load(std::memory_order_relaxed) >= limits.maxConnections; }
+    uint64_t newId()
+    {
+        return nextSerial++ * shared.shardCount + index;
+    }
+    bool full() const
+    {
+        return shared.open.load(std::memory_order_relaxed) >= limits.maxConnections;
+    }
     SweepTimer sweepTimer{};
     std::chrono::milliseconds sweepInterval{500};
 
-    bool onServiceThread() const { return serviceThreadId.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
-    bool onThisThread() const { return serviceThreadId.load() == std::this_thread::get_id(); }
+    bool onServiceThread() const
+    {
+        return serviceThreadId.load(std::memory_order_relaxed) == std::this_thread::get_id();
+    }
+    bool onThisThread() const
+    {
+        return serviceThreadId.load() == std::this_thread::get_id();
+    }
 
     // What writeGathered did; Failed: the connection is being dropped.
     enum class Gathered { Nothing, Wrote, Failed };
@@ -247,10 +262,8 @@ struct WsServer::Shard {
 
     // ---- plain HTTP exchanges (WsHttpExchange.cpp) ----
     void scheduleHttpLocked(HttpExchange& exchange);
-    bool answerLocked(HttpExchange& exchange, int status, std::string_view type, std::string_view detail,
-                      bool closeAfter);
-    WsRespondResult respond(uint64_t id, int status, std::vector<std::pair<std::string, std::string>> headers,
-                            std::string body);
+    bool answerLocked(HttpExchange& exchange, int status, std::string_view type, std::string_view detail, bool closeAfter);
+    WsRespondResult respond(uint64_t id, int status, std::vector<std::pair<std::string, std::string>> headers, std::string body);
     int refuseHttp(lws* wsi, int status, std::string_view type, std::string_view detail);
     int onPlainHttp(lws* wsi);
     HttpExchange* exchangeOf(lws* wsi);
@@ -297,10 +310,10 @@ struct WsServer::Shard {
     // show them); the sends they make are queued and written here once the lock is released, so that
     // the shards write in parallel.
     template <typename Fn>
-    void invokeSafely(std::string_view what, uint64_t id, Fn&& fn) {
+    void invokeSafely(std::string_view what, uint64_t id, Fn&& fn)
+    {
         std::unique_lock<std::mutex> serial;
-        if (shared.shardCount > 1 && callbackDepth == 0)
-            serial = std::unique_lock(shared.callbackMutex);
+        if (shared.shardCount > 1 && callbackDepth == 0) serial = std::unique_lock(shared.callbackMutex);
         ++callbackDepth;
         try {
             fn();

@@ -20,7 +20,8 @@ namespace vtp::kernel {
 
 using namespace ws;
 
-void WsServer::Shard::onWakeUp() {
+void WsServer::Shard::onWakeUp()
+{
     struct Work {
         Connection* connection;
         bool close;
@@ -34,8 +35,7 @@ void WsServer::Shard::onWakeUp() {
         adopting.swap(toAdopt);
         for (uint64_t id : pendingHttp) {
             auto it = exchanges.find(id);
-            if (it == exchanges.end())
-                continue;
+            if (it == exchanges.end()) continue;
             it->second->wakeQueued = false;
             httpWrites.push_back(it->second->wsi);
         }
@@ -43,16 +43,14 @@ void WsServer::Shard::onWakeUp() {
         work.reserve(pending.size());
         for (uint64_t id : pending) {
             auto it = connections.find(id);
-            if (it == connections.end())
-                continue;
+            if (it == connections.end()) continue;
             Connection& connection = *it->second;
             connection.wakeQueued = false;
             work.push_back({&connection, connection.closeRequested, connection.overflowed});
         }
         pending.clear();
     }
-    for (int fd : adopting)
-        adopt(fd);
+    for (int fd : adopting) adopt(fd);
     // Exchanges are only removed on this thread, so each wsi is still the exchange's. lws delivers no
     // writable callback to an rx-flow-controlled HTTP connection: reading resumes first.
     for (lws* wsi : httpWrites) {
@@ -60,8 +58,7 @@ void WsServer::Shard::onWakeUp() {
         lws_callback_on_writable(wsi);
     }
     for (const Work& item : work) {
-        if (item.connection->closeNotified)
-            continue;
+        if (item.connection->closeNotified) continue;
         if (item.close)
             startClose(*item.connection, item.overflowed);
         else
@@ -69,14 +66,14 @@ void WsServer::Shard::onWakeUp() {
     }
 }
 
-void WsServer::Shard::sweep() {
+void WsServer::Shard::sweep()
+{
     auto now = Clock::now();
     std::vector<Connection*> idle;
     {
         std::lock_guard lock(mutex);
         for (auto& [id, connection] : connections) {
-            if (connection->closeRequested || connection->closeStarted)
-                continue;
+            if (connection->closeRequested || connection->closeStarted) continue;
             if (now - connection->lastActivity >= limits.idleTimeout) {
                 connection->closeRequested = true;
                 connection->closeCode = kCloseGoingAway;
@@ -95,18 +92,15 @@ void WsServer::Shard::sweep() {
     {
         std::lock_guard lock(mutex);
         for (auto& [id, exchange] : exchanges) {
-            if (!exchange->dispatched || exchange->answered)
-                continue;
-            if (now >= exchange->deadline &&
-                answerLocked(*exchange, 504, "no-response", "the endpoint did not answer in time", false))
+            if (!exchange->dispatched || exchange->answered) continue;
+            if (now >= exchange->deadline && answerLocked(*exchange, 504, "no-response", "the endpoint did not answer in time", false))
                 timedOut.emplace_back(id, exchange->endpoint->path);
             else
                 held.push_back(exchange->wsi);
         }
     }
     for (lws* wsi : held) {
-        if (!clientGone(wsi))
-            continue;
+        if (!clientGone(wsi)) continue;
         forgetExchange(wsi);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
@@ -117,18 +111,19 @@ void WsServer::Shard::sweep() {
     scheduleSweep();
 }
 
-void WsServer::Shard::scheduleSweep() {
+void WsServer::Shard::scheduleSweep()
+{
     auto interval = sweepInterval;
     {
         std::lock_guard lock(mutex);
-        if (stopping)
-            interval = std::chrono::milliseconds(50); // bounds how late the loop sees the stop deadline
+        if (stopping) interval = std::chrono::milliseconds(50); // bounds how late the loop sees the stop deadline
     }
     lws_sul_schedule(context, 0, &sweepTimer.sul, &Shard::sweepCallback,
                      std::chrono::duration_cast<std::chrono::microseconds>(interval).count());
 }
 
-void WsServer::Shard::sweepCallback(lws_sorted_usec_list_t* sul) {
+void WsServer::Shard::sweepCallback(lws_sorted_usec_list_t* sul)
+{
     auto* timer = reinterpret_cast<SweepTimer*>(sul);
     try {
         timer->owner->sweep();
@@ -138,55 +133,38 @@ void WsServer::Shard::sweepCallback(lws_sorted_usec_list_t* sul) {
     }
 }
 
-int WsServer::Shard::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+int WsServer::Shard::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len)
+{
     auto* session = static_cast<Session*>(user);
     switch (reason) {
-    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return onConfirmUpgrade(wsi, static_cast<const char*>(in));
-    case LWS_CALLBACK_HTTP:
-        return onPlainHttp(wsi);
-    case LWS_CALLBACK_HTTP_BODY:
-        return onHttpBody(wsi, static_cast<const char*>(in), len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return onHttpBodyComplete(wsi);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: return onConfirmUpgrade(wsi, static_cast<const char*>(in));
+    case LWS_CALLBACK_HTTP: return onPlainHttp(wsi);
+    case LWS_CALLBACK_HTTP_BODY: return onHttpBody(wsi, static_cast<const char*>(in), len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: return onHttpBodyComplete(wsi);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        if (exchangeOf(wsi))
-            return onHttpWriteable(wsi);
+        if (exchangeOf(wsi)) return onHttpWriteable(wsi);
         return lws_callback_http_dummy(wsi, reason, user, in, len);
-    case LWS_CALLBACK_CLOSED_HTTP:
-        forgetExchange(wsi);
-        return 0;
-    case LWS_CALLBACK_ESTABLISHED:
-        return onEstablished(wsi, session);
-    case LWS_CALLBACK_RECEIVE:
-        return onReceive(wsi, session, static_cast<const char*>(in), len);
+    case LWS_CALLBACK_CLOSED_HTTP: forgetExchange(wsi); return 0;
+    case LWS_CALLBACK_ESTABLISHED: return onEstablished(wsi, session);
+    case LWS_CALLBACK_RECEIVE: return onReceive(wsi, session, static_cast<const char*>(in), len);
     case LWS_CALLBACK_RECEIVE_PONG:
-        if (session && session->connection)
-            session->connection->lastActivity = Clock::now();
+        if (session && session->connection) session->connection->lastActivity = Clock::now();
         return 0;
-    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        onPeerClose(session, static_cast<const unsigned char*>(in), len);
-        return 0;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-        return onWriteable(wsi, session);
-    case LWS_CALLBACK_CLOSED:
-        onClosed(session);
-        return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: onPeerClose(session, static_cast<const unsigned char*>(in), len); return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE: return onWriteable(wsi, session);
+    case LWS_CALLBACK_CLOSED: onClosed(session); return 0;
     case LWS_CALLBACK_WSI_DESTROY:
         forgetExchange(wsi);
         onClosed(session);
         return 0;
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        onWakeUp();
-        return 0;
-    default:
-        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: onWakeUp(); return 0;
+    default: return lws_callback_http_dummy(wsi, reason, user, in, len);
     }
 }
 
-int WsServer::Shard::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
-    if (!wsi)
-        return 0;
+int WsServer::Shard::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len)
+{
+    if (!wsi) return 0;
     auto* self = static_cast<Shard*>(lws_context_user(lws_get_context(wsi)));
     try {
         return self->dispatch(wsi, reason, user, in, len);
@@ -196,16 +174,16 @@ int WsServer::Shard::callback(lws* wsi, lws_callback_reasons reason, void* user,
         self->log.error(kComponent, "websocket callback failed", {{"error", "unknown"}});
     }
     // Our own failure (e.g. out of memory) ends the affected connection, never the loop.
-    bool perConnection = reason == LWS_CALLBACK_ESTABLISHED || reason == LWS_CALLBACK_RECEIVE ||
-                         reason == LWS_CALLBACK_SERVER_WRITEABLE || reason == LWS_CALLBACK_HTTP ||
-                         reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE || reason == LWS_CALLBACK_HTTP_BODY ||
+    bool perConnection = reason == LWS_CALLBACK_ESTABLISHED || reason == LWS_CALLBACK_RECEIVE || reason == LWS_CALLBACK_SERVER_WRITEABLE ||
+                         reason == LWS_CALLBACK_HTTP || reason == LWS_CALLBACK_HTTP_CONFIRM_UPGRADE || reason == LWS_CALLBACK_HTTP_BODY ||
                          reason == LWS_CALLBACK_HTTP_BODY_COMPLETION || reason == LWS_CALLBACK_HTTP_WRITEABLE;
     return perConnection ? -1 : 0;
 }
 
 // Binds `port` (0: a free one; with `share`, SO_REUSEPORT so that every shard listens on it) and
 // starts the service thread. Throws on failure, with nothing left running.
-void WsServer::Shard::start(uint16_t port, bool share) {
+void WsServer::Shard::start(uint16_t port, bool share)
+{
     protocols[0] = {};
     protocols[0].name = "vtp-ws";
     protocols[0].callback = &Shard::callback;
@@ -220,8 +198,7 @@ void WsServer::Shard::start(uint16_t port, bool share) {
 
     lws_context_creation_info info;
     std::memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
-                   LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.user = this;
     info.gid = -1; // keep the process's identity
     info.uid = -1;
@@ -232,8 +209,8 @@ void WsServer::Shard::start(uint16_t port, bool share) {
 #if VTP_WS_LIBEV
     // epoll through libev; lws loads its glue (libwebsockets-evlib-ev) at run time. The loop is
     // ours ("foreign" to lws), so lws installs no signal handler and we decide when it runs.
-    evLoop = ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | static_cast<unsigned>(EVFLAG_NOENV) |
-                          static_cast<unsigned>(EVFLAG_NOSIGMASK));
+    evLoop =
+        ev_loop_new(static_cast<unsigned>(EVBACKEND_EPOLL) | static_cast<unsigned>(EVFLAG_NOENV) | static_cast<unsigned>(EVFLAG_NOSIGMASK));
     if (evLoop) {
         foreignLoops[0] = evLoop;
         info.options |= LWS_SERVER_OPTION_LIBEV;
@@ -249,8 +226,7 @@ void WsServer::Shard::start(uint16_t port, bool share) {
         }
     }
 #endif
-    if (!context)
-        context = lws_create_context(&info);
+    if (!context) context = lws_create_context(&info);
     if (!context) {
         destroyLoop();
         throw std::runtime_error("WsServer: cannot create libwebsockets context");
@@ -265,10 +241,8 @@ void WsServer::Shard::start(uint16_t port, bool share) {
     info.vhost_name = "vtp";
     vhost = lws_create_vhost(context, &info);
     std::string listenError;
-    if (vhost && share && index == 0)
-        listenError = listenForShards(anyInterface, port);
-    if (share && index > 0)
-        boundPort = port;
+    if (vhost && share && index == 0) listenError = listenForShards(anyInterface, port);
+    if (share && index > 0) boundPort = port;
     if (!vhost || !listenError.empty()) {
         lws_context_destroy(context);
         context = nullptr;
@@ -282,8 +256,7 @@ void WsServer::Shard::start(uint16_t port, bool share) {
         boundPort = static_cast<uint16_t>(listening > 0 ? listening : 0);
     }
 
-    auto quarter = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(limits.idleTimeout),
-                            limits.httpResponseTimeout) / 4;
+    auto quarter = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(limits.idleTimeout), limits.httpResponseTimeout) / 4;
     sweepInterval = std::clamp(quarter, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
     sweepTimer.owner = this;
     {
@@ -293,7 +266,8 @@ void WsServer::Shard::start(uint16_t port, bool share) {
     thread = std::thread([this] { run(); });
 }
 
-void WsServer::Shard::run() {
+void WsServer::Shard::run()
+{
     serviceThreadId = std::this_thread::get_id();
     try {
         scheduleSweep();
@@ -306,8 +280,7 @@ void WsServer::Shard::run() {
             {
                 std::lock_guard lock(mutex);
                 stopNow = stopping;
-                if (stopping && ((connections.empty() && exchanges.empty()) || Clock::now() >= stopDeadline))
-                    break;
+                if (stopping && ((connections.empty() && exchanges.empty()) || Clock::now() >= stopDeadline)) break;
             }
             if (stopNow && !sawStop) {
                 sawStop = true;
@@ -320,8 +293,7 @@ void WsServer::Shard::run() {
                 continue;
             }
 #endif
-            if (lws_service(context, 0) < 0)
-                break;
+            if (lws_service(context, 0) < 0) break;
         }
     } catch (const std::exception& e) {
         log.error(kComponent, "websocket service loop failed", {{"error", e.what()}});
@@ -333,22 +305,20 @@ void WsServer::Shard::run() {
 
 #if VTP_WS_LIBEV
 // The listening socket for every shard, watched on this (the first) shard's loop; "" or the error.
-std::string WsServer::Shard::listenForShards(bool anyInterface, uint16_t port) {
+std::string WsServer::Shard::listenForShards(bool anyInterface, uint16_t port)
+{
 #if VTP_WS_LIBEV
-    if (!evLoop)
-        return "websocket.threads above 1 needs libwebsockets' libev loop (package libwebsockets-evlib-ev)";
+    if (!evLoop) return "websocket.threads above 1 needs libwebsockets' libev loop (package libwebsockets-evlib-ev)";
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     addrinfo* found = nullptr;
     const std::string service = std::to_string(port);
-    if (int rc = ::getaddrinfo(anyInterface ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0)
-        return gai_strerror(rc);
+    if (int rc = ::getaddrinfo(anyInterface ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0) return gai_strerror(rc);
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, &::freeaddrinfo);
     int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return std::strerror(errno);
+    if (fd < 0) return std::strerror(errno);
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); // as lws does: restart despite TIME_WAIT
     if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
@@ -375,7 +345,8 @@ std::string WsServer::Shard::listenForShards(bool anyInterface, uint16_t port) {
 #endif
 
 #if VTP_WS_LIBEV
-void WsServer::Shard::onAcceptReady(struct ev_loop*, ev_io* watcher, int) {
+void WsServer::Shard::onAcceptReady(struct ev_loop*, ev_io* watcher, int)
+{
     auto* self = static_cast<Shard*>(watcher->data);
     // A bounded batch per wake-up, so that a connection storm cannot starve the shard's traffic.
     for (int i = 0; i < 64; ++i) {
@@ -399,7 +370,8 @@ void WsServer::Shard::onAcceptReady(struct ev_loop*, ev_io* watcher, int) {
 #endif
 
 // Any thread: a connection accepted for this shard, adopted on its thread.
-void WsServer::Shard::handOver(int fd) {
+void WsServer::Shard::handOver(int fd)
+{
     std::lock_guard lock(mutex);
     if (stopping) {
         ::close(fd);
@@ -407,24 +379,24 @@ void WsServer::Shard::handOver(int fd) {
     }
     bool wasEmpty = pending.empty() && pendingHttp.empty() && toAdopt.empty();
     toAdopt.push_back(fd);
-    if (wasEmpty && wakeContext)
-        lws_cancel_service(wakeContext);
+    if (wasEmpty && wakeContext) lws_cancel_service(wakeContext);
 }
 
 // Service thread.
-void WsServer::Shard::adopt(int fd) {
+void WsServer::Shard::adopt(int fd)
+{
     if (!lws_adopt_socket_vhost(vhost, fd)) // lws closes what it cannot adopt
         log.warn(kComponent, "could not adopt an accepted connection");
 }
 
-void WsServer::Shard::closeListener() {
+void WsServer::Shard::closeListener()
+{
     std::vector<int> unadopted;
     {
         std::lock_guard lock(mutex);
         unadopted.swap(toAdopt);
     }
-    for (int fd : unadopted)
-        ::close(fd);
+    for (int fd : unadopted) ::close(fd);
 #if VTP_WS_LIBEV
     if (listenFd >= 0) {
         ev_io_stop(evLoop, &acceptWatcher);
@@ -434,7 +406,8 @@ void WsServer::Shard::closeListener() {
 #endif
 }
 
-void WsServer::Shard::teardown() {
+void WsServer::Shard::teardown()
+{
     {
         std::lock_guard lock(mutex);
         wakeContext = nullptr;
@@ -462,37 +435,34 @@ void WsServer::Shard::teardown() {
     }
 }
 
-void WsServer::Shard::destroyLoop() {
+void WsServer::Shard::destroyLoop()
+{
 #if VTP_WS_LIBEV
-    if (evLoop)
-        ev_loop_destroy(evLoop);
+    if (evLoop) ev_loop_destroy(evLoop);
     evLoop = nullptr;
 #endif
 }
 
-void WsServer::Shard::requestStop() {
+void WsServer::Shard::requestStop()
+{
     std::lock_guard lock(mutex);
-    if (stopping)
-        return;
+    if (stopping) return;
     stopping = true;
     stopDeadline = Clock::now() + kStopGrace;
     for (auto& [id, connection] : connections) {
-        if (connection->closeRequested)
-            continue;
+        if (connection->closeRequested) continue;
         connection->closeRequested = true;
         connection->closeCode = kCloseGoingAway;
         connection->closeReason = "server shutting down";
         scheduleLocked(*connection);
     }
-    for (auto& [id, exchange] : exchanges)
-        answerLocked(*exchange, 503, "shutting-down", "the server is shutting down", true);
-    if (wakeContext)
-        lws_cancel_service(wakeContext);
+    for (auto& [id, exchange] : exchanges) answerLocked(*exchange, 503, "shutting-down", "the server is shutting down", true);
+    if (wakeContext) lws_cancel_service(wakeContext);
 }
 
-void WsServer::Shard::join() {
-    if (thread.joinable())
-        thread.join();
+void WsServer::Shard::join()
+{
+    if (thread.joinable()) thread.join();
 }
 
 } // namespace vtp::kernel

@@ -10,7 +10,8 @@ namespace {
 
 constexpr size_t kSmallBody = 16 * 1024;
 
-const char* kTokenSchema = R"({"type":"object","properties":{"access_token":{"type":"string"},"refresh_token":{"type":"string"},"token_type":{"type":"string","enum":["Bearer"]},"expires_in":{"type":"integer"},"session_id":{"type":"string"}},"required":["access_token","refresh_token","token_type","expires_in"]})";
+const char* kTokenSchema =
+    R"({"type":"object","properties":{"access_token":{"type":"string"},"refresh_token":{"type":"string"},"token_type":{"type":"string","enum":["Bearer"]},"expires_in":{"type":"integer"},"session_id":{"type":"string"}},"required":["access_token","refresh_token","token_type","expires_in"]})";
 
 // A required string member of a JSON body, with a clear 400 when it is missing or not a string.
 std::string requireString(const Json& body, const char* key, size_t maxBytes = 4096)
@@ -37,57 +38,102 @@ void AuthService::registerAuthRoutes()
         if (r.maxBodyBytes == 0 && r.body == Body::Json) r.maxBodyBytes = kSmallBody;
         host_.route(r, [this, fn](const Request& req) { return (this->*fn)(req); });
     };
-    route({.method = "POST", .path = "/api/v1/auth/register", .role = Role::Public,
-           .summary = "Creates an account (registration mode open, or invite with invite_code)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string","format":"email"},"password":{"type":"string"},"display_name":{"type":"string","minLength":1,"maxLength":100},"invite_code":{"type":"string"}},"required":["email","password","display_name"]})",
-           .responseSchema = R"({"type":"object","required":["id","email","display_name","roles"],"properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"}}})",
-           .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {409, "email-taken"}, {409, "invalid-invite"},
-                      {422, "invalid-email"}, {422, "invalid-display-name"}, {422, "weak-password"}, {422, "invalid-role"},
-                      {429, "rate-limited"}, {503, "unavailable"}},
-           .cacheControl = "no-store"},
-          &AuthService::registerAccount);
-    route({.method = "POST", .path = "/api/v1/auth/login", .role = Role::Public,
-           .summary = "Exchanges email and password for an access token and a refresh token", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"email":{"type":"string"},"password":{"type":"string"}},"required":["email","password"]})",
+    route(
+        {.method = "POST",
+         .path = "/api/v1/auth/register",
+         .role = Role::Public,
+         .summary = "Creates an account (registration mode open, or invite with invite_code)",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"email":{"type":"string","format":"email"},"password":{"type":"string"},"display_name":{"type":"string","minLength":1,"maxLength":100},"invite_code":{"type":"string"}},"required":["email","password","display_name"]})",
+         .responseSchema =
+             R"({"type":"object","required":["id","email","display_name","roles"],"properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"}}})",
+         .successStatus = 201,
+         .errors = {{400, "invalid-body"},
+                    {403, "forbidden"},
+                    {409, "email-taken"},
+                    {409, "invalid-invite"},
+                    {422, "invalid-email"},
+                    {422, "invalid-display-name"},
+                    {422, "weak-password"},
+                    {422, "invalid-role"},
+                    {429, "rate-limited"},
+                    {503, "unavailable"}},
+         .cacheControl = "no-store"},
+        &AuthService::registerAccount);
+    route({.method = "POST",
+           .path = "/api/v1/auth/login",
+           .role = Role::Public,
+           .summary = "Exchanges email and password for an access token and a refresh token",
+           .body = Body::Json,
+           .requestSchema =
+               R"({"type":"object","properties":{"email":{"type":"string"},"password":{"type":"string"}},"required":["email","password"]})",
            .responseSchema = kTokenSchema,
-           .errors = {{400, "invalid-body"}, {400, "invalid-email"}, {401, "unauthorized"}, {403, "forbidden"},
-                      {429, "rate-limited"}, {503, "unavailable"}}},
+           .errors = {{400, "invalid-body"},
+                      {400, "invalid-email"},
+                      {401, "unauthorized"},
+                      {403, "forbidden"},
+                      {429, "rate-limited"},
+                      {503, "unavailable"}}},
           &AuthService::login);
-    route({.method = "POST", .path = "/api/v1/auth/refresh", .role = Role::Public,
-           .summary = "Rotates a refresh token: a new access token and refresh token; a reused one revokes its session", .body = Body::Json,
+    route({.method = "POST",
+           .path = "/api/v1/auth/refresh",
+           .role = Role::Public,
+           .summary = "Rotates a refresh token: a new access token and refresh token; a reused one revokes its session",
+           .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"refresh_token":{"type":"string"}},"required":["refresh_token"]})",
            .responseSchema = kTokenSchema,
            .errors = {{400, "invalid-body"}, {401, "unauthorized"}}},
           &AuthService::refresh);
-    route({.method = "POST", .path = "/api/v1/auth/logout", .role = Role::Authenticated,
-           .summary = "Ends the caller's session; its access tokens are refused from now on", .successStatus = 204},
+    route({.method = "POST",
+           .path = "/api/v1/auth/logout",
+           .role = Role::Authenticated,
+           .summary = "Ends the caller's session; its access tokens are refused from now on",
+           .successStatus = 204},
           &AuthService::logout);
-    route({.method = "GET", .path = "/api/v1/auth/sessions", .role = Role::Authenticated,
+    route({.method = "GET",
+           .path = "/api/v1/auth/sessions",
+           .role = Role::Authenticated,
            .summary = "The caller's live sessions (logins), newest first",
-           .responseSchema = R"({"type":"object","required":["sessions"],"properties":{"sessions":{"type":"array","items":{"type":"object"}}}})"},
+           .responseSchema =
+               R"({"type":"object","required":["sessions"],"properties":{"sessions":{"type":"array","items":{"type":"object"}}}})"},
           &AuthService::listSessions);
-    route({.method = "DELETE", .path = "/api/v1/auth/sessions/{id}", .role = Role::Authenticated,
-           .summary = "Ends one of the caller's sessions", .successStatus = 204, .errors = {{404, "not-found"}}},
+    route({.method = "DELETE",
+           .path = "/api/v1/auth/sessions/{id}",
+           .role = Role::Authenticated,
+           .summary = "Ends one of the caller's sessions",
+           .successStatus = 204,
+           .errors = {{404, "not-found"}}},
           &AuthService::endSession);
-    route({.method = "POST", .path = "/api/v1/auth/password-reset", .role = Role::Public,
-           .summary = "Mails a single-use reset link if the account exists; always answers 202", .body = Body::Json,
+    route({.method = "POST",
+           .path = "/api/v1/auth/password-reset",
+           .role = Role::Public,
+           .summary = "Mails a single-use reset link if the account exists; always answers 202",
+           .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"email":{"type":"string"}},"required":["email"]})",
            .responseSchema = R"({"type":"object","required":["status"],"properties":{"status":{"const":"accepted"}}})",
            .successStatus = 202,
            .errors = {{400, "invalid-body"}, {400, "invalid-email"}}},
           &AuthService::requestPasswordReset);
-    route({.method = "POST", .path = "/api/v1/auth/password-reset/confirm", .role = Role::Public,
-           .summary = "Sets a new password with a reset token and ends every session", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"token":{"type":"string"},"new_password":{"type":"string"}},"required":["token","new_password"]})",
-           .successStatus = 204,
-           .errors = {{400, "invalid-body"}, {400, "invalid-token"}, {422, "weak-password"}, {503, "unavailable"}}},
-          &AuthService::confirmPasswordReset);
-    host_.route({.method = "GET", .path = "/.well-known/jwks.json", .role = Role::Public,
-                 .summary = "The public keys that verify VTP access tokens (JWK Set; empty with HS256)",
-                 .responseSchema = R"({"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}}})",
-                 .cacheControl = "public, max-age=300"},
-                [this](const Request&) { return Response::json(tokens_->jwks()).header("Cache-Control", "public, max-age=300"); });
+    route(
+        {.method = "POST",
+         .path = "/api/v1/auth/password-reset/confirm",
+         .role = Role::Public,
+         .summary = "Sets a new password with a reset token and ends every session",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"token":{"type":"string"},"new_password":{"type":"string"}},"required":["token","new_password"]})",
+         .successStatus = 204,
+         .errors = {{400, "invalid-body"}, {400, "invalid-token"}, {422, "weak-password"}, {503, "unavailable"}}},
+        &AuthService::confirmPasswordReset);
+    host_.route(
+        {.method = "GET",
+         .path = "/.well-known/jwks.json",
+         .role = Role::Public,
+         .summary = "The public keys that verify VTP access tokens (JWK Set; empty with HS256)",
+         .responseSchema = R"({"type":"object","required":["keys"],"properties":{"keys":{"type":"array","items":{"type":"object"}}}})",
+         .cacheControl = "public, max-age=300"},
+        [this](const Request&) { return Response::json(tokens_->jwks()).header("Cache-Control", "public, max-age=300"); });
 }
 
 Response AuthService::registerAccount(const Request& req)
@@ -162,7 +208,8 @@ Response AuthService::login(const Request& req)
     }
     const auto user = findUserByEmail(*email);
     bool ok = false;
-    if (user) ok = checkPassword(user->passwordHash, password);
+    if (user)
+        ok = checkPassword(user->passwordHash, password);
     else {
         try {
             hasher_->verifyDummy(password); // an unknown email costs the same time
@@ -247,8 +294,7 @@ Response AuthService::requestPasswordReset(const Request& req)
     if (!email) throw BadRequest("email is not a valid address", "invalid-email");
     // All the work happens on the mail thread, so the answer is the same, in the same time,
     // whether or not the account exists.
-    if (!mailer_->post([this, e = *email] { sendPasswordReset(e); }))
-        host_.log().warn("password reset dropped: the mail queue is full");
+    if (!mailer_->post([this, e = *email] { sendPasswordReset(e); })) host_.log().warn("password reset dropped: the mail queue is full");
     return Response::json(Json{{"status", "accepted"}}, 202);
 }
 
@@ -258,23 +304,28 @@ void AuthService::sendPasswordReset(const std::string& email)
     if (!user || user->disabled) return;
     const int64_t now = unixNow();
     // At most one mail a minute per account: the route cannot be used to flood a mailbox.
-    const Rows recent = host_.db().query("SELECT COUNT(*) FROM auth_password_resets WHERE user_id = ? AND created_at > ?", {user->id, now - 60});
+    const Rows recent =
+        host_.db().query("SELECT COUNT(*) FROM auth_password_resets WHERE user_id = ? AND created_at > ?", {user->id, now - 60});
     if (!recent.empty() && recent[0][0].asInt() > 0) return;
     const std::string token = randomToken(32);
     host_.db().exec("INSERT INTO auth_password_resets (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                     {sha256Hex(token), user->id, now, now + resetTtl_});
     host_.publish("auth.password_reset_requested", Json{{"user_id", user->id}});
     std::string link = resetUrlTemplate_;
-    if (const auto pos = link.find("{token}"); pos != std::string::npos) link.replace(pos, 7, token);
-    else link += token;
+    if (const auto pos = link.find("{token}"); pos != std::string::npos)
+        link.replace(pos, 7, token);
+    else
+        link += token;
     if (!mailer_->enabled()) {
         host_.log().warn("password reset requested but no SMTP server is configured", {{"user_id", user->id}});
         return;
     }
     mailer_->send({user->email, "Reset your VTP password",
-                   "Hello " + user->displayName + ",\r\n\r\nSomeone asked to reset the password of your VTP account. "
-                   "If it was you, open this link within " + std::to_string(resetTtl_ / 60) + " minutes:\r\n\r\n" + link +
-                   "\r\n\r\nReset token: " + token + "\r\n\r\nIf it was not you, ignore this mail; your password stays as it is.\r\n"});
+                   "Hello " + user->displayName +
+                       ",\r\n\r\nSomeone asked to reset the password of your VTP account. "
+                       "If it was you, open this link within " +
+                       std::to_string(resetTtl_ / 60) + " minutes:\r\n\r\n" + link + "\r\n\r\nReset token: " + token +
+                       "\r\n\r\nIf it was not you, ignore this mail; your password stays as it is.\r\n"});
 }
 
 Response AuthService::confirmPasswordReset(const Request& req)
@@ -284,8 +335,8 @@ Response AuthService::confirmPasswordReset(const Request& req)
     const std::string password = requireString(body, "new_password", maxPasswordBytes_);
     const int64_t now = unixNow();
     const std::string hash = sha256Hex(token);
-    const Rows rows = host_.db().query("SELECT user_id FROM auth_password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at >= ?",
-                                       {hash, now});
+    const Rows rows = host_.db().query(
+        "SELECT user_id FROM auth_password_resets WHERE token_hash = ? AND used_at IS NULL AND expires_at >= ?", {hash, now});
     if (rows.empty()) throw BadRequest("the reset token is invalid, used or expired", "invalid-token");
     const auto user = findUserById(rows[0][0].asString());
     if (!user) throw BadRequest("the reset token is invalid, used or expired", "invalid-token");

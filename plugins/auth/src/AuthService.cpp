@@ -135,16 +135,15 @@ AuthService::AuthService(Host& host) : host_(host)
 
     verifier_.struct_size = sizeof verifier_;
     verifier_.context = this;
-    verifier_.verify = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles,
-                          size_t rolesCap, char* reason, size_t reasonCap) -> int {
+    verifier_.verify = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles, size_t rolesCap,
+                          char* reason, size_t reasonCap) -> int {
         // The older entry is the newer one without the session id and expiry.
         char sessionId[256]; // ids we issue are UUIDs
-        return static_cast<AuthService*>(ctx)->verifier_.verify_session(ctx, token, len, subject, subjectCap, roles, rolesCap,
-                                                                         sessionId, sizeof sessionId, nullptr, reason, reasonCap);
+        return static_cast<AuthService*>(ctx)->verifier_.verify_session(ctx, token, len, subject, subjectCap, roles, rolesCap, sessionId,
+                                                                        sizeof sessionId, nullptr, reason, reasonCap);
     };
-    verifier_.verify_session = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles,
-                                  size_t rolesCap, char* sessionId, size_t sessionCap, int64_t* expiresAt, char* reason,
-                                  size_t reasonCap) -> int {
+    verifier_.verify_session = [](void* ctx, const char* token, size_t len, char* subject, size_t subjectCap, char* roles, size_t rolesCap,
+                                  char* sessionId, size_t sessionCap, int64_t* expiresAt, char* reason, size_t reasonCap) -> int {
         try {
             const ClaimsPtr claims = static_cast<AuthService*>(ctx)->verifyAccess(std::string_view(token, len));
             if (!copyOut(claims->subject, subject, subjectCap) || !copyOut(claims->rolesJoined, roles, rolesCap) ||
@@ -186,7 +185,10 @@ AuthService::AuthService(Host& host) : host_(host)
     registerCommands();
 }
 
-AuthService::~AuthService() { stop(); }
+AuthService::~AuthService()
+{
+    stop();
+}
 
 void AuthService::start()
 {
@@ -194,8 +196,10 @@ void AuthService::start()
     mailer_->start();
     stopping_ = false;
     loop_ = std::thread([this] { maintenanceLoop(); });
-    host_.log().info("auth started", {{"registration", registration_}, {"algorithm", host_.config().getString("tokens.algorithm")},
-                                      {"kid", tokens_->signingKid()}, {"smtp", mailer_->enabled() ? "on" : "off"}});
+    host_.log().info("auth started", {{"registration", registration_},
+                                      {"algorithm", host_.config().getString("tokens.algorithm")},
+                                      {"kid", tokens_->signingKid()},
+                                      {"smtp", mailer_->enabled() ? "on" : "off"}});
 }
 
 void AuthService::stop()
@@ -355,7 +359,8 @@ UserRecord AuthService::createUser(const std::string& emailIn, const std::string
     if (!nameLength || *nameLength < 1 || *nameLength > 100)
         throw Unprocessable("display_name must have 1 to 100 characters", "invalid-display-name");
     for (char ch : displayName)
-        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) throw Unprocessable("display_name must not contain control characters", "invalid-display-name");
+        if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
+            throw Unprocessable("display_name must not contain control characters", "invalid-display-name");
     if (password.size() > maxPasswordBytes_) throw Unprocessable("the password is too long", "weak-password");
     if (auto why = policy_->check(password, *email)) throw Unprocessable(*why, "weak-password");
     for (const auto& r : roles)
@@ -432,15 +437,20 @@ int AuthService::createUserCommand(const std::vector<std::string>& args)
             std::fprintf(stderr, "vtpctl user create: %s needs a value\n", a.c_str());
             return 2;
         }
-        if (a == "--email") email = *v;
-        else if (a == "--role") roles.push_back(*v);
-        else if (a == "--name") name = *v;
+        if (a == "--email")
+            email = *v;
+        else if (a == "--role")
+            roles.push_back(*v);
+        else if (a == "--name")
+            name = *v;
         else if (a == "--password" || a.rfind("--password=", 0) == 0) {
             std::fprintf(stderr, "vtpctl user create: passwords are never taken as arguments (they would show in ps and shell history); "
                                  "type it when asked or pipe it on stdin\n");
             return 2;
         } else {
-            std::fprintf(stderr, "vtpctl user create: unknown argument '%s'\nusage: vtpctl user create --email E [--role R]... [--name N]\n", a.c_str());
+            std::fprintf(stderr,
+                         "vtpctl user create: unknown argument '%s'\nusage: vtpctl user create --email E [--role R]... [--name N]\n",
+                         a.c_str());
             return 2;
         }
     }

@@ -17,7 +17,10 @@ std::string randomToken(size_t bytes = 32);
 // Lower-case hex SHA-256: how opaque tokens are stored, so a database leak reveals none.
 std::string sha256Hex(std::string_view data);
 std::string base64UrlEncode(const unsigned char* data, size_t len);
-inline std::string base64UrlEncode(std::string_view s) { return base64UrlEncode(reinterpret_cast<const unsigned char*>(s.data()), s.size()); }
+inline std::string base64UrlEncode(std::string_view s)
+{
+    return base64UrlEncode(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
 // Decodes base64url without padding (as in JWTs); nothing if `s` is not exactly that.
 std::optional<std::string> base64UrlDecode(std::string_view s);
 // Compares in time that depends only on the lengths.

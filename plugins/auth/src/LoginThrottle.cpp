@@ -19,8 +19,10 @@ void LoginThrottle::recordFailure(const std::string& key, int64_t freeFailures, 
         const int64_t stale = now - limits_.windowSeconds;
         tx.exec("INSERT INTO auth_throttle (throttle_key, failures, window_start, locked_until) VALUES (?, 1, ?, 0) "
                 "ON CONFLICT (throttle_key) DO UPDATE SET "
-                "failures = CASE WHEN auth_throttle.window_start < ? AND auth_throttle.locked_until < ? THEN 1 ELSE auth_throttle.failures + 1 END, "
-                "window_start = CASE WHEN auth_throttle.window_start < ? AND auth_throttle.locked_until < ? THEN ? ELSE auth_throttle.window_start END",
+                "failures = CASE WHEN auth_throttle.window_start < ? AND auth_throttle.locked_until < ? THEN 1 ELSE auth_throttle.failures "
+                "+ 1 END, "
+                "window_start = CASE WHEN auth_throttle.window_start < ? AND auth_throttle.locked_until < ? THEN ? ELSE "
+                "auth_throttle.window_start END",
                 {key, now, stale, stale, stale, stale, now});
         const Rows rows = tx.query("SELECT failures FROM auth_throttle WHERE throttle_key = ?", {key});
         const int64_t failures = rows.empty() ? 0 : rows[0][0].asInt();

@@ -107,17 +107,18 @@ void Mailer::deliver(const Mail& mail)
     if (options_.tls == "starttls") {
         Poco::Net::SecureSMTPClientSession session(socket);
         session.login();
-        Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                                 Poco::Net::Context::VERIFY_RELAXED, 9, true);
+        Poco::Net::Context::Ptr context =
+            new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED, 9, true);
         if (!session.startTLS(context)) throw Poco::Net::SMTPException("the server does not offer STARTTLS");
-        if (!options_.username.empty())
-            session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, options_.username, options_.password);
+        if (!options_.username.empty()) session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, options_.username, options_.password);
         session.sendMessage(message);
         session.close();
     } else {
         Poco::Net::SMTPClientSession session(socket);
-        if (options_.username.empty()) session.login();
-        else session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, options_.username, options_.password);
+        if (options_.username.empty())
+            session.login();
+        else
+            session.login(Poco::Net::SMTPClientSession::AUTH_LOGIN, options_.username, options_.password);
         session.sendMessage(message);
         session.close();
     }

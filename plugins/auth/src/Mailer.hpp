@@ -17,7 +17,7 @@
 namespace vtp::auth {
 
 struct SmtpOptions {
-    std::string host;       // empty: mail is disabled
+    std::string host; // empty: mail is disabled
     uint16_t port = 25;
     std::string tls = "none"; // none or starttls
     std::string username;

@@ -50,10 +50,10 @@ PasswordHasher::PasswordHasher(Argon2Params params, unsigned maxConcurrent, unsi
     // The dummy hash uses the real parameters so that its verification costs the same.
     const auto salt = randomBytes(kSaltBytes);
     const std::string pw = randomToken(16);
-    std::vector<char> out(argon2_encodedlen(params_.iterations, params_.memoryKib, params_.parallelism,
-                                            kSaltBytes, kHashBytes, Argon2_id) + 1);
-    if (argon2id_hash_encoded(params_.iterations, params_.memoryKib, params_.parallelism, pw.data(), pw.size(),
-                              salt.data(), salt.size(), kHashBytes, out.data(), out.size()) != ARGON2_OK)
+    std::vector<char> out(argon2_encodedlen(params_.iterations, params_.memoryKib, params_.parallelism, kSaltBytes, kHashBytes, Argon2_id) +
+                          1);
+    if (argon2id_hash_encoded(params_.iterations, params_.memoryKib, params_.parallelism, pw.data(), pw.size(), salt.data(), salt.size(),
+                              kHashBytes, out.data(), out.size()) != ARGON2_OK)
         throw std::runtime_error("argon2 parameters are not usable");
     dummy_ = out.data();
 }
@@ -62,10 +62,10 @@ std::string PasswordHasher::hash(std::string_view password)
 {
     Slot slot(*this);
     const auto salt = randomBytes(kSaltBytes);
-    std::vector<char> out(argon2_encodedlen(params_.iterations, params_.memoryKib, params_.parallelism,
-                                            kSaltBytes, kHashBytes, Argon2_id) + 1);
-    const int rc = argon2id_hash_encoded(params_.iterations, params_.memoryKib, params_.parallelism, password.data(),
-                                         password.size(), salt.data(), salt.size(), kHashBytes, out.data(), out.size());
+    std::vector<char> out(argon2_encodedlen(params_.iterations, params_.memoryKib, params_.parallelism, kSaltBytes, kHashBytes, Argon2_id) +
+                          1);
+    const int rc = argon2id_hash_encoded(params_.iterations, params_.memoryKib, params_.parallelism, password.data(), password.size(),
+                                         salt.data(), salt.size(), kHashBytes, out.data(), out.size());
     if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2: ") + argon2_error_message(rc));
     return out.data();
 }
@@ -95,9 +95,12 @@ bool PasswordHasher::needsRehash(std::string_view encoded) const
         if (item.size() > 2 && item[1] == '=') {
             uint32_t v = 0;
             std::from_chars(item.data() + 2, item.data() + item.size(), v);
-            if (item[0] == 'm') m = v;
-            else if (item[0] == 't') t = v;
-            else if (item[0] == 'p') p = v;
+            if (item[0] == 'm')
+                m = v;
+            else if (item[0] == 't')
+                t = v;
+            else if (item[0] == 'p')
+                p = v;
         }
         if (comma == std::string_view::npos) break;
         pos = comma + 1;

@@ -17,11 +17,20 @@ std::optional<size_t> utf8Length(std::string_view s)
         const auto c = static_cast<unsigned char>(s[i]);
         size_t n = 0;
         uint32_t cp = 0;
-        if (c < 0x80) { n = 1; cp = c; }
-        else if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
-        else return std::nullopt;
+        if (c < 0x80) {
+            n = 1;
+            cp = c;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 4;
+            cp = c & 0x07;
+        } else
+            return std::nullopt;
         if (i + n > s.size()) return std::nullopt;
         for (size_t k = 1; k < n; ++k) {
             const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -74,8 +83,7 @@ std::optional<std::string> normaliseEmail(std::string_view email)
     const size_t at = email.find('@');
     if (at == std::string_view::npos || at == 0 || at > 64 || email.find('@', at + 1) != std::string_view::npos) return std::nullopt;
     const std::string_view domain = email.substr(at + 1);
-    if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos)
-        return std::nullopt;
+    if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos) return std::nullopt;
     for (char c : email) {
         const auto u = static_cast<unsigned char>(c);
         // No whitespace, controls or characters that break mail headers; UTF-8 is allowed.

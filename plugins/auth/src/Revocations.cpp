@@ -12,8 +12,7 @@ void Revocations::revokeSession(const std::string& sessionId, int64_t now, int64
 void Revocations::revokeSessions(const std::vector<std::string>& sessionIds, int64_t now, int64_t expiresAt)
 {
     for (const auto& id : sessionIds) {
-        db_.exec("INSERT INTO auth_revocations (kind, subject, revoked_at, expires_at) VALUES ('session', ?, ?, ?)",
-                 {id, now, expiresAt});
+        db_.exec("INSERT INTO auth_revocations (kind, subject, revoked_at, expires_at) VALUES ('session', ?, ?, ?)", {id, now, expiresAt});
         remember(id, expiresAt);
     }
 }
@@ -33,8 +32,8 @@ bool Revocations::isRevoked(const std::string& sessionId) const
 
 void Revocations::poll(int64_t since, int64_t now)
 {
-    const Rows rows = db_.query("SELECT subject, expires_at FROM auth_revocations WHERE kind = 'session' AND revoked_at >= ? AND expires_at >= ?",
-                                {since, now});
+    const Rows rows = db_.query(
+        "SELECT subject, expires_at FROM auth_revocations WHERE kind = 'session' AND revoked_at >= ? AND expires_at >= ?", {since, now});
     std::unique_lock lock(mutex_);
     for (const auto& row : rows) {
         auto& e = sessions_[row[0].asString()];

@@ -6,14 +6,18 @@ namespace vtp::auth {
 
 namespace {
 // Free-text columns a client controls are cut to a sane size before they are stored.
-std::string clip(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n); }
+std::string clip(const std::string& s, size_t n)
+{
+    return s.size() <= n ? s : s.substr(0, n);
+}
 } // namespace
 
 NewSession SessionStore::create(const std::string& userId, const std::string& userAgent, const std::string& address, int64_t now)
 {
     NewSession s{randomUuid(), randomToken(32)};
     db_.transaction([&](Tx& tx) {
-        tx.exec("INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        tx.exec("INSERT INTO auth_sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, address) VALUES (?, ?, ?, ?, ?, "
+                "?, ?)",
                 {s.sessionId, userId, now, now, now + refreshTtl_, clip(userAgent, 256), clip(address, 64)});
         tx.exec("INSERT INTO auth_refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
                 {sha256Hex(s.refreshToken), s.sessionId, now, now + refreshTtl_});
@@ -25,11 +29,11 @@ Rotation SessionStore::rotate(const std::string& refreshToken, int64_t now)
 {
     Rotation r;
     const std::string hash = sha256Hex(refreshToken);
-    const Rows rows = db_.query(
-        "SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at, s.expires_at, u.disabled "
-        "FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id JOIN auth_users u ON u.id = s.user_id "
-        "WHERE t.token_hash = ?",
-        {hash});
+    const Rows rows =
+        db_.query("SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.revoked_at, s.expires_at, u.disabled "
+                  "FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id JOIN auth_users u ON u.id = s.user_id "
+                  "WHERE t.token_hash = ?",
+                  {hash});
     if (rows.empty()) return r;
     const auto row = rows[0];
     r.sessionId = row[0].asString();
@@ -53,8 +57,7 @@ Rotation SessionStore::rotate(const std::string& refreshToken, int64_t now)
     const std::string next = randomToken(32);
     const bool rotated = db_.transaction([&](Tx& tx) {
         // Only one of two concurrent uses of the same token can win; the loser is a replay.
-        if (tx.exec("UPDATE auth_refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", {now, hash}) != 1)
-            return false;
+        if (tx.exec("UPDATE auth_refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", {now, hash}) != 1) return false;
         tx.exec("INSERT INTO auth_refresh_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)",
                 {sha256Hex(next), r.sessionId, now, now + refreshTtl_});
         tx.exec("UPDATE auth_sessions SET last_used_at = ?, expires_at = ? WHERE id = ?", {now, now + refreshTtl_, r.sessionId});
@@ -78,8 +81,8 @@ std::vector<std::string> SessionStore::revokeAllOfUser(const std::string& userId
 {
     return db_.transaction([&](Tx& tx) {
         std::vector<std::string> ids;
-        for (const auto& row : tx.query("SELECT id FROM auth_sessions WHERE user_id = ? AND revoked_at IS NULL AND id <> ?",
-                                        {userId, exceptSessionId}))
+        for (const auto& row :
+             tx.query("SELECT id FROM auth_sessions WHERE user_id = ? AND revoked_at IS NULL AND id <> ?", {userId, exceptSessionId}))
             ids.push_back(row[0].asString());
         tx.exec("UPDATE auth_sessions SET revoked_at = ?, revoked_reason = ? WHERE user_id = ? AND revoked_at IS NULL AND id <> ?",
                 {now, reason, userId, exceptSessionId});

@@ -34,8 +34,8 @@ public:
     Rotation rotate(const std::string& refreshToken, int64_t now);
     // Marks sessions revoked; returns the ids that were live.
     std::vector<std::string> revoke(const std::string& sessionId, const std::string& reason, int64_t now);
-    std::vector<std::string> revokeAllOfUser(const std::string& userId, const std::string& exceptSessionId,
-                                             const std::string& reason, int64_t now);
+    std::vector<std::string> revokeAllOfUser(const std::string& userId, const std::string& exceptSessionId, const std::string& reason,
+                                             int64_t now);
     // The user's live sessions, newest first.
     Json list(const std::string& userId, const std::string& currentSessionId, int64_t now) const;
     std::optional<std::string> ownerOf(const std::string& sessionId) const;

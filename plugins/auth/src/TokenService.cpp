@@ -78,14 +78,21 @@ std::string bnToBase64Url(const BIGNUM* bn, int width)
     return base64UrlEncode(buf.data(), buf.size());
 }
 
-std::string bytesToBase64Url(const std::vector<unsigned char>& v) { return base64UrlEncode(v.data(), v.size()); }
+std::string bytesToBase64Url(const std::vector<unsigned char>& v)
+{
+    return base64UrlEncode(v.data(), v.size());
+}
 
 // Key id: a short hash of the public key (or of the secret), stable across restarts.
-std::string kidOf(const std::string& material) { return sha256Hex(material).substr(0, 16); }
+std::string kidOf(const std::string& material)
+{
+    return sha256Hex(material).substr(0, 16);
+}
 
 std::unique_ptr<TokenService::Key> makeHmacKey(const std::string& secret)
 {
-    auto k = std::unique_ptr<TokenService::Key>(new TokenService::Key{kidOf("hs256:" + secret), "HS256", Poco::JWT::Signer(secret), Json()});
+    auto k =
+        std::unique_ptr<TokenService::Key>(new TokenService::Key{kidOf("hs256:" + secret), "HS256", Poco::JWT::Signer(secret), Json()});
     k->signer.setAlgorithms({Poco::JWT::Signer::ALGO_HS256});
     return k;
 }
@@ -101,11 +108,16 @@ static std::unique_ptr<TokenService::Key> loadPemKey(const std::string& path, co
     // Poco tells RSA and EC apart only by trying; the algorithm names what was asked for.
     if (wantAlgorithm == "RS256" || wantAlgorithm.empty()) {
         try {
-            Poco::SharedPtr<Poco::Crypto::RSAKey> rsa = isPrivate ? new Poco::Crypto::RSAKey(nullptr, &in1) : new Poco::Crypto::RSAKey(&in1);
+            Poco::SharedPtr<Poco::Crypto::RSAKey> rsa =
+                isPrivate ? new Poco::Crypto::RSAKey(nullptr, &in1) : new Poco::Crypto::RSAKey(&in1);
             std::ostringstream pub;
             rsa->save(&pub);
-            Json jwk{{"kty", "RSA"}, {"use", "sig"}, {"alg", "RS256"}, {"kid", kidOf(pub.str())},
-                     {"n", bytesToBase64Url(rsa->modulus())}, {"e", bytesToBase64Url(rsa->encryptionExponent())}};
+            Json jwk{{"kty", "RSA"},
+                     {"use", "sig"},
+                     {"alg", "RS256"},
+                     {"kid", kidOf(pub.str())},
+                     {"n", bytesToBase64Url(rsa->modulus())},
+                     {"e", bytesToBase64Url(rsa->encryptionExponent())}};
             auto k = std::unique_ptr<TokenService::Key>(new TokenService::Key{kidOf(pub.str()), "RS256", Poco::JWT::Signer(rsa), jwk});
             k->signer.setAlgorithms({Poco::JWT::Signer::ALGO_RS256});
             return k;
@@ -119,7 +131,8 @@ static std::unique_ptr<TokenService::Key> loadPemKey(const std::string& path, co
         ec->save(&pub);
         // OpenSSL's own parse of the PEM gives a provider key whose point can be read by name.
         BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-        EVP_PKEY* raw = isPrivate ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+        EVP_PKEY* raw =
+            isPrivate ? PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr) : PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
         BIO_free(bio);
         BIGNUM* x = nullptr;
         BIGNUM* y = nullptr;
@@ -132,10 +145,16 @@ static std::unique_ptr<TokenService::Key> loadPemKey(const std::string& path, co
         if (!ok || std::string(group) != "prime256v1") {
             BN_free(x);
             BN_free(y);
-            throw std::runtime_error(path + ": ES256 needs a P-256 (prime256v1) key" + (group[0] ? std::string(", found ") + group : std::string()));
+            throw std::runtime_error(path + ": ES256 needs a P-256 (prime256v1) key" +
+                                     (group[0] ? std::string(", found ") + group : std::string()));
         }
-        Json jwk{{"kty", "EC"}, {"use", "sig"}, {"alg", "ES256"}, {"kid", kidOf(pub.str())}, {"crv", "P-256"},
-                 {"x", bnToBase64Url(x, 32)}, {"y", bnToBase64Url(y, 32)}};
+        Json jwk{{"kty", "EC"},
+                 {"use", "sig"},
+                 {"alg", "ES256"},
+                 {"kid", kidOf(pub.str())},
+                 {"crv", "P-256"},
+                 {"x", bnToBase64Url(x, 32)},
+                 {"y", bnToBase64Url(y, 32)}};
         BN_free(x);
         BN_free(y);
         auto k = std::unique_ptr<TokenService::Key>(new TokenService::Key{kidOf(pub.str()), "ES256", Poco::JWT::Signer(ec), jwk});
@@ -149,8 +168,8 @@ static std::unique_ptr<TokenService::Key> loadPemKey(const std::string& path, co
 TokenService::TokenService(const TokenOptions& options) : options_(options)
 {
     if (options_.algorithm == "HS256") {
-        const std::string secret = options_.keyFile.empty() ? loadOrCreateSecret(options_.generatedSecretPath)
-                                                            : trim(readFile(options_.keyFile));
+        const std::string secret =
+            options_.keyFile.empty() ? loadOrCreateSecret(options_.generatedSecretPath) : trim(readFile(options_.keyFile));
         if (secret.size() < 32) throw std::runtime_error("the HS256 secret must have at least 32 bytes");
         keys_.push_back(makeHmacKey(secret));
     } else if (options_.algorithm == "RS256" || options_.algorithm == "ES256") {
@@ -170,7 +189,10 @@ TokenService::TokenService(const TokenOptions& options) : options_(options)
 
 TokenService::~TokenService() = default;
 
-const std::string& TokenService::signingKid() const { return keys_.front()->kid; }
+const std::string& TokenService::signingKid() const
+{
+    return keys_.front()->kid;
+}
 
 const TokenService::Key* TokenService::findKey(const std::string& kid) const
 {

@@ -38,10 +38,10 @@ struct AccessClaims {
 using ClaimsPtr = std::shared_ptr<const AccessClaims>;
 
 struct TokenOptions {
-    std::string algorithm = "HS256";        // HS256, RS256 or ES256
-    std::string keyFile;                    // PEM private key (RS/ES), or a secret file (HS); empty: generated secret
+    std::string algorithm = "HS256";           // HS256, RS256 or ES256
+    std::string keyFile;                       // PEM private key (RS/ES), or a secret file (HS); empty: generated secret
     std::vector<std::string> previousKeyFiles; // verify only
-    std::string generatedSecretPath;        // where the HS256 secret lives when keyFile is empty
+    std::string generatedSecretPath;           // where the HS256 secret lives when keyFile is empty
     std::string issuer = "vtp";
     std::string audience = "vtp";
     int64_t accessTtlSeconds = 900;
@@ -55,8 +55,8 @@ public:
     ~TokenService();
 
     // A signed access token for `subject` with `roles` in session `sessionId`.
-    std::string issue(const std::string& subject, const std::vector<std::string>& roles, const std::string& sessionId,
-                      int64_t now, AccessClaims* claims = nullptr) const;
+    std::string issue(const std::string& subject, const std::vector<std::string>& roles, const std::string& sessionId, int64_t now,
+                      AccessClaims* claims = nullptr) const;
     // Checks signature, algorithm, key, issuer, audience and times; throws TokenError with a
     // short reason that never contains the token.
     ClaimsPtr verify(std::string_view token, int64_t now) const;

@@ -15,7 +15,8 @@ namespace {
 constexpr size_t kSmallBody = 16 * 1024;
 constexpr int64_t kMaxPage = 200;
 
-const char* kUserSchema = R"({"type":"object","required":["id","email","display_name","roles","locale","time_zone","avatar_url","created_at"],"properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"},"disabled":{"type":"boolean"},"updated_at":{"type":"integer"}}})";
+const char* kUserSchema =
+    R"({"type":"object","required":["id","email","display_name","roles","locale","time_zone","avatar_url","created_at"],"properties":{"id":{"type":"string"},"email":{"type":"string"},"display_name":{"type":"string"},"roles":{"type":"array","items":{"type":"string"}},"locale":{"type":["string","null"]},"time_zone":{"type":["string","null"]},"avatar_url":{"type":["string","null"]},"created_at":{"type":"integer"},"disabled":{"type":"boolean"},"updated_at":{"type":"integer"}}})";
 const char* kDisplayName = R"("display_name":{"type":"string","minLength":1,"maxLength":100})";
 
 Json requireObject(const Request& req)
@@ -32,8 +33,7 @@ std::optional<std::optional<std::string>> optionalField(const Json& body, const 
     if (!body.has(key)) return std::nullopt;
     const Json v = body[key];
     if (v.isNull()) return std::optional<std::string>();
-    if (!v.isString() || v.asString().size() > maxBytes || !valid(v.asString()))
-    {
+    if (!v.isString() || v.asString().size() > maxBytes || !valid(v.asString())) {
         std::string type = "invalid-" + std::string(key); // a slug: invalid-time-zone, invalid-avatar-url
         std::replace(type.begin(), type.end(), '_', '-');
         throw Unprocessable(std::string("'") + key + "' must be " + what, type);
@@ -81,48 +81,94 @@ void AuthService::registerUserRoutes()
         if (r.maxBodyBytes == 0 && r.body == Body::Json) r.maxBodyBytes = kSmallBody;
         host_.route(r, [this, fn](const Request& req) { return (this->*fn)(req); });
     };
-    route({.method = "GET", .path = "/api/v1/users/me", .role = Role::Authenticated, .summary = "The caller's account",
-           .responseSchema = kUserSchema, .errors = {{404, "not-found"}}},
-          &AuthService::me);
-    route({.method = "PATCH", .path = "/api/v1/users/me", .role = Role::Authenticated,
-           .summary = "Changes the caller's display name, locale, time zone or avatar URL", .body = Body::Json,
-           .requestSchema = std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kDisplayName +
-                            R"(,"locale":{"type":["string","null"],"description":"a BCP 47 language tag such as de-CH"},"time_zone":{"type":["string","null"],"description":"an IANA time zone such as Europe/Zurich"},"avatar_url":{"type":["string","null"],"maxLength":2048,"description":"an http(s) URL"}}})",
+    route({.method = "GET",
+           .path = "/api/v1/users/me",
+           .role = Role::Authenticated,
+           .summary = "The caller's account",
            .responseSchema = kUserSchema,
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-display-name"},
-                      {422, "invalid-locale"}, {422, "invalid-time-zone"}, {422, "invalid-avatar-url"}}},
-          &AuthService::updateMe);
-    route({.method = "POST", .path = "/api/v1/users/me/password", .role = Role::Authenticated,
-           .summary = "Changes the caller's password and ends every other session", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"current_password":{"type":"string"},"new_password":{"type":"string"}},"required":["current_password","new_password"]})",
-           .successStatus = 204,
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {422, "weak-password"},
-                      {429, "rate-limited"}, {503, "unavailable"}}},
-          &AuthService::changePassword);
-    route({.method = "GET", .path = "/api/v1/users", .role = "admin",
+           .errors = {{404, "not-found"}}},
+          &AuthService::me);
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/users/me",
+         .role = Role::Authenticated,
+         .summary = "Changes the caller's display name, locale, time zone or avatar URL",
+         .body = Body::Json,
+         .requestSchema =
+             std::string(R"({"type":"object","additionalProperties":false,"properties":{)") + kDisplayName +
+             R"(,"locale":{"type":["string","null"],"description":"a BCP 47 language tag such as de-CH"},"time_zone":{"type":["string","null"],"description":"an IANA time zone such as Europe/Zurich"},"avatar_url":{"type":["string","null"],"maxLength":2048,"description":"an http(s) URL"}}})",
+         .responseSchema = kUserSchema,
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {422, "invalid-field"},
+                    {422, "invalid-display-name"},
+                    {422, "invalid-locale"},
+                    {422, "invalid-time-zone"},
+                    {422, "invalid-avatar-url"}}},
+        &AuthService::updateMe);
+    route(
+        {.method = "POST",
+         .path = "/api/v1/users/me/password",
+         .role = Role::Authenticated,
+         .summary = "Changes the caller's password and ends every other session",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"current_password":{"type":"string"},"new_password":{"type":"string"}},"required":["current_password","new_password"]})",
+         .successStatus = 204,
+         .errors = {{400, "invalid-body"},
+                    {403, "forbidden"},
+                    {404, "not-found"},
+                    {422, "weak-password"},
+                    {429, "rate-limited"},
+                    {503, "unavailable"}}},
+        &AuthService::changePassword);
+    route({.method = "GET",
+           .path = "/api/v1/users",
+           .role = "admin",
            .summary = "Accounts (?q matches email or name, ?role, ?limit, ?cursor), by email",
-           .responseSchema = std::string(R"({"type":"object","required":["users","next_cursor"],"properties":{"users":{"type":"array","items":)") +
-                             kUserSchema + R"(},"next_cursor":{"type":["string","null"]}}})",
+           .responseSchema =
+               std::string(R"({"type":"object","required":["users","next_cursor"],"properties":{"users":{"type":"array","items":)") +
+               kUserSchema + R"(},"next_cursor":{"type":["string","null"]}}})",
            .errors = {{400, "invalid-parameter"}}},
           &AuthService::listUsers);
-    route({.method = "GET", .path = "/api/v1/users/{id}", .role = "admin", .summary = "One account", .responseSchema = kUserSchema,
+    route({.method = "GET",
+           .path = "/api/v1/users/{id}",
+           .role = "admin",
+           .summary = "One account",
+           .responseSchema = kUserSchema,
            .errors = {{404, "not-found"}}},
           &AuthService::getUser);
-    route({.method = "PATCH", .path = "/api/v1/users/{id}", .role = "admin",
-           .summary = "Changes an account's roles, disabled flag or display name; disabling ends its sessions", .body = Body::Json,
-           .requestSchema = std::string(R"({"type":"object","additionalProperties":false,"properties":{"roles":{"type":"array","items":{"type":"string","enum":["admin","instructor","student"]}},"disabled":{"type":"boolean"},)") +
-                            kDisplayName + "}}",
-           .responseSchema = kUserSchema,
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-role"},
-                      {422, "self-lockout"}, {422, "invalid-display-name"}}},
-          &AuthService::updateUser);
-    route({.method = "POST", .path = "/api/v1/invites", .role = "admin",
-           .summary = "Creates a single-use invite code (shown once) for registration in invite mode", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"email":{"type":["string","null"]},"roles":{"type":"array","minItems":1,"items":{"type":"string","enum":["admin","instructor","student"]}},"ttl_seconds":{"type":"integer","minimum":60,"maximum":7776000}}})",
-           .responseSchema = R"({"type":"object","required":["id","code","email","roles","expires_at"],"properties":{"id":{"type":"string"},"code":{"type":"string"},"email":{"type":["string","null"]},"expires_at":{"type":"integer"},"roles":{"type":"array","items":{"type":"string"}}}})",
-           .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {422, "invalid-role"}, {422, "invalid-email"}, {422, "invalid-field"}}},
-          &AuthService::createInvite);
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/users/{id}",
+         .role = "admin",
+         .summary = "Changes an account's roles, disabled flag or display name; disabling ends its sessions",
+         .body = Body::Json,
+         .requestSchema =
+             std::string(
+                 R"({"type":"object","additionalProperties":false,"properties":{"roles":{"type":"array","items":{"type":"string","enum":["admin","instructor","student"]}},"disabled":{"type":"boolean"},)") +
+             kDisplayName + "}}",
+         .responseSchema = kUserSchema,
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {422, "invalid-field"},
+                    {422, "invalid-role"},
+                    {422, "self-lockout"},
+                    {422, "invalid-display-name"}}},
+        &AuthService::updateUser);
+    route(
+        {.method = "POST",
+         .path = "/api/v1/invites",
+         .role = "admin",
+         .summary = "Creates a single-use invite code (shown once) for registration in invite mode",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"email":{"type":["string","null"]},"roles":{"type":"array","minItems":1,"items":{"type":"string","enum":["admin","instructor","student"]}},"ttl_seconds":{"type":"integer","minimum":60,"maximum":7776000}}})",
+         .responseSchema =
+             R"({"type":"object","required":["id","code","email","roles","expires_at"],"properties":{"id":{"type":"string"},"code":{"type":"string"},"email":{"type":["string","null"]},"expires_at":{"type":"integer"},"roles":{"type":"array","items":{"type":"string"}}}})",
+         .successStatus = 201,
+         .errors = {{400, "invalid-body"}, {422, "invalid-role"}, {422, "invalid-email"}, {422, "invalid-field"}}},
+        &AuthService::createInvite);
 }
 
 Response AuthService::me(const Request& req)
@@ -145,11 +191,13 @@ Response AuthService::updateMe(const Request& req)
         const auto n = v.isString() ? utf8Length(v.asString()) : std::nullopt;
         if (!n || *n < 1 || *n > 100) throw Unprocessable("'display_name' must be a string of 1 to 100 characters", "invalid-display-name");
         for (char ch : v.asString())
-            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F) throw Unprocessable("'display_name' must not contain control characters", "invalid-display-name");
+            if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7F)
+                throw Unprocessable("'display_name' must not contain control characters", "invalid-display-name");
         u->displayName = v.asString();
     }
     if (auto v = optionalField(body, "locale", 35, validLocale, "a language tag such as \"en\" or \"de-CH\", or null")) u->locale = *v;
-    if (auto v = optionalField(body, "time_zone", 64, validTimeZone, "an IANA time zone such as \"Europe/Zurich\", or null")) u->timeZone = *v;
+    if (auto v = optionalField(body, "time_zone", 64, validTimeZone, "an IANA time zone such as \"Europe/Zurich\", or null"))
+        u->timeZone = *v;
     if (auto v = optionalField(body, "avatar_url", 2048, validUrl, "an http(s) URL, or null")) u->avatarUrl = *v;
     u->updatedAt = unixNow();
     host_.db().exec("UPDATE auth_users SET display_name = ?, locale = ?, time_zone = ?, avatar_url = ?, updated_at = ? WHERE id = ?",
@@ -165,7 +213,8 @@ Response AuthService::changePassword(const Request& req)
         throw BadRequest("'current_password' and 'new_password' are required strings", "invalid-body");
     const std::string current = body["current_password"].asString();
     const std::string next = body["new_password"].asString();
-    if (current.size() > maxPasswordBytes_ || next.size() > maxPasswordBytes_) throw Unprocessable("the password is too long", "weak-password");
+    if (current.size() > maxPasswordBytes_ || next.size() > maxPasswordBytes_)
+        throw Unprocessable("the password is too long", "weak-password");
     const auto u = findUserById(claims.subject);
     if (!u) throw NotFound("the account no longer exists");
     const int64_t now = unixNow();
@@ -231,7 +280,8 @@ Response AuthService::updateUser(const Request& req)
 {
     const Json body = requireObject(req);
     for (const auto& k : body.keys())
-        if (k != "roles" && k != "disabled" && k != "display_name") throw Unprocessable("'" + k + "' cannot be changed here", "invalid-field");
+        if (k != "roles" && k != "disabled" && k != "display_name")
+            throw Unprocessable("'" + k + "' cannot be changed here", "invalid-field");
     auto u = findUserById(req.param("id"));
     if (!u) throw NotFound("no such user");
     const bool self = u->id == req.subject();
@@ -303,10 +353,11 @@ Response AuthService::createInvite(const Request& req)
     const int64_t now = unixNow();
     std::string joined = ",";
     for (const auto& r : roles) joined += r + ",";
-    host_.db().exec("INSERT INTO auth_invites (code_hash, id, created_by, email, roles, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    {sha256Hex(code), id, std::string(req.subject()), email, joined, now, now + ttl});
-    return Response::created(Json{{"id", id}, {"code", code}, {"email", email ? Json(*email) : Json()},
-                                  {"roles", Json::arrayOf(roles)}, {"expires_at", now + ttl}});
+    host_.db().exec(
+        "INSERT INTO auth_invites (code_hash, id, created_by, email, roles, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {sha256Hex(code), id, std::string(req.subject()), email, joined, now, now + ttl});
+    return Response::created(Json{
+        {"id", id}, {"code", code}, {"email", email ? Json(*email) : Json()}, {"roles", Json::arrayOf(roles)}, {"expires_at", now + ttl}});
 }
 
 } // namespace vtp::auth

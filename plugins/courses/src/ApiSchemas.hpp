@@ -27,13 +27,14 @@ inline const std::string kInteger = R"({"type":"integer"})";
 
 inline std::string term()
 {
-    return object(R"("id":{"type":"string"},"name":{"type":"string"},"start_date":{"type":"string","format":"date"},)"
-                  R"("end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},)"
-                  R"("holidays":{"type":"array","items":{"type":"string","format":"date"}},)"
-                  R"("teaching_days":{"type":"array","items":{"type":"integer","minimum":1,"maximum":7}},)"
-                  R"("periods":{"type":"array","items":{"type":"object","required":["start","end"],"properties":{"start":{"type":"string"},"end":{"type":"string"}}}},)"
-                  R"("created_at":{"type":"integer"})",
-                  R"("id","name","start_date","end_date","time_zone","holidays","teaching_days","periods","created_at")");
+    return object(
+        R"("id":{"type":"string"},"name":{"type":"string"},"start_date":{"type":"string","format":"date"},)"
+        R"("end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},)"
+        R"("holidays":{"type":"array","items":{"type":"string","format":"date"}},)"
+        R"("teaching_days":{"type":"array","items":{"type":"integer","minimum":1,"maximum":7}},)"
+        R"("periods":{"type":"array","items":{"type":"object","required":["start","end"],"properties":{"start":{"type":"string"},"end":{"type":"string"}}}},)"
+        R"("created_at":{"type":"integer"})",
+        R"("id","name","start_date","end_date","time_zone","holidays","teaching_days","periods","created_at")");
 }
 
 inline std::string room()
@@ -50,14 +51,18 @@ inline const char* kCourseProperties =
 inline const char* kCourseRequired =
     R"("id","term_id","code","title","description","credits","department","lectures_per_week","min_working_days","created_at")";
 
-inline std::string course() { return object(kCourseProperties, kCourseRequired); }
+inline std::string course()
+{
+    return object(kCourseProperties, kCourseRequired);
+}
 
 // GET /courses/{id} adds the periods the timetabler avoids.
 inline std::string courseWithUnavailability()
 {
-    return object(std::string(kCourseProperties) +
-                      R"(,"unavailability":{"type":"array","items":{"type":"object","required":["day","period"],"properties":{"day":{"type":"integer"},"period":{"type":"integer"}}}})",
-                  std::string(kCourseRequired) + R"(,"unavailability")");
+    return object(
+        std::string(kCourseProperties) +
+            R"(,"unavailability":{"type":"array","items":{"type":"object","required":["day","period"],"properties":{"day":{"type":"integer"},"period":{"type":"integer"}}}})",
+        std::string(kCourseRequired) + R"(,"unavailability")");
 }
 
 inline std::string curriculum()
@@ -100,10 +105,11 @@ inline std::string outcome()
 
 inline std::string meetings()
 {
-    return object(R"("meetings":{"type":"array","items":{"type":"object","required":["id","weekday","start_time","end_time","room_id"],)"
-                  R"("properties":{"id":{"type":"string"},"weekday":{"type":"integer","minimum":1,"maximum":7},"start_time":{"type":"string"},)"
-                  R"("end_time":{"type":"string"},"room_id":{"type":["string","null"]},"room_name":{"type":["string","null"]}}}})",
-                  R"("meetings")");
+    return object(
+        R"("meetings":{"type":"array","items":{"type":"object","required":["id","weekday","start_time","end_time","room_id"],)"
+        R"("properties":{"id":{"type":"string"},"weekday":{"type":"integer","minimum":1,"maximum":7},"start_time":{"type":"string"},)"
+        R"("end_time":{"type":"string"},"room_id":{"type":["string","null"]},"room_name":{"type":["string","null"]}}}})",
+        R"("meetings")");
 }
 
 inline std::string timetable()
@@ -121,6 +127,9 @@ inline std::string calendarToken()
     return object(R"("token":{"type":"string"},"path":{"type":"string"},"url":{"type":"string"})", R"("token","path","url")");
 }
 
-inline std::string anyObject() { return R"({"type":"object"})"; }
+inline std::string anyObject()
+{
+    return R"({"type":"object"})";
+}
 
 } // namespace vtp::courses::schemas

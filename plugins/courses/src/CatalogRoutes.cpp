@@ -27,7 +27,10 @@ std::string likeContains(const std::string& q)
     return out + "%";
 }
 
-std::string jsonText(const Json& j) { return j.dump(); }
+std::string jsonText(const Json& j)
+{
+    return j.dump();
+}
 
 // Teaching days: ISO weekdays, distinct, ascending.
 std::vector<int> parseTeachingDays(const Json& body)
@@ -54,7 +57,8 @@ std::vector<Period> parsePeriods(const Json& body)
         const auto s = p["start"].isString() ? parseTime(p["start"].asString()) : std::nullopt;
         const auto e = p["end"].isString() ? parseTime(p["end"].asString(), true) : std::nullopt;
         if (!s || !e || *e <= *s)
-            throw Unprocessable("period " + std::to_string(i + 1) + " needs 'start' and 'end' times HH:MM with start before end", "invalid-periods");
+            throw Unprocessable("period " + std::to_string(i + 1) + " needs 'start' and 'end' times HH:MM with start before end",
+                                "invalid-periods");
         if (!out.empty() && *s < out.back().end)
             throw Unprocessable("periods must be in order and must not overlap (period " + std::to_string(i + 1) + ")", "invalid-periods");
         out.push_back({*s, *e});
@@ -64,9 +68,12 @@ std::vector<Period> parsePeriods(const Json& body)
 
 Json roomJson(const Rows::Row& r)
 {
-    return Json{{"id", r["id"].asString()},          {"name", r["name"].asString()},
-                {"kind", r["kind"].asString()},      {"capacity", r["capacity"].asInt()},
-                {"features", parseJsonText(r["features"].asString())}, {"created_at", r["created_at"].asInt()}};
+    return Json{{"id", r["id"].asString()},
+                {"name", r["name"].asString()},
+                {"kind", r["kind"].asString()},
+                {"capacity", r["capacity"].asInt()},
+                {"features", parseJsonText(r["features"].asString())},
+                {"created_at", r["created_at"].asInt()}};
 }
 
 Json courseJson(const Rows::Row& r)
@@ -90,105 +97,262 @@ const char* kCourseColumns = "id, term_id, code, title, description, credits, de
 void CoursesService::registerCatalogRoutes()
 {
     const std::string admin = "admin";
-    route({.method = "GET", .path = "/api/v1/terms", .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date",
+    route({.method = "GET",
+           .path = "/api/v1/terms",
+           .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date",
            .responseSchema = schemas::page("terms", schemas::term()),
            .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listTerms);
-    route({.method = "POST", .path = "/api/v1/terms", .role = admin, .summary = "Creates a term", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","items":{"type":"integer"}},"periods":{"type":"array","items":{"type":"object"}}},"required":["name","start_date","end_date"]})",
+    route(
+        {.method = "POST",
+         .path = "/api/v1/terms",
+         .role = admin,
+         .summary = "Creates a term",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"name":{"type":"string"},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","items":{"type":"integer"}},"periods":{"type":"array","items":{"type":"object"}}},"required":["name","start_date","end_date"]})",
+         .responseSchema = schemas::term(),
+         .successStatus = 201,
+         .errors = {{422, "holiday-outside-term"},
+                    {400, "invalid-body"},
+                    {404, "not-found"},
+                    {409, "duplicate-term"},
+                    {422, "invalid-dates"},
+                    {422, "invalid-end-date"},
+                    {422, "invalid-field"},
+                    {422, "invalid-holidays"},
+                    {422, "invalid-name"},
+                    {422, "invalid-periods"},
+                    {422, "invalid-start-date"},
+                    {422, "invalid-teaching-days"},
+                    {422, "invalid-time-zone"}}},
+        &CoursesService::createTerm);
+    route({.method = "GET",
+           .path = "/api/v1/terms/{id}",
+           .summary = "One term",
            .responseSchema = schemas::term(),
-           .successStatus = 201,
-           .errors = {{422, "holiday-outside-term"}, {400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
-          &CoursesService::createTerm);
-    route({.method = "GET", .path = "/api/v1/terms/{id}", .summary = "One term",
-           .responseSchema = schemas::term(), .errors = {{404, "not-found"}}},
+           .errors = {{404, "not-found"}}},
           &CoursesService::getTerm);
-    route({.method = "PATCH", .path = "/api/v1/terms/{id}", .role = admin,
-           .summary = "Changes a term; new dates, holidays or time zone reschedule its sections' sessions", .body = Body::Json,
-           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","maxItems":400,"items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","minItems":1,"maxItems":7,"items":{"type":"integer","minimum":1,"maximum":7}},"periods":{"type":"array","minItems":1,"maxItems":48,"items":{"type":"object","required":["start","end"],"properties":{"start":{"type":"string"},"end":{"type":"string"}}}}}})",
-           .responseSchema = schemas::term(),
-           .errors = {{422, "holiday-outside-term"}, {400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-term"}, {422, "invalid-dates"}, {422, "invalid-end-date"}, {422, "invalid-field"}, {422, "invalid-holidays"}, {422, "invalid-name"}, {422, "invalid-periods"}, {422, "invalid-start-date"}, {422, "invalid-teaching-days"}, {422, "invalid-time-zone"}}},
-          &CoursesService::updateTerm);
-    route({.method = "DELETE", .path = "/api/v1/terms/{id}", .role = admin, .summary = "Deletes a term with its courses and sections",
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/terms/{id}",
+         .role = admin,
+         .summary = "Changes a term; new dates, holidays or time zone reschedule its sections' sessions",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"start_date":{"type":"string","format":"date"},"end_date":{"type":"string","format":"date"},"time_zone":{"type":"string"},"holidays":{"type":"array","maxItems":400,"items":{"type":"string","format":"date"}},"teaching_days":{"type":"array","minItems":1,"maxItems":7,"items":{"type":"integer","minimum":1,"maximum":7}},"periods":{"type":"array","minItems":1,"maxItems":48,"items":{"type":"object","required":["start","end"],"properties":{"start":{"type":"string"},"end":{"type":"string"}}}}}})",
+         .responseSchema = schemas::term(),
+         .errors = {{422, "holiday-outside-term"},
+                    {400, "invalid-body"},
+                    {404, "not-found"},
+                    {409, "duplicate-term"},
+                    {422, "invalid-dates"},
+                    {422, "invalid-end-date"},
+                    {422, "invalid-field"},
+                    {422, "invalid-holidays"},
+                    {422, "invalid-name"},
+                    {422, "invalid-periods"},
+                    {422, "invalid-start-date"},
+                    {422, "invalid-teaching-days"},
+                    {422, "invalid-time-zone"}}},
+        &CoursesService::updateTerm);
+    route({.method = "DELETE",
+           .path = "/api/v1/terms/{id}",
+           .role = admin,
+           .summary = "Deletes a term with its courses and sections",
            .successStatus = 204,
            .errors = {{404, "not-found"}}},
           &CoursesService::deleteTerm);
 
-    route({.method = "GET", .path = "/api/v1/classrooms",
+    route({.method = "GET",
+           .path = "/api/v1/classrooms",
            .summary = "Rooms (?kind virtual|physical, ?min_capacity, ?feature, ?q, ?limit, ?cursor), by name",
            .responseSchema = schemas::page("rooms", schemas::room()),
            .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listRooms);
-    route({.method = "POST", .path = "/api/v1/classrooms", .role = admin, .summary = "Creates a room", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["virtual","physical"]},"capacity":{"type":"integer"},"features":{"type":"array","items":{"type":"string"}}},"required":["name","kind","capacity"]})",
+    route(
+        {.method = "POST",
+         .path = "/api/v1/classrooms",
+         .role = admin,
+         .summary = "Creates a room",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"name":{"type":"string"},"kind":{"type":"string","enum":["virtual","physical"]},"capacity":{"type":"integer"},"features":{"type":"array","items":{"type":"string"}}},"required":["name","kind","capacity"]})",
+         .responseSchema = schemas::room(),
+         .successStatus = 201,
+         .errors = {{400, "invalid-body"},
+                    {409, "duplicate-room"},
+                    {422, "invalid-capacity"},
+                    {422, "invalid-features"},
+                    {422, "invalid-field"},
+                    {422, "invalid-kind"},
+                    {422, "invalid-name"}}},
+        &CoursesService::createRoom);
+    route({.method = "GET",
+           .path = "/api/v1/classrooms/{id}",
+           .summary = "One room",
            .responseSchema = schemas::room(),
-           .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {409, "duplicate-room"}, {422, "invalid-capacity"}, {422, "invalid-features"}, {422, "invalid-field"}, {422, "invalid-kind"}, {422, "invalid-name"}}},
-          &CoursesService::createRoom);
-    route({.method = "GET", .path = "/api/v1/classrooms/{id}", .summary = "One room",
-           .responseSchema = schemas::room(), .errors = {{404, "not-found"}}},
+           .errors = {{404, "not-found"}}},
           &CoursesService::getRoom);
-    route({.method = "PATCH", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Changes a room", .body = Body::Json,
-           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"kind":{"enum":["virtual","physical"]},"capacity":{"type":"integer","minimum":1,"maximum":100000},"features":{"type":"array","maxItems":50,"items":{"type":"string"}}}})",
-           .responseSchema = schemas::room(),
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-room"}, {422, "invalid-capacity"}, {422, "invalid-features"}, {422, "invalid-field"}, {422, "invalid-kind"}, {422, "invalid-name"}}},
-          &CoursesService::updateRoom);
-    route({.method = "DELETE", .path = "/api/v1/classrooms/{id}", .role = admin, .summary = "Deletes a room (its meetings keep no room)",
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/classrooms/{id}",
+         .role = admin,
+         .summary = "Changes a room",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"kind":{"enum":["virtual","physical"]},"capacity":{"type":"integer","minimum":1,"maximum":100000},"features":{"type":"array","maxItems":50,"items":{"type":"string"}}}})",
+         .responseSchema = schemas::room(),
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {409, "duplicate-room"},
+                    {422, "invalid-capacity"},
+                    {422, "invalid-features"},
+                    {422, "invalid-field"},
+                    {422, "invalid-kind"},
+                    {422, "invalid-name"}}},
+        &CoursesService::updateRoom);
+    route({.method = "DELETE",
+           .path = "/api/v1/classrooms/{id}",
+           .role = admin,
+           .summary = "Deletes a room (its meetings keep no room)",
            .successStatus = 204,
            .errors = {{404, "not-found"}}},
           &CoursesService::deleteRoom);
 
-    route({.method = "GET", .path = "/api/v1/courses",
+    route({.method = "GET",
+           .path = "/api/v1/courses",
            .summary = "Courses (?term_id, ?department, ?code, ?q title or code, ?limit, ?cursor), by code",
            .responseSchema = schemas::page("courses", schemas::course()),
            .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listCourses);
-    route({.method = "POST", .path = "/api/v1/courses", .role = admin, .summary = "Creates a course in a term (code unique per term)",
-           .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"term_id":{"type":"string"},"code":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"credits":{"type":"integer"},"department":{"type":"string"},"lectures_per_week":{"type":"integer"},"min_working_days":{"type":"integer"}},"required":["term_id","code","title"]})",
-           .responseSchema = schemas::course(),
-           .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {409, "duplicate-code"}, {422, "invalid-code"}, {422, "invalid-credits"}, {422, "invalid-department"}, {422, "invalid-description"}, {422, "invalid-field"}, {422, "invalid-lectures-per-week"}, {422, "invalid-min-working-days"}, {422, "invalid-term-id"}, {422, "invalid-title"}, {422, "unknown-term"}}},
-          &CoursesService::createCourse);
-    route({.method = "GET", .path = "/api/v1/courses/{id}", .summary = "One course",
-           .responseSchema = schemas::courseWithUnavailability(), .errors = {{404, "not-found"}}},
+    route(
+        {.method = "POST",
+         .path = "/api/v1/courses",
+         .role = admin,
+         .summary = "Creates a course in a term (code unique per term)",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"term_id":{"type":"string"},"code":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"credits":{"type":"integer"},"department":{"type":"string"},"lectures_per_week":{"type":"integer"},"min_working_days":{"type":"integer"}},"required":["term_id","code","title"]})",
+         .responseSchema = schemas::course(),
+         .successStatus = 201,
+         .errors = {{400, "invalid-body"},
+                    {409, "duplicate-code"},
+                    {422, "invalid-code"},
+                    {422, "invalid-credits"},
+                    {422, "invalid-department"},
+                    {422, "invalid-description"},
+                    {422, "invalid-field"},
+                    {422, "invalid-lectures-per-week"},
+                    {422, "invalid-min-working-days"},
+                    {422, "invalid-term-id"},
+                    {422, "invalid-title"},
+                    {422, "unknown-term"}}},
+        &CoursesService::createCourse);
+    route({.method = "GET",
+           .path = "/api/v1/courses/{id}",
+           .summary = "One course",
+           .responseSchema = schemas::courseWithUnavailability(),
+           .errors = {{404, "not-found"}}},
           &CoursesService::getCourse);
-    route({.method = "PATCH", .path = "/api/v1/courses/{id}", .role = admin, .summary = "Changes a course", .body = Body::Json,
-           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"code":{"type":"string","minLength":1,"maxLength":32},"title":{"type":"string","minLength":1,"maxLength":200},"description":{"type":["string","null"],"maxLength":5000},"credits":{"type":"integer","minimum":0,"maximum":100},"department":{"type":["string","null"],"maxLength":100},"lectures_per_week":{"type":"integer","minimum":0,"maximum":50},"min_working_days":{"type":"integer","minimum":0,"maximum":7}}})",
-           .responseSchema = schemas::course(),
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-code"}, {422, "invalid-code"}, {422, "invalid-credits"}, {422, "invalid-department"}, {422, "invalid-description"}, {422, "invalid-field"}, {422, "invalid-lectures-per-week"}, {422, "invalid-min-working-days"}, {422, "invalid-title"}}},
-          &CoursesService::updateCourse);
-    route({.method = "DELETE", .path = "/api/v1/courses/{id}", .role = admin, .summary = "Deletes a course with its sections",
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/courses/{id}",
+         .role = admin,
+         .summary = "Changes a course",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"code":{"type":"string","minLength":1,"maxLength":32},"title":{"type":"string","minLength":1,"maxLength":200},"description":{"type":["string","null"],"maxLength":5000},"credits":{"type":"integer","minimum":0,"maximum":100},"department":{"type":["string","null"],"maxLength":100},"lectures_per_week":{"type":"integer","minimum":0,"maximum":50},"min_working_days":{"type":"integer","minimum":0,"maximum":7}}})",
+         .responseSchema = schemas::course(),
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {409, "duplicate-code"},
+                    {422, "invalid-code"},
+                    {422, "invalid-credits"},
+                    {422, "invalid-department"},
+                    {422, "invalid-description"},
+                    {422, "invalid-field"},
+                    {422, "invalid-lectures-per-week"},
+                    {422, "invalid-min-working-days"},
+                    {422, "invalid-title"}}},
+        &CoursesService::updateCourse);
+    route({.method = "DELETE",
+           .path = "/api/v1/courses/{id}",
+           .role = admin,
+           .summary = "Deletes a course with its sections",
            .successStatus = 204,
            .errors = {{404, "not-found"}}},
           &CoursesService::deleteCourse);
-    route({.method = "PUT", .path = "/api/v1/courses/{id}/unavailability", .role = admin,
-           .summary = "Replaces the periods the timetabler must avoid for a course ([{\"day\": i, \"period\": j}], indexes into the term's grid)",
-           .body = Body::Json, .requestSchema = R"({"type":"object","additionalProperties":false,"required":["periods"],"properties":{"periods":{"type":"array","items":{"type":"object","required":["day","period"],"properties":{"day":{"type":"integer","minimum":0},"period":{"type":"integer","minimum":0}}}}}})",
-           .responseSchema = schemas::anyObject(),
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-day"}, {422, "invalid-field"}, {422, "invalid-period"}, {422, "invalid-periods"}}},
-          &CoursesService::putUnavailability);
+    route(
+        {.method = "PUT",
+         .path = "/api/v1/courses/{id}/unavailability",
+         .role = admin,
+         .summary =
+             "Replaces the periods the timetabler must avoid for a course ([{\"day\": i, \"period\": j}], indexes into the term's grid)",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"required":["periods"],"properties":{"periods":{"type":"array","items":{"type":"object","required":["day","period"],"properties":{"day":{"type":"integer","minimum":0},"period":{"type":"integer","minimum":0}}}}}})",
+         .responseSchema = schemas::anyObject(),
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {422, "invalid-day"},
+                    {422, "invalid-field"},
+                    {422, "invalid-period"},
+                    {422, "invalid-periods"}}},
+        &CoursesService::putUnavailability);
 
-    route({.method = "GET", .path = "/api/v1/curricula", .summary = "Curricula (?term_id, ?course_id, ?limit, ?cursor), by name",
+    route({.method = "GET",
+           .path = "/api/v1/curricula",
+           .summary = "Curricula (?term_id, ?course_id, ?limit, ?cursor), by name",
            .responseSchema = schemas::page("curricula", schemas::curriculum()),
            .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listCurricula);
-    route({.method = "POST", .path = "/api/v1/curricula", .role = admin,
-           .summary = "Creates a curriculum: courses taken together, whose lectures must not overlap", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"term_id":{"type":"string"},"name":{"type":"string"},"course_ids":{"type":"array","items":{"type":"string"}}},"required":["term_id","name","course_ids"]})",
+    route(
+        {.method = "POST",
+         .path = "/api/v1/curricula",
+         .role = admin,
+         .summary = "Creates a curriculum: courses taken together, whose lectures must not overlap",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"term_id":{"type":"string"},"name":{"type":"string"},"course_ids":{"type":"array","items":{"type":"string"}}},"required":["term_id","name","course_ids"]})",
+         .responseSchema = schemas::curriculum(),
+         .successStatus = 201,
+         .errors = {{400, "invalid-body"},
+                    {409, "duplicate-curriculum"},
+                    {422, "invalid-course-ids"},
+                    {422, "invalid-field"},
+                    {422, "invalid-name"},
+                    {422, "invalid-term-id"},
+                    {422, "unknown-course"},
+                    {422, "unknown-term"}}},
+        &CoursesService::createCurriculum);
+    route({.method = "GET",
+           .path = "/api/v1/curricula/{id}",
+           .summary = "One curriculum",
            .responseSchema = schemas::curriculum(),
-           .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {409, "duplicate-curriculum"}, {422, "invalid-course-ids"}, {422, "invalid-field"}, {422, "invalid-name"}, {422, "invalid-term-id"}, {422, "unknown-course"}, {422, "unknown-term"}}},
-          &CoursesService::createCurriculum);
-    route({.method = "GET", .path = "/api/v1/curricula/{id}", .summary = "One curriculum",
-           .responseSchema = schemas::curriculum(), .errors = {{404, "not-found"}}},
+           .errors = {{404, "not-found"}}},
           &CoursesService::getCurriculum);
-    route({.method = "PATCH", .path = "/api/v1/curricula/{id}", .role = admin, .summary = "Renames a curriculum or replaces its courses",
-           .body = Body::Json, .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"course_ids":{"type":"array","maxItems":500,"items":{"type":"string"}}}})",
-           .responseSchema = schemas::curriculum(),
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {409, "duplicate-curriculum"}, {422, "invalid-course-ids"}, {422, "invalid-field"}, {422, "invalid-name"}, {422, "unknown-course"}}},
-          &CoursesService::updateCurriculum);
-    route({.method = "DELETE", .path = "/api/v1/curricula/{id}", .role = admin, .summary = "Deletes a curriculum",
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/curricula/{id}",
+         .role = admin,
+         .summary = "Renames a curriculum or replaces its courses",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"course_ids":{"type":"array","maxItems":500,"items":{"type":"string"}}}})",
+         .responseSchema = schemas::curriculum(),
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {409, "duplicate-curriculum"},
+                    {422, "invalid-course-ids"},
+                    {422, "invalid-field"},
+                    {422, "invalid-name"},
+                    {422, "unknown-course"}}},
+        &CoursesService::updateCurriculum);
+    route({.method = "DELETE",
+           .path = "/api/v1/curricula/{id}",
+           .role = admin,
+           .summary = "Deletes a curriculum",
            .successStatus = 204,
            .errors = {{404, "not-found"}}},
           &CoursesService::deleteCurriculum);
@@ -198,8 +362,11 @@ void CoursesService::registerCatalogRoutes()
 
 Response CoursesService::listTerms(const Request& req)
 {
-    PageQuery q{.sql = "SELECT id, name, start_date, end_date, time_zone, holidays, teaching_days, periods, created_at FROM courses_terms t WHERE 1 = 1",
-                .sortColumn = "t.start_date", .idColumn = "t.id", .sortAlias = "start_date"};
+    PageQuery q{.sql = "SELECT id, name, start_date, end_date, time_zone, holidays, teaching_days, periods, created_at FROM courses_terms "
+                       "t WHERE 1 = 1",
+                .sortColumn = "t.start_date",
+                .idColumn = "t.id",
+                .sortAlias = "start_date"};
     if (const auto text = req.query("q"); text && !text->empty()) {
         q.sql += " AND LOWER(t.name) LIKE ? ESCAPE '!'";
         q.args.emplace_back(likeContains(*text));
@@ -209,9 +376,8 @@ Response CoursesService::listTerms(const Request& req)
         q.args.emplace_back(formatDate(*d));
         q.args.emplace_back(formatDate(*d));
     }
-    return Response::json(listPage(host_.db(), req, q, "terms", [this](const Rows::Row& r) {
-        return termJson(termFromRow(r), r["created_at"].asInt());
-    }));
+    return Response::json(
+        listPage(host_.db(), req, q, "terms", [this](const Rows::Row& r) { return termJson(termFromRow(r), r["created_at"].asInt()); }));
 }
 
 namespace {
@@ -228,12 +394,14 @@ void validateTerm(const TermInput& t)
 {
     if (t.end < t.start) throw Unprocessable("'end_date' is before 'start_date'", "invalid-dates");
     if (t.end - t.start > 731) throw Unprocessable("a term may last at most two years", "invalid-dates");
-    if (!TimeZone::exists(t.timeZone)) throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time-zone");
+    if (!TimeZone::exists(t.timeZone))
+        throw Unprocessable("'time_zone' must be an IANA time zone such as \"Europe/Zurich\"", "invalid-time-zone");
     // A holiday outside the term cancels nothing and hides a typo (a wrong year, say). Checked on
     // the term as it will be, so narrowing a term's dates past one of its holidays is refused too.
     for (const int64_t d : t.holidays)
         if (d < t.start || d > t.end)
-            throw Unprocessable("the holiday " + formatDate(d) + " is outside the term (" + formatDate(t.start) + " to " + formatDate(t.end) + ")",
+            throw Unprocessable("the holiday " + formatDate(d) + " is outside the term (" + formatDate(t.start) + " to " +
+                                    formatDate(t.end) + ")",
                                 "holiday-outside-term");
 }
 
@@ -292,10 +460,11 @@ Response CoursesService::createTerm(const Request& req)
     const std::string id = randomUuid();
     const int64_t now = unixNow();
     try {
-        host_.db().exec("INSERT INTO courses_terms (id, name, start_date, end_date, time_zone, holidays, teaching_days, periods, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        {id, t.name, formatDate(t.start), formatDate(t.end), t.timeZone, holidaysText(t.holidays), daysText(t.days),
-                         periodsText(t.periods), static_cast<long long>(now)});
+        host_.db().exec(
+            "INSERT INTO courses_terms (id, name, start_date, end_date, time_zone, holidays, teaching_days, periods, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {id, t.name, formatDate(t.start), formatDate(t.end), t.timeZone, holidaysText(t.holidays), daysText(t.days),
+             periodsText(t.periods), static_cast<long long>(now)});
     } catch (const DbError& e) {
         if (e.conflict()) throw Conflict("a term with this name exists", "duplicate-term");
         throw;
@@ -329,7 +498,8 @@ Response CoursesService::updateTerm(const Request& req)
     std::vector<std::pair<std::string, int64_t>> rescheduled;
     try {
         host_.db().transaction([&](Tx& tx) {
-            tx.exec("UPDATE courses_terms SET name = ?, start_date = ?, end_date = ?, time_zone = ?, holidays = ?, teaching_days = ?, periods = ? "
+            tx.exec("UPDATE courses_terms SET name = ?, start_date = ?, end_date = ?, time_zone = ?, holidays = ?, teaching_days = ?, "
+                    "periods = ? "
                     "WHERE id = ?",
                     {t.name, formatDate(t.start), formatDate(t.end), t.timeZone, holidaysText(t.holidays), daysText(t.days),
                      periodsText(t.periods), id});
@@ -360,7 +530,9 @@ Response CoursesService::deleteTerm(const Request& req)
 Response CoursesService::listRooms(const Request& req)
 {
     PageQuery q{.sql = "SELECT id, name, kind, capacity, features, created_at FROM courses_rooms r WHERE 1 = 1",
-                .sortColumn = "r.name", .idColumn = "r.id", .sortAlias = "name"};
+                .sortColumn = "r.name",
+                .idColumn = "r.id",
+                .sortAlias = "name"};
     if (const auto kind = queryChoice(req, "kind", {"virtual", "physical"})) {
         q.sql += " AND r.kind = ?";
         q.args.emplace_back(*kind);
@@ -413,13 +585,15 @@ Response CoursesService::createRoom(const Request& req)
         if (e.conflict()) throw Conflict("a room with this name exists", "duplicate-room");
         throw;
     }
-    return Response::created(Json{{"id", id}, {"name", name}, {"kind", kind}, {"capacity", capacity}, {"features", features}, {"created_at", now}},
-                             "/api/v1/classrooms/" + id);
+    return Response::created(
+        Json{{"id", id}, {"name", name}, {"kind", kind}, {"capacity", capacity}, {"features", features}, {"created_at", now}},
+        "/api/v1/classrooms/" + id);
 }
 
 Response CoursesService::getRoom(const Request& req)
 {
-    const Rows rows = host_.db().query("SELECT id, name, kind, capacity, features, created_at FROM courses_rooms WHERE id = ?", {req.param("id")});
+    const Rows rows =
+        host_.db().query("SELECT id, name, kind, capacity, features, created_at FROM courses_rooms WHERE id = ?", {req.param("id")});
     if (rows.empty()) throw NotFound("no such room");
     return Response::json(roomJson(rows[0]));
 }
@@ -428,7 +602,8 @@ Response CoursesService::updateRoom(const Request& req)
 {
     const Json body = requireObject(req);
     allowOnlyKeys(body, {"name", "kind", "capacity", "features"});
-    const Rows rows = host_.db().query("SELECT id, name, kind, capacity, features, created_at FROM courses_rooms WHERE id = ?", {req.param("id")});
+    const Rows rows =
+        host_.db().query("SELECT id, name, kind, capacity, features, created_at FROM courses_rooms WHERE id = ?", {req.param("id")});
     if (rows.empty()) throw NotFound("no such room");
     std::string name = rows[0]["name"].asString(), kind = rows[0]["kind"].asString(), features = rows[0]["features"].asString();
     int64_t capacity = rows[0]["capacity"].asInt();
@@ -456,8 +631,10 @@ Response CoursesService::deleteRoom(const Request& req)
 
 Response CoursesService::listCourses(const Request& req)
 {
-    PageQuery q{.sql = std::string("SELECT ") + kCourseColumns + " FROM courses_courses c WHERE 1 = 1", .sortColumn = "c.code",
-                .idColumn = "c.id", .sortAlias = "code"};
+    PageQuery q{.sql = std::string("SELECT ") + kCourseColumns + " FROM courses_courses c WHERE 1 = 1",
+                .sortColumn = "c.code",
+                .idColumn = "c.id",
+                .sortAlias = "code"};
     for (const char* col : {"term_id", "department", "code"})
         if (const auto v = req.query(col); v && !v->empty()) {
             q.sql += std::string(" AND c.") + col + " = ?";
@@ -492,8 +669,8 @@ Response CoursesService::createCourse(const Request& req)
     try {
         host_.db().exec("INSERT INTO courses_courses (id, term_id, code, title, description, credits, department, lectures_per_week, "
                         "min_working_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        {id, termId, code, title, description, static_cast<long long>(credits), department, static_cast<long long>(lectures),
-                         static_cast<long long>(minDays), static_cast<long long>(now)});
+                        {id, termId, code, title, description, static_cast<long long>(credits), department,
+                         static_cast<long long>(lectures), static_cast<long long>(minDays), static_cast<long long>(now)});
     } catch (const DbError& e) {
         if (e.conflict()) throw Conflict("the term already has a course with code " + code, "duplicate-code");
         throw;
@@ -539,10 +716,11 @@ Response CoursesService::updateCourse(const Request& req)
     if (body.has("min_working_days")) minDays = requireInt(body, "min_working_days", 0, 7);
     if (minDays > lectures) throw Unprocessable("'min_working_days' cannot exceed 'lectures_per_week'", "invalid-min-working-days");
     try {
-        host_.db().exec("UPDATE courses_courses SET code = ?, title = ?, description = ?, credits = ?, department = ?, lectures_per_week = ?, "
-                        "min_working_days = ? WHERE id = ?",
-                        {code, title, description, static_cast<long long>(credits), department, static_cast<long long>(lectures),
-                         static_cast<long long>(minDays), req.param("id")});
+        host_.db().exec(
+            "UPDATE courses_courses SET code = ?, title = ?, description = ?, credits = ?, department = ?, lectures_per_week = ?, "
+            "min_working_days = ? WHERE id = ?",
+            {code, title, description, static_cast<long long>(credits), department, static_cast<long long>(lectures),
+             static_cast<long long>(minDays), req.param("id")});
     } catch (const DbError& e) {
         if (e.conflict()) throw Conflict("the term already has a course with code " + code, "duplicate-code");
         throw;
@@ -564,7 +742,8 @@ Response CoursesService::putUnavailability(const Request& req)
     if (rows.empty()) throw NotFound("no such course");
     const Term term = loadTerm(rows[0][0].asString());
     const Json list = body["periods"];
-    if (!list.isArray() || list.size() > 7 * 48) throw Unprocessable("'periods' must be an array of {\"day\": i, \"period\": j}", "invalid-periods");
+    if (!list.isArray() || list.size() > 7 * 48)
+        throw Unprocessable("'periods' must be an array of {\"day\": i, \"period\": j}", "invalid-periods");
     std::set<std::pair<int64_t, int64_t>> slots;
     for (size_t i = 0; i < list.size(); ++i) {
         const Json p = list.at(i);
@@ -588,10 +767,14 @@ namespace {
 Json curriculumJson(const Db& db, const Rows::Row& r)
 {
     Json courses = Json::array();
-    for (const auto& c : db.query("SELECT course_id FROM courses_curriculum_courses WHERE curriculum_id = ? ORDER BY course_id", {r["id"].asString()}))
+    for (const auto& c :
+         db.query("SELECT course_id FROM courses_curriculum_courses WHERE curriculum_id = ? ORDER BY course_id", {r["id"].asString()}))
         courses.push(c[0].asString());
-    return Json{{"id", r["id"].asString()}, {"term_id", r["term_id"].asString()}, {"name", r["name"].asString()},
-                {"course_ids", courses}, {"created_at", r["created_at"].asInt()}};
+    return Json{{"id", r["id"].asString()},
+                {"term_id", r["term_id"].asString()},
+                {"name", r["name"].asString()},
+                {"course_ids", courses},
+                {"created_at", r["created_at"].asInt()}};
 }
 
 // The distinct course ids of `body.course_ids`, each a course of `termId`.
@@ -611,8 +794,10 @@ std::vector<std::string> curriculumCourses(const Db& db, const Json& body, const
 
 Response CoursesService::listCurricula(const Request& req)
 {
-    PageQuery q{.sql = "SELECT id, term_id, name, created_at FROM courses_curricula k WHERE 1 = 1", .sortColumn = "k.name",
-                .idColumn = "k.id", .sortAlias = "name"};
+    PageQuery q{.sql = "SELECT id, term_id, name, created_at FROM courses_curricula k WHERE 1 = 1",
+                .sortColumn = "k.name",
+                .idColumn = "k.id",
+                .sortAlias = "name"};
     if (const auto v = req.query("term_id"); v && !v->empty()) {
         q.sql += " AND k.term_id = ?";
         q.args.emplace_back(*v);
@@ -639,7 +824,8 @@ Response CoursesService::createCurriculum(const Request& req)
         host_.db().transaction([&](Tx& tx) {
             tx.exec("INSERT INTO courses_curricula (id, term_id, name, created_at) VALUES (?, ?, ?, ?)",
                     {id, termId, name, static_cast<long long>(unixNow())});
-            for (const auto& c : courses) tx.exec("INSERT INTO courses_curriculum_courses (curriculum_id, course_id) VALUES (?, ?)", {id, c});
+            for (const auto& c : courses)
+                tx.exec("INSERT INTO courses_curriculum_courses (curriculum_id, course_id) VALUES (?, ?)", {id, c});
         });
     } catch (const DbError& e) {
         if (e.conflict()) throw Conflict("the term already has a curriculum named " + name, "duplicate-curriculum");

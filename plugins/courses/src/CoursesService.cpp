@@ -24,7 +24,8 @@ CoursesService::CoursesService(Host& host) : host_(host)
     calendarFutureDays_ = c.getInt("calendar.future_days");
     defaultTimeLimit_ = c.getInt("timetable.default_time_limit_seconds");
     maxTimeLimit_ = c.getInt("timetable.max_time_limit_seconds");
-    if (defaultTimeLimit_ > maxTimeLimit_) throw PluginError("timetable.default_time_limit_seconds exceeds timetable.max_time_limit_seconds");
+    if (defaultTimeLimit_ > maxTimeLimit_)
+        throw PluginError("timetable.default_time_limit_seconds exceeds timetable.max_time_limit_seconds");
     threads_ = static_cast<int>(c.getInt("timetable.threads"));
     maxCsvBytes_ = static_cast<size_t>(c.getInt("roster.max_csv_bytes"));
 
@@ -100,7 +101,8 @@ std::optional<RoomFacts> CoursesService::roomFacts(const std::string& sessionId,
         if (const auto role = staffRole(sectionId, userId)) {
             f.relation = *role == "instructor" ? Relation::Instructor : Relation::Assistant;
         } else {
-            const Rows e = host_.db().query("SELECT status FROM courses_enrollments WHERE section_id = ? AND user_id = ?", {sectionId, userId});
+            const Rows e =
+                host_.db().query("SELECT status FROM courses_enrollments WHERE section_id = ? AND user_id = ?", {sectionId, userId});
             if (!e.empty()) f.relation = e[0][0].asString() == "enrolled" ? Relation::Enrolled : Relation::Waitlisted;
         }
     }

@@ -10,7 +10,7 @@
 namespace vtp::courses {
 
 struct CsvLine {
-    size_t number = 0;                // 1-based line number where the record starts
+    size_t number = 0; // 1-based line number where the record starts
     std::vector<std::string> fields;
     std::optional<std::string> error; // set when the record is malformed (e.g. an unclosed quote)
 };

@@ -21,45 +21,80 @@ namespace vtp::courses {
 
 void CoursesService::registerEnrollmentRoutes()
 {
-    route({.method = "POST", .path = "/api/v1/sections/{id}/enroll",
+    route({.method = "POST",
+           .path = "/api/v1/sections/{id}/enroll",
            .summary = "Enrolls the caller, or puts them on the waitlist when the section is full (201 with status and position)",
            .responseSchema = schemas::outcome(),
            .successStatus = 201,
-           .errors = {{404, "not-found"}, {409, "already-enrolled"}, {409, "enrollment-closed"}, {409, "enrollment-not-open"}, {409, "section-full"}, {409, "staff-cannot-enroll"}}},
+           .errors = {{404, "not-found"},
+                      {409, "already-enrolled"},
+                      {409, "enrollment-closed"},
+                      {409, "enrollment-not-open"},
+                      {409, "section-full"},
+                      {409, "staff-cannot-enroll"}}},
           &CoursesService::enrollSelf);
-    route({.method = "DELETE", .path = "/api/v1/sections/{id}/enroll",
+    route({.method = "DELETE",
+           .path = "/api/v1/sections/{id}/enroll",
            .summary = "Drops the caller's enrollment or waitlist place; a freed seat goes to the first waitlisted student",
            .successStatus = 204,
            .errors = {{404, "not-found"}, {409, "drop-deadline-passed"}}},
           &CoursesService::dropSelf);
-    route({.method = "GET", .path = "/api/v1/sections/{id}/enrollments",
+    route({.method = "GET",
+           .path = "/api/v1/sections/{id}/enrollments",
            .summary = "The roster (?status enrolled|waitlisted, ?limit, ?cursor) in acceptance order (staff and admins)",
            .responseSchema = schemas::page("enrollments", schemas::anyObject()),
            .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
           &CoursesService::listRoster);
-    route({.method = "POST", .path = "/api/v1/sections/{id}/enrollments",
-           .summary = "Enrolls a student by user_id or email (instructors and admins; enrollment dates do not apply)", .body = Body::Json,
+    route({.method = "POST",
+           .path = "/api/v1/sections/{id}/enrollments",
+           .summary = "Enrolls a student by user_id or email (instructors and admins; enrollment dates do not apply)",
+           .body = Body::Json,
            .requestSchema = R"({"type":"object","properties":{"user_id":{"type":"string"},"email":{"type":"string"}}})",
            .responseSchema = schemas::outcome(),
            .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {409, "already-enrolled"}, {409, "enrollment-closed"}, {409, "enrollment-not-open"}, {409, "section-full"}, {409, "staff-cannot-enroll"}, {422, "invalid-body"}, {422, "invalid-email"}, {422, "invalid-field"}, {422, "invalid-user-id"}, {422, "no-directory"}, {422, "unknown-user"}}},
+           .errors = {{400, "invalid-body"},
+                      {403, "forbidden"},
+                      {404, "not-found"},
+                      {409, "already-enrolled"},
+                      {409, "enrollment-closed"},
+                      {409, "enrollment-not-open"},
+                      {409, "section-full"},
+                      {409, "staff-cannot-enroll"},
+                      {422, "invalid-body"},
+                      {422, "invalid-email"},
+                      {422, "invalid-field"},
+                      {422, "invalid-user-id"},
+                      {422, "no-directory"},
+                      {422, "unknown-user"}}},
           &CoursesService::addToRoster);
-    route({.method = "DELETE", .path = "/api/v1/sections/{id}/enrollments/{user}",
+    route({.method = "DELETE",
+           .path = "/api/v1/sections/{id}/enrollments/{user}",
            .summary = "Removes a student from the roster or waitlist (instructors and admins)",
            .successStatus = 204,
            .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "drop-deadline-passed"}}},
           &CoursesService::removeFromRoster);
-    route({.method = "POST", .path = "/api/v1/sections/{id}/roster.csv",
+    route({.method = "POST",
+           .path = "/api/v1/sections/{id}/roster.csv",
            .summary = "Imports a roster from CSV (one email or user id a line, optional header); answers a per-line report",
-           .body = Body::Raw, .maxBodyBytes = maxCsvBytes_,
-           .responseSchema = schemas::object(R"("accepted":{"type":"array"},"refused":{"type":"array"},"summary":{"type":"object"})", R"("accepted","refused","summary")"),
-           .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "already-enrolled"}, {409, "enrollment-closed"}, {409, "enrollment-not-open"}, {409, "section-full"}}},
+           .body = Body::Raw,
+           .maxBodyBytes = maxCsvBytes_,
+           .responseSchema = schemas::object(R"("accepted":{"type":"array"},"refused":{"type":"array"},"summary":{"type":"object"})",
+                                             R"("accepted","refused","summary")"),
+           .errors = {{403, "forbidden"},
+                      {404, "not-found"},
+                      {409, "already-enrolled"},
+                      {409, "enrollment-closed"},
+                      {409, "enrollment-not-open"},
+                      {409, "section-full"}}},
           &CoursesService::importRoster);
-    route({.method = "GET", .path = "/api/v1/sections/{id}/roster.csv", .summary = "The roster as CSV (staff and admins)",
+    route({.method = "GET",
+           .path = "/api/v1/sections/{id}/roster.csv",
+           .summary = "The roster as CSV (staff and admins)",
            .responseSchema = R"({"type":"string","contentMediaType":"text/csv"})",
            .errors = {{403, "forbidden"}, {404, "not-found"}}},
           &CoursesService::exportRoster);
-    route({.method = "GET", .path = "/api/v1/users/me/enrollments",
+    route({.method = "GET",
+           .path = "/api/v1/users/me/enrollments",
            .summary = "The caller's enrollments and waitlist places (?status, ?term_id, ?limit, ?cursor)",
            .responseSchema = schemas::page("enrollments", schemas::anyObject()),
            .errors = {{400, "invalid-parameter"}}},
@@ -91,11 +126,13 @@ std::vector<std::string> CoursesService::promoteWaitlisted(Tx& tx, const std::st
     const Rows sec = tx.query("SELECT capacity FROM courses_sections WHERE id = ?", {sectionId});
     if (sec.empty()) return promoted;
     const int64_t capacity = sec[0][0].asInt();
-    int64_t enrolled = tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'", {sectionId})[0][0].asInt();
+    int64_t enrolled =
+        tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'", {sectionId})[0][0].asInt();
     if (enrolled >= capacity) return promoted;
-    const Rows next = tx.query("SELECT user_id FROM courses_enrollments WHERE section_id = ? AND status = 'waitlisted' ORDER BY seq LIMIT " +
-                                   std::to_string(capacity - enrolled),
-                               {sectionId});
+    const Rows next =
+        tx.query("SELECT user_id FROM courses_enrollments WHERE section_id = ? AND status = 'waitlisted' ORDER BY seq LIMIT " +
+                     std::to_string(capacity - enrolled),
+                 {sectionId});
     const int64_t now = unixNow();
     for (const auto& r : next) {
         const std::string user = r[0].asString();
@@ -114,9 +151,10 @@ CoursesService::EnrollOutcome CoursesService::enroll(const std::string& sectionI
         std::lock_guard lock(sectionMutex(sectionId));
         host_.db().transaction([&](Tx& tx) {
             lockSectionRow(tx, sectionId);
-            const Rows sec = tx.query("SELECT s.capacity, s.waitlist_capacity, s.next_seq, s.enrollment_opens, s.enrollment_closes, t.time_zone "
-                                      "FROM courses_sections s JOIN courses_terms t ON t.id = s.term_id WHERE s.id = ?",
-                                      {sectionId});
+            const Rows sec =
+                tx.query("SELECT s.capacity, s.waitlist_capacity, s.next_seq, s.enrollment_opens, s.enrollment_closes, t.time_zone "
+                         "FROM courses_sections s JOIN courses_terms t ON t.id = s.term_id WHERE s.id = ?",
+                         {sectionId});
             const auto row = sec[0];
             if (!byStaff) {
                 const int64_t day = today(row["time_zone"].asString());
@@ -125,14 +163,18 @@ CoursesService::EnrollOutcome CoursesService::enroll(const std::string& sectionI
                 if (opens && day < parseDate(*opens).value_or(0)) throw Conflict("enrollment opens on " + *opens, "enrollment-not-open");
                 if (closes && day > parseDate(*closes).value_or(0)) throw Conflict("enrollment closed on " + *closes, "enrollment-closed");
             }
-            const Rows existing = tx.query("SELECT status FROM courses_enrollments WHERE section_id = ? AND user_id = ?", {sectionId, userId});
+            const Rows existing =
+                tx.query("SELECT status FROM courses_enrollments WHERE section_id = ? AND user_id = ?", {sectionId, userId});
             if (!existing.empty())
-                throw Conflict(existing[0][0].asString() == "enrolled" ? "already enrolled in this section" : "already on this section's waitlist",
+                throw Conflict(existing[0][0].asString() == "enrolled" ? "already enrolled in this section"
+                                                                       : "already on this section's waitlist",
                                "already-enrolled");
             const int64_t enrolled =
-                tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'", {sectionId})[0][0].asInt();
+                tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'", {sectionId})[0][0]
+                    .asInt();
             const int64_t waitlisted =
-                tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'waitlisted'", {sectionId})[0][0].asInt();
+                tx.query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'waitlisted'", {sectionId})[0][0]
+                    .asInt();
             if (enrolled < row["capacity"].asInt()) {
                 out.status = "enrolled";
                 out.position = 0;
@@ -145,8 +187,9 @@ CoursesService::EnrollOutcome CoursesService::enroll(const std::string& sectionI
             out.seq = row["next_seq"].asInt() + 1;
             const int64_t now = unixNow();
             tx.exec("UPDATE courses_sections SET next_seq = ? WHERE id = ?", {static_cast<long long>(out.seq), sectionId});
-            tx.exec("INSERT INTO courses_enrollments (section_id, user_id, status, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    {sectionId, userId, out.status, static_cast<long long>(out.seq), static_cast<long long>(now), static_cast<long long>(now)});
+            tx.exec(
+                "INSERT INTO courses_enrollments (section_id, user_id, status, seq, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                {sectionId, userId, out.status, static_cast<long long>(out.seq), static_cast<long long>(now), static_cast<long long>(now)});
         });
     }
     publishEnrollment(sectionId, userId, out.status, actor);
@@ -161,9 +204,10 @@ void CoursesService::drop(const std::string& sectionId, const std::string& userI
         host_.db().transaction([&](Tx& tx) {
             lockSectionRow(tx, sectionId);
             if (!byStaff) {
-                const Rows sec = tx.query("SELECT s.drop_deadline, t.time_zone FROM courses_sections s JOIN courses_terms t ON t.id = s.term_id "
-                                          "WHERE s.id = ?",
-                                          {sectionId});
+                const Rows sec =
+                    tx.query("SELECT s.drop_deadline, t.time_zone FROM courses_sections s JOIN courses_terms t ON t.id = s.term_id "
+                             "WHERE s.id = ?",
+                             {sectionId});
                 const auto deadline = sec[0]["drop_deadline"].asOptionalString();
                 if (deadline && today(sec[0]["time_zone"].asString()) > parseDate(*deadline).value_or(0))
                     throw Conflict("the drop deadline was " + *deadline + "; ask the instructor", "drop-deadline-passed");
@@ -181,8 +225,11 @@ namespace {
 
 Json outcomeJson(const std::string& sectionId, const std::string& userId, const std::string& status, int64_t position, int64_t seq)
 {
-    return Json{{"section_id", sectionId}, {"user_id", userId}, {"status", status},
-                {"position", status == "waitlisted" ? Json(position) : Json()}, {"seq", seq}};
+    return Json{{"section_id", sectionId},
+                {"user_id", userId},
+                {"status", status},
+                {"position", status == "waitlisted" ? Json(position) : Json()},
+                {"seq", seq}};
 }
 
 } // namespace
@@ -212,14 +259,18 @@ Response CoursesService::listRoster(const Request& req)
     PageQuery q{.sql = "SELECT * FROM (SELECT e.user_id AS id, e.status, e.seq, e.created_at, e.updated_at, "
                        "CASE WHEN e.status = 'waitlisted' THEN ROW_NUMBER() OVER (PARTITION BY e.status ORDER BY e.seq) END AS position "
                        "FROM courses_enrollments e WHERE e.section_id = ?) r WHERE 1 = 1",
-                .args = {sectionId}, .sortColumn = "r.seq", .idColumn = "r.id", .sortIsInteger = true, .sortAlias = "seq"};
+                .args = {sectionId},
+                .sortColumn = "r.seq",
+                .idColumn = "r.id",
+                .sortIsInteger = true,
+                .sortAlias = "seq"};
     if (const auto status = queryChoice(req, "status", {"enrolled", "waitlisted"})) {
         q.sql += " AND r.status = ?";
         q.args.emplace_back(*status);
     }
     return Response::json(listPage(host_.db(), req, q, "enrollments", [&sectionId](const Rows::Row& r) {
-        Json j = outcomeJson(sectionId, r["id"].asString(), r["status"].asString(), r["position"].asOptionalInt().value_or(0),
-                             r["seq"].asInt());
+        Json j =
+            outcomeJson(sectionId, r["id"].asString(), r["status"].asString(), r["position"].asOptionalInt().value_or(0), r["seq"].asInt());
         j.set("enrolled_at", r["created_at"].asInt());
         return j;
     }));
@@ -236,7 +287,8 @@ Response CoursesService::addToRoster(const Request& req)
         userId = requireString(body, "user_id", 1, 64);
     } else if (body.has("email")) {
         const std::string email = requireString(body, "email", 3, 254);
-        if (!directory_) throw Unprocessable("emails cannot be resolved: the auth directory is not available; pass user_id", "no-directory");
+        if (!directory_)
+            throw Unprocessable("emails cannot be resolved: the auth directory is not available; pass user_id", "no-directory");
         const auto entry = lookupEmail(email);
         if (!entry) throw Unprocessable("no account has the email " + email, "unknown-user");
         userId = entry->id;
@@ -280,7 +332,8 @@ Response CoursesService::importRoster(const Request& req)
         value.erase(0, value.find_first_not_of(" \t"));
         value.erase(value.find_last_not_of(" \t") + 1);
         if (l.fields.size() != 1 || value.empty()) {
-            refuse(l, raw, "malformed", "malformed line: expected one field, an email or a user id, found " + std::to_string(l.fields.size()));
+            refuse(l, raw, "malformed",
+                   "malformed line: expected one field, an email or a user id, found " + std::to_string(l.fields.size()));
             continue;
         }
         std::optional<DirectoryEntry> who;
@@ -323,7 +376,8 @@ Response CoursesService::importRoster(const Request& req)
             refuse(l, value, code, e.detail());
         }
     }
-    return Response::json(Json{{"accepted", accepted}, {"refused", refused},
+    return Response::json(Json{{"accepted", accepted},
+                               {"refused", refused},
                                {"summary", Json{{"lines", lines.size()}, {"accepted", accepted.size()}, {"refused", refused.size()}}}});
 }
 
@@ -350,13 +404,17 @@ Response CoursesService::exportRoster(const Request& req)
 
 Response CoursesService::myEnrollments(const Request& req)
 {
-    PageQuery q{.sql = "SELECT * FROM (SELECT e.section_id AS id, e.status, e.seq, e.created_at, s.term_id, s.name AS section_name, "
-                       "c.id AS course_id, c.code AS course_code, c.title AS course_title, "
-                       "(SELECT COUNT(*) FROM courses_enrollments w WHERE w.section_id = e.section_id AND w.status = 'waitlisted' "
-                       "AND w.seq <= e.seq) AS waitlist_rank "
-                       "FROM courses_enrollments e JOIN courses_sections s ON s.id = e.section_id JOIN courses_courses c ON c.id = s.course_id "
-                       "WHERE e.user_id = ?) r WHERE 1 = 1",
-                .args = {std::string(req.subject())}, .sortColumn = "r.course_code", .idColumn = "r.id", .sortAlias = "course_code"};
+    PageQuery q{
+        .sql = "SELECT * FROM (SELECT e.section_id AS id, e.status, e.seq, e.created_at, s.term_id, s.name AS section_name, "
+               "c.id AS course_id, c.code AS course_code, c.title AS course_title, "
+               "(SELECT COUNT(*) FROM courses_enrollments w WHERE w.section_id = e.section_id AND w.status = 'waitlisted' "
+               "AND w.seq <= e.seq) AS waitlist_rank "
+               "FROM courses_enrollments e JOIN courses_sections s ON s.id = e.section_id JOIN courses_courses c ON c.id = s.course_id "
+               "WHERE e.user_id = ?) r WHERE 1 = 1",
+        .args = {std::string(req.subject())},
+        .sortColumn = "r.course_code",
+        .idColumn = "r.id",
+        .sortAlias = "course_code"};
     if (const auto status = queryChoice(req, "status", {"enrolled", "waitlisted"})) {
         q.sql += " AND r.status = ?";
         q.args.emplace_back(*status);
@@ -367,9 +425,12 @@ Response CoursesService::myEnrollments(const Request& req)
     }
     return Response::json(listPage(host_.db(), req, q, "enrollments", [](const Rows::Row& r) {
         const std::string status = r["status"].asString();
-        return Json{{"section_id", r["id"].asString()},   {"section_name", r["section_name"].asString()},
-                    {"course_id", r["course_id"].asString()}, {"course_code", r["course_code"].asString()},
-                    {"course_title", r["course_title"].asString()}, {"term_id", r["term_id"].asString()},
+        return Json{{"section_id", r["id"].asString()},
+                    {"section_name", r["section_name"].asString()},
+                    {"course_id", r["course_id"].asString()},
+                    {"course_code", r["course_code"].asString()},
+                    {"course_title", r["course_title"].asString()},
+                    {"term_id", r["term_id"].asString()},
                     {"status", status},
                     {"position", status == "waitlisted" ? Json(r["waitlist_rank"].asInt()) : Json()},
                     {"enrolled_at", r["created_at"].asInt()}};

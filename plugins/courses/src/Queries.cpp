@@ -11,8 +11,10 @@ std::vector<Param> bindArgs(const std::vector<SqlArg>& args)
     std::vector<Param> params;
     params.reserve(args.size());
     for (const auto& a : args) {
-        if (std::holds_alternative<std::string>(a)) params.emplace_back(std::get<std::string>(a));
-        else params.emplace_back(static_cast<long long>(std::get<int64_t>(a)));
+        if (std::holds_alternative<std::string>(a))
+            params.emplace_back(std::get<std::string>(a));
+        else
+            params.emplace_back(static_cast<long long>(std::get<int64_t>(a)));
     }
     return params;
 }

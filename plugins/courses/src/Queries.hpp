@@ -21,12 +21,12 @@ std::vector<Param> bindArgs(const std::vector<SqlArg>& args);
 // `sortColumn` and `idColumn` resolve, ends with a WHERE clause, and `args` are its parameters.
 // The cursor is opaque to clients: the last row's sort key and id.
 struct PageQuery {
-    std::string sql{};               // "SELECT ... FROM t WHERE 1 = 1 AND ..."
-    std::vector<SqlArg> args{};      // parameters of the WHERE clause, in order
-    std::string sortColumn{};        // e.g. "c.code"
-    std::string idColumn{};          // e.g. "c.id"
+    std::string sql{};          // "SELECT ... FROM t WHERE 1 = 1 AND ..."
+    std::vector<SqlArg> args{}; // parameters of the WHERE clause, in order
+    std::string sortColumn{};   // e.g. "c.code"
+    std::string idColumn{};     // e.g. "c.id"
     bool sortIsInteger = false;
-    std::string sortAlias{};         // the sort column's name in the result rows
+    std::string sortAlias{}; // the sort column's name in the result rows
 };
 // Runs the page query for `req`'s limit (1..200, default 50) and cursor; returns the items
 // converted by `toJson` and next_cursor, under `itemsName`.

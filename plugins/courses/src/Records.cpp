@@ -37,8 +37,8 @@ Term CoursesService::termFromRow(const Rows::Row& row)
     for (size_t i = 0; i < days.size(); ++i) t.teachingDays.push_back(static_cast<int>(days.at(i).asInt()));
     const Json periods = parseJsonText(row["periods"].asString());
     for (size_t i = 0; i < periods.size(); ++i)
-        t.periods.push_back({parseTime(periods.at(i)["start"].asString()).value_or(0),
-                             parseTime(periods.at(i)["end"].asString(), true).value_or(0)});
+        t.periods.push_back(
+            {parseTime(periods.at(i)["start"].asString()).value_or(0), parseTime(periods.at(i)["end"].asString(), true).value_or(0)});
     return t;
 }
 
@@ -64,9 +64,15 @@ Json CoursesService::termJson(const Term& t, int64_t createdAt) const
     for (int d : t.teachingDays) days.push(d);
     Json periods = Json::array();
     for (const auto& p : t.periods) periods.push(Json{{"start", formatTime(p.start)}, {"end", formatTime(p.end)}});
-    return Json{{"id", t.id},           {"name", t.name},          {"start_date", formatDate(t.start)},
-                {"end_date", formatDate(t.end)}, {"time_zone", t.timeZone}, {"holidays", holidays},
-                {"teaching_days", days}, {"periods", periods},     {"created_at", createdAt}};
+    return Json{{"id", t.id},
+                {"name", t.name},
+                {"start_date", formatDate(t.start)},
+                {"end_date", formatDate(t.end)},
+                {"time_zone", t.timeZone},
+                {"holidays", holidays},
+                {"teaching_days", days},
+                {"periods", periods},
+                {"created_at", createdAt}};
 }
 
 Section CoursesService::sectionFromRow(const Rows::Row& row)
@@ -104,7 +110,10 @@ Json CoursesService::sectionJson(const Rows::Row& row) const
     Json instructors = Json::array(), assistants = Json::array();
     for (const auto& r : host_.db().query("SELECT user_id, role FROM courses_section_staff WHERE section_id = ? ORDER BY user_id", {id}))
         (r["role"].asString() == "instructor" ? instructors : assistants).push(r["user_id"].asString());
-    auto optional = [&](const char* col) { const auto v = row[col].asOptionalString(); return v ? Json(*v) : Json(); };
+    auto optional = [&](const char* col) {
+        const auto v = row[col].asOptionalString();
+        return v ? Json(*v) : Json();
+    };
     return Json{{"id", id},
                 {"course_id", row["course_id"].asString()},
                 {"term_id", row["term_id"].asString()},
@@ -160,18 +169,19 @@ int64_t CoursesService::today(const std::string& timeZone)
 int64_t CoursesService::regenerateSessions(Tx& tx, const std::string& sectionId, const Term& term) const
 {
     std::vector<MeetingPattern> patterns;
-    for (const auto& r : tx.query("SELECT id, weekday, start_time, end_time, room_id FROM courses_meeting_patterns WHERE section_id = ?",
-                                  {sectionId}))
+    for (const auto& r :
+         tx.query("SELECT id, weekday, start_time, end_time, room_id FROM courses_meeting_patterns WHERE section_id = ?", {sectionId}))
         patterns.push_back({r["id"].asString(), static_cast<int>(r["weekday"].asInt()), parseTime(r["start_time"].asString()).value_or(0),
                             parseTime(r["end_time"].asString(), true).value_or(0), r["room_id"].asOptionalString()});
     tx.exec("DELETE FROM courses_sessions WHERE section_id = ?", {sectionId});
     const auto planned = expandPatterns(patterns, term.start, term.end, term.holidays);
     for (const auto& p : planned) {
         const std::string id = randomUuid(), date = formatDate(p.date), start = formatTime(p.start), end = formatTime(p.end);
-        tx.exec("INSERT INTO courses_sessions (id, section_id, pattern_id, session_date, start_time, end_time, starts_at, ends_at, room_id, "
-                "status, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', 0)",
-                {id, sectionId, p.patternId, date, start, end, static_cast<long long>(localInstant(term, p.date, p.start)),
-                 static_cast<long long>(localInstant(term, p.date, p.end)), p.roomId});
+        tx.exec(
+            "INSERT INTO courses_sessions (id, section_id, pattern_id, session_date, start_time, end_time, starts_at, ends_at, room_id, "
+            "status, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', 0)",
+            {id, sectionId, p.patternId, date, start, end, static_cast<long long>(localInstant(term, p.date, p.start)),
+             static_cast<long long>(localInstant(term, p.date, p.end)), p.roomId});
     }
     return static_cast<int64_t>(planned.size());
 }

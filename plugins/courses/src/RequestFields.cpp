@@ -52,8 +52,7 @@ std::string fieldType(const char* key)
 std::string requireString(const Json& body, const char* key, size_t minChars, size_t maxChars)
 {
     const Json v = body[key];
-    if (!v.isString())
-        throw Unprocessable(std::string("'") + key + "' is required and must be a string", fieldType(key));
+    if (!v.isString()) throw Unprocessable(std::string("'") + key + "' is required and must be a string", fieldType(key));
     std::string s = v.asString();
     const size_t n = utf8Chars(s);
     if (n < minChars || n > maxChars || hasControl(s, std::string_view(key) == "description"))
@@ -100,11 +99,13 @@ std::vector<std::string> stringArray(const Json& body, const char* key, size_t m
     if (!body.has(key) || body[key].isNull()) return out;
     const Json a = body[key];
     if (!a.isArray() || a.size() > maxItems)
-        throw Unprocessable(std::string("'") + key + "' must be an array of at most " + std::to_string(maxItems) + " strings", fieldType(key));
+        throw Unprocessable(std::string("'") + key + "' must be an array of at most " + std::to_string(maxItems) + " strings",
+                            fieldType(key));
     for (size_t i = 0; i < a.size(); ++i) {
         const Json v = a.at(i);
         if (!v.isString() || v.asString().empty() || utf8Chars(v.asString()) > maxChars || hasControl(v.asString(), false))
-            throw Unprocessable(std::string("'") + key + "' must hold non-empty strings of at most " + std::to_string(maxChars) + " characters",
+            throw Unprocessable(std::string("'") + key + "' must hold non-empty strings of at most " + std::to_string(maxChars) +
+                                    " characters",
                                 fieldType(key));
         out.push_back(v.asString());
     }

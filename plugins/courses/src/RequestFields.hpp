@@ -30,6 +30,9 @@ std::optional<int64_t> queryDate(const Request& req, const char* name);
 std::optional<std::string> queryChoice(const Request& req, const char* name, std::initializer_list<const char*> choices);
 
 // The caller's position: admins manage everything; instructors their own sections.
-inline bool isAdmin(const Request& req) { return req.hasRole("admin"); }
+inline bool isAdmin(const Request& req)
+{
+    return req.hasRole("admin");
+}
 
 } // namespace vtp::courses

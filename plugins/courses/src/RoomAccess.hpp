@@ -17,12 +17,12 @@ enum class Relation { None, Waitlisted, Enrolled, Assistant, Instructor };
 
 // What the decision needs to know about one session and one user.
 struct RoomFacts {
-    std::string name;           // e.g. "CS101 A: Algorithms (2025-09-01)"
-    int64_t startsAt = 0;       // unix seconds
+    std::string name;     // e.g. "CS101 A: Algorithms (2025-09-01)"
+    int64_t startsAt = 0; // unix seconds
     int64_t endsAt = 0;
     bool cancelled = false;
-    int64_t capacity = 0;       // the section's seats
-    int64_t staff = 0;          // instructors and teaching assistants
+    int64_t capacity = 0; // the section's seats
+    int64_t staff = 0;    // instructors and teaching assistants
     std::string timeZone = "UTC";
     Relation relation = Relation::None; // of the user asked about (None when describing)
 };
@@ -52,8 +52,8 @@ public:
 
 private:
     static int describeThunk(void* context, const char* key, char* out, size_t cap);
-    static int authorizeThunk(void* context, const char* key, const char* userId, const char* roles, int64_t now,
-                              int* moderator, char* reason, size_t reasonCap);
+    static int authorizeThunk(void* context, const char* key, const char* userId, const char* roles, int64_t now, int* moderator,
+                              char* reason, size_t reasonCap);
 
     Source source_;
     int64_t early_, grace_;

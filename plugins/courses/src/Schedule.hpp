@@ -13,9 +13,9 @@ namespace vtp::courses {
 
 struct MeetingPattern {
     std::string id;
-    int weekday = 1;  // ISO: 1 = Monday ... 7 = Sunday
-    int start = 0;    // minutes after local midnight
-    int end = 0;      // minutes after local midnight, > start
+    int weekday = 1; // ISO: 1 = Monday ... 7 = Sunday
+    int start = 0;   // minutes after local midnight
+    int end = 0;     // minutes after local midnight, > start
     std::optional<std::string> roomId;
 };
 

@@ -37,20 +37,24 @@ const char* kMySessions =
 
 void CoursesService::registerScheduleRoutes()
 {
-    route({.method = "GET", .path = "/api/v1/users/me/schedule",
+    route({.method = "GET",
+           .path = "/api/v1/users/me/schedule",
            .summary = "The caller's sessions across their sections (?from, ?to dates, default the coming 7 days; ?status; ?limit, ?cursor)",
            .responseSchema = schemas::page("sessions", schemas::session()),
            .errors = {{400, "invalid-parameter"}}},
           &CoursesService::mySchedule);
-    route({.method = "POST", .path = "/api/v1/users/me/calendar",
+    route({.method = "POST",
+           .path = "/api/v1/users/me/calendar",
            .summary = "Creates or rotates the caller's secret calendar feed URL (the previous one stops working)",
            .responseSchema = schemas::calendarToken(),
            .successStatus = 201},
           &CoursesService::createCalendarToken);
-    route({.method = "DELETE", .path = "/api/v1/users/me/calendar", .summary = "Turns the caller's calendar feed off",
-           .successStatus = 204},
-          &CoursesService::deleteCalendarToken);
-    route({.method = "GET", .path = "/api/v1/calendar/{file}", .role = Role::Public,
+    route(
+        {.method = "DELETE", .path = "/api/v1/users/me/calendar", .summary = "Turns the caller's calendar feed off", .successStatus = 204},
+        &CoursesService::deleteCalendarToken);
+    route({.method = "GET",
+           .path = "/api/v1/calendar/{file}",
+           .role = Role::Public,
            .summary = "A user's iCalendar feed (RFC 5545); {file} is the secret token followed by .ics",
            .responseSchema = R"({"type":"string","contentMediaType":"text/calendar"})",
            .errors = {{404, "not-found"}},
@@ -66,8 +70,11 @@ Response CoursesService::mySchedule(const Request& req)
     if (to < from) throw BadRequest("'to' is before 'from'", "invalid-parameter");
     if (to - from > 366) throw BadRequest("at most 366 days at once", "invalid-parameter");
     PageQuery q{.sql = std::string(kMySessions) + " AND x.session_date >= ? AND x.session_date <= ?",
-                .args = {me, me, formatDate(from), formatDate(to)}, .sortColumn = "x.starts_at", .idColumn = "x.id",
-                .sortIsInteger = true, .sortAlias = "starts_at"};
+                .args = {me, me, formatDate(from), formatDate(to)},
+                .sortColumn = "x.starts_at",
+                .idColumn = "x.id",
+                .sortIsInteger = true,
+                .sortAlias = "starts_at"};
     if (const auto status = queryChoice(req, "status", {"scheduled", "cancelled"})) {
         q.sql += " AND x.status = ?";
         q.args.emplace_back(*status);
@@ -104,9 +111,9 @@ Response CoursesService::calendarFeed(const Request& req)
     if (owner.empty()) throw NotFound("no such calendar");
     const std::string user = owner[0][0].asString();
     const int64_t now = unixNow();
-    const Rows rows = host_.db().query(std::string(kMySessions) + " AND x.ends_at >= ? AND x.starts_at <= ? ORDER BY x.starts_at, x.id",
-                                       {user, user, static_cast<long long>(now - calendarPastDays_ * 86400),
-                                        static_cast<long long>(now + calendarFutureDays_ * 86400)});
+    const Rows rows = host_.db().query(
+        std::string(kMySessions) + " AND x.ends_at >= ? AND x.starts_at <= ? ORDER BY x.starts_at, x.id",
+        {user, user, static_cast<long long>(now - calendarPastDays_ * 86400), static_cast<long long>(now + calendarFutureDays_ * 86400)});
     std::vector<CalendarEvent> events;
     events.reserve(rows.size());
     for (const auto& r : rows) {

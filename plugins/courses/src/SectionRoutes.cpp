@@ -40,58 +40,133 @@ std::vector<std::string> userIds(const Json& body, const char* key)
 
 void CoursesService::registerSectionRoutes()
 {
-    route({.method = "GET", .path = "/api/v1/sections",
+    route({.method = "GET",
+           .path = "/api/v1/sections",
            .summary = "Sections (?term_id, ?course_id, ?instructor user id or \"me\", ?limit, ?cursor)",
            .responseSchema = schemas::page("sections", schemas::section()),
            .errors = {{400, "invalid-parameter"}}},
           &CoursesService::listSections);
-    route({.method = "POST", .path = "/api/v1/sections",
-           .summary = "Creates a section of a course (admins; instructors for sections they teach themselves)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"course_id":{"type":"string"},"name":{"type":"string"},"capacity":{"type":"integer"},"waitlist_capacity":{"type":"integer"},"instructors":{"type":"array","items":{"type":"string"}},"assistants":{"type":"array","items":{"type":"string"}},"enrollment_opens":{"type":"string","format":"date"},"enrollment_closes":{"type":"string","format":"date"},"drop_deadline":{"type":"string","format":"date"}},"required":["course_id","name","capacity"]})",
-           .responseSchema = schemas::section(),
-           .successStatus = 201,
-           .errors = {{422, "unknown-user"}, {400, "invalid-body"}, {403, "forbidden"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-course-id"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-staff"}, {422, "invalid-waitlist-capacity"}, {422, "unknown-course"}}},
-          &CoursesService::createSection);
-    route({.method = "GET", .path = "/api/v1/sections/{id}", .summary = "One section with its staff and enrollment counts",
+    route(
+        {.method = "POST",
+         .path = "/api/v1/sections",
+         .summary = "Creates a section of a course (admins; instructors for sections they teach themselves)",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"course_id":{"type":"string"},"name":{"type":"string"},"capacity":{"type":"integer"},"waitlist_capacity":{"type":"integer"},"instructors":{"type":"array","items":{"type":"string"}},"assistants":{"type":"array","items":{"type":"string"}},"enrollment_opens":{"type":"string","format":"date"},"enrollment_closes":{"type":"string","format":"date"},"drop_deadline":{"type":"string","format":"date"}},"required":["course_id","name","capacity"]})",
+         .responseSchema = schemas::section(),
+         .successStatus = 201,
+         .errors = {{422, "unknown-user"},
+                    {400, "invalid-body"},
+                    {403, "forbidden"},
+                    {409, "duplicate-section"},
+                    {422, "invalid-assistants"},
+                    {422, "invalid-capacity"},
+                    {422, "invalid-course-id"},
+                    {422, "invalid-dates"},
+                    {422, "invalid-drop-deadline"},
+                    {422, "invalid-enrollment-closes"},
+                    {422, "invalid-enrollment-opens"},
+                    {422, "invalid-field"},
+                    {422, "invalid-instructors"},
+                    {422, "invalid-name"},
+                    {422, "invalid-staff"},
+                    {422, "invalid-waitlist-capacity"},
+                    {422, "unknown-course"}}},
+        &CoursesService::createSection);
+    route({.method = "GET",
+           .path = "/api/v1/sections/{id}",
+           .summary = "One section with its staff and enrollment counts",
            .responseSchema = schemas::section(),
            .errors = {{404, "not-found"}}},
           &CoursesService::getSection);
-    route({.method = "PATCH", .path = "/api/v1/sections/{id}",
-           .summary = "Changes a section (its instructors or admins); more seats promote waitlisted students", .body = Body::Json,
-           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":50},"capacity":{"type":"integer","minimum":1,"maximum":100000},"waitlist_capacity":{"type":"integer","minimum":0,"maximum":100000},"instructors":{"type":"array","maxItems":20,"items":{"type":"string"}},"assistants":{"type":"array","maxItems":20,"items":{"type":"string"}},"enrollment_opens":{"type":["string","null"],"format":"date"},"enrollment_closes":{"type":["string","null"],"format":"date"},"drop_deadline":{"type":["string","null"],"format":"date"}}})",
-           .responseSchema = schemas::section(),
-           .errors = {{409, "capacity-below-enrollment"}, {422, "unknown-user"}, {400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {409, "duplicate-section"}, {422, "invalid-assistants"}, {422, "invalid-capacity"}, {422, "invalid-dates"}, {422, "invalid-drop-deadline"}, {422, "invalid-enrollment-closes"}, {422, "invalid-enrollment-opens"}, {422, "invalid-field"}, {422, "invalid-instructors"}, {422, "invalid-name"}, {422, "invalid-waitlist-capacity"}}},
-          &CoursesService::updateSection);
-    route({.method = "DELETE", .path = "/api/v1/sections/{id}", .role = "admin", .summary = "Deletes a section",
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/sections/{id}",
+         .summary = "Changes a section (its instructors or admins); more seats promote waitlisted students",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":50},"capacity":{"type":"integer","minimum":1,"maximum":100000},"waitlist_capacity":{"type":"integer","minimum":0,"maximum":100000},"instructors":{"type":"array","maxItems":20,"items":{"type":"string"}},"assistants":{"type":"array","maxItems":20,"items":{"type":"string"}},"enrollment_opens":{"type":["string","null"],"format":"date"},"enrollment_closes":{"type":["string","null"],"format":"date"},"drop_deadline":{"type":["string","null"],"format":"date"}}})",
+         .responseSchema = schemas::section(),
+         .errors = {{409, "capacity-below-enrollment"},
+                    {422, "unknown-user"},
+                    {400, "invalid-body"},
+                    {403, "forbidden"},
+                    {404, "not-found"},
+                    {409, "duplicate-section"},
+                    {422, "invalid-assistants"},
+                    {422, "invalid-capacity"},
+                    {422, "invalid-dates"},
+                    {422, "invalid-drop-deadline"},
+                    {422, "invalid-enrollment-closes"},
+                    {422, "invalid-enrollment-opens"},
+                    {422, "invalid-field"},
+                    {422, "invalid-instructors"},
+                    {422, "invalid-name"},
+                    {422, "invalid-waitlist-capacity"}}},
+        &CoursesService::updateSection);
+    route({.method = "DELETE",
+           .path = "/api/v1/sections/{id}",
+           .role = "admin",
+           .summary = "Deletes a section",
            .successStatus = 204,
            .errors = {{404, "not-found"}}},
           &CoursesService::deleteSection);
-    route({.method = "GET", .path = "/api/v1/sections/{id}/meetings", .summary = "The section's weekly meeting patterns",
+    route({.method = "GET",
+           .path = "/api/v1/sections/{id}/meetings",
+           .summary = "The section's weekly meeting patterns",
            .responseSchema = schemas::meetings(),
            .errors = {{404, "not-found"}}},
           &CoursesService::getMeetings);
-    route({.method = "PUT", .path = "/api/v1/sections/{id}/meetings",
-           .summary = "Replaces the weekly meeting patterns and reschedules the sessions (its instructors or admins)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"meetings":{"type":"array","items":{"type":"object","properties":{"weekday":{"type":"integer"},"start_time":{"type":"string"},"end_time":{"type":"string"},"room_id":{"type":["string","null"]}}}}},"required":["meetings"]})",
-           .responseSchema = schemas::meetings(),
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-meetings"}, {422, "invalid-room-id"}, {422, "invalid-weekday"}, {422, "unknown-room"}}},
-          &CoursesService::putMeetings);
-    route({.method = "GET", .path = "/api/v1/sections/{id}/sessions",
+    route(
+        {.method = "PUT",
+         .path = "/api/v1/sections/{id}/meetings",
+         .summary = "Replaces the weekly meeting patterns and reschedules the sessions (its instructors or admins)",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","properties":{"meetings":{"type":"array","items":{"type":"object","properties":{"weekday":{"type":"integer"},"start_time":{"type":"string"},"end_time":{"type":"string"},"room_id":{"type":["string","null"]}}}}},"required":["meetings"]})",
+         .responseSchema = schemas::meetings(),
+         .errors = {{400, "invalid-body"},
+                    {403, "forbidden"},
+                    {404, "not-found"},
+                    {422, "invalid-field"},
+                    {422, "invalid-meetings"},
+                    {422, "invalid-room-id"},
+                    {422, "invalid-weekday"},
+                    {422, "unknown-room"}}},
+        &CoursesService::putMeetings);
+    route({.method = "GET",
+           .path = "/api/v1/sections/{id}/sessions",
            .summary = "The section's sessions (?from, ?to dates, ?status scheduled|cancelled, ?limit, ?cursor), in time order",
            .responseSchema = schemas::page("sessions", schemas::session()),
            .errors = {{400, "invalid-parameter"}, {404, "not-found"}}},
           &CoursesService::listSessions);
-    route({.method = "PATCH", .path = "/api/v1/sessions/{id}",
-           .summary = "Moves or cancels one session (date, start_time, end_time, room_id, status, note)", .body = Body::Json,
-           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"date":{"type":"string","format":"date"},"start_time":{"type":"string","description":"HH:MM"},"end_time":{"type":"string","description":"HH:MM"},"room_id":{"type":["string","null"]},"status":{"type":"string"},"note":{"type":["string","null"],"maxLength":500}}})",
-           .responseSchema = schemas::session(),
-           .errors = {{400, "invalid-body"}, {403, "forbidden"}, {404, "not-found"}, {422, "invalid-date"}, {422, "invalid-end-time"}, {422, "invalid-field"}, {422, "invalid-note"}, {422, "invalid-room-id"}, {422, "invalid-start-time"}, {422, "invalid-status"}, {422, "invalid-times"}, {422, "unknown-room"}}},
-          &CoursesService::updateSession);
+    route(
+        {.method = "PATCH",
+         .path = "/api/v1/sessions/{id}",
+         .summary = "Moves or cancels one session (date, start_time, end_time, room_id, status, note)",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"date":{"type":"string","format":"date"},"start_time":{"type":"string","description":"HH:MM"},"end_time":{"type":"string","description":"HH:MM"},"room_id":{"type":["string","null"]},"status":{"type":"string"},"note":{"type":["string","null"],"maxLength":500}}})",
+         .responseSchema = schemas::session(),
+         .errors = {{400, "invalid-body"},
+                    {403, "forbidden"},
+                    {404, "not-found"},
+                    {422, "invalid-date"},
+                    {422, "invalid-end-time"},
+                    {422, "invalid-field"},
+                    {422, "invalid-note"},
+                    {422, "invalid-room-id"},
+                    {422, "invalid-start-time"},
+                    {422, "invalid-status"},
+                    {422, "invalid-times"},
+                    {422, "unknown-room"}}},
+        &CoursesService::updateSession);
 }
 
 Response CoursesService::listSections(const Request& req)
 {
-    PageQuery q{.sql = std::string(kSectionSelect) + " WHERE 1 = 1", .sortColumn = "c.code", .idColumn = "s.id", .sortAlias = "course_code"};
+    PageQuery q{
+        .sql = std::string(kSectionSelect) + " WHERE 1 = 1", .sortColumn = "c.code", .idColumn = "s.id", .sortAlias = "course_code"};
     for (const char* col : {"term_id", "course_id"})
         if (const auto v = req.query(col); v && !v->empty()) {
             q.sql += std::string(" AND s.") + col + " = ?";
@@ -124,7 +199,10 @@ void checkSectionDates(const SectionDates& d)
         throw Unprocessable("'enrollment_closes' is before 'enrollment_opens'", "invalid-dates");
 }
 
-std::optional<std::string> dateText(const std::optional<int64_t>& d) { return d ? std::optional(formatDate(*d)) : std::nullopt; }
+std::optional<std::string> dateText(const std::optional<int64_t>& d)
+{
+    return d ? std::optional(formatDate(*d)) : std::nullopt;
+}
 
 } // namespace
 
@@ -152,7 +230,8 @@ Response CoursesService::createSection(const Request& req)
             throw Unprocessable("user " + a + " is listed as instructor and as assistant", "invalid-staff");
     requireAccounts(instructors, "instructors");
     requireAccounts(assistants, "assistants");
-    const SectionDates d{optionalDate(body, "enrollment_opens"), optionalDate(body, "enrollment_closes"), optionalDate(body, "drop_deadline")};
+    const SectionDates d{optionalDate(body, "enrollment_opens"), optionalDate(body, "enrollment_closes"),
+                         optionalDate(body, "drop_deadline")};
     checkSectionDates(d);
     const Rows course = host_.db().query("SELECT term_id FROM courses_courses WHERE id = ?", {courseId});
     if (course.empty()) throw Unprocessable("'course_id' names no course", "unknown-course");
@@ -216,10 +295,11 @@ Response CoursesService::updateSection(const Request& req)
                 throw Conflict("the section has " + std::to_string(enrolled) + " enrolled students; its capacity cannot be lowered to " +
                                    std::to_string(s.capacity) + " (remove students first)",
                                "capacity-below-enrollment");
-            tx.exec("UPDATE courses_sections SET name = ?, capacity = ?, waitlist_capacity = ?, enrollment_opens = ?, enrollment_closes = ?, "
-                    "drop_deadline = ? WHERE id = ?",
-                    {s.name, static_cast<long long>(s.capacity), static_cast<long long>(s.waitlistCapacity), dateText(d.opens),
-                     dateText(d.closes), dateText(d.drop), id});
+            tx.exec(
+                "UPDATE courses_sections SET name = ?, capacity = ?, waitlist_capacity = ?, enrollment_opens = ?, enrollment_closes = ?, "
+                "drop_deadline = ? WHERE id = ?",
+                {s.name, static_cast<long long>(s.capacity), static_cast<long long>(s.waitlistCapacity), dateText(d.opens),
+                 dateText(d.closes), dateText(d.drop), id});
             if (instructors) {
                 tx.exec("DELETE FROM courses_section_staff WHERE section_id = ? AND role = 'instructor'", {id});
                 for (const auto& u : *instructors)
@@ -282,7 +362,8 @@ Response CoursesService::putMeetings(const Request& req)
     const Json body = requireObject(req);
     allowOnlyKeys(body, {"meetings"});
     const Json list = body["meetings"];
-    if (!list.isArray() || list.size() > 50) throw Unprocessable("'meetings' must be an array of at most 50 meeting patterns", "invalid-meetings");
+    if (!list.isArray() || list.size() > 50)
+        throw Unprocessable("'meetings' must be an array of at most 50 meeting patterns", "invalid-meetings");
     std::vector<MeetingPattern> patterns;
     for (size_t i = 0; i < list.size(); ++i) {
         const Json m = list.at(i);
@@ -294,7 +375,8 @@ Response CoursesService::putMeetings(const Request& req)
         const auto start = m["start_time"].isString() ? parseTime(m["start_time"].asString()) : std::nullopt;
         const auto end = m["end_time"].isString() ? parseTime(m["end_time"].asString(), true) : std::nullopt;
         if (!start || !end || *end <= *start)
-            throw Unprocessable("meeting " + std::to_string(i + 1) + " needs 'start_time' and 'end_time' HH:MM, start before end", "invalid-meetings");
+            throw Unprocessable("meeting " + std::to_string(i + 1) + " needs 'start_time' and 'end_time' HH:MM, start before end",
+                                "invalid-meetings");
         p.start = *start;
         p.end = *end;
         if (m.has("room_id") && !m["room_id"].isNull()) {
@@ -312,8 +394,9 @@ Response CoursesService::putMeetings(const Request& req)
         const Term term = loadTerm(tx, s.termId);
         tx.exec("DELETE FROM courses_meeting_patterns WHERE section_id = ?", {id});
         for (const auto& p : patterns)
-            tx.exec("INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id) VALUES (?, ?, ?, ?, ?, ?)",
-                    {p.id, id, p.weekday, formatTime(p.start), formatTime(p.end), p.roomId});
+            tx.exec(
+                "INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id) VALUES (?, ?, ?, ?, ?, ?)",
+                {p.id, id, p.weekday, formatTime(p.start), formatTime(p.end), p.roomId});
         sessions = regenerateSessions(tx, id, term);
     });
     publishScheduled(id, s.termId, sessions);
@@ -326,8 +409,12 @@ Response CoursesService::putMeetings(const Request& req)
 Response CoursesService::listSessions(const Request& req)
 {
     loadSection(req.param("id"));
-    PageQuery q{.sql = std::string(kSessionSelect) + " WHERE x.section_id = ?", .args = {req.param("id")}, .sortColumn = "x.starts_at",
-                .idColumn = "x.id", .sortIsInteger = true, .sortAlias = "starts_at"};
+    PageQuery q{.sql = std::string(kSessionSelect) + " WHERE x.section_id = ?",
+                .args = {req.param("id")},
+                .sortColumn = "x.starts_at",
+                .idColumn = "x.id",
+                .sortIsInteger = true,
+                .sortAlias = "starts_at"};
     if (const auto from = queryDate(req, "from")) {
         q.sql += " AND x.session_date >= ?";
         q.args.emplace_back(formatDate(*from));
@@ -346,7 +433,8 @@ Response CoursesService::listSessions(const Request& req)
 Response CoursesService::updateSession(const Request& req)
 {
     const std::string id = req.param("id");
-    const Rows rows = host_.db().query("SELECT section_id, session_date, start_time, end_time, room_id, status, note FROM courses_sessions WHERE id = ?", {id});
+    const Rows rows = host_.db().query(
+        "SELECT section_id, session_date, start_time, end_time, room_id, status, note FROM courses_sessions WHERE id = ?", {id});
     if (rows.empty()) throw NotFound("no such session");
     const std::string sectionId = rows[0]["section_id"].asString();
     const Section s = requireSectionManager(req, sectionId);
@@ -381,7 +469,8 @@ Response CoursesService::updateSession(const Request& req)
     }
     if (body.has("status")) {
         status = requireString(body, "status", 1, 20);
-        if (status != "scheduled" && status != "cancelled") throw Unprocessable("'status' must be \"scheduled\" or \"cancelled\"", "invalid-status");
+        if (status != "scheduled" && status != "cancelled")
+            throw Unprocessable("'status' must be \"scheduled\" or \"cancelled\"", "invalid-status");
     }
     if (body.has("note")) note = optionalString(body, "note", 500);
     host_.db().exec("UPDATE courses_sessions SET session_date = ?, start_time = ?, end_time = ?, starts_at = ?, ends_at = ?, room_id = ?, "

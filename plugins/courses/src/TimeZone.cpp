@@ -25,7 +25,10 @@ namespace {
 
 constexpr const char* kZoneInfo = "/usr/share/zoneinfo/";
 
-date::sys_seconds at(int64_t utc) { return date::sys_seconds{std::chrono::seconds{utc}}; }
+date::sys_seconds at(int64_t utc)
+{
+    return date::sys_seconds{std::chrono::seconds{utc}};
+}
 
 // "[+-]h[:mm[:ss]]" as seconds, or nothing.
 std::optional<int> parseRuleTime(std::string_view s)
@@ -163,8 +166,8 @@ std::shared_ptr<const TimeZone> TimeZone::load(const std::string& name)
 int TimeZone::offsetAt(int64_t utc) const
 {
     if (!zone_) return 0;
-    const auto info = zone_->rule && utc >= zone_->lastTransition ? zone_->rule->get_info(at(utc + zone_->ruleShift))
-                                                                   : zone_->zone->get_info(at(utc));
+    const auto info =
+        zone_->rule && utc >= zone_->lastTransition ? zone_->rule->get_info(at(utc + zone_->ruleShift)) : zone_->zone->get_info(at(utc));
     return static_cast<int>(info.offset.count());
 }
 

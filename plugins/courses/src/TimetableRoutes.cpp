@@ -55,40 +55,66 @@ Json gridJson(const Term& term, const std::vector<std::string>& sections, const 
 
 void CoursesService::registerTimetableRoutes()
 {
-    route({.method = "POST", .path = "/api/v1/terms/{id}/timetables", .role = "admin",
-           .summary = "Starts solving the term's timetable as a courses.timetable job (time_limit_seconds, seed); 422 names a constraint no timetable can meet",
-           .body = Body::Json,
-           .requestSchema = R"({"type":"object","properties":{"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"}}})",
-           .responseSchema = schemas::object(R"("id":{"type":"string"},"term_id":{"type":"string"},"job_id":{"type":"string"},"state":{"const":"queued"},"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"},"lectures":{"type":"integer"},"job":{"type":"string"})", R"("id","term_id","job_id","state","job")"),
-           .successStatus = 202,
-           .errors = {{400, "invalid-body"}, {404, "not-found"}, {422, "invalid-field"}, {422, "invalid-instance"}, {422, "invalid-seed"}, {422, "invalid-time-limit-seconds"}, {422, "nothing-to-schedule"}, {422, "over-constrained"}}},
-          &CoursesService::startTimetable);
-    route({.method = "GET", .path = "/api/v1/terms/{id}/timetables", .role = "admin",
+    route(
+        {.method = "POST",
+         .path = "/api/v1/terms/{id}/timetables",
+         .role = "admin",
+         .summary = "Starts solving the term's timetable as a courses.timetable job (time_limit_seconds, seed); 422 names a constraint no "
+                    "timetable can meet",
+         .body = Body::Json,
+         .requestSchema = R"({"type":"object","properties":{"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"}}})",
+         .responseSchema = schemas::object(
+             R"("id":{"type":"string"},"term_id":{"type":"string"},"job_id":{"type":"string"},"state":{"const":"queued"},"time_limit_seconds":{"type":"integer"},"seed":{"type":"integer"},"lectures":{"type":"integer"},"job":{"type":"string"})",
+             R"("id","term_id","job_id","state","job")"),
+         .successStatus = 202,
+         .errors = {{400, "invalid-body"},
+                    {404, "not-found"},
+                    {422, "invalid-field"},
+                    {422, "invalid-instance"},
+                    {422, "invalid-seed"},
+                    {422, "invalid-time-limit-seconds"},
+                    {422, "nothing-to-schedule"},
+                    {422, "over-constrained"}}},
+        &CoursesService::startTimetable);
+    route({.method = "GET",
+           .path = "/api/v1/terms/{id}/timetables",
+           .role = "admin",
            .summary = "The term's proposed timetables (?state, ?limit, ?cursor), newest last",
            .responseSchema = schemas::page("timetables", schemas::timetable()),
            .errors = {{400, "invalid-parameter"}, {404, "not-found"}}},
           &CoursesService::listTimetables);
-    route({.method = "GET", .path = "/api/v1/terms/{id}/timetables/{tid}", .role = "admin",
+    route({.method = "GET",
+           .path = "/api/v1/terms/{id}/timetables/{tid}",
+           .role = "admin",
            .summary = "One timetable with its costs and, once solved, its assignments",
-           .responseSchema = schemas::timetable(), .errors = {{404, "not-found"}}},
+           .responseSchema = schemas::timetable(),
+           .errors = {{404, "not-found"}}},
           &CoursesService::getTimetable);
-    route({.method = "POST", .path = "/api/v1/terms/{id}/timetables/{tid}/accept", .role = "admin",
+    route({.method = "POST",
+           .path = "/api/v1/terms/{id}/timetables/{tid}/accept",
+           .role = "admin",
            .summary = "Applies a feasible timetable to the sections' meeting patterns and reschedules their sessions",
            .responseSchema = schemas::timetable(),
            .errors = {{404, "not-found"}, {409, "already-accepted"}, {409, "not-acceptable"}}},
           &CoursesService::acceptTimetable);
-    route({.method = "GET", .path = "/api/v1/terms/{id}/export.ctt", .role = "admin",
+    route({.method = "GET",
+           .path = "/api/v1/terms/{id}/export.ctt",
+           .role = "admin",
            .summary = "The term as an ITC-2007 .ctt instance (one course per section)",
            .responseSchema = R"({"type":"string","contentMediaType":"text/plain"})",
            .errors = {{404, "not-found"}, {422, "invalid-instance"}}},
           &CoursesService::exportCtt);
-    route({.method = "POST", .path = "/api/v1/terms/{id}/import.ctt", .role = "admin",
-           .summary = "Imports an ITC-2007 .ctt instance into an empty term: rooms, courses with one section each, curricula, unavailability",
-           .body = Body::Raw, .maxBodyBytes = 8 * 1024 * 1024,
-           .responseSchema = schemas::anyObject(),
-           .successStatus = 201,
-           .errors = {{404, "not-found"}, {409, "term-not-empty"}, {422, "invalid-ctt"}}},
-          &CoursesService::importCtt);
+    route(
+        {.method = "POST",
+         .path = "/api/v1/terms/{id}/import.ctt",
+         .role = "admin",
+         .summary = "Imports an ITC-2007 .ctt instance into an empty term: rooms, courses with one section each, curricula, unavailability",
+         .body = Body::Raw,
+         .maxBodyBytes = 8 * 1024 * 1024,
+         .responseSchema = schemas::anyObject(),
+         .successStatus = 201,
+         .errors = {{404, "not-found"}, {409, "term-not-empty"}, {422, "invalid-ctt"}}},
+        &CoursesService::importCtt);
 }
 
 CoursesService::BuiltInstance CoursesService::buildInstance(const Term& term) const
@@ -115,9 +141,12 @@ CoursesService::BuiltInstance CoursesService::buildInstance(const Term& term) co
         tt::Course c;
         const std::string sectionId = r["id"].asString();
         c.id = tokenId(r["code"].asString() + "-" + r["name"].asString(), taken);
-        if (auto it = firstInstructor.find(sectionId); it != firstInstructor.end()) c.teacher = it->second;
-        else if (auto key = r["teacher_key"].asOptionalString(); key && !key->empty()) c.teacher = *key;
-        else c.teacher = "unassigned-" + c.id; // nobody else shares it
+        if (auto it = firstInstructor.find(sectionId); it != firstInstructor.end())
+            c.teacher = it->second;
+        else if (auto key = r["teacher_key"].asOptionalString(); key && !key->empty())
+            c.teacher = *key;
+        else
+            c.teacher = "unassigned-" + c.id; // nobody else shares it
         c.lectures = static_cast<int>(r["lectures_per_week"].asInt());
         c.minWorkingDays = static_cast<int>(r["min_working_days"].asInt());
         c.students = static_cast<int>(r["capacity"].asInt());
@@ -163,7 +192,8 @@ Response CoursesService::startTimetable(const Request& req)
     const int64_t limit = optionalInt(body, "time_limit_seconds", 1, maxTimeLimit_).value_or(defaultTimeLimit_);
     const int64_t seed = optionalInt(body, "seed", 0, int64_t{1} << 53).value_or(1);
     BuiltInstance b = buildInstance(term);
-    if (b.instance.courses.empty()) throw Unprocessable("the term has no sections of courses with lectures to schedule", "nothing-to-schedule");
+    if (b.instance.courses.empty())
+        throw Unprocessable("the term has no sections of courses with lectures to schedule", "nothing-to-schedule");
     try {
         b.instance.validate();
         tt::Solver::checkSatisfiable(b.instance);
@@ -174,17 +204,22 @@ Response CoursesService::startTimetable(const Request& req)
     }
     const std::string id = randomUuid();
     const int64_t now = unixNow();
-    host_.db().exec("INSERT INTO courses_timetables (id, term_id, state, instance, grid, time_limit_seconds, seed, created_by, created_at, updated_at) "
-                    "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-                    {id, term.id, tt::writeCtt(b.instance), gridJson(term, b.sectionIds, b.roomIds).dump(), static_cast<long long>(limit),
-                     static_cast<long long>(seed), std::string(req.subject()), static_cast<long long>(now), static_cast<long long>(now)});
-    const std::string jobId = host_.submitJob("courses.timetable",
-                                              Json{{"timetable_id", id}, {"time_limit_seconds", limit}, {"seed", seed}},
-                                              std::string(req.subject()));
+    host_.db().exec(
+        "INSERT INTO courses_timetables (id, term_id, state, instance, grid, time_limit_seconds, seed, created_by, created_at, updated_at) "
+        "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+        {id, term.id, tt::writeCtt(b.instance), gridJson(term, b.sectionIds, b.roomIds).dump(), static_cast<long long>(limit),
+         static_cast<long long>(seed), std::string(req.subject()), static_cast<long long>(now), static_cast<long long>(now)});
+    const std::string jobId = host_.submitJob(
+        "courses.timetable", Json{{"timetable_id", id}, {"time_limit_seconds", limit}, {"seed", seed}}, std::string(req.subject()));
     host_.db().exec("UPDATE courses_timetables SET job_id = ? WHERE id = ?", {jobId, id});
-    Response r = Response::json(Json{{"id", id}, {"term_id", term.id}, {"job_id", jobId}, {"state", "queued"},
-                                     {"time_limit_seconds", limit}, {"seed", seed},
-                                     {"lectures", b.instance.lectureCount()}, {"job", "/api/v1/jobs/" + jobId}},
+    Response r = Response::json(Json{{"id", id},
+                                     {"term_id", term.id},
+                                     {"job_id", jobId},
+                                     {"state", "queued"},
+                                     {"time_limit_seconds", limit},
+                                     {"seed", seed},
+                                     {"lectures", b.instance.lectureCount()},
+                                     {"job", "/api/v1/jobs/" + jobId}},
                                 202);
     r.header("Location", "/api/v1/terms/" + term.id + "/timetables/" + id);
     return r;
@@ -198,7 +233,8 @@ Json CoursesService::runTimetableJob(Job& job, const Json& params)
     const std::string termId = rows[0]["term_id"].asString();
     const tt::Instance instance = tt::parseCtt(rows[0]["instance"].asString());
     // The job's params say how long and with which seed; the row keeps them for the record.
-    const double limit = static_cast<double>(std::clamp<int64_t>(params.intOr("time_limit_seconds", rows[0]["time_limit_seconds"].asInt()), 1, maxTimeLimit_));
+    const double limit = static_cast<double>(
+        std::clamp<int64_t>(params.intOr("time_limit_seconds", rows[0]["time_limit_seconds"].asInt()), 1, maxTimeLimit_));
     const auto seed = static_cast<uint64_t>(params.intOr("seed", rows[0]["seed"].asInt()));
     auto finish = [&](const std::string& state, std::optional<tt::SolverResult> result, const std::string& error) {
         const int64_t now = unixNow();
@@ -235,7 +271,8 @@ Json CoursesService::runTimetableJob(Job& job, const Json& params)
         host_.log().info("timetable finished", {{"timetable_id", id}, {"term_id", termId}, {"state", state}});
         return out;
     };
-    host_.db().exec("UPDATE courses_timetables SET state = 'running', updated_at = ? WHERE id = ?", {static_cast<long long>(unixNow()), id});
+    host_.db().exec("UPDATE courses_timetables SET state = 'running', updated_at = ? WHERE id = ?",
+                    {static_cast<long long>(unixNow()), id});
     std::unique_ptr<tt::Solver> solver;
     try {
         solver = std::make_unique<tt::Solver>(instance);
@@ -264,7 +301,10 @@ Json CoursesService::runTimetableJob(Job& job, const Json& params)
 
 Json CoursesService::timetableJson(const Rows::Row& r, bool detail) const
 {
-    auto optInt = [&](const char* col) { const auto v = r[col].asOptionalInt(); return v ? Json(*v) : Json(); };
+    auto optInt = [&](const char* col) {
+        const auto v = r[col].asOptionalInt();
+        return v ? Json(*v) : Json();
+    };
     const auto jobId = r["job_id"].asOptionalString();
     const auto acceptedAt = r["accepted_at"].asOptionalInt();
     Json j{{"id", r["id"].asString()},
@@ -311,8 +351,12 @@ const char* kTimetableColumns = "id, term_id, job_id, state, instance, grid, sol
 Response CoursesService::listTimetables(const Request& req)
 {
     loadTerm(req.param("id"));
-    PageQuery q{.sql = std::string("SELECT ") + kTimetableColumns + " FROM courses_timetables x WHERE x.term_id = ?", .args = {req.param("id")},
-                .sortColumn = "x.created_at", .idColumn = "x.id", .sortIsInteger = true, .sortAlias = "created_at"};
+    PageQuery q{.sql = std::string("SELECT ") + kTimetableColumns + " FROM courses_timetables x WHERE x.term_id = ?",
+                .args = {req.param("id")},
+                .sortColumn = "x.created_at",
+                .idColumn = "x.id",
+                .sortIsInteger = true,
+                .sortAlias = "created_at"};
     if (const auto state = queryChoice(req, "state", {"queued", "running", "proposed", "infeasible", "cancelled", "failed", "accepted"})) {
         q.sql += " AND x.state = ?";
         q.args.emplace_back(*state);
@@ -355,7 +399,8 @@ Response CoursesService::acceptTimetable(const Request& req)
                 const Json period = grid["periods"].at(static_cast<size_t>(a.period));
                 const std::string roomId = grid["rooms"].at(static_cast<size_t>(a.room)).asString();
                 const bool roomExists = !tx.query("SELECT 1 FROM courses_rooms WHERE id = ?", {roomId}).empty();
-                tx.exec("INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id) VALUES (?, ?, ?, ?, ?, ?)",
+                tx.exec("INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id) VALUES (?, ?, ?, ?, "
+                        "?, ?)",
                         {randomUuid(), sectionId, static_cast<long long>(grid["days"].at(static_cast<size_t>(a.day)).asInt()),
                          period["start"].asString(), period["end"].asString(), roomExists ? std::optional(roomId) : std::nullopt});
             }
@@ -398,7 +443,8 @@ Response CoursesService::importCtt(const Request& req)
     } catch (const std::invalid_argument& e) {
         throw Unprocessable(e.what(), "invalid-ctt");
     }
-    if (in.days < 1 || in.days > 7) throw Unprocessable("a .ctt week must have 1 to 7 days, this one has " + std::to_string(in.days), "invalid-ctt");
+    if (in.days < 1 || in.days > 7)
+        throw Unprocessable("a .ctt week must have 1 to 7 days, this one has " + std::to_string(in.days), "invalid-ctt");
     if (in.periodsPerDay < 1 || in.periodsPerDay > 16)
         throw Unprocessable("VTP imports 1 to 16 periods a day, this file has " + std::to_string(in.periodsPerDay), "invalid-ctt");
     // The file's grid replaces the term's when their sizes differ: days from Monday, hourly periods from 08:00.
@@ -432,15 +478,18 @@ Response CoursesService::importCtt(const Request& req)
                     "min_working_days, created_at) VALUES (?, ?, ?, ?, '', 0, '', ?, ?, ?)",
                     {courseIds[c], term.id, course.id, course.id, course.lectures, std::min(course.minWorkingDays, course.lectures),
                      static_cast<long long>(now)});
-            tx.exec("INSERT INTO courses_sections (id, course_id, term_id, name, capacity, waitlist_capacity, teacher_key, next_seq, created_at) "
+            tx.exec("INSERT INTO courses_sections (id, course_id, term_id, name, capacity, waitlist_capacity, teacher_key, next_seq, "
+                    "created_at) "
                     "VALUES (?, ?, ?, 'A', ?, 0, ?, 0, ?)",
                     {randomUuid(), courseIds[c], term.id, std::max(course.students, 1), course.teacher, static_cast<long long>(now)});
         }
         for (const auto& k : in.curricula) {
             const std::string kid = randomUuid();
-            tx.exec("INSERT INTO courses_curricula (id, term_id, name, created_at) VALUES (?, ?, ?, ?)", {kid, term.id, k.id, static_cast<long long>(now)});
+            tx.exec("INSERT INTO courses_curricula (id, term_id, name, created_at) VALUES (?, ?, ?, ?)",
+                    {kid, term.id, k.id, static_cast<long long>(now)});
             for (int c : k.courses)
-                tx.exec("INSERT INTO courses_curriculum_courses (curriculum_id, course_id) VALUES (?, ?)", {kid, courseIds[static_cast<size_t>(c)]});
+                tx.exec("INSERT INTO courses_curriculum_courses (curriculum_id, course_id) VALUES (?, ?)",
+                        {kid, courseIds[static_cast<size_t>(c)]});
         }
         std::set<std::tuple<int, int, int>> seen;
         for (const auto& u : in.unavailability)
@@ -449,7 +498,8 @@ Response CoursesService::importCtt(const Request& req)
                         {courseIds[static_cast<size_t>(u.course)], u.day, u.period});
     });
     for (size_t c = 0; c < in.courses.size(); ++c)
-        host_.publish("course.created", Json{{"course_id", courseIds[c]}, {"term_id", term.id}, {"code", in.courses[c].id}, {"title", in.courses[c].id}});
+        host_.publish("course.created",
+                      Json{{"course_id", courseIds[c]}, {"term_id", term.id}, {"code", in.courses[c].id}, {"title", in.courses[c].id}});
     return Response::created(Json{{"term_id", term.id},
                                   {"courses", in.courses.size()},
                                   {"sections", in.courses.size()},

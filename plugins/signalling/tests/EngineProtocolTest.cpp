@@ -98,22 +98,27 @@ TEST(EnginePacket, RefusesBadTypeEmptyAndOversizedFrames)
 
 TEST(PollingPayload, DecodesTheSpecExamples)
 {
-    auto p = decodePayload("4hello\x1e" "2\x1e" "4world");
+    auto p = decodePayload("4hello\x1e"
+                           "2\x1e"
+                           "4world");
     ASSERT_EQ(p.size(), 3u);
     EXPECT_EQ(p[0], EnginePacket::message("hello"));
     EXPECT_EQ(p[1], EnginePacket::of(EnginePacketType::Ping));
     EXPECT_EQ(p[2], EnginePacket::message("world"));
 
-    auto mixed = decodePayload("4hello\x1e" "bAQIDBA==");
+    auto mixed = decodePayload("4hello\x1e"
+                               "bAQIDBA==");
     ASSERT_EQ(mixed.size(), 2u);
     EXPECT_EQ(mixed[0], EnginePacket::message("hello"));
     EXPECT_EQ(mixed[1], EnginePacket::binaryMessage(std::string("\x01\x02\x03\x04", 4)));
 
-    auto two = decodePayload("4hello\x1e" "4world");
+    auto two = decodePayload("4hello\x1e"
+                             "4world");
     ASSERT_EQ(two.size(), 2u);
     EXPECT_EQ(two[1].data, "world");
 
-    auto sio = decodePayload("42[\"hello\"]\x1e" "42[\"world\"]");
+    auto sio = decodePayload("42[\"hello\"]\x1e"
+                             "42[\"world\"]");
     ASSERT_EQ(sio.size(), 2u);
     EXPECT_EQ(sio[0].data, "2[\"hello\"]");
 }
@@ -130,7 +135,12 @@ TEST(PollingPayload, EncodesMixedTextAndBinaryPackets)
     };
     auto body = PollingPayload::encode(packets);
     ASSERT_TRUE(body.ok());
-    EXPECT_EQ(*body, "4hello\x1e" "2\x1e" "bAQIDBA==\x1e" "452-[\"x\"]\x1e" "bAP8=\x1e" "b");
+    EXPECT_EQ(*body, "4hello\x1e"
+                     "2\x1e"
+                     "bAQIDBA==\x1e"
+                     "452-[\"x\"]\x1e"
+                     "bAP8=\x1e"
+                     "b");
     auto back = PollingPayload::decode(*body, kMax);
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, packets);
@@ -142,24 +152,38 @@ TEST(PollingPayload, AppendsPreEncodedPacketsWithSeparators)
     EXPECT_TRUE(PollingPayload::appendText(body, "42[\"a\"]"));
     PollingPayload::appendBinary(body, "\x01");
     EXPECT_TRUE(PollingPayload::appendText(body, "3"));
-    EXPECT_EQ(body, "42[\"a\"]\x1e" "bAQ==\x1e" "3");
-    EXPECT_FALSE(PollingPayload::appendText(body, "4a\x1e" "b"));
-    std::vector<EnginePacket> bad{EnginePacket::message("a\x1e" "b")};
+    EXPECT_EQ(body, "42[\"a\"]\x1e"
+                    "bAQ==\x1e"
+                    "3");
+    EXPECT_FALSE(PollingPayload::appendText(body, "4a\x1e"
+                                                  "b"));
+    std::vector<EnginePacket> bad{EnginePacket::message("a\x1e"
+                                                        "b")};
     EXPECT_EQ(PollingPayload::encode(bad).error().code, ProtocolErrc::BadArgument);
 }
 
 TEST(PollingPayload, RefusesMalformedPayloads)
 {
     EXPECT_EQ(payloadError(""), ProtocolErrc::EmptyPacket);
-    EXPECT_EQ(payloadError("4a\x1e\x1e" "4b"), ProtocolErrc::EmptyPacket);
+    EXPECT_EQ(payloadError("4a\x1e\x1e"
+                           "4b"),
+              ProtocolErrc::EmptyPacket);
     EXPECT_EQ(payloadError("4a\x1e"), ProtocolErrc::EmptyPacket);
-    EXPECT_EQ(payloadError("4a\x1e" "9"), ProtocolErrc::BadEngineType);
+    EXPECT_EQ(payloadError("4a\x1e"
+                           "9"),
+              ProtocolErrc::BadEngineType);
     EXPECT_EQ(payloadError("abc"), ProtocolErrc::BadEngineType);
     EXPECT_EQ(payloadError("b!!!!"), ProtocolErrc::BadBase64);
     EXPECT_EQ(payloadError("bA"), ProtocolErrc::BadBase64);
     EXPECT_EQ(payloadError("bAQ=x"), ProtocolErrc::BadBase64);
-    EXPECT_EQ(payloadError("4hello\x1e" "4world", 12), ProtocolErrc::TooLarge);
-    EXPECT_TRUE(PollingPayload::decode("4hello\x1e" "4world", 13).ok());
+    EXPECT_EQ(payloadError("4hello\x1e"
+                           "4world",
+                           12),
+              ProtocolErrc::TooLarge);
+    EXPECT_TRUE(PollingPayload::decode("4hello\x1e"
+                                       "4world",
+                                       13)
+                    .ok());
 }
 
 TEST(EngineHandshake, OpenPacketMatchesTheSpecSample)
@@ -237,17 +261,15 @@ TEST(EngineHandshake, ErrorBodiesAreEngineIoJson)
 
 TEST(Base64, MatchesRfc4648Vectors)
 {
-    const std::pair<std::string, std::string> v[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                                     {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-                                                     {"foobar", "Zm9vYmFy"}};
+    const std::pair<std::string, std::string> v[] = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, encoded] : v) {
         EXPECT_EQ(Base64::encode(plain), encoded);
         EXPECT_EQ(Base64::decode(encoded), plain);
     }
     EXPECT_EQ(Base64::decode("Zm9vYg"), "foob"); // unpadded, as Node accepts
     std::string all;
-    for (int i = 0; i < 256; ++i)
-        all += static_cast<char>(i);
+    for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
     EXPECT_EQ(Base64::decode(Base64::encode(all)), all);
     EXPECT_FALSE(Base64::decode("Zm9v!").has_value());
     EXPECT_FALSE(Base64::decode("Z").has_value());

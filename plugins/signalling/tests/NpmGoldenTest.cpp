@@ -57,8 +57,7 @@ std::string runNode(const std::string& mode, const std::string& file)
     std::string out;
     char buf[65536];
     std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
-        out.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
     const int status = ::pclose(pipe);
     EXPECT_EQ(status, 0) << cmd;
     return status == 0 ? out : std::string();
@@ -69,17 +68,14 @@ Var revive(const Var& v)
 {
     if (v.type() == typeid(Array::Ptr)) {
         Array::Ptr out = new Array;
-        for (const auto& e : *v.extract<Array::Ptr>())
-            out->add(revive(e));
+        for (const auto& e : *v.extract<Array::Ptr>()) out->add(revive(e));
         return out;
     }
     if (v.type() == typeid(Object::Ptr)) {
         const auto& o = v.extract<Object::Ptr>();
-        if (o->size() == 1 && o->has("$binary"))
-            return Binary(Base64::decode(o->getValue<std::string>("$binary")).value());
+        if (o->size() == 1 && o->has("$binary")) return Binary(Base64::decode(o->getValue<std::string>("$binary")).value());
         Object::Ptr out = new Object(true);
-        for (const auto& name : o->getNames())
-            out->set(name, revive(o->get(name)));
+        for (const auto& name : o->getNames()) out->set(name, revive(o->get(name)));
         return out;
     }
     return v;
@@ -95,15 +91,13 @@ Var flatten(const Var& v)
     }
     if (v.type() == typeid(Array::Ptr)) {
         Array::Ptr out = new Array;
-        for (const auto& e : *v.extract<Array::Ptr>())
-            out->add(flatten(e));
+        for (const auto& e : *v.extract<Array::Ptr>()) out->add(flatten(e));
         return out;
     }
     if (v.type() == typeid(Object::Ptr)) {
         const auto& o = v.extract<Object::Ptr>();
         Object::Ptr out = new Object(true);
-        for (const auto& name : o->getNames())
-            out->set(name, flatten(o->get(name)));
+        for (const auto& name : o->getNames()) out->set(name, flatten(o->get(name)));
         return out;
     }
     return v;
@@ -123,10 +117,8 @@ std::string normalise(int type, const std::string& nsp, std::optional<std::uint6
     Object::Ptr o = new Object(true);
     o->set("type", type == 5 ? 2 : type == 6 ? 3 : type);
     o->set("nsp", nsp);
-    if (id)
-        o->set("id", static_cast<Poco::UInt64>(*id));
-    if (!data.isEmpty())
-        o->set("data", flatten(data));
+    if (id) o->set("id", static_cast<Poco::UInt64>(*id));
+    if (!data.isEmpty()) o->set("data", flatten(data));
     return jsonText(o);
 }
 
@@ -154,10 +146,8 @@ std::vector<Case> packetCases()
         k.name = o->getValue<std::string>("name");
         k.type = p->getValue<int>("type");
         k.nsp = p->getValue<std::string>("nsp");
-        if (p->has("id"))
-            k.id = p->getValue<Poco::UInt64>("id");
-        if (p->has("data"))
-            k.data = revive(p->get("data"));
+        if (p->has("id")) k.id = p->getValue<Poco::UInt64>("id");
+        if (p->has("data")) k.data = revive(p->get("data"));
         out.push_back(std::move(k));
     }
     return out;
@@ -174,8 +164,7 @@ std::string pollingBody(const EncodedSocketPacket& e)
 {
     std::string body;
     PollingPayload::appendText(body, e.text);
-    for (const auto& a : e.attachments)
-        PollingPayload::appendBinary(body, a);
+    for (const auto& a : e.attachments) PollingPayload::appendBinary(body, a);
     return body;
 }
 
@@ -194,15 +183,12 @@ Result<SocketPacket> decodeMessages(const std::vector<EnginePacket>& messages)
     SocketDecoder decoder;
     std::optional<SocketPacket> done;
     for (const auto& m : messages) {
-        if (done)
-            return ProtocolError(ProtocolErrc::BadArgument, "more messages after a complete packet");
+        if (done) return ProtocolError(ProtocolErrc::BadArgument, "more messages after a complete packet");
         auto r = decoder.add(m);
-        if (!r)
-            return r.error();
+        if (!r) return r.error();
         done = std::move(r).value();
     }
-    if (!done)
-        return ProtocolError(ProtocolErrc::BadArgument, "incomplete packet");
+    if (!done) return ProtocolError(ProtocolErrc::BadArgument, "incomplete packet");
     return std::move(*done);
 }
 
@@ -318,8 +304,10 @@ TEST(NpmGolden, BothDecodersReadTheSameEdgeCases)
         const auto& p = **ours;
         EXPECT_EQ(static_cast<int>(p.type), theirs->getValue<int>("type")) << name;
         EXPECT_EQ(p.nsp, theirs->getValue<std::string>("nsp")) << name;
-        if (theirs->isNull("id")) EXPECT_FALSE(p.id) << name;
-        else EXPECT_EQ(p.id, theirs->getValue<uint64_t>("id")) << name;
+        if (theirs->isNull("id"))
+            EXPECT_FALSE(p.id) << name;
+        else
+            EXPECT_EQ(p.id, theirs->getValue<uint64_t>("id")) << name;
     }
 }
 

@@ -84,24 +84,19 @@ std::vector<Golden> goldens()
 }
 
 // Feeds a text and its attachments; the packet must complete exactly with the last one.
-Result<SocketPacket> decodeAll(std::string_view text, const std::vector<std::string>& attachments = {},
-                               SocketDecoderLimits limits = {})
+Result<SocketPacket> decodeAll(std::string_view text, const std::vector<std::string>& attachments = {}, SocketDecoderLimits limits = {})
 {
     SocketDecoder decoder(limits);
     auto r = decoder.addText(text);
-    if (!r)
-        return r.error();
+    if (!r) return r.error();
     std::optional<SocketPacket> done = std::move(r).value();
     for (const auto& a : attachments) {
-        if (done)
-            return ProtocolError(ProtocolErrc::BadArgument, "complete before all attachments");
+        if (done) return ProtocolError(ProtocolErrc::BadArgument, "complete before all attachments");
         auto next = decoder.addAttachment(a);
-        if (!next)
-            return next.error();
+        if (!next) return next.error();
         done = std::move(next).value();
     }
-    if (!done)
-        return ProtocolError(ProtocolErrc::BadArgument, "incomplete");
+    if (!done) return ProtocolError(ProtocolErrc::BadArgument, "incomplete");
     return std::move(*done);
 }
 
@@ -307,10 +302,10 @@ TEST(SocketDecoder, ANamespaceMayEndThePacket)
         std::string nsp;
     };
     for (const auto& c : std::vector<Case>{{"0/custom", Type::Connect, "/custom"},
-                                          {"1/custom", Type::Disconnect, "/custom"},
-                                          {"4/x", Type::ConnectError, "/x"},
-                                          {"0/", Type::Connect, "/"},
-                                          {"1/a/b?c=d", Type::Disconnect, "/a/b?c=d"}}) {
+                                           {"1/custom", Type::Disconnect, "/custom"},
+                                           {"4/x", Type::ConnectError, "/x"},
+                                           {"0/", Type::Connect, "/"},
+                                           {"1/a/b?c=d", Type::Disconnect, "/a/b?c=d"}}) {
         auto p = decodeAll(c.text);
         ASSERT_TRUE(p.ok()) << c.text << ": " << p.error().message;
         EXPECT_EQ(p->type, c.type) << c.text;
@@ -407,22 +402,20 @@ TEST(SocketDecoder, RefusesPlaceholdersOutOfRange)
 TEST(SocketDecoder, RefusesInvalidJson)
 {
     const char* bad[] = {
-        R"(2["a")",        R"(2["a",])",     R"(2["a"]x)",       R"(2['a'])",         R"(2["a\x"])",
-        R"(2["a",01])",    R"(2["a",1.])",   R"(2["a",-])",      R"(2["a",1e])",      R"(2["a",tru])",
-        R"(2["a",{1:2}])", R"(2["a",{"k"}])", R"(2["a",{"k":}])", R"(2["a"]])",        R"(2["\ud800"])",
-        R"(2["\udc00x"])", R"(2["a",NaN])",  R"(2["a",+1])",     R"(2["a\u12"])",     R"(0{"a":1,})",
+        R"(2["a")",       R"(2["a",])",      R"(2["a"]x)",    R"(2['a'])",       R"(2["a\x"])",     R"(2["a",01])",     R"(2["a",1.])",
+        R"(2["a",-])",    R"(2["a",1e])",    R"(2["a",tru])", R"(2["a",{1:2}])", R"(2["a",{"k"}])", R"(2["a",{"k":}])", R"(2["a"]])",
+        R"(2["\ud800"])", R"(2["\udc00x"])", R"(2["a",NaN])", R"(2["a",+1])",    R"(2["a\u12"])",   R"(0{"a":1,})",
     };
-    for (const char* text : bad)
-        EXPECT_EQ(decodeError(text), ProtocolErrc::InvalidJson) << text;
-    EXPECT_EQ(decodeError(std::string("2[\"a\x01\"]")), ProtocolErrc::InvalidJson);         // control character
+    for (const char* text : bad) EXPECT_EQ(decodeError(text), ProtocolErrc::InvalidJson) << text;
+    EXPECT_EQ(decodeError(std::string("2[\"a\x01\"]")), ProtocolErrc::InvalidJson); // control character
     // Beyond a double (found by fuzzing: the tree could not hold it); a tiny one is just zero.
     EXPECT_EQ(decodeError(R"(2["a",-1.5e388888])"), ProtocolErrc::InvalidJson);
     EXPECT_EQ(decodeError("2[\"a\"," + std::string(400, '9') + "]"), ProtocolErrc::InvalidJson);
     EXPECT_EQ(decodeError("2[\"a\"," + std::string(19, '9') + "]"), ProtocolErrc::InvalidJson); // beyond exact integers
-    EXPECT_EQ(decodeError(std::string("2[\"\xff\"]")), ProtocolErrc::InvalidJson);           // not UTF-8
-    EXPECT_EQ(decodeError(std::string("2[\"\xc0\xaf\"]")), ProtocolErrc::InvalidJson);       // overlong
-    EXPECT_EQ(decodeError(std::string("2[\"\xed\xa0\x80\"]")), ProtocolErrc::InvalidJson);   // encoded surrogate
-    EXPECT_EQ(decodeError(std::string("2[\"\xe2\x82\"]")), ProtocolErrc::InvalidJson);       // truncated
+    EXPECT_EQ(decodeError(std::string("2[\"\xff\"]")), ProtocolErrc::InvalidJson);              // not UTF-8
+    EXPECT_EQ(decodeError(std::string("2[\"\xc0\xaf\"]")), ProtocolErrc::InvalidJson);          // overlong
+    EXPECT_EQ(decodeError(std::string("2[\"\xed\xa0\x80\"]")), ProtocolErrc::InvalidJson);      // encoded surrogate
+    EXPECT_EQ(decodeError(std::string("2[\"\xe2\x82\"]")), ProtocolErrc::InvalidJson);          // truncated
     // Valid edge cases: whitespace, escapes, UTF-8, numbers.
     EXPECT_TRUE(decodeAll(" 2 [ \"a\" , -0.5e+3 , {\"k\" : [ ] } ] ").ok() == false); // type must be first
     EXPECT_TRUE(decodeAll("2 [ \"a\" , -0.5e+3 , {\"k\" : [ ] } ] ").ok());
@@ -433,9 +426,9 @@ TEST(SocketDecoder, RefusesInvalidJson)
 TEST(SocketDecoder, RefusesAMemberNameGivenTwice)
 {
     // I-JSON (RFC 7493): the scanner and the tree a handler reads must agree on every member.
-    for (const std::string text : {R"(2["a",{"k":1,"k":2}])", R"(2["a",{"k":1,"\u006b":2}])", R"(0{"token":"x","token":"y"})",
-                                    R"(2["a",[{"x":{"y":1,"y":1}}]])",
-                                    "2[\"a\",{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"a\":0}]"})
+    for (const std::string text :
+         {R"(2["a",{"k":1,"k":2}])", R"(2["a",{"k":1,"\u006b":2}])", R"(0{"token":"x","token":"y"})", R"(2["a",[{"x":{"y":1,"y":1}}]])",
+          "2[\"a\",{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"a\":0}]"})
         EXPECT_EQ(decodeError(text), ProtocolErrc::InvalidJson) << text;
     // The same name in different objects, names that differ only by case, and "" are fine.
     EXPECT_TRUE(decodeAll(R"(2["a",{"k":1,"K":2,"":3},{"k":{"k":1}}])").ok());
@@ -458,8 +451,7 @@ TEST(SocketDecoder, RefusesNestingDeeperThanTheLimit)
     roomy.maxDepth = 64;
     EXPECT_TRUE(decodeAll(deep, {}, roomy).ok());
     std::string objects = "0";
-    for (int i = 0; i < 40; ++i)
-        objects += "{\"a\":";
+    for (int i = 0; i < 40; ++i) objects += "{\"a\":";
     objects += "1" + std::string(40, '}');
     EXPECT_EQ(decodeError(objects), ProtocolErrc::TooDeep);
     // A million brackets neither crash nor take long.
@@ -568,12 +560,22 @@ TEST(JsonWriter, WritesStringsAndNumbersAsJsonStringify)
     JsonWriter::appendString(out, "a\"\\/\b\f\n\r\t\x01\x1f\x7f \xe2\x80\xa8 \xc3\xa9");
     EXPECT_EQ(out, "\"a\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\x7f \xe2\x80\xa8 \xc3\xa9\"");
     out.clear();
-    JsonWriter::appendString(out, std::string("x\xff" "y\xc3", 4));
+    JsonWriter::appendString(out, std::string("x\xff"
+                                              "y\xc3",
+                                              4));
     EXPECT_EQ(out, "\"x\xef\xbf\xbdy\xef\xbf\xbd\"");
 
     const std::pair<double, const char*> numbers[] = {
-        {0.0, "0"}, {-0.0, "0"}, {1.5, "1.5"}, {0.1, "0.1"}, {-3, "-3"}, {1e20, "100000000000000000000"},
-        {1e21, "1e+21"}, {1.5e-7, "1.5e-7"}, {0.000001, "0.000001"}, {123456789.125, "123456789.125"},
+        {0.0, "0"},
+        {-0.0, "0"},
+        {1.5, "1.5"},
+        {0.1, "0.1"},
+        {-3, "-3"},
+        {1e20, "100000000000000000000"},
+        {1e21, "1e+21"},
+        {1.5e-7, "1.5e-7"},
+        {0.000001, "0.000001"},
+        {123456789.125, "123456789.125"},
     };
     for (const auto& [v, text] : numbers) {
         out.clear();

@@ -27,10 +27,11 @@ public:
             .version = "1.0.0",
             .description = "Example plugin: greets people and remembers how often",
             .dependencies = {},
-            .config = {
-                vtp::ConfigKey::string("greeting", "Hello", "The word a greeting starts with"),
-                vtp::ConfigKey::integer("max_name_length", 64, "Longest name accepted, in bytes").range(1, 1024),
-            },
+            .config =
+                {
+                    vtp::ConfigKey::string("greeting", "Hello", "The word a greeting starts with"),
+                    vtp::ConfigKey::integer("max_name_length", 64, "Longest name accepted, in bytes").range(1, 1024),
+                },
         };
     }
 
@@ -40,43 +41,59 @@ public:
         greeting_ = host.config().getString("greeting");
         maxName_ = static_cast<size_t>(host.config().getInt("max_name_length"));
 
-        host.route({.method = "GET", .path = "/api/v1/hello/{name}", .role = vtp::Role::Public,
-                    .summary = "Greets {name} and counts the greeting",
-                    .responseSchema = R"({"type":"object","properties":{"greeting":{"type":"string"},"count":{"type":"integer"}},"required":["greeting","count"]})",
-                    // The problems the handler answers, for the API description (the kernel adds its own).
-                    .errors = {{400, "invalid-name"}}},
-                   [this](const vtp::Request& req) { return greet(req.param("name")); });
+        host.route(
+            {.method = "GET",
+             .path = "/api/v1/hello/{name}",
+             .role = vtp::Role::Public,
+             .summary = "Greets {name} and counts the greeting",
+             .responseSchema =
+                 R"({"type":"object","properties":{"greeting":{"type":"string"},"count":{"type":"integer"}},"required":["greeting","count"]})",
+             // The problems the handler answers, for the API description (the kernel adds its own).
+             .errors = {{400, "invalid-name"}}},
+            [this](const vtp::Request& req) { return greet(req.param("name")); });
 
-        host.route({.method = "GET", .path = "/api/v1/hello", .role = vtp::Role::Public,
-                    .summary = "Lists greeted names, most greeted first (cursor: offset)",
-                    .responseSchema = R"({"type":"object","required":["items","next_cursor"],"properties":{"items":{"type":"array","items":{"type":"object","required":["name","count"],"properties":{"name":{"type":"string"},"count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
-                    .errors = {{400, "invalid-parameter"}}},
-                   [this](const vtp::Request& req) { return list(req); });
+        host.route(
+            {.method = "GET",
+             .path = "/api/v1/hello",
+             .role = vtp::Role::Public,
+             .summary = "Lists greeted names, most greeted first (cursor: offset)",
+             .responseSchema =
+                 R"({"type":"object","required":["items","next_cursor"],"properties":{"items":{"type":"array","items":{"type":"object","required":["name","count"],"properties":{"name":{"type":"string"},"count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
+             .errors = {{400, "invalid-parameter"}}},
+            [this](const vtp::Request& req) { return list(req); });
 
-        host.route({.method = "POST", .path = "/api/v1/hello/echo", .role = vtp::Role::Public,
-                    .summary = "Echoes a JSON object with the greeting added", .body = vtp::Body::Json,
+        host.route({.method = "POST",
+                    .path = "/api/v1/hello/echo",
+                    .role = vtp::Role::Public,
+                    .summary = "Echoes a JSON object with the greeting added",
+                    .body = vtp::Body::Json,
                     .maxBodyBytes = 64 * 1024,
                     .requestSchema = R"({"type":"object"})",
                     .responseSchema = R"({"type":"object","required":["greeting"],"properties":{"greeting":{"type":"string"}}})",
                     .errors = {{422, "validation-failed"}}},
                    [this](const vtp::Request& req) {
                        vtp::Json body = req.json();
-                       if (!body.isObject())
-                           throw vtp::Unprocessable("the body must be a JSON object");
+                       if (!body.isObject()) throw vtp::Unprocessable("the body must be a JSON object");
                        body.set("greeting", greeting_);
                        return vtp::Response::json(body);
                    });
 
-        host.route({.method = "GET", .path = "/api/v1/hello/me", .role = vtp::Role::Authenticated,
+        host.route({.method = "GET",
+                    .path = "/api/v1/hello/me",
+                    .role = vtp::Role::Authenticated,
                     .summary = "Greets the authenticated user",
                     .responseSchema = R"({"type":"object","required":["greeting"],"properties":{"greeting":{"type":"string"}}})"},
-                   [this](const vtp::Request& req) { return vtp::Response::json({{"greeting", greeting_ + ", " + std::string(req.subject()) + "!"}}); });
+                   [this](const vtp::Request& req) {
+                       return vtp::Response::json({{"greeting", greeting_ + ", " + std::string(req.subject()) + "!"}});
+                   });
 
         host.socket({.path = "/hello/echo",
                      .onOpen = [this](const vtp_ws_open_info& info) { host_->send(info.connection, greeting_); },
                      .onMessage = [this](uint64_t c, std::string_view data, bool binary) { host_->send(c, data, binary); }});
 
-        host.command({.name = "hello greet", .summary = "Greets a name from the command line", .usage = "NAME",
+        host.command({.name = "hello greet",
+                      .summary = "Greets a name from the command line",
+                      .usage = "NAME",
                       .run = [this](const std::vector<std::string>& args) {
                           if (args.size() != 1) {
                               std::fprintf(stderr, "usage: vtpctl hello greet NAME\n");
@@ -105,9 +122,8 @@ private:
     {
         const int64_t limit = req.queryInt("limit", 20, 1, 100);
         const int64_t offset = req.queryInt("cursor", 0, 0, INT32_MAX);
-        const auto rows = host_->db().query(
-            "SELECT name, count FROM hello_greetings ORDER BY count DESC, name LIMIT ? OFFSET ?",
-            {limit + 1, offset});
+        const auto rows =
+            host_->db().query("SELECT name, count FROM hello_greetings ORDER BY count DESC, name LIMIT ? OFFSET ?", {limit + 1, offset});
         vtp::Json items = vtp::Json::array();
         for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(limit); ++i)
             items.push({{"name", rows[i]["name"].asString()}, {"count", rows[i]["count"].asInt()}});

@@ -46,24 +46,21 @@ extern "C" {
 #define VTP_PLUGIN_ENTRY_SYMBOL "vtp_plugin_v1"
 
 /* True if a struct whose leading struct_size is `size` contains `field` of type `type`. */
-#define VTP_HAS_FIELD(type, field, size) \
-    (offsetof(type, field) + sizeof(((type*)0)->field) <= (size_t)(size))
+#define VTP_HAS_FIELD(type, field, size) (offsetof(type, field) + sizeof(((type*)0)->field) <= (size_t)(size))
 /* The size of `type` up to and including `field`: a struct's size as a version ending there shipped. */
 #define VTP_SIZE_THROUGH(type, field) (offsetof(type, field) + sizeof(((type*)0)->field))
 
 typedef enum vtp_status {
     VTP_OK = 0,
-    VTP_ERROR = 1,          /* generic failure, text in the error buffer */
-    VTP_INVALID = 2,        /* invalid argument */
-    VTP_NOT_FOUND = 3,      /* no such service, connection, key */
-    VTP_UNSUPPORTED = 4,    /* the other side is too old for this call */
-    VTP_CONFLICT = 5,       /* e.g. a route or service registered twice, constraint violation */
+    VTP_ERROR = 1,       /* generic failure, text in the error buffer */
+    VTP_INVALID = 2,     /* invalid argument */
+    VTP_NOT_FOUND = 3,   /* no such service, connection, key */
+    VTP_UNSUPPORTED = 4, /* the other side is too old for this call */
+    VTP_CONFLICT = 5,    /* e.g. a route or service registered twice, constraint violation */
     VTP_NO_MEMORY = 6
 } vtp_status;
 
-typedef enum vtp_log_level {
-    VTP_LOG_TRACE = 0, VTP_LOG_DEBUG = 1, VTP_LOG_INFO = 2, VTP_LOG_WARN = 3, VTP_LOG_ERROR = 4
-} vtp_log_level;
+typedef enum vtp_log_level { VTP_LOG_TRACE = 0, VTP_LOG_DEBUG = 1, VTP_LOG_INFO = 2, VTP_LOG_WARN = 3, VTP_LOG_ERROR = 4 } vtp_log_level;
 
 /* A caller-owned buffer for error text; the callee writes at most cap-1 bytes and a NUL.
  * Frozen: passed by value in the host table's and callbacks' signatures, so its size is part of
@@ -110,20 +107,20 @@ typedef struct vtp_config_key {
     const char* default_value; /* TOML literal ("\"hi\"", "8", "true", "[\"a\"]"), or NULL */
     const char* description;   /* one line; the operators' reference is generated from it */
     uint32_t flags;
-    int64_t min;               /* integer value or string length bounds, with HAS_MIN/HAS_MAX */
+    int64_t min; /* integer value or string length bounds, with HAS_MIN/HAS_MAX */
     int64_t max;
-    const char* choices;       /* comma-separated allowed string values, or NULL */
+    const char* choices; /* comma-separated allowed string values, or NULL */
 } vtp_config_key;
 
 /* ---------------------------------------------------------------- migrations */
 
 typedef struct vtp_migration {
     uint32_t struct_size;
-    int64_t version;           /* strictly increasing within the plugin */
-    const char* name;          /* e.g. "001_create_greetings" */
-    const char* sql;           /* portable script, used when no dialect-specific one is given */
-    const char* sql_sqlite;    /* optional */
-    const char* sql_postgresql;/* optional */
+    int64_t version;            /* strictly increasing within the plugin */
+    const char* name;           /* e.g. "001_create_greetings" */
+    const char* sql;            /* portable script, used when no dialect-specific one is given */
+    const char* sql_sqlite;     /* optional */
+    const char* sql_postgresql; /* optional */
 } vtp_migration;
 
 /* ---------------------------------------------------------------- HTTP routes */
@@ -131,31 +128,36 @@ typedef struct vtp_migration {
 typedef struct vtp_request {
     uint32_t struct_size;
     const char* method;
-    const char* path;          /* decoded path, no query */
+    const char* path; /* decoded path, no query */
     const char* request_id;
     const char* remote_address;
-    const char* subject;       /* authenticated user id, or NULL on a public route without a token */
-    const char* const* roles;  size_t role_count;
-    const vtp_kv* params;      size_t param_count;   /* path parameters from {name} segments */
-    const vtp_kv* query;       size_t query_count;   /* decoded query parameters, in order */
-    const vtp_kv* headers;     size_t header_count;  /* lower-case names */
-    const char* body;          size_t body_len;      /* complete body, already size-checked */
-    const char* content_type;  /* media type without parameters, lower-case, or "" */
+    const char* subject; /* authenticated user id, or NULL on a public route without a token */
+    const char* const* roles;
+    size_t role_count;
+    const vtp_kv* params;
+    size_t param_count; /* path parameters from {name} segments */
+    const vtp_kv* query;
+    size_t query_count; /* decoded query parameters, in order */
+    const vtp_kv* headers;
+    size_t header_count; /* lower-case names */
+    const char* body;
+    size_t body_len;          /* complete body, already size-checked */
+    const char* content_type; /* media type without parameters, lower-case, or "" */
 
     /* since 1.6: on a VTP_ROUTE_BODY_STREAM route (NULL and 0 elsewhere) */
-    void* body_stream;         /* what body_begin set; the handler owns it from now on */
-    uint64_t body_bytes;       /* body bytes taken by body_data */
+    void* body_stream;   /* what body_begin set; the handler owns it from now on */
+    uint64_t body_bytes; /* body bytes taken by body_data */
 } vtp_request;
 
 /* Returns VTP_OK having filled `response`; anything else becomes a 500 problem. */
 typedef int (*vtp_route_handler)(void* user_data, const vtp_request* request, vtp_response* response);
 
-#define VTP_ROLE_PUBLIC "public"
+#define VTP_ROLE_PUBLIC        "public"
 #define VTP_ROLE_AUTHENTICATED "authenticated"
 
-#define VTP_ROUTE_BODY_NONE 0u  /* a body is refused with 413 */
-#define VTP_ROUTE_BODY_JSON 1u  /* requires application/json, parsed by the kernel: 400/411/415 */
-#define VTP_ROUTE_BODY_RAW  2u  /* any content type, passed as bytes */
+#define VTP_ROUTE_BODY_NONE 0u /* a body is refused with 413 */
+#define VTP_ROUTE_BODY_JSON 1u /* requires application/json, parsed by the kernel: 400/411/415 */
+#define VTP_ROUTE_BODY_RAW  2u /* any content type, passed as bytes */
 /* since 1.6: any content type, handed over in pieces as it arrives (body_begin, body_data, then
  * the handler or body_abort), never held whole; Content-Length or chunked, up to max_body_bytes. */
 #define VTP_ROUTE_BODY_STREAM 3u
@@ -169,19 +171,19 @@ typedef int (*vtp_route_handler)(void* user_data, const vtp_request* request, vt
 
 typedef struct vtp_route {
     uint32_t struct_size;
-    const char* method;        /* GET, POST, PUT, PATCH, DELETE */
-    const char* path;          /* "/api/v1/hello/{name}"; a parameter matches one segment */
-    const char* role;          /* VTP_ROLE_PUBLIC, VTP_ROLE_AUTHENTICATED, or a role name */
-    const char* summary;       /* one line, for the API description */
-    uint32_t body;             /* VTP_ROUTE_BODY_* */
-    size_t max_body_bytes;     /* 0: the kernel's http.max_body_bytes */
+    const char* method;          /* GET, POST, PUT, PATCH, DELETE */
+    const char* path;            /* "/api/v1/hello/{name}"; a parameter matches one segment */
+    const char* role;            /* VTP_ROLE_PUBLIC, VTP_ROLE_AUTHENTICATED, or a role name */
+    const char* summary;         /* one line, for the API description */
+    uint32_t body;               /* VTP_ROUTE_BODY_* */
+    size_t max_body_bytes;       /* 0: the kernel's http.max_body_bytes */
     const char* request_schema;  /* JSON Schema text or NULL */
     const char* response_schema; /* JSON Schema text or NULL */
     vtp_route_handler handler;
     void* user_data;
 
     /* since 1.5: what the API description promises, and what the access log must not show */
-    uint32_t success_status;     /* 0: 200. The status a successful call answers: 201, 202, 204, ... */
+    uint32_t success_status; /* 0: 200. The status a successful call answers: 201, 202, 204, ... */
     /* NULL, or the problems the handler itself can answer, as "STATUS type" entries separated by
      * ',' ("404 not-found,409 email-taken"); the kernel adds the ones it answers itself (400, 401,
      * 403, 413, 415, 429, ...). For the API description; a handler is not limited to them. */
@@ -222,22 +224,22 @@ typedef struct vtp_route {
 #define VTP_CORS_CREDENTIALS 0x2u /* Access-Control-Allow-Credentials: true; never with origins "*" */
 typedef struct vtp_cors {
     uint32_t struct_size;
-    uint32_t flags;              /* VTP_CORS_* */
-    const char* origins;         /* "*" (any), or "https://app.example,https://b.example"; NULL or "": the operator's http.cors_origins */
-    const char* methods;         /* NULL: the route's own; else the methods callable across origins ("GET,POST") */
-    const char* headers;         /* request headers a page may send besides the safelisted ("authorization,content-type"), "*": any */
-    const char* expose_headers;  /* response headers a page may read besides the safelisted ("etag,content-range") */
-    int64_t max_age_seconds;     /* how long a browser may reuse a preflight; 0: 600, at most 86400 */
+    uint32_t flags;             /* VTP_CORS_* */
+    const char* origins;        /* "*" (any), or "https://app.example,https://b.example"; NULL or "": the operator's http.cors_origins */
+    const char* methods;        /* NULL: the route's own; else the methods callable across origins ("GET,POST") */
+    const char* headers;        /* request headers a page may send besides the safelisted ("authorization,content-type"), "*": any */
+    const char* expose_headers; /* response headers a page may read besides the safelisted ("etag,content-range") */
+    int64_t max_age_seconds;    /* how long a browser may reuse a preflight; 0: 600, at most 86400 */
 } vtp_cors;
 
 /* A file as a response body (since 1.6), for response_file. */
 #define VTP_FILE_TO_END UINT64_MAX
 typedef struct vtp_file_body {
     uint32_t struct_size;
-    const char* path;          /* a regular file; the kernel opens it during the call */
-    const char* content_type;  /* its Content-Type */
-    uint64_t offset;           /* the response is the file's bytes [offset, offset + length) */
-    uint64_t length;           /* VTP_FILE_TO_END: up to the end of the file as it is when opened */
+    const char* path;         /* a regular file; the kernel opens it during the call */
+    const char* content_type; /* its Content-Type */
+    uint64_t offset;          /* the response is the file's bytes [offset, offset + length) */
+    uint64_t length;          /* VTP_FILE_TO_END: up to the end of the file as it is when opened */
 } vtp_file_body;
 
 /* ---------------------------------------------------------------- WebSocket endpoints */
@@ -248,19 +250,22 @@ typedef struct vtp_ws_open_info {
     const char* path;
     const char* query;
     const char* remote_address;
-    const vtp_kv* headers; size_t header_count; /* lower-case names */
+    const vtp_kv* headers;
+    size_t header_count; /* lower-case names */
 } vtp_ws_open_info;
 
 /* A plain HTTP request on a socket endpoint's path (since 1.3). Valid during on_http only. */
 typedef struct vtp_ws_http_request {
     uint32_t struct_size;
-    uint64_t request;          /* id for ws_http_respond */
-    const char* method;        /* "GET", "POST", "OPTIONS", ... */
+    uint64_t request;   /* id for ws_http_respond */
+    const char* method; /* "GET", "POST", "OPTIONS", ... */
     const char* path;
-    const char* query;         /* raw, without '?' */
+    const char* query;          /* raw, without '?' */
     const char* remote_address; /* resolved like HTTP's (see http.trusted_proxies), else the peer */
-    const vtp_kv* headers; size_t header_count; /* lower-case names */
-    const char* body; size_t body_len;          /* complete body, within the endpoint's max_message_bytes */
+    const vtp_kv* headers;
+    size_t header_count; /* lower-case names */
+    const char* body;
+    size_t body_len; /* complete body, within the endpoint's max_message_bytes */
 } vtp_ws_http_request;
 
 /* Callbacks run on the kernel's WebSocket thread and must not block. */
@@ -276,19 +281,18 @@ typedef struct vtp_ws_endpoint {
     /* since 1.3 */
     /* A request on the path without the WebSocket upgrade (e.g. Socket.IO long-polling). Answer it
      * with ws_http_respond, now or later from any thread. */
-    void (*on_http)(void* user_data, const vtp_ws_http_request* request); /* optional: without it, plain HTTP on the path answers 426 as before */
+    void (*on_http)(void* user_data,
+                    const vtp_ws_http_request* request); /* optional: without it, plain HTTP on the path answers 426 as before */
 } vtp_ws_endpoint;
 
 /* ---------------------------------------------------------------- SQL */
 
-typedef enum vtp_sql_type {
-    VTP_SQL_NULL = 0, VTP_SQL_INT = 1, VTP_SQL_REAL = 2, VTP_SQL_TEXT = 3, VTP_SQL_BLOB = 4
-} vtp_sql_type;
+typedef enum vtp_sql_type { VTP_SQL_NULL = 0, VTP_SQL_INT = 1, VTP_SQL_REAL = 2, VTP_SQL_TEXT = 3, VTP_SQL_BLOB = 4 } vtp_sql_type;
 
 /* Frozen: passed as arrays without an element size (db_exec's parameters) and filled by the
  * kernel at the caller's size (db_result_value), so it can never grow. */
 typedef struct vtp_sql_value {
-    int32_t type;      /* a vtp_sql_type */
+    int32_t type; /* a vtp_sql_type */
     int64_t i;
     double r;
     const char* bytes; /* TEXT (not necessarily NUL-terminated) or BLOB */
@@ -301,9 +305,9 @@ typedef enum vtp_sql_dialect { VTP_SQL_SQLITE = 0, VTP_SQL_POSTGRESQL = 1 } vtp_
 
 typedef struct vtp_cli_command {
     uint32_t struct_size;
-    const char* name;        /* "user create": words become nested subcommands */
+    const char* name; /* "user create": words become nested subcommands */
     const char* summary;
-    const char* usage;       /* e.g. "--email E --role R" */
+    const char* usage; /* e.g. "--email E --role R" */
     /* Runs in vtpctl with argv = the words after the command; writes to stdout/stderr itself.
      * Returns the process exit code. */
     int (*run)(void* user_data, int argc, const char* const* argv);
@@ -314,8 +318,7 @@ typedef struct vtp_cli_command {
 
 /* Called on the event bus's delivery thread for this subscription, never on the publisher's.
  * `origin_node` names the vtpd node that published it (this node's id for local events). */
-typedef void (*vtp_event_handler)(void* user_data, const char* name, const char* payload_json,
-                                  size_t payload_len, const char* origin_node);
+typedef void (*vtp_event_handler)(void* user_data, const char* name, const char* payload_json, size_t payload_len, const char* origin_node);
 
 /* ---------------------------------------------------------------- jobs (since 1.2) */
 
@@ -326,14 +329,13 @@ typedef struct vtp_job vtp_job;
  * its result is what job_result set), or an error: the job is retried with backoff while
  * attempts remain, then failed with the text in `err`. It should check job_cancelled() often
  * and return promptly when it is set. */
-typedef int (*vtp_job_runner)(void* user_data, vtp_job* job, const char* params_json,
-                              size_t params_len, vtp_errbuf err);
+typedef int (*vtp_job_runner)(void* user_data, vtp_job* job, const char* params_json, size_t params_len, vtp_errbuf err);
 
 typedef struct vtp_job_kind {
     uint32_t struct_size;
-    const char* kind;          /* "courses.timetable": unique, prefixed with the plugin's name */
+    const char* kind; /* "courses.timetable": unique, prefixed with the plugin's name */
     const char* summary;
-    uint32_t max_attempts;     /* 0: the kernel's default */
+    uint32_t max_attempts; /* 0: the kernel's default */
     vtp_job_runner run;
     void* user_data;
 } vtp_job_kind;
@@ -347,8 +349,7 @@ typedef enum vtp_metric_type { VTP_METRIC_GAUGE = 0, VTP_METRIC_COUNTER = 1 } vt
 /* A message another vtpd node sent on a cluster channel. Called on this subscription's own
  * delivery thread (as for events); `data` is the sender's bytes, `from_node` its cluster id
  * (never this node's). */
-typedef void (*vtp_cluster_handler)(void* user_data, const char* channel, const char* data, size_t len,
-                                    const char* from_node);
+typedef void (*vtp_cluster_handler)(void* user_data, const char* channel, const char* data, size_t len, const char* from_node);
 /* Called by cluster_peers once per other node, during that call. */
 typedef void (*vtp_cluster_peer_fn)(void* user_data, const char* node);
 
@@ -361,8 +362,7 @@ typedef struct vtp_host_api {
 
     /* since 1.0 */
     /* level: a vtp_log_level */
-    void (*log)(vtp_host* host, int32_t level, const char* message, size_t len,
-                const vtp_kv* fields, size_t field_count);
+    void (*log)(vtp_host* host, int32_t level, const char* message, size_t len, const vtp_kv* fields, size_t field_count);
     int (*log_enabled)(vtp_host* host, int32_t level);
 
     /* The plugin's validated [plugins.NAME] table as a JSON object, defaults applied.
@@ -376,8 +376,7 @@ typedef struct vtp_host_api {
     void (*response_header)(vtp_response* response, const char* name, const char* value);
     void (*response_body)(vtp_response* response, const char* content_type, const char* body, size_t len);
     /* An RFC 9457 problem: type is a short slug the kernel turns into a URI. */
-    void (*response_problem)(vtp_response* response, int status, const char* type,
-                             const char* title, const char* detail);
+    void (*response_problem)(vtp_response* response, int status, const char* type, const char* title, const char* detail);
 
     /* Services: a named, versioned C struct of functions one plugin offers to others.
      * The table must stay valid until the offering plugin is destroyed. It begins with its
@@ -393,8 +392,8 @@ typedef struct vtp_host_api {
     /* Portable SQL with `?` placeholders. tx may be NULL (autocommit on a pooled connection).
      * On success *result is set (free it with db_result_free), even for statements without rows.
      * A constraint violation returns VTP_CONFLICT. */
-    int (*db_exec)(vtp_host* host, vtp_db_tx* tx, const char* sql, const vtp_sql_value* params,
-                   size_t param_count, vtp_db_result** result, vtp_errbuf err);
+    int (*db_exec)(vtp_host* host, vtp_db_tx* tx, const char* sql, const vtp_sql_value* params, size_t param_count, vtp_db_result** result,
+                   vtp_errbuf err);
     int (*db_begin)(vtp_host* host, vtp_db_tx** tx, vtp_errbuf err);
     int (*db_commit)(vtp_host* host, vtp_db_tx* tx, vtp_errbuf err); /* frees tx */
     void (*db_rollback)(vtp_host* host, vtp_db_tx* tx);              /* frees tx */
@@ -405,7 +404,6 @@ typedef struct vtp_host_api {
     int (*db_result_value)(const vtp_db_result* result, size_t row, size_t column, vtp_sql_value* value);
     int64_t (*db_result_affected)(const vtp_db_result* result);
     void (*db_result_free)(vtp_db_result* result);
-
 
     /* since 1.1: WebSocket endpoints and vtpctl subcommands */
     int (*ws_endpoint_add)(vtp_host* host, const vtp_ws_endpoint* endpoint, vtp_errbuf err);
@@ -421,20 +419,18 @@ typedef struct vtp_host_api {
     int (*event_publish)(vtp_host* host, const char* name, const char* payload_json, size_t len, vtp_errbuf err);
     /* pattern: an exact name, a prefix ending in ".*" ("user.*"), or "*". Each subscription has
      * its own bounded queue and delivery thread. Subscribe during init. */
-    int (*event_subscribe)(vtp_host* host, const char* pattern, vtp_event_handler handler,
-                           void* user_data, vtp_errbuf err);
+    int (*event_subscribe)(vtp_host* host, const char* pattern, vtp_event_handler handler, void* user_data, vtp_errbuf err);
 
     int (*job_kind_add)(vtp_host* host, const vtp_job_kind* kind, vtp_errbuf err);
     /* Queues a job; `owner` is the user it belongs to (may be NULL). Writes its id (a UUID). */
-    int (*job_submit)(vtp_host* host, const char* kind, const char* params_json, size_t len,
-                      const char* owner, char* id_out, size_t id_cap, vtp_errbuf err);
+    int (*job_submit)(vtp_host* host, const char* kind, const char* params_json, size_t len, const char* owner, char* id_out, size_t id_cap,
+                      vtp_errbuf err);
     void (*job_progress)(vtp_job* job, double fraction, const char* message);
     int (*job_cancelled)(vtp_job* job);
     void (*job_result)(vtp_job* job, const char* result_json, size_t len);
 
     /* A metric shown on /metrics as vtp_plugin_<plugin>_<name>. Returns an id >= 0, or -1. */
-    int64_t (*metric_add)(vtp_host* host, const char* name, const char* help, int32_t type /* a vtp_metric_type */,
-                          vtp_errbuf err);
+    int64_t (*metric_add)(vtp_host* host, const char* name, const char* help, int32_t type /* a vtp_metric_type */, vtp_errbuf err);
     /* Sets a gauge or adds to a counter, for one label set (labels may be NULL). Thread-safe. */
     void (*metric_set)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double value);
     void (*metric_inc)(vtp_host* host, int64_t metric, const vtp_kv* labels, size_t label_count, double delta);
@@ -443,15 +439,17 @@ typedef struct vtp_host_api {
     /* Answers a request on_http received: status 200..599, the plugin's headers (a header whose name or
      * value holds CR or LF is dropped; Content-Length, Transfer-Encoding and Connection are the kernel's)
      * and the body. VTP_INVALID for another status (the request stays unanswered). */
-    int (*ws_http_respond)(vtp_host* host, uint64_t request, int status, const vtp_kv* headers, size_t header_count, const char* body, size_t len); /* thread-safe, exactly once per request; VTP_NOT_FOUND if the client has gone (or the kernel already answered it on timeout) */
+    int (*ws_http_respond)(
+        vtp_host* host, uint64_t request, int status, const vtp_kv* headers, size_t header_count, const char* body,
+        size_t
+            len); /* thread-safe, exactly once per request; VTP_NOT_FOUND if the client has gone (or the kernel already answered it on timeout) */
 
     /* since 1.4: broadcasts on socket endpoints */
     /* Thread-safe. One message to each of `count` connections, as ws_send would send it to each (a
      * connection that is gone or closing is skipped; a full send queue closes that one), but copied
      * once and with one lookup pass: a room's broadcast. *sent (may be NULL) gets how many took it.
      * VTP_INVALID if count > 0 and connections is NULL. */
-    int (*ws_send_many)(vtp_host* host, const uint64_t* connections, size_t count, const char* data, size_t len,
-                        int binary, size_t* sent);
+    int (*ws_send_many)(vtp_host* host, const uint64_t* connections, size_t count, const char* data, size_t len, int binary, size_t* sent);
 
     /* since 1.6: deferred responses */
     /* Called in a route handler (not in body_begin): the answer comes later, from any thread, through
@@ -478,8 +476,7 @@ typedef struct vtp_host_api {
     int (*cluster_send)(vtp_host* host, const char* channel, const char* data, size_t len, vtp_errbuf err);
     /* channel: an exact name, a prefix ending in ".*", or "*". Each subscription has its own
      * bounded queue and delivery thread. Subscribe during init. */
-    int (*cluster_subscribe)(vtp_host* host, const char* channel, vtp_cluster_handler handler,
-                             void* user_data, vtp_errbuf err);
+    int (*cluster_subscribe)(vtp_host* host, const char* channel, vtp_cluster_handler handler, void* user_data, vtp_errbuf err);
     /* Calls each(user_data, id) (each may be NULL) for every other node believed alive now, and
      * returns how many there are. Thread-safe. */
     size_t (*cluster_peers)(vtp_host* host, vtp_cluster_peer_fn each, void* user_data);
@@ -505,15 +502,17 @@ typedef struct vtp_plugin_descriptor {
     uint32_t struct_size;
     uint16_t abi_major;
     uint16_t abi_minor;
-    uint32_t build_signature;  /* VTP_BUILD_SIGNATURE */
+    uint32_t build_signature; /* VTP_BUILD_SIGNATURE */
 
     /* since 1.0 */
-    const char* name;          /* [a-z][a-z0-9_]*, unique, the config table's name */
-    const char* version;       /* the plugin's own version, e.g. "1.2.0" */
+    const char* name;    /* [a-z][a-z0-9_]*, unique, the config table's name */
+    const char* version; /* the plugin's own version, e.g. "1.2.0" */
     const char* description;
     const char* const* dependencies; /* NULL-terminated names of plugins this one needs started first */
-    const vtp_config_key* config_keys; size_t config_key_count;
-    const vtp_migration* migrations;   size_t migration_count;
+    const vtp_config_key* config_keys;
+    size_t config_key_count;
+    const vtp_migration* migrations;
+    size_t migration_count;
 
     /* Required. Called once; register routes, endpoints, services and commands here.
      * Sets *state to the plugin's own object. Non-OK: the plugin is refused (destroy is not called). */

@@ -44,15 +44,31 @@ struct ConfigKey {
     {
         ConfigKey k = make(std::move(key), VTP_CONFIG_STRING_ARRAY, std::move(description));
         std::string lit = "[";
-        for (size_t i = 0; i < def.size(); ++i)
-            lit += (i ? ", " : "") + quote(def[i]);
+        for (size_t i = 0; i < def.size(); ++i) lit += (i ? ", " : "") + quote(def[i]);
         k.defaultToml = lit + "]";
         return k;
     }
-    ConfigKey& range(int64_t lo, int64_t hi) { min = lo; max = hi; return *this; }
-    ConfigKey& oneOf(std::vector<std::string> values) { choices = std::move(values); return *this; }
-    ConfigKey& markSecret() { secret = true; return *this; }
-    ConfigKey& markRequired() { required = true; return *this; }
+    ConfigKey& range(int64_t lo, int64_t hi)
+    {
+        min = lo;
+        max = hi;
+        return *this;
+    }
+    ConfigKey& oneOf(std::vector<std::string> values)
+    {
+        choices = std::move(values);
+        return *this;
+    }
+    ConfigKey& markSecret()
+    {
+        secret = true;
+        return *this;
+    }
+    ConfigKey& markRequired()
+    {
+        required = true;
+        return *this;
+    }
 
 private:
     static ConfigKey make(std::string key, vtp_config_type type, std::string description)
@@ -89,8 +105,7 @@ public:
     {
         Json a = require(key);
         std::vector<std::string> out;
-        for (size_t i = 0; i < a.size(); ++i)
-            out.push_back(a.at(i).asString());
+        for (size_t i = 0; i < a.size(); ++i) out.push_back(a.at(i).asString());
         return out;
     }
     const Json& json() const { return root_; }
@@ -103,8 +118,7 @@ private:
         while (true) {
             const size_t dot = key.find('.', start);
             node = node[key.substr(start, dot == std::string::npos ? std::string::npos : dot - start)];
-            if (dot == std::string::npos || node.isNull())
-                return node;
+            if (dot == std::string::npos || node.isNull()) return node;
             start = dot + 1;
         }
     }

@@ -31,7 +31,9 @@ public:
     Param(const std::string& v) : v_{VTP_SQL_TEXT, 0, 0, v.data(), v.size()} {}
     Param(const Blob& v) : v_{VTP_SQL_BLOB, 0, 0, reinterpret_cast<const char*>(v.data()), v.size()} {}
     template <typename T>
-    Param(const std::optional<T>& v) : Param(v ? Param(*v) : Param(nullptr)) {}
+    Param(const std::optional<T>& v) : Param(v ? Param(*v) : Param(nullptr))
+    {
+    }
     const vtp_sql_value& raw() const { return v_; }
 
 private:
@@ -92,7 +94,11 @@ public:
     size_t size() const { return values_.size(); }
     bool empty() const { return values_.empty(); }
     Row operator[](size_t i) const { return Row{this, i}; }
-    Row at(size_t i) const { if (i >= values_.size()) throw DbError("row index out of range", false); return Row{this, i}; }
+    Row at(size_t i) const
+    {
+        if (i >= values_.size()) throw DbError("row index out of range", false);
+        return Row{this, i};
+    }
     const std::vector<std::string>& columns() const { return columns_; }
     int64_t affected() const { return affected_; }
     size_t columnIndex(std::string_view name) const
@@ -103,9 +109,14 @@ public:
     }
 
     struct Iterator {
-        const Rows* owner; size_t i;
+        const Rows* owner;
+        size_t i;
         Row operator*() const { return Row{owner, i}; }
-        Iterator& operator++() { ++i; return *this; }
+        Iterator& operator++()
+        {
+            ++i;
+            return *this;
+        }
         bool operator!=(const Iterator& o) const { return i != o.i; }
     };
     Iterator begin() const { return {this, 0}; }
@@ -147,7 +158,10 @@ public:
     explicit Db(detail::HostRef ref) : ref_(ref) {}
 
     vtp_sql_dialect dialect() const { return static_cast<vtp_sql_dialect>(ref_.api->db_dialect(ref_.host)); }
-    Rows query(std::string_view sql, std::initializer_list<Param> params = {}) const { return run(nullptr, sql, params.begin(), params.size()); }
+    Rows query(std::string_view sql, std::initializer_list<Param> params = {}) const
+    {
+        return run(nullptr, sql, params.begin(), params.size());
+    }
     Rows query(std::string_view sql, const std::vector<Param>& params) const { return run(nullptr, sql, params.data(), params.size()); }
     int64_t exec(std::string_view sql, std::initializer_list<Param> params = {}) const { return query(sql, params).affected(); }
     int64_t exec(std::string_view sql, const std::vector<Param>& params) const { return query(sql, params).affected(); }
@@ -156,8 +170,7 @@ public:
     {
         detail::ErrorText err;
         vtp_db_tx* tx = nullptr;
-        if (ref_.api->db_begin(ref_.host, &tx, err.view()) != VTP_OK)
-            throw DbError(err.str(), false);
+        if (ref_.api->db_begin(ref_.host, &tx, err.view()) != VTP_OK) throw DbError(err.str(), false);
         return Tx(this, tx);
     }
     // Runs f(tx) in a transaction: committed if f returns, rolled back if it throws.
@@ -186,8 +199,7 @@ private:
         detail::ErrorText err;
         vtp_db_result* res = nullptr;
         const int rc = ref_.api->db_exec(ref_.host, tx, text.c_str(), raw.data(), raw.size(), &res, err.view());
-        if (rc != VTP_OK)
-            throw DbError(err.str(), rc == VTP_CONFLICT);
+        if (rc != VTP_OK) throw DbError(err.str(), rc == VTP_CONFLICT);
         Rows rows;
         const size_t cols = ref_.api->db_result_columns(res);
         for (size_t c = 0; c < cols; ++c) rows.columns_.emplace_back(ref_.api->db_result_column_name(res, c));
@@ -229,8 +241,7 @@ inline void Tx::commit()
     detail::ErrorText err;
     vtp_db_tx* tx = tx_;
     tx_ = nullptr; // commit frees the transaction whatever the outcome
-    if (db_->ref_.api->db_commit(db_->ref_.host, tx, err.view()) != VTP_OK)
-        throw DbError(err.str(), false);
+    if (db_->ref_.api->db_commit(db_->ref_.host, tx, err.view()) != VTP_OK) throw DbError(err.str(), false);
 }
 
 } // namespace vtp

@@ -14,8 +14,10 @@ class HttpError : public std::runtime_error {
 public:
     // type: a short stable slug, e.g. "not-found"; the kernel makes it a URI.
     HttpError(int status, std::string type, std::string title, std::string detail = {})
-        : std::runtime_error(title + (detail.empty() ? "" : ": " + detail)), status_(status),
-          type_(std::move(type)), title_(std::move(title)), detail_(std::move(detail)) {}
+        : std::runtime_error(title + (detail.empty() ? "" : ": " + detail)), status_(status), type_(std::move(type)),
+          title_(std::move(title)), detail_(std::move(detail))
+    {
+    }
     int status() const { return status_; }
     const std::string& type() const { return type_; }
     const std::string& title() const { return title_; }
@@ -34,12 +36,33 @@ private:
     std::vector<std::pair<std::string, std::string>> headers_;
 };
 
-struct BadRequest : HttpError { explicit BadRequest(std::string detail, std::string type = "bad-request") : HttpError(400, std::move(type), "Bad request", std::move(detail)) {} };
-struct Unauthorized : HttpError { explicit Unauthorized(std::string detail = {}) : HttpError(401, "unauthorized", "Unauthorized", std::move(detail)) {} };
-struct Forbidden : HttpError { explicit Forbidden(std::string detail = {}) : HttpError(403, "forbidden", "Forbidden", std::move(detail)) {} };
-struct NotFound : HttpError { explicit NotFound(std::string detail = {}) : HttpError(404, "not-found", "Not found", std::move(detail)) {} };
-struct Conflict : HttpError { explicit Conflict(std::string detail = {}, std::string type = "conflict") : HttpError(409, std::move(type), "Conflict", std::move(detail)) {} };
-struct Unprocessable : HttpError { explicit Unprocessable(std::string detail, std::string type = "validation-failed") : HttpError(422, std::move(type), "Validation failed", std::move(detail)) {} };
+struct BadRequest : HttpError {
+    explicit BadRequest(std::string detail, std::string type = "bad-request")
+        : HttpError(400, std::move(type), "Bad request", std::move(detail))
+    {
+    }
+};
+struct Unauthorized : HttpError {
+    explicit Unauthorized(std::string detail = {}) : HttpError(401, "unauthorized", "Unauthorized", std::move(detail)) {}
+};
+struct Forbidden : HttpError {
+    explicit Forbidden(std::string detail = {}) : HttpError(403, "forbidden", "Forbidden", std::move(detail)) {}
+};
+struct NotFound : HttpError {
+    explicit NotFound(std::string detail = {}) : HttpError(404, "not-found", "Not found", std::move(detail)) {}
+};
+struct Conflict : HttpError {
+    explicit Conflict(std::string detail = {}, std::string type = "conflict")
+        : HttpError(409, std::move(type), "Conflict", std::move(detail))
+    {
+    }
+};
+struct Unprocessable : HttpError {
+    explicit Unprocessable(std::string detail, std::string type = "validation-failed")
+        : HttpError(422, std::move(type), "Validation failed", std::move(detail))
+    {
+    }
+};
 struct TooManyRequests : HttpError {
     explicit TooManyRequests(std::string detail = {}, long retryAfterSeconds = 0)
         : HttpError(429, "rate-limited", "Too many requests", std::move(detail))

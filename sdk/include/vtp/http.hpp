@@ -85,8 +85,9 @@ public:
             if (used != v->size() || n < lo || n > hi) throw std::out_of_range("range");
             return n;
         } catch (const std::exception&) {
-            throw BadRequest("query parameter '" + std::string(name) + "' must be an integer from " +
-                             std::to_string(lo) + " to " + std::to_string(hi), "invalid-parameter");
+            throw BadRequest("query parameter '" + std::string(name) + "' must be an integer from " + std::to_string(lo) + " to " +
+                                 std::to_string(hi),
+                             "invalid-parameter");
         }
     }
 
@@ -124,10 +125,20 @@ public:
         r.body_ = std::move(body);
         return r;
     }
-    static Response noContent() { Response r; r.status_ = 204; return r; }
+    static Response noContent()
+    {
+        Response r;
+        r.status_ = 204;
+        return r;
+    }
     // What a handler that called Request::defer returns when a timeout should get the kernel's
     // 504 response-timeout rather than an answer of its own.
-    static Response deferred() { Response r; r.noAnswer_ = true; return r; }
+    static Response deferred()
+    {
+        Response r;
+        r.noAnswer_ = true;
+        return r;
+    }
     bool isDeferredMarker() const { return noAnswer_; }
     static Response created(const Json& body, std::string location = {})
     {
@@ -155,7 +166,11 @@ public:
         headers_.emplace_back(std::move(name), std::move(value));
         return *this;
     }
-    Response& status(int s) { status_ = s; return *this; }
+    Response& status(int s)
+    {
+        status_ = s;
+        return *this;
+    }
 
     int status() const { return status_; }
     const std::string& contentType() const { return contentType_; }
@@ -187,8 +202,7 @@ inline int applyResponse(HostRef ref, vtp_response* out, const Response& r, std:
 {
     if (r.isDeferredMarker()) return VTP_OK;
     ref.api->response_status(out, r.status());
-    for (const auto& [k, v] : r.headers())
-        ref.api->response_header(out, k.c_str(), v.c_str());
+    for (const auto& [k, v] : r.headers()) ref.api->response_header(out, k.c_str(), v.c_str());
     if (const auto& f = r.file()) {
         // The plugin's minor (1.6 or later) is never above the kernel's, so response_file exists.
         vtp_file_body body{};
@@ -213,8 +227,7 @@ inline int applyResponse(HostRef ref, vtp_response* out, const Response& r, std:
 
 inline void applyProblem(HostRef ref, vtp_response* out, const HttpError& e)
 {
-    for (const auto& [name, value] : e.headers())
-        ref.api->response_header(out, name.c_str(), value.c_str());
+    for (const auto& [name, value] : e.headers()) ref.api->response_header(out, name.c_str(), value.c_str());
     ref.api->response_problem(out, e.status(), e.type().c_str(), e.title().c_str(), e.detail().c_str());
 }
 
@@ -231,7 +244,10 @@ public:
     // then nothing happens.
     bool complete(const Response& response) const
     {
-        struct Ctx { detail::HostRef ref; const Response* r; } ctx{ref_, &response};
+        struct Ctx {
+            detail::HostRef ref;
+            const Response* r;
+        } ctx{ref_, &response};
         return call(&ctx, [](void* c, vtp_response* out) {
             auto* x = static_cast<Ctx*>(c);
             std::string why;
@@ -242,7 +258,10 @@ public:
     // Sends a problem, as a handler that threw `error` would have answered.
     bool fail(const HttpError& error) const
     {
-        struct Ctx { detail::HostRef ref; const HttpError* e; } ctx{ref_, &error};
+        struct Ctx {
+            detail::HostRef ref;
+            const HttpError* e;
+        } ctx{ref_, &error};
         return call(&ctx, [](void* c, vtp_response* out) {
             auto* x = static_cast<Ctx*>(c);
             detail::applyProblem(x->ref, out, *x->e);
@@ -263,8 +282,7 @@ inline Deferred Request::defer(std::chrono::milliseconds timeout) const
 {
     if (!response_ || !ref_.api || !VTP_HAS_FIELD(vtp_host_api, response_defer, ref_.api->struct_size) || !ref_.api->response_defer)
         throw std::logic_error("this answer cannot be deferred (a streamed route's finish, or a vtpd before ABI 1.6)");
-    if (timeout.count() < 1 || timeout.count() > 3600 * 1000)
-        throw std::invalid_argument("a deferred answer's timeout is 1 ms to 1 h");
+    if (timeout.count() < 1 || timeout.count() > 3600 * 1000) throw std::invalid_argument("a deferred answer's timeout is 1 ms to 1 h");
     const uint64_t id = ref_.api->response_defer(response_, static_cast<uint32_t>(timeout.count()));
     if (!id) throw std::logic_error("the kernel refused to defer this answer (deferred twice?)");
     return Deferred(ref_, id);
@@ -273,7 +291,12 @@ inline Deferred Request::defer(std::chrono::milliseconds timeout) const
 using Handler = std::function<Response(const Request&)>;
 
 // Stream (ABI 1.6): in pieces as it arrives, through Host::streamRoute (vtp/stream.hpp).
-enum class Body : uint32_t { None = VTP_ROUTE_BODY_NONE, Json = VTP_ROUTE_BODY_JSON, Raw = VTP_ROUTE_BODY_RAW, Stream = VTP_ROUTE_BODY_STREAM };
+enum class Body : uint32_t {
+    None = VTP_ROUTE_BODY_NONE,
+    Json = VTP_ROUTE_BODY_JSON,
+    Raw = VTP_ROUTE_BODY_RAW,
+    Stream = VTP_ROUTE_BODY_STREAM
+};
 
 // A problem a route can answer, as the API description lists it (type is the slug given to
 // the error, e.g. "not-found").
@@ -294,9 +317,14 @@ struct Cors {
     std::vector<std::string> exposeHeaders{};
     // Access-Control-Allow-Credentials (cookies, TLS client certificates); never with "*".
     bool credentials = false;
-    int64_t maxAgeSeconds = 600;   // how long a browser reuses a preflight (at most 86400)
-    bool off = false;              // this route: no CORS, whatever the plugin's default
-    static Cors none() { Cors c; c.off = true; return c; }
+    int64_t maxAgeSeconds = 600; // how long a browser reuses a preflight (at most 86400)
+    bool off = false;            // this route: no CORS, whatever the plugin's default
+    static Cors none()
+    {
+        Cors c;
+        c.off = true;
+        return c;
+    }
 };
 
 // A route declaration: the kernel enforces `role` before the handler runs.

@@ -45,18 +45,26 @@ public:
     // An object from {{"key", value}, ...}.
     Json(std::initializer_list<std::pair<const std::string, Json>> members) : v_(Poco::JSON::Object::Ptr(new Poco::JSON::Object(true)))
     {
-        for (const auto& [k, v] : members)
-            set(k, v);
+        for (const auto& [k, v] : members) set(k, v);
     }
 
-    static Json object() { Json j; j.v_ = Poco::JSON::Object::Ptr(new Poco::JSON::Object(true)); return j; }
-    static Json array() { Json j; j.v_ = Poco::JSON::Array::Ptr(new Poco::JSON::Array()); return j; }
+    static Json object()
+    {
+        Json j;
+        j.v_ = Poco::JSON::Object::Ptr(new Poco::JSON::Object(true));
+        return j;
+    }
+    static Json array()
+    {
+        Json j;
+        j.v_ = Poco::JSON::Array::Ptr(new Poco::JSON::Array());
+        return j;
+    }
     template <typename T>
     static Json arrayOf(const std::vector<T>& items)
     {
         Json a = array();
-        for (const auto& item : items)
-            a.push(Json(item));
+        for (const auto& item : items) a.push(Json(item));
         return a;
     }
 
@@ -83,7 +91,8 @@ public:
     bool isInteger() const
     {
         if (!v_.isInteger()) return false;
-        if (v_.type() == typeid(Poco::UInt64)) return v_.extract<Poco::UInt64>() <= static_cast<Poco::UInt64>(std::numeric_limits<int64_t>::max());
+        if (v_.type() == typeid(Poco::UInt64))
+            return v_.extract<Poco::UInt64>() <= static_cast<Poco::UInt64>(std::numeric_limits<int64_t>::max());
         return true;
     }
     bool isNumber() const { return v_.isNumeric(); }
@@ -93,16 +102,14 @@ public:
     Json operator[](const std::string& key) const
     {
         Json j;
-        if (isObject() && obj()->has(key))
-            j.v_ = obj()->get(key);
+        if (isObject() && obj()->has(key)) j.v_ = obj()->get(key);
         return j;
     }
     Json operator[](const char* key) const { return (*this)[std::string(key)]; }
     Json at(size_t index) const
     {
         Json j;
-        if (isArray() && index < arr()->size())
-            j.v_ = arr()->get(static_cast<unsigned>(index));
+        if (isArray() && index < arr()->size()) j.v_ = arr()->get(static_cast<unsigned>(index));
         return j;
     }
     size_t size() const
@@ -115,8 +122,7 @@ public:
     {
         std::vector<std::string> out;
         if (isObject())
-            for (const auto& [k, v] : *obj())
-                out.push_back(k);
+            for (const auto& [k, v] : *obj()) out.push_back(k);
         return out;
     }
 
@@ -136,9 +142,21 @@ public:
     }
 
     std::string asString() const { return convert<std::string>("string"); }
-    int64_t asInt() const { if (!isInteger()) throw JsonError("expected an integer from -2^63 to 2^63 - 1"); return convert<Poco::Int64>("integer"); }
-    double asDouble() const { if (!isNumber()) throw JsonError("expected a number"); return convert<double>("number"); }
-    bool asBool() const { if (!isBool()) throw JsonError("expected a boolean"); return convert<bool>("boolean"); }
+    int64_t asInt() const
+    {
+        if (!isInteger()) throw JsonError("expected an integer from -2^63 to 2^63 - 1");
+        return convert<Poco::Int64>("integer");
+    }
+    double asDouble() const
+    {
+        if (!isNumber()) throw JsonError("expected a number");
+        return convert<double>("number");
+    }
+    bool asBool() const
+    {
+        if (!isBool()) throw JsonError("expected a boolean");
+        return convert<bool>("boolean");
+    }
 
     std::string stringOr(const std::string& key, std::string fallback) const
     {

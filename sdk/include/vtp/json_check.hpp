@@ -56,10 +56,10 @@ struct CheckOptions {
 
 struct CheckResult {
     CheckProblem problem = CheckProblem::None;
-    std::size_t offset = 0;  // of the first offending byte
-    bool atEnd = false;      // the text ended where more was expected
-    std::string pointer;     // RFC 6901 pointer to the offending value or member ("" = the root)
-    std::string message;     // what is wrong, without the position: "expected ',' or ']' in an array"
+    std::size_t offset = 0; // of the first offending byte
+    bool atEnd = false;     // the text ended where more was expected
+    std::string pointer;    // RFC 6901 pointer to the offending value or member ("" = the root)
+    std::string message;    // what is wrong, without the position: "expected ',' or ']' in an array"
 
     // On success, the top-level value.
     ValueKind kind = ValueKind::Null;
@@ -115,8 +115,8 @@ namespace detail {
 // the text (RapidJSON decodes in place, and later strings never overwrite earlier ones).
 struct Frame {
     bool object = false;
-    std::size_t count = 0;      // members or elements so far
-    std::size_t keysBegin = 0;  // this object's names in Handler::keys_, while there are few
+    std::size_t count = 0;                                // members or elements so far
+    std::size_t keysBegin = 0;                            // this object's names in Handler::keys_, while there are few
     std::unordered_set<std::string_view>* many = nullptr; // past kFewMembers, a hash set instead
     std::string_view lastKey;
 };
@@ -129,7 +129,7 @@ inline constexpr std::size_t kFewMembers = 16; // compared one by one below this
 struct Scratch {
     std::string copy; // the text, which RapidJSON decodes in place
     std::vector<Frame> frames;
-    std::vector<std::string_view> keys; // the names of the open objects with few members
+    std::vector<std::string_view> keys;                                      // the names of the open objects with few members
     std::vector<std::unique_ptr<std::unordered_set<std::string_view>>> sets; // per depth, for objects with many
     bool busy = false;
 };
@@ -169,10 +169,17 @@ inline std::size_t utf8Length(const char* p, std::size_t n) noexcept
     if (c < 0x80) return 1;
     std::size_t len = 0;
     unsigned cp = 0;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return 0;
+    if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        cp = c & 0x07;
+    } else
+        return 0;
     if (len > n) return 0;
     for (std::size_t k = 1; k < len; ++k) {
         if ((u[k] & 0xC0) != 0x80) return 0;
@@ -205,18 +212,20 @@ inline bool validUtf8(std::string_view s) noexcept
 
 inline std::string rangeMessage(std::string_view literal, IntegerRange integers)
 {
-    if (literal.find_first_of(".eE") != std::string_view::npos) return "the number " + abbreviated(literal) + " is beyond the range of a double";
-    return "the integer " + abbreviated(literal) + (integers == IntegerRange::Bits64 ? " is outside the 64-bit range" : " has more than 18 digits");
+    if (literal.find_first_of(".eE") != std::string_view::npos)
+        return "the number " + abbreviated(literal) + " is beyond the range of a double";
+    return "the integer " + abbreviated(literal) +
+           (integers == IntegerRange::Bits64 ? " is outside the 64-bit range" : " has more than 18 digits");
 }
 
 template <class Hooks>
 class Handler {
 public:
-    Handler(std::string_view text, Scratch& scratch, const CheckOptions& options, Hooks& hooks,
-            rapidjson::InsituStringStream& stream, CheckResult& result)
+    Handler(std::string_view text, Scratch& scratch, const CheckOptions& options, Hooks& hooks, rapidjson::InsituStringStream& stream,
+            CheckResult& result)
         : t_(text), buf_(scratch.copy.data()), maxDepth_(options.maxDepth < kMaxDepthCeiling ? options.maxDepth : kMaxDepthCeiling),
-          integers_(options.integers), hooks_(hooks), stream_(stream), result_(result), frames_(scratch.frames),
-          keys_(scratch.keys), sets_(scratch.sets)
+          integers_(options.integers), hooks_(hooks), stream_(stream), result_(result), frames_(scratch.frames), keys_(scratch.keys),
+          sets_(scratch.sets)
     {
         keys_.clear(); // a check that failed left its names
     }
@@ -233,9 +242,12 @@ public:
                 if (f.count == 0) break;
                 out += '/';
                 for (char c : f.lastKey) {
-                    if (c == '~') out += "~0";
-                    else if (c == '/') out += "~1";
-                    else out += c;
+                    if (c == '~')
+                        out += "~0";
+                    else if (c == '/')
+                        out += "~1";
+                    else
+                        out += c;
                 }
             } else {
                 out += '/';
@@ -418,7 +430,8 @@ private:
             const int unit = unicode ? hex4(t_, i + 2) : -1;
             if (unit >= 0xDC00 && unit <= 0xDFFF && !afterHigh)
                 return fail(CheckProblem::Syntax, i,
-                            "lone UTF-16 surrogate escape \\u" + std::string(t_.substr(i + 2, 4)) + " (a low surrogate without a high one before it)");
+                            "lone UTF-16 surrogate escape \\u" + std::string(t_.substr(i + 2, 4)) +
+                                " (a low surrogate without a high one before it)");
             afterHigh = unit >= 0xD800 && unit <= 0xDBFF;
             i += unicode ? 6 : 2;
         }

@@ -28,8 +28,7 @@ public:
 private:
     void write(vtp_log_level level, std::string_view message, Fields fields) const
     {
-        if (!enabled(level))
-            return;
+        if (!enabled(level)) return;
         std::vector<std::string> storage;
         storage.reserve(fields.size() * 2);
         std::vector<vtp_kv> kvs;
@@ -38,8 +37,7 @@ private:
             storage.emplace_back(k);
             storage.emplace_back(v);
         }
-        for (size_t i = 0; i < storage.size(); i += 2)
-            kvs.push_back({storage[i].c_str(), storage[i + 1].c_str()});
+        for (size_t i = 0; i < storage.size(); i += 2) kvs.push_back({storage[i].c_str(), storage[i + 1].c_str()});
         ref_.api->log(ref_.host, level, message.data(), message.size(), kvs.data(), kvs.size());
     }
 

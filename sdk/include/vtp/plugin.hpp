@@ -85,7 +85,7 @@ struct SocketEndpoint {
 };
 
 struct Command {
-    std::string name{};    // "user create"
+    std::string name{}; // "user create"
     std::string summary{};
     std::string usage{};
     std::function<int(const std::vector<std::string>& args)> run{};
@@ -106,9 +106,9 @@ struct ClusterMessage {
 
 // What Host::clusterSend did with a message.
 enum class ClusterSend {
-    Sent,        // queued for the other nodes
-    NoPeers,     // there is no other node (or no Redis, or a kernel before 1.6): nothing was sent
-    Dropped,     // the kernel's send queue was full
+    Sent,    // queued for the other nodes
+    NoPeers, // there is no other node (or no Redis, or a kernel before 1.6): nothing was sent
+    Dropped, // the kernel's send queue was full
 };
 
 // A running job, as its runner sees it.
@@ -125,7 +125,7 @@ private:
 };
 
 struct JobKind {
-    std::string kind{};     // "<plugin>.<what>"
+    std::string kind{}; // "<plugin>.<what>"
     std::string summary{};
     uint32_t maxAttempts = 0;
     // Returns the result; throw to fail this attempt (retried with backoff while attempts remain).
@@ -147,11 +147,16 @@ private:
         if (id_ < 0) return;
         std::vector<std::string> storage;
         storage.reserve(labels.size() * 2);
-        for (const auto& [k, val] : labels) { storage.emplace_back(k); storage.emplace_back(val); }
+        for (const auto& [k, val] : labels) {
+            storage.emplace_back(k);
+            storage.emplace_back(val);
+        }
         std::vector<vtp_kv> kvs;
         for (size_t i = 0; i < storage.size(); i += 2) kvs.push_back({storage[i].c_str(), storage[i + 1].c_str()});
-        if (add) ref_.api->metric_inc(ref_.host, id_, kvs.data(), kvs.size(), v);
-        else ref_.api->metric_set(ref_.host, id_, kvs.data(), kvs.size(), v);
+        if (add)
+            ref_.api->metric_inc(ref_.host, id_, kvs.data(), kvs.size(), v);
+        else
+            ref_.api->metric_set(ref_.host, id_, kvs.data(), kvs.size(), v);
     }
     detail::HostRef ref_{};
     int64_t id_ = -1;
@@ -167,8 +172,10 @@ bool tableHas(const Table* table, Field Table::*member)
     // The member's offset, from the address arithmetic alone: nothing past struct_size is read.
     const auto offset = static_cast<size_t>(reinterpret_cast<const char*>(&(table->*member)) - reinterpret_cast<const char*>(table));
     if (offset + sizeof(Field) > table->struct_size) return false;
-    if constexpr (std::is_pointer_v<Field>) return table->*member != nullptr;
-    else return true;
+    if constexpr (std::is_pointer_v<Field>)
+        return table->*member != nullptr;
+    else
+        return true;
 }
 
 namespace detail {
@@ -203,8 +210,7 @@ struct CorsText {
 // Everything the kernel offers a plugin. Owned by the SDK glue; lives as long as the plugin.
 class Host {
 public:
-    explicit Host(detail::HostRef ref)
-        : ref_(ref), log_(ref), db_(ref), config_(Json::parse(ref.api->config_json(ref.host))) {}
+    explicit Host(detail::HostRef ref) : ref_(ref), log_(ref), db_(ref), config_(Json::parse(ref.api->config_json(ref.host))) {}
     Host(const Host&) = delete;
     Host& operator=(const Host&) = delete;
 
@@ -255,15 +261,21 @@ public:
         e.max_message_bytes = ep.maxMessageBytes;
         e.on_open = [](void* ud, const vtp_ws_open_info* info) {
             auto* h = static_cast<SocketHolder*>(ud);
-            guard(h->ref, "onOpen", [&] { if (h->endpoint.onOpen) h->endpoint.onOpen(*info); });
+            guard(h->ref, "onOpen", [&] {
+                if (h->endpoint.onOpen) h->endpoint.onOpen(*info);
+            });
         };
         e.on_message = [](void* ud, uint64_t c, const char* d, size_t n, int bin) {
             auto* h = static_cast<SocketHolder*>(ud);
-            guard(h->ref, "onMessage", [&] { if (h->endpoint.onMessage) h->endpoint.onMessage(c, {d, n}, bin != 0); });
+            guard(h->ref, "onMessage", [&] {
+                if (h->endpoint.onMessage) h->endpoint.onMessage(c, {d, n}, bin != 0);
+            });
         };
         e.on_close = [](void* ud, uint64_t c, int code) {
             auto* h = static_cast<SocketHolder*>(ud);
-            guard(h->ref, "onClose", [&] { if (h->endpoint.onClose) h->endpoint.onClose(c, code); });
+            guard(h->ref, "onClose", [&] {
+                if (h->endpoint.onClose) h->endpoint.onClose(c, code);
+            });
         };
         // Set only when wanted: a kernel that sees on_http answers plain HTTP through it, not with 426.
         if (ep.onHttp)
@@ -307,8 +319,8 @@ public:
             return n;
         }
         size_t sent = 0;
-        if (ref_.api->ws_send_many(ref_.host, connections.data(), connections.size(), data.data(), data.size(),
-                                   binary ? 1 : 0, &sent) != VTP_OK)
+        if (ref_.api->ws_send_many(ref_.host, connections.data(), connections.size(), data.data(), data.size(), binary ? 1 : 0, &sent) !=
+            VTP_OK)
             return 0;
         return sent;
     }
@@ -363,8 +375,8 @@ public:
     // As above, requiring every field of the Table this plugin was built with.
     // Only for a table that never grew: prefer the overload with the version's size.
     template <typename Table>
-    [[deprecated("pass the size your code relies on: find<T>(name, version, VTP_<NAME>_V<N>_SIZE)")]]
-    const Table* find(const std::string& name, uint32_t minVersion, uint32_t* version = nullptr) const
+    [[deprecated("pass the size your code relies on: find<T>(name, version, VTP_<NAME>_V<N>_SIZE)")]] const Table* find(
+        const std::string& name, uint32_t minVersion, uint32_t* version = nullptr) const
     {
         return find<Table>(name, minVersion, sizeof(Table), version);
     }
@@ -479,9 +491,12 @@ public:
     {
         std::vector<std::string> out;
         if (!VTP_HOST_HAS(cluster_peers)) return out;
-        ref_.api->cluster_peers(ref_.host, [](void* ud, const char* id) {
-            if (id) static_cast<std::vector<std::string>*>(ud)->emplace_back(id);
-        }, &out);
+        ref_.api->cluster_peers(
+            ref_.host,
+            [](void* ud, const char* id) {
+                if (id) static_cast<std::vector<std::string>*>(ud)->emplace_back(id);
+            },
+            &out);
         return out;
     }
 
@@ -525,19 +540,31 @@ public:
         const std::string body = params.isNull() ? std::string("{}") : params.dump();
         char id[64] = {0};
         detail::ErrorText err;
-        if (ref_.api->job_submit(ref_.host, kind.c_str(), body.data(), body.size(), owner.empty() ? nullptr : owner.c_str(),
-                                 id, sizeof id, err.view()) != VTP_OK)
+        if (ref_.api->job_submit(ref_.host, kind.c_str(), body.data(), body.size(), owner.empty() ? nullptr : owner.c_str(), id, sizeof id,
+                                 err.view()) != VTP_OK)
             throw PluginError("submit " + kind + ": " + err.str());
         return id;
     }
 
-    Metric gauge(const std::string& name, const std::string& help) { return metric(name, help, VTP_METRIC_GAUGE); }
-    Metric counter(const std::string& name, const std::string& help) { return metric(name, help, VTP_METRIC_COUNTER); }
+    Metric gauge(const std::string& name, const std::string& help)
+    {
+        return metric(name, help, VTP_METRIC_GAUGE);
+    }
+    Metric counter(const std::string& name, const std::string& help)
+    {
+        return metric(name, help, VTP_METRIC_COUNTER);
+    }
 
 #undef VTP_HOST_HAS
 
-    const vtp_host_api* api() const { return ref_.api; }
-    vtp_host* handle() const { return ref_.host; }
+    const vtp_host_api* api() const
+    {
+        return ref_.api;
+    }
+    vtp_host* handle() const
+    {
+        return ref_.host;
+    }
 
 private:
     struct Holder {
@@ -614,10 +641,8 @@ private:
         r.user_data = holder;
         // 1.5 fields; a 1.4 kernel cannot load this plugin, so they are always read.
         std::string errors, secrets;
-        for (const auto& e : route.errors)
-            errors += (errors.empty() ? "" : ",") + std::to_string(e.status) + " " + e.type;
-        for (const auto& name : route.secretParams)
-            secrets += (secrets.empty() ? "" : ",") + name;
+        for (const auto& e : route.errors) errors += (errors.empty() ? "" : ",") + std::to_string(e.status) + " " + e.type;
+        for (const auto& name : route.secretParams) secrets += (secrets.empty() ? "" : ",") + name;
         r.success_status = static_cast<uint32_t>(route.successStatus);
         r.errors = errors.empty() ? nullptr : errors.c_str();
         r.secret_params = secrets.empty() ? nullptr : secrets.c_str();
@@ -667,9 +692,16 @@ private:
             box->sink->data(std::string_view(data, len));
             return VTP_OK;
         } catch (const HttpError& e) {
-            try { box->refusal = std::make_unique<HttpError>(e); } catch (...) { box->failure = "out of memory"; }
+            try {
+                box->refusal = std::make_unique<HttpError>(e);
+            } catch (...) {
+                box->failure = "out of memory";
+            }
         } catch (const std::exception& e) {
-            try { box->failure = e.what(); } catch (...) {}
+            try {
+                box->failure = e.what();
+            } catch (...) {
+            }
             if (box->failure.empty()) box->failure = "exception";
         } catch (...) {
             box->failure = "unknown exception";
@@ -708,7 +740,8 @@ private:
     static int trampoline(void* userData, const vtp_request* request, vtp_response* response) noexcept
     {
         auto* h = static_cast<Holder*>(userData);
-        return respond(h->ref, request, response, [&]() -> std::optional<Response> { return h->handler(Request(request, h->ref, response)); });
+        return respond(h->ref, request, response,
+                       [&]() -> std::optional<Response> { return h->handler(Request(request, h->ref, response)); });
     }
 
     // Runs `fn` and puts what it answers (or the HttpError it throws) into `response`; no
@@ -757,7 +790,7 @@ private:
     Log log_;
     Db db_;
     Config config_;
-    std::list<Holder> handlers_;          // std::list: addresses handed to the kernel stay stable
+    std::list<Holder> handlers_; // std::list: addresses handed to the kernel stay stable
     std::list<SocketHolder> sockets_;
     std::list<Subscription> subscriptions_;
     std::list<ClusterSubscription> clusterSubscriptions_;
@@ -818,8 +851,8 @@ struct DescriptorStorage {
             c.type = k.type;
             c.default_value = k.defaultToml ? k.defaultToml->c_str() : nullptr;
             c.description = k.description.c_str();
-            c.flags = (k.required ? VTP_CONFIG_REQUIRED : 0u) | (k.secret ? VTP_CONFIG_SECRET : 0u) |
-                      (k.min ? VTP_CONFIG_HAS_MIN : 0u) | (k.max ? VTP_CONFIG_HAS_MAX : 0u);
+            c.flags = (k.required ? VTP_CONFIG_REQUIRED : 0u) | (k.secret ? VTP_CONFIG_SECRET : 0u) | (k.min ? VTP_CONFIG_HAS_MIN : 0u) |
+                      (k.max ? VTP_CONFIG_HAS_MAX : 0u);
             c.min = k.min.value_or(0);
             c.max = k.max.value_or(0);
             c.choices = choiceStrings[i].empty() ? nullptr : choiceStrings[i].c_str();
@@ -894,12 +927,18 @@ struct DescriptorStorage {
     }
     static void stop(void* state) noexcept
     {
-        try { static_cast<PluginBox<T>*>(state)->plugin->stop(); } catch (...) {}
+        try {
+            static_cast<PluginBox<T>*>(state)->plugin->stop();
+        } catch (...) {
+        }
     }
     static void destroy(void* state) noexcept
     {
         auto* box = static_cast<PluginBox<T>*>(state);
-        try { box->plugin.reset(); } catch (...) {}
+        try {
+            box->plugin.reset();
+        } catch (...) {
+        }
         delete box;
     }
 };
@@ -919,9 +958,8 @@ const vtp_plugin_descriptor* descriptorFor() noexcept
 } // namespace vtp
 
 // Exports the plugin's one ABI symbol. Use once per plugin library, at namespace scope.
-#define VTP_PLUGIN(PluginClass)                                                              \
-    extern "C" __attribute__((visibility("default"))) const vtp_plugin_descriptor*          \
-    vtp_plugin_v1(void)                                                                      \
-    {                                                                                        \
-        return ::vtp::detail::descriptorFor<PluginClass>();                                  \
+#define VTP_PLUGIN(PluginClass)                                                                                                            \
+    extern "C" __attribute__((visibility("default"))) const vtp_plugin_descriptor* vtp_plugin_v1(void)                                     \
+    {                                                                                                                                      \
+        return ::vtp::detail::descriptorFor<PluginClass>();                                                                                \
     }

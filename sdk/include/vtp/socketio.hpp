@@ -84,8 +84,8 @@ public:
             }
             return VTP_ERROR;
         };
-        h.raw.on_event = [](void* ud, const vtp_sio_socket* s, const char* event, const char* args, size_t len,
-                            const vtp_sio_binary* att, size_t n, int64_t ackId) {
+        h.raw.on_event = [](void* ud, const vtp_sio_socket* s, const char* event, const char* args, size_t len, const vtp_sio_binary* att,
+                            size_t n, int64_t ackId) {
             auto* self = static_cast<Holder*>(ud);
             if (!self->handlers.onEvent) return;
             try {
@@ -126,7 +126,8 @@ public:
         std::lock_guard lock(acksMutex_);
         auto& pending = acks_.emplace_back(std::move(onAck));
         const std::string a = args.dump();
-        const int rc = t_->emit_with_ack(t_->context, nsp.c_str(), socketId.c_str(), event.c_str(), a.data(), a.size(),
+        const int rc = t_->emit_with_ack(
+            t_->context, nsp.c_str(), socketId.c_str(), event.c_str(), a.data(), a.size(),
             [](void* ud, const char* reply, size_t len, const vtp_sio_binary* att, size_t n) {
                 auto* f = static_cast<std::function<void(const Json&, const std::vector<std::string>&)>*>(ud);
                 try {

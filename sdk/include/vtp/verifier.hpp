@@ -58,11 +58,11 @@ public:
         std::array<char, 256> why{};
         std::array<char, 256> session{};
         int64_t expiresAt = 0;
-        const int rc = hasSessions()
-                           ? table_->verify_session(table_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(),
-                                                    roles.size(), session.data(), session.size(), &expiresAt, why.data(), why.size())
-                           : table_->verify(table_->context, token.data(), token.size(), subject.data(), subject.size(), roles.data(),
-                                            roles.size(), why.data(), why.size());
+        const int rc = hasSessions() ? table_->verify_session(table_->context, token.data(), token.size(), subject.data(), subject.size(),
+                                                              roles.data(), roles.size(), session.data(), session.size(), &expiresAt,
+                                                              why.data(), why.size())
+                                     : table_->verify(table_->context, token.data(), token.size(), subject.data(), subject.size(),
+                                                      roles.data(), roles.size(), why.data(), why.size());
         if (rc != VTP_OK || !subject[0]) {
             reason = why[0] ? why.data() : "invalid token";
             return std::nullopt;
@@ -71,10 +71,7 @@ public:
     }
 
     // Whether the verifier tells sessions and expiry (1.5) and answers sessionRevoked.
-    bool hasSessions() const
-    {
-        return tableHas(table_, &vtp_verifier_v1::verify_session);
-    }
+    bool hasSessions() const { return tableHas(table_, &vtp_verifier_v1::verify_session); }
     // True if the session was revoked; false when not, or when the verifier cannot tell.
     bool sessionRevoked(std::string_view sessionId) const
     {

@@ -23,13 +23,19 @@ struct Outcome {
     uint64_t received = 0;
 };
 
-BodyDecoder make(bool chunked, uint64_t length) { return chunked ? BodyDecoder::chunked() : BodyDecoder::fixed(length); }
+BodyDecoder make(bool chunked, uint64_t length)
+{
+    return chunked ? BodyDecoder::chunked() : BodyDecoder::fixed(length);
+}
 
 Outcome whole(bool chunked, uint64_t length, const char* p, size_t n)
 {
     Outcome o;
     auto d = make(chunked, length);
-    o.used = d.feed(p, n, [&](std::string_view s) { o.body.append(s); return true; });
+    o.used = d.feed(p, n, [&](std::string_view s) {
+        o.body.append(s);
+        return true;
+    });
     o.state = d.state();
     o.received = d.received();
     return o;
@@ -47,7 +53,10 @@ Outcome pieces(bool chunked, uint64_t length, const char* p, size_t n, unsigned 
         if (want == 0) want = 1;
         want = std::min(want, n - o.used);
         const size_t safe = d.safeAhead();
-        const size_t u = d.feed(p + o.used, want, [&](std::string_view s) { o.body.append(s); return true; });
+        const size_t u = d.feed(p + o.used, want, [&](std::string_view s) {
+            o.body.append(s);
+            return true;
+        });
         if (u > want) abort();
         if (want <= safe && u != want && d.state() == BodyDecoder::State::Body) abort(); // safe bytes are all taken
         o.used += u;

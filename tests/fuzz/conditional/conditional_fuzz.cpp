@@ -93,8 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     case 416:
         if (r.file) std::abort();
         break;
-    default:
-        std::abort();
+    default: std::abort();
     }
     return 0;
 }

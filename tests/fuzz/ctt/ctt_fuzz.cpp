@@ -12,7 +12,8 @@
 
 using namespace vtp::courses::timetable;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     const size_t split = input.find("\n%%\n");
     const std::string_view ctt = input.substr(0, split);
@@ -23,16 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const CttError&) {
         return 0;
     }
-    if (!(parseCtt(writeCtt(instance)) == instance))
-        std::abort();
+    if (!(parseCtt(writeCtt(instance)) == instance)) std::abort();
     Solution solution;
     try {
         solution = parseSol(instance, sol);
     } catch (const CttError&) {
         return 0;
     }
-    if (!(parseSol(instance, writeSol(instance, solution)) == solution))
-        std::abort();
+    if (!(parseSol(instance, writeSol(instance, solution)) == solution)) std::abort();
     Evaluator(instance).evaluate(solution);
     return 0;
 }

@@ -37,7 +37,10 @@ public:
     bool available() const override { return true; }
     bool verify(std::string_view token, Principal& p, std::string& reason) override
     {
-        if (token.starts_with("ok")) { p = {"u", {"student"}}; return true; }
+        if (token.starts_with("ok")) {
+            p = {"u", {"student"}};
+            return true;
+        }
         reason = "no";
         return false;
     }
@@ -57,7 +60,12 @@ struct World {
         target.handler = handler;
         auto add = [&](const char* m, const char* p, const char* role, BodyKind b) {
             RouteSpec s;
-            s.method = m; s.pattern = p; s.role = role; s.body = b; s.owner = "fuzz"; s.target = &target;
+            s.method = m;
+            s.pattern = p;
+            s.role = role;
+            s.body = b;
+            s.owner = "fuzz";
+            s.target = &target;
             router.add(std::move(s));
         };
         add("GET", "/health", "public", BodyKind::None);

@@ -31,8 +31,7 @@ SocketDecoderLimits limits()
 
 void check(bool ok)
 {
-    if (!ok)
-        __builtin_trap();
+    if (!ok) __builtin_trap();
 }
 
 // Round trip and tree of an accepted packet.
@@ -61,26 +60,22 @@ void exercise(const SocketPacket& p)
 void feed(SocketDecoder& decoder, const EnginePacket& message)
 {
     auto r = decoder.add(message);
-    if (r.ok() && r->has_value())
-        exercise(**r);
+    if (r.ok() && r->has_value()) exercise(**r);
 }
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
-    if (size == 0)
-        return 0;
+    if (size == 0) return 0;
     const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
     switch (data[0]) {
     case 'p': {
         auto packets = PollingPayload::decode(in, 16384);
-        if (!packets)
-            return 0;
+        if (!packets) return 0;
         SocketDecoder decoder(limits());
         for (const auto& p : *packets) {
-            if (p.type == EnginePacketType::Message)
-                feed(decoder, p);
+            if (p.type == EnginePacketType::Message) feed(decoder, p);
         }
         auto body = PollingPayload::encode(*packets);
         if (body.ok()) {
@@ -94,31 +89,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         std::size_t i = 0;
         while (i + 3 <= in.size()) {
             const bool binary = static_cast<unsigned char>(in[i]) & 1;
-            const std::size_t len = static_cast<unsigned char>(in[i + 1]) | (static_cast<std::size_t>(static_cast<unsigned char>(in[i + 2])) << 8);
+            const std::size_t len =
+                static_cast<unsigned char>(in[i + 1]) | (static_cast<std::size_t>(static_cast<unsigned char>(in[i + 2])) << 8);
             i += 3;
             const std::string_view frame = in.substr(i, len);
             i += frame.size();
             auto p = binary ? EnginePacket::decodeBinary(frame, 8192) : EnginePacket::decodeText(frame, 8192);
-            if (p.ok() && p->type == EnginePacketType::Message)
-                feed(decoder, *p);
+            if (p.ok() && p->type == EnginePacketType::Message) feed(decoder, *p);
         }
         break;
     }
     case 's': {
         auto p = SocketDecoder::parse(in, limits());
-        if (p.ok() && !p->isBinary())
-            exercise(*p);
+        if (p.ok() && !p->isBinary()) exercise(*p);
         break;
     }
     case 'q': {
         const auto q = in.find('?');
         auto r = EngineHandshake::checkRequest(in.substr(0, q), q == std::string_view::npos ? std::string_view() : in.substr(q + 1));
-        if (!r.ok())
-            check(!r.error().body().empty());
+        if (!r.ok()) check(!r.error().body().empty());
         break;
     }
-    default:
-        break;
+    default: break;
     }
     return 0;
 }

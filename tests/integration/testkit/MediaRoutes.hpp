@@ -29,16 +29,24 @@ public:
         // An upload straight to DATA/uploads/NAME. ?sync=1: fdatasync before answering;
         // ?fail_after=N: refuse with 507 once N bytes have come. The name "refused" is turned
         // away before the body is read.
-        host.streamRoute({.method = "PUT", .path = "/api/v1/testkit/upload/{name}", .role = "uploader",
-                          .summary = "Streams the body to a file (up to 5 GiB)", .maxBodyBytes = 5ull << 30,
+        host.streamRoute({.method = "PUT",
+                          .path = "/api/v1/testkit/upload/{name}",
+                          .role = "uploader",
+                          .summary = "Streams the body to a file (up to 5 GiB)",
+                          .maxBodyBytes = 5ull << 30,
                           .successStatus = 201,
                           .errors = {{400, "invalid-name"}, {409, "refused"}, {507, "insufficient-storage"}}},
                          [this](const vtp::Request& req) { return makeFileSink(req); });
         // A small limit, and nothing kept: 413s and trickling clients.
-        host.streamRoute({.method = "PUT", .path = "/api/v1/testkit/upload-small", .role = vtp::Role::Public,
-                          .summary = "Counts the body's bytes (up to 64 KiB)", .maxBodyBytes = 64 << 10},
+        host.streamRoute({.method = "PUT",
+                          .path = "/api/v1/testkit/upload-small",
+                          .role = vtp::Role::Public,
+                          .summary = "Counts the body's bytes (up to 64 KiB)",
+                          .maxBodyBytes = 64 << 10},
                          [this](const vtp::Request&) { return std::make_unique<CountingSink>(*this); });
-        host.route({.method = "GET", .path = "/api/v1/testkit/uploads", .role = vtp::Role::Public,
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/uploads",
+                    .role = vtp::Role::Public,
                     .summary = "Upload sinks open now, finished, and aborted by reason"},
                    [this](const vtp::Request&) { return stats(); });
 
@@ -46,19 +54,23 @@ public:
         // own. ?timeout_ms=N (default 60000); ?fallback=1: a timeout answers 200 {"fallback":true}
         // rather than the kernel's 504; ?now=1: completed from another thread before the handler
         // returns.
-        host.route({.method = "GET", .path = "/api/v1/testkit/hold", .role = vtp::Role::Public,
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/hold",
+                    .role = vtp::Role::Public,
                     .summary = "Answers later, when released, or on its timeout",
                     .errors = {{400, "invalid-parameter"}, {504, "response-timeout"}}},
                    [this](const vtp::Request& req) { return hold(req); });
-        host.route({.method = "POST", .path = "/api/v1/testkit/release", .role = vtp::Role::Public,
+        host.route({.method = "POST",
+                    .path = "/api/v1/testkit/release",
+                    .role = vtp::Role::Public,
                     .summary = "Completes every held answer from another thread; says how many went out"},
                    [this](const vtp::Request&) { return release(); });
-        host.route({.method = "GET", .path = "/api/v1/testkit/held", .role = vtp::Role::Public,
-                    .summary = "How many answers the plugin holds"},
-                   [this](const vtp::Request&) {
-                       std::lock_guard lock(mutex_);
-                       return vtp::Response::json({{"held", static_cast<int64_t>(held_.size())}});
-                   });
+        host.route(
+            {.method = "GET", .path = "/api/v1/testkit/held", .role = vtp::Role::Public, .summary = "How many answers the plugin holds"},
+            [this](const vtp::Request&) {
+                std::lock_guard lock(mutex_);
+                return vtp::Response::json({{"held", static_cast<int64_t>(held_.size())}});
+            });
     }
 
 private:
@@ -82,7 +94,9 @@ private:
     class FileSink : public CountingSink {
     public:
         FileSink(MediaRoutes& owner, const std::string& path, bool sync, uint64_t failAfter)
-            : CountingSink(owner), file_(path), sync_(sync), failAfter_(failAfter) {}
+            : CountingSink(owner), file_(path), sync_(sync), failAfter_(failAfter)
+        {
+        }
         void data(std::string_view piece) override
         {
             if (failAfter_ && bytes_ + piece.size() > failAfter_)
@@ -95,8 +109,9 @@ private:
             if (sync_) file_.sync(); // the 201 acknowledges bytes that are on the disk
             file_.close();
             ++owner_.finished_;
-            return vtp::Response::json({{"bytes", static_cast<int64_t>(file_.written())}, {"told", static_cast<int64_t>(req.bodyBytes())},
-                                        {"synced", sync_}}, 201);
+            return vtp::Response::json(
+                {{"bytes", static_cast<int64_t>(file_.written())}, {"told", static_cast<int64_t>(req.bodyBytes())}, {"synced", sync_}},
+                201);
         }
         void abort(vtp::BodyAbort reason) override
         {

@@ -21,13 +21,20 @@ public:
     void init(vtp::Host& host) override
     {
         counter_ = host.find<testkit_counter_v1>(TESTKIT_COUNTER_SERVICE, TESTKIT_COUNTER_VERSION, TESTKIT_COUNTER_V1_SIZE);
-        if (!counter_ || !counter_->next)
-            throw vtp::PluginError("service " TESTKIT_COUNTER_SERVICE " v1 is not offered");
-        host.route({.method = "GET", .path = "/api/v1/consumer/next", .role = vtp::Role::Public, .summary = "The next value of testkit.counter"},
-                   [this](const vtp::Request&) { return vtp::Response::json({{"value", counter_->next(counter_->ctx)}}); });
-        host.route({.method = "GET", .path = "/api/v1/consumer/private", .role = vtp::Role::Public,
-                    .summary = "Same-origin only, whatever the plugin's CORS default", .cors = vtp::Cors::none()},
-                   [](const vtp::Request&) { return vtp::Response::json({{"private", true}}); });
+        if (!counter_ || !counter_->next) throw vtp::PluginError("service " TESTKIT_COUNTER_SERVICE " v1 is not offered");
+        host.route(
+            {.method = "GET", .path = "/api/v1/consumer/next", .role = vtp::Role::Public, .summary = "The next value of testkit.counter"},
+            [this](const vtp::Request&) {
+                return vtp::Response::json({{"value", counter_->next(counter_->ctx)}});
+            });
+        host.route({.method = "GET",
+                    .path = "/api/v1/consumer/private",
+                    .role = vtp::Role::Public,
+                    .summary = "Same-origin only, whatever the plugin's CORS default",
+                    .cors = vtp::Cors::none()},
+                   [](const vtp::Request&) {
+                       return vtp::Response::json({{"private", true}});
+                   });
         // Every other route of this plugin: CORS for the operator's http.cors_origins (set after the
         // routes on purpose: the default covers routes added before it too).
         host.cors({});

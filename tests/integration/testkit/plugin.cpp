@@ -67,20 +67,35 @@ public:
         }
 
         host.route({.method = "GET", .path = "/api/v1/testkit/admin", .role = "admin", .summary = "Needs the role admin"},
-                   [](const vtp::Request&) { return vtp::Response::json({{"route", "admin"}}); });
+                   [](const vtp::Request&) {
+                       return vtp::Response::json({{"route", "admin"}});
+                   });
         host.route({.method = "GET", .path = "/api/v1/testkit/instructor", .role = "instructor", .summary = "Needs the role instructor"},
-                   [](const vtp::Request&) { return vtp::Response::json({{"route", "instructor"}}); });
-        host.route({.method = "GET", .path = "/api/v1/testkit/whoami", .role = vtp::Role::Authenticated, .summary = "The caller's subject and roles"},
+                   [](const vtp::Request&) {
+                       return vtp::Response::json({{"route", "instructor"}});
+                   });
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/whoami",
+                    .role = vtp::Role::Authenticated,
+                    .summary = "The caller's subject and roles"},
                    [](const vtp::Request& req) {
                        return vtp::Response::json({{"subject", std::string(req.subject())}, {"roles", vtp::Json::arrayOf(req.roles())}});
                    });
         host.route({.method = "GET", .path = "/api/v1/testkit/remote", .role = vtp::Role::Public, .summary = "The client address vtpd saw"},
-                   [](const vtp::Request& req) { return vtp::Response::json({{"remote", std::string(req.remoteAddress())}}); });
-        host.route({.method = "GET", .path = "/api/v1/testkit/slow", .role = vtp::Role::Public, .summary = "Marks that it started, then works for 1.5 s (graceful drain tests)"},
+                   [](const vtp::Request& req) {
+                       return vtp::Response::json({{"remote", std::string(req.remoteAddress())}});
+                   });
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/slow",
+                    .role = vtp::Role::Public,
+                    .summary = "Marks that it started, then works for 1.5 s (graceful drain tests)"},
                    [this](const vtp::Request&) { return slow(); });
         host.route({.method = "GET", .path = "/api/v1/testkit/throw", .role = vtp::Role::Public, .summary = "Throws (500 tests)"},
                    [](const vtp::Request&) -> vtp::Response { throw std::runtime_error("testkit throws on purpose"); });
-        host.route({.method = "GET", .path = "/api/v1/testkit/conflict", .role = vtp::Role::Public, .summary = "Inserts a duplicate primary key (409 tests)"},
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/conflict",
+                    .role = vtp::Role::Public,
+                    .summary = "Inserts a duplicate primary key (409 tests)"},
                    [this](const vtp::Request&) {
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", {1, "first"});
                        host_->db().exec("INSERT INTO testkit_items (id, name) VALUES (?, ?)", {1, "duplicate"});
@@ -94,14 +109,19 @@ public:
                 std::lock_guard lock(eventsMutex_);
                 received_.push(vtp::Json{{"name", e.name}, {"payload", e.payload}, {"origin", e.originNode}});
             });
-        host.route({.method = "POST", .path = "/api/v1/testkit/publish", .role = vtp::Role::Public,
-                    .summary = "Publishes {name, payload} on the event bus", .body = vtp::Body::Json},
+        host.route({.method = "POST",
+                    .path = "/api/v1/testkit/publish",
+                    .role = vtp::Role::Public,
+                    .summary = "Publishes {name, payload} on the event bus",
+                    .body = vtp::Body::Json},
                    [this](const vtp::Request& req) {
                        const vtp::Json body = req.json();
                        const bool ok = host_->publish(body["name"].asString(), body["payload"]);
                        return vtp::Response::json({{"published", ok}});
                    });
-        host.route({.method = "GET", .path = "/api/v1/testkit/events", .role = vtp::Role::Public,
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/events",
+                    .role = vtp::Role::Public,
                     .summary = "The events this node received (testkit.* or config event_patterns), in order"},
                    [this](const vtp::Request&) {
                        std::lock_guard lock(eventsMutex_);
@@ -109,15 +129,21 @@ public:
                    });
 
         // Jobs: a job kind whose timing the tests control, and routes to submit and count runs.
-        host.job({.kind = "testkit.count", .summary = "Counts steps; can fail its first attempts or hold for a release file",
+        host.job({.kind = "testkit.count",
+                  .summary = "Counts steps; can fail its first attempts or hold for a release file",
                   .run = [this](vtp::Job& job, const vtp::Json& params) { return countJob(job, params); }});
-        host.route({.method = "POST", .path = "/api/v1/testkit/jobs", .role = vtp::Role::Authenticated,
-                    .summary = "Submits a testkit.count job owned by the caller", .body = vtp::Body::Json},
+        host.route({.method = "POST",
+                    .path = "/api/v1/testkit/jobs",
+                    .role = vtp::Role::Authenticated,
+                    .summary = "Submits a testkit.count job owned by the caller",
+                    .body = vtp::Body::Json},
                    [this](const vtp::Request& req) {
                        const std::string id = host_->submitJob("testkit.count", req.json(), std::string(req.subject()));
                        return vtp::Response::json({{"id", id}}, 202);
                    });
-        host.route({.method = "GET", .path = "/api/v1/testkit/job-runs", .role = vtp::Role::Public,
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/job-runs",
+                    .role = vtp::Role::Public,
                     .summary = "Attempts of testkit.count jobs per tag, and how many processes ran them"},
                    [this](const vtp::Request&) {
                        vtp::Json tags = vtp::Json::object();
@@ -131,7 +157,9 @@ public:
         widgets_ = host.gauge("widgets", "Widgets on hand (a test gauge set to 42 at init)");
         widgets_.set(42);
         pokes_ = host.counter("pokes_total", "Pokes received, by colour");
-        host.route({.method = "POST", .path = "/api/v1/testkit/poke", .role = vtp::Role::Public,
+        host.route({.method = "POST",
+                    .path = "/api/v1/testkit/poke",
+                    .role = vtp::Role::Public,
                     .summary = "Counts a poke of ?colour= and logs it at debug level"},
                    [this](const vtp::Request& req) {
                        const std::string colour = req.query("colour").value_or("none");
@@ -142,19 +170,28 @@ public:
 
         // File responses (ABI 1.6): DATA/files/NAME, sent by the kernel (Range, HEAD, conditionals).
         // ?offset=&length= serve a part of the file as the whole response; ?etag= sets the handler's own.
-        host.route({.method = "GET", .path = "/api/v1/testkit/files/{name}", .role = vtp::Role::Public,
-                    .summary = "A file from the data directory's files/ folder", .errors = {{404, "not-found"}},
-                    .cacheControl = "public, max-age=60", .answersFiles = true,
+        host.route({.method = "GET",
+                    .path = "/api/v1/testkit/files/{name}",
+                    .role = vtp::Role::Public,
+                    .summary = "A file from the data directory's files/ folder",
+                    .errors = {{404, "not-found"}},
+                    .cacheControl = "public, max-age=60",
+                    .answersFiles = true,
                     // Media for any page, as players fetch it: ranges and validators readable.
-                    .cors = vtp::Cors{.origins = {"*"}, .headers = {"range", "if-none-match"},
+                    .cors = vtp::Cors{.origins = {"*"},
+                                      .headers = {"range", "if-none-match"},
                                       .exposeHeaders = {"content-range", "accept-ranges", "etag"}}},
                    [this](const vtp::Request& req) { return file(req); });
 
         // CORS for one origin with credentials (a web client on another host than the API).
-        host.route({.method = "POST", .path = "/api/v1/testkit/cors/private", .role = vtp::Role::Public,
+        host.route({.method = "POST",
+                    .path = "/api/v1/testkit/cors/private",
+                    .role = vtp::Role::Public,
                     .summary = "Answers pages from https://app.example only (CORS with credentials)",
                     .cors = vtp::Cors{.origins = {"https://app.example"}, .credentials = true, .maxAgeSeconds = 120}},
-                   [](const vtp::Request&) { return vtp::Response::json({{"private", true}}); });
+                   [](const vtp::Request&) {
+                       return vtp::Response::json({{"private", true}});
+                   });
 
         // Long-polling on the socket port (ABI 1.3): a GET on /testkit/poll is held until a POST on the
         // same path brings a message; the GET is then answered with it from the plugin's own thread.
@@ -255,10 +292,13 @@ private:
             return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
         });
         if (!safe) throw vtp::HttpError(404, "not-found", "No such file");
-        const std::string type = name.ends_with(".txt") ? "text/plain" : name.ends_with(".m4s") ? "video/iso.segment" : "application/octet-stream";
+        const std::string type = name.ends_with(".txt")   ? "text/plain"
+                                 : name.ends_with(".m4s") ? "video/iso.segment"
+                                                          : "application/octet-stream";
         const auto offset = static_cast<uint64_t>(req.queryInt("offset", 0, 0, INT64_MAX));
         const int64_t length = req.queryInt("length", -1, -1, INT64_MAX);
-        auto r = vtp::Response::file(dataDir_ + "/files/" + name, type, offset, length < 0 ? VTP_FILE_TO_END : static_cast<uint64_t>(length));
+        auto r =
+            vtp::Response::file(dataDir_ + "/files/" + name, type, offset, length < 0 ? VTP_FILE_TO_END : static_cast<uint64_t>(length));
         if (const auto etag = req.query("etag")) r.header("ETag", "\"" + *etag + "\"");
         return r;
     }
@@ -273,8 +313,8 @@ private:
         return vtp::Response::json({{"slow", "done"}});
     }
 
-    static int verify(void*, const char* token, size_t tokenLen, char* subject, size_t subjectCap,
-                      char* roles, size_t rolesCap, char* reason, size_t reasonCap)
+    static int verify(void*, const char* token, size_t tokenLen, char* subject, size_t subjectCap, char* roles, size_t rolesCap,
+                      char* reason, size_t reasonCap)
     {
         const std::string_view t(token, tokenLen);
         constexpr std::string_view prefix = "test:";

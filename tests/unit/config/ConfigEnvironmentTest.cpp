@@ -12,15 +12,13 @@ Config validatedWith(const Env& env, const std::string& text = kMinimalConfig)
 
 TEST(ConfigEnvironmentTest, OverridesStringOverFile)
 {
-    const Config config = validatedWith({{"VTP_HTTP__LISTEN", "10.0.0.1"}},
-                                        std::string(kMinimalConfig) + "[http]\nlisten = \"0.0.0.0\"\n");
+    const Config config = validatedWith({{"VTP_HTTP__LISTEN", "10.0.0.1"}}, std::string(kMinimalConfig) + "[http]\nlisten = \"0.0.0.0\"\n");
     EXPECT_EQ(config.getString("http.listen"), "10.0.0.1");
 }
 
 TEST(ConfigEnvironmentTest, OverridesIntegerFloatAndBoolean)
 {
-    const Config config = validatedWith(
-        {{"VTP_HTTP__PORT", " 9090 "}, {"VTP_HTTP__TIMEOUT", "2.5"}, {"VTP_LOG__JSON", "no"}});
+    const Config config = validatedWith({{"VTP_HTTP__PORT", " 9090 "}, {"VTP_HTTP__TIMEOUT", "2.5"}, {"VTP_LOG__JSON", "no"}});
     EXPECT_EQ(config.getInt("http.port"), 9090);
     EXPECT_DOUBLE_EQ(config.getFloat("http.timeout"), 2.5);
     EXPECT_FALSE(config.getBool("log.json"));
@@ -28,8 +26,8 @@ TEST(ConfigEnvironmentTest, OverridesIntegerFloatAndBoolean)
 
 TEST(ConfigEnvironmentTest, AcceptsBooleanSpellings)
 {
-    for (const auto& [text, expected] : std::map<std::string, bool>{
-             {"true", true}, {"YES", true}, {"1", true}, {"false", false}, {"No", false}, {"0", false}}) {
+    for (const auto& [text, expected] :
+         std::map<std::string, bool>{{"true", true}, {"YES", true}, {"1", true}, {"false", false}, {"No", false}, {"0", false}}) {
         const Config config = validatedWith({{"VTP_LOG__JSON", text}});
         EXPECT_EQ(config.getBool("log.json"), expected) << text;
     }
@@ -38,8 +36,7 @@ TEST(ConfigEnvironmentTest, AcceptsBooleanSpellings)
 TEST(ConfigEnvironmentTest, SplitsCommaSeparatedArray)
 {
     const Config config = validatedWith({{"VTP_HTTP__ORIGINS", "https://a.example, https://b.example,"}});
-    EXPECT_EQ(config.getStringArray("http.origins"),
-              (std::vector<std::string>{"https://a.example", "https://b.example"}));
+    EXPECT_EQ(config.getStringArray("http.origins"), (std::vector<std::string>{"https://a.example", "https://b.example"}));
 }
 
 TEST(ConfigEnvironmentTest, ParsesTomlArrayLiteral)
@@ -108,8 +105,8 @@ TEST(ConfigEnvironmentTest, RefusesOverrideNameWithEmptyPart)
 
 TEST(ConfigEnvironmentTest, LeavesPluginOverridesToPluginValidation)
 {
-    Config config = Config::parse(kMinimalConfig, "vtpd.toml",
-                                  {{"VTP_PLUGINS__HELLO__GREETING", "hi"}, {"VTP_PLUGINS__HELLO__SMTP__PORT", "587"}});
+    Config config =
+        Config::parse(kMinimalConfig, "vtpd.toml", {{"VTP_PLUGINS__HELLO__GREETING", "hi"}, {"VTP_PLUGINS__HELLO__SMTP__PORT", "587"}});
     config.validateKernel(kernelSchema());
     config.validatePlugin("hello", helloSchema());
     EXPECT_EQ(config.getString("plugins.hello.greeting"), "hi");
@@ -135,8 +132,8 @@ TEST(ConfigEnvironmentTest, RefusesUnknownKernelOverrideUnderPlugins)
 
 TEST(ConfigEnvironmentTest, HidesSecretOverrideValue)
 {
-    Config config = Config::parse("", "vtpd.toml", {{"VTP_PLUGINS__HELLO__SMTP__PASSWORD", "\xff"},
-                                                    {"VTP_PLUGINS__HELLO__REPEAT", "hunter2"}});
+    Config config =
+        Config::parse("", "vtpd.toml", {{"VTP_PLUGINS__HELLO__SMTP__PASSWORD", "\xff"}, {"VTP_PLUGINS__HELLO__REPEAT", "hunter2"}});
     const auto issues = issuesOf([&] { config.validatePlugin("hello", helloSchema()); });
     ASSERT_EQ(issues.size(), 2u);
     ASSERT_NE(findIssue(issues, "plugins.hello.smtp.password"), nullptr);

@@ -7,13 +7,12 @@
 namespace vtp::kernel::test {
 namespace {
 
-const std::string kHelloConfig = std::string(kMinimalConfig) +
-                                 "[plugins.hello]\n"
-                                 "greeting = \"hi \\\"there\\\"\"\n"
-                                 "api_key = \"k-123\"\n"
-                                 "[plugins.hello.smtp]\n"
-                                 "host = \"mail.example\"\n"
-                                 "password = \"hunter2\"\n";
+const std::string kHelloConfig = std::string(kMinimalConfig) + "[plugins.hello]\n"
+                                                               "greeting = \"hi \\\"there\\\"\"\n"
+                                                               "api_key = \"k-123\"\n"
+                                                               "[plugins.hello.smtp]\n"
+                                                               "host = \"mail.example\"\n"
+                                                               "password = \"hunter2\"\n";
 
 Config helloConfig(const Env& env = {})
 {
@@ -34,8 +33,7 @@ TEST(ConfigOutputTest, ValidatesPluginTableWithNestedKeys)
 
 TEST(ConfigOutputTest, RefusesUnknownAndMistypedPluginKeys)
 {
-    Config config = Config::parse("[plugins.hello]\ngreting = \"x\"\n[plugins.hello.smtp]\nport = \"x\"\n",
-                                  "vtpd.toml", {});
+    Config config = Config::parse("[plugins.hello]\ngreting = \"x\"\n[plugins.hello.smtp]\nport = \"x\"\n", "vtpd.toml", {});
     const auto issues = issuesOf([&] { config.validatePlugin("hello", helloSchema()); });
     ASSERT_EQ(issues.size(), 2u);
     EXPECT_EQ(issues[0].key, "plugins.hello.greting");
@@ -59,8 +57,7 @@ TEST(ConfigOutputTest, AbsentPluginTableGetsDefaults)
 {
     Config config = Config::parse(kMinimalConfig, "vtpd.toml", {});
     config.validatePlugin("hello", helloSchema());
-    EXPECT_EQ(config.pluginJson("hello"),
-              R"({"greeting":"hello","repeat":1,"smtp":{"host":"localhost","port":25}})");
+    EXPECT_EQ(config.pluginJson("hello"), R"({"greeting":"hello","repeat":1,"smtp":{"host":"localhost","port":25}})");
 }
 
 TEST(ConfigOutputTest, PluginJsonNestsDottedKeysAndKeepsSecrets)
@@ -87,8 +84,7 @@ TEST(ConfigOutputTest, PluginJsonRequiresValidation)
 
 TEST(ConfigOutputTest, EffectiveTomlMasksSecretsAndReparses)
 {
-    Config config = Config::parse(kHelloConfig, "vtpd.toml",
-                                  {{"VTP_DB__URL", "postgresql://vtp:s3cr3t@db.example:5432/vtp"}});
+    Config config = Config::parse(kHelloConfig, "vtpd.toml", {{"VTP_DB__URL", "postgresql://vtp:s3cr3t@db.example:5432/vtp"}});
     config.validateKernel(kernelSchema());
     config.validatePlugin("hello", helloSchema());
     const std::string text = config.effectiveToml();

@@ -22,9 +22,8 @@ std::vector<ConfigIssue> kernelIssues(const std::string& text)
 
 TEST(ConfigTest, AcceptsValidFileAndReadsValues)
 {
-    const Config config = validated(std::string(kMinimalConfig) +
-                                    "[http]\nlisten = \"0.0.0.0\"\nport = 9000\norigins = [\"a\", \"b\"]\n"
-                                    "[log]\nlevel = \"debug\"\njson = false\n");
+    const Config config = validated(std::string(kMinimalConfig) + "[http]\nlisten = \"0.0.0.0\"\nport = 9000\norigins = [\"a\", \"b\"]\n"
+                                                                  "[log]\nlevel = \"debug\"\njson = false\n");
     EXPECT_EQ(config.getString("http.listen"), "0.0.0.0");
     EXPECT_EQ(config.getInt("http.port"), 9000);
     EXPECT_EQ(config.getStringArray("http.origins"), (std::vector<std::string>{"a", "b"}));
@@ -160,8 +159,8 @@ TEST(ConfigTest, ReportsEveryIssueInFileOrder)
 
 TEST(ConfigTest, AllowsOnlyKernelKeysAndTablesUnderPlugins)
 {
-    const auto issues = kernelIssues(std::string(kMinimalConfig) +
-                                     "[plugins]\ndir = \"/opt\"\nenabld = [\"hello\"]\n[plugins.hello]\nanything = 1\n");
+    const auto issues =
+        kernelIssues(std::string(kMinimalConfig) + "[plugins]\ndir = \"/opt\"\nenabld = [\"hello\"]\n[plugins.hello]\nanything = 1\n");
     ASSERT_EQ(issues.size(), 1u);
     EXPECT_EQ(issues[0].key, "plugins.enabld");
     EXPECT_EQ(issues[0].found, "unknown key (did you mean 'enabled'?)");
@@ -189,10 +188,7 @@ TEST(ConfigTest, ReportsMissingFile)
 
 class ConfigFileTest : public ::testing::Test {
 protected:
-    void SetUp() override
-    {
-        path_ = std::filesystem::temp_directory_path() / ("vtp-config-test-" + std::to_string(::getpid()) + ".toml");
-    }
+    void SetUp() override { path_ = std::filesystem::temp_directory_path() / ("vtp-config-test-" + std::to_string(::getpid()) + ".toml"); }
     void TearDown() override { std::filesystem::remove(path_); }
     void write(const std::string& text)
     {
@@ -246,8 +242,8 @@ TEST(ConfigTest, ReadsUnvalidatedValuesFromFile)
 
 TEST(ConfigTest, ListsPluginTables)
 {
-    const Config config = Config::parse("[plugins]\ndir = \"/x\"\n[plugins.b]\n[plugins.a]\nk = 1\n", "vtpd.toml",
-                                        {{"VTP_PLUGINS__C__K", "1"}});
+    const Config config =
+        Config::parse("[plugins]\ndir = \"/x\"\n[plugins.b]\n[plugins.a]\nk = 1\n", "vtpd.toml", {{"VTP_PLUGINS__C__K", "1"}});
     EXPECT_EQ(config.pluginTables(), (std::vector<std::string>{"a", "b", "c"}));
 }
 
@@ -265,8 +261,8 @@ TEST(ConfigTest, HidesSecretValuesInIssues)
 
 TEST(ConfigTest, AcceptsNonAsciiInStringsAndComments)
 {
-    const Config config = Config::parse("# caf\u00e9\nname = \"caf\u00e9 \u2603\"\nml = \"\"\"\n\u00a7\"\"\"\nlit = '\u00a7'\n",
-                                        "vtpd.toml", {});
+    const Config config =
+        Config::parse("# caf\u00e9\nname = \"caf\u00e9 \u2603\"\nml = \"\"\"\n\u00a7\"\"\"\nlit = '\u00a7'\n", "vtpd.toml", {});
     EXPECT_EQ(config.getString("name"), "caf\u00e9 \u2603");
     EXPECT_EQ(config.getString("ml"), "\u00a7");
     EXPECT_EQ(config.getString("lit"), "\u00a7");

@@ -11,9 +11,13 @@ namespace {
 
 using Row = std::vector<SqlValue>;
 
-Blob blobOf(std::initializer_list<unsigned char> bytes) { return Blob{std::vector<unsigned char>(bytes)}; }
+Blob blobOf(std::initializer_list<unsigned char> bytes)
+{
+    return Blob{std::vector<unsigned char>(bytes)};
+}
 
-TEST_P(DbTest, RoundTripsEveryValueType) {
+TEST_P(DbTest, RoundTripsEveryValueType)
+{
     db_->exec("CREATE TABLE vals (" + idColumn() + ", i BIGINT, r DOUBLE PRECISION, t TEXT, b " + blobType() + ")");
     const int64_t big = 5'000'000'000LL;
     const int64_t max = std::numeric_limits<int64_t>::max();
@@ -32,7 +36,8 @@ TEST_P(DbTest, RoundTripsEveryValueType) {
     EXPECT_EQ(result.rows[2], (Row{std::monostate{}, std::monostate{}, std::monostate{}, std::monostate{}}));
 }
 
-TEST_P(DbTest, SelectsByLargeIntegerParameter) {
+TEST_P(DbTest, SelectsByLargeIntegerParameter)
+{
     db_->exec("CREATE TABLE big (n BIGINT NOT NULL)");
     db_->exec("INSERT INTO big (n) VALUES (?), (?)", {int64_t{1}, int64_t{1} << 40});
     ResultSet result = db_->exec("SELECT n FROM big WHERE n > ?", {int64_t{1} << 35});
@@ -40,7 +45,8 @@ TEST_P(DbTest, SelectsByLargeIntegerParameter) {
     EXPECT_EQ(result.rows[0][0], SqlValue(int64_t{1} << 40));
 }
 
-TEST_P(DbTest, CountAndIntegerExpressionsAreInt64) {
+TEST_P(DbTest, CountAndIntegerExpressionsAreInt64)
+{
     db_->exec("CREATE TABLE items (n INTEGER)");
     for (int64_t i = 0; i < 3; ++i) db_->exec("INSERT INTO items (n) VALUES (?)", {i});
     ResultSet result = db_->exec("SELECT COUNT(*), SUM(n), MAX(n), 40 + 2 FROM items");
@@ -48,16 +54,17 @@ TEST_P(DbTest, CountAndIntegerExpressionsAreInt64) {
     EXPECT_EQ(result.rows[0], (Row{int64_t{3}, int64_t{3}, int64_t{2}, int64_t{42}}));
 }
 
-TEST_P(DbTest, IntegerColumnIsInt64) {
+TEST_P(DbTest, IntegerColumnIsInt64)
+{
     db_->exec("CREATE TABLE ints (n INTEGER, flag BOOLEAN)");
-    db_->exec("INSERT INTO ints (n, flag) VALUES (?, " + std::string(dialect() == Dialect::SQLite ? "1" : "TRUE") + ")",
-              {int64_t{7}});
+    db_->exec("INSERT INTO ints (n, flag) VALUES (?, " + std::string(dialect() == Dialect::SQLite ? "1" : "TRUE") + ")", {int64_t{7}});
     ResultSet result = db_->exec("SELECT n, flag FROM ints");
     ASSERT_EQ(result.rows.size(), 1u);
     EXPECT_EQ(result.rows[0], (Row{int64_t{7}, int64_t{1}}));
 }
 
-TEST_P(DbTest, ReturningGivesGeneratedIds) {
+TEST_P(DbTest, ReturningGivesGeneratedIds)
+{
     db_->exec("CREATE TABLE people (" + idColumn() + ", name TEXT NOT NULL)");
     ResultSet first = db_->exec("INSERT INTO people (name) VALUES (?) RETURNING id", {std::string("ada")});
     ResultSet second = db_->exec("INSERT INTO people (name) VALUES (?) RETURNING id", {std::string("bob")});
@@ -73,7 +80,8 @@ TEST_P(DbTest, ReturningGivesGeneratedIds) {
     EXPECT_EQ(name.rows[0][0], SqlValue(std::string("bob")));
 }
 
-TEST_P(DbTest, ReportsAffectedRows) {
+TEST_P(DbTest, ReportsAffectedRows)
+{
     db_->exec("CREATE TABLE counted (n INTEGER)");
     EXPECT_EQ(db_->exec("INSERT INTO counted (n) VALUES (1), (2), (3)").affectedRows, 3);
     EXPECT_EQ(db_->exec("UPDATE counted SET n = n * 10 WHERE n >= ?", {int64_t{2}}).affectedRows, 2);
@@ -83,20 +91,23 @@ TEST_P(DbTest, ReportsAffectedRows) {
     EXPECT_EQ(db_->exec("SELECT n FROM counted").affectedRows, 2);
 }
 
-TEST_P(DbTest, EmptyQueryStillNamesColumns) {
+TEST_P(DbTest, EmptyQueryStillNamesColumns)
+{
     db_->exec("CREATE TABLE empty (a INTEGER, b TEXT)");
     ResultSet result = db_->exec("SELECT a, b FROM empty");
     EXPECT_TRUE(result.rows.empty());
     EXPECT_EQ(result.columns, (std::vector<std::string>{"a", "b"}));
 }
 
-TEST_P(DbTest, PlaceholderInsideStringIsNotAParameter) {
+TEST_P(DbTest, PlaceholderInsideStringIsNotAParameter)
+{
     ResultSet result = db_->exec("SELECT '?' AS q, ? AS v", {std::string("x")});
     ASSERT_EQ(result.rows.size(), 1u);
     EXPECT_EQ(result.rows[0], (Row{std::string("?"), std::string("x")}));
 }
 
-TEST_P(DbTest, FlagsUniqueViolation) {
+TEST_P(DbTest, FlagsUniqueViolation)
+{
     db_->exec("CREATE TABLE users (name TEXT UNIQUE)");
     db_->exec("INSERT INTO users (name) VALUES (?)", {std::string("ada")});
     try {
@@ -107,7 +118,8 @@ TEST_P(DbTest, FlagsUniqueViolation) {
     }
 }
 
-TEST_P(DbTest, FlagsForeignKeyViolation) {
+TEST_P(DbTest, FlagsForeignKeyViolation)
+{
     db_->exec("CREATE TABLE parents (id INTEGER PRIMARY KEY)");
     db_->exec("CREATE TABLE children (parent INTEGER NOT NULL REFERENCES parents (id))");
     try {
@@ -118,7 +130,8 @@ TEST_P(DbTest, FlagsForeignKeyViolation) {
     }
 }
 
-TEST_P(DbTest, FlagsCheckViolation) {
+TEST_P(DbTest, FlagsCheckViolation)
+{
     db_->exec("CREATE TABLE positive (n INTEGER CHECK (n > 0))");
     try {
         db_->exec("INSERT INTO positive (n) VALUES (?)", {int64_t{-1}});
@@ -128,7 +141,8 @@ TEST_P(DbTest, FlagsCheckViolation) {
     }
 }
 
-TEST_P(DbTest, SyntaxErrorIsNotAConstraintViolation) {
+TEST_P(DbTest, SyntaxErrorIsNotAConstraintViolation)
+{
     try {
         db_->exec("SELEC 1");
         FAIL() << "bad SQL succeeded";
@@ -138,24 +152,27 @@ TEST_P(DbTest, SyntaxErrorIsNotAConstraintViolation) {
     }
 }
 
-TEST_P(DbTest, RefusesWrongParameterCount) {
+TEST_P(DbTest, RefusesWrongParameterCount)
+{
     db_->exec("CREATE TABLE pair (a INTEGER, b INTEGER)");
     EXPECT_THROW(db_->exec("INSERT INTO pair (a, b) VALUES (?, ?)", {int64_t{1}}), DbError);
 }
 
-TEST_P(DbTest, CommitMakesChangesVisibleOnlyAfterwards) {
+TEST_P(DbTest, CommitMakesChangesVisibleOnlyAfterwards)
+{
     db_->exec("CREATE TABLE tx (n INTEGER)");
     auto connection = db_->acquire();
     connection->begin();
     EXPECT_TRUE(connection->inTransaction());
     connection->exec("INSERT INTO tx (n) VALUES (?)", {int64_t{1}});
-    EXPECT_EQ(count("tx"), 0);  // another pooled session does not see it yet
+    EXPECT_EQ(count("tx"), 0); // another pooled session does not see it yet
     connection->commit();
     EXPECT_FALSE(connection->inTransaction());
     EXPECT_EQ(count("tx"), 1);
 }
 
-TEST_P(DbTest, RollbackDiscardsChanges) {
+TEST_P(DbTest, RollbackDiscardsChanges)
+{
     db_->exec("CREATE TABLE tx (n INTEGER)");
     auto connection = db_->acquire();
     connection->begin();
@@ -166,7 +183,8 @@ TEST_P(DbTest, RollbackDiscardsChanges) {
     EXPECT_EQ(count("tx"), 0);
 }
 
-TEST_P(DbTest, DestroyingConnectionRollsBackOpenTransaction) {
+TEST_P(DbTest, DestroyingConnectionRollsBackOpenTransaction)
+{
     db_->exec("CREATE TABLE tx (n INTEGER)");
     {
         auto connection = db_->acquire();
@@ -182,7 +200,8 @@ TEST_P(DbTest, DestroyingConnectionRollsBackOpenTransaction) {
     EXPECT_EQ(count("tx"), 1);
 }
 
-TEST_P(DbTest, FailedStatementInTransactionKeepsNothingAfterRollback) {
+TEST_P(DbTest, FailedStatementInTransactionKeepsNothingAfterRollback)
+{
     db_->exec("CREATE TABLE tx (n INTEGER UNIQUE)");
     auto connection = db_->acquire();
     connection->begin();
@@ -192,7 +211,8 @@ TEST_P(DbTest, FailedStatementInTransactionKeepsNothingAfterRollback) {
     EXPECT_EQ(count("tx"), 0);
 }
 
-TEST_P(DbTest, CommitAfterFailedStatementRollsBackAndThrows) {
+TEST_P(DbTest, CommitAfterFailedStatementRollsBackAndThrows)
+{
     db_->exec("CREATE TABLE tx (n INTEGER UNIQUE)");
     auto connection = db_->acquire();
     connection->begin();
@@ -203,9 +223,10 @@ TEST_P(DbTest, CommitAfterFailedStatementRollsBackAndThrows) {
     EXPECT_EQ(count("tx"), 0);
 }
 
-TEST_P(DbTest, ConcurrentExecFromSeveralThreads) {
+TEST_P(DbTest, ConcurrentExecFromSeveralThreads)
+{
     db_->exec("CREATE TABLE hits (thread INTEGER, n INTEGER)");
-    constexpr int kThreads = 6;  // more threads than pooled sessions: some must wait
+    constexpr int kThreads = 6; // more threads than pooled sessions: some must wait
     constexpr int kInserts = 25;
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
@@ -227,7 +248,8 @@ TEST_P(DbTest, ConcurrentExecFromSeveralThreads) {
     EXPECT_EQ(count("hits"), kThreads * kInserts);
 }
 
-TEST_P(DbTest, AcquireFailsWhenPoolStaysExhausted) {
+TEST_P(DbTest, AcquireFailsWhenPoolStaysExhausted)
+{
     auto small = openDatabase(1, std::chrono::milliseconds(200));
     auto held = small->acquire();
     try {
@@ -240,7 +262,8 @@ TEST_P(DbTest, AcquireFailsWhenPoolStaysExhausted) {
     EXPECT_NO_THROW(small->acquire());
 }
 
-TEST_P(DbTest, WaitingAcquireGetsReleasedSession) {
+TEST_P(DbTest, WaitingAcquireGetsReleasedSession)
+{
     auto small = openDatabase(1, std::chrono::seconds(20));
     auto held = small->acquire();
     std::atomic<bool> acquired{false};
@@ -253,11 +276,13 @@ TEST_P(DbTest, WaitingAcquireGetsReleasedSession) {
     EXPECT_TRUE(acquired.load());
 }
 
-TEST_P(DbTest, PingSucceeds) {
+TEST_P(DbTest, PingSucceeds)
+{
     EXPECT_TRUE(db_->ping());
 }
 
-TEST_P(DbTest, DisplayUrlHasNoPassword) {
+TEST_P(DbTest, DisplayUrlHasNoPassword)
+{
     const std::string shown = db_->displayUrl();
     if (dialect() == Dialect::SQLite) {
         EXPECT_EQ(shown, "sqlite:" + dir_.path() + "/nested/dir/test.db");
@@ -278,7 +303,8 @@ protected:
     Logger log_{stderr};
 };
 
-TEST_F(SqliteDatabaseTest, CreatesFileUnderDataDirWithWalJournal) {
+TEST_F(SqliteDatabaseTest, CreatesFileUnderDataDirWithWalJournal)
+{
     auto db = Database::open("sqlite:a/b/vtp.db", dir_.path(), 2, log_);
     EXPECT_TRUE(std::filesystem::exists(dir_.file("a/b/vtp.db")));
     ResultSet mode = db->exec("PRAGMA journal_mode");
@@ -286,15 +312,16 @@ TEST_F(SqliteDatabaseTest, CreatesFileUnderDataDirWithWalJournal) {
     EXPECT_EQ(mode.rows[0][0], SqlValue(std::string("wal")));
 }
 
-TEST_F(SqliteDatabaseTest, EnablesForeignKeysOnEverySession) {
+TEST_F(SqliteDatabaseTest, EnablesForeignKeysOnEverySession)
+{
     auto db = Database::open("sqlite:vtp.db", dir_.path(), 3, log_);
     std::vector<std::unique_ptr<Connection>> connections;
     for (int i = 0; i < 3; ++i) connections.push_back(db->acquire());
-    for (auto& connection : connections)
-        EXPECT_EQ(connection->exec("PRAGMA foreign_keys").rows.at(0).at(0), SqlValue(int64_t{1}));
+    for (auto& connection : connections) EXPECT_EQ(connection->exec("PRAGMA foreign_keys").rows.at(0).at(0), SqlValue(int64_t{1}));
 }
 
-TEST_F(SqliteDatabaseTest, AWriterWaitsForAnotherSessionsTransaction) {
+TEST_F(SqliteDatabaseTest, AWriterWaitsForAnotherSessionsTransaction)
+{
     auto db = Database::open("sqlite:vtp.db", dir_.path(), 2, log_);
     db->exec("CREATE TABLE t (x INTEGER)");
     auto holder = db->acquire();
@@ -307,7 +334,8 @@ TEST_F(SqliteDatabaseTest, AWriterWaitsForAnotherSessionsTransaction) {
     EXPECT_EQ(db->exec("SELECT COUNT(*) FROM t").rows.at(0).at(0), SqlValue(int64_t{3}));
 }
 
-TEST_F(SqliteDatabaseTest, AWriterGivesUpAfterFiveSecondsOfWaiting) {
+TEST_F(SqliteDatabaseTest, AWriterGivesUpAfterFiveSecondsOfWaiting)
+{
     auto db = Database::open("sqlite:vtp.db", dir_.path(), 2, log_);
     db->exec("CREATE TABLE t (x INTEGER)");
     auto holder = db->acquire();
@@ -320,16 +348,17 @@ TEST_F(SqliteDatabaseTest, AWriterGivesUpAfterFiveSecondsOfWaiting) {
     EXPECT_NO_THROW(db->exec("INSERT INTO t (x) VALUES (3)"));
 }
 
-TEST_F(SqliteDatabaseTest, RefusesSeveralStatementsInOneExec) {
+TEST_F(SqliteDatabaseTest, RefusesSeveralStatementsInOneExec)
+{
     auto db = Database::open("sqlite:vtp.db", dir_.path(), 1, log_);
     EXPECT_THROW(db->exec("CREATE TABLE a (x INTEGER); CREATE TABLE b (x INTEGER)"), DbError);
     EXPECT_NO_THROW(db->exec("CREATE TABLE c (x INTEGER); -- trailing comment"));
 }
 
-TEST(PostgresDatabaseTest, UnreachableServerFailsWithoutLeakingPassword) {
+TEST(PostgresDatabaseTest, UnreachableServerFailsWithoutLeakingPassword)
+{
     Logger log(stderr);
-    const std::string url =
-        "postgresql://vtp:Sup3rSecretPw@127.0.0.1:" + std::to_string(vtp::test::freeLoopbackPort()) + "/vtp_test";
+    const std::string url = "postgresql://vtp:Sup3rSecretPw@127.0.0.1:" + std::to_string(vtp::test::freeLoopbackPort()) + "/vtp_test";
     // Several attempts, as a server retrying through an outage makes them: under the sanitizers
     // LeakSanitizer fails this test if a failed connect leaves anything behind (Poco 1.11 leaks
     // libpq's PGconn on each one; the pool probes with libpq first so Poco never fails there).

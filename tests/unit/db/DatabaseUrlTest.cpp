@@ -11,7 +11,8 @@ using vtp::kernel::parseDatabaseUrl;
 
 namespace {
 
-TEST(DatabaseUrl, ConvertsPostgresUrlToKeyValuePairs) {
+TEST(DatabaseUrl, ConvertsPostgresUrlToKeyValuePairs)
+{
     DatabaseUrl url = parseDatabaseUrl("postgresql://vtp:s3cret@db.example:6543/vtp_prod?sslmode=require", "/data");
     EXPECT_EQ(url.dialect, Dialect::PostgreSQL);
     EXPECT_EQ(url.connectionString,
@@ -19,37 +20,44 @@ TEST(DatabaseUrl, ConvertsPostgresUrlToKeyValuePairs) {
     EXPECT_EQ(url.password, "s3cret");
 }
 
-TEST(DatabaseUrl, HidesPasswordInDisplayUrl) {
+TEST(DatabaseUrl, HidesPasswordInDisplayUrl)
+{
     DatabaseUrl url = parseDatabaseUrl("postgres://vtp:s3cret@127.0.0.1:5432/vtp", "");
     EXPECT_EQ(url.displayUrl.find("s3cret"), std::string::npos) << url.displayUrl;
     EXPECT_NE(url.displayUrl.find("vtp:****@127.0.0.1"), std::string::npos) << url.displayUrl;
 }
 
-TEST(DatabaseUrl, DecodesPercentEncodedPassword) {
+TEST(DatabaseUrl, DecodesPercentEncodedPassword)
+{
     DatabaseUrl url = parseDatabaseUrl("postgresql://vtp:p%40ss%27w@localhost/vtp", "");
     EXPECT_EQ(url.password, "p@ss'w");
     EXPECT_NE(url.connectionString.find("password=p@ss\\'w"), std::string::npos) << url.connectionString;
 }
 
-TEST(DatabaseUrl, RefusesWhitespaceInConnectionValues) {
+TEST(DatabaseUrl, RefusesWhitespaceInConnectionValues)
+{
     EXPECT_THROW(parseDatabaseUrl("postgresql://vtp:a%20b@localhost/vtp", ""), DbError);
 }
 
-TEST(DatabaseUrl, ResolvesRelativeSqlitePathAgainstDataDir) {
+TEST(DatabaseUrl, ResolvesRelativeSqlitePathAgainstDataDir)
+{
     DatabaseUrl url = parseDatabaseUrl("sqlite:db/vtp.sqlite", "/var/lib/vtp");
     EXPECT_EQ(url.dialect, Dialect::SQLite);
     EXPECT_EQ(url.connectionString, "/var/lib/vtp/db/vtp.sqlite");
 }
 
-TEST(DatabaseUrl, KeepsAbsoluteSqlitePath) {
+TEST(DatabaseUrl, KeepsAbsoluteSqlitePath)
+{
     EXPECT_EQ(parseDatabaseUrl("sqlite:/srv/vtp.db", "/var/lib/vtp").connectionString, "/srv/vtp.db");
 }
 
-TEST(DatabaseUrl, RefusesInMemorySqlite) {
+TEST(DatabaseUrl, RefusesInMemorySqlite)
+{
     EXPECT_THROW(parseDatabaseUrl("sqlite::memory:", "/tmp"), DbError);
 }
 
-TEST(DatabaseUrl, RefusesUnknownSchemeWithoutEchoingCredentials) {
+TEST(DatabaseUrl, RefusesUnknownSchemeWithoutEchoingCredentials)
+{
     try {
         parseDatabaseUrl("mysql://root:hunter2@localhost/db", "");
         FAIL() << "expected DbError";
@@ -58,11 +66,13 @@ TEST(DatabaseUrl, RefusesUnknownSchemeWithoutEchoingCredentials) {
     }
 }
 
-TEST(TestSupport, FreeLoopbackPortIsNonZero) {
+TEST(TestSupport, FreeLoopbackPortIsNonZero)
+{
     EXPECT_NE(vtp::test::freeLoopbackPort(), 0);
 }
 
-TEST(TestSupport, TempDirIsRemovedWithItsContents) {
+TEST(TestSupport, TempDirIsRemovedWithItsContents)
+{
     std::string path;
     {
         vtp::test::TempDir dir;

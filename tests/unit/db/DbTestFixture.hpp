@@ -14,7 +14,8 @@
 
 namespace vtp::kernel::test {
 
-inline std::string dialectName(const ::testing::TestParamInfo<Dialect>& info) {
+inline std::string dialectName(const ::testing::TestParamInfo<Dialect>& info)
+{
     return info.param == Dialect::SQLite ? "SQLite" : "PostgreSQL";
 }
 
@@ -24,13 +25,14 @@ class DbTest : public ::testing::TestWithParam<Dialect> {
 protected:
     void SetUp() override { db_ = openDatabase(4); }
 
-    void TearDown() override {
+    void TearDown() override
+    {
         db_.reset();
         if (admin_) admin_->exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
     }
 
-    std::unique_ptr<Database> openDatabase(size_t poolSize,
-                                           std::chrono::milliseconds acquireTimeout = std::chrono::seconds(10)) {
+    std::unique_ptr<Database> openDatabase(size_t poolSize, std::chrono::milliseconds acquireTimeout = std::chrono::seconds(10))
+    {
         if (GetParam() == Dialect::SQLite) {
             return Database::open("sqlite:nested/dir/test.db", dir_.path(), poolSize, log_, acquireTimeout);
         }
@@ -49,7 +51,8 @@ protected:
     std::string idColumn() const { return dialect() == Dialect::SQLite ? "id INTEGER PRIMARY KEY" : "id BIGSERIAL PRIMARY KEY"; }
     std::string blobType() const { return dialect() == Dialect::SQLite ? "BLOB" : "BYTEA"; }
 
-    int64_t count(const std::string& table) {
+    int64_t count(const std::string& table)
+    {
         ResultSet result = db_->exec("SELECT COUNT(*) FROM " + table);
         return std::get<int64_t>(result.rows.at(0).at(0));
     }

@@ -7,15 +7,19 @@ namespace {
 
 class MigratorTest : public DbTest {
 protected:
-    std::vector<Migration> greetings() const {
+    std::vector<Migration> greetings() const
+    {
         return {
-            {1, "001_create_greetings", "CREATE TABLE greetings (" + idColumn() + ", text TEXT NOT NULL);\n"
-                                        "CREATE INDEX greetings_text ON greetings (text);"},
+            {1, "001_create_greetings",
+             "CREATE TABLE greetings (" + idColumn() +
+                 ", text TEXT NOT NULL);\n"
+                 "CREATE INDEX greetings_text ON greetings (text);"},
             {2, "002_seed", "-- the first greeting; more come later\nINSERT INTO greetings (text) VALUES ('hello; world');"},
         };
     }
 
-    bool tableExists(const std::string& table) {
+    bool tableExists(const std::string& table)
+    {
         try {
             db_->exec("SELECT COUNT(*) FROM " + table);
             return true;
@@ -25,13 +29,15 @@ protected:
     }
 };
 
-std::vector<int64_t> versions(const std::vector<MigrationRecord>& records) {
+std::vector<int64_t> versions(const std::vector<MigrationRecord>& records)
+{
     std::vector<int64_t> out;
     for (const auto& record : records) out.push_back(record.version);
     return out;
 }
 
-TEST_P(MigratorTest, AppliesMigrationsInVersionOrder) {
+TEST_P(MigratorTest, AppliesMigrationsInVersionOrder)
+{
     std::vector<Migration> shuffled = greetings();
     std::swap(shuffled[0], shuffled[1]);
     Migrator migrator(*db_);
@@ -47,11 +53,12 @@ TEST_P(MigratorTest, AppliesMigrationsInVersionOrder) {
 
     ResultSet recorded = db_->exec("SELECT owner, version, name, checksum FROM vtp_migrations ORDER BY version");
     ASSERT_EQ(recorded.rows.size(), 2u);
-    EXPECT_EQ(recorded.rows[1], (std::vector<SqlValue>{std::string("greeter"), int64_t{2}, std::string("002_seed"),
-                                                       sha256Hex(greetings()[1].sql)}));
+    EXPECT_EQ(recorded.rows[1],
+              (std::vector<SqlValue>{std::string("greeter"), int64_t{2}, std::string("002_seed"), sha256Hex(greetings()[1].sql)}));
 }
 
-TEST_P(MigratorTest, ReapplyingIsANoOp) {
+TEST_P(MigratorTest, ReapplyingIsANoOp)
+{
     Migrator migrator(*db_);
     migrator.apply("greeter", greetings());
     EXPECT_TRUE(migrator.apply("greeter", greetings()).empty());
@@ -59,7 +66,8 @@ TEST_P(MigratorTest, ReapplyingIsANoOp) {
     EXPECT_EQ(count("vtp_migrations"), 2);
 }
 
-TEST_P(MigratorTest, AppliesOnlyNewMigrationsLater) {
+TEST_P(MigratorTest, AppliesOnlyNewMigrationsLater)
+{
     Migrator migrator(*db_);
     std::vector<Migration> migrations = greetings();
     migrator.apply("greeter", {migrations[0]});
@@ -68,7 +76,8 @@ TEST_P(MigratorTest, AppliesOnlyNewMigrationsLater) {
     EXPECT_EQ(count("greetings"), 1);
 }
 
-TEST_P(MigratorTest, RefusesMigrationChangedAfterItWasApplied) {
+TEST_P(MigratorTest, RefusesMigrationChangedAfterItWasApplied)
+{
     Migrator migrator(*db_);
     std::vector<Migration> migrations = greetings();
     migrator.apply("greeter", {migrations[0]});
@@ -79,21 +88,22 @@ TEST_P(MigratorTest, RefusesMigrationChangedAfterItWasApplied) {
         migrator.apply("greeter", migrations);
         FAIL() << "a changed migration was accepted";
     } catch (const MigrationError& e) {
-        EXPECT_EQ(std::string(e.what()),
-                  "migration greeter/1 (001_create_greetings) was changed after it was applied: recorded checksum " +
-                      recorded + ", shipped " + shipped);
+        EXPECT_EQ(std::string(e.what()), "migration greeter/1 (001_create_greetings) was changed after it was applied: recorded checksum " +
+                                             recorded + ", shipped " + shipped);
     }
-    EXPECT_EQ(count("greetings"), 0);  // 002_seed did not run
+    EXPECT_EQ(count("greetings"), 0); // 002_seed did not run
     EXPECT_EQ(count("vtp_migrations"), 1);
     EXPECT_THROW(migrator.status("greeter", migrations), MigrationError);
 }
 
-TEST_P(MigratorTest, FailingMigrationRollsBackEntirely) {
+TEST_P(MigratorTest, FailingMigrationRollsBackEntirely)
+{
     Migrator migrator(*db_);
     std::vector<Migration> migrations = greetings();
-    migrations.push_back({3, "003_broken", "CREATE TABLE half_done (x INTEGER);\n"
-                                           "INSERT INTO half_done (x) VALUES (1);\n"
-                                           "INSERT INTO no_such_table (x) VALUES (1);"});
+    migrations.push_back({3, "003_broken",
+                          "CREATE TABLE half_done (x INTEGER);\n"
+                          "INSERT INTO half_done (x) VALUES (1);\n"
+                          "INSERT INTO no_such_table (x) VALUES (1);"});
     migrations.push_back({4, "004_after", "CREATE TABLE after_broken (x INTEGER);"});
     try {
         migrator.apply("greeter", migrations);
@@ -105,7 +115,7 @@ TEST_P(MigratorTest, FailingMigrationRollsBackEntirely) {
     }
     EXPECT_FALSE(tableExists("half_done"));
     EXPECT_FALSE(tableExists("after_broken"));
-    EXPECT_EQ(count("greetings"), 1);  // earlier migrations stay applied
+    EXPECT_EQ(count("greetings"), 1); // earlier migrations stay applied
     std::vector<MigrationRecord> status = migrator.status("greeter", migrations);
     ASSERT_EQ(status.size(), 4u);
     EXPECT_TRUE(status[1].applied);
@@ -113,7 +123,8 @@ TEST_P(MigratorTest, FailingMigrationRollsBackEntirely) {
     EXPECT_FALSE(status[3].applied);
 }
 
-TEST_P(MigratorTest, StatusReportsPendingAndApplied) {
+TEST_P(MigratorTest, StatusReportsPendingAndApplied)
+{
     Migrator migrator(*db_);
     std::vector<Migration> migrations = greetings();
     std::vector<MigrationRecord> before = migrator.status("greeter", migrations);
@@ -128,27 +139,28 @@ TEST_P(MigratorTest, StatusReportsPendingAndApplied) {
     EXPECT_FALSE(after[1].applied);
     EXPECT_EQ(after[1].name, "002_seed");
     EXPECT_EQ(after[1].checksum, sha256Hex(migrations[1].sql));
-    EXPECT_EQ(count("greetings"), 0);  // status() applies nothing
+    EXPECT_EQ(count("greetings"), 0); // status() applies nothing
 }
 
-TEST_P(MigratorTest, KeepsOwnersApart) {
+TEST_P(MigratorTest, KeepsOwnersApart)
+{
     Migrator migrator(*db_);
     migrator.apply("greeter", greetings());
-    std::vector<MigrationRecord> other =
-        migrator.apply("other", {{1, "001_other", "CREATE TABLE other_things (x INTEGER);"}});
+    std::vector<MigrationRecord> other = migrator.apply("other", {{1, "001_other", "CREATE TABLE other_things (x INTEGER);"}});
     EXPECT_EQ(versions(other), (std::vector<int64_t>{1}));
     EXPECT_TRUE(tableExists("other_things"));
 }
 
-TEST_P(MigratorTest, RefusesDuplicateVersions) {
+TEST_P(MigratorTest, RefusesDuplicateVersions)
+{
     Migrator migrator(*db_);
-    EXPECT_THROW(migrator.apply("greeter", {{1, "001_a", "CREATE TABLE a (x INTEGER);"},
-                                            {1, "001_b", "CREATE TABLE b (x INTEGER);"}}),
+    EXPECT_THROW(migrator.apply("greeter", {{1, "001_a", "CREATE TABLE a (x INTEGER);"}, {1, "001_b", "CREATE TABLE b (x INTEGER);"}}),
                  MigrationError);
     EXPECT_FALSE(tableExists("a"));
 }
 
-TEST_P(MigratorTest, RunsTriggerAndFunctionBodiesWithSemicolons) {
+TEST_P(MigratorTest, RunsTriggerAndFunctionBodiesWithSemicolons)
+{
     std::string sql = "CREATE TABLE events (n INTEGER);\nCREATE TABLE tally (total INTEGER);\n"
                       "INSERT INTO tally (total) VALUES (0);\n";
     if (dialect() == Dialect::SQLite) {
@@ -166,8 +178,7 @@ TEST_P(MigratorTest, RunsTriggerAndFunctionBodiesWithSemicolons) {
     EXPECT_EQ(db_->exec("SELECT total FROM tally").rows.at(0).at(0), SqlValue(int64_t{12}));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, ::testing::Values(Dialect::SQLite, Dialect::PostgreSQL),
-                         dialectName);
+INSTANTIATE_TEST_SUITE_P(Backends, MigratorTest, ::testing::Values(Dialect::SQLite, Dialect::PostgreSQL), dialectName);
 
 } // namespace
 } // namespace vtp::kernel::test

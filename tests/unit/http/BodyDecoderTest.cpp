@@ -18,7 +18,10 @@ Fed feedAll(BodyDecoder& d, std::string_view wire, size_t step = SIZE_MAX)
     Fed f;
     while (f.used < wire.size() && !d.done() && !d.failed()) {
         const size_t n = std::min(step, wire.size() - f.used);
-        f.used += d.feed(wire.data() + f.used, n, [&](std::string_view s) { f.body.append(s); return true; });
+        f.used += d.feed(wire.data() + f.used, n, [&](std::string_view s) {
+            f.body.append(s);
+            return true;
+        });
     }
     return f;
 }
@@ -56,7 +59,10 @@ TEST(BodyDecoder, SafeAheadNeverRunsPastTheEnd)
     while (!d.done()) {
         const size_t n = std::min(d.safeAhead(), wire.size() - used);
         ASSERT_GT(n, 0u);
-        const size_t u = d.feed(wire.data() + used, n, [&](std::string_view s) { body.append(s); return true; });
+        const size_t u = d.feed(wire.data() + used, n, [&](std::string_view s) {
+            body.append(s);
+            return true;
+        });
         EXPECT_EQ(u, n); // what was safe is all taken
         used += u;
     }

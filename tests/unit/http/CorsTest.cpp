@@ -7,8 +7,8 @@ using namespace vtp::kernel;
 
 namespace {
 
-std::optional<CorsPolicy> parse(const char* origins, bool credentials = false, const char* methods = nullptr,
-                                const char* headers = nullptr, int64_t maxAge = 0)
+std::optional<CorsPolicy> parse(const char* origins, bool credentials = false, const char* methods = nullptr, const char* headers = nullptr,
+                                int64_t maxAge = 0)
 {
     std::string error;
     return CorsPolicy::parse(false, credentials, origins, methods, headers, nullptr, maxAge, error);
@@ -63,7 +63,8 @@ TEST(CorsPolicy, PreflightEchoesWhatIsAllowedAndRefusesTheRest)
     IncomingRequest req;
     req.method = "OPTIONS";
     req.requestId = "rid";
-    req.headers = {{"origin", "https://a.example"}, {"access-control-request-method", "POST"},
+    req.headers = {{"origin", "https://a.example"},
+                   {"access-control-request-method", "POST"},
                    {"access-control-request-headers", "Content-Type, authorization"}};
     auto r = corsPreflight(&*p, "POST", req, {});
     EXPECT_EQ(r.status, 204);

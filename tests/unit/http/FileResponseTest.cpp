@@ -70,8 +70,8 @@ TEST(RangeHeader, UnsatisfiableRangesStartAtOrPastTheEnd)
 
 TEST(RangeHeader, InvalidOrForeignRangesAreIgnored)
 {
-    for (const char* h : {"", "bytes", "bytes=", "bytes=,", "bytes=abc", "bytes=5", "bytes=9-3", "bytes=-", "bytes=--1",
-                          "bytes=1-2-3", "bytes=+1-2", "bytes=0x10-20", "items=0-5", "bytes 0-5", "bytes=1 -2"})
+    for (const char* h : {"", "bytes", "bytes=", "bytes=,", "bytes=abc", "bytes=5", "bytes=9-3", "bytes=-", "bytes=--1", "bytes=1-2-3",
+                          "bytes=+1-2", "bytes=0x10-20", "items=0-5", "bytes 0-5", "bytes=1 -2"})
         EXPECT_EQ(range(h, 1000), RangeVerdict::Ignore) << h;
 }
 

@@ -29,15 +29,24 @@ int echoHandler(void*, const vtp_request* r, vtp_response* out)
     return VTP_OK;
 }
 
-int failingHandler(void*, const vtp_request*, vtp_response*) { return VTP_ERROR; }
+int failingHandler(void*, const vtp_request*, vtp_response*)
+{
+    return VTP_ERROR;
+}
 
 class FakeAuth : public Authenticator {
 public:
     bool available() const override { return true; }
     bool verify(std::string_view token, Principal& out, std::string& reason) override
     {
-        if (token == "student-token") { out = {"u1", {"student"}}; return true; }
-        if (token == "admin-token") { out = {"u2", {"admin"}}; return true; }
+        if (token == "student-token") {
+            out = {"u1", {"student"}};
+            return true;
+        }
+        if (token == "admin-token") {
+            out = {"u2", {"admin"}};
+            return true;
+        }
         reason = "token expired";
         return false;
     }
@@ -69,7 +78,11 @@ protected:
         l.maxQueryParams = 4;
         return l;
     }
-    std::FILE* devNull() { sink_ = std::fopen("/dev/null", "w"); return sink_; }
+    std::FILE* devNull()
+    {
+        sink_ = std::fopen("/dev/null", "w");
+        return sink_;
+    }
 
     void add(std::string method, std::string pattern, std::string role, BodyKind body, const vtp_route* target, size_t max = 0)
     {
@@ -84,8 +97,7 @@ protected:
         router_.add(std::move(s));
     }
 
-    HttpResponseData run(std::string method, std::string target, std::string body = {},
-                         HeaderList headers = {}, bool withLength = true)
+    HttpResponseData run(std::string method, std::string target, std::string body = {}, HeaderList headers = {}, bool withLength = true)
     {
         IncomingRequest r;
         r.method = std::move(method);
@@ -141,7 +153,10 @@ TEST_F(PipelineTest, WrongMethodIs405WithAllow)
     EXPECT_EQ(r.status, 405);
     bool found = false;
     for (const auto& [k, v] : r.headers)
-        if (k == "Allow") { found = true; EXPECT_EQ(v, "GET, HEAD"); }
+        if (k == "Allow") {
+            found = true;
+            EXPECT_EQ(v, "GET, HEAD");
+        }
     EXPECT_TRUE(found);
 }
 
@@ -153,7 +168,8 @@ TEST_F(PipelineTest, MissingLengthIs411)
 
 TEST_F(PipelineTest, OversizedBodyIs413)
 {
-    auto r = run("POST", "/items", std::string(100, 'x'), {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+    auto r =
+        run("POST", "/items", std::string(100, 'x'), {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
     EXPECT_EQ(r.status, 413);
     EXPECT_NE(json(r)->getValue<std::string>("detail").find("at most 64"), std::string::npos);
 }
@@ -192,7 +208,8 @@ TEST_F(PipelineTest, WrongContentTypeIs415)
 
 TEST_F(PipelineTest, MalformedJsonIs400SayingWhere)
 {
-    auto r = run("POST", "/items", "{\"a\": [1, 2,, 3]}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json; charset=utf-8"}});
+    auto r = run("POST", "/items", "{\"a\": [1, 2,, 3]}",
+                 {{"authorization", "Bearer student-token"}, {"content-type", "application/json; charset=utf-8"}});
     EXPECT_EQ(r.status, 400);
     auto j = json(r);
     EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:malformed-json");
@@ -222,7 +239,8 @@ TEST_F(PipelineTest, NumberNoIntegerHoldsIs422NamingTheField)
 
 TEST_F(PipelineTest, LoneSurrogateEscapeIs400ProblemSayingSo)
 {
-    auto r = run("POST", "/items", "{\"name\":\"\\ud800\"}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
+    auto r =
+        run("POST", "/items", "{\"name\":\"\\ud800\"}", {{"authorization", "Bearer student-token"}, {"content-type", "application/json"}});
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.contentType, "application/problem+json");
     EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:malformed-json");
@@ -335,7 +353,8 @@ TEST(MediaType, StripsParametersAndCase)
 
 TEST(JsonCheck, AcceptsValidDocuments)
 {
-    for (const char* t : {"{}", "[]", "0", "-1.5e+3", "\"a\\u00e9\\n\"", "{\"a\":[1,{\"b\":null}],\"c\":true}", " \n[false] ", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""})
+    for (const char* t : {"{}", "[]", "0", "-1.5e+3", "\"a\\u00e9\\n\"", "{\"a\":[1,{\"b\":null}],\"c\":true}", " \n[false] ",
+                          "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""})
         EXPECT_TRUE(checkJson(t).ok) << t;
 }
 
@@ -350,20 +369,21 @@ TEST(JsonCheck, ReportsLineAndColumnOfTheError)
 
 TEST(JsonCheck, RefusesMalformedInput)
 {
-    for (const char* t : {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "tru", "\"\\x\"", "\"a", "{} {}", "\"\xc3\"", "\"\xed\xa0\x80\"", "\"\x01\"", "NaN", "[1 2]"})
+    for (const char* t : {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "tru", "\"\\x\"", "\"a", "{} {}", "\"\xc3\"", "\"\xed\xa0\x80\"",
+                          "\"\x01\"", "NaN", "[1 2]"})
         EXPECT_FALSE(checkJson(t).ok) << t;
 }
 
 TEST(JsonCheck, RefusesLoneSurrogateEscapes)
 {
-    for (const char* t : {"\"\\ud800\"", "\"\\udc00\"", "\"\\uDBFFx\"", "\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "{\"\\ud800\":1}", "\"\\ud800\\"}) {
+    for (const char* t :
+         {"\"\\ud800\"", "\"\\udc00\"", "\"\\uDBFFx\"", "\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "{\"\\ud800\":1}", "\"\\ud800\\"}) {
         const auto r = checkJson(t);
         EXPECT_FALSE(r.ok) << t;
         EXPECT_EQ(r.kind, JsonCheckResult::Kind::Syntax) << t;
     }
     EXPECT_NE(checkJson("[\"ok\", \"\\ud800\"]").message.find("lone UTF-16 surrogate escape \\ud800"), std::string::npos);
-    for (const char* t : {"\"\\ud83d\\ude00\"", "\"\\uDBFF\\uDFFF\"", "\"\\ud7ff\\ue000\""})
-        EXPECT_TRUE(checkJson(t).ok) << t;
+    for (const char* t : {"\"\\ud83d\\ude00\"", "\"\\uDBFF\\uDFFF\"", "\"\\ud7ff\\ue000\""}) EXPECT_TRUE(checkJson(t).ok) << t;
 }
 
 TEST(JsonCheck, RefusesAMemberNameGivenTwice)
@@ -375,20 +395,21 @@ TEST(JsonCheck, RefusesAMemberNameGivenTwice)
     EXPECT_EQ(r.column, 17u) << "points at the second name";
     EXPECT_EQ(checkJson("{\"a\":1,\"\\u0061\":2}").kind, JsonCheckResult::Kind::DuplicateKey) << "escapes name the same member";
     EXPECT_EQ(checkJson("{\"a/b~\":1,\"a/b~\":2}").pointer, "/a~1b~0");
-    for (const char* t : {"{\"a\":{\"a\":1}}", "[{\"a\":1},{\"a\":2}]", "{\"a\":1,\"A\":2,\"\":3}"})
-        EXPECT_TRUE(checkJson(t).ok) << t;
+    for (const char* t : {"{\"a\":{\"a\":1}}", "[{\"a\":1},{\"a\":2}]", "{\"a\":1,\"A\":2,\"\":3}"}) EXPECT_TRUE(checkJson(t).ok) << t;
 }
 
 TEST(JsonCheck, RefusesNumbersThatNoIntegerOrDoubleHolds)
 {
     // Poco reads 2^64 as 0 and -2^63 - 1 as -2^63: such numbers never reach a plugin.
-    for (const char* t : {"18446744073709551616", "-9223372036854775809", "123456789012345678901234567890", "1e400", "-1.8e308", "[1, 1E999]"}) {
+    for (const char* t :
+         {"18446744073709551616", "-9223372036854775809", "123456789012345678901234567890", "1e400", "-1.8e308", "[1, 1E999]"}) {
         const auto r = checkJson(t);
         EXPECT_FALSE(r.ok) << t;
         EXPECT_EQ(r.kind, JsonCheckResult::Kind::NumberRange) << t;
     }
     EXPECT_EQ(checkJson("[1, 1E999]").pointer, "/1");
-    for (const char* t : {"18446744073709551615", "9223372036854775808", "-9223372036854775808", "1e-400", "1.7976931348623157e308", "-0", "0.0"})
+    for (const char* t :
+         {"18446744073709551615", "9223372036854775808", "-9223372036854775808", "1e-400", "1.7976931348623157e308", "-0", "0.0"})
         EXPECT_TRUE(checkJson(t).ok) << t;
 }
 
@@ -398,7 +419,8 @@ TEST(Problem, TextThatIsNotUtf8StaysValidJson)
     const auto r = makeProblem(404, "unknown-component", "Unknown", "'\xff\xfe' and '\xc3\xa9\xed\xa0\x80\xf0\x9f\x98'", "id-1");
     ASSERT_TRUE(checkJson(r.body).ok) << r.body;
     const auto j = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
-    EXPECT_EQ(j->getValue<std::string>("detail"), "'\xef\xbf\xbd\xef\xbf\xbd' and '\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd'");
+    EXPECT_EQ(j->getValue<std::string>("detail"),
+              "'\xef\xbf\xbd\xef\xbf\xbd' and '\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd'");
 }
 
 TEST(JsonCheck, RefusesNestingBeyondTheLimit)
@@ -412,8 +434,7 @@ TEST(JsonCheck, RefusesNestingBeyondTheLimit)
 
 TEST(ClientAddress, TrustsXForwardedForOnlyFromTrustedProxies)
 {
-    std::vector<AddressRange> trusted{*AddressRange::parse("127.0.0.1"), *AddressRange::parse("10.0.0.0/8"),
-                                      *AddressRange::parse("::1")};
+    std::vector<AddressRange> trusted{*AddressRange::parse("127.0.0.1"), *AddressRange::parse("10.0.0.0/8"), *AddressRange::parse("::1")};
     const std::string xff = "198.51.100.7, 10.1.2.3";
     EXPECT_EQ(clientAddress("127.0.0.1", &xff, trusted), "198.51.100.7") << "proxy chain resolved to the client";
     EXPECT_EQ(clientAddress("203.0.113.9", &xff, trusted), "203.0.113.9") << "an untrusted peer cannot claim another address";

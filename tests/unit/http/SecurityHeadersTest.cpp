@@ -65,8 +65,8 @@ protected:
         l.hstsMaxAgeSeconds = 600;
         return l;
     }
-    void add(const char* method, const char* pattern, const char* role, const vtp_route* target,
-             std::vector<std::string> secret = {}, std::string cacheControl = {})
+    void add(const char* method, const char* pattern, const char* role, const vtp_route* target, std::vector<std::string> secret = {},
+             std::string cacheControl = {})
     {
         RouteSpec s;
         s.method = method;

@@ -129,8 +129,8 @@ TEST_P(JobPoolTest, BackoffDoublesAndIsCapped)
     std::lock_guard lock(m);
     ASSERT_EQ(starts.size(), 4u);
     EXPECT_GE(starts[1] - starts[0], 95ms);
-    EXPECT_GE(starts[2] - starts[1], 195ms);  // doubled
-    EXPECT_GE(starts[3] - starts[2], 245ms);  // capped at 250 ms, not 400
+    EXPECT_GE(starts[2] - starts[1], 195ms); // doubled
+    EXPECT_GE(starts[3] - starts[2], 245ms); // capped at 250 ms, not 400
     EXPECT_LT(starts[3] - starts[2], 5000ms);
 }
 
@@ -138,11 +138,14 @@ TEST_P(JobPoolTest, JobFailsWithRunnerErrorWhenAttemptsAreUsedUp)
 {
     auto& pool = makePool(fastSettings());
     std::atomic<int> runs{0};
-    addKind(pool, "media.broken", [&](vtp_job*, const Poco::JSON::Object::Ptr&, vtp_errbuf err) {
-        ++runs;
-        setError(err, "unsupported format");
-        return int{VTP_ERROR};
-    }, 2);
+    addKind(
+        pool, "media.broken",
+        [&](vtp_job*, const Poco::JSON::Object::Ptr&, vtp_errbuf err) {
+            ++runs;
+            setError(err, "unsupported format");
+            return int{VTP_ERROR};
+        },
+        2);
     pool.start();
     const std::string id = pool.submit("media.broken", "{}", "");
     ASSERT_TRUE(reaches(id, JobState::Failed));

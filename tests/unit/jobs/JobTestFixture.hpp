@@ -44,8 +44,7 @@ public:
     {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::unique_lock lock(m_);
-        while (!open_ && !stop() && std::chrono::steady_clock::now() < deadline)
-            cv_.wait_for(lock, std::chrono::milliseconds(5));
+        while (!open_ && !stop() && std::chrono::steady_clock::now() < deadline) cv_.wait_for(lock, std::chrono::milliseconds(5));
         return open_;
     }
 
@@ -57,7 +56,10 @@ private:
 
 using RunFn = std::function<int(vtp_job* job, const Poco::JSON::Object::Ptr& params, vtp_errbuf err)>;
 
-inline void setError(vtp_errbuf err, const std::string& text) { std::snprintf(err.data, err.cap, "%s", text.c_str()); }
+inline void setError(vtp_errbuf err, const std::string& text)
+{
+    std::snprintf(err.data, err.cap, "%s", text.c_str());
+}
 
 // A database with the kernel's tables, and pools whose runners are test lambdas.
 class JobTest : public DbTest {

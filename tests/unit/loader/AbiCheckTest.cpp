@@ -9,7 +9,10 @@ using namespace vtp::kernel;
 
 namespace {
 
-int init(const vtp_host_api*, vtp_host*, void**, vtp_errbuf) { return VTP_OK; }
+int init(const vtp_host_api*, vtp_host*, void**, vtp_errbuf)
+{
+    return VTP_OK;
+}
 void destroy(void*) {}
 
 vtp_plugin_descriptor good()
@@ -171,8 +174,8 @@ TEST(AbiCheck, StepsConfigKeysByTheirOwnSize)
 TEST(AbiCheck, StepsMigrationsByTheirOwnSize)
 {
     const size_t shortSize = offsetof(vtp_migration, sql_sqlite);
-    Packed<vtp_migration> ms({{0, 1, "001_a", "CREATE TABLE a (x INTEGER)", "s", "p"}, {0, 2, "002_b", "CREATE TABLE b (x INTEGER)", "s", "p"}},
-                             shortSize);
+    Packed<vtp_migration> ms(
+        {{0, 1, "001_a", "CREATE TABLE a (x INTEGER)", "s", "p"}, {0, 2, "002_b", "CREATE TABLE b (x INTEGER)", "s", "p"}}, shortSize);
     auto d = good();
     d.migrations = ms.data();
     d.migration_count = 2;

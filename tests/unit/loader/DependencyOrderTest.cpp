@@ -68,7 +68,8 @@ TEST(DependencyOrder, OptionalDependencyThatIsAbsentIsIgnored)
 TEST(DependencyOrder, RefusedOptionalDependencyNeitherOrdersNorRefuses)
 {
     DependencyNode broken{"courses", {}, true};
-    auto r = orderByDependencies({{"signalling", {}, false, {"courses", "ghost"}}, broken, {"other", {"ghost"}}, {"late", {}, false, {"other"}}});
+    auto r = orderByDependencies(
+        {{"signalling", {}, false, {"courses", "ghost"}}, broken, {"other", {"ghost"}}, {"late", {}, false, {"other"}}});
     EXPECT_EQ(r.order, (std::vector<std::string>{"signalling", "late"}));
     EXPECT_FALSE(r.refused.count("signalling"));
     EXPECT_FALSE(r.refused.count("late")) << r.refused.at("late");

@@ -11,7 +11,10 @@ using namespace vtp::kernel;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part)
+{
+    return text.find(part) != std::string::npos;
+}
 
 // The value of the sample line that starts with `series` followed by a space, or NaN.
 double sampleValue(const std::string& exposition, const std::string& series)

@@ -65,11 +65,13 @@ TEST(HttpMetrics, CountsByRoutePatternMethodAndStatus)
     odd.method = "BREW";
     m.onRequest(odd, "", 405, 0.001);
     const auto text = r.render();
-    EXPECT_NE(text.find("vtp_http_requests_total{route=\"/api/v1/hello/{name}\",method=\"GET\",status=\"200\"} 2\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("vtp_http_requests_total{route=\"/api/v1/hello/{name}\",method=\"GET\",status=\"200\"} 2\n"), std::string::npos)
+        << text;
     EXPECT_NE(text.find("vtp_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("vtp_http_requests_total{route=\"unmatched\",method=\"other\",status=\"405\"} 1\n"), std::string::npos);
     EXPECT_NE(text.find("vtp_http_request_duration_seconds_count{route=\"/api/v1/hello/{name}\",method=\"GET\"} 2\n"), std::string::npos);
-    EXPECT_NE(text.find("vtp_http_request_duration_seconds_bucket{route=\"/api/v1/hello/{name}\",method=\"GET\",le=\"0.005\"} 1\n"), std::string::npos);
+    EXPECT_NE(text.find("vtp_http_request_duration_seconds_bucket{route=\"/api/v1/hello/{name}\",method=\"GET\",le=\"0.005\"} 1\n"),
+              std::string::npos);
     EXPECT_EQ(text.find("bob"), std::string::npos) << "raw paths never become labels";
 }
 
@@ -164,9 +166,12 @@ public:
     bool available() const override { return true; }
     bool verify(std::string_view token, Principal& out, std::string&) override
     {
-        if (token == "admin") out = {"root", {"admin"}};
-        else if (token == "user") out = {"someone", {"student"}};
-        else return false;
+        if (token == "admin")
+            out = {"root", {"admin"}};
+        else if (token == "user")
+            out = {"someone", {"student"}};
+        else
+            return false;
         return true;
     }
 };
@@ -190,8 +195,7 @@ protected:
         obs_->registerRoutes();
     }
 
-    HttpResponseData call(const std::string& method, const std::string& target, const std::string& token = {},
-                          const std::string& body = {})
+    HttpResponseData call(const std::string& method, const std::string& target, const std::string& token = {}, const std::string& body = {})
     {
         IncomingRequest req;
         req.method = method;

@@ -13,8 +13,7 @@ using Poco::JSON::Object;
 
 namespace {
 
-RouteSpec route(std::string method, std::string pattern, std::string role, BodyKind body = BodyKind::None,
-                std::string owner = "hello")
+RouteSpec route(std::string method, std::string pattern, std::string role, BodyKind body = BodyKind::None, std::string owner = "hello")
 {
     RouteSpec r;
     r.method = std::move(method);
@@ -26,7 +25,10 @@ RouteSpec route(std::string method, std::string pattern, std::string role, BodyK
     return r;
 }
 
-Object::Ptr parse(const std::string& text) { return Poco::JSON::Parser().parse(text).extract<Object::Ptr>(); }
+Object::Ptr parse(const std::string& text)
+{
+    return Poco::JSON::Parser().parse(text).extract<Object::Ptr>();
+}
 
 Object::Ptr operation(const Object::Ptr& doc, const std::string& path, const std::string& method)
 {
@@ -52,7 +54,8 @@ TEST(OpenApi, OperationIdsAreCamelCaseFromMethodAndPath)
 
 TEST(OpenApi, DocumentIsOpenApi31WithEveryRoute)
 {
-    const std::vector<RouteSpec> routes{route("GET", "/api/v1/hello/{name}", "public"), route("POST", "/api/v1/hello/echo", "public", BodyKind::Json),
+    const std::vector<RouteSpec> routes{route("GET", "/api/v1/hello/{name}", "public"),
+                                        route("POST", "/api/v1/hello/echo", "public", BodyKind::Json),
                                         route("GET", "/health", "public", BodyKind::None, "kernel")};
     const auto doc = parse(buildOpenApiDocument(routes, {"VTP API", "1.2.3", ""}));
     EXPECT_EQ(doc->getValue<std::string>("openapi"), "3.1.0");
@@ -84,7 +87,8 @@ TEST(OpenApi, PathParametersAreRequiredStrings)
 std::set<std::string> problemTypes(const Object::Ptr& op, const std::string& status)
 {
     std::set<std::string> types;
-    auto schema = op->getObject("responses")->getObject(status)->getObject("content")->getObject("application/problem+json")->getObject("schema");
+    auto schema =
+        op->getObject("responses")->getObject(status)->getObject("content")->getObject("application/problem+json")->getObject("schema");
     auto list = schema->getObject("properties")->getObject("type")->getArray("enum");
     for (size_t i = 0; i < list->size(); ++i) types.insert(list->getElement<std::string>(static_cast<unsigned>(i)));
     return types;
@@ -92,8 +96,8 @@ std::set<std::string> problemTypes(const Object::Ptr& op, const std::string& sta
 
 TEST(OpenApi, SecurityAndProblemsFollowTheRole)
 {
-    const auto doc = parse(buildOpenApiDocument({route("GET", "/pub", "public"), route("GET", "/me", "authenticated"),
-                                                 route("GET", "/admin", "admin")}, {}));
+    const auto doc = parse(
+        buildOpenApiDocument({route("GET", "/pub", "public"), route("GET", "/me", "authenticated"), route("GET", "/admin", "admin")}, {}));
     auto pub = operation(doc, "/pub", "get");
     // A public route takes a token if one comes along: no requirement, or the bearer scheme.
     auto security = pub->getArray("security");
@@ -122,8 +126,9 @@ TEST(OpenApi, ProblemResponsesReferenceTheProblemSchemaAndListTheirTypes)
     auto media = r415->getObject("content")->getObject("application/problem+json");
     EXPECT_EQ(media->getObject("schema")->getArray("allOf")->getObject(0)->getValue<std::string>("$ref"), "#/components/schemas/Problem");
     EXPECT_EQ(problemTypes(op, "415"), (std::set<std::string>{"urn:vtp:problem:unsupported-media-type"}));
-    EXPECT_EQ(problemTypes(op, "400"), (std::set<std::string>{"urn:vtp:problem:bad-query", "urn:vtp:problem:bad-request-target",
-                                                              "urn:vtp:problem:duplicate-member", "urn:vtp:problem:malformed-json", "urn:vtp:problem:malformed-request"}));
+    EXPECT_EQ(problemTypes(op, "400"),
+              (std::set<std::string>{"urn:vtp:problem:bad-query", "urn:vtp:problem:bad-request-target", "urn:vtp:problem:duplicate-member",
+                                     "urn:vtp:problem:malformed-json", "urn:vtp:problem:malformed-request"}));
     EXPECT_EQ(problemTypes(op, "413"), (std::set<std::string>{"urn:vtp:problem:body-too-large"}));
     auto problem = doc->getObject("components")->getObject("schemas")->getObject("Problem");
     EXPECT_TRUE(problem->getObject("properties")->has("status"));
@@ -193,7 +198,8 @@ TEST(OpenApi, JsonRoutesCarryTheirSchemas)
     EXPECT_EQ(schema->getArray("required")->getElement<std::string>(0), "text");
     auto ok = op->getObject("responses")->getObject("200")->getObject("content")->getObject("application/json")->getObject("schema");
     EXPECT_TRUE(ok->getObject("properties")->has("greeting"));
-    auto loose = operation(doc, "/loose", "put")->getObject("requestBody")->getObject("content")->getObject("application/json")->getObject("schema");
+    auto loose =
+        operation(doc, "/loose", "put")->getObject("requestBody")->getObject("content")->getObject("application/json")->getObject("schema");
     EXPECT_EQ(loose->getValue<std::string>("type"), "object");
     EXPECT_TRUE(operation(doc, "/upload", "put")->getObject("requestBody")->getObject("content")->has("*/*"));
     EXPECT_FALSE(operation(doc, "/upload", "put")->getObject("responses")->has("415"));
@@ -221,8 +227,12 @@ TEST(OpenApi, BooleanSchemasAreKept)
     std::vector<SchemaProblem> problems;
     const auto doc = parse(buildOpenApiDocument({r}, {}, &problems));
     EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0].reason);
-    EXPECT_TRUE(operation(doc, "/anything", "get")->getObject("responses")->getObject("200")->getObject("content")
-                    ->getObject("application/json")->getValue<bool>("schema"));
+    EXPECT_TRUE(operation(doc, "/anything", "get")
+                    ->getObject("responses")
+                    ->getObject("200")
+                    ->getObject("content")
+                    ->getObject("application/json")
+                    ->getValue<bool>("schema"));
 }
 
 TEST(OpenApi, OperationIdsStayUnique)

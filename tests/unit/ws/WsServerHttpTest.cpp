@@ -38,20 +38,24 @@ constexpr std::chrono::milliseconds kDeadline = 10s;
 // The requests onHttp saw, awaited by the test thread.
 class Requests {
 public:
-    void add(const WsHttpRequest& request) {
+    void add(const WsHttpRequest& request)
+    {
         std::lock_guard lock(mutex_);
         requests_.push_back(request);
         changed_.notify_all();
     }
-    bool waitFor(size_t count) {
+    bool waitFor(size_t count)
+    {
         std::unique_lock lock(mutex_);
         return changed_.wait_for(lock, kDeadline, [&] { return requests_.size() >= count; });
     }
-    std::vector<WsHttpRequest> all() const {
+    std::vector<WsHttpRequest> all() const
+    {
         std::lock_guard lock(mutex_);
         return requests_;
     }
-    WsHttpRequest last() const {
+    WsHttpRequest last() const
+    {
         std::lock_guard lock(mutex_);
         return requests_.empty() ? WsHttpRequest{} : requests_.back();
     }
@@ -73,27 +77,30 @@ struct RawResponse {
 // A hand-written HTTP/1.1 client on one socket, so that tests control keep-alive, lengths and hang-ups.
 class RawClient {
 public:
-    explicit RawClient(uint16_t port) : socket_(Poco::Net::SocketAddress("127.0.0.1", port)) {
+    explicit RawClient(uint16_t port) : socket_(Poco::Net::SocketAddress("127.0.0.1", port))
+    {
         socket_.setReceiveTimeout(Poco::Timespan(5, 0));
     }
 
-    void send(const std::string& bytes) {
+    void send(const std::string& bytes)
+    {
         size_t sent = 0;
         while (sent < bytes.size())
             sent += static_cast<size_t>(
                 socket_.sendBytes(bytes.data() + sent, static_cast<int>(std::min<size_t>(bytes.size() - sent, 1 << 16))));
     }
 
-    void get(const std::string& target, const std::string& extraHeaders = {}) {
+    void get(const std::string& target, const std::string& extraHeaders = {})
+    {
         send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extraHeaders + "\r\n");
     }
 
     // Reads one response whose body has a Content-Length.
-    RawResponse receive() {
+    RawResponse receive()
+    {
         RawResponse response;
         while (buffer_.find("\r\n\r\n") == std::string::npos)
-            if (!fill())
-                return response;
+            if (!fill()) return response;
         size_t headEnd = buffer_.find("\r\n\r\n");
         std::string head = buffer_.substr(0, headEnd);
         buffer_.erase(0, headEnd + 4);
@@ -103,8 +110,7 @@ public:
         size_t at = lineEnd == std::string::npos ? head.size() : lineEnd + 2;
         while (at < head.size()) {
             size_t next = head.find("\r\n", at);
-            if (next == std::string::npos)
-                next = head.size();
+            if (next == std::string::npos) next = head.size();
             std::string line = head.substr(at, next - at);
             size_t colon = line.find(':');
             std::string name = line.substr(0, colon);
@@ -116,15 +122,15 @@ public:
         }
         size_t length = response.headers.count("content-length") ? std::stoul(response.headers["content-length"]) : 0;
         while (buffer_.size() < length)
-            if (!fill())
-                break;
+            if (!fill()) break;
         response.body = buffer_.substr(0, length);
         buffer_.erase(0, std::min(length, buffer_.size()));
         return response;
     }
 
     // True if the server closed the connection (a read returns end of stream).
-    bool closedByServer() {
+    bool closedByServer()
+    {
         char c = 0;
         try {
             return buffer_.empty() && socket_.receiveBytes(&c, 1) == 0;
@@ -138,11 +144,11 @@ public:
     void close() { socket_.close(); }
 
 private:
-    bool fill() {
+    bool fill()
+    {
         char chunk[16384];
         int n = socket_.receiveBytes(chunk, sizeof chunk);
-        if (n <= 0)
-            return false;
+        if (n <= 0) return false;
         buffer_.append(chunk, static_cast<size_t>(n));
         return true;
     }
@@ -159,12 +165,14 @@ protected:
 
     // "/poll" records every request and answers none itself; "/echo" answers at once with the body it got
     // (and its method and query in headers); "/small" is /echo with a 1 KiB limit; "/ws" has no onHttp.
-    WsLimits threaded(WsLimits limits = {}) const {
+    WsLimits threaded(WsLimits limits = {}) const
+    {
         limits.threads = GetParam();
         return limits;
     }
 
-    void startServer(WsLimits limits = {}) {
+    void startServer(WsLimits limits = {})
+    {
         limits.threads = GetParam();
         server_ = std::make_unique<WsServer>("127.0.0.1", 0, limits, log_);
         WsEndpoint poll;
@@ -184,16 +192,15 @@ protected:
         ASSERT_NE(server_->port(), 0);
     }
 
-    WsEndpoint echo(const std::string& path, size_t maxMessageBytes) {
+    WsEndpoint echo(const std::string& path, size_t maxMessageBytes)
+    {
         WsEndpoint endpoint;
         endpoint.path = path;
         endpoint.maxMessageBytes = maxMessageBytes;
         endpoint.onHttp = [this](const WsHttpRequest& request) {
             requests_.add(request);
             server_->respond(request.id, 200,
-                             {{"Content-Type", "application/octet-stream"},
-                              {"X-Method", request.method},
-                              {"X-Query", request.query}},
+                             {{"Content-Type", "application/octet-stream"}, {"X-Method", request.method}, {"X-Query", request.query}},
                              request.body);
         };
         return endpoint;
@@ -206,7 +213,8 @@ protected:
     std::unique_ptr<WsServer> server_;
 };
 
-TEST_P(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
+TEST_P(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread)
+{
     startServer();
     auto reply = std::async(std::launch::async, [port = server_->port()] {
         Poco::Net::HTTPClientSession session("127.0.0.1", port);
@@ -219,8 +227,7 @@ TEST_P(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
         std::istream& in = session.receiveResponse(response);
         std::string body;
         Poco::StreamCopier::copyToString(in, body);
-        return std::make_tuple(static_cast<int>(response.getStatus()), response.getContentType(), body,
-                               response.get("X-Engine", ""));
+        return std::make_tuple(static_cast<int>(response.getStatus()), response.getContentType(), body, response.get("X-Engine", ""));
     });
     ASSERT_TRUE(requests_.waitFor(1));
     WsHttpRequest seen = requests_.last();
@@ -238,8 +245,7 @@ TEST_P(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
 
     WsRespondResult result = WsRespondResult::Invalid;
     std::thread other([&] {
-        result = server_->respond(seen.id, 200, {{"Content-Type", "text/plain; charset=UTF-8"}, {"X-Engine", "io"}},
-                                  "4hello");
+        result = server_->respond(seen.id, 200, {{"Content-Type", "text/plain; charset=UTF-8"}, {"X-Engine", "io"}}, "4hello");
     });
     other.join();
     EXPECT_EQ(result, WsRespondResult::Ok);
@@ -253,14 +259,14 @@ TEST_P(WsServerHttpTest, LongPollIsHeldUntilAnsweredFromAnotherThread) {
     EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
 }
 
-TEST_P(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole) {
+TEST_P(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole)
+{
     startServer();
     std::string payload(300 * 1024, '\0');
-    for (size_t i = 0; i < payload.size(); ++i)
-        payload[i] = static_cast<char>('a' + i % 26);
+    for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
     RawClient client(server_->port());
-    client.send("POST /echo?sid=1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: " +
-                std::to_string(payload.size()) + "\r\n\r\n" + payload);
+    client.send("POST /echo?sid=1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(payload.size()) +
+                "\r\n\r\n" + payload);
     RawResponse response = client.receive();
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.headers["x-method"], "POST");
@@ -272,7 +278,8 @@ TEST_P(WsServerHttpTest, PostBodyArrivesWholeAndLargeResponsesAreWrittenWhole) {
     EXPECT_EQ(requests_.last().headers["content-type"], "text/plain");
 }
 
-TEST_P(WsServerHttpTest, EmptyPostAndOtherMethodsReachTheEndpoint) {
+TEST_P(WsServerHttpTest, EmptyPostAndOtherMethodsReachTheEndpoint)
+{
     startServer();
     RawClient client(server_->port());
     client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
@@ -288,7 +295,8 @@ TEST_P(WsServerHttpTest, EmptyPostAndOtherMethodsReachTheEndpoint) {
     EXPECT_EQ(put.body, "abc");
 }
 
-TEST_P(WsServerHttpTest, BodyOverTheEndpointLimitIsRefusedWith413AndClosed) {
+TEST_P(WsServerHttpTest, BodyOverTheEndpointLimitIsRefusedWith413AndClosed)
+{
     startServer();
     RawClient client(server_->port());
     client.send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n");
@@ -306,7 +314,8 @@ TEST_P(WsServerHttpTest, BodyOverTheEndpointLimitIsRefusedWith413AndClosed) {
     EXPECT_EQ(requests_.all().size(), 1u) << "the refused request never reached onHttp";
 }
 
-TEST_P(WsServerHttpTest, BodyWithoutContentLengthIsRefusedWith411) {
+TEST_P(WsServerHttpTest, BodyWithoutContentLengthIsRefusedWith411)
+{
     startServer();
     RawClient none(server_->port());
     none.send("POST /poll HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -318,7 +327,8 @@ TEST_P(WsServerHttpTest, BodyWithoutContentLengthIsRefusedWith411) {
     EXPECT_TRUE(requests_.all().empty());
 }
 
-TEST_P(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten) {
+TEST_P(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten)
+{
     startServer();
     RawClient client(server_->port());
     client.get("/poll?sid=gone");
@@ -329,7 +339,8 @@ TEST_P(WsServerHttpTest, ClientGoneBeforeTheAnswerIsForgotten) {
     EXPECT_EQ(server_->respond(id, 200, {}, "too late"), WsRespondResult::NotFound);
 }
 
-TEST_P(WsServerHttpTest, UnansweredRequestGets504AfterTheTimeout) {
+TEST_P(WsServerHttpTest, UnansweredRequestGets504AfterTheTimeout)
+{
     WsLimits limits;
     limits.httpResponseTimeout = 300ms;
     startServer(limits);
@@ -350,7 +361,8 @@ TEST_P(WsServerHttpTest, UnansweredRequestGets504AfterTheTimeout) {
     EXPECT_EQ(next.headers["x-query"], "after=504");
 }
 
-TEST_P(WsServerHttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+TEST_P(WsServerHttpTest, KeepAliveServesSeveralRequestsOnOneConnection)
+{
     startServer();
     RawClient client(server_->port());
     client.get("/poll?n=1");
@@ -383,7 +395,8 @@ TEST_P(WsServerHttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(client.receive().headers["x-query"], "n=5");
 }
 
-TEST_P(WsServerHttpTest, KeepAliveWithAPocoClientSession) {
+TEST_P(WsServerHttpTest, KeepAliveWithAPocoClientSession)
+{
     startServer();
     Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
     session.setTimeout(Poco::Timespan(5, 0));
@@ -410,7 +423,8 @@ TEST_P(WsServerHttpTest, KeepAliveWithAPocoClientSession) {
     EXPECT_EQ(session.socket().address().port(), port);
 }
 
-TEST_P(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn) {
+TEST_P(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn)
+{
     startServer();
     constexpr size_t kClients = 60;
     std::vector<std::unique_ptr<RawClient>> clients;
@@ -439,7 +453,8 @@ TEST_P(WsServerHttpTest, ManyHeldRequestsAnsweredOutOfOrderEachGetTheirOwn) {
     EXPECT_TRUE(pollUntil([&] { return server_->pendingHttpRequests() == 0; }, kDeadline));
 }
 
-TEST_P(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused) {
+TEST_P(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused)
+{
     startServer();
     RawClient client(server_->port());
     client.get("/poll");
@@ -470,7 +485,8 @@ TEST_P(WsServerHttpTest, UnsafeAndFramingHeadersAreDroppedAndBadStatusIsRefused)
 // (here: the client asked for it, on a held long-poll and on an immediate answer), and a kept one
 // says for how long it stays open idle, so that a client reusing connections retires it first
 // instead of sending on a connection vtpd is closing ("socket hang up").
-TEST_P(WsServerHttpTest, ClosingResponsesSayConnectionCloseAndKeptOnesTheirIdleTimeout) {
+TEST_P(WsServerHttpTest, ClosingResponsesSayConnectionCloseAndKeptOnesTheirIdleTimeout)
+{
     startServer();
     RawClient held(server_->port());
     held.get("/poll", "Connection: close\r\n");
@@ -500,7 +516,8 @@ TEST_P(WsServerHttpTest, ClosingResponsesSayConnectionCloseAndKeptOnesTheirIdleT
     EXPECT_EQ(kept.receive().status, 200) << "kept alive";
 }
 
-TEST_P(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426) {
+TEST_P(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426)
+{
     startServer();
     RawClient client(server_->port());
     client.get("/ws");
@@ -513,7 +530,8 @@ TEST_P(WsServerHttpTest, EndpointWithoutOnHttpStillAnswers426) {
     EXPECT_EQ(unknown.receive().status, 404);
 }
 
-TEST_P(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit) {
+TEST_P(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit)
+{
     WsLimits limits;
     limits.maxConnections = 1;
     startServer(limits);
@@ -538,7 +556,8 @@ TEST_P(WsServerHttpTest, HeldRequestsCountAgainstTheConnectionLimit) {
     EXPECT_EQ(third.receive().status, 200);
 }
 
-TEST_P(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
+TEST_P(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies)
+{
     WsLimits limits;
     limits.trustedProxies.push_back(*AddressRange::parse("127.0.0.1"));
     startServer(limits);
@@ -553,15 +572,18 @@ TEST_P(WsServerHttpTest, ForwardedForIsBelievedOnlyFromTrustedProxies) {
     upgrade.set("X-Forwarded-For", "203.0.113.8");
     Poco::Net::HTTPResponse response;
     Poco::Net::WebSocket socket(session, upgrade, response);
-    ASSERT_TRUE(pollUntil([&] {
-        std::lock_guard lock(opensMutex_);
-        return !opens_.empty();
-    }, kDeadline));
+    ASSERT_TRUE(pollUntil(
+        [&] {
+            std::lock_guard lock(opensMutex_);
+            return !opens_.empty();
+        },
+        kDeadline));
     std::lock_guard lock(opensMutex_);
     EXPECT_EQ(opens_.front().remoteAddress, "203.0.113.8");
 }
 
-TEST_P(WsServerHttpTest, StopAnswersHeldRequestsWith503) {
+TEST_P(WsServerHttpTest, StopAnswersHeldRequestsWith503)
+{
     startServer();
     RawClient client(server_->port());
     client.get("/poll");

@@ -36,8 +36,7 @@ namespace vtp::kernel {
 namespace {
 
 constexpr std::chrono::milliseconds kDeadline = 10s;
-constexpr int kFinalContinuation =
-    static_cast<int>(WebSocket::FRAME_OP_CONT) | static_cast<int>(WebSocket::FRAME_FLAG_FIN);
+constexpr int kFinalContinuation = static_cast<int>(WebSocket::FRAME_OP_CONT) | static_cast<int>(WebSocket::FRAME_FLAG_FIN);
 
 // What the server's callbacks saw, recorded from the service thread and awaited by the test thread.
 class Recorder {
@@ -48,17 +47,20 @@ public:
         bool binary;
     };
 
-    void opened(const WsConnectionInfo& info) {
+    void opened(const WsConnectionInfo& info)
+    {
         std::lock_guard lock(mutex_);
         opens_.push_back(info);
         changed_.notify_all();
     }
-    void message(uint64_t id, std::string_view data, bool binary) {
+    void message(uint64_t id, std::string_view data, bool binary)
+    {
         std::lock_guard lock(mutex_);
         messages_.push_back({id, std::string(data), binary});
         changed_.notify_all();
     }
-    void closed(uint64_t id, int code) {
+    void closed(uint64_t id, int code)
+    {
         std::lock_guard lock(mutex_);
         closes_.emplace_back(id, code);
         changed_.notify_all();
@@ -66,27 +68,36 @@ public:
 
     // Waits until `predicate` holds (checked under the lock, re-checked on every callback) or the deadline passes.
     template <typename Predicate>
-    bool waitFor(Predicate predicate, std::chrono::milliseconds timeout = kDeadline) {
+    bool waitFor(Predicate predicate, std::chrono::milliseconds timeout = kDeadline)
+    {
         std::unique_lock lock(mutex_);
         return changed_.wait_for(lock, timeout, [&] { return predicate(); });
     }
 
-    bool waitForOpens(size_t count) { return waitFor([&] { return opens_.size() >= count; }); }
-    bool waitForCloses(size_t count) { return waitFor([&] { return closes_.size() >= count; }); }
+    bool waitForOpens(size_t count)
+    {
+        return waitFor([&] { return opens_.size() >= count; });
+    }
+    bool waitForCloses(size_t count)
+    {
+        return waitFor([&] { return closes_.size() >= count; });
+    }
 
-    std::vector<WsConnectionInfo> opens() const {
+    std::vector<WsConnectionInfo> opens() const
+    {
         std::lock_guard lock(mutex_);
         return opens_;
     }
-    std::vector<std::pair<uint64_t, int>> closes() const {
+    std::vector<std::pair<uint64_t, int>> closes() const
+    {
         std::lock_guard lock(mutex_);
         return closes_;
     }
-    std::optional<int> closeCodeOf(uint64_t id) const {
+    std::optional<int> closeCodeOf(uint64_t id) const
+    {
         std::lock_guard lock(mutex_);
         for (auto& [closedId, code] : closes_)
-            if (closedId == id)
-                return code;
+            if (closedId == id) return code;
         return std::nullopt;
     }
 
@@ -105,13 +116,15 @@ struct Frame {
     std::string data;
     int flags = 0;
     int opcode() const { return flags & WebSocket::FRAME_OP_BITMASK; }
-    int closeCode() const {
+    int closeCode() const
+    {
         return data.size() >= 2 ? (static_cast<unsigned char>(data[0]) << 8) | static_cast<unsigned char>(data[1]) : 0;
     }
     std::string closeReason() const { return data.size() > 2 ? data.substr(2) : std::string(); }
 };
 
-Frame receive(WebSocket& socket) {
+Frame receive(WebSocket& socket)
+{
     Poco::Buffer<char> buffer(0);
     Frame frame;
     int n = socket.receiveFrame(buffer, frame.flags);
@@ -120,32 +133,28 @@ Frame receive(WebSocket& socket) {
 }
 
 // Skips data frames until a close frame arrives (or the receive timeout throws).
-Frame receiveClose(WebSocket& socket) {
+Frame receiveClose(WebSocket& socket)
+{
     while (true) {
         Frame frame = receive(socket);
-        if (frame.opcode() == WebSocket::FRAME_OP_CLOSE || frame.flags == 0)
-            return frame;
+        if (frame.opcode() == WebSocket::FRAME_OP_CLOSE || frame.flags == 0) return frame;
     }
 }
 
 class Client {
 public:
     Client(uint16_t port, const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers = {})
-        : session_("127.0.0.1", port) {
+        : session_("127.0.0.1", port)
+    {
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target, Poco::Net::HTTPMessage::HTTP_1_1);
-        for (auto& [name, value] : headers)
-            request.add(name, value);
+        for (auto& [name, value] : headers) request.add(name, value);
         socket_ = std::make_unique<WebSocket>(session_, request, response_);
         socket_->setReceiveTimeout(Poco::Timespan(5, 0));
     }
 
     WebSocket& socket() { return *socket_; }
-    void sendText(const std::string& text) {
-        socket_->sendFrame(text.data(), static_cast<int>(text.size()), WebSocket::FRAME_TEXT);
-    }
-    void sendBinary(const std::string& bytes) {
-        socket_->sendFrame(bytes.data(), static_cast<int>(bytes.size()), WebSocket::FRAME_BINARY);
-    }
+    void sendText(const std::string& text) { socket_->sendFrame(text.data(), static_cast<int>(text.size()), WebSocket::FRAME_TEXT); }
+    void sendBinary(const std::string& bytes) { socket_->sendFrame(bytes.data(), static_cast<int>(bytes.size()), WebSocket::FRAME_BINARY); }
     Frame receive() { return vtp::kernel::receive(*socket_); }
 
 private:
@@ -156,7 +165,8 @@ private:
 
 // The status of a refused handshake. A refusal is a problem with the headers every response
 // carries (not lws's bare HTML page): checked here for each one.
-int refusedStatus(uint16_t port, const std::string& target) {
+int refusedStatus(uint16_t port, const std::string& target)
+{
     Poco::Net::HTTPClientSession session("127.0.0.1", port);
     Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, target, Poco::Net::HTTPMessage::HTTP_1_1);
     Poco::Net::HTTPResponse response;
@@ -178,7 +188,8 @@ protected:
     WsServerTest() : log_(stderr) { log_.setLevel(LogLevel::Warn); }
 
     // An endpoint at `path` that echoes every message and records every callback.
-    WsEndpoint echoEndpoint(const std::string& path, size_t maxMessageBytes = 0) {
+    WsEndpoint echoEndpoint(const std::string& path, size_t maxMessageBytes = 0)
+    {
         WsEndpoint endpoint;
         endpoint.path = path;
         endpoint.maxMessageBytes = maxMessageBytes;
@@ -191,12 +202,14 @@ protected:
         return endpoint;
     }
 
-    WsLimits threaded(WsLimits limits = {}) const {
+    WsLimits threaded(WsLimits limits = {}) const
+    {
         limits.threads = GetParam();
         return limits;
     }
 
-    void startServer(WsLimits limits = {}) {
+    void startServer(WsLimits limits = {})
+    {
         limits.threads = GetParam();
         server_ = std::make_unique<WsServer>("127.0.0.1", 0, limits, log_);
         server_->addEndpoint(echoEndpoint("/echo"));
@@ -207,7 +220,8 @@ protected:
 
     // An endpoint at "/room" that keeps the ids of every connection it opened; each message hands
     // `onMessage` those ids (a snapshot) with the data.
-    WsEndpoint roomEndpoint(std::function<void(std::vector<uint64_t>, std::string_view, bool)> onMessage) {
+    WsEndpoint roomEndpoint(std::function<void(std::vector<uint64_t>, std::string_view, bool)> onMessage)
+    {
         WsEndpoint room;
         room.path = "/room";
         room.onOpen = [this](const WsConnectionInfo& info) {
@@ -223,12 +237,14 @@ protected:
         return room;
     }
 
-    std::vector<uint64_t> roomIds() {
+    std::vector<uint64_t> roomIds()
+    {
         std::lock_guard lock(roomIdsMutex_);
         return roomIds_;
     }
 
-    uint64_t lastOpenedId() {
+    uint64_t lastOpenedId()
+    {
         auto opens = recorder_.opens();
         return opens.empty() ? 0 : opens.back().id;
     }
@@ -240,7 +256,8 @@ protected:
     std::unique_ptr<WsServer> server_;
 };
 
-TEST_P(WsServerTest, EchoesTextAndBinaryMessages) {
+TEST_P(WsServerTest, EchoesTextAndBinaryMessages)
+{
     startServer();
     Client client(server_->port(), "/echo");
 
@@ -260,24 +277,25 @@ TEST_P(WsServerTest, EchoesTextAndBinaryMessages) {
     EXPECT_EQ(client.receive().data, big);
 }
 
-TEST_P(WsServerTest, ReassemblesFragmentedMessages) {
+TEST_P(WsServerTest, ReassemblesFragmentedMessages)
+{
     startServer();
     Client client(server_->port(), "/echo");
     std::string first(3000, 'a');
     std::string second(5000, 'b');
     client.socket().sendFrame(first.data(), static_cast<int>(first.size()), WebSocket::FRAME_OP_TEXT);
-    client.socket().sendFrame(second.data(), static_cast<int>(second.size()),
-                              kFinalContinuation);
+    client.socket().sendFrame(second.data(), static_cast<int>(second.size()), kFinalContinuation);
     Frame echoed = client.receive();
     EXPECT_EQ(echoed.data, first + second);
     EXPECT_EQ(echoed.opcode(), WebSocket::FRAME_OP_TEXT);
 }
 
-TEST_P(WsServerTest, OnOpenSeesPathQueryRemoteAddressAndHeaders) {
+TEST_P(WsServerTest, OnOpenSeesPathQueryRemoteAddressAndHeaders)
+{
     startServer();
-    Client client(server_->port(), "/echo/?room=a%20b&token=x%26y&flag",
-                  {{"Origin", "http://teach.example"}, {"Cookie", "sid=abc"}, {"User-Agent", "ws-test/1"},
-                   {"X-Forwarded-For", "203.0.113.7"}});
+    Client client(
+        server_->port(), "/echo/?room=a%20b&token=x%26y&flag",
+        {{"Origin", "http://teach.example"}, {"Cookie", "sid=abc"}, {"User-Agent", "ws-test/1"}, {"X-Forwarded-For", "203.0.113.7"}});
     ASSERT_TRUE(recorder_.waitForOpens(1));
     WsConnectionInfo info = recorder_.opens().front();
     EXPECT_NE(info.id, 0u);
@@ -290,7 +308,8 @@ TEST_P(WsServerTest, OnOpenSeesPathQueryRemoteAddressAndHeaders) {
     EXPECT_EQ(info.headers["x-forwarded-for"], "203.0.113.7");
 }
 
-TEST_P(WsServerTest, RefusesUnknownPathWith404) {
+TEST_P(WsServerTest, RefusesUnknownPathWith404)
+{
     startServer();
     EXPECT_EQ(refusedStatus(server_->port(), "/nope"), 404);
     EXPECT_EQ(refusedStatus(server_->port(), "/echoes"), 404);
@@ -298,7 +317,8 @@ TEST_P(WsServerTest, RefusesUnknownPathWith404) {
     EXPECT_TRUE(recorder_.opens().empty());
 }
 
-TEST_P(WsServerTest, AnswersPlainHttpWithoutUpgrade) {
+TEST_P(WsServerTest, AnswersPlainHttpWithoutUpgrade)
+{
     startServer();
     auto statusOf = [&](const std::string& target) {
         Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
@@ -312,7 +332,8 @@ TEST_P(WsServerTest, AnswersPlainHttpWithoutUpgrade) {
     EXPECT_EQ(statusOf("/nope"), 404);
 }
 
-TEST_P(WsServerTest, ClosesOversizedMessageWith1009AndKeepsServingOthers) {
+TEST_P(WsServerTest, ClosesOversizedMessageWith1009AndKeepsServingOthers)
+{
     startServer();
     Client bystander(server_->port(), "/small");
     Client offender(server_->port(), "/small");
@@ -331,17 +352,18 @@ TEST_P(WsServerTest, ClosesOversizedMessageWith1009AndKeepsServingOthers) {
     EXPECT_EQ(bystander.receive().data, "still here");
 }
 
-TEST_P(WsServerTest, ClosesWhenFragmentsTogetherExceedTheLimit) {
+TEST_P(WsServerTest, ClosesWhenFragmentsTogetherExceedTheLimit)
+{
     startServer();
     Client client(server_->port(), "/small");
     std::string part(600, 'y'); // each fragment fits, the message does not
     client.socket().sendFrame(part.data(), static_cast<int>(part.size()), WebSocket::FRAME_OP_BINARY);
-    client.socket().sendFrame(part.data(), static_cast<int>(part.size()),
-                              kFinalContinuation);
+    client.socket().sendFrame(part.data(), static_cast<int>(part.size()), kFinalContinuation);
     EXPECT_EQ(receiveClose(client.socket()).closeCode(), 1009);
 }
 
-TEST_P(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull) {
+TEST_P(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull)
+{
     WsLimits limits;
     limits.maxSendQueueBytes = 256 * 1024;
     startServer(limits);
@@ -356,8 +378,7 @@ TEST_P(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull) {
     raw.setReceiveTimeout(Poco::Timespan(5, 0));
     std::string response;
     char c = 0;
-    while (response.find("\r\n\r\n") == std::string::npos && raw.receiveBytes(&c, 1) == 1)
-        response += c;
+    while (response.find("\r\n\r\n") == std::string::npos && raw.receiveBytes(&c, 1) == 1) response += c;
     ASSERT_NE(response.find(" 101 "), std::string::npos) << response;
     ASSERT_TRUE(recorder_.waitForOpens(1));
     uint64_t id = lastOpenedId();
@@ -385,7 +406,8 @@ TEST_P(WsServerTest, ClosesSlowConsumerWhenSendQueueIsFull) {
     EXPECT_EQ(other.receive().data, "served");
 }
 
-TEST_P(WsServerTest, SendsFromAnotherThreadWhileReceiving) {
+TEST_P(WsServerTest, SendsFromAnotherThreadWhileReceiving)
+{
     startServer();
     Client client(server_->port(), "/echo");
     ASSERT_TRUE(recorder_.waitForOpens(1));
@@ -396,11 +418,9 @@ TEST_P(WsServerTest, SendsFromAnotherThreadWhileReceiving) {
     std::atomic<bool> pushFailed{false};
     std::thread pusher([&] {
         for (int i = 0; i < kPushes; ++i)
-            if (!server_->send(id, "push:" + std::to_string(i), false))
-                pushFailed = true;
+            if (!server_->send(id, "push:" + std::to_string(i), false)) pushFailed = true;
     });
-    for (int i = 0; i < kEchoes; ++i)
-        client.sendText("echo:" + std::to_string(i));
+    for (int i = 0; i < kEchoes; ++i) client.sendText("echo:" + std::to_string(i));
 
     int pushes = 0;
     int echoes = 0;
@@ -418,7 +438,8 @@ TEST_P(WsServerTest, SendsFromAnotherThreadWhileReceiving) {
     EXPECT_TRUE(inOrder);
 }
 
-TEST_P(WsServerTest, ClosesIdleConnection) {
+TEST_P(WsServerTest, ClosesIdleConnection)
+{
     WsLimits limits;
     limits.idleTimeout = 1s;
     startServer(limits);
@@ -436,19 +457,17 @@ TEST_P(WsServerTest, ClosesIdleConnection) {
     EXPECT_EQ(recorder_.closeCodeOf(id), 1001);
 }
 
-TEST_P(WsServerTest, ServesManyConnectionsThatOpenEchoAndClose) {
+TEST_P(WsServerTest, ServesManyConnectionsThatOpenEchoAndClose)
+{
     startServer();
     constexpr size_t kClients = 200;
     std::vector<std::unique_ptr<Client>> clients;
-    for (size_t i = 0; i < kClients; ++i)
-        clients.push_back(std::make_unique<Client>(server_->port(), "/echo"));
+    for (size_t i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(server_->port(), "/echo"));
     ASSERT_TRUE(recorder_.waitForOpens(kClients));
     EXPECT_EQ(server_->connectionCount(), kClients);
 
-    for (size_t i = 0; i < kClients; ++i)
-        clients[i]->sendText("client " + std::to_string(i));
-    for (size_t i = 0; i < kClients; ++i)
-        EXPECT_EQ(clients[i]->receive().data, "client " + std::to_string(i));
+    for (size_t i = 0; i < kClients; ++i) clients[i]->sendText("client " + std::to_string(i));
+    for (size_t i = 0; i < kClients; ++i) EXPECT_EQ(clients[i]->receive().data, "client " + std::to_string(i));
 
     for (auto& client : clients) {
         client->socket().shutdown(WebSocket::WS_NORMAL_CLOSE);
@@ -457,21 +476,19 @@ TEST_P(WsServerTest, ServesManyConnectionsThatOpenEchoAndClose) {
     clients.clear();
     ASSERT_TRUE(recorder_.waitForCloses(kClients));
     ASSERT_TRUE(pollUntil([&] { return server_->connectionCount() == 0; }, kDeadline));
-    for (auto& [id, code] : recorder_.closes())
-        EXPECT_EQ(code, 1000) << "connection " << id;
+    for (auto& [id, code] : recorder_.closes()) EXPECT_EQ(code, 1000) << "connection " << id;
     // Ids are unique.
     auto opens = recorder_.opens();
     std::sort(opens.begin(), opens.end(), [](auto& a, auto& b) { return a.id < b.id; });
-    EXPECT_EQ(std::adjacent_find(opens.begin(), opens.end(), [](auto& a, auto& b) { return a.id == b.id; }),
-              opens.end());
+    EXPECT_EQ(std::adjacent_find(opens.begin(), opens.end(), [](auto& a, auto& b) { return a.id == b.id; }), opens.end());
 }
 
-TEST_P(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce) {
+TEST_P(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce)
+{
     startServer();
     constexpr size_t kClients = 5;
     std::vector<std::unique_ptr<Client>> clients;
-    for (size_t i = 0; i < kClients; ++i)
-        clients.push_back(std::make_unique<Client>(server_->port(), "/echo"));
+    for (size_t i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(server_->port(), "/echo"));
     ASSERT_TRUE(recorder_.waitForOpens(kClients));
 
     auto begin = std::chrono::steady_clock::now();
@@ -480,8 +497,7 @@ TEST_P(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce) {
 
     auto closes = recorder_.closes();
     ASSERT_EQ(closes.size(), kClients);
-    for (auto& [id, code] : closes)
-        EXPECT_EQ(code, 1001);
+    for (auto& [id, code] : closes) EXPECT_EQ(code, 1001);
     EXPECT_EQ(server_->connectionCount(), 0u);
     EXPECT_FALSE(server_->send(recorder_.opens().front().id, "after stop", false));
 
@@ -491,7 +507,8 @@ TEST_P(WsServerTest, StopClosesOpenConnectionsPromptlyAndReportsEachOnce) {
     EXPECT_EQ(recorder_.closes().size(), kClients);
 }
 
-TEST_P(WsServerTest, RefusesHandshakesBeyondTheConnectionLimit) {
+TEST_P(WsServerTest, RefusesHandshakesBeyondTheConnectionLimit)
+{
     WsLimits limits;
     limits.maxConnections = 2;
     startServer(limits);
@@ -509,7 +526,8 @@ TEST_P(WsServerTest, RefusesHandshakesBeyondTheConnectionLimit) {
     EXPECT_EQ(third.receive().data, "room again");
 }
 
-TEST_P(WsServerTest, ServerCloseIsSentAfterQueuedMessages) {
+TEST_P(WsServerTest, ServerCloseIsSentAfterQueuedMessages)
+{
     startServer();
     Client client(server_->port(), "/echo");
     ASSERT_TRUE(recorder_.waitForOpens(1));
@@ -530,7 +548,8 @@ TEST_P(WsServerTest, ServerCloseIsSentAfterQueuedMessages) {
     EXPECT_EQ(recorder_.closeCodeOf(id), 4001);
 }
 
-TEST_P(WsServerTest, ReportsPeerCloseCodeAndAbruptDisconnect) {
+TEST_P(WsServerTest, ReportsPeerCloseCodeAndAbruptDisconnect)
+{
     startServer();
     auto polite = std::make_unique<Client>(server_->port(), "/echo");
     ASSERT_TRUE(recorder_.waitForOpens(1));
@@ -546,15 +565,15 @@ TEST_P(WsServerTest, ReportsPeerCloseCodeAndAbruptDisconnect) {
     EXPECT_EQ(recorder_.closeCodeOf(abruptId), 1006);
 }
 
-TEST_P(WsServerTest, ContainsExceptionsThrownByCallbacks) {
+TEST_P(WsServerTest, ContainsExceptionsThrownByCallbacks)
+{
     server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     log_.setLevel(LogLevel::Off); // the errors below are expected
     WsEndpoint endpoint;
     endpoint.path = "/throw";
     endpoint.onOpen = [](const WsConnectionInfo&) { throw std::runtime_error("open failed"); };
     endpoint.onMessage = [this](uint64_t id, std::string_view data, bool binary) {
-        if (data == "boom")
-            throw std::runtime_error("message failed");
+        if (data == "boom") throw std::runtime_error("message failed");
         server_->send(id, data, binary);
     };
     endpoint.onClose = [this](uint64_t id, int code) {
@@ -576,7 +595,8 @@ TEST_P(WsServerTest, ContainsExceptionsThrownByCallbacks) {
     EXPECT_EQ(next.receive().data, "alive");
 }
 
-TEST_P(WsServerTest, StartFailsWhenThePortIsTaken) {
+TEST_P(WsServerTest, StartFailsWhenThePortIsTaken)
+{
     startServer();
     WsServer second("127.0.0.1", server_->port(), threaded(), log_);
     log_.setLevel(LogLevel::Off);
@@ -585,7 +605,8 @@ TEST_P(WsServerTest, StartFailsWhenThePortIsTaken) {
 }
 
 // A message to "/room" goes to every open room connection with one sendMany, from the service thread.
-TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOthers) {
+TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOthers)
+{
     server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     std::atomic<size_t> lastFanOut{0};
     server_->addEndpoint(roomEndpoint([&](std::vector<uint64_t> targets, std::string_view data, bool binary) {
@@ -597,8 +618,7 @@ TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
 
     constexpr size_t kClients = 20;
     std::vector<std::unique_ptr<Client>> clients;
-    for (size_t i = 0; i < kClients; ++i)
-        clients.push_back(std::make_unique<Client>(server_->port(), "/room"));
+    for (size_t i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(server_->port(), "/room"));
     ASSERT_TRUE(recorder_.waitForOpens(kClients));
 
     clients[3]->sendText("to everyone");
@@ -614,7 +634,8 @@ TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
     // From the test thread the same message is queued for each and still reaches everyone.
     std::vector<uint64_t> targets = roomIds();
     // Split literal: "\x01binary" would read as the one escape \x01b. Nine bytes, a NUL among them.
-    static constexpr char kBinary[] = "\x00\x01" "binary\xff";
+    static constexpr char kBinary[] = "\x00\x01"
+                                      "binary\xff";
     std::string bytes(kBinary, sizeof kBinary - 1);
     ASSERT_EQ(bytes.size(), 9u);
     ASSERT_EQ(bytes[1], '\x01');
@@ -628,7 +649,8 @@ TEST_P(WsServerTest, BroadcastsToManyConnectionsFromTheServiceThreadAndFromOther
 }
 
 // Written at once until the peer falls behind, then queued: what the client reads is complete and in order.
-TEST_P(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind) {
+TEST_P(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind)
+{
     server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     constexpr int kMessages = 48;
     const size_t kSize = 48 * 1024; // 2.25 MiB in all: more than the socket buffers, less than the queue bound
@@ -655,7 +677,8 @@ TEST_P(WsServerTest, ServiceThreadSendsStayInOrderWhenThePeerFallsBehind) {
     }
 }
 
-TEST_P(WsServerTest, RejectsEndpointsAfterStartAndDuplicates) {
+TEST_P(WsServerTest, RejectsEndpointsAfterStartAndDuplicates)
+{
     startServer();
     EXPECT_THROW(server_->addEndpoint(echoEndpoint("/later")), std::logic_error);
     WsServer other("127.0.0.1", 0, threaded(), log_);
@@ -665,29 +688,26 @@ TEST_P(WsServerTest, RejectsEndpointsAfterStartAndDuplicates) {
 
 // Connections are spread over the service threads (an id tells its thread: id % threads), and what a
 // callback on one thread sends to the connections of every thread arrives complete and in order.
-TEST_P(WsServerTest, SpreadsConnectionsOverTheThreadsAndKeepsOrderAcrossThem) {
+TEST_P(WsServerTest, SpreadsConnectionsOverTheThreadsAndKeepsOrderAcrossThem)
+{
     server_ = std::make_unique<WsServer>("127.0.0.1", 0, threaded(), log_);
     constexpr int kMessages = 50;
     server_->addEndpoint(roomEndpoint([&](const std::vector<uint64_t>& targets, std::string_view, bool) {
-        for (int i = 0; i < kMessages; ++i)
-            server_->sendMany(targets, "m" + std::to_string(i), false);
+        for (int i = 0; i < kMessages; ++i) server_->sendMany(targets, "m" + std::to_string(i), false);
     }));
     server_->start();
 
     constexpr size_t kClients = 24;
     std::vector<std::unique_ptr<Client>> clients;
-    for (size_t i = 0; i < kClients; ++i)
-        clients.push_back(std::make_unique<Client>(server_->port(), "/room"));
+    for (size_t i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(server_->port(), "/room"));
     ASSERT_TRUE(recorder_.waitForOpens(kClients));
     std::vector<bool> threadsUsed(GetParam(), false);
-    for (const auto& info : recorder_.opens())
-        threadsUsed[info.id % GetParam()] = true;
+    for (const auto& info : recorder_.opens()) threadsUsed[info.id % GetParam()] = true;
     EXPECT_EQ(std::count(threadsUsed.begin(), threadsUsed.end(), true), static_cast<long>(GetParam()));
 
     clients[0]->sendText("go");
     for (auto& client : clients)
-        for (int i = 0; i < kMessages; ++i)
-            ASSERT_EQ(client->receive().data, "m" + std::to_string(i));
+        for (int i = 0; i < kMessages; ++i) ASSERT_EQ(client->receive().data, "m" + std::to_string(i));
     EXPECT_EQ(server_->connectionCount(), kClients);
 }
 

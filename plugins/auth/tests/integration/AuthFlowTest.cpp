@@ -163,11 +163,16 @@ TEST_P(AuthFlow, PasswordChangeEndsEveryOtherSession)
     const Tokens there = s->login("ada@uni.example", kPassword);
     const std::string next = "a-new-and-long-passphrase";
     EXPECT_EQ(s->post("/api/v1/users/me/password", jsonBody({{"current_password", "wrong-password-here"}, {"new_password", next}}),
-                      bearer(here.access)).status, 403);
-    EXPECT_EQ(s->post("/api/v1/users/me/password", jsonBody({{"current_password", kPassword}, {"new_password", "short"}}),
-                      bearer(here.access)).status, 422);
-    ASSERT_EQ(s->post("/api/v1/users/me/password", jsonBody({{"current_password", kPassword}, {"new_password", next}}),
-                      bearer(here.access)).status, 204);
+                      bearer(here.access))
+                  .status,
+              403);
+    EXPECT_EQ(
+        s->post("/api/v1/users/me/password", jsonBody({{"current_password", kPassword}, {"new_password", "short"}}), bearer(here.access))
+            .status,
+        422);
+    ASSERT_EQ(s->post("/api/v1/users/me/password", jsonBody({{"current_password", kPassword}, {"new_password", next}}), bearer(here.access))
+                  .status,
+              204);
     EXPECT_EQ(s->vtpd().get("/api/v1/users/me", bearer(here.access)).status, 200) << "this session stays";
     EXPECT_EQ(s->vtpd().get("/api/v1/users/me", bearer(there.access)).status, 401);
     EXPECT_EQ(s->post("/api/v1/auth/refresh", jsonBody({{"refresh_token", there.refresh}})).status, 401);
@@ -182,7 +187,8 @@ TEST_P(AuthFlow, PasswordResetByMailEndsEverySessionAndLeaksNothing)
                     "\npassword = \"smtp-secret-never-logged\"\n\n");
     ASSERT_EQ(registerUser(*s, "ada@uni.example").status, 201);
     const Tokens before = s->login("ada@uni.example", kPassword);
-    const std::string refreshed = jsonString(s->post("/api/v1/auth/refresh", jsonBody({{"refresh_token", before.refresh}})).json(), "refresh_token");
+    const std::string refreshed =
+        jsonString(s->post("/api/v1/auth/refresh", jsonBody({{"refresh_token", before.refresh}})).json(), "refresh_token");
 
     // Known and unknown addresses get the same answer.
     auto unknown = s->post("/api/v1/auth/password-reset", jsonBody({{"email", "nobody@uni.example"}}));
@@ -263,9 +269,13 @@ TEST_P(AuthFlow, AdminsListSearchPageDisableAndChangeRoles)
     ASSERT_EQ(disabled.status, 200);
     EXPECT_EQ(s->vtpd().get("/api/v1/users/me", bearer(jsonString(refreshed.json(), "access_token"))).status, 401);
     EXPECT_EQ(s->post("/api/v1/auth/login", jsonBody({{"email", "student3@uni.example"}, {"password", kPassword}})).status, 403);
-    EXPECT_EQ(s->vtpd().request("PATCH", "/api/v1/users/" + id, R"({"roles":["emperor"]})", "application/json", bearer(admin.access)).status, 422);
+    EXPECT_EQ(
+        s->vtpd().request("PATCH", "/api/v1/users/" + id, R"({"roles":["emperor"]})", "application/json", bearer(admin.access)).status,
+        422);
     const std::string adminId = jsonString(s->vtpd().get("/api/v1/users/me", bearer(admin.access)).json(), "id");
-    EXPECT_EQ(s->vtpd().request("PATCH", "/api/v1/users/" + adminId, R"({"disabled":true})", "application/json", bearer(admin.access)).status, 422)
+    EXPECT_EQ(
+        s->vtpd().request("PATCH", "/api/v1/users/" + adminId, R"({"disabled":true})", "application/json", bearer(admin.access)).status,
+        422)
         << "an admin cannot lock themselves out";
 }
 
@@ -274,13 +284,17 @@ TEST_P(AuthFlow, ProfileChangesAreValidated)
     auto s = server();
     ASSERT_EQ(registerUser(*s, "ada@uni.example").status, 201);
     const Tokens t = s->login("ada@uni.example", kPassword);
-    auto patch = [&](const std::string& body) { return s->vtpd().request("PATCH", "/api/v1/users/me", body, "application/json", bearer(t.access)); };
-    auto ok = patch(R"({"display_name":"Ada L.","locale":"en-GB","time_zone":"Europe/London","avatar_url":"https://cdn.uni.example/a.png"})");
+    auto patch = [&](const std::string& body) {
+        return s->vtpd().request("PATCH", "/api/v1/users/me", body, "application/json", bearer(t.access));
+    };
+    auto ok =
+        patch(R"({"display_name":"Ada L.","locale":"en-GB","time_zone":"Europe/London","avatar_url":"https://cdn.uni.example/a.png"})");
     ASSERT_EQ(ok.status, 200) << ok.body;
     EXPECT_EQ(jsonString(ok.json(), "time_zone"), "Europe/London");
     EXPECT_EQ(jsonString(s->vtpd().get("/api/v1/users/me", bearer(t.access)).json(), "locale"), "en-GB");
-    for (const char* bad : {R"({"locale":"not a locale"})", R"({"time_zone":"Mars/Olympus_Mons"})", R"({"time_zone":"../../etc/passwd"})",
-                            R"j({"avatar_url":"javascript:alert(1)"})j", R"({"display_name":""})", R"({"email":"x@y.z"})", R"({"roles":["admin"]})"}) {
+    for (const char* bad :
+         {R"({"locale":"not a locale"})", R"({"time_zone":"Mars/Olympus_Mons"})", R"({"time_zone":"../../etc/passwd"})",
+          R"j({"avatar_url":"javascript:alert(1)"})j", R"({"display_name":""})", R"({"email":"x@y.z"})", R"({"roles":["admin"]})"}) {
         auto r = patch(bad);
         EXPECT_EQ(r.status, 422) << bad << " -> " << r.body;
     }
@@ -341,8 +355,10 @@ TEST_P(AuthFlow, OutdatedPasswordHashIsUpgradedAtLogin)
 TEST_P(AuthFlow, PublishesAccountEventsWithoutSecrets)
 {
     SmtpServer smtp;
-    auto s = server(std::string(kOpen) + "[plugins.testkit]\nevent_patterns = [\"user.*\", \"auth.password_reset_requested\"]\n\n"
-                    "[plugins.auth.smtp]\nhost = \"127.0.0.1\"\nport = " + std::to_string(smtp.port()) + "\n\n");
+    auto s = server(std::string(kOpen) +
+                    "[plugins.testkit]\nevent_patterns = [\"user.*\", \"auth.password_reset_requested\"]\n\n"
+                    "[plugins.auth.smtp]\nhost = \"127.0.0.1\"\nport = " +
+                    std::to_string(smtp.port()) + "\n\n");
     auto reg = registerUser(*s, "ada@uni.example");
     ASSERT_EQ(reg.status, 201);
     const std::string id = jsonString(reg.json(), "id");

@@ -58,7 +58,9 @@ void runOrThrow(const std::string& command)
 TEST(AuthSecurity, ForgedExpiredAndMisdirectedTokensAreRefused)
 {
     auto s = startServer(kOpen);
-    ASSERT_EQ(s->post("/api/v1/auth/register", jsonBody({{"email", "ada@uni.example"}, {"password", kPassword}, {"display_name", "Ada"}})).status, 201);
+    ASSERT_EQ(
+        s->post("/api/v1/auth/register", jsonBody({{"email", "ada@uni.example"}, {"password", kPassword}, {"display_name", "Ada"}})).status,
+        201);
     const Tokens t = s->login("ada@uni.example", kPassword);
     ASSERT_EQ(s->vtpd().get("/api/v1/users/me", bearer(t.access)).status, 200);
 
@@ -86,13 +88,18 @@ TEST(AuthSecurity, ForgedExpiredAndMisdirectedTokensAreRefused)
     };
     std::string tampered = t.access;
     tampered[tampered.find('.') + 5] ^= 1;
-    const std::string noneToken = b64url(R"({"alg":"none","typ":"JWT","kid":")" + good.header().getValue<std::string>("kid") + R"("})") + "." +
-                                  t.access.substr(t.access.find('.') + 1, t.access.rfind('.') - t.access.find('.') - 1) + ".";
+    const std::string noneToken = b64url(R"({"alg":"none","typ":"JWT","kid":")" + good.header().getValue<std::string>("kid") + R"("})") +
+                                  "." + t.access.substr(t.access.find('.') + 1, t.access.rfind('.') - t.access.find('.') - 1) + ".";
     const std::vector<Case> cases = {
-        {"expired", mint([&](Poco::JWT::Token& x) { x.payload().set("exp", now - 120); x.payload().set("iat", now - 1000); }), "token expired"},
+        {"expired", mint([&](Poco::JWT::Token& x) {
+             x.payload().set("exp", now - 120);
+             x.payload().set("iat", now - 1000);
+         }),
+         "token expired"},
         {"wrong issuer", mint([](Poco::JWT::Token& x) { x.setIssuer("https://evil.example"); }), "wrong token issuer"},
         {"wrong audience", mint([](Poco::JWT::Token& x) { x.setAudience("another-service"); }), "wrong token audience"},
-        {"unknown kid", mint([](Poco::JWT::Token& x) { x.header().set("kid", std::string("ffffffffffffffff")); }), "token signed with an unknown key"},
+        {"unknown kid", mint([](Poco::JWT::Token& x) { x.header().set("kid", std::string("ffffffffffffffff")); }),
+         "token signed with an unknown key"},
         {"tampered", tampered, "malformed token"},
         {"alg none", noneToken, "malformed token"},
         {"alg none with a signature", noneToken + "AAAA", "token algorithm not allowed"},
@@ -101,8 +108,10 @@ TEST(AuthSecurity, ForgedExpiredAndMisdirectedTokensAreRefused)
         auto r = s->vtpd().get("/api/v1/users/me", bearer(c.token));
         EXPECT_EQ(r.status, 401) << c.what;
         EXPECT_EQ(r.contentType, "application/problem+json") << c.what;
-        if (std::string(c.what) == "tampered") EXPECT_NE(detailOf(r), "") << c.what;
-        else EXPECT_EQ(detailOf(r), c.reason) << c.what;
+        if (std::string(c.what) == "tampered")
+            EXPECT_NE(detailOf(r), "") << c.what;
+        else
+            EXPECT_EQ(detailOf(r), c.reason) << c.what;
         EXPECT_EQ(s->vtpd().get("/api/v1/testkit/whoami", bearer(c.token)).status, 401) << c.what << " on another plugin's route";
     }
 }
@@ -122,7 +131,9 @@ TEST_P(Throttling, LocksAddressesAndAccountsButNeverForever)
     auto advanceThrottleClock = [&](int64_t seconds) {
         s->query("UPDATE auth_throttle SET locked_until = locked_until - ?, window_start = window_start - ?", {seconds, seconds});
     };
-    ASSERT_EQ(s->post("/api/v1/auth/register", jsonBody({{"email", "victim@uni.example"}, {"password", kPassword}, {"display_name", "V"}})).status, 201);
+    ASSERT_EQ(s->post("/api/v1/auth/register", jsonBody({{"email", "victim@uni.example"}, {"password", kPassword}, {"display_name", "V"}}))
+                  .status,
+              201);
     const uint16_t port = s->vtpd().httpPort();
     auto attempt = [&](const std::string& from, const std::string& email, const std::string& password) {
         return requestFrom(from, port, "POST", "/api/v1/auth/login", jsonBody({{"email", email}, {"password", password}}));
@@ -139,7 +150,8 @@ TEST_P(Throttling, LocksAddressesAndAccountsButNeverForever)
     EXPECT_EQ(attempt("127.0.0.3", "victim@uni.example", kPassword).status, 429);
 
     // The attacker moves on to other accounts; the address locks after six failures in all.
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(attempt("127.0.0.2", "other" + std::to_string(i) + "@uni.example", "guess-guess-guess").status, 401);
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(attempt("127.0.0.2", "other" + std::to_string(i) + "@uni.example", "guess-guess-guess").status, 401);
     auto addressLocked = attempt("127.0.0.2", "fresh@uni.example", "guess-guess-guess");
     EXPECT_EQ(addressLocked.status, 429);
     EXPECT_NE(addressLocked.body.find("address"), std::string::npos) << addressLocked.body;
@@ -205,11 +217,15 @@ TEST(AuthSecurity, AsymmetricKeysArePublishedAndVerifyInAnotherImplementation)
     for (const std::string alg : {"RS256", "ES256"}) {
         TempDir keys;
         const std::string key = keys.file("signing.pem");
-        runOrThrow(std::string(VTP_TEST_OPENSSL) + (alg == "RS256" ? " genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048"
-                                                                   : " genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256") +
+        runOrThrow(std::string(VTP_TEST_OPENSSL) +
+                   (alg == "RS256" ? " genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048"
+                                   : " genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256") +
                    " -out " + key + " 2>/dev/null");
         auto s = startServer(kOpen + "[plugins.auth.tokens]\nalgorithm = \"" + alg + "\"\nkey_file = \"" + key + "\"\n");
-        ASSERT_EQ(s->post("/api/v1/auth/register", jsonBody({{"email", "ada@uni.example"}, {"password", kPassword}, {"display_name", "Ada"}})).status, 201);
+        ASSERT_EQ(
+            s->post("/api/v1/auth/register", jsonBody({{"email", "ada@uni.example"}, {"password", kPassword}, {"display_name", "Ada"}}))
+                .status,
+            201);
         const Tokens t = s->login("ada@uni.example", kPassword);
         EXPECT_EQ(Poco::JWT::Token(t.access).getAlgorithm(), alg);
         auto jwks = s->vtpd().get("/.well-known/jwks.json");
@@ -249,7 +265,9 @@ TEST(AuthSecurity, RotatedKeyKeepsOldTokensValidUntilTheyExpire)
     runOrThrow(std::string(VTP_TEST_OPENSSL) + " genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + oldKey + " 2>/dev/null");
     runOrThrow(std::string(VTP_TEST_OPENSSL) + " genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + newKey + " 2>/dev/null");
     auto s = startServer(kOpen + "[plugins.auth.tokens]\nalgorithm = \"ES256\"\nkey_file = \"" + oldKey + "\"\n");
-    ASSERT_EQ(s->post("/api/v1/auth/register", jsonBody({{"email", "ada@uni.example"}, {"password", kPassword}, {"display_name", "Ada"}})).status, 201);
+    ASSERT_EQ(
+        s->post("/api/v1/auth/register", jsonBody({{"email", "ada@uni.example"}, {"password", kPassword}, {"display_name", "Ada"}})).status,
+        201);
     const Tokens before = s->login("ada@uni.example", kPassword);
     const std::string oldKid = Poco::JWT::Token(before.access).header().getValue<std::string>("kid");
 
@@ -280,7 +298,9 @@ TEST(AuthSecurity, VtpctlCreatesUsersFromStdinAndNeverTakesPasswordArguments)
     EXPECT_EQ(s->vtpctl({"user", "create", "--email", "root@uni.example", "--role", "overlord"}, std::string(kPassword) + "\n", out), 1);
     out.clear();
     ASSERT_EQ(s->vtpctl({"user", "create", "--email", "root@uni.example", "--role", "admin", "--role", "instructor"},
-                        std::string(kPassword) + "\n", out), 0) << out;
+                        std::string(kPassword) + "\n", out),
+              0)
+        << out;
     EXPECT_NE(out.find("roles=admin,instructor"), std::string::npos) << out;
     const Tokens t = s->login("root@uni.example", kPassword);
     EXPECT_EQ(s->vtpd().get("/api/v1/testkit/admin", bearer(t.access)).status, 200);
@@ -292,7 +312,8 @@ TEST(AuthSecurity, FirstAdminCanBeCreatedBeforeVtpdEverRan)
 {
     AuthServer s(Backend::SQLite, kOpen);
     std::string out;
-    ASSERT_EQ(s.vtpctl({"user", "create", "--email", "first@uni.example", "--role", "admin"}, std::string(kPassword) + "\n", out), 0) << out;
+    ASSERT_EQ(s.vtpctl({"user", "create", "--email", "first@uni.example", "--role", "admin"}, std::string(kPassword) + "\n", out), 0)
+        << out;
     ASSERT_TRUE(s.start()) << s.vtpd().logs();
     EXPECT_NO_THROW(s.login("first@uni.example", kPassword));
 }

@@ -40,7 +40,10 @@ inline std::string jsonBody(std::initializer_list<std::pair<std::string, std::st
     return s.str();
 }
 
-inline std::map<std::string, std::string> bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+inline std::map<std::string, std::string> bearer(const std::string& token)
+{
+    return {{"Authorization", "Bearer " + token}};
+}
 
 struct Tokens {
     std::string access, refresh, session;
@@ -52,10 +55,10 @@ public:
     SmtpServer() : port_(freeLoopbackPort())
     {
         maildir_ = dir_.file("maildir");
-        process_ = std::make_unique<ChildProcess>(
-            std::vector<std::string>{VTP_TEST_PYTHON3, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:" + std::to_string(port_), "-c",
-                                     "aiosmtpd.handlers.Mailbox", maildir_},
-            dir_.file("smtp.log"));
+        process_ = std::make_unique<ChildProcess>(std::vector<std::string>{VTP_TEST_PYTHON3, "-m", "aiosmtpd", "-n", "-l",
+                                                                           "127.0.0.1:" + std::to_string(port_), "-c",
+                                                                           "aiosmtpd.handlers.Mailbox", maildir_},
+                                                  dir_.file("smtp.log"));
         // Ready once it accepts a connection (it binds after importing its modules).
         if (!waitForTcpPort(port_, *process_, std::chrono::seconds(20)))
             throw std::runtime_error("aiosmtpd did not start: " + readFile(dir_.file("smtp.log")));
@@ -115,8 +118,10 @@ inline RawResponse requestFrom(const std::string& source, uint16_t port, const s
     }
     timeval tv{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                                "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string request = method + " " + path +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                                "Content-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
     std::string buffer;
     char chunk[4096];
@@ -205,7 +210,7 @@ public:
     {
         if (!db_)
             db_ = vtp::test::TestDatabase::open(backend_ == Backend::PostgreSQL ? options_.databaseUrl
-                                                                               : "sqlite:" + vtpd_->dir() + "/data/vtp.db");
+                                                                                : "sqlite:" + vtpd_->dir() + "/data/vtp.db");
         return db_->query(sql, params);
     }
 

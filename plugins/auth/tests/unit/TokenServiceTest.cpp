@@ -38,7 +38,10 @@ std::string reason(const TokenService& s, const std::string& token, int64_t now 
     }
 }
 
-std::string b64url(const std::string& s) { return base64UrlEncode(s); }
+std::string b64url(const std::string& s)
+{
+    return base64UrlEncode(s);
+}
 
 std::string writeRsaKey(const TempDir& dir, const std::string& name)
 {
@@ -120,8 +123,7 @@ TEST(TokenService, RefusesTamperedAndMalformedTokens)
     const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     respelled.back() = alphabet[alphabet.find(respelled.back()) ^ 1];
     EXPECT_EQ(reason(s, respelled), "malformed token");
-    for (const char* bad : {"", "abc", "a.b", "a.b.c.d", "...", "e30.e30."})
-        EXPECT_NE(reason(s, bad), "accepted") << bad;
+    for (const char* bad : {"", "abc", "a.b", "a.b.c.d", "...", "e30.e30."}) EXPECT_NE(reason(s, bad), "accepted") << bad;
 }
 
 TEST(TokenService, RefusesAlgNoneAndAlgorithmConfusion)

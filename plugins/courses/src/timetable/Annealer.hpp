@@ -53,8 +53,8 @@ public:
     using Clock = std::chrono::steady_clock;
 
     // `shared` (may be null) is where the threads of one solve() trade their best timetables.
-    Annealer(const Instance& instance, const SolverOptions& options, uint64_t seed, Clock::time_point start,
-             AnnealerStatus& status, SharedBest* shared, AnnealerTuning tuning = {});
+    Annealer(const Instance& instance, const SolverOptions& options, uint64_t seed, Clock::time_point start, AnnealerStatus& status,
+             SharedBest* shared, AnnealerTuning tuning = {});
 
     // Builds a timetable, repairs it to feasibility, then anneals until a limit or cancellation.
     void run();

@@ -18,18 +18,19 @@ namespace vtp::courses::timetable {
 
 namespace {
 
-constexpr const char* solveUsage =
-    "usage: timetable solve FILE.ctt [--time-limit SECONDS] [--iterations N] [--seed N] [--threads N]\n"
-    "                       [-o FILE.sol] [--quiet]\n";
+constexpr const char* solveUsage = "usage: timetable solve FILE.ctt [--time-limit SECONDS] [--iterations N] [--seed N] [--threads N]\n"
+                                   "                       [-o FILE.sol] [--quiet]\n";
 constexpr const char* checkUsage = "usage: timetable check FILE.ctt FILE.sol\n";
 
-int usageError(const std::string& message, const char* usage) {
+int usageError(const std::string& message, const char* usage)
+{
     std::cerr << "error: " << message << "\n" << usage;
     return 2;
 }
 
 // The whole file, or nullopt after printing why not.
-std::optional<std::string> readFile(const std::string& path) {
+std::optional<std::string> readFile(const std::string& path)
+{
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         std::cerr << "error: cannot open " << path << "\n";
@@ -44,10 +45,10 @@ std::optional<std::string> readFile(const std::string& path) {
     return text.str();
 }
 
-std::optional<Instance> readInstance(const std::string& path) {
+std::optional<Instance> readInstance(const std::string& path)
+{
     const auto text = readFile(path);
-    if (!text)
-        return std::nullopt;
+    if (!text) return std::nullopt;
     try {
         return parseCtt(*text);
     } catch (const CttError& e) {
@@ -57,12 +58,14 @@ std::optional<Instance> readInstance(const std::string& path) {
 }
 
 template <typename T>
-bool parseNumber(const std::string& text, T& out) {
+bool parseNumber(const std::string& text, T& out)
+{
     const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
     return ec == std::errc() && ptr == text.data() + text.size() && !text.empty();
 }
 
-void printEvaluation(std::ostream& out, const Evaluation& e) {
+void printEvaluation(std::ostream& out, const Evaluation& e)
+{
     char line[96];
     auto row = [&](const char* label, int value) {
         std::snprintf(line, sizeof line, "%-24s %d\n", label, value);
@@ -84,7 +87,8 @@ void printEvaluation(std::ostream& out, const Evaluation& e) {
 
 } // namespace
 
-int runSolveCommand(const std::vector<std::string>& args) {
+int runSolveCommand(const std::vector<std::string>& args)
+{
     std::string input;
     std::string output;
     SolverOptions options;
@@ -93,8 +97,7 @@ int runSolveCommand(const std::vector<std::string>& args) {
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
         auto value = [&](std::string& out) {
-            if (i + 1 >= args.size())
-                return false;
+            if (i + 1 >= args.size()) return false;
             out = args[++i];
             return true;
         };
@@ -108,14 +111,12 @@ int runSolveCommand(const std::vector<std::string>& args) {
             if (!value(text) || !parseNumber(text, options.iterationLimit))
                 return usageError("--iterations takes a whole number", solveUsage);
         } else if (arg == "--seed") {
-            if (!value(text) || !parseNumber(text, options.seed))
-                return usageError("--seed takes a whole number", solveUsage);
+            if (!value(text) || !parseNumber(text, options.seed)) return usageError("--seed takes a whole number", solveUsage);
         } else if (arg == "--threads") {
             if (!value(text) || !parseNumber(text, options.threads) || options.threads < 1 || options.threads > 64)
                 return usageError("--threads takes a number from 1 to 64", solveUsage);
         } else if (arg == "-o" || arg == "--output") {
-            if (!value(output) || output.empty())
-                return usageError(arg + " takes a file name", solveUsage);
+            if (!value(output) || output.empty()) return usageError(arg + " takes a file name", solveUsage);
         } else if (arg == "--quiet" || arg == "-q") {
             quiet = true;
         } else if (arg == "--help" || arg == "-h") {
@@ -129,16 +130,13 @@ int runSolveCommand(const std::vector<std::string>& args) {
             return usageError("more than one input file", solveUsage);
         }
     }
-    if (input.empty())
-        return usageError("no input file", solveUsage);
+    if (input.empty()) return usageError("no input file", solveUsage);
     if (!timeGiven && options.iterationLimit > 0)
         options.timeLimitSeconds = 0; // an iteration limit alone: a run that depends only on the seed
-    if (options.timeLimitSeconds <= 0 && options.iterationLimit == 0)
-        return usageError("--time-limit 0 needs --iterations", solveUsage);
+    if (options.timeLimitSeconds <= 0 && options.iterationLimit == 0) return usageError("--time-limit 0 needs --iterations", solveUsage);
 
     const auto instance = readInstance(input);
-    if (!instance)
-        return 1;
+    if (!instance) return 1;
     std::optional<Solver> solver;
     try {
         solver.emplace(*instance);
@@ -149,8 +147,7 @@ int runSolveCommand(const std::vector<std::string>& args) {
     if (!quiet) {
         options.progress = [](const SolverProgress& p) {
             char line[96];
-            std::snprintf(line, sizeof line, "%7.1f s  best hard %d  soft %d\n", p.elapsedSeconds, p.bestHard,
-                          p.bestSoft);
+            std::snprintf(line, sizeof line, "%7.1f s  best hard %d  soft %d\n", p.elapsedSeconds, p.bestHard, p.bestSoft);
             std::cerr << line;
         };
     }
@@ -170,8 +167,8 @@ int runSolveCommand(const std::vector<std::string>& args) {
     }
     printEvaluation(summary, result.evaluation);
     char line[128];
-    std::snprintf(line, sizeof line, "%llu iterations in %.1f s\n",
-                  static_cast<unsigned long long>(result.iterations), result.elapsedSeconds);
+    std::snprintf(line, sizeof line, "%llu iterations in %.1f s\n", static_cast<unsigned long long>(result.iterations),
+                  result.elapsedSeconds);
     summary << line;
     if (!result.evaluation.feasible()) {
         std::cerr << "error: no feasible timetable found for " << input << " within the limits\n";
@@ -180,23 +177,20 @@ int runSolveCommand(const std::vector<std::string>& args) {
     return 0;
 }
 
-int runCheckCommand(const std::vector<std::string>& args) {
+int runCheckCommand(const std::vector<std::string>& args)
+{
     if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
         std::cout << checkUsage;
         return 0;
     }
-    if (args.size() != 2)
-        return usageError("check takes two files", checkUsage);
+    if (args.size() != 2) return usageError("check takes two files", checkUsage);
     for (const std::string& arg : args) {
-        if (!arg.empty() && arg[0] == '-')
-            return usageError("unknown option " + arg, checkUsage);
+        if (!arg.empty() && arg[0] == '-') return usageError("unknown option " + arg, checkUsage);
     }
     const auto instance = readInstance(args[0]);
-    if (!instance)
-        return 1;
+    if (!instance) return 1;
     const auto text = readFile(args[1]);
-    if (!text)
-        return 1;
+    if (!text) return 1;
     Solution solution;
     try {
         solution = parseSol(*instance, *text);

@@ -9,8 +9,9 @@ namespace vtp::courses::timetable {
 class CttError : public std::runtime_error {
 public:
     CttError(int line, const std::string& expected, const std::string& found)
-        : std::runtime_error("line " + std::to_string(line) + ": expected " + expected + ", found " + found),
-          line_(line) {}
+        : std::runtime_error("line " + std::to_string(line) + ": expected " + expected + ", found " + found), line_(line)
+    {
+    }
     int line() const { return line_; }
 
 private:

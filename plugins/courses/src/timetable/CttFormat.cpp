@@ -15,7 +15,8 @@ namespace vtp::courses::timetable {
 
 namespace {
 
-std::string range(long min, long max) {
+std::string range(long min, long max)
+{
     return "from " + std::to_string(min) + " to " + std::to_string(max);
 }
 
@@ -23,7 +24,8 @@ class CttParser {
 public:
     explicit CttParser(std::string_view text) : lines_(text) {}
 
-    Instance parse() {
+    Instance parse()
+    {
         Instance instance;
         instance.name = headerWord("Name");
         const int courses = headerInt("Courses", 0, CttLimits::maxCourses);
@@ -64,8 +66,7 @@ public:
         std::unordered_map<std::string, std::pair<int, int>> curriculumIds;
         for (int i = 0; i < curricula; ++i) {
             entry("curriculum line", i, curricula, "Curricula");
-            if (lines_.tokens().size() < 2)
-                fail("at least 2 fields (curriculum member_count course...)", lines_.quoted());
+            if (lines_.tokens().size() < 2) fail("at least 2 fields (curriculum member_count course...)", lines_.quoted());
             Curriculum curriculum;
             curriculum.id = std::string(tok(0));
             const int members = number(tok(1), 0, courses, "member count");
@@ -76,8 +77,7 @@ public:
                 const std::string_view id = tok(static_cast<size_t>(m) + 2);
                 const int c = course(id);
                 if (std::find(curriculum.courses.begin(), curriculum.courses.end(), c) != curriculum.courses.end())
-                    fail("distinct courses in curriculum '" + curriculum.id + "'",
-                         quoteForError(id) + " twice");
+                    fail("distinct courses in curriculum '" + curriculum.id + "'", quoteForError(id) + " twice");
                 curriculum.courses.push_back(c);
             }
             define(curriculumIds, curriculum.id, static_cast<int>(instance.curricula.size()), "curriculum");
@@ -93,14 +93,12 @@ public:
             u.course = course(tok(0));
             u.day = number(tok(1), 0, instance.days - 1, "day");
             u.period = number(tok(2), 0, instance.periodsPerDay - 1, "period");
-            if (!seen.emplace(u.course, u.day, u.period).second)
-                fail("each (course, day, period) once", lines_.quoted() + ", a repeat");
+            if (!seen.emplace(u.course, u.day, u.period).second) fail("each (course, day, period) once", lines_.quoted() + ", a repeat");
             instance.unavailability.push_back(u);
         }
 
         section("END.", SectionEnd{"Constraints", constraints, "unavailability"});
-        if (lines_.next())
-            fail("end of file after END.", lines_.quoted());
+        if (lines_.next()) fail("end of file after END.", lines_.quoted());
         return instance;
     }
 
@@ -111,89 +109,83 @@ private:
         const char* what;
     };
 
-    [[noreturn]] void fail(const std::string& expected, const std::string& found) const {
-        throw CttError(lines_.line(), expected, found);
-    }
+    [[noreturn]] void fail(const std::string& expected, const std::string& found) const { throw CttError(lines_.line(), expected, found); }
 
     // The current line, or "end of file".
-    std::string found() const {
-        return lines_.tokens().empty() ? std::string("end of file") : lines_.quoted();
-    }
+    std::string found() const { return lines_.tokens().empty() ? std::string("end of file") : lines_.quoted(); }
 
     std::string_view tok(size_t i) const { return lines_.tokens()[i]; }
 
-    bool advance() {
-        if (lines_.next())
-            return true;
+    bool advance()
+    {
+        if (lines_.next()) return true;
         return false;
     }
 
-    void headerLine(const std::string& key) {
-        if (!advance())
-            fail("'" + key + ": ...'", "end of file");
+    void headerLine(const std::string& key)
+    {
+        if (!advance()) fail("'" + key + ": ...'", "end of file");
         const auto& tokens = lines_.tokens();
-        if (tokens[0] != key + ":" || tokens.size() != 2)
-            fail("'" + key + ": <value>'", lines_.quoted());
+        if (tokens[0] != key + ":" || tokens.size() != 2) fail("'" + key + ": <value>'", lines_.quoted());
     }
 
-    std::string headerWord(const std::string& key) {
+    std::string headerWord(const std::string& key)
+    {
         headerLine(key);
         return std::string(tok(1));
     }
 
-    int headerInt(const std::string& key, int min, int max) {
+    int headerInt(const std::string& key, int min, int max)
+    {
         headerLine(key);
         return number(tok(1), min, max, key);
     }
 
-    int number(std::string_view token, long min, long max, const std::string& what) const {
+    int number(std::string_view token, long min, long max, const std::string& what) const
+    {
         int value = 0;
-        if (!parseBoundedInt(token, min, max, value))
-            fail(what + " as an integer " + range(min, max), quoteForError(token));
+        if (!parseBoundedInt(token, min, max, value)) fail(what + " as an integer " + range(min, max), quoteForError(token));
         return value;
     }
 
-    void expectTokens(size_t count, const std::string& expected) const {
-        if (lines_.tokens().size() != count)
-            fail(expected, lines_.quoted());
+    void expectTokens(size_t count, const std::string& expected) const
+    {
+        if (lines_.tokens().size() != count) fail(expected, lines_.quoted());
     }
 
     // A section's heading; before it, the previous section must have ended after its count.
-    void section(const std::string& heading, std::optional<SectionEnd> previous) {
-        if (!advance())
-            fail("'" + heading + "'", "end of file");
-        if (lines_.tokens().size() == 1 && tok(0) == heading)
-            return;
+    void section(const std::string& heading, std::optional<SectionEnd> previous)
+    {
+        if (!advance()) fail("'" + heading + "'", "end of file");
+        if (lines_.tokens().size() == 1 && tok(0) == heading) return;
         if (previous)
-            fail("'" + heading + "' after " + std::to_string(previous->count) + " " + previous->what +
-                     " lines (" + previous->headerKey + ": " + std::to_string(previous->count) + " in the header)",
+            fail("'" + heading + "' after " + std::to_string(previous->count) + " " + previous->what + " lines (" + previous->headerKey +
+                     ": " + std::to_string(previous->count) + " in the header)",
                  lines_.quoted());
         fail("'" + heading + "'", lines_.quoted());
     }
 
     // The next entry of a section; a heading or the end here means the header's count was too high.
-    void entry(const std::string& what, int index, int count, const std::string& headerKey) {
+    void entry(const std::string& what, int index, int count, const std::string& headerKey)
+    {
         const bool more = advance();
-        const bool heading = more && lines_.tokens().size() == 1 &&
-                             (tok(0) == "END." || (!tok(0).empty() && tok(0).back() == ':'));
+        const bool heading = more && lines_.tokens().size() == 1 && (tok(0) == "END." || (!tok(0).empty() && tok(0).back() == ':'));
         if (!more || heading)
-            fail(what + " " + std::to_string(index + 1) + " of " + std::to_string(count) + " (" + headerKey + ": " +
-                     std::to_string(count) + " in the header)",
+            fail(what + " " + std::to_string(index + 1) + " of " + std::to_string(count) + " (" + headerKey + ": " + std::to_string(count) +
+                     " in the header)",
                  found());
     }
 
-    void define(std::unordered_map<std::string, std::pair<int, int>>& ids, const std::string& id, int index,
-                const std::string& what) {
+    void define(std::unordered_map<std::string, std::pair<int, int>>& ids, const std::string& id, int index, const std::string& what)
+    {
         const auto [it, added] = ids.emplace(id, std::make_pair(index, lines_.line()));
-        if (!added)
-            fail("a new " + what + " id", quoteForError(id) + ", already defined on line " +
-                                                 std::to_string(it->second.second));
+        if (!added) fail("a new " + what + " id", quoteForError(id) + ", already defined on line " + std::to_string(it->second.second));
     }
 
-    int course(std::string_view id) const {
+    int course(std::string_view id) const
+    {
         const auto it = courseIds_.find(std::string(id));
-        if (it == courseIds_.end())
-            fail("a course id from COURSES", quoteForError(id) + ", an unknown course");
+        if (it == courseIds_.end()) fail("a course id from COURSES", quoteForError(id) + ", an unknown course");
         return it->second.first;
     }
 
@@ -203,22 +195,24 @@ private:
 };
 
 // The name is one token in the format; names from a database may hold spaces.
-std::string nameToken(const std::string& name) {
+std::string nameToken(const std::string& name)
+{
     std::string out = name.empty() ? std::string("unnamed") : name;
     for (char& ch : out) {
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f')
-            ch = '_';
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f') ch = '_';
     }
     return out;
 }
 
 } // namespace
 
-Instance parseCtt(std::string_view text) {
+Instance parseCtt(std::string_view text)
+{
     return CttParser(text).parse();
 }
 
-std::string writeCtt(const Instance& instance) {
+std::string writeCtt(const Instance& instance)
+{
     instance.validate();
     std::ostringstream out;
     out << "Name: " << nameToken(instance.name) << "\n"
@@ -231,13 +225,11 @@ std::string writeCtt(const Instance& instance) {
     for (const Course& c : instance.courses)
         out << c.id << ' ' << c.teacher << ' ' << c.lectures << ' ' << c.minWorkingDays << ' ' << c.students << "\n";
     out << "\nROOMS:\n";
-    for (const Room& r : instance.rooms)
-        out << r.id << ' ' << r.capacity << "\n";
+    for (const Room& r : instance.rooms) out << r.id << ' ' << r.capacity << "\n";
     out << "\nCURRICULA:\n";
     for (const Curriculum& q : instance.curricula) {
         out << q.id << ' ' << q.courses.size();
-        for (int c : q.courses)
-            out << ' ' << instance.courses[static_cast<size_t>(c)].id;
+        for (int c : q.courses) out << ' ' << instance.courses[static_cast<size_t>(c)].id;
         out << "\n";
     }
     out << "\nUNAVAILABILITY_CONSTRAINTS:\n";

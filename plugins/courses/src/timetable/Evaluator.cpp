@@ -5,7 +5,8 @@
 
 namespace vtp::courses::timetable {
 
-Evaluator::Evaluator(const Instance& instance) : instance_(instance) {
+Evaluator::Evaluator(const Instance& instance) : instance_(instance)
+{
     instance.validate();
     lectureCourse_ = instance.lectureCourses();
     std::unordered_map<std::string, int> teachers;
@@ -13,22 +14,21 @@ Evaluator::Evaluator(const Instance& instance) : instance_(instance) {
         teacher_.push_back(teachers.emplace(course.teacher, static_cast<int>(teachers.size())).first->second);
     courseCurricula_.resize(instance.courses.size());
     for (size_t q = 0; q < instance.curricula.size(); ++q) {
-        for (int c : instance.curricula[q].courses)
-            courseCurricula_[static_cast<size_t>(c)].push_back(static_cast<int>(q));
+        for (int c : instance.curricula[q].courses) courseCurricula_[static_cast<size_t>(c)].push_back(static_cast<int>(q));
     }
     unavailable_.assign(instance.courses.size() * static_cast<size_t>(instance.periods()), 0);
     for (const Unavailability& u : instance.unavailability)
         unavailable_[static_cast<size_t>(u.course * instance.periods() + u.day * instance.periodsPerDay + u.period)] = 1;
 }
 
-bool Evaluator::shareCurriculum(int a, int b) const {
+bool Evaluator::shareCurriculum(int a, int b) const
+{
     const auto& x = courseCurricula_[static_cast<size_t>(a)];
     const auto& y = courseCurricula_[static_cast<size_t>(b)];
     auto i = x.begin();
     auto j = y.begin();
     while (i != x.end() && j != y.end()) {
-        if (*i == *j)
-            return true;
+        if (*i == *j) return true;
         if (*i < *j)
             ++i;
         else
@@ -37,7 +37,8 @@ bool Evaluator::shareCurriculum(int a, int b) const {
     return false;
 }
 
-Evaluation Evaluator::evaluate(const Solution& solution) const {
+Evaluation Evaluator::evaluate(const Solution& solution) const
+{
     checkFits(instance_, solution);
     const int periods = instance_.periods();
     const int ppd = instance_.periodsPerDay;
@@ -62,13 +63,10 @@ Evaluation Evaluator::evaluate(const Solution& solution) const {
         ++roomAt[static_cast<size_t>(a.room) * static_cast<size_t>(periods) + static_cast<size_t>(p)];
         dayUsed[c * static_cast<size_t>(instance_.days) + static_cast<size_t>(a.day)] = 1;
         roomUsed[c * roomCount + static_cast<size_t>(a.room)] = 1;
-        if (unavailable_[c * static_cast<size_t>(periods) + static_cast<size_t>(p)])
-            ++result.hard.unavailability;
-        result.soft.roomCapacity +=
-            std::max(0, instance_.courses[c].students - instance_.rooms[static_cast<size_t>(a.room)].capacity);
+        if (unavailable_[c * static_cast<size_t>(periods) + static_cast<size_t>(p)]) ++result.hard.unavailability;
+        result.soft.roomCapacity += std::max(0, instance_.courses[c].students - instance_.rooms[static_cast<size_t>(a.room)].capacity);
     }
-    for (int n : roomAt)
-        result.hard.roomConflicts += std::max(0, n - 1);
+    for (int n : roomAt) result.hard.roomConflicts += std::max(0, n - 1);
 
     // Conflicts: each pair of conflicting courses once per period, as the validator counts them.
     std::vector<int> present;
@@ -76,8 +74,7 @@ Evaluation Evaluator::evaluate(const Solution& solution) const {
         present.clear();
         for (size_t c = 0; c < courseCount; ++c) {
             const int n = at[c * static_cast<size_t>(periods) + static_cast<size_t>(p)];
-            if (n > 0)
-                present.push_back(static_cast<int>(c));
+            if (n > 0) present.push_back(static_cast<int>(c));
             result.hard.teacherConflicts += std::max(0, n - 1);
         }
         for (size_t i = 0; i < present.size(); ++i) {
@@ -92,12 +89,10 @@ Evaluation Evaluator::evaluate(const Solution& solution) const {
 
     for (size_t c = 0; c < courseCount; ++c) {
         int days = 0;
-        for (int d = 0; d < instance_.days; ++d)
-            days += dayUsed[c * static_cast<size_t>(instance_.days) + static_cast<size_t>(d)];
+        for (int d = 0; d < instance_.days; ++d) days += dayUsed[c * static_cast<size_t>(instance_.days) + static_cast<size_t>(d)];
         result.soft.minWorkingDays += 5 * std::max(0, instance_.courses[c].minWorkingDays - days);
         int rooms = 0;
-        for (size_t r = 0; r < roomCount; ++r)
-            rooms += roomUsed[c * roomCount + r];
+        for (size_t r = 0; r < roomCount; ++r) rooms += roomUsed[c * roomCount + r];
         result.soft.roomStability += std::max(0, rooms - 1);
     }
 
@@ -109,12 +104,10 @@ Evaluation Evaluator::evaluate(const Solution& solution) const {
                 load[static_cast<size_t>(p)] += at[static_cast<size_t>(c) * static_cast<size_t>(periods) + static_cast<size_t>(p)];
         }
         for (int p = 0; p < periods; ++p) {
-            if (load[static_cast<size_t>(p)] == 0)
-                continue;
+            if (load[static_cast<size_t>(p)] == 0) continue;
             const bool before = p % ppd > 0 && load[static_cast<size_t>(p - 1)] > 0;
             const bool after = p % ppd < ppd - 1 && load[static_cast<size_t>(p + 1)] > 0;
-            if (!before && !after)
-                result.soft.curriculumCompactness += 2 * load[static_cast<size_t>(p)];
+            if (!before && !after) result.soft.curriculumCompactness += 2 * load[static_cast<size_t>(p)];
         }
     }
     return result;

@@ -13,22 +13,22 @@ namespace vtp::courses::timetable {
 // validator, which keeps one room per course and period, counts a missing lecture instead: the
 // total is the same.
 struct HardViolations {
-    int unscheduled = 0;          // lectures without a period and room
-    int roomConflicts = 0;        // per room and period, lectures beyond the first
-    int teacherConflicts = 0;     // per period, pairs of courses of one teacher (and repeats of a course)
-    int curriculumConflicts = 0;  // per period, pairs of courses sharing a curriculum but not a teacher
-    int unavailability = 0;       // lectures in a period their course is unavailable
+    int unscheduled = 0;         // lectures without a period and room
+    int roomConflicts = 0;       // per room and period, lectures beyond the first
+    int teacherConflicts = 0;    // per period, pairs of courses of one teacher (and repeats of a course)
+    int curriculumConflicts = 0; // per period, pairs of courses sharing a curriculum but not a teacher
+    int unavailability = 0;      // lectures in a period their course is unavailable
     int total() const { return unscheduled + roomConflicts + teacherConflicts + curriculumConflicts + unavailability; }
 };
 
 // The UD2 soft cost (the ITC-2007 objective), by component, already weighted.
 struct SoftCost {
-    int roomCapacity = 0;          // 1 per student over a room's capacity, per lecture
-    int minWorkingDays = 0;        // 5 per day a course falls short of its minimum working days
+    int roomCapacity = 0;   // 1 per student over a room's capacity, per lecture
+    int minWorkingDays = 0; // 5 per day a course falls short of its minimum working days
     // 2 per lecture with no lecture of the same curriculum adjacent that day. With one period a
     // day every lecture is isolated (the validator reads past its table there).
     int curriculumCompactness = 0;
-    int roomStability = 0;         // 1 per room a course uses beyond its first
+    int roomStability = 0; // 1 per room a course uses beyond its first
     int total() const { return roomCapacity + minWorkingDays + curriculumCompactness + roomStability; }
 };
 

@@ -52,7 +52,7 @@ struct Instance {
     int periods() const { return days * periodsPerDay; }
     int lectureCount() const;
     // Lectures are numbered course by course: course c owns [firstLecture(c), firstLecture(c+1)).
-    std::vector<int> firstLectures() const; // size courses.size() + 1
+    std::vector<int> firstLectures() const;  // size courses.size() + 1
     std::vector<int> lectureCourses() const; // course index of each lecture
 
     // Throws std::invalid_argument naming the first inconsistency (an index out of range, a

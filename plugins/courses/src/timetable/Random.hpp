@@ -9,7 +9,8 @@ namespace vtp::courses::timetable {
 // so any seed, 0 included, gives a usable state. Not thread-safe; each search thread owns one.
 class Random {
 public:
-    explicit Random(uint64_t seed) {
+    explicit Random(uint64_t seed)
+    {
         for (uint64_t& word : s_) {
             seed += 0x9e3779b97f4a7c15ULL;
             uint64_t z = seed;
@@ -19,7 +20,8 @@ public:
         }
     }
 
-    uint64_t operator()() {
+    uint64_t operator()()
+    {
         const uint64_t result = rotl(s_[1] * 5, 7) * 9;
         const uint64_t t = s_[1] << 17;
         s_[2] ^= s_[0];

@@ -6,7 +6,8 @@
 
 namespace vtp::courses::timetable {
 
-SearchState::SearchState(const Instance& instance) : instance_(instance) {
+SearchState::SearchState(const Instance& instance) : instance_(instance)
+{
     instance.validate();
     periods_ = instance.periods();
     rooms_ = static_cast<int>(instance.rooms.size());
@@ -25,16 +26,14 @@ SearchState::SearchState(const Instance& instance) : instance_(instance) {
     curricula_ = static_cast<int>(instance.curricula.size());
     std::vector<std::vector<int>> byCourse(courseCount);
     for (size_t q = 0; q < instance.curricula.size(); ++q) {
-        for (int c : instance.curricula[q].courses)
-            byCourse[static_cast<size_t>(c)].push_back(static_cast<int>(q));
+        for (int c : instance.curricula[q].courses) byCourse[static_cast<size_t>(c)].push_back(static_cast<int>(q));
     }
     courseCurriculaStart_.push_back(0);
     for (const auto& list : byCourse) {
         courseCurricula_.insert(courseCurricula_.end(), list.begin(), list.end());
         courseCurriculaStart_.push_back(static_cast<int>(courseCurricula_.size()));
     }
-    for (const Room& room : instance.rooms)
-        roomCapacity_.push_back(room.capacity);
+    for (const Room& room : instance.rooms) roomCapacity_.push_back(room.capacity);
     unavailable_.assign(courseCount * static_cast<size_t>(periods_), 0);
     for (const Unavailability& u : instance.unavailability)
         unavailable_[static_cast<size_t>(u.course * periods_ + u.day * periodsPerDay_ + u.period)] = 1;
@@ -46,8 +45,7 @@ SearchState::SearchState(const Instance& instance) : instance_(instance) {
         for (size_t a = 0; a < courseCount; ++a) {
             for (size_t b = 0; b < courseCount; ++b) {
                 const size_t bit = a * courseCount + b;
-                if (clashSlow(static_cast<int>(a), static_cast<int>(b)))
-                    clashBits_[bit >> 6] |= uint64_t{1} << (bit & 63);
+                if (clashSlow(static_cast<int>(a), static_cast<int>(b))) clashBits_[bit >> 6] |= uint64_t{1} << (bit & 63);
             }
         }
     }
@@ -72,11 +70,11 @@ SearchState::SearchState(const Instance& instance) : instance_(instance) {
     costs_ = Costs{};
     costs_.unscheduled = lectures();
     // As the validator does, a course without lectures still misses its minimum working days.
-    for (size_t c = 0; c < courseCount; ++c)
-        costs_.minWorkingDays += 5 * courseMinDays_[c];
+    for (size_t c = 0; c < courseCount; ++c) costs_.minWorkingDays += 5 * courseMinDays_[c];
 }
 
-int SearchState::conflictsAt(int course, int period) const {
+int SearchState::conflictsAt(int course, int period) const
+{
     int n = teacherCount_[static_cast<size_t>(courseTeacher_[static_cast<size_t>(course)] * periods_ + period)];
     const auto c = static_cast<size_t>(course);
     for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i)
@@ -84,18 +82,17 @@ int SearchState::conflictsAt(int course, int period) const {
     return n;
 }
 
-bool SearchState::clashSlow(int courseA, int courseB) const {
+bool SearchState::clashSlow(int courseA, int courseB) const
+{
     const auto a = static_cast<size_t>(courseA);
     const auto b = static_cast<size_t>(courseB);
-    if (a == b || courseTeacher_[a] == courseTeacher_[b])
-        return true;
+    if (a == b || courseTeacher_[a] == courseTeacher_[b]) return true;
     int i = courseCurriculaStart_[a];
     int j = courseCurriculaStart_[b];
     while (i < courseCurriculaStart_[a + 1] && j < courseCurriculaStart_[b + 1]) {
         const int x = courseCurricula_[static_cast<size_t>(i)];
         const int y = courseCurricula_[static_cast<size_t>(j)];
-        if (x == y)
-            return true;
+        if (x == y) return true;
         if (x < y)
             ++i;
         else
@@ -104,10 +101,10 @@ bool SearchState::clashSlow(int courseA, int courseB) const {
     return false;
 }
 
-int SearchState::hardOf(int lecture) const {
+int SearchState::hardOf(int lecture) const
+{
     const int p = period_[static_cast<size_t>(lecture)];
-    if (p < 0)
-        return 1;
+    if (p < 0) return 1;
     const auto c = static_cast<size_t>(lectureCourse_[static_cast<size_t>(lecture)]);
     // Counts include the lecture itself once per teacher and curriculum.
     int n = teacherCount_[static_cast<size_t>(courseTeacher_[c] * periods_ + p)] - 1;
@@ -116,7 +113,8 @@ int SearchState::hardOf(int lecture) const {
     return n + unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(p)];
 }
 
-int SearchState::compactnessDelta(int q, int p, int direction, int lowered) const {
+int SearchState::compactnessDelta(int q, int p, int direction, int lowered) const
+{
     auto load = [&](int period) { return curriculumLoad(q, period) - (period == lowered ? 1 : 0); };
     const int slot = slotOf(p);
     const bool hasBefore = slot > 0;
@@ -126,36 +124,32 @@ int SearchState::compactnessDelta(int q, int p, int direction, int lowered) cons
     const bool isolated = before == 0 && after == 0;
     const int here = load(p);
     if (direction > 0) {
-        if (here > 0)
-            return isolated ? 1 : 0;
+        if (here > 0) return isolated ? 1 : 0;
         // p becomes busy: its neighbours that were isolated are no longer.
         int delta = isolated ? 1 : 0;
-        if (before > 0 && (slot < 2 || load(p - 2) == 0))
-            delta -= before;
-        if (after > 0 && (slot > periodsPerDay_ - 3 || load(p + 2) == 0))
-            delta -= after;
+        if (before > 0 && (slot < 2 || load(p - 2) == 0)) delta -= before;
+        if (after > 0 && (slot > periodsPerDay_ - 3 || load(p + 2) == 0)) delta -= after;
         return delta;
     }
-    if (here > 1)
-        return isolated ? -1 : 0;
+    if (here > 1) return isolated ? -1 : 0;
     // p becomes free: its busy neighbours may become isolated.
     int delta = isolated ? -1 : 0;
-    if (before > 0 && (slot < 2 || load(p - 2) == 0))
-        delta += before;
-    if (after > 0 && (slot > periodsPerDay_ - 3 || load(p + 2) == 0))
-        delta += after;
+    if (before > 0 && (slot < 2 || load(p - 2) == 0)) delta += before;
+    if (after > 0 && (slot > periodsPerDay_ - 3 || load(p + 2) == 0)) delta += after;
     return delta;
 }
 
 namespace {
 
 // Busy periods of a day mask with no busy neighbour.
-uint64_t isolated(uint64_t mask) {
+uint64_t isolated(uint64_t mask)
+{
     return mask & ~(mask << 1) & ~(mask >> 1);
 }
 
 // std::popcount compiles to a library call on baseline x86-64; this stays inline.
-int bitCount(uint64_t x) {
+int bitCount(uint64_t x)
+{
     x -= (x >> 1) & 0x5555555555555555ULL;
     x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
     x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
@@ -164,14 +158,16 @@ int bitCount(uint64_t x) {
 
 } // namespace
 
-void SearchState::markLoad(int q, int period, int load) {
+void SearchState::markLoad(int q, int period, int load)
+{
     const size_t i = static_cast<size_t>(q) * static_cast<size_t>(days_) + static_cast<size_t>(dayOf(period));
     const uint64_t bit = uint64_t{1} << (slotOf(period));
     busy_[i] = load > 0 ? busy_[i] | bit : busy_[i] & ~bit;
     crowded_[i] = load > 1 ? crowded_[i] | bit : crowded_[i] & ~bit;
 }
 
-int SearchState::compactnessMoveDelta(int q, int from, int to) const {
+int SearchState::compactnessMoveDelta(int q, int from, int to) const
+{
     if (dayMasks_) {
         const size_t row = static_cast<size_t>(q) * static_cast<size_t>(days_);
         const size_t fromDay = row + static_cast<size_t>(dayOf(from));
@@ -198,7 +194,8 @@ int SearchState::compactnessMoveDelta(int q, int from, int to) const {
     return compactnessDelta(q, from, -1) + compactnessDelta(q, to, +1, from);
 }
 
-int SearchState::insertCompactness(int q, int period) const {
+int SearchState::insertCompactness(int q, int period) const
+{
     if (dayMasks_) {
         const size_t day = static_cast<size_t>(q) * static_cast<size_t>(days_) + static_cast<size_t>(dayOf(period));
         // In a feasible timetable no period is crowded: the day's isolated bits are the answer.
@@ -210,7 +207,8 @@ int SearchState::insertCompactness(int q, int period) const {
     return compactnessDelta(q, period, +1);
 }
 
-int SearchState::removeCompactness(int q, int period) const {
+int SearchState::removeCompactness(int q, int period) const
+{
     if (dayMasks_) {
         const size_t day = static_cast<size_t>(q) * static_cast<size_t>(days_) + static_cast<size_t>(dayOf(period));
         if (crowded_[day] == 0) {
@@ -221,7 +219,8 @@ int SearchState::removeCompactness(int q, int period) const {
     return compactnessDelta(q, period, -1);
 }
 
-int SearchState::periodHard(int course, int partner, int from, int to) const {
+int SearchState::periodHard(int course, int partner, int from, int to) const
+{
     const auto c = static_cast<size_t>(course);
     const int teacher = courseTeacher_[c];
     int hard = 0;
@@ -233,31 +232,29 @@ int SearchState::periodHard(int course, int partner, int from, int to) const {
     const int jEnd = partner < 0 ? 0 : courseCurriculaStart_[static_cast<size_t>(partner) + 1];
     for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i) {
         const int q = courseCurricula_[static_cast<size_t>(i)];
-        while (j < jEnd && courseCurricula_[static_cast<size_t>(j)] < q)
-            ++j;
-        if (j < jEnd && courseCurricula_[static_cast<size_t>(j)] == q)
-            continue;
+        while (j < jEnd && courseCurricula_[static_cast<size_t>(j)] < q) ++j;
+        if (j < jEnd && courseCurricula_[static_cast<size_t>(j)] == q) continue;
         hard += curriculumLoad(q, to) - curriculumLoad(q, from) + 1;
     }
     return hard + unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(to)] -
            unavailable_[c * static_cast<size_t>(periods_) + static_cast<size_t>(from)];
 }
 
-int SearchState::moveHardDelta(int lecture, int period, int room) const {
+int SearchState::moveHardDelta(int lecture, int period, int room) const
+{
     const auto l = static_cast<size_t>(lecture);
     const int fromPeriod = period_[l];
-    if (period == fromPeriod)
-        return 0; // rooms are never shared, so a room change breaks nothing
+    if (period == fromPeriod) return 0; // rooms are never shared, so a room change breaks nothing
     const int other = lectureAt(period, room);
     const int course = lectureCourse_[l];
     const int partner = other >= 0 ? lectureCourse_[static_cast<size_t>(other)] : -1;
     int hard = periodHard(course, partner, fromPeriod, period);
-    if (partner >= 0)
-        hard += periodHard(partner, course, period, fromPeriod);
+    if (partner >= 0) hard += periodHard(partner, course, period, fromPeriod);
     return hard;
 }
 
-void SearchState::periodChange(int course, int partner, int from, int to, Delta& delta) const {
+void SearchState::periodChange(int course, int partner, int from, int to, Delta& delta) const
+{
     const auto c = static_cast<size_t>(course);
     const int teacher = courseTeacher_[c];
     if (partner < 0 || courseTeacher_[static_cast<size_t>(partner)] != teacher) {
@@ -269,10 +266,8 @@ void SearchState::periodChange(int course, int partner, int from, int to, Delta&
     const int jEnd = partner < 0 ? 0 : courseCurriculaStart_[static_cast<size_t>(partner) + 1];
     for (int i = courseCurriculaStart_[c]; i < courseCurriculaStart_[c + 1]; ++i) {
         const int q = courseCurricula_[static_cast<size_t>(i)];
-        while (j < jEnd && courseCurricula_[static_cast<size_t>(j)] < q)
-            ++j;
-        if (j < jEnd && courseCurricula_[static_cast<size_t>(j)] == q)
-            continue;
+        while (j < jEnd && courseCurricula_[static_cast<size_t>(j)] < q) ++j;
+        if (j < jEnd && courseCurricula_[static_cast<size_t>(j)] == q) continue;
         delta.hard += curriculumLoad(q, to) - curriculumLoad(q, from) + 1;
         delta.soft += 2 * compactnessMoveDelta(q, from, to);
     }
@@ -289,11 +284,12 @@ void SearchState::periodChange(int course, int partner, int from, int to, Delta&
     }
 }
 
-void SearchState::roomChange(int course, int from, int to, Delta& delta) const {
+void SearchState::roomChange(int course, int from, int to, Delta& delta) const
+{
     const auto c = static_cast<size_t>(course);
     const int students = courseStudents_[c];
-    delta.soft += std::max(0, students - roomCapacity_[static_cast<size_t>(to)]) -
-                  std::max(0, students - roomCapacity_[static_cast<size_t>(from)]);
+    delta.soft +=
+        std::max(0, students - roomCapacity_[static_cast<size_t>(to)]) - std::max(0, students - roomCapacity_[static_cast<size_t>(from)]);
     const size_t row = c * static_cast<size_t>(rooms_);
     const int rooms = courseRooms_[c];
     const int after = rooms - (courseRoomCount_[row + static_cast<size_t>(from)] == 1 ? 1 : 0) +
@@ -301,7 +297,8 @@ void SearchState::roomChange(int course, int from, int to, Delta& delta) const {
     delta.soft += std::max(0, after - 1) - std::max(0, rooms - 1);
 }
 
-SearchState::Delta SearchState::moveDelta(int lecture, int period, int room) const {
+SearchState::Delta SearchState::moveDelta(int lecture, int period, int room) const
+{
     const auto l = static_cast<size_t>(lecture);
     const int fromPeriod = period_[l];
     const int fromRoom = room_[l];
@@ -313,18 +310,17 @@ SearchState::Delta SearchState::moveDelta(int lecture, int period, int room) con
     Delta delta;
     if (period != fromPeriod) {
         periodChange(course, partner, fromPeriod, period, delta);
-        if (partner >= 0)
-            periodChange(partner, course, period, fromPeriod, delta);
+        if (partner >= 0) periodChange(partner, course, period, fromPeriod, delta);
     }
     if (room != fromRoom) {
         roomChange(course, fromRoom, room, delta);
-        if (partner >= 0)
-            roomChange(partner, room, fromRoom, delta);
+        if (partner >= 0) roomChange(partner, room, fromRoom, delta);
     }
     return delta;
 }
 
-void SearchState::move(int lecture, int period, int room) {
+void SearchState::move(int lecture, int period, int room)
+{
     const int other = lectureAt(period, room);
     const int fromPeriod = periodOf(lecture);
     const int fromRoom = roomOf(lecture);
@@ -336,7 +332,8 @@ void SearchState::move(int lecture, int period, int room) {
     insert(lecture, period, room);
 }
 
-void SearchState::insert(int lecture, int period, int room) {
+void SearchState::insert(int lecture, int period, int room)
+{
     const auto l = static_cast<size_t>(lecture);
     const int c = lectureCourse_[l];
     const auto cs = static_cast<size_t>(c);
@@ -351,24 +348,22 @@ void SearchState::insert(int lecture, int period, int room) {
         costs_.curriculumCompactness += 2 * insertCompactness(q, period);
         const int load = curriculumCount_[static_cast<size_t>(q * periods_ + period)]++;
         costs_.conflicts += load;
-        if (dayMasks_ && load < 2)
-            markLoad(q, period, load + 1);
+        if (dayMasks_ && load < 2) markLoad(q, period, load + 1);
     }
     costs_.unavailable += unavailable_[static_cast<size_t>(c * periods_ + period)];
     costs_.roomCapacity += std::max(0, courseStudents_[cs] - roomCapacity_[static_cast<size_t>(room)]);
     const int day = dayOf(period);
     if (courseDayCount_[static_cast<size_t>(c * days_ + day)]++ == 0) {
         // Each new day covers one missing day while the course is below its minimum.
-        if (courseDays_[cs]++ < courseMinDays_[cs])
-            costs_.minWorkingDays -= 5;
+        if (courseDays_[cs]++ < courseMinDays_[cs]) costs_.minWorkingDays -= 5;
     }
     if (courseRoomCount_[static_cast<size_t>(c * rooms_ + room)]++ == 0) {
-        if (courseRooms_[cs]++ > 0)
-            costs_.roomStability += 1;
+        if (courseRooms_[cs]++ > 0) costs_.roomStability += 1;
     }
 }
 
-void SearchState::remove(int lecture) {
+void SearchState::remove(int lecture)
+{
     const auto l = static_cast<size_t>(lecture);
     const int c = lectureCourse_[l];
     const auto cs = static_cast<size_t>(c);
@@ -385,61 +380,56 @@ void SearchState::remove(int lecture) {
         costs_.curriculumCompactness += 2 * removeCompactness(q, period);
         const int load = --curriculumCount_[static_cast<size_t>(q * periods_ + period)];
         costs_.conflicts -= load;
-        if (dayMasks_ && load < 2)
-            markLoad(q, period, load);
+        if (dayMasks_ && load < 2) markLoad(q, period, load);
     }
     costs_.unavailable -= unavailable_[static_cast<size_t>(c * periods_ + period)];
     costs_.roomCapacity -= std::max(0, courseStudents_[cs] - roomCapacity_[static_cast<size_t>(room)]);
     const int day = dayOf(period);
     if (--courseDayCount_[static_cast<size_t>(c * days_ + day)] == 0) {
-        if (--courseDays_[cs] < courseMinDays_[cs])
-            costs_.minWorkingDays += 5;
+        if (--courseDays_[cs] < courseMinDays_[cs]) costs_.minWorkingDays += 5;
     }
     if (--courseRoomCount_[static_cast<size_t>(c * rooms_ + room)] == 0) {
-        if (--courseRooms_[cs] > 0)
-            costs_.roomStability -= 1;
+        if (--courseRooms_[cs] > 0) costs_.roomStability -= 1;
     }
 }
 
-void SearchState::load(const Solution& solution) {
+void SearchState::load(const Solution& solution)
+{
     checkFits(instance_, solution);
     for (int l = 0; l < lectures(); ++l) {
-        if (period_[static_cast<size_t>(l)] >= 0)
-            remove(l);
+        if (period_[static_cast<size_t>(l)] >= 0) remove(l);
     }
     for (int l = 0; l < lectures(); ++l) {
         const Assignment& a = solution.lectures[static_cast<size_t>(l)];
-        if (!a.scheduled())
-            continue;
+        if (!a.scheduled()) continue;
         const int p = a.day * periodsPerDay_ + a.period;
-        if (lectureAt(p, a.room) < 0)
-            insert(l, p, a.room);
+        if (lectureAt(p, a.room) < 0) insert(l, p, a.room);
     }
 }
 
-void SearchState::restore(const std::vector<int>& periods, const std::vector<int>& rooms) {
+void SearchState::restore(const std::vector<int>& periods, const std::vector<int>& rooms)
+{
     for (int l = 0; l < lectures(); ++l) {
-        if (period_[static_cast<size_t>(l)] >= 0)
-            remove(l);
+        if (period_[static_cast<size_t>(l)] >= 0) remove(l);
     }
     for (int l = 0; l < lectures(); ++l) {
-        if (periods[static_cast<size_t>(l)] >= 0)
-            insert(l, periods[static_cast<size_t>(l)], rooms[static_cast<size_t>(l)]);
+        if (periods[static_cast<size_t>(l)] >= 0) insert(l, periods[static_cast<size_t>(l)], rooms[static_cast<size_t>(l)]);
     }
 }
 
-Solution SearchState::toSolution() const {
+Solution SearchState::toSolution() const
+{
     Solution solution;
     solution.lectures.resize(lectureCourse_.size());
     for (size_t l = 0; l < lectureCourse_.size(); ++l) {
-        if (period_[l] < 0)
-            continue;
+        if (period_[l] < 0) continue;
         solution.lectures[l] = Assignment{period_[l] / periodsPerDay_, period_[l] % periodsPerDay_, room_[l]};
     }
     return solution;
 }
 
-SearchState::Costs SearchState::recomputeForTest() const {
+SearchState::Costs SearchState::recomputeForTest() const
+{
     Costs costs;
     const size_t courseCount = courseTeacher_.size();
     std::vector<int> teacherAt(static_cast<size_t>(teachers_) * static_cast<size_t>(periods_), 0);
@@ -461,10 +451,8 @@ SearchState::Costs SearchState::recomputeForTest() const {
         days[c][static_cast<size_t>(p / periodsPerDay_)] = 1;
         rooms[c][static_cast<size_t>(room_[l])] = 1;
     }
-    for (int n : teacherAt)
-        costs.conflicts += n * (n - 1) / 2;
-    for (int n : curriculumAt)
-        costs.conflicts += n * (n - 1) / 2;
+    for (int n : teacherAt) costs.conflicts += n * (n - 1) / 2;
+    for (int n : curriculumAt) costs.conflicts += n * (n - 1) / 2;
     for (size_t c = 0; c < courseCount; ++c) {
         const int used = static_cast<int>(std::count(days[c].begin(), days[c].end(), 1));
         costs.minWorkingDays += 5 * std::max(0, courseMinDays_[c] - used);
@@ -474,13 +462,11 @@ SearchState::Costs SearchState::recomputeForTest() const {
     for (int q = 0; q < curricula_; ++q) {
         for (int p = 0; p < periods_; ++p) {
             const int n = curriculumAt[static_cast<size_t>(q * periods_ + p)];
-            if (n == 0)
-                continue;
+            if (n == 0) continue;
             const int s = p % periodsPerDay_;
             const bool before = s > 0 && curriculumAt[static_cast<size_t>(q * periods_ + p - 1)] > 0;
             const bool after = s < periodsPerDay_ - 1 && curriculumAt[static_cast<size_t>(q * periods_ + p + 1)] > 0;
-            if (!before && !after)
-                costs.curriculumCompactness += 2 * n;
+            if (!before && !after) costs.curriculumCompactness += 2 * n;
         }
     }
     return costs;

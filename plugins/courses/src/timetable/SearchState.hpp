@@ -45,16 +45,14 @@ public:
     int roomOf(int lecture) const { return room_[static_cast<size_t>(lecture)]; }
     int roomCapacity(int room) const { return roomCapacity_[static_cast<size_t>(room)]; }
     int lectureAt(int period, int room) const { return slot_[static_cast<size_t>(period * rooms_ + room)]; }
-    bool unavailable(int course, int period) const {
-        return unavailable_[static_cast<size_t>(course * periods_ + period)] != 0;
-    }
+    bool unavailable(int course, int period) const { return unavailable_[static_cast<size_t>(course * periods_ + period)] != 0; }
     // Lectures in conflict with a lecture of `course` placed at `period` (teacher or curriculum).
     int conflictsAt(int course, int period) const;
     // Whether lectures of two courses may not share a period: one course, one teacher, or a
     // common curriculum.
-    bool clash(int courseA, int courseB) const {
-        if (clashBits_.empty())
-            return clashSlow(courseA, courseB);
+    bool clash(int courseA, int courseB) const
+    {
+        if (clashBits_.empty()) return clashSlow(courseA, courseB);
         const size_t bit = static_cast<size_t>(courseA) * static_cast<size_t>(courses()) + static_cast<size_t>(courseB);
         return (clashBits_[bit >> 6] >> (bit & 63) & 1) != 0;
     }
@@ -83,21 +81,21 @@ public:
     // feasible rejects most moves on it before their soft cost is looked at.
     int moveHardDelta(int lecture, int period, int room) const;
     // The hard change if the lecture alone moved to `period` (into a free room).
-    int periodHardDelta(int lecture, int period) const {
+    int periodHardDelta(int lecture, int period) const
+    {
         const int from = periodOf(lecture);
         return period == from ? 0 : periodHard(courseOf(lecture), -1, from, period);
     }
     // The soft cost change (capacity and stability) if the lecture alone changed to `room`.
-    int roomDelta(int lecture, int room) const {
+    int roomDelta(int lecture, int room) const
+    {
         Delta delta;
         roomChange(courseOf(lecture), roomOf(lecture), room, delta);
         return delta.soft;
     }
 
     const Costs& costs() const { return costs_; }
-    int64_t weighted(int hardWeight) const {
-        return static_cast<int64_t>(hardWeight) * costs_.hard() + costs_.soft();
-    }
+    int64_t weighted(int hardWeight) const { return static_cast<int64_t>(hardWeight) * costs_.hard() + costs_.soft(); }
 
     // Replaces the timetable. Lectures that would share a room and period with an earlier one stay
     // unscheduled. Throws std::invalid_argument if the solution does not fit the instance.
@@ -116,9 +114,7 @@ private:
     // Tables rather than division, which is slow on the hot path.
     int dayOf(int period) const { return periodDay_[static_cast<size_t>(period)]; }
     int slotOf(int period) const { return periodSlot_[static_cast<size_t>(period)]; }
-    int curriculumLoad(int curriculum, int period) const {
-        return curriculumCount_[static_cast<size_t>(curriculum * periods_ + period)];
-    }
+    int curriculumLoad(int curriculum, int period) const { return curriculumCount_[static_cast<size_t>(curriculum * periods_ + period)]; }
     // Change in isolated lectures when a curriculum's load at `period` goes up (+1) or down (-1),
     // its load at `lowered` (if not -1) taken as one less than counted.
     int compactnessDelta(int curriculum, int period, int direction, int lowered = -1) const;
@@ -153,26 +149,26 @@ private:
     std::vector<int> courseStudents_;
     std::vector<int> courseMinDays_;
     std::vector<int> roomCapacity_;
-    std::vector<char> unavailable_;       // course * periods + period
-    std::vector<uint64_t> clashBits_;     // course * courses + course, when there are few courses
+    std::vector<char> unavailable_;   // course * periods + period
+    std::vector<uint64_t> clashBits_; // course * courses + course, when there are few courses
     int teachers_ = 0;
     int curricula_ = 0;
 
     std::vector<int> period_; // per lecture, -1 if unscheduled
     std::vector<int> room_;
-    std::vector<int> slot_;             // period * rooms + room -> lecture or -1
-    std::vector<int> teacherCount_;     // teacher * periods + period
-    std::vector<int> curriculumCount_;  // curriculum * periods + period
+    std::vector<int> slot_;            // period * rooms + room -> lecture or -1
+    std::vector<int> teacherCount_;    // teacher * periods + period
+    std::vector<int> curriculumCount_; // curriculum * periods + period
     // With at most 64 periods a day, bit s of curriculum * days + day is set when period s of the
     // day has a lecture of the curriculum (busy_) or more than one (crowded_): while no period of
     // the days involved is crowded, a move's compactness change is a matter of bit operations.
     bool dayMasks_ = false;
     std::vector<uint64_t> busy_;
     std::vector<uint64_t> crowded_;
-    std::vector<int> courseDayCount_;   // course * days + day
-    std::vector<int> courseDays_;       // per course, days with a lecture
-    std::vector<int> courseRoomCount_;  // course * rooms + room
-    std::vector<int> courseRooms_;      // per course, rooms used
+    std::vector<int> courseDayCount_;  // course * days + day
+    std::vector<int> courseDays_;      // per course, days with a lecture
+    std::vector<int> courseRoomCount_; // course * rooms + room
+    std::vector<int> courseRooms_;     // per course, rooms used
     Costs costs_;
 };
 

@@ -13,10 +13,10 @@ namespace vtp::courses::timetable {
 class SharedBest {
 public:
     // Keeps the timetable (placement as SearchState snapshots it) if it beats the one held.
-    void offer(const SearchState::Costs& costs, const std::vector<int>& periods, const std::vector<int>& rooms) {
+    void offer(const SearchState::Costs& costs, const std::vector<int>& periods, const std::vector<int>& rooms)
+    {
         std::lock_guard lock(mutex_);
-        if (have_ && !better(costs, costs_))
-            return;
+        if (have_ && !better(costs, costs_)) return;
         have_ = true;
         costs_ = costs;
         periods_ = periods;
@@ -24,17 +24,18 @@ public:
     }
 
     // Copies the timetable held into the arguments if it beats `costs`; false otherwise.
-    bool takeIfBetter(SearchState::Costs& costs, std::vector<int>& periods, std::vector<int>& rooms) const {
+    bool takeIfBetter(SearchState::Costs& costs, std::vector<int>& periods, std::vector<int>& rooms) const
+    {
         std::lock_guard lock(mutex_);
-        if (!have_ || !better(costs_, costs))
-            return false;
+        if (!have_ || !better(costs_, costs)) return false;
         costs = costs_;
         periods = periods_;
         rooms = rooms_;
         return true;
     }
 
-    static bool better(const SearchState::Costs& a, const SearchState::Costs& b) {
+    static bool better(const SearchState::Costs& a, const SearchState::Costs& b)
+    {
         return a.hard() < b.hard() || (a.hard() == b.hard() && a.soft() < b.soft());
     }
 

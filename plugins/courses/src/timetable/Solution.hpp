@@ -23,7 +23,8 @@ struct Solution {
     std::vector<Assignment> lectures;
     bool operator==(const Solution&) const = default;
 
-    static Solution unscheduled(const Instance& instance) {
+    static Solution unscheduled(const Instance& instance)
+    {
         return Solution{std::vector<Assignment>(static_cast<size_t>(instance.lectureCount()))};
     }
 };

@@ -17,7 +17,8 @@ namespace vtp::courses::timetable {
 namespace {
 
 // SplitMix64: well-spread per-thread seeds from one user seed.
-uint64_t mixSeed(uint64_t seed, uint64_t index) {
+uint64_t mixSeed(uint64_t seed, uint64_t index)
+{
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -26,12 +27,14 @@ uint64_t mixSeed(uint64_t seed, uint64_t index) {
 
 } // namespace
 
-Solver::Solver(const Instance& instance) : instance_(instance) {
+Solver::Solver(const Instance& instance) : instance_(instance)
+{
     instance.validate();
     checkSatisfiable(instance);
 }
 
-void Solver::checkSatisfiable(const Instance& instance) {
+void Solver::checkSatisfiable(const Instance& instance)
+{
     instance.validate();
     const long periods = instance.periods();
     const long places = periods * static_cast<long>(instance.rooms.size());
@@ -48,29 +51,28 @@ void Solver::checkSatisfiable(const Instance& instance) {
         const long open = periods - static_cast<long>(closed[c].size());
         if (course.lectures > open)
             throw InfeasibleError("course '" + course.id + "': " + std::to_string(course.lectures) +
-                                  " lectures, each in its own period, but it is available in only " +
-                                  std::to_string(open) + " of " + std::to_string(periods) + " periods");
+                                  " lectures, each in its own period, but it is available in only " + std::to_string(open) + " of " +
+                                  std::to_string(periods) + " periods");
     }
     std::map<std::string, long> teacherLoad;
-    for (const Course& course : instance.courses)
-        teacherLoad[course.teacher] += course.lectures;
+    for (const Course& course : instance.courses) teacherLoad[course.teacher] += course.lectures;
     for (const auto& [teacher, load] : teacherLoad) {
         if (load > periods)
-            throw InfeasibleError("teacher '" + teacher + "': " + std::to_string(load) +
-                                  " lectures but only " + std::to_string(periods) + " periods");
+            throw InfeasibleError("teacher '" + teacher + "': " + std::to_string(load) + " lectures but only " + std::to_string(periods) +
+                                  " periods");
     }
     for (const Curriculum& curriculum : instance.curricula) {
         long load = 0;
-        for (int c : curriculum.courses)
-            load += instance.courses[static_cast<size_t>(c)].lectures;
+        for (int c : curriculum.courses) load += instance.courses[static_cast<size_t>(c)].lectures;
         if (load > periods)
             throw InfeasibleError("curriculum '" + curriculum.id + "': its courses have " + std::to_string(load) +
-                                  " lectures, which must all be in different periods, but there are only " +
-                                  std::to_string(periods) + " periods");
+                                  " lectures, which must all be in different periods, but there are only " + std::to_string(periods) +
+                                  " periods");
     }
 }
 
-SolverResult Solver::solve(const SolverOptions& options) const {
+SolverResult Solver::solve(const SolverOptions& options) const
+{
     if (options.timeLimitSeconds <= 0 && options.iterationLimit == 0)
         throw std::invalid_argument("solver needs a time limit or an iteration limit");
     const auto start = Annealer::Clock::now();
@@ -80,9 +82,8 @@ SolverResult Solver::solve(const SolverOptions& options) const {
     SharedBest shared;
     std::vector<std::unique_ptr<Annealer>> annealers;
     for (int i = 0; i < threads; ++i)
-        annealers.push_back(std::make_unique<Annealer>(instance_, options, mixSeed(options.seed, static_cast<uint64_t>(i)),
-                                                       start, status[static_cast<size_t>(i)],
-                                                       threads > 1 ? &shared : nullptr));
+        annealers.push_back(std::make_unique<Annealer>(instance_, options, mixSeed(options.seed, static_cast<uint64_t>(i)), start,
+                                                       status[static_cast<size_t>(i)], threads > 1 ? &shared : nullptr));
 
     std::mutex mutex;
     std::condition_variable wake;
@@ -104,13 +105,10 @@ SolverResult Solver::solve(const SolverOptions& options) const {
     }
 
     auto report = [&] {
-        if (!options.progress)
-            return;
+        if (!options.progress) return;
         int64_t best = INT64_MAX;
-        for (const AnnealerStatus& s : status)
-            best = std::min(best, s.best.load(std::memory_order_relaxed));
-        if (best == INT64_MAX)
-            return;
+        for (const AnnealerStatus& s : status) best = std::min(best, s.best.load(std::memory_order_relaxed));
+        if (best == INT64_MAX) return;
         SolverProgress progress;
         progress.elapsedSeconds = std::chrono::duration<double>(Annealer::Clock::now() - start).count();
         progress.bestHard = static_cast<int>(best >> 32);
@@ -126,11 +124,9 @@ SolverResult Solver::solve(const SolverOptions& options) const {
             lock.lock();
         }
     }
-    for (std::thread& worker : workers)
-        worker.join();
+    for (std::thread& worker : workers) worker.join();
     for (const std::exception_ptr& error : errors) {
-        if (error)
-            std::rethrow_exception(error);
+        if (error) std::rethrow_exception(error);
     }
     report();
 
@@ -139,8 +135,7 @@ SolverResult Solver::solve(const SolverOptions& options) const {
     for (size_t i = 1; i < annealers.size(); ++i) {
         const auto& a = annealers[i]->bestCosts();
         const auto& b = annealers[winner]->bestCosts();
-        if (a.hard() < b.hard() || (a.hard() == b.hard() && a.soft() < b.soft()))
-            winner = i;
+        if (a.hard() < b.hard() || (a.hard() == b.hard() && a.soft() < b.soft())) winner = i;
     }
     SolverResult result;
     result.solution = annealers[winner]->bestSolution();

@@ -35,7 +35,7 @@ struct SolverOptions {
 
 struct SolverResult {
     Solution solution;
-    Evaluation evaluation; // by the Evaluator, as the ITC-2007 validator counts
+    Evaluation evaluation;   // by the Evaluator, as the ITC-2007 validator counts
     uint64_t iterations = 0; // over all threads
     double elapsedSeconds = 0;
     bool cancelled = false;

@@ -6,13 +6,15 @@ namespace vtp::courses::timetable {
 
 namespace {
 
-bool isBlank(char ch) {
+bool isBlank(char ch)
+{
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
 } // namespace
 
-bool TextLines::next() {
+bool TextLines::next()
+{
     while (pos_ < text_.size()) {
         const size_t end = text_.find('\n', pos_);
         const size_t stop = end == std::string_view::npos ? text_.size() : end;
@@ -22,36 +24,32 @@ bool TextLines::next() {
         tokens_.clear();
         size_t i = 0;
         while (i < current_.size()) {
-            while (i < current_.size() && isBlank(current_[i]))
-                ++i;
+            while (i < current_.size() && isBlank(current_[i])) ++i;
             const size_t start = i;
-            while (i < current_.size() && !isBlank(current_[i]))
-                ++i;
-            if (i > start)
-                tokens_.push_back(current_.substr(start, i - start));
+            while (i < current_.size() && !isBlank(current_[i])) ++i;
+            if (i > start) tokens_.push_back(current_.substr(start, i - start));
         }
-        if (!tokens_.empty())
-            return true;
+        if (!tokens_.empty()) return true;
     }
     tokens_.clear();
     current_ = {};
     return false;
 }
 
-std::string TextLines::quoted() const {
+std::string TextLines::quoted() const
+{
     // Trailing blanks and CR carry no meaning; leave them out of messages.
     std::string_view shown = current_;
-    while (!shown.empty() && isBlank(shown.back()))
-        shown.remove_suffix(1);
+    while (!shown.empty() && isBlank(shown.back())) shown.remove_suffix(1);
     return quoteForError(shown);
 }
 
-std::string quoteForError(std::string_view text) {
+std::string quoteForError(std::string_view text)
+{
     constexpr size_t maxShown = 60;
     std::string out = "'";
     const bool cut = text.size() > maxShown;
-    if (cut)
-        text = text.substr(0, maxShown);
+    if (cut) text = text.substr(0, maxShown);
     static const char* hex = "0123456789abcdef";
     for (char ch : text) {
         const auto byte = static_cast<unsigned char>(ch);
@@ -67,13 +65,13 @@ std::string quoteForError(std::string_view text) {
     return out;
 }
 
-bool parseBoundedInt(std::string_view token, long min, long max, int& out) {
+bool parseBoundedInt(std::string_view token, long min, long max, int& out)
+{
     long value = 0;
     const char* first = token.data();
     const char* last = token.data() + token.size();
     const auto [ptr, ec] = std::from_chars(first, last, value);
-    if (ec != std::errc() || ptr != last || first == last || value < min || value > max)
-        return false;
+    if (ec != std::errc() || ptr != last || first == last || value < min || value > max) return false;
     out = static_cast<int>(value);
     return true;
 }

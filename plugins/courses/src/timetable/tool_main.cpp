@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv)
+{
     const std::string usage = "usage: vtp_timetable solve FILE.ctt [options] | vtp_timetable check FILE.ctt FILE.sol\n";
     if (argc < 2) {
         std::cerr << usage;
@@ -14,10 +15,8 @@ int main(int argc, char** argv) {
     const std::string command = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
     try {
-        if (command == "solve")
-            return vtp::courses::timetable::runSolveCommand(args);
-        if (command == "check")
-            return vtp::courses::timetable::runCheckCommand(args);
+        if (command == "solve") return vtp::courses::timetable::runSolveCommand(args);
+        if (command == "check") return vtp::courses::timetable::runCheckCommand(args);
         if (command == "--help" || command == "-h") {
             std::cout << usage;
             return 0;

@@ -15,16 +15,21 @@ TEST(CalendarFeed, IcalJsReadsEverySessionAtTheRightInstantAcrossDaylightSaving)
     const Account prof = s.staff("prof@uni.example", "instructor");
     const Account stu = s.student("stu@uni.example");
     // 2025-10-13 to 2025-11-07 in Zurich: clocks go back on 2025-10-26 (CEST UTC+2 -> CET UTC+1).
-    const std::string term = str(s.expect(201, "POST", "/api/v1/terms", admin,
-                                          R"({"name":"Autumn","start_date":"2025-10-13","end_date":"2025-11-07","time_zone":"Europe/Zurich"})"),
-                                 "id");
-    const std::string course = str(s.expect(201, "POST", "/api/v1/courses", admin,
-                                            R"({"term_id":")" + term + R"(","code":"CS101","title":"Algorithms, data; and \"structures\" – a very long title that needs folding"})"),
-                                   "id");
-    const std::string section = str(s.expect(201, "POST", "/api/v1/sections", admin,
-                                             R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id + R"("]})"),
-                                    "id");
-    const std::string room = str(s.expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hörsaal Süd, 1; West","kind":"physical","capacity":80})"), "id");
+    const std::string term =
+        str(s.expect(201, "POST", "/api/v1/terms", admin,
+                     R"({"name":"Autumn","start_date":"2025-10-13","end_date":"2025-11-07","time_zone":"Europe/Zurich"})"),
+            "id");
+    const std::string course =
+        str(s.expect(201, "POST", "/api/v1/courses", admin,
+                     R"({"term_id":")" + term +
+                         R"(","code":"CS101","title":"Algorithms, data; and \"structures\" – a very long title that needs folding"})"),
+            "id");
+    const std::string section =
+        str(s.expect(201, "POST", "/api/v1/sections", admin,
+                     R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id + R"("]})"),
+            "id");
+    const std::string room =
+        str(s.expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hörsaal Süd, 1; West","kind":"physical","capacity":80})"), "id");
     s.expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof,
              R"({"meetings":[{"weekday":1,"start_time":"09:15","end_time":"10:45","room_id":")" + room + R"("}]})");
     s.expect(201, "POST", "/api/v1/sections/" + section + "/enroll", stu);
@@ -39,13 +44,15 @@ TEST(CalendarFeed, IcalJsReadsEverySessionAtTheRightInstantAcrossDaylightSaving)
     const std::string file = s.vtpd().dir() + "/feed.ics";
     writeFile(file, feed.body);
     std::string out;
-    ASSERT_EQ(VtpdProcess::run({VTP_TEST_NODE, std::string(VTP_COURSES_NPM_DIR) + "/parse-ical.mjs", file, "Europe/Zurich"}, out), 0) << out;
+    ASSERT_EQ(VtpdProcess::run({VTP_TEST_NODE, std::string(VTP_COURSES_NPM_DIR) + "/parse-ical.mjs", file, "Europe/Zurich"}, out), 0)
+        << out;
     const auto parsed = Poco::JSON::Parser().parse(out).extract<JsonObject>();
     EXPECT_EQ(str(parsed, "version"), "2.0");
     EXPECT_EQ(str(parsed, "name"), "VTP classes");
     const auto events = parsed->getArray("events");
     ASSERT_EQ(events->size(), 4u) << out;
-    const char* utcStarts[] = {"2025-10-13T07:15:00.000Z", "2025-10-20T07:15:00.000Z", "2025-10-27T08:15:00.000Z", "2025-11-03T08:15:00.000Z"};
+    const char* utcStarts[] = {"2025-10-13T07:15:00.000Z", "2025-10-20T07:15:00.000Z", "2025-10-27T08:15:00.000Z",
+                               "2025-11-03T08:15:00.000Z"};
     for (unsigned i = 0; i < 4; ++i) {
         const auto e = events->getObject(i);
         const auto session = sessions->getObject(i);

@@ -20,9 +20,11 @@ protected:
     // A term from 2025-09-01 (Monday) to 2025-12-19 with one holiday, in Zurich time.
     std::string makeTerm(const std::string& name = "Autumn 2025")
     {
-        return str(s->expect(201, "POST", "/api/v1/terms", admin,
-                             R"({"name":")" + name + R"(","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Europe/Zurich","holidays":["2025-09-08"]})"),
-                   "id");
+        return str(
+            s->expect(201, "POST", "/api/v1/terms", admin,
+                      R"({"name":")" + name +
+                          R"(","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Europe/Zurich","holidays":["2025-09-08"]})"),
+            "id");
     }
     std::string makeCourse(const std::string& term, const std::string& code, const std::string& department = "CS")
     {
@@ -62,7 +64,8 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     EXPECT_EQ(t->getArray("holidays")->getElement<std::string>(0), "2025-09-08");
     EXPECT_EQ(t->getArray("teaching_days")->size(), 5u);
     EXPECT_EQ(t->getArray("periods")->size(), 4u);
-    const auto defaultZone = s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"Spring 2026","start_date":"2026-02-16","end_date":"2026-05-29"})");
+    const auto defaultZone =
+        s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"Spring 2026","start_date":"2026-02-16","end_date":"2026-05-29"})");
     EXPECT_EQ(str(defaultZone, "time_zone"), "UTC");
 
     // Bad input: RFC 9457 problems naming what is wrong.
@@ -71,10 +74,12 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     EXPECT_EQ(bad.contentType, "application/problem+json");
     EXPECT_NE(bad.body.find("start_date"), std::string::npos) << bad.body;
     EXPECT_EQ(s->call("POST", "/api/v1/terms", admin, R"({"name":"Bad","start_date":"2025-12-01","end_date":"2025-09-19"})").status, 422);
-    bad = s->call("POST", "/api/v1/terms", admin, R"({"name":"Bad","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Mars/Base"})");
+    bad = s->call("POST", "/api/v1/terms", admin,
+                  R"({"name":"Bad","start_date":"2025-09-01","end_date":"2025-12-19","time_zone":"Mars/Base"})");
     EXPECT_EQ(bad.status, 422);
     EXPECT_NE(problemType(bad).find("invalid-time-zone"), std::string::npos) << bad.body;
-    EXPECT_EQ(s->call("POST", "/api/v1/terms", admin, R"({"name":"Autumn 2025","start_date":"2025-09-01","end_date":"2025-12-19"})").status, 409);
+    EXPECT_EQ(s->call("POST", "/api/v1/terms", admin, R"({"name":"Autumn 2025","start_date":"2025-09-01","end_date":"2025-12-19"})").status,
+              409);
     bad = s->call("POST", "/api/v1/terms", admin, R"({"name":"X","start_date":"2025-09-01","end_date":"2025-12-19","colour":"red"})");
     EXPECT_EQ(bad.status, 422);
     EXPECT_NE(bad.body.find("colour"), std::string::npos);
@@ -82,7 +87,8 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     EXPECT_EQ(s->call("GET", "/api/v1/terms/nope", student).status, 404);
 
     // Rooms: filters by kind, capacity and feature.
-    s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120,"features":["projector","accessible"]})");
+    s->expect(201, "POST", "/api/v1/classrooms", admin,
+              R"({"name":"Hall A","kind":"physical","capacity":120,"features":["projector","accessible"]})");
     s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Lab 1","kind":"physical","capacity":24,"features":["computers"]})");
     const auto online = s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Online 1","kind":"virtual","capacity":300})");
     EXPECT_EQ(s->call("POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":5})").status, 409);
@@ -114,10 +120,12 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     std::string cursor;
     int pages = 0;
     do {
-        auto page = s->expect(200, "GET", "/api/v1/courses?term_id=" + term + "&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), student);
+        auto page =
+            s->expect(200, "GET", "/api/v1/courses?term_id=" + term + "&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), student);
         const auto items = page->getArray("courses");
         EXPECT_LE(items->size(), 2u);
-        for (size_t i = 0; i < items->size(); ++i) seen.push_back(items->getObject(static_cast<unsigned>(i))->getValue<std::string>("code"));
+        for (size_t i = 0; i < items->size(); ++i)
+            seen.push_back(items->getObject(static_cast<unsigned>(i))->getValue<std::string>("code"));
         cursor = page->isNull("next_cursor") ? "" : page->getValue<std::string>("next_cursor");
         ++pages;
     } while (!cursor.empty() && pages < 10);
@@ -134,11 +142,12 @@ TEST_P(CoursesFlow, AdminsManageTheCatalogOthersReadItAndBadInputIsAProblem)
     const std::string cs101 = courses->getObject(0)->getValue<std::string>("id");
     const auto all = s->expect(200, "GET", "/api/v1/courses?term_id=" + term + "&code=MA101", student)->getArray("courses");
     const std::string ma101 = all->getObject(0)->getValue<std::string>("id");
-    auto curriculum = s->expect(201, "POST", "/api/v1/curricula", admin,
-                                R"({"term_id":")" + term + R"(","name":"BSc CS year 1","course_ids":[")" + cs101 + R"(",")" + ma101 + R"("]})");
+    auto curriculum =
+        s->expect(201, "POST", "/api/v1/curricula", admin,
+                  R"({"term_id":")" + term + R"(","name":"BSc CS year 1","course_ids":[")" + cs101 + R"(",")" + ma101 + R"("]})");
     EXPECT_EQ(curriculum->getArray("course_ids")->size(), 2u);
-    const std::string otherTermCourse = str(s->expect(200, "GET", "/api/v1/courses?term_id=" + str(defaultZone, "id"), student)
-                                                ->getArray("courses")->getObject(0), "id");
+    const std::string otherTermCourse =
+        str(s->expect(200, "GET", "/api/v1/courses?term_id=" + str(defaultZone, "id"), student)->getArray("courses")->getObject(0), "id");
     EXPECT_EQ(s->call("POST", "/api/v1/curricula", admin,
                       R"({"term_id":")" + term + R"(","name":"Mixed","course_ids":[")" + otherTermCourse + R"("]})")
                   .status,
@@ -170,8 +179,8 @@ TEST_P(CoursesFlow, InstructorsManageOnlyTheirOwnSectionsAndEnrollmentFillsThenW
     EXPECT_EQ(sec->getArray("instructors")->getElement<std::string>(0), prof.id);
     EXPECT_EQ(sec->getArray("assistants")->getElement<std::string>(0), d.id);
     // An instructor creates sections only for themselves; a student none.
-    EXPECT_EQ(s->call("POST", "/api/v1/sections", other, R"({"course_id":")" + course + R"(","name":"B","capacity":5,"instructors":[")" +
-                                                             prof.id + R"("]})")
+    EXPECT_EQ(s->call("POST", "/api/v1/sections", other,
+                      R"({"course_id":")" + course + R"(","name":"B","capacity":5,"instructors":[")" + prof.id + R"("]})")
                   .status,
               403);
     auto own = s->expect(201, "POST", "/api/v1/sections", other, R"({"course_id":")" + course + R"(","name":"B","capacity":5})");
@@ -215,9 +224,8 @@ TEST_P(CoursesFlow, InstructorsManageOnlyTheirOwnSectionsAndEnrollmentFillsThenW
     ASSERT_EQ(myB->getArray("enrollments")->size(), 1u) << "promoted from the waitlist";
     const auto metrics = s->vtpd().get("/metrics");
     EXPECT_NE(metrics.body.find("vtp_plugin_courses_enrollment_changes_total{status=\"dropped\"} 1"), std::string::npos) << metrics.body;
-    EXPECT_TRUE(s->waitForEvent("enrollment.changed", [&](const JsonObject& p) {
-        return str(p, "user_id") == b.id && str(p, "status") == "enrolled";
-    }));
+    EXPECT_TRUE(s->waitForEvent("enrollment.changed",
+                                [&](const JsonObject& p) { return str(p, "user_id") == b.id && str(p, "status") == "enrolled"; }));
 
     // Staff enroll and remove directly; more seats promote the waitlist.
     auto byProf = s->expect(201, "POST", "/api/v1/sections/" + section + "/enrollments", prof, R"({"email":"C@uni.example"})");
@@ -234,8 +242,9 @@ TEST_P(CoursesFlow, InstructorsManageOnlyTheirOwnSectionsAndEnrollmentFillsThenW
     EXPECT_EQ(s->expect(200, "GET", "/api/v1/sections/" + section, a)->getValue<int>("enrolled"), 1);
 
     // Enrollment dates and the drop deadline bind students, not staff.
-    const std::string closed = makeSection(course, "Late", 5, 5, {prof.id},
-                                           R"(,"enrollment_opens":"2020-01-01","enrollment_closes":"2020-01-31","drop_deadline":"2020-01-15")");
+    const std::string closed =
+        makeSection(course, "Late", 5, 5, {prof.id},
+                    R"(,"enrollment_opens":"2020-01-01","enrollment_closes":"2020-01-31","drop_deadline":"2020-01-15")");
     auto late = s->call("POST", "/api/v1/sections/" + closed + "/enroll", a);
     EXPECT_EQ(late.status, 409);
     EXPECT_NE(problemType(late).find("enrollment-closed"), std::string::npos) << late.body;
@@ -256,7 +265,8 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
     const std::string term = makeTerm();
     const std::string course = makeCourse(term, "CS101");
     const std::string section = makeSection(course, "A", 10, 0, {prof.id});
-    const std::string room = str(s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120})"), "id");
+    const std::string room =
+        str(s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Hall A","kind":"physical","capacity":120})"), "id");
     s->expect(201, "POST", "/api/v1/sections/" + section + "/enroll", stu);
 
     EXPECT_EQ(s->call("PUT", "/api/v1/sections/" + section + "/meetings", stu, R"({"meetings":[]})").status, 403);
@@ -268,10 +278,12 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
                       R"({"meetings":[{"weekday":1,"start_time":"11:00","end_time":"10:00"}]})")
                   .status,
               422);
-    EXPECT_EQ(s->call("PUT", "/api/v1/sections/" + section + "/meetings", prof,
-                      R"({"meetings":[{"weekday":1,"start_time":"09:00","end_time":"10:00"},{"weekday":1,"start_time":"09:30","end_time":"11:00"}]})")
-                  .status,
-              422)
+    EXPECT_EQ(
+        s->call(
+             "PUT", "/api/v1/sections/" + section + "/meetings", prof,
+             R"({"meetings":[{"weekday":1,"start_time":"09:00","end_time":"10:00"},{"weekday":1,"start_time":"09:30","end_time":"11:00"}]})")
+            .status,
+        422)
         << "overlapping meetings";
     // Mondays 09:15-10:45 in Hall A and Thursdays 14:00-15:30 online (no room), 2025-09-01 to 2025-12-19
     // with 2025-09-08 off: 15 Mondays + 16 Thursdays.
@@ -284,7 +296,8 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
     auto sessions = s->expect(200, "GET", "/api/v1/sections/" + section + "/sessions?limit=200", stu)->getArray("sessions");
     ASSERT_EQ(sessions->size(), 31u);
     std::set<std::string> dates;
-    for (size_t i = 0; i < sessions->size(); ++i) dates.insert(sessions->getObject(static_cast<unsigned>(i))->getValue<std::string>("date"));
+    for (size_t i = 0; i < sessions->size(); ++i)
+        dates.insert(sessions->getObject(static_cast<unsigned>(i))->getValue<std::string>("date"));
     EXPECT_EQ(dates.count("2025-09-08"), 0u) << "holiday";
     EXPECT_EQ(dates.count("2025-09-01"), 1u);
     const auto first = sessions->getObject(0);
@@ -292,7 +305,8 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
     EXPECT_EQ(str(first, "room_name"), "Hall A");
     // 2025-09-01 09:15 in Zurich (CEST, UTC+2) is 07:15 UTC; 2025-12-15 09:15 (CET) is 08:15 UTC.
     EXPECT_EQ(first->getValue<int64_t>("starts_at"), 1756710900);
-    auto december = s->expect(200, "GET", "/api/v1/sections/" + section + "/sessions?from=2025-12-15&to=2025-12-15", stu)->getArray("sessions");
+    auto december =
+        s->expect(200, "GET", "/api/v1/sections/" + section + "/sessions?from=2025-12-15&to=2025-12-15", stu)->getArray("sessions");
     ASSERT_EQ(december->size(), 1u);
     EXPECT_EQ(december->getObject(0)->getValue<int64_t>("starts_at"), 1765786500);
     EXPECT_EQ(str(december->getObject(0), "live_room"), "courses:" + str(december->getObject(0), "id"));
@@ -303,7 +317,8 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
     const std::string cancelled = str(sessions->getObject(1), "id");
     EXPECT_EQ(s->call("PATCH", "/api/v1/sessions/" + moved, stu, R"({"status":"cancelled"})").status, 403);
     EXPECT_EQ(s->call("PATCH", "/api/v1/sessions/" + moved, prof, R"({"date":"2026-03-01"})").status, 422) << "outside the term";
-    auto m = s->expect(200, "PATCH", "/api/v1/sessions/" + moved, prof, R"({"date":"2025-09-09","start_time":"16:00","end_time":"17:30","note":"moved"})");
+    auto m = s->expect(200, "PATCH", "/api/v1/sessions/" + moved, prof,
+                       R"({"date":"2025-09-09","start_time":"16:00","end_time":"17:30","note":"moved"})");
     EXPECT_EQ(str(m, "date"), "2025-09-09");
     EXPECT_EQ(m->getValue<int64_t>("starts_at"), 1757426400); // 16:00 CEST = 14:00 UTC
     s->expect(200, "PATCH", "/api/v1/sessions/" + cancelled, prof, R"({"status":"cancelled"})");
@@ -322,7 +337,9 @@ TEST_P(CoursesFlow, MeetingPatternsBecomeSessionsInTheTermsTimeZoneThatSchedules
     EXPECT_EQ(s->expect(200, "GET", "/api/v1/users/me/schedule?from=2025-09-01&to=2025-09-14", other)->getArray("sessions")->size(), 0u);
     auto paged = s->expect(200, "GET", "/api/v1/users/me/schedule?from=2025-09-01&to=2025-09-14&limit=2", stu);
     EXPECT_EQ(paged->getArray("sessions")->size(), 2u);
-    auto rest = s->expect(200, "GET", "/api/v1/users/me/schedule?from=2025-09-01&to=2025-09-14&limit=2&cursor=" + paged->getValue<std::string>("next_cursor"), stu);
+    auto rest = s->expect(
+        200, "GET", "/api/v1/users/me/schedule?from=2025-09-01&to=2025-09-14&limit=2&cursor=" + paged->getValue<std::string>("next_cursor"),
+        stu);
     ASSERT_EQ(rest->getArray("sessions")->size(), 1u);
     EXPECT_TRUE(rest->isNull("next_cursor"));
     EXPECT_EQ(s->call("GET", "/api/v1/users/me/schedule?from=2025-09-14&to=2025-09-01", stu).status, 400);
@@ -373,7 +390,8 @@ TEST_P(CoursesFlow, RosterCsvImportReportsEveryRefusedLineAndExportListsTheRoste
     EXPECT_EQ(codes[7], "malformed");
 
     // A second import: s2 waits, s3 finds the section and waitlist full, s0 is there already; user ids work too.
-    r = s->call("POST", "/api/v1/sections/" + section + "/roster.csv", prof, students[2].id + "\n" + "s3@uni.example\ns0@uni.example\n", "text/csv");
+    r = s->call("POST", "/api/v1/sections/" + section + "/roster.csv", prof, students[2].id + "\n" + "s3@uni.example\ns0@uni.example\n",
+                "text/csv");
     ASSERT_EQ(r.status, 200) << r.body;
     report = r.json();
     ASSERT_EQ(report->getArray("accepted")->size(), 1u);
@@ -398,7 +416,8 @@ TEST_P(CoursesFlow, CalendarFeedIsPublicBehindASecretThatRotates)
     const Account stu = s->student("stu@uni.example");
     const std::string term = makeTerm();
     const std::string section = makeSection(makeCourse(term, "CS101"), "A", 10, 0, {prof.id});
-    s->expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof, R"({"meetings":[{"weekday":2,"start_time":"10:00","end_time":"11:00"}]})");
+    s->expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof,
+              R"({"meetings":[{"weekday":2,"start_time":"10:00","end_time":"11:00"}]})");
     s->expect(201, "POST", "/api/v1/sections/" + section + "/enroll", stu);
 
     EXPECT_EQ(s->call("POST", "/api/v1/users/me/calendar", Account{}).status, 401);

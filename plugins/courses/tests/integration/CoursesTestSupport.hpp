@@ -69,8 +69,8 @@ public:
     {
         const auto r = call(method, path, who, body);
         if (r.status != status)
-            throw std::runtime_error(method + " " + path + " answered " + std::to_string(r.status) + " (expected " + std::to_string(status) +
-                                     "): " + r.body);
+            throw std::runtime_error(method + " " + path + " answered " + std::to_string(r.status) + " (expected " +
+                                     std::to_string(status) + "): " + r.body);
         return r.body.empty() ? JsonObject() : r.json();
     }
 
@@ -116,6 +116,9 @@ private:
     AuthServer auth_;
 };
 
-inline std::string str(const JsonObject& o, const std::string& key) { return jsonString(o, key); }
+inline std::string str(const JsonObject& o, const std::string& key)
+{
+    return jsonString(o, key);
+}
 
 } // namespace vtp::test

@@ -18,8 +18,8 @@ protected:
         term = str(s->expect(201, "POST", "/api/v1/terms", admin,
                              R"({"name":"Autumn 2025","start_date":"2025-09-01","end_date":"2025-12-19","holidays":["2025-09-08"]})"),
                    "id");
-        course = str(s->expect(201, "POST", "/api/v1/courses", admin, R"({"term_id":")" + term + R"(","code":"CS101","title":"Algorithms"})"),
-                     "id");
+        course = str(
+            s->expect(201, "POST", "/api/v1/courses", admin, R"({"term_id":")" + term + R"(","code":"CS101","title":"Algorithms"})"), "id");
     }
 
     std::unique_ptr<CoursesServer> s;
@@ -36,17 +36,17 @@ TEST_P(CoursesValidation, StaffIdsMustNameExistingAccounts)
     EXPECT_EQ(problemType(r), "urn:vtp:problem:unknown-user") << r.body;
     EXPECT_NE(r.body.find("not-a-user"), std::string::npos) << "the problem names the id: " << r.body;
     r = s->call("POST", "/api/v1/sections", admin,
-                R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id + R"("],"assistants":["ghost"]})");
+                R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id +
+                    R"("],"assistants":["ghost"]})");
     EXPECT_EQ(r.status, 422) << r.body;
     EXPECT_NE(r.body.find("assistants"), std::string::npos) << r.body;
     EXPECT_EQ(s->call("GET", "/api/v1/sections?course_id=" + course, admin).json()->getArray("sections")->size(), 0u)
         << "nothing was created";
 
-    const std::string section =
-        str(s->expect(201, "POST", "/api/v1/sections", admin,
-                      R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id + R"("],"assistants":[")" +
-                          ta.id + R"("]})"),
-            "id");
+    const std::string section = str(s->expect(201, "POST", "/api/v1/sections", admin,
+                                              R"({"course_id":")" + course + R"(","name":"A","capacity":10,"instructors":[")" + prof.id +
+                                                  R"("],"assistants":[")" + ta.id + R"("]})"),
+                                    "id");
     r = s->call("PATCH", "/api/v1/sections/" + section, admin, R"({"instructors":["nobody-here"]})");
     EXPECT_EQ(r.status, 422) << r.body;
     r = s->call("PATCH", "/api/v1/sections/" + section, prof, R"({"assistants":["nobody-here"]})");
@@ -58,9 +58,10 @@ TEST_P(CoursesValidation, StaffIdsMustNameExistingAccounts)
 
 TEST_P(CoursesValidation, CapacityCannotDropBelowTheEnrolledStudents)
 {
-    const std::string section = str(s->expect(201, "POST", "/api/v1/sections", admin,
-                                              R"({"course_id":")" + course + R"(","name":"A","capacity":3,"instructors":[")" + prof.id + R"("]})"),
-                                    "id");
+    const std::string section =
+        str(s->expect(201, "POST", "/api/v1/sections", admin,
+                      R"({"course_id":")" + course + R"(","name":"A","capacity":3,"instructors":[")" + prof.id + R"("]})"),
+            "id");
     for (const char* email : {"a@uni.example", "b@uni.example"}) {
         const Account student = s->student(email);
         s->expect(201, "POST", "/api/v1/sections/" + section + "/enrollments", prof, R"({"user_id":")" + student.id + R"("})");

@@ -19,10 +19,10 @@ TEST_P(EnrollmentConcurrency, TwoHundredAtOnceFillThirtySeatsAndQueueTheRestInAc
     constexpr int kStudents = 200, kSeats = 30, kWaitlist = 170;
     CoursesServer s(GetParam());
     const Account admin = s.staff("admin@uni.example", "admin");
-    const std::string term = str(s.expect(201, "POST", "/api/v1/terms", admin,
-                                          R"({"name":"T","start_date":"2025-09-01","end_date":"2025-12-19"})"),
-                                 "id");
-    const std::string course = str(s.expect(201, "POST", "/api/v1/courses", admin, R"({"term_id":")" + term + R"(","code":"POP1","title":"Popular"})"), "id");
+    const std::string term =
+        str(s.expect(201, "POST", "/api/v1/terms", admin, R"({"name":"T","start_date":"2025-09-01","end_date":"2025-12-19"})"), "id");
+    const std::string course =
+        str(s.expect(201, "POST", "/api/v1/courses", admin, R"({"term_id":")" + term + R"(","code":"POP1","title":"Popular"})"), "id");
     const std::string section = str(s.expect(201, "POST", "/api/v1/sections", admin,
                                              R"({"course_id":")" + course + R"(","name":"A","capacity":30,"waitlist_capacity":170})"),
                                     "id");
@@ -115,17 +115,18 @@ TEST_P(EnrollmentConcurrency, TwoHundredAtOnceFillThirtySeatsAndQueueTheRestInAc
     EXPECT_EQ(*positions.rbegin(), kWaitlist) << "no gaps";
 
     // The database agrees, and the roster lists the waitlist in the same order, page by page.
-    EXPECT_EQ(std::get<int64_t>(s.auth().query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'",
-                                                {std::string(section)})
+    EXPECT_EQ(std::get<int64_t>(s.auth()
+                                    .query("SELECT COUNT(*) FROM courses_enrollments WHERE section_id = ? AND status = 'enrolled'",
+                                           {std::string(section)})
                                     .rows.at(0)
                                     .at(0)),
               kSeats);
     std::vector<std::pair<std::string, int>> roster;
     std::string cursor;
     for (int page = 0; page < 20; ++page) {
-        const auto r = s.expect(200, "GET", "/api/v1/sections/" + section + "/enrollments?status=waitlisted&limit=50" +
-                                                (cursor.empty() ? "" : "&cursor=" + cursor),
-                                admin);
+        const auto r = s.expect(
+            200, "GET",
+            "/api/v1/sections/" + section + "/enrollments?status=waitlisted&limit=50" + (cursor.empty() ? "" : "&cursor=" + cursor), admin);
         const auto items = r->getArray("enrollments");
         for (size_t i = 0; i < items->size(); ++i) {
             const auto e = items->getObject(static_cast<unsigned>(i));

@@ -25,7 +25,8 @@ protected:
                              R"({"name":"Solved","start_date":"2025-09-01","end_date":"2025-10-31","time_zone":"Europe/Zurich"})"),
                    "id");
         for (const auto& [name, cap] : std::vector<std::pair<std::string, int>>{{"R1", 40}, {"R2", 60}, {"R3", 100}})
-            s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":")" + name + R"(","kind":"physical","capacity":)" + std::to_string(cap) + "}");
+            s->expect(201, "POST", "/api/v1/classrooms", admin,
+                      R"({"name":")" + name + R"(","kind":"physical","capacity":)" + std::to_string(cap) + "}");
         const Account p1 = s->staff("p1@uni.example", "instructor"), p2 = s->staff("p2@uni.example", "instructor");
         std::vector<std::string> courses;
         for (int i = 1; i <= 6; ++i) {
@@ -35,17 +36,21 @@ protected:
                                                 R"(","title":"T","lectures_per_week":3,"min_working_days":3})"),
                                   "id"));
             sections.push_back(str(s->expect(201, "POST", "/api/v1/sections", admin,
-                                             R"({"course_id":")" + courses.back() + R"(","name":"A","capacity":)" + std::to_string(20 + 15 * i) +
-                                                 R"(,"instructors":[")" + (i % 2 ? p1.id : p2.id) + R"("]})"),
+                                             R"({"course_id":")" + courses.back() + R"(","name":"A","capacity":)" +
+                                                 std::to_string(20 + 15 * i) + R"(,"instructors":[")" + (i % 2 ? p1.id : p2.id) + R"("]})"),
                                    "id"));
         }
         s->expect(201, "POST", "/api/v1/curricula", admin,
-                  R"({"term_id":")" + term + R"(","name":"Y1","course_ids":[")" + courses[0] + R"(",")" + courses[1] + R"(",")" + courses[2] + R"("]})");
+                  R"({"term_id":")" + term + R"(","name":"Y1","course_ids":[")" + courses[0] + R"(",")" + courses[1] + R"(",")" +
+                      courses[2] + R"("]})");
         s->expect(201, "POST", "/api/v1/curricula", admin,
-                  R"({"term_id":")" + term + R"(","name":"Y2","course_ids":[")" + courses[3] + R"(",")" + courses[4] + R"(",")" + courses[5] + R"("]})");
+                  R"({"term_id":")" + term + R"(","name":"Y2","course_ids":[")" + courses[3] + R"(",")" + courses[4] + R"(",")" +
+                      courses[5] + R"("]})");
         s->expect(200, "PUT", "/api/v1/courses/" + courses[0] + "/unavailability", admin,
                   R"({"periods":[{"day":0,"period":0},{"day":0,"period":1},{"day":0,"period":2},{"day":0,"period":3}]})");
-        EXPECT_EQ(s->call("PUT", "/api/v1/courses/" + courses[0] + "/unavailability", admin, R"({"periods":[{"day":5,"period":0}]})").status, 422);
+        EXPECT_EQ(
+            s->call("PUT", "/api/v1/courses/" + courses[0] + "/unavailability", admin, R"({"periods":[{"day":5,"period":0}]})").status,
+            422);
     }
 
     std::unique_ptr<CoursesServer> s;
@@ -128,7 +133,8 @@ TEST_P(Timetable, CancellingTheJobKeepsTheBestTimetableSoFar)
     auto started = s->expect(202, "POST", "/api/v1/terms/" + term + "/timetables", admin, R"({"time_limit_seconds":300,"seed":3})");
     const std::string tid = str(started, "id"), job = str(started, "job_id");
     s->waitForJob(job, admin, [](const JsonObject& j) {
-        return str(j, "state") == "running" && j->getObject("progress")->getValue<std::string>("message").find("best hard 0") != std::string::npos;
+        return str(j, "state") == "running" &&
+               j->getObject("progress")->getValue<std::string>("message").find("best hard 0") != std::string::npos;
     });
     const auto start = std::chrono::steady_clock::now();
     s->expect(202, "POST", "/api/v1/jobs/" + job + "/cancel", admin);
@@ -146,22 +152,25 @@ TEST_P(Timetable, CancellingTheJobKeepsTheBestTimetableSoFar)
     auto tt = s->expect(200, "GET", "/api/v1/terms/" + term + "/timetables/" + tid, admin);
     EXPECT_EQ(str(tt, "state"), "cancelled");
     EXPECT_EQ(tt->getArray("assignments")->size(), 18u);
-    EXPECT_EQ(s->expect(200, "POST", "/api/v1/terms/" + term + "/timetables/" + tid + "/accept", admin)->getValue<int>("sections_updated"), 6)
+    EXPECT_EQ(s->expect(200, "POST", "/api/v1/terms/" + term + "/timetables/" + tid + "/accept", admin)->getValue<int>("sections_updated"),
+              6)
         << "a feasible best-so-far can be accepted";
 }
 
 TEST_P(Timetable, OverConstrainedTermsNameTheConstraintAndCttImportExportRoundTrips)
 {
     // An empty term, then one course with more lectures than the grid has periods.
-    const std::string empty = str(s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"E","start_date":"2025-09-01","end_date":"2025-09-30"})"), "id");
+    const std::string empty =
+        str(s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"E","start_date":"2025-09-01","end_date":"2025-09-30"})"), "id");
     auto r = s->call("POST", "/api/v1/terms/" + empty + "/timetables", admin, "{}");
     EXPECT_EQ(r.status, 422);
     EXPECT_NE(problemType(r).find("nothing-to-schedule"), std::string::npos) << r.body;
     s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"One","kind":"virtual","capacity":50})");
     s->expect(201, "POST", "/api/v1/classrooms", admin, R"({"name":"Two","kind":"virtual","capacity":50})");
-    const std::string big = str(s->expect(201, "POST", "/api/v1/courses", admin,
-                                          R"({"term_id":")" + empty + R"(","code":"HUGE","title":"Too much","lectures_per_week":25,"min_working_days":5})"),
-                                "id");
+    const std::string big =
+        str(s->expect(201, "POST", "/api/v1/courses", admin,
+                      R"({"term_id":")" + empty + R"(","code":"HUGE","title":"Too much","lectures_per_week":25,"min_working_days":5})"),
+            "id");
     s->expect(201, "POST", "/api/v1/sections", admin, R"({"course_id":")" + big + R"(","name":"A","capacity":10})");
     r = s->call("POST", "/api/v1/terms/" + empty + "/timetables", admin, "{}");
     ASSERT_EQ(r.status, 422);
@@ -171,7 +180,8 @@ TEST_P(Timetable, OverConstrainedTermsNameTheConstraintAndCttImportExportRoundTr
     EXPECT_EQ(s->call("POST", "/api/v1/terms/" + empty + "/import.ctt", admin, "Name: X\n", "text/plain").status, 409) << "not empty";
 
     // Import into a fresh term: a malformed file names its line; a good one creates everything.
-    const std::string fresh = str(s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"F","start_date":"2025-09-01","end_date":"2025-09-30"})"), "id");
+    const std::string fresh =
+        str(s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"F","start_date":"2025-09-01","end_date":"2025-09-30"})"), "id");
     r = s->call("POST", "/api/v1/terms/" + fresh + "/import.ctt", admin, "Name: Toy\nCourses: x\n", "text/plain");
     ASSERT_EQ(r.status, 422);
     EXPECT_NE(problemType(r).find("invalid-ctt"), std::string::npos);
@@ -197,7 +207,8 @@ TEST_P(Timetable, OverConstrainedTermsNameTheConstraintAndCttImportExportRoundTr
     const std::string cttPath = s->vtpd().dir() + "/term.ctt", solPath = s->vtpd().dir() + "/term.sol";
     writeFile(cttPath, exported.body);
     std::string out;
-    ASSERT_EQ(s->auth().vtpctl({"timetable", "solve", cttPath, "--time-limit", "1", "--seed", "5", "-o", solPath, "--quiet"}, "", out), 0) << out;
+    ASSERT_EQ(s->auth().vtpctl({"timetable", "solve", cttPath, "--time-limit", "1", "--seed", "5", "-o", solPath, "--quiet"}, "", out), 0)
+        << out;
     EXPECT_NE(readFile(solPath).find("cA-A "), std::string::npos);
     out.clear();
     ASSERT_EQ(s->auth().vtpctl({"timetable", "check", cttPath, solPath}, "", out), 0) << out;

@@ -15,20 +15,22 @@ namespace fs = std::filesystem;
 
 class CommandsTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("vtp-timetable-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    void SetUp() override
+    {
+        dir_ = fs::temp_directory_path() / ("vtp-timetable-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(dir_);
     }
     void TearDown() override { fs::remove_all(dir_); }
 
-    std::string write(const std::string& name, const std::string& text) {
+    std::string write(const std::string& name, const std::string& text)
+    {
         const fs::path path = dir_ / name;
         std::ofstream(path) << text;
         return path.string();
     }
-    std::string read(const std::string& path) {
+    std::string read(const std::string& path)
+    {
         std::ifstream in(path);
         std::ostringstream text;
         text << in.rdbuf();
@@ -38,7 +40,8 @@ protected:
     fs::path dir_;
 };
 
-TEST_F(CommandsTest, SolveWritesATimetableThatCheckAccepts) {
+TEST_F(CommandsTest, SolveWritesATimetableThatCheckAccepts)
+{
     const std::string ctt = write("toy.ctt", test::toyCtt);
     const std::string sol = (dir_ / "toy.sol").string();
     testing::internal::CaptureStdout();
@@ -53,7 +56,8 @@ TEST_F(CommandsTest, SolveWritesATimetableThatCheckAccepts) {
     EXPECT_NE(out.find("Feasible:                yes"), std::string::npos) << out;
 }
 
-TEST_F(CommandsTest, CheckFailsOnAnInfeasibleTimetable) {
+TEST_F(CommandsTest, CheckFailsOnAnInfeasibleTimetable)
+{
     const std::string ctt = write("toy.ctt", test::toyCtt);
     const std::string sol = write("bad.sol", "cA rBig 0 0\ncB rBig 0 0\n");
     testing::internal::CaptureStdout();
@@ -66,7 +70,8 @@ TEST_F(CommandsTest, CheckFailsOnAnInfeasibleTimetable) {
     EXPECT_NE(out.find("Feasible:                no"), std::string::npos) << out;
 }
 
-TEST_F(CommandsTest, MalformedOrOverConstrainedInputFails) {
+TEST_F(CommandsTest, MalformedOrOverConstrainedInputFails)
+{
     const std::string bad = write("bad.ctt", "Name: x\nCourses: nine\n");
     testing::internal::CaptureStderr();
     EXPECT_EQ(runSolveCommand({bad, "--iterations", "10"}), 1);
@@ -82,7 +87,8 @@ TEST_F(CommandsTest, MalformedOrOverConstrainedInputFails) {
     EXPECT_NE(testing::internal::GetCapturedStderr().find("cannot open"), std::string::npos);
 }
 
-TEST_F(CommandsTest, UsageErrorsExitWithTwo) {
+TEST_F(CommandsTest, UsageErrorsExitWithTwo)
+{
     testing::internal::CaptureStderr();
     EXPECT_EQ(runSolveCommand({}), 2);
     EXPECT_EQ(runSolveCommand({"a.ctt", "--threads", "many"}), 2);

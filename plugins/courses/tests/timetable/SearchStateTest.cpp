@@ -14,7 +14,8 @@ namespace {
 
 // Random moves, swaps, removals and insertions; after each, the incremental costs must equal a
 // recomputation from scratch, and the soft cost must equal the Evaluator's.
-void checkNoDrift(const Instance& instance, int steps, uint64_t seed) {
+void checkNoDrift(const Instance& instance, int steps, uint64_t seed)
+{
     SearchState state(instance);
     const Evaluator evaluator(instance);
     std::mt19937_64 rng(seed);
@@ -30,8 +31,7 @@ void checkNoDrift(const Instance& instance, int steps, uint64_t seed) {
             }
         }
     };
-    for (int l = 0; l < lectures; ++l)
-        placeAnywhere(l);
+    for (int l = 0; l < lectures; ++l) placeAnywhere(l);
     ASSERT_EQ(state.costs(), state.recomputeForTest());
 
     for (int step = 0; step < steps; ++step) {
@@ -64,28 +64,31 @@ void checkNoDrift(const Instance& instance, int steps, uint64_t seed) {
             ASSERT_EQ(incremental.roomStability, full.soft.roomStability) << "step " << step;
             ASSERT_EQ(incremental.unscheduled, full.hard.unscheduled) << "step " << step;
             ASSERT_EQ(incremental.unavailable, full.hard.unavailability) << "step " << step;
-            ASSERT_EQ(incremental.conflicts == 0, full.hard.teacherConflicts + full.hard.curriculumConflicts == 0)
-                << "step " << step;
+            ASSERT_EQ(incremental.conflicts == 0, full.hard.teacherConflicts + full.hard.curriculumConflicts == 0) << "step " << step;
             ASSERT_EQ(full.hard.roomConflicts, 0);
         }
     }
 }
 
-TEST(SearchState, IncrementalCostsNeverDriftOnTheToyInstance) {
+TEST(SearchState, IncrementalCostsNeverDriftOnTheToyInstance)
+{
     checkNoDrift(parseCtt(test::toyCtt), 20000, 1);
 }
 
-TEST(SearchState, IncrementalCostsNeverDriftOnComp01) {
+TEST(SearchState, IncrementalCostsNeverDriftOnComp01)
+{
     checkNoDrift(parseCtt(test::readItcInstance("comp01.ctt")), 10000, 2);
 }
 
-TEST(SearchState, IncrementalCostsNeverDriftOnComp05) {
+TEST(SearchState, IncrementalCostsNeverDriftOnComp05)
+{
     // Six days of six periods and 139 curricula: compactness on every side of a period.
     checkNoDrift(parseCtt(test::readItcInstance("comp05.ctt")), 5000, 3);
 }
 
 // Random moves and swaps: moveDelta must predict exactly the change move() then makes.
-void checkMoveDelta(const Instance& instance, int steps, uint64_t seed) {
+void checkMoveDelta(const Instance& instance, int steps, uint64_t seed)
+{
     SearchState state(instance);
     std::mt19937_64 rng(seed);
     auto below = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
@@ -107,8 +110,7 @@ void checkMoveDelta(const Instance& instance, int steps, uint64_t seed) {
         const int p = kind == 0 ? state.periodOf(l) : below(state.periods());
         const int r = kind == 1 ? state.roomOf(l) : below(state.rooms());
         const int other = state.lectureAt(p, r);
-        if (other == l || (other >= 0 && state.courseOf(other) == state.courseOf(l)))
-            continue;
+        if (other == l || (other >= 0 && state.courseOf(other) == state.courseOf(l))) continue;
         const SearchState::Costs before = state.costs();
         const SearchState::Delta delta = state.moveDelta(l, p, r);
         ASSERT_EQ(state.moveHardDelta(l, p, r), delta.hard) << "step " << step;
@@ -124,19 +126,23 @@ void checkMoveDelta(const Instance& instance, int steps, uint64_t seed) {
     EXPECT_GT(checked, steps / 2);
 }
 
-TEST(SearchState, MoveDeltaPredictsTheMoveOnTheToyInstance) {
+TEST(SearchState, MoveDeltaPredictsTheMoveOnTheToyInstance)
+{
     checkMoveDelta(parseCtt(test::toyCtt), 20000, 4);
 }
 
-TEST(SearchState, MoveDeltaPredictsTheMoveOnComp01) {
+TEST(SearchState, MoveDeltaPredictsTheMoveOnComp01)
+{
     checkMoveDelta(parseCtt(test::readItcInstance("comp01.ctt")), 50000, 5);
 }
 
-TEST(SearchState, MoveDeltaPredictsTheMoveOnComp05) {
+TEST(SearchState, MoveDeltaPredictsTheMoveOnComp05)
+{
     checkMoveDelta(parseCtt(test::readItcInstance("comp05.ctt")), 50000, 6);
 }
 
-TEST(SearchState, IncrementalCostsNeverDriftWhileMovesKeepTheTimetableFeasible) {
+TEST(SearchState, IncrementalCostsNeverDriftWhileMovesKeepTheTimetableFeasible)
+{
     // In a feasible timetable no curriculum has two lectures in a period, so insert and remove take
     // their bit-mask shortcut for compactness nearly every time: check it against a recomputation.
     const Instance instance = parseCtt(test::readItcInstance("comp07.ctt"));
@@ -157,9 +163,7 @@ TEST(SearchState, IncrementalCostsNeverDriftWhileMovesKeepTheTimetableFeasible) 
         const int p = below(state.periods());
         const int r = below(state.rooms());
         const int other = state.lectureAt(p, r);
-        if (other == l || (other >= 0 && state.courseOf(other) == state.courseOf(l)) ||
-            state.moveHardDelta(l, p, r) > 0)
-            continue;
+        if (other == l || (other >= 0 && state.courseOf(other) == state.courseOf(l)) || state.moveHardDelta(l, p, r) > 0) continue;
         const SearchState::Costs before = state.costs();
         const SearchState::Delta delta = state.moveDelta(l, p, r);
         state.move(l, p, r);
@@ -172,7 +176,8 @@ TEST(SearchState, IncrementalCostsNeverDriftWhileMovesKeepTheTimetableFeasible) 
     EXPECT_EQ(Evaluator(instance).evaluate(state.toSolution()).soft.total(), state.costs().soft());
 }
 
-TEST(SearchState, ClashMeansOneCourseTeacherOrCurriculum) {
+TEST(SearchState, ClashMeansOneCourseTeacherOrCurriculum)
+{
     const Instance instance = parseCtt(test::toyCtt); // cA cB cC cD; cA and cC share tX
     const SearchState state(instance);
     EXPECT_TRUE(state.clash(0, 0));
@@ -183,7 +188,8 @@ TEST(SearchState, ClashMeansOneCourseTeacherOrCurriculum) {
     EXPECT_FALSE(state.clash(2, 3));
 }
 
-TEST(SearchState, LoadAndToSolutionRoundTrip) {
+TEST(SearchState, LoadAndToSolutionRoundTrip)
+{
     const Instance instance = parseCtt(test::toyCtt);
     const Solution solution{{{0, 1, 1}, {1, 1, 1}, {0, 2, 0}, {1, 0, 0}, {0, 0, 1}, {1, 1, 0}}};
     SearchState state(instance);

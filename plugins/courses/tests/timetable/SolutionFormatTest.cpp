@@ -11,7 +11,8 @@
 namespace vtp::courses::timetable {
 namespace {
 
-void expectError(const Instance& instance, const std::string& text, int line, const std::string& fragment) {
+void expectError(const Instance& instance, const std::string& text, int line, const std::string& fragment)
+{
     try {
         parseSol(instance, text);
         ADD_FAILURE() << "no error; expected line " << line << ": " << fragment;
@@ -21,7 +22,8 @@ void expectError(const Instance& instance, const std::string& text, int line, co
     }
 }
 
-TEST(SolutionFormat, ReadsLinesIntoTheCoursesLecturesInOrder) {
+TEST(SolutionFormat, ReadsLinesIntoTheCoursesLecturesInOrder)
+{
     const Instance instance = parseCtt(test::toyCtt);
     const Solution solution = parseSol(instance, "cB rSmall 1 0\ncA rBig 0 1\r\n\n cB\trSmall 0 2\n");
     ASSERT_EQ(solution.lectures.size(), 6u);
@@ -31,7 +33,8 @@ TEST(SolutionFormat, ReadsLinesIntoTheCoursesLecturesInOrder) {
     EXPECT_EQ(solution.lectures[3], (Assignment{0, 2, 0}));
 }
 
-TEST(SolutionFormat, RoundTrips) {
+TEST(SolutionFormat, RoundTrips)
+{
     const Instance instance = parseCtt(test::toyCtt);
     const std::string text = "cA rBig 0 1\ncA rBig 1 1\ncB rSmall 0 2\ncB rSmall 1 0\ncC rBig 0 0\ncD rSmall 1 1\n";
     const Solution solution = parseSol(instance, text);
@@ -39,7 +42,8 @@ TEST(SolutionFormat, RoundTrips) {
     EXPECT_EQ(parseSol(instance, writeSol(instance, solution)), solution);
 }
 
-TEST(SolutionFormat, ErrorsNameTheLine) {
+TEST(SolutionFormat, ErrorsNameTheLine)
+{
     const Instance instance = parseCtt(test::toyCtt);
     expectError(instance, "cA rBig 0 1\ncZ rBig 0 0\n", 2, "'cZ', an unknown course");
     expectError(instance, "cA rBig 0 1\n\ncA rHuge 0 0\n", 3, "'rHuge', an unknown room");
@@ -50,7 +54,8 @@ TEST(SolutionFormat, ErrorsNameTheLine) {
     expectError(instance, "cC rBig 0 0\ncC rBig 1 0\n", 2, "at most 1 lines for course 'cC'");
 }
 
-TEST(SolutionFormat, WriterRejectsSolutionOfAnotherShape) {
+TEST(SolutionFormat, WriterRejectsSolutionOfAnotherShape)
+{
     const Instance instance = parseCtt(test::toyCtt);
     Solution solution = Solution::unscheduled(instance);
     solution.lectures.pop_back();

@@ -15,7 +15,8 @@
 namespace vtp::courses::timetable {
 namespace {
 
-SolverOptions byIterations(uint64_t iterations, uint64_t seed, int threads) {
+SolverOptions byIterations(uint64_t iterations, uint64_t seed, int threads)
+{
     SolverOptions options;
     options.timeLimitSeconds = 0;
     options.iterationLimit = iterations;
@@ -25,7 +26,8 @@ SolverOptions byIterations(uint64_t iterations, uint64_t seed, int threads) {
 }
 
 // Expects InfeasibleError from the Solver's constructor with a message containing `fragment`.
-void expectInfeasible(const Instance& instance, const std::string& fragment) {
+void expectInfeasible(const Instance& instance, const std::string& fragment)
+{
     try {
         Solver solver(instance);
         ADD_FAILURE() << "no InfeasibleError; expected " << fragment;
@@ -34,7 +36,8 @@ void expectInfeasible(const Instance& instance, const std::string& fragment) {
     }
 }
 
-TEST(Solver, SameSeedAndIterationLimitGiveTheSameTimetable) {
+TEST(Solver, SameSeedAndIterationLimitGiveTheSameTimetable)
+{
     const Instance instance = parseCtt(test::readItcInstance("comp01.ctt"));
     const Solver solver(instance);
     const SolverResult first = solver.solve(byIterations(300000, 42, 2));
@@ -46,7 +49,8 @@ TEST(Solver, SameSeedAndIterationLimitGiveTheSameTimetable) {
     EXPECT_EQ(single.solution, solver.solve(byIterations(300000, 42, 1)).solution);
 }
 
-TEST(SharedBest, KeepsTheBestOfferAndHandsItOnlyToWorseThreads) {
+TEST(SharedBest, KeepsTheBestOfferAndHandsItOnlyToWorseThreads)
+{
     SharedBest shared;
     SearchState::Costs mine;
     mine.curriculumCompactness = 10;
@@ -67,7 +71,8 @@ TEST(SharedBest, KeepsTheBestOfferAndHandsItOnlyToWorseThreads) {
     EXPECT_FALSE(shared.takeIfBetter(mine, periods, rooms)); // equal is not better
 }
 
-TEST(Solver, TwoThreadsOnTheClockFinishFeasible) {
+TEST(Solver, TwoThreadsOnTheClockFinishFeasible)
+{
     // Exercises sharing between threads, which only clock-limited runs do.
     const Instance instance = parseCtt(test::readItcInstance("comp01.ctt"));
     SolverOptions options;
@@ -78,7 +83,8 @@ TEST(Solver, TwoThreadsOnTheClockFinishFeasible) {
     EXPECT_LT(result.evaluation.soft.total(), 100);
 }
 
-TEST(Solver, ShortSolveOfComp01IsFeasible) {
+TEST(Solver, ShortSolveOfComp01IsFeasible)
+{
     const Instance instance = parseCtt(test::readItcInstance("comp01.ctt"));
     SolverOptions options;
     options.timeLimitSeconds = 3;
@@ -97,7 +103,8 @@ TEST(Solver, ShortSolveOfComp01IsFeasible) {
     EXPECT_EQ(Evaluator(instance).evaluate(result.solution).soft.total(), result.evaluation.soft.total());
 }
 
-TEST(Solver, CancelReturnsTheBestSoFar) {
+TEST(Solver, CancelReturnsTheBestSoFar)
+{
     const Instance instance = parseCtt(test::readItcInstance("comp01.ctt"));
     std::atomic<bool> cancel{false};
     SolverOptions options;
@@ -106,8 +113,7 @@ TEST(Solver, CancelReturnsTheBestSoFar) {
     SolverProgress last;
     options.progress = [&](const SolverProgress& p) {
         last = p;
-        if (p.elapsedSeconds > 0.6)
-            cancel = true;
+        if (p.elapsedSeconds > 0.6) cancel = true;
     };
     const auto start = std::chrono::steady_clock::now();
     const SolverResult result = Solver(instance).solve(options);
@@ -119,7 +125,8 @@ TEST(Solver, CancelReturnsTheBestSoFar) {
     EXPECT_EQ(result.solution.lectures.size(), 160u);
 }
 
-TEST(Solver, CancelBeforeStartStillReturnsACompleteTimetable) {
+TEST(Solver, CancelBeforeStartStillReturnsACompleteTimetable)
+{
     const Instance instance = parseCtt(test::toyCtt);
     std::atomic<bool> cancel{true};
     SolverOptions options;
@@ -129,7 +136,8 @@ TEST(Solver, CancelBeforeStartStillReturnsACompleteTimetable) {
     EXPECT_EQ(result.evaluation.hard.unscheduled, 0);
 }
 
-TEST(Solver, SolvesTheToyInstanceToItsOptimum) {
+TEST(Solver, SolvesTheToyInstanceToItsOptimum)
+{
     // cC's 50 students fit no room (10 over, at best). cB's two lectures each need cD beside them
     // (curriculum q2) unless they sit together on one day, and then cA, which needs two days, is
     // alone in q1 on one of them: one isolated lecture (2) at least. So 12 is optimal.
@@ -138,29 +146,30 @@ TEST(Solver, SolvesTheToyInstanceToItsOptimum) {
     EXPECT_EQ(result.evaluation.soft.total(), 12);
 }
 
-TEST(Solver, ReportsTooFewPlacesForAllLectures) {
+TEST(Solver, ReportsTooFewPlacesForAllLectures)
+{
     expectInfeasible(test::makeInstance(1, 2, {{"a", "t1", 2, 0, 1}, {"b", "t2", 1, 0, 1}}, {{"r", 10}}),
                      "room occupancy: 3 lectures but only 1 rooms x 2 periods = 2 places");
     expectInfeasible(test::makeInstance(1, 2, {{"a", "t1", 1, 0, 1}}, {}), "room occupancy");
 }
 
-TEST(Solver, ReportsACourseWithMoreLecturesThanAvailablePeriods) {
-    expectInfeasible(test::makeInstance(2, 2, {{"a", "t", 3, 0, 1}}, {{"r1", 10}, {"r2", 10}}, {},
-                                        {{0, 0, 0}, {0, 1, 1}}),
+TEST(Solver, ReportsACourseWithMoreLecturesThanAvailablePeriods)
+{
+    expectInfeasible(test::makeInstance(2, 2, {{"a", "t", 3, 0, 1}}, {{"r1", 10}, {"r2", 10}}, {}, {{0, 0, 0}, {0, 1, 1}}),
                      "course 'a': 3 lectures, each in its own period, but it is available in only 2 of 4 periods");
-    expectInfeasible(test::makeInstance(1, 2, {{"a", "t", 3, 0, 1}}, {{"r1", 10}, {"r2", 10}}),
-                     "course 'a'");
+    expectInfeasible(test::makeInstance(1, 2, {{"a", "t", 3, 0, 1}}, {{"r1", 10}, {"r2", 10}}), "course 'a'");
 }
 
-TEST(Solver, ReportsATeacherOrCurriculumWithMoreLecturesThanPeriods) {
+TEST(Solver, ReportsATeacherOrCurriculumWithMoreLecturesThanPeriods)
+{
     expectInfeasible(test::makeInstance(1, 3, {{"a", "t", 2, 0, 1}, {"b", "t", 2, 0, 1}}, {{"r1", 10}, {"r2", 10}}),
                      "teacher 't': 4 lectures but only 3 periods");
-    expectInfeasible(test::makeInstance(1, 3, {{"a", "t1", 2, 0, 1}, {"b", "t2", 2, 0, 1}}, {{"r1", 10}, {"r2", 10}},
-                                        {{"year1", {0, 1}}}),
+    expectInfeasible(test::makeInstance(1, 3, {{"a", "t1", 2, 0, 1}, {"b", "t2", 2, 0, 1}}, {{"r1", 10}, {"r2", 10}}, {{"year1", {0, 1}}}),
                      "curriculum 'year1': its courses have 4 lectures");
 }
 
-TEST(Solver, RejectsInconsistentInstancesAndMissingLimits) {
+TEST(Solver, RejectsInconsistentInstancesAndMissingLimits)
+{
     Instance instance = test::makeInstance(1, 2, {{"a", "t", 1, 0, 1}}, {{"r", 10}}, {{"q", {3}}});
     EXPECT_THROW(Solver{instance}, std::invalid_argument);
     instance.curricula.clear();
@@ -169,7 +178,8 @@ TEST(Solver, RejectsInconsistentInstancesAndMissingLimits) {
     EXPECT_THROW(Solver(instance).solve(options), std::invalid_argument);
 }
 
-TEST(Solver, SolvesAnInstanceWithoutLectures) {
+TEST(Solver, SolvesAnInstanceWithoutLectures)
+{
     const Instance instance = test::makeInstance(1, 1, {}, {});
     const SolverResult result = Solver(instance).solve(byIterations(10, 1, 2));
     EXPECT_TRUE(result.evaluation.feasible());

@@ -35,19 +35,22 @@ cD 1 2
 END.
 )";
 
-std::string readItcInstance(const std::string& name) {
+std::string readItcInstance(const std::string& name)
+{
     const std::string path = std::string(VTP_ITC2007_DIR) + "/" + name;
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        throw std::runtime_error("missing benchmark instance " + path + " (the shared data directory must sit "
+        throw std::runtime_error("missing benchmark instance " + path +
+                                 " (the shared data directory must sit "
                                  "beside the checkout, or set VTP_DATA_DIR)");
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
 }
 
-Instance makeInstance(int days, int periodsPerDay, std::vector<Course> courses, std::vector<Room> rooms,
-                      std::vector<Curriculum> curricula, std::vector<Unavailability> unavailability) {
+Instance makeInstance(int days, int periodsPerDay, std::vector<Course> courses, std::vector<Room> rooms, std::vector<Curriculum> curricula,
+                      std::vector<Unavailability> unavailability)
+{
     Instance instance;
     instance.name = "memory";
     instance.days = days;

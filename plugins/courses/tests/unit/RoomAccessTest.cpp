@@ -16,22 +16,24 @@ constexpr int64_t kStart = 1'800'000'000;
 class RoomAccessTest : public ::testing::Test {
 protected:
     RoomAccessTest()
-        : access_([this](const std::string& key, const std::string& user) -> std::optional<RoomFacts> {
-              if (key != "s1" && key != "gone") return std::nullopt;
-              RoomFacts f;
-              f.name = "CS101 A: Algorithms (2027-01-15)";
-              f.startsAt = kStart;
-              f.endsAt = kStart + 5400;
-              f.capacity = 30;
-              f.staff = 2;
-              f.cancelled = key == "gone";
-              auto it = relations_.find(user);
-              f.relation = it == relations_.end() ? Relation::None : it->second;
-              return f;
-          },
-                  600, 900)
+        : access_(
+              [this](const std::string& key, const std::string& user) -> std::optional<RoomFacts> {
+                  if (key != "s1" && key != "gone") return std::nullopt;
+                  RoomFacts f;
+                  f.name = "CS101 A: Algorithms (2027-01-15)";
+                  f.startsAt = kStart;
+                  f.endsAt = kStart + 5400;
+                  f.capacity = 30;
+                  f.staff = 2;
+                  f.cancelled = key == "gone";
+                  auto it = relations_.find(user);
+                  f.relation = it == relations_.end() ? Relation::None : it->second;
+                  return f;
+              },
+              600, 900)
     {
-        relations_ = {{"stu", Relation::Enrolled}, {"wait", Relation::Waitlisted}, {"prof", Relation::Instructor}, {"ta", Relation::Assistant}};
+        relations_ = {
+            {"stu", Relation::Enrolled}, {"wait", Relation::Waitlisted}, {"prof", Relation::Instructor}, {"ta", Relation::Assistant}};
     }
 
     struct Answer {

@@ -9,7 +9,10 @@
 namespace vtp::courses {
 namespace {
 
-int64_t day(const char* s) { return parseDate(s).value(); }
+int64_t day(const char* s)
+{
+    return parseDate(s).value();
+}
 
 TEST(Dates, ParseRefusesImpossibleDatesAndKnowsWeekdays)
 {

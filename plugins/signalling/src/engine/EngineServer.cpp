@@ -23,7 +23,10 @@ constexpr int kWsNormal = 1000;
 
 } // namespace
 
-std::string randomId() { return vtp::randomUrlSafeId(20); }
+std::string randomId()
+{
+    return vtp::randomUrlSafeId(20);
+}
 
 std::string EngineServer::allowedOrigin(const EngineHttpRequest& r) const
 {
@@ -77,7 +80,8 @@ void EngineServer::http(const EngineHttpRequest& r, Clock::time_point now)
     const std::string origin = allowedOrigin(r);
     if (r.method == "OPTIONS") {
         // CORS preflight for polling from a page on another origin.
-        Headers h{{"Access-Control-Allow-Methods", "GET, POST"}, {"Access-Control-Allow-Headers", "content-type"},
+        Headers h{{"Access-Control-Allow-Methods", "GET, POST"},
+                  {"Access-Control-Allow-Headers", "content-type"},
                   {"Access-Control-Max-Age", "600"}};
         if (!origin.empty()) {
             h.emplace_back("Access-Control-Allow-Origin", origin);
@@ -129,7 +133,8 @@ void EngineServer::http(const EngineHttpRequest& r, Clock::time_point now)
             return;
         }
         s.pendingGet = r.id;
-        if (!s.outbox.empty()) flush(s);
+        if (!s.outbox.empty())
+            flush(s);
         else if (s.probed) {
             // Upgrading: the client is pausing polling and waits for this poll to return.
             respondText(r.id, 200, "text/plain; charset=UTF-8", "6", origin);
@@ -248,8 +253,10 @@ void EngineServer::wsMessage(uint64_t connection, std::string_view data, bool bi
         const bool wasProbe = s.probe == connection;
         out_.closeConnection(connection, kWsProtocolError, std::string(protocol::toString(packet.error().code)));
         byConnection_.erase(connection);
-        if (wasProbe) s.probe = 0;
-        else finish(sid, "parse error", false);
+        if (wasProbe)
+            s.probe = 0;
+        else
+            finish(sid, "parse error", false);
         return;
     }
     if (s.probe == connection) {
@@ -325,9 +332,7 @@ void EngineServer::handlePacket(Session& s, const EnginePacket& p, Clock::time_p
             timers_.push({s.nextPing, s.sid});
         }
         return;
-    case EnginePacketType::Ping:
-        enqueue(s, EnginePacket::of(EnginePacketType::Pong, p.data).encode(), false);
-        return;
+    case EnginePacketType::Ping: enqueue(s, EnginePacket::of(EnginePacketType::Pong, p.data).encode(), false); return;
     case EnginePacketType::Message: {
         // A copy: the listener may close the session, which frees s.sid while it still reads its argument.
         const std::string sid = s.sid;
@@ -346,11 +351,9 @@ void EngineServer::handlePacket(Session& s, const EnginePacket& p, Clock::time_p
         finish(sid, "transport close", true);
         return;
     }
-    case EnginePacketType::Noop:
-        return;
+    case EnginePacketType::Noop: return;
     case EnginePacketType::Open:
-    case EnginePacketType::Upgrade:
-        break;
+    case EnginePacketType::Upgrade: break;
     }
     (void)now;
     close(s.sid, "parse error");
@@ -360,8 +363,10 @@ bool EngineServer::enqueue(Session& s, std::string_view text, bool binary)
 {
     if (s.doomed) return false;
     if (s.transport == Transport::WebSocket) return out_.sendFrame(s.ws, text, binary);
-    if (binary) PollingPayload::appendBinary(s.outbox, text);
-    else if (!PollingPayload::appendText(s.outbox, text)) return false;
+    if (binary)
+        PollingPayload::appendBinary(s.outbox, text);
+    else if (!PollingPayload::appendText(s.outbox, text))
+        return false;
     if (s.outbox.size() > options_.maxBufferedBytes) {
         // Closed later (reapDoomed), never from inside a send: closing tells the listener, whose
         // handlers would then run inside whatever was sending (a broadcast, a room handler holding

@@ -30,8 +30,8 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 struct EngineOptions {
     std::chrono::milliseconds pingInterval{25000};
     std::chrono::milliseconds pingTimeout{20000};
-    size_t maxPayload = 1000000;        // bytes of one packet or polling body
-    size_t maxBufferedBytes = 4 << 20;  // packets waiting for a polling client; beyond: closed
+    size_t maxPayload = 1000000;       // bytes of one packet or polling body
+    size_t maxBufferedBytes = 4 << 20; // packets waiting for a polling client; beyond: closed
     size_t maxSessions = 20000;
     std::vector<std::string> corsOrigins; // polling from these origins ("*": any)
 };
@@ -88,7 +88,9 @@ std::string randomId();
 class EngineServer {
 public:
     EngineServer(EngineOptions options, EngineOutput& out, EngineListener& listener)
-        : options_(std::move(options)), out_(out), listener_(listener) {}
+        : options_(std::move(options)), out_(out), listener_(listener)
+    {
+    }
 
     // From the kernel.
     void onHttp(const EngineHttpRequest& request, Clock::time_point now);
@@ -138,8 +140,8 @@ private:
         Clock::time_point nextPing;
         std::optional<Clock::time_point> pongDeadline;
         Clock::time_point lastSeen;
-        std::string origin;                 // allowed CORS origin of its polling requests, or ""
-        bool doomed = false;                // fell too far behind: closed by reapDoomed, takes nothing
+        std::string origin;  // allowed CORS origin of its polling requests, or ""
+        bool doomed = false; // fell too far behind: closed by reapDoomed, takes nothing
     };
 
     // The kernel's entry points, before reapDoomed.
@@ -165,9 +167,9 @@ private:
     EngineOutput& out_;
     EngineListener& listener_;
     std::unordered_map<std::string, Session> sessions_;
-    uint64_t transportEpoch_ = 0; // bumped whenever a session appears, changes transport or ends
+    uint64_t transportEpoch_ = 0;                            // bumped whenever a session appears, changes transport or ends
     std::unordered_map<uint64_t, std::string> byConnection_; // ws and probe connections
-    std::vector<std::string> doomed_; // sessions for reapDoomed
+    std::vector<std::string> doomed_;                        // sessions for reapDoomed
     struct Timer {
         Clock::time_point at;
         std::string sid;

@@ -12,10 +12,8 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<std::int8_t, 256> makeReverse()
 {
     std::array<std::int8_t, 256> table{};
-    for (auto& v : table)
-        v = -1;
-    for (int i = 0; i < 64; ++i)
-        table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+    for (auto& v : table) v = -1;
+    for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
     return table;
 }
 
@@ -62,18 +60,15 @@ std::optional<std::string> Base64::decode(std::string_view text)
         --len;
         ++pad;
     }
-    if (pad > 0 && text.size() % 4 != 0)
-        return std::nullopt;
-    if (len % 4 == 1)
-        return std::nullopt;
+    if (pad > 0 && text.size() % 4 != 0) return std::nullopt;
+    if (len % 4 == 1) return std::nullopt;
     std::string out;
     out.reserve(len / 4 * 3 + 2);
     std::uint32_t acc = 0;
     int bits = 0;
     for (std::size_t i = 0; i < len; ++i) {
         const int v = kReverse[static_cast<unsigned char>(text[i])];
-        if (v < 0)
-            return std::nullopt;
+        if (v < 0) return std::nullopt;
         acc = (acc << 6) | static_cast<std::uint32_t>(v);
         bits += 6;
         if (bits >= 8) {

@@ -31,8 +31,7 @@ public:
     // something else. A copy because Poco hands out members by value (Object::get).
     static std::optional<Binary> from(const Poco::Dynamic::Var& value)
     {
-        if (value.type() != typeid(Binary))
-            return std::nullopt;
+        if (value.type() != typeid(Binary)) return std::nullopt;
         return value.extract<Binary>();
     }
 

@@ -24,11 +24,9 @@ std::optional<std::string> percentDecode(std::string_view s)
         if (s[i] == '+') {
             out += ' ';
         } else if (s[i] == '%') {
-            if (i + 2 >= s.size())
-                return std::nullopt;
+            if (i + 2 >= s.size()) return std::nullopt;
             const int hi = hexDigit(s[i + 1]), lo = hexDigit(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return std::nullopt;
+            if (hi < 0 || lo < 0) return std::nullopt;
             out += static_cast<char>(hi * 16 + lo);
             i += 2;
         } else {
@@ -41,11 +39,9 @@ std::optional<std::string> percentDecode(std::string_view s)
 // engine.io's ids are base64id: 20 URL-safe base64 characters. Accept that alphabet up to 64.
 bool sidWellFormed(std::string_view sid) noexcept
 {
-    if (sid.empty() || sid.size() > 64)
-        return false;
+    if (sid.empty() || sid.size() > 64) return false;
     for (char c : sid)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return false;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
     return true;
 }
 
@@ -86,8 +82,7 @@ std::optional<std::string> EngineHandshake::queryParameter(std::string_view quer
             auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
             return value ? std::move(*value) : std::string(); // present but undecodable: never a valid value
         }
-        if (amp == std::string_view::npos)
-            break;
+        if (amp == std::string_view::npos) break;
         start = amp + 1;
     }
     return std::nullopt;
@@ -104,20 +99,16 @@ Result<EngineRequest, EngineHttpError> EngineHandshake::checkRequest(std::string
     else
         return EngineHttpError{EngineErrorCode::UnknownTransport};
 
-    if (queryParameter(query, "EIO") != "4")
-        return EngineHttpError{EngineErrorCode::UnsupportedProtocolVersion};
+    if (queryParameter(query, "EIO") != "4") return EngineHttpError{EngineErrorCode::UnsupportedProtocolVersion};
 
     const auto sid = queryParameter(query, "sid");
     if (!sid) {
-        if (method != "GET")
-            return EngineHttpError{EngineErrorCode::BadHandshakeMethod};
+        if (method != "GET") return EngineHttpError{EngineErrorCode::BadHandshakeMethod};
         return request;
     }
-    if (!sidWellFormed(*sid))
-        return EngineHttpError{EngineErrorCode::UnknownSid};
+    if (!sidWellFormed(*sid)) return EngineHttpError{EngineErrorCode::UnknownSid};
     const bool methodOk = request.transport == EngineTransport::WebSocket ? method == "GET" : (method == "GET" || method == "POST");
-    if (!methodOk)
-        return EngineHttpError{EngineErrorCode::BadRequest};
+    if (!methodOk) return EngineHttpError{EngineErrorCode::BadRequest};
     request.sid = *sid;
     return request;
 }
@@ -128,8 +119,7 @@ std::string EngineHandshake::openPacket(const EngineOpenOptions& options)
     JsonWriter::appendString(out, options.sid);
     out += ",\"upgrades\":[";
     for (std::size_t i = 0; i < options.upgrades.size(); ++i) {
-        if (i)
-            out += ',';
+        if (i) out += ',';
         JsonWriter::appendString(out, options.upgrades[i]);
     }
     out += "],\"pingInterval\":";

@@ -26,8 +26,7 @@ std::string EnginePacket::encode() const
 
 void EnginePacket::appendTo(std::string& out) const
 {
-    if (!binary)
-        out += static_cast<char>('0' + static_cast<int>(type));
+    if (!binary) out += static_cast<char>('0' + static_cast<int>(type));
     out += data;
 }
 
@@ -36,11 +35,9 @@ Result<EnginePacket> EnginePacket::decodeText(std::string_view frame, std::size_
     if (frame.size() > maxSize)
         return ProtocolError(ProtocolErrc::TooLarge, "Engine.IO packet of " + std::to_string(frame.size()) +
                                                          " bytes exceeds the limit of " + std::to_string(maxSize));
-    if (frame.empty())
-        return ProtocolError(ProtocolErrc::EmptyPacket, "empty Engine.IO packet");
+    if (frame.empty()) return ProtocolError(ProtocolErrc::EmptyPacket, "empty Engine.IO packet");
     const char c = frame.front();
-    if (c < '0' || c > '6')
-        return ProtocolError(ProtocolErrc::BadEngineType, "Engine.IO packet type is not 0..6");
+    if (c < '0' || c > '6') return ProtocolError(ProtocolErrc::BadEngineType, "Engine.IO packet type is not 0..6");
     return EnginePacket{static_cast<EnginePacketType>(c - '0'), std::string(frame.substr(1)), false};
 }
 

@@ -37,8 +37,10 @@ public:
         // In an array, the state at this depth is that of an object already closed: harmless.
         if (depth == 0 || depth > objects_.size()) return;
         Object& o = objects_[depth - 1];
-        if (o.current == Key::Placeholder) o.placeholder = kind == json::ValueKind::Bool && text == "true";
-        else if (o.current == Key::Num) o.numValid = kind == json::ValueKind::Number && parseIndex(text, o.num);
+        if (o.current == Key::Placeholder)
+            o.placeholder = kind == json::ValueKind::Bool && text == "true";
+        else if (o.current == Key::Num)
+            o.numValid = kind == json::ValueKind::Number && parseIndex(text, o.num);
         o.current = Key::Other;
     }
 
@@ -83,7 +85,7 @@ private:
 Result<JsonSummary> summarize(json::CheckResult&& r, std::size_t placeholders)
 {
     if (!r.ok()) {
-        const ProtocolErrc code = r.problem == json::CheckProblem::TooDeep  ? ProtocolErrc::TooDeep
+        const ProtocolErrc code = r.problem == json::CheckProblem::TooDeep   ? ProtocolErrc::TooDeep
                                   : r.problem == json::CheckProblem::Refused ? ProtocolErrc::BadPlaceholder
                                                                              : ProtocolErrc::InvalidJson;
         return ProtocolError(code, "JSON at offset " + std::to_string(r.offset) + ": " + r.message);

@@ -20,17 +20,17 @@ namespace vtp::signalling::protocol {
 using JsonKind = vtp::json::ValueKind;
 
 struct JsonScanOptions {
-    std::size_t maxDepth = 32;          // arrays/objects nested deeper are refused (TooDeep)
-    bool placeholders = false;          // check {"_placeholder":true,"num":N} objects
-    std::size_t attachmentCount = 0;    // N must be an integer in [0, attachmentCount)
+    std::size_t maxDepth = 32;       // arrays/objects nested deeper are refused (TooDeep)
+    bool placeholders = false;       // check {"_placeholder":true,"num":N} objects
+    std::size_t attachmentCount = 0; // N must be an integer in [0, attachmentCount)
 };
 
 struct JsonSummary {
     JsonKind kind = JsonKind::Null;
-    std::size_t size = 0;               // elements or members of a top-level array or object
-    bool firstIsString = false;         // top-level array whose first element is a string
-    std::string first;                  // that string, unescaped
-    std::size_t placeholders = 0;       // placeholder objects seen (with options.placeholders)
+    std::size_t size = 0;         // elements or members of a top-level array or object
+    bool firstIsString = false;   // top-level array whose first element is a string
+    std::string first;            // that string, unescaped
+    std::size_t placeholders = 0; // placeholder objects seen (with options.placeholders)
 };
 
 class JsonScanner {

@@ -44,8 +44,7 @@ public:
             return true;
         }
         const std::type_info& t = v.type();
-        if (t == typeid(Binary))
-            return binary(v.extract<Binary>());
+        if (t == typeid(Binary)) return binary(v.extract<Binary>());
         if (t == typeid(Object::Ptr)) {
             const auto& p = v.extract<Object::Ptr>();
             if (p.isNull()) {
@@ -54,8 +53,7 @@ public:
             }
             return object(*p, depth);
         }
-        if (t == typeid(Object))
-            return object(v.extract<Object>(), depth);
+        if (t == typeid(Object)) return object(v.extract<Object>(), depth);
         if (t == typeid(Array::Ptr)) {
             const auto& p = v.extract<Array::Ptr>();
             if (p.isNull()) {
@@ -122,19 +120,16 @@ private:
 
     bool object(const Poco::JSON::Object& o, std::size_t depth)
     {
-        if (!enter(depth))
-            return false;
+        if (!enter(depth)) return false;
         out_ += '{';
         bool first = true;
         // getNames() follows insertion order when the object preserves it (ParseHandler(true)).
         for (const auto& name : o.getNames()) {
-            if (!first)
-                out_ += ',';
+            if (!first) out_ += ',';
             first = false;
             JsonWriter::appendString(out_, name);
             out_ += ':';
-            if (!write(o.get(name), depth + 1))
-                return false;
+            if (!write(o.get(name), depth + 1)) return false;
         }
         out_ += '}';
         return true;
@@ -143,14 +138,11 @@ private:
     template <typename It>
     bool array(It begin, It end, std::size_t depth)
     {
-        if (!enter(depth))
-            return false;
+        if (!enter(depth)) return false;
         out_ += '[';
         for (It it = begin; it != end; ++it) {
-            if (it != begin)
-                out_ += ',';
-            if (!write(*it, depth + 1))
-                return false;
+            if (it != begin) out_ += ',';
+            if (!write(*it, depth + 1)) return false;
         }
         out_ += ']';
         return true;
@@ -165,29 +157,24 @@ bool findBinary(const Poco::Dynamic::Var& v, std::size_t depth, std::size_t maxD
 {
     using Poco::JSON::Array;
     using Poco::JSON::Object;
-    if (depth > maxDepth || v.isEmpty())
-        return false;
+    if (depth > maxDepth || v.isEmpty()) return false;
     const std::type_info& t = v.type();
-    if (t == typeid(Binary))
-        return true;
+    if (t == typeid(Binary)) return true;
     auto inObject = [&](const Object& o) {
         for (const auto& [k, member] : o)
-            if (findBinary(member, depth + 1, maxDepth))
-                return true;
+            if (findBinary(member, depth + 1, maxDepth)) return true;
         return false;
     };
     auto inRange = [&](auto begin, auto end) {
         for (auto it = begin; it != end; ++it)
-            if (findBinary(*it, depth + 1, maxDepth))
-                return true;
+            if (findBinary(*it, depth + 1, maxDepth)) return true;
         return false;
     };
     if (t == typeid(Object::Ptr)) {
         const auto& p = v.extract<Object::Ptr>();
         return !p.isNull() && inObject(*p);
     }
-    if (t == typeid(Object))
-        return inObject(v.extract<Object>());
+    if (t == typeid(Object)) return inObject(v.extract<Object>());
     if (t == typeid(Array::Ptr)) {
         const auto& p = v.extract<Array::Ptr>();
         return !p.isNull() && inRange(p->begin(), p->end());
@@ -213,11 +200,9 @@ void JsonWriter::appendString(std::string& out, std::string_view s)
     const auto* end = p + s.size();
     while (p != end) {
         const auto* run = p;
-        while (p != end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            ++p;
+        while (p != end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
         out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
-        if (p == end)
-            break;
+        if (p == end) break;
         const unsigned char c = *p;
         if (c >= 0x80) {
             const auto n = utf8SequenceLength(p, end);
@@ -272,18 +257,16 @@ void JsonWriter::appendNumber(std::string& out, double value)
     const auto e = text.find('e');
     out.append(text.substr(0, e + 2)); // mantissa, 'e' and sign
     auto exponent = text.substr(e + 2);
-    while (exponent.size() > 1 && exponent.front() == '0')
-        exponent.remove_prefix(1);
+    while (exponent.size() > 1 && exponent.front() == '0') exponent.remove_prefix(1);
     out.append(exponent);
 }
 
-Result<std::size_t> JsonWriter::appendValue(std::string& out, const Poco::Dynamic::Var& value,
-                                            std::vector<std::string>* attachments, std::size_t maxDepth)
+Result<std::size_t> JsonWriter::appendValue(std::string& out, const Poco::Dynamic::Var& value, std::vector<std::string>* attachments,
+                                            std::size_t maxDepth)
 {
     TreeWriter writer(out, attachments, maxDepth);
     try {
-        if (!writer.write(value, 0))
-            return std::move(*writer.error);
+        if (!writer.write(value, 0)) return std::move(*writer.error);
     } catch (const Poco::Exception& e) {
         return ProtocolError(ProtocolErrc::BadArgument, "payload value cannot be written as JSON: " + e.displayText());
     }

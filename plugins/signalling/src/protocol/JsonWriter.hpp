@@ -28,8 +28,8 @@ public:
     // Each Binary becomes {"_placeholder":true,"num":N} and its bytes are appended to
     // *attachments; with attachments == nullptr a Binary is refused (BadArgument). Returns the
     // number of attachments added. Trees deeper than maxDepth are refused (TooDeep).
-    static Result<std::size_t> appendValue(std::string& out, const Poco::Dynamic::Var& value,
-                                           std::vector<std::string>* attachments, std::size_t maxDepth = 64);
+    static Result<std::size_t> appendValue(std::string& out, const Poco::Dynamic::Var& value, std::vector<std::string>* attachments,
+                                           std::size_t maxDepth = 64);
 
     // True when the tree holds at least one Binary (decides EVENT vs BINARY_EVENT).
     static bool hasBinary(const Poco::Dynamic::Var& value, std::size_t maxDepth = 64);

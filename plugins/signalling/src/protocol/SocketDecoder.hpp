@@ -44,8 +44,7 @@ public:
 
     // One text packet on its own. A binary packet comes back with no attachments; its
     // announced count is in *attachmentCount (0 for other types).
-    static Result<SocketPacket> parse(std::string_view text, const SocketDecoderLimits& limits,
-                                      std::size_t* attachmentCount = nullptr);
+    static Result<SocketPacket> parse(std::string_view text, const SocketDecoderLimits& limits, std::size_t* attachmentCount = nullptr);
 
 private:
     SocketDecoderLimits limits_;

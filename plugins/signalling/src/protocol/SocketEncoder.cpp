@@ -11,14 +11,16 @@ namespace vtp::signalling::protocol {
 
 namespace {
 
-ProtocolError badArgument(std::string message) { return ProtocolError(ProtocolErrc::BadArgument, std::move(message)); }
+ProtocolError badArgument(std::string message)
+{
+    return ProtocolError(ProtocolErrc::BadArgument, std::move(message));
+}
 
 // A namespace the built-in parser can carry: starts with '/', no ',' (it ends the namespace,
 // there is no escape) and no control characters.
 std::optional<ProtocolError> checkNamespace(std::string_view nsp)
 {
-    if (nsp.empty() || nsp.front() != '/')
-        return ProtocolError(ProtocolErrc::BadNamespace, "namespace must start with '/'");
+    if (nsp.empty() || nsp.front() != '/') return ProtocolError(ProtocolErrc::BadNamespace, "namespace must start with '/'");
     for (char c : nsp)
         if (c == ',' || static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
             return ProtocolError(ProtocolErrc::BadNamespace, "namespace contains ',' or a control character");
@@ -27,22 +29,19 @@ std::optional<ProtocolError> checkNamespace(std::string_view nsp)
 
 std::optional<ProtocolError> checkId(SocketPacketType type, const std::optional<std::uint64_t>& id)
 {
-    const bool idAllowed = type == SocketPacketType::Event || type == SocketPacketType::BinaryEvent ||
-                           type == SocketPacketType::Ack || type == SocketPacketType::BinaryAck;
-    if (id && !idAllowed)
-        return ProtocolError(ProtocolErrc::BadAckId, std::string(toString(type)) + " cannot carry an ack id");
+    const bool idAllowed = type == SocketPacketType::Event || type == SocketPacketType::BinaryEvent || type == SocketPacketType::Ack ||
+                           type == SocketPacketType::BinaryAck;
+    if (id && !idAllowed) return ProtocolError(ProtocolErrc::BadAckId, std::string(toString(type)) + " cannot carry an ack id");
     if (!id && (type == SocketPacketType::Ack || type == SocketPacketType::BinaryAck))
         return ProtocolError(ProtocolErrc::BadAckId, "ACK without an ack id");
-    if (id && *id > kMaxAckId)
-        return ProtocolError(ProtocolErrc::BadAckId, "ack id above 2^53-1");
+    if (id && *id > kMaxAckId) return ProtocolError(ProtocolErrc::BadAckId, "ack id above 2^53-1");
     return std::nullopt;
 }
 
 void appendHeader(std::string& out, Framing framing, SocketPacketType type, std::size_t attachments, std::string_view nsp,
                   const std::optional<std::uint64_t>& id)
 {
-    if (framing == Framing::EngineMessage)
-        out += '4';
+    if (framing == Framing::EngineMessage) out += '4';
     out += static_cast<char>('0' + static_cast<int>(type));
     if (type == SocketPacketType::BinaryEvent || type == SocketPacketType::BinaryAck) {
         out += std::to_string(attachments);
@@ -52,17 +51,14 @@ void appendHeader(std::string& out, Framing framing, SocketPacketType type, std:
         out += nsp;
         out += ',';
     }
-    if (id)
-        out += std::to_string(*id);
+    if (id) out += std::to_string(*id);
 }
 
 std::string_view trim(std::string_view s)
 {
     auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && ws(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && ws(s.back()))
-        s.remove_suffix(1);
+    while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+    while (!s.empty() && ws(s.back())) s.remove_suffix(1);
     return s;
 }
 
@@ -70,32 +66,25 @@ std::string_view trim(std::string_view s)
 std::optional<std::string_view> arrayInner(std::string_view argsJson)
 {
     const auto t = trim(argsJson);
-    if (t.empty())
-        return std::string_view();
-    if (t.size() < 2 || t.front() != '[' || t.back() != ']')
-        return std::nullopt;
+    if (t.empty()) return std::string_view();
+    if (t.size() < 2 || t.front() != '[' || t.back() != ']') return std::nullopt;
     return trim(t.substr(1, t.size() - 2));
 }
 
-Result<std::string> finishArrayPacket(SocketPacketType type, std::string_view nsp, std::optional<std::uint64_t> id,
-                                      std::string_view name, bool withName, std::string_view argsJson, Framing framing)
+Result<std::string> finishArrayPacket(SocketPacketType type, std::string_view nsp, std::optional<std::uint64_t> id, std::string_view name,
+                                      bool withName, std::string_view argsJson, Framing framing)
 {
-    if (auto e = checkNamespace(nsp))
-        return std::move(*e);
-    if (auto e = checkId(type, id))
-        return std::move(*e);
+    if (auto e = checkNamespace(nsp)) return std::move(*e);
+    if (auto e = checkId(type, id)) return std::move(*e);
     const auto inner = arrayInner(argsJson);
-    if (!inner)
-        return badArgument("arguments must be a JSON array");
+    if (!inner) return badArgument("arguments must be a JSON array");
     std::string out;
     out.reserve(8 + nsp.size() + name.size() + inner->size());
     appendHeader(out, framing, type, 0, nsp, id);
     out += '[';
-    if (withName)
-        JsonWriter::appendString(out, name);
+    if (withName) JsonWriter::appendString(out, name);
     if (!inner->empty()) {
-        if (withName)
-            out += ',';
+        if (withName) out += ',';
         out += *inner;
     }
     out += ']';
@@ -106,10 +95,8 @@ Result<std::string> finishArrayPacket(SocketPacketType type, std::string_view ns
 
 Result<EncodedSocketPacket> SocketEncoder::encode(const SocketPacket& packet, Framing framing)
 {
-    if (auto e = checkNamespace(packet.nsp))
-        return std::move(*e);
-    if (auto e = checkId(packet.type, packet.id))
-        return std::move(*e);
+    if (auto e = checkNamespace(packet.nsp)) return std::move(*e);
+    if (auto e = checkId(packet.type, packet.id)) return std::move(*e);
     const bool payloadRequired = packet.type == SocketPacketType::Event || packet.type == SocketPacketType::BinaryEvent ||
                                  packet.type == SocketPacketType::Ack || packet.type == SocketPacketType::BinaryAck;
     // A bare CONNECT_ERROR ("4/x") is what the decoder accepts, as socket.io-parser does: it re-encodes.
@@ -129,19 +116,16 @@ Result<EncodedSocketPacket> SocketEncoder::encode(const SocketPacket& packet, Fr
 
 Result<std::string> SocketEncoder::encodeText(const SocketPacket& packet, Framing framing)
 {
-    if (packet.isBinary())
-        return badArgument("binary packets have attachments: use encode()");
+    if (packet.isBinary()) return badArgument("binary packets have attachments: use encode()");
     auto encoded = encode(packet, framing);
-    if (!encoded)
-        return encoded.error();
+    if (!encoded) return encoded.error();
     return std::move(encoded->text);
 }
 
 Result<EncodedSocketPacket> SocketEncoder::encode(SocketPacketType type, std::string_view nsp, const Poco::Dynamic::Var& data,
                                                   std::optional<std::uint64_t> id, Framing framing)
 {
-    if (auto e = checkNamespace(nsp))
-        return std::move(*e);
+    if (auto e = checkNamespace(nsp)) return std::move(*e);
     using Poco::JSON::Array;
     using Poco::JSON::Object;
     const bool binary = JsonWriter::hasBinary(data);
@@ -157,31 +141,26 @@ Result<EncodedSocketPacket> SocketEncoder::encode(SocketPacketType type, std::st
     } else if (type == SocketPacketType::BinaryAck) {
         type = SocketPacketType::Ack;
     }
-    if (auto e = checkId(type, id))
-        return std::move(*e);
+    if (auto e = checkId(type, id)) return std::move(*e);
 
-    const bool isArray = data.type() == typeid(Array::Ptr) || data.type() == typeid(Array) ||
-                         data.type() == typeid(std::vector<Poco::Dynamic::Var>);
+    const bool isArray =
+        data.type() == typeid(Array::Ptr) || data.type() == typeid(Array) || data.type() == typeid(std::vector<Poco::Dynamic::Var>);
     const bool isObject = data.type() == typeid(Object::Ptr) || data.type() == typeid(Object);
     switch (type) {
     case SocketPacketType::Connect:
-        if (!data.isEmpty() && !isObject)
-            return ProtocolError(ProtocolErrc::BadPayload, "CONNECT payload must be an object");
+        if (!data.isEmpty() && !isObject) return ProtocolError(ProtocolErrc::BadPayload, "CONNECT payload must be an object");
         break;
     case SocketPacketType::Disconnect:
-        if (!data.isEmpty())
-            return ProtocolError(ProtocolErrc::BadPayload, "DISCONNECT cannot carry a payload");
+        if (!data.isEmpty()) return ProtocolError(ProtocolErrc::BadPayload, "DISCONNECT cannot carry a payload");
         break;
     case SocketPacketType::ConnectError:
-        if (!isObject)
-            return ProtocolError(ProtocolErrc::BadPayload, "CONNECT_ERROR payload must be an object");
+        if (!isObject) return ProtocolError(ProtocolErrc::BadPayload, "CONNECT_ERROR payload must be an object");
         break;
     case SocketPacketType::Event:
     case SocketPacketType::BinaryEvent: {
         Poco::Dynamic::Var first;
         try {
-            if (!isArray || data.size() == 0)
-                return ProtocolError(ProtocolErrc::BadPayload, "EVENT payload must be a non-empty array");
+            if (!isArray || data.size() == 0) return ProtocolError(ProtocolErrc::BadPayload, "EVENT payload must be a non-empty array");
             if (data.type() == typeid(Array::Ptr))
                 first = data.extract<Array::Ptr>()->get(0);
             else if (data.type() == typeid(Array))
@@ -191,16 +170,14 @@ Result<EncodedSocketPacket> SocketEncoder::encode(SocketPacketType type, std::st
         } catch (const Poco::Exception&) {
             return ProtocolError(ProtocolErrc::BadPayload, "EVENT payload must be a non-empty array");
         }
-        if (!first.isString())
-            return ProtocolError(ProtocolErrc::BadPayload, "EVENT payload must start with the event name (a string)");
+        if (!first.isString()) return ProtocolError(ProtocolErrc::BadPayload, "EVENT payload must start with the event name (a string)");
         if (isReservedEventName(first.extract<std::string>()))
             return ProtocolError(ProtocolErrc::ReservedEventName, "reserved event name \"" + first.extract<std::string>() + "\"");
         break;
     }
     case SocketPacketType::Ack:
     case SocketPacketType::BinaryAck:
-        if (!isArray)
-            return ProtocolError(ProtocolErrc::BadPayload, "ACK payload must be an array");
+        if (!isArray) return ProtocolError(ProtocolErrc::BadPayload, "ACK payload must be an array");
         break;
     }
 
@@ -208,8 +185,7 @@ Result<EncodedSocketPacket> SocketEncoder::encode(SocketPacketType type, std::st
     std::string payload;
     if (!data.isEmpty()) {
         auto written = JsonWriter::appendValue(payload, data, binary ? &out.attachments : nullptr);
-        if (!written)
-            return written.error();
+        if (!written) return written.error();
     }
     out.text.reserve(payload.size() + nsp.size() + 24);
     appendHeader(out.text, framing, type, out.attachments.size(), nsp, id);
@@ -232,8 +208,7 @@ Result<std::string> SocketEncoder::ack(std::string_view nsp, std::uint64_t id, s
 
 Result<std::string> SocketEncoder::connect(std::string_view nsp, std::string_view sid, Framing framing)
 {
-    if (auto e = checkNamespace(nsp))
-        return std::move(*e);
+    if (auto e = checkNamespace(nsp)) return std::move(*e);
     std::string out;
     appendHeader(out, framing, SocketPacketType::Connect, 0, nsp, std::nullopt);
     out += "{\"sid\":";
@@ -244,8 +219,7 @@ Result<std::string> SocketEncoder::connect(std::string_view nsp, std::string_vie
 
 Result<std::string> SocketEncoder::connectError(std::string_view nsp, std::string_view message, std::string_view dataJson, Framing framing)
 {
-    if (auto e = checkNamespace(nsp))
-        return std::move(*e);
+    if (auto e = checkNamespace(nsp)) return std::move(*e);
     std::string out;
     appendHeader(out, framing, SocketPacketType::ConnectError, 0, nsp, std::nullopt);
     out += "{\"message\":";
@@ -260,8 +234,7 @@ Result<std::string> SocketEncoder::connectError(std::string_view nsp, std::strin
 
 Result<std::string> SocketEncoder::disconnect(std::string_view nsp, Framing framing)
 {
-    if (auto e = checkNamespace(nsp))
-        return std::move(*e);
+    if (auto e = checkNamespace(nsp)) return std::move(*e);
     std::string out;
     appendHeader(out, framing, SocketPacketType::Disconnect, 0, nsp, std::nullopt);
     return out;

@@ -15,8 +15,8 @@ namespace vtp::signalling::protocol {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kReserved{"connect", "connect_error", "disconnect", "disconnecting",
-                                                    "newListener", "removeListener"};
+constexpr std::array<std::string_view, 6> kReserved{"connect",       "connect_error", "disconnect",
+                                                    "disconnecting", "newListener",   "removeListener"};
 
 // Replaces placeholder objects by their attachment; the scanner has checked every num already,
 // the range check here only guards payloads built by hand.
@@ -26,37 +26,31 @@ bool reconstruct(Poco::Dynamic::Var& v, const std::vector<std::string>& attachme
     using Poco::JSON::Object;
     if (v.type() == typeid(Object::Ptr)) {
         Object::Ptr o = v.extract<Object::Ptr>();
-        if (o.isNull())
-            return true;
+        if (o.isNull()) return true;
         if (o->has("_placeholder")) {
             const auto& flag = o->get("_placeholder");
             if (flag.isBoolean() && flag.convert<bool>()) {
                 const auto& num = o->get("num");
-                if (!num.isInteger())
-                    return false;
+                if (!num.isInteger()) return false;
                 const auto n = num.convert<Poco::Int64>();
-                if (n < 0 || static_cast<std::uint64_t>(n) >= attachments.size())
-                    return false;
+                if (n < 0 || static_cast<std::uint64_t>(n) >= attachments.size()) return false;
                 v = Binary(attachments[static_cast<std::size_t>(n)]);
                 return true;
             }
         }
         for (const auto& name : o->getNames()) {
             Poco::Dynamic::Var member = o->get(name);
-            if (!reconstruct(member, attachments))
-                return false;
+            if (!reconstruct(member, attachments)) return false;
             o->set(name, member);
         }
         return true;
     }
     if (v.type() == typeid(Array::Ptr)) {
         Array::Ptr a = v.extract<Array::Ptr>();
-        if (a.isNull())
-            return true;
+        if (a.isNull()) return true;
         for (unsigned i = 0; i < a->size(); ++i) {
             Poco::Dynamic::Var element = a->get(i);
-            if (!reconstruct(element, attachments))
-                return false;
+            if (!reconstruct(element, attachments)) return false;
             a->set(i, element);
         }
     }
@@ -82,15 +76,13 @@ std::string_view toString(SocketPacketType type) noexcept
 bool isReservedEventName(std::string_view name) noexcept
 {
     for (auto r : kReserved)
-        if (r == name)
-            return true;
+        if (r == name) return true;
     return false;
 }
 
 Result<Poco::Dynamic::Var> SocketPacket::data(std::size_t maxDepth) const
 {
-    if (payload.empty())
-        return Poco::Dynamic::Var();
+    if (payload.empty()) return Poco::Dynamic::Var();
     // Poco's parser has no position in its errors and its own depth rule; the scanner runs first
     // so that what data() accepts is exactly what the decoder accepts.
     JsonScanOptions options;
@@ -98,8 +90,7 @@ Result<Poco::Dynamic::Var> SocketPacket::data(std::size_t maxDepth) const
     options.placeholders = isBinary();
     options.attachmentCount = attachments.size();
     auto summary = JsonScanner::scan(payload, options);
-    if (!summary)
-        return summary.error();
+    if (!summary) return summary.error();
     try {
         Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
         // Poco parses only an object or an array at the top, but a CONNECT_ERROR may carry a bare

@@ -39,10 +39,10 @@ inline constexpr std::uint64_t kMaxAckId = 9007199254740991ULL;
 struct SocketPacket {
     SocketPacketType type = SocketPacketType::Event;
     std::string nsp = "/";
-    std::optional<std::uint64_t> id;        // ack id
-    std::string payload;                    // JSON text; empty when the packet has none
-    std::vector<std::string> attachments;   // binary packets: the buffers, index = placeholder num
-    std::string eventName;                  // (binary) events from the decoder: the first element
+    std::optional<std::uint64_t> id;      // ack id
+    std::string payload;                  // JSON text; empty when the packet has none
+    std::vector<std::string> attachments; // binary packets: the buffers, index = placeholder num
+    std::string eventName;                // (binary) events from the decoder: the first element
 
     bool isBinary() const noexcept { return type == SocketPacketType::BinaryEvent || type == SocketPacketType::BinaryAck; }
     bool isEvent() const noexcept { return type == SocketPacketType::Event || type == SocketPacketType::BinaryEvent; }

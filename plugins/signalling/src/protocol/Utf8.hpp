@@ -9,9 +9,7 @@ namespace vtp::signalling::protocol {
 inline std::size_t utf8SequenceLength(const unsigned char* p, const unsigned char* end) noexcept
 {
     const unsigned char c = p[0];
-    auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-        return p + i < end && p[i] >= lo && p[i] <= hi;
-    };
+    auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) { return p + i < end && p[i] >= lo && p[i] <= hi; };
     if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
     if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
     if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;

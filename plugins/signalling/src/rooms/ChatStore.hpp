@@ -22,7 +22,7 @@ namespace vtp::signalling {
 
 struct ChatMessage {
     std::string id, roomId, senderUser, senderParticipant, recipientUser, recipientParticipant, text;
-    int64_t ts = 0; // Unix milliseconds
+    int64_t ts = 0;                // Unix milliseconds
     std::optional<uint64_t> ackId; // the sender's acknowledgement to answer
 };
 
@@ -30,7 +30,9 @@ class ChatStore {
 public:
     using Committed = std::function<void(std::vector<ChatMessage>&& batch, bool stored)>;
     ChatStore(const Db& db, const Log& log, size_t maxQueued, Committed onCommitted)
-        : db_(db), log_(log), maxQueued_(maxQueued), onCommitted_(std::move(onCommitted)) {}
+        : db_(db), log_(log), maxQueued_(maxQueued), onCommitted_(std::move(onCommitted))
+    {
+    }
     ~ChatStore() { stop(); }
 
     void start();

@@ -18,7 +18,8 @@ std::optional<RoomService::RoomRecord> RoomService::loadRoom(const std::string& 
     if (colon != std::string::npos) {
         // Another plugin's room: "courses:KEY" asks vtp.rooms.provider.courses.
         const std::string provider = id.substr(0, colon), key = id.substr(colon + 1);
-        const auto* table = host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION, VTP_ROOM_PROVIDER_V1_SIZE);
+        const auto* table =
+            host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION, VTP_ROOM_PROVIDER_V1_SIZE);
         if (!table || !table->describe) {
             why = "no plugin provides rooms named '" + provider + ":...'";
             return std::nullopt;
@@ -62,14 +63,16 @@ std::optional<RoomService::Refusal> RoomService::mayJoin(const RoomRecord& r, co
     moderator = user.hasRole("admin") || (!r.createdBy.empty() && r.createdBy == user.userId);
     if (r.provided) {
         const std::string provider = r.access["provider"].asString();
-        const auto* table = host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION, VTP_ROOM_PROVIDER_V1_SIZE);
+        const auto* table =
+            host_.find<vtp_room_provider_v1>(VTP_ROOM_PROVIDER_PREFIX + provider, VTP_ROOM_PROVIDER_VERSION, VTP_ROOM_PROVIDER_V1_SIZE);
         if (!table || !table->authorize) return Refusal{"not-found", "the room's provider is not running"};
         std::string roles;
         for (const auto& role : user.roles) roles += (roles.empty() ? "" : ",") + role;
         int mod = 0;
         char reason[256] = {0};
         const std::string key = r.id.substr(r.id.find(':') + 1);
-        const int rc = table->authorize(table->context, key.c_str(), user.userId.c_str(), roles.c_str(), nowSeconds(), &mod, reason, sizeof reason);
+        const int rc =
+            table->authorize(table->context, key.c_str(), user.userId.c_str(), roles.c_str(), nowSeconds(), &mod, reason, sizeof reason);
         if (rc == VTP_NOT_FOUND) return Refusal{"not-found", "no such room"};
         if (rc != VTP_OK) return Refusal{"forbidden", reason[0] ? reason : "you may not join this room"};
         moderator = moderator || mod != 0;
@@ -103,8 +106,10 @@ void RoomService::recheckAccess(const std::string& userId)
         }
     }
     for (const auto& g : gone) {
-        io_.emit(g.participant, "participant:left",
-                 args(Json{{"room", g.room}, {"participant", g.participant}, {"user", g.user}, {"reason", "access-revoked"}, {"message", g.why}}));
+        io_.emit(
+            g.participant, "participant:left",
+            args(Json{
+                {"room", g.room}, {"participant", g.participant}, {"user", g.user}, {"reason", "access-revoked"}, {"message", g.why}}));
         removeParticipant(g.room, g.participant, "access-revoked", true);
     }
 }

@@ -19,7 +19,10 @@ inline int64_t nowMs()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-inline int64_t nowSeconds() { return nowMs() / 1000; }
+inline int64_t nowSeconds()
+{
+    return nowMs() / 1000;
+}
 
 // One event argument as the JSON array an emit carries.
 inline std::string args(const Json& single)
@@ -37,6 +40,9 @@ inline size_t codePoints(std::string_view s)
     return n;
 }
 
-inline std::string roomKey(const std::string& id) { return "room:" + id; }
+inline std::string roomKey(const std::string& id)
+{
+    return "room:" + id;
+}
 
 } // namespace vtp::signalling::rooms

@@ -14,7 +14,10 @@ using namespace rooms;
 
 namespace {
 
-Json error(const std::string& code, const std::string& message) { return Json{{"error", Json{{"code", code}, {"message", message}}}}; }
+Json error(const std::string& code, const std::string& message)
+{
+    return Json{{"error", Json{{"code", code}, {"message", message}}}};
+}
 
 // A chat message id that sorts by time: the millisecond clock in 7 characters of an alphabet in ASCII
 // order, then 13 random ones (78 bits). New rows then go to the end of the primary-key index; fully
@@ -69,17 +72,22 @@ void RoomService::onEvent(Socket& s, const protocol::SocketPacket& p)
     }
     try {
         const std::string& name = p.eventName;
-        if (name == "room:join") reply(join(s, body));
-        else if (name == "room:leave") reply(leave(s, body));
-        else if (name == "signal") reply(signal(s, body));
+        if (name == "room:join")
+            reply(join(s, body));
+        else if (name == "room:leave")
+            reply(leave(s, body));
+        else if (name == "signal")
+            reply(signal(s, body));
         else if (name == "chat:send") {
             bool deferred = false;
             Json r = chat(s, body, p.id, deferred);
             if (!deferred) reply(r);
-        } else if (name == "presence:update") reply(presence(s, body));
+        } else if (name == "presence:update")
+            reply(presence(s, body));
         else if (name == "moderate:mute" || name == "moderate:kick" || name == "moderate:lock" || name == "room:end")
             reply(moderate(s, name, body));
-        else reply(error("unknown-event", "no event named '" + name + "'"));
+        else
+            reply(error("unknown-event", "no event named '" + name + "'"));
     } catch (const JsonError& e) {
         reply(error("invalid", e.what()));
     } catch (const DbError& e) {
@@ -105,7 +113,8 @@ Json RoomService::join(Socket& s, const Json& body)
     if (!validRoomId(room)) return error("invalid", "'room' must be a room id");
     if (auto mine = roomsOfSocket_.find(s.id); mine != roomsOfSocket_.end() && mine->second.count(room)) {
         LiveRoom& lr = rooms_.at(room);
-        return Json{{"participant", participantJson(lr.participants.at(s.id))}, {"participants", participantsJson(lr)},
+        return Json{{"participant", participantJson(lr.participants.at(s.id))},
+                    {"participants", participantsJson(lr)},
                     {"ice_servers", ice_.forUser(s.user.userId, nowSeconds())}};
     }
     std::string why;
@@ -147,7 +156,8 @@ Json RoomService::signal(Socket& s, const Json& body)
     if (!signalBuckets_[s.id].take(options_.signalPerSecond, options_.signalBurst, Clock::now()))
         return error("rate-limited", "too many signals; slow down");
     const std::string data = body["data"].dump();
-    if (data.size() > options_.maxSignalBytes) return error("too-large", "signal data over " + std::to_string(options_.maxSignalBytes) + " bytes");
+    if (data.size() > options_.maxSignalBytes)
+        return error("too-large", "signal data over " + std::to_string(options_.maxSignalBytes) + " bytes");
     auto mine = roomsOfSocket_.find(s.id);
     if (mine != roomsOfSocket_.end()) {
         for (const auto& room : mine->second) {
@@ -196,7 +206,8 @@ Json RoomService::chat(Socket& s, const Json& body, std::optional<uint64_t> ackI
 void RoomService::deliverChat(const ChatMessage& m)
 {
     if (!m.recipientParticipant.empty()) {
-        Json message{{"id", m.id}, {"room", m.roomId}, {"from", m.senderParticipant}, {"user", m.senderUser}, {"text", m.text}, {"ts", m.ts}};
+        Json message{{"id", m.id},           {"room", m.roomId}, {"from", m.senderParticipant},
+                     {"user", m.senderUser}, {"text", m.text},   {"ts", m.ts}};
         message.set("to", m.recipientParticipant);
         LiveRoom* lr = live(m.roomId);
         if (lr) {

@@ -25,34 +25,53 @@ void RoomService::registerRoutes()
     const std::string participantSchema =
         R"({"type":"object","required":["id","user"],"properties":{"id":{"type":"string"},"user":{"type":"string"},)"
         R"("moderator":{"type":"boolean"},"presence":{"type":"object"},"joined_at":{"type":"integer"}}})";
-    route({.method = "POST", .path = "/api/v1/rooms", .role = "instructor",
-           .summary = "Creates a live room (instructors and admins); its creator moderates it", .body = Body::Json,
-           .requestSchema = R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"max_participants":{"type":"integer","minimum":1},"locked":{"type":"boolean"},"access":{"oneOf":[{"type":"string","enum":["authenticated"]},{"type":"object","required":["users"],"properties":{"users":{"type":"array","maxItems":10000,"items":{"type":"string"}}}}]}},"required":["name"]})",
-           .responseSchema = roomSchema, .successStatus = 201,
-           .errors = {{400, "invalid-body"}, {422, "invalid-field"}, {422, "invalid-name"}}},
-          &RoomService::createRoom);
-    route({.method = "GET", .path = "/api/v1/rooms", .role = Role::Authenticated,
-           .summary = "Rooms, newest first (?state=active|ended|all, ?mine=true, ?limit, ?cursor)",
-           .responseSchema = R"({"type":"object","required":["rooms","next_cursor"],"properties":{"rooms":{"type":"array","items":{"type":"object","required":[)" +
-                             roomRequired + R"(,"participant_count"],"properties":{)" + roomProperties +
-                             R"(,"participant_count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
-           .errors = {{400, "invalid-parameter"}}},
-          &RoomService::listRooms);
-    route({.method = "GET", .path = "/api/v1/rooms/{id}", .role = Role::Authenticated,
+    route(
+        {.method = "POST",
+         .path = "/api/v1/rooms",
+         .role = "instructor",
+         .summary = "Creates a live room (instructors and admins); its creator moderates it",
+         .body = Body::Json,
+         .requestSchema =
+             R"({"type":"object","additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"max_participants":{"type":"integer","minimum":1},"locked":{"type":"boolean"},"access":{"oneOf":[{"type":"string","enum":["authenticated"]},{"type":"object","required":["users"],"properties":{"users":{"type":"array","maxItems":10000,"items":{"type":"string"}}}}]}},"required":["name"]})",
+         .responseSchema = roomSchema,
+         .successStatus = 201,
+         .errors = {{400, "invalid-body"}, {422, "invalid-field"}, {422, "invalid-name"}}},
+        &RoomService::createRoom);
+    route(
+        {.method = "GET",
+         .path = "/api/v1/rooms",
+         .role = Role::Authenticated,
+         .summary = "Rooms, newest first (?state=active|ended|all, ?mine=true, ?limit, ?cursor)",
+         .responseSchema =
+             R"({"type":"object","required":["rooms","next_cursor"],"properties":{"rooms":{"type":"array","items":{"type":"object","required":[)" +
+             roomRequired + R"(,"participant_count"],"properties":{)" + roomProperties +
+             R"(,"participant_count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
+         .errors = {{400, "invalid-parameter"}}},
+        &RoomService::listRooms);
+    route({.method = "GET",
+           .path = "/api/v1/rooms/{id}",
+           .role = Role::Authenticated,
            .summary = "A room with its live participants",
            .responseSchema = R"({"type":"object","required":[)" + roomRequired + R"(,"participants"],"properties":{)" + roomProperties +
                              R"(,"participants":{"type":"array","items":)" + participantSchema + "}}}",
            .errors = {{404, "not-found"}}},
           &RoomService::getRoom);
-    route({.method = "DELETE", .path = "/api/v1/rooms/{id}", .role = Role::Authenticated,
-           .summary = "Ends a room for everyone (its creator or an admin)", .successStatus = 204,
+    route({.method = "DELETE",
+           .path = "/api/v1/rooms/{id}",
+           .role = Role::Authenticated,
+           .summary = "Ends a room for everyone (its creator or an admin)",
+           .successStatus = 204,
            .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "provided-room"}}},
           &RoomService::deleteRoom);
-    route({.method = "GET", .path = "/api/v1/rooms/{id}/chat", .role = Role::Authenticated,
-           .summary = "A room's chat history, newest first (?limit, ?cursor); private messages only to their two ends",
-           .responseSchema = R"({"type":"object","required":["messages","next_cursor"],"properties":{"messages":{"type":"array","items":{"type":"object","required":["id","room","from","user","text","ts"],"properties":{"id":{"type":"string"},"room":{"type":"string"},"from":{"type":"string"},"user":{"type":"string"},"to":{"type":"string"},"text":{"type":"string"},"ts":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
-           .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
-          &RoomService::chatHistory);
+    route(
+        {.method = "GET",
+         .path = "/api/v1/rooms/{id}/chat",
+         .role = Role::Authenticated,
+         .summary = "A room's chat history, newest first (?limit, ?cursor); private messages only to their two ends",
+         .responseSchema =
+             R"({"type":"object","required":["messages","next_cursor"],"properties":{"messages":{"type":"array","items":{"type":"object","required":["id","room","from","user","text","ts"],"properties":{"id":{"type":"string"},"room":{"type":"string"},"from":{"type":"string"},"user":{"type":"string"},"to":{"type":"string"},"text":{"type":"string"},"ts":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
+         .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
+        &RoomService::chatHistory);
 }
 
 RoomService::RoomRecord RoomService::requireRoom(const std::string& id)
@@ -68,7 +87,8 @@ Response RoomService::createRoom(const Request& req)
     const Json body = req.json();
     if (!body.isObject()) throw BadRequest("the body must be a JSON object", "invalid-body");
     for (const auto& k : body.keys())
-        if (k != "name" && k != "max_participants" && k != "locked" && k != "access") throw Unprocessable("unknown field '" + k + "'", "invalid-field");
+        if (k != "name" && k != "max_participants" && k != "locked" && k != "access")
+            throw Unprocessable("unknown field '" + k + "'", "invalid-field");
     RoomRecord r;
     const Json name = body["name"];
     if (!name.isString() || codePoints(name.asString()) < 1 || codePoints(name.asString()) > 200)
@@ -98,8 +118,9 @@ Response RoomService::createRoom(const Request& req)
     r.id = randomId();
     r.createdBy = std::string(req.subject());
     r.createdAt = nowSeconds();
-    host_.db().exec("INSERT INTO signalling_rooms (id, name, created_by, max_participants, locked, access, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    {r.id, r.name, r.createdBy, r.maxParticipants, r.locked ? 1 : 0, r.access.dump(), r.createdAt});
+    host_.db().exec(
+        "INSERT INTO signalling_rooms (id, name, created_by, max_participants, locked, access, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        {r.id, r.name, r.createdBy, r.maxParticipants, r.locked ? 1 : 0, r.access.dump(), r.createdAt});
     host_.publish("room.created", Json{{"room", r.id}, {"created_by", r.createdBy}});
     return Response::created(roomJson(r), "/api/v1/rooms/" + r.id);
 }
@@ -108,7 +129,8 @@ Response RoomService::listRooms(const Request& req)
 {
     const int64_t limit = req.queryInt("limit", 50, 1, 200);
     const std::string state = req.query("state").value_or("active");
-    if (state != "active" && state != "ended" && state != "all") throw BadRequest("'state' must be active, ended or all", "invalid-parameter");
+    if (state != "active" && state != "ended" && state != "all")
+        throw BadRequest("'state' must be active, ended or all", "invalid-parameter");
     std::string sql = std::string("SELECT ") + kRoomColumns + " FROM signalling_rooms WHERE 1 = 1";
     std::vector<std::string> keep;
     keep.reserve(4);

@@ -11,8 +11,9 @@ using namespace rooms;
 RoomService::RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& io, RoomOptions options, IceOptions ice, std::string nodeId)
     : host_(host), mutex_(mutex), io_(io), options_(std::move(options)), ice_(std::move(ice)), node_(std::move(nodeId))
 {
-    chat_ = std::make_unique<ChatStore>(host.db(), host.log(), 100000,
-                                        [this](std::vector<ChatMessage>&& batch, bool stored) { onChatCommitted(std::move(batch), stored); });
+    chat_ = std::make_unique<ChatStore>(host.db(), host.log(), 100000, [this](std::vector<ChatMessage>&& batch, bool stored) {
+        onChatCommitted(std::move(batch), stored);
+    });
     participantsGauge_ = host.gauge("participants", "Participants in live rooms connected to this node");
     chatCounter_ = host.counter("chat_messages_total", "Chat messages stored and delivered");
     refusalCounter_ = host.counter("refusals_total", "Socket requests refused, by code");
@@ -30,7 +31,10 @@ RoomService::RoomService(Host& host, std::recursive_mutex& mutex, SocketServer& 
     host.subscribe("section.deleted", [this](const Event&) { recheckAccess({}); });
 }
 
-RoomService::~RoomService() { stop(); }
+RoomService::~RoomService()
+{
+    stop();
+}
 
 void RoomService::start()
 {
@@ -61,7 +65,8 @@ RoomService::LiveRoom* RoomService::live(const std::string& id)
     return it == rooms_.end() ? nullptr : &it->second;
 }
 
-void RoomService::removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason, bool replicateIt)
+void RoomService::removeParticipant(const std::string& roomId, const std::string& participantId, const std::string& reason,
+                                    bool replicateIt)
 {
     LiveRoom* lr = live(roomId);
     if (!lr) return;
@@ -106,7 +111,8 @@ Json RoomService::participantJson(const Participant& p)
     return Json{{"id", p.id},
                 {"user", p.user},
                 {"moderator", p.moderator},
-                {"presence", Json{{"audio", p.presence.audio}, {"video", p.presence.video}, {"hand", p.presence.hand}, {"screen", p.presence.screen}}},
+                {"presence",
+                 Json{{"audio", p.presence.audio}, {"video", p.presence.video}, {"hand", p.presence.hand}, {"screen", p.presence.screen}}},
                 {"joined_at", p.joinedAt}};
 }
 
@@ -119,20 +125,17 @@ Json RoomService::participantsJson(const LiveRoom& room) const
 
 Json RoomService::roomJson(const RoomRecord& r)
 {
-    return Json{{"id", r.id},
-                {"name", r.name},
-                {"created_by", r.createdBy},
-                {"max_participants", r.maxParticipants},
-                {"locked", r.locked},
-                {"access", r.access},
-                {"created_at", r.createdAt},
-                {"ended_at", r.endedAt ? Json(*r.endedAt) : Json()}};
+    return Json{
+        {"id", r.id},         {"name", r.name},     {"created_by", r.createdBy}, {"max_participants", r.maxParticipants},
+        {"locked", r.locked}, {"access", r.access}, {"created_at", r.createdAt}, {"ended_at", r.endedAt ? Json(*r.endedAt) : Json()}};
 }
 
 void RoomService::toParticipant(const Participant& p, std::string_view event, const Json& payload)
 {
-    if (p.node == node_) io_.emit(p.id, event, args(payload));
-    else replicate(Json{{"t", "to"}, {"p", p.id}, {"event", std::string(event)}, {"args", args(payload)}});
+    if (p.node == node_)
+        io_.emit(p.id, event, args(payload));
+    else
+        replicate(Json{{"t", "to"}, {"p", p.id}, {"event", std::string(event)}, {"args", args(payload)}});
 }
 
 void RoomService::toRoom(const std::string& roomId, std::string_view event, const Json& payload, const std::string& except)

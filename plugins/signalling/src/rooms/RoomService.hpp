@@ -63,10 +63,10 @@ private:
         std::string id, name, createdBy;
         int64_t maxParticipants = 100;
         bool locked = false;
-        Json access;              // {"type":"authenticated"} or {"type":"users","users":[...]}
+        Json access; // {"type":"authenticated"} or {"type":"users","users":[...]}
         int64_t createdAt = 0;
         std::optional<int64_t> endedAt;
-        bool provided = false;    // decided by another plugin's room provider
+        bool provided = false; // decided by another plugin's room provider
         int64_t opensAt = 0, closesAt = 0;
     };
     struct LiveRoom {
@@ -109,7 +109,8 @@ private:
     void toParticipant(const Participant& p, std::string_view event, const Json& args);
     void toRoom(const std::string& roomId, std::string_view event, const Json& args, const std::string& exceptParticipant = {});
     // The same with the event's arguments already a JSON array.
-    void toRoomArgs(const std::string& roomId, std::string_view event, const std::string& argsJson, const std::string& exceptParticipant = {});
+    void toRoomArgs(const std::string& roomId, std::string_view event, const std::string& argsJson,
+                    const std::string& exceptParticipant = {});
 
     // Chat delivery and the chat writer's commits (RoomEvents.cpp).
     void onChatCommitted(std::vector<ChatMessage>&& batch, bool stored);

@@ -22,7 +22,10 @@ std::string args(const Json& single)
     return a.dump();
 }
 
-Json error(const std::string& code, const std::string& message) { return Json{{"error", Json{{"code", code}, {"message", message}}}}; }
+Json error(const std::string& code, const std::string& message)
+{
+    return Json{{"error", Json{{"code", code}, {"message", message}}}};
+}
 
 } // namespace
 
@@ -134,13 +137,16 @@ void SessionGuard::tick(Clock::time_point now)
         } else if (!s->user.sessionId.empty() && revoked_ && revoked_(s->user.sessionId)) {
             auto seen = suspects_.find(id);
             const auto since = seen == suspects_.end() ? now : seen->second;
-            if (now - since >= kEventGrace) revoked.push_back(id);
-            else suspects.emplace(id, since);
+            if (now - since >= kEventGrace)
+                revoked.push_back(id);
+            else
+                suspects.emplace(id, since);
         }
     }
     suspects_ = std::move(suspects);
     end(expired, "token-expired", "");
-    if (!revoked.empty()) host_.log().warn("sockets of revoked sessions ended by the check, not by their event", {{"count", std::to_string(revoked.size())}});
+    if (!revoked.empty())
+        host_.log().warn("sockets of revoked sessions ended by the check, not by their event", {{"count", std::to_string(revoked.size())}});
     end(revoked, "session-revoked", "");
 }
 

@@ -117,7 +117,8 @@ SocketIoService::SocketIoService(SocketServer& io, std::recursive_mutex& mutex, 
         std::lock_guard lock(self->mutex_);
         Socket* s = self->io_.find(socketId ? socketId : "");
         if (!s || !nsp || s->nsp != nsp || !event) return VTP_NOT_FOUND;
-        return self->io_.emitBinary(s->id, event, std::string_view(args ? args : "", args ? len : 0), copy(att, n)) ? VTP_OK : VTP_NOT_FOUND;
+        return self->io_.emitBinary(s->id, event, std::string_view(args ? args : "", args ? len : 0), copy(att, n)) ? VTP_OK
+                                                                                                                    : VTP_NOT_FOUND;
     };
     table_.emit_with_ack = [](void* ctx, const char* nsp, const char* socketId, const char* event, const char* args, size_t len,
                               vtp_sio_ack_handler onAck, void* userData) -> int {
@@ -150,19 +151,26 @@ SocketIoService::SocketIoService(SocketServer& io, std::recursive_mutex& mutex, 
         Socket* s = self->io_.find(socketId ? socketId : "");
         if (!s || !nsp || s->nsp != nsp || ackId < 0) return VTP_NOT_FOUND;
         return self->io_.ackBinary(s->id, static_cast<uint64_t>(ackId), std::string_view(args ? args : "", args ? len : 0), copy(att, n))
-                   ? VTP_OK : VTP_NOT_FOUND;
+                   ? VTP_OK
+                   : VTP_NOT_FOUND;
     };
     static constexpr auto membership = [](void* ctx, const char* nsp, const char* socketId, const char* room, bool join) -> int {
         auto* self = static_cast<SocketIoService*>(ctx);
         std::lock_guard lock(self->mutex_);
         Socket* s = self->io_.find(socketId ? socketId : "");
         if (!s || !nsp || s->nsp != nsp || !room || !*room) return VTP_NOT_FOUND;
-        if (join) self->io_.join(s->id, room);
-        else self->io_.leave(s->id, room);
+        if (join)
+            self->io_.join(s->id, room);
+        else
+            self->io_.leave(s->id, room);
         return VTP_OK;
     };
-    table_.join = [](void* ctx, const char* nsp, const char* socketId, const char* room) -> int { return membership(ctx, nsp, socketId, room, true); };
-    table_.leave = [](void* ctx, const char* nsp, const char* socketId, const char* room) -> int { return membership(ctx, nsp, socketId, room, false); };
+    table_.join = [](void* ctx, const char* nsp, const char* socketId, const char* room) -> int {
+        return membership(ctx, nsp, socketId, room, true);
+    };
+    table_.leave = [](void* ctx, const char* nsp, const char* socketId, const char* room) -> int {
+        return membership(ctx, nsp, socketId, room, false);
+    };
     table_.disconnect = [](void* ctx, const char* nsp, const char* socketId) -> int {
         auto* self = static_cast<SocketIoService*>(ctx);
         std::lock_guard lock(self->mutex_);

@@ -37,7 +37,10 @@ std::string stringMember(const Poco::Dynamic::Var& v, const std::string& key)
 
 } // namespace
 
-std::string SocketServer::newId() { return randomId(); }
+std::string SocketServer::newId()
+{
+    return randomId();
+}
 
 std::string SocketServer::withOffset(std::string_view argsJson, uint64_t offset)
 {
@@ -71,9 +74,7 @@ void SocketServer::onEngineMessage(const std::string& sid, const protocol::Engin
 void SocketServer::onPacket(const std::string& sid, Session& session, SocketPacket&& packet)
 {
     switch (packet.type) {
-    case SocketPacketType::Connect:
-        onConnect(sid, session, packet);
-        return;
+    case SocketPacketType::Connect: onConnect(sid, session, packet); return;
     case SocketPacketType::Disconnect: {
         auto s = session.sockets.find(packet.nsp);
         if (s == session.sockets.end()) return;
@@ -105,9 +106,7 @@ void SocketServer::onPacket(const std::string& sid, Session& session, SocketPack
         callback(packet);
         return;
     }
-    case SocketPacketType::ConnectError:
-        return; // only servers send it; socket.io ignores one from a client
-
+    case SocketPacketType::ConnectError: return; // only servers send it; socket.io ignores one from a client
     }
 }
 
@@ -354,8 +353,10 @@ size_t SocketServer::broadcast(const std::string& nsp, const std::string& room, 
         const bool withTag = !s->pid.empty();
         if (!packetFor(withTag)) return 0;
         if (withTag) s->remember(offset, tagged);
-        if (const uint64_t ws = webSocketOf(*s)) (withTag ? taggedWs : plainWs).push_back(ws);
-        else (withTag ? taggedPolling : plainPolling).push_back(s->sid);
+        if (const uint64_t ws = webSocketOf(*s))
+            (withTag ? taggedWs : plainWs).push_back(ws);
+        else
+            (withTag ? taggedPolling : plainPolling).push_back(s->sid);
     }
     size_t n = (plain ? engine_->sendTextFrames(plainWs, plain->text) : 0) + (tagged ? engine_->sendTextFrames(taggedWs, tagged->text) : 0);
     for (const auto& sid : plainPolling) n += engine_->sendText(sid, plain->text) ? 1 : 0;
@@ -400,12 +401,13 @@ bool SocketServer::emitBinary(const std::string& socketId, std::string_view even
     if (!s) return false;
     const uint64_t offset = nextOffset_++;
     return deliverTagged(*s, offset, [&](bool tagged) {
-        return share(encodeBinary(SocketPacketType::BinaryEvent, s->nsp, event, tagged ? withOffset(argsJson, offset) : std::string(argsJson),
-                                  attachments, std::nullopt));
+        return share(encodeBinary(SocketPacketType::BinaryEvent, s->nsp, event,
+                                  tagged ? withOffset(argsJson, offset) : std::string(argsJson), attachments, std::nullopt));
     });
 }
 
-bool SocketServer::ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson, const std::vector<std::string>& attachments)
+bool SocketServer::ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson,
+                             const std::vector<std::string>& attachments)
 {
     Socket* s = find(socketId);
     if (!s || !s->connected) return false;

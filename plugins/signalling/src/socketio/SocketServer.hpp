@@ -41,10 +41,10 @@ struct Principal {
 };
 
 struct Socket {
-    std::string id;   // the Socket.IO socket id, kept across a recovery
-    std::string sid;  // the Engine.IO session carrying it ("" while disconnected and recoverable)
+    std::string id;  // the Socket.IO socket id, kept across a recovery
+    std::string sid; // the Engine.IO session carrying it ("" while disconnected and recoverable)
     std::string nsp;
-    std::string pid;  // private id a recovering client presents
+    std::string pid; // private id a recovering client presents
     // The session's WebSocket connection (0: long-polling), as of the engine's transportEpoch
     // wsEpoch: a broadcast reads it instead of looking the session up for every recipient.
     uint64_t ws = 0;
@@ -71,7 +71,7 @@ struct Socket {
     }
     uint64_t nextAckId = 0;
     std::map<uint64_t, std::function<void(const protocol::SocketPacket&)>> acks; // ours, awaiting the client
-    std::map<std::string, std::string> data; // for the namespace's handlers
+    std::map<std::string, std::string> data;                                     // for the namespace's handlers
 };
 
 struct ConnectRefusal {
@@ -93,8 +93,8 @@ struct Namespace {
 
 struct SocketOptions {
     std::chrono::milliseconds connectTimeout{45000};
-    std::chrono::seconds recoveryWindow{30};  // 0: no connection state recovery
-    size_t maxRecoveryBytes = 1 << 20;        // missed packets kept per disconnected socket
+    std::chrono::seconds recoveryWindow{30}; // 0: no connection state recovery
+    size_t maxRecoveryBytes = 1 << 20;       // missed packets kept per disconnected socket
     protocol::SocketDecoderLimits limits{};
 };
 
@@ -121,7 +121,8 @@ public:
                      std::function<void(const protocol::SocketPacket&)> onAck);
     void ack(const std::string& socketId, uint64_t ackId, std::string_view argsJson);
     // The same with binary attachments (placeholders in argsJson).
-    bool emitBinary(const std::string& socketId, std::string_view event, std::string_view argsJson, const std::vector<std::string>& attachments);
+    bool emitBinary(const std::string& socketId, std::string_view event, std::string_view argsJson,
+                    const std::vector<std::string>& attachments);
     bool ackBinary(const std::string& socketId, uint64_t ackId, std::string_view argsJson, const std::vector<std::string>& attachments);
     // room empty: every socket of the namespace.
     size_t broadcastBinary(const std::string& nsp, const std::string& room, std::string_view event, std::string_view argsJson,
@@ -151,7 +152,7 @@ private:
     struct Session {
         protocol::SocketDecoder decoder;
         std::map<std::string, std::string> sockets; // namespace -> socket id
-        Clock::time_point connectDeadline; // max() once a namespace has connected
+        Clock::time_point connectDeadline;          // max() once a namespace has connected
     };
 
     void onPacket(const std::string& sid, Session& session, protocol::SocketPacket&& packet);
@@ -173,9 +174,9 @@ private:
     EngineServer* engine_ = nullptr;
     std::map<std::string, Namespace> namespaces_;
     std::function<bool(Socket&, const protocol::SocketPacket&)> eventFilter_;
-    std::unordered_map<std::string, Session> sessions_;          // engine sid -> session
+    std::unordered_map<std::string, Session> sessions_;                // engine sid -> session
     std::unordered_map<std::string, std::unique_ptr<Socket>> sockets_; // socket id -> socket
-    std::unordered_map<std::string, std::string> byPid_;          // pid -> socket id
+    std::unordered_map<std::string, std::string> byPid_;               // pid -> socket id
     // (nsp, room) -> its sockets by id. A socket leaves every room before it is destroyed.
     std::map<std::pair<std::string, std::string>, std::map<std::string, Socket*>> rooms_;
     uint64_t nextOffset_ = 1;

@@ -21,9 +21,9 @@ protected:
         // browser.mjs serves the page from this port: long-polling to vtpd is cross-origin.
         pagePort_ = freeLoopbackPort();
         const std::string origin = "http://127.0.0.1:" + std::to_string(pagePort_);
-        server_ = std::make_unique<AuthServer>(Backend::SQLite,
-                                               std::string(kFastArgon) + "[plugins.signalling]\ncors_origins = [\"" + origin + "\"]\n\n" + iceToml,
-                                               std::vector<std::string>{"auth", "signalling"});
+        server_ = std::make_unique<AuthServer>(
+            Backend::SQLite, std::string(kFastArgon) + "[plugins.signalling]\ncors_origins = [\"" + origin + "\"]\n\n" + iceToml,
+            std::vector<std::string>{"auth", "signalling"});
         ASSERT_TRUE(server_->start()) << server_->vtpd().logs();
         server_->createUser("prof@uni.example", kPassword, "instructor");
         server_->createUser("ada@uni.example", kPassword, "student");
@@ -56,14 +56,16 @@ protected:
         std::ostringstream text;
         config.stringify(text);
         writeFile(dir.file("config.json"), text.str());
-        ChildProcess script({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/browser.mjs", dir.file("config.json")}, dir.file("peers.log"));
+        ChildProcess script({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/browser.mjs", dir.file("config.json")},
+                            dir.file("peers.log"));
         const int rc = script.wait(std::chrono::seconds(120));
         const std::string out = script.output();
         EXPECT_EQ(rc, 0) << out << "\n--- vtpd\n" << server_->vtpd().logs();
         std::cout << out;
         const auto pass = out.find("PASS\n{");
         if (rc != 0 || pass == std::string::npos) return {};
-        auto report = Poco::JSON::Parser().parse(out.substr(pass + 5, out.find('\n', pass + 5) - pass - 5)).extract<Poco::JSON::Object::Ptr>();
+        auto report =
+            Poco::JSON::Parser().parse(out.substr(pass + 5, out.find('\n', pass + 5) - pass - 5)).extract<Poco::JSON::Object::Ptr>();
         std::vector<Peer> peers;
         auto list = report->getArray("peers");
         for (size_t i = 0; i < list->size(); ++i) {
@@ -98,7 +100,8 @@ TEST_F(BrowserPeers, TwoChromiumPagesConnectThroughVtpdAndDecodeEachOthersVideo)
 TEST_F(BrowserPeers, RelayOnlyPeersConnectThroughCoturnWithTheCredentialsVtpdHandsOut)
 {
     TurnServer turn(kTurnSecret);
-    startServer("[plugins.signalling.ice]\nturn_urls = [\"" + turn.url() + "\"]\nturn_secret = \"" + kTurnSecret + "\"\nturn_ttl_seconds = 600\n");
+    startServer("[plugins.signalling.ice]\nturn_urls = [\"" + turn.url() + "\"]\nturn_secret = \"" + kTurnSecret +
+                "\"\nturn_ttl_seconds = 600\n");
     const auto peers = runPeers("relay", turn.url());
     ASSERT_EQ(peers.size(), 2u) << "\n--- coturn\n" << turn.logs();
     for (const auto& p : peers) {

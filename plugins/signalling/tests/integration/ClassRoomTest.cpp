@@ -33,7 +33,8 @@ TEST(ClassRoom, TheSectionsRosterJoinsItsSessionsRoomAndOthersAreRefused)
     writeFile(dir.file("config.json"), R"({"url":"http://127.0.0.1:)" + std::to_string(v.wsPort()) + R"(","room":"courses:)" + session +
                                            R"(","tokens":{"a":")" + prof + R"(","b":")" + ada + R"(","c":")" + bob + R"("}})");
     std::string out;
-    const int rc = VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "classroom", dir.file("config.json")}, out);
+    const int rc = VtpdProcess::run(
+        {VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "classroom", dir.file("config.json")}, out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("PASS"), std::string::npos) << out;
 }

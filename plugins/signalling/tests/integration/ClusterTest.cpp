@@ -43,11 +43,12 @@ protected:
             // testkit: a `*` event subscriber on each node (GET /api/v1/testkit/events).
             o.enabled = {"auth", "signalling", "testkit"};
             o.databaseUrl = url + "?options=-csearch_path%3D" + schema_;
-            o.extraToml = std::string("[node]\nid = \"") + id + "\"\n\n[redis]\nurl = \"" + redis_.url() + "\"\n\n" + kFastArgon +
-                          "[plugins.auth.tokens]\nkey_file = \"" + secretFile + "\"\n\n" +
-                          "[cluster]\nheartbeat_seconds = " + std::to_string(kHeartbeatSeconds) +
-                          "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n\n" +
-                          "[plugins.testkit]\nevent_patterns = [\"*\"]\n\n[webhooks]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 1\n";
+            o.extraToml =
+                std::string("[node]\nid = \"") + id + "\"\n\n[redis]\nurl = \"" + redis_.url() + "\"\n\n" + kFastArgon +
+                "[plugins.auth.tokens]\nkey_file = \"" + secretFile + "\"\n\n" +
+                "[cluster]\nheartbeat_seconds = " + std::to_string(kHeartbeatSeconds) +
+                "\nnode_timeout_seconds = " + std::to_string(kNodeTimeoutSeconds) + "\n\n" +
+                "[plugins.testkit]\nevent_patterns = [\"*\"]\n\n[webhooks]\ninitial_backoff_seconds = 1\nmax_backoff_seconds = 1\n";
             nodes_.push_back(std::make_unique<VtpdProcess>(o));
         }
         // Node A first: it applies the migrations to the shared schema. Each test starts B.
@@ -130,7 +131,7 @@ TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLe
     writeConfig(dir.file("config.json"), room, config);
 
     ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
-                         dir.file("client.log"));
+                        dir.file("client.log"));
     // The scenario asks for node A to die once everything crossed nodes.
     ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
     ASSERT_EQ(readFile(dir.file("kill-a-now")).find("ready"), 0u) << client.output();
@@ -153,13 +154,15 @@ TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLe
     // the room is empty. The chat said on both nodes is stored once each, in the shared database.
     auto r = b().get("/api/v1/rooms/" + room, bearer(tokens_["c"]));
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_TRUE(eventually([&] { return b().get("/api/v1/rooms/" + room, bearer(tokens_["c"])).json()->getArray("participants")->size() == 0; }))
-        << b().get("/api/v1/rooms/" + room, bearer(tokens_["c"])).body;
+    EXPECT_TRUE(eventually([&] {
+        return b().get("/api/v1/rooms/" + room, bearer(tokens_["c"])).json()->getArray("participants")->size() == 0;
+    })) << b().get("/api/v1/rooms/" + room, bearer(tokens_["c"])).body;
     auto history = b().get("/api/v1/rooms/" + room + "/chat?limit=50", bearer(tokens_["b"]));
     ASSERT_EQ(history.status, 200) << history.body;
     std::multiset<std::string> texts;
     auto messages = history.json()->getArray("messages");
-    for (size_t i = 0; i < messages->size(); ++i) texts.insert(messages->getObject(static_cast<unsigned>(i))->getValue<std::string>("text"));
+    for (size_t i = 0; i < messages->size(); ++i)
+        texts.insert(messages->getObject(static_cast<unsigned>(i))->getValue<std::string>("text"));
     EXPECT_EQ(texts.count("hello from node B"), 1u) << history.body;
     EXPECT_EQ(texts.count("hello from node A"), 1u) << history.body;
     EXPECT_EQ(texts.count("private, across nodes"), 1u) << history.body;
@@ -172,7 +175,7 @@ TEST_F(SignallingCluster, ANodeStartedLaterLearnsTheRoomFromTheOthersSnapshotAnd
     TempDir dir;
     writeConfig(dir.file("config.json"), room, Poco::JSON::Object());
     ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "late", dir.file("config.json")},
-                         dir.file("client.log"));
+                        dir.file("client.log"));
     // a is in the room on node A before node B exists; then B starts and its address is handed
     // to the scenario.
     ASSERT_TRUE(client.waitForFileOrExit(dir.file("config.json.joined"), std::chrono::seconds(60))) << client.output() << a().logs();
@@ -205,7 +208,7 @@ TEST_F(SignallingCluster, ALogoutOnOneNodeEndsTheSessionsSocketsOnTheOther)
     const std::string victim = login(a(), "ada@uni.example");
     TempDir dir;
     Poco::JSON::Object config;
-    config.set("url", "http://127.0.0.1:" + std::to_string(b().wsPort()));   // the sockets are on B
+    config.set("url", "http://127.0.0.1:" + std::to_string(b().wsPort()));    // the sockets are on B
     config.set("http", "http://127.0.0.1:" + std::to_string(a().httpPort())); // the logout goes to A
     config.set("room", room);
     Poco::JSON::Object::Ptr v = new Poco::JSON::Object;
@@ -224,11 +227,13 @@ TEST_F(SignallingCluster, ALogoutOnOneNodeEndsTheSessionsSocketsOnTheOther)
     config.stringify(text);
     writeFile(dir.file("config.json"), text.str());
     std::string out;
-    const int rc = VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/sessions.mjs", "revoked", dir.file("config.json")}, out);
+    const int rc = VtpdProcess::run(
+        {VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/sessions.mjs", "revoked", dir.file("config.json")}, out);
     EXPECT_EQ(rc, 0) << out << logs();
     EXPECT_NE(out.find("PASS"), std::string::npos) << out << logs();
     const auto at = out.find("ENDED_AFTER_MS ");
-    if (at != std::string::npos) std::cout << "socket on node B ended " << std::stoll(out.substr(at + 15)) << " ms after the logout request to node A\n";
+    if (at != std::string::npos)
+        std::cout << "socket on node B ended " << std::stoll(out.substr(at + 15)) << " ms after the logout request to node A\n";
 }
 
 } // namespace
@@ -256,7 +261,10 @@ std::pair<std::vector<std::string>, std::string> subscriberEvents(const VtpdProc
     return {names, r.body};
 }
 
-bool contains(const std::vector<std::string>& names, const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); }
+bool contains(const std::vector<std::string>& names, const std::string& name)
+{
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 // The value of a /metrics sample line ("name{labels} value"), or -1 if absent.
 double metric(const VtpdProcess& v, const std::string& sample)
@@ -295,7 +303,7 @@ TEST_F(SignallingCluster, PublicSubscribersAndWebhooksSeeNoClusterTrafficWhileTw
     config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
     writeConfig(dir.file("config.json"), room, config);
     ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
-                         dir.file("client.log"));
+                        dir.file("client.log"));
     // Everything has crossed nodes (the scenario checked each delivery) when it asks for A's end.
     ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
 
@@ -305,9 +313,12 @@ TEST_F(SignallingCluster, PublicSubscribersAndWebhooksSeeNoClusterTrafficWhileTw
         std::vector<std::string> hooked;
         for (const auto& r : receiver.requests()) hooked.push_back(r.event);
         for (const std::vector<std::string>& names : {subscriberEvents(a()).first, subscriberEvents(b()).first, hooked})
-            if (!contains(names, "chat.message") || !contains(names, "participant.joined") || !contains(names, "participant.left")) return false;
+            if (!contains(names, "chat.message") || !contains(names, "participant.joined") || !contains(names, "participant.left"))
+                return false;
         return true;
-    })) << subscriberEvents(a()).second << "\n" << subscriberEvents(b()).second;
+    })) << subscriberEvents(a()).second
+        << "\n"
+        << subscriberEvents(b()).second;
 
     const auto [onA, textA] = subscriberEvents(a());
     const auto [onB, textB] = subscriberEvents(b());
@@ -349,7 +360,9 @@ TEST_F(SignallingCluster, ASingleNodePublishesNoClusterTraffic)
     config.set("chatMax", 2000);
     writeConfig(dir.file("config.json"), room, config);
     std::string out;
-    ASSERT_EQ(VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "rooms", dir.file("config.json")}, out), 0)
+    ASSERT_EQ(
+        VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "rooms", dir.file("config.json")}, out),
+        0)
         << out << a().logs();
     ASSERT_NE(out.find("PASS"), std::string::npos) << out;
 
@@ -357,8 +370,8 @@ TEST_F(SignallingCluster, ASingleNodePublishesNoClusterTraffic)
     // which the old heartbeats would have been sent.
     auto presence = [&] {
         std::string reply;
-        VtpdProcess::run({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "zrange", "vtp:events:cluster-nodes", "0",
-                          "-1", "withscores"},
+        VtpdProcess::run({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "zrange",
+                          "vtp:events:cluster-nodes", "0", "-1", "withscores"},
                          reply);
         return reply;
     };
@@ -366,12 +379,16 @@ TEST_F(SignallingCluster, ASingleNodePublishesNoClusterTraffic)
     ASSERT_NE(first.find("node-a/"), std::string::npos) << first << a().logs();
     std::string second;
     ASSERT_TRUE(eventually([&] { return (second = presence()) != first && second.find("node-a/") != std::string::npos; })) << first;
-    ASSERT_TRUE(eventually([&] { const auto third = presence(); return third != second && third.find("node-a/") != std::string::npos; }));
+    ASSERT_TRUE(eventually([&] {
+        const auto third = presence();
+        return third != second && third.find("node-a/") != std::string::npos;
+    }));
 
     // A marker published after all that arrives after anything vtpd published before it.
     ASSERT_TRUE(eventually([&] {
         std::string ignored;
-        VtpdProcess::run({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "publish", "marker", "end"}, ignored);
+        VtpdProcess::run({"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p", std::to_string(redis_.port()), "publish", "marker", "end"},
+                         ignored);
         return readFile(monitorLog).find("marker") != std::string::npos;
     }));
     const std::string seen = readFile(monitorLog);

@@ -44,7 +44,8 @@ inline uint16_t freePortRange(int count, bool tcpToo)
         const int first = base(random);
         bool ok = true;
         for (int p = first; ok && p < first + count; ++p)
-            ok = loopbackPortFree(SOCK_DGRAM, static_cast<uint16_t>(p)) && (!tcpToo || loopbackPortFree(SOCK_STREAM, static_cast<uint16_t>(p)));
+            ok = loopbackPortFree(SOCK_DGRAM, static_cast<uint16_t>(p)) &&
+                 (!tcpToo || loopbackPortFree(SOCK_STREAM, static_cast<uint16_t>(p)));
         if (ok) return static_cast<uint16_t>(first);
     }
     throw TestEnvironmentError("no free range of " + std::to_string(count) + " loopback ports");
@@ -59,12 +60,27 @@ public:
     {
         port_ = freePortRange(1, true);
         const uint16_t relayFirst = freePortRange(40, false);
-        const std::vector<std::string> args{
-            VTP_TEST_TURNSERVER, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=" + std::to_string(port_),
-            "--use-auth-secret", "--static-auth-secret=" + secret_, "--realm=vtp.test", "--no-tls", "--no-dtls", "--allow-loopback-peers",
-            "--min-port=" + std::to_string(relayFirst), "--max-port=" + std::to_string(relayFirst + 39), "--no-cli", "--no-rfc5780",
-            "--no-stun-backward-compatibility", "--log-file=stdout", "--simple-log", "--verbose",
-            "--pidfile=" + dir_.file("turnserver.pid"), "--userdb=" + dir_.file("turndb")};
+        const std::vector<std::string> args{VTP_TEST_TURNSERVER,
+                                            "-n",
+                                            "--listening-ip=127.0.0.1",
+                                            "--relay-ip=127.0.0.1",
+                                            "--listening-port=" + std::to_string(port_),
+                                            "--use-auth-secret",
+                                            "--static-auth-secret=" + secret_,
+                                            "--realm=vtp.test",
+                                            "--no-tls",
+                                            "--no-dtls",
+                                            "--allow-loopback-peers",
+                                            "--min-port=" + std::to_string(relayFirst),
+                                            "--max-port=" + std::to_string(relayFirst + 39),
+                                            "--no-cli",
+                                            "--no-rfc5780",
+                                            "--no-stun-backward-compatibility",
+                                            "--log-file=stdout",
+                                            "--simple-log",
+                                            "--verbose",
+                                            "--pidfile=" + dir_.file("turnserver.pid"),
+                                            "--userdb=" + dir_.file("turndb")};
         process_ = std::make_unique<ChildProcess>(args, dir_.file("turnserver.log"));
         // Ready once its TCP listener on the same port accepts (UDP and TCP are opened together).
         const bool up = eventually(

@@ -18,7 +18,10 @@ TEST(PollPlugin, AThirdPartyNamespaceGetsEventsAcksBinaryRoomsAndBroadcasts)
     ASSERT_TRUE(std::filesystem::exists(prefix.path() + "/include/vtp/socketio.hpp"));
     out.clear();
     ASSERT_EQ(VtpdProcess::run({"/usr/bin/cmake", "-S", std::string(VTP_SOURCE_DIR) + "/plugins/signalling/tests/poll-plugin", "-B",
-                                build.path(), "-DCMAKE_PREFIX_PATH=" + prefix.path(), "-DCMAKE_BUILD_TYPE=Release"}, out), 0) << out;
+                                build.path(), "-DCMAKE_PREFIX_PATH=" + prefix.path(), "-DCMAKE_BUILD_TYPE=Release"},
+                               out),
+              0)
+        << out;
     out.clear();
     ASSERT_EQ(VtpdProcess::run({"/usr/bin/cmake", "--build", build.path()}, out), 0) << out;
     // One plugin directory: the in-tree plugins from this build, the poll plugin from its own.
@@ -39,7 +42,8 @@ TEST(PollPlugin, AThirdPartyNamespaceGetsEventsAcksBinaryRoomsAndBroadcasts)
                                server.login("bob@uni.example", kPassword).access + R"("}})";
     writeFile(dir.file("config.json"), config);
     out.clear();
-    const int rc = VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "poll", dir.file("config.json")}, out);
+    const int rc =
+        VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "poll", dir.file("config.json")}, out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_NE(out.find("PASS"), std::string::npos) << out;
 }

@@ -19,7 +19,8 @@ std::string scenario(const std::string& name, const Poco::JSON::Object& config)
     config.stringify(text);
     writeFile(dir.file("config.json"), text.str());
     std::string out;
-    const int rc = VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/sessions.mjs", name, dir.file("config.json")}, out);
+    const int rc =
+        VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/sessions.mjs", name, dir.file("config.json")}, out);
     EXPECT_EQ(rc, 0) << name << ": " << out;
     return out;
 }
@@ -54,10 +55,7 @@ protected:
     virtual std::vector<std::string> plugins() const { return {"auth", "signalling"}; }
 
     std::string token(const std::string& email) { return server_->login(email, kPassword).access; }
-    std::string userId(const std::string& token)
-    {
-        return jsonString(server_->vtpd().get("/api/v1/users/me", bearer(token)).json(), "id");
-    }
+    std::string userId(const std::string& token) { return jsonString(server_->vtpd().get("/api/v1/users/me", bearer(token)).json(), "id"); }
     std::string createRoom()
     {
         auto r = server_->post("/api/v1/rooms", R"({"name":"Seminar"})", bearer(token("prof@uni.example")));
@@ -103,7 +101,9 @@ TEST_P(SessionEnd, DisablingAnAccountEndsItsSockets)
 {
     const std::string ada = token("ada@uni.example");
     expectEnded(ada,
-                object({{"method", "PATCH"}, {"path", "/api/v1/users/" + userId(ada)}, {"token", token("admin@uni.example")},
+                object({{"method", "PATCH"},
+                        {"path", "/api/v1/users/" + userId(ada)},
+                        {"token", token("admin@uni.example")},
                         {"body", object({{"disabled", true}})}}),
                 "account-disabled", "", {"polling"});
 }
@@ -113,7 +113,9 @@ TEST_P(SessionEnd, APasswordChangeEndsTheOtherSessionsSockets)
     const std::string ada = token("ada@uni.example");
     const std::string adaElsewhere = token("ada@uni.example");
     expectEnded(ada,
-                object({{"method", "POST"}, {"path", "/api/v1/users/me/password"}, {"token", adaElsewhere},
+                object({{"method", "POST"},
+                        {"path", "/api/v1/users/me/password"},
+                        {"token", adaElsewhere},
                         {"body", object({{"current_password", kPassword}, {"new_password", "a-brand-new-passphrase-77"}})}}),
                 "session-revoked", "password-changed", {"websocket"});
 }
@@ -126,8 +128,8 @@ protected:
     static constexpr int kTtl = 8, kGrace = 1;
     std::string extraToml() const override
     {
-        return "[plugins.auth.tokens]\naccess_ttl_seconds = " + std::to_string(kTtl) + "\nleeway_seconds = 0\n\n[plugins.signalling]\nrenew_grace_seconds = " +
-               std::to_string(kGrace) + "\n";
+        return "[plugins.auth.tokens]\naccess_ttl_seconds = " + std::to_string(kTtl) +
+               "\nleeway_seconds = 0\n\n[plugins.signalling]\nrenew_grace_seconds = " + std::to_string(kGrace) + "\n";
     }
     Poco::JSON::Object expiryConfig()
     {
@@ -177,10 +179,16 @@ TEST_P(SectionRemoval, ARemovedStudentOrAssistantOrADeletedSectionEmptiesTheClas
     c.set("tokens", object({{"prof", prof}}));
     Poco::JSON::Array::Ptr removals = new Poco::JSON::Array;
     // The instructor removes Ada from the roster; Bob drops himself.
-    removals->add(object({{"student", ada}, {"method", "DELETE"}, {"path", "/api/v1/sections/" + section + "/enrollments/" + userId(ada)}, {"token", prof}}));
+    removals->add(object({{"student", ada},
+                          {"method", "DELETE"},
+                          {"path", "/api/v1/sections/" + section + "/enrollments/" + userId(ada)},
+                          {"token", prof}}));
     removals->add(object({{"student", bob}, {"method", "DELETE"}, {"path", "/api/v1/sections/" + section + "/enroll"}, {"token", bob}}));
     // The instructor takes the assistant off the staff (section.staff_changed).
-    removals->add(object({{"student", tess}, {"method", "PATCH"}, {"path", "/api/v1/sections/" + section}, {"token", prof},
+    removals->add(object({{"student", tess},
+                          {"method", "PATCH"},
+                          {"path", "/api/v1/sections/" + section},
+                          {"token", prof},
                           {"body", object({{"assistants", Poco::JSON::Array::Ptr(new Poco::JSON::Array)}})}}));
     c.set("removals", removals);
     // Then the admin deletes the section (section.deleted) while the instructor is in its room.

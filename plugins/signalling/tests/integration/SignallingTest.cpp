@@ -53,7 +53,8 @@ protected:
         if (!extra.empty()) json.insert(json.size() - 1, "," + extra);
         writeFile(dir.file("config.json"), json);
         std::string out;
-        const int rc = VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", name, dir.file("config.json")}, out);
+        const int rc =
+            VtpdProcess::run({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", name, dir.file("config.json")}, out);
         EXPECT_EQ(rc, 0) << name << ": " << out;
         return out;
     }
@@ -78,7 +79,8 @@ TEST_P(Signalling, EveryRoomEventWorksWithTheDefaultTransports)
     ASSERT_EQ(history.status, 200) << history.body;
     std::set<std::string> texts;
     auto messages = history.json()->getArray("messages");
-    for (size_t i = 0; i < messages->size(); ++i) texts.insert(messages->getObject(static_cast<unsigned>(i))->getValue<std::string>("text"));
+    for (size_t i = 0; i < messages->size(); ++i)
+        texts.insert(messages->getObject(static_cast<unsigned>(i))->getValue<std::string>("text"));
     EXPECT_TRUE(texts.count("hello class"));
     EXPECT_FALSE(texts.count("see me after class")) << "another student sees a private message";
     auto forB = server_->vtpd().get("/api/v1/rooms/" + room + "/chat?limit=1", bearer(tokens_["b"]));
@@ -169,7 +171,8 @@ class SignallingRawPackets : public Signalling {
 protected:
     std::string extraToml() const override
     {
-        return "[plugins.signalling]\nnamespace = \"/classes\"\nping_interval_ms = 300\nping_timeout_ms = 1000\nconnect_timeout_ms = 1000\n" +
+        return "[plugins.signalling]\nnamespace = \"/classes\"\nping_interval_ms = 300\nping_timeout_ms = 1000\nconnect_timeout_ms = "
+               "1000\n" +
                Signalling::extraToml();
     }
 };

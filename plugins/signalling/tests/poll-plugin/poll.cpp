@@ -16,7 +16,10 @@ class PollPlugin : public vtp::Plugin {
 public:
     static vtp::PluginInfo info()
     {
-        return {.name = "poll", .version = "0.1.0", .description = "A live poll on its own Socket.IO namespace", .dependencies = {"signalling"}};
+        return {.name = "poll",
+                .version = "0.1.0",
+                .description = "A live poll on its own Socket.IO namespace",
+                .dependencies = {"signalling"}};
     }
 
     void init(vtp::Host& host) override
@@ -24,21 +27,24 @@ public:
         io_ = vtp::SocketIo::find(host);
         if (!io_) throw vtp::PluginError("the signalling plugin's vtp.socketio service is missing");
         io_->addNamespace(kNsp, {
-            .requireAuth = true,
-            .onConnect = [this](const vtp::SioSocket& s) -> std::optional<std::string> {
-                std::lock_guard lock(mutex_);
-                if (s.hasRole("instructor") || s.hasRole("admin")) instructors_.insert(s.id);
-                else students_.insert(s.id);
-                io_->join(kNsp, s.id, "watchers"); // everyone watches the tally
-                return std::nullopt;
-            },
-            .onEvent = [this](const vtp::SioSocket& s, const vtp::SioEvent& e) { onEvent(s, e); },
-            .onDisconnect = [this](const vtp::SioSocket& s, const std::string&) {
-                std::lock_guard lock(mutex_);
-                instructors_.erase(s.id);
-                students_.erase(s.id);
-            },
-        });
+                                    .requireAuth = true,
+                                    .onConnect = [this](const vtp::SioSocket& s) -> std::optional<std::string> {
+                                        std::lock_guard lock(mutex_);
+                                        if (s.hasRole("instructor") || s.hasRole("admin"))
+                                            instructors_.insert(s.id);
+                                        else
+                                            students_.insert(s.id);
+                                        io_->join(kNsp, s.id, "watchers"); // everyone watches the tally
+                                        return std::nullopt;
+                                    },
+                                    .onEvent = [this](const vtp::SioSocket& s, const vtp::SioEvent& e) { onEvent(s, e); },
+                                    .onDisconnect =
+                                        [this](const vtp::SioSocket& s, const std::string&) {
+                                            std::lock_guard lock(mutex_);
+                                            instructors_.erase(s.id);
+                                            students_.erase(s.id);
+                                        },
+                                });
     }
 
 private:
@@ -79,7 +85,8 @@ private:
                 // Binary questions are not acknowledged by the stock client's ack API in one step:
                 // send the picture, and let students answer with poll:answer.
                 io_->emit(kNsp, id, "poll:picture", array(question), e.attachments);
-                io_->emitWithAck(kNsp, id, "poll:question", array(vtp::Json{{"poll", poll}, {"question", q["question"]}, {"options", q["options"]}}),
+                io_->emitWithAck(kNsp, id, "poll:question",
+                                 array(vtp::Json{{"poll", poll}, {"question", q["question"]}, {"options", q["options"]}}),
                                  [this, poll](const vtp::Json& reply, const std::vector<std::string>&) { answer(poll, reply.at(0)); });
             }
         }

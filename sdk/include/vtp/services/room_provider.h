@@ -15,7 +15,7 @@
 extern "C" {
 #endif
 
-#define VTP_ROOM_PROVIDER_PREFIX "vtp.rooms.provider."
+#define VTP_ROOM_PROVIDER_PREFIX  "vtp.rooms.provider."
 #define VTP_ROOM_PROVIDER_VERSION 1u
 
 typedef struct vtp_room_provider_v1 {
@@ -29,8 +29,8 @@ typedef struct vtp_room_provider_v1 {
      * seconds)? VTP_OK: yes, and *moderator is set to 1 if they moderate it (an instructor of the
      * section), else 0. VTP_NOT_FOUND: no such room. Anything else: no, with a short reason for the
      * user in `reason` (e.g. "you are not enrolled in this section", "the class opens at 10:00"). */
-    int (*authorize)(void* context, const char* key, const char* user_id, const char* roles, int64_t now,
-                     int* moderator, char* reason, size_t reason_cap);
+    int (*authorize)(void* context, const char* key, const char* user_id, const char* roles, int64_t now, int* moderator, char* reason,
+                     size_t reason_cap);
 } vtp_room_provider_v1;
 
 /* The table as version 1 shipped: Host::find refuses a smaller one. */

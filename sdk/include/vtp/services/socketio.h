@@ -35,16 +35,16 @@ typedef struct vtp_sio_binary {
 typedef struct vtp_sio_socket {
     uint32_t struct_size;
     const char* nsp;
-    const char* id;         /* the Socket.IO socket id */
-    const char* user_id;    /* "" on a namespace without authentication */
-    const char* roles;      /* comma-separated */
-    const char* auth_json;  /* the CONNECT auth payload, without the token */
+    const char* id;        /* the Socket.IO socket id */
+    const char* user_id;   /* "" on a namespace without authentication */
+    const char* roles;     /* comma-separated */
+    const char* auth_json; /* the CONNECT auth payload, without the token */
 } vtp_sio_socket;
 
 typedef struct vtp_sio_namespace {
     uint32_t struct_size;
-    const char* name;       /* "/poll": starts with '/', not the signalling plugin's own */
-    int require_auth;       /* 1: CONNECT must carry {token}, verified by the kernel's verifier */
+    const char* name; /* "/poll": starts with '/', not the signalling plugin's own */
+    int require_auth; /* 1: CONNECT must carry {token}, verified by the kernel's verifier */
     void* user_data;
     /* Optional. VTP_OK admits the socket; anything else refuses it with `reason` (CONNECT_ERROR).
      * The socket may already be joined to rooms here; do not emit to it before it is admitted. */
@@ -59,8 +59,8 @@ typedef struct vtp_sio_namespace {
 
 /* An acknowledgement from a client for emit_with_ack; args as in on_event. Called once, or never
  * if the socket goes away first. */
-typedef void (*vtp_sio_ack_handler)(void* user_data, const char* args_json, size_t args_len,
-                                    const vtp_sio_binary* attachments, size_t attachment_count);
+typedef void (*vtp_sio_ack_handler)(void* user_data, const char* args_json, size_t args_len, const vtp_sio_binary* attachments,
+                                    size_t attachment_count);
 
 typedef struct vtp_socketio_v1 {
     uint32_t struct_size;
@@ -71,8 +71,8 @@ typedef struct vtp_socketio_v1 {
     int (*emit)(void* context, const char* nsp, const char* socket_id, const char* event, const char* args_json, size_t args_len,
                 const vtp_sio_binary* attachments, size_t attachment_count);
     /* To one socket, which acknowledges it: `on_ack` gets the client's reply. */
-    int (*emit_with_ack)(void* context, const char* nsp, const char* socket_id, const char* event, const char* args_json,
-                         size_t args_len, vtp_sio_ack_handler on_ack, void* user_data);
+    int (*emit_with_ack)(void* context, const char* nsp, const char* socket_id, const char* event, const char* args_json, size_t args_len,
+                         vtp_sio_ack_handler on_ack, void* user_data);
     /* To every socket of the namespace in `room` (NULL: every socket of the namespace) except
      * `except_socket_id` (may be NULL). Encoded once. Writes the number reached to *count if given. */
     int (*broadcast)(void* context, const char* nsp, const char* room, const char* event, const char* args_json, size_t args_len,
