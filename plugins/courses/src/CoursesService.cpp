@@ -41,7 +41,10 @@ CoursesService::CoursesService(Host& host) : host_(host)
     enrollmentChanges_ = host.counter("enrollment_changes_total", "Enrollment changes by resulting status (enrolled, waitlisted, dropped)");
     timetables_ = host.counter("timetables_total", "Finished timetable jobs by outcome (proposed, infeasible, cancelled, failed)");
 
-    registerCatalogRoutes();
+    registerTermRoutes();
+    registerClassroomRoutes();
+    registerCourseRoutes();
+    registerCurriculumRoutes();
     registerSectionRoutes();
     registerEnrollmentRoutes();
     registerScheduleRoutes();

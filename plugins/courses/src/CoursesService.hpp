@@ -59,14 +59,17 @@ private:
     using Handler = Response (CoursesService::*)(const Request&);
     void route(Route r, Handler h);
 
-    void registerCatalogRoutes();
+    void registerTermRoutes();
+    void registerClassroomRoutes();
+    void registerCourseRoutes();
+    void registerCurriculumRoutes();
     void registerSectionRoutes();
     void registerEnrollmentRoutes();
     void registerScheduleRoutes();
     void registerTimetableRoutes();
     void registerCommands();
 
-    // Catalog: terms, rooms, courses, curricula (CatalogRoutes.cpp).
+    // Catalog: terms, rooms, courses, curricula (TermRoutes, ClassroomRoutes, CourseRoutes, CurriculumRoutes.cpp).
     Response listTerms(const Request&);
     Response createTerm(const Request&);
     Response getTerm(const Request&);

@@ -6,6 +6,18 @@
 
 namespace vtp::courses {
 
+std::string likeContains(const std::string& q)
+{
+    if (q.size() > 200) throw BadRequest("search text is too long", "invalid-parameter");
+    std::string out = "%";
+    for (char c : q) {
+        const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower == '%' || lower == '_' || lower == '!') out += '!';
+        out += lower;
+    }
+    return out + "%";
+}
+
 std::vector<Param> bindArgs(const std::vector<SqlArg>& args)
 {
     std::vector<Param> params;

@@ -33,6 +33,9 @@ struct PageQuery {
 Json listPage(const Db& db, const Request& req, PageQuery q, const std::string& itemsName,
               const std::function<Json(const Rows::Row&)>& toJson);
 
+// A LIKE pattern (escape character '!') matching names that contain `q`, lower-cased; at most 200 characters.
+std::string likeContains(const std::string& q);
+
 // A JSON array stored as text in a column (holidays, features).
 Json parseJsonText(const std::string& text);
 
