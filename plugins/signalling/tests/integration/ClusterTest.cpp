@@ -103,6 +103,20 @@ protected:
         config.set("urlB", "http://127.0.0.1:" + std::to_string(b.wsPort()));
         config.set("httpB", "http://127.0.0.1:" + std::to_string(b.httpPort()));
     }
+    // client.mjs's "cluster" scenario in `room`, a client on each node; it writes "ready" to
+    // dir/kill-a-now once every delivery has crossed nodes, then waits for node A's end.
+    std::unique_ptr<ChildProcess> startClusterScenario(const TempDir& dir, const std::string& room)
+    {
+        Poco::JSON::Object config;
+        addNodeB(config, b());
+        config.set("killFile", dir.file("kill-a-now"));
+        config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
+        writeConfig(dir.file("config.json"), room, config);
+        return std::make_unique<ChildProcess>(std::vector<std::string>{VTP_TEST_NODE_BIN,
+                                                                       std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster",
+                                                                       dir.file("config.json")},
+                                              dir.file("client.log"));
+    }
     static std::string login(const VtpdProcess& v, const std::string& email)
     {
         const auto r = v.request("POST", "/api/v1/auth/login", jsonBody({{"email", email}, {"password", kPassword}}));
@@ -124,21 +138,14 @@ TEST_F(SignallingCluster, ClientsOnTwoNodesShareARoomAndALostNodesParticipantsLe
     tokens_["c"] = login(b(), "bob@uni.example");
     const std::string room = createRoom();
     TempDir dir;
-    Poco::JSON::Object config;
-    addNodeB(config, b());
-    config.set("killFile", dir.file("kill-a-now"));
-    config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
-    writeConfig(dir.file("config.json"), room, config);
-
-    ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
-                        dir.file("client.log"));
+    const auto client = startClusterScenario(dir, room);
     // The scenario asks for node A to die once everything crossed nodes.
-    ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
-    ASSERT_EQ(readFile(dir.file("kill-a-now")).find("ready"), 0u) << client.output();
+    ASSERT_TRUE(client->waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client->output() << logs();
+    ASSERT_EQ(readFile(dir.file("kill-a-now")).find("ready"), 0u) << client->output();
     const int64_t killedAt = epochMs();
     EXPECT_EQ(a().stop(SIGKILL), 128 + SIGKILL);
-    ASSERT_EQ(client.wait(std::chrono::seconds(kNodeTimeoutSeconds + 30)), 0) << client.output() << logs();
-    const std::string out = client.output();
+    ASSERT_EQ(client->wait(std::chrono::seconds(kNodeTimeoutSeconds + 30)), 0) << client->output() << logs();
+    const std::string out = client->output();
     ASSERT_NE(out.find("PASS"), std::string::npos) << out;
 
     // participant:left reached node B's client within the node timeout (plus the 200 ms tick
@@ -297,15 +304,9 @@ TEST_F(SignallingCluster, PublicSubscribersAndWebhooksSeeNoClusterTrafficWhileTw
 
     const std::string room = createRoom();
     TempDir dir;
-    Poco::JSON::Object config;
-    addNodeB(config, b());
-    config.set("killFile", dir.file("kill-a-now"));
-    config.set("lostTimeoutMs", (kNodeTimeoutSeconds + 15) * 1000);
-    writeConfig(dir.file("config.json"), room, config);
-    ChildProcess client({VTP_TEST_NODE_BIN, std::string(VTP_SIGNALLING_E2E_DIR) + "/client.mjs", "cluster", dir.file("config.json")},
-                        dir.file("client.log"));
+    const auto client = startClusterScenario(dir, room);
     // Everything has crossed nodes (the scenario checked each delivery) when it asks for A's end.
-    ASSERT_TRUE(client.waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client.output() << logs();
+    ASSERT_TRUE(client->waitForFileOrExit(dir.file("kill-a-now"), std::chrono::seconds(60))) << client->output() << logs();
 
     // The public events did reach every `*` subscriber and the webhook: chat.message from both
     // nodes (one per message, with ids, not text), participant.joined, participant.left.
@@ -337,8 +338,8 @@ TEST_F(SignallingCluster, PublicSubscribersAndWebhooksSeeNoClusterTrafficWhileTw
     EXPECT_EQ(metric(a(), "vtp_cluster_peers"), 1);
 
     EXPECT_EQ(a().stop(SIGKILL), 128 + SIGKILL);
-    ASSERT_EQ(client.wait(std::chrono::seconds(kNodeTimeoutSeconds + 30)), 0) << client.output() << logs();
-    EXPECT_NE(client.output().find("PASS"), std::string::npos) << client.output();
+    ASSERT_EQ(client->wait(std::chrono::seconds(kNodeTimeoutSeconds + 30)), 0) << client->output() << logs();
+    EXPECT_NE(client->output().find("PASS"), std::string::npos) << client->output();
     // After the loss of A, still nothing of it on B's subscriber (the node's loss is not an event).
     const auto [after, textAfter] = subscriberEvents(b());
     expectOnlyPublicEvents(after, textAfter, "node B's * subscriber after A's loss");
