@@ -27,6 +27,19 @@ warn_unless_optimised() { # BUILD_DIR; sets build_type
     fi
 }
 
+# Sets vtpd and plugins from BUILD_DIR; exits unless vtpd and each PLUGIN.so are built there.
+find_vtpd() { # BUILD_DIR PLUGIN...
+    local build=$1 plugin
+    shift
+    vtpd=$build/kernel/vtpd
+    plugins=$(realpath "$build/plugins-out")
+    [[ -x $vtpd ]] || { echo "no $vtpd: build first (cmake --build $build)" >&2; exit 1; }
+    for plugin in "$@"; do
+        [[ -f $plugins/$plugin.so ]] || { echo "no $plugins/$plugin.so: build vtp_plugin_$plugin" >&2; exit 1; }
+    done
+    warn_unless_optimised "$build"
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -71,6 +84,40 @@ start_vtpd() { # VTPD [ENV=VALUE...]
     pids+=($!)
     wait_for "$work/ready.json" vtpd || { cat "$work/vtpd.log" >&2; exit 1; }
     vtpd_url=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$work/ready.json")
+}
+
+# Starts nginx on a free loopback port: NGINX_WORKERS (2) workers, keep-alive, no access log,
+# nothing outside $work. HTTP_DIRECTIVES go into http{}, LOCATIONS into its server{}. Sets nginx_url;
+# wait for it with wait_for.
+start_nginx() { # HTTP_DIRECTIVES LOCATIONS
+    mkdir -p "$work/nginx-tmp"
+    local port
+    port=$(free_port)
+    cat >"$work/nginx.conf" <<EOF
+worker_processes ${NGINX_WORKERS:-2};
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_timeout 10s;
+    keepalive_requests 1000;
+    client_body_temp_path $work/nginx-tmp/body;
+    proxy_temp_path $work/nginx-tmp/proxy;
+    fastcgi_temp_path $work/nginx-tmp/fastcgi;
+    uwsgi_temp_path $work/nginx-tmp/uwsgi;
+    scgi_temp_path $work/nginx-tmp/scgi;
+$1
+    server {
+        listen 127.0.0.1:$port;
+$2
+    }
+}
+EOF
+    nginx -p "$work" -e "$work/nginx-error.log" -c "$work/nginx.conf" &
+    pids+=($!)
+    nginx_url=http://127.0.0.1:$port
 }
 
 # One wrk run: prints a line and sets rps_KEY and p99_KEY (ms). Extra wrk arguments after URL.

@@ -22,13 +22,9 @@ threads=${THREADS:-2}
 cores=$(nproc)
 login_connections=${LOGIN_CONNECTIONS:-$cores}
 
-vtpd=$build/kernel/vtpd
-plugins=$(realpath "$build/plugins-out")
 source "$(dirname "$0")/../common.sh"
 need_tools wrk curl python3 argon2
-[[ -x $vtpd ]] || { echo "no $vtpd: build first (cmake --build $build)" >&2; exit 1; }
-[[ -f $plugins/auth.so && -f $plugins/hello.so ]] || { echo "no auth.so/hello.so in $plugins: build the plugins" >&2; exit 1; }
-warn_unless_optimised "$build"
+find_vtpd "$build" auth hello
 
 write_vtpd_config warn auth hello
 cat >>"$work/vtpd.toml" <<TOML

@@ -18,16 +18,11 @@ duration=${DURATION:-10s}
 connections=${CONNECTIONS:-64}
 large_connections=${LARGE_CONNECTIONS:-4}
 threads=${THREADS:-2}
-nginx_workers=${NGINX_WORKERS:-2}
 log_level=${LOG_LEVEL:-warn}
 
-vtpd=$build/kernel/vtpd
-plugins=$(realpath "$build/plugins-out")
 source "$(dirname "$0")/../common.sh"
 need_tools wrk nginx curl python3 cmp head
-[[ -x $vtpd ]] || { echo "no $vtpd: build first (cmake --build $build)" >&2; exit 1; }
-[[ -f $plugins/testkit.so ]] || { echo "no $plugins/testkit.so: build vtp_plugin_testkit" >&2; exit 1; }
-warn_unless_optimised "$build"
+find_vtpd "$build" testkit
 
 # --- the files, in the directory testkit serves (DATA/files) and nginx serves too.
 write_vtpd_config "$log_level" testkit
@@ -40,37 +35,11 @@ chmod -R a+rX "$work/data"
 start_vtpd "$vtpd" ${VTPD_THREADS:+VTP_HTTP__THREADS=$VTPD_THREADS}
 
 # --- nginx: the same files under the same paths, sendfile as nginx is tuned for files.
-mkdir -p "$work/nginx-tmp"
-nginx_port=$(free_port)
-cat >"$work/nginx.conf" <<EOF
-worker_processes $nginx_workers;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_timeout 10s;
-    keepalive_requests 1000;
-    client_body_temp_path $work/nginx-tmp/body;
-    proxy_temp_path $work/nginx-tmp/proxy;
-    fastcgi_temp_path $work/nginx-tmp/fastcgi;
-    uwsgi_temp_path $work/nginx-tmp/uwsgi;
-    scgi_temp_path $work/nginx-tmp/scgi;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location /api/v1/testkit/files/ {
+start_nginx "    sendfile on;
+    tcp_nopush on;" "        location /api/v1/testkit/files/ {
             default_type application/octet-stream;
             alias $files/;
-        }
-    }
-}
-EOF
-nginx -p "$work" -e "$work/nginx-error.log" -c "$work/nginx.conf" &
-pids+=($!)
-nginx_url=http://127.0.0.1:$nginx_port
+        }"
 wait_for "$nginx_url/api/v1/testkit/files/seg-0.m4s" nginx || { cat "$work/nginx-error.log" >&2; exit 1; }
 for name in seg-7.m4s large.bin; do
     cmp -s "$files/$name" <(curl -fs "$vtpd_url/api/v1/testkit/files/$name") || { echo "vtpd does not serve $name whole" >&2; exit 1; }
@@ -97,7 +66,7 @@ bench_bytes() { # NAME KEY URL CONNECTIONS [WRK ARGS...]
     eval "mib_$key=$rate"
 }
 
-echo "vtpd ${build_type:-?} build ($vtpd), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (sendfile on, $nginx_workers workers), wrk -t$threads -d$duration, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "vtpd ${build_type:-?} build ($vtpd), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (sendfile on, ${NGINX_WORKERS:-2} workers), wrk -t$threads -d$duration, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_bytes "nginx 100 MiB file (-c$large_connections)" nginx_large "$nginx_url/api/v1/testkit/files/large.bin" "$large_connections" --timeout 30s
 bench_bytes "vtpd 100 MiB file (-c$large_connections)" vtpd_large "$vtpd_url/api/v1/testkit/files/large.bin" "$large_connections" --timeout 30s
 bench_bytes "nginx 64 KiB segments (-c$connections)" nginx_seg "$nginx_url" "$connections" -s "$work/segments.lua"

@@ -18,16 +18,11 @@ build=${1:-build}
 duration=${DURATION:-10s}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
-nginx_workers=${NGINX_WORKERS:-2}
 log_level=${LOG_LEVEL:-warn}
 
-vtpd=$build/kernel/vtpd
-plugins=$(realpath "$build/plugins-out")
 source "$(dirname "$0")/../common.sh"
 need_tools wrk nginx curl python3
-[[ -x $vtpd ]] || { echo "no $vtpd: build first (cmake --build $build)" >&2; exit 1; }
-[[ -f $plugins/hello.so ]] || { echo "no $plugins/hello.so: build the example plugin" >&2; exit 1; }
-warn_unless_optimised "$build"
+find_vtpd "$build" hello
 
 # --- vtpd: the example plugin, SQLite in the work dir, no access log (log.level warn).
 write_vtpd_config "$log_level" hello
@@ -35,42 +30,19 @@ start_vtpd "$vtpd" ${VTPD_THREADS:+VTP_HTTP__THREADS=$VTPD_THREADS}
 curl -fs "$vtpd_url/api/v1/hello/bench" >/dev/null # the row the write benchmark updates
 
 # --- nginx: the same bytes as vtpd's /health, keep-alive, no access log, nothing outside $work.
-mkdir -p "$work/www" "$work/nginx-tmp"
+mkdir -p "$work/www"
 curl -fs "$vtpd_url/health" >"$work/www/health.json"
 chmod 644 "$work/www/health.json"
-nginx_port=$(free_port)
-cat >"$work/nginx.conf" <<EOF
-worker_processes $nginx_workers;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_timeout 10s;
-    keepalive_requests 1000;
-    client_body_temp_path $work/nginx-tmp/body;
-    proxy_temp_path $work/nginx-tmp/proxy;
-    fastcgi_temp_path $work/nginx-tmp/fastcgi;
-    uwsgi_temp_path $work/nginx-tmp/uwsgi;
-    scgi_temp_path $work/nginx-tmp/scgi;
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location = /health {
+start_nginx "" "        location = /health {
             default_type application/json;
             alias $work/www/health.json;
-        }
-    }
-}
-EOF
-nginx -p "$work" -e "$work/nginx-error.log" -c "$work/nginx.conf" &
-pids+=($!)
-wait_for "http://127.0.0.1:$nginx_port/health" nginx || { cat "$work/nginx-error.log" >&2; exit 1; }
-cmp -s "$work/www/health.json" <(curl -fs "http://127.0.0.1:$nginx_port/health") ||
+        }"
+wait_for "$nginx_url/health" nginx || { cat "$work/nginx-error.log" >&2; exit 1; }
+cmp -s "$work/www/health.json" <(curl -fs "$nginx_url/health") ||
     { echo "nginx does not serve vtpd's /health bytes" >&2; exit 1; }
 
 echo "vtpd ${build_type:-?} build ($vtpd), nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), wrk -t$threads -c$connections -d$duration, $(nproc) cores"
-bench "nginx /health" nginx "http://127.0.0.1:$nginx_port/health"
+bench "nginx /health" nginx "$nginx_url/health"
 bench "vtpd /health" health "$vtpd_url/health"
 cat >"$work/echo.lua" <<'LUA'
 wrk.method = "POST"
