@@ -3,6 +3,7 @@
 #include "config/Config.hpp"
 #include "host/ConfigReference.hpp"
 #include "host/Kernel.hpp"
+#include "host/KernelSchema.hpp"
 #include "log/Logger.hpp"
 #include "vtp/abi.h"
 
@@ -78,7 +79,7 @@ int main(int argc, char** argv)
     Logger log(stderr);
     try {
         Config config = Config::load(configPath, Config::processEnvironment());
-        config.validateKernel(Kernel::kernelSchema());
+        config.validateKernel(kernelSchema());
         LogLevel level = LogLevel::Info;
         parseLogLevel(config.getString("log.level"), level);
         log.setLevel(level);

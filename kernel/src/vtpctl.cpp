@@ -2,6 +2,7 @@
 // without a running server: plugin status, migrations, and commands that plugins add.
 #include "config/Config.hpp"
 #include "host/Kernel.hpp"
+#include "host/KernelSchema.hpp"
 #include "log/Logger.hpp"
 #include "vtp/abi.h"
 
@@ -42,7 +43,7 @@ int main(int argc, char** argv)
     std::string loadError;
     try {
         Config config = Config::load(configPath, Config::processEnvironment());
-        config.validateKernel(Kernel::kernelSchema());
+        config.validateKernel(kernelSchema());
         const std::string configDir = std::filesystem::absolute(configPath).parent_path().string();
         kernel = std::make_unique<Kernel>(std::move(config), configDir, log, Kernel::Mode::Cli);
         kernel->loadPlugins();

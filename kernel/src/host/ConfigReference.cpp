@@ -2,7 +2,7 @@
 
 #include "config/ConfigFormat.hpp"
 #include "config/ConfigWriters.hpp"
-#include "host/Kernel.hpp"
+#include "host/KernelSchema.hpp"
 #include "host/PluginSchema.hpp"
 #include "loader/PluginLibrary.hpp"
 
@@ -103,7 +103,7 @@ std::string configReferenceTable(const ConfigSchema& schema)
 
 std::string configReference(const Config& config, const std::string& configDir, std::vector<std::string>& skipped)
 {
-    std::string out = "### Kernel keys\n\n" + configReferenceTable(Kernel::kernelSchema());
+    std::string out = "### Kernel keys\n\n" + configReferenceTable(kernelSchema());
     for (const auto& plugin : enabledPluginKeys(config, configDir, skipped)) {
         out.append("\n### Plugin `").append(plugin.name).append("`\n\n");
         out += plugin.schema.keys().empty() ? std::string("It declares no keys.\n") : configReferenceTable(plugin.schema);
@@ -245,7 +245,7 @@ std::string sampleConfig(Config& config, const std::string& configPath, const st
     if (out.empty())
         out = "# vtpd configuration. Every key is listed under its description: the keys this file sets are\n"
               "# active, the others commented out at their defaults (#key = default).\n";
-    appendSchema(out, config, Kernel::kernelSchema(), "plugins");
+    appendSchema(out, config, kernelSchema(), "plugins");
     for (const auto& plugin : enabledPluginKeys(config, configDir, skipped)) {
         config.validatePlugin(plugin.name, plugin.schema);
         out.append("\n");

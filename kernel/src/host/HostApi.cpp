@@ -429,11 +429,11 @@ int hostServiceOffer(vtp_host* h, const char* name, uint32_t version, const void
                                std::to_string(writerSize(table)));
             return static_cast<int>(VTP_INVALID);
         }
-        if (h->kernel->serviceOffered(name, version)) {
+        if (h->kernel->services().offered(name, version)) {
             copyError(err, "service " + std::string(name) + " v" + std::to_string(version) + " is already offered");
             return static_cast<int>(VTP_CONFLICT);
         }
-        h->kernel->offerService(h->name, name, version, table);
+        h->kernel->services().offer(h->name, name, version, table);
         return static_cast<int>(VTP_OK);
     });
 }
@@ -441,7 +441,7 @@ int hostServiceOffer(vtp_host* h, const char* name, uint32_t version, const void
 const void* hostServiceFind(vtp_host* h, const char* name, uint32_t minVersion, uint32_t* version) noexcept
 {
     try {
-        return name ? h->kernel->findService(name, minVersion, version) : nullptr;
+        return name ? h->kernel->services().find(name, minVersion, version) : nullptr;
     } catch (...) {
         return nullptr;
     }

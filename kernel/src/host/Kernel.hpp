@@ -3,18 +3,18 @@
 #include "config/Config.hpp"
 #include "db/Database.hpp"
 #include "db/Migrator.hpp"
+#include "host/ServiceRegistry.hpp"
+#include "http/HealthRoutes.hpp"
 #include "http/HttpPipeline.hpp"
 #include "http/HttpServer.hpp"
 #include "http/Router.hpp"
-#include "loader/PluginLibrary.hpp"
+#include "loader/PluginLifecycle.hpp"
 #include "metrics/Observability.hpp"
 #include "ws/WsServer.hpp"
 
 #include <chrono>
-#include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,29 +42,6 @@ private:
     Logger& log_;
 };
 
-enum class PluginState { Refused, Loaded, Initialised, Running, Stopped };
-std::string_view pluginStateName(PluginState state);
-
-struct PluginRuntime {
-    PluginLibrary lib;
-    PluginState state = PluginState::Loaded;
-    RefusalKind refusal = RefusalKind::None;
-    std::string reason;
-    std::unique_ptr<vtp_host> host;
-    void* pluginState = nullptr;
-    bool inited = false;
-};
-
-struct PluginStatus {
-    std::string name;
-    std::string version;
-    std::string abi;     // "1.0"
-    std::string state;   // "running", "refused", ...
-    std::string refusal; // kind, when refused
-    std::string reason;
-    std::string path;
-};
-
 // A vtpctl subcommand a plugin added.
 struct CliCommand {
     std::string owner;
@@ -85,9 +62,6 @@ public:
     ~Kernel();
     Kernel(const Kernel&) = delete;
     Kernel& operator=(const Kernel&) = delete;
-
-    // The kernel's own config keys; plugins add theirs under [plugins.NAME].
-    static ConfigSchema kernelSchema();
 
     // Opens each enabled plugin's library and validates its config table.
     // Throws ConfigError for an invalid plugin table (the start stops, as for any config error).
@@ -136,14 +110,13 @@ public:
     Mode mode() const { return mode_; }
     void addPendingEndpoint(const std::string& owner, WsEndpoint endpoint);
     void addCliCommand(CliCommand command);
-    void offerService(const std::string& owner, const std::string& name, uint32_t version, const void* table);
-    const void* findService(const std::string& name, uint32_t minVersion, uint32_t* version) const;
-    bool serviceOffered(const std::string& name, uint32_t version) const;
+    // The service tables plugins offer each other.
+    ServiceRegistry& services() { return services_; }
     size_t wsMaxMessageBytes() const;
 
 private:
-    void refuse(PluginRuntime& p, RefusalKind kind, std::string reason);
-    void forget(PluginRuntime& p); // drop everything a plugin registered
+    void forget(const std::string& plugin); // drop everything a refused plugin registered
+    void bindAuthenticator();
     void registerKernelRoutes();
     std::string resolvePath(const std::string& path) const;
 
@@ -170,19 +143,12 @@ private:
     std::unique_ptr<ServiceAuthenticator> authenticator_;
     std::unique_ptr<AccessLog> accessLog_;
 
-    std::list<PluginRuntime> plugins_; // std::list: vtp_host points into entries
-    std::vector<PluginRuntime*> startOrder_;
+    PluginLifecycle plugins_;
     std::vector<CliCommand> cliCommands_;
     std::vector<std::pair<std::string, WsEndpoint>> pendingEndpoints_;
-    struct Service {
-        std::string owner;
-        std::string name;
-        uint32_t version;
-        const void* table;
-    };
-    mutable std::mutex servicesMutex_;
-    std::vector<Service> services_;
+    ServiceRegistry services_;
     std::vector<std::unique_ptr<vtp_route>> kernelRoutes_;
+    std::unique_ptr<HealthRoutes> health_; // GET /health and /ready
 };
 
 } // namespace vtp::kernel
