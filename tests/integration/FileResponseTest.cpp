@@ -1,7 +1,7 @@
 // File responses (ABI 1.6) from the wire: testkit's GET /api/v1/testkit/files/{name} answers
 // with Response::file, and the kernel sends it with sendfile: ranges, HEAD, validators and
 // conditional requests, slow clients and clients that leave in the middle of a file.
-#include "IntegrationSupport.hpp"
+#include "HttpTestSupport.hpp"
 #include "PollUntil.hpp"
 
 #include <gtest/gtest.h>
@@ -17,36 +17,6 @@ using namespace vtp::test;
 namespace {
 
 const std::string kTen = "0123456789";
-
-std::string filesDir(const VtpdProcess& vtpd)
-{
-    return vtpd.dir() + "/data/files";
-}
-
-void writeTestFile(const VtpdProcess& vtpd, const std::string& name, const std::string& bytes)
-{
-    std::filesystem::create_directories(filesDir(vtpd));
-    std::ofstream(filesDir(vtpd) + "/" + name, std::ios::binary) << bytes;
-}
-
-// Bytes that differ at every offset modulo a large period, so that a misplaced range shows.
-std::string patterned(size_t size)
-{
-    std::string s(size, '\0');
-    std::mt19937 gen(42);
-    for (auto& c : s) c = static_cast<char>(gen());
-    return s;
-}
-
-size_t openDescriptors(pid_t pid)
-{
-    size_t n = 0;
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-        ++n;
-    return n;
-}
 
 std::string get(const std::string& path, const std::string& extraHeaders = {}, const std::string& method = "GET")
 {

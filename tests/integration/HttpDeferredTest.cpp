@@ -1,7 +1,7 @@
 // Deferred responses (ABI 1.6) from the wire: testkit's /hold answers later, completed from a
 // plugin thread (/release), on its timeout with the kernel's 504 or the handler's fallback, and
 // a client that leaves while held is noticed. Thousands are held at once with no worker each.
-#include "IntegrationSupport.hpp"
+#include "HttpTestSupport.hpp"
 #include "PollUntil.hpp"
 
 #include <gtest/gtest.h>
@@ -13,28 +13,6 @@
 using namespace vtp::test;
 
 namespace {
-
-int64_t heldByPlugin(VtpdProcess& vtpd)
-{
-    auto r = vtpd.get("/api/v1/testkit/held");
-    return r.status == 200 ? Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("held") : -1;
-}
-
-Poco::JSON::Object::Ptr release(VtpdProcess& vtpd)
-{
-    auto r = vtpd.request("POST", "/api/v1/testkit/release");
-    EXPECT_EQ(r.status, 200) << r.body;
-    return Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
-}
-
-// vtp_http_in_flight_requests as /metrics shows it (the /metrics request itself included).
-double inFlight(VtpdProcess& vtpd)
-{
-    const auto body = vtpd.get("/metrics").body;
-    const std::string name = "vtp_http_in_flight_requests ";
-    const auto at = body.find("\n" + name);
-    return at == std::string::npos ? -1 : std::stod(body.substr(at + 1 + name.size()));
-}
 
 long threadsOf(pid_t pid)
 {
@@ -59,7 +37,7 @@ protected:
         delete vtpd_;
         vtpd_ = nullptr;
     }
-    void TearDown() override { release(*vtpd_); } // nothing stays held for the next test
+    void TearDown() override { releaseHeld(*vtpd_); } // nothing stays held for the next test
     static VtpdProcess* vtpd_;
 };
 
@@ -72,7 +50,7 @@ TEST_F(HttpDeferred, AnswerComesFromAnotherThreadWhenReleased)
     RawHttpConnection c(vtpd_->httpPort());
     c.send("GET /api/v1/testkit/hold HTTP/1.1\r\nHost: x\r\nX-Request-Id: held-1\r\n\r\n");
     ASSERT_TRUE(pollUntil([&] { return heldByPlugin(*vtpd_) == 1; }, std::chrono::seconds(10)));
-    const auto r = release(*vtpd_);
+    const auto r = releaseHeld(*vtpd_);
     EXPECT_EQ(r->getValue<int64_t>("completed"), 1);
     auto answer = c.readResponse();
     ASSERT_EQ(answer.status, 200) << answer.body;
@@ -87,7 +65,7 @@ TEST_F(HttpDeferred, APipelinedRequestWaitsForTheDeferredAnswer)
     c.send("GET /api/v1/testkit/hold HTTP/1.1\r\nHost: x\r\nX-Request-Id: first\r\n\r\n"
            "GET /api/v1/hello/second HTTP/1.1\r\nHost: x\r\n\r\n");
     ASSERT_TRUE(pollUntil([&] { return heldByPlugin(*vtpd_) == 1; }, std::chrono::seconds(10)));
-    release(*vtpd_);
+    releaseHeld(*vtpd_);
     auto first = c.readResponse();
     auto second = c.readResponse();
     EXPECT_EQ(jsonString(first.json(), "released"), "first");
@@ -111,7 +89,7 @@ TEST_F(HttpDeferred, TimeoutIsAnswered504OrWithTheHandlersFallback)
     ASSERT_EQ(fallback.status, 200) << fallback.body;
     EXPECT_TRUE(Poco::JSON::Parser().parse(fallback.body).extract<Poco::JSON::Object::Ptr>()->getValue<bool>("fallback"));
     // Completing them now is a harmless no-op.
-    const auto r = release(*vtpd_);
+    const auto r = releaseHeld(*vtpd_);
     EXPECT_EQ(r->getValue<int64_t>("completed"), 0);
     EXPECT_EQ(r->getValue<int64_t>("gone"), 2);
 }
@@ -129,7 +107,7 @@ TEST_F(HttpDeferred, AClientThatLeavesWhileHeldIsNoticed)
     // The kernel drops the held request (its timeout is a minute away)...
     EXPECT_TRUE(pollUntil([&] { return inFlight(*vtpd_) == 1; }, std::chrono::seconds(10)));
     // ...so completing it is a no-op.
-    const auto r = release(*vtpd_);
+    const auto r = releaseHeld(*vtpd_);
     EXPECT_EQ(r->getValue<int64_t>("completed"), 0);
     EXPECT_EQ(r->getValue<int64_t>("gone"), 1);
 }
@@ -156,7 +134,7 @@ TEST(HttpDeferredMany, FiveThousandHeldAtOnceAreAllAnswered)
     // No thread per held request: the workers, stand-ins and the kernel's own are far fewer.
     EXPECT_LT(threadsOf(vtpd.pid()), 200);
     EXPECT_EQ(inFlight(vtpd), kHeld + 1);
-    const auto r = release(vtpd);
+    const auto r = releaseHeld(vtpd);
     EXPECT_EQ(r->getValue<int64_t>("completed"), kHeld);
     for (int i = 0; i < kHeld; ++i) {
         auto a = conns[static_cast<size_t>(i)]->readResponse();

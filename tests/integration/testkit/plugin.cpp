@@ -287,14 +287,8 @@ private:
     vtp::Response file(const vtp::Request& req) const
     {
         const std::string name = req.param("name");
-        // A name, never a path: the client's text must not reach outside files/.
-        const bool safe = !name.empty() && name.front() != '.' && std::all_of(name.begin(), name.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
-        });
-        if (!safe) throw vtp::HttpError(404, "not-found", "No such file");
-        const std::string type = name.ends_with(".txt")   ? "text/plain"
-                                 : name.ends_with(".m4s") ? "video/iso.segment"
-                                                          : "application/octet-stream";
+        if (!testkit::MediaRoutes::safeFileName(name)) throw vtp::HttpError(404, "not-found", "No such file");
+        const std::string type = testkit::MediaRoutes::fileType(name);
         const auto offset = static_cast<uint64_t>(req.queryInt("offset", 0, 0, INT64_MAX));
         const int64_t length = req.queryInt("length", -1, -1, INT64_MAX);
         auto r =

@@ -1,0 +1,71 @@
+#pragma once
+
+// What the tests of the HTTP port's ABI 1.6 paths share (files, streamed bodies, deferred
+// answers): testkit's files and held answers, vtpd's in-flight count and its open descriptors.
+
+#include "IntegrationSupport.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace vtp::test {
+
+// DATA/files/, where testkit's file routes look.
+inline std::string filesDir(const VtpdProcess& vtpd)
+{
+    return vtpd.dir() + "/data/files";
+}
+
+inline void writeTestFile(const VtpdProcess& vtpd, const std::string& name, const std::string& bytes)
+{
+    std::filesystem::create_directories(filesDir(vtpd));
+    std::ofstream(filesDir(vtpd) + "/" + name, std::ios::binary) << bytes;
+}
+
+// Bytes that differ at every offset modulo a large period, so that a misplaced range shows.
+inline std::string patterned(size_t size)
+{
+    std::string s(size, '\0');
+    std::mt19937 gen(42);
+    for (auto& c : s) c = static_cast<char>(gen());
+    return s;
+}
+
+inline size_t openDescriptors(pid_t pid)
+{
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++n;
+    return n;
+}
+
+// How many answers testkit holds (GET /api/v1/testkit/hold), or -1.
+inline int64_t heldByPlugin(VtpdProcess& vtpd)
+{
+    auto r = vtpd.get("/api/v1/testkit/held");
+    return r.status == 200 ? Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>()->getValue<int64_t>("held") : -1;
+}
+
+// Completes every answer testkit holds; says how many went out ("completed") and how many had
+// timed out or lost their client ("gone").
+inline Poco::JSON::Object::Ptr releaseHeld(VtpdProcess& vtpd)
+{
+    auto r = vtpd.request("POST", "/api/v1/testkit/release");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+}
+
+// vtp_http_in_flight_requests as /metrics shows it (the /metrics request itself included).
+inline double inFlight(VtpdProcess& vtpd)
+{
+    const auto body = vtpd.get("/metrics").body;
+    const std::string name = "vtp_http_in_flight_requests ";
+    const auto at = body.find("\n" + name);
+    return at == std::string::npos ? -1 : std::stod(body.substr(at + 1 + name.size()));
+}
+
+} // namespace vtp::test
