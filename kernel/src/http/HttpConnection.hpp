@@ -112,12 +112,16 @@ struct Connection {
     std::unique_ptr<Held> held;            // a deferred answer is awaited, or ready to send
     std::unique_ptr<Transfer> transfer;    // a file response is being sent
     std::atomic<bool> sending{false};      // transfer waits for room in the socket (for the sweeper)
+    bool lingerOnClose = false;            // the answer closes with the request's body unread: linger first
+    std::atomic<bool> lingering{false};    // closing: the client's bytes are read and dropped (for the sweeper)
+    uint64_t lingered = 0;                 // bytes dropped so far
 };
 
 // What a connection does after a worker's turn on it.
 // Parked: a streamed body waits for more bytes. Held: a deferred answer is awaited (the
 // connection goes to DeferredResponses). Sending: a file response waits for room in the socket.
-enum class Next { Keep, Close, Parked, Held, Sending };
+// Lingering: closing, the write side shut, what the client still sends is dropped.
+enum class Next { Keep, Close, Parked, Held, Sending, Lingering };
 
 // Distinct addresses mark the two descriptors in the epoll set that are not connections.
 inline char listenerTag;
@@ -125,6 +129,11 @@ inline char wakeTag;
 
 // A handler still running after this long gives its worker's turn to a stand-in.
 inline constexpr int64_t kSlowHandlerMs = 10;
+
+// Lingering close: how long at most, and how many bytes at most, a connection answered before its
+// body was read goes on reading and dropping what the client sends before it closes.
+inline constexpr int64_t kLingerMs = 5000;
+inline constexpr uint64_t kLingerBytes = 4 << 20;
 
 } // namespace http
 
@@ -204,6 +213,10 @@ Next sendHeld(HttpServer::Shared& sh, Connection& conn);
 // DeferredResponses' callbacks: the answer is in (a worker sends it), or the client hung up.
 void heldAnswered(HttpServer::Shared& sh, Connection* conn, HttpResponseData answer);
 void heldGone(HttpServer::Shared& sh, Connection* conn);
+
+// HttpLingeringClose.cpp: closing a connection whose request body was left unread (Next::Lingering).
+Next startLinger(Connection& conn);
+Next continueLinger(Connection& conn);
 
 // HttpWorkers.cpp: the workers' epoll set, and the end of a request or a connection.
 void finish(HttpServer::Shared& sh);

@@ -114,7 +114,10 @@ std::optional<int> handleOne(HttpServer::Shared& sh, Connection& conn, const HTT
     }
     // A body left unread would be taken for the next request (a 404 to a POST, say): the
     // connection ends with the answer instead.
-    if (!bodyRead && (in.chunked || in.contentLength.value_or(0) > 0)) out.closeConnection = true;
+    if (!bodyRead && (in.chunked || in.contentLength.value_or(0) > 0)) {
+        out.closeConnection = true;
+        conn.lingerOnClose = true; // the client may still be sending it
+    }
     if (out.deferredId) {
         const uint64_t id = out.deferredId;
         conn.held =

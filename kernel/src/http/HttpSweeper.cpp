@@ -37,7 +37,9 @@ void sweeperLoop(const std::shared_ptr<HttpServer::Shared>& sh)
         for (auto& [ptr, conn] : sh->connections) {
             if (conn->busy) continue;
             const bool streaming = conn->streaming;
-            const int64_t limit = conn->served && !conn->partial && !streaming && !conn->sending ? keepAliveMs : requestMs;
+            const int64_t limit = conn->lingering                                                  ? kLingerMs
+                                  : conn->served && !conn->partial && !streaming && !conn->sending ? keepAliveMs
+                                                                                                   : requestMs;
             if (now - conn->idleSinceMs.load() < limit) continue;
             if (streaming) {
                 // A stalled body: the worker that sees the socket readable answers 408 (writing

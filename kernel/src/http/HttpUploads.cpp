@@ -43,6 +43,7 @@ Next failUpload(HttpServer::Shared& sh, Connection& conn, uint32_t reason, HttpR
 {
     conn.upload->body->abort(reason);
     problem.closeConnection = true; // the rest of the body is not read
+    conn.lingerOnClose = true;
     return answerUpload(sh, conn, std::move(problem));
 }
 
@@ -131,7 +132,10 @@ Next continueUpload(HttpServer::Shared& sh, Connection& conn)
                           makeProblem(400, "malformed-body", "Malformed body", std::string("chunked framing: ") + up.decoder.error(),
                                       up.body->request().requestId));
     HttpResponseData out = up.body->finish();
-    if (refused) out.closeConnection = true; // the rest of the body is not read
+    if (refused) {
+        out.closeConnection = true; // the rest of the body is not read
+        conn.lingerOnClose = true;
+    }
     return answerUpload(sh, conn, std::move(out));
 }
 

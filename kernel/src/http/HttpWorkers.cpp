@@ -33,7 +33,10 @@ void serveReady(HttpServer::Shared& sh, Connection* conn)
     while (true) {
         try {
             bool heads = true;
-            if (answerHeld) {
+            if (conn->lingering) {
+                next = continueLinger(*conn);
+                heads = false;
+            } else if (answerHeld) {
                 next = sendHeld(sh, *conn);
                 heads = next == Next::Keep && conn->session.buffered() > 0;
             } else if (conn->transfer) {
@@ -58,9 +61,11 @@ void serveReady(HttpServer::Shared& sh, Connection* conn)
         } catch (const Poco::Exception& e) {
             sh.log.debug("http", "connection ended", {{"reason", e.displayText()}});
             next = Next::Close;
+            conn->lingerOnClose = false; // the client is gone, or its answer was not sent
         } catch (const std::exception& e) {
             sh.log.warn("http", "connection ended", {{"reason", e.what()}});
             next = Next::Close;
+            conn->lingerOnClose = false;
         }
         if (next != Next::Held) break;
         // The last thing this worker does with the connection: once attached, the answer may go
@@ -80,7 +85,13 @@ void serveReady(HttpServer::Shared& sh, Connection* conn)
         conn->upload->body->abort(VTP_BODY_ABORT_DISCONNECTED);
         endUpload(sh, *conn, nullptr);
     }
-    if (next == Next::Sending) {
+    if (next == Next::Close && conn->lingerOnClose && !sh.stopping) next = startLinger(*conn);
+    if (next == Next::Lingering) {
+        // The sweeper ends it kLingerMs after it began (the bound counts from there, not from the
+        // last read).
+        conn->busy = false;
+        if (arm(sh, conn->socket.impl()->sockfd(), conn, EPOLL_CTL_MOD)) return;
+    } else if (next == Next::Sending) {
         // Waits for room in the socket; the sweeper ends it after http.request_timeout_seconds
         // without progress (a client that stopped reading). closeConnection ends the request.
         conn->idleSinceMs = nowMs();
