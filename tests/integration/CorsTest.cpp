@@ -1,7 +1,7 @@
 // CORS (ABI 1.6) from the wire: preflights answered by the kernel, and the Access-Control-*
 // headers on actual requests, per route (testkit) and per plugin (testkit_consumer's default,
 // with the operator's http.cors_origins).
-#include "IntegrationSupport.hpp"
+#include "HttpTestSupport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,21 +9,17 @@ using namespace vtp::test;
 
 namespace {
 
-class Cors : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+class Cors : public VtpdSuite<Cors> {
+public:
+    static VtpdOptions options()
     {
         VtpdOptions o;
         o.enabled = {"testkit", "testkit_consumer"};
         o.env = {{"VTP_HTTP__CORS_ORIGINS", "[\"https://ops.example\"]"}};
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
+        return o;
     }
-    static void TearDownTestSuite()
-    {
-        delete vtpd_;
-        vtpd_ = nullptr;
-    }
+
+protected:
     static RawResponse send(const std::string& method, const std::string& path, const std::string& headers)
     {
         return rawExchange(vtpd_->httpPort(), method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n", method == "HEAD");
@@ -41,10 +37,7 @@ protected:
         EXPECT_EQ(jsonString(r.json(), "type"), "urn:vtp:problem:cors-refused") << r.body;
         EXPECT_TRUE(r.header("access-control-allow-origin").empty());
     }
-    static VtpdProcess* vtpd_;
 };
-
-VtpdProcess* Cors::vtpd_ = nullptr;
 
 const std::string kFile = "/api/v1/testkit/files/none.txt";
 const std::string kPrivate = "/api/v1/testkit/cors/private";

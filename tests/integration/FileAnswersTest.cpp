@@ -37,25 +37,22 @@ void expectFileHeaders(const RawResponse& r, const std::string& type)
     EXPECT_FALSE(r.header("x-request-id").empty());
 }
 
-class FileAnswers : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+class FileAnswers : public VtpdSuite<FileAnswers> {
+public:
+    static VtpdOptions options()
     {
         VtpdOptions o;
         o.enabled = {"testkit"};
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
-        writeTestFile(*vtpd_, "ten.txt", kTen);
-        big_ = new std::string(patterned(kBig));
-        writeTestFile(*vtpd_, "big.bin", *big_);
+        return o;
     }
-    static void TearDownTestSuite()
+    static void started()
     {
-        delete vtpd_;
-        vtpd_ = nullptr;
-        delete big_;
-        big_ = nullptr;
+        writeTestFile(*vtpd_, "ten.txt", kTen);
+        big_ = patterned(kBig);
+        writeTestFile(*vtpd_, "big.bin", big_);
     }
+
+protected:
     void TearDown() override { releaseHeld(*vtpd_); } // nothing stays held for the next test
 
     // Descriptors of vtpd once a connection of its own has come and gone.
@@ -68,29 +65,25 @@ protected:
         return openDescriptors(vtpd_->pid());
     }
 
-    static VtpdProcess* vtpd_;
-    static std::string* big_;
+    static inline std::string big_;
 };
-
-VtpdProcess* FileAnswers::vtpd_ = nullptr;
-std::string* FileAnswers::big_ = nullptr;
 
 } // namespace
 
 TEST_F(FileAnswers, AStreamedBodyIsAnsweredWithTheFileItBecame)
 {
     RawHttpConnection c(vtpd_->httpPort());
-    c.send(post("/api/v1/testkit/files/stored.bin", *big_));
+    c.send(post("/api/v1/testkit/files/stored.bin", big_));
     const auto r = c.readResponse();
     ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
     ASSERT_TRUE(r.complete);
-    EXPECT_TRUE(r.body == *big_) << "the answer differs from the body sent";
+    EXPECT_TRUE(r.body == big_) << "the answer differs from the body sent";
     expectFileHeaders(r, "application/octet-stream");
     // The connection goes on after the file; what it stored is a file like any other.
     c.send(get("/api/v1/testkit/files/stored.bin", "Range: bytes=1000-1999\r\n"));
     const auto part = c.readResponse();
     ASSERT_EQ(part.status, 206) << part.body.substr(0, 300);
-    EXPECT_EQ(part.body, big_->substr(1000, 1000));
+    EXPECT_EQ(part.body, big_.substr(1000, 1000));
     EXPECT_EQ(part.header("content-range"), "bytes 1000-1999/" + std::to_string(kBig));
 }
 
@@ -129,7 +122,7 @@ TEST_F(FileAnswers, AClientThatLeavesMidFileAfterItsUploadLeavesNoDescriptorBehi
     const size_t baseline = settledDescriptors();
     {
         RawHttpConnection c(vtpd_->httpPort());
-        c.send(post("/api/v1/testkit/files/leaver.bin", *big_));
+        c.send(post("/api/v1/testkit/files/leaver.bin", big_));
         char buf[4096];
         ASSERT_GT(c.socket().receiveBytes(buf, sizeof buf), 0); // the answer has begun
     }                                                           // closes with unread data: a reset while the file is being sent
@@ -147,7 +140,7 @@ TEST_F(FileAnswers, AHeldRequestIsCompletedWithAFileFromAnotherThread)
     const auto r = c.readResponse();
     ASSERT_EQ(r.status, 200) << r.body.substr(0, 300);
     ASSERT_TRUE(r.complete);
-    EXPECT_TRUE(r.body == *big_) << "the answer differs from the file";
+    EXPECT_TRUE(r.body == big_) << "the answer differs from the file";
     expectFileHeaders(r, "application/octet-stream");
     EXPECT_EQ(r.header("x-request-id"), "held-file");
     EXPECT_EQ(r.header("x-content-type-options"), "nosniff"); // the kernel's headers as on any answer

@@ -23,35 +23,22 @@ std::string get(const std::string& path, const std::string& extraHeaders = {}, c
     return method + " " + path + " HTTP/1.1\r\nHost: x\r\n" + extraHeaders + "\r\n";
 }
 
-class Files : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+class Files : public VtpdSuite<Files> {
+public:
+    static VtpdOptions options()
     {
         VtpdOptions o;
         o.enabled = {"testkit"};
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
-        writeTestFile(*vtpd_, "ten.txt", kTen);
+        return o;
     }
-    static void TearDownTestSuite()
-    {
-        delete vtpd_;
-        vtpd_ = nullptr;
-    }
+    static void started() { writeTestFile(*vtpd_, "ten.txt", kTen); }
+
+protected:
     static RawResponse exchange(const std::string& request, bool headOnly = false)
     {
         return rawExchange(vtpd_->httpPort(), request, headOnly);
     }
-    static void expectProblem(const RawResponse& r, int status, const std::string& type)
-    {
-        EXPECT_EQ(r.status, status) << r.body;
-        EXPECT_EQ(r.header("content-type"), "application/problem+json");
-        EXPECT_EQ(jsonString(r.json(), "type"), "urn:vtp:problem:" + type) << r.body;
-    }
-    static VtpdProcess* vtpd_;
 };
-
-VtpdProcess* Files::vtpd_ = nullptr;
 
 const std::string kTenPath = "/api/v1/testkit/files/ten.txt";
 

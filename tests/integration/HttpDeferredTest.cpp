@@ -23,25 +23,10 @@ long threadsOf(pid_t pid)
     return 0;
 }
 
-class HttpDeferred : public ::testing::Test {
+class HttpDeferred : public VtpdSuite<HttpDeferred> {
 protected:
-    static void SetUpTestSuite()
-    {
-        VtpdOptions o;
-        o.enabled = {"hello", "testkit"};
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
-    }
-    static void TearDownTestSuite()
-    {
-        delete vtpd_;
-        vtpd_ = nullptr;
-    }
     void TearDown() override { releaseHeld(*vtpd_); } // nothing stays held for the next test
-    static VtpdProcess* vtpd_;
 };
-
-VtpdProcess* HttpDeferred::vtpd_ = nullptr;
 
 } // namespace
 

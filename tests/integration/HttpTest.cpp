@@ -1,6 +1,6 @@
 // The HTTP API of the real vtpd, from the wire: status codes, problem+json bodies, limits,
 // malformed requests and connection handling.
-#include "IntegrationSupport.hpp"
+#include "HttpTestSupport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,47 +10,15 @@ using namespace vtp::test;
 
 namespace {
 
-class Http : public ::testing::Test {
+class Http : public VtpdSuite<Http> {
 protected:
-    static void SetUpTestSuite()
-    {
-        VtpdOptions o;
-        o.enabled = {"hello", "testkit"};
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
-    }
-    static void TearDownTestSuite()
-    {
-        delete vtpd_;
-        vtpd_ = nullptr;
-    }
-
-    static uint16_t port() { return vtpd_->httpPort(); }
-
     // The server answered `r` and still serves a new client afterwards.
     static void expectStillServing()
     {
         auto h = vtpd_->get("/health");
         EXPECT_EQ(h.status, 200) << h.body;
     }
-
-    static void expectProblem(const RawResponse& r, int status, const std::string& type)
-    {
-        EXPECT_EQ(r.status, status) << r.body;
-        EXPECT_EQ(r.header("content-type"), "application/problem+json");
-        ASSERT_FALSE(r.body.empty());
-        auto j = r.json();
-        EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:" + type) << r.body;
-        EXPECT_EQ(j->getValue<int>("status"), status);
-        // Even an answer to a head the parser refused can be found in the log by its id.
-        EXPECT_FALSE(r.header("x-request-id").empty()) << r.body;
-        EXPECT_EQ(j->optValue<std::string>("instance", ""), r.header("x-request-id")) << r.body;
-    }
-
-    static VtpdProcess* vtpd_;
 };
-
-VtpdProcess* Http::vtpd_ = nullptr;
 
 const std::string kEchoPath = "/api/v1/hello/echo";
 

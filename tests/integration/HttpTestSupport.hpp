@@ -1,16 +1,64 @@
 #pragma once
 
-// What the tests of the HTTP port's ABI 1.6 paths share (files, streamed bodies, deferred
-// answers): testkit's files and held answers, vtpd's in-flight count and its open descriptors.
+// What the HTTP tests share: one vtpd for a whole test suite (VtpdSuite), problem answers, and
+// for the ABI 1.6 paths (files, streamed bodies, deferred answers) testkit's files and held
+// answers, vtpd's in-flight count and its open descriptors.
 
 #include "IntegrationSupport.hpp"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 
 namespace vtp::test {
+
+// A fixture with one vtpd for the whole suite, started before its first test and stopped after its
+// last. Derive as `class MySuite : public VtpdSuite<MySuite>` (each suite gets a vtpd of its own),
+// and declare publicly what differs:
+//   static VtpdOptions options();  // plugins, config, environment (default: hello and testkit)
+//   static void started();         // prepared once vtpd runs (files in its data directory...)
+template <class Suite>
+class VtpdSuite : public ::testing::Test {
+public:
+    static VtpdOptions options()
+    {
+        VtpdOptions o;
+        o.enabled = {"hello", "testkit"};
+        return o;
+    }
+    static void started() {}
+
+    static void SetUpTestSuite()
+    {
+        vtpd_ = std::make_unique<VtpdProcess>(Suite::options());
+        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
+        Suite::started();
+    }
+    static void TearDownTestSuite() { vtpd_.reset(); }
+
+protected:
+    static uint16_t port() { return vtpd_->httpPort(); }
+
+    static inline std::unique_ptr<VtpdProcess> vtpd_;
+};
+
+// A problem+json answer of `status` and type urn:vtp:problem:`type`, which names its request id
+// (also an answer to a head the parser refused, so that it can be found in the log).
+inline void expectProblem(const RawResponse& r, int status, const std::string& type)
+{
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json");
+    ASSERT_FALSE(r.body.empty());
+    auto j = r.json();
+    EXPECT_EQ(j->getValue<std::string>("type"), "urn:vtp:problem:" + type) << r.body;
+    EXPECT_EQ(j->getValue<int>("status"), status);
+    EXPECT_FALSE(r.header("x-request-id").empty()) << r.body;
+    EXPECT_EQ(j->optValue<std::string>("instance", ""), r.header("x-request-id")) << r.body;
+}
 
 // DATA/files/, where testkit's file routes look.
 inline std::string filesDir(const VtpdProcess& vtpd)

@@ -60,22 +60,17 @@ struct Refusal {
     std::string type;
 };
 
-class LingeringClose : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+class LingeringClose : public VtpdSuite<LingeringClose> {
+public:
+    static VtpdOptions options()
     {
         VtpdOptions o;
         o.enabled = {"hello", "testkit"};
-        o.extraToml = "[plugins.testkit]\nverifier = true\n";
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
-    }
-    static void TearDownTestSuite()
-    {
-        delete vtpd_;
-        vtpd_ = nullptr;
+        o.extraToml = "[plugins.testkit]\nverifier = true\n"; // 401 and 403 on testkit's upload route
+        return o;
     }
 
+protected:
     // A 1 GiB upload to testkit's 64 KiB route, refused with 413 before its body: the answer is read.
     static void refusedAndRead(RawHttpConnection& c)
     {
@@ -84,11 +79,7 @@ protected:
         ASSERT_EQ(r.status, 413) << r.body;
         ASSERT_EQ(jsonString(r.json(), "type"), "urn:vtp:problem:body-too-large");
     }
-
-    static VtpdProcess* vtpd_;
 };
-
-VtpdProcess* LingeringClose::vtpd_ = nullptr;
 
 } // namespace
 

@@ -1,7 +1,7 @@
 // The headers a browser needs, on every response of the real vtpd: the kernel's own (health,
 // metrics, the API description, problems, 404, 405, a malformed request), a plugin's, and plain
 // HTTP on the socket port.
-#include "IntegrationSupport.hpp"
+#include "HttpTestSupport.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,22 +11,17 @@ namespace {
 
 const char* kCsp = "default-src 'none'; frame-ancestors 'none'";
 
-class SecurityHeaders : public ::testing::Test {
-protected:
-    static void SetUpTestSuite()
+class SecurityHeaders : public VtpdSuite<SecurityHeaders> {
+public:
+    static VtpdOptions options()
     {
         VtpdOptions o;
         o.enabled = {"hello", "testkit"};
         o.extraToml = "[plugins.testkit]\nverifier = true\n"; // testkit's tokens: "test:SUBJECT:ROLES"
-        vtpd_ = new VtpdProcess(o);
-        ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
-    }
-    static void TearDownTestSuite()
-    {
-        delete vtpd_;
-        vtpd_ = nullptr;
+        return o;
     }
 
+protected:
     static void expectBrowserHeaders(const std::map<std::string, std::string>& lowerHeaders, const std::string& what)
     {
         auto get = [&](const std::string& name) {
@@ -44,11 +39,7 @@ protected:
         for (const auto& [k, v] : r.headers) out[lowerCase(k)] = v;
         return out;
     }
-
-    static VtpdProcess* vtpd_;
 };
-
-VtpdProcess* SecurityHeaders::vtpd_ = nullptr;
 
 } // namespace
 
