@@ -68,7 +68,7 @@ void AccessLog::onRequest(const IncomingRequest& req, const std::string& routePa
 
 Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     : config_(std::move(config)), configDir_(std::move(configDir)), log_(log), mode_(mode),
-      plugins_(log, [this](const std::string& plugin) { forget(plugin); })
+      plugins_(log, [this](const std::string& plugin) { forget(plugin); }), kernelRoutes_(router_)
 {
     dataDir_ = resolvePath(config_.getString("storage.data_dir"));
     nodeId_ = config_.getString("node.id");
@@ -165,9 +165,9 @@ void Kernel::registerKernelRoutes()
         report.redis = redisState();
         return report;
     });
-    health_->addTo(router_);
+    health_->addTo(kernelRoutes_);
     observability_->registerRoutes();
-    addJobRoutes(router_, *jobs_, kernelRoutes_);
+    addJobRoutes(kernelRoutes_, *jobs_);
 }
 
 void Kernel::loadPlugins()
@@ -214,7 +214,7 @@ void Kernel::openDatabase()
         ws.timeout = std::chrono::seconds(config_.getInt("webhooks.timeout_seconds"));
         ws.workers = static_cast<int>(config_.getInt("webhooks.workers"));
         webhooks_ = std::make_unique<WebhookService>(*db_, *events_, ws, log_);
-        addWebhookRoutes(router_, *webhooks_, kernelRoutes_);
+        addWebhookRoutes(kernelRoutes_, *webhooks_);
     }
 }
 

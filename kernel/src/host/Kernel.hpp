@@ -7,6 +7,7 @@
 #include "http/HealthRoutes.hpp"
 #include "http/HttpPipeline.hpp"
 #include "http/HttpServer.hpp"
+#include "http/KernelRoutes.hpp"
 #include "http/Router.hpp"
 #include "loader/PluginLifecycle.hpp"
 #include "metrics/Observability.hpp"
@@ -147,7 +148,7 @@ private:
     std::vector<CliCommand> cliCommands_;
     std::vector<std::pair<std::string, WsEndpoint>> pendingEndpoints_;
     ServiceRegistry services_;
-    std::vector<std::unique_ptr<vtp_route>> kernelRoutes_;
+    KernelRoutes kernelRoutes_;            // the kernel's own routes
     std::unique_ptr<HealthRoutes> health_; // GET /health and /ready
 };
 

@@ -1,12 +1,9 @@
 #include "http/HealthRoutes.hpp"
 
-#include "http/HttpTypes.hpp"
-#include "http/Router.hpp"
+#include "http/KernelRoutes.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-
-#include <sstream>
 
 namespace vtp::kernel {
 
@@ -24,13 +21,9 @@ constexpr const char* kReadySchema =
 
 } // namespace
 
-void HealthRoutes::addTo(Router& router)
+void HealthRoutes::addTo(KernelRoutes& routes)
 {
     auto add = [&](const char* path, const char* summary, vtp_route_handler handler, const char* schema, bool notReady) {
-        auto r = std::make_unique<vtp_route>();
-        r->struct_size = sizeof(vtp_route);
-        r->handler = handler;
-        r->user_data = this;
         RouteSpec spec;
         spec.method = "GET";
         spec.pattern = path;
@@ -38,10 +31,7 @@ void HealthRoutes::addTo(Router& router)
         spec.summary = summary;
         spec.responseSchema = schema;
         if (notReady) spec.otherAnswers.emplace_back(503, schema); // the same document, "not-ready"
-        spec.owner = "kernel";
-        spec.target = r.get();
-        router.add(std::move(spec));
-        routes_.push_back(std::move(r));
+        routes.add(std::move(spec), handler, this);
     };
     add("/health", "Liveness: the process answers", &HealthRoutes::health, kHealthSchema, false);
     add("/ready", "Readiness: database reachable, plugins started; lists refused plugins (503 when the database is unreachable)",
@@ -50,10 +40,7 @@ void HealthRoutes::addTo(Router& router)
 
 int HealthRoutes::health(void*, const vtp_request*, vtp_response* response)
 {
-    response->data.status = 200;
-    response->data.contentType = "application/json";
-    response->data.body = R"({"status":"ok"})";
-    return VTP_OK;
+    return answerJson(response, 200, R"({"status":"ok"})");
 }
 
 int HealthRoutes::ready(void* self, const vtp_request*, vtp_response* response)
@@ -86,12 +73,7 @@ int HealthRoutes::ready(void* self, const vtp_request*, vtp_response* response)
     events.set("redis", report.redis);
     body.set("events", events);
     body.set("degraded", refused);
-    std::ostringstream out;
-    body.stringify(out);
-    response->data.status = report.databaseReachable ? 200 : 503;
-    response->data.contentType = "application/json";
-    response->data.body = out.str();
-    return VTP_OK;
+    return answerJson(response, report.databaseReachable ? 200 : 503, body);
 }
 
 } // namespace vtp::kernel

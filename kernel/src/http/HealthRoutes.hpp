@@ -3,13 +3,12 @@
 #include "vtp/abi.h"
 
 #include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
 namespace vtp::kernel {
 
-class Router;
+class KernelRoutes;
 
 // What GET /ready reports, gathered afresh for each call.
 struct ReadyReport {
@@ -32,15 +31,14 @@ public:
     HealthRoutes(const HealthRoutes&) = delete;
     HealthRoutes& operator=(const HealthRoutes&) = delete;
 
-    // Adds both routes (owner "kernel"); this object must outlive the router's use of them.
-    void addTo(Router& router);
+    // Adds both routes; this object must outlive the router's use of them.
+    void addTo(KernelRoutes& routes);
 
 private:
     static int health(void* self, const vtp_request* request, vtp_response* response);
     static int ready(void* self, const vtp_request* request, vtp_response* response);
 
     std::function<ReadyReport()> report_;
-    std::vector<std::unique_ptr<vtp_route>> routes_;
 };
 
 } // namespace vtp::kernel

@@ -1,7 +1,6 @@
 #include "jobs/JobRoutes.hpp"
 
-#include "http/HttpTypes.hpp"
-#include "http/Router.hpp"
+#include "http/KernelRoutes.hpp"
 #include "jobs/JobPool.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -10,38 +9,18 @@
 
 #include <charconv>
 #include <cstring>
-#include <sstream>
 
 namespace vtp::kernel {
 
 namespace {
 
-constexpr size_t kDefaultLimit = 50;
-constexpr size_t kMaxLimit = 200;
-
-const char* find(const vtp_kv* kvs, size_t n, const char* key)
-{
-    for (size_t i = 0; i < n; ++i)
-        if (kvs[i].key && std::strcmp(kvs[i].key, key) == 0) return kvs[i].value ? kvs[i].value : "";
-    return nullptr;
-}
-
-bool isAdmin(const vtp_request* r)
-{
-    for (size_t i = 0; i < r->role_count; ++i)
-        if (r->roles[i] && std::strcmp(r->roles[i], "admin") == 0) return true;
-    return false;
-}
-
-std::string subjectOf(const vtp_request* r)
-{
-    return r->subject ? r->subject : "";
-}
+constexpr int64_t kDefaultLimit = 50;
+constexpr int64_t kMaxLimit = 200;
 
 // Owners see their jobs, admins all; anyone else is told there is no such job.
 bool maySee(const vtp_request* r, const JobRecord& job)
 {
-    return isAdmin(r) || (!job.owner.empty() && job.owner == subjectOf(r));
+    return hasRole(r, "admin") || (!job.owner.empty() && job.owner == subjectOf(r));
 }
 
 Poco::JSON::Object::Ptr toObject(const JobRecord& j)
@@ -75,28 +54,9 @@ Poco::JSON::Object::Ptr toObject(const JobRecord& j)
     return o;
 }
 
-std::string stringify(const Poco::JSON::Object::Ptr& o)
+int notFound(vtp_response* r)
 {
-    std::ostringstream out;
-    o->stringify(out);
-    return out.str();
-}
-
-void json(vtp_response* r, int status, std::string body)
-{
-    r->data.status = status;
-    r->data.contentType = "application/json";
-    r->data.body = std::move(body);
-}
-
-void problem(vtp_response* r, int status, std::string_view type, std::string_view title, std::string_view detail)
-{
-    r->data = makeProblem(status, type, title, detail, r->instance);
-}
-
-void notFound(vtp_response* r)
-{
-    problem(r, 404, "job-not-found", "No such job", "There is no job with this id that you may see");
+    return answerProblem(r, 404, "job-not-found", "No such job", "There is no job with this id that you may see");
 }
 
 // Maps the pool's errors to problems; anything else is the pipeline's 500.
@@ -107,7 +67,7 @@ int answer(vtp_response* r, F&& f)
         f();
     } catch (const JobError& e) {
         if (e.code() != JobError::Code::Unavailable) throw;
-        problem(r, 503, "jobs-unavailable", "The job system is not available", e.what());
+        answerProblem(r, 503, "jobs-unavailable", "The job system is not available", e.what());
     }
     return VTP_OK;
 }
@@ -132,52 +92,45 @@ bool parseCursor(const std::string& text, std::pair<int64_t, std::string>& out)
 int getJob(void* ud, const vtp_request* req, vtp_response* res)
 {
     auto& pool = *static_cast<JobPool*>(ud);
-    return answer(res, [&] {
-        const char* id = find(req->params, req->param_count, "id");
+    return answer(res, [&]() -> int {
+        const char* id = pathParam(req, "id");
         auto job = id ? pool.get(id) : std::nullopt;
         if (!job || !maySee(req, *job)) return notFound(res);
-        json(res, 200, jobJson(*job));
+        return answerJson(res, 200, jobJson(*job));
     });
 }
 
 int listJobs(void* ud, const vtp_request* req, vtp_response* res)
 {
     auto& pool = *static_cast<JobPool*>(ud);
-    return answer(res, [&] {
+    return answer(res, [&]() -> int {
         JobFilter f;
-        f.limit = kDefaultLimit;
-        if (const char* s = find(req->query, req->query_count, "state"); s && *s) {
+        if (const char* s = queryParam(req, "state"); s && *s) {
             if (!isJobState(s))
-                return problem(res, 400, "invalid-parameter", "Invalid state",
-                               "state must be one of queued, running, retrying, succeeded, failed, cancelled");
+                return answerProblem(res, 400, "invalid-parameter", "Invalid state",
+                                     "state must be one of queued, running, retrying, succeeded, failed, cancelled");
             f.state = s;
         }
-        if (const char* k = find(req->query, req->query_count, "kind"); k && *k) f.kind = k;
-        const char* owner = find(req->query, req->query_count, "owner");
-        if (isAdmin(req)) {
+        if (const char* k = queryParam(req, "kind"); k && *k) f.kind = k;
+        const char* owner = queryParam(req, "owner");
+        if (hasRole(req, "admin")) {
             if (owner && *owner) {
                 f.owner = owner;
                 f.ownerSet = true;
             }
         } else {
             if (owner && *owner && subjectOf(req) != owner)
-                return problem(res, 403, "forbidden", "Forbidden", "Only an admin may list other users' jobs");
+                return answerProblem(res, 403, "forbidden", "Forbidden", "Only an admin may list other users' jobs");
             f.owner = subjectOf(req);
             f.ownerSet = true;
         }
-        if (const char* l = find(req->query, req->query_count, "limit"); l && *l) {
-            size_t limit = 0;
-            const size_t len = std::strlen(l);
-            auto [end, ec] = std::from_chars(l, l + len, limit);
-            if (ec != std::errc() || end != l + len || limit < 1 || limit > kMaxLimit)
-                return problem(res, 400, "invalid-parameter", "Invalid limit",
-                               "limit must be a whole number from 1 to " + std::to_string(kMaxLimit));
-            f.limit = limit;
-        }
-        if (const char* c = find(req->query, req->query_count, "cursor"); c && *c) {
+        int64_t limit = 0;
+        if (!limitParam(req, res, kDefaultLimit, kMaxLimit, "limit must be a whole number from 1 to " + std::to_string(kMaxLimit), limit))
+            return VTP_OK;
+        f.limit = static_cast<size_t>(limit);
+        if (const char* c = queryParam(req, "cursor"); c && *c) {
             std::pair<int64_t, std::string> after;
-            if (!parseCursor(c, after))
-                return problem(res, 400, "invalid-parameter", "Invalid cursor", "Pass the next_cursor of a previous page unchanged");
+            if (!parseCursor(c, after)) return answerInvalidCursor(res);
             f.after = std::move(after);
         }
         const JobPage page = pool.list(f);
@@ -186,22 +139,23 @@ int listJobs(void* ud, const vtp_request* req, vtp_response* res)
         for (const auto& j : page.jobs) jobs->add(toObject(j));
         body->set("jobs", jobs);
         body->set("next_cursor", page.more ? Poco::Dynamic::Var(cursorOf(page.jobs.back())) : Poco::Dynamic::Var());
-        json(res, 200, stringify(body));
+        return answerJson(res, 200, *body);
     });
 }
 
 int cancelJob(void* ud, const vtp_request* req, vtp_response* res)
 {
     auto& pool = *static_cast<JobPool*>(ud);
-    return answer(res, [&] {
-        const char* id = find(req->params, req->param_count, "id");
+    return answer(res, [&]() -> int {
+        const char* id = pathParam(req, "id");
         auto job = id ? pool.get(id) : std::nullopt;
         if (!job || !maySee(req, *job)) return notFound(res);
         job = pool.cancel(id);
         if (!job) return notFound(res);
         if (job->state == JobState::Succeeded || job->state == JobState::Failed)
-            return problem(res, 409, "job-finished", "The job has already finished", "A job that " + job->state + " cannot be cancelled");
-        json(res, 202, jobJson(*job));
+            return answerProblem(res, 409, "job-finished", "The job has already finished",
+                                 "A job that " + job->state + " cannot be cancelled");
+        return answerJson(res, 202, jobJson(*job));
     });
 }
 
@@ -209,7 +163,7 @@ int cancelJob(void* ud, const vtp_request* req, vtp_response* res)
 
 std::string jobJson(const JobRecord& job)
 {
-    return stringify(toObject(job));
+    return toJson(*toObject(job));
 }
 
 // The API description of a job (toObject) and of a page of jobs.
@@ -228,27 +182,20 @@ constexpr const char* kJobPageSchema =
     R"(},"next_cursor":{"type":["string","null"]}}})";
 #undef VTP_JOB_SCHEMA
 
-void addJobRoutes(Router& router, JobPool& pool, std::vector<std::unique_ptr<vtp_route>>& keep)
+void addJobRoutes(KernelRoutes& routes, JobPool& pool)
 {
     auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler, int success, const char* schema,
                    std::vector<std::pair<int, std::string>> errors) {
-        auto r = std::make_unique<vtp_route>();
-        r->struct_size = sizeof(vtp_route);
-        r->handler = handler;
-        r->user_data = &pool;
         RouteSpec spec;
         spec.method = method;
         spec.pattern = path;
         spec.role = VTP_ROLE_AUTHENTICATED;
         spec.summary = summary;
-        spec.owner = "kernel";
         spec.successStatus = success;
         spec.responseSchema = schema;
         spec.errors = std::move(errors);
         spec.errors.emplace_back(503, "jobs-unavailable"); // answer(): the job store is unreachable
-        spec.target = r.get();
-        router.add(std::move(spec));
-        keep.push_back(std::move(r));
+        routes.add(std::move(spec), handler, &pool);
     };
     add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs, 200,
         kJobPageSchema, {{400, "invalid-parameter"}, {403, "forbidden"}});

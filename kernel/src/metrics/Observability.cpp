@@ -1,16 +1,13 @@
 #include "metrics/Observability.hpp"
 
 #include "config/Config.hpp"
-#include "http/HttpTypes.hpp"
+#include "http/KernelRoutes.hpp"
 #include "log/Logger.hpp"
 #include "metrics/ProcessMetrics.hpp"
 #include "ws/WsServer.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
-#include <sstream>
 
 #ifndef VTP_VERSION
 #define VTP_VERSION "0"
@@ -29,30 +26,10 @@ constexpr const char* kLevelSchema =
 constexpr const char* kRoutesSchema =
     R"({"type":"object","properties":{"routes":{"type":"array","items":{"type":"object","properties":{"method":{"type":"string"},"path":{"type":"string"},"role":{"type":"string"},"owner":{"type":"string"},"summary":{"type":"string"}}}}},"required":["routes"]})";
 
-std::string toJson(const Poco::JSON::Object& o)
+std::string componentOf(const vtp_request* request)
 {
-    std::ostringstream out;
-    o.stringify(out);
-    return out.str();
-}
-
-void json(vtp_response* response, int status, const std::string& body)
-{
-    response->data.status = status;
-    response->data.contentType = "application/json";
-    response->data.body = body;
-}
-
-void problem(vtp_response* response, const vtp_request* request, int status, const char* type, const char* title, const std::string& detail)
-{
-    response->data = makeProblem(status, type, title, detail, request->request_id ? request->request_id : "");
-}
-
-std::string param(const vtp_request* request, std::string_view name)
-{
-    for (size_t i = 0; i < request->param_count; ++i)
-        if (request->params[i].key && name == request->params[i].key) return request->params[i].value;
-    return {};
+    const char* component = pathParam(request, "component");
+    return component ? component : "";
 }
 
 std::string levelJson(const std::string& component, LogLevel level)
@@ -67,7 +44,7 @@ std::string levelJson(const std::string& component, LogLevel level)
 
 Observability::Observability(Router& router, Logger& log, ObservabilitySettings settings,
                              std::function<std::vector<std::string>()> pluginNames)
-    : router_(router), log_(log), settings_(std::move(settings)), httpMetrics_(registry_),
+    : router_(router), log_(log), settings_(std::move(settings)), routes_(router), httpMetrics_(registry_),
       logLevels_(log, settings_.defaultLogLevel, std::move(pluginNames)),
       openApi_(router,
                OpenApiInfo{"VTP API", settings_.version.empty() ? std::string(VTP_VERSION) : settings_.version,
@@ -93,18 +70,6 @@ Observability::Observability(Router& router, Logger& log, ObservabilitySettings 
 
 Observability::~Observability() = default;
 
-void Observability::addRoute(RouteSpec spec, vtp_route_handler handler)
-{
-    auto r = std::make_unique<vtp_route>();
-    r->struct_size = sizeof(vtp_route);
-    r->handler = handler;
-    r->user_data = this;
-    spec.owner = "kernel";
-    spec.target = r.get();
-    router_.add(std::move(spec));
-    routes_.push_back(std::move(r));
-}
-
 void Observability::registerRoutes()
 {
     auto spec = [](const char* method, const char* path, const char* role, const char* summary, const char* responseSchema = "") {
@@ -117,29 +82,30 @@ void Observability::registerRoutes()
         return s;
     };
     if (settings_.metricsEnabled)
-        addRoute(spec("GET", "/metrics", settings_.metricsRequireAdmin ? "admin" : VTP_ROLE_PUBLIC,
-                      "Metrics in the Prometheus text format 0.0.4", R"({"type":"string","contentMediaType":"text/plain"})"),
-                 serveMetrics);
-    addRoute(
+        routes_.add(spec("GET", "/metrics", settings_.metricsRequireAdmin ? "admin" : VTP_ROLE_PUBLIC,
+                         "Metrics in the Prometheus text format 0.0.4", R"({"type":"string","contentMediaType":"text/plain"})"),
+                    serveMetrics, this);
+    routes_.add(
         spec(
             "GET", "/api/v1/openapi.json", VTP_ROLE_PUBLIC, "This API description (OpenAPI 3.1)",
             R"({"type":"object","required":["openapi","info","paths"],"properties":{"openapi":{"const":"3.1.0"},"info":{"type":"object"},"paths":{"type":"object"}}})"),
-        serveOpenApi);
-    addRoute(spec("GET", "/api/v1/admin/routes", "admin", "Every registered route: method, path, role, owner", kRoutesSchema), serveRoutes);
-    addRoute(
+        serveOpenApi, this);
+    routes_.add(spec("GET", "/api/v1/admin/routes", "admin", "Every registered route: method, path, role, owner", kRoutesSchema),
+                serveRoutes, this);
+    routes_.add(
         spec("GET", "/api/v1/admin/log-levels", "admin", "The default log level and the per-component levels in effect", kLogLevelsSchema),
-        serveLogLevels);
+        serveLogLevels, this);
     RouteSpec put = spec("PUT", "/api/v1/admin/log-levels/{component}", "admin",
                          "Sets a component's log level (a plugin's name or a kernel component) until reset or restart", kLevelSchema);
     put.body = BodyKind::Json;
     put.maxBodyBytes = 1024;
     put.requestSchema = kLevelChangeSchema;
     put.errors = {{404, "unknown-component"}, {422, "invalid-log-level"}};
-    addRoute(std::move(put), setLogLevel);
+    routes_.add(std::move(put), setLogLevel, this);
     RouteSpec reset = spec("DELETE", "/api/v1/admin/log-levels/{component}", "admin",
                            "Returns a component to its configured level (log.components) or the default", kLevelSchema);
     reset.errors = {{404, "unknown-component"}};
-    addRoute(std::move(reset), resetLogLevel);
+    routes_.add(std::move(reset), resetLogLevel, this);
 }
 
 RequestObserver* Observability::requestObserver(RequestObserver* next)
@@ -224,8 +190,7 @@ int Observability::serveMetrics(void* self, const vtp_request*, vtp_response* re
 
 int Observability::serveOpenApi(void* self, const vtp_request*, vtp_response* response)
 {
-    json(response, 200, static_cast<Observability*>(self)->openApi_.document());
-    return VTP_OK;
+    return answerJson(response, 200, static_cast<Observability*>(self)->openApi_.document());
 }
 
 int Observability::serveRoutes(void* self, const vtp_request*, vtp_response* response)
@@ -245,8 +210,7 @@ int Observability::serveRoutes(void* self, const vtp_request*, vtp_response* res
     }
     Poco::JSON::Object body;
     body.set("routes", list);
-    json(response, 200, toJson(body));
-    return VTP_OK;
+    return answerJson(response, 200, body);
 }
 
 int Observability::serveLogLevels(void* self, const vtp_request*, vtp_response* response)
@@ -257,52 +221,44 @@ int Observability::serveLogLevels(void* self, const vtp_request*, vtp_response* 
     Poco::JSON::Object body;
     body.set("default", std::string(logLevelName(o->logLevels_.defaultLevel())));
     body.set("components", components);
-    json(response, 200, toJson(body));
-    return VTP_OK;
+    return answerJson(response, 200, body);
 }
 
-bool Observability::knownComponent(const std::string& component, const vtp_request* request, vtp_response* response) const
+bool Observability::knownComponent(const std::string& component, vtp_response* response) const
 {
     if (logLevels_.known(component)) return true;
-    problem(response, request, 404, "unknown-component", "Unknown log component",
-            "'" + component + "' is neither a loaded plugin nor a kernel component");
+    answerProblem(response, 404, "unknown-component", "Unknown log component",
+                  "'" + component + "' is neither a loaded plugin nor a kernel component");
     return false;
 }
 
 int Observability::setLogLevel(void* self, const vtp_request* request, vtp_response* response)
 {
     auto* o = static_cast<Observability*>(self);
-    const std::string component = param(request, "component");
-    if (!o->knownComponent(component, request, response)) return VTP_OK;
+    const std::string component = componentOf(request);
+    if (!o->knownComponent(component, response)) return VTP_OK;
     std::string text;
-    try {
-        auto body = Poco::JSON::Parser().parse(std::string(request->body, request->body_len)).extract<Poco::JSON::Object::Ptr>();
-        if (body && body->has("level") && body->get("level").isString()) text = body->getValue<std::string>("level");
-    } catch (const std::exception&) {
-    }
+    const auto body = jsonObjectBody(request);
+    if (body && body->has("level") && body->get("level").isString()) text = body->getValue<std::string>("level");
     LogLevel level = LogLevel::Info;
-    if (!parseLogLevel(text, level)) {
-        problem(response, request, 422, "invalid-log-level", "Invalid log level",
-                "send {\"level\": L} with L one of trace, debug, info, warn, error, off");
-        return VTP_OK;
-    }
+    if (!parseLogLevel(text, level))
+        return answerProblem(response, 422, "invalid-log-level", "Invalid log level",
+                             "send {\"level\": L} with L one of trace, debug, info, warn, error, off");
     o->logLevels_.set(component, level);
     o->log_.info("kernel", "log level changed",
                  {{"component", component}, {"level", logLevelName(level)}, {"by", request->subject ? request->subject : ""}});
-    json(response, 200, levelJson(component, level));
-    return VTP_OK;
+    return answerJson(response, 200, levelJson(component, level));
 }
 
 int Observability::resetLogLevel(void* self, const vtp_request* request, vtp_response* response)
 {
     auto* o = static_cast<Observability*>(self);
-    const std::string component = param(request, "component");
-    if (!o->knownComponent(component, request, response)) return VTP_OK;
+    const std::string component = componentOf(request);
+    if (!o->knownComponent(component, response)) return VTP_OK;
     const LogLevel level = o->logLevels_.reset(component);
     o->log_.info("kernel", "log level reset",
                  {{"component", component}, {"level", logLevelName(level)}, {"by", request->subject ? request->subject : ""}});
-    json(response, 200, levelJson(component, level));
-    return VTP_OK;
+    return answerJson(response, 200, levelJson(component, level));
 }
 
 } // namespace vtp::kernel

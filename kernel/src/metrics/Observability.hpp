@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/HttpServer.hpp"
+#include "http/KernelRoutes.hpp"
 #include "http/Router.hpp"
 #include "metrics/HttpMetrics.hpp"
 #include "metrics/LogLevels.hpp"
@@ -75,20 +76,18 @@ public:
     static int setLogLevel(void* self, const vtp_request* request, vtp_response* response);
     static int resetLogLevel(void* self, const vtp_request* request, vtp_response* response);
     // False (and a 404 problem in `response`) if `component` is neither a plugin nor a kernel part.
-    bool knownComponent(const std::string& component, const vtp_request* request, vtp_response* response) const;
+    bool knownComponent(const std::string& component, vtp_response* response) const;
 
 private:
-    void addRoute(RouteSpec spec, vtp_route_handler handler);
-
     Router& router_;
     Logger& log_;
     ObservabilitySettings settings_;
+    KernelRoutes routes_;
     MetricsRegistry registry_;
     HttpMetrics httpMetrics_;
     RequestObservers observers_;
     LogLevels logLevels_;
     OpenApiCache openApi_;
-    std::vector<std::unique_ptr<vtp_route>> routes_;
 };
 
 } // namespace vtp::kernel

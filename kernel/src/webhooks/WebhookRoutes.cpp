@@ -1,16 +1,13 @@
 #include "webhooks/WebhookRoutes.hpp"
 
-#include "http/HttpTypes.hpp"
-#include "http/Router.hpp"
+#include "http/KernelRoutes.hpp"
 #include "webhooks/WebhookService.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 
 #include <charconv>
 #include <cstring>
-#include <sstream>
 
 namespace vtp::kernel {
 
@@ -19,47 +16,19 @@ namespace {
 constexpr int64_t kDefaultLimit = 50;
 constexpr int64_t kMaxLimit = 200;
 
-const char* find(const vtp_kv* kvs, size_t n, const char* key)
-{
-    for (size_t i = 0; i < n; ++i)
-        if (kvs[i].key && std::strcmp(kvs[i].key, key) == 0) return kvs[i].value ? kvs[i].value : "";
-    return nullptr;
-}
-
-void problem(vtp_response* r, int status, std::string_view type, std::string_view title, std::string_view detail)
-{
-    r->data = makeProblem(status, type, title, detail, r->instance);
-}
-
-int json(vtp_response* r, int status, const Poco::JSON::Object::Ptr& body)
-{
-    std::ostringstream out;
-    body->stringify(out);
-    r->data.status = status;
-    r->data.contentType = "application/json";
-    r->data.body = out.str();
-    return VTP_OK;
-}
-
 // limit and cursor (an offset) from the query; false after writing a 400.
 bool paging(const vtp_request* req, vtp_response* res, int64_t& limit, int64_t& offset)
 {
-    limit = kDefaultLimit;
     offset = 0;
-    auto parse = [](const char* s, int64_t& out) {
-        const auto [end, ec] = std::from_chars(s, s + std::strlen(s), out);
-        return ec == std::errc() && *end == '\0';
-    };
-    if (const char* l = find(req->query, req->query_count, "limit"); l && *l)
-        if (!parse(l, limit) || limit < 1 || limit > kMaxLimit) {
-            problem(res, 400, "invalid-parameter", "Invalid limit", "limit is an integer from 1 to 200");
+    if (!limitParam(req, res, kDefaultLimit, kMaxLimit, "limit is an integer from 1 to 200", limit)) return false;
+    if (const char* c = queryParam(req, "cursor"); c && *c) {
+        const char* end = c + std::strlen(c);
+        const auto [stop, ec] = std::from_chars(c, end, offset);
+        if (ec != std::errc() || stop != end || offset < 0) {
+            answerInvalidCursor(res);
             return false;
         }
-    if (const char* c = find(req->query, req->query_count, "cursor"); c && *c)
-        if (!parse(c, offset) || offset < 0) {
-            problem(res, 400, "invalid-parameter", "Invalid cursor", "Pass the next_cursor of a previous page unchanged");
-            return false;
-        }
+    }
     return true;
 }
 
@@ -118,6 +87,11 @@ Poco::JSON::Object::Ptr page(const Poco::JSON::Array::Ptr& items, size_t got, in
     return o;
 }
 
+int notFound(vtp_response* res)
+{
+    return answerProblem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id");
+}
+
 WebhookService& service(void* ud)
 {
     return *static_cast<WebhookService*>(ud);
@@ -125,13 +99,8 @@ WebhookService& service(void* ud)
 
 int createEndpoint(void* ud, const vtp_request* req, vtp_response* res)
 {
-    Poco::JSON::Object::Ptr body;
-    try {
-        body = Poco::JSON::Parser().parse(std::string(req->body, req->body_len)).extract<Poco::JSON::Object::Ptr>();
-    } catch (const Poco::Exception&) {
-        body = nullptr;
-    }
-    if (!body) return problem(res, 400, "invalid-body", "Invalid body", "The body is a JSON object {url, events, secret?}"), VTP_OK;
+    const Poco::JSON::Object::Ptr body = jsonObjectBody(req);
+    if (!body) return answerProblem(res, 400, "invalid-body", "Invalid body", "The body is a JSON object {url, events, secret?}");
     std::string url, secret;
     std::vector<std::string> events;
     try {
@@ -150,13 +119,12 @@ int createEndpoint(void* ud, const vtp_request* req, vtp_response* res)
         }
         const auto created = service(ud).create(url, events, secret);
         res->data.headers.emplace_back("Location", "/api/v1/admin/webhooks/" + created.id);
-        return json(res, 201, endpointJson(created, true));
+        return answerJson(res, 201, *endpointJson(created, true));
     } catch (const WebhookError& e) {
-        problem(res, 400, "invalid-webhook", "Invalid webhook", e.what());
+        return answerProblem(res, 400, "invalid-webhook", "Invalid webhook", e.what());
     } catch (const Poco::Exception&) {
-        problem(res, 400, "invalid-webhook", "Invalid webhook", "url is a string and events an array of event patterns");
+        return answerProblem(res, 400, "invalid-webhook", "Invalid webhook", "url is a string and events an array of event patterns");
     }
-    return VTP_OK;
 }
 
 int listEndpoints(void* ud, const vtp_request* req, vtp_response* res)
@@ -166,41 +134,39 @@ int listEndpoints(void* ud, const vtp_request* req, vtp_response* res)
     const auto rows = service(ud).list(static_cast<size_t>(limit + 1), static_cast<size_t>(offset));
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(limit); ++i) items->add(endpointJson(rows[i], false));
-    return json(res, 200, page(items, rows.size(), limit, offset));
+    return answerJson(res, 200, *page(items, rows.size(), limit, offset));
 }
 
 int getEndpoint(void* ud, const vtp_request* req, vtp_response* res)
 {
-    const char* id = find(req->params, req->param_count, "id");
+    const char* id = pathParam(req, "id");
     const auto e = service(ud).find(id ? id : "");
-    if (!e) return problem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id"), VTP_OK;
-    return json(res, 200, endpointJson(*e, false));
+    if (!e) return notFound(res);
+    return answerJson(res, 200, *endpointJson(*e, false));
 }
 
 int listDeliveries(void* ud, const vtp_request* req, vtp_response* res)
 {
-    const char* id = find(req->params, req->param_count, "id");
-    if (!service(ud).find(id ? id : ""))
-        return problem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id"), VTP_OK;
+    const char* id = pathParam(req, "id");
+    if (!service(ud).find(id ? id : "")) return notFound(res);
     int64_t limit = 0, offset = 0;
     if (!paging(req, res, limit, offset)) return VTP_OK;
     std::string status;
-    if (const char* s = find(req->query, req->query_count, "status"); s && *s) {
+    if (const char* s = queryParam(req, "status"); s && *s) {
         status = s;
         if (status != "pending" && status != "delivered" && status != "failed")
-            return problem(res, 400, "invalid-parameter", "Invalid status", "status is pending, delivered or failed"), VTP_OK;
+            return answerProblem(res, 400, "invalid-parameter", "Invalid status", "status is pending, delivered or failed");
     }
     const auto rows = service(ud).deliveries(id, status, static_cast<size_t>(limit + 1), static_cast<size_t>(offset));
     Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
     for (size_t i = 0; i < rows.size() && i < static_cast<size_t>(limit); ++i) items->add(deliveryJson(rows[i]));
-    return json(res, 200, page(items, rows.size(), limit, offset));
+    return answerJson(res, 200, *page(items, rows.size(), limit, offset));
 }
 
 int deleteEndpoint(void* ud, const vtp_request* req, vtp_response* res)
 {
-    const char* id = find(req->params, req->param_count, "id");
-    if (!service(ud).remove(id ? id : ""))
-        return problem(res, 404, "webhook-not-found", "No such webhook", "There is no webhook endpoint with this id"), VTP_OK;
+    const char* id = pathParam(req, "id");
+    if (!service(ud).remove(id ? id : "")) return notFound(res);
     res->data.status = 204;
     return VTP_OK;
 }
@@ -238,14 +204,10 @@ constexpr const char* kCreateRequestSchema =
 #undef VTP_ENDPOINT_REQUIRED
 #undef VTP_ENDPOINT_PROPERTIES
 
-void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::unique_ptr<vtp_route>>& keep)
+void addWebhookRoutes(KernelRoutes& routes, WebhookService& service)
 {
     auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler, int success,
                    const char* schema, std::vector<std::pair<int, std::string>> errors) {
-        auto r = std::make_unique<vtp_route>();
-        r->struct_size = sizeof(vtp_route);
-        r->handler = handler;
-        r->user_data = &service;
         RouteSpec spec;
         spec.method = method;
         spec.pattern = path;
@@ -257,21 +219,18 @@ void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::
         spec.responseSchema = schema;
         spec.errors = std::move(errors);
         if (body == BodyKind::Json) spec.requestSchema = kCreateRequestSchema;
-        spec.owner = "kernel";
-        spec.target = r.get();
-        router.add(std::move(spec));
-        keep.push_back(std::move(r));
+        routes.add(std::move(spec), handler, &service);
     };
-    const std::pair<int, std::string> notFound{404, "webhook-not-found"}, badParameter{400, "invalid-parameter"};
+    const std::pair<int, std::string> noSuchWebhook{404, "webhook-not-found"}, badParameter{400, "invalid-parameter"};
     add("POST", "/api/v1/admin/webhooks", "Subscribes an HTTP endpoint to event patterns; answers the signing secret once", BodyKind::Json,
         createEndpoint, 201, kCreatedEndpointSchema, {{400, "invalid-body"}, {400, "invalid-webhook"}});
     add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt (?limit, cursor)", BodyKind::None,
         listEndpoints, 200, kEndpointPageSchema, {badParameter});
-    add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint, 200, kEndpointSchema, {notFound});
+    add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint, 200, kEndpointSchema, {noSuchWebhook});
     add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first (?status, limit, cursor)", BodyKind::None,
-        listDeliveries, 200, kDeliveryPageSchema, {notFound, badParameter});
+        listDeliveries, 200, kDeliveryPageSchema, {noSuchWebhook, badParameter});
     add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint, 204, "",
-        {notFound});
+        {noSuchWebhook});
 }
 
 } // namespace vtp::kernel

@@ -7,7 +7,7 @@
 
 namespace vtp::kernel {
 
-class Router;
+class KernelRoutes;
 class WebhookService;
 
 // The operators' webhook API, owner "kernel", role "admin":
@@ -16,7 +16,6 @@ class WebhookService;
 //   GET    /api/v1/admin/webhooks/{id}             one endpoint
 //   GET    /api/v1/admin/webhooks/{id}/deliveries  ?status=&limit=&cursor=, newest first
 //   DELETE /api/v1/admin/webhooks/{id}             204; its deliveries go with it
-// `keep` owns the route targets; it must outlive the router's use of them.
-void addWebhookRoutes(Router& router, WebhookService& service, std::vector<std::unique_ptr<vtp_route>>& keep);
+void addWebhookRoutes(KernelRoutes& routes, WebhookService& service);
 
 } // namespace vtp::kernel
