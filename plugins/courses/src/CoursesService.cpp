@@ -9,6 +9,7 @@
 
 #include <vtp/random.hpp>
 
+#include <cstdio>
 #include <functional>
 
 namespace vtp::courses {
@@ -32,6 +33,20 @@ CoursesService::CoursesService(Host& host) : host_(host)
     rooms_ = std::make_unique<RoomAccess>([this](const std::string& key, const std::string& user) { return roomFacts(key, user); },
                                           c.getInt("rooms.early_join_minutes") * 60, c.getInt("rooms.grace_minutes") * 60);
     host.offer(std::string(VTP_ROOM_PROVIDER_PREFIX) + "courses", VTP_ROOM_PROVIDER_VERSION, rooms_->table());
+    sections_.struct_size = sizeof sections_;
+    sections_.context = this;
+    sections_.relation = [](void* context, const char* sectionId, const char* userId, char* out, size_t cap) noexcept -> int {
+        if (!sectionId || !userId || !out || cap < 16) return VTP_INVALID;
+        try {
+            const auto relation = static_cast<const CoursesService*>(context)->sectionRelation(sectionId, userId);
+            if (!relation) return VTP_NOT_FOUND;
+            std::snprintf(out, cap, "%s", relation->c_str());
+            return VTP_OK;
+        } catch (...) {
+            return VTP_ERROR;
+        }
+    };
+    host.offer(VTP_SECTIONS_SERVICE, VTP_SECTIONS_VERSION, &sections_);
 
     host.job({.kind = "courses.timetable",
               .summary = "Solves a term's timetable (ITC-2007 curriculum-based course timetabling)",
@@ -110,6 +125,14 @@ std::optional<RoomFacts> CoursesService::roomFacts(const std::string& sessionId,
         }
     }
     return f;
+}
+
+std::optional<std::string> CoursesService::sectionRelation(const std::string& sectionId, const std::string& userId) const
+{
+    if (host_.db().query("SELECT 1 FROM courses_sections WHERE id = ?", {sectionId}).empty()) return std::nullopt;
+    if (auto role = staffRole(sectionId, userId)) return role;
+    const Rows e = host_.db().query("SELECT status FROM courses_enrollments WHERE section_id = ? AND user_id = ?", {sectionId, userId});
+    return e.empty() ? std::string() : e[0][0].asString();
 }
 
 } // namespace vtp::courses

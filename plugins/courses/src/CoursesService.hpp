@@ -11,6 +11,7 @@
 
 #include <vtp/sdk.hpp>
 #include <vtp/services/directory.h>
+#include <vtp/services/sections.h>
 
 #include <array>
 #include <memory>
@@ -54,6 +55,9 @@ public:
 
     // For the room provider: the facts of session `sessionId` for `userId` (empty: describe).
     std::optional<RoomFacts> roomFacts(const std::string& sessionId, const std::string& userId) const;
+    // For the sections service: "instructor", "assistant", "enrolled", "waitlisted" or ""; nothing
+    // if no such section.
+    std::optional<std::string> sectionRelation(const std::string& sectionId, const std::string& userId) const;
 
 private:
     using Handler = Response (CoursesService::*)(const Request&);
@@ -189,6 +193,7 @@ private:
     const vtp_directory_v1* directory_ = nullptr;
     Metric enrollmentChanges_, timetables_;
     std::unique_ptr<RoomAccess> rooms_;
+    vtp_sections_v1 sections_{}; // the service "vtp.courses.sections"
     // Striped locks: in-process serialisation of one section's enrollments, so that SQLite's
     // writers do not queue on its busy timeout; PostgreSQL's row lock is what holds across nodes.
     std::array<std::mutex, 64> sectionLocks_;

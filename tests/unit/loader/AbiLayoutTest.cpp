@@ -7,6 +7,7 @@
 #include "vtp/abi.h"
 #include "vtp/services/directory.h"
 #include "vtp/services/room_provider.h"
+#include "vtp/services/sections.h"
 #include "vtp/services/socketio.h"
 #include "vtp/services/verifier.h"
 
@@ -124,6 +125,8 @@ static_assert(offsetof(vtp_room_provider_v1, struct_size) == 0 && offsetof(vtp_r
               offsetof(vtp_room_provider_v1, describe) == 16 && offsetof(vtp_room_provider_v1, authorize) == 24);
 static_assert(offsetof(vtp_directory_v1, struct_size) == 0 && offsetof(vtp_directory_v1, context) == 8 &&
               offsetof(vtp_directory_v1, lookup_email) == 16 && offsetof(vtp_directory_v1, lookup_id) == 24);
+static_assert(offsetof(vtp_sections_v1, struct_size) == 0 && offsetof(vtp_sections_v1, context) == 8 &&
+              offsetof(vtp_sections_v1, relation) == 16 && VTP_SECTIONS_V1_SIZE == 24);
 static_assert(sizeof(vtp_sio_binary) == 16);
 static_assert(offsetof(vtp_sio_binary, data) == 0 && offsetof(vtp_sio_binary, len) == 8);
 static_assert(offsetof(vtp_sio_socket, struct_size) == 0 && offsetof(vtp_sio_socket, nsp) == 8 && offsetof(vtp_sio_socket, id) == 16 &&

@@ -1,0 +1,36 @@
+/*
+ * Service "vtp.courses.sections": what a user is in a course section (teaches it, assists, is
+ * enrolled or waitlisted), for plugins that decide by a section's roster without reading the
+ * courses plugin's tables (the recording plugin: who may record a section's class, who may watch
+ * it). Offered by the courses plugin.
+ */
+#ifndef VTP_SERVICES_SECTIONS_H
+#define VTP_SERVICES_SECTIONS_H
+
+#include "vtp/abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VTP_SECTIONS_SERVICE "vtp.courses.sections"
+#define VTP_SECTIONS_VERSION 1u
+
+typedef struct vtp_sections_v1 {
+    uint32_t struct_size;
+    void* context;
+    /* Thread-safe. What user `user_id` is in section `section_id`, written NUL-terminated to
+     * relation_out: "instructor", "assistant", "enrolled", "waitlisted", or "" (none of these).
+     * Returns VTP_OK, VTP_NOT_FOUND (no such section), VTP_INVALID (relation_cap below 16) or
+     * VTP_ERROR (the database failed). */
+    int (*relation)(void* context, const char* section_id, const char* user_id, char* relation_out, size_t relation_cap);
+} vtp_sections_v1;
+
+/* The table as version 1 shipped: Host::find refuses a smaller one. */
+#define VTP_SECTIONS_V1_SIZE VTP_SIZE_THROUGH(vtp_sections_v1, relation)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
