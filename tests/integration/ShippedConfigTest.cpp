@@ -60,6 +60,7 @@ TEST(ShippedConfig, StartsEveryInTreePluginWithoutARefusal)
         EXPECT_EQ(p->getValue<std::string>("state"), "running") << p->getValue<std::string>("name") << ": " << body;
         running.insert(p->getValue<std::string>("name"));
     }
-    for (const char* name : {"auth", "signalling", "courses", "hello"}) EXPECT_TRUE(running.count(name)) << name << " is not enabled";
+    for (const char* name : {"auth", "signalling", "courses", "recording", "hello"})
+        EXPECT_TRUE(running.count(name)) << name << " is not enabled";
     EXPECT_TRUE(WIFEXITED(exitStatus) && WEXITSTATUS(exitStatus) == 0) << "a clean shutdown";
 }

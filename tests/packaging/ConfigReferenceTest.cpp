@@ -175,7 +175,7 @@ TEST_F(ConfigReference, EveryKeyHasADescription)
 // The shipped config must list every in-tree plugin, or the reference would leave one out.
 TEST_F(ConfigReference, CoversEveryInTreePlugin)
 {
-    for (const char* name : {"auth", "signalling", "courses", "hello"})
+    for (const char* name : {"auth", "signalling", "courses", "recording", "hello"})
         EXPECT_TRUE(printed_.count(std::string("### Plugin `") + name + "`")) << name << " is not enabled in config/vtpd.toml";
 }
 

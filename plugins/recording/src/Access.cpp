@@ -1,0 +1,77 @@
+#include "Access.hpp"
+
+#include <ctime>
+
+namespace vtp::recording {
+
+void Access::start()
+{
+    sections_ = host_.find<vtp_sections_v1>(VTP_SECTIONS_SERVICE, VTP_SECTIONS_VERSION, VTP_SECTIONS_V1_SIZE);
+    courseRooms_ = host_.find<vtp_room_provider_v1>(std::string(VTP_ROOM_PROVIDER_PREFIX) + "courses", VTP_ROOM_PROVIDER_VERSION,
+                                                    VTP_ROOM_PROVIDER_V1_SIZE);
+    if (!sections_) host_.log().warn("vtp.courses.sections is not offered: only admins may record sections");
+}
+
+std::optional<std::string> Access::sectionRelation(const std::string& sectionId, const std::string& userId) const
+{
+    if (!sections_) return std::nullopt;
+    char relation[32] = {0};
+    const int rc = sections_->relation(sections_->context, sectionId.c_str(), userId.c_str(), relation, sizeof relation);
+    if (rc == VTP_NOT_FOUND) return std::nullopt;
+    if (rc != VTP_OK) throw ServiceUnavailable("the courses plugin could not say who teaches this section");
+    return std::string(relation);
+}
+
+bool Access::moderatesRoom(const Request& req, const std::string& roomId) const
+{
+    constexpr std::string_view prefix = "courses:";
+    if (!courseRooms_ || roomId.compare(0, prefix.size(), prefix) != 0) return false;
+    std::string roles;
+    for (const auto& r : req.roles()) roles += (roles.empty() ? "" : ",") + r;
+    int moderator = 0;
+    char reason[256] = {0};
+    const std::string key = roomId.substr(prefix.size());
+    const std::string user(req.subject());
+    const int rc = courseRooms_->authorize(courseRooms_->context, key.c_str(), user.c_str(), roles.c_str(),
+                                           static_cast<int64_t>(::time(nullptr)), &moderator, reason, sizeof reason);
+    return rc == VTP_OK && moderator == 1;
+}
+
+void Access::requireMayStart(const Request& req, const Subject& s) const
+{
+    const bool admin = req.hasRole("admin");
+    if (s.sectionId) {
+        const auto relation = sectionRelation(*s.sectionId, std::string(req.subject()));
+        if (sections_ && !relation) throw Unprocessable("'section_id' names no section", "unknown-section");
+        if (admin || relation == std::optional<std::string>("instructor")) return;
+        throw Forbidden(sections_ ? "only the section's instructors and admins may record it"
+                                  : "only admins may record a section while the courses plugin is not enabled");
+    }
+    if (admin || (s.roomId && moderatesRoom(req, *s.roomId))) return;
+    throw Forbidden("only the room's moderators (a class room's instructors and assistants) and admins may record it");
+}
+
+bool Access::isManager(const Request& req, const Subject& s) const
+{
+    if (req.hasRole("admin") || s.ownerId == req.subject()) return true;
+    if (s.sectionId) return sectionRelation(*s.sectionId, std::string(req.subject())) == std::optional<std::string>("instructor");
+    return s.roomId && moderatesRoom(req, *s.roomId);
+}
+
+void Access::requireManager(const Request& req, const Subject& s) const
+{
+    if (!isManager(req, s))
+        throw Forbidden("only whoever started this recording, its section's instructors or room's moderators, and admins may do this");
+}
+
+bool Access::mayView(const Request& req, const Subject& s) const
+{
+    if (s.visibility == "link" || isManager(req, s)) return true;
+    if (s.sectionId && s.visibility == "participants") {
+        const auto relation = sectionRelation(*s.sectionId, std::string(req.subject()));
+        return relation == std::optional<std::string>("assistant") || relation == std::optional<std::string>("enrolled");
+    }
+    return false;
+}
+
+} // namespace vtp::recording

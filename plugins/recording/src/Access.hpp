@@ -1,0 +1,56 @@
+#pragma once
+
+// Who may start, stop, change, delete and upload to a recording, and who may see it. Decided
+// through other plugins' services, never their tables:
+// - a section's recording: the section's instructors (service "vtp.courses.sections"), admins;
+//   its assistants and enrolled students see it unless it is for staff only;
+// - a room's recording: for a class room "courses:SESSION", its moderators (the room provider
+//   "vtp.rooms.provider.courses", which names the section's instructors and assistants); other
+//   rooms belong to the signalling plugin, which offers no service naming their moderators, so
+//   only admins may record them;
+// - whoever started a recording may stop, change and delete it; admins may do everything.
+// Thread-safe once start() has run.
+
+#include <vtp/sdk.hpp>
+#include <vtp/services/room_provider.h>
+#include <vtp/services/sections.h>
+
+#include <optional>
+#include <string>
+
+namespace vtp::recording {
+
+// What a recording is about, as stored.
+struct Subject {
+    std::optional<std::string> roomId, sectionId;
+    std::string ownerId;
+    std::string visibility = "participants"; // participants | staff | link
+};
+
+class Access {
+public:
+    explicit Access(Host& host) : host_(host) {}
+    // Finds the services (their plugins start first: optional dependencies).
+    void start();
+
+    // May the caller start a recording of this room or section? Throws 403, or 422 (unknown-section).
+    void requireMayStart(const Request& req, const Subject& s) const;
+    // May the caller stop, change, delete or upload to this recording? Throws 403.
+    void requireManager(const Request& req, const Subject& s) const;
+    bool isManager(const Request& req, const Subject& s) const;
+    // May the caller see it (GET, lists)?
+    bool mayView(const Request& req, const Subject& s) const;
+    // The caller's relation to a section ("instructor", "assistant", "enrolled", "waitlisted", ""),
+    // or nothing when the section does not exist or cannot be asked about.
+    std::optional<std::string> sectionRelation(const std::string& sectionId, const std::string& userId) const;
+    // Whether the caller moderates live room `roomId` (a class room of the courses plugin).
+    bool moderatesRoom(const Request& req, const std::string& roomId) const;
+    bool sectionsAvailable() const { return sections_ != nullptr; }
+
+private:
+    Host& host_;
+    const vtp_sections_v1* sections_ = nullptr;
+    const vtp_room_provider_v1* courseRooms_ = nullptr;
+};
+
+} // namespace vtp::recording

@@ -1,0 +1,91 @@
+#pragma once
+
+// JSON Schemas of the recording plugin's requests and responses, for the API description
+// (/api/v1/openapi.json); the conformance test checks every answer against them.
+
+#include <string>
+
+namespace vtp::recording {
+
+inline constexpr const char* kCreateRecordingSchema = R"json({
+  "type": "object",
+  "properties": {
+    "room_id": {"type": "string", "minLength": 1, "maxLength": 128, "description": "a live room (a class room is courses:SESSION)"
+}
+, "section_id" : {"type" : "string", "minLength" : 1, "maxLength" : 128, "description" : "a course section"},
+                 "title" : {"type" : "string", "minLength" : 1},
+                           "visibility":
+{
+    "enum" : [ "participants", "staff", "link" ], "description" : "who may watch; default participants"
+}
+}
+, "required" : ["title"], "additionalProperties" : false
+})json";
+
+inline constexpr const char* kUpdateRecordingSchema = R"json({
+  "type": "object",
+  "properties": {
+    "title": {"type": "string", "minLength": 1},
+    "visibility": {"enum": ["participants", "staff", "link"]}
+  },
+  "additionalProperties": false
+})json";
+
+inline constexpr const char* kRecordingSchema = R"json({
+  "type": "object",
+  "properties": {
+    "id": {"type": "string"},
+    "title": {"type": "string"},
+    "room_id": {"type": ["string", "null"]},
+    "section_id": {"type": ["string", "null"]},
+    "owner_id": {"type": "string"},
+    "state": {"enum": ["recording", "processing", "ready", "failed"]},
+    "failure": {"type": ["string", "null"], "description": "why it failed, for a person to read"},
+    "visibility": {"enum": ["participants", "staff", "link"]},
+    "started_at": {"type": "integer", "description": "Unix seconds"},
+    "stopped_at": {"type": ["integer", "null"]},
+    "duration_s": {"type": "number", "minimum": 0},
+    "size_bytes": {"type": "integer", "minimum": 0},
+    "sources": {"type": "array", "items": {
+      "type": "object",
+      "properties": {
+        "id": {"type": "string"},
+        "kind": {"enum": ["camera", "screen", "audio", "file", "other"]},
+        "filename": {"type": ["string", "null"]},
+        "media_type": {"type": ["string", "null"]},
+        "length": {"type": ["integer", "null"], "description": "null while deferred"},
+        "offset": {"type": "integer", "minimum": 0, "description": "bytes acknowledged"},
+        "state": {"enum": ["uploading", "complete", "expired"]},
+        "started_at_ms": {"type": "integer", "description": "the server's clock when the upload was created"},
+        "offset_ms": {"type": "integer", "description": "started_at_ms less the recording's start"},
+        "expires_at": {"type": ["integer", "null"]},
+        "upload_url": {"type": "string"}
+      },
+      "required": ["id", "kind", "length", "offset", "state", "started_at_ms", "offset_ms", "upload_url"]
+    }},
+    "created_at": {"type": "integer"}
+  },
+  "required": ["id", "title", "room_id", "section_id", "owner_id", "state", "failure", "visibility", "started_at", "duration_s",
+               "size_bytes", "sources"]
+})json";
+
+inline std::string recordingListSchema()
+{
+    return std::string(R"({"type": "object", "properties": {"recordings": {"type": "array", "items": )") + kRecordingSchema +
+           R"(}, "next_cursor": {"type": ["string", "null"]}}, "required": ["recordings", "next_cursor"]})";
+}
+
+// The upload's state as GET answers it (HEAD: the same headers, no body).
+inline constexpr const char* kUploadSchema = R"json({
+  "type": "object",
+  "properties": {
+    "id": {"type": "string"},
+    "offset": {"type": "integer", "minimum": 0},
+    "length": {"type": ["integer", "null"]},
+    "state": {"enum": ["uploading", "complete"]},
+    "expires_at": {"type": ["integer", "null"]}
+  },
+  "required": ["id", "offset", "length", "state"]
+})json";
+
+} // namespace vtp::recording

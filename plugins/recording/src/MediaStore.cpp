@@ -1,0 +1,116 @@
+#include "MediaStore.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace vtp::recording {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void syncPath(const std::string& path, bool directory)
+{
+    const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_WRONLY) | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    const int rc = directory ? ::fsync(fd) : ::fdatasync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) throw std::runtime_error("cannot sync " + path + ": " + std::strerror(err));
+}
+
+} // namespace
+
+bool safeId(const std::string& id)
+{
+    if (id.empty() || id.size() > 64) return false;
+    for (const char c : id)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+}
+
+DirectoryStore::DirectoryStore(std::string root) : root_(std::move(root))
+{
+    std::error_code ec;
+    fs::create_directories(root_, ec);
+    if (ec) throw std::runtime_error("cannot create the recordings directory " + root_ + ": " + ec.message());
+    if (::access(root_.c_str(), W_OK) != 0) throw std::runtime_error("the recordings directory " + root_ + " is not writable");
+}
+
+std::string DirectoryStore::recordingDir(const std::string& recordingId) const
+{
+    if (!safeId(recordingId)) throw std::invalid_argument("not a recording id");
+    return root_ + "/" + recordingId;
+}
+
+std::string DirectoryStore::uploadPath(const std::string& recordingId, const std::string& uploadId) const
+{
+    if (!safeId(uploadId)) throw std::invalid_argument("not an upload id");
+    return recordingDir(recordingId) + "/" + uploadId;
+}
+
+void DirectoryStore::createUpload(const std::string& recordingId, const std::string& uploadId)
+{
+    const std::string dir = recordingDir(recordingId);
+    std::error_code ec;
+    const bool made = fs::create_directory(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
+    const std::string path = uploadPath(recordingId, uploadId);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+    ::close(fd);
+    syncPath(dir, true);
+    if (made) syncPath(root_, true);
+}
+
+std::optional<uint64_t> DirectoryStore::uploadSize(const std::string& recordingId, const std::string& uploadId) const
+{
+    struct stat st {};
+    if (::stat(uploadPath(recordingId, uploadId).c_str(), &st) != 0) return std::nullopt;
+    return static_cast<uint64_t>(st.st_size);
+}
+
+void DirectoryStore::truncateUpload(const std::string& recordingId, const std::string& uploadId, uint64_t length)
+{
+    const std::string path = uploadPath(recordingId, uploadId);
+    if (::truncate(path.c_str(), static_cast<off_t>(length)) != 0) {
+        if (errno == ENOENT) return; // terminated meanwhile: nothing to cut
+        throw std::runtime_error("cannot truncate " + path + ": " + std::strerror(errno));
+    }
+    syncPath(path, false);
+}
+
+void DirectoryStore::syncUploadDirectory(const std::string& recordingId)
+{
+    syncPath(recordingDir(recordingId), true);
+}
+
+void DirectoryStore::removeUpload(const std::string& recordingId, const std::string& uploadId)
+{
+    std::error_code ec;
+    fs::remove(uploadPath(recordingId, uploadId), ec);
+}
+
+void DirectoryStore::removeRecording(const std::string& recordingId)
+{
+    std::error_code ec;
+    fs::remove_all(recordingDir(recordingId), ec);
+    if (ec) throw std::runtime_error("cannot remove " + recordingDir(recordingId) + ": " + ec.message());
+}
+
+uint64_t DirectoryStore::recordingBytes(const std::string& recordingId) const
+{
+    uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(recordingDir(recordingId), ec))
+        if (e.is_regular_file(ec)) total += e.file_size(ec);
+    return total;
+}
+
+} // namespace vtp::recording

@@ -1,0 +1,58 @@
+#pragma once
+
+// Where a recording's bytes live: one directory per recording under the storage root, one file
+// per source (upload). The one place that touches the file system, so that an S3-compatible store
+// can stand in for it later. Ids are the plugin's own (never a client's text): checked anyway.
+// Thread-safe (no state beyond the root).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vtp::recording {
+
+class MediaStore {
+public:
+    virtual ~MediaStore() = default;
+    // Creates the empty file of a new upload, durably (the file and its directory synced).
+    virtual void createUpload(const std::string& recordingId, const std::string& uploadId) = 0;
+    // The upload's file path, for appending to it (vtp::FileWriter in append mode).
+    virtual std::string uploadPath(const std::string& recordingId, const std::string& uploadId) const = 0;
+    // Its length on disk; nothing if it does not exist.
+    virtual std::optional<uint64_t> uploadSize(const std::string& recordingId, const std::string& uploadId) const = 0;
+    // Cuts it back to `length` bytes (a chunk whose checksum failed), durably.
+    virtual void truncateUpload(const std::string& recordingId, const std::string& uploadId, uint64_t length) = 0;
+    // Syncs the upload's directory, so that the file's own entry and size survive a crash.
+    virtual void syncUploadDirectory(const std::string& recordingId) = 0;
+    virtual void removeUpload(const std::string& recordingId, const std::string& uploadId) = 0;
+    // Removes every file of the recording.
+    virtual void removeRecording(const std::string& recordingId) = 0;
+    // Bytes stored for the recording.
+    virtual uint64_t recordingBytes(const std::string& recordingId) const = 0;
+};
+
+// The local (or shared, NFS/CephFS) directory store.
+class DirectoryStore : public MediaStore {
+public:
+    // Creates `root` if missing; throws std::runtime_error if it cannot be created or written.
+    explicit DirectoryStore(std::string root);
+    const std::string& root() const { return root_; }
+
+    void createUpload(const std::string& recordingId, const std::string& uploadId) override;
+    std::string uploadPath(const std::string& recordingId, const std::string& uploadId) const override;
+    std::optional<uint64_t> uploadSize(const std::string& recordingId, const std::string& uploadId) const override;
+    void truncateUpload(const std::string& recordingId, const std::string& uploadId, uint64_t length) override;
+    void syncUploadDirectory(const std::string& recordingId) override;
+    void removeUpload(const std::string& recordingId, const std::string& uploadId) override;
+    void removeRecording(const std::string& recordingId) override;
+    uint64_t recordingBytes(const std::string& recordingId) const override;
+
+private:
+    std::string recordingDir(const std::string& recordingId) const;
+    std::string root_;
+};
+
+// True for the ids this plugin makes (letters, digits, '-'; 1..64): safe as a path component.
+bool safeId(const std::string& id);
+
+} // namespace vtp::recording

@@ -1,0 +1,113 @@
+#pragma once
+
+// The recording plugin's working parts, created in init(): the control REST API
+// (ControlRoutes.cpp), the tus 1.0 upload server (TusRoutes.cpp), the media store and the sweep
+// that removes expired uploads.
+
+#include "Access.hpp"
+#include "MediaStore.hpp"
+
+#include <vtp/sdk.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace vtp::recording {
+
+int64_t unixNow();
+int64_t unixNowMs();
+
+// One recording row as the routes use it.
+struct RecordingRow {
+    std::string id, title, state, visibility;
+    Subject subject;
+};
+
+class RecordingService {
+public:
+    explicit RecordingService(Host& host);
+    void start();
+    void stop();
+
+    // Removes expired unfinished uploads' bytes and marks them expired; returns how many.
+    int64_t sweepExpiredUploads();
+
+private:
+    // ---- control (ControlRoutes.cpp)
+    void registerControlRoutes();
+    Response createRecording(const Request&);
+    Response stopRecording(const Request&);
+    Response listRecordings(const Request&);
+    Response listSectionRecordings(const Request&);
+    Response getRecording(const Request&);
+    Response updateRecording(const Request&);
+    Response deleteRecording(const Request&);
+    Json list(const Request& req, std::optional<std::string> sectionFilter);
+    Json recordingJson(const Rows::Row& row) const;
+    Json sourcesJson(const std::string& recordingId, int64_t recordingStartMs) const;
+    Json eventPayload(const RecordingRow& r) const;
+    // The recording, or 404.
+    RecordingRow loadRecording(const std::string& id) const;
+    static RecordingRow rowToRecording(const Rows::Row& row);
+
+    // ---- tus (TusRoutes.cpp)
+    void registerTusRoutes();
+    std::unique_ptr<BodySink> createUpload(const Request&);
+    std::unique_ptr<BodySink> patchUpload(const Request&);
+    Response headUpload(const Request&);
+    Response terminateUpload(const Request&);
+
+public:
+    // Serialises writers of one upload (a second PATCH while one runs is answered 423); held by
+    // the sink for its lifetime. In-process: a deployment of several nodes sends an upload's
+    // requests to one node (sticky by path) or accepts that the offset check catches a race.
+    class UploadLock {
+    public:
+        UploadLock(RecordingService& s, std::string id) : s_(&s), id_(std::move(id)) {}
+        UploadLock(const UploadLock&) = delete;
+        UploadLock& operator=(const UploadLock&) = delete;
+        ~UploadLock();
+
+    private:
+        RecordingService* s_;
+        std::string id_;
+    };
+    std::unique_ptr<UploadLock> lockUpload(const std::string& uploadId);
+
+    Host& host() { return host_; }
+    MediaStore& store() { return *store_; }
+    uint64_t maxUploadBytes() const { return maxUploadBytes_; }
+    int64_t uploadExpirySeconds() const { return uploadExpirySeconds_; }
+    Metric& uploadsInFlight() { return uploadsInFlight_; }
+    Metric& bytesReceived() { return bytesReceived_; }
+    // Upload bytes acknowledged on this node while in flight (for the gauge).
+    void inFlight(int delta);
+
+private:
+    void sweepLoop();
+
+    Host& host_;
+    Access access_;
+    std::unique_ptr<MediaStore> store_;
+    std::string storageDir_;
+    uint64_t maxUploadBytes_ = 0;
+    int64_t uploadExpirySeconds_ = 0, sweepSeconds_ = 60;
+    size_t maxTitleChars_ = 200;
+    Metric uploadsInFlight_, bytesReceived_, recordingsStarted_, uploadsExpired_;
+
+    std::mutex locksMutex_;
+    std::set<std::string> lockedUploads_;
+    int inFlight_ = 0;
+
+    std::mutex sweepMutex_;
+    std::condition_variable sweepCv_;
+    bool stopping_ = false;
+    std::thread sweep_;
+};
+
+} // namespace vtp::recording
