@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <sstream>
 #include <string>
 
 namespace vtp::test {
@@ -79,6 +80,28 @@ inline std::string patterned(size_t size)
     std::mt19937 gen(42);
     for (auto& c : s) c = static_cast<char>(gen());
     return s;
+}
+
+// The inode of the server's end of the TCP connection between 127.0.0.1:serverPort and the
+// client's clientPort: 0 once the server closed its descriptor (an orphaned socket has none),
+// -1 when the kernel lists no such connection. Unlike a count of descriptors, nothing else the
+// server opens or closes meanwhile changes it.
+inline long serverSocketInode(uint16_t serverPort, uint16_t clientPort)
+{
+    std::ifstream in("/proc/net/tcp");
+    std::string line;
+    std::getline(in, line); // the header
+    const auto portOf = [](const std::string& address) {
+        return static_cast<uint16_t>(std::stoul(address.substr(address.find(':') + 1), nullptr, 16));
+    };
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout;
+        long inode = -1;
+        fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode;
+        if (fields && portOf(local) == serverPort && portOf(remote) == clientPort) return inode;
+    }
+    return -1;
 }
 
 inline size_t openDescriptors(pid_t pid)

@@ -90,14 +90,15 @@ TEST_F(LingeringClose, ASilentClientIsClosedAtTheTimeBound)
     settle.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     ASSERT_EQ(settle.readResponse().status, 200);
     ASSERT_TRUE(settle.closedByServer());
-    const size_t baseline = openDescriptors(vtpd_->pid());
     RawHttpConnection c(vtpd_->httpPort());
     refusedAndRead(c);
     EXPECT_EQ(endOfStream(c.socket().impl()->sockfd()), 0); // the FIN after the answer
     // The client keeps its end open and sends nothing: vtpd closes its own 5 s after the answer.
-    EXPECT_GT(openDescriptors(vtpd_->pid()), baseline);
-    EXPECT_TRUE(pollUntil([&] { return openDescriptors(vtpd_->pid()) <= baseline; }, std::chrono::seconds(20)))
-        << openDescriptors(vtpd_->pid()) << " descriptors open, " << baseline << " before";
+    const auto serverPort = static_cast<uint16_t>(vtpd_->httpPort());
+    const uint16_t clientPort = c.socket().address().port();
+    EXPECT_GT(serverSocketInode(serverPort, clientPort), 0); // vtpd still holds its end
+    EXPECT_TRUE(pollUntil([&] { return serverSocketInode(serverPort, clientPort) <= 0; }, std::chrono::seconds(20)))
+        << "vtpd still holds the connection (inode " << serverSocketInode(serverPort, clientPort) << ")";
 }
 
 TEST_F(LingeringClose, AClientStillSendingARefusedBodyReadsTheWholeAnswer)
