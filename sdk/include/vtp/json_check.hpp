@@ -13,12 +13,6 @@
 // Known difference from a reader of arbitrary precision: RapidJSON refuses an exponent above
 // 308 whatever the digits before it, so 0e400 (which is zero) is refused as out of range.
 
-// RapidJSON scans strings and whitespace 16 bytes at a time with SSE2 (every x86-64 has it) when
-// told so. Its aligned loads may read up to 15 bytes past the text's terminating NUL, inside the
-// same 16 bytes: check() pads its copy of the text so that they stay inside the allocation.
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2) && !defined(RAPIDJSON_SSE42)
-#define RAPIDJSON_SSE2
-#endif
 #include <rapidjson/error/error.h>
 #include <rapidjson/reader.h>
 
@@ -508,7 +502,6 @@ CheckResult check(std::string_view text, const CheckOptions& options = {}, Hooks
         }
     } release{scratch};
     scratch.busy = true;
-    scratch.copy.reserve(text.size() + 16); // RapidJSON's SSE2 loads (above)
     scratch.copy.assign(text);
     rapidjson::InsituStringStream stream(scratch.copy.data());
     detail::Handler<H> handler(text, scratch, options, hooks, stream, result);
