@@ -6,7 +6,7 @@
 #include "http/HttpKeys.hpp"
 #include "jobs/JobKeys.hpp"
 #include "log/LogKeys.hpp"
-#include "metrics/ObservabilityKeys.hpp"
+#include "metrics/MetricsKeys.hpp"
 #include "webhooks/WebhookKeys.hpp"
 #include "ws/WsKeys.hpp"
 
@@ -40,7 +40,8 @@ ConfigSchema kernelSchema()
                        "Plugins to load, by name; each may have a [plugins.NAME] table"));
     addLogKeys(schema);
     addJobKeys(schema);
-    addObservabilityKeys(schema);
+    addLogComponentKeys(schema);
+    addMetricsKeys(schema);
     addEventKeys(schema);
     addWebhookKeys(schema);
     schema.add(ranged(

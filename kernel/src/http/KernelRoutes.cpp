@@ -33,6 +33,17 @@ void KernelRoutes::add(RouteSpec spec, vtp_route_handler handler, void* userData
     targets_.push_back(std::move(r));
 }
 
+RouteSpec kernelRoute(const char* method, const char* pattern, const char* role, const char* summary, const char* responseSchema)
+{
+    RouteSpec s;
+    s.method = method;
+    s.pattern = pattern;
+    s.role = role;
+    s.summary = summary;
+    s.responseSchema = responseSchema;
+    return s;
+}
+
 const char* pathParam(const vtp_request* request, const char* name)
 {
     return find(request->params, request->param_count, name);

@@ -35,6 +35,9 @@ private:
     std::vector<std::unique_ptr<vtp_route>> targets_;
 };
 
+// A route's description: method, path pattern, role, summary and its success answer's schema.
+RouteSpec kernelRoute(const char* method, const char* pattern, const char* role, const char* summary, const char* responseSchema = "");
+
 // A path parameter ({id}) or query argument; null when absent, "" when it has no value.
 const char* pathParam(const vtp_request* request, const char* name);
 const char* queryParam(const vtp_request* request, const char* name);

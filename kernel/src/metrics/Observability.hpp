@@ -3,10 +3,11 @@
 #include "http/HttpServer.hpp"
 #include "http/KernelRoutes.hpp"
 #include "http/Router.hpp"
+#include "log/LogLevelRoutes.hpp"
+#include "log/LogLevels.hpp"
 #include "metrics/HttpMetrics.hpp"
-#include "metrics/LogLevels.hpp"
 #include "metrics/MetricsRegistry.hpp"
-#include "openapi/OpenApiDocument.hpp"
+#include "openapi/OpenApiRoutes.hpp"
 #include "vtp/abi.h"
 
 #include <functional>
@@ -36,8 +37,9 @@ struct ObservabilitySettings {
 };
 
 // What the kernel offers operators to watch it: the metrics registry behind /metrics (with
-// HTTP, WebSocket and process metrics), the API description /api/v1/openapi.json, and the
-// admin routes for the route list and per-component log levels. The kernel owns one.
+// HTTP, WebSocket and process metrics) and, each from its own folder, the API description
+// /api/v1/openapi.json with the route list (openapi/OpenApiRoutes) and the per-component log
+// levels with their admin routes (log/LogLevels, log/LogLevelRoutes). The kernel owns one.
 class Observability {
 public:
     // Throws ConfigError if log.components holds a malformed entry. `pluginNames` lists the
@@ -68,26 +70,17 @@ public:
     // A plugin was refused: its metrics leave /metrics.
     void forgetPlugin(const std::string& name);
 
-    // Route handlers (C callbacks, user_data = this).
-    static int serveMetrics(void* self, const vtp_request* request, vtp_response* response);
-    static int serveOpenApi(void* self, const vtp_request* request, vtp_response* response);
-    static int serveRoutes(void* self, const vtp_request* request, vtp_response* response);
-    static int serveLogLevels(void* self, const vtp_request* request, vtp_response* response);
-    static int setLogLevel(void* self, const vtp_request* request, vtp_response* response);
-    static int resetLogLevel(void* self, const vtp_request* request, vtp_response* response);
-    // False (and a 404 problem in `response`) if `component` is neither a plugin nor a kernel part.
-    bool knownComponent(const std::string& component, vtp_response* response) const;
-
 private:
-    Router& router_;
-    Logger& log_;
+    static int serveMetrics(void* self, const vtp_request* request, vtp_response* response);
+
     ObservabilitySettings settings_;
     KernelRoutes routes_;
     MetricsRegistry registry_;
     HttpMetrics httpMetrics_;
     RequestObservers observers_;
     LogLevels logLevels_;
-    OpenApiCache openApi_;
+    LogLevelRoutes logLevelRoutes_; // log/: the admin routes for the levels
+    OpenApiRoutes openApi_;         // openapi/: the API description and the route list
 };
 
 } // namespace vtp::kernel

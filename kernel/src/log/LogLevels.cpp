@@ -1,4 +1,4 @@
-#include "metrics/LogLevels.hpp"
+#include "log/LogLevels.hpp"
 
 #include <algorithm>
 
