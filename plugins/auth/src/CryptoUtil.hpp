@@ -1,14 +1,14 @@
 #pragma once
 
-// Small cryptographic helpers the auth plugin shares: random tokens, hashes, encodings. Random
-// bytes and UUIDs come from the SDK (vtp/random.hpp).
+// Small cryptographic helpers the auth plugin shares: random tokens, hashes. Random bytes and
+// UUIDs come from the SDK (vtp/random.hpp), base64url (tokens, JWT segments) too (vtp/base64.hpp:
+// vtp::base64UrlEncode, and vtp::base64UrlDecode, which takes only the canonical unpadded form).
 
+#include <vtp/base64.hpp>
 #include <vtp/random.hpp>
 
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace vtp::auth {
 
@@ -16,13 +16,6 @@ namespace vtp::auth {
 std::string randomToken(size_t bytes = 32);
 // Lower-case hex SHA-256: how opaque tokens are stored, so a database leak reveals none.
 std::string sha256Hex(std::string_view data);
-std::string base64UrlEncode(const unsigned char* data, size_t len);
-inline std::string base64UrlEncode(std::string_view s)
-{
-    return base64UrlEncode(reinterpret_cast<const unsigned char*>(s.data()), s.size());
-}
-// Decodes base64url without padding (as in JWTs); nothing if `s` is not exactly that.
-std::optional<std::string> base64UrlDecode(std::string_view s);
 // Compares in time that depends only on the lengths.
 bool constantTimeEquals(std::string_view a, std::string_view b);
 

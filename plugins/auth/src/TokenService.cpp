@@ -71,16 +71,16 @@ std::string loadOrCreateSecret(const std::string& path)
     return secret;
 }
 
+std::string bytesToBase64Url(const std::vector<unsigned char>& v)
+{
+    return base64UrlEncode(std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
+}
+
 std::string bnToBase64Url(const BIGNUM* bn, int width)
 {
     std::vector<unsigned char> buf(static_cast<size_t>(width > 0 ? width : BN_num_bytes(bn)));
     if (BN_bn2binpad(bn, buf.data(), static_cast<int>(buf.size())) < 0) throw std::runtime_error("key parameter too large");
-    return base64UrlEncode(buf.data(), buf.size());
-}
-
-std::string bytesToBase64Url(const std::vector<unsigned char>& v)
-{
-    return base64UrlEncode(v.data(), v.size());
+    return bytesToBase64Url(buf);
 }
 
 // Key id: a short hash of the public key (or of the secret), stable across restarts.

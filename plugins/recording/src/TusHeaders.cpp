@@ -1,5 +1,7 @@
 #include "TusHeaders.hpp"
 
+#include <vtp/base64.hpp>
+
 #include <algorithm>
 #include <set>
 
@@ -12,18 +14,6 @@ std::string_view trim(std::string_view s)
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
-}
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int sextet(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
 }
 
 bool keyChar(char c)
@@ -45,61 +35,6 @@ Parsed<uint64_t> parseSize(std::string_view text)
     }
     if (n > static_cast<uint64_t>(INT64_MAX)) return Parsed<uint64_t>::fail("too large");
     return Parsed<uint64_t>::ok(n);
-}
-
-std::string base64Encode(std::string_view bytes)
-{
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        const uint32_t v =
-            (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (const size_t rest = bytes.size() - i; rest > 0) {
-        uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
-        if (rest == 2) v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
-std::optional<std::string> base64Decode(std::string_view text)
-{
-    if (text.size() % 4 != 0) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        int v[4];
-        int pad = 0;
-        for (int k = 0; k < 4; ++k) {
-            const char c = text[i + static_cast<size_t>(k)];
-            if (c == '=' && last && k >= 2) {
-                v[k] = 0;
-                ++pad;
-                continue;
-            }
-            if (pad > 0) return std::nullopt; // data after padding
-            v[k] = sextet(c);
-            if (v[k] < 0) return std::nullopt;
-        }
-        const uint32_t n = (static_cast<uint32_t>(v[0]) << 18) | (static_cast<uint32_t>(v[1]) << 12) | (static_cast<uint32_t>(v[2]) << 6) |
-                           static_cast<uint32_t>(v[3]);
-        // Canonical only: the bits the padding drops must be zero, so that one value has one text.
-        if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) return std::nullopt;
-        out += static_cast<char>((n >> 16) & 0xff);
-        if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
-        if (pad < 1) out += static_cast<char>(n & 0xff);
-    }
-    return out;
 }
 
 Parsed<std::vector<MetadataPair>> parseMetadata(std::string_view text)
@@ -126,7 +61,7 @@ Parsed<std::vector<MetadataPair>> parseMetadata(std::string_view text)
             const std::string_view encoded = trim(item.substr(space + 1));
             if (encoded.size() > (kMaxMetadataValueBytes + 2) / 3 * 4)
                 return Result::fail("the value of '" + pair.key + "' is longer than " + std::to_string(kMaxMetadataValueBytes) + " bytes");
-            auto value = base64Decode(encoded);
+            auto value = vtp::base64Decode(encoded);
             if (!value) return Result::fail("the value of '" + pair.key + "' is not Base64");
             pair.value = std::move(*value);
         }
@@ -142,7 +77,7 @@ std::string formatMetadata(const std::vector<MetadataPair>& pairs)
     for (const auto& p : pairs) {
         if (!out.empty()) out += ',';
         out += p.key;
-        if (p.value) out += ' ' + base64Encode(*p.value);
+        if (p.value) out += ' ' + vtp::base64Encode(*p.value);
     }
     return out;
 }
@@ -167,7 +102,7 @@ Parsed<Checksum> parseChecksum(std::string_view text)
     }
     const std::string_view encoded = trim(s.substr(space + 1));
     if (encoded.size() > 128) return Parsed<Checksum>::fail("the digest is too long");
-    auto digest = base64Decode(encoded);
+    auto digest = vtp::base64Decode(encoded);
     if (!digest || digest->empty()) return Parsed<Checksum>::fail("the digest is not Base64");
     return Parsed<Checksum>::ok(Checksum{std::move(algorithm), std::move(*digest)});
 }

@@ -36,7 +36,8 @@ struct MetadataPair {
     std::optional<std::string> value; // a key may come without a value
 };
 // Upload-Metadata: comma-separated "key base64(value)" or "key"; keys are unique, non-empty,
-// printable ASCII without spaces or commas; values standard Base64 with padding.
+// printable ASCII without spaces or commas; values standard Base64 with padding (vtp/base64.hpp,
+// strict: tus says "Base64 encoded", and tus-js-client writes js-base64's padded form).
 Parsed<std::vector<MetadataPair>> parseMetadata(std::string_view text);
 // The header that parses back to `pairs` (what HEAD echoes is the client's own text instead).
 std::string formatMetadata(const std::vector<MetadataPair>& pairs);
@@ -52,9 +53,5 @@ Parsed<Checksum> parseChecksum(std::string_view text);
 
 // Tus-Resumable: only "1.0.0" is spoken.
 bool supportedVersion(std::string_view text);
-
-// Standard Base64 (RFC 4648 section 4) with padding; decoding refuses anything else.
-std::string base64Encode(std::string_view bytes);
-std::optional<std::string> base64Decode(std::string_view text);
 
 } // namespace vtp::recording::tus

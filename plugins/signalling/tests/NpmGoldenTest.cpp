@@ -2,13 +2,14 @@
 // versions in npm/package-lock.json): npm/golden.mjs encodes the packets of npm/cases.json, and
 // decodes ours. Both directions must agree byte for byte and value for value, and both decoders
 // must refuse the same malformed packets.
-#include "protocol/Base64.hpp"
 #include "protocol/Binary.hpp"
 #include "protocol/EnginePacket.hpp"
 #include "protocol/JsonWriter.hpp"
 #include "protocol/PollingPayload.hpp"
 #include "protocol/SocketDecoder.hpp"
 #include "protocol/SocketEncoder.hpp"
+
+#include <vtp/base64.hpp>
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -73,7 +74,7 @@ Var revive(const Var& v)
     }
     if (v.type() == typeid(Object::Ptr)) {
         const auto& o = v.extract<Object::Ptr>();
-        if (o->size() == 1 && o->has("$binary")) return Binary(Base64::decode(o->getValue<std::string>("$binary")).value());
+        if (o->size() == 1 && o->has("$binary")) return Binary(vtp::base64Decode(o->getValue<std::string>("$binary")).value());
         Object::Ptr out = new Object(true);
         for (const auto& name : o->getNames()) out->set(name, revive(o->get(name)));
         return out;
@@ -86,7 +87,7 @@ Var flatten(const Var& v)
 {
     if (auto b = Binary::from(v)) {
         Object::Ptr o = new Object(true);
-        o->set("$binary", Base64::encode(b->bytes()));
+        o->set("$binary", vtp::base64Encode(b->bytes()));
         return o;
     }
     if (v.type() == typeid(Array::Ptr)) {
@@ -214,7 +215,7 @@ TEST(NpmGolden, OurEncodingsEqualTheStockParsersByteForByte)
         ASSERT_EQ(ws->size(), 1 + ours.attachments.size()) << cases[i].name;
         EXPECT_EQ(ws->getObject(0)->getValue<std::string>("text"), ours.text) << cases[i].name;
         for (std::size_t a = 0; a < ours.attachments.size(); ++a)
-            EXPECT_EQ(Base64::decode(ws->getObject(static_cast<unsigned>(a + 1))->getValue<std::string>("binary")), ours.attachments[a])
+            EXPECT_EQ(vtp::base64Decode(ws->getObject(static_cast<unsigned>(a + 1))->getValue<std::string>("binary")), ours.attachments[a])
                 << cases[i].name << " attachment " << a;
         EXPECT_EQ(s->getValue<std::string>("polling"), pollingBody(ours)) << cases[i].name;
     }
@@ -234,8 +235,9 @@ TEST(NpmGolden, OurDecoderReadsTheStockEncodings)
         std::vector<EnginePacket> frames;
         for (const auto& f : *s->getArray("ws")) {
             const auto& o = f.extract<Object::Ptr>();
-            auto packet = o->has("text") ? EnginePacket::decodeText(o->getValue<std::string>("text"), 1000000)
-                                         : EnginePacket::decodeBinary(Base64::decode(o->getValue<std::string>("binary")).value(), 1000000);
+            auto packet = o->has("text")
+                              ? EnginePacket::decodeText(o->getValue<std::string>("text"), 1000000)
+                              : EnginePacket::decodeBinary(vtp::base64Decode(o->getValue<std::string>("binary")).value(), 1000000);
             ASSERT_TRUE(packet.ok()) << c.name;
             frames.push_back(std::move(packet).value());
         }
@@ -263,7 +265,7 @@ TEST(NpmGolden, TheStockParsersDecodeOurEncodings)
         ws->add(text);
         for (const auto& a : ours.attachments) {
             Object::Ptr bin = new Object(true);
-            bin->set("binary", Base64::encode(a));
+            bin->set("binary", vtp::base64Encode(a));
             ws->add(bin);
         }
         Object::Ptr entry = new Object(true);
@@ -327,7 +329,7 @@ TEST(NpmGolden, BothDecodersRefuseTheSameMalformedPackets)
         for (const auto& f : *c->getArray("frames")) {
             const auto& o = f.extract<Object::Ptr>();
             auto r = o->has("text") ? decoder.addText(o->getValue<std::string>("text"))
-                                    : decoder.addAttachment(Base64::decode(o->getValue<std::string>("binary")).value());
+                                    : decoder.addAttachment(vtp::base64Decode(o->getValue<std::string>("binary")).value());
             if (!r) {
                 refused = true;
                 break;

@@ -1,7 +1,9 @@
 // Fuzzes the recording plugin's tus header parsers (a client sends these headers): sizes,
-// Upload-Metadata, Upload-Checksum and Base64. What parses must survive a round trip through its
+// Upload-Metadata, Upload-Checksum, and the SDK's Base64 (vtp/base64.hpp) they decode with. What parses must survive a round trip through its
 // formatter unchanged.
 #include "TusHeaders.hpp"
+
+#include <vtp/base64.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -26,8 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 
     if (const auto c = parseChecksum(text); c && (c.value->digest.empty() || c.value->algorithm.empty())) std::abort();
 
-    if (const auto decoded = base64Decode(text); decoded && base64Encode(*decoded) != text) std::abort(); // canonical only
-    if (base64Decode(base64Encode(text)) != std::string(text)) std::abort();
+    if (const auto decoded = vtp::base64Decode(text); decoded && vtp::base64Encode(*decoded) != text) std::abort(); // canonical only
+    if (vtp::base64Decode(vtp::base64Encode(text)) != std::string(text)) std::abort();
+    if (const auto decoded = vtp::base64UrlDecode(text); decoded && vtp::base64UrlEncode(*decoded) != text) std::abort();
+    if (vtp::base64UrlDecode(vtp::base64UrlEncode(text)) != std::string(text)) std::abort();
     (void)supportedVersion(text);
     return 0;
 }

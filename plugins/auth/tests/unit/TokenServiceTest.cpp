@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 using namespace vtp::auth;
+using vtp::base64UrlEncode;
 using vtp::test::TempDir;
 
 namespace {

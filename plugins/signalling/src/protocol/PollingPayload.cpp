@@ -1,6 +1,6 @@
 #include "protocol/PollingPayload.hpp"
 
-#include "protocol/Base64.hpp"
+#include <vtp/base64.hpp>
 
 namespace vtp::signalling::protocol {
 
@@ -15,7 +15,7 @@ Result<std::vector<EnginePacket>> PollingPayload::decode(std::string_view body, 
         const std::size_t sep = body.find(kSeparator, start);
         const std::string_view part = body.substr(start, sep == std::string_view::npos ? std::string_view::npos : sep - start);
         if (!part.empty() && part.front() == 'b') {
-            auto bytes = Base64::decode(part.substr(1));
+            auto bytes = vtp::base64Decode(part.substr(1));
             if (!bytes) return ProtocolError(ProtocolErrc::BadBase64, "binary packet " + std::to_string(packets.size()) + " is not base64");
             packets.push_back(EnginePacket::binaryMessage(std::move(*bytes)));
         } else {
@@ -43,7 +43,7 @@ void PollingPayload::appendBinary(std::string& out, std::string_view bytes)
 {
     if (!out.empty()) out += kSeparator;
     out += 'b';
-    Base64::appendEncoded(out, bytes);
+    vtp::base64Append(out, bytes);
 }
 
 bool PollingPayload::append(std::string& out, const EnginePacket& packet)

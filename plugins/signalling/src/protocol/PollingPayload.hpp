@@ -23,6 +23,10 @@ public:
 
     // A POST body. Refused as a whole (the spec: close the session) when longer than
     // maxPayload bytes, when a packet is empty or has a bad type, or a "b" packet is not base64.
+    // Base64 here is strict (vtp/base64.hpp: padded, no whitespace, canonical): every Engine.IO v4
+    // encoder writes exactly that (engine.io-parser: FileReader's data URL in browsers,
+    // Buffer#toString("base64") in Node; java.util.Base64 in the Java client), although Node's
+    // own decoder would accept more.
     static Result<std::vector<EnginePacket>> decode(std::string_view body, std::size_t maxPayload);
 
     // A GET response body. A text packet containing \x1e cannot be framed (BadArgument);
