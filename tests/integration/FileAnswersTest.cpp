@@ -55,15 +55,8 @@ public:
 protected:
     void TearDown() override { releaseHeld(*vtpd_); } // nothing stays held for the next test
 
-    // Descriptors of vtpd once a connection of its own has come and gone.
-    static size_t settledDescriptors()
-    {
-        RawHttpConnection c(vtpd_->httpPort());
-        c.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        EXPECT_EQ(c.readResponse().status, 200);
-        EXPECT_TRUE(c.closedByServer());
-        return openDescriptors(vtpd_->pid());
-    }
+    // The file a test serves, in DATA/files/.
+    static std::string fileOf(const std::string& name) { return filesDir(*vtpd_) + "/" + name; }
 
     static inline std::string big_;
 };
@@ -119,7 +112,6 @@ TEST_F(FileAnswers, AStreamedRoutesFileAnswerIgnoresRangeButMayBeAPartOfTheFile)
 
 TEST_F(FileAnswers, AClientThatLeavesMidFileAfterItsUploadLeavesNoDescriptorBehind)
 {
-    const size_t baseline = settledDescriptors();
     {
         RawHttpConnection c(vtpd_->httpPort());
         c.send(post("/api/v1/testkit/files/leaver.bin", big_));
@@ -127,8 +119,7 @@ TEST_F(FileAnswers, AClientThatLeavesMidFileAfterItsUploadLeavesNoDescriptorBehi
         ASSERT_GT(c.socket().receiveBytes(buf, sizeof buf), 0); // the answer has begun
     }                                                           // closes with unread data: a reset while the file is being sent
     EXPECT_TRUE(pollUntil([&] { return inFlight(*vtpd_) == 1; }, std::chrono::seconds(10))) << inFlight(*vtpd_);
-    EXPECT_TRUE(pollUntil([&] { return openDescriptors(vtpd_->pid()) <= baseline; }, std::chrono::seconds(10)))
-        << openDescriptors(vtpd_->pid()) << " descriptors open, " << baseline << " before";
+    EXPECT_TRUE(noDescriptorOn(vtpd_->pid(), fileOf("leaver.bin"))) << descriptorsOn(vtpd_->pid(), fileOf("leaver.bin")) << " still open";
 }
 
 TEST_F(FileAnswers, AHeldRequestIsCompletedWithAFileFromAnotherThread)
@@ -190,7 +181,6 @@ TEST_F(FileAnswers, AFileFallbackIsSentWhenTheHeldAnswerTimesOut)
 
 TEST_F(FileAnswers, AClientThatLeavesWhileHeldForAFileIsNoticed)
 {
-    const size_t baseline = settledDescriptors();
     {
         RawHttpConnection c(vtpd_->httpPort());
         c.send(get("/api/v1/testkit/hold?file=big.bin"));
@@ -202,13 +192,11 @@ TEST_F(FileAnswers, AClientThatLeavesWhileHeldForAFileIsNoticed)
     const auto released = releaseHeld(*vtpd_);
     EXPECT_EQ(released->getValue<int64_t>("completed"), 0);
     EXPECT_EQ(released->getValue<int64_t>("gone"), 1);
-    EXPECT_TRUE(pollUntil([&] { return openDescriptors(vtpd_->pid()) <= baseline; }, std::chrono::seconds(10)))
-        << openDescriptors(vtpd_->pid()) << " descriptors open, " << baseline << " before";
+    EXPECT_TRUE(noDescriptorOn(vtpd_->pid(), fileOf("big.bin"))) << descriptorsOn(vtpd_->pid(), fileOf("big.bin")) << " still open";
 }
 
 TEST_F(FileAnswers, AClientThatLeavesMidHeldFileLeavesNoDescriptorBehind)
 {
-    const size_t baseline = settledDescriptors();
     {
         RawHttpConnection c(vtpd_->httpPort());
         c.send(get("/api/v1/testkit/hold?file=big.bin"));
@@ -218,6 +206,5 @@ TEST_F(FileAnswers, AClientThatLeavesMidHeldFileLeavesNoDescriptorBehind)
         ASSERT_GT(c.socket().receiveBytes(buf, sizeof buf), 0); // the answer has begun
     }                                                           // closes with unread data: a reset while the file is being sent
     EXPECT_TRUE(pollUntil([&] { return inFlight(*vtpd_) == 1; }, std::chrono::seconds(10))) << inFlight(*vtpd_);
-    EXPECT_TRUE(pollUntil([&] { return openDescriptors(vtpd_->pid()) <= baseline; }, std::chrono::seconds(10)))
-        << openDescriptors(vtpd_->pid()) << " descriptors open, " << baseline << " before";
+    EXPECT_TRUE(noDescriptorOn(vtpd_->pid(), fileOf("big.bin"))) << descriptorsOn(vtpd_->pid(), fileOf("big.bin")) << " still open";
 }

@@ -220,18 +220,12 @@ protected:
         ASSERT_TRUE(vtpd_->start()) << vtpd_->logs();
         big_ = patterned(32 << 20); // more than loopback's socket buffers hold
         writeTestFile(*vtpd_, "big.bin", big_);
-        // A first request opens what vtpd keeps open (the database, the log); once vtpd has closed
-        // that connection (the client sees the end of it), the baseline.
-        RawHttpConnection c(vtpd_->httpPort());
-        c.send("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        ASSERT_EQ(c.readResponse().status, 200);
-        ASSERT_TRUE(c.closedByServer());
-        baseline_ = openDescriptors(vtpd_->pid());
+        bigFile_ = filesDir(*vtpd_) + "/big.bin";
     }
 
     std::unique_ptr<VtpdProcess> vtpd_;
     std::string big_;
-    size_t baseline_ = 0;
+    std::string bigFile_;
 };
 
 const std::string kBigPath = "/api/v1/testkit/files/big.bin";
@@ -267,10 +261,11 @@ TEST_F(SlowClients, ClientsThatLeaveMidFileLeaveNoDescriptorBehind)
         c.send(get(kBigPath));
         char buf[65536];
         ASSERT_GT(c.socket().receiveBytes(buf, sizeof buf), 0);
+        // More than the socket buffers hold is still to send: vtpd has the file open.
+        EXPECT_GE(descriptorsOn(vtpd_->pid(), bigFile_), 1u);
         // Closing with unread data sends a reset: vtpd learns it while the file is half sent.
     }
-    EXPECT_TRUE(pollUntil([&] { return openDescriptors(vtpd_->pid()) <= baseline_; }, std::chrono::seconds(10)))
-        << openDescriptors(vtpd_->pid()) << " descriptors open, " << baseline_ << " before";
+    EXPECT_TRUE(noDescriptorOn(vtpd_->pid(), bigFile_)) << descriptorsOn(vtpd_->pid(), bigFile_) << " still open";
     const auto r = vtpd_->get("/health");
     EXPECT_EQ(r.status, 200);
 }
@@ -280,8 +275,11 @@ TEST_F(SlowClients, AStalledClientIsDisconnectedAfterTheRequestTimeout)
     RawHttpConnection stalled(vtpd_->httpPort());
     stalled.send(get(kBigPath));
     // It never reads: after http.request_timeout_seconds (2) without progress vtpd closes it,
-    // and its descriptors (the socket and the file) are released.
-    EXPECT_TRUE(pollUntil([&] { return openDescriptors(vtpd_->pid()) <= baseline_; }, std::chrono::seconds(15)))
-        << openDescriptors(vtpd_->pid()) << " descriptors open, " << baseline_ << " before";
+    // and its descriptors on the file and on the connection are released.
+    const uint16_t clientPort = stalled.socket().address().port();
+    EXPECT_TRUE(pollUntil([&] { return descriptorsOn(vtpd_->pid(), bigFile_) >= 1; }, std::chrono::seconds(10)));
+    EXPECT_TRUE(pollUntil([&] { return serverSocketInode(vtpd_->httpPort(), clientPort) <= 0; }, std::chrono::seconds(15)))
+        << "vtpd still holds the connection (inode " << serverSocketInode(vtpd_->httpPort(), clientPort) << ")";
+    EXPECT_TRUE(noDescriptorOn(vtpd_->pid(), bigFile_, std::chrono::seconds(15))) << descriptorsOn(vtpd_->pid(), bigFile_) << " still open";
     EXPECT_EQ(vtpd_->get("/health").status, 200);
 }

@@ -2,12 +2,14 @@
 
 // What the HTTP tests share: one vtpd for a whole test suite (VtpdSuite), problem answers, and
 // for the ABI 1.6 paths (files, streamed bodies, deferred answers) testkit's files and held
-// answers, vtpd's in-flight count and its open descriptors.
+// answers, vtpd's in-flight count and the descriptors it holds on a file.
 
 #include "IntegrationSupport.hpp"
+#include "PollUntil.hpp"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -104,14 +106,29 @@ inline long serverSocketInode(uint16_t serverPort, uint16_t clientPort)
     return -1;
 }
 
-inline size_t openDescriptors(pid_t pid)
+// How many of process `pid`'s descriptors point at the file `path` (readlink of /proc/PID/fd/*;
+// a file deleted meanwhile reads "PATH (deleted)"). Unlike a count of all its descriptors, what
+// the server opens for anything else meanwhile (a pooled database connection, another client)
+// does not change it.
+inline size_t descriptorsOn(pid_t pid, const std::string& path)
 {
-    size_t n = 0;
     std::error_code ec;
+    const auto canonical = std::filesystem::weakly_canonical(path, ec).string();
+    const std::string file = ec ? path : canonical;
+    size_t n = 0;
     for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-        ++n;
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        std::error_code linkError; // a descriptor closed between listing and reading is skipped
+        const auto target = std::filesystem::read_symlink(it->path(), linkError).string();
+        if (!linkError && (target == file || target == file + " (deleted)")) ++n;
+    }
     return n;
+}
+
+// Waits (up to `timeout`) until no descriptor of `pid` points at `path`; false if one still does.
+inline bool noDescriptorOn(pid_t pid, const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+{
+    return pollUntil([&] { return descriptorsOn(pid, path) == 0; }, timeout);
 }
 
 // How many answers testkit holds (GET /api/v1/testkit/hold), or -1.
