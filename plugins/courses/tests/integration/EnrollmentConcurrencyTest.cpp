@@ -7,6 +7,7 @@
 #include <atomic>
 #include <latch>
 #include <set>
+#include <thread>
 
 using namespace vtp::test;
 

@@ -20,14 +20,7 @@ protected:
         ada = s->student("ada@uni.example");
         bob = s->student("bob@uni.example");
         // A section taught by prof, with ada enrolled; bob is in none.
-        const auto term =
-            s->expect(201, "POST", "/api/v1/terms", admin, R"({"name":"Autumn","start_date":"2025-09-01","end_date":"2025-12-19"})");
-        const auto course = s->expect(201, "POST", "/api/v1/courses", admin,
-                                      R"({"term_id":")" + str(term, "id") + R"(","code":"CS101","title":"Algorithms"})");
-        section = str(s->expect(201, "POST", "/api/v1/sections", admin,
-                                R"({"course_id":")" + str(course, "id") +
-                                    R"(","name":"A","capacity":30,"waitlist_capacity":0,"instructors":[")" + prof.id + R"("]})"),
-                      "id");
+        section = s->section(admin, {prof.id});
         s->expect(201, "POST", "/api/v1/sections/" + section + "/enroll", ada);
     }
 

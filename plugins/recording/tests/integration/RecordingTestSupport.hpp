@@ -1,36 +1,18 @@
 #pragma once
 
 // What the recording plugin's end-to-end tests share: a real vtpd with auth, courses, recording
-// and testkit (whose events route shows what recording published) on SQLite or PostgreSQL,
-// accounts made the way users and operators make them, JSON calls with a bearer token, and tus
-// requests.
+// and testkit (whose events route shows what recording published) on SQLite or PostgreSQL.
+// Accounts, calls, sections and events come from tests/support/PluginTestServer.hpp; tus requests,
+// the storage directory and a CORS restart are here.
 
-#include "AuthTestSupport.hpp"
 #include "IntegrationSupport.hpp"
-#include "PollUntil.hpp"
+#include "PluginTestServer.hpp"
 
-#include <Poco/JSON/Array.h>
 #include <Poco/SHA2Engine.h>
 
-#include <chrono>
-#include <functional>
 #include <random>
 
 namespace vtp::test {
-
-inline const char* kRecordingPassword = "lecture-hall-42-blue";
-
-struct Account {
-    std::string id, email, token;
-};
-
-using JsonObject = Poco::JSON::Object::Ptr;
-using JsonArray = Poco::JSON::Array::Ptr;
-
-inline std::string str(const JsonObject& o, const std::string& key)
-{
-    return jsonString(o, key);
-}
 
 // A response header, whatever the case of its name.
 inline std::string headerOf(const HttpResult& r, const std::string& name)
@@ -55,38 +37,15 @@ inline std::string randomBytes(size_t n, uint32_t seed)
     return out;
 }
 
-class RecordingServer {
+class RecordingServer : public PluginTestServer {
 public:
     explicit RecordingServer(Backend backend, const std::string& recordingToml = "")
-        : auth_(backend,
-                std::string("[plugins.auth]\nregistration = \"open\"\n\n") + kFastArgon +
-                    "[plugins.testkit]\nevent_patterns = [\"recording.*\"]\n\n[plugins.recording]\n" + recordingToml + "\n",
-                {"auth", "courses", "recording", "testkit"})
+        : PluginTestServer(backend, {"courses", "recording", "testkit"}, R"("recording.*")", "[plugins.recording]\n" + recordingToml + "\n")
     {
-        if (!auth_.start()) throw std::runtime_error("vtpd did not start: " + auth_.vtpd().logs());
     }
 
-    AuthServer& auth() { return auth_; }
-    VtpdProcess& vtpd() { return auth_.vtpd(); }
     // Where the plugin keeps its files by default (storage_dir empty).
     std::string storageDir() { return vtpd().dir() + "/data/recordings"; }
-
-    Account student(const std::string& email)
-    {
-        const auto reg = auth_.post("/api/v1/auth/register",
-                                    jsonBody({{"email", email}, {"password", kRecordingPassword}, {"display_name", "Student " + email}}));
-        if (reg.status != 201) throw std::runtime_error("register answered " + std::to_string(reg.status) + ": " + reg.body);
-        return {jsonString(reg.json(), "id"), email, auth_.login(email, kRecordingPassword).access};
-    }
-
-    // An admin or instructor made with vtpctl, as an operator would.
-    Account staff(const std::string& email, const std::string& role)
-    {
-        auth_.createUser(email, kRecordingPassword, role);
-        const std::string token = auth_.login(email, kRecordingPassword).access;
-        const auto me = vtpd().get("/api/v1/users/me", bearer(token));
-        return {jsonString(me.json(), "id"), email, token};
-    }
 
     // Restarts vtpd with http.cors_origins = [origin] (tokens issued before stay valid: the keys
     // are in the database).
@@ -98,25 +57,6 @@ public:
         config.replace(config.find(table), table.size(), table + "cors_origins = [\"" + origin + "\"]\n");
         vtpd().rewriteConfig(config);
         if (!vtpd().start()) throw std::runtime_error("vtpd did not restart: " + vtpd().logs());
-    }
-
-    // A fresh login of the same account (tokens expire; a restarted vtpd keeps its keys).
-    void relogin(Account& a) { a.token = auth_.login(a.email, kRecordingPassword).access; }
-
-    HttpResult call(const std::string& method, const std::string& path, const Account& who, const std::string& body = {},
-                    const std::string& contentType = "application/json", std::map<std::string, std::string> headers = {})
-    {
-        if (!who.token.empty()) headers["Authorization"] = "Bearer " + who.token;
-        return auth_.vtpd().request(method, path, body, contentType, headers);
-    }
-
-    JsonObject expect(int status, const std::string& method, const std::string& path, const Account& who, const std::string& body = {})
-    {
-        const auto r = call(method, path, who, body);
-        if (r.status != status)
-            throw std::runtime_error(method + " " + path + " answered " + std::to_string(r.status) + " (expected " +
-                                     std::to_string(status) + "): " + r.body);
-        return r.body.empty() ? JsonObject() : r.json();
     }
 
     // A tus request: Tus-Resumable 1.0.0 unless `headers` says otherwise.
@@ -142,34 +82,6 @@ public:
         if (location.empty()) throw std::runtime_error("tus creation answered no Location");
         return location;
     }
-
-    JsonArray events() { return vtpd().get("/api/v1/testkit/events").json()->getArray("events"); }
-
-    bool waitForEvent(const std::string& name, const std::function<bool(const JsonObject&)>& match,
-                      std::chrono::seconds timeout = std::chrono::seconds(10))
-    {
-        return vtp::test::pollUntil(
-            [&] {
-                const auto all = events();
-                for (size_t i = 0; i < all->size(); ++i) {
-                    const auto e = all->getObject(static_cast<unsigned>(i));
-                    if (e->getValue<std::string>("name") == name && match(e->getObject("payload"))) return true;
-                }
-                return false;
-            },
-            timeout, std::chrono::milliseconds(20));
-    }
-
-    static std::string stringify(const JsonObject& o)
-    {
-        if (!o) return "null";
-        std::ostringstream s;
-        o->stringify(s);
-        return s.str();
-    }
-
-private:
-    AuthServer auth_;
 };
 
 } // namespace vtp::test
