@@ -16,6 +16,7 @@
 #include <rapidjson/error/error.h>
 #include <rapidjson/reader.h>
 
+#include <charconv>
 #include <cerrno>
 #include <cmath>
 #include <cstddef>
@@ -27,6 +28,10 @@
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace vtp::json {
 
@@ -111,8 +116,8 @@ struct NoHooks {
 
 namespace detail {
 
-// An open array or object. Member names are views of the decoded names in the checker's copy of
-// the text (RapidJSON decodes in place, and later strings never overwrite earlier ones).
+// An open array or object. Member names are views of the text, or of the decoded copy of a name
+// with an escape (neither moves while a check runs).
 struct Frame {
     bool object = false;
     std::size_t count = 0;                                // members or elements so far
@@ -127,7 +132,8 @@ inline constexpr std::size_t kFewMembers = 16; // compared one by one below this
 // nothing (a chat packet is checked in well under a microsecond). A check run from a hook of
 // another check on the same thread gets its own.
 struct Scratch {
-    std::string copy; // the text, which RapidJSON decodes in place
+    std::unique_ptr<char[]> decoded; // strings with escapes, decoded at their offsets in the text
+    std::size_t decodedCapacity = 0;
     std::vector<Frame> frames;
     std::vector<std::string_view> keys;                                      // the names of the open objects with few members
     std::vector<std::unique_ptr<std::unordered_set<std::string_view>>> sets; // per depth, for objects with many
@@ -210,6 +216,182 @@ inline bool validUtf8(std::string_view s) noexcept
     return true;
 }
 
+// What the reader's stream shares with the handler: RapidJSON copies the stream while it reads a
+// string (for registers), and calls the handler before copying it back.
+struct StringState {
+    Scratch* scratch = nullptr;
+    std::size_t head = 0; // offset of the string being read (just after its opening quote)
+    bool escaped = false; // it has an escape: decoded into scratch->decoded at its own offset
+    bool badUtf8 = false; // its raw text is not UTF-8
+};
+
+// RapidJSON's in-place reading (decoding a string over its own text) without a copy of the text:
+// the text is read where it is, a string without an escape is handed over as a view of it, and
+// only a string with an escape is decoded, into a scratch buffer at the same offsets (a decoded
+// string is never longer than its text, so strings never overlap there). The end of the text
+// reads as the NUL RapidJSON takes for the end. Copying the text first cost as much as checking
+// a chat packet, and 10 KiB for a packet refused after 40 bytes.
+class Stream {
+public:
+    using Ch = char;
+
+    Stream(std::string_view text, StringState& state) noexcept
+        : src_(text.data()), begin_(text.data()), end_(text.data() + text.size()), state_(&state)
+    {
+    }
+
+    Ch Peek() const noexcept { return src_ < end_ ? *src_ : '\0'; }
+    Ch Take() noexcept { return src_ < end_ ? *src_++ : '\0'; }
+    std::size_t Tell() const noexcept { return static_cast<std::size_t>(src_ - begin_); }
+
+    // Writing: the decoded bytes of the string begun by PutBegin (of a number too, which writes nothing).
+    Ch* PutBegin() noexcept
+    {
+        dst_ = Tell();
+        state_->head = dst_;
+        state_->escaped = false;
+        state_->badUtf8 = false;
+        return const_cast<Ch*>(src_); // the handler reads the text there, or the decoded copy at that offset
+    }
+    void Put(Ch c) noexcept
+    {
+        if (state_->escaped) state_->scratch->decoded[dst_] = c;
+        ++dst_;
+    }
+    std::size_t PutEnd(Ch* begin) const noexcept { return dst_ - static_cast<std::size_t>(begin - begin_); }
+    void Flush() noexcept {}
+
+    const Ch* src_;
+    const Ch* begin_;
+    const Ch* end_;
+    std::size_t dst_ = 0; // where the next decoded byte goes, as an offset
+    StringState* state_;
+};
+
+inline bool plainAscii(unsigned char c) noexcept
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+// The body of a string up to its next quote, backslash, control character or the end of the text,
+// for RapidJSON to take over there (it replaces RapidJSON's byte-by-byte loop; see the
+// specialisation of ScanCopyUnescapedString below). ASCII goes 16 bytes at a time (SSE2, which
+// every x86-64 has; 8 elsewhere); other bytes are checked as UTF-8 on the way, so that a string
+// needs no second pass. The first backslash of a string switches it to decoding.
+//
+// RapidJSON 1.1's own SSE2 scan (RAPIDJSON_SSE2) is not used: it finds control characters by
+// comparing with 0x19 instead of 0x1F, so it let 0x1A-0x1F through unescaped (the socketio fuzz
+// target's finding, tests/fuzz/socketio/corpus/regress-sse2-scan-*), and its aligned loads read
+// past the end of the text.
+inline void scanString(Stream& is) noexcept
+{
+    StringState& st = *is.state_;
+    const char* p = is.src_;
+    const char* const end = is.end_;
+    char* out = st.escaped ? st.scratch->decoded.get() + is.dst_ : nullptr; // where to copy, once decoding
+    for (;;) {
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1F);
+        while (end - p >= 16) {
+            const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(s, quote), _mm_cmpeq_epi8(s, backslash)),
+                                              _mm_cmpeq_epi8(_mm_max_epu8(s, control), control));        // s <= 0x1F
+            const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stop) | _mm_movemask_epi8(s)); // | s >= 0x80
+            if (mask != 0) {
+                const unsigned n = static_cast<unsigned>(__builtin_ctz(mask));
+                if (out) {
+                    std::memcpy(out, p, n);
+                    out += n;
+                }
+                p += n;
+                break;
+            }
+            if (out) {
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(out), s);
+                out += 16;
+            }
+            p += 16;
+        }
+#else
+        while (end - p >= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+            const auto zero = [&](std::uint64_t v) { return (v - ones) & ~v & highs; };
+            if (((w | zero(w ^ (ones * '"')) | zero(w ^ (ones * '\\')) | ((w - ones * 0x20) & ~w)) & highs) != 0) break;
+            if (out) {
+                std::memcpy(out, p, 8);
+                out += 8;
+            }
+            p += 8;
+        }
+#endif
+        while (p < end && plainAscii(static_cast<unsigned char>(*p))) {
+            if (out) *out++ = *p;
+            ++p;
+        }
+        if (p == end || static_cast<unsigned char>(*p) < 0x80) break; // the end, or a byte for RapidJSON
+        std::size_t n = utf8Length(p, static_cast<std::size_t>(end - p));
+        if (n == 0) {
+            st.badUtf8 = true; // said when the string is complete (Handler::String), as before
+            n = 1;
+        }
+        if (out) {
+            std::memcpy(out, p, n);
+            out += n;
+        }
+        p += n;
+    }
+    is.dst_ += static_cast<std::size_t>(p - is.src_);
+    is.src_ = p;
+    if (!st.escaped && p < end && *p == '\\') {
+        // The string decodes from here on; what it had so far is its text.
+        Scratch& sc = *st.scratch;
+        const std::size_t need = static_cast<std::size_t>(end - is.begin_) + 1;
+        if (sc.decodedCapacity < need) {
+            sc.decoded.reset(new char[need]);
+            sc.decodedCapacity = need;
+        }
+        std::memcpy(sc.decoded.get() + st.head, is.begin_ + st.head, is.dst_ - st.head);
+        st.escaped = true;
+    }
+}
+
+} // namespace detail
+} // namespace vtp::json
+
+RAPIDJSON_NAMESPACE_BEGIN
+
+template <>
+struct StreamTraits<vtp::json::detail::Stream> {
+    // Read through the caller's stream, not a local copy: copying it at every string stalled on
+    // store forwarding (rest-64k 40% slower). It also makes RawNumber see the end of a number.
+    enum { copyOptimization = 0 };
+};
+
+template <>
+inline void SkipWhitespace(vtp::json::detail::Stream& is)
+{
+    const char* p = is.src_;
+    while (p < is.end_ && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+    is.src_ = p;
+}
+
+// RapidJSON calls this before each byte of a string that it would otherwise read one by one; the
+// generic version does nothing. A member template of the reader, specialised for the checker's
+// stream only (explicit specialisations are exempt from access checks).
+template <>
+template <>
+inline void GenericReader<UTF8<>, UTF8<>, CrtAllocator>::ScanCopyUnescapedString(vtp::json::detail::Stream& is, vtp::json::detail::Stream&)
+{
+    vtp::json::detail::scanString(is);
+}
+
+RAPIDJSON_NAMESPACE_END
+
+namespace vtp::json {
+namespace detail {
+
 inline std::string rangeMessage(std::string_view literal, IntegerRange integers)
 {
     if (literal.find_first_of(".eE") != std::string_view::npos)
@@ -221,37 +403,53 @@ inline std::string rangeMessage(std::string_view literal, IntegerRange integers)
 template <class Hooks>
 class Handler {
 public:
-    Handler(std::string_view text, Scratch& scratch, const CheckOptions& options, Hooks& hooks, rapidjson::InsituStringStream& stream,
+    Handler(std::string_view text, Scratch& scratch, const CheckOptions& options, Hooks& hooks, Stream& stream, const StringState& state,
             CheckResult& result)
-        : t_(text), buf_(scratch.copy.data()), maxDepth_(options.maxDepth < kMaxDepthCeiling ? options.maxDepth : kMaxDepthCeiling),
-          integers_(options.integers), hooks_(hooks), stream_(stream), result_(result), frames_(scratch.frames), keys_(scratch.keys),
-          sets_(scratch.sets)
+        : t_(text), state_(state), maxDepth_(options.maxDepth < kMaxDepthCeiling ? options.maxDepth : kMaxDepthCeiling),
+          integers_(options.integers), hooks_(hooks), stream_(stream), result_(result), keys_(scratch.keys), sets_(scratch.sets)
     {
         keys_.clear(); // a check that failed left its names
+        // Every level's frame is there beforehand: entering a level is a few stores.
+        if (scratch.frames.size() < maxDepth_) scratch.frames.resize(maxDepth_);
+        frames_ = scratch.frames.data();
     }
 
     bool failed() const noexcept { return failed_; }
 
-    // The pointer to the value being read where the reader stopped.
+    // The pointer to the value being read where the reader stopped. Measured first and written
+    // into place: a refusal at depth 64 is otherwise mostly appends.
     std::string pointer() const
     {
-        std::string out;
-        for (std::size_t d = 0; d < depth_; ++d) {
-            const Frame& f = frames_[d];
+        std::size_t levels = 0, size = 0;
+        for (; levels < depth_; ++levels) {
+            const Frame& f = frames_[levels];
             if (f.object) {
                 if (f.count == 0) break;
-                out += '/';
-                for (char c : f.lastKey) {
-                    if (c == '~')
-                        out += "~0";
-                    else if (c == '/')
-                        out += "~1";
-                    else
-                        out += c;
-                }
+                size += 1 + f.lastKey.size();
+                for (char c : f.lastKey) size += c == '~' || c == '/';
             } else {
-                out += '/';
-                out += std::to_string(f.count);
+                size += 2; // '/' and a digit
+                for (std::size_t n = f.count; n >= 10; n /= 10) ++size;
+            }
+        }
+        std::string out(size, '\0');
+        char* o = out.data();
+        for (std::size_t d = 0; d < levels; ++d) {
+            const Frame& f = frames_[d];
+            *o++ = '/';
+            if (f.object) {
+                for (char c : f.lastKey) {
+                    if (c == '~' || c == '/') {
+                        *o++ = '~';
+                        *o++ = c == '~' ? '0' : '1';
+                    } else {
+                        *o++ = c;
+                    }
+                }
+            } else if (f.count < 10) {
+                *o++ = static_cast<char>('0' + f.count);
+            } else {
+                o = std::to_chars(o, out.data() + out.size(), f.count).ptr;
             }
         }
         return out;
@@ -266,17 +464,19 @@ public:
     bool Uint64(std::uint64_t) { return true; }
     bool Double(double) { return true; }
 
-    bool RawNumber(const char* s, rapidjson::SizeType n, bool)
+    bool RawNumber(const char* end, rapidjson::SizeType n, bool)
     {
-        const std::string_view literal(s, n);
-        if (!inRange(literal)) return fail(CheckProblem::NumberRange, static_cast<std::size_t>(s - buf_), rangeMessage(literal, integers_));
+        // RapidJSON 1.1 hands over what its caller's stream's PutBegin returns, meant to be the
+        // number's start; with that stream read in place (copyOptimization = 0, below) it is the end.
+        const std::string_view literal(end - n, n);
+        if (!inRange(literal)) return fail(CheckProblem::NumberRange, offsetOf(literal.data()), rangeMessage(literal, integers_));
         return scalar(ValueKind::Number, literal);
     }
 
     bool String(const char* s, rapidjson::SizeType n, bool)
     {
-        const std::string_view value(s, n);
-        if (!validUtf8(value)) return badString(s);
+        const std::string_view value = decoded(s, n);
+        if (!validString(value)) return badString(s);
         if (depth_ == 1 && !frames_[0].object && frames_[0].count == 0) {
             result_.firstIsString = true;
             result_.first.assign(value);
@@ -286,13 +486,13 @@ public:
 
     bool Key(const char* s, rapidjson::SizeType n, bool)
     {
-        const std::string_view name(s, n);
-        if (!validUtf8(name)) return badString(s);
+        const std::string_view name = decoded(s, n);
+        if (!validString(name)) return badString(s);
         Frame& f = frames_[depth_ - 1];
         f.lastKey = name;
         if (!insertName(f, name)) {
             ++f.count; // the pointer names this member
-            return fail(CheckProblem::DuplicateMember, static_cast<std::size_t>(s - buf_) - 1,
+            return fail(CheckProblem::DuplicateMember, offsetOf(s) - 1,
                         "the member '" + abbreviated(name) + "' appears more than once in an object");
         }
         ++f.count;
@@ -324,6 +524,18 @@ public:
     }
 
 private:
+    std::size_t offsetOf(const char* s) const noexcept { return static_cast<std::size_t>(s - t_.data()); }
+
+    // The string just read, at s in the text: the text itself, or its decoded copy if it had an escape.
+    std::string_view decoded(const char* s, rapidjson::SizeType n) const noexcept
+    {
+        return state_.escaped ? std::string_view(state_.scratch->decoded.get() + offsetOf(s), n) : std::string_view(s, n);
+    }
+
+    // Its text was checked as UTF-8 while it was scanned (scanString); a decoded escape may still
+    // be a lone low surrogate (below).
+    bool validString(std::string_view value) const noexcept { return !state_.badUtf8 && (!state_.escaped || validUtf8(value)); }
+
     bool scalar(ValueKind kind, std::string_view text)
     {
         if constexpr (Hooks::active) hooks_.scalar(depth_, kind, text);
@@ -337,10 +549,8 @@ private:
 
     bool enter(bool object)
     {
-        if (depth_ + 1 > maxDepth_)
-            return fail(CheckProblem::TooDeep, stream_.Tell() - 1, "nesting deeper than " + std::to_string(maxDepth_) + " levels");
+        if (depth_ + 1 > maxDepth_) return tooDeep();
         if (depth_ == 0) result_.kind = object ? ValueKind::Object : ValueKind::Array;
-        if (frames_.size() == depth_) frames_.emplace_back();
         Frame& f = frames_[depth_++];
         f.object = object;
         f.count = 0;
@@ -350,6 +560,15 @@ private:
             if constexpr (Hooks::active) hooks_.beginObject(depth_);
         }
         return true;
+    }
+
+    // Out of line, so that entering a level saves no registers for it.
+    [[gnu::noinline, gnu::cold]] bool tooDeep()
+    {
+        std::string what;
+        what.reserve(40);
+        what.append("nesting deeper than ").append(std::to_string(maxDepth_)).append(" levels");
+        return fail(CheckProblem::TooDeep, stream_.Tell() - 1, std::move(what));
     }
 
     bool leave()
@@ -369,8 +588,11 @@ private:
     bool insertName(Frame& f, std::string_view name)
     {
         if (f.many) return f.many->insert(name).second;
-        for (std::size_t i = f.keysBegin; i < keys_.size(); ++i)
-            if (keys_[i] == name) return false;
+        // Names differ mostly in length or at either end: memcmp only for the rest.
+        for (std::size_t i = f.keysBegin; i < keys_.size(); ++i) {
+            const std::string_view k = keys_[i];
+            if (k.size() == name.size() && (k.empty() || (k.front() == name.front() && k.back() == name.back() && k == name))) return false;
+        }
         if (keys_.size() - f.keysBegin < kFewMembers) {
             keys_.push_back(name);
             return true;
@@ -386,7 +608,9 @@ private:
 
     bool inRange(std::string_view literal) const
     {
-        if (literal.find_first_of(".eE") == std::string_view::npos) {
+        bool integer = true; // a loop: find_first_of calls memchr per character
+        for (const char c : literal) integer &= c != '.' && c != 'e' && c != 'E';
+        if (integer) {
             const bool negative = literal.front() == '-';
             const std::string_view magnitude = negative ? literal.substr(1) : literal;
             if (integers_ == IntegerRange::Digits18) return magnitude.size() <= 18;
@@ -404,13 +628,13 @@ private:
     }
 
     // A string whose decoded bytes are not UTF-8: either the raw text was not (RapidJSON is run
-    // without its per-byte validation, which made it three times slower; the decoded strings are
-    // checked here instead, where plain ASCII goes eight bytes at a time), or it held a lone low
+    // without its per-byte validation, which made it three times slower; scanString checks the
+    // text instead, where plain ASCII goes 16 bytes at a time), or it held a lone low
     // surrogate escape (\udc00), which RapidJSON 1.1 decodes into the bytes of a UTF-16
     // surrogate (it refuses only a high one without a low one). Find which, and where.
-    bool badString(const char* decoded)
+    bool badString(const char* s)
     {
-        const std::size_t open = static_cast<std::size_t>(decoded - buf_); // just after the opening quote
+        const std::size_t open = offsetOf(s); // just after the opening quote
         bool afterHigh = false;
         for (std::size_t i = open; i < t_.size() && t_[i] != '"';) {
             const auto c = static_cast<unsigned char>(t_[i]);
@@ -438,14 +662,14 @@ private:
         return fail(CheckProblem::Syntax, open, "invalid UTF-8");
     }
 
-    std::string_view t_;
-    const char* buf_; // the copy RapidJSON decodes in place: a string or number's offset is its address minus this
+    std::string_view t_; // a string or number's offset is its address (in the text: Stream::PutBegin) minus t_.data()
+    const StringState& state_;
     std::size_t maxDepth_;
     IntegerRange integers_;
     Hooks& hooks_;
-    rapidjson::InsituStringStream& stream_;
+    Stream& stream_;
     CheckResult& result_;
-    std::vector<Frame>& frames_;
+    Frame* frames_; // maxDepth_ of them
     std::vector<std::string_view>& keys_;
     std::vector<std::unique_ptr<std::unordered_set<std::string_view>>>& sets_;
     std::size_t depth_ = 0;
@@ -484,11 +708,13 @@ template <class Hooks = NoHooks>
 CheckResult check(std::string_view text, const CheckOptions& options = {}, Hooks&& hooks = Hooks{})
 {
     using H = std::remove_reference_t<Hooks>;
-    // Numbers handed over as written (ranges are checked here), UTF-8 checked here (Handler::String),
-    // and the end checked here rather than by RapidJSON, which takes a NUL byte for the end of the text.
+    // Numbers handed over as written (ranges are checked here), UTF-8 checked here (scanString and
+    // Handler::String), and the end checked here rather than by RapidJSON, which takes a NUL byte
+    // for the end of the text.
     constexpr unsigned flags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseStopWhenDoneFlag;
     CheckResult result;
-    // RapidJSON decodes strings in place (kParseInsituFlag): twice as fast as through its stack.
+    // RapidJSON reads in place (kParseInsituFlag, detail::Stream): twice as fast as decoding every
+    // string onto its stack.
     detail::Scratch& shared = detail::threadScratch();
     detail::Scratch own;
     detail::Scratch& scratch = shared.busy ? own : shared;
@@ -497,14 +723,18 @@ CheckResult check(std::string_view text, const CheckOptions& options = {}, Hooks
         ~Release()
         {
             s.busy = false;
-            // A large body's copy is not kept for the thread's lifetime.
-            if (s.copy.capacity() > (std::size_t{1} << 16)) std::string().swap(s.copy);
+            // A large body's decoded strings are not kept for the thread's lifetime.
+            if (s.decodedCapacity > (std::size_t{1} << 16)) {
+                s.decoded.reset();
+                s.decodedCapacity = 0;
+            }
         }
     } release{scratch};
     scratch.busy = true;
-    scratch.copy.assign(text);
-    rapidjson::InsituStringStream stream(scratch.copy.data());
-    detail::Handler<H> handler(text, scratch, options, hooks, stream, result);
+    detail::StringState state;
+    state.scratch = &scratch;
+    detail::Stream stream(text, state);
+    detail::Handler<H> handler(text, scratch, options, hooks, stream, state, result);
     rapidjson::Reader reader;
     const rapidjson::ParseResult parsed = reader.Parse<flags>(stream, handler);
     if (handler.failed()) {
