@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 
 using vtp::json::check;
@@ -117,4 +119,54 @@ TEST(JsonCheck, HooksSeeTheDocumentAndMayRefuseAnObject)
     const auto r = check(R"([{"a":1},{"no":1}])", {}, hooks);
     EXPECT_EQ(r.problem, CheckProblem::Refused);
     EXPECT_EQ(r.message, "no 'no'");
+}
+
+// The string scan goes 16 bytes at a time: whatever it stops at must be found at every position
+// of a block, in text that ends right after it (an exact-size heap copy, so a sanitizer build
+// sees any read past the end). RapidJSON 1.1's own SSE2 scan let 0x1A-0x1F through.
+TEST(JsonCheck, FindsEveryControlCharacterAndBadUtf8AtEveryPositionOfTheScan)
+{
+    const auto checkExact = [](const std::string& s, auto&&... args) {
+        const std::unique_ptr<char[]> copy(new char[s.size()]);
+        std::memcpy(copy.get(), s.data(), s.size());
+        return check(std::string_view(copy.get(), s.size()), args...);
+    };
+    for (std::size_t at = 0; at < 40; ++at) {
+        const std::string before(at, 'a'), after(40 - at, 'b');
+        for (int c = 0; c < 0x20; ++c) {
+            const auto r = checkExact("[\"" + before + static_cast<char>(c) + after + "\"]");
+            EXPECT_EQ(r.problem, CheckProblem::Syntax) << "byte " << c << " at " << at;
+            EXPECT_EQ(r.offset, 2 + at) << "byte " << c << " at " << at;
+        }
+        for (const std::string bad : {"\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80"}) {
+            const auto r = checkExact("{\"" + before + bad + after + "\":1}");
+            EXPECT_EQ(r.problem, CheckProblem::Syntax) << "at " << at;
+            EXPECT_EQ(r.offset, 2 + at) << "at " << at;
+            EXPECT_EQ(r.message, "invalid UTF-8");
+        }
+        // Valid UTF-8 across the 16-byte steps, and a string that ends with the text.
+        const auto r = checkExact("[\"" + before + "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x85" + after + "\"]");
+        EXPECT_TRUE(r.ok()) << r.message;
+        EXPECT_EQ(r.first, before + "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x85" + after);
+        const auto open = checkExact("[\"" + before + after);
+        EXPECT_EQ(open.problem, CheckProblem::Syntax);
+        EXPECT_TRUE(open.atEnd);
+        EXPECT_EQ(open.message, "unterminated string");
+    }
+}
+
+// A string with an escape is decoded apart from the text; one without is read where it is. Names
+// of both kinds must stay intact for the duplicate check until their object closes.
+TEST(JsonCheck, DecodesEscapesAnywhereInALongStringAndKeepsEveryName)
+{
+    for (std::size_t at = 0; at < 40; ++at) {
+        const std::string before(at, 'x'), after(40 - at, 'y');
+        auto r = check("[\"" + before + "\\n\\u00e9\\ud83d\\ude05\\\"" + after + "\", \"plain\"]");
+        ASSERT_TRUE(r.ok()) << r.message;
+        EXPECT_EQ(r.first, before + "\n\xc3\xa9\xf0\x9f\x98\x85\"" + after);
+        // The same name written with and without an escape is the same name.
+        r = check("{\"" + before + "\\u0041" + after + "\":1,\"n\":{\"k\":2},\"" + before + "A" + after + "\":3}");
+        EXPECT_EQ(r.problem, CheckProblem::DuplicateMember) << at;
+        EXPECT_EQ(r.pointer, "/" + before + "A" + after);
+    }
 }

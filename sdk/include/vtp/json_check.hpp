@@ -197,32 +197,14 @@ inline std::size_t utf8Length(const char* p, std::size_t n) noexcept
     return len;
 }
 
-inline bool validUtf8(std::string_view s) noexcept
-{
-    std::size_t i = 0;
-    while (i < s.size()) {
-        if (i + 8 <= s.size()) {
-            std::uint64_t word;
-            std::memcpy(&word, s.data() + i, 8);
-            if ((word & 0x8080808080808080ull) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        const std::size_t n = utf8Length(s.data() + i, s.size() - i);
-        if (n == 0) return false;
-        i += n;
-    }
-    return true;
-}
-
 // What the reader's stream shares with the handler: RapidJSON copies the stream while it reads a
 // string (for registers), and calls the handler before copying it back.
 struct StringState {
     Scratch* scratch = nullptr;
     std::size_t head = 0; // offset of the string being read (just after its opening quote)
     bool escaped = false; // it has an escape: decoded into scratch->decoded at its own offset
-    bool badUtf8 = false; // its raw text is not UTF-8
+    bool badUtf8 = false; // its raw text is not UTF-8, or an escape decoded to a lone low surrogate
+    bool afterED = false; // the last byte an escape decoded to was 0xED
 };
 
 // RapidJSON's in-place reading (decoding a string over its own text) without a copy of the text:
@@ -251,12 +233,21 @@ public:
         state_->head = dst_;
         state_->escaped = false;
         state_->badUtf8 = false;
+        state_->afterED = false;
         return const_cast<Ch*>(src_); // the handler reads the text there, or the decoded copy at that offset
     }
+    // Only what an escape decodes to comes here (and each string's closing NUL): scanString
+    // copies the rest. RapidJSON 1.1 decodes a lone low surrogate escape (\udc00) into the bytes
+    // of a UTF-16 surrogate, ED A0-BF xx, which are not UTF-8 (a pair becomes one F0-F4 sequence
+    // and U+D000-U+D7FF is ED 80-9F xx): caught here rather than by a pass over the decoded string.
     void Put(Ch c) noexcept
     {
-        if (state_->escaped) state_->scratch->decoded[dst_] = c;
+        StringState& st = *state_;
+        if (st.escaped) st.scratch->decoded[dst_] = c;
         ++dst_;
+        const auto u = static_cast<unsigned char>(c);
+        if (st.afterED && u >= 0xA0) st.badUtf8 = true;
+        st.afterED = u == 0xED;
     }
     std::size_t PutEnd(Ch* begin) const noexcept { return dst_ - static_cast<std::size_t>(begin - begin_); }
     void Flush() noexcept {}
@@ -476,7 +467,7 @@ public:
     bool String(const char* s, rapidjson::SizeType n, bool)
     {
         const std::string_view value = decoded(s, n);
-        if (!validString(value)) return badString(s);
+        if (!validString()) return badString(s);
         if (depth_ == 1 && !frames_[0].object && frames_[0].count == 0) {
             result_.firstIsString = true;
             result_.first.assign(value);
@@ -487,7 +478,7 @@ public:
     bool Key(const char* s, rapidjson::SizeType n, bool)
     {
         const std::string_view name = decoded(s, n);
-        if (!validString(name)) return badString(s);
+        if (!validString()) return badString(s);
         Frame& f = frames_[depth_ - 1];
         f.lastKey = name;
         if (!insertName(f, name)) {
@@ -532,9 +523,9 @@ private:
         return state_.escaped ? std::string_view(state_.scratch->decoded.get() + offsetOf(s), n) : std::string_view(s, n);
     }
 
-    // Its text was checked as UTF-8 while it was scanned (scanString); a decoded escape may still
-    // be a lone low surrogate (below).
-    bool validString(std::string_view value) const noexcept { return !state_.badUtf8 && (!state_.escaped || validUtf8(value)); }
+    // Its text was checked as UTF-8 while it was scanned (scanString), its escapes as they were
+    // decoded (Stream::Put).
+    bool validString() const noexcept { return !state_.badUtf8; }
 
     bool scalar(ValueKind kind, std::string_view text)
     {
