@@ -7,8 +7,10 @@
 // (kind, size, first element when a string) so that a decoder can route without a tree.
 //
 // The parsing is RapidJSON's SAX reader (Debian's rapidjson-dev, header-only; measured in
-// bench/json against the hand-written checkers it replaced and simdjson); this header adds the
-// limits and the I-JSON rules RapidJSON lacks. Header-only, no state: safe from any thread.
+// bench/json against the hand-written checkers it replaced and simdjson), reading the text in
+// place through this header's stream and string scan (detail::Stream, detail::scanString); this
+// header adds the limits and the I-JSON rules RapidJSON lacks. Header-only, no state: safe from
+// any thread.
 //
 // Known difference from a reader of arbitrary precision: RapidJSON refuses an exponent above
 // 308 whatever the digits before it, so 0e400 (which is zero) is refused as out of range.
