@@ -19,6 +19,8 @@ packages=(
   python3-aiosmtpd openssl argon2             # auth: the SMTP server its tests start, key files, bench/auth
   curl                                        # tests and benchmarks that talk HTTP from a chosen address
   chromium coturn                             # signalling: the browser tests' WebRTC peers (playwright-core) and TURN server
+  libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev  # recording: the media worker
+  ffmpeg                                      # recording: the tests' media and a benchmark peer (never called by the product)
 )
 
 missing=()

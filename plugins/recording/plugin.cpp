@@ -33,6 +33,35 @@ public:
                         .range(1, 2592000),
                     ConfigKey::integer("uploads.sweep_seconds", 60, "How often expired uploads are looked for and removed").range(1, 86400),
                     ConfigKey::integer("max_title_chars", 200, "Longest recording title, in characters").range(1, 1000),
+                    ConfigKey::string("processing.worker", "",
+                                      "The media worker executable (vtp-media-worker); empty: the one installed beside this plugin"),
+                    ConfigKey::integer("processing.memory_mb", 4096,
+                                       "Address space a media worker may use, in MiB (RLIMIT_AS); 0: no limit")
+                        .range(0, 1048576),
+                    ConfigKey::integer("processing.cpu_seconds", 43200,
+                                       "CPU time a media worker may use, in seconds (RLIMIT_CPU), all its threads together; 0: no limit")
+                        .range(0, 604800),
+                    ConfigKey::integer("processing.timeout_seconds", 43200,
+                                       "Wall-clock time a media worker may run before it is killed, in seconds; 0: no limit")
+                        .range(0, 604800),
+                    ConfigKey::integer("processing.nice", 10, "Niceness added to media workers, so that vtpd's requests go first")
+                        .range(0, 19),
+                    ConfigKey::string("processing.preset", "veryfast",
+                                      "libx264 preset of transcoded video (a slower one: smaller files, more CPU)")
+                        .oneOf({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}),
+                    ConfigKey::integer("processing.crf", 23, "libx264 constant rate factor of transcoded video (lower: better and larger)")
+                        .range(0, 51),
+                    ConfigKey::integer("processing.threads", 0, "Encoder threads of a media worker; 0: one per core").range(0, 64),
+                    ConfigKey::integer("processing.segment_seconds", 4, "Target length of HLS/DASH segments, in seconds").range(1, 60),
+                    ConfigKey::integer("processing.thumbnail_seconds", 5, "Seconds between the thumbnails of the seek preview track")
+                        .range(1, 3600),
+                    ConfigKey::integer("processing.max_width", 7680, "Widest picture a source may declare; wider ones fail")
+                        .range(16, 16384),
+                    ConfigKey::integer("processing.max_height", 4320, "Tallest picture a source may declare; taller ones fail")
+                        .range(16, 16384),
+                    ConfigKey::integer("processing.max_attempts", 3,
+                                       "Attempts of a recording's processing when the cause is not the media (no worker, a full disk)")
+                        .range(1, 100),
                 },
         };
     }

@@ -63,6 +63,8 @@ inline constexpr const char* kRecordingSchema = R"json({
       },
       "required": ["id", "kind", "length", "offset", "state", "started_at_ms", "offset_ms", "upload_url"]
     }},
+    "progress": {"type": ["number", "null"], "minimum": 0, "maximum": 1, "description": "the fraction processed, while processing"},
+    "media": {"type": ["object", "null"], "description": "what processing made: duration_s, and per source its master playlist, offset_ms and tracks (codecs, sizes)"},
     "created_at": {"type": "integer"}
   },
   "required": ["id", "title", "room_id", "section_id", "owner_id", "state", "failure", "visibility", "started_at", "duration_s",

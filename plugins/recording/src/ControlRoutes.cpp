@@ -113,6 +113,12 @@ void RecordingService::registerControlRoutes()
            .successStatus = 204,
            .errors = {{403, "forbidden"}, {404, "not-found"}, {503, "unavailable"}}},
           &RecordingService::deleteRecording);
+    route({.method = "POST",
+           .path = "/api/v1/recordings/{id}/reprocess",
+           .summary = "Processes a ready or failed recording's sources again",
+           .responseSchema = kRecordingSchema,
+           .errors = {{403, "forbidden"}, {404, "not-found"}, {409, "not-processed"}, {503, "unavailable"}}},
+          &RecordingService::reprocessRecording);
 }
 
 RecordingRow RecordingService::rowToRecording(const Rows::Row& row)
@@ -170,20 +176,23 @@ Json RecordingService::recordingJson(const Rows::Row& row) const
     const Json sources = sourcesJson(id, startMs);
     int64_t size = 0;
     for (size_t i = 0; i < sources.size(); ++i) size += sources.at(i)["offset"].asInt();
-    return Json{{"id", id},
-                {"title", row["title"].asString()},
-                {"room_id", nullable(row["room_id"].asOptionalString())},
-                {"section_id", nullable(row["section_id"].asOptionalString())},
-                {"owner_id", row["owner_id"].asString()},
-                {"state", row["state"].asString()},
-                {"failure", nullable(row["failure"].asOptionalString())},
-                {"visibility", row["visibility"].asString()},
-                {"started_at", startMs / 1000},
-                {"stopped_at", stopMs ? Json(*stopMs / 1000) : Json()},
-                {"duration_s", static_cast<double>(std::max<int64_t>(ms, 0)) / 1000.0},
-                {"size_bytes", size},
-                {"sources", sources},
-                {"created_at", row["created_at"].asInt()}};
+    return Json{
+        {"id", id},
+        {"title", row["title"].asString()},
+        {"room_id", nullable(row["room_id"].asOptionalString())},
+        {"section_id", nullable(row["section_id"].asOptionalString())},
+        {"owner_id", row["owner_id"].asString()},
+        {"state", row["state"].asString()},
+        {"failure", nullable(row["failure"].asOptionalString())},
+        {"visibility", row["visibility"].asString()},
+        {"started_at", startMs / 1000},
+        {"stopped_at", stopMs ? Json(*stopMs / 1000) : Json()},
+        {"duration_s", static_cast<double>(std::max<int64_t>(ms, 0)) / 1000.0},
+        {"size_bytes", size},
+        {"sources", sources},
+        {"progress", row["state"].asString() == "processing" ? Json(row["progress"].isNull() ? 0.0 : row["progress"].asDouble()) : Json()},
+        {"media", row["media"].asOptionalString() ? Json::parse(*row["media"].asOptionalString()) : Json()},
+        {"created_at", row["created_at"].asInt()}};
 }
 
 Json RecordingService::eventPayload(const RecordingRow& r) const
@@ -240,10 +249,12 @@ Response RecordingService::stopRecording(const Request& req)
                         "'recording'",
                         {static_cast<long long>(nowMs), static_cast<long long>(nowMs / 1000), r.id}) == 0)
         throw Conflict("this recording is not recording (it is " + r.state + ")", "not-recording");
+    settleRecording(r.id);
     const Rows rows = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {r.id});
     const Json out = recordingJson(rows[0]);
     Json payload = eventPayload(r);
     payload.set("stopped_at_ms", nowMs);
+    // Published with what the stop itself did: processing's outcome has events of its own.
     payload.set("duration_s", out["duration_s"]);
     host_.publish("recording.stopped", payload);
     host_.log().info("recording stopped", {{"recording_id", r.id}, {"user_id", std::string(req.subject())}});

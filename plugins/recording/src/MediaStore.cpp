@@ -108,9 +108,30 @@ uint64_t DirectoryStore::recordingBytes(const std::string& recordingId) const
 {
     uint64_t total = 0;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(recordingDir(recordingId), ec))
+    for (const auto& e : fs::recursive_directory_iterator(recordingDir(recordingId), ec))
         if (e.is_regular_file(ec)) total += e.file_size(ec);
     return total;
+}
+
+std::string DirectoryStore::mediaDirectory(const std::string& recordingId) const
+{
+    return recordingDir(recordingId) + "/media";
+}
+
+std::string DirectoryStore::prepareWorkDirectory(const std::string& recordingId)
+{
+    const std::string dir = recordingDir(recordingId) + "/.processing";
+    std::error_code ec;
+    fs::remove_all(dir, ec); // what an interrupted attempt left
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
+    return dir;
+}
+
+void DirectoryStore::removeWorkDirectory(const std::string& recordingId)
+{
+    std::error_code ec;
+    fs::remove_all(recordingDir(recordingId) + "/.processing", ec);
 }
 
 } // namespace vtp::recording

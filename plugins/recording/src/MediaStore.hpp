@@ -29,6 +29,12 @@ public:
     virtual void removeRecording(const std::string& recordingId) = 0;
     // Bytes stored for the recording.
     virtual uint64_t recordingBytes(const std::string& recordingId) const = 0;
+    // Processing's output: the directory it publishes finished files in (media/, see
+    // notes on the layout in README.md), and a scratch directory beside it on the same file
+    // system, made empty, where the worker writes before it renames.
+    virtual std::string mediaDirectory(const std::string& recordingId) const = 0;
+    virtual std::string prepareWorkDirectory(const std::string& recordingId) = 0;
+    virtual void removeWorkDirectory(const std::string& recordingId) = 0;
 };
 
 // The local (or shared, NFS/CephFS) directory store.
@@ -46,6 +52,9 @@ public:
     void removeUpload(const std::string& recordingId, const std::string& uploadId) override;
     void removeRecording(const std::string& recordingId) override;
     uint64_t recordingBytes(const std::string& recordingId) const override;
+    std::string mediaDirectory(const std::string& recordingId) const override;
+    std::string prepareWorkDirectory(const std::string& recordingId) override;
+    void removeWorkDirectory(const std::string& recordingId) override;
 
 private:
     std::string recordingDir(const std::string& recordingId) const;

@@ -32,6 +32,7 @@ RecordingService::RecordingService(Host& host) : host_(host), access_(host)
 
     registerControlRoutes();
     registerTusRoutes();
+    configureProcessing();
 }
 
 void RecordingService::start()
@@ -39,6 +40,8 @@ void RecordingService::start()
     store_ = std::make_unique<DirectoryStore>(storageDir_);
     access_.start();
     sweep_ = std::thread([this] { sweepLoop(); });
+    // Recordings stopped while no node could queue their processing (a crash in between).
+    settleAll();
     host_.log().info("recording started", {{"storage_dir", storageDir_}});
 }
 
@@ -84,6 +87,7 @@ int64_t RecordingService::sweepExpiredUploads()
         host_.log().info("expired upload removed", {{"upload_id", id}, {"recording_id", recordingId}});
     }
     if (removed) uploadsExpired_.inc(static_cast<double>(removed));
+    if (removed) settleAll(); // a recording waiting only for those sources goes on without them
     return removed;
 }
 

@@ -6,6 +6,7 @@
 
 #include "Access.hpp"
 #include "MediaStore.hpp"
+#include "WorkerProcess.hpp"
 
 #include <vtp/sdk.hpp>
 
@@ -37,6 +38,10 @@ public:
     // Removes expired unfinished uploads' bytes and marks them expired; returns how many.
     int64_t sweepExpiredUploads();
 
+    // Queues a stopped recording's processing once none of its sources is still uploading (or
+    // fails it when none was uploaded). Called whenever a source or the recording changes state.
+    void settleRecording(const std::string& recordingId);
+
 private:
     // ---- control (ControlRoutes.cpp)
     void registerControlRoutes();
@@ -47,6 +52,7 @@ private:
     Response getRecording(const Request&);
     Response updateRecording(const Request&);
     Response deleteRecording(const Request&);
+    Response reprocessRecording(const Request&);
     Json list(const Request& req, std::optional<std::string> sectionFilter);
     Json recordingJson(const Rows::Row& row) const;
     Json sourcesJson(const std::string& recordingId, int64_t recordingStartMs) const;
@@ -54,6 +60,14 @@ private:
     // The recording, or 404.
     RecordingRow loadRecording(const std::string& id) const;
     static RecordingRow rowToRecording(const Rows::Row& row);
+
+    // ---- processing (Processing.cpp)
+    void configureProcessing();
+    void settleAll();
+    void queueIfSettled(const std::string& recordingId);
+    void failRecording(const std::string& recordingId, const std::string& reason);
+    void updateProcessingQueue();
+    Json runProcessing(Job& job, const Json& params);
 
     // ---- tus (TusRoutes.cpp)
     void registerTusRoutes();
@@ -99,6 +113,12 @@ private:
     int64_t uploadExpirySeconds_ = 0, sweepSeconds_ = 60;
     size_t maxTitleChars_ = 200;
     Metric uploadsInFlight_, bytesReceived_, recordingsStarted_, uploadsExpired_;
+
+    std::string workerPath_;
+    std::vector<std::string> workerArgs_;
+    WorkerLimits limits_;
+    int64_t maxProcessingAttempts_ = 3;
+    Metric processingQueue_, processingSeconds_, processedMediaSeconds_, processingRatio_, processingFailures_;
 
     std::mutex locksMutex_;
     std::set<std::string> lockedUploads_;

@@ -178,6 +178,7 @@ public:
             throw tusError(410, "upload-expired", "Gone", "this upload expired while its body came in");
         }
         s_.bytesReceived().inc(static_cast<double>(end - start_));
+        if (complete) s_.settleRecording(u_.recordingId); // the last source of a stopped recording: process it
         Response r;
         if (creation_) {
             const std::string location = "/api/v1/recordings/" + u_.recordingId + "/uploads/" + u_.id;
@@ -438,6 +439,7 @@ Response RecordingService::headUpload(const Request& req)
             "UPDATE recording_uploads SET received = ?, state = 'complete', completed_at = ? WHERE id = ? AND state = 'uploading'",
             {static_cast<long long>(*size), static_cast<long long>(unixNow()), u.id});
         u.state = "complete";
+        settleRecording(u.recordingId);
     }
     Response r = Response::json(Json{{"id", u.id},
                                      {"offset", static_cast<int64_t>(*size)},
@@ -469,6 +471,7 @@ Response RecordingService::terminateUpload(const Request& req)
     host_.db().exec("DELETE FROM recording_uploads WHERE id = ?", {u.id});
     store_->removeUpload(u.recordingId, u.id);
     host_.log().info("upload terminated", {{"upload_id", u.id}, {"recording_id", u.recordingId}});
+    settleRecording(u.recordingId); // the stopped recording may have waited only for this one
     return Response::noContent().header("Tus-Resumable", std::string(tus::kVersion));
 }
 

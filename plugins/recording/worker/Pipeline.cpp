@@ -1,0 +1,928 @@
+#include "Pipeline.hpp"
+
+#include "Report.hpp"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace vtp::media {
+
+namespace {
+
+// ---- small RAII and helpers -------------------------------------------------------------------
+
+struct PacketFree {
+    void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct FrameFree {
+    void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct CodecFree {
+    void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct SwsFree {
+    void operator()(SwsContext* s) const { sws_freeContext(s); }
+};
+struct SwrFree {
+    void operator()(SwrContext* s) const { swr_free(&s); }
+};
+struct FifoFree {
+    void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
+};
+using Packet = std::unique_ptr<AVPacket, PacketFree>;
+using Frame = std::unique_ptr<AVFrame, FrameFree>;
+using Codec = std::unique_ptr<AVCodecContext, CodecFree>;
+
+Packet newPacket()
+{
+    Packet p(av_packet_alloc());
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+Frame newFrame()
+{
+    Frame f(av_frame_alloc());
+    if (!f) throw std::bad_alloc();
+    return f;
+}
+
+// Fails on an FFmpeg error with `what` and its text.
+void check(int rc, const std::string& what)
+{
+    if (rc == AVERROR(ENOMEM)) throw MediaError("out of memory while " + what + " (the worker's memory limit)");
+    if (rc < 0) throw MediaError(what + ": " + avError(rc));
+}
+
+int even(int v)
+{
+    return std::max(2, v - (v % 2));
+}
+
+void syncFile(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open " + path + " to sync it");
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) throw std::runtime_error("cannot sync " + path);
+}
+
+std::vector<std::string> listDir(const std::string& dir)
+{
+    std::vector<std::string> names;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string n = e->d_name;
+            if (n != "." && n != "..") names.push_back(n);
+        }
+        ::closedir(d);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+uint64_t fileSize(const std::string& path)
+{
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+void writeFile(const std::string& path, const std::string& text)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + path);
+}
+
+std::string vttTime(double s)
+{
+    const auto ms = static_cast<int64_t>(std::llround(s * 1000));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%03lld", static_cast<long long>(ms / 3600000),
+                  static_cast<long long>(ms / 60000 % 60), static_cast<long long>(ms / 1000 % 60), static_cast<long long>(ms % 1000));
+    return buf;
+}
+
+// RFC 6381 codec strings for the master playlist's CODECS.
+std::string h264CodecString(const uint8_t* x, int n)
+{
+    char buf[32];
+    if (x && n >= 4 && x[0] == 1) { // avcC: profile, compatibility, level
+        std::snprintf(buf, sizeof buf, "avc1.%02x%02x%02x", x[1], x[2], x[3]);
+        return buf;
+    }
+    for (int i = 0; x && i + 7 < n; ++i) // Annex B: the first SPS (NAL type 7)
+        if (x[i] == 0 && x[i + 1] == 0 && x[i + 2] == 1 && (x[i + 3] & 0x1f) == 7) {
+            std::snprintf(buf, sizeof buf, "avc1.%02x%02x%02x", x[i + 4], x[i + 5], x[i + 6]);
+            return buf;
+        }
+    return "avc1.640028"; // High 4.0: what a browser accepts for an unknown H.264 stream
+}
+
+std::string aacCodecString(const AVCodecParameters* p)
+{
+    if (p->extradata && p->extradata_size >= 1) {
+        int objectType = p->extradata[0] >> 3;
+        if (objectType == 31 && p->extradata_size >= 2) objectType = 32 + (((p->extradata[0] & 7) << 3) | (p->extradata[1] >> 5));
+        if (objectType > 0) return "mp4a.40." + std::to_string(objectType);
+    }
+    return "mp4a.40.2";
+}
+
+// ---- JPEG (poster, thumbnail sheets) ------------------------------------------------------------
+
+void writeJpeg(const AVFrame* picture, const std::string& path)
+{
+    const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
+    if (!codec) throw std::runtime_error("FFmpeg has no JPEG encoder");
+    Codec enc(avcodec_alloc_context3(codec));
+    enc->width = picture->width;
+    enc->height = picture->height;
+    enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
+    enc->time_base = {1, 25};
+    enc->flags |= AV_CODEC_FLAG_QSCALE;
+    enc->global_quality = FF_QP2LAMBDA * 4;
+    check(avcodec_open2(enc.get(), codec, nullptr), "opening the JPEG encoder");
+    Frame f = newFrame();
+    check(av_frame_ref(f.get(), picture), "preparing a picture");
+    f->quality = enc->global_quality;
+    f->pts = 0;
+    check(avcodec_send_frame(enc.get(), f.get()), "encoding a picture");
+    check(avcodec_send_frame(enc.get(), nullptr), "encoding a picture");
+    Packet pkt = newPacket();
+    check(avcodec_receive_packet(enc.get(), pkt.get()), "encoding a picture");
+    writeFile(path, std::string(reinterpret_cast<const char*>(pkt->data), static_cast<size_t>(pkt->size)));
+}
+
+Frame allocPicture(int w, int h)
+{
+    Frame f = newFrame();
+    f->format = AV_PIX_FMT_YUVJ420P;
+    f->width = w;
+    f->height = h;
+    check(av_frame_get_buffer(f.get(), 0), "allocating a picture");
+    // Black, so that a partly filled sheet has no garbage.
+    std::fill_n(f->data[0], static_cast<size_t>(f->linesize[0]) * h, 0);
+    std::fill_n(f->data[1], static_cast<size_t>(f->linesize[1]) * ((h + 1) / 2), 128);
+    std::fill_n(f->data[2], static_cast<size_t>(f->linesize[2]) * ((h + 1) / 2), 128);
+    return f;
+}
+
+// The poster and the thumbnail track (WebVTT cues over sprite sheets of tiles), from the primary
+// source's decoded pictures.
+class Thumbnails {
+public:
+    Thumbnails(const std::string& dir, double interval, int tileWidth) : dir_(dir), interval_(interval), tileWidth_(tileWidth) {}
+
+    void frame(const AVFrame* f, double t)
+    {
+        if (f->width <= 0 || f->height <= 0) return;
+        if (!poster_ || (!posterFinal_ && t >= 1.0)) { // a picture a second in, unless the video is shorter
+            const int w = std::min(even(f->width), 1280);
+            const int h = even(static_cast<int>(std::lround(static_cast<double>(f->height) * w / f->width)));
+            poster_ = scaled(f, w, h);
+            posterFinal_ = t >= 1.0;
+        }
+        if (tileHeight_ == 0) {
+            tileHeight_ = even(static_cast<int>(std::lround(static_cast<double>(f->height) * tileWidth_ / f->width)));
+            tileHeight_ = std::min(tileHeight_, 4 * tileWidth_);
+        }
+        if (t + 1e-6 < next_ * interval_) return;
+        // One tile for this picture; cues skipped over by a gap show it too.
+        if (!sheet_) sheet_ = allocPicture(tileWidth_ * kCols, tileHeight_ * kRows);
+        const int x = (tiles_ % kCols) * tileWidth_, y = (tiles_ / kCols) * tileHeight_;
+        sws_ = sws_getCachedContext(sws_, f->width, f->height, static_cast<AVPixelFormat>(f->format), tileWidth_, tileHeight_,
+                                    AV_PIX_FMT_YUVJ420P, SWS_BILINEAR, nullptr, nullptr, nullptr);
+        if (!sws_) throw MediaError("a picture could not be scaled");
+        uint8_t* dst[4] = {sheet_->data[0] + static_cast<ptrdiff_t>(y) * sheet_->linesize[0] + x,
+                           sheet_->data[1] + static_cast<ptrdiff_t>(y / 2) * sheet_->linesize[1] + x / 2,
+                           sheet_->data[2] + static_cast<ptrdiff_t>(y / 2) * sheet_->linesize[2] + x / 2, nullptr};
+        sws_scale(sws_, f->data, f->linesize, 0, f->height, dst, sheet_->linesize);
+        while (t + 1e-6 >= next_ * interval_) {
+            cues_.push_back({next_ * interval_, sheets_ + 1, x, y});
+            ++next_;
+        }
+        if (++tiles_ == kCols * kRows) flushSheet();
+    }
+
+    // Writes poster.jpg, the last sheet and thumbnails.vtt (cues up to `duration`).
+    void finish(double duration)
+    {
+        flushSheet();
+        if (poster_) writeJpeg(poster_.get(), dir_ + "/poster.jpg");
+        if (cues_.empty()) return;
+        std::ostringstream vtt;
+        vtt << "WEBVTT\n";
+        for (size_t i = 0; i < cues_.size(); ++i) {
+            const double end = i + 1 < cues_.size() ? cues_[i + 1].start : std::max(duration, cues_[i].start + 0.001);
+            if (cues_[i].start >= end) continue;
+            vtt << "\n"
+                << vttTime(cues_[i].start) << " --> " << vttTime(end) << "\nthumbnails-" << cues_[i].sheet << ".jpg#xywh=" << cues_[i].x
+                << "," << cues_[i].y << "," << tileWidth_ << "," << tileHeight_ << "\n";
+        }
+        writeFile(dir_ + "/thumbnails.vtt", vtt.str());
+    }
+
+    ~Thumbnails() { sws_freeContext(sws_); }
+
+private:
+    static constexpr int kCols = 10, kRows = 10;
+    struct Cue {
+        double start;
+        int sheet, x, y;
+    };
+
+    Frame scaled(const AVFrame* f, int w, int h)
+    {
+        Frame out = allocPicture(w, h);
+        SwsContext* s = sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), w, h, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC,
+                                       nullptr, nullptr, nullptr);
+        if (!s) throw MediaError("a picture could not be scaled");
+        sws_scale(s, f->data, f->linesize, 0, f->height, out->data, out->linesize);
+        sws_freeContext(s);
+        return out;
+    }
+
+    void flushSheet()
+    {
+        if (!sheet_ || tiles_ == 0) return;
+        const int rows = (tiles_ + kCols - 1) / kCols;
+        if (rows < kRows) { // a shorter last sheet
+            Frame cut = allocPicture(sheet_->width, rows * tileHeight_);
+            av_image_copy(cut->data, cut->linesize, const_cast<const uint8_t**>(sheet_->data), sheet_->linesize, AV_PIX_FMT_YUVJ420P,
+                          cut->width, cut->height);
+            sheet_ = std::move(cut);
+        }
+        writeJpeg(sheet_.get(), dir_ + "/thumbnails-" + std::to_string(++sheets_) + ".jpg");
+        sheet_.reset();
+        tiles_ = 0;
+    }
+
+    std::string dir_;
+    double interval_;
+    int tileWidth_, tileHeight_ = 0;
+    Frame poster_, sheet_;
+    bool posterFinal_ = false;
+    int tiles_ = 0, sheets_ = 0;
+    int64_t next_ = 0;
+    std::vector<Cue> cues_;
+    SwsContext* sws_ = nullptr;
+};
+
+// ---- the pipeline ------------------------------------------------------------------------------
+
+struct Source;
+
+// One output track: an input stream copied or transcoded into the DASH/HLS muxer (and, for the
+// primary source, into recording.mp4).
+struct Track {
+    Source* src = nullptr;
+    int sourceIndex = 0;
+    AVStream* in = nullptr;
+    bool video = false, copy = false;
+    int out = -1, mp4 = -1;
+    int64_t shift = 0; // added to input timestamps (input time base)
+    Codec dec, enc;
+    std::unique_ptr<SwsContext, SwsFree> sws;
+    std::unique_ptr<SwrContext, SwrFree> swr;
+    std::unique_ptr<AVAudioFifo, FifoFree> fifo;
+    AVChannelLayout swrInLayout{};
+    int swrInRate = 0, swrInFormat = -1;
+    int width = 0, height = 0;
+    int64_t nextAudioPts = AV_NOPTS_VALUE, lastKeyPts = AV_NOPTS_VALUE, lastFramePts = AV_NOPTS_VALUE;
+    int64_t lastDts = AV_NOPTS_VALUE, lastMp4Dts = AV_NOPTS_VALUE;
+    int64_t packetsIn = 0, decodeErrors = 0, framesDecoded = 0, packetsOut = 0;
+    int64_t firstUs = AV_NOPTS_VALUE, endUs = AV_NOPTS_VALUE;
+    uint64_t bytes = 0;
+    std::string codecs;
+    bool thumbnails = false;
+    AVRational timeBase() const { return enc ? enc->time_base : in->time_base; }
+};
+
+struct Source {
+    SourceSpec spec;
+    AVFormatContext* fmt = nullptr;
+    int64_t size = 0;
+    int video = -1, audio = -1;
+    std::vector<int> trackOf; // input stream -> track, or -1
+    Packet next;
+    bool eof = false, damaged = false;
+    int64_t nextUs = 0;
+    std::string damage;
+    ~Source() { avformat_close_input(&fmt); }
+};
+
+class Pipeline {
+public:
+    Pipeline(const Options& o, std::function<void(double)> progress) : o_(o), progress_(std::move(progress)) {}
+    ~Pipeline()
+    {
+        if (mp4_) {
+            if (mp4_->pb) avio_closep(&mp4_->pb);
+            avformat_free_context(mp4_);
+        }
+        if (dash_) avformat_free_context(dash_);
+    }
+
+    std::string run()
+    {
+        openSources();
+        openOutputs();
+        demux();
+        finishOutputs();
+        return publish();
+    }
+
+private:
+    void openSources()
+    {
+        if (o_.sources.empty()) throw MediaError("no source to process");
+        int64_t minOffset = INT64_MAX;
+        for (const auto& s : o_.sources) minOffset = std::min(minOffset, s.offsetMs);
+        for (size_t i = 0; i < o_.sources.size(); ++i) {
+            auto src = std::make_unique<Source>();
+            src->spec = o_.sources[i];
+            src->spec.offsetMs -= minOffset;
+            src->size = static_cast<int64_t>(fileSize(src->spec.path));
+            if (src->size == 0) throw MediaError(label(i) + "is empty");
+            if (auto why = probe(&src->fmt, src->spec.path.c_str(), o_.limits); !why.empty()) throw MediaError(label(i) + why);
+            bestStreams(src->fmt, src->video, src->audio);
+            src->trackOf.assign(src->fmt->nb_streams, -1);
+            sources_.push_back(std::move(src));
+        }
+    }
+
+    std::string label(size_t i) const { return o_.sources.size() > 1 ? "source " + std::to_string(i + 1) + ": " : ""; }
+
+    void addTrack(Source& s, size_t sourceIndex, int streamIndex, bool video)
+    {
+        Track t;
+        t.src = &s;
+        t.sourceIndex = static_cast<int>(sourceIndex);
+        t.in = s.fmt->streams[streamIndex];
+        t.video = video;
+        const AVCodecParameters* p = t.in->codecpar;
+        t.copy = video ? p->codec_id == AV_CODEC_ID_H264 : p->codec_id == AV_CODEC_ID_AAC;
+        // Start of the source on the recording's timeline: its first timestamp becomes its offset.
+        const int64_t start = s.fmt->start_time != AV_NOPTS_VALUE ? s.fmt->start_time : 0;
+        t.shift = av_rescale_q(s.spec.offsetMs * 1000 - start, AV_TIME_BASE_Q, t.in->time_base);
+        t.thumbnails = video && sourceIndex == 0;
+        if (!t.copy || t.thumbnails) openDecoder(t);
+        if (!t.copy) openEncoder(t);
+        s.trackOf[static_cast<size_t>(streamIndex)] = static_cast<int>(tracks_.size());
+        tracks_.push_back(std::move(t));
+    }
+
+    void openDecoder(Track& t)
+    {
+        const AVCodec* codec = avcodec_find_decoder(t.in->codecpar->codec_id);
+        if (!codec) throw MediaError(std::string("no decoder for ") + avcodec_get_name(t.in->codecpar->codec_id));
+        t.dec.reset(avcodec_alloc_context3(codec));
+        check(avcodec_parameters_to_context(t.dec.get(), t.in->codecpar), "preparing a decoder");
+        t.dec->pkt_timebase = t.in->time_base;
+        t.dec->max_pixels = static_cast<int64_t>(o_.limits.maxWidth) * o_.limits.maxHeight;
+        // A copied video is decoded only for the poster and thumbnails: its keyframes suffice.
+        if (t.copy) t.dec->skip_frame = AVDISCARD_NONKEY;
+        AVDictionary* opts = nullptr;
+        av_dict_set(&opts, "threads", t.copy ? "1" : "auto", 0);
+        const int rc = avcodec_open2(t.dec.get(), codec, &opts);
+        av_dict_free(&opts);
+        check(rc, std::string("opening the ") + avcodec_get_name(t.in->codecpar->codec_id) + " decoder");
+    }
+
+    void openEncoder(Track& t)
+    {
+        const AVCodecParameters* p = t.in->codecpar;
+        AVDictionary* opts = nullptr;
+        const AVCodec* codec = nullptr;
+        if (t.video) {
+            codec = avcodec_find_encoder_by_name("libx264");
+            if (!codec) throw std::runtime_error("FFmpeg was built without libx264");
+            t.enc.reset(avcodec_alloc_context3(codec));
+            // Every picture is scaled to the first size (MediaRecorder changes it mid-stream).
+            t.width = even(p->width);
+            t.height = even(p->height);
+            t.enc->width = t.width;
+            t.enc->height = t.height;
+            t.enc->pix_fmt = AV_PIX_FMT_YUV420P;
+            t.enc->time_base = t.in->time_base.num > 0 ? t.in->time_base : AVRational{1, 1000};
+            AVRational rate = av_guess_frame_rate(t.src->fmt, t.in, nullptr);
+            if (rate.num <= 0 || rate.den <= 0 || av_q2d(rate) > 240) rate = {30, 1};
+            t.enc->framerate = rate;
+            t.enc->gop_size = std::max(1, static_cast<int>(std::ceil(av_q2d(rate) * o_.keyframeSeconds * 5)));
+            t.enc->sample_aspect_ratio = p->sample_aspect_ratio;
+            av_dict_set(&opts, "preset", o_.preset.c_str(), 0);
+            av_dict_set(&opts, "crf", std::to_string(o_.crf).c_str(), 0);
+            av_dict_set(&opts, "forced-idr", "1", 0);
+            av_dict_set(&opts, "threads", o_.threads > 0 ? std::to_string(o_.threads).c_str() : "auto", 0);
+        } else {
+            codec = avcodec_find_encoder(AV_CODEC_ID_AAC);
+            if (!codec) throw std::runtime_error("FFmpeg has no AAC encoder");
+            t.enc.reset(avcodec_alloc_context3(codec));
+            static const int rates[] = {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000};
+            t.enc->sample_rate = std::find(std::begin(rates), std::end(rates), p->sample_rate) != std::end(rates) ? p->sample_rate : 48000;
+            av_channel_layout_default(&t.enc->ch_layout, std::min(2, std::max(1, p->ch_layout.nb_channels)));
+            t.enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+            t.enc->bit_rate = 64000LL * t.enc->ch_layout.nb_channels;
+            t.enc->time_base = {1, t.enc->sample_rate};
+        }
+        t.enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; // MP4 keeps the parameter sets in the init segment
+        const int rc = avcodec_open2(t.enc.get(), codec, &opts);
+        av_dict_free(&opts);
+        check(rc, std::string("opening the ") + codec->name + " encoder");
+        if (!t.video) {
+            t.fifo.reset(av_audio_fifo_alloc(t.enc->sample_fmt, t.enc->ch_layout.nb_channels, 4096));
+            if (!t.fifo) throw std::bad_alloc();
+        }
+    }
+
+    AVStream* newStream(AVFormatContext* ctx, const Track& t)
+    {
+        AVStream* st = avformat_new_stream(ctx, nullptr);
+        if (!st) throw std::bad_alloc();
+        if (t.enc)
+            check(avcodec_parameters_from_context(st->codecpar, t.enc.get()), "preparing the output");
+        else
+            check(avcodec_parameters_copy(st->codecpar, t.in->codecpar), "preparing the output");
+        st->codecpar->codec_tag = 0;
+        st->time_base = t.timeBase();
+        if (t.video) st->avg_frame_rate = t.enc ? t.enc->framerate : t.in->avg_frame_rate;
+        return st;
+    }
+
+    void openOutputs()
+    {
+        for (size_t i = 0; i < sources_.size(); ++i) {
+            Source& s = *sources_[i];
+            if (s.video >= 0) addTrack(s, i, s.video, true);
+            if (s.audio >= 0) addTrack(s, i, s.audio, false);
+        }
+        for (auto& t : tracks_)
+            if (t.video)
+                t.codecs = t.enc ? h264CodecString(t.enc->extradata, t.enc->extradata_size)
+                                 : h264CodecString(t.in->codecpar->extradata, t.in->codecpar->extradata_size);
+        const std::string mpd = o_.workDir + "/manifest.mpd";
+        check(avformat_alloc_output_context2(&dash_, nullptr, "dash", mpd.c_str()), "preparing the DASH output");
+        check(avformat_alloc_output_context2(&mp4_, nullptr, "mp4", (o_.workDir + "/recording.mp4").c_str()), "preparing the MP4 output");
+        std::string sets;
+        for (size_t i = 0; i < tracks_.size(); ++i) {
+            Track& t = tracks_[i];
+            newStream(dash_, t);
+            t.out = static_cast<int>(i);
+            if (!sets.empty()) sets += ' ';
+            sets += "id=" + std::to_string(i) + ",streams=" + std::to_string(i); // each track its own adaptation set
+            if (t.sourceIndex == 0) {
+                newStream(mp4_, t);
+                t.mp4 = static_cast<int>(mp4_->nb_streams) - 1;
+            }
+        }
+        AVDictionary* opts = nullptr;
+        av_dict_set(&opts, "seg_duration", jsonNumber(o_.segmentSeconds).c_str(), 0);
+        av_dict_set(&opts, "use_template", "1", 0);
+        av_dict_set(&opts, "use_timeline", "1", 0);
+        av_dict_set(&opts, "hls_playlist", "1", 0);
+        av_dict_set(&opts, "hls_master_name", "dash-master.m3u8", 0); // replaced by ours (CODECS for every variant)
+        av_dict_set(&opts, "dash_segment_type", "mp4", 0);
+        av_dict_set(&opts, "init_seg_name", "init-$RepresentationID$.mp4", 0);
+        av_dict_set(&opts, "media_seg_name", "seg-$RepresentationID$-$Number%05d$.m4s", 0);
+        av_dict_set(&opts, "adaptation_sets", sets.c_str(), 0);
+        int rc = avformat_write_header(dash_, &opts);
+        av_dict_free(&opts);
+        check(rc, "starting the DASH output");
+        if (mp4_->nb_streams > 0) {
+            check(avio_open(&mp4_->pb, (o_.workDir + "/recording.mp4").c_str(), AVIO_FLAG_WRITE), "creating recording.mp4");
+            av_dict_set(&opts, "movflags", "+faststart", 0);
+            rc = avformat_write_header(mp4_, &opts);
+            av_dict_free(&opts);
+            check(rc, "starting recording.mp4");
+        }
+        if (sources_[0]->video >= 0) thumbs_ = std::make_unique<Thumbnails>(o_.workDir, o_.thumbnailSeconds, o_.thumbnailWidth);
+    }
+
+    // The next packet of a source, its time on the recording's timeline.
+    void readNext(Source& s)
+    {
+        if (!s.next) s.next = newPacket();
+        for (;;) {
+            av_packet_unref(s.next.get());
+            const int rc = av_read_frame(s.fmt, s.next.get());
+            if (rc == AVERROR_EOF) {
+                s.eof = true;
+                return;
+            }
+            if (rc == AVERROR(ENOMEM)) check(rc, "reading the file");
+            if (rc < 0) {
+                // A damaged tail (a capture cut off mid-write) ends the source; what was read stays.
+                s.eof = s.damaged = true;
+                s.damage = avError(rc);
+                return;
+            }
+            const int track =
+                s.next->stream_index < static_cast<int>(s.trackOf.size()) ? s.trackOf[static_cast<size_t>(s.next->stream_index)] : -1;
+            if (track < 0) continue;
+            const Track& t = tracks_[static_cast<size_t>(track)];
+            const int64_t ts = s.next->dts != AV_NOPTS_VALUE ? s.next->dts : s.next->pts;
+            s.nextUs = ts == AV_NOPTS_VALUE ? s.nextUs : av_rescale_q(ts + t.shift, t.in->time_base, AV_TIME_BASE_Q);
+            return;
+        }
+    }
+
+    void demux()
+    {
+        for (auto& s : sources_) readNext(*s);
+        auto lastReport = std::chrono::steady_clock::now();
+        for (;;) {
+            Source* pick = nullptr;
+            for (auto& s : sources_)
+                if (!s->eof && (!pick || s->nextUs < pick->nextUs)) pick = s.get();
+            if (!pick) break;
+            Track& t = tracks_[static_cast<size_t>(pick->trackOf[static_cast<size_t>(pick->next->stream_index)])];
+            handle(t, pick->next.get());
+            readNext(*pick);
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastReport > std::chrono::milliseconds(500)) {
+                lastReport = now;
+                double done = 0, total = 0;
+                for (auto& s : sources_) {
+                    total += static_cast<double>(s->size);
+                    done += s->eof ? static_cast<double>(s->size) : static_cast<double>(std::max<int64_t>(0, avio_tell(s->fmt->pb)));
+                }
+                if (total > 0) progress_(std::min(0.99, done / total));
+            }
+        }
+        for (auto& t : tracks_) flush(t);
+    }
+
+    void handle(Track& t, AVPacket* pkt)
+    {
+        ++t.packetsIn;
+        if (t.copy) {
+            if (t.dec && (pkt->flags & AV_PKT_FLAG_KEY)) decode(t, pkt);
+            if (pkt->pts != AV_NOPTS_VALUE) pkt->pts += t.shift;
+            if (pkt->dts != AV_NOPTS_VALUE) pkt->dts += t.shift;
+            if (pkt->dts == AV_NOPTS_VALUE) pkt->dts = pkt->pts;
+            if (pkt->pts == AV_NOPTS_VALUE) pkt->pts = pkt->dts;
+            if (pkt->dts == AV_NOPTS_VALUE) return; // no time at all: cannot be placed
+            Packet copy = newPacket();
+            check(av_packet_ref(copy.get(), pkt), "copying a packet");
+            write(t, copy.get(), t.in->time_base);
+        } else {
+            decode(t, pkt);
+        }
+    }
+
+    void decode(Track& t, const AVPacket* pkt)
+    {
+        int rc = avcodec_send_packet(t.dec.get(), pkt);
+        if (rc == AVERROR(ENOMEM)) check(rc, "decoding");
+        if (rc < 0 && rc != AVERROR_EOF) ++t.decodeErrors;
+        Frame f = newFrame();
+        for (;;) {
+            rc = avcodec_receive_frame(t.dec.get(), f.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
+            if (rc == AVERROR(ENOMEM)) check(rc, "decoding");
+            if (rc < 0) {
+                ++t.decodeErrors;
+                return;
+            }
+            ++t.framesDecoded;
+            int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+            if (pts != AV_NOPTS_VALUE) pts += t.shift;
+            if (t.thumbnails && pts != AV_NOPTS_VALUE)
+                thumbs_->frame(f.get(), std::max(0.0, static_cast<double>(pts) * av_q2d(t.in->time_base)));
+            if (!t.copy) {
+                if (t.video)
+                    encodeVideo(t, f.get(), pts);
+                else
+                    encodeAudio(t, f.get(), pts);
+            }
+            av_frame_unref(f.get());
+        }
+    }
+
+    void encodeVideo(Track& t, AVFrame* f, int64_t pts)
+    {
+        if (pts == AV_NOPTS_VALUE) pts = t.lastFramePts == AV_NOPTS_VALUE ? 0 : t.lastFramePts + 1;
+        pts = av_rescale_q(pts, t.in->time_base, t.enc->time_base);
+        if (t.lastFramePts != AV_NOPTS_VALUE && pts <= t.lastFramePts) return; // a repeated time: the picture is dropped
+        t.lastFramePts = pts;
+        t.sws.reset(sws_getCachedContext(t.sws.release(), f->width, f->height, static_cast<AVPixelFormat>(f->format), t.width, t.height,
+                                         AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
+        if (!t.sws) throw MediaError("the video's pictures could not be scaled");
+        Frame out = newFrame();
+        out->format = AV_PIX_FMT_YUV420P;
+        out->width = t.width;
+        out->height = t.height;
+        check(av_frame_get_buffer(out.get(), 0), "allocating a picture");
+        sws_scale(t.sws.get(), f->data, f->linesize, 0, f->height, out->data, out->linesize);
+        out->pts = pts;
+        // A keyframe every keyframeSeconds, whatever the source's were: segments need them.
+        const auto keyTicks = static_cast<int64_t>(o_.keyframeSeconds / av_q2d(t.enc->time_base));
+        if (t.lastKeyPts == AV_NOPTS_VALUE || pts - t.lastKeyPts >= keyTicks) {
+            out->pict_type = AV_PICTURE_TYPE_I;
+            t.lastKeyPts = pts;
+        }
+        sendToEncoder(t, out.get());
+    }
+
+    void encodeAudio(Track& t, AVFrame* f, int64_t pts)
+    {
+        if (!t.swr || f->sample_rate != t.swrInRate || f->format != t.swrInFormat ||
+            av_channel_layout_compare(&f->ch_layout, &t.swrInLayout) != 0) {
+            SwrContext* swr = nullptr;
+            check(swr_alloc_set_opts2(&swr, &t.enc->ch_layout, t.enc->sample_fmt, t.enc->sample_rate, &f->ch_layout,
+                                      static_cast<AVSampleFormat>(f->format), f->sample_rate, 0, nullptr),
+                  "preparing the audio resampler");
+            t.swr.reset(swr);
+            check(swr_init(swr), "preparing the audio resampler");
+            t.swrInRate = f->sample_rate;
+            t.swrInFormat = f->format;
+            av_channel_layout_uninit(&t.swrInLayout);
+            check(av_channel_layout_copy(&t.swrInLayout, &f->ch_layout), "preparing the audio resampler");
+        }
+        if (t.nextAudioPts == AV_NOPTS_VALUE)
+            t.nextAudioPts = pts == AV_NOPTS_VALUE ? 0 : av_rescale_q(pts, t.in->time_base, t.enc->time_base);
+        const int outSamples = swr_get_out_samples(t.swr.get(), f->nb_samples);
+        if (outSamples < 0 || outSamples > 1 << 20) throw MediaError("the audio could not be resampled");
+        uint8_t** buf = nullptr;
+        check(
+            av_samples_alloc_array_and_samples(&buf, nullptr, t.enc->ch_layout.nb_channels, std::max(outSamples, 1), t.enc->sample_fmt, 0),
+            "allocating audio");
+        const int n = swr_convert(t.swr.get(), buf, outSamples, const_cast<const uint8_t**>(f->extended_data), f->nb_samples);
+        if (n > 0 && av_audio_fifo_write(t.fifo.get(), reinterpret_cast<void**>(buf), n) < n) {
+            av_freep(&buf[0]);
+            av_freep(&buf);
+            throw std::bad_alloc();
+        }
+        av_freep(&buf[0]);
+        av_freep(&buf);
+        drainFifo(t, false);
+    }
+
+    void drainFifo(Track& t, bool last)
+    {
+        const int frameSize = t.enc->frame_size > 0 ? t.enc->frame_size : 1024;
+        while (av_audio_fifo_size(t.fifo.get()) >= frameSize || (last && av_audio_fifo_size(t.fifo.get()) > 0)) {
+            const int n = std::min(frameSize, av_audio_fifo_size(t.fifo.get()));
+            Frame out = newFrame();
+            out->nb_samples = frameSize; // a short last frame is padded with silence
+            out->format = t.enc->sample_fmt;
+            out->sample_rate = t.enc->sample_rate;
+            check(av_channel_layout_copy(&out->ch_layout, &t.enc->ch_layout), "allocating audio");
+            check(av_frame_get_buffer(out.get(), 0), "allocating audio");
+            av_samples_set_silence(out->extended_data, 0, frameSize, t.enc->ch_layout.nb_channels, t.enc->sample_fmt);
+            av_audio_fifo_read(t.fifo.get(), reinterpret_cast<void**>(out->extended_data), n);
+            out->pts = t.nextAudioPts;
+            t.nextAudioPts += n;
+            sendToEncoder(t, out.get());
+        }
+    }
+
+    void sendToEncoder(Track& t, const AVFrame* f)
+    {
+        check(avcodec_send_frame(t.enc.get(), f), std::string("encoding ") + (t.video ? "the video" : "the audio"));
+        Packet pkt = newPacket();
+        for (;;) {
+            const int rc = avcodec_receive_packet(t.enc.get(), pkt.get());
+            if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return;
+            check(rc, std::string("encoding ") + (t.video ? "the video" : "the audio"));
+            write(t, pkt.get(), t.enc->time_base);
+            av_packet_unref(pkt.get());
+        }
+    }
+
+    void flush(Track& t)
+    {
+        if (t.dec) decode(t, nullptr);
+        if (t.enc) {
+            if (!t.video && t.fifo) drainFifo(t, true);
+            sendToEncoder(t, nullptr);
+        }
+    }
+
+    // Writes one packet (time base `tb`) to the DASH output and, for the primary source, the MP4.
+    void write(Track& t, AVPacket* pkt, AVRational tb)
+    {
+        const AVRational us = AV_TIME_BASE_Q;
+        const int64_t start = av_rescale_q(pkt->pts, tb, us);
+        const int64_t end = av_rescale_q(pkt->pts + std::max<int64_t>(pkt->duration, 0), tb, us);
+        if (t.firstUs == AV_NOPTS_VALUE || start < t.firstUs) t.firstUs = start;
+        if (t.endUs == AV_NOPTS_VALUE || end > t.endUs) t.endUs = end;
+        t.bytes += static_cast<uint64_t>(pkt->size);
+        ++t.packetsOut;
+        if (t.mp4 >= 0) {
+            Packet copy = newPacket();
+            check(av_packet_ref(copy.get(), pkt), "copying a packet");
+            copy->stream_index = t.mp4;
+            av_packet_rescale_ts(copy.get(), tb, mp4_->streams[t.mp4]->time_base);
+            monotonic(copy.get(), t.lastMp4Dts);
+            check(av_interleaved_write_frame(mp4_, copy.get()), "writing recording.mp4");
+        }
+        pkt->stream_index = t.out;
+        av_packet_rescale_ts(pkt, tb, dash_->streams[t.out]->time_base);
+        monotonic(pkt, t.lastDts);
+        check(av_interleaved_write_frame(dash_, pkt), "writing the segments");
+    }
+
+    // Muxers refuse decreasing decoding times (a source's glitch): nudge them forward.
+    static void monotonic(AVPacket* pkt, int64_t& last)
+    {
+        if (last != AV_NOPTS_VALUE && pkt->dts <= last) {
+            const int64_t d = last + 1 - pkt->dts;
+            pkt->dts += d;
+            if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts) pkt->pts = pkt->dts;
+        }
+        last = pkt->dts;
+    }
+
+    double durationSeconds() const
+    {
+        int64_t end = 0;
+        for (const auto& t : tracks_)
+            if (t.endUs != AV_NOPTS_VALUE) end = std::max(end, t.endUs);
+        return static_cast<double>(end) / AV_TIME_BASE;
+    }
+
+    void finishOutputs()
+    {
+        for (size_t i = 0; i < tracks_.size(); ++i) {
+            const Track& t = tracks_[i];
+            const std::string what = label(static_cast<size_t>(t.sourceIndex)) + (t.video ? "the video" : "the audio");
+            if (t.packetsOut == 0) {
+                const Source& s = *t.src;
+                throw MediaError(what + " holds nothing that could be read" + (s.damaged ? " (" + s.damage + ")" : ""));
+            }
+            if (t.dec && t.framesDecoded == 0) throw MediaError("no picture or sound of " + what + " could be decoded");
+            if (t.dec && t.packetsIn > 10 && t.decodeErrors * 2 > t.packetsIn)
+                throw MediaError(what + " is damaged: " + std::to_string(t.decodeErrors) + " of " + std::to_string(t.packetsIn) +
+                                 " packets could not be decoded");
+        }
+        check(av_write_trailer(dash_), "finishing the DASH output");
+        if (mp4_->pb) {
+            check(av_write_trailer(mp4_), "finishing recording.mp4");
+            avio_closep(&mp4_->pb);
+        }
+        if (thumbs_) thumbs_->finish(durationSeconds());
+    }
+
+    // Peak and average bits per second of a media playlist's segments, from their sizes.
+    std::pair<int64_t, int64_t> bandwidth(const std::string& playlist) const
+    {
+        std::ifstream in(o_.workDir + "/" + playlist);
+        std::string line;
+        double segDuration = 0, total = 0, peak = 0, bytes = 0;
+        while (std::getline(in, line)) {
+            if (line.rfind("#EXTINF:", 0) == 0) {
+                segDuration = std::atof(line.c_str() + 8);
+            } else if (!line.empty() && line[0] != '#' && segDuration > 0) {
+                const double size = static_cast<double>(fileSize(o_.workDir + "/" + line));
+                peak = std::max(peak, size * 8 / std::max(segDuration, 0.5));
+                total += segDuration;
+                bytes += size;
+                segDuration = 0;
+            }
+        }
+        const double init = 0;
+        return {static_cast<int64_t>(std::ceil(peak + init)), static_cast<int64_t>(total > 0 ? std::ceil(bytes * 8 / total) : 0)};
+    }
+
+    // The HLS master of one source: its video as the variant, its audio as the variant's group.
+    std::string master(int sourceIndex) const
+    {
+        const Track* v = nullptr;
+        const Track* a = nullptr;
+        for (const auto& t : tracks_)
+            if (t.sourceIndex == sourceIndex) (t.video ? v : a) = &t;
+        std::ostringstream m;
+        m << "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+        auto pl = [](const Track* t) { return "media_" + std::to_string(t->out) + ".m3u8"; };
+        std::pair<int64_t, int64_t> bw{0, 0};
+        std::string codecs;
+        if (a) {
+            m << "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\""
+              << (a->enc ? a->enc->ch_layout.nb_channels : a->in->codecpar->ch_layout.nb_channels) << "\",URI=\"" << pl(a) << "\"\n";
+            bw = bandwidth(pl(a));
+            codecs = a->enc ? "mp4a.40.2" : aacCodecString(a->in->codecpar);
+        }
+        if (v) {
+            const auto vb = bandwidth(pl(v));
+            bw = {bw.first + vb.first, bw.second + vb.second};
+            codecs = v->codecs + (codecs.empty() ? "" : "," + codecs);
+            const int w = v->enc ? v->enc->width : v->in->codecpar->width, h = v->enc ? v->enc->height : v->in->codecpar->height;
+            m << "#EXT-X-STREAM-INF:BANDWIDTH=" << std::max<int64_t>(bw.first, 1)
+              << ",AVERAGE-BANDWIDTH=" << std::max<int64_t>(bw.second, 1) << ",RESOLUTION=" << w << "x" << h << ",CODECS=\"" << codecs
+              << "\"" << (a ? ",AUDIO=\"audio\"" : "") << "\n"
+              << pl(v) << "\n";
+        } else {
+            m << "#EXT-X-STREAM-INF:BANDWIDTH=" << std::max<int64_t>(bw.first, 1)
+              << ",AVERAGE-BANDWIDTH=" << std::max<int64_t>(bw.second, 1) << ",CODECS=\"" << codecs << "\"\n"
+              << pl(a) << "\n";
+        }
+        return m.str();
+    }
+
+    // Writes the masters, then moves every finished file into media/: synced, segments before the
+    // playlists that name them, the master last; what an earlier run left there is removed.
+    std::string publish()
+    {
+        ::unlink((o_.workDir + "/dash-master.m3u8").c_str());
+        writeFile(o_.workDir + "/master.m3u8", master(0));
+        for (size_t i = 1; i < sources_.size(); ++i)
+            writeFile(o_.workDir + "/source-" + std::to_string(i + 1) + ".m3u8", master(static_cast<int>(i)));
+        std::vector<std::string> names = listDir(o_.workDir);
+        auto rank = [](const std::string& n) {
+            if (n == "master.m3u8") return 4;
+            if (n == "manifest.mpd" || n.rfind("source-", 0) == 0) return 3;
+            if (n.size() > 5 && (n.ends_with(".m3u8") || n.ends_with(".vtt"))) return 2;
+            return 1;
+        };
+        std::stable_sort(names.begin(), names.end(), [&](const auto& x, const auto& y) { return rank(x) < rank(y); });
+        uint64_t bytes = 0;
+        for (const auto& n : names) {
+            if (n.find(".tmp") != std::string::npos) continue; // a muxer's leftover
+            const std::string from = o_.workDir + "/" + n;
+            syncFile(from);
+            bytes += fileSize(from);
+        }
+        ::mkdir(o_.mediaDir.c_str(), 0755);
+        const std::set<std::string> fresh(names.begin(), names.end());
+        for (const auto& n : names) {
+            if (n.find(".tmp") != std::string::npos) continue;
+            if (::rename((o_.workDir + "/" + n).c_str(), (o_.mediaDir + "/" + n).c_str()) != 0)
+                throw std::runtime_error("cannot move " + n + " into " + o_.mediaDir);
+        }
+        for (const auto& n : listDir(o_.mediaDir))
+            if (!fresh.count(n)) ::unlink((o_.mediaDir + "/" + n).c_str());
+        syncFile(o_.mediaDir);
+
+        std::ostringstream r;
+        r << "{\"type\":\"result\",\"ok\":true,\"duration_s\":" << jsonNumber(durationSeconds()) << ",\"files\":" << names.size()
+          << ",\"bytes\":" << bytes << ",\"sources\":[";
+        for (size_t i = 0; i < sources_.size(); ++i) {
+            const Source& s = *sources_[i];
+            r << (i ? "," : "") << "{\"offset_ms\":" << s.spec.offsetMs
+              << ",\"master\":" << jsonString(i == 0 ? "master.m3u8" : "source-" + std::to_string(i + 1) + ".m3u8");
+            if (s.damaged) r << ",\"warning\":" << jsonString("the file ends damaged (" + s.damage + "): what came before it was kept");
+            r << ",\"tracks\":[";
+            bool first = true;
+            for (const auto& t : tracks_) {
+                if (t.sourceIndex != static_cast<int>(i)) continue;
+                r << (first ? "" : ",") << "{\"kind\":" << jsonString(t.video ? "video" : "audio")
+                  << ",\"source_codec\":" << jsonString(avcodec_get_name(t.in->codecpar->codec_id))
+                  << ",\"codec\":" << jsonString(t.video ? "h264" : "aac") << ",\"transcoded\":" << (t.copy ? "false" : "true")
+                  << ",\"playlist\":" << jsonString("media_" + std::to_string(t.out) + ".m3u8")
+                  << ",\"duration_s\":" << jsonNumber(static_cast<double>(t.endUs - t.firstUs) / AV_TIME_BASE) << ",\"bytes\":" << t.bytes;
+                if (t.video)
+                    r << ",\"width\":" << (t.enc ? t.enc->width : t.in->codecpar->width)
+                      << ",\"height\":" << (t.enc ? t.enc->height : t.in->codecpar->height);
+                else
+                    r << ",\"sample_rate\":" << (t.enc ? t.enc->sample_rate : t.in->codecpar->sample_rate);
+                r << "}";
+                first = false;
+            }
+            r << "]}";
+        }
+        r << "]}";
+        return r.str();
+    }
+
+    const Options& o_;
+    std::function<void(double)> progress_;
+    std::vector<std::unique_ptr<Source>> sources_;
+    std::vector<Track> tracks_;
+    AVFormatContext* dash_ = nullptr;
+    AVFormatContext* mp4_ = nullptr;
+    std::unique_ptr<Thumbnails> thumbs_;
+};
+
+} // namespace
+
+std::string process(const Options& options, const std::function<void(double)>& progress)
+{
+    Pipeline p(options, progress);
+    return p.run();
+}
+
+} // namespace vtp::media

@@ -1,0 +1,48 @@
+#pragma once
+
+// The media worker's whole-file pipeline: a recording's sources in, CMAF (fragmented MP4)
+// segments shared by HLS and DASH playlists, a poster, a thumbnail track and the MP4 download out.
+// H.264 and AAC are copied; anything else is transcoded (libx264, FFmpeg's AAC encoder).
+//
+// Incremental processing (segments made while the class goes on) is meant to reuse this pipeline:
+// the demuxer state and the next segment number are what a continuation needs; see README.md,
+// "Processing".
+
+#include "MediaProbe.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vtp::media {
+
+// A failure caused by the media (or by the limits on it): its text is for the person who recorded.
+class MediaError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct SourceSpec {
+    std::string path;
+    int64_t offsetMs = 0; // where it starts on the recording's timeline (the server's clock)
+};
+
+struct Options {
+    std::vector<SourceSpec> sources; // the first is the primary: the master playlist, the download
+    std::string mediaDir;            // where finished files are renamed to
+    std::string workDir;             // where they are written first (same file system)
+    ProbeLimits limits;
+    std::string preset = "veryfast"; // libx264
+    int crf = 23;
+    int threads = 0; // encoder threads, 0: as many as the cores
+    double segmentSeconds = 4, keyframeSeconds = 2, thumbnailSeconds = 5;
+    int thumbnailWidth = 160;
+};
+
+// Runs the pipeline; `progress` is called with the fraction of the input read. Returns the result
+// as a JSON object (durations, codecs, sizes); throws MediaError for what the media caused.
+std::string process(const Options& options, const std::function<void(double)>& progress);
+
+} // namespace vtp::media

@@ -1,0 +1,129 @@
+// vtp-media-worker: processes a stopped recording's sources for the recording plugin, in a process
+// of its own (started by vtpd with limits on memory and CPU time), so that a hostile or corrupt
+// file can crash or hang only this process. Reports on standard output, one JSON object a line:
+//   {"type":"progress","fraction":0.42}
+//   {"type":"result","ok":true,"duration_s":...,"sources":[...]}   or
+//   {"type":"result","ok":false,"reason":"..."}
+// Usage: vtp-media-worker --media-dir DIR --work-dir DIR --source FILE[@OFFSET_MS] ... [options]
+#include "Pipeline.hpp"
+#include "Report.hpp"
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
+
+namespace {
+
+using namespace vtp::media;
+
+// FFmpeg's own messages go to standard error (the plugin discards it); the last error is kept
+// for the failure reason.
+std::mutex logMutex;
+std::string lastAvError;
+
+void logCallback(void* avcl, int level, const char* fmt, va_list args)
+{
+    if (level > AV_LOG_ERROR) return;
+    char line[512];
+    int prefix = 0; // no "[mov @ 0x...]": the text goes into reasons people read
+    va_list copy;
+    va_copy(copy, args);
+    av_log_format_line(avcl, level, fmt, copy, line, sizeof line, &prefix);
+    va_end(copy);
+    std::string text(line);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::lock_guard lock(logMutex);
+    lastAvError = text;
+    std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+[[noreturn]] void usage(const std::string& why)
+{
+    reportLine("{\"type\":\"result\",\"ok\":false,\"reason\":" + jsonString("the media worker was started wrongly: " + why) + "}");
+    std::exit(64);
+}
+
+double number(const char* s, const char* name)
+{
+    char* end = nullptr;
+    const double v = std::strtod(s, &end);
+    if (!*s || *end) usage(std::string("--") + name + " needs a number");
+    return v;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (i + 1 >= argc) usage(a + " needs a value");
+        const char* v = argv[++i];
+        if (a == "--media-dir")
+            o.mediaDir = v;
+        else if (a == "--work-dir")
+            o.workDir = v;
+        else if (a == "--source") {
+            std::string s = v;
+            SourceSpec spec;
+            if (const auto at = s.rfind('@'); at != std::string::npos) {
+                spec.offsetMs = static_cast<int64_t>(number(s.c_str() + at + 1, "source offset"));
+                s.resize(at);
+            }
+            spec.path = s;
+            o.sources.push_back(spec);
+        } else if (a == "--preset")
+            o.preset = v;
+        else if (a == "--crf")
+            o.crf = static_cast<int>(number(v, "crf"));
+        else if (a == "--threads")
+            o.threads = static_cast<int>(number(v, "threads"));
+        else if (a == "--segment-seconds")
+            o.segmentSeconds = number(v, "segment-seconds");
+        else if (a == "--keyframe-seconds")
+            o.keyframeSeconds = number(v, "keyframe-seconds");
+        else if (a == "--thumbnail-seconds")
+            o.thumbnailSeconds = number(v, "thumbnail-seconds");
+        else if (a == "--max-width")
+            o.limits.maxWidth = static_cast<int>(number(v, "max-width"));
+        else if (a == "--max-height")
+            o.limits.maxHeight = static_cast<int>(number(v, "max-height"));
+        else
+            usage("unknown option " + a);
+    }
+    if (o.mediaDir.empty() || o.workDir.empty() || o.sources.empty()) usage("--media-dir, --work-dir and --source are needed");
+    if (o.segmentSeconds < 1 || o.keyframeSeconds <= 0 || o.thumbnailSeconds < 1) usage("a duration option is out of range");
+
+    av_log_set_callback(logCallback);
+    try {
+        const std::string result = process(o, [](double f) { reportLine("{\"type\":\"progress\",\"fraction\":" + jsonNumber(f) + "}"); });
+        reportLine(result);
+        return 0;
+    } catch (const MediaError& e) {
+        std::string reason = e.what();
+        {
+            // FFmpeg's own word on it, when it said something ("moov atom not found").
+            std::lock_guard lock(logMutex);
+            if (!lastAvError.empty() && reason.find(lastAvError) == std::string::npos) reason += " (FFmpeg: " + lastAvError + ")";
+        }
+        reportLine("{\"type\":\"result\",\"ok\":false,\"reason\":" + jsonString(reason) + "}");
+        return 2;
+    } catch (const std::bad_alloc&) {
+        reportLine("{\"type\":\"result\",\"ok\":false,\"reason\":" +
+                   jsonString("the media worker ran out of memory (its limit) processing this file") + "}");
+        return 3;
+    } catch (const std::exception& e) {
+        // Not the media's fault (a full disk, a broken installation): the plugin may retry.
+        reportLine("{\"type\":\"result\",\"ok\":false,\"retry\":true,\"reason\":" + jsonString(e.what()) + "}");
+        return 4;
+    }
+}
