@@ -366,7 +366,7 @@ private:
             src->spec = o_.sources[i];
             src->spec.offsetMs -= minOffset;
             src->size = static_cast<int64_t>(fileSize(src->spec.path));
-            if (src->size == 0) throw MediaError(label(i) + "is empty");
+            if (src->size == 0) throw MediaError(label(i) + "the file is empty: no bytes were uploaded");
             if (auto why = probe(&src->fmt, src->spec.path.c_str(), o_.limits); !why.empty()) throw MediaError(label(i) + why);
             bestStreams(src->fmt, src->video, src->audio);
             src->trackOf.assign(src->fmt->nb_streams, -1);
