@@ -62,6 +62,10 @@ public:
                     ConfigKey::integer("processing.max_attempts", 3,
                                        "Attempts of a recording's processing when the cause is not the media (no worker, a full disk)")
                         .range(1, 100),
+                    ConfigKey::integer("playback.url_lifetime_seconds", 21600,
+                                       "How long the signed URLs that /playback hands out work, in seconds: long enough to watch a "
+                                       "long lecture with pauses, short enough that a shared link soon stops working")
+                        .range(1, 604800),
                 },
         };
     }

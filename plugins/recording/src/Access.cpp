@@ -24,14 +24,18 @@ std::optional<std::string> Access::sectionRelation(const std::string& sectionId,
 
 bool Access::moderatesRoom(const Request& req, const std::string& roomId) const
 {
-    constexpr std::string_view prefix = "courses:";
-    if (!courseRooms_ || roomId.compare(0, prefix.size(), prefix) != 0) return false;
     std::string roles;
     for (const auto& r : req.roles()) roles += (roles.empty() ? "" : ",") + r;
+    return moderatesRoom(roomId, std::string(req.subject()), roles);
+}
+
+bool Access::moderatesRoom(const std::string& roomId, const std::string& user, const std::string& roles) const
+{
+    constexpr std::string_view prefix = "courses:";
+    if (!courseRooms_ || roomId.compare(0, prefix.size(), prefix) != 0) return false;
     int moderator = 0;
     char reason[256] = {0};
     const std::string key = roomId.substr(prefix.size());
-    const std::string user(req.subject());
     const int rc = courseRooms_->authorize(courseRooms_->context, key.c_str(), user.c_str(), roles.c_str(),
                                            static_cast<int64_t>(::time(nullptr)), &moderator, reason, sizeof reason);
     return rc == VTP_OK && moderator == 1;
@@ -67,11 +71,26 @@ void Access::requireManager(const Request& req, const Subject& s) const
 bool Access::mayView(const Request& req, const Subject& s) const
 {
     if (s.visibility == "link" || isManager(req, s)) return true;
-    if (s.sectionId && s.visibility == "participants") {
-        const auto relation = sectionRelation(*s.sectionId, std::string(req.subject()));
-        return relation == std::optional<std::string>("assistant") || relation == std::optional<std::string>("enrolled");
+    return viewsAsParticipant(std::string(req.subject()), s);
+}
+
+bool Access::mayView(const std::string& userId, bool admin, const Subject& s) const
+{
+    if (s.visibility == "link" || admin || s.ownerId == userId) return true;
+    if (s.sectionId) {
+        const auto relation = sectionRelation(*s.sectionId, userId);
+        if (relation == std::optional<std::string>("instructor")) return true;
+    } else if (s.roomId && moderatesRoom(*s.roomId, userId, admin ? "admin" : "")) {
+        return true;
     }
-    return false;
+    return viewsAsParticipant(userId, s);
+}
+
+bool Access::viewsAsParticipant(const std::string& userId, const Subject& s) const
+{
+    if (!s.sectionId || s.visibility != "participants") return false;
+    const auto relation = sectionRelation(*s.sectionId, userId);
+    return relation == std::optional<std::string>("assistant") || relation == std::optional<std::string>("enrolled");
 }
 
 } // namespace vtp::recording

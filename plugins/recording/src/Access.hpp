@@ -40,14 +40,22 @@ public:
     bool isManager(const Request& req, const Subject& s) const;
     // May the caller see it (GET, lists)?
     bool mayView(const Request& req, const Subject& s) const;
+    // The same for a user known only by id (a playback token's), with whether they are an admin:
+    // the rules of mayView, a class room's moderators asked with `admin` as their only role.
+    bool mayView(const std::string& userId, bool admin, const Subject& s) const;
     // The caller's relation to a section ("instructor", "assistant", "enrolled", "waitlisted", ""),
     // or nothing when the section does not exist or cannot be asked about.
     std::optional<std::string> sectionRelation(const std::string& sectionId, const std::string& userId) const;
     // Whether the caller moderates live room `roomId` (a class room of the courses plugin).
     bool moderatesRoom(const Request& req, const std::string& roomId) const;
+    // The same for a user by id and their roles ("a,b").
+    bool moderatesRoom(const std::string& roomId, const std::string& userId, const std::string& roles) const;
     bool sectionsAvailable() const { return sections_ != nullptr; }
 
 private:
+    // A section's assistants and enrolled students, unless the recording is for staff only.
+    bool viewsAsParticipant(const std::string& userId, const Subject& s) const;
+
     Host& host_;
     const vtp_sections_v1* sections_ = nullptr;
     const vtp_room_provider_v1* courseRooms_ = nullptr;

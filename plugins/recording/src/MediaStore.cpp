@@ -1,5 +1,7 @@
 #include "MediaStore.hpp"
 
+#include "MediaFiles.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +134,18 @@ void DirectoryStore::removeWorkDirectory(const std::string& recordingId)
 {
     std::error_code ec;
     fs::remove_all(recordingDir(recordingId) + "/.processing", ec);
+}
+
+std::string DirectoryStore::mediaPath(const std::string& recordingId, const std::string& name) const
+{
+    if (!media::safeName(name)) throw std::invalid_argument("not a media file name");
+    return recordingDir(recordingId) + "/media/" + name;
+}
+
+bool DirectoryStore::hasMedia(const std::string& recordingId, const std::string& name) const
+{
+    struct stat st {};
+    return ::stat(mediaPath(recordingId, name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 } // namespace vtp::recording

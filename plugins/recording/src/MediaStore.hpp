@@ -35,6 +35,11 @@ public:
     virtual std::string mediaDirectory(const std::string& recordingId) const = 0;
     virtual std::string prepareWorkDirectory(const std::string& recordingId) = 0;
     virtual void removeWorkDirectory(const std::string& recordingId) = 0;
+    // A file of the recording's processed output, `media/NAME` (a flat name: media::safeName), as a
+    // local path the kernel sends with sendfile. Throws std::invalid_argument for an unsafe name.
+    virtual std::string mediaPath(const std::string& recordingId, const std::string& name) const = 0;
+    // Whether that file exists (a regular file).
+    virtual bool hasMedia(const std::string& recordingId, const std::string& name) const = 0;
 };
 
 // The local (or shared, NFS/CephFS) directory store.
@@ -55,6 +60,8 @@ public:
     std::string mediaDirectory(const std::string& recordingId) const override;
     std::string prepareWorkDirectory(const std::string& recordingId) override;
     void removeWorkDirectory(const std::string& recordingId) override;
+    std::string mediaPath(const std::string& recordingId, const std::string& name) const override;
+    bool hasMedia(const std::string& recordingId, const std::string& name) const override;
 
 private:
     std::string recordingDir(const std::string& recordingId) const;

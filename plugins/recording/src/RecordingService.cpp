@@ -33,12 +33,14 @@ RecordingService::RecordingService(Host& host) : host_(host), access_(host)
     registerControlRoutes();
     registerTusRoutes();
     configureProcessing();
+    playback_ = std::make_unique<Playback>(host, access_);
 }
 
 void RecordingService::start()
 {
     store_ = std::make_unique<DirectoryStore>(storageDir_);
     access_.start();
+    playback_->start(*store_);
     sweep_ = std::thread([this] { sweepLoop(); });
     // Recordings stopped while no node could queue their processing (a crash in between).
     settleAll();

@@ -7,6 +7,7 @@
 #include "Access.hpp"
 #include "MediaStore.hpp"
 #include "WorkerProcess.hpp"
+#include "Playback.hpp"
 
 #include <vtp/sdk.hpp>
 
@@ -30,6 +31,7 @@ struct RecordingRow {
 };
 
 class RecordingService {
+    friend class Playback; // reads rows as the control routes do
 public:
     explicit RecordingService(Host& host);
     void start();
@@ -108,6 +110,7 @@ private:
     Host& host_;
     Access access_;
     std::unique_ptr<MediaStore> store_;
+    std::unique_ptr<Playback> playback_;
     std::string storageDir_;
     uint64_t maxUploadBytes_ = 0;
     int64_t uploadExpirySeconds_ = 0, sweepSeconds_ = 60;
