@@ -327,11 +327,15 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         auto target = router_.match(*announced, rawPath);
         if (target.kind == RouteMatch::Kind::Found) {
             p.route = target.route;
+            p.preflight = true;
             if (!p.route->secretParams.empty()) req.logPath = maskPath(req.target, p.route->pattern, p.route->secretParams);
             const auto policy = corsOf(*p.route);
             p.early = corsPreflight(policy.get(), p.route->method, req, limits_.corsOrigins);
             return p;
         }
+        // Nor does a plugin's OPTIONS route answer a preflight for a method the path lacks: that
+        // stays the router's 405, as on a path without one.
+        if (m.kind == RouteMatch::Kind::Found) m = RouteMatch{RouteMatch::Kind::MethodNotAllowed, nullptr, {}, router_.allowed(rawPath)};
     }
 
     if (m.kind == RouteMatch::Kind::NotFound) {
@@ -516,8 +520,9 @@ void HttpPipeline::finish(const IncomingRequest& req, const PreparedRequest& p, 
     const bool success = (r.status >= 200 && r.status < 300) || r.status == 304;
     if (route && !route->cacheControl.empty() && success && !hasHeader(r, "cache-control"))
         r.headers.emplace_back("Cache-Control", route->cacheControl);
-    // Preflights carry their own Access-Control-* headers (corsPreflight).
-    if (route && req.method != "OPTIONS")
+    // Preflights carry their own Access-Control-* headers (corsPreflight); a plugin's answer to a
+    // plain OPTIONS gets its route's, as any other.
+    if (route && !p.preflight)
         if (const auto policy = corsOf(*route)) addCorsHeaders(*policy, route->method, req, limits_.corsOrigins, r.headers);
     addSecurityHeaders(r.headers, personal);
     if (limits_.hstsMaxAgeSeconds > 0 && req.secure && !hasHeader(r, "strict-transport-security"))

@@ -74,6 +74,7 @@ struct PreparedRequest {
     std::optional<Principal> principal;
     std::string contentType; // media type, lower-case, no parameters
     size_t bodyLimit = 0;
+    bool preflight = false; // a CORS preflight, answered by the kernel (early) for `route`
 };
 
 // The C view of a request handed to a plugin: every pointer in `c` lives as long as this object

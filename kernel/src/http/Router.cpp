@@ -13,7 +13,8 @@ namespace vtp::kernel {
 
 namespace {
 
-constexpr std::array<std::string_view, 5> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+// OPTIONS: a plugin's answer to a plain OPTIONS (tus discovery); CORS preflights stay the kernel's.
+constexpr std::array<std::string_view, 6> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 constexpr size_t kMaxSegments = 32;
 
 bool validStaticSegment(std::string_view s)
@@ -135,7 +136,7 @@ Router::~Router() = default;
 void Router::add(RouteSpec spec)
 {
     if (std::find(kMethods.begin(), kMethods.end(), spec.method) == kMethods.end())
-        throw RouteError("unsupported method '" + spec.method + "' (use GET, POST, PUT, PATCH or DELETE)");
+        throw RouteError("unsupported method '" + spec.method + "' (use GET, POST, PUT, PATCH, DELETE or OPTIONS)");
     std::vector<std::string_view> segs;
     if (!splitPath(spec.pattern, segs) || (spec.pattern.size() > 1 && spec.pattern.back() == '/'))
         throw RouteError("malformed path pattern '" + spec.pattern + "'");
@@ -206,6 +207,11 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const
     result.kind = RouteMatch::Kind::Found;
     result.route = it->second;
     return result;
+}
+
+std::vector<std::string> Router::allowed(std::string_view path) const
+{
+    return match("", path).allowed; // no route has the empty method: the methods of the path's leaf
 }
 
 std::vector<RouteSpec> Router::routes() const

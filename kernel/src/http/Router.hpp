@@ -58,6 +58,8 @@ public:
     Router();
     ~Router();
 
+    // Methods: GET, POST, PUT, PATCH, DELETE and OPTIONS (HEAD is GET's). An OPTIONS route answers
+    // plain OPTIONS requests only: HttpPipeline answers CORS preflights itself.
     // Throws RouteError for a malformed pattern, an unsupported method, or a duplicate
     // (same method and same shape, e.g. /a/{x} and /a/{y}).
     void add(RouteSpec spec);
@@ -67,6 +69,8 @@ public:
     // `path` is the raw path (percent-encoded); parameters are decoded. A path that does not
     // decode (bad %-escape, NUL) is NotFound.
     RouteMatch match(std::string_view method, std::string_view path) const;
+    // The methods routes take on `path` (with HEAD where GET is), sorted; empty when none matches.
+    std::vector<std::string> allowed(std::string_view path) const;
 
     std::vector<RouteSpec> routes() const;
 

@@ -94,8 +94,8 @@ std::optional<uint64_t> contentLength(const Request& req)
     return n.value;
 }
 
-// What an OPTIONS answer would say (vtpd's router takes no OPTIONS routes): on creation and HEAD
-// answers instead, so that a client can still discover it.
+// The server's tus configuration: the answer to OPTIONS on the creation URL, and on creation and
+// HEAD answers too (clients that never ask, such as tus-js-client, still learn it).
 void discoveryHeaders(Response& r, uint64_t maxBytes)
 {
     r.header("Tus-Version", std::string(tus::kVersion))
@@ -240,6 +240,21 @@ void RecordingService::registerTusRoutes()
         more.insert(more.begin(), common.begin(), common.end());
         return more;
     };
+    // tus discovery: OPTIONS on the creation URL, before any upload (public: it tells only the
+    // server's configuration, and tus clients send no credentials with it). The Tus-Resumable a
+    // client sends is ignored, as tus says. A CORS preflight never comes here: vtpd answers those.
+    host_.route({.method = "OPTIONS",
+                 .path = "/api/v1/recordings/{id}/uploads",
+                 .role = Role::Public,
+                 .summary = "tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size and Tus-Checksum-Algorithm of this server",
+                 .successStatus = 204,
+                 .cacheControl = "no-store"},
+                [this](const Request&) {
+                    Response r = Response::noContent();
+                    r.header("Tus-Resumable", std::string(tus::kVersion));
+                    discoveryHeaders(r, maxUploadBytes_);
+                    return r;
+                });
     host_.streamRoute({.method = "POST",
                        .path = "/api/v1/recordings/{id}/uploads",
                        .summary = "tus creation (and creation-with-upload, creation-defer-length): a new source of the recording",

@@ -171,7 +171,7 @@ typedef int (*vtp_route_handler)(void* user_data, const vtp_request* request, vt
 
 typedef struct vtp_route {
     uint32_t struct_size;
-    const char* method;          /* GET, POST, PUT, PATCH, DELETE */
+    const char* method;          /* GET, POST, PUT, PATCH, DELETE; OPTIONS since 1.6 (never a CORS preflight) */
     const char* path;            /* "/api/v1/hello/{name}"; a parameter matches one segment */
     const char* role;            /* VTP_ROLE_PUBLIC, VTP_ROLE_AUTHENTICATED, or a role name */
     const char* summary;         /* one line, for the API description */

@@ -1,3 +1,4 @@
+#include "http/Cors.hpp"
 #include "http/HttpPipeline.hpp"
 #include "log/Logger.hpp"
 #include "vtp/abi.h"
@@ -158,6 +159,78 @@ TEST_F(PipelineTest, WrongMethodIs405WithAllow)
             EXPECT_EQ(v, "GET, HEAD");
         }
     EXPECT_TRUE(found);
+}
+
+namespace {
+
+std::string headerValue(const HttpResponseData& r, const std::string& name)
+{
+    for (const auto& [k, v] : r.headers)
+        if (k == name) return v;
+    return {};
+}
+
+HeaderList preflightFor(const std::string& method)
+{
+    return {{"origin", "https://a.example"}, {"access-control-request-method", method}};
+}
+
+} // namespace
+
+TEST_F(PipelineTest, OptionsWithoutADeclaredRouteIs405WithAllow)
+{
+    for (const auto& headers : {HeaderList{}, HeaderList{{"origin", "https://a.example"}}, preflightFor("DELETE")}) {
+        auto r = run("OPTIONS", "/items/1", {}, headers, false);
+        EXPECT_EQ(r.status, 405);
+        EXPECT_EQ(headerValue(r, "Allow"), "GET, HEAD");
+    }
+}
+
+TEST_F(PipelineTest, PlainOptionsReachesADeclaredOptionsRoute)
+{
+    add("OPTIONS", "/items", "public", BodyKind::None, &echo_);
+    auto r = run("OPTIONS", "/items", {}, {}, false);
+    EXPECT_EQ(r.status, 200) << r.body; // the echo handler
+    // An Origin without Access-Control-Request-Method is no preflight: a page's own OPTIONS.
+    r = run("OPTIONS", "/items", {}, {{"origin", "https://a.example"}}, false);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(headerValue(run("PUT", "/items", {}, {}, false), "Allow"), "OPTIONS, POST");
+}
+
+TEST_F(PipelineTest, APreflightIsTheKernelsEvenWhereAnOptionsRouteExists)
+{
+    add("OPTIONS", "/items", "public", BodyKind::None, &echo_);
+    // POST /items declares no CORS: the kernel refuses the preflight; the handler never runs.
+    auto r = run("OPTIONS", "/items", {}, preflightFor("POST"), false);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(json(r)->getValue<std::string>("type"), "urn:vtp:problem:cors-refused");
+    // For a method the path lacks it stays the router's 405, as on a path without OPTIONS.
+    r = run("OPTIONS", "/items", {}, preflightFor("DELETE"), false);
+    EXPECT_EQ(r.status, 405) << r.body;
+    EXPECT_EQ(headerValue(r, "Allow"), "OPTIONS, POST");
+}
+
+TEST_F(PipelineTest, AnOptionsRouteWithCorsAnswersPagesWithItsHeaders)
+{
+    auto policy = std::make_shared<CorsPolicy>();
+    policy->enabled = true;
+    policy->origins = {"https://a.example"};
+    RouteSpec s;
+    s.method = "OPTIONS";
+    s.pattern = "/uploads";
+    s.role = "public";
+    s.owner = "test";
+    s.target = &echo_;
+    s.cors = policy;
+    router_.add(std::move(s));
+    auto r = run("OPTIONS", "/uploads", {}, {{"origin", "https://a.example"}}, false);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(headerValue(r, "Access-Control-Allow-Origin"), "https://a.example");
+    // Its own preflight (a page about to send OPTIONS) is still the kernel's 204.
+    r = run("OPTIONS", "/uploads", {}, preflightFor("OPTIONS"), false);
+    EXPECT_EQ(r.status, 204) << r.body;
+    EXPECT_EQ(headerValue(r, "Access-Control-Allow-Methods"), "OPTIONS");
+    EXPECT_TRUE(r.body.empty());
 }
 
 TEST_F(PipelineTest, MissingLengthIs411)

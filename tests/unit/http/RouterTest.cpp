@@ -79,6 +79,29 @@ TEST(Router, WrongMethodListsAllowedMethods)
     EXPECT_EQ(m.allowed, (std::vector<std::string>{"DELETE", "GET", "HEAD"}));
 }
 
+TEST(Router, TakesOptionsRoutesAndListsThemAsAllowed)
+{
+    Router r;
+    r.add(route("POST", "/uploads"));
+    EXPECT_EQ(r.match("OPTIONS", "/uploads").kind, RouteMatch::Kind::MethodNotAllowed);
+    r.add(route("OPTIONS", "/uploads"));
+    const auto m = r.match("OPTIONS", "/uploads");
+    ASSERT_EQ(m.kind, RouteMatch::Kind::Found);
+    EXPECT_EQ(m.route->method, "OPTIONS");
+    EXPECT_EQ(r.match("GET", "/uploads").allowed, (std::vector<std::string>{"OPTIONS", "POST"}));
+    EXPECT_EQ(r.allowed("/uploads"), (std::vector<std::string>{"OPTIONS", "POST"}));
+    EXPECT_TRUE(r.allowed("/elsewhere").empty());
+}
+
+TEST(Router, RefusesMethodsItDoesNotRoute)
+{
+    Router r;
+    EXPECT_THROW(r.add(route("HEAD", "/x")), RouteError); // GET's
+    EXPECT_THROW(r.add(route("TRACE", "/x")), RouteError);
+    EXPECT_THROW(r.add(route("options", "/x")), RouteError);
+    EXPECT_THROW(r.add(route("", "/x")), RouteError);
+}
+
 TEST(Router, HeadMatchesGet)
 {
     Router r;

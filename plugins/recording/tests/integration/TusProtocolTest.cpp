@@ -1,7 +1,9 @@
 // The tus 1.0 server by raw requests, on SQLite and PostgreSQL: creation (with upload, deferred
 // length), HEAD, PATCH, checksum, termination, expiration, CORS, and every error the protocol
-// names (409, 412, 413, 404, 410, 415, 403, 460).
+// names (409, 412, 413, 404, 410, 415, 403, 460), and OPTIONS discovery.
 #include "RecordingTestSupport.hpp"
+
+#include <vtp/base64.hpp>
 
 #include <Poco/SHA1Engine.h>
 
@@ -16,20 +18,7 @@ std::string sha1Base64(const std::string& bytes)
     Poco::SHA1Engine engine;
     engine.update(bytes.data(), bytes.size());
     const auto& d = engine.digest();
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    size_t i = 0;
-    for (; i + 3 <= d.size(); i += 3) {
-        const uint32_t v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-        for (int k = 18; k >= 0; k -= 6) out += alphabet[(v >> k) & 63];
-    }
-    // 20 bytes: 6 groups and 2 left over.
-    const uint32_t v = (d[i] << 16) | (d[i + 1] << 8);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += '=';
-    return out;
+    return vtp::base64Encode(std::string(d.begin(), d.end()));
 }
 
 class TusProtocol : public ::testing::TestWithParam<Backend> {
@@ -233,6 +222,54 @@ TEST_P(TusProtocol, BrowsersMayUseTheTusHeadersAcrossOrigins)
     const std::string exposed = lowerCase(headerOf(head, "Access-Control-Expose-Headers"));
     for (const char* h : {"upload-offset", "upload-length", "tus-resumable", "location", "upload-expires"})
         EXPECT_NE(exposed.find(h), std::string::npos) << h << " in " << exposed;
+}
+
+TEST_P(TusProtocol, OptionsDiscoversTheServerWhilePreflightsStayTheKernels)
+{
+    // tus discovery: no token, and a Tus-Resumable the server does not speak is ignored.
+    for (const std::map<std::string, std::string>& headers :
+         {std::map<std::string, std::string>{}, std::map<std::string, std::string>{{"Tus-Resumable", "0.2.2"}}}) {
+        const auto r = s->vtpd().request("OPTIONS", uploads, {}, {}, headers);
+        EXPECT_EQ(r.status, 204) << r.body;
+        EXPECT_TRUE(r.body.empty());
+        EXPECT_EQ(headerOf(r, "Tus-Resumable"), "1.0.0");
+        EXPECT_EQ(headerOf(r, "Tus-Version"), "1.0.0");
+        EXPECT_EQ(headerOf(r, "Tus-Extension"), "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration");
+        EXPECT_EQ(headerOf(r, "Tus-Max-Size"), "1048576");
+        EXPECT_EQ(headerOf(r, "Tus-Checksum-Algorithm"), "sha1,sha256");
+    }
+    // An upload URL declares no OPTIONS (tus asks it of the creation URL): the router's 405 as before.
+    const std::string url = s->createUpload(recording, admin, 10);
+    const auto other = s->vtpd().request("OPTIONS", url, {}, {}, {});
+    EXPECT_EQ(other.status, 405) << other.body;
+    EXPECT_EQ(headerOf(other, "Allow"), "DELETE, GET, HEAD, PATCH");
+    EXPECT_TRUE(headerOf(other, "Tus-Version").empty());
+
+    // A preflight of the creation URL is the kernel's CORS answer, never the plugin's.
+    const auto preflight = [&](const std::string& method) {
+        return rawExchange(s->vtpd().httpPort(), "OPTIONS " + uploads +
+                                                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://app.example\r\n"
+                                                     "Access-Control-Request-Method: " +
+                                                     method + "\r\nAccess-Control-Request-Headers: upload-length, tus-resumable\r\n\r\n");
+    };
+    auto refused = preflight("POST");
+    EXPECT_EQ(refused.status, 403) << refused.body; // no http.cors_origins yet
+    EXPECT_EQ(jsonString(refused.json(), "type"), "urn:vtp:problem:cors-refused");
+    s->allowCorsOrigin("https://app.example");
+    const auto ok = preflight("POST");
+    EXPECT_EQ(ok.status, 204) << ok.body;
+    EXPECT_EQ(ok.header("access-control-allow-origin"), "https://app.example");
+    EXPECT_EQ(ok.header("access-control-allow-methods"), "POST");
+    EXPECT_TRUE(ok.header("tus-version").empty()) << "the plugin answered a preflight";
+    // A preflight for a method the path lacks stays the router's 405.
+    const auto lacking = preflight("PUT");
+    EXPECT_EQ(lacking.status, 405) << lacking.body;
+    EXPECT_TRUE(lacking.header("tus-version").empty());
+    // A page's own OPTIONS (Origin, no Access-Control-Request-Method) is discovery, with CORS headers.
+    const auto page = s->vtpd().request("OPTIONS", uploads, {}, {}, {{"Origin", "https://app.example"}});
+    EXPECT_EQ(page.status, 204) << page.body;
+    EXPECT_EQ(headerOf(page, "Tus-Version"), "1.0.0");
+    EXPECT_EQ(headerOf(page, "Access-Control-Allow-Origin"), "https://app.example");
 }
 
 TEST_P(TusProtocol, UnfinishedUploadsExpireAreSweptAndAnswer410)
