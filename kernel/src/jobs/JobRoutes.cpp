@@ -186,13 +186,8 @@ void addJobRoutes(KernelRoutes& routes, JobPool& pool)
 {
     auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler, int success, const char* schema,
                    std::vector<std::pair<int, std::string>> errors) {
-        RouteSpec spec;
-        spec.method = method;
-        spec.pattern = path;
-        spec.role = VTP_ROLE_AUTHENTICATED;
-        spec.summary = summary;
+        RouteSpec spec = kernelRoute(method, path, VTP_ROLE_AUTHENTICATED, summary, schema);
         spec.successStatus = success;
-        spec.responseSchema = schema;
         spec.errors = std::move(errors);
         spec.errors.emplace_back(503, "jobs-unavailable"); // answer(): the job store is unreachable
         routes.add(std::move(spec), handler, &pool);
