@@ -97,6 +97,41 @@ void DirectoryStore::removeUpload(const std::string& recordingId, const std::str
 {
     std::error_code ec;
     fs::remove(uploadPath(recordingId, uploadId), ec);
+    fs::remove(completionPath(recordingId, uploadId), ec);
+}
+
+std::string DirectoryStore::completionPath(const std::string& recordingId, const std::string& uploadId) const
+{
+    return uploadPath(recordingId, uploadId) + ".complete";
+}
+
+void DirectoryStore::markUploadComplete(const std::string& recordingId, const std::string& uploadId, uint64_t length)
+{
+    const std::string path = completionPath(recordingId, uploadId), tmp = path + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
+    const std::string text = std::to_string(length) + "\n";
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    // Renamed whole: the worker never reads half a number. Not synced: after a crash the plugin
+    // writes it again from the database (the live job's runner checks the upload's state).
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+}
+
+std::string DirectoryStore::prepareLiveDirectory(const std::string& recordingId)
+{
+    const std::string dir = recordingDir(recordingId) + "/.live";
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
+    return dir;
+}
+
+void DirectoryStore::removeLiveDirectory(const std::string& recordingId)
+{
+    std::error_code ec;
+    fs::remove_all(recordingDir(recordingId) + "/.live", ec);
 }
 
 void DirectoryStore::removeRecording(const std::string& recordingId)

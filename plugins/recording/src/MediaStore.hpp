@@ -35,6 +35,14 @@ public:
     virtual std::string mediaDirectory(const std::string& recordingId) const = 0;
     virtual std::string prepareWorkDirectory(const std::string& recordingId) = 0;
     virtual void removeWorkDirectory(const std::string& recordingId) = 0;
+    // Live processing: the file whose presence tells a live worker that the upload is complete
+    // (it holds the final length); written once the last byte is acknowledged (written aside, then
+    // renamed); the upload's removal removes it too.
+    virtual std::string completionPath(const std::string& recordingId, const std::string& uploadId) const = 0;
+    virtual void markUploadComplete(const std::string& recordingId, const std::string& uploadId, uint64_t length) = 0;
+    // The live worker's scratch directory (beside media/, made empty), and its removal.
+    virtual std::string prepareLiveDirectory(const std::string& recordingId) = 0;
+    virtual void removeLiveDirectory(const std::string& recordingId) = 0;
     // A file of the recording's processed output, `media/NAME` (a flat name: media::safeName), as a
     // local path the kernel sends with sendfile. Throws std::invalid_argument for an unsafe name.
     virtual std::string mediaPath(const std::string& recordingId, const std::string& name) const = 0;
@@ -60,6 +68,10 @@ public:
     std::string mediaDirectory(const std::string& recordingId) const override;
     std::string prepareWorkDirectory(const std::string& recordingId) override;
     void removeWorkDirectory(const std::string& recordingId) override;
+    std::string completionPath(const std::string& recordingId, const std::string& uploadId) const override;
+    void markUploadComplete(const std::string& recordingId, const std::string& uploadId, uint64_t length) override;
+    std::string prepareLiveDirectory(const std::string& recordingId) override;
+    void removeLiveDirectory(const std::string& recordingId) override;
     std::string mediaPath(const std::string& recordingId, const std::string& name) const override;
     bool hasMedia(const std::string& recordingId, const std::string& name) const override;
 

@@ -55,6 +55,7 @@ void RecordingService::configureProcessing()
                                    "Processing seconds per second of media, of the last recording processed on this node");
     processingFailures_ = host_.counter("processing_failures_total", "Recordings whose processing failed");
 
+    configureLive();
     host_.job({.kind = kJobKind,
                .summary = "Processes a stopped recording's sources into HLS and DASH (CMAF), a poster, thumbnails and an MP4",
                .maxAttempts = static_cast<uint32_t>(maxProcessingAttempts_),
@@ -80,7 +81,8 @@ void RecordingService::settleRecording(const std::string& recordingId)
 
 void RecordingService::queueIfSettled(const std::string& recordingId)
 {
-    const Rows rows = host_.db().query("SELECT state, job_id, owner_id FROM recording_recordings WHERE id = ?", {recordingId});
+    const Rows rows =
+        host_.db().query("SELECT state, job_id, owner_id, live_upload_id FROM recording_recordings WHERE id = ?", {recordingId});
     if (rows.empty() || rows[0]["state"].asString() != "processing" || rows[0]["job_id"].asOptionalString()) return;
     int64_t uploading = 0, complete = 0, expired = 0;
     for (const auto row :
@@ -89,6 +91,8 @@ void RecordingService::queueIfSettled(const std::string& recordingId)
         (state == "uploading" ? uploading : state == "complete" ? complete : expired) += row["n"].asInt();
     }
     if (uploading > 0) return; // a source still coming in (it finishes or expires)
+    // A source processed while it was uploaded may have made the recording already.
+    if (const auto live = rows[0]["live_upload_id"].asOptionalString(); live && settleLive(recordingId, *live, complete)) return;
     if (complete == 0) {
         failRecording(recordingId, expired ? "every source's upload expired unfinished: there is nothing to process"
                                            : "nothing was recorded: no source was uploaded");
@@ -189,25 +193,8 @@ Json RecordingService::runProcessing(Job& job, const Json& params)
 
     switch (out.kind) {
     case WorkerOutcome::Kind::Ready: {
-        const Json result = Json::parse(out.result);
-        const double duration = result["duration_s"].asDouble();
-        const auto durationMs = static_cast<long long>(duration * 1000.0 + 0.5);
-        if (host_.db().exec("UPDATE recording_recordings SET state = 'ready', failure = NULL, progress = NULL, duration_ms = ?, media = ?, "
-                            "updated_at = ? WHERE id = ? AND state = 'processing'",
-                            {durationMs, out.result, static_cast<long long>(unixNow()), id}) == 0)
-            return Json{{"skipped", "the recording changed while it was processed"}};
-        processedMediaSeconds_.inc(duration);
-        if (duration > 0) processingRatio_.set(elapsed / duration);
-        const Rows now = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {id});
-        if (!now.empty()) {
-            Json payload = eventPayload(rowToRecording(now[0]));
-            payload.set("duration_s", static_cast<double>(durationMs) / 1000.0);
-            host_.publish("recording.ready", payload);
-        }
-        host_.log().info("recording ready",
-                         {{"recording_id", id}, {"duration_s", std::to_string(duration)}, {"seconds", std::to_string(elapsed)}});
-        updateProcessingQueue();
-        return Json{{"state", "ready"}, {"duration_s", duration}, {"seconds", elapsed}};
+        if (!markReady(id, out.result, elapsed)) return Json{{"skipped", "the recording changed while it was processed"}};
+        return Json{{"state", "ready"}, {"duration_s", Json::parse(out.result)["duration_s"].asDouble()}, {"seconds", elapsed}};
     }
     case WorkerOutcome::Kind::Cancelled:
         if (deleted) return Json{{"skipped", "the recording was deleted"}};
@@ -221,13 +208,36 @@ Json RecordingService::runProcessing(Job& job, const Json& params)
     return Json();
 }
 
+bool RecordingService::markReady(const std::string& id, const std::string& resultText, double elapsed)
+{
+    const Json result = Json::parse(resultText);
+    const double duration = result["duration_s"].asDouble();
+    const auto durationMs = static_cast<long long>(duration * 1000.0 + 0.5);
+    if (host_.db().exec("UPDATE recording_recordings SET state = 'ready', failure = NULL, progress = NULL, duration_ms = ?, media = ?, "
+                        "updated_at = ? WHERE id = ? AND state = 'processing'",
+                        {durationMs, resultText, static_cast<long long>(unixNow()), id}) == 0)
+        return false;
+    processedMediaSeconds_.inc(duration);
+    if (duration > 0 && elapsed > 0) processingRatio_.set(elapsed / duration);
+    const Rows now = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {id});
+    if (!now.empty()) {
+        Json payload = eventPayload(rowToRecording(now[0]));
+        payload.set("duration_s", static_cast<double>(durationMs) / 1000.0);
+        host_.publish("recording.ready", payload);
+    }
+    host_.log().info("recording ready",
+                     {{"recording_id", id}, {"duration_s", std::to_string(duration)}, {"seconds", std::to_string(elapsed)}});
+    updateProcessingQueue();
+    return true;
+}
+
 Response RecordingService::reprocessRecording(const Request& req)
 {
     const RecordingRow r = loadRecording(req.param("id"));
     access_.requireManager(req, r.subject);
     if (host_.db().exec(
             "UPDATE recording_recordings SET state = 'processing', failure = NULL, job_id = NULL, attempts = 0, progress = NULL, "
-            "updated_at = ? WHERE id = ? AND state IN ('ready', 'failed')",
+            "live_upload_id = NULL, updated_at = ? WHERE id = ? AND state IN ('ready', 'failed')",
             {static_cast<long long>(unixNow()), r.id}) == 0)
         throw Conflict("only a ready or failed recording is processed again (it is " + r.state + ")", "not-processed");
     host_.log().info("recording to be processed again", {{"recording_id", r.id}, {"user_id", std::string(req.subject())}});

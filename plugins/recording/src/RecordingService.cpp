@@ -67,6 +67,7 @@ void RecordingService::sweepLoop()
         } catch (const std::exception& e) {
             host_.log().warn("expired upload sweep failed", {{"error", e.what()}});
         }
+        settleAll(); // a live worker that stopped answering hands its recording to the whole-file pipeline
         lock.lock();
     }
 }

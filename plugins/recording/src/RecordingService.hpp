@@ -43,6 +43,8 @@ public:
     // Queues a stopped recording's processing once none of its sources is still uploading (or
     // fails it when none was uploaded). Called whenever a source or the recording changes state.
     void settleRecording(const std::string& recordingId);
+    // An upload's last byte was acknowledged: its live worker (if any) may finish. Never throws.
+    void uploadCompleted(const std::string& recordingId, const std::string& uploadId, int64_t length);
 
 private:
     // ---- control (ControlRoutes.cpp)
@@ -70,6 +72,19 @@ private:
     void failRecording(const std::string& recordingId, const std::string& reason);
     void updateProcessingQueue();
     Json runProcessing(Job& job, const Json& params);
+    // Sets a processing recording ready with the worker's result (its JSON line); false if it was
+    // not processing any more.
+    bool markReady(const std::string& recordingId, const std::string& result, double elapsedSeconds);
+
+    // ---- live processing (LiveProcessing.cpp)
+    void configureLive();
+    // A live capture (deferred-length upload) was created: the recording's first one is processed
+    // while it is uploaded. Never throws.
+    void startLive(const std::string& recordingId, const std::string& uploadId, const std::string& ownerId);
+    // Called by queueIfSettled once no source is uploading: true when the live source decided the
+    // recording (ready or failed) or is still being finished; false: the whole-file pipeline goes on.
+    bool settleLive(const std::string& recordingId, const std::string& uploadId, int64_t completeSources);
+    Json runLive(Job& job, const Json& params);
 
     // ---- tus (TusRoutes.cpp)
     void registerTusRoutes();
@@ -121,6 +136,7 @@ private:
     std::vector<std::string> workerArgs_;
     WorkerLimits limits_;
     int64_t maxProcessingAttempts_ = 3;
+    bool liveEnabled_ = true;
     Metric processingQueue_, processingSeconds_, processedMediaSeconds_, processingRatio_, processingFailures_;
 
     std::mutex locksMutex_;

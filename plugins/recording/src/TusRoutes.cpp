@@ -178,7 +178,10 @@ public:
             throw tusError(410, "upload-expired", "Gone", "this upload expired while its body came in");
         }
         s_.bytesReceived().inc(static_cast<double>(end - start_));
-        if (complete) s_.settleRecording(u_.recordingId); // the last source of a stopped recording: process it
+        if (complete) {
+            s_.uploadCompleted(u_.recordingId, u_.id, static_cast<int64_t>(end)); // its live worker writes the tail
+            s_.settleRecording(u_.recordingId);                                   // the last source of a stopped recording: process it
+        }
         Response r;
         if (creation_) {
             const std::string location = "/api/v1/recordings/" + u_.recordingId + "/uploads/" + u_.id;
@@ -390,6 +393,8 @@ std::unique_ptr<BodySink> RecordingService::createUpload(const Request& req)
     host_.log().info("upload created", {{"upload_id", u.id}, {"recording_id", u.recordingId}, {"kind", kind}});
     // An empty upload is whole at once (tus-js-client sends no PATCH for it).
     if (length == 0) u.state = "complete";
+    // A live capture is processed while it comes in.
+    if (!length) startLive(u.recordingId, u.id, u.ownerId);
     return std::make_unique<UploadSink>(*this, u, 0, limit, checksum, lockUpload(u.id), true);
 }
 
@@ -454,6 +459,7 @@ Response RecordingService::headUpload(const Request& req)
             "UPDATE recording_uploads SET received = ?, state = 'complete', completed_at = ? WHERE id = ? AND state = 'uploading'",
             {static_cast<long long>(*size), static_cast<long long>(unixNow()), u.id});
         u.state = "complete";
+        uploadCompleted(u.recordingId, u.id, static_cast<int64_t>(*size));
         settleRecording(u.recordingId);
     }
     Response r = Response::json(Json{{"id", u.id},

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -40,6 +41,9 @@ double cpuOf(const rusage& ru)
         const rlimit cpu{limits.cpuSeconds, limits.cpuSeconds + 1};
         setrlimit(RLIMIT_CPU, &cpu);
     }
+    // Dies with vtpd: a worker left behind would write into media/ beside the one a restarted
+    // vtpd starts (the worker also watches its parent, since this fires when the forking thread ends).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     const rlimit core{0, 0};
     setrlimit(RLIMIT_CORE, &core);
     if (limits.nice > 0) setpriority(PRIO_PROCESS, 0, std::min(19, getpriority(PRIO_PROCESS, 0) + limits.nice));
@@ -184,6 +188,7 @@ WorkerOutcome runWorker(const std::vector<std::string>& args, const WorkerLimits
         return outcome;
     }
     outcome.reason = r["reason"].isString() ? r["reason"].asString() : "the media worker failed without saying why";
+    outcome.reported = true;
     outcome.kind = r.has("retry") && r["retry"].isBool() && r["retry"].asBool() ? WorkerOutcome::Kind::Retry : WorkerOutcome::Kind::Failed;
     return outcome;
 }

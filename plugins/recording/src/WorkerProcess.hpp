@@ -27,6 +27,7 @@ struct WorkerOutcome {
     };
     Kind kind = Kind::Failed;
     std::string reason, result;
+    bool reported = false; // Failed: the worker's own verdict on the media (not a kill, a crash or a limit)
     double cpuSeconds = 0;
 };
 

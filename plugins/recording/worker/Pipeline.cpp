@@ -18,9 +18,15 @@ extern "C" {
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <map>
+#include <optional>
+#include <thread>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -291,6 +297,73 @@ private:
     SwsContext* sws_ = nullptr;
 };
 
+// ---- a growing upload as input ----------------------------------------------------------------
+
+// Reads an upload while it is still being written, like a pipe: at the end of what is there it
+// waits (polling the size: inotify sees nothing on NFS) until more bytes come or the completion
+// file names the final length. Not seekable: the demuxers read it front to back, as they read a
+// live stream.
+class GrowingInput {
+public:
+    GrowingInput(const std::string& path, std::string completeFile, int pollMs, std::function<void()> idle)
+        : path_(path), completeFile_(std::move(completeFile)), pollMs_(std::max(10, pollMs)), idle_(std::move(idle)), parent_(::getppid())
+    {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw MediaError("the upload cannot be read: " + std::string(std::strerror(errno)));
+    }
+    ~GrowingInput() { ::close(fd_); }
+    GrowingInput(const GrowingInput&) = delete;
+    GrowingInput& operator=(const GrowingInput&) = delete;
+
+    int64_t position() const { return pos_; }
+    // What failed while the input waited (publishing segments): the demuxer saw a read error.
+    const std::string& failure() const { return failure_; }
+
+    static int read(void* opaque, uint8_t* buf, int n) { return static_cast<GrowingInput*>(opaque)->readSome(buf, n); }
+
+private:
+    int readSome(uint8_t* buf, int n)
+    {
+        for (;;) {
+            const ssize_t got = ::read(fd_, buf, static_cast<size_t>(n));
+            if (got > 0) {
+                pos_ += got;
+                return static_cast<int>(got);
+            }
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) return AVERROR(errno);
+            if (const auto length = completeLength(); length && pos_ >= *length) return AVERROR_EOF;
+            // vtpd (our parent) is gone: a restarted vtpd starts this source again; stop writing.
+            if (::getppid() != parent_) std::_Exit(70);
+            try {
+                idle_(); // called from inside libavformat: nothing may be thrown through it
+            } catch (const std::exception& e) {
+                failure_ = e.what();
+                return AVERROR(EIO);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(pollMs_));
+        }
+    }
+
+    std::optional<int64_t> completeLength()
+    {
+        if (length_) return length_;
+        std::ifstream in(completeFile_);
+        long long n = -1;
+        if (in >> n && n >= 0) length_ = n;
+        return length_;
+    }
+
+    std::string path_, completeFile_;
+    int pollMs_;
+    std::function<void()> idle_;
+    pid_t parent_;
+    int fd_ = -1;
+    int64_t pos_ = 0;
+    std::optional<int64_t> length_;
+    std::string failure_;
+};
+
 // ---- the pipeline ------------------------------------------------------------------------------
 
 struct Source;
@@ -331,7 +404,16 @@ struct Source {
     bool eof = false, damaged = false;
     int64_t nextUs = 0;
     std::string damage;
-    ~Source() { avformat_close_input(&fmt); }
+    std::unique_ptr<GrowingInput> growing; // live: the upload still being written
+    AVIOContext* io = nullptr;             // its reader
+    ~Source()
+    {
+        avformat_close_input(&fmt);
+        if (io) {
+            av_freep(&io->buffer);
+            avio_context_free(&io);
+        }
+    }
 };
 
 class Pipeline {
@@ -361,17 +443,40 @@ private:
         if (o_.sources.empty()) throw MediaError("no source to process");
         int64_t minOffset = INT64_MAX;
         for (const auto& s : o_.sources) minOffset = std::min(minOffset, s.offsetMs);
+        if (o_.live() && o_.sources.size() != 1) throw MediaError("live processing takes one source");
         for (size_t i = 0; i < o_.sources.size(); ++i) {
             auto src = std::make_unique<Source>();
             src->spec = o_.sources[i];
             src->spec.offsetMs -= minOffset;
             src->size = static_cast<int64_t>(fileSize(src->spec.path));
-            if (src->size == 0) throw MediaError(label(i) + "the file is empty: no bytes were uploaded");
+            if (o_.live()) {
+                openGrowing(*src);
+            } else if (src->size == 0) {
+                throw MediaError(label(i) + "the file is empty: no bytes were uploaded");
+            }
             if (auto why = probe(&src->fmt, src->spec.path.c_str(), o_.limits); !why.empty()) throw MediaError(label(i) + why);
             bestStreams(src->fmt, src->video, src->audio);
             src->trackOf.assign(src->fmt->nb_streams, -1);
             sources_.push_back(std::move(src));
         }
+    }
+
+    void openGrowing(Source& s)
+    {
+        s.growing = std::make_unique<GrowingInput>(s.spec.path, o_.completeFile, o_.pollMs, [this] { publishLive(); });
+        constexpr int kBuffer = 1 << 16;
+        auto* buf = static_cast<uint8_t*>(av_malloc(kBuffer));
+        if (!buf) throw std::bad_alloc();
+        s.io = avio_alloc_context(buf, kBuffer, 0, s.growing.get(), &GrowingInput::read, nullptr, nullptr);
+        if (!s.io) {
+            av_free(buf);
+            throw std::bad_alloc();
+        }
+        s.io->seekable = 0;
+        s.fmt = avformat_alloc_context();
+        if (!s.fmt) throw std::bad_alloc();
+        s.fmt->pb = s.io;
+        s.fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
     }
 
     std::string label(size_t i) const { return o_.sources.size() > 1 ? "source " + std::to_string(i + 1) + ": " : ""; }
@@ -513,12 +618,111 @@ private:
         check(rc, "starting the DASH output");
         if (mp4_->nb_streams > 0) {
             check(avio_open(&mp4_->pb, (o_.workDir + "/recording.mp4").c_str(), AVIO_FLAG_WRITE), "creating recording.mp4");
-            av_dict_set(&opts, "movflags", "+faststart", 0);
+            // Live: the index stays at the end (written at stop); moving it to the front would rewrite
+            // the whole file (a GB for an hour) while a class waits for its recording.
+            if (!o_.live()) av_dict_set(&opts, "movflags", "+faststart", 0);
             rc = avformat_write_header(mp4_, &opts);
             av_dict_free(&opts);
             check(rc, "starting recording.mp4");
         }
         if (sources_[0]->video >= 0) thumbs_ = std::make_unique<Thumbnails>(o_.workDir, o_.thumbnailSeconds, o_.thumbnailWidth);
+        if (o_.live()) {
+            // What an interrupted attempt published goes: this run makes every file again.
+            ::mkdir(o_.mediaDir.c_str(), 0755);
+            for (const auto& n : listDir(o_.mediaDir)) ::unlink((o_.mediaDir + "/" + n).c_str());
+        }
+    }
+
+    // ---- live: finished segments into media/ as they come ----
+
+    // A media playlist of the DASH muxer (which it rewrites after each segment), cut to the entries
+    // whose files are complete, as an EVENT playlist (segments only ever added); `final` keeps its
+    // #EXT-X-ENDLIST. Files it names are complete: the muxer names a segment after renaming it.
+    std::string eventPlaylist(const std::string& text, bool final, std::vector<std::string>* files) const
+    {
+        std::istringstream in(text);
+        std::string line, out, pending;
+        bool typed = false;
+        while (std::getline(in, line)) {
+            if (line.rfind("#EXT-X-PLAYLIST-TYPE", 0) == 0) continue;
+            if (line.rfind("#EXT-X-MAP:URI=\"", 0) == 0) {
+                const std::string uri = line.substr(16, line.find('"', 16) - 16);
+                if (!published_.count(uri) && fileSize(o_.workDir + "/" + uri) == 0) break;
+                if (files) files->push_back(uri);
+            }
+            if (line.empty() || line[0] == '#') {
+                if (line == "#EXT-X-ENDLIST" && !final) continue;
+                pending += line + "\n";
+                if (!typed && line.rfind("#EXT-X-VERSION", 0) == 0) {
+                    pending += "#EXT-X-PLAYLIST-TYPE:EVENT\n";
+                    typed = true;
+                }
+                continue;
+            }
+            if (!published_.count(line) && fileSize(o_.workDir + "/" + line) == 0) break; // not there (yet)
+            if (files) files->push_back(line);
+            out += pending + line + "\n";
+            pending.clear();
+        }
+        if (final) out += pending;
+        return out;
+    }
+
+    // Moves the segments the DASH muxer has finished into media/ (synced, then renamed) and
+    // rewrites the media playlists there to name them. Called while the input waits for bytes and
+    // every so often while it is read.
+    void publishLive()
+    {
+        if (!o_.live() || !dash_) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - lastLive_ < std::chrono::milliseconds(250)) return;
+        lastLive_ = now;
+        bool moved = false;
+        std::vector<std::pair<std::string, std::string>> playlists;
+        for (const auto& t : tracks_) {
+            const std::string name = "media_" + std::to_string(t.out) + ".m3u8";
+            std::ifstream in(o_.workDir + "/" + name);
+            std::stringstream text;
+            text << in.rdbuf();
+            if (text.str().empty() || text.str() == seenPlaylists_[name]) continue;
+            std::vector<std::string> files;
+            const std::string event = eventPlaylist(text.str(), false, &files);
+            for (const auto& f : files) {
+                if (published_.count(f)) continue;
+                const std::string from = o_.workDir + "/" + f;
+                syncFile(from);
+                const uint64_t size = fileSize(from);
+                if (::rename(from.c_str(), (o_.mediaDir + "/" + f).c_str()) != 0)
+                    throw std::runtime_error("cannot move " + f + " into " + o_.mediaDir);
+                published_[f] = size;
+                moved = true;
+            }
+            seenPlaylists_[name] = text.str();
+            if (!event.empty()) playlists.emplace_back(name, event); // empty: no segment finished yet
+        }
+        if (moved) syncFile(o_.mediaDir); // the segments' names durable before a playlist names them
+        for (const auto& [name, text] : playlists) {
+            const std::string tmp = o_.workDir + "/live-" + name + ".tmp";
+            writeFile(tmp, text);
+            syncFile(tmp);
+            if (::rename(tmp.c_str(), (o_.mediaDir + "/" + name).c_str()) != 0)
+                throw std::runtime_error("cannot move " + name + " into " + o_.mediaDir);
+        }
+        // The download grows all along: synced as it goes, so that the last sync at the end is short.
+        if (now - lastMp4Sync_ > std::chrono::seconds(2)) {
+            lastMp4Sync_ = now;
+            const int fd = ::open((o_.workDir + "/recording.mp4").c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                ::fdatasync(fd);
+                ::close(fd);
+            }
+        }
+    }
+
+    uint64_t sizeOf(const std::string& name) const
+    {
+        const auto p = published_.find(name);
+        return p != published_.end() ? p->second : fileSize(o_.workDir + "/" + name);
     }
 
     // The next packet of a source, its time on the recording's timeline.
@@ -533,6 +737,7 @@ private:
                 return;
             }
             if (rc == AVERROR(ENOMEM)) check(rc, "reading the file");
+            if (s.growing && !s.growing->failure().empty()) throw std::runtime_error(s.growing->failure());
             if (rc < 0) {
                 // A damaged tail (a capture cut off mid-write) ends the source; what was read stays.
                 s.eof = s.damaged = true;
@@ -561,13 +766,16 @@ private:
             Track& t = tracks_[static_cast<size_t>(pick->trackOf[static_cast<size_t>(pick->next->stream_index)])];
             handle(t, pick->next.get());
             readNext(*pick);
+            publishLive();
             const auto now = std::chrono::steady_clock::now();
             if (now - lastReport > std::chrono::milliseconds(500)) {
                 lastReport = now;
                 double done = 0, total = 0;
                 for (auto& s : sources_) {
-                    total += static_cast<double>(s->size);
-                    done += s->eof ? static_cast<double>(s->size) : static_cast<double>(std::max<int64_t>(0, avio_tell(s->fmt->pb)));
+                    // A growing upload: the fraction of what has arrived so far.
+                    const auto size = s->growing ? static_cast<double>(fileSize(s->spec.path)) : static_cast<double>(s->size);
+                    total += size;
+                    done += s->eof ? size : static_cast<double>(std::max<int64_t>(0, avio_tell(s->fmt->pb)));
                 }
                 if (total > 0) progress_(std::min(0.99, done / total));
             }
@@ -797,7 +1005,7 @@ private:
             if (line.rfind("#EXTINF:", 0) == 0) {
                 segDuration = std::atof(line.c_str() + 8);
             } else if (!line.empty() && line[0] != '#' && segDuration > 0) {
-                const double size = static_cast<double>(fileSize(o_.workDir + "/" + line));
+                const double size = static_cast<double>(sizeOf(line));
                 peak = std::max(peak, size * 8 / std::max(segDuration, 0.5));
                 total += segDuration;
                 bytes += size;
@@ -848,6 +1056,15 @@ private:
     std::string publish()
     {
         ::unlink((o_.workDir + "/dash-master.m3u8").c_str());
+        if (o_.live())
+            for (const auto& t : tracks_) { // stays an EVENT playlist, now with its end
+                const std::string path = o_.workDir + "/media_" + std::to_string(t.out) + ".m3u8";
+                std::ifstream in(path);
+                std::stringstream text;
+                text << in.rdbuf();
+                in.close();
+                writeFile(path, eventPlaylist(text.str(), true, nullptr));
+            }
         writeFile(o_.workDir + "/master.m3u8", master(0));
         for (size_t i = 1; i < sources_.size(); ++i)
             writeFile(o_.workDir + "/source-" + std::to_string(i + 1) + ".m3u8", master(static_cast<int>(i)));
@@ -867,7 +1084,11 @@ private:
             bytes += fileSize(from);
         }
         ::mkdir(o_.mediaDir.c_str(), 0755);
-        const std::set<std::string> fresh(names.begin(), names.end());
+        std::set<std::string> fresh(names.begin(), names.end());
+        for (const auto& [n, size] : published_) {
+            fresh.insert(n);
+            bytes += size;
+        }
         for (const auto& n : names) {
             if (n.find(".tmp") != std::string::npos) continue;
             if (::rename((o_.workDir + "/" + n).c_str(), (o_.mediaDir + "/" + n).c_str()) != 0)
@@ -878,7 +1099,7 @@ private:
         syncFile(o_.mediaDir);
 
         std::ostringstream r;
-        r << "{\"type\":\"result\",\"ok\":true,\"duration_s\":" << jsonNumber(durationSeconds()) << ",\"files\":" << names.size()
+        r << "{\"type\":\"result\",\"ok\":true,\"duration_s\":" << jsonNumber(durationSeconds()) << ",\"files\":" << fresh.size()
           << ",\"bytes\":" << bytes << ",\"sources\":[";
         for (size_t i = 0; i < sources_.size(); ++i) {
             const Source& s = *sources_[i];
@@ -915,6 +1136,10 @@ private:
     AVFormatContext* dash_ = nullptr;
     AVFormatContext* mp4_ = nullptr;
     std::unique_ptr<Thumbnails> thumbs_;
+    // Live: segments already in media/ (name -> size), the muxer's playlists last seen.
+    std::map<std::string, uint64_t> published_;
+    std::map<std::string, std::string> seenPlaylists_;
+    std::chrono::steady_clock::time_point lastLive_{}, lastMp4Sync_{};
 };
 
 } // namespace

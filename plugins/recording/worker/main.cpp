@@ -5,6 +5,8 @@
 //   {"type":"result","ok":true,"duration_s":...,"sources":[...]}   or
 //   {"type":"result","ok":false,"reason":"..."}
 // Usage: vtp-media-worker --media-dir DIR --work-dir DIR --source FILE[@OFFSET_MS] ... [options]
+// With --live-complete FILE (one source): the source is an upload still being written, read as it
+// grows until FILE holds its final length; segments reach --media-dir as they are made.
 #include "Pipeline.hpp"
 #include "Report.hpp"
 
@@ -93,6 +95,10 @@ int main(int argc, char** argv)
             o.keyframeSeconds = number(v, "keyframe-seconds");
         else if (a == "--thumbnail-seconds")
             o.thumbnailSeconds = number(v, "thumbnail-seconds");
+        else if (a == "--live-complete")
+            o.completeFile = v;
+        else if (a == "--poll-ms")
+            o.pollMs = static_cast<int>(number(v, "poll-ms"));
         else if (a == "--max-width")
             o.limits.maxWidth = static_cast<int>(number(v, "max-width"));
         else if (a == "--max-height")
