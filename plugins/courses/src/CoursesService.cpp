@@ -10,6 +10,7 @@
 #include <vtp/random.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <functional>
 
 namespace vtp::courses {
@@ -41,6 +42,19 @@ CoursesService::CoursesService(Host& host) : host_(host)
             const auto relation = static_cast<const CoursesService*>(context)->sectionRelation(sectionId, userId);
             if (!relation) return VTP_NOT_FOUND;
             std::snprintf(out, cap, "%s", relation->c_str());
+            return VTP_OK;
+        } catch (...) {
+            return VTP_ERROR;
+        }
+    };
+    sections_.describe = [](void* context, const char* sectionId, char* out, size_t cap) noexcept -> int {
+        if (!sectionId || !out || cap == 0) return VTP_INVALID;
+        try {
+            const auto about = static_cast<const CoursesService*>(context)->describeSection(sectionId);
+            if (!about) return VTP_NOT_FOUND;
+            const std::string text = about->dump();
+            if (text.size() + 1 > cap) return VTP_INVALID;
+            std::memcpy(out, text.c_str(), text.size() + 1);
             return VTP_OK;
         } catch (...) {
             return VTP_ERROR;
@@ -133,6 +147,31 @@ std::optional<std::string> CoursesService::sectionRelation(const std::string& se
     if (auto role = staffRole(sectionId, userId)) return role;
     const Rows e = host_.db().query("SELECT status FROM courses_enrollments WHERE section_id = ? AND user_id = ?", {sectionId, userId});
     return e.empty() ? std::string() : e[0][0].asString();
+}
+
+std::optional<Json> CoursesService::describeSection(const std::string& sectionId) const
+{
+    const Rows rows = host_.db().query(
+        "SELECT sec.name AS section_name, c.id AS course_id, c.code, c.title, t.id AS term_id, t.name AS term_name, t.start_date, "
+        "t.end_date, t.time_zone FROM courses_sections sec JOIN courses_courses c ON c.id = sec.course_id JOIN courses_terms t ON "
+        "t.id = sec.term_id WHERE sec.id = ?",
+        {sectionId});
+    if (rows.empty()) return std::nullopt;
+    const auto row = rows[0];
+    const auto zone = TimeZone::load(row["time_zone"].asString());
+    const auto first = parseDate(row["start_date"].asString());
+    const auto last = parseDate(row["end_date"].asString());
+    if (!first || !last) throw std::runtime_error("term " + row["term_id"].asString() + " has a malformed date");
+    return Json{{"section_id", sectionId},
+                {"section_name", row["section_name"].asString()},
+                {"course_id", row["course_id"].asString()},
+                {"course_code", row["code"].asString()},
+                {"course_title", row["title"].asString()},
+                {"term_id", row["term_id"].asString()},
+                {"term_name", row["term_name"].asString()},
+                // Local midnights in the term's zone: the first day's start, the day after the last.
+                {"term_starts_at", zone->toUtc(*first * 86400)},
+                {"term_ends_at", zone->toUtc((*last + 1) * 86400)}};
 }
 
 } // namespace vtp::courses

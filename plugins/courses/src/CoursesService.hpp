@@ -58,6 +58,9 @@ public:
     // For the sections service: "instructor", "assistant", "enrolled", "waitlisted" or ""; nothing
     // if no such section.
     std::optional<std::string> sectionRelation(const std::string& sectionId, const std::string& userId) const;
+    // For the sections service's describe: the section's course and term (with the term's first
+    // and last instants in its zone); nothing if no such section.
+    std::optional<Json> describeSection(const std::string& sectionId) const;
 
 private:
     using Handler = Response (CoursesService::*)(const Request&);

@@ -2,7 +2,7 @@
 // little-endian builds: a plugin built then must still load, so no field may move. Structs may grow
 // at the end (a later minor's fields are added here when it ships); the frozen ones (no
 // struct_size) may not even do that. The 1.6 fields are checked apart, after the 1.5 ones;
-// 1.6 is still open, so no growable struct's total size is pinned.
+// 1.7 is still open, so no growable struct's total size is pinned.
 // Fails to compile when a field moves, changes size, or an enum-typed field comes back.
 #include "vtp/abi.h"
 #include "vtp/services/directory.h"
@@ -127,6 +127,7 @@ static_assert(offsetof(vtp_directory_v1, struct_size) == 0 && offsetof(vtp_direc
               offsetof(vtp_directory_v1, lookup_email) == 16 && offsetof(vtp_directory_v1, lookup_id) == 24);
 static_assert(offsetof(vtp_sections_v1, struct_size) == 0 && offsetof(vtp_sections_v1, context) == 8 &&
               offsetof(vtp_sections_v1, relation) == 16 && VTP_SECTIONS_V1_SIZE == 24);
+static_assert(offsetof(vtp_sections_v1, describe) == 24); // since 1.7
 static_assert(sizeof(vtp_sio_binary) == 16);
 static_assert(offsetof(vtp_sio_binary, data) == 0 && offsetof(vtp_sio_binary, len) == 8);
 static_assert(offsetof(vtp_sio_socket, struct_size) == 0 && offsetof(vtp_sio_socket, nsp) == 8 && offsetof(vtp_sio_socket, id) == 16 &&
