@@ -5,6 +5,8 @@
 
 #include <vtp/sdk.hpp>
 
+#include <cstdint>
+
 namespace {
 
 using vtp::ConfigKey;
@@ -66,6 +68,25 @@ public:
                     ConfigKey::integer("processing.max_attempts", 3,
                                        "Attempts of a recording's processing when the cause is not the media (no worker, a full disk)")
                         .range(1, 100),
+                    ConfigKey::integer("quota.total_bytes", 0,
+                                       "Bytes the whole store may hold (sources and processed output); uploads past it are refused "
+                                       "with 507 quota-exceeded; 0: no limit")
+                        .range(0, INT64_MAX),
+                    ConfigKey::integer("quota.course_bytes", 0,
+                                       "Bytes the recordings of one course may hold, unless an admin set the course's own quota "
+                                       "(PUT /api/v1/recordings/quotas/COURSE); 0: no limit")
+                        .range(0, INT64_MAX),
+                    ConfigKey::integer("retention.days", 0,
+                                       "Ready and failed recordings are deleted this many days after they were stopped; 0: kept")
+                        .range(0, 36500),
+                    ConfigKey::boolean("retention.end_of_term", false,
+                                       "Delete a section's ready and failed recordings retention.end_of_term_days after its term ends"),
+                    ConfigKey::integer("retention.end_of_term_days", 30,
+                                       "Days after the end of a section's term that its recordings are kept")
+                        .range(0, 3650),
+                    ConfigKey::integer("retention.sweep_seconds", 3600,
+                                       "How often expired recordings are looked for (by one node at a time)")
+                        .range(1, 86400),
                     ConfigKey::integer("playback.url_lifetime_seconds", 21600,
                                        "How long the signed URLs that /playback hands out work, in seconds: long enough to watch a "
                                        "long lecture with pauses, short enough that a shared link soon stops working")

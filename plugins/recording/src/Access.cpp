@@ -1,5 +1,6 @@
 #include "Access.hpp"
 
+#include <cstring>
 #include <ctime>
 
 namespace vtp::recording {
@@ -20,6 +21,17 @@ std::optional<std::string> Access::sectionRelation(const std::string& sectionId,
     if (rc == VTP_NOT_FOUND) return std::nullopt;
     if (rc != VTP_OK) throw ServiceUnavailable("the courses plugin could not say who teaches this section");
     return std::string(relation);
+}
+
+std::optional<Json> Access::describeSection(const std::string& sectionId) const
+{
+    if (!tableHas(sections_, &vtp_sections_v1::describe)) return std::nullopt;
+    std::string out(4096, '\0');
+    const int rc = sections_->describe(sections_->context, sectionId.c_str(), out.data(), out.size());
+    if (rc == VTP_NOT_FOUND) return std::nullopt;
+    if (rc != VTP_OK) throw ServiceUnavailable("the courses plugin could not describe section " + sectionId);
+    out.resize(std::strlen(out.c_str()));
+    return Json::parse(out);
 }
 
 bool Access::moderatesRoom(const Request& req, const std::string& roomId) const

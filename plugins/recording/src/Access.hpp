@@ -51,6 +51,10 @@ public:
     // The same for a user by id and their roles ("a,b").
     bool moderatesRoom(const std::string& roomId, const std::string& userId, const std::string& roles) const;
     bool sectionsAvailable() const { return sections_ != nullptr; }
+    // The section's course and term as the courses plugin describes them (sections.h: course_id,
+    // course_code, course_title, term_starts_at, term_ends_at, ...), or nothing when there is no
+    // such section or nobody to ask (no courses plugin, or one older than ABI 1.7).
+    std::optional<Json> describeSection(const std::string& sectionId) const;
 
 private:
     // A section's assistants and enrolled students, unless the recording is for staff only.

@@ -90,4 +90,58 @@ inline constexpr const char* kUploadSchema = R"json({
   "required": ["id", "offset", "length", "state"]
 })json";
 
+// Bytes stored for the whole store or one course (GET /recordings/usage).
+inline constexpr const char* kFiguresProperties = R"json(
+      "recordings": {"type": "integer", "minimum": 0},
+      "used_bytes": {"type": "integer", "minimum": 0, "description": "source_bytes + media_bytes"},
+      "source_bytes": {"type": "integer", "minimum": 0, "description": "the sources' bytes acknowledged"},
+      "media_bytes": {"type": "integer", "minimum": 0, "description": "the processed output's bytes"},
+      "reserved_bytes": {"type": "integer", "minimum": 0, "description": "what unfinished uploads of known length will still bring"},
+      "quota_bytes": {"type": ["integer", "null"], "description": "null: no limit"})json";
+
+inline const std::string kUsageSchema = std::string(R"json({
+  "type": "object",
+  "properties": {
+    "store": {"type": ["object", "null"], "description": "the whole store (admins only)", "properties": {
+      "kind": {"type": "string"},
+      "free_bytes": {"type": ["integer", "null"]},
+      "by_state": {"type": "object", "additionalProperties": {"type": "integer"}},)json") +
+                                        kFiguresProperties + R"json(},
+      "required": ["kind", "recordings", "used_bytes", "source_bytes", "media_bytes", "reserved_bytes", "quota_bytes"]},
+    "courses": {"type": "array", "items": {"type": "object", "properties": {
+      "course_id": {"type": "string"},
+      "course_code": {"type": ["string", "null"]},
+      "course_title": {"type": ["string", "null"]},
+      "quota_source": {"enum": ["course", "default", "none"]},)json" +
+                                        kFiguresProperties + R"json(},
+      "required": ["course_id", "recordings", "used_bytes", "source_bytes", "media_bytes", "reserved_bytes", "quota_bytes"]}}
+  },
+  "required": ["store", "courses"]
+})json";
+
+inline constexpr const char* kQuotaSchema = R"json({
+  "type": "object",
+  "properties": {
+    "course_id": {"type": "string"},
+    "max_bytes": {"type": "integer", "minimum": 0, "description": "0: no limit"},
+    "updated_by": {"type": "string"},
+    "updated_at": {"type": "integer"}
+  },
+  "required": ["course_id", "max_bytes", "updated_by", "updated_at"]
+})json";
+
+inline std::string quotaListSchema()
+{
+    return std::string(R"({"type": "object", "properties": {"total_bytes": {"type": ["integer", "null"]}, )"
+                       R"("course_bytes": {"type": ["integer", "null"]}, "courses": {"type": "array", "items": )") +
+           kQuotaSchema + R"(}}, "required": ["total_bytes", "course_bytes", "courses"]})";
+}
+
+inline constexpr const char* kPutQuotaSchema = R"json({
+  "type": "object",
+  "properties": {"max_bytes": {"type": "integer", "minimum": 0, "description": "the course's quota in bytes; 0: no limit"}},
+  "required": ["max_bytes"],
+  "additionalProperties": false
+})json";
+
 } // namespace vtp::recording

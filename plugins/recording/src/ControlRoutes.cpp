@@ -220,11 +220,15 @@ Response RecordingService::createRecording(const Request& req)
 
     const std::string id = randomUuid();
     const int64_t nowMs = unixNowMs();
+    // The section's course, kept for quotas and usage per course (a section never changes course).
+    std::optional<std::string> course;
+    if (s.sectionId)
+        if (const auto about = access_.describeSection(*s.sectionId)) course = (*about)["course_id"].asString();
     try {
         host_.db().exec("INSERT INTO recording_recordings (id, title, room_id, section_id, owner_id, state, visibility, started_at_ms, "
-                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?)",
+                        "created_at, updated_at, course_id) VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?)",
                         {id, title, s.roomId, s.sectionId, s.ownerId, s.visibility, static_cast<long long>(nowMs),
-                         static_cast<long long>(nowMs / 1000), static_cast<long long>(nowMs / 1000)});
+                         static_cast<long long>(nowMs / 1000), static_cast<long long>(nowMs / 1000), course});
     } catch (const DbError& e) {
         if (!e.conflict()) throw;
         throw Conflict(std::string("this ") + (s.roomId ? "room" : "section") + " is being recorded already: stop that recording first",
@@ -376,15 +380,27 @@ Response RecordingService::deleteRecording(const Request& req)
 {
     const RecordingRow r = loadRecording(req.param("id"));
     access_.requireManager(req, r.subject);
+    removeRecording(r, std::string(req.subject()), "request");
+    return Response::noContent();
+}
+
+void RecordingService::removeRecording(const RecordingRow& r, const std::string& by, const std::string& reason)
+{
     // Rows first: an upload racing the delete then finds nothing to write to (404), and a crash
     // between the two steps leaves files without rows, never rows without files.
+    bool existed = false;
     host_.db().transaction([&](Tx& tx) {
         tx.exec("DELETE FROM recording_uploads WHERE recording_id = ?", {r.id});
-        tx.exec("DELETE FROM recording_recordings WHERE id = ?", {r.id});
+        existed = tx.exec("DELETE FROM recording_recordings WHERE id = ?", {r.id}) > 0;
     });
     store_->removeRecording(r.id);
-    host_.log().info("recording deleted", {{"recording_id", r.id}, {"user_id", std::string(req.subject())}});
-    return Response::noContent();
+    usageChanged();
+    if (!existed) return; // deleted meanwhile by someone else, who said so
+    Json payload = eventPayload(r);
+    payload.set("reason", reason);
+    payload.set("deleted_by", by.empty() ? Json() : Json(by));
+    host_.publish("recording.deleted", payload);
+    host_.log().info("recording deleted", {{"recording_id", r.id}, {"title", r.title}, {"user_id", by}, {"reason", reason}});
 }
 
 } // namespace vtp::recording

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -148,6 +149,42 @@ uint64_t DirectoryStore::recordingBytes(const std::string& recordingId) const
     for (const auto& e : fs::recursive_directory_iterator(recordingDir(recordingId), ec))
         if (e.is_regular_file(ec)) total += e.file_size(ec);
     return total;
+}
+
+uint64_t DirectoryStore::mediaBytes(const std::string& recordingId) const
+{
+    uint64_t total = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(mediaDirectory(recordingId), ec))
+        if (e.is_regular_file(ec)) total += e.file_size(ec);
+    return total;
+}
+
+uint64_t DirectoryStore::importUpload(const std::string& recordingId, const std::string& uploadId, const std::string& file)
+{
+    const std::string dir = recordingDir(recordingId);
+    const std::string path = uploadPath(recordingId, uploadId);
+    const std::string partial = dir + "/." + uploadId + ".import";
+    std::error_code ec;
+    const bool made = fs::create_directory(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir + ": " + ec.message());
+    fs::copy_file(file, partial, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+        fs::remove(partial, ec);
+        throw std::runtime_error("cannot copy " + file + ": " + ec.message());
+    }
+    syncPath(partial, false);
+    if (::rename(partial.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + partial + ": " + std::strerror(errno));
+    syncPath(dir, true);
+    if (made) syncPath(root_, true);
+    return static_cast<uint64_t>(fs::file_size(path));
+}
+
+std::optional<uint64_t> DirectoryStore::freeBytes() const
+{
+    struct statvfs st {};
+    if (::statvfs(root_.c_str(), &st) != 0) return std::nullopt;
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 std::string DirectoryStore::mediaDirectory(const std::string& recordingId) const

@@ -1,9 +1,23 @@
 #pragma once
 
-// Where a recording's bytes live: one directory per recording under the storage root, one file
-// per source (upload). The one place that touches the file system, so that an S3-compatible store
-// can stand in for it later. Ids are the plugin's own (never a client's text): checked anyway.
-// Thread-safe (no state beyond the root).
+// Where a recording's bytes live: the one interface between the plugin and its storage, so that
+// another store (S3-compatible object storage) can stand beside the directory store later. Ids
+// are the plugin's own (never a client's text): checked anyway. Implementations are thread-safe.
+//
+// What a store must do, and how an object store would do it:
+// - Sources (tus uploads) grow by appends that must be durable before they are acknowledged:
+//   createUpload, uploadPath (appended to with vtp::FileWriter, then synced), uploadSize (the
+//   truth after a crash), truncateUpload, syncUploadDirectory, removeUpload, importUpload. An
+//   object store has no append: it would keep the growing file in a local staging directory
+//   (these calls unchanged) and put the finished source as an object (multipart) once complete.
+// - The media worker reads sources and writes its output as local files (uploadPath,
+//   mediaDirectory, prepareWorkDirectory, removeWorkDirectory): an object store would fetch
+//   sources to the staging directory first and put media/ as objects after the worker ran.
+// - Playback sends files with sendfile (mediaPath, hasMedia): an object store would answer with
+//   a redirect to a presigned URL instead, or keep a local cache of media/.
+// - Accounting (mediaBytes, freeBytes) and removal (removeRecording). Usage and quotas are
+//   counted in the database (bytes acknowledged, mediaBytes after processing), not by listing
+//   the store, so they cost the same for any store.
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +28,8 @@ namespace vtp::recording {
 class MediaStore {
 public:
     virtual ~MediaStore() = default;
+    // What kind of store this is ("directory"): the label of its metrics.
+    virtual std::string kind() const = 0;
     // Creates the empty file of a new upload, durably (the file and its directory synced).
     virtual void createUpload(const std::string& recordingId, const std::string& uploadId) = 0;
     // The upload's file path, for appending to it (vtp::FileWriter in append mode).
@@ -27,8 +43,17 @@ public:
     virtual void removeUpload(const std::string& recordingId, const std::string& uploadId) = 0;
     // Removes every file of the recording.
     virtual void removeRecording(const std::string& recordingId) = 0;
-    // Bytes stored for the recording.
+    // Bytes stored for the recording (sources, output, scratch).
     virtual uint64_t recordingBytes(const std::string& recordingId) const = 0;
+    // Bytes of its processed output (media/).
+    virtual uint64_t mediaBytes(const std::string& recordingId) const = 0;
+    // Copies a finished file (vtpctl recording import) in as a new upload's bytes, durably: the
+    // copy is written beside, synced, then renamed into place. Returns the bytes copied; throws
+    // std::runtime_error when the file cannot be read or the copy written.
+    virtual uint64_t importUpload(const std::string& recordingId, const std::string& uploadId, const std::string& file) = 0;
+    // Bytes still free for the store (the file system's, for the directory store); nothing when
+    // the store cannot tell.
+    virtual std::optional<uint64_t> freeBytes() const = 0;
     // Processing's output: the directory it publishes finished files in (media/, see
     // notes on the layout in README.md), and a scratch directory beside it on the same file
     // system, made empty, where the worker writes before it renames.
@@ -57,6 +82,8 @@ public:
     explicit DirectoryStore(std::string root);
     const std::string& root() const { return root_; }
 
+    std::string kind() const override { return "directory"; }
+
     void createUpload(const std::string& recordingId, const std::string& uploadId) override;
     std::string uploadPath(const std::string& recordingId, const std::string& uploadId) const override;
     std::optional<uint64_t> uploadSize(const std::string& recordingId, const std::string& uploadId) const override;
@@ -65,6 +92,9 @@ public:
     void removeUpload(const std::string& recordingId, const std::string& uploadId) override;
     void removeRecording(const std::string& recordingId) override;
     uint64_t recordingBytes(const std::string& recordingId) const override;
+    uint64_t mediaBytes(const std::string& recordingId) const override;
+    uint64_t importUpload(const std::string& recordingId, const std::string& uploadId, const std::string& file) override;
+    std::optional<uint64_t> freeBytes() const override;
     std::string mediaDirectory(const std::string& recordingId) const override;
     std::string prepareWorkDirectory(const std::string& recordingId) override;
     void removeWorkDirectory(const std::string& recordingId) override;

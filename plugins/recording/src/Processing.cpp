@@ -213,10 +213,13 @@ bool RecordingService::markReady(const std::string& id, const std::string& resul
     const Json result = Json::parse(resultText);
     const double duration = result["duration_s"].asDouble();
     const auto durationMs = static_cast<long long>(duration * 1000.0 + 0.5);
+    // The output counts towards the course's and the store's usage (and so their quotas).
+    const auto mediaBytes = static_cast<long long>(store_->mediaBytes(id));
     if (host_.db().exec("UPDATE recording_recordings SET state = 'ready', failure = NULL, progress = NULL, duration_ms = ?, media = ?, "
-                        "updated_at = ? WHERE id = ? AND state = 'processing'",
-                        {durationMs, resultText, static_cast<long long>(unixNow()), id}) == 0)
+                        "media_bytes = ?, updated_at = ? WHERE id = ? AND state = 'processing'",
+                        {durationMs, resultText, mediaBytes, static_cast<long long>(unixNow()), id}) == 0)
         return false;
+    usageChanged();
     processedMediaSeconds_.inc(duration);
     if (duration > 0 && elapsed > 0) processingRatio_.set(elapsed / duration);
     const Rows now = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {id});
@@ -235,15 +238,20 @@ Response RecordingService::reprocessRecording(const Request& req)
 {
     const RecordingRow r = loadRecording(req.param("id"));
     access_.requireManager(req, r.subject);
+    reprocess(r, std::string(req.subject()));
+    const Rows rows = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {r.id});
+    return Response::json(recordingJson(rows[0]));
+}
+
+void RecordingService::reprocess(const RecordingRow& r, const std::string& by)
+{
     if (host_.db().exec(
             "UPDATE recording_recordings SET state = 'processing', failure = NULL, job_id = NULL, attempts = 0, progress = NULL, "
             "live_upload_id = NULL, updated_at = ? WHERE id = ? AND state IN ('ready', 'failed')",
             {static_cast<long long>(unixNow()), r.id}) == 0)
         throw Conflict("only a ready or failed recording is processed again (it is " + r.state + ")", "not-processed");
-    host_.log().info("recording to be processed again", {{"recording_id", r.id}, {"user_id", std::string(req.subject())}});
+    host_.log().info("recording to be processed again", {{"recording_id", r.id}, {"user_id", by}});
     settleRecording(r.id);
-    const Rows rows = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {r.id});
-    return Response::json(recordingJson(rows[0]));
 }
 
 } // namespace vtp::recording

@@ -1,6 +1,7 @@
 #include "RecordingService.hpp"
 
 #include <chrono>
+#include <functional>
 
 namespace vtp::recording {
 
@@ -33,6 +34,8 @@ RecordingService::RecordingService(Host& host) : host_(host), access_(host)
     registerControlRoutes();
     registerTusRoutes();
     configureProcessing();
+    configureStorage();
+    registerCommands();
     playback_ = std::make_unique<Playback>(host, access_);
 }
 
@@ -55,20 +58,47 @@ void RecordingService::stop()
     }
     sweepCv_.notify_all();
     if (sweep_.joinable()) sweep_.join();
+    // Another node takes the retention sweep over at once instead of when the lease runs out.
+    try {
+        if (store_) host_.db().exec("UPDATE recording_leases SET expires_at = 0 WHERE holder = ?", {leaseHolder_});
+    } catch (const std::exception&) {
+    }
 }
 
 void RecordingService::sweepLoop()
 {
-    std::unique_lock lock(sweepMutex_);
-    while (!sweepCv_.wait_for(lock, std::chrono::seconds(sweepSeconds_), [&] { return stopping_; })) {
-        lock.unlock();
+    // One thread for the periodic work, woken every second: expired uploads every
+    // uploads.sweep_seconds, retention every retention.sweep_seconds (first at start), the usage
+    // gauges soon after a change here and every 15 s for other nodes' changes.
+    using Clock = std::chrono::steady_clock;
+    auto nextUploads = Clock::now() + std::chrono::seconds(sweepSeconds_);
+    auto nextRetention = Clock::now(), nextMetrics = Clock::now();
+    auto guarded = [this](const char* what, const std::function<void()>& work) {
         try {
-            sweepExpiredUploads();
+            work();
         } catch (const std::exception& e) {
-            host_.log().warn("expired upload sweep failed", {{"error", e.what()}});
+            host_.log().warn(what, {{"error", e.what()}});
+        }
+    };
+    std::unique_lock lock(sweepMutex_);
+    while (!stopping_) {
+        lock.unlock();
+        const auto now = Clock::now();
+        if (now >= nextUploads) {
+            nextUploads = now + std::chrono::seconds(sweepSeconds_);
+            guarded("expired upload sweep failed", [this] { sweepExpiredUploads(); });
+        }
+        if (now >= nextRetention) {
+            nextRetention = now + std::chrono::seconds(retentionSweepSeconds_);
+            guarded("retention sweep failed", [this] { sweepRetention(); });
+        }
+        if (usageDirty_.exchange(false) || now >= nextMetrics) {
+            nextMetrics = now + std::chrono::seconds(15);
+            guarded("storage metrics failed", [this] { refreshStorageMetrics(); });
         }
         settleAll(); // a live worker that stopped answering hands its recording to the whole-file pipeline
         lock.lock();
+        sweepCv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
     }
 }
 
@@ -90,6 +120,7 @@ int64_t RecordingService::sweepExpiredUploads()
         host_.log().info("expired upload removed", {{"upload_id", id}, {"recording_id", recordingId}});
     }
     if (removed) uploadsExpired_.inc(static_cast<double>(removed));
+    if (removed) usageChanged();
     if (removed) settleAll(); // a recording waiting only for those sources goes on without them
     return removed;
 }

@@ -1,8 +1,9 @@
 #pragma once
 
 // The recording plugin's working parts, created in init(): the control REST API
-// (ControlRoutes.cpp), the tus 1.0 upload server (TusRoutes.cpp), the media store and the sweep
-// that removes expired uploads.
+// (ControlRoutes.cpp), the tus 1.0 upload server (TusRoutes.cpp), the media store, usage, quotas
+// and retention (Storage.cpp), vtpctl's `recording` commands (Commands.cpp) and the sweeps that
+// remove expired uploads and expired recordings.
 
 #include "Access.hpp"
 #include "MediaStore.hpp"
@@ -11,6 +12,7 @@
 
 #include <vtp/sdk.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -46,6 +48,26 @@ public:
     // An upload's last byte was acknowledged: its live worker (if any) may finish. Never throws.
     void uploadCompleted(const std::string& recordingId, const std::string& uploadId, int64_t length);
 
+    // Deletes ready and failed recordings older than retention.days, and those of sections whose
+    // term ended retention.end_of_term_days ago (with retention.end_of_term), when this node holds
+    // the retention lease; returns how many.
+    int64_t sweepRetention();
+
+    // Room left under the quotas of `courseId` (if any) and of the whole store, counting the bytes
+    // stored, the processed output and what uploads of known length will still bring.
+    struct Room {
+        std::optional<uint64_t> bytes; // nothing: no quota applies
+        std::string scope;             // the tighter quota: "course" or "store"
+        uint64_t quota = 0;
+    };
+    Room roomLeft(const std::optional<std::string>& courseId) const;
+    // Throws 507 quota-exceeded (with Tus-Resumable, for the tus routes) when `more` bytes do not fit.
+    void requireRoom(const Room& room, uint64_t more);
+    // The course of a recording, as stored.
+    std::optional<std::string> courseOf(const std::string& recordingId) const;
+    // The usage gauges are refreshed soon (a change of the bytes stored on this node).
+    void usageChanged() { usageDirty_ = true; }
+
 private:
     // ---- control (ControlRoutes.cpp)
     void registerControlRoutes();
@@ -57,6 +79,10 @@ private:
     Response updateRecording(const Request&);
     Response deleteRecording(const Request&);
     Response reprocessRecording(const Request&);
+    // What DELETE, vtpctl and retention share: rows, then files; publishes recording.deleted.
+    void removeRecording(const RecordingRow& r, const std::string& by, const std::string& reason);
+    // What POST /reprocess and vtpctl share: 409 not-processed unless ready or failed.
+    void reprocess(const RecordingRow& r, const std::string& by);
     Json list(const Request& req, std::optional<std::string> sectionFilter);
     Json recordingJson(const Rows::Row& row) const;
     Json sourcesJson(const std::string& recordingId, int64_t recordingStartMs) const;
@@ -64,6 +90,25 @@ private:
     // The recording, or 404.
     RecordingRow loadRecording(const std::string& id) const;
     static RecordingRow rowToRecording(const Rows::Row& row);
+
+    // ---- storage (Storage.cpp)
+    void configureStorage();
+    Response usage(const Request&);
+    Response listQuotas(const Request&);
+    Response putQuota(const Request&);
+    Response deleteQuota(const Request&);
+    Json usageOf(const std::optional<std::string>& courseId) const;
+    uint64_t quotaOf(const std::string& courseId) const;
+    bool holdRetentionLease();
+    void refreshStorageMetrics();
+
+    // ---- vtpctl (Commands.cpp)
+    void registerCommands();
+    void prepareCli(); // what start() does that the commands need: the store and the services
+    int listCommand(const std::vector<std::string>& args);
+    int importCommand(const std::vector<std::string>& args);
+    int reprocessCommand(const std::vector<std::string>& args);
+    int deleteCommand(const std::vector<std::string>& args);
 
     // ---- processing (Processing.cpp)
     void configureProcessing();
@@ -142,6 +187,13 @@ private:
     std::mutex locksMutex_;
     std::set<std::string> lockedUploads_;
     int inFlight_ = 0;
+
+    uint64_t quotaTotal_ = 0, quotaCourse_ = 0; // 0: no limit
+    int64_t retentionDays_ = 0, retentionTermDays_ = 30, retentionSweepSeconds_ = 3600;
+    bool retentionEndOfTerm_ = false;
+    std::string leaseHolder_; // this process, for the retention lease
+    Metric storageUsed_, storageFree_, recordingsByState_, retentionDeleted_, quotaRefusals_;
+    std::atomic<bool> usageDirty_{true};
 
     std::mutex sweepMutex_;
     std::condition_variable sweepCv_;

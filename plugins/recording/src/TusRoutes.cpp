@@ -132,9 +132,9 @@ private:
 class UploadSink : public BodySink {
 public:
     UploadSink(RecordingService& service, UploadRow upload, uint64_t start, uint64_t limit, std::optional<tus::Checksum> checksum,
-               std::unique_ptr<RecordingService::UploadLock> lock, bool creation)
+               std::unique_ptr<RecordingService::UploadLock> lock, bool creation, RecordingService::Room room = {})
         : s_(service), u_(std::move(upload)), start_(start), limit_(limit), lock_(std::move(lock)), creation_(creation),
-          file_(service.store().uploadPath(u_.recordingId, u_.id), true)
+          room_(std::move(room)), file_(service.store().uploadPath(u_.recordingId, u_.id), true)
     {
         if (checksum) {
             digest_.emplace(checksum->algorithm);
@@ -149,6 +149,9 @@ public:
         if (file_.written() + piece.size() > limit_)
             throw tusError(413, "exceeds-upload-length", "Content too large",
                            "the upload would pass its length (" + std::to_string(limit_) + " bytes)");
+        // A quota is checked before each piece is written: what was written before stays (the
+        // client resumes from it once there is room again).
+        if (room_.bytes) s_.requireRoom(room_, file_.written() - start_ + piece.size());
         file_.write(piece);
         if (digest_) digest_->update(piece);
     }
@@ -178,6 +181,7 @@ public:
             throw tusError(410, "upload-expired", "Gone", "this upload expired while its body came in");
         }
         s_.bytesReceived().inc(static_cast<double>(end - start_));
+        s_.usageChanged();
         if (complete) {
             s_.uploadCompleted(u_.recordingId, u_.id, static_cast<int64_t>(end)); // its live worker writes the tail
             s_.settleRecording(u_.recordingId);                                   // the last source of a stopped recording: process it
@@ -214,6 +218,7 @@ private:
     uint64_t start_, limit_;
     std::unique_ptr<RecordingService::UploadLock> lock_;
     bool creation_;
+    RecordingService::Room room_; // for a body of unknown length: the room left under the quotas when it began
     FileWriter file_;
     std::optional<Digest> digest_;
     std::string expected_;
@@ -274,7 +279,8 @@ void RecordingService::registerTusRoutes()
                                        {413, "exceeds-upload-length"},
                                        {415, "unsupported-media-type"},
                                        {460, "checksum-mismatch"},
-                                       {507, "insufficient-storage"}})},
+                                       {507, "insufficient-storage"},
+                                       {507, "quota-exceeded"}})},
                       [this](const Request& req) { return createUpload(req); });
     host_.route({.method = "GET",
                  .path = "/api/v1/recordings/{id}/uploads/{upload_id}",
@@ -300,7 +306,8 @@ void RecordingService::registerTusRoutes()
                                        {415, "unsupported-media-type"},
                                        {423, "upload-locked"},
                                        {460, "checksum-mismatch"},
-                                       {507, "insufficient-storage"}})},
+                                       {507, "insufficient-storage"},
+                                       {507, "quota-exceeded"}})},
                       [this](const Request& req) { return patchUpload(req); });
     host_.route({.method = "DELETE",
                  .path = "/api/v1/recordings/{id}/uploads/{upload_id}",
@@ -369,6 +376,11 @@ std::unique_ptr<BodySink> RecordingService::createUpload(const Request& req)
         throw tusError(413, "exceeds-upload-length", "Content too large",
                        "the body is longer than the upload (" + std::to_string(limit) + " bytes)");
 
+    // Quotas: a known length is reserved whole at creation; a deferred one needs some room, and
+    // its bodies are held to the room left when each begins.
+    const Room room = roomLeft(recs[0]["course_id"].asOptionalString());
+    requireRoom(room, length ? static_cast<uint64_t>(*length) : std::max<uint64_t>(bodyLength.value_or(0), 1));
+
     // Created before its first byte is read: if that body breaks off, the client resumes it.
     UploadRow u;
     u.id = randomHex(16);
@@ -395,7 +407,7 @@ std::unique_ptr<BodySink> RecordingService::createUpload(const Request& req)
     if (length == 0) u.state = "complete";
     // A live capture is processed while it comes in.
     if (!length) startLive(u.recordingId, u.id, u.ownerId);
-    return std::make_unique<UploadSink>(*this, u, 0, limit, checksum, lockUpload(u.id), true);
+    return std::make_unique<UploadSink>(*this, u, 0, limit, checksum, lockUpload(u.id), true, length ? Room{} : room);
 }
 
 std::unique_ptr<BodySink> RecordingService::patchUpload(const Request& req)
@@ -423,6 +435,11 @@ std::unique_ptr<BodySink> RecordingService::patchUpload(const Request& req)
             .header("Upload-Offset", std::to_string(*size));
     if (u.state == "complete") throw tusError(409, "upload-finished", "Conflict", "this upload is complete already");
 
+    // A deferred upload is held to the room left under its quotas (one of known length reserved
+    // its length at creation).
+    Room room;
+    if (!u.length) room = roomLeft(courseOf(u.recordingId));
+
     // creation-defer-length: the length comes with some PATCH, once it is known.
     if (const auto lengthHeader = req.header("upload-length")) {
         const auto n = tus::parseSize(*lengthHeader);
@@ -435,6 +452,8 @@ std::unique_ptr<BodySink> RecordingService::patchUpload(const Request& req)
                 .header("Tus-Max-Size", std::to_string(maxUploadBytes_));
         if (*n.value < *size) throw tusError(400, "invalid-upload-length", "Bad request", "Upload-Length is below the bytes received");
         if (!u.length) {
+            requireRoom(room, *n.value - *size); // the rest of the length is reserved from now on
+            room = Room{};
             u.length = static_cast<int64_t>(*n.value);
             host_.db().exec("UPDATE recording_uploads SET upload_length = ? WHERE id = ?", {static_cast<long long>(*u.length), u.id});
         }
@@ -443,7 +462,8 @@ std::unique_ptr<BodySink> RecordingService::patchUpload(const Request& req)
     if (const auto n = contentLength(req); n && *size + *n > limit)
         throw tusError(413, "exceeds-upload-length", "Content too large",
                        "the body would take the upload past its length (" + std::to_string(limit) + " bytes)");
-    return std::make_unique<UploadSink>(*this, u, *size, limit, checksum, std::move(lock), false);
+    requireRoom(room, contentLength(req).value_or(1)); // a chunked body is held to the room as it comes
+    return std::make_unique<UploadSink>(*this, u, *size, limit, checksum, std::move(lock), false, room);
 }
 
 Response RecordingService::headUpload(const Request& req)
