@@ -74,7 +74,7 @@ public:
                         .range(0, INT64_MAX),
                     ConfigKey::integer("quota.course_bytes", 0,
                                        "Bytes the recordings of one course may hold, unless an admin set the course's own quota "
-                                       "(PUT /api/v1/recordings/quotas/COURSE); 0: no limit")
+                                       "(PUT /api/v1/recordings/quotas/courses/COURSE); 0: no limit")
                         .range(0, INT64_MAX),
                     ConfigKey::integer("retention.days", 0,
                                        "Ready and failed recordings are deleted this many days after they were stopped; 0: kept")

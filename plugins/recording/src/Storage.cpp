@@ -132,7 +132,7 @@ void RecordingService::configureStorage()
            .responseSchema = quotaListSchema()},
           &RecordingService::listQuotas);
     route({.method = "PUT",
-           .path = "/api/v1/recordings/quotas/{course_id}",
+           .path = "/api/v1/recordings/quotas/courses/{course_id}",
            .role = "admin",
            .summary = "Sets a course's recording quota in place of quota.course_bytes (0: no limit)",
            .body = Body::Json,
@@ -141,7 +141,7 @@ void RecordingService::configureStorage()
            .errors = {{400, "invalid-body"}, {422, "invalid-field"}, {422, "invalid-course"}}},
           &RecordingService::putQuota);
     route({.method = "DELETE",
-           .path = "/api/v1/recordings/quotas/{course_id}",
+           .path = "/api/v1/recordings/quotas/courses/{course_id}",
            .role = "admin",
            .summary = "Removes a course's own quota: quota.course_bytes applies again",
            .successStatus = 204,

@@ -136,9 +136,9 @@ TEST_P(RecordingStorage, CourseQuotaRefusesACreationThatDoesNotFitAndAnAdminOver
     EXPECT_EQ(create(start(other, otherSection), other, 1000).status, 201);
 
     // Only admins set quotas; the override replaces the default for that course alone.
-    EXPECT_EQ(s->call("PUT", "/api/v1/recordings/quotas/" + course, prof, R"({"max_bytes":3000})").status, 403);
-    EXPECT_EQ(s->call("PUT", "/api/v1/recordings/quotas/" + course, admin, R"({"max_bytes":-1})").status, 422);
-    const auto q = s->expect(200, "PUT", "/api/v1/recordings/quotas/" + course, admin, R"({"max_bytes":3000})");
+    EXPECT_EQ(s->call("PUT", "/api/v1/recordings/quotas/courses/" + course, prof, R"({"max_bytes":3000})").status, 403);
+    EXPECT_EQ(s->call("PUT", "/api/v1/recordings/quotas/courses/" + course, admin, R"({"max_bytes":-1})").status, 422);
+    const auto q = s->expect(200, "PUT", "/api/v1/recordings/quotas/courses/" + course, admin, R"({"max_bytes":3000})");
     EXPECT_EQ(num(q, "max_bytes"), 3000);
     EXPECT_EQ(str(q, "updated_by"), admin.id);
     EXPECT_EQ(create(id, prof, 2001).status, 507);
@@ -153,8 +153,8 @@ TEST_P(RecordingStorage, CourseQuotaRefusesACreationThatDoesNotFitAndAnAdminOver
     EXPECT_EQ(num(u, "quota_bytes"), 3000);
     EXPECT_EQ(num(u, "reserved_bytes"), 3000);
     // Back to the default.
-    s->expect(204, "DELETE", "/api/v1/recordings/quotas/" + course, admin);
-    EXPECT_EQ(s->call("DELETE", "/api/v1/recordings/quotas/" + course, admin).status, 404);
+    s->expect(204, "DELETE", "/api/v1/recordings/quotas/courses/" + course, admin);
+    EXPECT_EQ(s->call("DELETE", "/api/v1/recordings/quotas/courses/" + course, admin).status, 404);
     EXPECT_EQ(create(id, prof, 1).status, 507);
     EXPECT_TRUE(metricIs(R"(vtp_plugin_recording_quota_refusals_total{scope="course"} 5)"));
 }
@@ -181,7 +181,7 @@ TEST_P(RecordingStorage, QuotaStopsADeferredUploadMidwayAndTheAcknowledgedBytesS
     EXPECT_EQ(s->tus("PATCH", url, prof, {{"Upload-Offset", "1000"}, {"Upload-Length", "1500"}}, "").status, 507);
     EXPECT_EQ(headerOf(s->tus("HEAD", url, prof), "Upload-Offset"), "1000");
     // Once an admin makes room, the client resumes where it stopped and finishes.
-    s->expect(200, "PUT", "/api/v1/recordings/quotas/" + course, admin, R"({"max_bytes":1500})");
+    s->expect(200, "PUT", "/api/v1/recordings/quotas/courses/" + course, admin, R"({"max_bytes":1500})");
     ASSERT_EQ(s->tus("PATCH", url, prof, {{"Upload-Offset", "1000"}, {"Upload-Length", "1500"}}, bytes.substr(1000)).status, 204);
     EXPECT_EQ(sha256Hex(readFile(file)), sha256Hex(bytes));
     EXPECT_EQ(num(courseIn(usage(admin), course), "used_bytes"), 1500);
