@@ -29,6 +29,8 @@ protected:
                      "older_minor",
                      "socket_minor_2",
                      "route_minor_4",
+                     "query_params",
+                     "query_bad_name",
                      "arrays_full",
                      "arrays_short",
                      "grown_newer_minor",
@@ -127,6 +129,29 @@ TEST_F(AbiLoad, OlderMinorRouteIsReadOnlyUpToItsSize)
     auto doc = vtpd_->get("/api/v1/openapi.json");
     ASSERT_EQ(doc.status, 200);
     EXPECT_NE(doc.body.find("/api/v1/fixture/route_minor_4"), std::string::npos);
+}
+
+TEST_F(AbiLoad, QueryParametersAreDescribedAndABadOneRefusesTheRoute)
+{
+    EXPECT_EQ(status("query_params").state, "running");
+    auto doc = vtpd_->get("/api/v1/openapi.json");
+    ASSERT_EQ(doc.status, 200);
+    auto params = doc.json()->getObject("paths")->getObject("/api/v1/fixture/query_params")->getObject("get")->getArray("parameters");
+    ASSERT_TRUE(params);
+    ASSERT_EQ(params->size(), 2u);
+    auto state = params->getObject(0), limit = params->getObject(1);
+    EXPECT_EQ(state->getValue<std::string>("name"), "state");
+    EXPECT_EQ(state->getValue<std::string>("in"), "query");
+    EXPECT_FALSE(state->getValue<bool>("required"));
+    EXPECT_EQ(state->getValue<std::string>("description"), "only items in this state");
+    EXPECT_EQ(state->getObject("schema")->getValue<std::string>("type"), "string");
+    EXPECT_EQ(limit->getValue<std::string>("name"), "limit");
+    EXPECT_TRUE(limit->getValue<bool>("required"));
+    EXPECT_EQ(limit->getObject("schema")->getValue<std::string>("type"), "integer");
+
+    const auto bad = status("query_bad_name");
+    EXPECT_EQ(bad.state, "refused");
+    EXPECT_NE(bad.reason.find("query parameter 'a b' is not a name"), std::string::npos) << bad.reason;
 }
 
 TEST_F(AbiLoad, ShorterConfigKeysAndMigrationsAreSteppedByTheirOwnSize)

@@ -18,6 +18,8 @@
  *                       the bytes after it are garbage the kernel must not read
  *   FIXTURE_OLD_SOCKET  also a socket endpoint /fixture/NAME whose struct_size ends before the 1.3
  *                       on_http field, which holds a function that aborts: the kernel must not read it
+ *   FIXTURE_QUERY       its route declares query parameters (1.7): "state" and a required integer
+ *                       "limit"; with FIXTURE_QUERY_NAME the second one is named that instead
  *   FIXTURE_ARRAYS      declares three config keys and two migrations, and its route answers the
  *                       config the kernel validated and the rows the migrations wrote
  *   FIXTURE_KEY_SIZE    with FIXTURE_ARRAYS: the config keys are written at this struct_size, packed
@@ -107,6 +109,24 @@ static int init(const vtp_host_api* api, vtp_host* host, void** state, vtp_errbu
     route.summary = "Says which fixture answered";
     route.handler = handle;
     *state = &g_api;
+#ifdef FIXTURE_QUERY
+#ifndef FIXTURE_QUERY_NAME
+#define FIXTURE_QUERY_NAME "limit"
+#endif
+    {
+        static vtp_query_param query[2];
+        memset(query, 0, sizeof query);
+        query[0].struct_size = query[1].struct_size = sizeof query[0];
+        query[0].name = "state";
+        query[0].type = VTP_QUERY_STRING;
+        query[0].description = "only items in this state";
+        query[1].name = FIXTURE_QUERY_NAME;
+        query[1].type = VTP_QUERY_INTEGER;
+        query[1].flags = VTP_QUERY_REQUIRED;
+        route.query_params = query;
+        route.query_param_count = 2;
+    }
+#endif
 #ifdef FIXTURE_UNSIZED_SERVICE
     {
         static const struct {

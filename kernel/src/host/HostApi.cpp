@@ -100,6 +100,43 @@ std::shared_ptr<const CorsPolicy> corsFrom(const vtp_cors* in, std::string& erro
     return p ? std::make_shared<const CorsPolicy>(std::move(*p)) : nullptr;
 }
 
+// A route's query parameters (1.7), each element read up to the writer's struct_size.
+bool queryParamsFrom(const vtp_route& r, std::vector<QueryParamSpec>& out, std::string& error)
+{
+    if (r.query_param_count == 0) return true;
+    if (!r.query_params) {
+        error = "query_param_count set without query_params";
+        return false;
+    }
+    std::vector<vtp_query_param> params;
+    if (auto e =
+            copyArrayBySize(r.query_params, r.query_param_count, VTP_SIZE_THROUGH(vtp_query_param, flags), "query parameter", params)) {
+        error = e.text;
+        return false;
+    }
+    for (const auto& p : params) {
+        const std::string name = str(p.name);
+        if (name.empty() ||
+            name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos) {
+            error = "query parameter '" + name + "' is not a name of letters, digits, '_', '.' and '-'";
+            return false;
+        }
+        if (p.type > VTP_QUERY_BOOLEAN) {
+            error =
+                "query parameter '" + name + "' has type " + std::to_string(p.type) + " (VTP_QUERY_STRING, _INTEGER or _BOOLEAN expected)";
+            return false;
+        }
+        const bool twice = std::any_of(out.begin(), out.end(), [&](const QueryParamSpec& q) { return q.name == name; });
+        if (twice) {
+            error = "query parameter '" + name + "' is declared twice";
+            return false;
+        }
+        static const char* const kTypes[] = {"string", "integer", "boolean"};
+        out.push_back({name, kTypes[p.type], str(p.description), (p.flags & VTP_QUERY_REQUIRED) != 0});
+    }
+    return true;
+}
+
 int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
 {
     return guarded(err, [&] {
@@ -141,6 +178,10 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
             }
         }
         spec.pluginCors = h->corsDefault;
+        if (std::string why; !queryParamsFrom(*r, spec.query, why)) {
+            copyError(err, "route " + std::string(r->method) + " " + r->path + ": " + why);
+            return static_cast<int>(VTP_INVALID);
+        }
         spec.method = r->method;
         spec.pattern = r->path;
         spec.role = str(r->role);
@@ -163,6 +204,8 @@ int hostRouteAdd(vtp_host* h, const vtp_route* in, vtp_errbuf err) noexcept
         stored.method = stored.path = stored.role = stored.summary = stored.request_schema = stored.response_schema = nullptr;
         stored.errors = stored.secret_params = stored.cache_control = nullptr;
         stored.cors = nullptr;
+        stored.query_params = nullptr;
+        stored.query_param_count = 0;
         spec.target = &stored;
         try {
             h->kernel->router().add(std::move(spec));

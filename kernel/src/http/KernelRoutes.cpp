@@ -114,6 +114,13 @@ bool limitParam(const vtp_request* request, vtp_response* response, int64_t defa
     return false;
 }
 
+std::vector<QueryParamSpec> pageQuery(int64_t defaultLimit, int64_t maxLimit)
+{
+    return {{"limit", "integer",
+             "at most this many items, 1 to " + std::to_string(maxLimit) + " (default " + std::to_string(defaultLimit) + ")"},
+            {"cursor", "string", "the next_cursor of the previous page, unchanged"}};
+}
+
 int answerInvalidCursor(vtp_response* response)
 {
     return answerProblem(response, 400, "invalid-parameter", "Invalid cursor", "Pass the next_cursor of a previous page unchanged");

@@ -38,6 +38,9 @@ private:
 // A route's description: method, path pattern, role, summary and its success answer's schema.
 RouteSpec kernelRoute(const char* method, const char* pattern, const char* role, const char* summary, const char* responseSchema = "");
 
+// The query parameters of a page of a list (limitParam's limit, and cursor), for the API description.
+std::vector<QueryParamSpec> pageQuery(int64_t defaultLimit, int64_t maxLimit);
+
 // A path parameter ({id}) or query argument; null when absent, "" when it has no value.
 const char* pathParam(const vtp_request* request, const char* name);
 const char* queryParam(const vtp_request* request, const char* name);

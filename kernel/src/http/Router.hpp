@@ -19,6 +19,14 @@ enum class BodyKind { None, Json, Raw, Stream };
 struct CorsPolicy;
 class CorsDefault;
 
+// A query parameter a route reads, for the API description (the router ignores it).
+struct QueryParamSpec {
+    std::string name;
+    std::string type = "string"; // "string", "integer" or "boolean": the OpenAPI schema type
+    std::string description;
+    bool required = false;
+};
+
 struct RouteSpec {
     std::string method;
     std::string pattern; // "/api/v1/rooms/{id}/chat"
@@ -34,6 +42,7 @@ struct RouteSpec {
     bool answersFiles = false;                             // VTP_ROUTE_FILE: answers with files (206, 304, 412, 416; any media type)
     std::shared_ptr<const CorsPolicy> cors;                // the route's own CORS policy, or
     std::shared_ptr<const CorsDefault> pluginCors;         // its plugin's default (either may be null: no CORS)
+    std::vector<QueryParamSpec> query;                     // the query parameters the handler reads
     std::vector<std::pair<int, std::string>> otherAnswers; // kernel routes: another JSON answer {503, "JSON Schema"}
     std::string owner;                                     // plugin name, or "kernel"
     const void* target = nullptr;                          // opaque to the router: what the host layer calls

@@ -185,15 +185,21 @@ constexpr const char* kJobPageSchema =
 void addJobRoutes(KernelRoutes& routes, JobPool& pool)
 {
     auto add = [&](const char* method, const char* path, const char* summary, vtp_route_handler handler, int success, const char* schema,
-                   std::vector<std::pair<int, std::string>> errors) {
+                   std::vector<std::pair<int, std::string>> errors, std::vector<QueryParamSpec> query = {}) {
         RouteSpec spec = kernelRoute(method, path, VTP_ROLE_AUTHENTICATED, summary, schema);
+        spec.query = std::move(query);
         spec.successStatus = success;
         spec.errors = std::move(errors);
         spec.errors.emplace_back(503, "jobs-unavailable"); // answer(): the job store is unreachable
         routes.add(std::move(spec), handler, &pool);
     };
-    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin (?state, kind, owner, limit, cursor), newest first", listJobs, 200,
-        kJobPageSchema, {{400, "invalid-parameter"}, {403, "forbidden"}});
+    auto listQuery = pageQuery(kDefaultLimit, kMaxLimit);
+    listQuery.insert(listQuery.begin(),
+                     {{"state", "string", "only jobs in this state: queued, running, retrying, succeeded, failed, cancelled"},
+                      {"kind", "string", "only jobs of this kind"},
+                      {"owner", "string", "only this user's jobs (an admin; anyone else may name only themselves)"}});
+    add("GET", "/api/v1/jobs", "Jobs: yours, or everyone's for an admin, newest first", listJobs, 200, kJobPageSchema,
+        {{400, "invalid-parameter"}, {403, "forbidden"}}, std::move(listQuery));
     add("GET", "/api/v1/jobs/{id}", "A job: state, progress, attempts, error, result", getJob, 200, kJobSchema, {{404, "job-not-found"}});
     add("POST", "/api/v1/jobs/{id}/cancel", "Cancels a job: at once if queued, when its runner returns if running", cancelJob, 202,
         kJobSchema, {{404, "job-not-found"}, {409, "job-finished"}});

@@ -342,7 +342,7 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
         op->set("x-vtp-role", r.role);
 
         const auto params = pathParams(r.pattern);
-        if (!params.empty()) {
+        if (!params.empty() || !r.query.empty()) {
             Array list;
             for (const auto& name : params) {
                 auto p = obj();
@@ -351,6 +351,17 @@ std::string buildOpenApiDocument(const std::vector<RouteSpec>& routesIn, const O
                 p->set("required", true);
                 auto s = obj();
                 s->set("type", "string");
+                p->set("schema", s);
+                list.add(p);
+            }
+            for (const auto& q : r.query) {
+                auto p = obj();
+                p->set("name", q.name);
+                p->set("in", "query");
+                if (!q.description.empty()) p->set("description", q.description);
+                p->set("required", q.required);
+                auto s = obj();
+                s->set("type", q.type);
                 p->set("schema", s);
                 list.add(p);
             }

@@ -207,8 +207,9 @@ constexpr const char* kCreateRequestSchema =
 void addWebhookRoutes(KernelRoutes& routes, WebhookService& service)
 {
     auto add = [&](const char* method, const char* path, const char* summary, BodyKind body, vtp_route_handler handler, int success,
-                   const char* schema, std::vector<std::pair<int, std::string>> errors) {
+                   const char* schema, std::vector<std::pair<int, std::string>> errors, std::vector<QueryParamSpec> query = {}) {
         RouteSpec spec;
+        spec.query = std::move(query);
         spec.method = method;
         spec.pattern = path;
         spec.role = "admin";
@@ -224,11 +225,13 @@ void addWebhookRoutes(KernelRoutes& routes, WebhookService& service)
     const std::pair<int, std::string> noSuchWebhook{404, "webhook-not-found"}, badParameter{400, "invalid-parameter"};
     add("POST", "/api/v1/admin/webhooks", "Subscribes an HTTP endpoint to event patterns; answers the signing secret once", BodyKind::Json,
         createEndpoint, 201, kCreatedEndpointSchema, {{400, "invalid-body"}, {400, "invalid-webhook"}});
-    add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt (?limit, cursor)", BodyKind::None,
-        listEndpoints, 200, kEndpointPageSchema, {badParameter});
+    add("GET", "/api/v1/admin/webhooks", "Webhook endpoints with delivery counts and the latest attempt", BodyKind::None, listEndpoints,
+        200, kEndpointPageSchema, {badParameter}, pageQuery(kDefaultLimit, kMaxLimit));
+    auto deliveryQuery = pageQuery(kDefaultLimit, kMaxLimit);
+    deliveryQuery.insert(deliveryQuery.begin(), {"status", "string", "only deliveries in this status: pending, delivered, failed"});
     add("GET", "/api/v1/admin/webhooks/{id}", "One webhook endpoint", BodyKind::None, getEndpoint, 200, kEndpointSchema, {noSuchWebhook});
-    add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first (?status, limit, cursor)", BodyKind::None,
-        listDeliveries, 200, kDeliveryPageSchema, {noSuchWebhook, badParameter});
+    add("GET", "/api/v1/admin/webhooks/{id}/deliveries", "An endpoint's deliveries, newest first", BodyKind::None, listDeliveries, 200,
+        kDeliveryPageSchema, {noSuchWebhook, badParameter}, std::move(deliveryQuery));
     add("DELETE", "/api/v1/admin/webhooks/{id}", "Removes a webhook endpoint and its deliveries", BodyKind::None, deleteEndpoint, 204, "",
         {noSuchWebhook});
 }

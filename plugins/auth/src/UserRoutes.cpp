@@ -129,7 +129,10 @@ void AuthService::registerUserRoutes()
            .responseSchema =
                std::string(R"({"type":"object","required":["users","next_cursor"],"properties":{"users":{"type":"array","items":)") +
                kUserSchema + R"(},"next_cursor":{"type":["string","null"]}}})",
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"q", Query::String, "only users whose email or name contains this text"},
+                               {"role", Query::String, "only users holding this role"}},
+                              50, kMaxPage)},
           &AuthService::listUsers);
     route({.method = "GET",
            .path = "/api/v1/users/{id}",

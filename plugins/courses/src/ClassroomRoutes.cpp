@@ -36,7 +36,11 @@ void CoursesService::registerClassroomRoutes()
            .path = "/api/v1/classrooms",
            .summary = "Rooms (?kind virtual|physical, ?min_capacity, ?feature, ?q, ?limit, ?cursor), by name",
            .responseSchema = schemas::page("rooms", schemas::room()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"kind", Query::String, "virtual or physical"},
+                               {"min_capacity", Query::Integer, "only rooms holding at least this many people"},
+                               {"feature", Query::String, "only rooms with this feature"},
+                               {"q", Query::String, "only rooms whose name contains this text"}})},
           &CoursesService::listRooms);
     route(
         {.method = "POST",

@@ -39,7 +39,11 @@ void CoursesService::registerCourseRoutes()
            .path = "/api/v1/courses",
            .summary = "Courses (?term_id, ?department, ?code, ?q title or code, ?limit, ?cursor), by code",
            .responseSchema = schemas::page("courses", schemas::course()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"term_id", Query::String, "only courses of this term"},
+                               {"department", Query::String, "only courses of this department"},
+                               {"code", Query::String, "only the course with this code"},
+                               {"q", Query::String, "only courses whose title or code contains this text"}})},
           &CoursesService::listCourses);
     route(
         {.method = "POST",

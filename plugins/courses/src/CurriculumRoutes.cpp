@@ -19,7 +19,9 @@ void CoursesService::registerCurriculumRoutes()
            .path = "/api/v1/curricula",
            .summary = "Curricula (?term_id, ?course_id, ?limit, ?cursor), by name",
            .responseSchema = schemas::page("curricula", schemas::curriculum()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"term_id", Query::String, "only curricula of this term"},
+                               {"course_id", Query::String, "only curricula that hold this course"}})},
           &CoursesService::listCurricula);
     route(
         {.method = "POST",

@@ -43,7 +43,8 @@ void CoursesService::registerEnrollmentRoutes()
            .path = "/api/v1/sections/{id}/enrollments",
            .summary = "The roster (?status enrolled|waitlisted, ?limit, ?cursor) in acceptance order (staff and admins)",
            .responseSchema = schemas::page("enrollments", schemas::anyObject()),
-           .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
+           .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}},
+           .query = pageQuery({{"status", Query::String, "enrolled or waitlisted"}})},
           &CoursesService::listRoster);
     route({.method = "POST",
            .path = "/api/v1/sections/{id}/enrollments",
@@ -97,7 +98,9 @@ void CoursesService::registerEnrollmentRoutes()
            .path = "/api/v1/users/me/enrollments",
            .summary = "The caller's enrollments and waitlist places (?status, ?term_id, ?limit, ?cursor)",
            .responseSchema = schemas::page("enrollments", schemas::anyObject()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query =
+               pageQuery({{"status", Query::String, "enrolled or waitlisted"}, {"term_id", Query::String, "only sections of this term"}})},
           &CoursesService::myEnrollments);
 }
 

@@ -41,7 +41,10 @@ void CoursesService::registerScheduleRoutes()
            .path = "/api/v1/users/me/schedule",
            .summary = "The caller's sessions across their sections (?from, ?to dates, default the coming 7 days; ?status; ?limit, ?cursor)",
            .responseSchema = schemas::page("sessions", schemas::session()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"from", Query::String, "the first day, YYYY-MM-DD (default: today)"},
+                               {"to", Query::String, "the last day, YYYY-MM-DD (default: six days after from; at most 366 days)"},
+                               {"status", Query::String, "scheduled or cancelled"}})},
           &CoursesService::mySchedule);
     route({.method = "POST",
            .path = "/api/v1/users/me/calendar",

@@ -44,7 +44,10 @@ void CoursesService::registerSectionRoutes()
            .path = "/api/v1/sections",
            .summary = "Sections (?term_id, ?course_id, ?instructor user id or \"me\", ?limit, ?cursor)",
            .responseSchema = schemas::page("sections", schemas::section()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"term_id", Query::String, "only sections of this term"},
+                               {"course_id", Query::String, "only sections of this course"},
+                               {"instructor", Query::String, "only sections this user teaches (a user id, or me)"}})},
           &CoursesService::listSections);
     route(
         {.method = "POST",
@@ -138,7 +141,10 @@ void CoursesService::registerSectionRoutes()
            .path = "/api/v1/sections/{id}/sessions",
            .summary = "The section's sessions (?from, ?to dates, ?status scheduled|cancelled, ?limit, ?cursor), in time order",
            .responseSchema = schemas::page("sessions", schemas::session()),
-           .errors = {{400, "invalid-parameter"}, {404, "not-found"}}},
+           .errors = {{400, "invalid-parameter"}, {404, "not-found"}},
+           .query = pageQuery({{"from", Query::String, "only class sessions on or after this day, YYYY-MM-DD"},
+                               {"to", Query::String, "only class sessions on or before this day, YYYY-MM-DD"},
+                               {"status", Query::String, "scheduled or cancelled"}})},
           &CoursesService::listSessions);
     route(
         {.method = "PATCH",

@@ -59,7 +59,9 @@ void CoursesService::registerTermRoutes()
            .path = "/api/v1/terms",
            .summary = "Terms (?q name contains, ?active_on date, ?limit, ?cursor), by start date",
            .responseSchema = schemas::page("terms", schemas::term()),
-           .errors = {{400, "invalid-parameter"}}},
+           .errors = {{400, "invalid-parameter"}},
+           .query = pageQuery({{"q", Query::String, "only terms whose name contains this text"},
+                               {"active_on", Query::String, "only terms that include this day, YYYY-MM-DD"}})},
           &CoursesService::listTerms);
     route(
         {.method = "POST",

@@ -81,7 +81,8 @@ void CoursesService::registerTimetableRoutes()
            .role = "admin",
            .summary = "The term's proposed timetables (?state, ?limit, ?cursor), newest last",
            .responseSchema = schemas::page("timetables", schemas::timetable()),
-           .errors = {{400, "invalid-parameter"}, {404, "not-found"}}},
+           .errors = {{400, "invalid-parameter"}, {404, "not-found"}},
+           .query = pageQuery({{"state", Query::String, "queued, running, proposed, infeasible, cancelled, failed or accepted"}})},
           &CoursesService::listTimetables);
     route({.method = "GET",
            .path = "/api/v1/terms/{id}/timetables/{tid}",

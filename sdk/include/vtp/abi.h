@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define VTP_ABI_MAJOR 1
-#define VTP_ABI_MINOR 6
+#define VTP_ABI_MINOR 7
 
 /* Pointer size and byte order, so a 32-bit or big-endian build is refused by name. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -212,7 +212,28 @@ typedef struct vtp_route {
     void (*body_abort)(void* user_data, void* stream, uint32_t reason);
     uint32_t flags;              /* since 1.6: VTP_ROUTE_* flags below */
     const struct vtp_cors* cors; /* since 1.6: NULL: the plugin's default (cors_default), else no CORS */
+
+    /* since 1.7: the query parameters the handler reads, for the API description (the kernel
+     * neither requires nor refuses any). NULL with count 0: none. Elements share one struct_size. */
+    const struct vtp_query_param* query_params;
+    size_t query_param_count;
 } vtp_route;
+
+/* vtp_query_param.type (since 1.7) */
+#define VTP_QUERY_STRING  0u
+#define VTP_QUERY_INTEGER 1u
+#define VTP_QUERY_BOOLEAN 2u
+/* vtp_query_param.flags (since 1.7) */
+#define VTP_QUERY_REQUIRED 0x1u
+
+/* One query parameter of a route (since 1.7): "?limit=20" is {"limit", VTP_QUERY_INTEGER, ...}. */
+typedef struct vtp_query_param {
+    uint32_t struct_size;
+    uint32_t type;           /* VTP_QUERY_* */
+    const char* name;        /* [A-Za-z0-9_.-]+, unique within the route */
+    const char* description; /* one line, or NULL */
+    uint32_t flags;          /* VTP_QUERY_REQUIRED */
+} vtp_query_param;
 
 /* vtp_route.flags (since 1.6) */
 #define VTP_ROUTE_FILE 0x1u /* answers with response_file: the API description lists 206, 304, 412, 416 and any media type */

@@ -305,6 +305,27 @@ struct ProblemType {
     std::string type{};
 };
 
+// A query parameter a route reads (ABI 1.7), for the API description: {"limit", Query::Integer,
+// "at most this many items (1-200, default 50)"}. The kernel neither requires nor refuses any;
+// the handler validates (Request::queryInt, ...).
+struct Query {
+    enum Type : uint32_t { String = VTP_QUERY_STRING, Integer = VTP_QUERY_INTEGER, Boolean = VTP_QUERY_BOOLEAN };
+    std::string name{};
+    Type type = String;
+    std::string description{};
+    bool required = false;
+};
+
+// `filters` followed by a page's limit and cursor, as every list route of the in-tree plugins
+// reads them (Request::queryInt("limit", defaultLimit, 1, maxLimit), and a next_cursor).
+inline std::vector<Query> pageQuery(std::vector<Query> filters = {}, int64_t defaultLimit = 50, int64_t maxLimit = 200)
+{
+    filters.push_back({"limit", Query::Integer,
+                       "at most this many items, 1 to " + std::to_string(maxLimit) + " (default " + std::to_string(defaultLimit) + ")"});
+    filters.push_back({"cursor", Query::String, "the next_cursor of the previous page, unchanged"});
+    return filters;
+}
+
 // Which other origins' pages may call a route (ABI 1.6); the kernel answers the preflights.
 struct Cors {
     // Empty: the operator's http.cors_origins; {"*"}: any origin; else "https://app.example", ...
@@ -350,6 +371,8 @@ struct Route {
     bool answersFiles = false;
     // Since ABI 1.6. CORS for this route; unset: the plugin's default (Host::cors), if any.
     std::optional<Cors> cors{};
+    // Since ABI 1.7. The query parameters the handler reads, for the API description.
+    std::vector<Query> query{};
 };
 
 } // namespace vtp

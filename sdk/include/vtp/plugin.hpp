@@ -653,6 +653,13 @@ private:
             cors.emplace(*route.cors);
             r.cors = &cors->raw;
         }
+        // 1.7: read by a 1.7 kernel only; an older one stops at its own struct_size.
+        std::vector<vtp_query_param> query;
+        for (const auto& q : route.query)
+            query.push_back({sizeof(vtp_query_param), static_cast<uint32_t>(q.type), q.name.c_str(),
+                             q.description.empty() ? nullptr : q.description.c_str(), q.required ? VTP_QUERY_REQUIRED : 0u});
+        r.query_params = query.empty() ? nullptr : query.data();
+        r.query_param_count = query.size();
         if (stream) {
             r.body_begin = &Host::streamBegin;
             r.body_data = &Host::streamData;

@@ -225,6 +225,14 @@ for (const x of exchanges) {
   ++counts.checked;
   const where = `${x.method} ${template}`;
   reached.add(`${where} ${x.status}`);
+  // A query parameter the handler honoured (a 2xx) must be in the operation's parameters: the
+  // document is how a client learns that ?state= or ?limit= exists.
+  if (x.status >= 200 && x.status < 300) {
+    const declaredQuery = new Set((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
+    const query = x.target.includes('?') ? x.target.slice(x.target.indexOf('?') + 1) : '';
+    for (const name of new Set([...new URLSearchParams(query).keys()]))
+      if (!declaredQuery.has(name)) fail(`${where}: query parameter '${name}' is not declared`, x.target);
+  }
   const status = String(x.status);
   const response = op.responses[status] ?? op.responses[`${status[0]}XX`] ?? op.responses.default;
   if (!response) {

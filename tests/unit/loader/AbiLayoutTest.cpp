@@ -54,6 +54,11 @@ static_assert(offsetof(vtp_route, struct_size) == 0 && offsetof(vtp_route, metho
 static_assert(offsetof(vtp_route, body_begin) == 120 && // since 1.6
               offsetof(vtp_route, body_data) == 128 && offsetof(vtp_route, body_abort) == 136 && offsetof(vtp_route, flags) == 144 &&
               offsetof(vtp_route, cors) == 152);
+static_assert(offsetof(vtp_route, query_params) == 160 && // since 1.7
+              offsetof(vtp_route, query_param_count) == 168 && sizeof(vtp_route) == 176);
+static_assert(offsetof(vtp_query_param, struct_size) == 0 && // since 1.7
+              offsetof(vtp_query_param, type) == 4 && offsetof(vtp_query_param, name) == 8 &&
+              offsetof(vtp_query_param, description) == 16 && offsetof(vtp_query_param, flags) == 24 && sizeof(vtp_query_param) == 32);
 static_assert(offsetof(vtp_file_body, struct_size) == 0 && // since 1.6
               offsetof(vtp_file_body, path) == 8 && offsetof(vtp_file_body, content_type) == 16 && offsetof(vtp_file_body, offset) == 24 &&
               offsetof(vtp_file_body, length) == 32);

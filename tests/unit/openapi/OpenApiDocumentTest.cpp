@@ -84,6 +84,31 @@ TEST(OpenApi, PathParametersAreRequiredStrings)
     EXPECT_EQ(params->getObject(1)->getValue<std::string>("name"), "seat");
 }
 
+TEST(OpenApi, QueryParametersFollowThePathParameters)
+{
+    RouteSpec r = route("GET", "/rooms/{room}/chat", "public");
+    r.query = {{"limit", "integer", "at most this many", false}, {"since", "string", "", true}};
+    const auto doc = parse(buildOpenApiDocument({r}, {}));
+    auto params = operation(doc, "/rooms/{room}/chat", "get")->getArray("parameters");
+    ASSERT_EQ(params->size(), 3u);
+    EXPECT_EQ(params->getObject(0)->getValue<std::string>("in"), "path");
+    auto limit = params->getObject(1), since = params->getObject(2);
+    EXPECT_EQ(limit->getValue<std::string>("name"), "limit");
+    EXPECT_EQ(limit->getValue<std::string>("in"), "query");
+    EXPECT_FALSE(limit->getValue<bool>("required"));
+    EXPECT_EQ(limit->getValue<std::string>("description"), "at most this many");
+    EXPECT_EQ(limit->getObject("schema")->getValue<std::string>("type"), "integer");
+    EXPECT_TRUE(since->getValue<bool>("required"));
+    EXPECT_FALSE(since->has("description"));
+
+    // A route with query parameters only still gets its parameters list.
+    RouteSpec feed = route("GET", "/feed", "public");
+    feed.query = {{"q", "string", "text", false}};
+    auto only = operation(parse(buildOpenApiDocument({feed}, {})), "/feed", "get")->getArray("parameters");
+    ASSERT_EQ(only->size(), 1u);
+    EXPECT_EQ(only->getObject(0)->getValue<std::string>("name"), "q");
+}
+
 std::set<std::string> problemTypes(const Object::Ptr& op, const std::string& status)
 {
     std::set<std::string> types;

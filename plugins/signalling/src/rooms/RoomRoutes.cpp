@@ -46,7 +46,9 @@ void RoomService::registerRoutes()
              R"({"type":"object","required":["rooms","next_cursor"],"properties":{"rooms":{"type":"array","items":{"type":"object","required":[)" +
              roomRequired + R"(,"participant_count"],"properties":{)" + roomProperties +
              R"(,"participant_count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
-         .errors = {{400, "invalid-parameter"}}},
+         .errors = {{400, "invalid-parameter"}},
+         .query = pageQuery(
+             {{"state", Query::String, "active (default), ended or all"}, {"mine", Query::Boolean, "true: only rooms you created"}})},
         &RoomService::listRooms);
     route({.method = "GET",
            .path = "/api/v1/rooms/{id}",
@@ -70,7 +72,8 @@ void RoomService::registerRoutes()
          .summary = "A room's chat history, newest first (?limit, ?cursor); private messages only to their two ends",
          .responseSchema =
              R"({"type":"object","required":["messages","next_cursor"],"properties":{"messages":{"type":"array","items":{"type":"object","required":["id","room","from","user","text","ts"],"properties":{"id":{"type":"string"},"room":{"type":"string"},"from":{"type":"string"},"user":{"type":"string"},"to":{"type":"string"},"text":{"type":"string"},"ts":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
-         .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}}},
+         .errors = {{400, "invalid-parameter"}, {403, "forbidden"}, {404, "not-found"}},
+         .query = pageQuery()},
         &RoomService::chatHistory);
 }
 
