@@ -121,9 +121,10 @@ void RecordingService::configureStorage()
     };
     route({.method = "GET",
            .path = "/api/v1/recordings/usage",
-           .summary = "Bytes the recordings take: the whole store and every course (admins), or the courses the caller teaches (?course)",
+           .summary = "Bytes the recordings take: the whole store and every course (admins), or the courses the caller teaches",
            .responseSchema = kUsageSchema,
-           .errors = {{403, "forbidden"}, {404, "not-found"}, {503, "unavailable"}}},
+           .errors = {{403, "forbidden"}, {404, "not-found"}, {503, "unavailable"}},
+           .query = {{"course", Query::String, "only this course (a course id)"}}},
           &RecordingService::usage);
     route({.method = "GET",
            .path = "/api/v1/recordings/quotas",
