@@ -398,7 +398,10 @@ PreparedRequest HttpPipeline::prepare(IncomingRequest& req)
         }
         return p;
     }
-    if (!req.chunked && !req.contentLength) {
+    // Neither header means no body (RFC 9112 6.3). Browsers send a bodyless PATCH or DELETE so
+    // (Fetch adds Content-Length: 0 only to POST and PUT): tus-js-client's last PATCH of a
+    // deferred-length upload is one. A POST or PUT without either is a client that forgot it.
+    if (!req.chunked && !req.contentLength && (req.method == "POST" || req.method == "PUT")) {
         p.early = makeProblem(411, "length-required", "Length required", "send Content-Length or a chunked body", rid);
         p.early->closeConnection = true;
         return p;

@@ -239,6 +239,16 @@ TEST_F(PipelineTest, MissingLengthIs411)
     EXPECT_EQ(r.status, 411);
 }
 
+TEST_F(PipelineTest, PatchWithoutLengthHasAnEmptyBodyAsBrowsersSendIt)
+{
+    // Fetch sends a bodyless PATCH without Content-Length (tus-js-client's last PATCH of a
+    // deferred-length upload): an empty body, not a missing length. POST and PUT still need one.
+    add("PATCH", "/raw", "public", BodyKind::Raw, &echo_, 8);
+    const HeaderList octets{{"content-type", "application/octet-stream"}};
+    EXPECT_EQ(run("PATCH", "/raw", {}, octets, false).status, 200);
+    EXPECT_EQ(run("PUT", "/raw", {}, octets, false).status, 411);
+}
+
 TEST_F(PipelineTest, OversizedBodyIs413)
 {
     auto r =
