@@ -1,7 +1,10 @@
 // A recording played in Debian's headless chromium through its signed URLs, with the npm builds
 // of hls.js and dash.js (player/, playwright-core): the video's clock passes 3 s and frames are
-// decoded, every request carrying only the token in its path. SQLite only: the players see HTTP,
-// and the database adds nothing the PlaybackTest suites do not cover on both backends.
+// decoded, every request carrying only the token in its path. The media went the real way: an
+// 8-second H.264/AAC MP4 made by the ffmpeg command, uploaded with tus, the recording stopped
+// and processed by the media worker. SQLite only: the players see HTTP, and the database adds
+// nothing the PlaybackTest and RecordingCapture suites do not cover on both backends.
+#include "BrowserTestSupport.hpp"
 #include "PlaybackTestSupport.hpp"
 
 using namespace vtp::test;
@@ -16,8 +19,12 @@ protected:
         prof = s->staff("prof@uni.example", "admin"); // only admins record rooms that are not class rooms
         recording =
             str(s->expect(201, "POST", "/api/v1/recordings", prof, R"({"room_id":"hall-1","title":"Lecture","visibility":"link"})"), "id");
+        const std::string source = readFile(testMedia() + "/recording.mp4");
+        const std::string upload = s->createUpload(recording, prof, source.size(), "source Y2FtZXJh,filetype dmlkZW8vbXA0");
+        ASSERT_EQ(s->tus("PATCH", upload, prof, {{"Upload-Offset", "0"}}, source).status, 204);
         s->expect(200, "POST", "/api/v1/recordings/" + recording + "/stop", prof);
-        makeReady(*s, recording);
+        const auto processed = settledRecording(*s, prof, recording);
+        ASSERT_EQ(str(processed, "state"), "ready") << RecordingServer::stringify(processed);
         viewer = s->student("ada@uni.example");
         playback = s->expect(200, "GET", "/api/v1/recordings/" + recording + "/playback", viewer);
         const auto master = s->vtpd().request("GET", str(playback, "hls"));
@@ -25,23 +32,7 @@ protected:
     }
 
     // The page plays what a viewer was given: a signed URL, nothing else (no Authorization header).
-    JsonObject play(const std::string& kind, const std::string& url)
-    {
-        Poco::JSON::Object args;
-        args.set("chromium", VTP_TEST_CHROMIUM);
-        args.set("origin", "http://127.0.0.1:" + std::to_string(s->vtpd().httpPort()));
-        args.set("url", url);
-        args.set("kind", kind);
-        args.set("until", 3);
-        std::ostringstream json;
-        args.stringify(json);
-        std::string output;
-        const int code = VtpdProcess::run({VTP_TEST_NODE, std::string(VTP_RECORDING_PLAYER_DIR) + "/player.mjs", json.str()}, output);
-        if (code != 0) throw std::runtime_error("player.mjs " + kind + " failed (" + std::to_string(code) + "): " + output);
-        const size_t at = output.find("{\"ok\"");
-        if (at == std::string::npos) throw std::runtime_error("player.mjs " + kind + " printed no result: " + output);
-        return Poco::JSON::Parser().parse(output.substr(at, output.find('\n', at) - at)).extract<JsonObject>();
-    }
+    JsonObject play(const std::string& kind, const std::string& url) { return playInChromium(*s, kind, url, 3); }
 
     static void expectPlayed(const JsonObject& r)
     {
@@ -54,8 +45,7 @@ protected:
     std::unique_ptr<RecordingServer> s;
     Account prof, viewer;
     std::string recording;
-    // The page plays what a viewer was given: a signed URL, nothing else (no Authorization header).
-    JsonObject playback;
+    JsonObject playback; // what the viewer was given: {hls, dash, ...}
 };
 
 TEST_F(RecordingPlayer, HlsJsPlaysTheSignedHlsUrl)
