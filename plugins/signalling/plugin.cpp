@@ -2,6 +2,7 @@
 // socket port. Registration and wiring only; the protocol is in src/engine and src/socketio,
 // the rooms in src/rooms.
 #include "engine/EngineServer.hpp"
+#include "rooms/RoomEventsService.hpp"
 #include "rooms/RoomService.hpp"
 #include "sessions/SessionGuard.hpp"
 #include "socketio/SocketIoService.hpp"
@@ -174,6 +175,9 @@ public:
         // Other plugins' namespaces on the same endpoint (sdk/include/vtp/services/socketio.h).
         service_ = std::make_unique<SocketIoService>(*io_, mutex_, std::set<std::string>{ro.nsp});
         host.offer(VTP_SOCKETIO_SERVICE, VTP_SOCKETIO_VERSION, service_->table());
+        // Other plugins' events in the rooms and messages to their participants (vtp/services/room_events.h).
+        roomEvents_ = std::make_unique<RoomEventsService>(*rooms_);
+        host.offer(VTP_ROOM_EVENTS_SERVICE, VTP_ROOM_EVENTS_VERSION, roomEvents_->table());
 
         SocketEndpoint ep;
         ep.path = c.getString("path");
@@ -290,6 +294,7 @@ private:
     std::unique_ptr<RoomService> rooms_;
     std::unique_ptr<SessionGuard> guard_;
     std::unique_ptr<SocketIoService> service_;
+    std::unique_ptr<RoomEventsService> roomEvents_;
     vtp::TokenVerifier verifier_; // found in start(), once the auth plugin has offered it
     std::mutex tickMutex_;
     std::condition_variable tickCv_;

@@ -72,9 +72,14 @@ void RoomService::onEvent(Socket& s, const protocol::SocketPacket& p)
     }
     try {
         const std::string& name = p.eventName;
-        if (name == "room:join")
-            reply(join(s, body));
-        else if (name == "room:leave")
+        if (name == "room:join") {
+            const std::string room = body.stringOr("room", "");
+            const auto mine = roomsOfSocket_.find(s.id);
+            const bool wasIn = mine != roomsOfSocket_.end() && mine->second.count(room);
+            const Json r = join(s, body);
+            reply(r);
+            if (!wasIn && !r.has("error")) notifyJoin(s, room);
+        } else if (name == "room:leave")
             reply(leave(s, body));
         else if (name == "signal")
             reply(signal(s, body));
@@ -86,7 +91,11 @@ void RoomService::onEvent(Socket& s, const protocol::SocketPacket& p)
             reply(presence(s, body));
         else if (name == "moderate:mute" || name == "moderate:kick" || name == "moderate:lock" || name == "room:end")
             reply(moderate(s, name, body));
-        else
+        else if (const auto* h = handlerFor(name)) {
+            bool deferred = false;
+            Json r = extensionEvent(s, *h, name, body, p.id, deferred);
+            if (!deferred) reply(r);
+        } else
             reply(error("unknown-event", "no event named '" + name + "'"));
     } catch (const JsonError& e) {
         reply(error("invalid", e.what()));

@@ -15,6 +15,7 @@
 #include "socketio/SocketServer.hpp"
 
 #include <vtp/sdk.hpp>
+#include <vtp/services/room_events.h>
 
 #include <map>
 #include <memory>
@@ -57,6 +58,18 @@ public:
     void start();
     void stop();
     void tick(Clock::time_point now); // under the mutex: greets nodes that appeared, drops those gone
+
+    // Other plugins' room events and messages to a room's participants (the service
+    // "vtp.rooms.events", RoomExtensions.cpp). Each takes the mutex.
+    bool addHandler(const vtp_room_event_handler* handler, std::string& why);
+    void removeHandler(const vtp_room_event_handler* handler);
+    bool replyEvent(const std::string& participantId, int64_t ackId, const std::string& argsJson);
+    bool refuseEvent(const std::string& participantId, int64_t ackId, const std::string& code, const std::string& message);
+    // payloadJson: one JSON object, the event's argument. Return the participants addressed (every node's).
+    size_t emitToRoom(const std::string& roomId, const std::string& event, std::string_view payloadJson);
+    size_t emitToUser(const std::string& roomId, const std::string& userId, const std::string& event, std::string_view payloadJson);
+    size_t emitToParticipant(const std::string& roomId, const std::string& participantId, const std::string& event,
+                             std::string_view payloadJson);
 
 private:
     struct RoomRecord {
@@ -112,6 +125,12 @@ private:
     void toRoomArgs(const std::string& roomId, std::string_view event, const std::string& argsJson,
                     const std::string& exceptParticipant = {});
 
+    // Other plugins' events and join hooks (RoomExtensions.cpp).
+    const vtp_room_event_handler* handlerFor(const std::string& event) const;
+    Json extensionEvent(Socket& s, const vtp_room_event_handler& h, const std::string& event, const Json& body,
+                        std::optional<uint64_t> ackId, bool& deferred);
+    void notifyJoin(const Socket& s, const std::string& roomId);
+
     // Chat delivery and the chat writer's commits (RoomEvents.cpp).
     void onChatCommitted(std::vector<ChatMessage>&& batch, bool stored);
     void deliverChat(const ChatMessage& m);
@@ -139,7 +158,8 @@ private:
     std::map<std::string, LiveRoom> rooms_;
     std::map<std::string, std::set<std::string>> roomsOfSocket_; // socket id -> room ids (local)
     std::map<std::string, TokenBucket> chatBuckets_, signalBuckets_;
-    std::set<std::string> nodes_; // the other nodes (the kernel's cluster peers, and any heard from)
+    std::vector<const vtp_room_event_handler*> handlers_; // other plugins', by prefix
+    std::set<std::string> nodes_;                         // the other nodes (the kernel's cluster peers, and any heard from)
     Metric participantsGauge_, chatCounter_, refusalCounter_;
 };
 
