@@ -91,8 +91,9 @@ inline std::string session()
                   R"("start_time":{"type":"string"},"end_time":{"type":"string"},"time_zone":{"type":"string"},)"
                   R"("starts_at":{"type":"integer"},"ends_at":{"type":"integer"},"room_id":{"type":["string","null"]},)"
                   R"("room_name":{"type":["string","null"]},"status":{"type":"string"},"note":{"type":["string","null"]},)"
-                  R"("live_room":{"type":"string"})",
-                  R"("id","section_id","date","start_time","end_time","time_zone","starts_at","ends_at","room_id","status","live_room")");
+                  R"("recorded":{"type":"boolean"},"live_room":{"type":"string"})",
+                  R"("id","section_id","date","start_time","end_time","time_zone","starts_at","ends_at","room_id","status","recorded",)"
+                  R"("live_room")");
 }
 
 // An enrollment's outcome (outcomeJson): enrolled, or waitlisted at a position.
@@ -106,9 +107,10 @@ inline std::string outcome()
 inline std::string meetings()
 {
     return object(
-        R"("meetings":{"type":"array","items":{"type":"object","required":["id","weekday","start_time","end_time","room_id"],)"
+        R"("meetings":{"type":"array","items":{"type":"object","required":["id","weekday","start_time","end_time","room_id","recorded"],)"
         R"("properties":{"id":{"type":"string"},"weekday":{"type":"integer","minimum":1,"maximum":7},"start_time":{"type":"string"},)"
-        R"("end_time":{"type":"string"},"room_id":{"type":["string","null"]},"room_name":{"type":["string","null"]}}}})",
+        R"("end_time":{"type":"string"},"room_id":{"type":["string","null"]},"room_name":{"type":["string","null"]},)"
+        R"("recorded":{"type":"boolean"}}}})",
         R"("meetings")");
 }
 

@@ -61,6 +61,21 @@ CoursesService::CoursesService(Host& host) : host_(host)
         }
     };
     host.offer(VTP_SECTIONS_SERVICE, VTP_SECTIONS_VERSION, &sections_);
+    sessions_.struct_size = sizeof sessions_;
+    sessions_.context = this;
+    sessions_.recorded_sessions = [](void* context, int64_t at, vtp_session_visitor each, void* user) noexcept -> int {
+        if (!each) return VTP_INVALID;
+        try {
+            for (const auto& session : static_cast<const CoursesService*>(context)->recordedSessions(at)) {
+                const std::string text = session.dump();
+                each(user, text.c_str(), text.size());
+            }
+            return VTP_OK;
+        } catch (...) {
+            return VTP_ERROR;
+        }
+    };
+    host.offer(VTP_SESSIONS_SERVICE, VTP_SESSIONS_VERSION, &sessions_);
 
     host.job({.kind = "courses.timetable",
               .summary = "Solves a term's timetable (ITC-2007 curriculum-based course timetabling)",
@@ -139,6 +154,32 @@ std::optional<RoomFacts> CoursesService::roomFacts(const std::string& sessionId,
         }
     }
     return f;
+}
+
+std::vector<Json> CoursesService::recordedSessions(int64_t at) const
+{
+    const Rows rows = host_.db().query(
+        "SELECT s.id, s.section_id, s.starts_at, s.ends_at, s.session_date, sec.name AS section_name, c.code, c.title "
+        "FROM courses_sessions s JOIN courses_sections sec ON sec.id = s.section_id JOIN courses_courses c ON c.id = sec.course_id "
+        "WHERE s.recorded = 1 AND s.status = 'scheduled' AND s.starts_at <= ? AND s.ends_at > ? ORDER BY s.starts_at, s.id",
+        {static_cast<long long>(at), static_cast<long long>(at)});
+    std::vector<Json> out;
+    for (const auto row : rows) {
+        const std::string id = row["id"].asString(), sectionId = row["section_id"].asString();
+        Json instructors = Json::array();
+        for (const auto staff : host_.db().query(
+                 "SELECT user_id FROM courses_section_staff WHERE section_id = ? AND role = 'instructor' ORDER BY user_id", {sectionId}))
+            instructors.push(staff["user_id"].asString());
+        out.push_back(Json{{"id", id},
+                           {"section_id", sectionId},
+                           {"room", "courses:" + id},
+                           {"name", row["code"].asString() + " " + row["section_name"].asString() + ": " + row["title"].asString() + " (" +
+                                        row["session_date"].asString() + ")"},
+                           {"starts_at", row["starts_at"].asInt()},
+                           {"ends_at", row["ends_at"].asInt()},
+                           {"instructors", instructors}});
+    }
+    return out;
 }
 
 std::optional<std::string> CoursesService::sectionRelation(const std::string& sectionId, const std::string& userId) const

@@ -12,6 +12,7 @@
 #include <vtp/sdk.hpp>
 #include <vtp/services/directory.h>
 #include <vtp/services/sections.h>
+#include <vtp/services/sessions.h>
 
 #include <array>
 #include <memory>
@@ -197,6 +198,9 @@ private:
     Metric enrollmentChanges_, timetables_;
     std::unique_ptr<RoomAccess> rooms_;
     vtp_sections_v1 sections_{}; // the service "vtp.courses.sections"
+    vtp_sessions_v1 sessions_{}; // the service "vtp.courses.sessions"
+    // The recorded sessions in progress at `at`, as vtp.courses.sessions hands them out.
+    std::vector<Json> recordedSessions(int64_t at) const;
     // Striped locks: in-process serialisation of one section's enrollments, so that SQLite's
     // writers do not queue on its busy timeout; PostgreSQL's row lock is what holds across nodes.
     std::array<std::mutex, 64> sectionLocks_;

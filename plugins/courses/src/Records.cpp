@@ -152,6 +152,7 @@ Json CoursesService::sessionJson(const Rows::Row& row) const
                 {"room_name", roomName ? Json(*roomName) : Json()},
                 {"status", row["status"].asString()},
                 {"note", note ? Json(*note) : Json()},
+                {"recorded", row["recorded"].asInt() != 0},
                 {"live_room", "courses:" + id}};
 }
 
@@ -169,19 +170,20 @@ int64_t CoursesService::today(const std::string& timeZone)
 int64_t CoursesService::regenerateSessions(Tx& tx, const std::string& sectionId, const Term& term) const
 {
     std::vector<MeetingPattern> patterns;
-    for (const auto& r :
-         tx.query("SELECT id, weekday, start_time, end_time, room_id FROM courses_meeting_patterns WHERE section_id = ?", {sectionId}))
+    for (const auto& r : tx.query(
+             "SELECT id, weekday, start_time, end_time, room_id, recorded FROM courses_meeting_patterns WHERE section_id = ?", {sectionId}))
         patterns.push_back({r["id"].asString(), static_cast<int>(r["weekday"].asInt()), parseTime(r["start_time"].asString()).value_or(0),
-                            parseTime(r["end_time"].asString(), true).value_or(0), r["room_id"].asOptionalString()});
+                            parseTime(r["end_time"].asString(), true).value_or(0), r["room_id"].asOptionalString(),
+                            r["recorded"].asInt() != 0});
     tx.exec("DELETE FROM courses_sessions WHERE section_id = ?", {sectionId});
     const auto planned = expandPatterns(patterns, term.start, term.end, term.holidays);
     for (const auto& p : planned) {
         const std::string id = randomUuid(), date = formatDate(p.date), start = formatTime(p.start), end = formatTime(p.end);
         tx.exec(
             "INSERT INTO courses_sessions (id, section_id, pattern_id, session_date, start_time, end_time, starts_at, ends_at, room_id, "
-            "status, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', 0)",
+            "status, sequence, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', 0, ?)",
             {id, sectionId, p.patternId, date, start, end, static_cast<long long>(localInstant(term, p.date, p.start)),
-             static_cast<long long>(localInstant(term, p.date, p.end)), p.roomId});
+             static_cast<long long>(localInstant(term, p.date, p.end)), p.roomId, p.recorded ? 1 : 0});
     }
     return static_cast<int64_t>(planned.size());
 }

@@ -14,7 +14,7 @@ std::vector<PlannedSession> expandPatterns(const std::vector<MeetingPattern>& pa
         if (holidays.count(day)) continue;
         const int weekday = isoWeekday(day);
         for (const auto& p : patterns)
-            if (p.weekday == weekday) out.push_back({p.id, day, p.start, p.end, p.roomId});
+            if (p.weekday == weekday) out.push_back({p.id, day, p.start, p.end, p.roomId, p.recorded});
     }
     std::stable_sort(out.begin(), out.end(), [](const PlannedSession& a, const PlannedSession& b) {
         return a.date != b.date ? a.date < b.date : a.start < b.start;

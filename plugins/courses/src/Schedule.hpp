@@ -17,6 +17,7 @@ struct MeetingPattern {
     int start = 0;   // minutes after local midnight
     int end = 0;     // minutes after local midnight, > start
     std::optional<std::string> roomId;
+    bool recorded = false; // its sessions are recorded
 };
 
 struct PlannedSession {
@@ -24,6 +25,7 @@ struct PlannedSession {
     int64_t date = 0; // days since 1970-01-01, a local date in the term's zone
     int start = 0, end = 0;
     std::optional<std::string> roomId;
+    bool recorded = false;
 };
 
 // Every date from termStart to termEnd (inclusive) on a pattern's weekday, except holidays, in

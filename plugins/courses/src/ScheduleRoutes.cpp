@@ -27,7 +27,7 @@ std::string sha256Hex(std::string_view data)
 // Sessions of every section the user is enrolled in (not waitlisted) or teaches.
 const char* kMySessions =
     "SELECT x.id, x.section_id, x.session_date, x.start_time, x.end_time, x.starts_at, x.ends_at, x.room_id, x.status, x.note, "
-    "x.sequence, r.name AS room_name, c.code AS course_code, c.title AS course_title, s.name AS section_name, t.time_zone "
+    "x.sequence, x.recorded, r.name AS room_name, c.code AS course_code, c.title AS course_title, s.name AS section_name, t.time_zone "
     "FROM courses_sessions x JOIN courses_sections s ON s.id = x.section_id JOIN courses_courses c ON c.id = s.course_id "
     "JOIN courses_terms t ON t.id = s.term_id LEFT JOIN courses_rooms r ON r.id = x.room_id "
     "WHERE (x.section_id IN (SELECT section_id FROM courses_enrollments WHERE user_id = ? AND status = 'enrolled') "

@@ -24,7 +24,7 @@ const char* kSectionSelect =
 
 const char* kSessionSelect =
     "SELECT x.id, x.section_id, x.session_date, x.start_time, x.end_time, x.starts_at, x.ends_at, x.room_id, x.status, x.note, "
-    "r.name AS room_name, c.code AS course_code, c.title AS course_title, s.name AS section_name, t.time_zone "
+    "x.recorded, r.name AS room_name, c.code AS course_code, c.title AS course_title, s.name AS section_name, t.time_zone "
     "FROM courses_sessions x JOIN courses_sections s ON s.id = x.section_id JOIN courses_courses c ON c.id = s.course_id "
     "JOIN courses_terms t ON t.id = s.term_id LEFT JOIN courses_rooms r ON r.id = x.room_id";
 
@@ -126,7 +126,7 @@ void CoursesService::registerSectionRoutes()
          .summary = "Replaces the weekly meeting patterns and reschedules the sessions (its instructors or admins)",
          .body = Body::Json,
          .requestSchema =
-             R"({"type":"object","properties":{"meetings":{"type":"array","items":{"type":"object","properties":{"weekday":{"type":"integer"},"start_time":{"type":"string"},"end_time":{"type":"string"},"room_id":{"type":["string","null"]}}}}},"required":["meetings"]})",
+             R"({"type":"object","properties":{"meetings":{"type":"array","items":{"type":"object","properties":{"weekday":{"type":"integer"},"start_time":{"type":"string"},"end_time":{"type":"string"},"room_id":{"type":["string","null"]},"recorded":{"type":"boolean"}}}}},"required":["meetings"]})",
          .responseSchema = schemas::meetings(),
          .errors = {{400, "invalid-body"},
                     {403, "forbidden"},
@@ -149,10 +149,11 @@ void CoursesService::registerSectionRoutes()
     route(
         {.method = "PATCH",
          .path = "/api/v1/sessions/{id}",
-         .summary = "Moves or cancels one session (date, start_time, end_time, room_id, status, note)",
+         .summary = "Moves or cancels one session, or says whether it is recorded (date, start_time, end_time, room_id, status, note, "
+                    "recorded)",
          .body = Body::Json,
          .requestSchema =
-             R"({"type":"object","additionalProperties":false,"properties":{"date":{"type":"string","format":"date"},"start_time":{"type":"string","description":"HH:MM"},"end_time":{"type":"string","description":"HH:MM"},"room_id":{"type":["string","null"]},"status":{"type":"string"},"note":{"type":["string","null"],"maxLength":500}}})",
+             R"({"type":"object","additionalProperties":false,"properties":{"date":{"type":"string","format":"date"},"start_time":{"type":"string","description":"HH:MM"},"end_time":{"type":"string","description":"HH:MM"},"room_id":{"type":["string","null"]},"status":{"type":"string"},"note":{"type":["string","null"],"maxLength":500},"recorded":{"type":"boolean"}}})",
          .responseSchema = schemas::session(),
          .errors = {{400, "invalid-body"},
                     {403, "forbidden"},
@@ -161,6 +162,7 @@ void CoursesService::registerSectionRoutes()
                     {422, "invalid-end-time"},
                     {422, "invalid-field"},
                     {422, "invalid-note"},
+                    {422, "invalid-recorded"},
                     {422, "invalid-room-id"},
                     {422, "invalid-start-time"},
                     {422, "invalid-status"},
@@ -345,7 +347,7 @@ Response CoursesService::getMeetings(const Request& req)
 {
     loadSection(req.param("id"));
     Json list = Json::array();
-    for (const auto& r : host_.db().query("SELECT m.id, m.weekday, m.start_time, m.end_time, m.room_id, r.name AS room_name "
+    for (const auto& r : host_.db().query("SELECT m.id, m.weekday, m.start_time, m.end_time, m.room_id, m.recorded, r.name AS room_name "
                                           "FROM courses_meeting_patterns m LEFT JOIN courses_rooms r ON r.id = m.room_id "
                                           "WHERE m.section_id = ? ORDER BY m.weekday, m.start_time",
                                           {req.param("id")})) {
@@ -356,7 +358,8 @@ Response CoursesService::getMeetings(const Request& req)
                        {"start_time", r["start_time"].asString()},
                        {"end_time", r["end_time"].asString()},
                        {"room_id", room ? Json(*room) : Json()},
-                       {"room_name", roomName ? Json(*roomName) : Json()}});
+                       {"room_name", roomName ? Json(*roomName) : Json()},
+                       {"recorded", r["recorded"].asInt() != 0}});
     }
     return Response::json(Json{{"meetings", list}});
 }
@@ -374,7 +377,7 @@ Response CoursesService::putMeetings(const Request& req)
     for (size_t i = 0; i < list.size(); ++i) {
         const Json m = list.at(i);
         if (!m.isObject()) throw Unprocessable("each meeting must be an object", "invalid-meetings");
-        allowOnlyKeys(m, {"weekday", "start_time", "end_time", "room_id"});
+        allowOnlyKeys(m, {"weekday", "start_time", "end_time", "room_id", "recorded"});
         MeetingPattern p;
         p.id = randomUuid();
         p.weekday = static_cast<int>(requireInt(m, "weekday", 1, 7));
@@ -390,6 +393,11 @@ Response CoursesService::putMeetings(const Request& req)
             if (host_.db().query("SELECT 1 FROM courses_rooms WHERE id = ?", {*p.roomId}).empty())
                 throw Unprocessable("meeting " + std::to_string(i + 1) + ": no such room", "unknown-room");
         }
+        if (m.has("recorded")) {
+            if (!m["recorded"].isBool())
+                throw Unprocessable("meeting " + std::to_string(i + 1) + ": 'recorded' must be true or false", "invalid-meetings");
+            p.recorded = m["recorded"].asBool();
+        }
         for (const auto& other : patterns)
             if (other.weekday == p.weekday && other.start < p.end && p.start < other.end)
                 throw Unprocessable("meeting " + std::to_string(i + 1) + " overlaps another meeting of this section", "invalid-meetings");
@@ -401,8 +409,9 @@ Response CoursesService::putMeetings(const Request& req)
         tx.exec("DELETE FROM courses_meeting_patterns WHERE section_id = ?", {id});
         for (const auto& p : patterns)
             tx.exec(
-                "INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id) VALUES (?, ?, ?, ?, ?, ?)",
-                {p.id, id, p.weekday, formatTime(p.start), formatTime(p.end), p.roomId});
+                "INSERT INTO courses_meeting_patterns (id, section_id, weekday, start_time, end_time, room_id, recorded) VALUES (?, ?, ?, "
+                "?, ?, ?, ?)",
+                {p.id, id, p.weekday, formatTime(p.start), formatTime(p.end), p.roomId, p.recorded ? 1 : 0});
         sessions = regenerateSessions(tx, id, term);
     });
     publishScheduled(id, s.termId, sessions);
@@ -440,13 +449,13 @@ Response CoursesService::updateSession(const Request& req)
 {
     const std::string id = req.param("id");
     const Rows rows = host_.db().query(
-        "SELECT section_id, session_date, start_time, end_time, room_id, status, note FROM courses_sessions WHERE id = ?", {id});
+        "SELECT section_id, session_date, start_time, end_time, room_id, status, note, recorded FROM courses_sessions WHERE id = ?", {id});
     if (rows.empty()) throw NotFound("no such session");
     const std::string sectionId = rows[0]["section_id"].asString();
     const Section s = requireSectionManager(req, sectionId);
     const Term term = loadTerm(s.termId);
     const Json body = requireObject(req);
-    allowOnlyKeys(body, {"date", "start_time", "end_time", "room_id", "status", "note"});
+    allowOnlyKeys(body, {"date", "start_time", "end_time", "room_id", "status", "note", "recorded"});
     int64_t date = parseDate(rows[0]["session_date"].asString()).value_or(0);
     int start = parseTime(rows[0]["start_time"].asString()).value_or(0);
     int end = parseTime(rows[0]["end_time"].asString(), true).value_or(0);
@@ -479,10 +488,15 @@ Response CoursesService::updateSession(const Request& req)
             throw Unprocessable("'status' must be \"scheduled\" or \"cancelled\"", "invalid-status");
     }
     if (body.has("note")) note = optionalString(body, "note", 500);
+    bool recorded = rows[0]["recorded"].asInt() != 0;
+    if (body.has("recorded")) {
+        if (!body["recorded"].isBool()) throw Unprocessable("'recorded' must be true or false", "invalid-recorded");
+        recorded = body["recorded"].asBool();
+    }
     host_.db().exec("UPDATE courses_sessions SET session_date = ?, start_time = ?, end_time = ?, starts_at = ?, ends_at = ?, room_id = ?, "
-                    "status = ?, note = ?, sequence = sequence + 1 WHERE id = ?",
+                    "status = ?, note = ?, recorded = ?, sequence = sequence + 1 WHERE id = ?",
                     {formatDate(date), formatTime(start), formatTime(end), static_cast<long long>(localInstant(term, date, start)),
-                     static_cast<long long>(localInstant(term, date, end)), room, status, note, id});
+                     static_cast<long long>(localInstant(term, date, end)), room, status, note, recorded ? 1 : 0, id});
     host_.publish("session.scheduled", Json{{"section_id", sectionId}, {"term_id", s.termId}, {"session_id", id}, {"status", status}});
     const Rows out = host_.db().query(std::string(kSessionSelect) + " WHERE x.id = ?", {id});
     return Response::json(sessionJson(out[0]));
