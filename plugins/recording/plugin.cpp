@@ -20,8 +20,9 @@ public:
             .version = "0.1.0",
             .description = "Class recordings: started and stopped over REST, sources uploaded with tus 1.0 and kept durably",
             .dependencies = {"auth"},
-            // Who teaches a section and who moderates a class room, when courses is enabled.
-            .optionalDependencies = {"courses"},
+            // Who teaches a section and who moderates a class room, when courses is enabled; the
+            // room's recording:* events, when signalling is.
+            .optionalDependencies = {"courses", "signalling"},
             .config =
                 {
                     ConfigKey::string("storage_dir", "",
@@ -35,6 +36,10 @@ public:
                         .range(1, 2592000),
                     ConfigKey::integer("uploads.sweep_seconds", 60, "How often expired uploads are looked for and removed").range(1, 86400),
                     ConfigKey::integer("max_title_chars", 200, "Longest recording title, in characters").range(1, 1000),
+                    ConfigKey::integer("schedule.poll_seconds", 10,
+                                       "How often each node looks for recorded class sessions that began (to start recording them) or "
+                                       "ended (to stop); a class is recorded from at most this long after its start")
+                        .range(1, 3600),
                     ConfigKey::string("processing.worker", "",
                                       "The media worker executable (vtp-media-worker); empty: the one installed beside this plugin"),
                     ConfigKey::integer("processing.memory_mb", 4096,

@@ -34,13 +34,6 @@ std::optional<Json> Access::describeSection(const std::string& sectionId) const
     return Json::parse(out);
 }
 
-bool Access::moderatesRoom(const Request& req, const std::string& roomId) const
-{
-    std::string roles;
-    for (const auto& r : req.roles()) roles += (roles.empty() ? "" : ",") + r;
-    return moderatesRoom(roomId, std::string(req.subject()), roles);
-}
-
 bool Access::moderatesRoom(const std::string& roomId, const std::string& user, const std::string& roles) const
 {
     constexpr std::string_view prefix = "courses:";
@@ -53,30 +46,31 @@ bool Access::moderatesRoom(const std::string& roomId, const std::string& user, c
     return rc == VTP_OK && moderator == 1;
 }
 
-void Access::requireMayStart(const Request& req, const Subject& s) const
+void Access::requireMayStart(const Caller& c, const Subject& s) const
 {
-    const bool admin = req.hasRole("admin");
+    if (c.system) return;
+    const bool admin = c.hasRole("admin");
     if (s.sectionId) {
-        const auto relation = sectionRelation(*s.sectionId, std::string(req.subject()));
+        const auto relation = sectionRelation(*s.sectionId, c.userId);
         if (sections_ && !relation) throw Unprocessable("'section_id' names no section", "unknown-section");
         if (admin || relation == std::optional<std::string>("instructor")) return;
         throw Forbidden(sections_ ? "only the section's instructors and admins may record it"
                                   : "only admins may record a section while the courses plugin is not enabled");
     }
-    if (admin || (s.roomId && moderatesRoom(req, *s.roomId))) return;
+    if (admin || (s.roomId && moderatesRoom(*s.roomId, c.userId, c.rolesText()))) return;
     throw Forbidden("only the room's moderators (a class room's instructors and assistants) and admins may record it");
 }
 
-bool Access::isManager(const Request& req, const Subject& s) const
+bool Access::isManager(const Caller& c, const Subject& s) const
 {
-    if (req.hasRole("admin") || s.ownerId == req.subject()) return true;
-    if (s.sectionId) return sectionRelation(*s.sectionId, std::string(req.subject())) == std::optional<std::string>("instructor");
-    return s.roomId && moderatesRoom(req, *s.roomId);
+    if (c.system || c.hasRole("admin") || s.ownerId == c.userId) return true;
+    if (s.sectionId) return sectionRelation(*s.sectionId, c.userId) == std::optional<std::string>("instructor");
+    return s.roomId && moderatesRoom(*s.roomId, c.userId, c.rolesText());
 }
 
-void Access::requireManager(const Request& req, const Subject& s) const
+void Access::requireManager(const Caller& c, const Subject& s) const
 {
-    if (!isManager(req, s))
+    if (!isManager(c, s))
         throw Forbidden("only whoever started this recording, its section's instructors or room's moderators, and admins may do this");
 }
 

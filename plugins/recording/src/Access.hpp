@@ -15,8 +15,10 @@
 #include <vtp/services/room_provider.h>
 #include <vtp/services/sections.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vtp::recording {
 
@@ -25,6 +27,23 @@ struct Subject {
     std::optional<std::string> roomId, sectionId;
     std::string ownerId;
     std::string visibility = "participants"; // participants | staff | link
+    std::optional<std::string> sessionId;    // the class session whose schedule started it
+};
+
+// Who asks: a REST request's bearer, or a participant of a live room (its socket's token).
+struct Caller {
+    std::string userId;
+    std::vector<std::string> roles;
+    bool system = false; // the plugin itself (a recorded class session's schedule): allowed everything
+    static Caller of(const Request& req) { return Caller{std::string(req.subject()), req.roles()}; }
+    static Caller schedule() { return Caller{"", {}, true}; }
+    bool hasRole(std::string_view role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+    std::string rolesText() const
+    {
+        std::string out;
+        for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
+        return out;
+    }
 };
 
 class Access {
@@ -34,10 +53,13 @@ public:
     void start();
 
     // May the caller start a recording of this room or section? Throws 403, or 422 (unknown-section).
-    void requireMayStart(const Request& req, const Subject& s) const;
+    void requireMayStart(const Caller& c, const Subject& s) const;
+    void requireMayStart(const Request& req, const Subject& s) const { requireMayStart(Caller::of(req), s); }
     // May the caller stop, change, delete or upload to this recording? Throws 403.
-    void requireManager(const Request& req, const Subject& s) const;
-    bool isManager(const Request& req, const Subject& s) const;
+    void requireManager(const Caller& c, const Subject& s) const;
+    void requireManager(const Request& req, const Subject& s) const { requireManager(Caller::of(req), s); }
+    bool isManager(const Caller& c, const Subject& s) const;
+    bool isManager(const Request& req, const Subject& s) const { return isManager(Caller::of(req), s); }
     // May the caller see it (GET, lists)?
     bool mayView(const Request& req, const Subject& s) const;
     // The same for a user known only by id (a playback token's), with whether they are an admin:
@@ -47,7 +69,11 @@ public:
     // or nothing when the section does not exist or cannot be asked about.
     std::optional<std::string> sectionRelation(const std::string& sectionId, const std::string& userId) const;
     // Whether the caller moderates live room `roomId` (a class room of the courses plugin).
-    bool moderatesRoom(const Request& req, const std::string& roomId) const;
+    bool moderatesRoom(const Request& req, const std::string& roomId) const
+    {
+        const Caller c = Caller::of(req);
+        return moderatesRoom(roomId, c.userId, c.rolesText());
+    }
     // The same for a user by id and their roles ("a,b").
     bool moderatesRoom(const std::string& roomId, const std::string& userId, const std::string& roles) const;
     bool sectionsAvailable() const { return sections_ != nullptr; }

@@ -202,6 +202,26 @@ Json RecordingService::recordingJson(const Rows::Row& row) const
         {"created_at", row["created_at"].asInt()}};
 }
 
+Json RecordingService::announcement(const Rows::Row& row) const
+{
+    const std::string id = row["id"].asString();
+    return Json{{"id", id},
+                {"title", row["title"].asString()},
+                {"room", nullable(row["room_id"].asOptionalString())},
+                {"section_id", nullable(row["section_id"].asOptionalString())},
+                {"owner_id", row["owner_id"].asString()},
+                {"session_id", nullable(row["session_id"].asOptionalString())},
+                {"started_at_ms", row["started_at_ms"].asInt()},
+                {"upload_url", "/api/v1/recordings/" + id + "/uploads"}};
+}
+
+std::optional<Json> RecordingService::activeRoomRecording(const std::string& roomId) const
+{
+    const Rows rows = host_.db().query("SELECT * FROM recording_recordings WHERE room_id = ? AND state = 'recording'", {roomId});
+    if (rows.empty()) return std::nullopt;
+    return announcement(rows[0]);
+}
+
 Json RecordingService::eventPayload(const RecordingRow& r) const
 {
     return Json{{"id", r.id},
@@ -223,8 +243,13 @@ Response RecordingService::createRecording(const Request& req)
     const std::string title = requireString(body, "title", 1, maxTitleChars_);
     s.visibility = optionalChoice(body, "visibility", {"participants", "staff", "link"}).value_or("participants");
     s.ownerId = std::string(req.subject());
-    access_.requireMayStart(req, s);
+    const Json recording = beginRecording(Caller::of(req), s, title);
+    return Response::created(recording, "/api/v1/recordings/" + recording["id"].asString());
+}
 
+Json RecordingService::beginRecording(const Caller& caller, const Subject& s, const std::string& title)
+{
+    access_.requireMayStart(caller, s);
     const std::string id = randomUuid();
     const int64_t nowMs = unixNowMs();
     // The section's course, kept for quotas and usage per course (a section never changes course).
@@ -233,9 +258,9 @@ Response RecordingService::createRecording(const Request& req)
         if (const auto about = access_.describeSection(*s.sectionId)) course = (*about)["course_id"].asString();
     try {
         host_.db().exec("INSERT INTO recording_recordings (id, title, room_id, section_id, owner_id, state, visibility, started_at_ms, "
-                        "created_at, updated_at, course_id) VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?)",
+                        "created_at, updated_at, course_id, session_id) VALUES (?, ?, ?, ?, ?, 'recording', ?, ?, ?, ?, ?, ?)",
                         {id, title, s.roomId, s.sectionId, s.ownerId, s.visibility, static_cast<long long>(nowMs),
-                         static_cast<long long>(nowMs / 1000), static_cast<long long>(nowMs / 1000), course});
+                         static_cast<long long>(nowMs / 1000), static_cast<long long>(nowMs / 1000), course, s.sessionId});
     } catch (const DbError& e) {
         if (!e.conflict()) throw;
         throw Conflict(std::string("this ") + (s.roomId ? "room" : "section") + " is being recorded already: stop that recording first",
@@ -246,14 +271,20 @@ Response RecordingService::createRecording(const Request& req)
     Json payload = eventPayload(rowToRecording(rows[0]));
     payload.set("started_at_ms", nowMs);
     host_.publish("recording.started", payload);
-    host_.log().info("recording started", {{"recording_id", id}, {"user_id", s.ownerId}});
-    return Response::created(recordingJson(rows[0]), "/api/v1/recordings/" + id);
+    host_.log().info("recording started", {{"recording_id", id}, {"user_id", caller.userId}});
+    if (roomControl_ && s.roomId) roomControl_->started(*s.roomId, announcement(rows[0]));
+    return recordingJson(rows[0]);
 }
 
 Response RecordingService::stopRecording(const Request& req)
 {
-    const RecordingRow r = loadRecording(req.param("id"));
-    access_.requireManager(req, r.subject);
+    return Response::json(endRecording(Caller::of(req), req.param("id")));
+}
+
+Json RecordingService::endRecording(const Caller& caller, const std::string& id)
+{
+    const RecordingRow r = loadRecording(id);
+    access_.requireManager(caller, r.subject);
     const int64_t nowMs = unixNowMs();
     // Conditional on the state, so that of two concurrent stops exactly one succeeds.
     if (host_.db().exec("UPDATE recording_recordings SET state = 'processing', stopped_at_ms = ?, updated_at = ? WHERE id = ? AND state = "
@@ -268,8 +299,15 @@ Response RecordingService::stopRecording(const Request& req)
     // Published with what the stop itself did: processing's outcome has events of its own.
     payload.set("duration_s", out["duration_s"]);
     host_.publish("recording.stopped", payload);
-    host_.log().info("recording stopped", {{"recording_id", r.id}, {"user_id", std::string(req.subject())}});
-    return Response::json(out);
+    host_.log().info("recording stopped", {{"recording_id", r.id}, {"user_id", caller.userId}});
+    if (roomControl_ && r.subject.roomId) {
+        Json a = announcement(rows[0]);
+        a.set("state", out["state"]);
+        a.set("stopped_at_ms", nowMs);
+        a.set("duration_s", out["duration_s"]);
+        roomControl_->stopped(*r.subject.roomId, a);
+    }
+    return out;
 }
 
 Json RecordingService::list(const Request& req, std::optional<std::string> sectionFilter)

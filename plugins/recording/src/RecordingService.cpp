@@ -25,6 +25,7 @@ RecordingService::RecordingService(Host& host) : host_(host), access_(host)
     uploadExpirySeconds_ = c.getInt("uploads.expire_seconds");
     sweepSeconds_ = c.getInt("uploads.sweep_seconds");
     maxTitleChars_ = static_cast<size_t>(c.getInt("max_title_chars"));
+    schedulePollSeconds_ = c.getInt("schedule.poll_seconds");
 
     uploadsInFlight_ = host.gauge("uploads_in_flight", "tus PATCH and creation-with-upload bodies being received on this node");
     bytesReceived_ = host.counter("upload_bytes_total", "Upload bytes written to the store and acknowledged");
@@ -45,6 +46,16 @@ void RecordingService::start()
     access_.start();
     playback_->start(*store_);
     sweep_ = std::thread([this] { sweepLoop(); });
+    // The room's recording:* events, when the signalling plugin runs (it starts first).
+    if (auto rooms = RoomEvents::find(host_)) {
+        roomControl_ = std::make_unique<RoomControl>(host_, *this, std::move(rooms));
+        roomControl_->start();
+    }
+    // Recorded class sessions, when the courses plugin runs (it starts first).
+    if (const auto* sessions = host_.find<vtp_sessions_v1>(VTP_SESSIONS_SERVICE, VTP_SESSIONS_VERSION, VTP_SESSIONS_V1_SIZE)) {
+        sessionRecorder_ = std::make_unique<SessionRecorder>(host_, *this, sessions, std::chrono::seconds(schedulePollSeconds_));
+        sessionRecorder_->start();
+    }
     // Recordings stopped while no node could queue their processing (a crash in between).
     settleAll();
     host_.log().info("recording started", {{"storage_dir", storageDir_}});
@@ -58,6 +69,8 @@ void RecordingService::stop()
     }
     sweepCv_.notify_all();
     if (sweep_.joinable()) sweep_.join();
+    if (sessionRecorder_) sessionRecorder_->stop();
+    if (roomControl_) roomControl_->stop();
     // Another node takes the retention sweep over at once instead of when the lease runs out.
     try {
         if (store_) host_.db().exec("UPDATE recording_leases SET expires_at = 0 WHERE holder = ?", {leaseHolder_});

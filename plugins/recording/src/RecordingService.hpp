@@ -9,6 +9,8 @@
 #include "MediaStore.hpp"
 #include "WorkerProcess.hpp"
 #include "Playback.hpp"
+#include "RoomControl.hpp"
+#include "SessionRecorder.hpp"
 
 #include <vtp/sdk.hpp>
 
@@ -68,6 +70,25 @@ public:
     // The usage gauges are refreshed soon (a change of the bytes stored on this node).
     void usageChanged() { usageDirty_ = true; }
 
+    // Starts recording a room or section as `caller` (who must be allowed to: Access), publishes
+    // recording.started and tells a room's participants; the recording as GET answers it. Throws
+    // the REST API's problems (403, 409 recording-in-progress, 422). POST /recordings, a
+    // moderator's recording:start in the room and a recorded class session all come here.
+    Json beginRecording(const Caller& caller, const Subject& s, const std::string& title);
+    // Stops recording `id` as `caller` (a manager of it): state processing, recording.stopped,
+    // the room told. Throws 403, 404, 409 not-recording.
+    Json endRecording(const Caller& caller, const std::string& id);
+    // The recording of `roomId` in progress, if any, as its participants are told of it
+    // (recording:started: {id, title, room, section_id, owner_id, started_at_ms, upload_url}).
+    std::optional<Json> activeRoomRecording(const std::string& roomId) const;
+    size_t maxTitleChars() const { return maxTitleChars_; }
+    // Whether `userId` is one of section `sectionId`'s instructors (false without courses).
+    bool teachesSection(const std::string& sectionId, const std::string& userId) const
+    {
+        return access_.sectionRelation(sectionId, userId) == std::optional<std::string>("instructor");
+    }
+    RoomControl* roomControl() { return roomControl_.get(); }
+
 private:
     // ---- control (ControlRoutes.cpp)
     void registerControlRoutes();
@@ -87,6 +108,7 @@ private:
     Json recordingJson(const Rows::Row& row) const;
     Json sourcesJson(const std::string& recordingId, int64_t recordingStartMs) const;
     Json eventPayload(const RecordingRow& r) const;
+    Json announcement(const Rows::Row& row) const;
     // The recording, or 404.
     RecordingRow loadRecording(const std::string& id) const;
     static RecordingRow rowToRecording(const Rows::Row& row);
@@ -171,10 +193,13 @@ private:
     Access access_;
     std::unique_ptr<MediaStore> store_;
     std::unique_ptr<Playback> playback_;
+    std::unique_ptr<RoomControl> roomControl_;         // null until start(), and without the signalling plugin
+    std::unique_ptr<SessionRecorder> sessionRecorder_; // null without the courses plugin
     std::string storageDir_;
     uint64_t maxUploadBytes_ = 0;
     int64_t uploadExpirySeconds_ = 0, sweepSeconds_ = 60;
     size_t maxTitleChars_ = 200;
+    int64_t schedulePollSeconds_ = 10;
     Metric uploadsInFlight_, bytesReceived_, recordingsStarted_, uploadsExpired_;
 
     std::string workerPath_;

@@ -6,8 +6,10 @@
 // Fails to compile when a field moves, changes size, or an enum-typed field comes back.
 #include "vtp/abi.h"
 #include "vtp/services/directory.h"
+#include "vtp/services/room_events.h"
 #include "vtp/services/room_provider.h"
 #include "vtp/services/sections.h"
+#include "vtp/services/sessions.h"
 #include "vtp/services/socketio.h"
 #include "vtp/services/verifier.h"
 
@@ -133,6 +135,8 @@ static_assert(offsetof(vtp_directory_v1, struct_size) == 0 && offsetof(vtp_direc
 static_assert(offsetof(vtp_sections_v1, struct_size) == 0 && offsetof(vtp_sections_v1, context) == 8 &&
               offsetof(vtp_sections_v1, relation) == 16 && VTP_SECTIONS_V1_SIZE == 24);
 static_assert(offsetof(vtp_sections_v1, describe) == 24); // since 1.7
+static_assert(offsetof(vtp_sessions_v1, struct_size) == 0 && offsetof(vtp_sessions_v1, context) == 8 &&
+              offsetof(vtp_sessions_v1, recorded_sessions) == 16 && VTP_SESSIONS_V1_SIZE == 24);
 static_assert(sizeof(vtp_sio_binary) == 16);
 static_assert(offsetof(vtp_sio_binary, data) == 0 && offsetof(vtp_sio_binary, len) == 8);
 static_assert(offsetof(vtp_sio_socket, struct_size) == 0 && offsetof(vtp_sio_socket, nsp) == 8 && offsetof(vtp_sio_socket, id) == 16 &&
@@ -147,6 +151,18 @@ static_assert(offsetof(vtp_socketio_v1, struct_size) == 0 && offsetof(vtp_socket
               offsetof(vtp_socketio_v1, emit_with_ack) == 32 && offsetof(vtp_socketio_v1, broadcast) == 40 &&
               offsetof(vtp_socketio_v1, ack) == 48 && offsetof(vtp_socketio_v1, join) == 56 && offsetof(vtp_socketio_v1, leave) == 64 &&
               offsetof(vtp_socketio_v1, disconnect) == 72);
+static_assert(offsetof(vtp_room_participant, struct_size) == 0 && offsetof(vtp_room_participant, room) == 8 &&
+              offsetof(vtp_room_participant, room_name) == 16 && offsetof(vtp_room_participant, participant_id) == 24 &&
+              offsetof(vtp_room_participant, user_id) == 32 && offsetof(vtp_room_participant, roles) == 40 &&
+              offsetof(vtp_room_participant, moderator) == 48);
+static_assert(offsetof(vtp_room_event_handler, struct_size) == 0 && offsetof(vtp_room_event_handler, prefix) == 8 &&
+              offsetof(vtp_room_event_handler, user_data) == 16 && offsetof(vtp_room_event_handler, on_event) == 24 &&
+              offsetof(vtp_room_event_handler, on_join) == 32);
+static_assert(offsetof(vtp_room_events_v1, struct_size) == 0 && offsetof(vtp_room_events_v1, context) == 8 &&
+              offsetof(vtp_room_events_v1, add_handler) == 16 && offsetof(vtp_room_events_v1, remove_handler) == 24 &&
+              offsetof(vtp_room_events_v1, reply) == 32 && offsetof(vtp_room_events_v1, refuse) == 40 &&
+              offsetof(vtp_room_events_v1, broadcast) == 48 && offsetof(vtp_room_events_v1, to_user) == 56 &&
+              offsetof(vtp_room_events_v1, to_participant) == 64 && VTP_ROOM_EVENTS_V1_SIZE == 72);
 
 #endif
 
