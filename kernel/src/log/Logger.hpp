@@ -1,5 +1,7 @@
 #pragma once
 
+#include "vtp/json_string.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <initializer_list>
@@ -46,10 +48,13 @@ private:
     std::map<std::string, LogLevel, std::less<>> componentLevels_;
 };
 
-// Appends `text` to `out` as the body of a JSON string (no quotes), escaping as RFC 8259 requires;
-// bytes that are not well-formed UTF-8 (client text often is not) become U+FFFD.
-void appendJsonEscaped(std::string& out, std::string_view text);
+// Appends `text` to `out` as the body of a JSON string (no quotes), escaping as JSON.stringify
+// does; bytes that are not well-formed UTF-8 (client text often is not) become U+FFFD. The SDK's.
+using vtp::appendJsonEscaped;
 // Whether `text` is well-formed UTF-8 (RFC 3629).
-bool isUtf8(std::string_view text);
+inline bool isUtf8(std::string_view text)
+{
+    return vtp::utf8::valid(text);
+}
 
 } // namespace vtp::kernel

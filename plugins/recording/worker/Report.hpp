@@ -3,35 +3,17 @@
 // The worker's reports to vtpd: one JSON object per line on its standard output (a pipe the
 // plugin reads), flushed at once. Only this file writes to that descriptor.
 
+#include "vtp/json_string.hpp"
+
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace vtp::media {
 
-// A JSON string literal of `s` (UTF-8 passed through; control characters and quotes escaped).
-inline std::string jsonString(std::string_view s)
-{
-    std::string out = "\"";
-    for (const unsigned char c : s) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
-}
+// A JSON string literal of `s` (bad UTF-8 from a file's tags becomes U+FFFD: a report line is
+// always JSON).
+using vtp::jsonString;
 
 inline std::string jsonNumber(double v)
 {

@@ -15,6 +15,8 @@
 // Known difference from a reader of arbitrary precision: RapidJSON refuses an exponent above
 // 308 whatever the digits before it, so 0e400 (which is zero) is refused as out of range.
 
+#include "vtp/utf8.hpp"
+
 #include <rapidjson/error/error.h>
 #include <rapidjson/reader.h>
 
@@ -168,37 +170,6 @@ inline int hex4(std::string_view t, std::size_t at) noexcept
     return v;
 }
 
-// The length of the UTF-8 sequence at p (at most n bytes available), or 0 if it is not one:
-// overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8.
-inline std::size_t utf8Length(const char* p, std::size_t n) noexcept
-{
-    const auto* u = reinterpret_cast<const unsigned char*>(p);
-    const unsigned c = u[0];
-    if (c < 0x80) return 1;
-    std::size_t len = 0;
-    unsigned cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4;
-        cp = c & 0x07;
-    } else
-        return 0;
-    if (len > n) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        if ((u[k] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (u[k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 // What the reader's stream shares with the handler: RapidJSON copies the stream while it reads a
 // string (for registers), and calls the handler before copying it back.
 struct StringState {
@@ -324,7 +295,7 @@ inline void scanString(Stream& is) noexcept
             ++p;
         }
         if (p == end || static_cast<unsigned char>(*p) < 0x80) break; // the end, or a byte for RapidJSON
-        std::size_t n = utf8Length(p, static_cast<std::size_t>(end - p));
+        std::size_t n = utf8::sequenceLength(p, static_cast<std::size_t>(end - p));
         if (n == 0) {
             st.badUtf8 = true; // said when the string is complete (Handler::String), as before
             n = 1;
@@ -632,7 +603,7 @@ private:
         for (std::size_t i = open; i < t_.size() && t_[i] != '"';) {
             const auto c = static_cast<unsigned char>(t_[i]);
             if (c >= 0x80) {
-                const std::size_t n = utf8Length(t_.data() + i, t_.size() - i);
+                const std::size_t n = utf8::sequenceLength(t_.data() + i, t_.size() - i);
                 if (n == 0) return fail(CheckProblem::Syntax, i, "invalid UTF-8");
                 i += n;
                 afterHigh = false;

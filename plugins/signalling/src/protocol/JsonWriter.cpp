@@ -1,7 +1,7 @@
 #include "protocol/JsonWriter.hpp"
 
 #include "protocol/Binary.hpp"
-#include "protocol/Utf8.hpp"
+#include "vtp/json_string.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
@@ -14,8 +14,6 @@
 namespace vtp::signalling::protocol {
 
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
 
 template <typename Int>
 void appendInteger(std::string& out, Int v)
@@ -194,43 +192,7 @@ bool findBinary(const Poco::Dynamic::Var& v, std::size_t depth, std::size_t maxD
 
 void JsonWriter::appendString(std::string& out, std::string_view s)
 {
-    out.reserve(out.size() + s.size() + 2);
-    out += '"';
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p + s.size();
-    while (p != end) {
-        const auto* run = p;
-        while (p != end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') ++p;
-        out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
-        if (p == end) break;
-        const unsigned char c = *p;
-        if (c >= 0x80) {
-            const auto n = utf8SequenceLength(p, end);
-            if (n == 0) {
-                out += "\xEF\xBF\xBD";
-                ++p;
-            } else {
-                out.append(reinterpret_cast<const char*>(p), n);
-                p += n;
-            }
-            continue;
-        }
-        ++p;
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-        }
-    }
-    out += '"';
+    vtp::appendJsonString(out, s);
 }
 
 void JsonWriter::appendNumber(std::string& out, double value)
