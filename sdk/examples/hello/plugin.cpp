@@ -56,10 +56,13 @@ public:
             {.method = "GET",
              .path = "/api/v1/hello",
              .role = vtp::Role::Public,
-             .summary = "Lists greeted names, most greeted first (cursor: offset)",
+             .summary = "Lists greeted names, most greeted first",
              .responseSchema =
                  R"({"type":"object","required":["items","next_cursor"],"properties":{"items":{"type":"array","items":{"type":"object","required":["name","count"],"properties":{"name":{"type":"string"},"count":{"type":"integer"}}}},"next_cursor":{"type":["string","null"]}}})",
-             .errors = {{400, "invalid-parameter"}}},
+             .errors = {{400, "invalid-parameter"}},
+             // What the handler reads from the query string, for the API description.
+             .query = {{"limit", vtp::Query::Integer, "at most this many names, 1 to 100 (default 20)"},
+                       {"cursor", vtp::Query::Integer, "the next_cursor of the previous page (an offset)"}}},
             [this](const vtp::Request& req) { return list(req); });
 
         host.route({.method = "POST",
