@@ -68,8 +68,8 @@ public:
                         .range(16, 16384),
                     ConfigKey::boolean("processing.live", true,
                                        "Process a live capture (an upload of deferred length) while it is uploaded, so that the recording "
-                                       "is playable seconds after its last chunk; each takes one of the node's jobs.workers for the "
-                                       "class's length. false: processed whole after stop"),
+                                       "is playable seconds after its last chunk; each is a long-running job (a thread of its own for the "
+                                       "class's length, up to jobs.long_running_max per node). false: processed whole after stop"),
                     ConfigKey::integer("processing.max_attempts", 3,
                                        "Attempts of a recording's processing when the cause is not the media (no worker, a full disk)")
                         .range(1, 100),

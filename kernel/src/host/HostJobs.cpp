@@ -30,6 +30,7 @@ int kindAdd(vtp_host* h, const vtp_job_kind* in, vtp_errbuf err) noexcept
         spec.maxAttempts = k->max_attempts;
         spec.run = k->run;
         spec.userData = k->user_data;
+        spec.longRunning = (k->flags & VTP_JOB_LONG_RUNNING) != 0; // 0 from a plugin before the field
         h->kernel->jobs().addKind(std::move(spec));
         return static_cast<int>(VTP_OK);
     });
@@ -61,7 +62,12 @@ void progress(vtp_job* job, double fraction, const char* message) noexcept
 
 int cancelled(vtp_job* job) noexcept
 {
-    return job && job->live && job->live->cancel.load() ? 1 : 0;
+    return job && job->live && (job->live->cancel.load() || job->live->interrupted.load()) ? 1 : 0;
+}
+
+int interrupted(vtp_job* job) noexcept
+{
+    return job && job->live && job->live->interrupted.load() ? 1 : 0;
 }
 
 void result(vtp_job* job, const char* json, size_t len) noexcept
@@ -81,6 +87,7 @@ void fillJobsApi(vtp_host_api& a)
     a.job_progress = progress;
     a.job_cancelled = cancelled;
     a.job_result = result;
+    a.job_interrupted = interrupted;
 }
 
 } // namespace vtp::kernel

@@ -95,6 +95,7 @@ Kernel::Kernel(Config config, std::string configDir, Logger& log, Mode mode)
     JobSettings js;
     js.nodeId = nodeId_;
     js.workers = static_cast<int>(config_.getInt("jobs.workers"));
+    js.longRunningMax = static_cast<int>(config_.getInt("jobs.long_running_max"));
     js.defaultMaxAttempts = config_.getInt("jobs.max_attempts");
     js.backoffInitial = std::chrono::milliseconds(config_.getInt("jobs.backoff_initial_ms"));
     js.backoffMax = std::chrono::milliseconds(config_.getInt("jobs.backoff_max_ms"));

@@ -8,6 +8,10 @@ void addJobKeys(ConfigSchema& schema)
 {
     using T = ValueType;
     schema.add(ranged(keySpec("jobs.workers", T::Integer, int64_t{2}, "Jobs run at once on this node (one thread each)"), 1, 64));
+    schema.add(ranged(keySpec("jobs.long_running_max", T::Integer, int64_t{32},
+                              "Long-running jobs (a live class being processed as it is uploaded) run at once on this node, "
+                              "each on a thread of its own, apart from jobs.workers"),
+                      1, 1024));
     schema.add(ranged(
         keySpec("jobs.max_attempts", T::Integer, int64_t{3}, "Attempts of a job before it fails, unless its kind sets its own"), 1, 100));
     schema.add(ranged(

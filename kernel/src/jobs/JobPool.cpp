@@ -41,6 +41,7 @@ bool isJson(std::string_view text)
 JobPool::JobPool(Logger& log, JobSettings settings) : log_(log), settings_(std::move(settings))
 {
     settings_.workers = std::clamp(settings_.workers, 1, 1024);
+    settings_.longRunningMax = std::clamp(settings_.longRunningMax, 1, 1024);
     settings_.defaultMaxAttempts = std::max<int64_t>(1, settings_.defaultMaxAttempts);
 }
 
@@ -50,11 +51,16 @@ JobPool::~JobPool()
         std::lock_guard lock(mutex_);
         claiming_ = false;
         stopping_ = true;
+        for (const auto& [id, live] : live_)
+            if (live->longRunning) live->interrupted = true;
     }
     dispatchCv_.notify_all();
     workerCv_.notify_all();
+    longCv_.notify_all();
     if (dispatcher_.joinable()) dispatcher_.join();
     for (auto& w : workers_)
+        if (w.joinable()) w.join();
+    for (auto& w : longThreads_)
         if (w.joinable()) w.join();
 }
 
@@ -147,9 +153,12 @@ void JobPool::start()
         stopping_ = false;
         wake_ = true;
     }
-    for (int i = 0; i < settings_.workers; ++i) workers_.emplace_back([this] { workerLoop(); });
+    for (int i = 0; i < settings_.workers; ++i) workers_.emplace_back([this] { workerLoop(false); });
     dispatcher_ = std::thread([this] { dispatchLoop(); });
-    log_.info("jobs", "job workers started", {{"workers", std::to_string(settings_.workers)}, {"node", settings_.nodeId}});
+    log_.info("jobs", "job workers started",
+              {{"workers", std::to_string(settings_.workers)},
+               {"long_running_max", std::to_string(settings_.longRunningMax)},
+               {"node", settings_.nodeId}});
 }
 
 void JobPool::stopClaiming()
@@ -162,19 +171,27 @@ bool JobPool::drain(Clock::time_point deadline)
 {
     std::unique_lock lock(mutex_);
     claiming_ = false;
-    if (!idleCv_.wait_until(lock, deadline, [&] { return busy_ == 0; })) {
+    // A long-running job would run past any deadline: it is taken back (queued again uncounted).
+    for (const auto& [id, live] : live_)
+        if (live->longRunning) live->interrupted = true;
+    for (auto& c : longReady_) live_.at(c.job.id)->interrupted = true;
+    if (!idleCv_.wait_until(lock, deadline, [&] { return busy_ == 0 && busyLong_ == 0; })) {
         log_.warn("jobs", "jobs still running at the drain deadline; they are recovered on the next start",
-                  {{"running", std::to_string(busy_)}});
+                  {{"running", std::to_string(busy_ + busyLong_)}});
         return false;
     }
     stopping_ = true;
     lock.unlock();
     dispatchCv_.notify_all();
     workerCv_.notify_all();
+    longCv_.notify_all();
     if (dispatcher_.joinable()) dispatcher_.join();
     for (auto& w : workers_)
         if (w.joinable()) w.join();
     workers_.clear();
+    for (auto& w : longThreads_)
+        if (w.joinable()) w.join();
+    longThreads_.clear();
     return true;
 }
 
@@ -248,20 +265,20 @@ void JobPool::dispatchLoop()
             nextRetry_.reset();
             wake_ = true;
         }
-        const size_t slots = static_cast<size_t>(settings_.workers) > busy_ ? settings_.workers - busy_ : 0;
-        if (wake_ && claiming_ && slots > 0 && !kinds_.empty()) {
+        const size_t slots = freeSlots(), longSlots = freeLongSlots();
+        if (wake_ && claiming_ && (slots > 0 || longSlots > 0) && !kinds_.empty()) {
             wake_ = false;
             lock.unlock();
-            const size_t claimed = claimDue(slots);
+            const bool filled = claimDue(slots, longSlots);
             lock.lock();
-            // Every slot taken: more may be due; look again as soon as a worker frees up.
-            if (claimed == slots) wake_ = true;
+            // Every slot of a class taken: more may be due; look again as soon as one frees up.
+            if (filled) wake_ = true;
             continue;
         }
         auto until = nextMaintenance;
         if (nextRetry_) until = std::min(until, *nextRetry_);
         dispatchCv_.wait_until(lock, until, [&] {
-            const bool free = static_cast<size_t>(settings_.workers) > busy_;
+            const bool free = freeSlots() > 0 || freeLongSlots() > 0;
             return stopping_ || (wake_ && claiming_ && free && !kinds_.empty());
         });
     }
@@ -293,60 +310,88 @@ void JobPool::maintain(Clock::time_point)
     }
 }
 
-size_t JobPool::claimDue(size_t slots)
+size_t JobPool::freeSlots() const
+{
+    return static_cast<size_t>(settings_.workers) > busy_ ? settings_.workers - busy_ : 0;
+}
+
+size_t JobPool::freeLongSlots() const
+{
+    return static_cast<size_t>(settings_.longRunningMax) > busyLong_ ? settings_.longRunningMax - busyLong_ : 0;
+}
+
+bool JobPool::claimDue(size_t slots, size_t longSlots)
 {
     std::map<std::string, JobKindSpec> kinds;
     {
         std::lock_guard lock(mutex_);
         kinds = kinds_;
     }
-    std::vector<std::string> names;
-    for (const auto& [name, spec] : kinds) names.push_back(name);
-    size_t claimed = 0;
+    std::vector<std::string> names, longNames;
+    for (const auto& [name, spec] : kinds) (spec.longRunning ? longNames : names).push_back(name);
+    bool filled = false;
     try {
         JobStore& s = store();
-        const int64_t now = epochMillisNow();
-        // A few more candidates than slots: other nodes may win some of them.
-        for (const auto& id : s.candidates(names, now, slots * 2)) {
-            if (claimed == slots) break;
-            auto job = s.claim(id, settings_.nodeId, now);
-            if (!job) continue;
-            auto kind = kinds.find(job->kind);
-            if (kind == kinds.end()) continue; // cannot happen: candidates are of these kinds
-            ++claimed;
-            auto live = std::make_shared<LiveJob>();
-            live->id = job->id;
-            live->attempt = job->attempts;
-            live->fraction = job->progress;
-            live->message = job->message;
-            live->cancel = job->cancelRequested;
-            {
+        for (const bool longRunning : {false, true}) {
+            const size_t want = longRunning ? longSlots : slots;
+            const auto& of = longRunning ? longNames : names;
+            if (want == 0 || of.empty()) continue;
+            const int64_t now = epochMillisNow();
+            size_t claimed = 0;
+            // A few more candidates than slots: other nodes may win some of them.
+            for (const auto& id : s.candidates(of, now, want * 2)) {
+                if (claimed == want) break;
+                auto job = s.claim(id, settings_.nodeId, now);
+                if (!job) continue;
+                auto kind = kinds.find(job->kind);
+                if (kind == kinds.end()) continue; // cannot happen: candidates are of these kinds
+                ++claimed;
+                auto live = std::make_shared<LiveJob>();
+                live->id = job->id;
+                live->attempt = job->attempts;
+                live->fraction = job->progress;
+                live->message = job->message;
+                live->cancel = job->cancelRequested;
+                live->longRunning = longRunning;
                 std::lock_guard lock(mutex_);
-                ++busy_;
                 live_[job->id] = live;
-                ready_.push_back(Claimed{std::move(*job), kind->second});
+                if (!longRunning) {
+                    ++busy_;
+                    ready_.push_back(Claimed{std::move(*job), kind->second});
+                    workerCv_.notify_one();
+                    continue;
+                }
+                ++busyLong_;
+                longReady_.push_back(Claimed{std::move(*job), kind->second});
+                // A thread per long-running job: a new one unless one is idle (bounded by the slots).
+                if (longIdle_ < longReady_.size()) longThreads_.emplace_back([this] { workerLoop(true); });
+                longCv_.notify_one();
             }
-            workerCv_.notify_one();
+            if (claimed == want) filled = true;
         }
     } catch (const std::exception& e) {
         log_.error("jobs", "claiming jobs failed", {{"error", e.what()}});
     }
-    return claimed;
+    return filled;
 }
 
-void JobPool::workerLoop()
+void JobPool::workerLoop(bool longRunning)
 {
+    auto& queue = longRunning ? longReady_ : ready_;
+    auto& cv = longRunning ? longCv_ : workerCv_;
     std::unique_lock lock(mutex_);
     while (true) {
-        workerCv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
-        if (ready_.empty()) return; // stopping, and nothing claimed is left
-        Claimed claimed = std::move(ready_.front());
-        ready_.pop_front();
+        if (longRunning) ++longIdle_;
+        cv.wait(lock, [&] { return stopping_ || !queue.empty(); });
+        if (longRunning) --longIdle_;
+        if (queue.empty()) return; // stopping, and nothing claimed is left
+        Claimed claimed = std::move(queue.front());
+        queue.pop_front();
         lock.unlock();
         runJob(claimed);
         lock.lock();
         live_.erase(claimed.job.id);
-        --busy_;
+        --(longRunning ? busyLong_ : busy_);
         wake_ = true;
         dispatchCv_.notify_one();
         idleCv_.notify_all();
@@ -367,7 +412,8 @@ void JobPool::runJob(Claimed& c)
     char err[1024] = {0};
     int rc = VTP_ERROR;
     try {
-        rc = c.kind.run(c.kind.userData, &handle, job.params.data(), job.params.size(), vtp_errbuf{err, sizeof err});
+        // Interrupted before its thread took it: given back without running.
+        if (!live->interrupted) rc = c.kind.run(c.kind.userData, &handle, job.params.data(), job.params.size(), vtp_errbuf{err, sizeof err});
     } catch (...) {
         std::snprintf(err, sizeof err, "the runner threw an exception across the ABI");
     }
@@ -380,6 +426,17 @@ void JobPool::runJob(Claimed& c)
         o.message = live->message;
     }
     const std::string errorText = err[0] ? std::string(err) : std::string("the runner failed without a reason");
+    if (live->interrupted && !live->cancel) {
+        // Taken back by a stopping kernel: queued again for whichever node runs next.
+        try {
+            if (store().release(job.id, settings_.nodeId, job.attempts, "interrupted by shutdown; runs again", epochMillisNow()))
+                log_.info("jobs", "long-running job interrupted by shutdown; queued again", {{"job", job.id}, {"kind", job.kind}});
+        } catch (const std::exception& e) {
+            log_.error("jobs", "cannot queue an interrupted job again; it is recovered on the next start",
+                       {{"job", job.id}, {"error", e.what()}});
+        }
+        return;
+    }
     if (live->cancel) {
         // Whatever the runner returned, a requested cancel wins; a result it set (its best so
         // far) is kept.

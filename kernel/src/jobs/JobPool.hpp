@@ -29,6 +29,7 @@ struct JobKindSpec {
     int64_t maxAttempts = 0; // 0: the pool's default
     vtp_job_runner run = nullptr;
     void* userData = nullptr;
+    bool longRunning = false; // VTP_JOB_LONG_RUNNING: a thread of its own, apart from the workers
 };
 
 // What a running attempt reports, kept in memory for GET and written to the database throttled.
@@ -36,6 +37,8 @@ struct LiveJob {
     std::string id;
     int64_t attempt = 0;
     std::atomic<bool> cancel{false};
+    std::atomic<bool> interrupted{false}; // a long-running job the stopping kernel takes back
+    bool longRunning = false;
     std::mutex mutex; // guards the fields below
     double fraction = 0;
     std::string message;
@@ -48,6 +51,10 @@ struct LiveJob {
 // The bounded worker pool. One dispatcher thread claims due jobs in the database (one conditional
 // UPDATE per job, so a job runs on exactly one node) whenever a worker is idle, heartbeats the
 // jobs running here and picks up cross-node cancels; `workers` threads run the plugins' runners.
+// Long-running kinds (a live class's processing lasts as long as the class) never take one of
+// those: each such job gets a thread of its own, up to `longRunningMax` at once; those threads
+// are made as needed and kept for the next one. At drain they are interrupted and their jobs
+// queued again uncounted, since waiting for a class to end is no way to stop.
 // A local submit wakes the dispatcher at once; the poll interval only bounds how late other
 // nodes' work and due retries are noticed. All public methods are thread-safe.
 class JobPool {
@@ -76,7 +83,7 @@ public:
     void start();
     // Claims no more jobs; running ones carry on.
     void stopClaiming();
-    // Waits until no job runs here or the deadline passes. True (and the threads are joined) if
+    // Interrupts the long-running jobs, then waits until no job runs here or the deadline passes. True (and the threads are joined) if
     // none was left; false leaves the runners running (their jobs are recovered on next start).
     bool drain(std::chrono::steady_clock::time_point deadline);
 
@@ -104,9 +111,13 @@ private:
 
     JobStore& store();
     void dispatchLoop();
-    void workerLoop();
+    void workerLoop(bool longRunning);
     void maintain(std::chrono::steady_clock::time_point now);
-    size_t claimDue(size_t slots);
+    // Claims up to `slots` due jobs of the short kinds and `longSlots` of the long-running ones;
+    // true if either class filled every slot it had (more may be due).
+    bool claimDue(size_t slots, size_t longSlots);
+    size_t freeSlots() const;     // for short jobs; mutex_ held
+    size_t freeLongSlots() const; // for long-running jobs; mutex_ held
     void runJob(Claimed& claimed);
     void writeProgress(LiveJob& live, bool force);
     std::chrono::milliseconds backoff(int64_t attempts) const;
@@ -120,15 +131,20 @@ private:
     std::condition_variable workerCv_;   // wakes workers: a job was claimed, stop
     std::condition_variable idleCv_;     // wakes drain(): a job finished
     std::map<std::string, JobKindSpec> kinds_;
+    std::condition_variable longCv_;                       // wakes long-running threads: a job was claimed, stop
     std::deque<Claimed> ready_;                            // claimed, waiting for a worker
+    std::deque<Claimed> longReady_;                        // claimed long-running jobs waiting for their thread
     std::map<std::string, std::shared_ptr<LiveJob>> live_; // running here, by id
-    size_t busy_ = 0;                                      // claimed jobs not yet finished (ready_ + running)
+    size_t busy_ = 0;                                      // claimed short jobs not yet finished (ready_ + running)
+    size_t busyLong_ = 0;                                  // the same for long-running jobs
+    size_t longIdle_ = 0;                                  // long-running threads waiting for a job
     bool wake_ = false;
     bool claiming_ = false;
     bool stopping_ = false;
     std::optional<std::chrono::steady_clock::time_point> nextRetry_; // earliest local retry due
     std::thread dispatcher_;
     std::vector<std::thread> workers_;
+    std::vector<std::thread> longThreads_;
 };
 
 } // namespace vtp::kernel

@@ -188,6 +188,15 @@ bool JobStore::finish(const std::string& id, const std::string& node, int64_t at
     return rs.affectedRows == 1;
 }
 
+bool JobStore::release(const std::string& id, const std::string& node, int64_t attempt, const std::string& reason, int64_t now)
+{
+    const ResultSet rs = db_.exec("UPDATE kernel_jobs SET state = 'queued', attempts = attempts - 1, error = ?, next_attempt_at = ?, "
+                                  "updated_at = ?, heartbeat_at = NULL "
+                                  "WHERE id = ? AND node = ? AND attempts = ? AND state = 'running'",
+                                  {reason, now, now, id, node, attempt});
+    return rs.affectedRows == 1;
+}
+
 std::optional<JobRecord> JobStore::requestCancel(const std::string& id, int64_t now)
 {
     // One statement, so a claim racing with it either happens before (the runner then sees the

@@ -48,6 +48,10 @@ public:
     // Records how an attempt ended; false if the attempt was no longer this node's.
     bool finish(const std::string& id, const std::string& node, int64_t attempt, const Outcome& outcome, int64_t now);
 
+    // Gives a running attempt back uncounted (a long-running job interrupted by shutdown): queued
+    // again, due now, for any node. False if the attempt was no longer this node's.
+    bool release(const std::string& id, const std::string& node, int64_t attempt, const std::string& reason, int64_t now);
+
     // Marks cancel requested; a queued or retrying job becomes cancelled at once. Returns the job
     // after the change, or nothing if there is no such job.
     std::optional<JobRecord> requestCancel(const std::string& id, int64_t now);

@@ -52,6 +52,7 @@ struct JobRecord {
 struct JobSettings {
     std::string nodeId = "local";
     int workers = 2;
+    int longRunningMax = 32; // long-running jobs (a thread each) at once on this node
     int64_t defaultMaxAttempts = 3;
     std::chrono::milliseconds backoffInitial{5000}; // before the 2nd attempt; doubles after each failure
     std::chrono::milliseconds backoffMax{300000};

@@ -143,6 +143,8 @@ std::optional<RoomFacts> CoursesService::roomFacts(const std::string& sessionId,
     f.cancelled = row["status"].asString() == "cancelled";
     f.capacity = row["capacity"].asInt();
     f.timeZone = row["time_zone"].asString();
+    f.sectionId = sectionId;
+    f.sessionId = sessionId;
     f.staff = host_.db().query("SELECT COUNT(*) FROM courses_section_staff WHERE section_id = ?", {sectionId})[0][0].asInt();
     if (!userId.empty()) {
         if (const auto role = staffRole(sectionId, userId)) {

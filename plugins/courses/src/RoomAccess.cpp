@@ -71,7 +71,13 @@ RoomDecision RoomAccess::decide(const RoomFacts& f, const std::string& roles, in
 
 std::string RoomAccess::describeJson(const RoomFacts& f) const
 {
-    return Json{{"name", f.name}, {"opens_at", opensAt(f)}, {"closes_at", closesAt(f)}, {"max_participants", f.capacity + f.staff}}.dump();
+    return Json{{"name", f.name},
+                {"opens_at", opensAt(f)},
+                {"closes_at", closesAt(f)},
+                {"max_participants", f.capacity + f.staff},
+                {"section_id", f.sectionId},
+                {"session_id", f.sessionId}}
+        .dump();
 }
 
 int RoomAccess::describeThunk(void* context, const char* key, char* out, size_t cap)

@@ -25,6 +25,7 @@ struct RoomFacts {
     int64_t staff = 0;    // instructors and teaching assistants
     std::string timeZone = "UTC";
     Relation relation = Relation::None; // of the user asked about (None when describing)
+    std::string sectionId, sessionId;   // described too: a room's recording belongs to its section
 };
 
 struct RoomDecision {

@@ -46,6 +46,24 @@ bool Access::moderatesRoom(const std::string& roomId, const std::string& user, c
     return rc == VTP_OK && moderator == 1;
 }
 
+std::optional<std::pair<std::string, std::string>> Access::classOfRoom(const std::string& roomId) const
+{
+    constexpr std::string_view prefix = "courses:";
+    if (!courseRooms_ || roomId.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    std::string out(4096, '\0');
+    const std::string key = roomId.substr(prefix.size());
+    if (courseRooms_->describe(courseRooms_->context, key.c_str(), out.data(), out.size()) != VTP_OK) return std::nullopt;
+    out.resize(std::strlen(out.c_str()));
+    try {
+        const Json about = Json::parse(out);
+        const std::string section = about.stringOr("section_id", "");
+        if (section.empty()) return std::nullopt; // a provider before it said so
+        return std::make_pair(section, about.stringOr("session_id", key));
+    } catch (const JsonError&) {
+        return std::nullopt;
+    }
+}
+
 void Access::requireMayStart(const Caller& c, const Subject& s) const
 {
     if (c.system) return;
@@ -64,7 +82,8 @@ void Access::requireMayStart(const Caller& c, const Subject& s) const
 bool Access::isManager(const Caller& c, const Subject& s) const
 {
     if (c.system || c.hasRole("admin") || s.ownerId == c.userId) return true;
-    if (s.sectionId) return sectionRelation(*s.sectionId, c.userId) == std::optional<std::string>("instructor");
+    if (s.sectionId && sectionRelation(*s.sectionId, c.userId) == std::optional<std::string>("instructor")) return true;
+    // A class room's recording has its section too: the room's moderators keep managing it.
     return s.roomId && moderatesRoom(*s.roomId, c.userId, c.rolesText());
 }
 
@@ -84,11 +103,11 @@ bool Access::mayView(const std::string& userId, bool admin, const Subject& s) co
 {
     if (s.visibility == "link" || admin || s.ownerId == userId) return true;
     if (s.sectionId) {
+        // Its staff (instructors and assistants), whatever the visibility, as in the lists.
         const auto relation = sectionRelation(*s.sectionId, userId);
-        if (relation == std::optional<std::string>("instructor")) return true;
-    } else if (s.roomId && moderatesRoom(*s.roomId, userId, admin ? "admin" : "")) {
-        return true;
+        if (relation == std::optional<std::string>("instructor") || relation == std::optional<std::string>("assistant")) return true;
     }
+    if (s.roomId && moderatesRoom(*s.roomId, userId, admin ? "admin" : "")) return true;
     return viewsAsParticipant(userId, s);
 }
 

@@ -81,6 +81,9 @@ public:
     // course_code, course_title, term_starts_at, term_ends_at, ...), or nothing when there is no
     // such section or nobody to ask (no courses plugin, or one older than ABI 1.7).
     std::optional<Json> describeSection(const std::string& sectionId) const;
+    // The section and class session of a class room ("courses:SESSION"), through the courses
+    // plugin's room provider; nothing for any other room (or without that plugin).
+    std::optional<std::pair<std::string, std::string>> classOfRoom(const std::string& roomId) const;
 
 private:
     // A section's assistants and enrolled students, unless the recording is for staff only.

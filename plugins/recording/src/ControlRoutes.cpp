@@ -247,9 +247,15 @@ Response RecordingService::createRecording(const Request& req)
     return Response::created(recording, "/api/v1/recordings/" + recording["id"].asString());
 }
 
-Json RecordingService::beginRecording(const Caller& caller, const Subject& s, const std::string& title)
+Json RecordingService::beginRecording(const Caller& caller, const Subject& subject, const std::string& title)
 {
-    access_.requireMayStart(caller, s);
+    access_.requireMayStart(caller, subject);
+    Subject s = subject;
+    // A class room's recording is its section's (in the section's list, its roster may watch,
+    // its course's quota): set after the check, which a room's moderators pass. Its session is
+    // set only by the schedule (one scheduled recording per session; by hand, any number).
+    if (s.roomId && !s.sectionId)
+        if (const auto of = access_.classOfRoom(*s.roomId)) s.sectionId = of->first;
     const std::string id = randomUuid();
     const int64_t nowMs = unixNowMs();
     // The section's course, kept for quotas and usage per course (a section never changes course).
@@ -263,7 +269,8 @@ Json RecordingService::beginRecording(const Caller& caller, const Subject& s, co
                          static_cast<long long>(nowMs / 1000), static_cast<long long>(nowMs / 1000), course, s.sessionId});
     } catch (const DbError& e) {
         if (!e.conflict()) throw;
-        throw Conflict(std::string("this ") + (s.roomId ? "room" : "section") + " is being recorded already: stop that recording first",
+        throw Conflict(std::string("this ") + (s.roomId ? (s.sectionId ? "room or its section" : "room") : "section") +
+                           " is being recorded already: stop that recording first",
                        "recording-in-progress");
     }
     recordingsStarted_.inc();

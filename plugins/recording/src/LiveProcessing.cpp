@@ -27,6 +27,8 @@ void RecordingService::configureLive()
     host_.job({.kind = kLiveKind,
                .summary = "Processes a live capture while it is uploaded, so that its recording is playable seconds after it ends",
                .maxAttempts = static_cast<uint32_t>(maxProcessingAttempts_),
+               // It lasts as long as the class: a thread of its own, never one of jobs.workers.
+               .longRunning = true,
                .run = [this](Job& job, const Json& params) { return runLive(job, params); }});
 }
 
@@ -181,6 +183,13 @@ Json RecordingService::runLive(Job& job, const Json& params)
         answer = Json{{"state", "done"}, {"seconds", elapsed}};
         break;
     case WorkerOutcome::Kind::Cancelled:
+        if (stopReason.empty() && job.interrupted()) {
+            // vtpd is stopping: the job runs again (here after the restart, or on another node)
+            // and starts from the file; the source stays live.
+            host_.log().info("live processing interrupted by shutdown; it goes on at the next start",
+                             {{"recording_id", id}, {"upload_id", uploadId}});
+            return Json{{"interrupted", true}};
+        }
         if (!stopReason.empty()) {
             // Nothing of it is used: the rest (if anything) is processed whole.
             setLive("fallback", stopReason, std::nullopt);

@@ -275,7 +275,10 @@ private:
             newStream(dash_, t);
             t.out = static_cast<int>(i);
             if (!sets.empty()) sets += ' ';
-            sets += "id=" + std::to_string(i) + ",streams=" + std::to_string(i); // each track its own adaptation set
+            // Each track its own adaptation set; the first source's are the presentation's main
+            // ones (a player asked for Role main picks the camera, not the screen).
+            sets += "id=" + std::to_string(i) + ",descriptor=<Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"" +
+                    (t.sourceIndex == 0 ? "main" : "alternate") + "\"/>,streams=" + std::to_string(i);
             if (t.sourceIndex == 0) {
                 newStream(mp4_, t);
                 t.mp4 = static_cast<int>(mp4_->nb_streams) - 1;

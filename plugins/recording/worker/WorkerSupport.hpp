@@ -16,6 +16,7 @@ extern "C" {
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,10 +75,27 @@ inline Frame newFrame()
 }
 
 // Fails on an FFmpeg error with `what` and its text.
+// The worker's address-space limit in MiB (RLIMIT_AS, set by the plugin); 0 when there is none.
+inline uint64_t memoryLimitMiB()
+{
+    rlimit r{};
+    if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 0;
+    return static_cast<uint64_t>(r.rlim_cur) >> 20;
+}
+
 inline void check(int rc, const std::string& what)
 {
-    if (rc == AVERROR(ENOMEM)) throw MediaError("out of memory while " + what + " (the worker's memory limit)");
-    if (rc < 0) throw MediaError(what + ": " + avError(rc));
+    if (rc >= 0) return;
+    // Under a memory limit a failed allocation shows as ENOMEM, as EAGAIN (a codec thread that got
+    // no stack) or as an external library's generic error (libx264, libvpx): say it was the limit.
+    // EAGAIN as flow control never reaches here (the callers handle it).
+    const uint64_t limit = memoryLimitMiB();
+    if (rc == AVERROR(ENOMEM) || (limit > 0 && (rc == AVERROR(EAGAIN) || rc == AVERROR_EXTERNAL)))
+        throw MediaError("out of memory while " + what +
+                         (limit > 0 ? " (the worker's memory limit, " + std::to_string(limit) +
+                                          " MiB: plugins.recording.processing.memory_mb)"
+                                    : std::string()));
+    throw MediaError(what + ": " + avError(rc));
 }
 
 inline int even(int v)

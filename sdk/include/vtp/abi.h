@@ -359,7 +359,15 @@ typedef struct vtp_job_kind {
     uint32_t max_attempts; /* 0: the kernel's default */
     vtp_job_runner run;
     void* user_data;
+    /* since 1.7: VTP_JOB_* bits */
+    uint32_t flags;
 } vtp_job_kind;
+
+/* vtp_job_kind.flags (since 1.7). A long-running kind's job lasts as long as something outside
+ * it does (a live class being uploaded): the kernel runs each such job on a thread of its own,
+ * up to jobs.long_running_max at once, never on one of the jobs.workers threads, so that it
+ * cannot starve the short jobs. An older kernel ignores the flag. */
+#define VTP_JOB_LONG_RUNNING 0x1u
 
 /* ---------------------------------------------------------------- metrics (since 1.2) */
 
@@ -515,6 +523,12 @@ typedef struct vtp_host_api {
     /* The CORS policy of this plugin's routes that declare none (vtp_route.cors NULL), those added
      * before included; may be called again to replace it. VTP_INVALID (err says why) for a malformed one. */
     int (*cors_default)(vtp_host* host, const vtp_cors* cors, vtp_errbuf err);
+
+    /* since 1.7 */
+    /* 1 when the kernel is stopping and takes a long-running job (VTP_JOB_LONG_RUNNING) back:
+     * job_cancelled is 1 too, the runner returns promptly, and whatever it returns the attempt is
+     * not counted: the job is queued again, for another node now or this one's next start. */
+    int (*job_interrupted)(vtp_job* job);
 } vtp_host_api;
 
 /* ---------------------------------------------------------------- the plugin descriptor */

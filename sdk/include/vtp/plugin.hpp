@@ -118,6 +118,12 @@ public:
     // fraction in [0, 1]; message is shown to the user polling the job.
     void progress(double fraction, const std::string& message = {}) const { api_->job_progress(job_, fraction, message.c_str()); }
     bool cancelled() const { return api_->job_cancelled(job_) != 0; }
+    // Since ABI 1.7: the kernel is stopping and takes this long-running job back (cancelled() is
+    // true too): stop promptly and leave what is needed to go on, since the job runs again.
+    bool interrupted() const
+    {
+        return VTP_HAS_FIELD(vtp_host_api, job_interrupted, api_->struct_size) && api_->job_interrupted(job_) != 0;
+    }
 
 private:
     const vtp_host_api* api_;
@@ -128,6 +134,9 @@ struct JobKind {
     std::string kind{}; // "<plugin>.<what>"
     std::string summary{};
     uint32_t maxAttempts = 0;
+    // Since ABI 1.7: each job runs on a thread of its own (VTP_JOB_LONG_RUNNING), for a job that
+    // lasts as long as something outside it, such as a live class; an older kernel ignores it.
+    bool longRunning = false;
     // Returns the result; throw to fail this attempt (retried with backoff while attempts remain).
     std::function<Json(Job& job, const Json& params)> run{};
 };
@@ -511,6 +520,7 @@ public:
         raw.summary = holder.kind.summary.c_str();
         raw.max_attempts = holder.kind.maxAttempts;
         raw.user_data = &holder;
+        raw.flags = holder.kind.longRunning ? VTP_JOB_LONG_RUNNING : 0u;
         raw.run = [](void* ud, vtp_job* job, const char* params, size_t len, vtp_errbuf err) -> int {
             auto* h = static_cast<JobHolder*>(ud);
             try {

@@ -425,6 +425,81 @@ TEST_P(JobPoolTest, SubmitRefusesUnknownKindAndNonObjectParams)
     EXPECT_EQ(pool.countsByState().at("queued"), 0);
 }
 
+// A live class's processing lasts as long as the class: more of them than workers all run at
+// once, each on a thread of its own, and the short jobs still get the workers meanwhile.
+TEST_P(JobPoolTest, LongRunningJobsRunBesideTheWorkersAndNeverStarveShortOnes)
+{
+    auto settings = fastSettings();
+    settings.workers = 1;
+    settings.longRunningMax = 3;
+    auto& pool = makePool(settings);
+    std::atomic<int> live{0}, maxLive{0};
+    addKind(
+        pool, "media.live",
+        [&](vtp_job*, const Poco::JSON::Object::Ptr&, vtp_errbuf) {
+            const int now = ++live;
+            int seen = maxLive.load();
+            while (now > seen && !maxLive.compare_exchange_weak(seen, now)) {}
+            gate_.wait();
+            --live;
+            return int{VTP_OK};
+        },
+        0, true);
+    addKind(pool, "media.thumb", [&](vtp_job*, const Poco::JSON::Object::Ptr&, vtp_errbuf) { return int{VTP_OK}; });
+    pool.start();
+    std::vector<std::string> longIds;
+    for (int i = 0; i < 4; ++i) longIds.push_back(pool.submit("media.live", "{}", ""));
+    ASSERT_TRUE(eventually([&] { return live.load() == 3; }));
+    // Three at once (longRunningMax), the fourth waits; the one worker is free for short jobs.
+    for (int i = 0; i < 3; ++i) {
+        const std::string shortId = pool.submit("media.thumb", "{}", "");
+        ASSERT_TRUE(reaches(shortId, JobState::Succeeded)) << "a short job waited behind the long-running ones";
+    }
+    EXPECT_EQ(pool.countsByState().at("queued"), 1);
+    EXPECT_EQ(pool.runningHere(), 3);
+    gate_.open();
+    for (const auto& id : longIds) ASSERT_TRUE(reaches(id, JobState::Succeeded)) << id;
+    EXPECT_EQ(maxLive.load(), 3);
+}
+
+// Stopping does not wait for a class to end: a long-running job is interrupted (its runner sees
+// both flags), queued again without counting the attempt, and runs to the end after a restart.
+TEST_P(JobPoolTest, DrainInterruptsALongRunningJobAndQueuesItAgainUncounted)
+{
+    auto settings = fastSettings("node-a");
+    std::atomic<bool> started{false}, sawInterrupt{false};
+    std::atomic<int> runs{0};
+    RunFn run = [&](vtp_job* job, const Poco::JSON::Object::Ptr&, vtp_errbuf) {
+        ++runs;
+        started = true;
+        // The class goes on until the gate opens or the kernel takes the job back.
+        gate_.waitUnless([&] { return job->live->interrupted.load(); });
+        if (job->live->interrupted.load()) {
+            sawInterrupt = job->live->interrupted.load() && !job->live->cancel.load();
+            return int{VTP_ERROR}; // ignored: an interrupted attempt is not an attempt
+        }
+        return int{VTP_OK};
+    };
+    auto& first = makePool(settings);
+    addKind(first, "media.live", run, 1, true);
+    first.start();
+    const std::string id = first.submit("media.live", "{}", "");
+    ASSERT_TRUE(eventually([&] { return started.load(); }));
+    ASSERT_TRUE(first.drain(std::chrono::steady_clock::now() + 10s)) << "drain waited for the class to end";
+    EXPECT_TRUE(sawInterrupt.load());
+    JobRecord j = job(id);
+    EXPECT_EQ(j.state, JobState::Queued);
+    EXPECT_EQ(j.attempts, 0) << "one attempt allowed, so a counted interruption would fail the job";
+
+    auto& second = makePool(settings, true);
+    addKind(second, "media.live", run, 1, true);
+    second.start();
+    ASSERT_TRUE(eventually([&] { return runs.load() == 2; }));
+    gate_.open();
+    ASSERT_TRUE(reaches(id, JobState::Succeeded));
+    EXPECT_EQ(job(id).attempts, 1);
+}
+
 TEST_P(JobPoolTest, KindMustCarryThePluginPrefixAndBeUnique)
 {
     auto& pool = makePool(fastSettings());

@@ -107,13 +107,14 @@ protected:
         return pool;
     }
 
-    void addKind(JobPool& pool, const std::string& kind, RunFn fn, int64_t maxAttempts = 0)
+    void addKind(JobPool& pool, const std::string& kind, RunFn fn, int64_t maxAttempts = 0, bool longRunning = false)
     {
         auto& holder = runners_.emplace_back(std::move(fn));
         JobKindSpec spec;
         spec.kind = kind;
         spec.plugin = kind.substr(0, kind.find('.'));
         spec.maxAttempts = maxAttempts;
+        spec.longRunning = longRunning;
         spec.userData = &holder;
         spec.run = [](void* ud, vtp_job* job, const char* params, size_t len, vtp_errbuf err) -> int {
             auto obj = Poco::JSON::Parser().parse(std::string(params, len)).extract<Poco::JSON::Object::Ptr>();

@@ -204,10 +204,31 @@ TEST_P(RecordingCapture, ACameraAndAScreenSharedLaterAreTwoAlignedSourcesOfOneRe
     for (unsigned i = 0; i < cameraTracks->size(); ++i)
         EXPECT_NEAR(startOf[str(cameraTracks->getObject(i), "playlist")], 0.0, 0.5) << readFile(dir + "manifest.mpd");
 
-    // The camera plays as the recording (master.m3u8), the screen as its own master. (Not the
-    // MPD here: it lists both videos unmarked, and dash.js plays the one of higher bandwidth.)
+    // Each track its own adaptation set, the camera's marked as the main ones, the screen's as
+    // alternate.
+    Poco::AutoPtr<Poco::XML::NodeList> sets = doc->getElementsByTagName("AdaptationSet");
+    ASSERT_EQ(sets->length(), 3u);
+    int mains = 0, alternates = 0;
+    for (unsigned long i = 0; i < sets->length(); ++i) {
+        auto* role = static_cast<Poco::XML::Element*>(static_cast<Poco::XML::Element*>(sets->item(i))->getElementsByTagName("Role")->item(0));
+        ASSERT_TRUE(role) << readFile(dir + "manifest.mpd");
+        EXPECT_EQ(role->getAttribute("schemeIdUri"), "urn:mpeg:dash:role:2011");
+        (role->getAttribute("value") == "main" ? mains : alternates) += 1;
+    }
+    EXPECT_EQ(mains, 2);
+    EXPECT_EQ(alternates, 1);
+
+    // The camera plays as the recording (master.m3u8; with dash.js the MPD's main video), the
+    // screen as its own master.
     const auto playback = s->expect(200, "GET", "/api/v1/recordings/" + recording + "/playback", viewer);
     expectPlayed("hls", str(playback, "hls"), captured->getObject(0)->getValue<double>("recordedSeconds"));
+    const auto dash = playInChromium(*s, "dash", str(playback, "dash"), 3);
+    ASSERT_TRUE(dash->getValue<bool>("ok")) << RecordingServer::stringify(dash);
+    int cameraHeight = 0;
+    for (unsigned i = 0; i < cameraTracks->size(); ++i)
+        if (str(cameraTracks->getObject(i), "kind") == "video") cameraHeight = cameraTracks->getObject(i)->getValue<int>("height");
+    ASSERT_NE(cameraHeight, screenVideo->getValue<int>("height")) << "the camera and the screen cannot be told apart by height";
+    EXPECT_EQ(dash->getValue<int>("videoHeight"), cameraHeight) << RecordingServer::stringify(dash);
     std::string screenUrl = str(playback, "hls");
     screenUrl.replace(screenUrl.rfind("master.m3u8"), std::string("master.m3u8").size(), "source-2.m3u8");
     const auto played = playInChromium(*s, "hls", screenUrl, 3);

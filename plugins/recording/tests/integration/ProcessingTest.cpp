@@ -52,6 +52,10 @@ bool contains(const std::vector<std::string>& v, const std::string& x)
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// Address space for the memory-limit test (MiB): room for the worker's libraries and a small
+// file, not for a 1080p transcode with the slowest preset.
+constexpr int kTightMemoryMb = 400;
+
 class RecordingProcessing : public ::testing::TestWithParam<Backend> {
 protected:
     void start(const std::string& toml = "")
@@ -278,6 +282,48 @@ TEST_P(RecordingProcessing, AFileThatDecodesSlowlyIsStoppedAtTheWorkersCpuLimit)
     const std::string file = tmp.path() + "/slow.webm";
     ffmpeg("-f lavfi -i testsrc2=size=640x480:rate=30 -t 10 -c:v libvpx -deadline realtime -cpu-used 8 -f webm " + file);
     expectFailed(record(readFile(file)), "s of CPU time allowed", "slow");
+}
+
+TEST_P(RecordingProcessing, AWorkerOverItsMemoryLimitFailsTheRecordingWithTheReason)
+{
+    // A 1080p VP8 source transcoded with the slowest preset (a deep lookahead of 1080p frames)
+    // cannot fit in the address space allowed; the worker still starts in it.
+    start("processing.memory_mb = " + std::to_string(kTightMemoryMb) + "\nprocessing.preset = \"veryslow\"\nprocessing.threads = 2\n");
+    const std::string file = tmp.path() + "/large.webm";
+    ffmpeg("-f lavfi -i testsrc2=size=1920x1080:rate=30 -t 3 -c:v libvpx -deadline realtime -cpu-used 8 -f webm " + file);
+    expectFailed(record(readFile(file)), "memory", "over the memory limit");
+    // The limit is the worker's, not vtpd's: a small file is processed within it.
+    const std::string small = tmp.path() + "/small.mp4";
+    ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=10 -t 2 -c:v libx264 -preset ultrafast " + small);
+    EXPECT_EQ(str(settled(record(readFile(small))), "state"), "ready");
+}
+
+// Cancelling the processing job (the kernel's /api/v1/jobs) stops the worker at once and fails
+// the recording with that reason; vtpd processes the next one.
+TEST_P(RecordingProcessing, CancellingTheProcessingJobStopsTheWorkerAndFailsTheRecording)
+{
+    start("processing.preset = \"veryslow\"\nprocessing.threads = 1\n");
+    const std::string file = tmp.path() + "/slow.webm";
+    ffmpeg("-f lavfi -i testsrc2=size=1280x720:rate=30 -t 30 -c:v libvpx -deadline realtime -cpu-used 8 -f webm " + file);
+    const std::string id = record(readFile(file));
+    std::string job;
+    ASSERT_TRUE(pollUntil(
+        [&] {
+            const auto jobs = s->expect(200, "GET", "/api/v1/jobs?kind=recording.process&state=running", admin)->getArray("jobs");
+            if (jobs->size() == 0) return false;
+            job = str(jobs->getObject(0), "id");
+            return true;
+        },
+        std::chrono::seconds(60), std::chrono::milliseconds(100)));
+    const auto began = std::chrono::steady_clock::now();
+    s->expect(202, "POST", "/api/v1/jobs/" + job + "/cancel", admin);
+    expectFailed(id, "processing was cancelled", "cancelled");
+    // Well before the transcode of 30 s of 720p with the slowest preset could have ended.
+    EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(30));
+    EXPECT_EQ(str(s->expect(200, "GET", "/api/v1/jobs/" + job, admin), "state"), "cancelled");
+    const std::string small = tmp.path() + "/small.mp4";
+    ffmpeg("-f lavfi -i testsrc2=size=160x120:rate=10 -t 2 -c:v libx264 -preset ultrafast " + small);
+    EXPECT_EQ(str(settled(record(readFile(small))), "state"), "ready");
 }
 
 TEST_P(RecordingProcessing, AWorkerThatCrashesHangsOrWritesGarbageFailsTheRecordingOnly)

@@ -58,6 +58,11 @@ TEST_P(RoomControl, ModeratorsStartAndStopInTheRoomAndEveryParticipantIsTold)
     EXPECT_TRUE(s->waitForEvent("recording.stopped", [&](const JsonObject& p) { return str(p, "title") == "Lecture 1"; }));
     const auto list = s->expect(200, "GET", "/api/v1/recordings?room=courses:" + session.session, prof);
     EXPECT_EQ(list->getArray("recordings")->size(), 3u) << PluginTestServer::stringify(list);
+    // A class room's recordings are its section's: in the section's list, visible to its roster.
+    for (size_t i = 0; i < list->getArray("recordings")->size(); ++i)
+        EXPECT_EQ(str(list->getArray("recordings")->getObject(i), "section_id"), session.section);
+    const auto bySection = s->expect(200, "GET", "/api/v1/sections/" + session.section + "/recordings", ada);
+    EXPECT_EQ(bySection->getArray("recordings")->size(), 3u) << PluginTestServer::stringify(bySection);
 }
 
 // Two vtpd nodes on one PostgreSQL schema and one Redis: the moderator on node A, a student on

@@ -21,6 +21,16 @@ std::string utcDay(std::time_t t)
     return buf;
 }
 
+// An ISO weekday (1 = Monday) other than today's (UTC): a weekly pattern on it has no session
+// today, so the one session the test moves to now is the section's only class in progress.
+int otherWeekday(std::time_t t)
+{
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    const int today = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+    return today % 7 + 1;
+}
+
 std::string utcMinute(std::time_t t)
 {
     std::tm tm{};
@@ -60,12 +70,14 @@ protected:
                                     prof2.id + R"("]})"),
                       "id");
         // The flag is checked as bad input first, then set on the weekly pattern.
+        const std::string weekday = std::to_string(otherWeekday(now));
         EXPECT_EQ(s->call("PUT", "/api/v1/sections/" + section + "/meetings", prof,
-                          R"({"meetings":[{"weekday":1,"start_time":"09:00","end_time":"10:00","recorded":"yes"}]})")
+                          R"({"meetings":[{"weekday":)" + weekday + R"(,"start_time":"09:00","end_time":"10:00","recorded":"yes"}]})")
                       .status,
                   422);
-        const auto meetings = s->expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof,
-                                        R"({"meetings":[{"weekday":1,"start_time":"09:00","end_time":"10:00","recorded":true}]})");
+        const auto meetings =
+            s->expect(200, "PUT", "/api/v1/sections/" + section + "/meetings", prof,
+                      R"({"meetings":[{"weekday":)" + weekday + R"(,"start_time":"09:00","end_time":"10:00","recorded":true}]})");
         EXPECT_TRUE(meetings->getArray("meetings")->getObject(0)->getValue<bool>("recorded"));
         for (const auto* student : {&ada, &carl}) s->expect(201, "POST", "/api/v1/sections/" + section + "/enroll", *student);
         const auto sessions = s->expect(200, "GET", "/api/v1/sections/" + section + "/sessions", prof)->getArray("sessions");

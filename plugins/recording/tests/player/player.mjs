@@ -1,7 +1,8 @@
 // Plays a recording's signed HLS or DASH URL in Debian's chromium with the npm build of hls.js or
 // dash.js, as a page on vtpd's own origin would: the page is served by playwright at a path of that
 // origin, every playlist and segment comes from vtpd. Prints one line of JSON:
-// {ok, currentTime, decodedFrames, duration, error}.
+// {ok, currentTime, decodedFrames, duration, videoWidth, videoHeight, error}. dash.js runs with its
+// defaults: of several video adaptation sets it picks the one whose Role is main.
 // Usage: node player.mjs '{"chromium":PATH,"origin":"http://127.0.0.1:PORT","url":PATH,"kind":"hls"|"dash","until":SECONDS}'
 import { chromium } from "playwright-core";
 import path from "node:path";
@@ -62,6 +63,8 @@ try {
       currentTime: v.currentTime,
       decodedFrames: v.getVideoPlaybackQuality().totalVideoFrames,
       duration: v.duration,
+      videoWidth: v.videoWidth,
+      videoHeight: v.videoHeight,
       errors: window.playerErrors,
     };
   });

@@ -22,7 +22,8 @@ typedef struct vtp_room_provider_v1 {
     uint32_t struct_size;
     void* context;
     /* Thread-safe. Describes room KEY as a JSON object written to out_json (NUL-terminated):
-     * {"name": string, "opens_at": unix seconds, "closes_at": unix seconds, "max_participants": int}.
+     * {"name": string, "opens_at": unix seconds, "closes_at": unix seconds, "max_participants": int},
+     * and whatever else the provider knows (the courses plugin: "section_id", "session_id").
      * Returns VTP_OK, VTP_NOT_FOUND (no such room) or VTP_INVALID (out_cap too small). */
     int (*describe)(void* context, const char* key, char* out_json, size_t out_cap);
     /* Thread-safe. May `user_id` (holding `roles`, comma-separated) join room KEY at `now` (unix
