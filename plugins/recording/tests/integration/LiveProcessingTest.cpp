@@ -141,6 +141,38 @@ protected:
             EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
     }
 
+    // Half a 12 s capture uploaded and its first segment out, vtpd stopped with `signal` and
+    // started again; the client resumes, the recording ends ready and whole. How long the stop took.
+    std::chrono::steady_clock::duration restartWhileALiveWorkerRuns(int signal)
+    {
+        start();
+        const std::string file = tmp.path() + "/capture.mp4";
+        ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 12 -c:v libx264 -preset "
+               "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
+               file);
+        const std::string source = readFile(file);
+        const std::string id = newRecording();
+        const std::string url = s->createUpload(id, admin, std::nullopt);
+        const size_t half = source.size() / 2;
+        patch(url, source, 0, half);
+        EXPECT_TRUE(pollUntil([&] { return hasMedia(id, "seg-0-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)));
+
+        const auto before = std::chrono::steady_clock::now();
+        s->vtpd().stop(signal);
+        const auto took = std::chrono::steady_clock::now() - before;
+        if (!s->vtpd().start()) throw std::runtime_error("vtpd did not start again: " + s->vtpd().logs());
+        s->relogin(admin);
+        const auto head = s->tus("HEAD", url, admin);
+        EXPECT_EQ(head.status, 200) << head.body;
+        patch(url, source, std::stoull(headerOf(head, "Upload-Offset")), source.size());
+        s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
+        const auto r = settled(id);
+        EXPECT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r) << s->vtpd().logs();
+        EXPECT_NEAR(r->getValue<double>("duration_s"), 12.0, 0.5);
+        expectComplete(id, 12.0);
+        return took;
+    }
+
     // The live job of the recording's capture, as the jobs API shows it.
     std::string liveJob()
     {
@@ -209,29 +241,19 @@ TEST_P(LiveProcessing, AMediaRecorderWebmCaptureIsTranscodedAsItComes)
 
 TEST_P(LiveProcessing, AKill9OfVtpdWhileALiveWorkerRunsStillEndsReadyAndComplete)
 {
-    start();
-    const std::string file = tmp.path() + "/capture.mp4";
-    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 12 -c:v libx264 -preset "
-           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-           file);
-    const std::string source = readFile(file);
-    const std::string id = newRecording();
-    const std::string url = s->createUpload(id, admin, std::nullopt);
-    const size_t half = source.size() / 2;
-    patch(url, source, 0, half);
-    ASSERT_TRUE(pollUntil([&] { return hasMedia(id, "seg-0-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)));
+    restartWhileALiveWorkerRuns(SIGKILL);
+}
 
-    s->vtpd().stop(SIGKILL);
-    ASSERT_TRUE(s->vtpd().start()) << s->vtpd().logs();
-    s->relogin(admin);
-    const auto head = s->tus("HEAD", url, admin);
-    ASSERT_EQ(head.status, 200) << head.body;
-    patch(url, source, std::stoull(headerOf(head, "Upload-Offset")), source.size());
-    s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
-    const auto r = settled(id);
-    ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r) << s->vtpd().logs();
-    EXPECT_NEAR(r->getValue<double>("duration_s"), 12.0, 0.5);
-    expectComplete(id, 12.0);
+// A graceful stop does not wait for the class to end: the live job is interrupted, queued again
+// without counting an attempt, and goes on after the restart.
+TEST_P(LiveProcessing, AGracefulStopInterruptsTheLiveJobWhichGoesOnAfterTheRestartUncounted)
+{
+    const auto took = restartWhileALiveWorkerRuns(SIGTERM);
+    EXPECT_LT(took, std::chrono::seconds(15)) << "the stop waited for the capture";
+    const auto jobs = s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs");
+    ASSERT_EQ(jobs->size(), 1u);
+    EXPECT_EQ(str(jobs->getObject(0), "state"), "succeeded");
+    EXPECT_EQ(jobs->getObject(0)->getValue<int>("attempts"), 1) << RecordingServer::stringify(jobs->getObject(0));
 }
 
 TEST_P(LiveProcessing, ALiveWorkerStoppedAtItsLimitFailsTheRecordingWithAReason)
@@ -276,6 +298,47 @@ TEST_P(LiveProcessing, ACancelledLiveWorkerFailsTheRecordingWithAReason)
     EXPECT_EQ(str(rec, "state"), "failed");
     EXPECT_NE(str(rec, "failure").find("cancelled"), std::string::npos) << str(rec, "failure");
     EXPECT_EQ(s->call("GET", "/api/v1/recordings?limit=1", admin).status, 200);
+}
+
+// Live classes are long-running jobs: with one job worker, three classes captured at once are
+// all processed as they come, and a stopped recording is processed meanwhile.
+TEST_P(LiveProcessing, MoreLiveCapturesThanJobWorkersAllRunAndLeaveTheWorkerFree)
+{
+    start("\n[jobs]\nworkers = 1\n");
+    const std::string file = tmp.path() + "/capture.mp4";
+    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 16 -c:v libx264 -preset "
+           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
+           file);
+    const std::string source = readFile(file);
+    const size_t half = source.size() * 3 / 4; // past the first 4 s segment's end
+    std::vector<std::pair<std::string, std::string>> live; // recording id, upload URL
+    for (int i = 0; i < 3; ++i) {
+        const std::string id = newRecording();
+        live.emplace_back(id, s->createUpload(id, admin, std::nullopt));
+        patch(live.back().second, source, 0, half);
+    }
+    // Each class's first segments are published while its capture goes on: all three run.
+    for (const auto& [id, url] : live)
+        EXPECT_TRUE(pollUntil([&] { return hasMedia(id, "seg-0-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)))
+            << id;
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live&state=running", admin)->getArray("jobs")->size(), 3u);
+    // A finished file uploaded meanwhile is processed by the one worker, the classes still going on.
+    const std::string whole = newRecording();
+    const std::string url = s->createUpload(whole, admin, source.size());
+    ASSERT_EQ(s->tus("PATCH", url, admin, {{"Upload-Offset", "0"}}, source).status, 204);
+    s->expect(200, "POST", "/api/v1/recordings/" + whole + "/stop", admin);
+    EXPECT_EQ(str(settled(whole), "state"), "ready");
+    for (const auto& [id, u] : live) EXPECT_EQ(str(s->expect(200, "GET", "/api/v1/recordings/" + id, admin), "state"), "recording");
+    // The classes end: each ready, whole.
+    for (const auto& [id, u] : live) {
+        patch(u, source, half, source.size());
+        s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
+    }
+    for (const auto& [id, u] : live) {
+        const auto r = settled(id);
+        EXPECT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r);
+        expectComplete(id, 16.0);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LiveProcessing, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
