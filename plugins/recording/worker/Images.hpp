@@ -83,6 +83,10 @@ class Thumbnails {
 public:
     Thumbnails(const std::string& dir, double interval, int tileWidth) : dir_(dir), interval_(interval), tileWidth_(tileWidth) {}
 
+    // Whether a picture at `t` would be used: the poster is not final yet, or a tile is due.
+    // Remuxing decodes only such keyframes (a keyframe every 2 s, a tile every 5 s).
+    bool wants(double t) const { return !posterFinal_ || t + 1e-6 >= next_ * interval_; }
+
     void frame(const AVFrame* f, double t)
     {
         if (f->width <= 0 || f->height <= 0) return;

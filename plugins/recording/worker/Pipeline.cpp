@@ -299,9 +299,12 @@ private:
         check(rc, "starting the DASH output");
         if (mp4_->nb_streams > 0) {
             check(avio_open(&mp4_->pb, (o_.workDir + "/recording.mp4").c_str(), AVIO_FLAG_WRITE), "creating recording.mp4");
-            // Live: the index stays at the end (written at stop); moving it to the front would rewrite
-            // the whole file (a GB for an hour) while a class waits for its recording.
-            if (!o_.live()) av_dict_set(&opts, "movflags", "+faststart", 0);
+            // Fragmented, its (empty) index first: plays while it downloads like a faststart file,
+            // without the second pass over the whole file (a GB for an hour) that moving an index
+            // to the front costs, and valid as it grows in a live capture. Fragments of 2 s at
+            // least (an audio-only recording's packets are all keyframes).
+            av_dict_set(&opts, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
+            av_dict_set(&opts, "min_frag_duration", "2000000", 0);
             rc = avformat_write_header(mp4_, &opts);
             av_dict_free(&opts);
             check(rc, "starting recording.mp4");
@@ -468,7 +471,12 @@ private:
     {
         ++t.packetsIn;
         if (t.copy) {
-            if (t.dec && (pkt->flags & AV_PKT_FLAG_KEY)) decode(t, pkt);
+            // Copied: its keyframes are decoded for the poster and the tiles that are due, and the
+            // first to prove the stream decodes.
+            if (t.dec && (pkt->flags & AV_PKT_FLAG_KEY) &&
+                (t.framesDecoded == 0 || (t.thumbnails && (pkt->pts == AV_NOPTS_VALUE ||
+                                                           thumbs_->wants(static_cast<double>(pkt->pts + t.shift) * av_q2d(t.in->time_base))))))
+                decode(t, pkt);
             if (pkt->pts != AV_NOPTS_VALUE) pkt->pts += t.shift;
             if (pkt->dts != AV_NOPTS_VALUE) pkt->dts += t.shift;
             if (pkt->dts == AV_NOPTS_VALUE) pkt->dts = pkt->pts;
@@ -758,12 +766,10 @@ private:
         };
         std::stable_sort(names.begin(), names.end(), [&](const auto& x, const auto& y) { return rank(x) < rank(y); });
         uint64_t bytes = 0;
-        for (const auto& n : names) {
-            if (n.find(".tmp") != std::string::npos) continue; // a muxer's leftover
-            const std::string from = o_.workDir + "/" + n;
-            syncFile(from);
-            bytes += fileSize(from);
-        }
+        for (const auto& n : names)
+            if (n.find(".tmp") == std::string::npos) bytes += fileSize(o_.workDir + "/" + n); // not a muxer's leftover
+        // Every file on disk before any is named in media/ (work and media dirs share a file system).
+        syncFileSystem(o_.workDir);
         ::mkdir(o_.mediaDir.c_str(), 0755);
         std::set<std::string> fresh(names.begin(), names.end());
         for (const auto& [n, size] : published_) {

@@ -162,7 +162,8 @@ TEST_P(RecordingProcessing, AnH264AacMp4BecomesReadyAsCmafHlsAndDashWithPosterTh
     EXPECT_TRUE(contains(segment, "moof") && contains(segment, "mdat")) << ::testing::PrintToString(segment);
     EXPECT_NE(playlist.find("seg-0-00001.m4s"), std::string::npos);
 
-    // The poster, the thumbnail track and its sheet, the download with its index first.
+    // The poster, the thumbnail track and its sheet, the download with its index first (a
+    // fragmented MP4: moov, then moof/mdat pairs).
     EXPECT_EQ(media(id, "poster.jpg").substr(0, 2), "\xff\xd8");
     const std::string vtt = media(id, "thumbnails.vtt");
     EXPECT_EQ(vtt.rfind("WEBVTT", 0), 0u);
@@ -171,6 +172,7 @@ TEST_P(RecordingProcessing, AnH264AacMp4BecomesReadyAsCmafHlsAndDashWithPosterTh
     const auto mp4 = topBoxes(media(id, "recording.mp4"));
     const auto moov = std::find(mp4.begin(), mp4.end(), "moov"), mdat = std::find(mp4.begin(), mp4.end(), "mdat");
     EXPECT_TRUE(moov != mp4.end() && mdat != mp4.end() && moov < mdat) << ::testing::PrintToString(mp4);
+    EXPECT_NE(std::find(mp4.begin(), mp4.end(), "moof"), mp4.end()) << ::testing::PrintToString(mp4);
     // Nothing but finished files: no scratch directory, no temporary names.
     EXPECT_FALSE(std::filesystem::exists(s->storageDir() + "/" + id + "/.processing"));
     for (const auto& e : std::filesystem::directory_iterator(s->storageDir() + "/" + id + "/media"))
