@@ -92,7 +92,7 @@ void RecordingService::queueIfSettled(const std::string& recordingId)
     }
     if (uploading > 0) return; // a source still coming in (it finishes or expires)
     // A source processed while it was uploaded may have made the recording already.
-    if (const auto live = rows[0]["live_upload_id"].asOptionalString(); live && settleLive(recordingId, *live, complete)) return;
+    if (rows[0]["live_upload_id"].asOptionalString() && settleLive(recordingId)) return;
     if (complete == 0) {
         failRecording(recordingId, expired ? "every source's upload expired unfinished: there is nothing to process"
                                            : "nothing was recorded: no source was uploaded");
@@ -150,9 +150,10 @@ Json RecordingService::runProcessing(Job& job, const Json& params)
     const int64_t attempt = host_.db().query("SELECT attempts FROM recording_recordings WHERE id = ?", {id})[0]["attempts"].asInt();
 
     // The primary source first (the master playlist, the download): a camera, else a file.
-    const Rows uploads = host_.db().query("SELECT id, started_at_ms FROM recording_uploads WHERE recording_id = ? AND state = 'complete' "
-                                          "ORDER BY CASE kind WHEN 'camera' THEN 0 WHEN 'file' THEN 1 ELSE 2 END, created_at, id",
-                                          {id});
+    const Rows uploads = host_.db().query(
+        std::string("SELECT id, started_at_ms FROM recording_uploads WHERE recording_id = ? AND state = 'complete' ORDER BY ") +
+            kSourcesPrimaryFirst,
+        {id});
     if (uploads.empty()) {
         failRecording(id, "nothing to process: no source was uploaded completely");
         return Json{{"state", "failed"}};

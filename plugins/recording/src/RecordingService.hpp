@@ -25,6 +25,10 @@
 
 namespace vtp::recording {
 
+// The order of a recording's sources, the primary first (it makes master.m3u8 and the download):
+// a camera, else a file, else the first captured.
+inline constexpr const char* kSourcesPrimaryFirst = "CASE kind WHEN 'camera' THEN 0 WHEN 'file' THEN 1 ELSE 2 END, created_at, id";
+
 int64_t unixNow();
 int64_t unixNowMs();
 
@@ -145,13 +149,16 @@ private:
 
     // ---- live processing (LiveProcessing.cpp)
     void configureLive();
-    // A live capture (deferred-length upload) was created: the recording's first one is processed
-    // while it is uploaded. Never throws.
+    // A live capture (deferred-length upload) was created: every live capture of the recording (a
+    // camera and a screen) is processed while it is uploaded, by one live job per recording that
+    // takes in a source joining later. Never throws.
     void startLive(const std::string& recordingId, const std::string& uploadId, const std::string& ownerId);
-    // Called by queueIfSettled once no source is uploading: true when the live source decided the
-    // recording (ready or failed) or is still being finished; false: the whole-file pipeline goes on.
-    bool settleLive(const std::string& recordingId, const std::string& uploadId, int64_t completeSources);
+    // Called by queueIfSettled once no source is uploading: true when the live sources decided the
+    // recording (ready or failed) or are still being finished; false: the whole-file pipeline goes on.
+    bool settleLive(const std::string& recordingId);
     Json runLive(Job& job, const Json& params);
+    // The live sources the live job of a recording processes now (upload ids, the primary first).
+    std::vector<std::string> liveSources(const std::string& recordingId);
 
     // ---- tus (TusRoutes.cpp)
     void registerTusRoutes();

@@ -1,5 +1,6 @@
 #include "Pipeline.hpp"
 
+#include "CmafSegments.hpp"
 #include "GrowingInput.hpp"
 #include "Images.hpp"
 #include "Report.hpp"
@@ -69,6 +70,9 @@ struct Track {
     uint64_t bytes = 0;
     std::string codecs;
     bool thumbnails = false;
+    // Live: the segments published so far (name, seconds), and what its init segment says.
+    std::vector<std::pair<std::string, double>> liveSegments;
+    cmaf::TrackInfo cmaf;
     AVRational timeBase() const { return enc ? enc->time_base : in->time_base; }
 };
 
@@ -121,7 +125,9 @@ private:
         if (o_.sources.empty()) throw MediaError("no source to process");
         int64_t minOffset = INT64_MAX;
         for (const auto& s : o_.sources) minOffset = std::min(minOffset, s.offsetMs);
-        if (o_.live() && o_.sources.size() != 1) throw MediaError("live processing takes one source");
+        for (const auto& s : o_.sources)
+            if (s.completeFile.empty() == o_.live())
+                throw MediaError("live processing needs every source growing (--live-complete after each --source)");
         for (size_t i = 0; i < o_.sources.size(); ++i) {
             auto src = std::make_unique<Source>();
             src->spec = o_.sources[i];
@@ -141,7 +147,7 @@ private:
 
     void openGrowing(Source& s)
     {
-        s.growing = std::make_unique<GrowingInput>(s.spec.path, o_.completeFile, o_.pollMs, [this] { publishLive(); });
+        s.growing = std::make_unique<GrowingInput>(s.spec.path, s.spec.completeFile, o_.pollMs, [this] { publishLive(); });
         constexpr int kBuffer = 1 << 16;
         auto* buf = static_cast<uint8_t*>(av_malloc(kBuffer));
         if (!buf) throw std::bad_alloc();
@@ -352,9 +358,22 @@ private:
         return out;
     }
 
-    // Moves the segments the DASH muxer has finished into media/ (synced, then renamed) and
-    // rewrites the media playlists there to name them. Called while the input waits for bytes and
-    // every so often while it is read.
+    // A track's EVENT playlist of its published segments (segments are only ever added).
+    std::string livePlaylist(const Track& t) const
+    {
+        double longest = o_.segmentSeconds;
+        for (const auto& [name, seconds] : t.liveSegments) longest = std::max(longest, seconds);
+        std::ostringstream m;
+        m << "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-TARGETDURATION:" << static_cast<int>(std::ceil(longest))
+          << "\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-MAP:URI=\"init-" << t.out << ".mp4\"\n";
+        for (const auto& [name, seconds] : t.liveSegments) m << "#EXTINF:" << jsonNumber(seconds) << ",\n" << name << "\n";
+        return m.str();
+    }
+
+    // Moves the segments the DASH muxer has finished into media/ (synced, then renamed) and writes
+    // each track's EVENT playlist there to name them. Called while an input waits for bytes and
+    // every so often while it is read. The playlists are ours, made from the finished segments:
+    // the muxer rewrites its own only when every video track has cut (two sources cut apart).
     void publishLive()
     {
         if (!o_.live() || !dash_) return;
@@ -362,32 +381,41 @@ private:
         if (now - lastLive_ < std::chrono::milliseconds(250)) return;
         lastLive_ = now;
         bool moved = false;
-        std::vector<std::pair<std::string, std::string>> playlists;
-        for (const auto& t : tracks_) {
-            const std::string name = "media_" + std::to_string(t.out) + ".m3u8";
-            std::ifstream in(o_.workDir + "/" + name);
-            std::stringstream text;
-            text << in.rdbuf();
-            if (text.str().empty() || text.str() == seenPlaylists_[name]) continue;
-            std::vector<std::string> files;
-            const std::string event = eventPlaylist(text.str(), false, &files);
-            for (const auto& f : files) {
-                if (published_.count(f)) continue;
-                const std::string from = o_.workDir + "/" + f;
-                syncFile(from);
-                const uint64_t size = fileSize(from);
-                if (::rename(from.c_str(), (o_.mediaDir + "/" + f).c_str()) != 0)
-                    throw std::runtime_error("cannot move " + f + " into " + o_.mediaDir);
-                published_[f] = size;
-                moved = true;
+        std::vector<Track*> changed;
+        auto publishFile = [&](const std::string& name) {
+            const std::string from = o_.workDir + "/" + name;
+            syncFile(from);
+            const uint64_t size = fileSize(from);
+            if (::rename(from.c_str(), (o_.mediaDir + "/" + name).c_str()) != 0)
+                throw std::runtime_error("cannot move " + name + " into " + o_.mediaDir);
+            published_[name] = size;
+            moved = true;
+        };
+        for (auto& t : tracks_) {
+            const std::string init = "init-" + std::to_string(t.out) + ".mp4";
+            for (;;) {
+                char seg[64];
+                std::snprintf(seg, sizeof seg, "seg-%d-%05zu.m4s", t.out, t.liveSegments.size() + 1);
+                // The muxer writes a segment under a temporary name: under its own it is finished.
+                if (fileSize(o_.workDir + "/" + seg) == 0) break;
+                if (!published_.count(init)) {
+                    if (fileSize(o_.workDir + "/" + init) == 0) break;
+                    t.cmaf = cmaf::readInit(o_.workDir + "/" + init);
+                    if (t.cmaf.timescale == 0) throw std::runtime_error("the muxer's " + init + " names no timescale");
+                    publishFile(init);
+                }
+                const auto ticks = cmaf::segmentDuration(o_.workDir + "/" + seg, t.cmaf);
+                if (!ticks) throw std::runtime_error("the muxer's " + std::string(seg) + " holds no samples");
+                publishFile(seg);
+                t.liveSegments.emplace_back(seg, static_cast<double>(*ticks) / t.cmaf.timescale);
+                if (changed.empty() || changed.back() != &t) changed.push_back(&t);
             }
-            seenPlaylists_[name] = text.str();
-            if (!event.empty()) playlists.emplace_back(name, event); // empty: no segment finished yet
         }
         if (moved) syncFile(o_.mediaDir); // the segments' names durable before a playlist names them
-        for (const auto& [name, text] : playlists) {
+        for (const Track* t : changed) {
+            const std::string name = "media_" + std::to_string(t->out) + ".m3u8";
             const std::string tmp = o_.workDir + "/live-" + name + ".tmp";
-            writeFile(tmp, text);
+            writeFile(tmp, livePlaylist(*t));
             syncFile(tmp);
             if (::rename(tmp.c_str(), (o_.mediaDir + "/" + name).c_str()) != 0)
                 throw std::runtime_error("cannot move " + name + " into " + o_.mediaDir);
@@ -825,7 +853,6 @@ private:
     std::unique_ptr<Thumbnails> thumbs_;
     // Live: segments already in media/ (name -> size), the muxer's playlists last seen.
     std::map<std::string, uint64_t> published_;
-    std::map<std::string, std::string> seenPlaylists_;
     std::chrono::steady_clock::time_point lastLive_{}, lastMp4Sync_{};
 };
 

@@ -4,9 +4,10 @@
 // segments shared by HLS and DASH playlists, a poster, a thumbnail track and the MP4 download out.
 // H.264 and AAC are copied; anything else is transcoded (libx264, FFmpeg's AAC encoder).
 //
-// Live (incremental) processing runs the same pipeline on one source that is still being
-// uploaded: the input waits at its end for more bytes until the upload is complete, and finished
-// segments are moved into media/ as they come (README.md, "Processing").
+// Live (incremental) processing runs the same pipeline on sources that are still being uploaded
+// (a camera and a screen captured at once): each input waits at its end for more bytes until its
+// upload is complete, and finished segments are moved into media/ as they come (README.md,
+// "Processing").
 
 #include "MediaProbe.hpp"
 
@@ -27,6 +28,9 @@ public:
 struct SourceSpec {
     std::string path;
     int64_t offsetMs = 0; // where it starts on the recording's timeline (the server's clock)
+    // Live: the source is an upload still growing, read as it grows until this file exists and
+    // holds the upload's final length.
+    std::string completeFile;
 };
 
 struct Options {
@@ -39,11 +43,10 @@ struct Options {
     int threads = 0; // encoder threads, 0: as many as the cores
     double segmentSeconds = 4, keyframeSeconds = 2, thumbnailSeconds = 5;
     int thumbnailWidth = 160;
-    // Live: the one source is an upload still growing. It is read as it grows until this file
-    // exists and holds the upload's final length; segments are published as they complete.
-    std::string completeFile;
     int pollMs = 150; // how often the end of a growing source is looked at again
-    bool live() const { return !completeFile.empty(); }
+    // Live: every source is an upload still growing (SourceSpec::completeFile); segments are
+    // published as they complete.
+    bool live() const { return !sources.empty() && !sources.front().completeFile.empty(); }
 };
 
 // Runs the pipeline; `progress` is called with the fraction of the input read. Returns the result

@@ -5,8 +5,9 @@
 //   {"type":"result","ok":true,"duration_s":...,"sources":[...]}   or
 //   {"type":"result","ok":false,"reason":"..."}
 // Usage: vtp-media-worker --media-dir DIR --work-dir DIR --source FILE[@OFFSET_MS] ... [options]
-// With --live-complete FILE (one source): the source is an upload still being written, read as it
-// grows until FILE holds its final length; segments reach --media-dir as they are made.
+// With --live-complete FILE after each --source: the sources are uploads still being written (a
+// camera and a screen captured at once), each read as it grows until its FILE holds its final
+// length; segments reach --media-dir as they are made.
 #include "Pipeline.hpp"
 #include "Report.hpp"
 
@@ -95,8 +96,10 @@ int main(int argc, char** argv)
             o.keyframeSeconds = number(v, "keyframe-seconds");
         else if (a == "--thumbnail-seconds")
             o.thumbnailSeconds = number(v, "thumbnail-seconds");
-        else if (a == "--live-complete")
-            o.completeFile = v;
+        else if (a == "--live-complete") {
+            if (o.sources.empty()) usage("--live-complete follows the --source it completes");
+            o.sources.back().completeFile = v;
+        }
         else if (a == "--poll-ms")
             o.pollMs = static_cast<int>(number(v, "poll-ms"));
         else if (a == "--max-width")

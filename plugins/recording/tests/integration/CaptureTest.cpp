@@ -143,6 +143,10 @@ TEST_P(RecordingCapture, ACameraAndAScreenSharedLaterAreTwoAlignedSourcesOfOneRe
     const auto captured = capture("", {"camera", "screen"});
     const auto rec = stopAndProcess();
     expectUploadedWhileRecording(captured, rec, "video/webm");
+    // Both were processed while they were captured (one live job took the screen in), not whole
+    // after stop.
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", prof)->getArray("jobs")->size(), 1u);
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", prof)->getArray("jobs")->size(), 0u);
 
     // The screen's upload began about 2 s after the camera's on the server's clock.
     int64_t cameraOffset = -1, screenOffset = -1;

@@ -300,6 +300,51 @@ TEST_P(LiveProcessing, ACancelledLiveWorkerFailsTheRecordingWithAReason)
     EXPECT_EQ(s->call("GET", "/api/v1/recordings?limit=1", admin).status, 200);
 }
 
+// A camera from the start and a screen shared a few seconds later, both captured live: the
+// screen joins the live processing (the worker starts again with both), and at stop the recording
+// is ready from the live run alone, both sources aligned, no whole-file processing.
+TEST_P(LiveProcessing, ACameraAndAScreenSharedLaterAreBothProcessedAsTheyCome)
+{
+    start();
+    const std::string camFile = tmp.path() + "/camera.mp4", screenFile = tmp.path() + "/screen.mp4";
+    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 16 -c:v libx264 -preset "
+           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
+           camFile);
+    ffmpeg("-f lavfi -i testsrc2=size=640x360:rate=10 -t 12 -c:v libx264 -preset ultrafast -g 20 -pix_fmt yuv420p "
+           "-movflags frag_keyframe+empty_moov+default_base_moof " +
+           screenFile);
+    const std::string camera = readFile(camFile), screen = readFile(screenFile);
+    const std::string id = newRecording();
+    const std::string camUrl = s->createUpload(id, admin, std::nullopt);
+    patch(camUrl, camera, 0, camera.size() / 2);
+    ASSERT_TRUE(pollUntil([&] { return hasMedia(id, "seg-0-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)));
+    // The screen is shared: its upload joins the camera's live job.
+    const std::string screenUrl = s->createUpload(id, admin, std::nullopt, "source c2NyZWVu");
+    patch(screenUrl, screen, 0, screen.size() / 2);
+    patch(camUrl, camera, camera.size() / 2, camera.size() * 3 / 4);
+    // The screen's first segment is published while both are still being uploaded.
+    ASSERT_TRUE(pollUntil([&] { return hasMedia(id, "seg-2-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)))
+        << s->vtpd().logs();
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 1u);
+    patch(screenUrl, screen, screen.size() / 2, screen.size());
+    patch(camUrl, camera, camera.size() * 3 / 4, camera.size());
+    s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
+    const auto r = settled(id);
+    ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r) << s->vtpd().logs();
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
+        << "processed whole instead of live";
+    const auto sources = r->getObject("media")->getArray("sources");
+    ASSERT_EQ(sources->size(), 2u) << RecordingServer::stringify(r);
+    EXPECT_EQ(sources->getObject(0)->getValue<int64_t>("offset_ms"), 0);
+    EXPECT_GT(sources->getObject(1)->getValue<int64_t>("offset_ms"), 0); // the screen came later on the server's clock
+    EXPECT_EQ(str(sources->getObject(1), "master"), "source-2.m3u8");
+    expectComplete(id, 16.0);
+    const std::string screenPlaylist = media(id, "media_2.m3u8");
+    EXPECT_NE(screenPlaylist.find("#EXT-X-ENDLIST"), std::string::npos) << screenPlaylist;
+    EXPECT_NEAR(playlistSeconds(screenPlaylist), 12.0, 0.5) << screenPlaylist;
+    EXPECT_TRUE(hasMedia(id, "source-2.m3u8"));
+}
+
 // Live classes are long-running jobs: with one job worker, three classes captured at once are
 // all processed as they come, and a stopped recording is processed meanwhile.
 TEST_P(LiveProcessing, MoreLiveCapturesThanJobWorkersAllRunAndLeaveTheWorkerFree)
