@@ -53,6 +53,11 @@ void RecordingService::startLive(const std::string& recordingId, const std::stri
         if (host_.db().exec("UPDATE recording_recordings SET live_upload_id = ? WHERE id = ? AND state = 'recording'",
                             {uploadId, recordingId}) == 0)
             return;
+        // Sources an earlier live run finished (a capture that ended while the class goes on, a
+        // browser reloaded) are taken in again, so that one run's result covers every source.
+        host_.db().exec("UPDATE recording_uploads SET live_state = 'queued', live_result = NULL, live_heartbeat_at = ? WHERE "
+                        "recording_id = ? AND live_state = 'done'",
+                        {now, recordingId});
         const std::string jobId = host_.submitJob(kLiveKind, Json{{"recording_id", recordingId}, {"upload_id", uploadId}}, ownerId);
         host_.db().exec("UPDATE recording_uploads SET live_job_id = ? WHERE id = ?", {jobId, uploadId});
         host_.log().info("live capture processed as it comes", {{"recording_id", recordingId}, {"upload_id", uploadId}, {"job_id", jobId}});

@@ -345,6 +345,37 @@ TEST_P(LiveProcessing, ACameraAndAScreenSharedLaterAreBothProcessedAsTheyCome)
     EXPECT_TRUE(hasMedia(id, "source-2.m3u8"));
 }
 
+// A capture that ended while the class goes on (the browser reloaded) and a new one: the new live
+// job takes both in, so that the recording is still ready from a live run at stop.
+TEST_P(LiveProcessing, ACaptureStartedAfterAnEarlierOneEndedIsProcessedLiveWithIt)
+{
+    start();
+    const std::string file = tmp.path() + "/capture.mp4";
+    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 8 -c:v libx264 -preset "
+           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
+           file);
+    const std::string source = readFile(file);
+    const std::string id = newRecording();
+    const std::string first = s->createUpload(id, admin, std::nullopt);
+    patch(first, source, 0, source.size());
+    // Its live job ends with it.
+    ASSERT_TRUE(pollUntil(
+        [&] {
+            const auto jobs = s->expect(200, "GET", "/api/v1/jobs?kind=recording.live&state=succeeded", admin)->getArray("jobs");
+            return jobs->size() == 1;
+        },
+        std::chrono::seconds(60), std::chrono::milliseconds(50)));
+    const std::string second = s->createUpload(id, admin, std::nullopt, "source c2NyZWVu");
+    patch(second, source, 0, source.size());
+    s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
+    const auto r = settled(id);
+    ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r);
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 2u);
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
+        << "processed whole instead of live";
+    EXPECT_EQ(r->getObject("media")->getArray("sources")->size(), 2u) << RecordingServer::stringify(r);
+}
+
 // Live classes are long-running jobs: with one job worker, three classes captured at once are
 // all processed as they come, and a stopped recording is processed meanwhile.
 TEST_P(LiveProcessing, MoreLiveCapturesThanJobWorkersAllRunAndLeaveTheWorkerFree)
