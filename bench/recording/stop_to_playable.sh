@@ -16,9 +16,12 @@
 # worker has published (its EVENT media playlist in the storage directory, read by this script):
 # so the upload runs as fast as the worker keeps up, which is what a real class (real time) never
 # exceeds. Printed: the upload's own pace, so that one can see the worker kept up.
+# With SCREEN=1 the H.264 capture has a second live source beside it, a screen (1280x720 at 5 fps,
+# H.264 fMP4) uploaded chunk for chunk with the camera, as a lecture is captured; the recording is
+# ready when both are.
 # The inputs are made first with ffmpeg (not timed), in INPUT_DIR if set (and kept there: a
 # later run with the same MINUTES reuses them). Environment: MINUTES, WEBM_MINUTES, SPEED, LAG,
-# INPUT_DIR.
+# SCREEN, INPUT_DIR.
 set -euo pipefail
 
 build=${1:-build}
@@ -36,6 +39,13 @@ vtpctl=$build/kernel/vtpctl
 inputs=${INPUT_DIR:-$work}
 mkdir -p "$inputs"
 mp4=$inputs/capture-${minutes}min-720p.mp4 webm=$inputs/capture-${webm_minutes}min-360p.webm
+screen=$inputs/screen-${minutes}min-720p5.mp4
+if [[ ${SCREEN:-0} == 1 && ! -s $screen ]]; then
+    echo "making ${minutes} min of 1280x720 5 fps H.264 fMP4 (the screen)..." >&2
+    ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i "testsrc2=size=1280x720:rate=5" -t $((minutes * 60)) \
+        -c:v libx264 -preset ultrafast -tune stillimage -g 10 -pix_fmt yuv420p \
+        -movflags frag_keyframe+empty_moov+default_base_moof -f mp4 "$screen.part" && mv "$screen.part" "$screen"
+fi
 if [[ ! -s $mp4 ]]; then
     echo "making ${minutes} min of 1280x720 H.264/AAC fMP4..." >&2
     ffmpeg -hide_banner -loglevel error -nostdin -y -f lavfi -i "testsrc2=size=1280x720:rate=30" \
@@ -62,11 +72,11 @@ printf '%s\n' "$password" | "$vtpctl" --config "$work/vtpd.toml" user create --e
     --name Admin >/dev/null 2>"$work/vtpctl.log"
 start_vtpd "$vtpd"
 
-measure() { # FILE SECONDS LABEL
-    python3 - "$vtpd_url" "$password" "$work/data/recordings" "$1" "$2" "$speed" "$lag" "$3" <<'PY'
+measure() { # FILE SECONDS LABEL [SCREEN_FILE]
+    python3 - "$vtpd_url" "$password" "$work/data/recordings" "$1" "$2" "$speed" "$lag" "$3" "${4:-}" <<'PY'
 import http.client, json, os, re, sys, time, urllib.parse
 
-url, password, storage, path, seconds, speed, lag, label = sys.argv[1:9]
+url, password, storage, path, seconds, speed, lag, label, screen_path = sys.argv[1:10]
 seconds, speed, lag = float(seconds), float(speed), float(lag)
 host = urllib.parse.urlparse(url)
 conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
@@ -89,6 +99,12 @@ status, headers, _ = call("POST", f"/api/v1/recordings/{rec}/uploads", None,
                           dict(tus, **{"Upload-Defer-Length": "1", "Upload-Metadata": "source Y2FtZXJh"}), token)
 assert status == 201, status
 upload = headers["Location"]
+screen = None
+if screen_path:  # the screen, shared with the camera from the start
+    status, headers, _ = call("POST", f"/api/v1/recordings/{rec}/uploads", None,
+                              dict(tus, **{"Upload-Defer-Length": "1", "Upload-Metadata": "source c2NyZWVu"}), token)
+    assert status == 201, status
+    screen = {"url": headers["Location"], "data": open(screen_path, "rb").read(), "offset": 0}
 media_dir = os.path.join(storage, rec, "media")
 
 def published_seconds():  # what the live worker has put in media/ so far (its EVENT playlist)
@@ -115,6 +131,15 @@ while offset < len(data):
     waited += time.monotonic() - t
     h = dict(tus, **{"Upload-Offset": str(offset)})
     if end == len(data): h["Upload-Length"] = str(len(data))
+    if screen:  # the screen's share of this second, its last chunk with the camera's last
+        sd = screen["data"]
+        s_end = len(sd) if end == len(data) else min(len(sd), screen["offset"] + max(1, len(sd) // int(seconds)))
+        if s_end > screen["offset"]:
+            sh = dict(tus, **{"Upload-Offset": str(screen["offset"])})
+            if s_end == len(sd): sh["Upload-Length"] = str(len(sd))
+            status, _, body = call("PATCH", screen["url"], sd[screen["offset"]:s_end], sh, token)
+            if status != 204: sys.exit(f"screen PATCH answered {status}: {body[:200]}")
+            screen["offset"] = s_end
     status, _, body = call("PATCH", upload, data[offset:end], h, token)
     if status != 204: sys.exit(f"PATCH answered {status}: {body[:200]}")
     acked = time.monotonic()
@@ -149,7 +174,11 @@ PY
 }
 
 echo "environment: $(nproc) cores, $(uname -r), ffmpeg $(ffmpeg -version | head -1 | cut -d' ' -f3), build ${build_type:-?}, load $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "$mp4" $((minutes * 60)) "remux, ${minutes} min 720p H.264/AAC fMP4"
+if [[ ${SCREEN:-0} == 1 ]]; then
+    measure "$mp4" $((minutes * 60)) "remux, ${minutes} min 720p H.264/AAC fMP4 and a 720p 5 fps screen" "$screen"
+else
+    measure "$mp4" $((minutes * 60)) "remux, ${minutes} min 720p H.264/AAC fMP4"
+fi
 if ((webm_minutes > 0)); then
     measure "$webm" $((webm_minutes * 60)) "transcode, ${webm_minutes} min 360p VP8/Opus WebM"
 fi
