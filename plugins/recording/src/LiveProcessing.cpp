@@ -41,18 +41,29 @@ void RecordingService::startLive(const std::string& recordingId, const std::stri
         const auto now = static_cast<long long>(unixNow());
         host_.db().exec("UPDATE recording_uploads SET live_state = 'queued', live_heartbeat_at = ? WHERE id = ? AND live_state IS NULL",
                         {now, uploadId});
-        // A live job runs already (another source of this recording): it takes this one in at its
-        // next look. Otherwise this source starts one.
-        const Rows others = host_.db().query("SELECT COUNT(*) AS n FROM recording_uploads WHERE recording_id = ? AND id <> ? AND "
-                                             "live_state IN ('queued', 'running')",
-                                             {recordingId, uploadId});
-        if (!others.empty() && others[0]["n"].asInt() > 0) {
-            host_.log().info("live capture joins the recording's live processing", {{"recording_id", recordingId}, {"upload_id", uploadId}});
-            return;
+        // One live job per recording, anchored at recordings.live_upload_id: the first live
+        // capture claims it (atomically: of two created at once, one starts the job and the other
+        // joins it); a later one joins while the anchor's run goes on, or takes over from a run
+        // that has ended.
+        const Rows rec = host_.db().query("SELECT live_upload_id FROM recording_recordings WHERE id = ? AND state = 'recording'", {recordingId});
+        if (rec.empty()) return;
+        const auto anchor = rec[0]["live_upload_id"].asOptionalString();
+        if (anchor) {
+            const Rows a = host_.db().query("SELECT live_state FROM recording_uploads WHERE id = ?", {*anchor});
+            const std::string state = a.empty() ? "" : a[0]["live_state"].asOptionalString().value_or("");
+            if (state == "queued" || state == "running") {
+                host_.log().info("live capture joins the recording's live processing",
+                                 {{"recording_id", recordingId}, {"upload_id", uploadId}});
+                return;
+            }
         }
-        if (host_.db().exec("UPDATE recording_recordings SET live_upload_id = ? WHERE id = ? AND state = 'recording'",
-                            {uploadId, recordingId}) == 0)
-            return;
+        const int claimed = anchor ? host_.db().exec("UPDATE recording_recordings SET live_upload_id = ? WHERE id = ? AND state = "
+                                                     "'recording' AND live_upload_id = ?",
+                                                     {uploadId, recordingId, *anchor})
+                                   : host_.db().exec("UPDATE recording_recordings SET live_upload_id = ? WHERE id = ? AND state = "
+                                                     "'recording' AND live_upload_id IS NULL",
+                                                     {uploadId, recordingId});
+        if (claimed == 0) return; // another capture created at the same moment started the job: it takes this one in
         // Sources an earlier live run finished (a capture that ended while the class goes on, a
         // browser reloaded) are taken in again, so that one run's result covers every source.
         host_.db().exec("UPDATE recording_uploads SET live_state = 'queued', live_result = NULL, live_heartbeat_at = ? WHERE "
@@ -223,6 +234,13 @@ Json RecordingService::runLive(Job& job, const Json& params)
         switch (out.kind) {
         case WorkerOutcome::Kind::Ready:
             setLive("done", std::nullopt, out.result);
+            if (!liveSources(id).empty()) {
+                // A source joined as the worker finished: once more with every source.
+                host_.db().exec("UPDATE recording_uploads SET live_state = 'queued', live_result = NULL WHERE recording_id = ? AND "
+                                "live_state = 'done'",
+                                {id});
+                continue;
+            }
             answer = Json{{"state", "done"}, {"sources", static_cast<int64_t>(sources.size())}, {"seconds", elapsed}};
             break;
         case WorkerOutcome::Kind::Cancelled:

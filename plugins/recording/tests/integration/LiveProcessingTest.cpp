@@ -14,6 +14,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <sstream>
 
 using namespace vtp::test;
@@ -371,6 +372,31 @@ TEST_P(LiveProcessing, ACaptureStartedAfterAnEarlierOneEndedIsProcessedLiveWithI
     const auto r = settled(id);
     ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r);
     EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 2u);
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
+        << "processed whole instead of live";
+    EXPECT_EQ(r->getObject("media")->getArray("sources")->size(), 2u) << RecordingServer::stringify(r);
+}
+
+// A camera and a screen whose uploads are created at the same moment (a page starting both):
+// one live job takes both.
+TEST_P(LiveProcessing, TwoCapturesCreatedAtOnceShareOneLiveJob)
+{
+    start();
+    const std::string file = tmp.path() + "/capture.mp4";
+    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 8 -c:v libx264 -preset "
+           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
+           file);
+    const std::string source = readFile(file);
+    const std::string id = newRecording();
+    auto camera = std::async(std::launch::async, [&] { return s->createUpload(id, admin, std::nullopt); });
+    auto screen = std::async(std::launch::async, [&] { return s->createUpload(id, admin, std::nullopt, "source c2NyZWVu"); });
+    const std::string cameraUrl = camera.get(), screenUrl = screen.get();
+    patch(cameraUrl, source, 0, source.size());
+    patch(screenUrl, source, 0, source.size());
+    s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
+    const auto r = settled(id);
+    ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r);
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 1u);
     EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
         << "processed whole instead of live";
     EXPECT_EQ(r->getObject("media")->getArray("sources")->size(), 2u) << RecordingServer::stringify(r);
