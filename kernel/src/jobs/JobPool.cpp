@@ -413,7 +413,8 @@ void JobPool::runJob(Claimed& c)
     int rc = VTP_ERROR;
     try {
         // Interrupted before its thread took it: given back without running.
-        if (!live->interrupted) rc = c.kind.run(c.kind.userData, &handle, job.params.data(), job.params.size(), vtp_errbuf{err, sizeof err});
+        if (!live->interrupted)
+            rc = c.kind.run(c.kind.userData, &handle, job.params.data(), job.params.size(), vtp_errbuf{err, sizeof err});
     } catch (...) {
         std::snprintf(err, sizeof err, "the runner threw an exception across the ABI");
     }

@@ -45,7 +45,8 @@ void RecordingService::startLive(const std::string& recordingId, const std::stri
         // capture claims it (atomically: of two created at once, one starts the job and the other
         // joins it); a later one joins while the anchor's run goes on, or takes over from a run
         // that has ended.
-        const Rows rec = host_.db().query("SELECT live_upload_id FROM recording_recordings WHERE id = ? AND state = 'recording'", {recordingId});
+        const Rows rec =
+            host_.db().query("SELECT live_upload_id FROM recording_recordings WHERE id = ? AND state = 'recording'", {recordingId});
         if (rec.empty()) return;
         const auto anchor = rec[0]["live_upload_id"].asOptionalString();
         if (anchor) {
@@ -181,12 +182,13 @@ Json RecordingService::runLive(Job& job, const Json& params)
         };
         markComplete(); // completed while no node ran this (a restart)
 
-        std::vector<std::string> argv{workerPath_, "--media-dir", store_->mediaDirectory(id), "--work-dir", store_->prepareLiveDirectory(id)};
+        std::vector<std::string> argv{workerPath_, "--media-dir", store_->mediaDirectory(id), "--work-dir",
+                                      store_->prepareLiveDirectory(id)};
         for (const auto& u : sources) {
             const Rows up = host_.db().query("SELECT started_at_ms FROM recording_uploads WHERE id = ?", {u});
             const int64_t offset = up.empty() ? 0 : up[0]["started_at_ms"].asInt() - startMs;
-            argv.insert(argv.end(),
-                        {"--source", store_->uploadPath(id, u) + "@" + std::to_string(offset), "--live-complete", store_->completionPath(id, u)});
+            argv.insert(argv.end(), {"--source", store_->uploadPath(id, u) + "@" + std::to_string(offset), "--live-complete",
+                                     store_->completionPath(id, u)});
         }
         argv.insert(argv.end(), workerArgs_.begin(), workerArgs_.end());
         host_.log().info("live processing",

@@ -103,17 +103,17 @@ inline std::optional<uint64_t> segmentDuration(const std::string& path, const Tr
                 if (box.size() < 8) return;
                 const uint32_t flags = be32(box, 0) & 0xffffff;
                 if (b == "tfhd") {
-                    size_t at = 8; // version/flags, track_ID
-                    if (flags & 0x01) at += 8;  // base_data_offset
-                    if (flags & 0x02) at += 4;  // sample_description_index
+                    size_t at = 8;             // version/flags, track_ID
+                    if (flags & 0x01) at += 8; // base_data_offset
+                    if (flags & 0x02) at += 4; // sample_description_index
                     if ((flags & 0x08) && box.size() >= at + 4) fallback = be32(box, at);
                 } else if (b == "trun") {
                     const uint32_t count = be32(box, 4);
                     size_t at = 8;
-                    if (flags & 0x01) at += 4;  // data_offset
-                    if (flags & 0x04) at += 4;  // first_sample_flags
-                    const size_t per = ((flags & 0x100) ? 4 : 0) + ((flags & 0x200) ? 4 : 0) + ((flags & 0x400) ? 4 : 0) +
-                                       ((flags & 0x800) ? 4 : 0);
+                    if (flags & 0x01) at += 4; // data_offset
+                    if (flags & 0x04) at += 4; // first_sample_flags
+                    const size_t per =
+                        ((flags & 0x100) ? 4 : 0) + ((flags & 0x200) ? 4 : 0) + ((flags & 0x400) ? 4 : 0) + ((flags & 0x800) ? 4 : 0);
                     if (per != 0 && (box.size() - std::min(box.size(), at)) / per < count) {
                         bad = true;
                         return;

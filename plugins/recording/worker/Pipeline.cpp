@@ -502,8 +502,9 @@ private:
             // Copied: its keyframes are decoded for the poster and the tiles that are due, and the
             // first to prove the stream decodes.
             if (t.dec && (pkt->flags & AV_PKT_FLAG_KEY) &&
-                (t.framesDecoded == 0 || (t.thumbnails && (pkt->pts == AV_NOPTS_VALUE ||
-                                                           thumbs_->wants(static_cast<double>(pkt->pts + t.shift) * av_q2d(t.in->time_base))))))
+                (t.framesDecoded == 0 ||
+                 (t.thumbnails &&
+                  (pkt->pts == AV_NOPTS_VALUE || thumbs_->wants(static_cast<double>(pkt->pts + t.shift) * av_q2d(t.in->time_base))))))
                 decode(t, pkt);
             if (pkt->pts != AV_NOPTS_VALUE) pkt->pts += t.shift;
             if (pkt->dts != AV_NOPTS_VALUE) pkt->dts += t.shift;

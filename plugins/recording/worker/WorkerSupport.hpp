@@ -92,9 +92,9 @@ inline void check(int rc, const std::string& what)
     const uint64_t limit = memoryLimitMiB();
     if (rc == AVERROR(ENOMEM) || (limit > 0 && (rc == AVERROR(EAGAIN) || rc == AVERROR_EXTERNAL)))
         throw MediaError("out of memory while " + what +
-                         (limit > 0 ? " (the worker's memory limit, " + std::to_string(limit) +
-                                          " MiB: plugins.recording.processing.memory_mb)"
-                                    : std::string()));
+                         (limit > 0
+                              ? " (the worker's memory limit, " + std::to_string(limit) + " MiB: plugins.recording.processing.memory_mb)"
+                              : std::string()));
     throw MediaError(what + ": " + avError(rc));
 }
 

@@ -99,8 +99,7 @@ int main(int argc, char** argv)
         else if (a == "--live-complete") {
             if (o.sources.empty()) usage("--live-complete follows the --source it completes");
             o.sources.back().completeFile = v;
-        }
-        else if (a == "--poll-ms")
+        } else if (a == "--poll-ms")
             o.pollMs = static_cast<int>(number(v, "poll-ms"));
         else if (a == "--max-width")
             o.limits.maxWidth = static_cast<int>(number(v, "max-width"));

@@ -120,10 +120,7 @@ public:
     bool cancelled() const { return api_->job_cancelled(job_) != 0; }
     // Since ABI 1.7: the kernel is stopping and takes this long-running job back (cancelled() is
     // true too): stop promptly and leave what is needed to go on, since the job runs again.
-    bool interrupted() const
-    {
-        return VTP_HAS_FIELD(vtp_host_api, job_interrupted, api_->struct_size) && api_->job_interrupted(job_) != 0;
-    }
+    bool interrupted() const { return VTP_HAS_FIELD(vtp_host_api, job_interrupted, api_->struct_size) && api_->job_interrupted(job_) != 0; }
 
 private:
     const vtp_host_api* api_;

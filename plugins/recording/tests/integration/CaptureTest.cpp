@@ -214,7 +214,8 @@ TEST_P(RecordingCapture, ACameraAndAScreenSharedLaterAreTwoAlignedSourcesOfOneRe
     ASSERT_EQ(sets->length(), 3u);
     int mains = 0, alternates = 0;
     for (unsigned long i = 0; i < sets->length(); ++i) {
-        auto* role = static_cast<Poco::XML::Element*>(static_cast<Poco::XML::Element*>(sets->item(i))->getElementsByTagName("Role")->item(0));
+        auto* role =
+            static_cast<Poco::XML::Element*>(static_cast<Poco::XML::Element*>(sets->item(i))->getElementsByTagName("Role")->item(0));
         ASSERT_TRUE(role) << readFile(dir + "manifest.mpd");
         EXPECT_EQ(role->getAttribute("schemeIdUri"), "urn:mpeg:dash:role:2011");
         (role->getAttribute("value") == "main" ? mains : alternates) += 1;

@@ -412,7 +412,7 @@ TEST_P(LiveProcessing, MoreLiveCapturesThanJobWorkersAllRunAndLeaveTheWorkerFree
            "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
            file);
     const std::string source = readFile(file);
-    const size_t half = source.size() * 3 / 4; // past the first 4 s segment's end
+    const size_t half = source.size() * 3 / 4;             // past the first 4 s segment's end
     std::vector<std::pair<std::string, std::string>> live; // recording id, upload URL
     for (int i = 0; i < 3; ++i) {
         const std::string id = newRecording();
