@@ -147,11 +147,7 @@ protected:
     std::chrono::steady_clock::duration restartWhileALiveWorkerRuns(int signal)
     {
         start();
-        const std::string file = tmp.path() + "/capture.mp4";
-        ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 12 -c:v libx264 -preset "
-               "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-               file);
-        const std::string source = readFile(file);
+        const std::string source = fmp4Capture(12);
         const std::string id = newRecording();
         const std::string url = s->createUpload(id, admin, std::nullopt);
         const size_t half = source.size() / 2;
@@ -172,6 +168,28 @@ protected:
         EXPECT_NEAR(r->getValue<double>("duration_s"), 12.0, 0.5);
         expectComplete(id, 12.0);
         return took;
+    }
+
+    // `seconds` of 320x240 H.264/AAC as a fragmented MP4 (moov first, a fragment per keyframe, a
+    // keyframe every 2 s), as a capture of H.264 arrives.
+    std::string fmp4Capture(int seconds)
+    {
+        const std::string file = tmp.path() + "/capture-" + std::to_string(seconds) + ".mp4";
+        if (!std::filesystem::exists(file))
+            ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t " +
+                   std::to_string(seconds) +
+                   " -c:v libx264 -preset ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags "
+                   "frag_keyframe+empty_moov+default_base_moof " +
+                   file);
+        return readFile(file);
+    }
+
+    // How many jobs of `kind` (and `state`, if given) the jobs API lists.
+    size_t jobs(const std::string& kind, const std::string& state = "")
+    {
+        return s->expect(200, "GET", "/api/v1/jobs?kind=" + kind + (state.empty() ? "" : "&state=" + state), admin)
+            ->getArray("jobs")
+            ->size();
     }
 
     // The live job of the recording's capture, as the jobs API shows it.
@@ -198,11 +216,7 @@ TEST_P(LiveProcessing, AFragmentedMp4CaptureIsSegmentedAsItComesAndReadyAtStop)
 {
     start();
     // 16 s of H.264/AAC as a fragmented MP4 (moov first, a fragment per keyframe): remuxed.
-    const std::string file = tmp.path() + "/capture.mp4";
-    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 16 -c:v libx264 -preset "
-           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-           file);
-    const auto r = uploadLive(readFile(file), 16);
+    const auto r = uploadLive(fmp4Capture(16), 16);
     const std::string id = str(r, "id");
     EXPECT_NEAR(r->getValue<double>("duration_s"), 16.0, 0.5);
     const auto tracks = r->getObject("media")->getArray("sources")->getObject(0)->getArray("tracks");
@@ -307,14 +321,11 @@ TEST_P(LiveProcessing, ACancelledLiveWorkerFailsTheRecordingWithAReason)
 TEST_P(LiveProcessing, ACameraAndAScreenSharedLaterAreBothProcessedAsTheyCome)
 {
     start();
-    const std::string camFile = tmp.path() + "/camera.mp4", screenFile = tmp.path() + "/screen.mp4";
-    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 16 -c:v libx264 -preset "
-           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-           camFile);
+    const std::string screenFile = tmp.path() + "/screen.mp4";
     ffmpeg("-f lavfi -i testsrc2=size=640x360:rate=10 -t 12 -c:v libx264 -preset ultrafast -g 20 -pix_fmt yuv420p "
            "-movflags frag_keyframe+empty_moov+default_base_moof " +
            screenFile);
-    const std::string camera = readFile(camFile), screen = readFile(screenFile);
+    const std::string camera = fmp4Capture(16), screen = readFile(screenFile);
     const std::string id = newRecording();
     const std::string camUrl = s->createUpload(id, admin, std::nullopt);
     patch(camUrl, camera, 0, camera.size() / 2);
@@ -326,14 +337,13 @@ TEST_P(LiveProcessing, ACameraAndAScreenSharedLaterAreBothProcessedAsTheyCome)
     // The screen's first segment is published while both are still being uploaded.
     ASSERT_TRUE(pollUntil([&] { return hasMedia(id, "seg-2-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)))
         << s->vtpd().logs();
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 1u);
+    EXPECT_EQ(jobs("recording.live"), 1u);
     patch(screenUrl, screen, screen.size() / 2, screen.size());
     patch(camUrl, camera, camera.size() * 3 / 4, camera.size());
     s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
     const auto r = settled(id);
     ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r) << s->vtpd().logs();
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
-        << "processed whole instead of live";
+    EXPECT_EQ(jobs("recording.process"), 0u) << "processed whole instead of live";
     const auto sources = r->getObject("media")->getArray("sources");
     ASSERT_EQ(sources->size(), 2u) << RecordingServer::stringify(r);
     EXPECT_EQ(sources->getObject(0)->getValue<int64_t>("offset_ms"), 0);
@@ -351,11 +361,7 @@ TEST_P(LiveProcessing, ACameraAndAScreenSharedLaterAreBothProcessedAsTheyCome)
 TEST_P(LiveProcessing, ACaptureStartedAfterAnEarlierOneEndedIsProcessedLiveWithIt)
 {
     start();
-    const std::string file = tmp.path() + "/capture.mp4";
-    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 8 -c:v libx264 -preset "
-           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-           file);
-    const std::string source = readFile(file);
+    const std::string source = fmp4Capture(8);
     const std::string id = newRecording();
     const std::string first = s->createUpload(id, admin, std::nullopt);
     patch(first, source, 0, source.size());
@@ -371,9 +377,8 @@ TEST_P(LiveProcessing, ACaptureStartedAfterAnEarlierOneEndedIsProcessedLiveWithI
     s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
     const auto r = settled(id);
     ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r);
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 2u);
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
-        << "processed whole instead of live";
+    EXPECT_EQ(jobs("recording.live"), 2u);
+    EXPECT_EQ(jobs("recording.process"), 0u) << "processed whole instead of live";
     EXPECT_EQ(r->getObject("media")->getArray("sources")->size(), 2u) << RecordingServer::stringify(r);
 }
 
@@ -382,11 +387,7 @@ TEST_P(LiveProcessing, ACaptureStartedAfterAnEarlierOneEndedIsProcessedLiveWithI
 TEST_P(LiveProcessing, TwoCapturesCreatedAtOnceShareOneLiveJob)
 {
     start();
-    const std::string file = tmp.path() + "/capture.mp4";
-    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 8 -c:v libx264 -preset "
-           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-           file);
-    const std::string source = readFile(file);
+    const std::string source = fmp4Capture(8);
     const std::string id = newRecording();
     auto camera = std::async(std::launch::async, [&] { return s->createUpload(id, admin, std::nullopt); });
     auto screen = std::async(std::launch::async, [&] { return s->createUpload(id, admin, std::nullopt, "source c2NyZWVu"); });
@@ -396,9 +397,8 @@ TEST_P(LiveProcessing, TwoCapturesCreatedAtOnceShareOneLiveJob)
     s->expect(200, "POST", "/api/v1/recordings/" + id + "/stop", admin);
     const auto r = settled(id);
     ASSERT_EQ(str(r, "state"), "ready") << RecordingServer::stringify(r);
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live", admin)->getArray("jobs")->size(), 1u);
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.process", admin)->getArray("jobs")->size(), 0u)
-        << "processed whole instead of live";
+    EXPECT_EQ(jobs("recording.live"), 1u);
+    EXPECT_EQ(jobs("recording.process"), 0u) << "processed whole instead of live";
     EXPECT_EQ(r->getObject("media")->getArray("sources")->size(), 2u) << RecordingServer::stringify(r);
 }
 
@@ -407,11 +407,7 @@ TEST_P(LiveProcessing, TwoCapturesCreatedAtOnceShareOneLiveJob)
 TEST_P(LiveProcessing, MoreLiveCapturesThanJobWorkersAllRunAndLeaveTheWorkerFree)
 {
     start("\n[jobs]\nworkers = 1\n");
-    const std::string file = tmp.path() + "/capture.mp4";
-    ffmpeg("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 16 -c:v libx264 -preset "
-           "ultrafast -g 50 -pix_fmt yuv420p -c:a aac -shortest -movflags frag_keyframe+empty_moov+default_base_moof " +
-           file);
-    const std::string source = readFile(file);
+    const std::string source = fmp4Capture(16);
     const size_t half = source.size() * 3 / 4;             // past the first 4 s segment's end
     std::vector<std::pair<std::string, std::string>> live; // recording id, upload URL
     for (int i = 0; i < 3; ++i) {
@@ -423,7 +419,7 @@ TEST_P(LiveProcessing, MoreLiveCapturesThanJobWorkersAllRunAndLeaveTheWorkerFree
     for (const auto& [id, url] : live)
         EXPECT_TRUE(pollUntil([&] { return hasMedia(id, "seg-0-00001.m4s"); }, std::chrono::seconds(60), std::chrono::milliseconds(50)))
             << id;
-    EXPECT_EQ(s->expect(200, "GET", "/api/v1/jobs?kind=recording.live&state=running", admin)->getArray("jobs")->size(), 3u);
+    EXPECT_EQ(jobs("recording.live", "running"), 3u);
     // A finished file uploaded meanwhile is processed by the one worker, the classes still going on.
     const std::string whole = newRecording();
     const std::string url = s->createUpload(whole, admin, source.size());

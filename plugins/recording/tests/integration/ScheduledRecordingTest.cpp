@@ -21,43 +21,33 @@ const std::time_t kZoneShift = [] {
 }();
 const char* const kZone = kZoneShift != 0 ? "Etc/GMT-12" : "UTC"; // POSIX signs: Etc/GMT-12 is UTC+12
 
-std::string utcDay(std::time_t t)
+// `t` in the term's zone, as strftime's `format` writes it ("%Y-%m-%d", "%H:%M").
+std::string local(std::time_t t, const char* format)
 {
     std::tm tm{};
-    gmtime_r(&t, &tm);
+    const std::time_t shifted = t + kZoneShift;
+    gmtime_r(&shifted, &tm);
     char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
 
 std::string localDay(std::time_t t)
 {
-    return utcDay(t + kZoneShift);
+    return local(t, "%Y-%m-%d");
+}
+
+std::string localMinute(std::time_t t)
+{
+    return local(t, "%H:%M");
 }
 
 // An ISO weekday (1 = Monday) other than today's (in the term's zone): a weekly pattern on it has no session
 // today, so the one session the test moves to now is the section's only class in progress.
 int otherWeekday(std::time_t t)
 {
-    std::tm tm{};
-    const std::time_t local = t + kZoneShift;
-    gmtime_r(&local, &tm);
-    const int today = tm.tm_wday == 0 ? 7 : tm.tm_wday;
+    const int today = std::stoi(local(t, "%u")); // ISO weekday, 1-7
     return today % 7 + 1;
-}
-
-std::string utcMinute(std::time_t t)
-{
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[8];
-    std::strftime(buf, sizeof buf, "%H:%M", &tm);
-    return buf;
-}
-
-std::string localMinute(std::time_t t)
-{
-    return utcMinute(t + kZoneShift);
 }
 
 class ScheduledRecording : public ::testing::TestWithParam<Backend> {
