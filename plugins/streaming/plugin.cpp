@@ -1,0 +1,60 @@
+// The streaming plugin: recordings and live classes as adaptive streams (a ladder of renditions),
+// live distribution to large audiences, and how well people watched. Registration only; the work
+// is in src/.
+#include "src/StreamingService.hpp"
+
+#include <vtp/sdk.hpp>
+
+namespace {
+
+using vtp::ConfigKey;
+
+class StreamingPlugin : public vtp::Plugin {
+public:
+    static vtp::PluginInfo info()
+    {
+        return {
+            .name = "streaming",
+            .version = "0.1.0",
+            .description = "Adaptive streams of recordings and live classes (HLS and DASH ladders)",
+            // The recording plugin's media worker and storage, through its service
+            // vtp.recording.media; sections and rooms through theirs when enabled.
+            .dependencies = {"auth", "recording"},
+            .optionalDependencies = {"courses", "signalling"},
+            .config =
+                {
+                    ConfigKey::boolean("ladder.enabled", true,
+                                       "Make an adaptive ladder of every recording once it is processed (a job per recording)"),
+                    ConfigKey::stringArray("ladder.rungs", {"1080:5000", "720:2800", "480:1400", "360:800"},
+                                           "The video rungs, HEIGHT:KBPS (pixels high, average kbit/s); a recording gets those at or "
+                                           "below its own height (the lowest always), plus an audio-only rendition"),
+                    ConfigKey::integer("ladder.audio_kbps", 128, "AAC bitrate of every rung's audio, in kbit/s").range(32, 512),
+                    ConfigKey::string("ladder.preset", "veryfast", "libx264 preset of the rungs (a slower one: fewer bits, more CPU)")
+                        .oneOf({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}),
+                    ConfigKey::integer("ladder.segment_seconds", 4, "Segment length of the rungs, in seconds (the same on every rung)")
+                        .range(1, 30),
+                    ConfigKey::integer("ladder.keyframe_seconds", 2,
+                                       "Seconds between keyframes, at the same instants on every rung (a divisor of segment_seconds)")
+                        .range(1, 30),
+                    ConfigKey::string("ladder.screen_tune", "stillimage",
+                                      "libx264 tune of a shared screen's rungs: stillimage keeps text sharp on slides that rarely move")
+                        .oneOf({"stillimage", "animation", "film", "none"}),
+                    ConfigKey::integer("ladder.screen_max_fps", 15,
+                                       "Highest frame rate of a shared screen's rungs (slides need few frames; the bits go to sharpness)")
+                        .range(1, 60),
+                    ConfigKey::integer("ladder.max_attempts", 3, "Attempts of a ladder job when the cause is not the media").range(1, 100),
+                },
+        };
+    }
+
+    void init(vtp::Host& host) override { service_ = std::make_unique<vtp::streaming::StreamingService>(host); }
+    void start() override { service_->start(); }
+    void stop() override { service_->stop(); }
+
+private:
+    std::unique_ptr<vtp::streaming::StreamingService> service_;
+};
+
+} // namespace
+
+VTP_PLUGIN(StreamingPlugin)

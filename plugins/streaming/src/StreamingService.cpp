@@ -1,0 +1,17 @@
+#include "StreamingService.hpp"
+
+namespace vtp::streaming {
+
+StreamingService::StreamingService(Host& host) : host_(host), ladder_(std::make_unique<Ladder>(host)) {}
+
+void StreamingService::start()
+{
+    ladder_->start();
+}
+
+void StreamingService::stop()
+{
+    ladder_->stop();
+}
+
+} // namespace vtp::streaming
