@@ -121,7 +121,25 @@ void DirectoryStore::markUploadComplete(const std::string& recordingId, const st
 
 std::string DirectoryStore::prepareLiveDirectory(const std::string& recordingId)
 {
-    const std::string dir = recordingDir(recordingId) + "/.live";
+    return prepareScratch(recordingId, ".live");
+}
+
+std::string DirectoryStore::prepareTaskDirectory(const std::string& recordingId, const std::string& task)
+{
+    if (!safeId(task)) throw std::invalid_argument("not a task name");
+    return prepareScratch(recordingId, ".task-" + task);
+}
+
+void DirectoryStore::removeTaskDirectory(const std::string& recordingId, const std::string& task)
+{
+    if (!safeId(task)) throw std::invalid_argument("not a task name");
+    std::error_code ec;
+    fs::remove_all(recordingDir(recordingId) + "/.task-" + task, ec);
+}
+
+std::string DirectoryStore::prepareScratch(const std::string& recordingId, const std::string& name)
+{
+    const std::string dir = recordingDir(recordingId) + "/" + name;
     std::error_code ec;
     fs::remove_all(dir, ec);
     fs::create_directories(dir, ec);

@@ -68,6 +68,10 @@ public:
     // The live worker's scratch directory (beside media/, made empty), and its removal.
     virtual std::string prepareLiveDirectory(const std::string& recordingId) = 0;
     virtual void removeLiveDirectory(const std::string& recordingId) = 0;
+    // A media task's scratch directory (beside media/, made empty; `task` a plain name), and its
+    // removal.
+    virtual std::string prepareTaskDirectory(const std::string& recordingId, const std::string& task) = 0;
+    virtual void removeTaskDirectory(const std::string& recordingId, const std::string& task) = 0;
     // A file of the recording's processed output, `media/NAME` (a flat name: media::safeName), as a
     // local path the kernel sends with sendfile. Throws std::invalid_argument for an unsafe name.
     virtual std::string mediaPath(const std::string& recordingId, const std::string& name) const = 0;
@@ -102,11 +106,15 @@ public:
     void markUploadComplete(const std::string& recordingId, const std::string& uploadId, uint64_t length) override;
     std::string prepareLiveDirectory(const std::string& recordingId) override;
     void removeLiveDirectory(const std::string& recordingId) override;
+    std::string prepareTaskDirectory(const std::string& recordingId, const std::string& task) override;
+    void removeTaskDirectory(const std::string& recordingId, const std::string& task) override;
     std::string mediaPath(const std::string& recordingId, const std::string& name) const override;
     bool hasMedia(const std::string& recordingId, const std::string& name) const override;
 
 private:
     std::string recordingDir(const std::string& recordingId) const;
+    // A scratch directory `name` of the recording, made empty.
+    std::string prepareScratch(const std::string& recordingId, const std::string& name);
     std::string root_;
 };
 

@@ -28,9 +28,15 @@ constexpr const char* kPlaybackSchema = R"json({
     "poster": {"type": ["string", "null"]},
     "thumbnails": {"type": ["string", "null"], "description": "a WebVTT track of sprite tiles, for seek previews"},
     "download": {"type": ["string", "null"], "description": "the whole recording as one MP4 file (Content-Disposition: attachment)"},
-    "expires_at": {"type": "integer", "description": "Unix seconds; every URL stops working then"}
+    "expires_at": {"type": "integer", "description": "Unix seconds; every URL stops working then"},
+    "adaptive": {
+      "type": ["object", "null"],
+      "description": "the adaptive ladder (several bitrates) once the streaming plugin has made it: its HLS master playlist and DASH MPD",
+      "properties": {"hls": {"type": "string"}, "dash": {"type": "string"}},
+      "required": ["hls", "dash"]
+    }
   },
-  "required": ["hls", "dash", "poster", "thumbnails", "download", "expires_at"]
+  "required": ["hls", "dash", "poster", "thumbnails", "download", "expires_at", "adaptive"]
 })json";
 
 // The decisions kept at most this many; past it the expired ones go, then all.
@@ -111,7 +117,10 @@ Response Playback::playback(const Request& req)
                                {"poster", optional("poster.jpg")},
                                {"thumbnails", optional("thumbnails.vtt")},
                                {"download", optional("recording.mp4")},
-                               {"expires_at", t.expiresAt}})
+                               {"expires_at", t.expiresAt},
+                               {"adaptive", store_->hasMedia(id, "abr-master.m3u8") && store_->hasMedia(id, "abr.mpd")
+                                                ? Json{{"hls", base + "abr-master.m3u8"}, {"dash", base + "abr.mpd"}}
+                                                : Json()}})
         .header("Cache-Control", "no-store");
 }
 

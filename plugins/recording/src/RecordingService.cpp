@@ -38,6 +38,8 @@ RecordingService::RecordingService(Host& host) : host_(host), access_(host)
     configureStorage();
     registerCommands();
     playback_ = std::make_unique<Playback>(host, access_);
+    mediaService_ = std::make_unique<MediaService>(host, *this);
+    host.offer(VTP_RECORDING_MEDIA_SERVICE, VTP_RECORDING_MEDIA_VERSION, mediaService_->table());
 }
 
 void RecordingService::start()

@@ -6,6 +6,7 @@
 // remove expired uploads and expired recordings.
 
 #include "Access.hpp"
+#include "MediaService.hpp"
 #include "MediaStore.hpp"
 #include "WorkerProcess.hpp"
 #include "Playback.hpp"
@@ -39,7 +40,8 @@ struct RecordingRow {
 };
 
 class RecordingService {
-    friend class Playback; // reads rows as the control routes do
+    friend class Playback;     // reads rows as the control routes do
+    friend class MediaService; // runs the worker as processing does
 public:
     explicit RecordingService(Host& host);
     void start();
@@ -200,6 +202,7 @@ private:
     Access access_;
     std::unique_ptr<MediaStore> store_;
     std::unique_ptr<Playback> playback_;
+    std::unique_ptr<MediaService> mediaService_;       // the service vtp.recording.media
     std::unique_ptr<RoomControl> roomControl_;         // null until start(), and without the signalling plugin
     std::unique_ptr<SessionRecorder> sessionRecorder_; // null without the courses plugin
     std::string storageDir_;

@@ -24,6 +24,7 @@ extern "C" {
 
 #include <cerrno>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <thread>
 
@@ -70,6 +71,12 @@ struct Track {
     uint64_t bytes = 0;
     std::string codecs;
     bool thumbnails = false;
+    // Ladder: the rung this track encodes (height 0: not a rung), whether its source is a shared
+    // screen, and on the track that decodes a source's video, every rung track it feeds (itself
+    // included).
+    LadderRung rung;
+    bool screen = false;
+    std::vector<size_t> rungs;
     // Live: the segments published so far (name, seconds), and what its init segment says.
     std::vector<std::pair<std::string, double>> liveSegments;
     cmaf::TrackInfo cmaf;
@@ -173,15 +180,69 @@ private:
         t.in = s.fmt->streams[streamIndex];
         t.video = video;
         const AVCodecParameters* p = t.in->codecpar;
-        t.copy = video ? p->codec_id == AV_CODEC_ID_H264 : p->codec_id == AV_CODEC_ID_AAC;
+        // A ladder transcodes everything: its rungs' bitrates and keyframes are its own.
+        t.copy = !o_.ladder && (video ? p->codec_id == AV_CODEC_ID_H264 : p->codec_id == AV_CODEC_ID_AAC);
         // Start of the source on the recording's timeline: its first timestamp becomes its offset.
         const int64_t start = s.fmt->start_time != AV_NOPTS_VALUE ? s.fmt->start_time : 0;
         t.shift = av_rescale_q(s.spec.offsetMs * 1000 - start, AV_TIME_BASE_Q, t.in->time_base);
-        t.thumbnails = video && sourceIndex == 0;
+        t.thumbnails = video && sourceIndex == 0 && !o_.ladder;
+        if (o_.ladder && video) {
+            addRungs(s, t, streamIndex);
+            return;
+        }
         if (!t.copy || t.thumbnails) openDecoder(t);
         if (!t.copy) openEncoder(t);
         s.trackOf[static_cast<size_t>(streamIndex)] = static_cast<int>(tracks_.size());
         tracks_.push_back(std::move(t));
+    }
+
+    // A video source of a ladder: one track per rung at or below its height (the lowest rung
+    // always), the first decoding for all of them.
+    void addRungs(Source& s, const Track& proto, int streamIndex)
+    {
+        const AVCodecParameters* p = proto.in->codecpar;
+        if (p->width <= 0 || p->height <= 0) throw MediaError("the video declares no picture size");
+        std::vector<LadderRung> chosen;
+        for (const auto& r : o_.ladder->rungs)
+            if (r.height <= p->height) chosen.push_back(r);
+        if (chosen.empty()) chosen.push_back(o_.ladder->rungs.back());
+        // Every rung the same shape exactly (a DASH adaptation set has one): the source's shape as a
+        // small fraction num/den, heights multiples of what keeps both sides whole and even (18
+        // for 16:9: a 480 rung is 864x486). The distortion is a fraction of a percent.
+        const double ratio = static_cast<double>(p->width) / p->height;
+        int num = 1, den = 1;
+        double best = 1e9;
+        for (int d = 1; d <= 32; ++d) {
+            const int n = std::max(1, static_cast<int>(std::lround(ratio * d)));
+            const double err = std::abs(static_cast<double>(n) / d - ratio) / ratio;
+            if (err < best - 1e-9) {
+                best = err;
+                num = n;
+                den = d;
+            }
+            if (err < 0.002) break;
+        }
+        const int step = num % 2 ? 2 * den : std::lcm(den, 2);
+        const size_t first = tracks_.size();
+        s.trackOf[static_cast<size_t>(streamIndex)] = static_cast<int>(first);
+        for (size_t i = 0; i < chosen.size(); ++i) {
+            Track t;
+            int h = std::max(step, static_cast<int>(std::lround(static_cast<double>(chosen[i].height) / step)) * step);
+            while (h > step && h > p->height) h -= step;
+            t.height = h;
+            t.width = h / den * num;
+            t.src = proto.src;
+            t.sourceIndex = proto.sourceIndex;
+            t.in = proto.in;
+            t.video = true;
+            t.shift = proto.shift;
+            t.rung = chosen[i];
+            t.screen = s.spec.kind == "screen";
+            if (i == 0) openDecoder(t);
+            openEncoder(t);
+            tracks_.push_back(std::move(t));
+            tracks_[first].rungs.push_back(first + i);
+        }
     }
 
     void openDecoder(Track& t)
@@ -210,20 +271,34 @@ private:
             codec = avcodec_find_encoder_by_name("libx264");
             if (!codec) throw std::runtime_error("FFmpeg was built without libx264");
             t.enc.reset(avcodec_alloc_context3(codec));
-            // Every picture is scaled to the first size (MediaRecorder changes it mid-stream).
-            t.width = even(p->width);
-            t.height = even(p->height);
+            // Every picture is scaled to the first size (MediaRecorder changes it mid-stream); a
+            // rung's to its height, the width keeping the source's shape.
+            if (t.rung.height == 0) { // a rung's size is set by addRungs
+                t.width = even(p->width);
+                t.height = even(p->height);
+            }
             t.enc->width = t.width;
             t.enc->height = t.height;
             t.enc->pix_fmt = AV_PIX_FMT_YUV420P;
             t.enc->time_base = t.in->time_base.num > 0 ? t.in->time_base : AVRational{1, 1000};
             AVRational rate = av_guess_frame_rate(t.src->fmt, t.in, nullptr);
             if (rate.num <= 0 || rate.den <= 0 || av_q2d(rate) > 240) rate = {30, 1};
+            if (t.screen && o_.ladder && av_q2d(rate) > o_.ladder->screenMaxFps) rate = {o_.ladder->screenMaxFps, 1};
             t.enc->framerate = rate;
             t.enc->gop_size = std::max(1, static_cast<int>(std::ceil(av_q2d(rate) * o_.keyframeSeconds * 5)));
             t.enc->sample_aspect_ratio = p->sample_aspect_ratio;
             av_dict_set(&opts, "preset", o_.preset.c_str(), 0);
-            av_dict_set(&opts, "crf", std::to_string(o_.crf).c_str(), 0);
+            if (t.rung.height > 0) {
+                // A bitrate, capped (VBV) so that a rung's peaks stay near what the playlist
+                // announces; keyframes only where forced, the same instants on every rung.
+                t.enc->bit_rate = static_cast<int64_t>(t.rung.videoKbps) * 1000;
+                t.enc->rc_max_rate = t.enc->bit_rate * 3 / 2;
+                t.enc->rc_buffer_size = static_cast<int>(std::min<int64_t>(t.enc->bit_rate * 2, INT32_MAX));
+                av_dict_set(&opts, "x264-params", "scenecut=0", 0);
+                if (t.screen && o_.ladder->screenTune != "none") av_dict_set(&opts, "tune", o_.ladder->screenTune.c_str(), 0);
+            } else {
+                av_dict_set(&opts, "crf", std::to_string(o_.crf).c_str(), 0);
+            }
             av_dict_set(&opts, "forced-idr", "1", 0);
             av_dict_set(&opts, "threads", o_.threads > 0 ? std::to_string(o_.threads).c_str() : "auto", 0);
         } else {
@@ -234,7 +309,7 @@ private:
             t.enc->sample_rate = std::find(std::begin(rates), std::end(rates), p->sample_rate) != std::end(rates) ? p->sample_rate : 48000;
             av_channel_layout_default(&t.enc->ch_layout, std::min(2, std::max(1, p->ch_layout.nb_channels)));
             t.enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
-            t.enc->bit_rate = 64000LL * t.enc->ch_layout.nb_channels;
+            t.enc->bit_rate = o_.ladder ? 1000LL * o_.ladder->audioKbps : 64000LL * t.enc->ch_layout.nb_channels;
             t.enc->time_base = {1, t.enc->sample_rate};
         }
         t.enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; // MP4 keeps the parameter sets in the init segment
@@ -272,20 +347,30 @@ private:
             if (t.video)
                 t.codecs = t.enc ? h264CodecString(t.enc->extradata, t.enc->extradata_size)
                                  : h264CodecString(t.in->codecpar->extradata, t.in->codecpar->extradata_size);
-        const std::string mpd = o_.workDir + "/manifest.mpd";
+        const std::string mpd = o_.workDir + (o_.ladder ? "/abr.mpd" : "/manifest.mpd");
         check(avformat_alloc_output_context2(&dash_, nullptr, "dash", mpd.c_str()), "preparing the DASH output");
         check(avformat_alloc_output_context2(&mp4_, nullptr, "mp4", (o_.workDir + "/recording.mp4").c_str()), "preparing the MP4 output");
         std::string sets;
+        int setCount = 0; // the muxer wants them numbered from 0
+        // A ladder's video segments end on its keyframe grid: the muxer cuts at the first keyframe
+        // at least seg_duration after the segment's start, so half a keyframe interval of slack
+        // keeps a picture a hair early (millisecond timestamps) from doubling a segment.
+        const double rungSegment = o_.segmentSeconds - o_.keyframeSeconds / 2;
         for (size_t i = 0; i < tracks_.size(); ++i) {
             Track& t = tracks_[i];
             newStream(dash_, t);
             t.out = static_cast<int>(i);
+            if (t.rung.height > 0 && t.rungs.empty()) continue; // a rung after a source's first: in the first's set
             if (!sets.empty()) sets += ' ';
-            // Each track its own adaptation set; the first source's are the presentation's main
-            // ones (a player asked for Role main picks the camera, not the screen).
-            sets += "id=" + std::to_string(i) + ",descriptor=<Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"" +
-                    (t.sourceIndex == 0 ? "main" : "alternate") + "\"/>,streams=" + std::to_string(i);
-            if (t.sourceIndex == 0) {
+            // Each track its own adaptation set (a ladder's rungs of one source together); the
+            // first source's are the presentation's main ones (a player asked for Role main picks
+            // the camera, not the screen).
+            std::string streams = std::to_string(i);
+            for (size_t r = 1; r < t.rungs.size(); ++r) streams += "," + std::to_string(t.rungs[r]);
+            sets += "id=" + std::to_string(setCount++) + (t.rungs.empty() ? "" : ",seg_duration=" + jsonNumber(rungSegment)) +
+                    ",descriptor=<Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"" + (t.sourceIndex == 0 ? "main" : "alternate") +
+                    "\"/>,streams=" + streams;
+            if (t.sourceIndex == 0 && !o_.ladder) {
                 newStream(mp4_, t);
                 t.mp4 = static_cast<int>(mp4_->nb_streams) - 1;
             }
@@ -297,8 +382,9 @@ private:
         av_dict_set(&opts, "hls_playlist", "1", 0);
         av_dict_set(&opts, "hls_master_name", "dash-master.m3u8", 0); // replaced by ours (CODECS for every variant)
         av_dict_set(&opts, "dash_segment_type", "mp4", 0);
-        av_dict_set(&opts, "init_seg_name", "init-$RepresentationID$.mp4", 0);
-        av_dict_set(&opts, "media_seg_name", "seg-$RepresentationID$-$Number%05d$.m4s", 0);
+        const std::string prefix = o_.ladder ? "abr-" : "";
+        av_dict_set(&opts, "init_seg_name", (prefix + "init-$RepresentationID$.mp4").c_str(), 0);
+        av_dict_set(&opts, "media_seg_name", (prefix + "seg-$RepresentationID$-$Number%05d$.m4s").c_str(), 0);
         av_dict_set(&opts, "adaptation_sets", sets.c_str(), 0);
         int rc = avformat_write_header(dash_, &opts);
         av_dict_free(&opts);
@@ -315,7 +401,8 @@ private:
             av_dict_free(&opts);
             check(rc, "starting recording.mp4");
         }
-        if (sources_[0]->video >= 0) thumbs_ = std::make_unique<Thumbnails>(o_.workDir, o_.thumbnailSeconds, o_.thumbnailWidth);
+        if (sources_[0]->video >= 0 && !o_.ladder)
+            thumbs_ = std::make_unique<Thumbnails>(o_.workDir, o_.thumbnailSeconds, o_.thumbnailWidth);
         if (o_.live()) {
             // What an interrupted attempt published goes: this run makes every file again.
             ::mkdir(o_.mediaDir.c_str(), 0755);
@@ -539,7 +626,9 @@ private:
             if (t.thumbnails && pts != AV_NOPTS_VALUE)
                 thumbs_->frame(f.get(), std::max(0.0, static_cast<double>(pts) * av_q2d(t.in->time_base)));
             if (!t.copy) {
-                if (t.video)
+                if (!t.rungs.empty())
+                    for (size_t r : t.rungs) encodeVideo(tracks_[r], f.get(), pts);
+                else if (t.video)
                     encodeVideo(t, f.get(), pts);
                 else
                     encodeAudio(t, f.get(), pts);
@@ -553,6 +642,10 @@ private:
         if (pts == AV_NOPTS_VALUE) pts = t.lastFramePts == AV_NOPTS_VALUE ? 0 : t.lastFramePts + 1;
         pts = av_rescale_q(pts, t.in->time_base, t.enc->time_base);
         if (t.lastFramePts != AV_NOPTS_VALUE && pts <= t.lastFramePts) return; // a repeated time: the picture is dropped
+        // A screen's rung: no more pictures than its frame rate (the same ones on every rung).
+        if (t.screen && o_.ladder && t.lastFramePts != AV_NOPTS_VALUE &&
+            pts - t.lastFramePts < av_rescale_q(1, av_inv_q(t.enc->framerate), t.enc->time_base) * 9 / 10)
+            return;
         t.lastFramePts = pts;
         t.sws.reset(sws_getCachedContext(t.sws.release(), f->width, f->height, static_cast<AVPixelFormat>(f->format), t.width, t.height,
                                          AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
@@ -565,8 +658,11 @@ private:
         sws_scale(t.sws.get(), f->data, f->linesize, 0, f->height, out->data, out->linesize);
         out->pts = pts;
         // A keyframe every keyframeSeconds, whatever the source's were: segments need them.
-        const auto keyTicks = static_cast<int64_t>(o_.keyframeSeconds / av_q2d(t.enc->time_base));
-        if (t.lastKeyPts == AV_NOPTS_VALUE || pts - t.lastKeyPts >= keyTicks) {
+        const auto keyTicks = std::max<int64_t>(1, static_cast<int64_t>(o_.keyframeSeconds / av_q2d(t.enc->time_base)));
+        // A ladder's keyframes fall on a grid of the recording's timeline: the first picture in
+        // each interval, so the same instants on every rung and every source.
+        const auto slot = [&](int64_t v) { return v >= 0 ? v / keyTicks : -((-v + keyTicks - 1) / keyTicks); };
+        if (t.lastKeyPts == AV_NOPTS_VALUE || (o_.ladder ? slot(pts) != slot(t.lastKeyPts) : pts - t.lastKeyPts >= keyTicks)) {
             out->pict_type = AV_PICTURE_TYPE_I;
             t.lastKeyPts = pts;
         }
@@ -783,36 +879,12 @@ private:
                 in.close();
                 writeFile(path, eventPlaylist(text.str(), true, nullptr));
             }
+        if (o_.ladder) return publishLadder();
         writeFile(o_.workDir + "/master.m3u8", master(0));
         for (size_t i = 1; i < sources_.size(); ++i)
             writeFile(o_.workDir + "/source-" + std::to_string(i + 1) + ".m3u8", master(static_cast<int>(i)));
-        std::vector<std::string> names = listDir(o_.workDir);
-        auto rank = [](const std::string& n) {
-            if (n == "master.m3u8") return 4;
-            if (n == "manifest.mpd" || n.rfind("source-", 0) == 0) return 3;
-            if (n.size() > 5 && (n.ends_with(".m3u8") || n.ends_with(".vtt"))) return 2;
-            return 1;
-        };
-        std::stable_sort(names.begin(), names.end(), [&](const auto& x, const auto& y) { return rank(x) < rank(y); });
-        uint64_t bytes = 0;
-        for (const auto& n : names)
-            if (n.find(".tmp") == std::string::npos) bytes += fileSize(o_.workDir + "/" + n); // not a muxer's leftover
-        // Every file on disk before any is named in media/ (work and media dirs share a file system).
-        syncFileSystem(o_.workDir);
-        ::mkdir(o_.mediaDir.c_str(), 0755);
-        std::set<std::string> fresh(names.begin(), names.end());
-        for (const auto& [n, size] : published_) {
-            fresh.insert(n);
-            bytes += size;
-        }
-        for (const auto& n : names) {
-            if (n.find(".tmp") != std::string::npos) continue;
-            if (::rename((o_.workDir + "/" + n).c_str(), (o_.mediaDir + "/" + n).c_str()) != 0)
-                throw std::runtime_error("cannot move " + n + " into " + o_.mediaDir);
-        }
-        for (const auto& n : listDir(o_.mediaDir))
-            if (!fresh.count(n)) ::unlink((o_.mediaDir + "/" + n).c_str());
-        syncFile(o_.mediaDir);
+        std::set<std::string> fresh;
+        const uint64_t bytes = moveIntoMedia("", fresh);
 
         std::ostringstream r;
         r << "{\"type\":\"result\",\"ok\":true,\"duration_s\":" << jsonNumber(durationSeconds()) << ",\"files\":" << fresh.size()
@@ -836,6 +908,125 @@ private:
                       << ",\"height\":" << (t.enc ? t.enc->height : t.in->codecpar->height);
                 else
                     r << ",\"sample_rate\":" << (t.enc ? t.enc->sample_rate : t.in->codecpar->sample_rate);
+                r << "}";
+                first = false;
+            }
+            r << "]}";
+        }
+        r << "]}";
+        return r.str();
+    }
+
+    // Moves every finished file of the work directory into media/: synced, segments before the
+    // playlists that name them, masters last; then removes what an earlier run left there among
+    // the files whose names begin with `prefix` (all for processing, abr- for a ladder). Fills
+    // `fresh` with the names now published; returns their bytes.
+    uint64_t moveIntoMedia(const std::string& prefix, std::set<std::string>& fresh)
+    {
+        std::vector<std::string> names = listDir(o_.workDir);
+        auto rank = [&](const std::string& n) {
+            if (n == prefix + "master.m3u8") return 4;
+            if (n == "manifest.mpd" || n == "abr.mpd" || n.rfind(prefix + "source-", 0) == 0) return 3;
+            if (n.size() > 5 && (n.ends_with(".m3u8") || n.ends_with(".vtt"))) return 2;
+            return 1;
+        };
+        std::stable_sort(names.begin(), names.end(), [&](const auto& x, const auto& y) { return rank(x) < rank(y); });
+        uint64_t bytes = 0;
+        for (const auto& n : names)
+            if (n.find(".tmp") == std::string::npos) bytes += fileSize(o_.workDir + "/" + n); // not a muxer's leftover
+        // Every file on disk before any is named in media/ (work and media dirs share a file system).
+        syncFileSystem(o_.workDir);
+        ::mkdir(o_.mediaDir.c_str(), 0755);
+        fresh.insert(names.begin(), names.end());
+        for (const auto& [n, size] : published_) {
+            fresh.insert(n);
+            bytes += size;
+        }
+        for (const auto& n : names) {
+            if (n.find(".tmp") != std::string::npos) continue;
+            if (::rename((o_.workDir + "/" + n).c_str(), (o_.mediaDir + "/" + n).c_str()) != 0)
+                throw std::runtime_error("cannot move " + n + " into " + o_.mediaDir);
+        }
+        for (const auto& n : listDir(o_.mediaDir))
+            if (!fresh.count(n) && n.rfind(prefix, 0) == 0) ::unlink((o_.mediaDir + "/" + n).c_str());
+        syncFile(o_.mediaDir);
+        return bytes;
+    }
+
+    // ---- ladder ----
+
+    static std::string ladderPlaylist(const Track& t) { return "abr-media_" + std::to_string(t.out) + ".m3u8"; }
+
+    // A ladder's HLS master of one source: a variant per rung (highest first) with the source's
+    // audio as their group, and the audio alone as the last variant.
+    std::string ladderMaster(int sourceIndex) const
+    {
+        const Track* a = nullptr;
+        std::vector<const Track*> rungs;
+        for (const auto& t : tracks_)
+            if (t.sourceIndex == sourceIndex) {
+                if (!t.video)
+                    a = &t;
+                else if (t.rung.height > 0)
+                    rungs.push_back(&t);
+            }
+        const auto work = [](const Track& t) { return "media_" + std::to_string(t.out) + ".m3u8"; };
+        std::ostringstream m;
+        m << "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+        std::pair<int64_t, int64_t> audioBw{0, 0};
+        if (a) {
+            m << "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\""
+              << a->enc->ch_layout.nb_channels << "\",URI=\"" << ladderPlaylist(*a) << "\"\n";
+            audioBw = bandwidth(work(*a));
+        }
+        for (const Track* v : rungs) {
+            const auto vb = bandwidth(work(*v));
+            char rate[32];
+            std::snprintf(rate, sizeof rate, "%.3f", av_q2d(v->enc->framerate));
+            m << "#EXT-X-STREAM-INF:BANDWIDTH=" << std::max<int64_t>(vb.first + audioBw.first, 1)
+              << ",AVERAGE-BANDWIDTH=" << std::max<int64_t>(vb.second + audioBw.second, 1) << ",RESOLUTION=" << v->enc->width << "x"
+              << v->enc->height << ",FRAME-RATE=" << rate << ",CODECS=\"" << v->codecs << (a ? ",mp4a.40.2" : "") << "\""
+              << (a ? ",AUDIO=\"audio\"" : "") << "\n"
+              << ladderPlaylist(*v) << "\n";
+        }
+        if (a)
+            m << "#EXT-X-STREAM-INF:BANDWIDTH=" << std::max<int64_t>(audioBw.first, 1)
+              << ",AVERAGE-BANDWIDTH=" << std::max<int64_t>(audioBw.second, 1) << ",CODECS=\"mp4a.40.2\"\n"
+              << ladderPlaylist(*a) << "\n";
+        return m.str();
+    }
+
+    std::string publishLadder()
+    {
+        std::vector<std::string> masters;
+        for (size_t i = 0; i < sources_.size(); ++i) {
+            masters.push_back(i == 0 ? "abr-master.m3u8" : "abr-source-" + std::to_string(i + 1) + ".m3u8");
+            writeFile(o_.workDir + "/" + masters.back(), ladderMaster(static_cast<int>(i)));
+        }
+        // The muxer names its media playlists media_N.m3u8: beside the single rendition's, they
+        // take the ladder's prefix (they name abr- segments already).
+        for (const auto& t : tracks_) {
+            const std::string from = o_.workDir + "/media_" + std::to_string(t.out) + ".m3u8";
+            if (::rename(from.c_str(), (o_.workDir + "/" + ladderPlaylist(t)).c_str()) != 0)
+                throw std::runtime_error("the muxer wrote no playlist for a rung");
+        }
+        std::set<std::string> fresh;
+        const uint64_t bytes = moveIntoMedia("abr-", fresh);
+        std::ostringstream r;
+        r << "{\"type\":\"result\",\"ok\":true,\"task\":\"ladder\",\"duration_s\":" << jsonNumber(durationSeconds())
+          << ",\"files\":" << fresh.size() << ",\"bytes\":" << bytes << ",\"hls\":\"abr-master.m3u8\",\"dash\":\"abr.mpd\",\"sources\":[";
+        for (size_t i = 0; i < sources_.size(); ++i) {
+            r << (i ? "," : "") << "{\"master\":" << jsonString(masters[i]) << ",\"kind\":" << jsonString(sources_[i]->spec.kind)
+              << ",\"rungs\":[";
+            bool first = true;
+            for (const auto& t : tracks_) {
+                if (t.sourceIndex != static_cast<int>(i)) continue;
+                r << (first ? "" : ",") << "{\"name\":" << jsonString(t.video ? t.rung.name : "audio")
+                  << ",\"playlist\":" << jsonString(ladderPlaylist(t)) << ",\"bytes\":" << t.bytes
+                  << ",\"kbps\":" << (t.video ? t.rung.videoKbps : o_.ladder->audioKbps);
+                if (t.video)
+                    r << ",\"width\":" << t.enc->width << ",\"height\":" << t.enc->height
+                      << ",\"frame_rate\":" << jsonNumber(av_q2d(t.enc->framerate));
                 r << "}";
                 first = false;
             }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,6 +32,22 @@ struct SourceSpec {
     // Live: the source is an upload still growing, read as it grows until this file exists and
     // holds the upload's final length.
     std::string completeFile;
+    std::string kind; // camera, screen, ... (a screen's ladder keeps text sharp)
+};
+
+// An adaptive ladder (the streaming plugin's task) instead of the single rendition: every video
+// source encoded at each rung at or below its height, keyframes at the same instants on every
+// rung, the audio at one bitrate; files named abr-*, beside the single rendition's.
+struct LadderRung {
+    int height = 0;
+    int videoKbps = 0;
+    std::string name;
+};
+struct LadderOptions {
+    std::vector<LadderRung> rungs; // highest first
+    int audioKbps = 128;
+    std::string screenTune = "stillimage"; // libx264 tune of a screen's rungs ("none": none)
+    int screenMaxFps = 15;
 };
 
 struct Options {
@@ -44,6 +61,7 @@ struct Options {
     double segmentSeconds = 4, keyframeSeconds = 2, thumbnailSeconds = 5;
     int thumbnailWidth = 160;
     int pollMs = 150; // how often the end of a growing source is looked at again
+    std::optional<LadderOptions> ladder;
     // Live: every source is an upload still growing (SourceSpec::completeFile); segments are
     // published as they complete.
     bool live() const { return !sources.empty() && !sources.front().completeFile.empty(); }

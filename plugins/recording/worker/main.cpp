@@ -8,6 +8,9 @@
 // With --live-complete FILE after each --source: the sources are uploads still being written (a
 // camera and a screen captured at once), each read as it grows until its FILE holds its final
 // length; segments reach --media-dir as they are made.
+// With --task ladder: an adaptive ladder of the sources (--rung HEIGHT:KBPS, highest first,
+// --audio-kbps, --screen-tune, --screen-max-fps; --kind KIND after a --source), its files named
+// abr-* in --media-dir beside the single rendition's.
 #include "Pipeline.hpp"
 #include "Report.hpp"
 
@@ -96,7 +99,33 @@ int main(int argc, char** argv)
             o.keyframeSeconds = number(v, "keyframe-seconds");
         else if (a == "--thumbnail-seconds")
             o.thumbnailSeconds = number(v, "thumbnail-seconds");
-        else if (a == "--live-complete") {
+        else if (a == "--kind") {
+            if (o.sources.empty()) usage("--kind follows the --source it describes");
+            o.sources.back().kind = v;
+        } else if (a == "--task") {
+            if (std::string(v) != "ladder") usage("unknown task " + std::string(v));
+            if (!o.ladder) o.ladder.emplace();
+        } else if (a == "--rung") {
+            if (!o.ladder) usage("--rung follows --task ladder");
+            const std::string r = v;
+            const auto colon = r.find(':');
+            if (colon == std::string::npos) usage("--rung is HEIGHT:KBPS");
+            LadderRung rung;
+            rung.height = static_cast<int>(number(r.substr(0, colon).c_str(), "rung height"));
+            rung.videoKbps = static_cast<int>(number(r.substr(colon + 1).c_str(), "rung kbps"));
+            if (rung.height < 16 || rung.height > 8640 || rung.videoKbps < 10 || rung.videoKbps > 1000000) usage("a rung is out of range");
+            rung.name = std::to_string(rung.height) + "p";
+            o.ladder->rungs.push_back(rung);
+        } else if (a == "--audio-kbps") {
+            if (!o.ladder) usage("--audio-kbps follows --task ladder");
+            o.ladder->audioKbps = static_cast<int>(number(v, "audio-kbps"));
+        } else if (a == "--screen-tune") {
+            if (!o.ladder) usage("--screen-tune follows --task ladder");
+            o.ladder->screenTune = v;
+        } else if (a == "--screen-max-fps") {
+            if (!o.ladder) usage("--screen-max-fps follows --task ladder");
+            o.ladder->screenMaxFps = static_cast<int>(number(v, "screen-max-fps"));
+        } else if (a == "--live-complete") {
             if (o.sources.empty()) usage("--live-complete follows the --source it completes");
             o.sources.back().completeFile = v;
         } else if (a == "--poll-ms")
@@ -110,6 +139,9 @@ int main(int argc, char** argv)
     }
     if (o.mediaDir.empty() || o.workDir.empty() || o.sources.empty()) usage("--media-dir, --work-dir and --source are needed");
     if (o.segmentSeconds < 1 || o.keyframeSeconds <= 0 || o.thumbnailSeconds < 1) usage("a duration option is out of range");
+    if (o.ladder && (o.ladder->rungs.empty() || o.live() || o.ladder->audioKbps < 16 || o.ladder->audioKbps > 1024 ||
+                     o.ladder->screenMaxFps < 1 || o.ladder->screenMaxFps > 240))
+        usage("a ladder needs rungs, finished sources and sensible bitrates");
 
     av_log_set_callback(logCallback);
     try {

@@ -1,6 +1,6 @@
 -- The adaptive ladder of each ready recording: made by a streaming.ladder job after every
--- recording.ready (a reprocessed recording gets a new one). ready_event is the event that asked
--- for it, so that several nodes hearing the same event queue one job.
+-- recording.ready (a reprocessed recording gets a new one). ready_event names the recording's
+-- generation that asked for it, so that several nodes hearing the same event queue one job.
 CREATE TABLE streaming_ladders (
     recording_id TEXT PRIMARY KEY,
     ready_event TEXT NOT NULL,

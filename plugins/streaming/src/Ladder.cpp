@@ -44,14 +44,15 @@ Ladder::Ladder(Host& host) : host_(host)
               .summary = "Encodes a processed recording's adaptive ladder (HLS and DASH renditions) in the media worker",
               .maxAttempts = static_cast<uint32_t>(maxAttempts_),
               .run = [this](Job& job, const Json& params) { return run(job, params); }});
-    // A recording processed (again): its ladder is made (again). Only the node that published the
-    // event queues it; the database claim below keeps it to one job even if two nodes hear it.
+    // A recording processed (again): its ladder is made (again). Every node hears the event; the
+    // claim in queue() on the recording's generation keeps it to one job.
     host.subscribe("recording.ready", [this](const Event& e) {
         if (!enabled_ || !media_) return;
-        const std::string self = host_.clusterNodeId();
-        if (!e.originNode.empty() && !self.empty() && e.originNode != self) return;
         try {
-            queue(e.payload["id"].asString(), "recording.ready");
+            const std::string id = e.payload["id"].asString();
+            const auto rec = media_->describe(id);
+            if (!rec || (*rec)["state"].asString() != "ready") return;
+            queue(id, "ready@" + std::to_string((*rec)["updated_at"].asInt()));
         } catch (const std::exception& ex) {
             host_.log().warn("could not queue a recording's ladder", {{"recording_id", e.payload["id"].asString()}, {"error", ex.what()}});
         }
@@ -82,20 +83,20 @@ Json Ladder::request() const
                 {"screen", Json{{"tune", screenTune_}, {"max_fps", screenMaxFps_}}}};
 }
 
-bool Ladder::queue(const std::string& recordingId, const std::string& reason)
+bool Ladder::queue(const std::string& recordingId, const std::string& generation)
 {
     const auto now = static_cast<long long>(unixNow());
-    // A row per recording: inserted, or set queued again unless a job for it is queued already.
+    // A row per recording: inserted, or queued again for a new generation of the recording (its
+    // processing again); a second node hearing the same event changes nothing.
     const int64_t claimed = host_.db().exec(
         "INSERT INTO streaming_ladders (recording_id, ready_event, state, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?) "
         "ON CONFLICT (recording_id) DO UPDATE SET state = 'queued', ready_event = excluded.ready_event, job_id = NULL, failure = NULL, "
-        "attempts = 0, "
-        "updated_at = excluded.updated_at WHERE streaming_ladders.state <> 'queued'",
-        {recordingId, reason, now, now});
+        "attempts = 0, updated_at = excluded.updated_at WHERE streaming_ladders.ready_event <> excluded.ready_event",
+        {recordingId, generation, now, now});
     if (claimed == 0) return false;
-    const std::string jobId = host_.submitJob(kJobKind, Json{{"recording_id", recordingId}});
+    const std::string jobId = host_.submitJob(kJobKind, Json{{"recording_id", recordingId}, {"generation", generation}});
     host_.db().exec("UPDATE streaming_ladders SET job_id = ? WHERE recording_id = ?", {jobId, recordingId});
-    host_.log().info("ladder queued", {{"recording_id", recordingId}, {"job_id", jobId}, {"reason", reason}});
+    host_.log().info("ladder queued", {{"recording_id", recordingId}, {"job_id", jobId}, {"generation", generation}});
     return true;
 }
 
@@ -110,6 +111,10 @@ Json Ladder::run(Job& job, const Json& params)
 {
     const std::string id = params["recording_id"].asString();
     if (!media_) throw std::runtime_error("the recording plugin's media service is not available");
+    // A job of an earlier generation (the recording was processed again since): the newer runs.
+    const Rows current = host_.db().query("SELECT ready_event FROM streaming_ladders WHERE recording_id = ?", {id});
+    if (current.empty() || current[0]["ready_event"].asString() != params["generation"].asString())
+        return Json{{"skipped", "a newer ladder of this recording is queued"}};
     const auto began = std::chrono::steady_clock::now();
     host_.db().exec("UPDATE streaming_ladders SET attempts = attempts + 1 WHERE recording_id = ?", {id});
     const Rows rows = host_.db().query("SELECT attempts FROM streaming_ladders WHERE recording_id = ?", {id});
@@ -126,7 +131,9 @@ Json Ladder::run(Job& job, const Json& params)
         made_.inc();
         host_.log().info("ladder made", {{"recording_id", id}, {"seconds", std::to_string(elapsed)}});
         return Json{{"state", "ready"}, {"seconds", elapsed}};
-    case S::NotFound: finish(id, "failed", "the recording is gone or not ready", ""); return Json{{"skipped", "the recording is gone or not ready"}};
+    case S::NotFound:
+        finish(id, "failed", "the recording is gone or not ready", "");
+        return Json{{"skipped", "the recording is gone or not ready"}};
     case S::Cancelled: finish(id, "failed", "cancelled", ""); return Json{{"state", "failed"}, {"cancelled", true}};
     case S::Retry:
         if (attempt < maxAttempts_) throw std::runtime_error(out.result["reason"].asString());

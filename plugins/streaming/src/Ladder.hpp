@@ -22,8 +22,9 @@ public:
     void start();
     void stop();
 
-    // Queues the ladder of recording `id` unless one is queued already; true if queued.
-    bool queue(const std::string& recordingId, const std::string& reason);
+    // Queues the ladder of recording `id` at `generation` (its processing's) unless that one was
+    // queued already; true if queued.
+    bool queue(const std::string& recordingId, const std::string& generation);
     // The request the media worker gets (the rungs and their settings).
     Json request() const;
 

@@ -11,9 +11,9 @@
 namespace vtp::streaming {
 
 struct Rung {
-    int height = 0;        // pixels; the width follows the source's aspect ratio
-    int videoKbps = 0;     // target (average) video bitrate
-    std::string name;      // "720p"
+    int height = 0;    // pixels; the width follows the source's aspect ratio
+    int videoKbps = 0; // target (average) video bitrate
+    std::string name;  // "720p"
 };
 
 // Parses each "HEIGHT:KBPS" (HEIGHT 144..4320, even; KBPS 50..100000), highest first, no height

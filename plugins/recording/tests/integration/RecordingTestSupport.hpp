@@ -43,6 +43,12 @@ public:
         : PluginTestServer(backend, {"courses", "recording", "testkit"}, R"("recording.*")", "[plugins.recording]\n" + recordingToml + "\n")
     {
     }
+    // With other plugins beside recording (the streaming plugin's tests): `plugins` as listed,
+    // testkit's `eventPatterns`, and their TOML.
+    RecordingServer(Backend backend, const std::vector<std::string>& plugins, const std::string& eventPatterns, const std::string& toml)
+        : PluginTestServer(backend, plugins, eventPatterns, toml)
+    {
+    }
 
     // Where the plugin keeps its files by default (storage_dir empty).
     std::string storageDir() { return vtpd().dir() + "/data/recordings"; }

@@ -35,7 +35,8 @@ typedef struct vtp_recording_media_v1 {
     uint32_t struct_size;
     void* context;
     /* Thread-safe. The recording as {"id", "title", "state", "room_id", "section_id", "owner_id",
-     * "visibility", "duration_s", "media"} (media: processing's result once ready, else null) to
+     * "visibility", "duration_s", "media", "updated_at"} (media: processing's result once ready,
+     * else null; updated_at: Unix seconds of the last change, processing's end included) to
      * `each`. VTP_OK, VTP_NOT_FOUND, or VTP_ERROR (the database failed). */
     int (*describe)(void* context, const char* id, size_t id_len, vtp_recording_json_visitor each, void* user_data);
     /* Thread-safe; blocks for the task's length (call it from a job). Runs `request` (JSON) on the
