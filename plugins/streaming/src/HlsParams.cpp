@@ -137,4 +137,16 @@ BlockingDecision decideBlocking(const PlaylistRequest& request, const EdgeState&
     return {BlockingAnswer::Wait, {}};
 }
 
+std::string playlistCacheControl(const PlaylistRequest& request, const EdgeState& edge, const LlHlsConfig& config)
+{
+    if (edge.ended) return "public, max-age=3600";
+    if (request.msn) return "public, max-age=" + std::to_string(6 * config.targetDurationSeconds);
+    return "public, max-age=1";
+}
+
+std::string mediaCacheControl(const LlHlsConfig& config)
+{
+    return "public, max-age=" + std::to_string(static_cast<int64_t>(config.dvrWindowSeconds)) + ", immutable";
+}
+
 } // namespace vtp::streaming

@@ -52,4 +52,12 @@ bool targetReached(const EdgeState& edge, uint64_t msn, std::optional<uint32_t> 
 // part, is refused with 400; anything else waits.
 BlockingDecision decideBlocking(const PlaylistRequest& request, const EdgeState& edge);
 
+// Cache-Control for a playlist response, so that a standard HTTP cache (a CDN, a campus proxy)
+// absorbs the many viewers: a blocking request's URL names its target, and any playlist that has
+// it stays a right answer, so it is kept 6 target durations; a plain reload of a live playlist
+// for 1 s; an ended one for an hour.
+std::string playlistCacheControl(const PlaylistRequest& request, const EdgeState& edge, const LlHlsConfig& config);
+// Cache-Control for a part, a segment or the init segment: never rewritten under the same URI.
+std::string mediaCacheControl(const LlHlsConfig& config);
+
 } // namespace vtp::streaming

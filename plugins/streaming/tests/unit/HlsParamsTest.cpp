@@ -132,3 +132,16 @@ TEST(HlsParams, AnEndedStreamAnswersEverythingNow)
     EXPECT_EQ(decideBlocking(ask(273, 3), e).answer, BlockingAnswer::Now);
     EXPECT_EQ(decideBlocking(ask(400), e).answer, BlockingAnswer::Now);
 }
+
+TEST(HlsParams, EveryResponseIsCacheable)
+{
+    LlHlsConfig config;
+    config.targetDurationSeconds = 4;
+    config.dvrWindowSeconds = 7200;
+    auto e = liveEdge();
+    EXPECT_EQ(playlistCacheControl(ask(274, 0), e, config), "public, max-age=24");
+    EXPECT_EQ(playlistCacheControl({}, e, config), "public, max-age=1");
+    e.ended = true;
+    EXPECT_EQ(playlistCacheControl({}, e, config), "public, max-age=3600");
+    EXPECT_EQ(mediaCacheControl(config), "public, max-age=7200, immutable");
+}
