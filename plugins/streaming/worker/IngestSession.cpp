@@ -38,11 +38,15 @@ int64_t wallClockMs()
 struct Interrupt {
     PublisherGate* gate = nullptr;
     std::atomic<int64_t> deadlineMs{0};
+    int64_t keyDeadlineMs = 0; // from the handshake's end to the key
     static int callback(void* opaque)
     {
         const auto* self = static_cast<const Interrupt*>(opaque);
-        if (self->gate->verdict() == PublisherGate::Verdict::Refused) return 1;
-        return nowMs() >= self->deadlineMs.load() ? 1 : 0;
+        const auto verdict = self->gate->verdict();
+        if (verdict == PublisherGate::Verdict::Refused) return 1;
+        const int64_t now = nowMs(), connectedAt = self->gate->connectedAtMs();
+        if (verdict == PublisherGate::Verdict::None && connectedAt > 0 && now >= connectedAt + self->keyDeadlineMs) return 1;
+        return now >= self->deadlineMs.load() ? 1 : 0;
     }
 };
 
@@ -195,6 +199,7 @@ int runIngest(const IngestOptions& o, PublisherGate& gate)
     const int64_t idleDeadline = nowMs() + o.idleTimeoutMs;
     Interrupt interrupt;
     interrupt.gate = &gate;
+    interrupt.keyDeadlineMs = o.stallTimeoutMs;
 
     while (nowMs() < idleDeadline) {
         gate.expect(target.key);
@@ -226,6 +231,10 @@ int runIngest(const IngestOptions& o, PublisherGate& gate)
         if (rc < 0) { // avformat_open_input freed the context
             if (gate.verdict() == PublisherGate::Verdict::Refused) {
                 reportRefused(protocol, "wrong stream key");
+                continue;
+            }
+            if (gate.connectedAtMs() > 0 && gate.verdict() == PublisherGate::Verdict::None) {
+                reportRefused(protocol, "no stream key presented");
                 continue;
             }
             if (nowMs() >= idleDeadline) break;

@@ -242,13 +242,31 @@ void LiveLadder::audioFrame(const AVFrame* frame, int64_t us)
         if (!r.fifo) throw std::bad_alloc();
     }
     const int64_t start = av_rescale(us, kAudioRate, 1000000);
-    const int64_t expected = audioNextSample_ + av_audio_fifo_size(r.fifo.get());
-    if (audioNextSample_ < 0 || start - expected > kAudioRate / 2) {
-        // The first sound, or sound after a gap of more than half a second: dated afresh. Sound
-        // from before the first picture is dropped (the timeline starts with the picture).
+    bool first = false;
+    if (audioNextSample_ < 0) {
+        // Sound from before the first picture is dropped: the timeline starts with the picture.
         if (us < 0) return;
-        av_audio_fifo_reset(r.fifo.get());
-        audioNextSample_ = start;
+        audioNextSample_ = 0;
+        first = true;
+    }
+    // Silence before the first sound and in a gap of over half a second: the mp4 muxer dates a
+    // track's first fragment 0 whatever its first timestamp, and players want no hole in a track.
+    const int64_t gap = start - (audioNextSample_ + av_audio_fifo_size(r.fifo.get()));
+    if (gap > 0 && (first || gap > kAudioRate / 2)) {
+        if (gap > int64_t(kAudioRate) * 10) {
+            av_audio_fifo_reset(r.fifo.get()); // too long a hole to fill: dated afresh
+            audioNextSample_ = start;
+        } else {
+            Frame silence = newFrame();
+            silence->nb_samples = static_cast<int>(gap);
+            silence->format = AV_SAMPLE_FMT_FLTP;
+            silence->sample_rate = kAudioRate;
+            av_channel_layout_default(&silence->ch_layout, 2);
+            avCheck(av_frame_get_buffer(silence.get(), 0), "cannot allocate sound");
+            av_samples_set_silence(silence->data, 0, silence->nb_samples, 2, AV_SAMPLE_FMT_FLTP);
+            if (av_audio_fifo_write(r.fifo.get(), reinterpret_cast<void**>(silence->data), silence->nb_samples) < silence->nb_samples)
+                throw std::bad_alloc();
+        }
     }
     Frame out = newFrame();
     out->nb_samples = swr_get_out_samples(r.swr.get(), frame->nb_samples);

@@ -58,7 +58,7 @@ private:
     std::vector<std::unique_ptr<Rendition>> video_;
     std::unique_ptr<Rendition> audio_;
     int64_t lastVideoUs_ = -1, lastKeySegment_ = -1;
-    int64_t audioNextSample_ = -1; // 48 kHz samples on the timeline, of the next sample into the fifo
+    int64_t audioNextSample_ = -1; // timeline position (48 kHz samples) of the fifo's first sample
     bool finished_ = false;
 };
 

@@ -4,6 +4,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -14,6 +15,7 @@ namespace {
 // FFmpeg 5.1's texts (rtmpproto.c send_invoke_response, libsrt.c libsrt_listen).
 constexpr const char* kRtmpName = "Unexpected stream %s, expecting %s\n";
 constexpr const char* kSrtStreamId = "accept streamid [%s], length %d\n";
+constexpr const char* kRtmpHandshakeDone = "Proto = %s, path = %s, app = %s, fname = %s\n";
 
 // av_log_set_callback takes no context: the one gate of the process.
 PublisherGate* gateInstance = nullptr;
@@ -42,6 +44,7 @@ void PublisherGate::expect(const std::string& key)
     std::lock_guard lock(mutex_);
     key_ = key;
     verdict_ = Verdict::None;
+    connectedAtMs_ = 0;
 }
 
 void PublisherGate::seen(const char* name)
@@ -57,6 +60,9 @@ void PublisherGate::seen(const char* name)
 
 void PublisherGate::logCallback(void* avcl, int level, const char* fmt, va_list args)
 {
+    if (fmt != nullptr && gateInstance && (std::strcmp(fmt, kRtmpHandshakeDone) == 0 || std::strcmp(fmt, kSrtStreamId) == 0))
+        gateInstance->connectedAtMs_ =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
     if (fmt != nullptr && (std::strcmp(fmt, kRtmpName) == 0 || std::strcmp(fmt, kSrtStreamId) == 0)) {
         va_list copy;
         va_copy(copy, args);

@@ -10,6 +10,9 @@
 //   no publish at all) is no proof.
 // - SRT (libavformat/libsrt.c): the caller's streamid is read after srt_accept and only logged
 //   ("accept streamid [%s], length %d"); the connection is already accepted by then.
+// A client that completes the RTMP handshake but never publishes (a player, say) would hold the
+// one-connection listener as long as it likes: the handshake's end is logged too ("Proto = ..."),
+// and from then the session gives the client a deadline to present its key.
 // Those lines are read from FFmpeg's log callback (which sees every message, whatever the level)
 // and never printed: they carry keys. If a later FFmpeg words them differently, nothing proves a
 // key and every publisher is refused (closed, not open): IngestWorkerTest fails on it.
@@ -34,6 +37,8 @@ public:
     void expect(const std::string& key);
     // What the current attempt has shown: Accepted only when every name seen was the key.
     Verdict verdict() const { return verdict_.load(); }
+    // When (steady clock, ms) the current attempt's client finished its handshake; 0 before.
+    int64_t connectedAtMs() const { return connectedAtMs_.load(); }
 
 private:
     static void logCallback(void* avcl, int level, const char* fmt, va_list args);
@@ -42,6 +47,7 @@ private:
     std::mutex mutex_;
     std::string key_;
     std::atomic<Verdict> verdict_{Verdict::None};
+    std::atomic<int64_t> connectedAtMs_{0};
 };
 
 } // namespace vtp::streaming::ingest
