@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <vector>
 
 namespace vtp::streaming {
@@ -138,7 +139,7 @@ StreamSubject Streams::subjectOf(const Rows::Row& row)
     return StreamSubject{row["room_id"].asOptionalString(), row["section_id"].asOptionalString(), row["owner_id"].asString()};
 }
 
-Json Streams::streamJson(const Rows::Row& row, const std::string& userId, bool admin) const
+Json Streams::streamJson(const Rows::Row& row, const std::string& userId, bool admin, std::optional<bool> manager) const
 {
     const std::string id = row["id"].asString();
     const int64_t expiresAt = unixNow() + tokenSeconds_;
@@ -156,7 +157,7 @@ Json Streams::streamJson(const Rows::Row& row, const std::string& userId, bool a
              {"playback", Json{{"hls", base + "/master.m3u8"}, {"dash", base + "/manifest.mpd"}, {"expires_at", expiresAt}}},
              {"created_at", row["created_at"].asInt()},
              {"updated_at", row["updated_at"].asInt()}};
-    if (access_.isManager(userId, admin, subjectOf(row))) {
+    if (manager.value_or(false) || (!manager && access_.isManager(userId, admin, subjectOf(row)))) {
         const std::string key = row["stream_key"].asString();
         out.set("key", key);
         out.set("ingest", Json{{"rtmp", rtmpIngestUrl(rtmpBase_, key)}, {"srt", srtIngestUrl(srtBase_, key)}});
@@ -234,8 +235,8 @@ Response Streams::list(const Request& req)
     // streams they created.
     const std::string me(req.subject());
     const bool admin = req.hasRole("admin");
+    const auto relation = section && !admin ? access_.sectionRelation(*section, me) : std::nullopt;
     if (!admin) {
-        const auto relation = section ? access_.sectionRelation(*section, me) : std::nullopt;
         const bool roster = relation == std::optional<std::string>("instructor") || relation == std::optional<std::string>("assistant") ||
                             relation == std::optional<std::string>("enrolled");
         if (!roster) {
@@ -257,7 +258,17 @@ Response Streams::list(const Request& req)
     const Rows rows = host_.db().query(sql, params);
     Json items = Json::array();
     const size_t n = std::min<size_t>(rows.size(), static_cast<size_t>(limit));
-    for (size_t i = 0; i < n; ++i) items.push(streamJson(rows[i], me, admin));
+    // Whether the caller teaches a section, asked once per section of the page, not per stream.
+    std::map<std::string, bool> teaches;
+    if (relation) teaches[*section] = relation == std::optional<std::string>("instructor");
+    for (size_t i = 0; i < n; ++i) {
+        bool manager = admin || rows[i]["owner_id"].asString() == me;
+        if (const auto of = rows[i]["section_id"].asOptionalString(); !manager && of) {
+            if (!teaches.contains(*of)) teaches[*of] = access_.sectionRelation(*of, me) == std::optional<std::string>("instructor");
+            manager = teaches[*of];
+        }
+        items.push(streamJson(rows[i], me, admin, manager));
+    }
     Json next;
     if (rows.size() > n && n > 0) next = Json(encodeCursor(rows[n - 1]["created_at"].asInt(), rows[n - 1]["id"].asString()));
     return Response::json(Json{{"streams", items}, {"next_cursor", next}});

@@ -50,8 +50,9 @@ private:
     Response rotateKey(const Request& req);
     Response remove(const Request& req);
 
-    // The stream as `userId` sees it: the key and ingest URLs for its managers only.
-    Json streamJson(const Rows::Row& row, const std::string& userId, bool admin) const;
+    // The stream as `userId` sees it: the key and ingest URLs for its managers only (`manager`:
+    // known already; else asked of StreamAccess).
+    Json streamJson(const Rows::Row& row, const std::string& userId, bool admin, std::optional<bool> manager = std::nullopt) const;
     // What stream.* events carry: never the key.
     static Json eventPayload(const Rows::Row& row);
     static StreamSubject subjectOf(const Rows::Row& row);
