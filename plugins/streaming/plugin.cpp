@@ -43,6 +43,16 @@ public:
                                        "Highest frame rate of a shared screen's rungs (slides need few frames; the bits go to sharpness)")
                         .range(1, 60),
                     ConfigKey::integer("ladder.max_attempts", 3, "Attempts of a ladder job when the cause is not the media").range(1, 100),
+                    ConfigKey::string("ingest.rtmp_url", "rtmp://127.0.0.1:1935/live",
+                                      "Where encoders publish live streams over RTMP, as they reach it: a stream's URL is this, '/' and "
+                                      "its key"),
+                    ConfigKey::string("ingest.srt_url", "srt://127.0.0.1:9000",
+                                      "Where encoders publish live streams over SRT, as they reach it: a stream's URL adds "
+                                      "?streamid=#!::r=live/KEY,m=publish (percent-encoded)"),
+                    ConfigKey::integer("playback.url_lifetime_seconds", 21600,
+                                       "How long the signed live playback URLs of a stream work, in seconds (a player asks for the "
+                                       "stream again after expires_at)")
+                        .range(1, 604800),
                 },
         };
     }

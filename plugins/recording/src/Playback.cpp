@@ -5,20 +5,12 @@
 
 #include <vtp/random.hpp>
 
-#include <Poco/DigestEngine.h>
-#include <Poco/HMACEngine.h>
-#include <Poco/SHA2Engine.h>
-
 namespace vtp::recording {
 
 namespace {
 
-// Poco 1.11's SHA2Engine lacks the BLOCK_SIZE and DIGEST_SIZE that HMACEngine needs.
-class Sha256Engine : public Poco::SHA2Engine {
-public:
-    enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
-    Sha256Engine() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
-};
+// What the recording's tokens sign (vtp/playback_token.hpp): never valid for another purpose.
+constexpr std::string_view kTokenDomain = "vtp-recording-playback-1";
 
 constexpr const char* kPlaybackSchema = R"json({
   "type": "object",
@@ -86,15 +78,6 @@ void Playback::start(MediaStore& store)
     key_ = rows[0]["secret"].asString();
 }
 
-std::string Playback::mac(const std::string& recordingId, const playback::Token& t) const
-{
-    Poco::HMACEngine<Sha256Engine> hmac(key_);
-    const std::string text = playback::signedText(recordingId, t);
-    hmac.update(text.data(), text.size());
-    const auto& digest = hmac.digest();
-    return std::string(digest.begin(), digest.end());
-}
-
 Response Playback::playback(const Request& req)
 {
     const std::string id = req.param("id");
@@ -105,19 +88,16 @@ Response Playback::playback(const Request& req)
     if (!access_.mayView(req, r.subject)) throw NotFound("no recording " + id);
     if (r.state != "ready") throw Conflict("this recording is " + r.state + ", not ready to play yet", "not-ready");
 
-    playback::Token t;
-    t.expiresAt = unixNow() + tokenSeconds_;
-    t.admin = req.hasRole("admin");
-    t.userId = std::string(req.subject());
-    t.mac = mac(id, t);
-    const std::string base = "/api/v1/recordings/" + id + "/media/" + playback::format(t) + "/";
+    const int64_t expiresAt = unixNow() + tokenSeconds_;
+    const std::string token = playback::issue(key_, kTokenDomain, id, std::string(req.subject()), req.hasRole("admin"), expiresAt);
+    const std::string base = "/api/v1/recordings/" + id + "/media/" + token + "/";
     auto optional = [&](const char* name) { return store_->hasMedia(id, name) ? Json(base + name) : Json(); };
     return Response::json(Json{{"hls", base + "master.m3u8"},
                                {"dash", base + "manifest.mpd"},
                                {"poster", optional("poster.jpg")},
                                {"thumbnails", optional("thumbnails.vtt")},
                                {"download", optional("recording.mp4")},
-                               {"expires_at", t.expiresAt},
+                               {"expires_at", expiresAt},
                                {"adaptive", store_->hasMedia(id, "abr-master.m3u8") && store_->hasMedia(id, "abr.mpd")
                                                 ? Json{{"hls", base + "abr-master.m3u8"}, {"dash", base + "abr.mpd"}}
                                                 : Json()}})
@@ -149,19 +129,20 @@ Response Playback::media(const Request& req)
     const std::string id = req.param("id");
     const std::string file = req.param("file");
     // The token is never logged, nor echoed in a problem's detail.
-    const auto token = playback::parse(req.param("token"));
-    if (!token || !playback::constantTimeEqual(token->mac, mac(id, *token)))
+    const int64_t now = unixNow();
+    const auto checked = playback::check(key_, kTokenDomain, id, req.param("token"), now);
+    if (checked.verdict == playback::Verdict::Invalid)
         throw HttpError(403, "invalid-token", "Forbidden",
                         "this playback URL is not valid for this recording: ask /playback for a new one");
-    const int64_t now = unixNow();
-    if (now >= token->expiresAt)
+    if (checked.verdict == playback::Verdict::Expired)
         throw HttpError(403, "token-expired", "Forbidden", "this playback URL has expired: ask /playback for a new one");
+    const playback::Token& token = checked.token;
 
     const Rows rows = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {id});
     if (rows.empty()) throw NotFound("no recording " + id);
     const RecordingRow r = RecordingService::rowToRecording(rows[0]);
     if (r.state != "ready") throw Conflict("this recording is " + r.state + ", not ready to play", "not-ready");
-    if (!mayWatch(id, token->userId, token->admin, r.subject))
+    if (!mayWatch(id, token.userId, token.admin, r.subject))
         throw Forbidden("the user this URL was made for may no longer watch this recording");
     if (!media::safeName(file)) throw NotFound("no such file");
 
@@ -171,7 +152,7 @@ Response Playback::media(const Request& req)
         res.header("Cache-Control", "private, no-cache");
     } else {
         // Immutable once named; kept no longer than the URL's token lives (the URL dies with it).
-        res.header("Cache-Control", "private, max-age=" + std::to_string(token->expiresAt - now) + ", immutable");
+        res.header("Cache-Control", "private, max-age=" + std::to_string(token.expiresAt - now) + ", immutable");
     }
     if (file == "recording.mp4") res.header("Content-Disposition", media::downloadDisposition(r.title));
     return res;

@@ -14,8 +14,7 @@
 
 #include "Access.hpp"
 #include "MediaStore.hpp"
-#include "PlaybackToken.hpp"
-
+#include <vtp/playback_token.hpp>
 #include <vtp/sdk.hpp>
 
 #include <chrono>
@@ -39,7 +38,6 @@ public:
 private:
     Response playback(const Request& req);
     Response media(const Request& req);
-    std::string mac(const std::string& recordingId, const playback::Token& t) const;
     bool mayWatch(const std::string& recordingId, const std::string& userId, bool admin, const Subject& s);
 
     Host& host_;

@@ -1,9 +1,10 @@
 #pragma once
 
 // The streaming plugin's working parts, created in init(): the adaptive ladders of recordings
-// (Ladder.cpp).
+// (Ladder.cpp) and the live streams' REST API (Streams.cpp).
 
 #include "Ladder.hpp"
+#include "Streams.hpp"
 
 #include <vtp/sdk.hpp>
 
@@ -16,10 +17,13 @@ public:
     explicit StreamingService(Host& host);
     void start();
     void stop();
+    // The live streams (for the live playlist routes: Streams::verifyPlayback).
+    Streams& streams() { return *streams_; }
 
 private:
     Host& host_;
     std::unique_ptr<Ladder> ladder_;
+    std::unique_ptr<Streams> streams_;
 };
 
 } // namespace vtp::streaming

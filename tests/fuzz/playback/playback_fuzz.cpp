@@ -1,12 +1,13 @@
-// Fuzzes the recording plugin's playback token parser (a client puts the token in every media
-// URL's path): what parses must format back to exactly the same text, and carry fields in range.
-#include "PlaybackToken.hpp"
+// Fuzzes the SDK's playback token parser (vtp/playback_token.hpp: a client puts the token in every
+// media URL's path of the recording and streaming plugins): what parses must format back to exactly
+// the same text, and carry fields in range.
+#include <vtp/playback_token.hpp>
 
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
-using namespace vtp::recording::playback;
+using namespace vtp::playback;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
@@ -14,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (const auto t = parse(text)) {
         if (format(*t) != text) std::abort(); // one token, one text
         if (t->expiresAt <= 0 || t->userId.empty() || t->userId.size() > kMaxUserIdBytes || t->mac.size() != kMacBytes) std::abort();
-        (void)signedText(text, *t);
+        (void)signedText("fuzz", text, *t);
         if (!constantTimeEqual(t->mac, t->mac)) std::abort();
     }
     return 0;
