@@ -55,6 +55,22 @@ MediaService::MediaService(Host& host, RecordingService& service) : host_(host),
         if (rc == VTP_OK) each(ud, out.c_str(), out.size());
         return rc;
     };
+    table_.observe = [](void* ctx, vtp_recording_json_visitor observer, void* ud) -> int {
+        auto* self = static_cast<MediaService*>(ctx);
+        if (!observer) return VTP_INVALID;
+        std::unique_lock lock(self->observersMutex_);
+        if (self->observers_.size() >= 16) return VTP_NO_MEMORY;
+        self->observers_.emplace_back(observer, ud);
+        self->observerCount_ = self->observers_.size();
+        return VTP_OK;
+    };
+    table_.unobserve = [](void* ctx, vtp_recording_json_visitor observer, void* ud) -> int {
+        auto* self = static_cast<MediaService*>(ctx);
+        std::unique_lock lock(self->observersMutex_);
+        std::erase(self->observers_, std::make_pair(observer, ud));
+        self->observerCount_ = self->observers_.size();
+        return VTP_OK;
+    };
     table_.run_task = [](void* ctx, const char* id, size_t len, const char* req, size_t reqLen, const vtp_recording_task_callbacks* cb,
                          vtp_recording_json_visitor result, void* ud) -> int {
         std::string out;
@@ -97,6 +113,12 @@ std::vector<std::string> MediaService::taskArguments(const Json& request)
     args.insert(args.end(), {"--screen-tune", oneOf(screen, "tune", {"stillimage", "animation", "film", "none"}, "stillimage"),
                              "--screen-max-fps", std::to_string(integerIn(screen, "max_fps", 1, 60, 15))});
     return args;
+}
+
+void MediaService::served(const std::string& observation)
+{
+    std::shared_lock lock(observersMutex_);
+    for (const auto& [observer, ud] : observers_) observer(ud, observation.data(), observation.size());
 }
 
 int MediaService::describe(const std::string& id, std::string& out) const

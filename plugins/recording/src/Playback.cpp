@@ -5,6 +5,8 @@
 
 #include <vtp/random.hpp>
 
+#include <filesystem>
+
 namespace vtp::recording {
 
 namespace {
@@ -48,7 +50,8 @@ Playback::Playback(Host& host, const Access& access) : host_(host), access_(acce
                 [this](const Request& req) { return playback(req); });
     // Players fetch across origins with a Range header and read Content-Range.
     Cors cors;
-    cors.headers = {"range"};
+    // The CTA-5004 CMCD headers hls.js and dash.js may send (the streaming plugin reads them).
+    cors.headers = {"range", "cmcd-request", "cmcd-object", "cmcd-status", "cmcd-session"};
     cors.exposeHeaders = {"content-range", "accept-ranges", "etag", "content-disposition"};
     host_.route({.method = "GET",
                  .path = "/api/v1/recordings/{id}/media/{token}/{file}",
@@ -146,7 +149,24 @@ Response Playback::media(const Request& req)
         throw Forbidden("the user this URL was made for may no longer watch this recording");
     if (!media::safeName(file)) throw NotFound("no such file");
 
-    Response res = Response::file(store_->mediaPath(id, file), media::contentType(file));
+    const std::string path = store_->mediaPath(id, file);
+    if (observed && observed()) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        Json headers = Json::object();
+        for (const char* h : {"cmcd-request", "cmcd-object", "cmcd-status", "cmcd-session"})
+            if (auto v = req.header(h)) headers.set(h, *v);
+        const auto cmcd = req.query("CMCD");
+        served(Json{{"recording_id", id},
+                    {"user_id", token.userId},
+                    {"file", file},
+                    {"bytes", ec ? int64_t{0} : static_cast<int64_t>(size)},
+                    {"at_ms", unixNowMs()},
+                    {"cmcd", cmcd ? Json(*cmcd) : Json()},
+                    {"cmcd_headers", headers}}
+                   .dump());
+    }
+    Response res = Response::file(path, media::contentType(file));
     if (media::isPlaylist(file)) {
         // Playlists may grow while processing goes on: revalidated (ETag) on every use.
         res.header("Cache-Control", "private, no-cache");

@@ -18,6 +18,7 @@
 #include <vtp/sdk.hpp>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,6 +35,9 @@ public:
 
     // How long the courses plugin's answer about a user and a recording is trusted.
     static constexpr std::chrono::seconds kRecheck{5};
+    // Called with each media file served (MediaService::served's observation), when set.
+    std::function<bool()> observed;
+    std::function<void(const std::string&)> served;
 
 private:
     Response playback(const Request& req);

@@ -39,6 +39,8 @@ RecordingService::RecordingService(Host& host) : host_(host), access_(host)
     registerCommands();
     playback_ = std::make_unique<Playback>(host, access_);
     mediaService_ = std::make_unique<MediaService>(host, *this);
+    playback_->observed = [this] { return mediaService_->observed(); };
+    playback_->served = [this](const std::string& o) { mediaService_->served(o); };
     host.offer(VTP_RECORDING_MEDIA_SERVICE, VTP_RECORDING_MEDIA_VERSION, mediaService_->table());
 }
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace vtp {
 
@@ -89,6 +90,36 @@ public:
             }
         }
         return out;
+    }
+
+    // Calls `f` with every observation of a recording's media served (JSON text as
+    // vtp/services/recording_media.h describes: the file, its bytes, the player's CMCD) on the
+    // HTTP thread that served it, until the returned handle is destroyed; nullptr if refused.
+    class Observer {
+    public:
+        Observer(const Observer&) = delete;
+        Observer& operator=(const Observer&) = delete;
+        ~Observer() { t_->unobserve(t_->context, &Observer::call, this); }
+
+    private:
+        friend class RecordingMedia;
+        Observer(const vtp_recording_media_v1* t, std::function<void(std::string_view)> f) : t_(t), f_(std::move(f)) {}
+        static void call(void* ud, const char* json, size_t len)
+        {
+            try {
+                static_cast<Observer*>(ud)->f_(std::string_view(json, len));
+            } catch (...) {
+                // An observer's failure is its own: the file is served anyway.
+            }
+        }
+        const vtp_recording_media_v1* t_;
+        std::function<void(std::string_view)> f_;
+    };
+    std::unique_ptr<Observer> observe(std::function<void(std::string_view)> f) const
+    {
+        std::unique_ptr<Observer> o(new Observer(t_, std::move(f)));
+        if (t_->observe(t_->context, &Observer::call, o.get()) != VTP_OK) return nullptr;
+        return o;
     }
 
 private:

@@ -51,10 +51,19 @@ typedef struct vtp_recording_media_v1 {
      * was cancelled; VTP_ERROR when another attempt may succeed (result: {"reason"}). */
     int (*run_task)(void* context, const char* id, size_t id_len, const char* request, size_t request_len,
                     const vtp_recording_task_callbacks* callbacks, vtp_recording_json_visitor result, void* user_data);
+    /* Thread-safe. `observer` is called, on the HTTP thread that served it (keep it short), for
+     * every file of a recording's media served through its signed URLs, with {"recording_id",
+     * "user_id", "file", "bytes" (the file's size), "at_ms", "cmcd" (the CMCD query argument,
+     * decoded, or null), "cmcd_headers": {"cmcd-request", "cmcd-object", "cmcd-status",
+     * "cmcd-session"} (those sent)}: what a player's Common Media Client Data says of how it
+     * plays. VTP_OK, or VTP_NO_MEMORY past 16 observers. */
+    int (*observe)(void* context, vtp_recording_json_visitor observer, void* user_data);
+    /* Removes an observer (the same pair); after it returns the observer is never called again. */
+    int (*unobserve)(void* context, vtp_recording_json_visitor observer, void* user_data);
 } vtp_recording_media_v1;
 
 /* The table as version 1 shipped: Host::find refuses a smaller one. */
-#define VTP_RECORDING_MEDIA_V1_SIZE VTP_SIZE_THROUGH(vtp_recording_media_v1, run_task)
+#define VTP_RECORDING_MEDIA_V1_SIZE VTP_SIZE_THROUGH(vtp_recording_media_v1, unobserve)
 
 #ifdef __cplusplus
 }
