@@ -42,6 +42,14 @@ public:
                     ConfigKey::integer("ladder.screen_max_fps", 15,
                                        "Highest frame rate of a shared screen's rungs (slides need few frames; the bits go to sharpness)")
                         .range(1, 60),
+                    ConfigKey::boolean(
+                        "composed.enabled", true,
+                        "With a camera and a shared screen, the ladder includes one composed presentation (the screen large, "
+                        "the camera small in a corner) for players that show one video (abr-composed.m3u8)"),
+                    ConfigKey::integer("composed.camera_percent", 25, "The camera's width in the composed picture, in percent of its width")
+                        .range(5, 50),
+                    ConfigKey::string("composed.corner", "bottom-right", "The composed picture's corner that shows the camera")
+                        .oneOf({"top-left", "top-right", "bottom-left", "bottom-right"}),
                     ConfigKey::integer("ladder.max_attempts", 3, "Attempts of a ladder job when the cause is not the media").range(1, 100),
                     ConfigKey::string("ingest.rtmp_url", "rtmp://127.0.0.1:1935/live",
                                       "Where encoders publish live streams over RTMP, as they reach it: a stream's URL is this, '/' and "

@@ -112,6 +112,11 @@ std::vector<std::string> MediaService::taskArguments(const Json& request)
     if (!screen.isObject()) throw std::invalid_argument("screen is not an object");
     args.insert(args.end(), {"--screen-tune", oneOf(screen, "tune", {"stillimage", "animation", "film", "none"}, "stillimage"),
                              "--screen-max-fps", std::to_string(integerIn(screen, "max_fps", 1, 60, 15))});
+    const Json composed = request.has("composed") ? request["composed"] : Json::object();
+    if (!composed.isObject()) throw std::invalid_argument("composed is not an object");
+    args.insert(args.end(),
+                {"--compose-camera-percent", std::to_string(integerIn(composed, "camera_percent", 0, 50, 25)), "--compose-corner",
+                 oneOf(composed, "corner", {"top-left", "top-right", "bottom-left", "bottom-right"}, "bottom-right")});
     return args;
 }
 

@@ -77,6 +77,14 @@ struct Track {
     LadderRung rung;
     bool screen = false;
     std::vector<size_t> rungs;
+    // The composed presentation (screen large, camera small): its rung tracks follow the camera's
+    // pictures (`composedRungs` on the camera's decoding track) and draw the latest screen picture
+    // under them; `canvas` is that picture scaled, redrawn only when a new one came.
+    bool composed = false;
+    std::vector<size_t> composedRungs;
+    Frame canvas;
+    int64_t canvasVersion = -1;
+    std::unique_ptr<SwsContext, SwsFree> cameraSws;
     // Live: the segments published so far (name, seconds), and what its init segment says.
     std::vector<std::pair<std::string, double>> liveSegments;
     cmaf::TrackInfo cmaf;
@@ -196,20 +204,21 @@ private:
         tracks_.push_back(std::move(t));
     }
 
-    // A video source of a ladder: one track per rung at or below its height (the lowest rung
-    // always), the first decoding for all of them.
-    void addRungs(Source& s, const Track& proto, int streamIndex)
+    struct RungSize {
+        LadderRung rung;
+        int width = 0, height = 0;
+    };
+    // The rungs of a picture `width` x `height`: those at or below its height (the lowest always),
+    // every one the same shape exactly (a DASH adaptation set has one): the picture's shape as a
+    // small fraction num/den, heights multiples of what keeps both sides whole and even (18 for
+    // 16:9: a 480 rung is 864x486). The distortion is a fraction of a percent.
+    std::vector<RungSize> rungSizes(int width, int height) const
     {
-        const AVCodecParameters* p = proto.in->codecpar;
-        if (p->width <= 0 || p->height <= 0) throw MediaError("the video declares no picture size");
         std::vector<LadderRung> chosen;
         for (const auto& r : o_.ladder->rungs)
-            if (r.height <= p->height) chosen.push_back(r);
+            if (r.height <= height) chosen.push_back(r);
         if (chosen.empty()) chosen.push_back(o_.ladder->rungs.back());
-        // Every rung the same shape exactly (a DASH adaptation set has one): the source's shape as a
-        // small fraction num/den, heights multiples of what keeps both sides whole and even (18
-        // for 16:9: a 480 rung is 864x486). The distortion is a fraction of a percent.
-        const double ratio = static_cast<double>(p->width) / p->height;
+        const double ratio = static_cast<double>(width) / height;
         int num = 1, den = 1;
         double best = 1e9;
         for (int d = 1; d <= 32; ++d) {
@@ -223,20 +232,76 @@ private:
             if (err < 0.002) break;
         }
         const int step = num % 2 ? 2 * den : std::lcm(den, 2);
+        std::vector<RungSize> out;
+        for (const auto& r : chosen) {
+            int h = std::max(step, static_cast<int>(std::lround(static_cast<double>(r.height) / step)) * step);
+            while (h > step && h > height) h -= step;
+            out.push_back({r, h / den * num, h});
+        }
+        return out;
+    }
+
+    // The composed presentation of a ladder, when the recording has a camera and a shared screen:
+    // rungs of the screen's shape and heights, following the camera's pictures (its frame rate, its
+    // timeline), the screen drawn large and the camera small in a corner (--compose-*); before the
+    // screen is shared, the camera alone fills the picture.
+    void addComposed()
+    {
+        if (!o_.ladder || !o_.ladder->compose) return;
+        int camera = -1, screen = -1;
+        for (size_t i = 0; i < sources_.size(); ++i) {
+            const Source& s = *sources_[i];
+            if (s.video < 0) continue;
+            if (s.spec.kind == "screen" && screen < 0) screen = static_cast<int>(i);
+            if (s.spec.kind != "screen" && camera < 0) camera = static_cast<int>(i);
+        }
+        if (camera < 0 || screen < 0) return;
+        Source& cam = *sources_[static_cast<size_t>(camera)];
+        const Source& scr = *sources_[static_cast<size_t>(screen)];
+        const size_t cameraTrack = static_cast<size_t>(cam.trackOf[static_cast<size_t>(cam.video)]);
+        screenTrack_ = scr.trackOf[static_cast<size_t>(scr.video)];
+        const AVCodecParameters* sp = scr.fmt->streams[scr.video]->codecpar;
+        const auto sizes = rungSizes(sp->width, sp->height);
+        const size_t first = tracks_.size();
+        composedIndex_ = static_cast<int>(sources_.size());
+        for (const auto& size : sizes) {
+            const Track& c = tracks_[cameraTrack];
+            Track t;
+            t.src = c.src;
+            t.sourceIndex = composedIndex_;
+            t.in = c.in;
+            t.video = true;
+            t.shift = c.shift;
+            t.rung = size.rung;
+            t.composed = true;
+            t.width = size.width;
+            t.height = size.height;
+            openEncoder(t);
+            tracks_.push_back(std::move(t));
+            tracks_[first].rungs.push_back(tracks_.size() - 1); // the adaptation set
+            tracks_[cameraTrack].composedRungs.push_back(tracks_.size() - 1);
+        }
+    }
+
+    // A video source of a ladder: one track per rung at or below its height (the lowest rung
+    // always), the first decoding for all of them.
+    void addRungs(Source& s, const Track& proto, int streamIndex)
+    {
+        const AVCodecParameters* p = proto.in->codecpar;
+        if (p->width <= 0 || p->height <= 0) throw MediaError("the video declares no picture size");
+        const auto sizes = rungSizes(p->width, p->height);
         const size_t first = tracks_.size();
         s.trackOf[static_cast<size_t>(streamIndex)] = static_cast<int>(first);
-        for (size_t i = 0; i < chosen.size(); ++i) {
+        for (size_t i = 0; i < sizes.size(); ++i) {
             Track t;
-            int h = std::max(step, static_cast<int>(std::lround(static_cast<double>(chosen[i].height) / step)) * step);
-            while (h > step && h > p->height) h -= step;
-            t.height = h;
-            t.width = h / den * num;
+            t.width = sizes[i].width;
+            t.height = sizes[i].height;
             t.src = proto.src;
             t.sourceIndex = proto.sourceIndex;
             t.in = proto.in;
             t.video = true;
             t.shift = proto.shift;
-            t.rung = chosen[i];
+            t.rung = sizes[i].rung;
             t.screen = s.spec.kind == "screen";
             if (i == 0) openDecoder(t);
             openEncoder(t);
@@ -343,6 +408,7 @@ private:
             if (s.video >= 0) addTrack(s, i, s.video, true);
             if (s.audio >= 0) addTrack(s, i, s.audio, false);
         }
+        addComposed();
         for (auto& t : tracks_)
             if (t.video)
                 t.codecs = t.enc ? h264CodecString(t.enc->extradata, t.enc->extradata_size)
@@ -626,9 +692,15 @@ private:
             if (t.thumbnails && pts != AV_NOPTS_VALUE)
                 thumbs_->frame(f.get(), std::max(0.0, static_cast<double>(pts) * av_q2d(t.in->time_base)));
             if (!t.copy) {
-                if (!t.rungs.empty())
+                if (!t.rungs.empty()) {
+                    if (screenTrack_ >= 0 && &t == &tracks_[static_cast<size_t>(screenTrack_)]) {
+                        av_frame_unref(screen_.get());
+                        check(av_frame_ref(screen_.get(), f.get()), "keeping the screen's picture");
+                        ++screenVersion_;
+                    }
                     for (size_t r : t.rungs) encodeVideo(tracks_[r], f.get(), pts);
-                else if (t.video)
+                    for (size_t r : t.composedRungs) encodeVideo(tracks_[r], f.get(), pts);
+                } else if (t.video)
                     encodeVideo(t, f.get(), pts);
                 else
                     encodeAudio(t, f.get(), pts);
@@ -647,15 +719,7 @@ private:
             pts - t.lastFramePts < av_rescale_q(1, av_inv_q(t.enc->framerate), t.enc->time_base) * 9 / 10)
             return;
         t.lastFramePts = pts;
-        t.sws.reset(sws_getCachedContext(t.sws.release(), f->width, f->height, static_cast<AVPixelFormat>(f->format), t.width, t.height,
-                                         AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
-        if (!t.sws) throw MediaError("the video's pictures could not be scaled");
-        Frame out = newFrame();
-        out->format = AV_PIX_FMT_YUV420P;
-        out->width = t.width;
-        out->height = t.height;
-        check(av_frame_get_buffer(out.get(), 0), "allocating a picture");
-        sws_scale(t.sws.get(), f->data, f->linesize, 0, f->height, out->data, out->linesize);
+        Frame out = t.composed ? compose(t, f) : scaled(t.sws, f, t.width, t.height);
         out->pts = pts;
         // A keyframe every keyframeSeconds, whatever the source's were: segments need them.
         const auto keyTicks = std::max<int64_t>(1, static_cast<int64_t>(o_.keyframeSeconds / av_q2d(t.enc->time_base)));
@@ -667,6 +731,66 @@ private:
             t.lastKeyPts = pts;
         }
         sendToEncoder(t, out.get());
+    }
+
+    // `f` scaled to `width` x `height` (YUV 4:2:0) with `sws`, in a new picture.
+    static Frame scaled(std::unique_ptr<SwsContext, SwsFree>& sws, const AVFrame* f, int width, int height)
+    {
+        sws.reset(sws_getCachedContext(sws.release(), f->width, f->height, static_cast<AVPixelFormat>(f->format), width, height,
+                                       AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
+        if (!sws) throw MediaError("the video's pictures could not be scaled");
+        Frame out = newFrame();
+        out->format = AV_PIX_FMT_YUV420P;
+        out->width = width;
+        out->height = height;
+        check(av_frame_get_buffer(out.get(), 0), "allocating a picture");
+        sws_scale(sws.get(), f->data, f->linesize, 0, f->height, out->data, out->linesize);
+        return out;
+    }
+
+    // A composed picture: the latest screen picture (scaled once per new one) with the camera's
+    // `cam` small in the configured corner; the camera alone, letterboxed, before any screen.
+    Frame compose(Track& t, const AVFrame* cam)
+    {
+        const LadderOptions& l = *o_.ladder;
+        Frame out = newFrame();
+        out->format = AV_PIX_FMT_YUV420P;
+        out->width = t.width;
+        out->height = t.height;
+        check(av_frame_get_buffer(out.get(), 0), "allocating a picture");
+        const auto place = [&](const AVFrame* small, int x, int y) {
+            for (int plane = 0; plane < 3; ++plane) {
+                const int shift = plane ? 1 : 0, rows = small->height >> shift, bytes = small->width >> shift;
+                for (int r = 0; r < rows; ++r)
+                    std::memcpy(out->data[plane] + static_cast<ptrdiff_t>((y >> shift) + r) * out->linesize[plane] + (x >> shift),
+                                small->data[plane] + static_cast<ptrdiff_t>(r) * small->linesize[plane], static_cast<size_t>(bytes));
+            }
+        };
+        if (screen_->data[0]) {
+            if (t.canvasVersion != screenVersion_) {
+                t.canvas = scaled(t.sws, screen_.get(), t.width, t.height);
+                t.canvasVersion = screenVersion_;
+            }
+            check(av_frame_copy(out.get(), t.canvas.get()), "composing a picture");
+            const int w = std::max(2, even(t.width * l.composeCameraPercent / 100));
+            const int h = std::max(2, even(static_cast<int>(static_cast<int64_t>(w) * cam->height / std::max(1, cam->width))));
+            const int margin = even(t.height * 2 / 100);
+            const bool right = l.composeCorner.ends_with("right"), bottom = l.composeCorner.starts_with("bottom");
+            const int x = right ? even(t.width - w - margin) : margin, y = bottom ? even(t.height - h - margin) : margin;
+            if (x >= 0 && y >= 0 && x + w <= t.width && y + h <= t.height) place(scaled(t.cameraSws, cam, w, h).get(), x, y);
+        } else {
+            // Black, then the camera as large as fits, centred.
+            std::memset(out->data[0], 16, static_cast<size_t>(out->linesize[0]) * static_cast<size_t>(t.height));
+            std::memset(out->data[1], 128, static_cast<size_t>(out->linesize[1]) * static_cast<size_t>(t.height / 2));
+            std::memset(out->data[2], 128, static_cast<size_t>(out->linesize[2]) * static_cast<size_t>(t.height / 2));
+            int w = t.width, h = even(static_cast<int>(static_cast<int64_t>(t.width) * cam->height / std::max(1, cam->width)));
+            if (h > t.height) {
+                h = t.height;
+                w = even(static_cast<int>(static_cast<int64_t>(t.height) * cam->width / std::max(1, cam->height)));
+            }
+            place(scaled(t.cameraSws, cam, std::max(2, w), std::max(2, h)).get(), even((t.width - w) / 2), even((t.height - h) / 2));
+        }
+        return out;
     }
 
     void encodeAudio(Track& t, AVFrame* f, int64_t pts)
@@ -963,13 +1087,11 @@ private:
     {
         const Track* a = nullptr;
         std::vector<const Track*> rungs;
-        for (const auto& t : tracks_)
-            if (t.sourceIndex == sourceIndex) {
-                if (!t.video)
-                    a = &t;
-                else if (t.rung.height > 0)
-                    rungs.push_back(&t);
-            }
+        for (const auto& t : tracks_) {
+            // The composed presentation plays the primary source's sound.
+            if (!t.video && (t.sourceIndex == sourceIndex || (sourceIndex == composedIndex_ && t.sourceIndex == 0))) a = &t;
+            if (t.video && t.sourceIndex == sourceIndex && t.rung.height > 0) rungs.push_back(&t);
+        }
         const auto work = [](const Track& t) { return "media_" + std::to_string(t.out) + ".m3u8"; };
         std::ostringstream m;
         m << "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
@@ -1003,6 +1125,7 @@ private:
             masters.push_back(i == 0 ? "abr-master.m3u8" : "abr-source-" + std::to_string(i + 1) + ".m3u8");
             writeFile(o_.workDir + "/" + masters.back(), ladderMaster(static_cast<int>(i)));
         }
+        if (composedIndex_ >= 0) writeFile(o_.workDir + "/abr-composed.m3u8", ladderMaster(composedIndex_));
         // The muxer names its media playlists media_N.m3u8: beside the single rendition's, they
         // take the ladder's prefix (they name abr- segments already).
         for (const auto& t : tracks_) {
@@ -1032,7 +1155,19 @@ private:
             }
             r << "]}";
         }
-        r << "]}";
+        r << "]";
+        if (composedIndex_ >= 0) {
+            r << ",\"composed\":{\"master\":\"abr-composed.m3u8\",\"rungs\":[";
+            bool first = true;
+            for (const auto& t : tracks_) {
+                if (t.sourceIndex != composedIndex_) continue;
+                r << (first ? "" : ",") << "{\"name\":" << jsonString(t.rung.name) << ",\"playlist\":" << jsonString(ladderPlaylist(t))
+                  << ",\"bytes\":" << t.bytes << ",\"width\":" << t.enc->width << ",\"height\":" << t.enc->height << "}";
+                first = false;
+            }
+            r << "]}";
+        }
+        r << "}";
         return r.str();
     }
 
@@ -1042,6 +1177,11 @@ private:
     std::vector<Track> tracks_;
     AVFormatContext* dash_ = nullptr;
     AVFormatContext* mp4_ = nullptr;
+    // The composed presentation: the screen's decoding track, its latest picture (and how many
+    // came), and the index its tracks take as their source (after the real ones); -1: none.
+    int screenTrack_ = -1, composedIndex_ = -1;
+    Frame screen_ = newFrame();
+    int64_t screenVersion_ = 0;
     std::unique_ptr<Thumbnails> thumbs_;
     // Live: segments already in media/ (name -> size), the muxer's playlists last seen.
     std::map<std::string, uint64_t> published_;

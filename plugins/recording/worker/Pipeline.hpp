@@ -48,6 +48,11 @@ struct LadderOptions {
     int audioKbps = 128;
     std::string screenTune = "stillimage"; // libx264 tune of a screen's rungs ("none": none)
     int screenMaxFps = 15;
+    // The composed presentation (a camera and a screen in one picture) for players that show one
+    // video: the camera's width in percent of the picture, and its corner.
+    bool compose = true;
+    int composeCameraPercent = 25;
+    std::string composeCorner = "bottom-right"; // top-left, top-right, bottom-left, bottom-right
 };
 
 struct Options {

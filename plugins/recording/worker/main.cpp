@@ -10,7 +10,8 @@
 // length; segments reach --media-dir as they are made.
 // With --task ladder: an adaptive ladder of the sources (--rung HEIGHT:KBPS, highest first,
 // --audio-kbps, --screen-tune, --screen-max-fps; --kind KIND after a --source), its files named
-// abr-* in --media-dir beside the single rendition's.
+// abr-* in --media-dir beside the single rendition's; with a camera and a screen, also a composed
+// presentation (--compose-camera-percent, 0: none; --compose-corner).
 #include "Pipeline.hpp"
 #include "Report.hpp"
 
@@ -125,6 +126,13 @@ int main(int argc, char** argv)
         } else if (a == "--screen-max-fps") {
             if (!o.ladder) usage("--screen-max-fps follows --task ladder");
             o.ladder->screenMaxFps = static_cast<int>(number(v, "screen-max-fps"));
+        } else if (a == "--compose-camera-percent") {
+            if (!o.ladder) usage("--compose-camera-percent follows --task ladder");
+            o.ladder->composeCameraPercent = static_cast<int>(number(v, "compose-camera-percent"));
+            o.ladder->compose = o.ladder->composeCameraPercent > 0;
+        } else if (a == "--compose-corner") {
+            if (!o.ladder) usage("--compose-corner follows --task ladder");
+            o.ladder->composeCorner = v;
         } else if (a == "--live-complete") {
             if (o.sources.empty()) usage("--live-complete follows the --source it completes");
             o.sources.back().completeFile = v;
@@ -139,8 +147,11 @@ int main(int argc, char** argv)
     }
     if (o.mediaDir.empty() || o.workDir.empty() || o.sources.empty()) usage("--media-dir, --work-dir and --source are needed");
     if (o.segmentSeconds < 1 || o.keyframeSeconds <= 0 || o.thumbnailSeconds < 1) usage("a duration option is out of range");
-    if (o.ladder && (o.ladder->rungs.empty() || o.live() || o.ladder->audioKbps < 16 || o.ladder->audioKbps > 1024 ||
-                     o.ladder->screenMaxFps < 1 || o.ladder->screenMaxFps > 240))
+    if (o.ladder &&
+        (o.ladder->rungs.empty() || o.live() || o.ladder->audioKbps < 16 || o.ladder->audioKbps > 1024 || o.ladder->screenMaxFps < 1 ||
+         o.ladder->screenMaxFps > 240 || o.ladder->composeCameraPercent < 0 || o.ladder->composeCameraPercent > 50 ||
+         (o.ladder->composeCorner != "top-left" && o.ladder->composeCorner != "top-right" && o.ladder->composeCorner != "bottom-left" &&
+          o.ladder->composeCorner != "bottom-right")))
         usage("a ladder needs rungs, finished sources and sensible bitrates");
 
     av_log_set_callback(logCallback);

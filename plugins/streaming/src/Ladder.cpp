@@ -35,6 +35,8 @@ Ladder::Ladder(Host& host) : host_(host)
     screenTune_ = c.getString("ladder.screen_tune");
     screenMaxFps_ = c.getInt("ladder.screen_max_fps");
     maxAttempts_ = c.getInt("ladder.max_attempts");
+    composedCameraPercent_ = c.getBool("composed.enabled") ? c.getInt("composed.camera_percent") : 0;
+    composedCorner_ = c.getString("composed.corner");
 
     made_ = host.counter("ladders_made_total", "Adaptive ladders of recordings made on this node");
     failed_ = host.counter("ladders_failed_total", "Adaptive ladders that failed (the media, or attempts exhausted)");
@@ -80,7 +82,8 @@ Json Ladder::request() const
                 {"preset", preset_},
                 {"segment_seconds", segmentSeconds_},
                 {"keyframe_seconds", keyframeSeconds_},
-                {"screen", Json{{"tune", screenTune_}, {"max_fps", screenMaxFps_}}}};
+                {"screen", Json{{"tune", screenTune_}, {"max_fps", screenMaxFps_}}},
+                {"composed", Json{{"camera_percent", composedCameraPercent_}, {"corner", composedCorner_}}}};
 }
 
 bool Ladder::queue(const std::string& recordingId, const std::string& generation)

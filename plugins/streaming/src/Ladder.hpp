@@ -36,7 +36,8 @@ private:
     bool enabled_ = true;
     std::vector<Rung> rungs_;
     int64_t audioKbps_ = 128, segmentSeconds_ = 4, keyframeSeconds_ = 2, screenMaxFps_ = 15, maxAttempts_ = 3;
-    std::string preset_, screenTune_;
+    std::string preset_, screenTune_, composedCorner_;
+    int64_t composedCameraPercent_ = 25;
     std::unique_ptr<RecordingMedia> media_;
     Metric made_, failed_, seconds_;
 };

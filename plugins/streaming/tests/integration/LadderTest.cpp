@@ -2,7 +2,8 @@
 // worker and the streaming plugin, on SQLite and PostgreSQL: a class recorded as a camera and a
 // screen (media made here with the ffmpeg command) becomes, once processed, a ladder of rungs at
 // or below each source, keyframes and segments aligned across rungs, listed in one HLS master
-// playlist per source and one DASH MPD, played through the recording's signed URLs.
+// playlist per source and one DASH MPD, plus a composed presentation of both, played through the
+// recording's signed URLs.
 #include "RecordingTestSupport.hpp"
 
 #include "CmafSegments.hpp"
@@ -224,12 +225,22 @@ TEST_P(StreamingLadder, AProcessedRecordingGetsAlignedRungsAtOrBelowEachSourceIn
     EXPECT_EQ(attribute(screen_variants[0].inf, "RESOLUTION"), "1280x720") << screenMaster;
     for (const auto& v : screen_variants) EXPECT_EQ(attribute(v.inf, "FRAME-RATE"), "15.000") << v.inf;
 
+    // The composed presentation for players that show one video: the screen's shape and rungs,
+    // the camera's frame rate (its pictures drive it), the camera's sound.
+    const std::string composed = fetch(base + "abr-composed.m3u8");
+    const auto composed_variants = variants(composed);
+    ASSERT_EQ(composed_variants.size(), 4u) << composed;
+    EXPECT_EQ(attribute(composed_variants[0].inf, "RESOLUTION"), "1280x720") << composed;
+    EXPECT_EQ(attribute(composed_variants[0].inf, "FRAME-RATE"), "30.000") << composed;
+    EXPECT_EQ(attribute(composed_variants[3].inf, "CODECS"), "mp4a.40.2") << composed;
+    EXPECT_FALSE(segments(fetch(base + composed_variants[0].uri)).empty());
+
     // One MPD: an adaptation set per media type and source, the camera's the main ones.
     const std::string mpd = fetch(dash);
     Poco::XML::DOMParser parser;
     Poco::AutoPtr<Poco::XML::Document> doc = parser.parseString(mpd);
     Poco::AutoPtr<Poco::XML::NodeList> sets = doc->getElementsByTagName("AdaptationSet");
-    ASSERT_EQ(sets->length(), 3u) << mpd;
+    ASSERT_EQ(sets->length(), 4u) << mpd;
     std::vector<std::pair<std::string, unsigned>> shape; // contentType, representations
     for (unsigned long i = 0; i < sets->length(); ++i) {
         auto* set = static_cast<Poco::XML::Element*>(sets->item(i));
@@ -239,7 +250,7 @@ TEST_P(StreamingLadder, AProcessedRecordingGetsAlignedRungsAtOrBelowEachSourceIn
         ASSERT_EQ(roles->length(), 1u);
         EXPECT_EQ(static_cast<Poco::XML::Element*>(roles->item(0))->getAttribute("value"), i < 2 ? "main" : "alternate");
     }
-    EXPECT_EQ(shape, (std::vector<std::pair<std::string, unsigned>>{{"video", 2}, {"audio", 1}, {"video", 3}})) << mpd;
+    EXPECT_EQ(shape, (std::vector<std::pair<std::string, unsigned>>{{"video", 2}, {"audio", 1}, {"video", 3}, {"video", 3}})) << mpd;
 
     // The single rendition is still there.
     EXPECT_FALSE(fetch(playback->getValue<std::string>("hls")).empty());

@@ -43,7 +43,7 @@ typedef struct vtp_recording_media_v1 {
      * ready recording `id`'s sources in the media worker:
      *   {"task": "ladder", "rungs": [{"name", "height", "video_kbps", "audio_kbps"}...],
      *    "audio_kbps", "preset", "keyframe_seconds", "segment_seconds",
-     *    "screen": {"tune", "max_fps"}}
+     *    "screen": {"tune", "max_fps"}, "composed": {"camera_percent" (0: none), "corner"}}
      * Its output files, named "abr-*", replace the previous ladder's among the recording's media
      * (the rest stays playable meanwhile). The worker's result (JSON) goes to `result`. Returns
      * VTP_OK; VTP_INVALID when the media or the request is the cause (result: {"reason"}), not
