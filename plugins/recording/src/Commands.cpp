@@ -205,35 +205,58 @@ int RecordingService::importCommand(const std::vector<std::string>& args)
         return 1;
     }
 
-    const std::string id = randomUuid(), uploadId = randomHex(16);
-    const int64_t nowMs = unixNowMs(), now = nowMs / 1000;
-    const uint64_t bytes = store_->importUpload(id, uploadId, file);
-    const std::string owner = o.count("--owner") ? o["--owner"] : "";
+    const int64_t nowMs = unixNowMs();
+    ImportSpec spec;
+    spec.title = title;
+    spec.sectionId = section;
+    spec.courseId = course;
+    spec.ownerId = o.count("--owner") ? o["--owner"] : "";
+    spec.visibility = visibility;
+    spec.startedAtMs = spec.stoppedAtMs = nowMs;
+    spec.sources = {{file, "file", nowMs}};
+    const std::string id = importRecording(spec);
+    const Rows rows = host_.db().query("SELECT job_id FROM recording_recordings WHERE id = ?", {id});
+    const std::string job = rows.empty() ? "" : rows[0]["job_id"].asOptionalString().value_or("");
+    std::printf("imported %s as recording %s (%llu bytes); processing queued as job %s\n", file.c_str(), id.c_str(),
+                static_cast<unsigned long long>(st.st_size), job.empty() ? "-" : job.c_str());
+    return 0;
+}
+
+std::string RecordingService::importRecording(const ImportSpec& spec)
+{
+    const std::string id = randomUuid();
+    const int64_t now = unixNow();
+    std::vector<std::pair<std::string, uint64_t>> copied; // upload id, bytes
     try {
-        // A finished recording of one `file` source: stopped at once, processed when a node claims the job.
+        for (const auto& src : spec.sources) {
+            const std::string uploadId = randomHex(16);
+            copied.emplace_back(uploadId, store_->importUpload(id, uploadId, src.path));
+        }
+        // A finished recording: stopped at once, processed when a node claims the job.
         host_.db().transaction([&](Tx& tx) {
             tx.exec("INSERT INTO recording_recordings (id, title, room_id, section_id, owner_id, state, visibility, started_at_ms, "
-                    "stopped_at_ms, created_at, updated_at, course_id) VALUES (?, ?, NULL, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
-                    {id, title, section, owner, visibility, static_cast<long long>(nowMs), static_cast<long long>(nowMs),
-                     static_cast<long long>(now), static_cast<long long>(now), course});
-            tx.exec("INSERT INTO recording_uploads (id, recording_id, owner_id, kind, filename, media_type, metadata, upload_length, "
-                    "received, state, started_at_ms, expires_at, completed_at, created_at) VALUES (?, ?, ?, 'file', ?, ?, '', ?, ?, "
-                    "'complete', ?, ?, ?, ?)",
-                    {uploadId, id, owner, std::filesystem::path(file).filename().string(), mediaTypeOf(file), static_cast<long long>(bytes),
-                     static_cast<long long>(bytes), static_cast<long long>(nowMs), static_cast<long long>(now), static_cast<long long>(now),
-                     static_cast<long long>(now)});
+                    "stopped_at_ms, created_at, updated_at, course_id) VALUES (?, ?, ?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
+                    {id, spec.title, spec.roomId, spec.sectionId, spec.ownerId, spec.visibility, static_cast<long long>(spec.startedAtMs),
+                     static_cast<long long>(spec.stoppedAtMs), static_cast<long long>(now), static_cast<long long>(now), spec.courseId});
+            for (size_t i = 0; i < spec.sources.size(); ++i) {
+                const auto& src = spec.sources[i];
+                const auto bytes = static_cast<long long>(copied[i].second);
+                tx.exec("INSERT INTO recording_uploads (id, recording_id, owner_id, kind, filename, media_type, metadata, upload_length, "
+                        "received, state, started_at_ms, expires_at, completed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, "
+                        "'complete', ?, ?, ?, ?)",
+                        {copied[i].first, id, spec.ownerId, src.kind, std::filesystem::path(src.path).filename().string(),
+                         mediaTypeOf(src.path), bytes, bytes, static_cast<long long>(src.startedAtMs), static_cast<long long>(now),
+                         static_cast<long long>(now), static_cast<long long>(now)});
+            }
         });
     } catch (...) {
         store_->removeRecording(id);
         throw;
     }
+    usageChanged();
     settleRecording(id);
-    const Rows rows = host_.db().query("SELECT job_id FROM recording_recordings WHERE id = ?", {id});
-    const std::string job = rows.empty() ? "" : rows[0]["job_id"].asOptionalString().value_or("");
-    host_.log().info("recording imported", {{"recording_id", id}, {"file", file}, {"bytes", std::to_string(bytes)}});
-    std::printf("imported %s as recording %s (%llu bytes); processing queued as job %s\n", file.c_str(), id.c_str(),
-                static_cast<unsigned long long>(bytes), job.empty() ? "-" : job.c_str());
-    return 0;
+    host_.log().info("recording imported", {{"recording_id", id}, {"sources", std::to_string(spec.sources.size())}});
+    return id;
 }
 
 int RecordingService::reprocessCommand(const std::vector<std::string>& args)

@@ -4,6 +4,7 @@
 #include "WorkerProcess.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <stdexcept>
 
 namespace vtp::recording {
@@ -71,6 +72,18 @@ MediaService::MediaService(Host& host, RecordingService& service) : host_(host),
         self->observerCount_ = self->observers_.size();
         return VTP_OK;
     };
+    table_.import_recording = [](void* ctx, const char* req, size_t len, vtp_recording_json_visitor result, void* ud) -> int {
+        std::string out;
+        int rc = VTP_ERROR;
+        try {
+            rc = static_cast<MediaService*>(ctx)->importRecording(std::string(req, len), out);
+        } catch (const std::exception& e) {
+            out = Json{{"reason", std::string("the recording could not be imported: ") + e.what()}}.dump();
+            rc = VTP_ERROR;
+        }
+        if (!out.empty() && result) result(ud, out.c_str(), out.size());
+        return rc;
+    };
     table_.run_task = [](void* ctx, const char* id, size_t len, const char* req, size_t reqLen, const vtp_recording_task_callbacks* cb,
                          vtp_recording_json_visitor result, void* ud) -> int {
         std::string out;
@@ -118,6 +131,68 @@ std::vector<std::string> MediaService::taskArguments(const Json& request)
                 {"--compose-camera-percent", std::to_string(integerIn(composed, "camera_percent", 0, 50, 25)), "--compose-corner",
                  oneOf(composed, "corner", {"top-left", "top-right", "bottom-left", "bottom-right"}, "bottom-right")});
     return args;
+}
+
+int MediaService::importRecording(const std::string& requestText, std::string& out)
+{
+    const auto invalid = [&](const std::string& why) {
+        out = Json{{"reason", why}}.dump();
+        return VTP_INVALID;
+    };
+    if (!service_.store_) return invalid("the recording plugin has not started");
+    Json r;
+    try {
+        r = Json::parse(requestText);
+    } catch (const std::exception&) {
+        return invalid("the request is not JSON");
+    }
+    if (!r.isObject()) return invalid("the request is not an object");
+    RecordingService::ImportSpec spec;
+    spec.title = r["title"].asString();
+    if (spec.title.empty() || spec.title.size() > service_.maxTitleChars())
+        return invalid("title: 1 to " + std::to_string(service_.maxTitleChars()) + " bytes");
+    if (r.has("section_id") == r.has("room_id")) return invalid("one of section_id and room_id is needed");
+    if (r.has("section_id")) {
+        spec.sectionId = r["section_id"].asString();
+        const auto about = service_.access_.describeSection(*spec.sectionId);
+        if (!about) return invalid("no section " + *spec.sectionId);
+        spec.courseId = (*about)["course_id"].asString();
+    } else {
+        spec.roomId = r["room_id"].asString();
+        if (spec.roomId->empty() || spec.roomId->size() > 200) return invalid("room_id: 1 to 200 bytes");
+    }
+    spec.ownerId = r["owner_id"].asString();
+    spec.visibility = r.has("visibility") ? r["visibility"].asString() : "participants";
+    if (spec.visibility != "participants" && spec.visibility != "staff" && spec.visibility != "link")
+        return invalid("visibility is participants, staff or link");
+    spec.startedAtMs = static_cast<int64_t>(r["started_at_ms"].asDouble());
+    spec.stoppedAtMs = static_cast<int64_t>(r["stopped_at_ms"].asDouble());
+    if (spec.startedAtMs <= 0 || spec.stoppedAtMs < spec.startedAtMs)
+        return invalid("started_at_ms and stopped_at_ms are needed, in order");
+    const Json& sources = r["sources"];
+    if (!sources.isArray() || sources.size() == 0 || sources.size() > 8) return invalid("sources: 1 to 8 are needed");
+    uint64_t total = 0;
+    for (size_t i = 0; i < sources.size(); ++i) {
+        const Json& s = sources.at(i);
+        RecordingService::ImportSpec::Source src{s["path"].asString(), s["kind"].asString(),
+                                                 static_cast<int64_t>(s["started_at_ms"].asDouble())};
+        std::error_code ec;
+        if (src.path.empty() || src.path.front() != '/' || !std::filesystem::is_regular_file(src.path, ec))
+            return invalid("a source's path is not an absolute path to a file");
+        if (src.kind != "camera" && src.kind != "screen" && src.kind != "audio" && src.kind != "file" && src.kind != "other")
+            return invalid("a source's kind is camera, screen, audio, file or other");
+        if (src.startedAtMs <= 0) src.startedAtMs = spec.startedAtMs;
+        total += std::filesystem::file_size(src.path, ec);
+        spec.sources.push_back(std::move(src));
+    }
+    try {
+        service_.requireRoom(service_.roomLeft(spec.courseId), total);
+    } catch (const HttpError& e) {
+        out = Json{{"reason", e.detail()}}.dump();
+        return VTP_CONFLICT;
+    }
+    out = Json{{"id", service_.importRecording(spec)}}.dump();
+    return VTP_OK;
 }
 
 void MediaService::served(const std::string& observation)

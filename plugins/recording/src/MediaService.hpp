@@ -32,6 +32,7 @@ public:
 
 private:
     int describe(const std::string& id, std::string& out) const;
+    int importRecording(const std::string& request, std::string& out);
     int runTask(const std::string& id, const std::string& request, const vtp_recording_task_callbacks* callbacks, std::string& out);
 
     Host& host_;

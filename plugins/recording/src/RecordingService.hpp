@@ -95,6 +95,23 @@ public:
     }
     RoomControl* roomControl() { return roomControl_.get(); }
 
+    // A finished recording made of local files (vtpctl recording import, a live stream that ended):
+    // each copied in durably as a complete source, the recording stopped and queued for processing.
+    // The caller checked who may do it and that the quota allows it. Returns its id; throws
+    // std::runtime_error when a file cannot be copied.
+    struct ImportSpec {
+        struct Source {
+            std::string path, kind; // kind: camera, screen, audio, file, other
+            int64_t startedAtMs = 0;
+        };
+        std::string title;
+        std::optional<std::string> sectionId, roomId, courseId;
+        std::string ownerId, visibility = "participants";
+        int64_t startedAtMs = 0, stoppedAtMs = 0;
+        std::vector<Source> sources;
+    };
+    std::string importRecording(const ImportSpec& spec);
+
 private:
     // ---- control (ControlRoutes.cpp)
     void registerControlRoutes();

@@ -92,6 +92,19 @@ public:
         return out;
     }
 
+    // A finished recording made of local files (vtp/services/recording_media.h describes the
+    // request): its id; throws std::runtime_error with the recording plugin's reason.
+    std::string importRecording(const Json& request) const
+    {
+        const std::string body = request.dump();
+        std::string text;
+        const int rc = t_->import_recording(t_->context, body.data(), body.size(), &collect, &text);
+        Json result = text.empty() ? Json::object() : Json::parse(text);
+        if (rc != VTP_OK)
+            throw std::runtime_error(result.has("reason") ? result["reason"].asString() : "the recording could not be imported");
+        return result["id"].asString();
+    }
+
     // Calls `f` with every observation of a recording's media served (JSON text as
     // vtp/services/recording_media.h describes: the file, its bytes, the player's CMCD) on the
     // HTTP thread that served it, until the returned handle is destroyed; nullptr if refused.

@@ -60,10 +60,18 @@ typedef struct vtp_recording_media_v1 {
     int (*observe)(void* context, vtp_recording_json_visitor observer, void* user_data);
     /* Removes an observer (the same pair); after it returns the observer is never called again. */
     int (*unobserve)(void* context, vtp_recording_json_visitor observer, void* user_data);
+    /* Thread-safe; copies files (blocks for that long). A finished recording made of local files
+     * (a live stream that ended): {"title", "section_id" | "room_id", "owner_id", "visibility"?,
+     * "started_at_ms", "stopped_at_ms", "sources": [{"path" (absolute, a regular file), "kind"
+     * (camera, screen, audio, file, other), "started_at_ms"}]}; the caller decided who may. The
+     * recording is processed like any other (and gets its ladder). Its {"id"} to `result`.
+     * VTP_OK; VTP_INVALID for a wrong request (result: {"reason"}); VTP_CONFLICT when the quota has
+     * no room for it; VTP_ERROR when a file could not be copied. */
+    int (*import_recording)(void* context, const char* request, size_t request_len, vtp_recording_json_visitor result, void* user_data);
 } vtp_recording_media_v1;
 
 /* The table as version 1 shipped: Host::find refuses a smaller one. */
-#define VTP_RECORDING_MEDIA_V1_SIZE VTP_SIZE_THROUGH(vtp_recording_media_v1, unobserve)
+#define VTP_RECORDING_MEDIA_V1_SIZE VTP_SIZE_THROUGH(vtp_recording_media_v1, import_recording)
 
 #ifdef __cplusplus
 }
