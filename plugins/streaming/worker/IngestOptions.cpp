@@ -41,6 +41,31 @@ bool validStreamKey(const std::string& key)
            std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
 }
 
+std::string srtStreamIdKey(const std::string& streamId)
+{
+    static constexpr std::string_view kAccessControl = "#!::";
+    if (streamId.rfind(kAccessControl, 0) != 0) return streamId;
+    std::string resource;
+    bool haveResource = false;
+    size_t pos = kAccessControl.size();
+    while (pos <= streamId.size()) {
+        const size_t comma = std::min(streamId.find(',', pos), streamId.size());
+        const std::string item = streamId.substr(pos, comma - pos);
+        pos = comma + 1;
+        const auto eq = item.find('=');
+        if (eq == std::string::npos) return {};
+        const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+        if (name == "m" && value != "publish") return {};
+        if (name == "r") {
+            if (haveResource) return {}; // a second resource: which one would be meant?
+            resource = value;
+            haveResource = true;
+        }
+    }
+    const auto slash = resource.rfind('/');
+    return slash == std::string::npos ? resource : resource.substr(slash + 1);
+}
+
 std::string parseListenUrl(const std::string& url, ListenTarget& out)
 {
     out = ListenTarget{};

@@ -238,6 +238,11 @@ int runIngest(const IngestOptions& o, PublisherGate& gate)
                 continue;
             }
             if (nowMs() >= idleDeadline) break;
+            // Another process holds the port: listening again would only spin; the plugin decides.
+            if (rc == AVERROR(EADDRINUSE) || rc == AVERROR(EACCES) || rc == AVERROR(EADDRNOTAVAIL)) {
+                reportEnded("listen failed", avError(rc));
+                return 1;
+            }
             reportRefused(protocol, "the connection failed before publishing: " + avError(rc));
             continue;
         }
