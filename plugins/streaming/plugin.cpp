@@ -52,11 +52,48 @@ public:
                         .oneOf({"top-left", "top-right", "bottom-left", "bottom-right"}),
                     ConfigKey::integer("ladder.max_attempts", 3, "Attempts of a ladder job when the cause is not the media").range(1, 100),
                     ConfigKey::string("ingest.rtmp_url", "rtmp://127.0.0.1:1935/live",
-                                      "Where encoders publish live streams over RTMP, as they reach it: a stream's URL is this, '/' and "
-                                      "its key"),
+                                      "Where encoders publish live streams over RTMP, as they reach it: a stream's URL is this with the "
+                                      "stream's own port (from ingest.rtmp_ports), '/' and its key; its path is the RTMP application"),
                     ConfigKey::string("ingest.srt_url", "srt://127.0.0.1:9000",
-                                      "Where encoders publish live streams over SRT, as they reach it: a stream's URL adds "
-                                      "?streamid=#!::r=live/KEY,m=publish (percent-encoded)"),
+                                      "Where encoders publish live streams over SRT, as they reach it: a stream's URL is this with the "
+                                      "stream's own port (from ingest.srt_ports) and ?streamid=#!::r=live/KEY,m=publish (percent-encoded)"),
+                    ConfigKey::boolean("ingest.enabled", true,
+                                       "Run the live ingest on this node: a worker per protocol for every stream that has not ended, "
+                                       "and the live playback routes"),
+                    ConfigKey::string("ingest.rtmp_ports", "19350-19449",
+                                      "TCP ports for RTMP ingest, FIRST-LAST: each stream gets one of its own for its life (open them "
+                                      "to encoders)"),
+                    ConfigKey::string("ingest.srt_ports", "19450-19549",
+                                      "UDP ports for SRT ingest, FIRST-LAST: each stream gets one of its own for its life (open them "
+                                      "to encoders)"),
+                    ConfigKey::string("ingest.listen_address", "0.0.0.0",
+                                      "The IPv4 address the ingest workers listen on (0.0.0.0: every interface)"),
+                    ConfigKey::string("ingest.worker", "",
+                                      "The live ingest worker executable (vtp-stream-worker); empty: the one installed beside this plugin"),
+                    ConfigKey::integer("ingest.memory_mb", 3072, "Address-space limit of each ingest worker, in MiB").range(256, 65536),
+                    ConfigKey::integer("ingest.nice", 5, "Added to the ingest workers' niceness (viewers' requests first)").range(0, 19),
+                    ConfigKey::integer("ingest.stall_timeout_ms", 4000,
+                                       "A publisher that sends nothing this long has gone (then the reconnect grace runs)")
+                        .range(500, 600000),
+                    ConfigKey::integer("ingest.max_input_kbps", 25000, "A publisher sending more than this (kbit/s) is cut off")
+                        .range(100, 1000000),
+                    ConfigKey::stringArray("live.rungs", {"1080:5000", "720:2800", "480:1400", "360:800"},
+                                           "The live ladder, HEIGHT:KBPS: a stream gets the rungs at or below its source's height (the "
+                                           "lowest always), plus an audio-only rendition"),
+                    ConfigKey::integer("live.audio_kbps", 128, "AAC bitrate of the live audio, in kbit/s").range(32, 512),
+                    ConfigKey::string("live.preset", "veryfast", "libx264 preset of the live rungs")
+                        .oneOf({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium"}),
+                    ConfigKey::integer("live.segment_ms", 2000, "Live segment length, in ms (a whole number of parts)").range(500, 10000),
+                    ConfigKey::integer("live.part_ms", 500, "Live part length (LL-HLS parts, LL-DASH chunks), in ms").range(100, 10000),
+                    ConfigKey::integer("live.dvr_window_seconds", 7200, "How far back a viewer can rewind a live stream, in seconds")
+                        .range(6, 86400),
+                    ConfigKey::integer("live.reconnect_grace_seconds", 30,
+                                       "After a publisher drops, how long a new publish with the key continues the same stream before "
+                                       "it ends (0: it ends at once)")
+                        .range(0, 3600),
+                    ConfigKey::integer("live.max_waiters_per_rendition", 10000,
+                                       "Blocking playlist reloads and early part requests held per rendition at once (more: 503)")
+                        .range(1, 1000000),
                     ConfigKey::integer("playback.url_lifetime_seconds", 21600,
                                        "How long the signed live playback URLs of a stream work, in seconds (a player asks for the "
                                        "stream again after expires_at)")

@@ -7,6 +7,7 @@
 //         query value; a BASE that has a query already gets "&streamid=...").
 // Pure C++, thread-safe; the key is base64url, but any text is encoded safely.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,18 @@ std::string percentEncode(std::string_view text);
 
 std::string rtmpIngestUrl(std::string_view base, std::string_view key);
 std::string srtIngestUrl(std::string_view base, std::string_view key);
+
+// BASE with its port set to `port` (each stream's worker listens on a port of its own):
+// rtmp://host/live and rtmp://host:1935/live give rtmp://host:PORT/live; [v6]:1935 keeps its brackets.
+std::string withPort(std::string_view base, int port);
+// The RTMP application a base URL names: "live" for rtmp://host:1935/live/; "" for none.
+std::string rtmpApplication(std::string_view base);
+
+// A range of ports from the config, "19350-19449" (or one port, "19350"), within 1..65535.
+struct PortRange {
+    int first = 0, last = 0;
+    bool contains(int port) const { return port >= first && port <= last; }
+};
+std::optional<PortRange> parsePortRange(std::string_view text);
 
 } // namespace vtp::streaming

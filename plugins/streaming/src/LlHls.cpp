@@ -29,6 +29,7 @@ LivePlaylist::LivePlaylist(LlHlsConfig config) : config_(std::move(config)), par
     if (!config_.mapUri.empty()) requireQuotable(config_.mapUri, "the map URI");
     if (config_.firstMediaSequence > (uint64_t{1} << 62)) throw std::invalid_argument("the first media sequence number is too large");
     nextMsn_ = config_.firstMediaSequence;
+    currentMap_ = config_.mapUri;
 }
 
 void LivePlaylist::checkWritable() const
@@ -67,6 +68,9 @@ Evicted LivePlaylist::finishSegment(const SegmentReport& segment)
     s.tail = "#EXTINF:" + text::seconds(us, 5) + ",\n" + segment.uri + "\n";
     s.parts = std::move(inProgress_);
     s.uri = segment.uri;
+    s.mapUri = currentMap_;
+    s.discontinuity = pendingDiscontinuity_;
+    pendingDiscontinuity_ = false;
     inProgress_.clear();
     segments_.push_back(std::move(s));
     ++nextMsn_;
@@ -79,6 +83,7 @@ Evicted LivePlaylist::finishSegment(const SegmentReport& segment)
         auto& old = segments_.front();
         out.segmentUris.push_back(old.uri);
         for (auto& p : old.parts) out.partUris.push_back(std::move(p.uri));
+        if (old.discontinuity) ++discontinuitySequence_;
         segments_.pop_front();
         if (partsFrom_ > 0) --partsFrom_;
     }
@@ -110,6 +115,22 @@ void LivePlaylist::setPreloadHint(const std::string& uri)
     if (preloadHint_ == uri) return;
     preloadHint_ = uri;
     ++version_;
+}
+
+Evicted LivePlaylist::discontinuity(const std::string& mapUri)
+{
+    if (!mapUri.empty()) requireQuotable(mapUri, "the map URI");
+    std::unique_lock lock(mutex_);
+    checkWritable();
+    Evicted out;
+    for (auto& p : inProgress_) out.partUris.push_back(std::move(p.uri));
+    inProgress_.clear();
+    preloadHint_.clear();
+    currentMap_ = mapUri;
+    // Two reconnects before a segment came make one new timeline, not two.
+    pendingDiscontinuity_ = !segments_.empty() || pendingDiscontinuity_;
+    ++version_;
+    return out;
 }
 
 Evicted LivePlaylist::end()
@@ -194,6 +215,7 @@ std::string LivePlaylist::renderLocked(bool skip) const
     out += ",PART-HOLD-BACK=" + text::seconds(3 * partTargetUs_, 3) + "\n";
     out += "#EXT-X-PART-INF:PART-TARGET=" + text::seconds(partTargetUs_, 5) + "\n";
     out += "#EXT-X-MEDIA-SEQUENCE:" + std::to_string(segments_.empty() ? nextMsn_ : segments_.front().msn) + "\n";
+    if (discontinuitySequence_ > 0) out += "#EXT-X-DISCONTINUITY-SEQUENCE:" + std::to_string(discontinuitySequence_) + "\n";
 
     size_t first = 0;
     if (skip) {
@@ -201,15 +223,24 @@ std::string LivePlaylist::renderLocked(bool skip) const
         while (first < segments_.size() && endUs() - (segments_[first].startUs + segments_[first].durationUs) >= 6 * td) ++first;
         if (first > 0) out += "#EXT-X-SKIP:SKIPPED-SEGMENTS=" + std::to_string(first) + "\n";
     }
-    // After the skip, so that it applies to the segments that follow it in a delta update too.
-    if (!config_.mapUri.empty()) out += "#EXT-X-MAP:URI=\"" + config_.mapUri + "\"\n";
+    // After the skip, so that it applies to the segments that follow it in a delta update too;
+    // again wherever a reconnect changed it.
+    std::string map = first < segments_.size() ? segments_[first].mapUri : currentMap_;
+    if (!map.empty()) out += "#EXT-X-MAP:URI=\"" + map + "\"\n";
+    const auto startTimeline = [&](bool discontinuity, const std::string& mapUri) {
+        if (discontinuity) out += "#EXT-X-DISCONTINUITY\n";
+        if (mapUri != map && !mapUri.empty()) out += "#EXT-X-MAP:URI=\"" + mapUri + "\"\n";
+        map = mapUri;
+    };
     for (size_t i = first; i < segments_.size(); ++i) {
         const auto& s = segments_[i];
+        startTimeline(s.discontinuity, s.mapUri);
         out += s.pdtLine;
         if (i >= partsFrom_)
             for (const auto& p : s.parts) appendPart(out, p);
         out += s.tail;
     }
+    if (!inProgress_.empty()) startTimeline(pendingDiscontinuity_, currentMap_);
     for (const auto& p : inProgress_) appendPart(out, p);
     if (!ended_ && !preloadHint_.empty()) out += "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"" + preloadHint_ + "\"\n";
     if (ended_) out += "#EXT-X-ENDLIST\n";

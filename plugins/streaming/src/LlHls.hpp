@@ -77,6 +77,11 @@ public:
     Evicted finishSegment(const SegmentReport& segment);
     // The URI the next part will have (EXT-X-PRELOAD-HINT:TYPE=PART); empty for no hint.
     void setPreloadHint(const std::string& uri);
+    // The publisher came back (a reconnect): the next segment starts a new timeline, preceded by
+    // EXT-X-DISCONTINUITY, with `mapUri` as its initialisation segment (EXT-X-MAP; empty: none).
+    // Parts of an unfinished segment are dropped (returned), as is the preload hint. Media sequence
+    // numbers go on; EXT-X-DISCONTINUITY-SEQUENCE counts the discontinuities that left the window.
+    Evicted discontinuity(const std::string& mapUri);
     // The stream ended: EXT-X-ENDLIST from now on. Parts of an unfinished segment are dropped.
     Evicted end();
 
@@ -102,6 +107,8 @@ private:
         std::string tail;    // "#EXTINF:...,\nURI\n"
         std::vector<Part> parts;
         std::string uri;
+        std::string mapUri;         // its EXT-X-MAP
+        bool discontinuity = false; // the first of a new timeline
     };
     struct Cache {
         uint64_t version = ~uint64_t{0};
@@ -123,6 +130,9 @@ private:
     int64_t nextStartUs_ = 0;
     size_t partsFrom_ = 0; // segments_[i] for i >= partsFrom_ still list their parts
     std::string preloadHint_;
+    std::string currentMap_;            // the EXT-X-MAP of the segment being written
+    bool pendingDiscontinuity_ = false; // the segment being written starts a new timeline
+    uint64_t discontinuitySequence_ = 0;
     bool ended_ = false;
     uint64_t version_ = 0;
     mutable std::mutex cacheMutex_;

@@ -5,16 +5,23 @@ namespace vtp::streaming {
 StreamingService::StreamingService(Host& host)
     : host_(host), ladder_(std::make_unique<Ladder>(host)), streams_(std::make_unique<Streams>(host))
 {
+    if (host.config().getBool("ingest.enabled")) {
+        live_ = std::make_unique<LiveStreams>(host, LiveSettings::fromConfig(host));
+        liveRoutes_ = std::make_unique<LiveRoutes>(host, *streams_, *live_);
+        streams_->setIngest(live_.get());
+    }
 }
 
 void StreamingService::start()
 {
     ladder_->start();
     streams_->start();
+    if (live_) live_->start();
 }
 
 void StreamingService::stop()
 {
+    if (live_) live_->stop();
     ladder_->stop();
 }
 

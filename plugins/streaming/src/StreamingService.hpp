@@ -1,9 +1,13 @@
 #pragma once
 
 // The streaming plugin's working parts, created in init(): the adaptive ladders of recordings
-// (Ladder.cpp) and the live streams' REST API (Streams.cpp).
+// (Ladder.cpp), the live streams' REST API (Streams.cpp), and, where this node runs the live
+// ingest (ingest.enabled), the ingest workers with the playlists they feed (LiveStreams.cpp) and
+// the playback routes (LiveRoutes.cpp).
 
 #include "Ladder.hpp"
+#include "LiveRoutes.hpp"
+#include "LiveStreams.hpp"
 #include "Streams.hpp"
 
 #include <vtp/sdk.hpp>
@@ -24,6 +28,8 @@ private:
     Host& host_;
     std::unique_ptr<Ladder> ladder_;
     std::unique_ptr<Streams> streams_;
+    std::unique_ptr<LiveStreams> live_;
+    std::unique_ptr<LiveRoutes> liveRoutes_;
 };
 
 } // namespace vtp::streaming

@@ -90,6 +90,7 @@ Streams::Streams(Host& host) : host_(host), access_(host)
                       {422, "invalid-title"},
                       {422, "invalid-target"},
                       {422, "unknown-section"},
+                      {503, "no-ingest-port"},
                       {503, "unavailable"}}},
           &Streams::create);
     route({.method = "GET",
@@ -160,7 +161,11 @@ Json Streams::streamJson(const Rows::Row& row, const std::string& userId, bool a
     if (manager.value_or(false) || (!manager && access_.isManager(userId, admin, subjectOf(row)))) {
         const std::string key = row["stream_key"].asString();
         out.set("key", key);
-        out.set("ingest", Json{{"rtmp", rtmpIngestUrl(rtmpBase_, key)}, {"srt", srtIngestUrl(srtBase_, key)}});
+        // Each stream's worker listens on ports of its own (a stream made without ingest keeps the bases').
+        const auto rtmpPort = row["rtmp_port"].asOptionalInt(), srtPort = row["srt_port"].asOptionalInt();
+        const std::string rtmp = rtmpPort ? withPort(rtmpBase_, static_cast<int>(*rtmpPort)) : rtmpBase_;
+        const std::string srt = srtPort ? withPort(srtBase_, static_cast<int>(*srtPort)) : srtBase_;
+        out.set("ingest", Json{{"rtmp", rtmpIngestUrl(rtmp, key)}, {"srt", srtIngestUrl(srt, key)}});
     }
     return out;
 }
@@ -202,9 +207,17 @@ Response Streams::create(const Request& req)
 
     const std::string id = randomUuid();
     const long long now = unixNow();
-    host_.db().exec("INSERT INTO streaming_streams (id, title, room_id, section_id, owner_id, state, stream_key, key_rotated_at, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'idle', ?, ?, ?, ?)",
-                    {id, title, s.roomId, s.sectionId, me, newStreamKey(), now, now, now});
+    const std::optional<IngestPorts> ports = ingest_ ? std::optional(ingest_->reservePorts()) : std::nullopt;
+    try {
+        host_.db().exec("INSERT INTO streaming_streams (id, title, room_id, section_id, owner_id, state, stream_key, key_rotated_at, "
+                        "created_at, updated_at, rtmp_port, srt_port) VALUES (?, ?, ?, ?, ?, 'idle', ?, ?, ?, ?, ?, ?)",
+                        {id, title, s.roomId, s.sectionId, me, newStreamKey(), now, now, now, ports ? Param(ports->rtmp) : Param(nullptr),
+                         ports ? Param(ports->srt) : Param(nullptr)});
+    } catch (...) {
+        if (ports) ingest_->releasePorts(*ports);
+        throw;
+    }
+    if (ingest_) ingest_->created(id);
     const Rows rows = host_.db().query("SELECT * FROM streaming_streams WHERE id = ?", {id});
     host_.publish("stream.created", eventPayload(rows[0]));
     host_.log().info("stream created", {{"stream_id", id}, {"user_id", me}});
@@ -293,6 +306,7 @@ Response Streams::rotateKey(const Request& req)
     if (host_.db().exec("UPDATE streaming_streams SET stream_key = ?, key_rotated_at = ?, updated_at = ? WHERE id = ?",
                         {newStreamKey(), now, now, id}) == 0)
         throw NotFound("no stream " + id);
+    if (ingest_) ingest_->keyRotated(id);
     host_.log().info("stream key rotated", {{"stream_id", id}, {"user_id", me}});
     const Rows rows = host_.db().query("SELECT * FROM streaming_streams WHERE id = ?", {id});
     if (rows.empty()) throw NotFound("no stream " + id);
@@ -320,6 +334,7 @@ Response Streams::remove(const Request& req)
         payload.set("state", "ended");
     }
     if (host_.db().exec("DELETE FROM streaming_streams WHERE id = ?", {id}) == 0) return Response::noContent(); // deleted meanwhile
+    if (ingest_) ingest_->deleted(id);
     payload.set("deleted_by", me);
     host_.publish("stream.deleted", payload);
     host_.log().info("stream deleted", {{"stream_id", id}, {"user_id", me}});

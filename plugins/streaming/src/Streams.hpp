@@ -10,6 +10,7 @@
 // logged nor published; rotating it replaces it in the row, so the old one matches nothing at once.
 // Thread-safe once start() has run.
 
+#include "LiveIngest.hpp"
 #include "StreamAccess.hpp"
 
 #include <vtp/playback_token.hpp>
@@ -30,6 +31,10 @@ public:
     // Finds the sections service; reads (or, on the first start of the first node, makes) the
     // playback signing key.
     void start();
+    // The live ingest, told of creations, key rotations and deletions, and asked for each new
+    // stream's ports (its ingest URLs name them). None (unit tests, ingest.enabled = false): the
+    // ingest URLs keep the configured bases' ports. Call before start().
+    void setIngest(LiveIngest* ingest) { ingest_ = ingest; }
 
     // For the live playlist routes (path /api/v1/streams/{id}/live/{token}/FILE): the id of the
     // user the token was issued to, when it is genuine and unexpired for this stream and that user
@@ -62,6 +67,7 @@ private:
 
     Host& host_;
     StreamAccess access_;
+    LiveIngest* ingest_ = nullptr;
     std::string rtmpBase_, srtBase_;
     int64_t tokenSeconds_ = 0;
     std::string signingKey_;

@@ -41,6 +41,56 @@ bool validStreamKey(const std::string& key)
            std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
 }
 
+namespace {
+
+// "%23%21..." as sent by callers that pass a URL's query value on without decoding it (FFmpeg
+// 5.1's libsrt): decoded; anything that is not valid percent-encoding is left as it is.
+std::string percentDecoded(const std::string& s)
+{
+    const auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    };
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out += s[i];
+            continue;
+        }
+        if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) return s;
+        out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+        i += 2;
+    }
+    return out;
+}
+
+} // namespace
+
+std::string srtStreamIdKey(const std::string& presented)
+{
+    static constexpr std::string_view kAccessControl = "#!::";
+    const std::string streamId = presented.rfind("%23", 0) == 0 ? percentDecoded(presented) : presented;
+    if (streamId.rfind(kAccessControl, 0) != 0) return streamId;
+    std::string resource;
+    bool haveResource = false;
+    size_t pos = kAccessControl.size();
+    while (pos <= streamId.size()) {
+        const size_t comma = std::min(streamId.find(',', pos), streamId.size());
+        const std::string item = streamId.substr(pos, comma - pos);
+        pos = comma + 1;
+        const auto eq = item.find('=');
+        if (eq == std::string::npos) return {};
+        const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+        if (name == "m" && value != "publish") return {};
+        if (name == "r") {
+            if (haveResource) return {}; // a second resource: which one would be meant?
+            resource = value;
+            haveResource = true;
+        }
+    }
+    const auto slash = resource.rfind('/');
+    return slash == std::string::npos ? resource : resource.substr(slash + 1);
+}
+
 std::string parseListenUrl(const std::string& url, ListenTarget& out)
 {
     out = ListenTarget{};

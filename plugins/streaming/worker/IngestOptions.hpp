@@ -45,6 +45,13 @@ struct IngestOptions {
 // RTMP listener reads at most 63 characters of a stream name).
 bool validStreamKey(const std::string& key);
 
+// The stream key an SRT caller presents in its streamid: the streamid itself, or in SRT's
+// access-control form "#!::r=live/KEY,m=publish" (what the plugin's ingest URLs carry, as OBS and
+// ffmpeg send it) the resource's last path element. A form that asks for anything but publishing
+// (m=request: a player) gives "" (no key ever matches it). A streamid still percent-encoded as
+// in the URL ("%23%21%3A%3A...": FFmpeg 5.1's libsrt sends it so) is decoded first.
+std::string srtStreamIdKey(const std::string& streamId);
+
 // Parses rtmp://HOST:PORT/APP/KEY or srt://HOST:PORT?mode=listener&streamid=KEY[&latency=..]
 // [&passphrase=..]; an empty answer on success, else why not.
 std::string parseListenUrl(const std::string& url, ListenTarget& out);

@@ -23,6 +23,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr int64_t kAnalyzeMs = 2000; // how much of a publisher's stream the probe may read
+
 int64_t nowMs()
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
@@ -69,7 +71,9 @@ void reportEnded(const std::string& reason, const std::string& detail)
 // and its detail.
 std::pair<std::string, std::string> stream(const IngestOptions& o, AVFormatContext* in, Interrupt& interrupt, const char* protocol)
 {
-    interrupt.deadlineMs = nowMs() + o.stallTimeoutMs;
+    // The probe reads up to kAnalyzeMs of media, which a live publisher sends in real time: a
+    // deadline shorter than that would cut a read mid-packet and leave the RTMP reader out of step.
+    interrupt.deadlineMs = nowMs() + o.stallTimeoutMs + kAnalyzeMs;
     int rc = avformat_find_stream_info(in, nullptr);
     if (rc < 0) return {"publisher disconnected", "its stream could not be read: " + avError(rc)};
     const int videoIndex = av_find_best_stream(in, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
@@ -223,7 +227,7 @@ int runIngest(const IngestOptions& o, PublisherGate& gate)
             // A caller killed without a word: libsrt's read gives up after the stall timeout.
             av_dict_set(&opts, "timeout", std::to_string(int64_t(o.stallTimeoutMs) * 1000).c_str(), 0);
         }
-        av_dict_set(&opts, "analyzeduration", "2000000", 0);
+        av_dict_set(&opts, "analyzeduration", std::to_string(kAnalyzeMs * 1000).c_str(), 0);
         av_dict_set(&opts, "probesize", "2000000", 0);
         const AVInputFormat* format = av_find_input_format(rtmp ? "flv" : "mpegts");
         const int rc = avformat_open_input(&raw, url.c_str(), format, &opts);
@@ -238,6 +242,11 @@ int runIngest(const IngestOptions& o, PublisherGate& gate)
                 continue;
             }
             if (nowMs() >= idleDeadline) break;
+            // Another process holds the port: listening again would only spin; the plugin decides.
+            if (rc == AVERROR(EADDRINUSE) || rc == AVERROR(EACCES) || rc == AVERROR(EADDRNOTAVAIL)) {
+                reportEnded("listen failed", avError(rc));
+                return 1;
+            }
             reportRefused(protocol, "the connection failed before publishing: " + avError(rc));
             continue;
         }

@@ -1,5 +1,7 @@
 #include "PublisherGate.hpp"
 
+#include "IngestOptions.hpp"
+
 extern "C" {
 #include <libavutil/log.h>
 }
@@ -68,7 +70,11 @@ void PublisherGate::logCallback(void* avcl, int level, const char* fmt, va_list 
         va_copy(copy, args);
         const char* name = va_arg(copy, const char*); // the first %s: what the publisher sent
         va_end(copy);
-        if (gateInstance) gateInstance->seen(name);
+        // An SRT streamid may carry the key in SRT's access-control form (the plugin's ingest URLs).
+        if (gateInstance && name && std::strcmp(fmt, kSrtStreamId) == 0)
+            gateInstance->seen(srtStreamIdKey(name).c_str());
+        else if (gateInstance)
+            gateInstance->seen(name);
         return; // never printed: it holds a key
     }
     if (level > AV_LOG_WARNING) return;

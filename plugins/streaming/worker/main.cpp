@@ -6,6 +6,7 @@
 // Usage: vtp-stream-worker --listen URL --out-dir DIR --rung HEIGHT:KBPS ... --idle-timeout-ms N
 //        [--audio-kbps N] [--segment-ms N] [--part-ms N] [--preset NAME] [--stall-timeout-ms N]
 //        [--max-width N] [--max-height N] [--max-input-kbps N] [--max-fps N]
+// Environment: VTP_STREAM_KEY, when set, is the key (in place of the one in the listen URL).
 #include "IngestOptions.hpp"
 #include "IngestSession.hpp"
 #include "PublisherGate.hpp"
@@ -14,6 +15,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 
 int main(int argc, char** argv)
@@ -26,6 +28,15 @@ int main(int argc, char** argv)
     if (const std::string why = parseCommandLine(argc, argv, options); !why.empty()) {
         vtp::media::reportLine("{\"type\":\"ended\",\"reason\":\"bad usage\",\"detail\":" + vtp::media::jsonString(why) + "}");
         return 64;
+    }
+    // The plugin passes the key in the environment (argv is readable by every local user).
+    if (const char* key = std::getenv("VTP_STREAM_KEY")) {
+        if (!validStreamKey(key)) {
+            vtp::media::reportLine("{\"type\":\"ended\",\"reason\":\"bad usage\",\"detail\":\"VTP_STREAM_KEY is not a stream key\"}");
+            return 64;
+        }
+        options.listen.key = key;
+        ::unsetenv("VTP_STREAM_KEY");
     }
     try {
         return runIngest(options, gate);

@@ -19,8 +19,15 @@ class Streams : public ::testing::TestWithParam<Backend> {
 protected:
     void SetUp() override
     {
+        // Each stream's ingest listens on ports of its own, from these ranges (busy ones are skipped).
+        rtmpFirst = std::min<int>(freeLoopbackPort(), 65000);
+        srtFirst = std::min<int>(freeLoopbackPort(), 65000);
+        const auto range = [](int first) { return "\"" + std::to_string(first) + "-" + std::to_string(first + 19) + "\"\n"; };
         s = std::make_unique<StreamingServer>(GetParam(), "ingest.rtmp_url = \"rtmp://ingest.example/live\"\n"
-                                                          "ingest.srt_url = \"srt://ingest.example:9000\"\n");
+                                                          "ingest.srt_url = \"srt://ingest.example:9000\"\n"
+                                                          "ingest.listen_address = \"127.0.0.1\"\n"
+                                                          "ingest.rtmp_ports = " +
+                                                              range(rtmpFirst) + "ingest.srt_ports = " + range(srtFirst));
         admin = s->staff("admin@uni.example", "admin");
         prof = s->staff("prof@uni.example", "instructor");
         other = s->staff("other@uni.example", "instructor");
@@ -39,7 +46,15 @@ protected:
         return rows.rows.empty() ? std::string() : std::get<std::string>(rows.rows.at(0).at(0));
     }
 
+    // The port an ingest URL names ("scheme://host:PORT/..." or "...:PORT?..."), or 0.
+    static int portOf(const std::string& url)
+    {
+        const size_t colon = url.find(':', url.find("://") + 3);
+        return colon == std::string::npos ? 0 : std::atoi(url.c_str() + colon + 1);
+    }
+
     std::unique_ptr<StreamingServer> s;
+    int rtmpFirst = 0, srtFirst = 0;
     Account admin, prof, other, ada, bob;
     std::string section, target;
 };
@@ -76,16 +91,23 @@ TEST_P(Streams, SectionInstructorsAndAdminsCreateOthersAreRefused)
     EXPECT_EQ(key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
     EXPECT_EQ(storedKey(id), key);
     const auto ingest = stream->getObject("ingest");
-    EXPECT_EQ(str(ingest, "rtmp"), "rtmp://ingest.example/live/" + key);
-    EXPECT_EQ(str(ingest, "srt"), "srt://ingest.example:9000?streamid=%23%21%3A%3Ar%3Dlive%2F" + key + "%2Cm%3Dpublish");
+    const int rtmpPort = portOf(str(ingest, "rtmp")), srtPort = portOf(str(ingest, "srt"));
+    EXPECT_TRUE(rtmpPort >= rtmpFirst && rtmpPort <= rtmpFirst + 19) << str(ingest, "rtmp");
+    EXPECT_TRUE(srtPort >= srtFirst && srtPort <= srtFirst + 19) << str(ingest, "srt");
+    EXPECT_EQ(str(ingest, "rtmp"), "rtmp://ingest.example:" + std::to_string(rtmpPort) + "/live/" + key);
+    EXPECT_EQ(str(ingest, "srt"),
+              "srt://ingest.example:" + std::to_string(srtPort) + "?streamid=%23%21%3A%3Ar%3Dlive%2F" + key + "%2Cm%3Dpublish");
     const auto playback = stream->getObject("playback");
     EXPECT_EQ(str(playback, "hls").rfind("/api/v1/streams/" + id + "/live/", 0), 0u) << str(playback, "hls");
     EXPECT_EQ(str(playback, "hls").substr(str(playback, "hls").size() - 12), "/master.m3u8");
     EXPECT_EQ(str(playback, "dash").substr(str(playback, "dash").size() - 13), "/manifest.mpd");
     EXPECT_GT(playback->getValue<int64_t>("expires_at"), static_cast<int64_t>(::time(nullptr)));
 
-    // An admin creates a section's stream and a room's.
-    EXPECT_EQ(str(s->createStream(admin, target, "By the admin"), "owner_id"), admin.id);
+    // An admin creates a section's stream and a room's; each stream listens on ports of its own.
+    const auto second = s->createStream(admin, target, "By the admin");
+    EXPECT_EQ(str(second, "owner_id"), admin.id);
+    EXPECT_NE(portOf(str(second->getObject("ingest"), "rtmp")), rtmpPort);
+    EXPECT_NE(portOf(str(second->getObject("ingest"), "srt")), srtPort);
     const auto room = s->createStream(admin, R"("room_id":"hall-1")", "Open day");
     EXPECT_EQ(str(room, "room_id"), "hall-1");
     EXPECT_TRUE(room->isNull("section_id"));
@@ -183,7 +205,9 @@ TEST_P(Streams, RotateKeyReplacesTheKeyAndItsIngestUrls)
     const std::string fresh = str(rotated, "key");
     EXPECT_NE(fresh, old);
     EXPECT_EQ(fresh.size(), 43u);
-    EXPECT_EQ(str(rotated->getObject("ingest"), "rtmp"), "rtmp://ingest.example/live/" + fresh);
+    // The same port (an encoder's saved server stays right), the new key.
+    const std::string before = str(stream->getObject("ingest"), "rtmp");
+    EXPECT_EQ(str(rotated->getObject("ingest"), "rtmp"), before.substr(0, before.rfind('/') + 1) + fresh);
     EXPECT_NE(str(rotated->getObject("ingest"), "srt").find(fresh), std::string::npos);
     EXPECT_EQ(str(rotated->getObject("ingest"), "srt").find(old), std::string::npos);
     EXPECT_GE(rotated->getValue<int64_t>("key_rotated_at"), stream->getValue<int64_t>("key_rotated_at"));

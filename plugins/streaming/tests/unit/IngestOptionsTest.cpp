@@ -74,3 +74,20 @@ TEST(IngestOptions, CommandLineSortsRungsAndNeedsPartsThatDivideSegments)
     const char* missing[] = {"w", "--listen", "rtmp://127.0.0.1:1935/live/k", "--out-dir", "/tmp/x"};
     EXPECT_NE(parseCommandLine(5, missing, o), "");
 }
+
+TEST(IngestOptions, SrtStreamIdInAccessControlFormGivesTheResourcesKey)
+{
+    EXPECT_EQ(srtStreamIdKey("plainKey"), "plainKey");
+    EXPECT_EQ(srtStreamIdKey("#!::r=live/k-1,m=publish"), "k-1");
+    EXPECT_EQ(srtStreamIdKey("#!::m=publish,r=k2"), "k2");
+    EXPECT_EQ(srtStreamIdKey("#!::u=ada,r=live/k3"), "k3");
+    // As the plugin's ingest URL carries it, passed on undecoded by FFmpeg 5.1.
+    EXPECT_EQ(srtStreamIdKey("%23%21%3A%3Ar%3Dlive%2Fk-4%2Cm%3Dpublish"), "k-4");
+    EXPECT_EQ(srtStreamIdKey("%23%21%3A%3Ar%3Dlive%2Fk-4%2Cm%3Drequest"), "");
+    EXPECT_EQ(srtStreamIdKey("%2"), "%2");
+    // A player (m=request), a malformed item or two resources present no key.
+    EXPECT_EQ(srtStreamIdKey("#!::r=live/k-1,m=request"), "");
+    EXPECT_EQ(srtStreamIdKey("#!::r=live/k-1,junk"), "");
+    EXPECT_EQ(srtStreamIdKey("#!::r=live/k1,r=live/k2"), "");
+    EXPECT_EQ(srtStreamIdKey("#!::m=publish"), "");
+}

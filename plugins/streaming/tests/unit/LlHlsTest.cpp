@@ -173,6 +173,47 @@ TEST(LlHls, EndListsTheEndAndDropsTheUnfinishedSegment)
     EXPECT_THROW(p.addPart({1.0, true, "x.m4s"}), std::invalid_argument);
 }
 
+TEST(LlHls, ReconnectContinuesTheMediaSequenceAfterADiscontinuityWithItsOwnMap)
+{
+    LivePlaylist p(smallConfig()); // a 24 s window: six 4 s segments
+    writeSegment(p, 100);
+    writeSegment(p, 101);
+    p.addPart({1.0, true, "102.0.m4s"}); // the publisher dropped mid-segment
+    p.setPreloadHint("102.1.m4s");
+    const auto dropped = p.discontinuity("init-2.mp4");
+    EXPECT_EQ(dropped.partUris, std::vector<std::string>{"102.0.m4s"});
+    EXPECT_EQ(p.render()->find("PRELOAD-HINT"), std::string::npos);
+    p.addPart({1.0, true, "102.0b.m4s"});
+    {
+        // The new timeline's parts come after a discontinuity and its map, before its segment exists.
+        const auto l = lines(*p.render());
+        const auto at = std::find(l.begin(), l.end(), "#EXT-X-DISCONTINUITY");
+        ASSERT_NE(at, l.end());
+        EXPECT_EQ(*(at + 1), "#EXT-X-MAP:URI=\"init-2.mp4\"");
+        EXPECT_EQ(*(at + 2), "#EXT-X-PART:DURATION=1.00000,URI=\"102.0b.m4s\",INDEPENDENT=YES");
+    }
+    for (int k = 1; k < 4; ++k) p.addPart({1.0, false, "102." + std::to_string(k) + "b.m4s"});
+    p.finishSegment({"102.m4s", 4.0, kPdt + 60000});
+    writeSegment(p, 103);
+    EXPECT_EQ(p.edge().nextMsn, 104u);
+    std::string text = *p.render();
+    EXPECT_EQ(text.find("#EXT-X-DISCONTINUITY-SEQUENCE"), std::string::npos);
+    const size_t disc = text.find("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"init-2.mp4\"\n#EXT-X-PROGRAM-DATE-TIME");
+    ASSERT_NE(disc, std::string::npos) << text;
+    EXPECT_LT(text.find("\n101.m4s\n"), disc);
+    EXPECT_GT(text.find("\n102.m4s\n"), disc);
+    EXPECT_EQ(text.find("#EXT-X-MAP:URI=\"init.mp4\""), text.find("#EXT-X-MAP")); // the old map first
+
+    // Once the first segment of the new timeline leaves the window, the sequence counts it and
+    // the playlist starts with the new map.
+    for (uint64_t n = 104; n < 110; ++n) writeSegment(p, n);
+    text = *p.render();
+    EXPECT_NE(text.find("#EXT-X-MEDIA-SEQUENCE:104\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("#EXT-X-DISCONTINUITY\n"), std::string::npos);
+    EXPECT_EQ(text.find("init.mp4"), std::string::npos);
+    EXPECT_NE(text.find("#EXT-X-MAP:URI=\"init-2.mp4\""), std::string::npos);
+}
+
 TEST(LlHls, RenderIsCachedPerVersion)
 {
     LivePlaylist p(smallConfig());

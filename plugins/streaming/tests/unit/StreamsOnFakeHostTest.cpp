@@ -44,7 +44,7 @@ vtp_sections_v1 sectionsTable()
 // The plugin's migrations, one statement at a time (the fake runs one per call).
 void migrate(FakeHost& fake)
 {
-    for (const char* name : {"001_create_streaming.sql", "002_streams.sql"}) {
+    for (const char* name : {"001_create_streaming.sql", "002_streams.sql", "003_ingest_ports.sql"}) {
         std::ifstream in(std::string(VTP_STREAMING_MIGRATIONS) + "/" + name);
         ASSERT_TRUE(in) << name;
         std::stringstream text;
