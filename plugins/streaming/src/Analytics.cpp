@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 namespace vtp::streaming {
 
@@ -87,8 +88,9 @@ Analytics::~Analytics()
 void Analytics::start()
 {
     access_.start();
-    if (!enabled_) return;
+    // Found even when disabled: the reports of what was stored still describe their recordings.
     media_ = RecordingMedia::find(host_);
+    if (!enabled_) return;
     if (media_) {
         observer_ = media_->observe([this](std::string_view text) {
             const Json o = Json::parse(text);
@@ -347,13 +349,21 @@ QoeSessionRow Analytics::rowOf(const SessionStats& st, const SessionState& s) co
     return r;
 }
 
+bool Analytics::matches(const QoeSessionRow& r, std::optional<QoeKind> kind, const std::string& subjectId,
+                        const std::optional<std::string>& courseId) const
+{
+    if (kind) return r.kind == kindName(*kind) && r.subjectId == subjectId;
+    return r.courseId == courseId;
+}
+
 std::vector<QoeSessionRow> Analytics::liveSessions(std::optional<QoeKind> kind, const std::string& subjectId,
                                                    const std::optional<std::string>& courseId) const
 {
-    const QoeSnapshot snap = qoe_->snapshot(milliseconds(unixNowMs()));
     const std::string stream = kind ? aggregatorStream(*kind, subjectId) : std::string();
     std::vector<QoeSessionRow> out;
+    // The snapshot under the same lock as the drain: a session is in memory or pending, never neither.
     std::lock_guard lock(mutex_);
+    const QoeSnapshot snap = qoe_->snapshot(milliseconds(unixNowMs()));
     for (const auto& st : snap.sessions) {
         if (kind && st.stream != stream) continue;
         const auto it = sessions_.find(sessionKey(st.stream, st.sid));
@@ -362,6 +372,8 @@ std::vector<QoeSessionRow> Analytics::liveSessions(std::optional<QoeKind> kind, 
         out.push_back(rowOf(st, it->second));
         out.back().live = true;
     }
+    for (const auto& r : pending_)
+        if (matches(r, kind, subjectId, courseId)) out.push_back(r);
     return out;
 }
 
@@ -438,7 +450,6 @@ void Analytics::publishProgress(const SessionState& s, bool ended)
 void Analytics::tick(bool all)
 {
     const int64_t now = unixNowMs();
-    std::vector<QoeSessionRow> rows;
     std::vector<SessionState> ended;
     {
         std::lock_guard lock(mutex_);
@@ -447,20 +458,40 @@ void Analytics::tick(bool all)
         for (const auto& st : drained) {
             const auto it = sessions_.find(sessionKey(st.stream, st.sid));
             if (it == sessions_.end()) continue;
-            rows.push_back(rowOf(st, it->second));
+            pending_.push_back(rowOf(st, it->second));
             ended.push_back(std::move(it->second));
             sessions_.erase(it);
         }
         // Sessions the aggregator evicted or refused (it was full) leave nothing to drain.
         std::erase_if(sessions_, [&](const auto& kv) { return kv.second.lastMs < now - idleMs_ - 60000; });
+        // A database down for long: the oldest ended sessions go first.
+        if (pending_.size() > maxSessions_) {
+            host_.log().warn("stream analytics: ended sessions dropped, the database did not take them",
+                             {{"dropped", std::to_string(pending_.size() - maxSessions_)}});
+            pending_.erase(pending_.begin(), pending_.end() - static_cast<std::ptrdiff_t>(maxSessions_));
+        }
     }
-    if (!rows.empty()) {
-        persist(rows);
-        sessionsEnded_.inc(static_cast<double>(rows.size()));
-        // Once when it ends (with what it watched in all), whenever its last periodic one was.
-        for (const auto& s : ended)
-            if (s.progress.anyWatched()) publishProgress(s, true);
+    // Once when it ends (with what it watched in all), whenever its last periodic one was.
+    for (const auto& s : ended)
+        if (s.progress.anyWatched()) publishProgress(s, true);
+    size_t stored = 0;
+    {
+        std::unique_lock store(storeMutex_);
+        std::vector<QoeSessionRow> rows;
+        {
+            std::lock_guard lock(mutex_);
+            rows = pending_;
+        }
+        if (!rows.empty()) {
+            persist(rows); // throws on failure: they stay pending, tried again next tick
+            std::lock_guard lock(mutex_);
+            std::set<std::string> done;
+            for (const auto& r : rows) done.insert(r.id);
+            std::erase_if(pending_, [&](const QoeSessionRow& r) { return done.contains(r.id); });
+            stored = rows.size();
+        }
     }
+    if (stored > 0) sessionsEnded_.inc(static_cast<double>(stored));
 
     const QoeSnapshot snap = qoe_->snapshot(milliseconds(now));
     sessionsLive_.set(static_cast<double>(snap.sessions.size()));

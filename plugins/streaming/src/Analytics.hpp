@@ -43,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -97,7 +98,11 @@ public:
 
     void observe(const ServedMedia& m);
 
-    // The sessions still in memory of a subject (kind and id), or of a course (kind empty).
+    // Hold it while reading a report (liveSessions, then the stored rows): no ended session is
+    // stored meanwhile, so each is read once, either in memory or stored.
+    std::shared_lock<std::shared_mutex> reportLock() const { return std::shared_lock(storeMutex_); }
+    // The sessions not stored yet of a subject (kind and id), or of a course (kind empty): those
+    // going on (live) and those ended but not yet written.
     std::vector<QoeSessionRow> liveSessions(std::optional<QoeKind> kind, const std::string& subjectId,
                                             const std::optional<std::string>& courseId) const;
     // Viewers seen in the last 30 s and malformed CMCD since this node started, per subject.
@@ -138,6 +143,8 @@ private:
     void drainLoop();
     void tick(bool all);
     void persist(const std::vector<QoeSessionRow>& rows);
+    bool matches(const QoeSessionRow& r, std::optional<QoeKind> kind, const std::string& subjectId,
+                 const std::optional<std::string>& courseId) const;
     void publishProgress(const SessionState& s, bool ended);
     QoeSessionRow rowOf(const SessionStats& stats, const SessionState& s) const;
     std::string countedRung(std::string_view rung);
@@ -153,6 +160,8 @@ private:
 
     mutable std::mutex mutex_;                               // sessions_ and the aggregator's sessions change together
     std::unordered_map<std::string, SessionState> sessions_; // by the aggregator's session key
+    std::vector<QoeSessionRow> pending_;                     // ended, to be stored (kept while the database fails)
+    mutable std::shared_mutex storeMutex_;                   // exclusive while storing pending_
 
     struct Cached {
         std::optional<Subject> subject;

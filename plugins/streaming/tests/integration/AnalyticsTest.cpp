@@ -89,12 +89,13 @@ class StreamAnalytics : public ::testing::TestWithParam<Backend> {
 protected:
     void SetUp() override
     {
-        // Small rungs and 2 s segments keep the test quick; sessions end after 2 s without a request.
+        // Small rungs and 2 s segments keep the test quick; sessions end after 5 s without a request
+        // (time enough to read them while they last on a loaded machine).
         s = std::make_unique<RecordingServer>(GetParam(), std::vector<std::string>{"courses", "recording", "streaming", "testkit"},
                                               R"("playback.*")",
                                               "[plugins.streaming.ladder]\nrungs = [\"360:300\", \"240:150\"]\naudio_kbps = 64\n"
                                               "preset = \"ultrafast\"\nsegment_seconds = 2\nkeyframe_seconds = 1\n"
-                                              "[plugins.streaming.analytics]\nsession_idle_seconds = 2\n");
+                                              "[plugins.streaming.analytics]\nsession_idle_seconds = 5\n");
         admin = s->staff("admin@uni.example", "admin");
         prof = s->staff("prof@uni.example", "instructor");
         ada = s->student("ada@uni.example");
@@ -253,7 +254,7 @@ TEST_P(StreamAnalytics, PlayersCmcdBecomesReportsMetricsAndProgressEventsThatOut
         },
         std::chrono::seconds(10), std::chrono::milliseconds(50)));
 
-    // Idle for 2 s, the sessions end: stored, and one playback.progress each says what was watched.
+    // Idle for 5 s, the sessions end: stored, and one playback.progress each says what was watched.
     JsonObject stored;
     ASSERT_TRUE(pollUntil(
         [&] {
