@@ -98,6 +98,18 @@ public:
                                        "How long the signed live playback URLs of a stream work, in seconds (a player asks for the "
                                        "stream again after expires_at)")
                         .range(1, 604800),
+                    ConfigKey::boolean("analytics.enabled", true,
+                                       "Stream analytics: playback sessions (CMCD) of recordings and live streams, their reports, "
+                                       "metrics and playback.progress events"),
+                    ConfigKey::integer("analytics.session_idle_seconds", 60,
+                                       "A playback session without a request for this long has ended: it is stored and its last "
+                                       "playback.progress published")
+                        .range(1, 3600),
+                    ConfigKey::integer("analytics.max_sessions", 20000,
+                                       "Playback sessions kept in memory at once per node (beyond, new ones count only as egress)")
+                        .range(100, 1000000),
+                    ConfigKey::integer("analytics.retention_days", 400, "Stored playback sessions are deleted after this many days")
+                        .range(1, 36500),
                 },
         };
     }

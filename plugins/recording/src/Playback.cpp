@@ -66,7 +66,10 @@ Playback::Playback(Host& host, const Access& access) : host_(host), access_(acce
                             {503, "unavailable"}},
                  .secretParams = {"token"},
                  .answersFiles = true,
-                 .cors = cors},
+                 .cors = cors,
+                 .query = {{"CMCD", Query::String,
+                            "CTA-5004 Common Media Client Data a player sends (hls.js, dash.js), for the streaming plugin's stream "
+                            "analytics; never needed to serve the file"}}},
                 [this](const Request& req) { return media(req); });
 }
 

@@ -61,4 +61,74 @@ inline std::string streamListSchema()
            R"(}, "next_cursor": {"type": ["string", "null"]}}, "required": ["streams", "next_cursor"]})";
 }
 
+// A QoE report (GET /api/v1/recordings/{id}/qoe, /api/v1/streams/{id}/qoe,
+// /api/v1/streaming/courses/{id}/qoe): README.md "Stream analytics" defines each figure.
+inline constexpr const char* kQoeReportSchema = R"json({
+  "type": "object",
+  "properties": {
+    "summary": {
+      "type": "object",
+      "description": "every session in the range (stored and live), not just this page",
+      "properties": {
+        "sessions": {"type": "integer"},
+        "viewers": {"type": "integer", "description": "distinct users"},
+        "concurrent_viewers": {"type": "integer", "description": "sessions seen in the last 30 s on this node"},
+        "avg_startup_ms": {"type": ["integer", "null"]},
+        "rebuffer_count": {"type": "integer"},
+        "rebuffer_seconds": {"type": "number"},
+        "rebuffer_ratio": {"type": "number", "description": "estimated stall time over watch time"},
+        "bitrate_switches": {"type": "integer"},
+        "avg_kbps": {"type": ["integer", "null"], "description": "weighted by each session's watch time"},
+        "min_kbps": {"type": ["integer", "null"]},
+        "errors": {"type": "integer"},
+        "watch_seconds": {"type": "number"},
+        "egress_bytes": {"type": "integer", "description": "bytes served to the sessions"},
+        "requests": {"type": "integer"},
+        "requests_per_rung": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "malformed_cmcd": {"type": "integer", "description": "requests with CMCD that did not parse, since this node started"}
+      },
+      "required": ["sessions", "viewers", "concurrent_viewers", "avg_startup_ms", "rebuffer_count", "rebuffer_seconds", "rebuffer_ratio",
+                   "bitrate_switches", "avg_kbps", "min_kbps", "errors", "watch_seconds", "egress_bytes", "requests",
+                   "requests_per_rung", "malformed_cmcd"]
+    },
+    "sessions": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "id": {"type": "string"},
+          "kind": {"enum": ["recording", "stream"]},
+          "subject_id": {"type": "string", "description": "the recording's or stream's id"},
+          "section_id": {"type": ["string", "null"]},
+          "course_id": {"type": ["string", "null"]},
+          "user_id": {"type": "string"},
+          "sid": {"type": ["string", "null"], "description": "the player's CMCD session id"},
+          "live": {"type": "boolean", "description": "still in memory (not ended)"},
+          "started_at": {"type": "integer", "description": "Unix seconds"},
+          "ended_at": {"type": "integer", "description": "Unix seconds: the last request so far"},
+          "startup_ms": {"type": ["integer", "null"]},
+          "rebuffer_count": {"type": "integer"},
+          "rebuffer_seconds": {"type": "number"},
+          "rebuffer_ratio": {"type": "number"},
+          "bitrate_switches": {"type": "integer"},
+          "avg_kbps": {"type": ["integer", "null"]},
+          "min_kbps": {"type": ["integer", "null"]},
+          "errors": {"type": "integer"},
+          "watch_seconds": {"type": "number"},
+          "requests": {"type": "integer"},
+          "bytes": {"type": "integer"},
+          "requests_per_rung": {"type": "object", "additionalProperties": {"type": "integer"}},
+          "position_s": {"type": ["number", "null"]},
+          "watched": {"type": "array", "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}
+        },
+        "required": ["id", "kind", "subject_id", "section_id", "course_id", "user_id", "sid", "live", "started_at", "ended_at",
+                     "startup_ms", "rebuffer_count", "rebuffer_seconds", "rebuffer_ratio", "bitrate_switches", "avg_kbps", "min_kbps",
+                     "errors", "watch_seconds", "requests", "bytes", "requests_per_rung", "position_s", "watched"]
+      }
+    },
+    "next_cursor": {"type": ["string", "null"]}
+  },
+  "required": ["summary", "sessions", "next_cursor"]
+})json";
+
 } // namespace vtp::streaming

@@ -18,6 +18,20 @@ std::optional<std::string> StreamAccess::sectionRelation(const std::string& sect
     return std::string(relation);
 }
 
+std::optional<std::string> StreamAccess::sectionCourse(const std::string& sectionId) const
+{
+    if (!tableHas(sections_, &vtp_sections_v1::describe)) return std::nullopt;
+    char out[4096] = {0};
+    if (sections_->describe(sections_->context, sectionId.c_str(), out, sizeof out) != VTP_OK) return std::nullopt;
+    try {
+        const Json d = Json::parse(out);
+        if (d.has("course_id") && d["course_id"].isString()) return d["course_id"].asString();
+    } catch (const std::exception&) {
+        // A description we cannot read names no course.
+    }
+    return std::nullopt;
+}
+
 void StreamAccess::requireMayCreate(const std::string& userId, bool admin, const StreamSubject& s) const
 {
     if (s.sectionId) {

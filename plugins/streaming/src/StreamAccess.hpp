@@ -39,6 +39,8 @@ public:
     // The user's relation to a section ("instructor", "assistant", "enrolled", "waitlisted", ""),
     // or nothing when the section does not exist or there is no courses plugin to ask.
     std::optional<std::string> sectionRelation(const std::string& sectionId, const std::string& userId) const;
+    // The course of a section, when the courses plugin is there and says (its describe, ABI 1.7).
+    std::optional<std::string> sectionCourse(const std::string& sectionId) const;
 
 private:
     Host& host_;

@@ -3,7 +3,8 @@
 namespace vtp::streaming {
 
 StreamingService::StreamingService(Host& host)
-    : host_(host), ladder_(std::make_unique<Ladder>(host)), streams_(std::make_unique<Streams>(host))
+    : host_(host), ladder_(std::make_unique<Ladder>(host)), streams_(std::make_unique<Streams>(host)),
+      analytics_(std::make_unique<Analytics>(host)), analyticsRoutes_(std::make_unique<AnalyticsRoutes>(host, *analytics_))
 {
     if (host.config().getBool("ingest.enabled")) {
         live_ = std::make_unique<LiveStreams>(host, LiveSettings::fromConfig(host));
@@ -16,11 +17,14 @@ void StreamingService::start()
 {
     ladder_->start();
     streams_->start();
+    analyticsRoutes_->start();
+    analytics_->start();
     if (live_) live_->start();
 }
 
 void StreamingService::stop()
 {
+    analytics_->stop();
     if (live_) live_->stop();
     ladder_->stop();
 }

@@ -1,10 +1,12 @@
 #pragma once
 
 // The streaming plugin's working parts, created in init(): the adaptive ladders of recordings
-// (Ladder.cpp), the live streams' REST API (Streams.cpp), and, where this node runs the live
-// ingest (ingest.enabled), the ingest workers with the playlists they feed (LiveStreams.cpp) and
-// the playback routes (LiveRoutes.cpp).
+// (Ladder.cpp), the live streams' REST API (Streams.cpp), stream analytics (Analytics.cpp,
+// AnalyticsRoutes.cpp) and, where this node runs the live ingest (ingest.enabled), the ingest
+// workers with the playlists they feed (LiveStreams.cpp) and the playback routes (LiveRoutes.cpp).
 
+#include "Analytics.hpp"
+#include "AnalyticsRoutes.hpp"
 #include "Ladder.hpp"
 #include "LiveRoutes.hpp"
 #include "LiveStreams.hpp"
@@ -23,6 +25,8 @@ public:
     void stop();
     // The live streams (for the live playlist routes: Streams::verifyPlayback).
     Streams& streams() { return *streams_; }
+    // Stream analytics (for the live playlist routes: Analytics::observe with QoeKind::Stream).
+    Analytics& analytics() { return *analytics_; }
 
 private:
     Host& host_;
@@ -30,6 +34,8 @@ private:
     std::unique_ptr<Streams> streams_;
     std::unique_ptr<LiveStreams> live_;
     std::unique_ptr<LiveRoutes> liveRoutes_;
+    std::unique_ptr<Analytics> analytics_;
+    std::unique_ptr<AnalyticsRoutes> analyticsRoutes_;
 };
 
 } // namespace vtp::streaming
