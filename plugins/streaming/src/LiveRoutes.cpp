@@ -79,7 +79,8 @@ LiveRoutes::LiveRoutes(Host& host, Streams& streams, LiveStreams& live) : stream
                 .path = "/api/v1/streams/{id}/live/{token}/{file}",
                 .role = Role::Public,
                 .summary = "A live stream's master.m3u8, RENDITION.m3u8 (LL-HLS, blocking reloads with _HLS_msn, _HLS_part, "
-                           "_HLS_skip), manifest.mpd (LL-DASH) or time (the clock for DASH), with the signed playback token",
+                           "_HLS_skip), manifest.mpd (LL-DASH), time (the clock for DASH) or auth (204 when the signed playback "
+                           "token is good: for an edge cache), with the signed playback token",
                 .errors = errors,
                 .secretParams = {"token"},
                 .cors = cors,
@@ -113,6 +114,10 @@ Response LiveRoutes::top(const Request& req)
         if (!mpd) throw notLive(id);
         return Response::text(*mpd, 200, "application/dash+xml").header("Cache-Control", "public, max-age=1");
     }
+    // For an edge cache in front (docs/operators.md): it shares one cached copy of each playlist
+    // and part among every viewer, so it asks here, once per token for a few seconds, whether a
+    // viewer's token is good before answering from its cache.
+    if (file == "auth") return Response::noContent().header("Cache-Control", "private, max-age=10");
     if (file == "time") {
         const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
         return Response::text(text::isoUtc(now.count()), 200, "text/plain; charset=utf-8").header("Cache-Control", "no-store");
