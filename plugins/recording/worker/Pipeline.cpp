@@ -1101,14 +1101,40 @@ private:
               << a->enc->ch_layout.nb_channels << "\",URI=\"" << ladderPlaylist(*a) << "\"\n";
             audioBw = bandwidth(work(*a));
         }
-        for (const Track* v : rungs) {
-            const auto vb = bandwidth(work(*v));
+        // The primary's master lists the other sources (a screen, a second camera) as alternate
+        // video renditions of each rung (HLS's camera angles): a group per rung holding the
+        // primary's own picture and, of each other source, its rung nearest in height. Players
+        // that do not switch angles play the variant's own picture.
+        std::vector<std::vector<const Track*>> others; // per other source, its rungs
+        if (sourceIndex == 0)
+            for (int s = 1; s < static_cast<int>(sources_.size()); ++s) {
+                std::vector<const Track*> r;
+                for (const auto& t : tracks_)
+                    if (t.video && t.sourceIndex == s && t.rung.height > 0) r.push_back(&t);
+                if (!r.empty()) others.push_back(r);
+            }
+        for (size_t k = 0; k < rungs.size(); ++k) {
+            const Track* v = rungs[k];
+            auto vb = bandwidth(work(*v));
+            const std::string group = "video-" + std::to_string(k + 1);
+            if (!others.empty())
+                m << "#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"" << group << "\",NAME=\"" << sources_[0]->spec.kind
+                  << "\",DEFAULT=YES,AUTOSELECT=YES\n";
+            for (const auto& alternate : others) {
+                const Track* nearest = alternate.front();
+                for (const Track* t : alternate)
+                    if (std::abs(t->enc->height - v->enc->height) < std::abs(nearest->enc->height - v->enc->height)) nearest = t;
+                const auto nb = bandwidth(work(*nearest));
+                vb = {std::max(vb.first, nb.first), std::max(vb.second, nb.second)};
+                m << "#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"" << group << "\",NAME=\"" << nearest->src->spec.kind << " "
+                  << nearest->sourceIndex + 1 << "\",DEFAULT=NO,AUTOSELECT=NO,URI=\"" << ladderPlaylist(*nearest) << "\"\n";
+            }
             char rate[32];
             std::snprintf(rate, sizeof rate, "%.3f", av_q2d(v->enc->framerate));
             m << "#EXT-X-STREAM-INF:BANDWIDTH=" << std::max<int64_t>(vb.first + audioBw.first, 1)
               << ",AVERAGE-BANDWIDTH=" << std::max<int64_t>(vb.second + audioBw.second, 1) << ",RESOLUTION=" << v->enc->width << "x"
               << v->enc->height << ",FRAME-RATE=" << rate << ",CODECS=\"" << v->codecs << (a ? ",mp4a.40.2" : "") << "\""
-              << (a ? ",AUDIO=\"audio\"" : "") << "\n"
+              << (a ? ",AUDIO=\"audio\"" : "") << (others.empty() ? "" : ",VIDEO=\"" + group + "\"") << "\n"
               << ladderPlaylist(*v) << "\n";
         }
         if (a)

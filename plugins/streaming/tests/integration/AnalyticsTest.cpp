@@ -105,6 +105,8 @@ protected:
         course = str(s->expect(200, "GET", "/api/v1/sections/" + section, admin), "course_id");
     }
 
+    int ladders = 0; // made so far in this test
+
     // A recording of the section, processed, with its ladder; returns its id.
     std::string recordingWithLadder()
     {
@@ -126,6 +128,11 @@ protected:
             },
             std::chrono::seconds(240), std::chrono::milliseconds(200));
         if (!made) throw std::runtime_error("no ladder: " + s->vtpd().logs());
+        // The ladder's job ends (and its rungs' bitrates are known) a moment after its files appear.
+        const std::string counted = "vtp_plugin_streaming_ladders_made_total " + std::to_string(++ladders);
+        if (!pollUntil([&] { return s->vtpd().get("/metrics").body.find(counted) != std::string::npos; }, std::chrono::seconds(60),
+                       std::chrono::milliseconds(50)))
+            throw std::runtime_error("the ladder's job did not end: " + s->vtpd().logs());
         return id;
     }
 

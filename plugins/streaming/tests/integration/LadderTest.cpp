@@ -201,6 +201,10 @@ TEST_P(StreamingLadder, AProcessedRecordingGetsAlignedRungsAtOrBelowEachSourceIn
     const std::string low = attribute(camera_variants[1].inf, "RESOLUTION");
     EXPECT_LE(std::atoi(low.substr(low.find('x') + 1).c_str()), 240) << master;
     EXPECT_EQ(master.find("1280x720"), std::string::npos) << master;
+    // The screen is listed as an alternate picture of each camera rung (HLS's camera angles).
+    EXPECT_NE(master.find("#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"video-1\",NAME=\"camera\",DEFAULT=YES"), std::string::npos) << master;
+    EXPECT_NE(master.find("#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"video-1\",NAME=\"screen 2\",DEFAULT=NO"), std::string::npos) << master;
+    EXPECT_EQ(attribute(camera_variants[0].inf, "VIDEO"), "video-1") << master;
     // Higher rungs announce more bits.
     EXPECT_GT(std::atoll(attribute(camera_variants[0].inf, "BANDWIDTH").c_str()),
               std::atoll(attribute(camera_variants[1].inf, "BANDWIDTH").c_str()));
@@ -254,8 +258,10 @@ TEST_P(StreamingLadder, AProcessedRecordingGetsAlignedRungsAtOrBelowEachSourceIn
 
     // The single rendition is still there.
     EXPECT_FALSE(fetch(playback->getValue<std::string>("hls")).empty());
-    const auto metrics = s->vtpd().get("/metrics").body;
-    EXPECT_NE(metrics.find("vtp_plugin_streaming_ladders_made_total 1"), std::string::npos);
+    // Counted once the job has ended, a moment after its files are published.
+    EXPECT_TRUE(
+        pollUntil([&] { return s->vtpd().get("/metrics").body.find("vtp_plugin_streaming_ladders_made_total 1") != std::string::npos; },
+                  std::chrono::seconds(30), std::chrono::milliseconds(50)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StreamingLadder, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
