@@ -72,10 +72,11 @@ inline std::string postgresUrl()
     throw TestEnvironmentError(message);
 }
 
-// A loopback TCP port that was free a moment ago (bound to port 0 and read back).
-inline uint16_t freeLoopbackPort()
+// A loopback TCP (or, with SOCK_DGRAM, UDP: SRT) port that was free a moment ago (bound to port
+// 0 and read back).
+inline uint16_t freeLoopbackPort(int type = SOCK_STREAM)
 {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ::socket(AF_INET, type, 0);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

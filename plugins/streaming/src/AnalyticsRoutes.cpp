@@ -1,5 +1,6 @@
 #include "AnalyticsRoutes.hpp"
 
+#include "Cursor.hpp"
 #include "ApiSchemas.hpp"
 #include "Instants.hpp"
 
@@ -26,26 +27,6 @@ Json nullable(const std::optional<std::string>& s)
 Json nullable(const std::optional<int64_t>& v)
 {
     return v ? Json(*v) : Json();
-}
-
-std::string encodeCursor(int64_t startedAt, const std::string& id)
-{
-    return base64UrlEncode(std::to_string(startedAt) + "\n" + id);
-}
-
-std::pair<long long, std::string> decodeCursor(const std::string& cursor)
-{
-    const auto text = cursor.size() <= 512 ? base64UrlDecode(cursor) : std::nullopt;
-    const size_t sep = text ? text->find('\n') : std::string::npos;
-    try {
-        if (sep == std::string::npos || sep == 0) throw std::invalid_argument("no separator");
-        size_t used = 0;
-        const long long at = std::stoll(text->substr(0, sep), &used);
-        if (used != sep) throw std::invalid_argument("trailing text");
-        return {at, text->substr(sep + 1)};
-    } catch (const std::exception&) {
-        throw BadRequest("invalid cursor; pass next_cursor unchanged", "invalid-parameter");
-    }
 }
 
 int64_t instantArg(const Request& req, const char* name, bool end)

@@ -1,5 +1,6 @@
 #include "Streams.hpp"
 
+#include "Cursor.hpp"
 #include "ApiSchemas.hpp"
 #include "IngestUrls.hpp"
 #include "RequestFields.hpp"
@@ -36,27 +37,6 @@ std::string newStreamKey()
 {
     const auto bytes = randomBytes(32);
     return base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
-
-// The list's cursor: the last item's (created_at, id), base64url so that it is opaque and URL-safe.
-std::string encodeCursor(int64_t createdAt, const std::string& id)
-{
-    return base64UrlEncode(std::to_string(createdAt) + "\n" + id);
-}
-
-std::pair<long long, std::string> decodeCursor(const std::string& cursor)
-{
-    const auto text = cursor.size() <= 512 ? base64UrlDecode(cursor) : std::nullopt;
-    const size_t sep = text ? text->find('\n') : std::string::npos;
-    try {
-        if (sep == std::string::npos || sep == 0) throw std::invalid_argument("no separator");
-        size_t used = 0;
-        const long long createdAt = std::stoll(text->substr(0, sep), &used);
-        if (used != sep) throw std::invalid_argument("trailing text");
-        return {createdAt, text->substr(sep + 1)};
-    } catch (const std::exception&) {
-        throw BadRequest("invalid cursor; pass next_cursor unchanged", "invalid-parameter");
-    }
 }
 
 constexpr size_t kMaxDecisions = 8192;

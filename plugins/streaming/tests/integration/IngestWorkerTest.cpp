@@ -34,21 +34,6 @@ namespace {
 
 constexpr const char* kKey = "instructorKey_42";
 
-// A loopback UDP port that was free a moment ago (SRT runs over UDP).
-uint16_t freeUdpPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free UDP port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 // A report line and when the test saw it.
 struct Line {
     Object::Ptr json;
@@ -429,7 +414,7 @@ TEST(IngestWorker, NoPublisherEndsAtTheIdleTimeoutAndGarbageIsRefused)
 TEST(IngestWorker, SrtWrongStreamIdIsRefusedThenTheRightOneIsLetInAndAKilledEncoderEndsTheStream)
 {
     TempDir dir("vtp-ingest");
-    const uint16_t port = freeUdpPort();
+    const uint16_t port = vtp::test::freeLoopbackPort(SOCK_DGRAM);
     const std::string listen = "srt://127.0.0.1:" + std::to_string(port) + "?mode=listener&streamid=" + kKey;
     const std::string caller = "srt://127.0.0.1:" + std::to_string(port) + "?streamid=";
     Worker w(dir, listen, 30000);

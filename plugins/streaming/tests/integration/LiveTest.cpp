@@ -27,25 +27,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A loopback UDP port that was free a moment ago (SRT runs over UDP).
-uint16_t freeUdpPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        throw std::runtime_error("no free UDP port");
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
 // Port ranges the plugin picks from: it skips any port taken meanwhile.
 std::string liveToml(int graceSeconds)
 {
-    const int rtmp = std::min<int>(freeLoopbackPort(), 65000), srt = std::min<int>(freeUdpPort(), 65000);
+    const int rtmp = std::min<int>(freeLoopbackPort(), 65000), srt = std::min<int>(vtp::test::freeLoopbackPort(SOCK_DGRAM), 65000);
     return "ingest.rtmp_url = \"rtmp://127.0.0.1/live\"\n"
            "ingest.srt_url = \"srt://127.0.0.1\"\n"
            "ingest.listen_address = \"127.0.0.1\"\n"
