@@ -55,7 +55,7 @@ ours() {
     rm -rf "$work/out" "$work/w" && mkdir -p "$work/w"
     "$worker" --task ladder --media-dir "$work/out" --work-dir "$work/w" --source "$camera@0" --kind camera \
         --source "$screen@0" --kind screen --rung 1080:5000 --rung 720:2800 --rung 480:1400 --rung 360:800 --audio-kbps 128 \
-        --preset "$preset" --segment-seconds 4 --keyframe-seconds 2 --screen-tune stillimage --screen-max-fps 15
+        --preset "$preset" --segment-seconds 4 --keyframe-seconds 2 --screen-tune stillimage --screen-max-fps 15 --compose-camera-percent 0
 }
 
 # The same rungs (the worker keeps every rung the source's exact shape: 480p is 864x486), the same
