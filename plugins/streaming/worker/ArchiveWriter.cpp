@@ -6,7 +6,6 @@ extern "C" {
 #include <libavutil/mem.h>
 }
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,8 +14,6 @@ extern "C" {
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace vtp::streaming::ingest {
@@ -48,50 +45,7 @@ void writeAll(int fd, const char* data, size_t size, const std::string& path)
     }
 }
 
-// The highest N of the archive-N.state files in `dir`, or 0.
-int latestArchive(const std::string& dir)
-{
-    int latest = 0;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return 0;
-    while (const dirent* e = ::readdir(d)) {
-        const std::string name = e->d_name, prefix = "archive-", suffix = ".state";
-        if (name.size() <= prefix.size() + suffix.size() || name.size() > prefix.size() + suffix.size() + 6 ||
-            name.compare(0, prefix.size(), prefix) != 0 || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
-            continue;
-        const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-        if (digits.find_first_not_of("0123456789") == std::string::npos) latest = std::max(latest, std::stoi(digits));
-    }
-    ::closedir(d);
-    return latest;
-}
-
 } // namespace
-
-bool readArchiveState(const std::string& path, ArchiveState& out)
-{
-    std::ifstream in(path);
-    if (!in) return false;
-    ArchiveState s;
-    int seen = 0;
-    for (std::string key; in >> key;) {
-        long long v = 0;
-        if (!(in >> v) || v < 0) return false;
-        if (key == "init_bytes")
-            s.initBytes = v, seen |= 1;
-        else if (key == "bytes")
-            s.bytes = v, seen |= 2;
-        else if (key == "end_us")
-            s.endUs = v, seen |= 4;
-        else if (key == "started_at_ms")
-            s.startedAtMs = v, seen |= 8;
-        else if (key == "publishes")
-            s.publishes = v;
-    }
-    if (seen != 15 || s.bytes < s.initBytes) return false;
-    out = s;
-    return true;
-}
 
 ArchiveWriter::ArchiveWriter(const std::string& dir, const AVCodecContext* video, const AVCodecContext* audio, int64_t wallClockOriginMs)
     : dir_(dir)
@@ -103,11 +57,12 @@ ArchiveWriter::ArchiveWriter(const std::string& dir, const AVCodecContext* video
         captured_.clear();
 
         // Continue the latest archive if this publish's init segment is its own, byte for byte.
-        int n = latestArchive(dir_);
+        const auto archives = listArchives(dir_);
+        int n = archives.empty() ? 0 : archives.back().first;
         ArchiveState previous;
-        if (n > 0 && readArchiveState(dir_ + "/archive-" + std::to_string(n) + ".state", previous) &&
-            previous.initBytes == static_cast<int64_t>(init.size())) {
-            const std::string candidate = dir_ + "/archive-" + std::to_string(n) + ".mp4";
+        if (n > 0) previous = archives.back().second;
+        if (n > 0 && previous.initBytes == static_cast<int64_t>(init.size())) {
+            const std::string candidate = archiveMedia(dir_, n);
             const int fd = ::open(candidate.c_str(), O_RDWR | O_CLOEXEC);
             std::string head(init.size(), '\0');
             struct stat st {};
@@ -130,7 +85,7 @@ ArchiveWriter::ArchiveWriter(const std::string& dir, const AVCodecContext* video
         }
         if (!appended_) {
             n += 1;
-            path_ = dir_ + "/archive-" + std::to_string(n) + ".mp4";
+            path_ = archiveMedia(dir_, n);
             fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
             if (fd_ < 0) throw sysError("cannot create " + path_);
             writeAll(fd_, init.data(), init.size(), path_);
@@ -139,7 +94,7 @@ ArchiveWriter::ArchiveWriter(const std::string& dir, const AVCodecContext* video
             state_.startedAtMs = wallClockOriginMs;
             state_.publishes = 1;
         }
-        statePath_ = dir_ + "/archive-" + std::to_string(n) + ".state";
+        statePath_ = archiveStateFile(dir_, n);
         writeState(false);
     } catch (...) {
         release();
@@ -257,10 +212,7 @@ void ArchiveWriter::finish()
 
 void ArchiveWriter::writeState(bool sync)
 {
-    std::ostringstream text;
-    text << "init_bytes " << state_.initBytes << "\nbytes " << state_.bytes << "\nend_us " << state_.endUs << "\nstarted_at_ms "
-         << state_.startedAtMs << "\npublishes " << state_.publishes << "\n";
-    const std::string body = text.str(), tmp = statePath_ + ".writing";
+    const std::string body = formatArchiveState(state_), tmp = statePath_ + ".writing";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) throw sysError("cannot write " + tmp);
     try {

@@ -14,6 +14,8 @@
 // from the archive's end; otherwise (another picture size) it starts archive-N+1.
 // Not thread-safe: the session's thread drives it.
 
+#include "ArchiveState.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -24,12 +26,6 @@ struct AVPacket;
 }
 
 namespace vtp::streaming::ingest {
-
-struct ArchiveState {
-    int64_t initBytes = 0, bytes = 0, endUs = 0, startedAtMs = 0, publishes = 0;
-};
-// Reads an archive-N.state; false if it is missing or malformed.
-bool readArchiveState(const std::string& path, ArchiveState& out);
 
 class ArchiveWriter {
 public:
