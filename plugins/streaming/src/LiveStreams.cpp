@@ -816,7 +816,19 @@ void LiveStreams::importLoop()
         std::pair<std::string, std::string> next;
         {
             std::unique_lock lock(importMutex_);
-            importCv_.wait(lock, [&] { return stopping_ || !imports_.empty(); });
+            // Now and then, imports left over: pending ones the database refused to claim a moment
+            // ago, claims whose node stopped (stale after settings_.staleImport).
+            if (!importCv_.wait_for(lock, std::chrono::minutes(10), [&] { return stopping_ || !imports_.empty(); })) {
+                lock.unlock();
+                try {
+                    for (const auto& row : host_.db().query("SELECT id FROM streaming_streams WHERE state = 'ended' AND archive_state IN "
+                                                            "('pending', 'importing') ORDER BY ended_at"))
+                        queueImport(row["id"].asString(), "publisher gone");
+                } catch (const std::exception& e) {
+                    host_.log().warn("could not look for live streams left to import", {{"error", e.what()}});
+                }
+                continue;
+            }
             if (stopping_) return; // the claims left pending are taken at the next start
             next = imports_.front();
             imports_.erase(imports_.begin());
