@@ -260,7 +260,9 @@ void Analytics::observe(const ServedMedia& m)
     // A session per user and sid: a sid is the player's choice, so two users never share one.
     c.sid = userId + kKeySep + cmcdSid.value_or("");
     // What the server knows fills in what the player did not say (a player without CMCD included).
-    if (f.type == MediaFile::Type::Segment && !rung.empty() && rung != "source") {
+    // A live stream's part or segment comes with its media time (its names are not the ladder's).
+    const bool segment = f.type == MediaFile::Type::Segment || (m.kind == QoeKind::Stream && m.mediaSeconds);
+    if (segment && !rung.empty() && rung != "source") {
         if (!c.ot) c.ot = video ? CmcdObjectType::Video : CmcdObjectType::Audio;
         if (!c.br && kbps) c.br = kbps;
         if (!c.d && media) c.d = static_cast<int64_t>((media->second - media->first) * 1000.0 + 0.5);

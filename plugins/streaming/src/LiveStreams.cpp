@@ -2,6 +2,8 @@
 
 #include "LlDash.hpp"
 
+#include "ArchiveState.hpp"
+
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <netinet/in.h>
@@ -88,6 +90,7 @@ LiveSettings LiveSettings::fromConfig(const Host& host)
     s.workerPath = c.getString("ingest.worker");
     if (s.workerPath.empty()) s.workerPath = workerBesidePlugin();
     s.rootDir = host.dataDir() + "/streaming/live";
+    s.archiveDir = host.dataDir() + "/streaming/archive";
     s.listenAddress = c.getString("ingest.listen_address");
     in_addr probe{};
     if (::inet_pton(AF_INET, s.listenAddress.c_str(), &probe) != 1)
@@ -146,6 +149,23 @@ LlHlsConfig LiveSettings::playlistConfig() const
 LiveStreams::LiveStreams(Host& host, LiveSettings settings)
     : host_(host), settings_(std::move(settings)), waiters_(settings_.maxWaitersPerRendition)
 {
+    imported_ = host.counter("live_recordings_imported_total", "Ended live streams imported as recordings on this node");
+    importFailures_ = host.counter("live_recordings_failed_total", "Ended live streams whose archive could not be imported");
+    // The recording a stream became is ready: its live files and playlists are of no more use.
+    host.subscribe("recording.ready", [this](const Event& e) {
+        try {
+            const Rows rows = host_.db().query("SELECT id FROM streaming_streams WHERE recording_id = ? AND state = 'ended'",
+                                               {e.payload["id"].asString()});
+            if (rows.empty()) return;
+            {
+                std::lock_guard lock(commandsMutex_);
+                commands_.push_back({Command::Retire, rows[0]["id"].asString()});
+            }
+            wake();
+        } catch (const std::exception& ex) {
+            host_.log().warn("could not look up the stream of a ready recording", {{"error", ex.what()}});
+        }
+    });
 }
 
 LiveStreams::~LiveStreams()
@@ -160,6 +180,10 @@ void LiveStreams::start()
     fs::remove_all(settings_.rootDir, ec);
     fs::create_directories(settings_.rootDir, ec);
     if (ec) throw PluginError("cannot create " + settings_.rootDir + ": " + ec.message());
+    fs::create_directories(settings_.archiveDir, ec);
+    if (ec) throw PluginError("cannot create " + settings_.archiveDir + ": " + ec.message());
+    media_ = RecordingMedia::find(host_);
+    if (!media_) host_.log().warn("the recording plugin offers no vtp.recording.media service: ended live streams stay unrecorded");
     wakeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakeFd_ < 0) throw PluginError("cannot make an eventfd for the live ingest loop");
     const Rows rows = host_.db().query("SELECT id, rtmp_port, srt_port FROM streaming_streams WHERE state <> 'ended'");
@@ -171,7 +195,12 @@ void LiveStreams::start()
         }
     }
     for (const auto& row : rows) loadStream(row["id"].asString());
+    // Imports a stopped node left undone (claimed ones only once their claim is stale).
+    for (const auto& row : host_.db().query("SELECT id FROM streaming_streams WHERE state = 'ended' AND archive_state IN ('pending', "
+                                            "'importing') ORDER BY ended_at"))
+        imports_.emplace_back(row["id"].asString(), "publisher gone");
     loop_ = std::thread([this] { run(); });
+    importer_ = std::thread([this] { importLoop(); });
 }
 
 void LiveStreams::stop()
@@ -179,6 +208,12 @@ void LiveStreams::stop()
     if (stopping_.exchange(true)) return;
     wake();
     if (loop_.joinable()) loop_.join();
+    {
+        std::lock_guard lock(importMutex_);
+        importCv_.notify_all();
+    }
+    // An import under way finishes first (it is a copy of files; the claim would hold it an hour).
+    if (importer_.joinable()) importer_.join();
     if (wakeFd_ >= 0) ::close(wakeFd_);
     wakeFd_ = -1;
 }
@@ -290,6 +325,8 @@ void LiveStreams::spawn(Ingest& in, int which)
                                   listen,
                                   "--out-dir",
                                   sessionDir(in.id, session),
+                                  "--archive-dir",
+                                  archiveDirOf(in.id),
                                   "--audio-kbps",
                                   std::to_string(settings_.audioKbps),
                                   "--segment-ms",
@@ -424,8 +461,16 @@ void LiveStreams::handleCommands()
                 in.workers[i].process.reset();
                 if (in.phase != Phase::Ended && in.active < 0) spawn(in, i);
             }
+        } else if (c.kind == Command::Retire) {
+            const auto it = ingest_.find(c.id);
+            if (it == ingest_.end() || it->second.phase == Phase::Ended) {
+                dropStream(c.id);
+                host_.log().info("an ended live stream's files were deleted: its recording is ready", {{"stream_id", c.id}});
+            }
         } else {
             dropStream(c.id);
+            std::error_code ec;
+            fs::remove_all(archiveDirOf(c.id), ec);
         }
     }
 }
@@ -474,6 +519,13 @@ void LiveStreams::onLine(Ingest& in, int which, const std::string& line)
                              {{"stream_id", in.id}, {"protocol", str(report, "protocol")}, {"reason", str(report, "reason")}});
         } else if (type == "ended") {
             in.workers[which].endedReason = str(report, "reason");
+        } else if (type == "archive") {
+            const std::string state = str(report, "state");
+            if (state == "failed")
+                host_.log().error("a live stream's archive could not be written: its recording will lack this publish",
+                                  {{"stream_id", in.id}, {"reason", str(report, "reason")}});
+            else
+                host_.log().info("live archive", {{"stream_id", in.id}, {"state", state}, {"file", str(report, "file")}});
         } else if (type != "init" && type != "part" && type != "segment") {
             host_.log().warn("a live ingest worker wrote something that is not a report: stopped", {{"stream_id", in.id}});
             in.workers[which].process->kill();
@@ -545,6 +597,7 @@ void LiveStreams::onStarted(Ingest& in, int which, const Json& report)
             const Json rung = rungs.at(i);
             Rendition* r = join(str(rung, "rendition"), false);
             if (!r) continue;
+            r->kbps = std::max<int64_t>(0, integer(rung, "video_bitrate") / 1000);
             r->variant = VariantStream{str(rung, "rendition") + ".m3u8",
                                        std::max<int64_t>(1, integer(rung, "bandwidth")),
                                        std::max<int64_t>(0, integer(rung, "video_bitrate") + settings_.audioKbps * 1000),
@@ -558,6 +611,7 @@ void LiveStreams::onStarted(Ingest& in, int which, const Json& report)
                 r->variant =
                     VariantStream{"audio.m3u8", std::max<int64_t>(1, integer(audio, "bandwidth")), 0, 0, 0, str(audio, "codecs"), 0};
                 r->sampleRate = static_cast<int>(integer(audio, "sample_rate"));
+                r->kbps = std::max<int64_t>(0, integer(audio, "bandwidth") / 1000);
             }
         }
         // A rendition this publish has not (a smaller source): ended, and out of the master.
@@ -739,13 +793,132 @@ void LiveStreams::endStream(Ingest& in, const std::string& reason)
 
     const int64_t endedAt = in.droppedAt ? in.droppedAt : unixNow();
     const long long now = unixNow();
-    if (host_.db().exec("UPDATE streaming_streams SET state = 'ended', ended_at = ?, updated_at = ? WHERE id = ? AND state = 'live'",
-                        {static_cast<long long>(endedAt), now, in.id}) == 0)
+    // Its archive is to be imported: the claim that keeps the import to one node, once.
+    if (host_.db().exec(
+            "UPDATE streaming_streams SET state = 'ended', ended_at = ?, updated_at = ?, archive_state = 'pending' WHERE id = ? "
+            "AND state = 'live'",
+            {static_cast<long long>(endedAt), now, in.id}) == 0)
         return; // deleted meanwhile (Streams said stream.ended then), or never live
-    const Rows rows = host_.db().query("SELECT * FROM streaming_streams WHERE id = ?", {in.id});
+    host_.log().info("live stream ended", {{"stream_id", in.id}, {"reason", reason}});
+    queueImport(in.id, reason);
+}
+
+void LiveStreams::queueImport(const std::string& id, const std::string& reason)
+{
+    std::lock_guard lock(importMutex_);
+    imports_.emplace_back(id, reason);
+    importCv_.notify_all();
+}
+
+void LiveStreams::importLoop()
+{
+    for (;;) {
+        std::pair<std::string, std::string> next;
+        {
+            std::unique_lock lock(importMutex_);
+            // Now and then, imports left over: pending ones the database refused to claim a moment
+            // ago, claims whose node stopped (stale after settings_.staleImport).
+            if (!importCv_.wait_for(lock, std::chrono::minutes(10), [&] { return stopping_ || !imports_.empty(); })) {
+                lock.unlock();
+                try {
+                    for (const auto& row : host_.db().query("SELECT id FROM streaming_streams WHERE state = 'ended' AND archive_state IN "
+                                                            "('pending', 'importing') ORDER BY ended_at"))
+                        queueImport(row["id"].asString(), "publisher gone");
+                } catch (const std::exception& e) {
+                    host_.log().warn("could not look for live streams left to import", {{"error", e.what()}});
+                }
+                continue;
+            }
+            if (stopping_) return; // the claims left pending are taken at the next start
+            next = imports_.front();
+            imports_.erase(imports_.begin());
+        }
+        try {
+            importArchive(next.first, next.second);
+        } catch (const std::exception& e) {
+            // The database away: the row stays pending (or claimed) and is taken again at start.
+            host_.log().error("could not import an ended live stream", {{"stream_id", next.first}, {"error", e.what()}});
+        }
+    }
+}
+
+void LiveStreams::importArchive(const std::string& id, const std::string& reason)
+{
+    const long long now = unixNow();
+    const long long staleBefore = now - static_cast<long long>(settings_.staleImport.count());
+    if (host_.db().exec("UPDATE streaming_streams SET archive_state = 'importing', archive_claimed_at = ? WHERE id = ? AND state = 'ended' "
+                        "AND (archive_state = 'pending' OR (archive_state = 'importing' AND archive_claimed_at < ?))",
+                        {now, id, staleBefore}) == 0)
+        return; // another node (or an earlier run) has it, or it is done
+    const Rows rows = host_.db().query("SELECT title, room_id, section_id, owner_id FROM streaming_streams WHERE id = ?", {id});
     if (rows.empty()) return;
+
+    // The archives, oldest first, each cut to its last whole fragment (a worker killed mid-write).
+    const std::string dir = archiveDirOf(id);
+    Json sources = Json::array();
+    int64_t startedMs = 0, stoppedMs = 0;
+    for (const auto& [n, state] : ingest::listArchives(dir)) {
+        const std::string path = ingest::archiveMedia(dir, n);
+        std::error_code ec;
+        const auto size = fs::file_size(path, ec);
+        if (ec || state.bytes <= state.initBytes || size < static_cast<uint64_t>(state.bytes)) continue;
+        if (size > static_cast<uint64_t>(state.bytes)) fs::resize_file(path, static_cast<uint64_t>(state.bytes), ec);
+        if (ec) continue;
+        // An archive is its publishes one after the other; a second one (a publish with another
+        // picture size) is placed on the recording's timeline by its own start.
+        sources.push(Json{{"path", path}, {"kind", "camera"}, {"started_at_ms", state.startedAtMs}});
+        if (startedMs == 0 || state.startedAtMs < startedMs) startedMs = state.startedAtMs;
+        stoppedMs = std::max(stoppedMs, state.startedAtMs + state.endUs / 1000);
+    }
+    std::optional<std::string> recordingId;
+    std::string failure;
+    if (sources.size() == 0) {
+        failure = "nothing was archived";
+    } else if (!media_) {
+        failure = "the recording plugin offers no vtp.recording.media service";
+    } else {
+        Json request{{"title", rows[0]["title"].asString()},
+                     {"owner_id", rows[0]["owner_id"].asString()},
+                     {"started_at_ms", startedMs},
+                     {"stopped_at_ms", std::max(startedMs, stoppedMs)},
+                     {"sources", sources}};
+        if (const auto section = rows[0]["section_id"].asOptionalString())
+            request.set("section_id", *section);
+        else
+            request.set("room_id", rows[0]["room_id"].asOptionalString().value_or(id));
+        try {
+            recordingId = media_->importRecording(request);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+    }
+    const long long done = unixNow();
+    if (recordingId) {
+        if (host_.db().exec("UPDATE streaming_streams SET recording_id = ?, archive_state = 'imported', updated_at = ? WHERE id = ?",
+                            {*recordingId, done, id}) == 0)
+            host_.log().warn("a live stream was deleted while it was imported: its recording stays",
+                             {{"stream_id", id}, {"recording_id", *recordingId}});
+        imported_.inc();
+        host_.log().info("live stream imported as a recording", {{"stream_id", id}, {"recording_id", *recordingId}});
+        // The recording plugin has its own durable copy.
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    } else {
+        // The archive stays on disk for an operator (README: what becomes of a live class).
+        host_.db().exec("UPDATE streaming_streams SET archive_state = 'failed', updated_at = ? WHERE id = ?", {done, id});
+        importFailures_.inc();
+        host_.log().error("an ended live stream could not become a recording", {{"stream_id", id}, {"reason", failure}, {"archive", dir}});
+    }
+    publishEnded(id, reason, recordingId);
+}
+
+void LiveStreams::publishEnded(const std::string& id, const std::string& reason, const std::optional<std::string>& recordingId)
+{
+    const Rows rows = host_.db().query("SELECT * FROM streaming_streams WHERE id = ?", {id});
+    if (rows.empty()) return;
+    const int64_t endedAt = rows[0]["ended_at"].asOptionalInt().value_or(unixNow());
     const int64_t startedAt = rows[0]["started_at"].asOptionalInt().value_or(endedAt);
-    host_.publish("stream.ended", Json{{"id", in.id},
+    host_.publish("stream.ended", Json{{"id", id},
                                        {"title", rows[0]["title"].asString()},
                                        {"room_id", nullable(rows[0]["room_id"].asOptionalString())},
                                        {"section_id", nullable(rows[0]["section_id"].asOptionalString())},
@@ -754,8 +927,8 @@ void LiveStreams::endStream(Ingest& in, const std::string& reason)
                                        {"started_at", startedAt},
                                        {"ended_at", endedAt},
                                        {"duration_s", std::max<int64_t>(0, endedAt - startedAt)},
-                                       {"reason", reason}});
-    host_.log().info("live stream ended", {{"stream_id", in.id}, {"reason", reason}});
+                                       {"reason", reason},
+                                       {"recording_id", nullable(recordingId)}});
 }
 
 // ---- the readers ------------------------------------------------------------------------------------
@@ -863,7 +1036,24 @@ std::optional<LiveStreams::MediaFile> LiveStreams::media(const std::string& stre
     f.msn = name.number;
     f.init = name.kind == MediaName::Kind::Init;
     if (name.kind == MediaName::Kind::Part) f.part = name.part;
+    f.audio = r->second.audio;
+    f.kbps = r->second.kbps;
+    const double segment = p->second->segmentMs / 1000.0, part = p->second->partMs / 1000.0;
+    if (!f.init && segment > 0) {
+        const double start = static_cast<double>(name.number) * segment + (f.part ? *f.part * part : 0.0);
+        f.mediaSeconds = std::pair{start, start + (f.part ? part : segment)};
+    }
     return f;
+}
+
+std::optional<int64_t> LiveStreams::renditionKbps(const std::string& streamId, const std::string& rendition) const
+{
+    std::lock_guard lock(mutex_);
+    const auto p = playback_.find(streamId);
+    if (p == playback_.end()) return std::nullopt;
+    const auto r = p->second->renditions.find(rendition);
+    if (r == p->second->renditions.end() || r->second.kbps <= 0) return std::nullopt;
+    return r->second.kbps;
 }
 
 } // namespace vtp::streaming

@@ -12,6 +12,13 @@
 // EXT-X-ENDLIST). Workers are started at start() for the streams that have not ended, on create,
 // after a refusal or an idle timeout; killed on delete, key rotation (the listening ones) and stop.
 //
+// The stream becomes a recording when it ends: each worker appends its publish to the stream's
+// archive (DATA/streaming/archive/STREAM/, worker/ArchiveWriter.hpp), which survives restarts;
+// after the grace the stream is marked archive_state 'pending', and the importer thread claims it
+// in the database (one node, once), imports the archive through vtp.recording.media's
+// importRecording, stores the recording's id on the row and publishes stream.ended with it. Once
+// that recording is ready (recording.ready), the stream's live files and playlists are dropped.
+//
 // One thread (the loop) owns the workers: it polls their pipes, reaps them, restarts them, ends
 // streams after their grace, deletes media that left the DVR window, and times out the held
 // blocking requests. The readers' methods are thread-safe.
@@ -24,9 +31,11 @@
 #include "LiveNames.hpp"
 #include "LlHls.hpp"
 
+#include <vtp/recording_media.hpp>
 #include <vtp/sdk.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -42,6 +51,7 @@ namespace vtp::streaming {
 struct LiveSettings {
     std::string workerPath;
     std::string rootDir;       // DATA/streaming/live: a directory per stream, one per session in it
+    std::string archiveDir;    // DATA/streaming/archive: a directory per stream (kept across restarts)
     std::string listenAddress; // where the workers listen (an IPv4 address)
     std::string rtmpApp;       // the RTMP application of ingest.rtmp_url ("live")
     PortRange rtmpPorts, srtPorts;
@@ -57,6 +67,8 @@ struct LiveSettings {
     size_t maxWaitersPerRendition = 10000;
     IngestLimits limits;
     std::chrono::seconds deleteDelay{60}; // media that left the playlists stays this long for late fetches
+    // An import claimed this long ago by a node that did not finish it (it stopped) is taken again.
+    std::chrono::seconds staleImport{3600};
 
     // Read from the plugin's config; throws PluginError on a bad range, ladder or timing.
     static LiveSettings fromConfig(const Host& host);
@@ -92,10 +104,18 @@ public:
         uint64_t msn = 0;
         std::optional<uint32_t> part; // none: the whole segment (or the init segment)
         bool init = false;
+        // For the analytics: the rendition's bitrate (kbit/s, its video alone for a video rung) and
+        // the media time the file covers on the stream's numbering (MSN x segment length).
+        bool audio = false;
+        int64_t kbps = 0;
+        std::optional<std::pair<double, double>> mediaSeconds;
     };
     // Where a rendition's media file is, or nothing (404) for a name that is not or no longer one
     // of its files (left the DVR window, a session it was not in).
     std::optional<MediaFile> media(const std::string& streamId, const std::string& rendition, const MediaName& name) const;
+
+    // A rendition's bitrate in kbit/s (its video alone for a video rung), if the stream has it.
+    std::optional<int64_t> renditionKbps(const std::string& streamId, const std::string& rendition) const;
 
     BlockingWaiters& waiters() { return waiters_; }
     static std::string waiterKey(const std::string& streamId, const std::string& rendition) { return streamId + "/" + rendition; }
@@ -130,6 +150,7 @@ private:
         std::shared_ptr<LivePlaylist> playlist;
         std::vector<std::pair<uint64_t, uint32_t>> sessions; // (first MSN, session), oldest first
         bool audio = false, current = false;
+        int64_t kbps = 0;
         uint64_t base = 0; // the current session's MSN 0 in the stream's numbering
         VariantStream variant;
         int sampleRate = 0;
@@ -144,7 +165,7 @@ private:
         int segmentMs = 0, partMs = 0;
     };
     struct Command {
-        enum Kind { Create, Rekey, Delete } kind;
+        enum Kind { Create, Rekey, Delete, Retire } kind; // Retire: an ended stream's live files go
         std::string id;
     };
 
@@ -158,6 +179,12 @@ private:
     void onMedia(Ingest& in, const Json& report, bool segment);
     void onWorkerExit(Ingest& in, int which);
     void endStream(Ingest& in, const std::string& reason);
+    // The importer thread: claims, imports and publishes stream.ended (see the top).
+    void queueImport(const std::string& id, const std::string& reason);
+    void importLoop();
+    void importArchive(const std::string& id, const std::string& reason);
+    void publishEnded(const std::string& id, const std::string& reason, const std::optional<std::string>& recordingId);
+    std::string archiveDirOf(const std::string& id) const { return settings_.archiveDir + "/" + id; }
     void dropStream(const std::string& id);
     void scheduleDeletion(const std::string& id, const std::string& rendition, const std::vector<std::string>& uris);
     std::string sessionDir(const std::string& id, uint32_t session) const;
@@ -180,6 +207,13 @@ private:
     int wakeFd_ = -1;
     std::atomic<bool> stopping_{false};
     std::thread loop_;
+
+    std::unique_ptr<RecordingMedia> media_;
+    std::mutex importMutex_;
+    std::condition_variable importCv_;
+    std::vector<std::pair<std::string, std::string>> imports_; // (stream, reason) to import
+    std::thread importer_;
+    Metric imported_, importFailures_;
 
     // Loop-owned.
     std::map<std::string, Ingest> ingest_;

@@ -8,7 +8,7 @@ StreamingService::StreamingService(Host& host)
 {
     if (host.config().getBool("ingest.enabled")) {
         live_ = std::make_unique<LiveStreams>(host, LiveSettings::fromConfig(host));
-        liveRoutes_ = std::make_unique<LiveRoutes>(host, *streams_, *live_);
+        liveRoutes_ = std::make_unique<LiveRoutes>(host, *streams_, *live_, *analytics_);
         streams_->setIngest(live_.get());
     }
 }

@@ -310,6 +310,7 @@ Response Streams::remove(const Request& req)
         ended.set("state", "ended");
         ended.set("ended_at", now);
         ended.set("reason", "deleted");
+        ended.set("recording_id", Json()); // a deleted stream becomes no recording
         host_.publish("stream.ended", ended);
         payload.set("state", "ended");
     }

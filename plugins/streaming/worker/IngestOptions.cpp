@@ -159,6 +159,9 @@ std::string parseCommandLine(int argc, const char* const* argv, IngestOptions& o
             haveListen = true;
         } else if (a == "--out-dir") {
             o.outDir = v;
+        } else if (a == "--archive-dir") {
+            if (v.empty() || v.front() != '/') return "--archive-dir is an absolute path";
+            o.archiveDir = v;
         } else if (a == "--rung") {
             const auto colon = v.find(':');
             long long h = 0, k = 0;

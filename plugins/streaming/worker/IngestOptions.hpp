@@ -30,6 +30,8 @@ struct ListenTarget {
 struct IngestOptions {
     ListenTarget listen;
     std::string outDir;
+    // Where the stream's archive grows (ArchiveWriter.hpp): none when empty.
+    std::string archiveDir;
     std::vector<Rung> rungs;
     int audioKbps = 128;
     int segmentMs = 2000, partMs = 500;

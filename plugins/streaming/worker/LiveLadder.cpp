@@ -1,5 +1,6 @@
 #include "LiveLadder.hpp"
 
+#include "ArchiveWriter.hpp"
 #include "CmafTrackWriter.hpp"
 
 // The recording worker's header-only helpers: RAII holders of FFmpeg objects, codec strings, the
@@ -178,6 +179,24 @@ void LiveLadder::start()
     };
     for (auto& r : video_) openWriter(*r);
     if (audio_) openWriter(*audio_);
+
+    if (!options_.archiveDir.empty()) {
+        try {
+            archive_ = std::make_unique<ArchiveWriter>(options_.archiveDir, video_.front()->enc.get(), audio_ ? audio_->enc.get() : nullptr,
+                                                       wallClockOriginMs_);
+            reportLine("{\"type\":\"archive\",\"state\":\"open\",\"file\":" + jsonString(archive_->path()) + ",\"offset_ms\":" +
+                       std::to_string(archive_->offsetUs() / 1000) + ",\"started_at_ms\":" + std::to_string(wallClockOriginMs_) +
+                       ",\"appended\":" + (archive_->appended() ? "true" : "false") + "}");
+        } catch (const std::exception& e) {
+            archiveFailed(e);
+        }
+    }
+}
+
+void LiveLadder::archiveFailed(const std::exception& e)
+{
+    archive_.reset();
+    reportLine(std::string("{\"type\":\"archive\",\"state\":\"failed\",\"reason\":") + jsonString(e.what()) + "}");
 }
 
 void LiveLadder::videoFrame(const AVFrame* frame, int64_t us)
@@ -308,13 +327,24 @@ void LiveLadder::onPacket(Rendition& r, AVPacket* packet)
         if (d <= 0) return; // never a timestamp going back in a CMAF track
         r.pending->duration = d;
         r.lastDuration = d;
-        r.writer->write(r.pending.get());
+        archivePacket(r);
+        r.writer->write(r.pending.get()); // rescales it: the archive has had it first
         av_packet_unref(r.pending.get());
         r.hasPending = false;
         const int64_t part = packet->dts / r.partTicks, segment = packet->dts / r.segmentTicks;
         if (part != r.currentPart) {
             reportPart(r.name, r.writer->cutPart());
-            if (segment != r.currentSegment) reportSegment(r.name, r.writer->cutSegment(), wallClockOriginMs_);
+            if (segment != r.currentSegment) {
+                reportSegment(r.name, r.writer->cutSegment(), wallClockOriginMs_);
+                // The archive's fragments follow the highest rung's segments (a keyframe starts each).
+                if (archive_ && &r == video_.front().get()) {
+                    try {
+                        archive_->cutFragment();
+                    } catch (const std::exception& e) {
+                        archiveFailed(e);
+                    }
+                }
+            }
         }
     } else if (packet->dts < 0) {
         return;
@@ -354,6 +384,7 @@ void LiveLadder::finish()
         encode(r, nullptr);
         if (r.hasPending) {
             r.pending->duration = r.lastDuration > 0 ? r.lastDuration : r.partTicks / 10;
+            archivePacket(r);
             r.writer->write(r.pending.get());
             r.hasPending = false;
         }
@@ -366,6 +397,25 @@ void LiveLadder::finish()
     if (audio_) {
         encodeAudioFifo(true);
         drain(*audio_);
+    }
+    if (archive_) {
+        try {
+            archive_->finish();
+            reportLine("{\"type\":\"archive\",\"state\":\"synced\",\"file\":" + jsonString(archive_->path()) + ",\"bytes\":" +
+                       std::to_string(archive_->state().bytes) + ",\"end_ms\":" + std::to_string(archive_->state().endUs / 1000) + "}");
+        } catch (const std::exception& e) {
+            archiveFailed(e);
+        }
+    }
+}
+
+void LiveLadder::archivePacket(Rendition& r)
+{
+    if (!archive_ || (r.video && &r != video_.front().get())) return;
+    try {
+        archive_->write(r.pending.get(), r.video);
+    } catch (const std::exception& e) {
+        archiveFailed(e);
     }
 }
 

@@ -11,6 +11,7 @@
 #include "IngestOptions.hpp"
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct AVPacket;
 }
 
 namespace vtp::streaming::ingest {
+
+class ArchiveWriter;
 
 struct SourceInfo {
     int width = 0, height = 0;
@@ -37,13 +40,15 @@ public:
     LiveLadder(const LiveLadder&) = delete;
     LiveLadder& operator=(const LiveLadder&) = delete;
 
-    // Opens the encoders and the muxers; reports "started" and each "init".
+    // Opens the encoders and the muxers; reports "started", each "init", and the archive (with
+    // --archive-dir: "archive" {state "open", file, offset_ms, started_at_ms, appended}).
     void start();
     // A decoded picture at `us` microseconds on the stream's timeline (>= 0, increasing).
     void videoFrame(const AVFrame* frame, int64_t us);
     // Decoded sound starting at `us` microseconds on the stream's timeline (may be < 0: trimmed).
     void audioFrame(const AVFrame* frame, int64_t us);
-    // Drains the encoders and reports the last parts and segments.
+    // Drains the encoders, reports the last parts and segments, and syncs the archive ("archive"
+    // {state "synced", file, bytes, end_ms}).
     void finish();
 
 private:
@@ -51,12 +56,17 @@ private:
     void encode(Rendition& r, AVFrame* frame);
     void onPacket(Rendition& r, AVPacket* packet);
     void encodeAudioFifo(bool final);
+    // An archive that cannot be written is given up ("archive" {state "failed", reason}): the
+    // live stream goes on without it.
+    void archiveFailed(const std::exception& e);
+    void archivePacket(Rendition& r); // the held packet, before the CMAF writer rescales it
 
     IngestOptions options_;
     SourceInfo source_;
     int64_t wallClockOriginMs_;
     std::vector<std::unique_ptr<Rendition>> video_;
     std::unique_ptr<Rendition> audio_;
+    std::unique_ptr<ArchiveWriter> archive_; // the highest rung's packets and the audio's
     int64_t lastVideoUs_ = -1, lastKeySegment_ = -1;
     int64_t audioNextSample_ = -1; // timeline position (48 kHz samples) of the fifo's first sample
     bool finished_ = false;

@@ -28,7 +28,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // Port ranges the plugin picks from: it skips any port taken meanwhile.
-std::string liveToml(int graceSeconds)
+std::string liveToml(int graceSeconds, const std::string& extra = "")
 {
     const int rtmp = std::min<int>(freeLoopbackPort(), 65000), srt = std::min<int>(vtp::test::freeLoopbackPort(SOCK_DGRAM), 65000);
     return "ingest.rtmp_url = \"rtmp://127.0.0.1/live\"\n"
@@ -48,7 +48,34 @@ std::string liveToml(int graceSeconds)
            "live.part_ms = 250\n"
            "live.dvr_window_seconds = 60\n"
            "live.reconnect_grace_seconds = " +
-           std::to_string(graceSeconds) + "\n";
+           std::to_string(graceSeconds) + "\n" + extra;
+}
+
+// RFC 3986 percent-encoding of a query argument's value (a CMCD payload).
+std::string percentEncode(const std::string& v)
+{
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : v) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// The sum of a media playlist's EXTINF durations: the seconds of media it lists.
+double listedSeconds(const std::string& playlist)
+{
+    double total = 0;
+    static const std::regex extinf(R"(#EXTINF:([0-9.]+),)");
+    for (auto it = std::sregex_iterator(playlist.begin(), playlist.end(), extinf); it != std::sregex_iterator(); ++it)
+        total += std::stod((*it)[1]);
+    return total;
 }
 
 std::string header(const HttpResult& r, const std::string& name)
@@ -76,9 +103,9 @@ int64_t lastSegment(const std::string& playlist)
 
 class Live : public ::testing::TestWithParam<Backend> {
 protected:
-    void start(int graceSeconds)
+    void start(int graceSeconds, const std::string& extra = "")
     {
-        s = std::make_unique<StreamingServer>(GetParam(), liveToml(graceSeconds));
+        s = std::make_unique<StreamingServer>(GetParam(), liveToml(graceSeconds, extra));
         admin = s->staff("admin@uni.example", "admin");
         prof = s->staff("prof@uni.example", "instructor");
         ada = s->student("ada@uni.example");
@@ -396,6 +423,129 @@ TEST_P(Live, SrtWrongKeyIsRefusedAndAReconnectWithinTheGraceContinuesTheSameStre
     // Deleting it ends it for its viewers at once.
     s->expect(204, "DELETE", "/api/v1/streams/" + id, prof);
     EXPECT_EQ(get(base + "/240p.m3u8").status, 404);
+}
+
+TEST_P(Live, AnEndedStreamBecomesOneRecordingOfBothItsPublishesAndItsViewersCmcdShowsInItsQoe)
+{
+    // No ladder of the recording: the test waits for the recording, not for its ladder.
+    start(8, "ladder.enabled = false\n");
+    const auto stream = create(section, "Live archive");
+    const std::string id = str(stream, "id");
+    const std::string rtmp = stream->getObject("ingest")->getValue<std::string>("rtmp");
+
+    // First publish: about 5 s.
+    auto encoder = publishUntil(
+        rtmp, [&] { return eventCount("stream.started", id) > 0; }, 30s);
+    ASSERT_TRUE(encoder);
+    const std::string base = playbackBase(id, ada);
+    HttpResult media;
+    ASSERT_TRUE(pollUntil(
+        [&] {
+            media = get(base + "/240p.m3u8");
+            return media.status == 200 && lastSegment(media.body) >= 4;
+        },
+        30s, 100ms))
+        << media.body;
+
+    // ada's player: the master and a segment of each rung with CMCD in the query (hls.js), a part
+    // with CMCD in headers (dash.js), under one session id.
+    const auto withCmcd = [&](const std::string& path, const std::string& cmcd) {
+        return s->vtpd().get(base + "/" + path + (contains(path, "?") ? "&" : "?") + "CMCD=" + percentEncode(cmcd));
+    };
+    uint64_t egress = 0;
+    const auto master = withCmcd("master.m3u8", R"(ot=m,sf=h,sid="live-sid",st=l,su)");
+    ASSERT_EQ(master.status, 200);
+    egress += master.body.size();
+    const int64_t seg = lastSegment(media.body);
+    for (const std::string rung : {"240p", "144p"}) {
+        const auto r = withCmcd(rung + "/seg-" + std::to_string(seg) + ".m4s", R"(bl=1000,ot=v,sf=h,sid="live-sid",st=l)");
+        ASSERT_EQ(r.status, 200) << rung;
+        egress += r.body.size();
+    }
+    const auto part = s->vtpd().get(base + "/240p/part-" + std::to_string(seg) + "-0.m4s",
+                                    {{"CMCD-Object", "br=300,d=250,ot=v"}, {"CMCD-Session", R"(sf=h,sid="live-sid",st=l)"}});
+    ASSERT_EQ(part.status, 200);
+    egress += part.body.size();
+
+    // The encoder is killed; the worker notices; a second publish within the grace continues it.
+    encoder->wait(0ms);
+    ASSERT_TRUE(pollUntil(
+        [&] {
+            media = get(base + "/240p.m3u8");
+            return media.status == 200 && !contains(media.body, "PRELOAD-HINT");
+        },
+        15s, 100ms))
+        << media.body;
+    const int64_t before = lastSegment(media.body);
+    auto again = publishUntil(
+        rtmp,
+        [&] {
+            media = get(base + "/240p.m3u8");
+            return media.status == 200 && lastSegment(media.body) > before + 4;
+        },
+        30s);
+    ASSERT_TRUE(again) << media.body;
+    again->wait(0ms);
+
+    // After the grace: ended, and stream.ended names the recording it became.
+    std::string recordingId;
+    ASSERT_TRUE(s->waitForEvent(
+        "stream.ended",
+        [&](const JsonObject& p) {
+            if (str(p, "id") != id || !p->has("recording_id") || p->isNull("recording_id")) return false;
+            recordingId = str(p, "recording_id");
+            return true;
+        },
+        40s))
+        << s->vtpd().logs();
+    EXPECT_EQ(eventCount("stream.ended", id), 1u);
+    const auto ended = s->expect(200, "GET", "/api/v1/streams/" + id, prof);
+    EXPECT_EQ(str(ended, "state"), "ended");
+    EXPECT_EQ(str(ended, "recording_id"), recordingId);
+    // What both publishes put in the playlists (the DVR window holds all of it).
+    const double pushed = listedSeconds(get(base + "/240p.m3u8").body);
+    EXPECT_GT(pushed, 9.0);
+
+    // One recording of the section, with the stream's title, that the recording plugin processes.
+    JsonObject recording;
+    ASSERT_TRUE(pollUntil(
+        [&] {
+            recording = s->expect(200, "GET", "/api/v1/recordings/" + recordingId, prof);
+            return str(recording, "state") != "processing";
+        },
+        90s, 250ms))
+        << s->vtpd().logs();
+    EXPECT_EQ(str(recording, "state"), "ready") << str(recording, "failure");
+    EXPECT_EQ(str(recording, "title"), "Live archive");
+    EXPECT_EQ(str(recording, "section_id"), section);
+    EXPECT_EQ(str(recording, "owner_id"), prof.id);
+    // Both publishes, one after the other (not side by side): as long as what was pushed.
+    EXPECT_NEAR(recording->getValue<double>("duration_s"), pushed, 1.5);
+    EXPECT_EQ(s->expect(200, "GET", "/api/v1/recordings?section=" + section, prof)->getArray("recordings")->size(), 1u);
+    // Its recording ready, the stream's live files are gone.
+    EXPECT_TRUE(pollUntil([&] { return get(base + "/240p.m3u8").status == 404; }, 10s, 100ms));
+
+    // ada's requests, as the stream's QoE report and /metrics show them.
+    const auto qoe = s->expect(200, "GET", "/api/v1/streams/" + id + "/qoe", prof);
+    const auto sessions = qoe->getArray("sessions");
+    JsonObject session;
+    for (size_t i = 0; i < sessions->size(); ++i) {
+        const auto one = sessions->getObject(static_cast<unsigned>(i));
+        if (!one->isNull("sid") && str(one, "sid") == "live-sid") session = one;
+    }
+    ASSERT_FALSE(session.isNull()) << "no session live-sid among " << sessions->size();
+    EXPECT_EQ(str(session, "user_id"), ada.id);
+    EXPECT_EQ(str(session, "kind"), "stream");
+    EXPECT_EQ(session->getValue<uint64_t>("bytes"), egress);
+    EXPECT_EQ(session->getValue<uint64_t>("requests"), 4u);
+    const auto rungs = session->getObject("requests_per_rung");
+    EXPECT_EQ(rungs->getValue<int64_t>("240p"), 2);
+    EXPECT_EQ(rungs->getValue<int64_t>("144p"), 1);
+    EXPECT_GE(qoe->getObject("summary")->getValue<uint64_t>("egress_bytes"), egress);
+    const std::string metrics = s->vtpd().get("/metrics").body;
+    EXPECT_TRUE(contains(metrics, "vtp_plugin_streaming_qoe_egress_bytes_total{kind=\"stream\"}")) << metrics;
+    EXPECT_TRUE(std::regex_search(metrics, std::regex(R"(vtp_plugin_streaming_qoe_requests_total\{[^}]*rung="240p"[^}]*\} [1-9])")))
+        << metrics;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Live, ::testing::Values(Backend::SQLite, Backend::PostgreSQL), backendName);
