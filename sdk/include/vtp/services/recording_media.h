@@ -60,6 +60,15 @@ typedef struct vtp_recording_media_v1 {
     int (*observe)(void* context, vtp_recording_json_visitor observer, void* user_data);
     /* Removes an observer (the same pair); after it returns the observer is never called again. */
     int (*unobserve)(void* context, vtp_recording_json_visitor observer, void* user_data);
+
+    /* Since 1.1 (a table of 1.0 ends before it: check struct_size). Thread-safe. What
+     * GET /api/v1/recordings/{id}/playback answers user `user_id` (an admin when `admin` is
+     * nonzero), with URLs signed for that user: {"hls", "dash", "poster", "thumbnails", "download",
+     * "expires_at", "adaptive"}, to `each`. Every file of the recording's media is served beside
+     * those URLs (the same signed folder). VTP_OK; VTP_NOT_FOUND when there is no such recording or
+     * that user may not see it; VTP_CONFLICT when it is not ready; VTP_ERROR. */
+    int (*playback)(void* context, const char* id, size_t id_len, const char* user_id, size_t user_id_len, int admin,
+                    vtp_recording_json_visitor each, void* user_data);
 } vtp_recording_media_v1;
 
 /* The table as version 1 shipped: Host::find refuses a smaller one. */
