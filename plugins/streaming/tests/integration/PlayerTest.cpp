@@ -187,8 +187,9 @@ TEST_P(StreamingSync, CameraAndScreenShowTheSameInstantInTheSideBySidePageAfterS
     const std::string id = str(rec, "id");
     const std::string cameraUrl = p.s.createUpload(id, p.admin, std::filesystem::file_size(camera), "source Y2FtZXJh");
     // The screen starts a few seconds after the camera on the server's clock.
-    ASSERT_TRUE(pollUntil([&] { return p.s.expect(200, "GET", "/api/v1/recordings/" + id, p.admin)->getValue<double>("duration_s") >= 3.0; },
-                          std::chrono::seconds(20), std::chrono::milliseconds(50)));
+    ASSERT_TRUE(
+        pollUntil([&] { return p.s.expect(200, "GET", "/api/v1/recordings/" + id, p.admin)->getValue<double>("duration_s") >= 3.0; },
+                  std::chrono::seconds(20), std::chrono::milliseconds(50)));
     // Both sources run at 5 fps, their frames on two grids `phase` ms apart on the recording's
     // timeline: at any instant their pictures differ by phase or 200 - phase with perfect sync. A
     // phase near half a frame leaves the rest of the one-frame bound to the player's own error, so
@@ -211,8 +212,7 @@ TEST_P(StreamingSync, CameraAndScreenShowTheSameInstantInTheSideBySidePageAfterS
     p.upload(screenUrl, screen);
     p.s.expect(200, "POST", "/api/v1/recordings/" + id + "/stop", p.admin);
     const auto playback = p.ladderMade(id);
-    std::cout << "processed and ladder made: " << std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count()
-              << " s\n";
+    std::cout << "processed and ladder made: " << std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count() << " s\n";
 
     // The presentation: the camera (main) and the screen, the single rendition's masters until
     // the ladder job has recorded its result (a moment after its files appear), then the ladder's.

@@ -14,8 +14,10 @@
 //   or two instead of after a 30 s buffer has drained;
 // - a low starting estimate (hls.js abrEwmaDefaultEstimate, dash.js initialBitrate: 300 kbit/s):
 //   without one the player guesses its default (500 kbit/s for hls.js) before measuring anything;
-// - faster estimates (hls.js abrEwmaFastVoD 2 s and abrEwmaSlowVoD 4 s, half their defaults): the
-//   switch up comes after a few fast segments rather than after ten.
+// - faster estimates for hls.js (abrEwmaFastVoD 0.5, abrEwmaSlowVoD 1.5; defaults 3 and 9): it
+//   weighs each bandwidth sample by its load time, so its half-lives are seconds of loading, not of
+//   playback; the low rung's segments (about 30 KB) load in milliseconds once the network is fast,
+//   and with the defaults hundreds of them would be needed before it trusted the new rate.
 // Everything else is the players' defaults, emergency down-switching (abandoning a segment that
 // would arrive too late) included.
 import path from "node:path";
@@ -68,8 +70,8 @@ run(args.chromium, async (browser) => {
         maxBufferLength: 6,
         maxMaxBufferLength: 8,
         abrEwmaDefaultEstimate: 300000,
-        abrEwmaFastVoD: 2,
-        abrEwmaSlowVoD: 4,
+        abrEwmaFastVoD: 0.5,
+        abrEwmaSlowVoD: 1.5,
       });
       hls.on(window.Hls.Events.MANIFEST_PARSED, () => (s.heights = hls.levels.map((l) => l.height).sort((a, b) => b - a)));
       hls.on(window.Hls.Events.LEVEL_SWITCHED, (_, d) => switched(hls.levels[d.level].height));
