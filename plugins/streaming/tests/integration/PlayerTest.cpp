@@ -85,12 +85,12 @@ public:
 
 class StreamingAbr : public ::testing::TestWithParam<Backend> {};
 
-// Rungs far apart (2.5 Mbit/s, 600 and 120 kbit/s, each with 64 kbit/s of audio) and network rates
-// between them: 700 kbit/s fits only the lowest (the players measure little more than half an
-// emulated rate on a busy machine: about 350 kbit/s here), 40 Mbit/s all, 1.2 Mbit/s the middle one.
+// Rungs far apart (2.5 Mbit/s, 600 and 80 kbit/s, each with 32 kbit/s of audio: a lowest rung
+// whose first segments are small, so that it starts fast on a slow network) and network rates
+// between them: 500 kbit/s fits only the lowest, 40 Mbit/s all, 1.2 Mbit/s the middle one.
 TEST_P(StreamingAbr, HlsJsAndDashJsStartLowSwitchUpThenDownWithoutStallingOverASecond)
 {
-    PlayerServer p(GetParam(), "rungs = [\"720:2500\", \"360:600\", \"240:120\"]\naudio_kbps = 64\npreset = \"ultrafast\"\n"
+    PlayerServer p(GetParam(), "rungs = [\"720:2500\", \"360:600\", \"240:80\"]\naudio_kbps = 32\npreset = \"ultrafast\"\n"
                                "segment_seconds = 2\nkeyframe_seconds = 2\n");
     const std::string camera = p.tmp.path() + "/camera.mp4";
     ffmpeg("-f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 90 -c:v libx264 -preset "
@@ -108,7 +108,7 @@ TEST_P(StreamingAbr, HlsJsAndDashJsStartLowSwitchUpThenDownWithoutStallingOverAS
         args.set("origin", p.origin());
         args.set("url", adaptive->getValue<std::string>(kind));
         args.set("kind", kind);
-        args.set("lowKbps", 700);
+        args.set("lowKbps", 500);
         args.set("highKbps", 40000);
         args.set("dropKbps", 1200);
         const auto began = std::chrono::steady_clock::now();

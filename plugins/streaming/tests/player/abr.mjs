@@ -108,7 +108,8 @@ run(args.chromium, async (browser) => {
     video.addEventListener("playing", () => {
       if (s.startupMs === null) {
         s.startupMs = now();
-        s.startHeight = current();
+        // The rung on screen: the first one rendered (the player may be fetching another already).
+        s.startHeight = s.switches.length ? s.switches[0].height : current();
       } else if (stalledAt !== null) {
         s.stalls.push({ atMs: stalledAt, ms: now() - stalledAt });
         stalledAt = null;
