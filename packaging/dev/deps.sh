@@ -21,7 +21,11 @@ packages=(
   chromium coturn                             # signalling: the browser tests' WebRTC peers (playwright-core) and TURN server
   libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev libswresample-dev  # recording: the media worker
   ffmpeg                                      # recording: the tests' media and a benchmark peer (never called by the product)
+  nodejs                                      # streaming: the player page's hls.js (npm ci at build time); the browser tests
 )
+# npm beside nodejs: Debian's, unless the Node.js installed brings its own (NodeSource's nodejs
+# ships npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

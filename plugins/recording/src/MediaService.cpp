@@ -84,6 +84,23 @@ MediaService::MediaService(Host& host, RecordingService& service) : host_(host),
         if (!out.empty() && result) result(ud, out.c_str(), out.size());
         return rc;
     };
+    table_.playback = [](void* ctx, const char* id, size_t len, const char* user, size_t userLen, int admin,
+                         vtp_recording_json_visitor each, void* ud) -> int {
+        auto* self = static_cast<MediaService*>(ctx);
+        if (!id || !user || !each) return VTP_INVALID;
+        Json out;
+        int rc = VTP_ERROR;
+        try {
+            rc = self->service_.playback_->answerFor(std::string(id, len), std::string(user, userLen), admin != 0, out);
+            if (rc != VTP_OK) return rc;
+            const std::string text = out.dump();
+            each(ud, text.c_str(), text.size());
+        } catch (const std::exception& e) {
+            self->host_.log().warn("could not sign a recording's playback URLs", {{"error", e.what()}});
+            return VTP_ERROR;
+        }
+        return rc;
+    };
     table_.run_task = [](void* ctx, const char* id, size_t len, const char* req, size_t reqLen, const vtp_recording_task_callbacks* cb,
                          vtp_recording_json_visitor result, void* ud) -> int {
         std::string out;

@@ -94,20 +94,36 @@ Response Playback::playback(const Request& req)
     if (!access_.mayView(req, r.subject)) throw NotFound("no recording " + id);
     if (r.state != "ready") throw Conflict("this recording is " + r.state + ", not ready to play yet", "not-ready");
 
+    return Response::json(signedUrls(id, std::string(req.subject()), req.hasRole("admin"))).header("Cache-Control", "no-store");
+}
+
+int Playback::answerFor(const std::string& id, const std::string& userId, bool admin, Json& out)
+{
+    if (id.empty() || id.size() > 64 || !store_) return VTP_NOT_FOUND;
+    const Rows rows = host_.db().query("SELECT * FROM recording_recordings WHERE id = ?", {id});
+    if (rows.empty()) return VTP_NOT_FOUND;
+    const RecordingRow r = RecordingService::rowToRecording(rows[0]);
+    if (!access_.mayView(userId, admin, r.subject)) return VTP_NOT_FOUND;
+    if (r.state != "ready") return VTP_CONFLICT;
+    out = signedUrls(id, userId, admin);
+    return VTP_OK;
+}
+
+Json Playback::signedUrls(const std::string& id, const std::string& userId, bool admin) const
+{
     const int64_t expiresAt = unixNow() + tokenSeconds_;
-    const std::string token = playback::issue(key_, kTokenDomain, id, std::string(req.subject()), req.hasRole("admin"), expiresAt);
+    const std::string token = playback::issue(key_, kTokenDomain, id, userId, admin, expiresAt);
     const std::string base = "/api/v1/recordings/" + id + "/media/" + token + "/";
     auto optional = [&](const char* name) { return store_->hasMedia(id, name) ? Json(base + name) : Json(); };
-    return Response::json(Json{{"hls", base + "master.m3u8"},
-                               {"dash", base + "manifest.mpd"},
-                               {"poster", optional("poster.jpg")},
-                               {"thumbnails", optional("thumbnails.vtt")},
-                               {"download", optional("recording.mp4")},
-                               {"expires_at", expiresAt},
-                               {"adaptive", store_->hasMedia(id, "abr-master.m3u8") && store_->hasMedia(id, "abr.mpd")
-                                                ? Json{{"hls", base + "abr-master.m3u8"}, {"dash", base + "abr.mpd"}}
-                                                : Json()}})
-        .header("Cache-Control", "no-store");
+    return Json{{"hls", base + "master.m3u8"},
+                {"dash", base + "manifest.mpd"},
+                {"poster", optional("poster.jpg")},
+                {"thumbnails", optional("thumbnails.vtt")},
+                {"download", optional("recording.mp4")},
+                {"expires_at", expiresAt},
+                {"adaptive", store_->hasMedia(id, "abr-master.m3u8") && store_->hasMedia(id, "abr.mpd")
+                                 ? Json{{"hls", base + "abr-master.m3u8"}, {"dash", base + "abr.mpd"}}
+                                 : Json()}};
 }
 
 bool Playback::mayWatch(const std::string& recordingId, const std::string& userId, bool admin, const Subject& s)

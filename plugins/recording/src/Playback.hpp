@@ -33,6 +33,11 @@ public:
     // Reads (or, on the first start of the first node, makes) the shared signing key.
     void start(MediaStore& store);
 
+    // What /playback answers user `userId` (`admin`: an admin) for recording `id` (the service
+    // vtp.recording.media's playback entry): VTP_OK with `out`, VTP_NOT_FOUND (no such recording,
+    // or that user may not see it) or VTP_CONFLICT (not ready).
+    int answerFor(const std::string& id, const std::string& userId, bool admin, Json& out);
+
     // How long the courses plugin's answer about a user and a recording is trusted.
     static constexpr std::chrono::seconds kRecheck{5};
     // Called with each media file served (MediaService::served's observation), when set.
@@ -41,6 +46,8 @@ public:
 
 private:
     Response playback(const Request& req);
+    // The signed URLs of a ready recording for a user (who may see it: checked by the caller).
+    Json signedUrls(const std::string& id, const std::string& userId, bool admin) const;
     Response media(const Request& req);
     bool mayWatch(const std::string& recordingId, const std::string& userId, bool admin, const Subject& s);
 

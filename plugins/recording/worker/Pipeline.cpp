@@ -1165,8 +1165,10 @@ private:
         r << "{\"type\":\"result\",\"ok\":true,\"task\":\"ladder\",\"duration_s\":" << jsonNumber(durationSeconds())
           << ",\"files\":" << fresh.size() << ",\"bytes\":" << bytes << ",\"hls\":\"abr-master.m3u8\",\"dash\":\"abr.mpd\",\"sources\":[";
         for (size_t i = 0; i < sources_.size(); ++i) {
+            // offset_ms: where the source starts on the recording's timeline, which is where its
+            // playlist's time 0 is (players map media time to the playlist's start).
             r << (i ? "," : "") << "{\"master\":" << jsonString(masters[i]) << ",\"kind\":" << jsonString(sources_[i]->spec.kind)
-              << ",\"rungs\":[";
+              << ",\"offset_ms\":" << sources_[i]->spec.offsetMs << ",\"rungs\":[";
             bool first = true;
             for (const auto& t : tracks_) {
                 if (t.sourceIndex != static_cast<int>(i)) continue;

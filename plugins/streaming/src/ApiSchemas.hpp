@@ -131,4 +131,32 @@ inline constexpr const char* kQoeReportSchema = R"json({
   "required": ["summary", "sessions", "next_cursor"]
 })json";
 
+// GET /api/v1/recordings/{id}/presentation (Presentation.cpp).
+inline constexpr const char* kPresentationSchema = R"json({
+  "type": "object",
+  "properties": {
+    "recording_id": {"type": "string"},
+    "title": {"type": "string"},
+    "duration_s": {"type": "number"},
+    "adaptive": {"type": "boolean", "description": "the sources are the adaptive ladder's masters (else the single rendition's)"},
+    "expires_at": {"type": "integer", "description": "Unix seconds; the URLs stop working then"},
+    "sources": {
+      "type": "array",
+      "description": "the primary source (a camera: the clock the others follow) first",
+      "items": {
+        "type": "object",
+        "properties": {
+          "kind": {"type": "string", "description": "camera, screen, file, audio, other"},
+          "role": {"enum": ["main", "alternate"]},
+          "offset_s": {"type": "number", "description": "where the source starts on the recording's timeline: its media time 0"},
+          "hls": {"type": "string", "description": "its HLS master playlist (a signed URL)"}
+        },
+        "required": ["kind", "role", "offset_s", "hls"]
+      }
+    },
+    "player": {"type": "string", "description": "the side-by-side player page of this recording"}
+  },
+  "required": ["recording_id", "title", "duration_s", "adaptive", "expires_at", "sources", "player"]
+})json";
+
 } // namespace vtp::streaming

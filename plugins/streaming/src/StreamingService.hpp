@@ -2,14 +2,18 @@
 
 // The streaming plugin's working parts, created in init(): the adaptive ladders of recordings
 // (Ladder.cpp), the live streams' REST API (Streams.cpp), stream analytics (Analytics.cpp,
-// AnalyticsRoutes.cpp) and, where this node runs the live ingest (ingest.enabled), the ingest
-// workers with the playlists they feed (LiveStreams.cpp) and the playback routes (LiveRoutes.cpp).
+// AnalyticsRoutes.cpp), a recording's sources as one presentation (Presentation.cpp), the
+// side-by-side player page (PlayerAssets.cpp) and, where this node runs the live ingest
+// (ingest.enabled), the ingest workers with the playlists they feed (LiveStreams.cpp) and the
+// playback routes (LiveRoutes.cpp).
 
 #include "Analytics.hpp"
 #include "AnalyticsRoutes.hpp"
 #include "Ladder.hpp"
 #include "LiveRoutes.hpp"
 #include "LiveStreams.hpp"
+#include "PlayerAssets.hpp"
+#include "Presentation.hpp"
 #include "Streams.hpp"
 
 #include <vtp/sdk.hpp>
@@ -36,6 +40,8 @@ private:
     std::unique_ptr<LiveRoutes> liveRoutes_;
     std::unique_ptr<Analytics> analytics_;
     std::unique_ptr<AnalyticsRoutes> analyticsRoutes_;
+    std::unique_ptr<Presentation> presentation_;
+    std::unique_ptr<PlayerAssets> playerAssets_;
 };
 
 } // namespace vtp::streaming

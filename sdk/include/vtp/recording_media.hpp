@@ -105,6 +105,33 @@ public:
         return result["id"].asString();
     }
 
+    struct PlaybackAnswer {
+        // Unsupported: the recording plugin is older than this entry (SDK 1.1 of the service).
+        enum class Status { Ok, NotFound, NotReady, Unsupported } status = Status::Unsupported;
+        Json urls; // Ok: the /playback answer, signed for the user asked about
+    };
+    // What GET /recordings/{id}/playback answers user `userId` (`admin`: they are one). NotFound
+    // also when that user may not see the recording. Throws std::runtime_error if the recording
+    // plugin could not look.
+    PlaybackAnswer playback(const std::string& id, const std::string& userId, bool admin) const
+    {
+        PlaybackAnswer out;
+        if (t_->struct_size < VTP_SIZE_THROUGH(vtp_recording_media_v1, playback) || !t_->playback) return out;
+        std::string text;
+        const int rc = t_->playback(t_->context, id.data(), id.size(), userId.data(), userId.size(), admin ? 1 : 0, &collect, &text);
+        if (rc == VTP_NOT_FOUND) {
+            out.status = PlaybackAnswer::Status::NotFound;
+        } else if (rc == VTP_CONFLICT) {
+            out.status = PlaybackAnswer::Status::NotReady;
+        } else if (rc != VTP_OK || text.empty()) {
+            throw std::runtime_error("the recording plugin could not sign playback URLs of recording " + id);
+        } else {
+            out.status = PlaybackAnswer::Status::Ok;
+            out.urls = Json::parse(text);
+        }
+        return out;
+    }
+
     // Calls `f` with every observation of a recording's media served (JSON text as
     // vtp/services/recording_media.h describes: the file, its bytes, the player's CMCD) on the
     // HTTP thread that served it, until the returned handle is destroyed; nullptr if refused.

@@ -68,10 +68,19 @@ typedef struct vtp_recording_media_v1 {
      * VTP_OK; VTP_INVALID for a wrong request (result: {"reason"}); VTP_CONFLICT when the quota has
      * no room for it; VTP_ERROR when a file could not be copied. */
     int (*import_recording)(void* context, const char* request, size_t request_len, vtp_recording_json_visitor result, void* user_data);
+
+    /* Thread-safe. What
+     * GET /api/v1/recordings/{id}/playback answers user `user_id` (an admin when `admin` is
+     * nonzero), with URLs signed for that user: {"hls", "dash", "poster", "thumbnails", "download",
+     * "expires_at", "adaptive"}, to `each`. Every file of the recording's media is served beside
+     * those URLs (the same signed folder). VTP_OK; VTP_NOT_FOUND when there is no such recording or
+     * that user may not see it; VTP_CONFLICT when it is not ready; VTP_ERROR. */
+    int (*playback)(void* context, const char* id, size_t id_len, const char* user_id, size_t user_id_len, int admin,
+                    vtp_recording_json_visitor each, void* user_data);
 } vtp_recording_media_v1;
 
 /* The table as version 1 shipped: Host::find refuses a smaller one. */
-#define VTP_RECORDING_MEDIA_V1_SIZE VTP_SIZE_THROUGH(vtp_recording_media_v1, import_recording)
+#define VTP_RECORDING_MEDIA_V1_SIZE VTP_SIZE_THROUGH(vtp_recording_media_v1, playback)
 
 #ifdef __cplusplus
 }
