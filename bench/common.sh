@@ -98,7 +98,7 @@ worker_processes ${NGINX_WORKERS:-2};
 daemon off;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
+events { worker_connections ${NGINX_WORKER_CONNECTIONS:-1024}; }
 http {
     access_log off;
     keepalive_timeout 10s;

@@ -315,11 +315,23 @@ Response Streams::remove(const Request& req)
         payload.set("state", "ended");
     }
     if (host_.db().exec("DELETE FROM streaming_streams WHERE id = ?", {id}) == 0) return Response::noContent(); // deleted meanwhile
+    {
+        std::lock_guard lock(cacheMutex_); // its playback URLs stop at once on this node
+        subjects_.erase(id);
+    }
     if (ingest_) ingest_->deleted(id);
     payload.set("deleted_by", me);
     host_.publish("stream.deleted", payload);
     host_.log().info("stream deleted", {{"stream_id", id}, {"user_id", me}});
     return Response::noContent();
+}
+
+template <typename Map>
+void Streams::boundLocked(Map& map, std::chrono::steady_clock::time_point now)
+{
+    if (map.size() < kMaxDecisions) return;
+    std::erase_if(map, [&](const auto& kv) { return kv.second.until <= now; });
+    if (map.size() >= kMaxDecisions) map.clear();
 }
 
 bool Streams::mayWatch(const std::string& streamId, const std::string& userId, bool admin, const StreamSubject& s)
@@ -332,28 +344,46 @@ bool Streams::mayWatch(const std::string& streamId, const std::string& userId, b
     }
     const bool allowed = access_.mayView(userId, admin, s);
     std::lock_guard lock(cacheMutex_);
-    if (decisions_.size() >= kMaxDecisions) {
-        std::erase_if(decisions_, [&](const auto& kv) { return kv.second.until <= now; });
-        if (decisions_.size() >= kMaxDecisions) decisions_.clear();
-    }
+    boundLocked(decisions_, now);
     decisions_[key] = Decision{allowed, now + kRecheck};
     return allowed;
 }
 
 std::string Streams::verifyPlayback(const std::string& streamId, const std::string& token)
 {
-    // The token is never logged, nor echoed in a problem's detail.
-    const auto checked = playback::check(signingKey_, kTokenDomain, streamId, token, unixNow());
-    if (checked.verdict == playback::Verdict::Invalid)
-        throw HttpError(403, "invalid-token", "Forbidden", "this playback URL is not valid for this stream: ask for the stream again");
-    if (checked.verdict == playback::Verdict::Expired)
+    const auto now = std::chrono::steady_clock::now();
+    const int64_t unixTime = unixNow();
+    const std::string tokenKey = streamId + '\n' + token;
+    std::optional<playback::Token> genuine;
+    std::optional<StreamSubject> subject;
+    {
+        std::lock_guard lock(cacheMutex_);
+        if (const auto it = tokens_.find(tokenKey); it != tokens_.end() && it->second.until > now) genuine = it->second.token;
+        if (const auto it = subjects_.find(streamId); it != subjects_.end() && it->second.until > now) subject = it->second.subject;
+    }
+    if (!genuine) {
+        // The token is never logged, nor echoed in a problem's detail.
+        auto checked = playback::check(signingKey_, kTokenDomain, streamId, token, unixTime);
+        if (checked.verdict == playback::Verdict::Invalid)
+            throw HttpError(403, "invalid-token", "Forbidden", "this playback URL is not valid for this stream: ask for the stream again");
+        genuine = std::move(checked.token);
+        std::lock_guard lock(cacheMutex_);
+        boundLocked(tokens_, now);
+        tokens_[tokenKey] = GenuineToken{*genuine, now + kRecheck};
+    }
+    if (unixTime >= genuine->expiresAt)
         throw HttpError(403, "token-expired", "Forbidden", "this playback URL has expired: ask for the stream again");
-    // Read on every request (one query by primary key): a deleted stream stops playing at once.
-    const Rows rows = host_.db().query("SELECT room_id, section_id, owner_id FROM streaming_streams WHERE id = ?", {streamId});
-    if (rows.empty()) throw NotFound("no stream " + streamId);
-    if (!mayWatch(streamId, checked.token.userId, checked.token.admin, subjectOf(rows[0])))
+    if (!subject) {
+        const Rows rows = host_.db().query("SELECT room_id, section_id, owner_id FROM streaming_streams WHERE id = ?", {streamId});
+        if (rows.empty()) throw NotFound("no stream " + streamId);
+        subject = subjectOf(rows[0]);
+        std::lock_guard lock(cacheMutex_);
+        boundLocked(subjects_, now);
+        subjects_[streamId] = KnownStream{*subject, now + kRecheck};
+    }
+    if (!mayWatch(streamId, genuine->userId, genuine->admin, *subject))
         throw Forbidden("the user this URL was made for may no longer watch this stream");
-    return checked.token.userId;
+    return genuine->userId;
 }
 
 } // namespace vtp::streaming

@@ -40,7 +40,10 @@ public:
     // user the token was issued to, when it is genuine and unexpired for this stream and that user
     // may still see it. Throws 403 invalid-token, 403 token-expired, 404 not-found (no such stream,
     // deleted since) or 403 forbidden (no longer on the section's roster). Whether a user may see
-    // a stream is asked at most every kRecheck per user and stream.
+    // a stream is asked at most every kRecheck per user and stream. Every live request comes here
+    // (a viewer makes two per part), so nothing on its way touches the database or the MAC more
+    // than once per kRecheck: genuine tokens and streams' subjects are kept that long (a stream
+    // deleted on this node is forgotten at once; on another, within kRecheck).
     std::string verifyPlayback(const std::string& streamId, const std::string& token);
 
     // What the playback tokens sign: never valid for a recording's media, nor the reverse.
@@ -64,6 +67,9 @@ private:
     // The stream's row, or 404 for a stream that does not exist or that the caller may not see.
     Rows visibleRow(const Request& req) const;
     bool mayWatch(const std::string& streamId, const std::string& userId, bool admin, const StreamSubject& s);
+    // Keeps a cache below kMaxDecisions entries: the expired ones go, then all if need be.
+    template <typename Map>
+    static void boundLocked(Map& map, std::chrono::steady_clock::time_point now);
 
     Host& host_;
     StreamAccess access_;
@@ -76,8 +82,18 @@ private:
         bool allowed = false;
         std::chrono::steady_clock::time_point until;
     };
+    struct GenuineToken {
+        playback::Token token;
+        std::chrono::steady_clock::time_point until;
+    };
+    struct KnownStream {
+        StreamSubject subject;
+        std::chrono::steady_clock::time_point until;
+    };
     std::mutex cacheMutex_;
-    std::unordered_map<std::string, Decision> decisions_;
+    std::unordered_map<std::string, Decision> decisions_;   // stream, user, admin
+    std::unordered_map<std::string, GenuineToken> tokens_;  // stream, token: its MAC checked
+    std::unordered_map<std::string, KnownStream> subjects_; // stream: its row's room, section, owner
 };
 
 } // namespace vtp::streaming
