@@ -11,7 +11,9 @@
 # The same command, the same picture and settings, into each server in turn.
 #   - VTP: vtpd (auth, recording, streaming) with the streaming plugin's defaults (the live ladder
 #     at or below the source: one 360p rung here; 2 s segments of 500 ms parts), played by hls.js
-#     with lowLatencyMode (its defaults otherwise: it holds back PART-HOLD-BACK from the edge).
+#     with lowLatencyMode (it holds back PART-HOLD-BACK from the edge) and maxLiveSyncPlaybackRate
+#     1.5: hls.js starts at an independent part (a keyframe, one a segment) at or before its target,
+#     and at its default rate of 1 never catches up; 1.5 lets it reach the target in seconds.
 #   - nginx-rtmp: `hls on; hls_fragment 1s; hls_playlist_length 6s;`, played by hls.js with its
 #     defaults for a stream without parts (3 target durations behind the edge). 1 s is its shortest
 #     sensible fragment: it cuts only at keyframes, and its EXT-X-TARGETDURATION is whole seconds,
@@ -19,7 +21,7 @@
 #     only multiplies requests; the push's 1 s GOP is there so that nginx's fragments are 1 s.
 # Glass-to-glass = when a frame is shown in the page (requestVideoFrameCallback) less the capture
 # instant read back from it, same machine clock; every frame shown over SAMPLE_SECONDS (20) after
-# WARMUP_SECONDS (5) of playback. CPU: the server side only (vtpd and its vtp-stream-worker
+# WARMUP_SECONDS (8) of playback. CPU: the server side only (vtpd and its vtp-stream-worker
 # processes; nginx's master and workers), utime+stime from /proc over the playback, in % of one
 # core. Each side runs RUNS (3) times, alternating; printed: each run, the medians of p50/p95/CPU,
 # the ratio of the p95s (target: VTP at most a third of nginx's, at the same CPU or less). The
@@ -30,7 +32,7 @@ set -euo pipefail
 build=${1:-build}
 runs=${RUNS:-3}
 width=${WIDTH:-640} height=${HEIGHT:-360} fps=${FPS:-30} preset=${PRESET:-veryfast} kbps=${KBPS:-1500} gop=${GOP_SECONDS:-1}
-warmup=${WARMUP_SECONDS:-5} sample=${SAMPLE_SECONDS:-20}
+warmup=${WARMUP_SECONDS:-8} sample=${SAMPLE_SECONDS:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 rtmp_module=/usr/lib/nginx/modules/ngx_rtmp_module.so # dpkg -L libnginx-mod-rtmp
@@ -145,8 +147,8 @@ PY
 }
 
 # One run: push into URL, wait for the playlist, play it, print "p50 p95 cpu%" and keep the result.
-run_one() { # NAME PUSH_URL PLAY_URL ORIGIN LOW_LATENCY SERVER_PID READY_URL
-    local name=$1 push_url=$2 play_url=$3 origin=$4 low=$5 server=$6 ready=$7 pusher= t0 t1 c0 c1 out
+run_one() { # NAME PUSH_URL PLAY_URL ORIGIN LOW_LATENCY HLS_CONFIG SERVER_PID READY_URL
+    local name=$1 push_url=$2 play_url=$3 origin=$4 low=$5 config=$6 server=$7 ready=$8 pusher= t0 t1 c0 c1 out
     local push_args="{\"ffmpeg\":\"$(command -v ffmpeg)\",\"url\":\"$push_url\",\"width\":$width,\"height\":$height,\"fps\":$fps,\"preset\":\"$preset\",\"kbps\":$kbps,\"gop_seconds\":$gop}"
     # A stream's worker listens a moment after the stream is made: a push that finds no listener
     # exits, and is started again, until the playlist is there (30 s at most).
@@ -158,11 +160,11 @@ run_one() { # NAME PUSH_URL PLAY_URL ORIGIN LOW_LATENCY SERVER_PID READY_URL
         curl -fs -o /dev/null "$ready" && break
         sleep 0.1
     done
-    curl -fs -o /dev/null "$ready" || { echo "$name: no playlist at $ready" >&2; tail -5 "$work/push-$name.log" >&2; exit 1; }
+    curl -fs -o /dev/null "$ready" || { echo "$name: no playlist at $ready" >&2; tail -5 "$work/push-$name.log" >&2; kill "$pusher"; exit 1; }
     c0=$(cpu_ticks "$server") t0=$(date +%s.%N)
-    out=$(node "$work/play.mjs" "{\"chromium\":\"$chromium_bin\",\"origin\":\"$origin\",\"url\":\"$play_url\",\"lowLatency\":$low,\"warmupSeconds\":$warmup,\"sampleSeconds\":$sample}")
+    out=$(node "$work/play.mjs" "{\"chromium\":\"$chromium_bin\",\"origin\":\"$origin\",\"url\":\"$play_url\",\"lowLatency\":$low,\"hlsConfig\":$config,\"warmupSeconds\":$warmup,\"sampleSeconds\":$sample}")
     c1=$(cpu_ticks "$server") t1=$(date +%s.%N)
-    kill "$pusher" 2>/dev/null || true
+    kill "$pusher" 2>/dev/null || true # push.mjs ends its ffmpeg within 3 s
     wait "$pusher" 2>/dev/null || true
     echo "$out" >>"$work/play-$name.json"
     python3 - "$out" "$c0" "$c1" "$t0" "$t1" "$(getconf CLK_TCK)" <<'PY'
@@ -182,13 +184,13 @@ vtp_run() {
     id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$stream")
     rtmp=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ingest"]["rtmp"])' "$stream")
     hls=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["playback"]["hls"])' "$stream")
-    run_one vtp "$rtmp" "$hls" "$vtpd_url" true "$vtpd_pid" "$vtpd_url$hls"
+    run_one vtp "$rtmp" "$hls" "$vtpd_url" true '{"maxLiveSyncPlaybackRate":1.5}' "$vtpd_pid" "$vtpd_url$hls"
     curl -fs -o /dev/null -X DELETE -H "Authorization: Bearer $token" "$vtpd_url/api/v1/streams/$id"
 }
 
 nginx_run() {
     local name=s$RANDOM
-    run_one nginx "rtmp://127.0.0.1:$nginx_rtmp_port/live/$name" "/hls/$name.m3u8" "http://127.0.0.1:$nginx_http_port" false \
+    run_one nginx "rtmp://127.0.0.1:$nginx_rtmp_port/live/$name" "/hls/$name.m3u8" "http://127.0.0.1:$nginx_http_port" false '{}' \
         "$nginx_pid" "http://127.0.0.1:$nginx_http_port/hls/$name.m3u8"
 }
 

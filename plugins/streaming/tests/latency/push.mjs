@@ -47,7 +47,15 @@ ffmpeg.on("exit", (code, signal) => {
   process.exit(code === 0 ? 0 : 1);
 });
 for (const s of [video, audio]) s.on("error", () => {}); // ffmpeg gone: its exit ends this process
-const stop = () => { exiting = true; ffmpeg.kill("SIGTERM"); };
+// The end of its input ends ffmpeg (an input thread blocked on a silent pipe would keep it from
+// acting on a signal); a signal follows in case it does not.
+const stop = () => {
+  exiting = true;
+  video.destroy();
+  audio.destroy();
+  ffmpeg.kill("SIGTERM");
+  setTimeout(() => ffmpeg.kill("SIGKILL"), 3000).unref();
+};
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 
