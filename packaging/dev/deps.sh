@@ -16,6 +16,7 @@ packages=(
   postgresql-15 redis-server
   dpkg-dev file adduser init-system-helpers   # the .deb: cpack, dpkg-shlibdeps, maintainer scripts
   nginx wrk                                   # bench/http
+  libnginx-mod-rtmp                           # bench/streaming/live_latency.sh: nginx-rtmp with HLS output, the live latency peer
   python3-aiosmtpd openssl argon2             # auth: the SMTP server its tests start, key files, bench/auth
   curl                                        # tests and benchmarks that talk HTTP from a chosen address
   chromium coturn                             # signalling: the browser tests' WebRTC peers (playwright-core) and TURN server
