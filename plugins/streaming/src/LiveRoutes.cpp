@@ -109,6 +109,7 @@ LiveRoutes::LiveRoutes(Host& host, Streams& streams, LiveStreams& live, Analytic
                            "token is good: for an edge cache), with the signed playback token",
                 .errors = errors,
                 .secretParams = {"token"},
+                .answersFiles = true, // playlists, the MPD and the clock: text of their own media types
                 .cors = cors,
                 .query = {{"_HLS_msn", Query::Integer, "hold the playlist until segment _HLS_msn exists"},
                           {"_HLS_part", Query::Integer, "with _HLS_msn: until its part _HLS_part exists"},
