@@ -111,7 +111,8 @@ TEST(Qoe, StarvationDuringStartupIsNotARebuffer)
     QoeAggregator q;
     see(q, 0, media("s", 800, 4000, /*su=*/true, /*bs=*/true));
     see(q, 500, media("s", 800, 4000, true, true));
-    const auto* s = find(q.snapshot(milliseconds(600)), "s");
+    const auto snapshot = q.snapshot(milliseconds(600)); // kept: find() points into it
+    const auto* s = find(snapshot, "s");
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->rebuffers, 0u);
     EXPECT_FALSE(s->startupMs); // still starting
